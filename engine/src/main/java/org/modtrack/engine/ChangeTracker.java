@@ -1,0 +1,362 @@
+package org.modtrack.engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.modtrack.engine.journal.ControlState;
+import org.modtrack.engine.journal.Journal;
+import org.modtrack.engine.journal.SnapshotWriter;
+import org.modtrack.engine.storage.DirectoryStorage;
+import org.modtrack.engine.storage.Storage;
+
+/**
+ * Answers "which files changed since the result I last blessed?" without ever missing a change,
+ * even across crashes: the protocol of docs/correctness.md.
+ *
+ * <p>A writer calls {@link #preWrite} before it modifies a file and {@link #postWrite} after; a
+ * consumer calls {@link #query()}, acts on the result, then {@link #bless}es it. Until blessed, a
+ * result's changes are returned again by every query, including the first after a crash.
+ *
+ * <p>Thread-safe. Writes take one short lock and, in {@link Durability#POWER} mode, share an
+ * fdatasync with concurrent writers (group commit). Queries and blesses are serialized with each
+ * other (a second query waits for the first); they never hold the writers' lock during I/O or
+ * while waiting for writes in progress.
+ */
+public final class ChangeTracker implements AutoCloseable {
+    /** How often a checkpoint re-checks an external barrier that has not signalled progress. */
+    private static final long BARRIER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final Storage storage;
+    private final TrackerCore core;
+    private final TrackerConfig config;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition writeEnded = lock.newCondition();
+    private final ReentrantLock queryLock = new ReentrantLock();
+    private final ReentrantLock controlLock = new ReentrantLock();
+    private final GroupCommit groupCommit;
+
+    private ChangeTracker(Storage storage, TrackerCore core) {
+        this.storage = storage;
+        this.core = core;
+        this.config = core.config();
+        this.groupCommit = new GroupCommit(lock, core.journal());
+    }
+
+    /**
+     * Opens (creating if needed) the tracker state in {@code stateDirectory}, recovering from any
+     * earlier crash. The directory is locked while the tracker is open.
+     */
+    public static ChangeTracker open(Path stateDirectory, TrackerConfig config) throws IOException {
+        DirectoryStorage storage = DirectoryStorage.open(stateDirectory);
+        try {
+            return open(storage, config);
+        } catch (IOException | RuntimeException e) {
+            storage.close();
+            throw e;
+        }
+    }
+
+    /** Opens the tracker state in {@code storage}; the tracker closes it on {@link #close}. */
+    public static ChangeTracker open(Storage storage, TrackerConfig config) throws IOException {
+        return new ChangeTracker(storage, TrackerCore.open(storage, config));
+    }
+
+    /**
+     * Records the intent to modify {@code file}. Returns once the record is as durable as the
+     * configured {@link Durability} requires; only then may the write proceed. Cheap when the file
+     * is already recorded in the open period ({@link WriteTicket#alreadyRecorded()}).
+     *
+     * @throws IOException if the intent could not be recorded: the write must not proceed
+     * @throws IllegalStateException if too many writes are in progress or the tracker is closed
+     */
+    public WriteTicket preWrite(FileId file) throws IOException {
+        TrackerCore.Intent intent;
+        boolean mustWait;
+        lock.lock();
+        try {
+            intent = core.preWrite(file);
+            mustWait = !core.journal().isAcknowledged(intent.lsn());
+        } finally {
+            lock.unlock();
+        }
+        if (mustWait) {
+            try {
+                groupCommit.awaitDurable(intent.lsn());
+            } catch (IOException | RuntimeException e) {
+                postWrite(intent.token()); // the write will not happen
+                throw e;
+            }
+        }
+        return new WriteTicket(intent.token(), intent.alreadyRecorded());
+    }
+
+    /**
+     * Ends the write that {@link #preWrite} returned {@code token} for, whether it succeeded or
+     * failed. Returns false if the token is unknown or was already ended.
+     */
+    public boolean postWrite(long token) {
+        lock.lock();
+        try {
+            boolean ended = core.postWrite(token);
+            if (ended && core.checkpointRunning()) {
+                writeEnded.signalAll();
+            }
+            return ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Starts a checkpoint and returns every file recorded since the last blessed result. Waits for
+     * the closing period's writes in progress, at most {@link TrackerConfig#barrierTimeout()}; files
+     * of writes still running then are carried into the new period and marked so in the result.
+     *
+     * @throws IOException if the checkpoint could not be persisted; nothing was lost, query again
+     * @throws InterruptedException if interrupted while waiting; the checkpoint is completed first
+     */
+    public QueryResult query() throws IOException, InterruptedException {
+        queryLock.lock();
+        try {
+            long id;
+            lock.lock();
+            try {
+                id = core.nextSnapshotId();
+            } finally {
+                lock.unlock();
+            }
+            SnapshotWriter next = core.journal().createSnapshot(id);
+            long closingId;
+            long deadline;
+            lock.lock();
+            try {
+                core.beginCheckpoint(next, System.nanoTime());
+                closingId = core.closingSnapshotId();
+                deadline = core.deadlineNanos();
+            } finally {
+                lock.unlock();
+            }
+            return awaitAndFinish(closingId, deadline);
+        } finally {
+            queryLock.unlock();
+        }
+    }
+
+    private QueryResult awaitAndFinish(long closingId, long deadline) throws IOException, InterruptedException {
+        List<FileId> external = List.of();
+        String barrierFailure = null;
+        InterruptedException interrupted = null;
+        WriteBarrier.Wait wait = WriteBarrier.Wait.DONE;
+        try {
+            wait = config.barrier().begin(closingId);
+            external = awaitExternal(wait, deadline);
+        } catch (IOException e) {
+            barrierFailure = e.getMessage();
+        } catch (InterruptedException e) {
+            interrupted = e;
+            try {
+                external = wait.isDone() ? List.of() : wait.stillInFlight();
+            } catch (IOException e2) {
+                barrierFailure = e2.getMessage();
+            }
+        }
+        if (interrupted == null) {
+            try {
+                awaitOwnWrites(deadline);
+            } catch (InterruptedException e) {
+                interrupted = e; // finish anyway: what is still in flight is carried
+            }
+        }
+        try {
+            wait.close();
+        } catch (IOException e) {
+            barrierFailure = barrierFailure == null ? e.getMessage() : barrierFailure;
+        }
+        if (barrierFailure != null) {
+            markContinuityLost("the " + config.barrier().name() + " barrier failed (" + barrierFailure
+                    + "), so a write in flight at the checkpoint may have been missed.");
+        }
+        QueryResult result = finish(external);
+        if (interrupted != null) {
+            throw interrupted;
+        }
+        return result;
+    }
+
+    private List<FileId> awaitExternal(WriteBarrier.Wait wait, long deadline) throws IOException, InterruptedException {
+        while (!wait.isDone()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return wait.stillInFlight();
+            }
+            wait.awaitProgress(Math.min(left, BARRIER_POLL_NANOS));
+        }
+        return List.of();
+    }
+
+    private void awaitOwnWrites(long deadline) throws InterruptedException {
+        lock.lock();
+        try {
+            while (!core.ownWritesDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                writeEnded.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private QueryResult finish(List<FileId> external) throws IOException {
+        controlLock.lock();
+        try {
+            TrackerCore.Finished finished;
+            lock.lock();
+            try {
+                finished = core.finishCheckpoint(external, System.nanoTime());
+            } finally {
+                lock.unlock();
+            }
+            Journal journal = core.journal();
+            if (finished.carryLsn() > 0) {
+                groupCommit.awaitDurable(finished.carryLsn());
+            }
+            journal.seal(finished.sealed());
+            journal.writeControl(finished.control());
+            lock.lock();
+            try {
+                return core.issue(finished);
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            controlLock.unlock();
+        }
+    }
+
+    /**
+     * Acknowledges result {@code snapshot}: the consumer has safely stored or acted on it. Only now
+     * are the records it superseded discarded (durably). Blessing the last blessed id again does
+     * nothing.
+     *
+     * @throws BlessException if the id was never returned or is older than the last blessed; nothing changed
+     * @throws IOException if the bless could not be persisted; nothing changed
+     */
+    public void bless(long snapshot) throws BlessException, IOException {
+        queryLock.lock();
+        controlLock.lock();
+        try {
+            ControlState next;
+            lock.lock();
+            try {
+                next = core.planBless(snapshot);
+            } finally {
+                lock.unlock();
+            }
+            if (next == null) {
+                return;
+            }
+            core.journal().writeControl(next);
+            List<String> discarded;
+            lock.lock();
+            try {
+                discarded = core.commitBless(next);
+            } finally {
+                lock.unlock();
+            }
+            core.journal().deleteFiles(discarded);
+        } finally {
+            controlLock.unlock();
+            queryLock.unlock();
+        }
+    }
+
+    /**
+     * Records, durably, that changes may have been missed (for example a source's event queue
+     * overflowed). Every result says so until one that did is blessed.
+     *
+     * @param reason one sentence: what was missed and where
+     */
+    public void markContinuityLost(String reason) throws IOException {
+        controlLock.lock();
+        try {
+            ControlState next;
+            lock.lock();
+            try {
+                next = core.planContinuityLost(reason);
+            } finally {
+                lock.unlock();
+            }
+            core.journal().writeControl(next);
+            lock.lock();
+            try {
+                core.setControl(next);
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            controlLock.unlock();
+        }
+    }
+
+    /** Counters and gauges, read at one moment. */
+    public TrackerStats stats() {
+        lock.lock();
+        try {
+            return core.stats();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the previous run of this state stopped cleanly (true for new state). */
+    public boolean previousRunWasClean() {
+        return core.wasClean();
+    }
+
+    /** The configuration this tracker runs with. */
+    public TrackerConfig config() {
+        return config;
+    }
+
+    /**
+     * Drops the tracker the way a crash of its process would: descriptors closed, nothing synced,
+     * no clean-stop marker. For tests that recover from a crash without killing the JVM.
+     */
+    void abandon() throws IOException {
+        lock.lock();
+        try {
+            core.journal().closeAll(false);
+        } finally {
+            lock.unlock();
+            storage.close();
+        }
+    }
+
+    /**
+     * Stops the tracker, leaving a clean-stop marker if no write is in progress, and unlocks the
+     * state directory.
+     */
+    @Override
+    public void close() throws IOException {
+        queryLock.lock();
+        controlLock.lock();
+        try {
+            lock.lock();
+            try {
+                core.close();
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            controlLock.unlock();
+            queryLock.unlock();
+            storage.close();
+        }
+    }
+}

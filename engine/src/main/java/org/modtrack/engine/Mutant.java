@@ -1,0 +1,39 @@
+package org.modtrack.engine;
+
+import java.util.Arrays;
+
+/**
+ * Deliberate bugs, each breaking one rule the protocol depends on. They exist so that the simulator
+ * can prove it would notice: {@code bin/modtrack simulate --mutant NAME} must report violations.
+ * Never set one outside the simulator.
+ */
+public enum Mutant {
+    /** No bug. */
+    NONE("none"),
+    /** The query does not wait for the closing period's writes in progress. */
+    SKIP_BARRIER("skip-barrier"),
+    /** The closing period is dropped when the query returns, before the consumer blessed it. */
+    DISCARD_BEFORE_BLESS("discard-before-bless"),
+    /** In {@link Durability#POWER} mode, preWrite returns before the record is synced. */
+    NO_SYNC("no-sync"),
+    /** The "already recorded" state is not reset at a checkpoint (kernel ignore marks kept). */
+    KEEP_IGNORE_MARKS("keep-ignore-marks");
+
+    private final String cliName;
+
+    Mutant(String cliName) {
+        this.cliName = cliName;
+    }
+
+    /** The name used on the command line, for example {@code skip-barrier}. */
+    public String cliName() {
+        return cliName;
+    }
+
+    /** The mutant named {@code name} on the command line. */
+    public static Mutant fromCliName(String name) {
+        return Arrays.stream(values()).filter(m -> m.cliName.equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown mutant '" + name + "'; known: "
+                        + Arrays.stream(values()).map(Mutant::cliName).toList() + "."));
+    }
+}

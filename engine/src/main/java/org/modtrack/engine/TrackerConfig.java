@@ -1,0 +1,78 @@
+package org.modtrack.engine;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link ChangeTracker} behaves. Immutable; start from {@link #defaults()} and change what
+ * you need with the {@code with...} methods.
+ *
+ * @param durability how durable a record is before the write may go on
+ * @param barrierTimeout how long a checkpoint waits for a write in progress before carrying its
+ *     file into the new period (the write stays tracked: it is waited for again next time)
+ * @param maxWritesInProgress the most writes that may be between preWrite and postWrite at once;
+ *     beyond it preWrite fails rather than let memory grow without bound
+ * @param initialSnapshotBytes the size a snapshot file starts with; it doubles when full
+ * @param maxSnapshotBytes the largest a snapshot file may grow; beyond it preWrite fails
+ * @param barrier waits for writes the tracker cannot see end (see {@link WriteBarrier})
+ * @param mutant a deliberate bug, for the simulator only
+ */
+public record TrackerConfig(
+        Durability durability,
+        Duration barrierTimeout,
+        int maxWritesInProgress,
+        long initialSnapshotBytes,
+        long maxSnapshotBytes,
+        WriteBarrier barrier,
+        Mutant mutant) {
+
+    /** 1 GiB: snapshot files are read whole at recovery. */
+    public static final long MAX_SNAPSHOT_BYTES = 1L << 30;
+
+    public TrackerConfig {
+        Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(barrierTimeout, "barrierTimeout");
+        Objects.requireNonNull(barrier, "barrier");
+        Objects.requireNonNull(mutant, "mutant");
+        if (barrierTimeout.isNegative()) {
+            throw new IllegalArgumentException("the barrier timeout must not be negative, not " + barrierTimeout + ".");
+        }
+        if (maxWritesInProgress < 1) {
+            throw new IllegalArgumentException("at least one write must be allowed in progress, not " + maxWritesInProgress + ".");
+        }
+        if (initialSnapshotBytes < 4096 || maxSnapshotBytes < initialSnapshotBytes || maxSnapshotBytes > MAX_SNAPSHOT_BYTES) {
+            throw new IllegalArgumentException("snapshot sizes must satisfy 4096 <= initial (" + initialSnapshotBytes
+                    + ") <= max (" + maxSnapshotBytes + ") <= " + MAX_SNAPSHOT_BYTES + ".");
+        }
+    }
+
+    /** Power durability, a 10 s barrier timeout, 65,536 writes in progress, 1 MiB snapshots growing to 1 GiB. */
+    public static TrackerConfig defaults() {
+        return new TrackerConfig(Durability.POWER, Duration.ofSeconds(10), 1 << 16, 1 << 20, MAX_SNAPSHOT_BYTES,
+                WriteBarrier.NONE, Mutant.NONE);
+    }
+
+    public TrackerConfig withDurability(Durability d) {
+        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, barrier, mutant);
+    }
+
+    public TrackerConfig withBarrierTimeout(Duration t) {
+        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, barrier, mutant);
+    }
+
+    public TrackerConfig withMaxWritesInProgress(int n) {
+        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, barrier, mutant);
+    }
+
+    public TrackerConfig withSnapshotBytes(long initial, long max) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, barrier, mutant);
+    }
+
+    public TrackerConfig withBarrier(WriteBarrier b) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, b, mutant);
+    }
+
+    public TrackerConfig withMutant(Mutant m) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, barrier, m);
+    }
+}

@@ -1,0 +1,445 @@
+package org.modtrack.engine;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.modtrack.engine.journal.ControlState;
+import org.modtrack.engine.journal.Journal;
+import org.modtrack.engine.journal.JournalRecord;
+import org.modtrack.engine.journal.RecordType;
+import org.modtrack.engine.journal.SnapshotWriter;
+import org.modtrack.engine.storage.Storage;
+
+/**
+ * The protocol of docs/correctness.md as a single-threaded state machine: periods, records, writes
+ * in progress, checkpoints, results and bless.
+ *
+ * <p>It is the deterministic heart of the tracker. {@link ChangeTracker} drives it from many
+ * threads under one lock, and does the slow I/O that the steps below hand back to it without the
+ * lock; the simulator drives the very same steps one at a time over a simulated disk. Nothing here
+ * blocks or reads a clock: time comes in as arguments.
+ *
+ * <p>Not thread-safe. Every method must be called under the owner's lock, except where a method
+ * says that the I/O it describes is done by the caller.
+ */
+public final class TrackerCore {
+    private final TrackerConfig config;
+    private final Journal journal;
+    private final Map<FileId, Entry> live = new HashMap<>();
+    private final InProgressTable inProgress;
+    private final boolean wasClean;
+    private ControlState control;
+    private SnapshotWriter open;
+    private SnapshotWriter closing; // non-null during a checkpoint
+    private long checkpointStartNanos;
+    private long preWrites;
+    private long alreadyRecorded;
+    private long checkpoints;
+    private long carried;
+    private boolean closed;
+
+    /** What the tracker knows about one file of the kept snapshots. */
+    private static final class Entry {
+        FileId file;
+        long lowest; // the lowest kept snapshot that may hold a record of it
+        long highest; // the highest snapshot holding a record of it
+        long lsn; // the sequence number of its record in {@code highest}
+        long carriedInto; // the snapshot it was last carried into, or 0
+
+        Entry(FileId file, long lowest) {
+            this.file = file;
+            this.lowest = lowest;
+        }
+    }
+
+    /**
+     * The answer to {@link #preWrite}.
+     *
+     * @param token the write's token for {@link #postWrite}
+     * @param lsn the record the write must wait for (see {@link Journal#isAcknowledged})
+     * @param alreadyRecorded whether the file was already recorded in the open period
+     */
+    public record Intent(long token, long lsn, boolean alreadyRecorded) {}
+
+    private TrackerCore(TrackerConfig config, Journal.Opened opened, SnapshotWriter first) {
+        this.config = config;
+        this.journal = opened.journal();
+        this.control = opened.control();
+        this.wasClean = opened.wasClean();
+        this.inProgress = new InProgressTable(config.maxWritesInProgress());
+        for (var e : opened.snapshots().entrySet()) {
+            for (JournalRecord r : e.getValue()) {
+                loadRecord(e.getKey(), r);
+            }
+        }
+        journal.adopt(first);
+        this.open = first;
+    }
+
+    /**
+     * Opens the tracker state in {@code storage}, recovering after any crash, and starts a new
+     * open period. Does I/O; call before anything else can use the storage.
+     */
+    public static TrackerCore open(Storage storage, TrackerConfig config) throws IOException {
+        Journal.Opened opened = Journal.open(storage, config.durability(), config.initialSnapshotBytes(),
+                config.maxSnapshotBytes());
+        SnapshotWriter first = opened.journal().createSnapshot(opened.nextSnapshotId());
+        return new TrackerCore(config, opened, first);
+    }
+
+    private void loadRecord(long snapshot, JournalRecord r) {
+        Entry e = live.get(r.file());
+        if (e == null) {
+            e = new Entry(r.file(), snapshot);
+            live.put(r.file(), e);
+        }
+        e.file = r.file(); // records are read in order: the newest hint wins
+        e.highest = Math.max(e.highest, snapshot);
+        e.lowest = Math.min(e.lowest, snapshot);
+        if (r.type() == RecordType.CARRIED) {
+            e.carriedInto = Math.max(e.carriedInto, snapshot);
+        }
+    }
+
+    // ---- writes ----------------------------------------------------------------------------------
+
+    /**
+     * Records the intent to modify {@code file} in the open period (and, during a checkpoint, in the
+     * closing one too), unless it is recorded there already, and registers the write as in progress
+     * in the open period. The caller must not let the write proceed before
+     * {@code journal().isAcknowledged(intent.lsn())}.
+     *
+     * @throws IOException if the record could not be written; nothing was registered then
+     * @throws IllegalStateException if too many writes are in progress
+     */
+    public Intent preWrite(FileId file) throws IOException {
+        requireOpen();
+        Objects.requireNonNull(file, "file");
+        if (inProgress.isFull()) {
+            throw new IllegalStateException("too many writes in progress (limit " + config.maxWritesInProgress()
+                    + "); raise maxWritesInProgress or make sure every preWrite is followed by postWrite.");
+        }
+        preWrites++;
+        Entry e = live.get(file);
+        boolean recorded = e != null && (e.highest == open.id() || config.mutant() == Mutant.KEEP_IGNORE_MARKS);
+        long lsn;
+        if (recorded) {
+            alreadyRecorded++;
+            lsn = e.lsn;
+            if (file.hasHandle()) {
+                e.file = file; // a newer hint and stamp; the identity is the same
+            }
+        } else {
+            boolean alsoClosing = closing != null && (e == null || e.highest < closing.id());
+            lsn = journal.append(RecordType.INTENT, file, open, alsoClosing ? closing : null);
+            if (e == null) {
+                e = new Entry(file, alsoClosing ? closing.id() : open.id());
+                live.put(file, e);
+            }
+            e.file = file;
+            e.highest = open.id();
+            e.lsn = lsn;
+        }
+        long token = inProgress.add(file, open.id());
+        if (config.mutant() == Mutant.NO_SYNC) {
+            lsn = 0;
+        }
+        return new Intent(token, lsn, recorded);
+    }
+
+    /** Ends the write {@code token}. Returns false (and changes nothing) for an unknown or ended token. */
+    public boolean postWrite(long token) {
+        return inProgress.remove(token);
+    }
+
+    // ---- checkpoints -----------------------------------------------------------------------------
+
+    /** The id the next period's snapshot must have; the caller creates it with {@link Journal#createSnapshot}. */
+    public long nextSnapshotId() {
+        return open.id() + 1;
+    }
+
+    /**
+     * Starts checkpoint T (the open period): {@code next} becomes the open period T+1, new intents are
+     * recorded in both, and the "already recorded" state starts empty for T+1 (a kernel source clears
+     * its ignore marks now). Writes in progress all belong to T from here on.
+     */
+    public void beginCheckpoint(SnapshotWriter next, long nowNanos) {
+        requireOpen();
+        if (closing != null) {
+            throw new IllegalStateException("a checkpoint is already running.");
+        }
+        if (next.id() != nextSnapshotId()) {
+            throw new IllegalArgumentException("the next snapshot must be " + nextSnapshotId() + ", not " + next.id() + ".");
+        }
+        journal.adopt(next);
+        closing = open;
+        open = next;
+        inProgress.beginCheckpoint(closing.id());
+        checkpointStartNanos = nowNanos;
+    }
+
+    /** True while a checkpoint runs. */
+    public boolean checkpointRunning() {
+        return closing != null;
+    }
+
+    /** True once every write the tracker knows of in the closing period has ended. */
+    public boolean ownWritesDone() {
+        requireCheckpoint();
+        return config.mutant() == Mutant.SKIP_BARRIER || inProgress.closingCount() == 0;
+    }
+
+    /** When the running checkpoint stops waiting and carries what is still in flight. */
+    public long deadlineNanos() {
+        requireCheckpoint();
+        return checkpointStartNanos + config.barrierTimeout().toNanos();
+    }
+
+    /** The closing period's id during a checkpoint. */
+    public long closingSnapshotId() {
+        requireCheckpoint();
+        return closing.id();
+    }
+
+    /**
+     * What the end of a checkpoint leaves to its caller: sync the carried records and seal the
+     * closing snapshot (both without the lock), persist {@link #control()} through
+     * {@link Journal#writeControl}, then {@link #issue} the result.
+     *
+     * @param result the result to return once issued
+     * @param sealed the closing snapshot, to {@link Journal#seal}
+     * @param carryLsn the record that must be acknowledged before issuing (0: none)
+     * @param control the control state to persist before issuing
+     */
+    public record Finished(QueryResult result, SnapshotWriter sealed, long carryLsn, ControlState control) {}
+
+    /**
+     * Ends the running checkpoint: files of writes still in flight (the tracker's own, unless all
+     * ended, and {@code externalInFlight} from the source's barrier) are carried into the open
+     * period; the closing snapshot stops taking records; the result is made from every kept record.
+     */
+    public Finished finishCheckpoint(List<FileId> externalInFlight, long nowNanos) throws IOException {
+        requireCheckpoint();
+        LinkedHashSet<FileId> toCarry = new LinkedHashSet<>(externalInFlight);
+        if (config.mutant() != Mutant.SKIP_BARRIER) {
+            toCarry.addAll(inProgress.closingFiles());
+        }
+        long carryLsn = 0;
+        for (FileId f : toCarry) {
+            carryLsn = journal.append(RecordType.CARRIED, f, open, null);
+            Entry e = live.computeIfAbsent(f, k -> new Entry(k, open.id()));
+            e.highest = open.id();
+            e.lsn = carryLsn;
+            e.carriedInto = open.id();
+            carried++;
+        }
+        inProgress.endCheckpoint(open.id());
+        SnapshotWriter sealed = closing;
+        journal.detach(sealed);
+        closing = null;
+        checkpoints++;
+
+        long id = open.id();
+        ControlState next = control.withHighestIssued(id);
+        if (next.continuityLost() && next.lostReportedIn() == 0) {
+            next = next.withLostReportedIn(id);
+        }
+        QueryResult result = new QueryResult(id, control.lastBlessed(), recoveredIn(next), continuityOf(next),
+                changes(next, id), config.barrier().name(), Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)));
+        return new Finished(result, sealed, carryLsn, next);
+    }
+
+    private List<ChangedFile> changes(ControlState state, long resultId) {
+        List<ChangedFile> out = new ArrayList<>(live.size());
+        boolean anyRecovered = recoveredIn(state);
+        for (Entry e : live.values()) {
+            boolean recovered = anyRecovered && e.lowest <= state.recoveredThrough();
+            out.add(new ChangedFile(e.file, e.carriedInto == resultId, recovered));
+        }
+        return out;
+    }
+
+    private static boolean recoveredIn(ControlState state) {
+        return state.recoveredThrough() > 0 && state.recoveredThrough() >= state.lastBlessed();
+    }
+
+    private static Continuity continuityOf(ControlState state) {
+        return state.continuityLost() ? Continuity.lost(state.lostReason()) : Continuity.INTACT;
+    }
+
+    /**
+     * Makes a finished checkpoint's result official, once its control state is durable: from now
+     * on its id may be blessed.
+     */
+    public QueryResult issue(Finished finished) throws IOException {
+        control = finished.control();
+        if (config.mutant() == Mutant.DISCARD_BEFORE_BLESS) {
+            ControlState discarded = control.withLastBlessed(finished.result().snapshot());
+            journal.writeControl(discarded);
+            control = discarded;
+            discardBelow(finished.result().snapshot());
+            journal.deleteFiles(journal.forgetBelow(finished.result().snapshot()));
+        }
+        return finished.result();
+    }
+
+    // ---- bless -----------------------------------------------------------------------------------
+
+    /**
+     * Checks a bless of {@code id} and returns the control state to persist, or null if there is
+     * nothing to do (the id is already the last blessed). Changes nothing.
+     *
+     * @throws BlessException if {@code id} was never returned by a query, or is older than the last blessed
+     */
+    public ControlState planBless(long id) throws BlessException {
+        requireOpen();
+        long last = control.lastBlessed();
+        if (id == last) {
+            return null;
+        }
+        if (id < last) {
+            throw new BlessException("snapshot " + id + " is older than the last blessed snapshot " + last
+                    + "; nothing was changed.");
+        }
+        if (id > control.highestIssued()) {
+            throw new BlessException("snapshot " + id + " was never returned by a query (the newest returned is "
+                    + control.highestIssued() + "); nothing was changed.");
+        }
+        ControlState next = control.withLastBlessed(id);
+        if (next.continuityLost() && next.lostReportedIn() > 0 && id >= next.lostReportedIn()) {
+            next = next.withContinuityRestored();
+        }
+        if (next.recoveredThrough() > 0 && next.recoveredThrough() < id) {
+            next = next.withRecoveredThrough(0);
+        }
+        return next;
+    }
+
+    /**
+     * Applies a bless whose control state is durable: forgets everything recorded only in snapshots
+     * below the blessed id. Returns the snapshot files the caller must then delete with
+     * {@link Journal#deleteFiles}.
+     */
+    public List<String> commitBless(ControlState persisted) throws IOException {
+        if (persisted.lastBlessed() <= control.lastBlessed()) {
+            throw new IllegalStateException("bless of " + persisted.lastBlessed() + " is not newer than "
+                    + control.lastBlessed() + ".");
+        }
+        control = persisted;
+        discardBelow(persisted.lastBlessed());
+        return journal.forgetBelow(persisted.lastBlessed());
+    }
+
+    private void discardBelow(long id) {
+        if (closing != null && closing.id() < id) {
+            throw new IllegalStateException("cannot discard snapshot " + closing.id() + " during its checkpoint.");
+        }
+        live.values().removeIf(e -> e.highest < id);
+        for (Entry e : live.values()) {
+            e.lowest = Math.max(e.lowest, id);
+        }
+    }
+
+    // ---- continuity and control ------------------------------------------------------------------
+
+    /** The control state as last persisted (or about to be, inside a caller's control update). */
+    public ControlState control() {
+        return control;
+    }
+
+    /** The control state after a continuity loss for {@code reason}; persist it, then {@link #setControl}. */
+    public ControlState planContinuityLost(String reason) {
+        return control.withLost(reason);
+    }
+
+    /** Adopts a control state the caller has just persisted. */
+    public void setControl(ControlState persisted) {
+        control = Objects.requireNonNull(persisted);
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------------
+
+    /**
+     * Stops the tracker: syncs and closes the open snapshot and persists a clean-stop marker. A
+     * tracker closed with writes in progress (or during a checkpoint) cannot vouch for them, so it
+     * records a continuity loss and no clean marker instead.
+     */
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean quiet = inProgress.size() == 0 && closing == null && journal.failure() == null;
+        try {
+            journal.closeAll(true);
+        } catch (IOException e) {
+            quiet = false;
+        }
+        ControlState last = quiet
+                ? control.withClean(true)
+                : control.withLost("the tracker stopped while " + inProgress.size()
+                        + " writes were in progress or its journal had failed.");
+        journal.writeControl(last);
+        control = last;
+    }
+
+    /** The journal, for the caller's share of the I/O and for group commit. */
+    public Journal journal() {
+        return journal;
+    }
+
+    /** Whether the previous run stopped cleanly (or this state is new). */
+    public boolean wasClean() {
+        return wasClean;
+    }
+
+    /** The open period's id. */
+    public long openSnapshotId() {
+        return open.id();
+    }
+
+    /** Counters and gauges. */
+    public TrackerStats stats() {
+        return new TrackerStats(open.id(), control.lastBlessed(), journal.snapshotCount(), live.size(),
+                inProgress.size(), preWrites, alreadyRecorded, journal.records(), journal.syncs(), journal.bytes(),
+                checkpoints, carried, config.durability(), continuityOf(control));
+    }
+
+    /** The configuration. */
+    public TrackerConfig config() {
+        return config;
+    }
+
+    /** Checks internal invariants in linear time; for tests and the simulator. */
+    public void checkInvariants() {
+        inProgress.checkInvariants(open.id());
+        for (Entry e : live.values()) {
+            if (e.highest < control.lastBlessed() || e.highest > open.id() || e.lowest > e.highest) {
+                throw new AssertionError("entry " + e.file + " spans snapshots " + e.lowest + ".." + e.highest
+                        + " outside the kept range " + control.lastBlessed() + ".." + open.id());
+            }
+        }
+        if (control.highestIssued() > open.id() || control.lastBlessed() > control.highestIssued()) {
+            throw new AssertionError("control ids out of order: " + control + " with open " + open.id());
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the tracker is closed.");
+        }
+    }
+
+    private void requireCheckpoint() {
+        requireOpen();
+        if (closing == null) {
+            throw new IllegalStateException("no checkpoint is running.");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package org.modtrack.engine;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * How a checkpoint waits for writes the tracker cannot see end.
+ *
+ * <p>The tracker always waits for the writes it knows about: every {@link ChangeTracker#preWrite}
+ * of the closing period until its {@link ChangeTracker#postWrite}. A kernel source also lets writes
+ * through without any call (a file under an ignore mark raises no event); such a source supplies a
+ * barrier that waits for those too: for example a grace period over threads inside write calls,
+ * or a file-system freeze.
+ *
+ * <p>{@link #begin} is called after the new period has started and the source was told to clear
+ * its ignore marks, so every write that passed the source's hook under the closing period began
+ * before it; the returned {@link Wait} must not finish before those writes have.
+ */
+public interface WriteBarrier {
+
+    /** A barrier that adds nothing to the tracker's own post-write accounting. */
+    WriteBarrier NONE = new WriteBarrier() {
+        @Override
+        public String name() {
+            return "post-write";
+        }
+
+        @Override
+        public Wait begin(long closingSnapshot) {
+            return Wait.DONE;
+        }
+    };
+
+    /** A short name for results and logs, for example {@code srcu} or {@code freeze}. */
+    String name();
+
+    /** Starts waiting for the writes that passed the hook under {@code closingSnapshot}. */
+    Wait begin(long closingSnapshot) throws IOException;
+
+    /** One checkpoint's wait. */
+    interface Wait extends AutoCloseable {
+        /** A wait that is already over. */
+        Wait DONE = new Wait() {
+            @Override
+            public boolean isDone() {
+                return true;
+            }
+
+            @Override
+            public void awaitProgress(long maxNanos) {}
+
+            @Override
+            public List<FileId> stillInFlight() {
+                return List.of();
+            }
+        };
+
+        /** True once every write this wait covers has ended. Cheap; called repeatedly. */
+        boolean isDone() throws IOException;
+
+        /** Blocks for at most {@code maxNanos}, returning early when {@link #isDone} may have changed. */
+        void awaitProgress(long maxNanos) throws InterruptedException, IOException;
+
+        /**
+         * The files of writes still in flight when the tracker gives up waiting; they are carried
+         * into the new period. A barrier that cannot name them must keep waiting (or report
+         * continuity lost through the source): an unnamed write cannot be carried.
+         */
+        List<FileId> stillInFlight() throws IOException;
+
+        /** Releases what the wait holds (for a freeze: thaws). Idempotent. */
+        @Override
+        default void close() throws IOException {}
+    }
+}

@@ -1,0 +1,460 @@
+package org.modtrack.engine.journal;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.modtrack.engine.Durability;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.storage.AppendFile;
+import org.modtrack.engine.storage.Storage;
+
+/**
+ * The persistent side of the tracker: one snapshot file per period, plus the control file.
+ *
+ * <p>Threading: not thread-safe. Its owner (the tracker core) calls it under one lock, except for
+ * {@link #createSnapshot}, {@link #seal} and {@link SyncPlan#execute}, which do slow I/O on files
+ * no other call touches at the same time and are made without the lock.
+ *
+ * <p>Record sequence numbers (LSNs) count {@link #append} calls. A record is acknowledged when
+ * {@link #isAcknowledged} says so: in {@link Durability#PROCESS} mode as soon as it was handed to
+ * the kernel, in {@link Durability#POWER} mode once a {@link SyncPlan} covering it completed.
+ */
+public final class Journal {
+    private final Storage storage;
+    private final Durability durability;
+    private final long initialSnapshotBytes;
+    private final long maxSnapshotBytes;
+    private final RecordCodec codec = new RecordCodec();
+    private final MemorySegment encodeBuffer = Arena.ofAuto().allocate(RecordCodec.MAX_RECORD);
+    private final Map<Long, SnapshotWriter> writers = new HashMap<>();
+    private final List<SnapshotWriter> dirty = new ArrayList<>();
+    private final TreeMap<Long, Long> snapshotBytes = new TreeMap<>();
+    private long appendedLsn;
+    private long durableLsn;
+    private long records;
+    private long syncs;
+    private IOException failure;
+
+    private Journal(Storage storage, Durability durability, long initialSnapshotBytes, long maxSnapshotBytes) {
+        this.storage = storage;
+        this.durability = durability;
+        this.initialSnapshotBytes = initialSnapshotBytes;
+        this.maxSnapshotBytes = maxSnapshotBytes;
+    }
+
+    /**
+     * What {@link #open} found: the journal, ready for a new open snapshot; the control state as
+     * now persisted; and every record of every kept snapshot.
+     *
+     * @param journal the journal
+     * @param control the control state, already rewritten for this run (not clean)
+     * @param snapshots records of each kept snapshot, by id
+     * @param wasClean whether the previous run stopped cleanly (or there was none)
+     * @param nextSnapshotId the id the next snapshot must take
+     */
+    public record Opened(Journal journal, ControlState control, SortedMap<Long, List<JournalRecord>> snapshots,
+                         boolean wasClean, long nextSnapshotId) {}
+
+    /**
+     * Opens the journal in {@code storage}, recovering from whatever state a crash left: removes
+     * temporary files and snapshots already discarded by a bless, reads every kept snapshot, cuts
+     * torn tails, salvages records that follow damage, and records in the control file, before
+     * repairing anything, every reason continuity was lost.
+     */
+    public static Opened open(Storage storage, Durability durability, long initialSnapshotBytes, long maxSnapshotBytes)
+            throws IOException {
+        Journal journal = new Journal(storage, durability, initialSnapshotBytes, maxSnapshotBytes);
+        return journal.recover();
+    }
+
+    private Opened recover() throws IOException {
+        List<String> names = storage.list();
+        for (String name : names) {
+            if (name.endsWith(".tmp")) {
+                storage.delete(name);
+            }
+        }
+        TreeMap<Long, String> files = new TreeMap<>();
+        for (String name : names) {
+            OptionalLong id = SnapshotFormat.idOf(name);
+            if (id.isPresent()) {
+                files.put(id.getAsLong(), name);
+            }
+        }
+        String bootId = storage.bootId();
+        List<String> reasons = new ArrayList<>();
+        ControlState control = readControl(names, files, bootId, reasons);
+        boolean fresh = files.isEmpty() && !names.contains(ControlState.FILE);
+        boolean wasClean = fresh || control.clean();
+
+        SortedMap<Long, List<JournalRecord>> kept = new TreeMap<>();
+        List<IoAction> repairs = new ArrayList<>();
+        List<Long> discarded = new ArrayList<>();
+        for (var e : files.entrySet()) {
+            long id = e.getKey();
+            if (id < control.lastBlessed()) {
+                discarded.add(id);
+                continue;
+            }
+            kept.put(id, scanAndPlanRepair(id, e.getValue(), control.highestIssued(), reasons, repairs));
+        }
+        long newestKept = kept.entrySet().stream().filter(e -> e.getValue() != null)
+                .mapToLong(e -> e.getKey()).max().orElse(0);
+        long newest = Math.max(newestKept, control.highestIssued());
+        for (long id = Math.max(1, control.lastBlessed()); id <= newest; id++) {
+            if (!files.containsKey(id)) {
+                reasons.add("snapshot " + id + " is missing from " + storage.describe() + ".");
+            }
+        }
+        if (!wasClean) {
+            control = control.withRecoveredThrough(Math.max(control.recoveredThrough(), newest));
+            if (control.durability() == Durability.PROCESS && !control.bootId().equals(bootId)) {
+                reasons.add("the machine restarted after an unclean stop while records were written with process"
+                        + " durability, so some may never have reached the disk.");
+            }
+        }
+        if (!wasClean) {
+            // After a crash of the process alone, records may be only in the page cache: make them
+            // durable before this run's durability is recorded, or a later power loss would drop
+            // them without anyone noticing.
+            for (var e : kept.entrySet()) {
+                if (e.getValue() != null) {
+                    storage.sync(files.get(e.getKey()));
+                }
+            }
+        }
+        control = control.withClean(false).withRun(durability, bootId);
+        for (String reason : reasons) {
+            control = control.withLost(reason);
+        }
+        writeControl(control);
+        for (IoAction repair : repairs) {
+            repair.run();
+        }
+        for (long id : discarded) {
+            storage.delete(files.get(id));
+        }
+        if (!repairs.isEmpty() || !discarded.isEmpty()) {
+            storage.syncDirectory();
+        }
+        kept.values().removeIf(r -> r == null);
+        return new Opened(this, control, kept, wasClean, newest + 1);
+    }
+
+    private ControlState readControl(List<String> names, TreeMap<Long, String> files, String bootId,
+                                     List<String> reasons) throws IOException {
+        if (names.contains(ControlState.FILE)) {
+            var decoded = ControlState.decode(storage.read(ControlState.FILE));
+            if (decoded.isPresent()) {
+                return decoded.get();
+            }
+            reasons.add("the control file in " + storage.describe() + " is damaged.");
+        } else if (!files.isEmpty()) {
+            reasons.add("the control file in " + storage.describe() + " is missing.");
+        } else {
+            return ControlState.fresh(durability, bootId);
+        }
+        // Without a trustworthy control file, keep every snapshot and accept a bless of any of them.
+        long lowest = files.isEmpty() ? 0 : files.firstKey();
+        long highest = files.isEmpty() ? 0 : files.lastKey();
+        return new ControlState(lowest, highest, highest, 0, false, Durability.PROCESS, "unknown", "");
+    }
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
+    }
+
+    /** Scans one snapshot; adds loss reasons; plans its repair. Returns its records, or null to drop it. */
+    private List<JournalRecord> scanAndPlanRepair(long id, String name, long highestIssued, List<String> reasons,
+                                                  List<IoAction> repairs) throws IOException {
+        ByteBuffer bytes = storage.read(name);
+        SnapshotScan scan = SnapshotScan.of(bytes);
+        snapshotBytes.put(id, (long) scan.validPrefixEnd());
+        if (scan.headerValid() && scan.headerId() != id) {
+            reasons.add("the file " + name + " holds snapshot " + scan.headerId() + ", not " + id + ".");
+        }
+        if (scan.acknowledgedDataLost()) {
+            reasons.add("snapshot " + id + " lost acknowledged records to damage on disk.");
+        }
+        if (!scan.damaged()) {
+            return scan.records();
+        }
+        if (!scan.headerValid() && scan.records().isEmpty()) {
+            // Either a crash while the file was being created (nothing was ever recorded in it), or
+            // damage that took its records with the header. An issued snapshot was certainly
+            // created completely, so only for those is the loss certain.
+            if (id <= highestIssued) {
+                reasons.add("snapshot " + id + " lost its header and every record to damage on disk.");
+            }
+            repairs.add(() -> storage.delete(name));
+            snapshotBytes.remove(id);
+            return null;
+        }
+        if (scan.headerValid() && !scan.recordsAfterDamage()) {
+            repairs.add(() -> storage.truncate(name, scan.validPrefixEnd()));
+        } else {
+            repairs.add(() -> rewrite(id, name, scan.records()));
+        }
+        return scan.records();
+    }
+
+    /** Replaces a damaged snapshot by one holding exactly its valid records. */
+    private void rewrite(long id, String name, List<JournalRecord> records) throws IOException {
+        int size = SnapshotFormat.HEADER_BYTES;
+        List<byte[]> encoded = new ArrayList<>();
+        for (JournalRecord r : records) {
+            int n = codec.encode(r.type(), r.file(), 0, encodeBuffer);
+            encoded.add(encodeBuffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            size += n;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size);
+        out.put(SnapshotFormat.header(id, System.currentTimeMillis()));
+        encoded.forEach(out::put);
+        String temporary = name + ".tmp";
+        storage.writeDurably(temporary, out.flip());
+        storage.rename(temporary, name);
+        snapshotBytes.put(id, (long) size);
+    }
+
+    /**
+     * Creates the snapshot file for period {@code id}: header, preallocated zeros, synced, and its
+     * name made durable. Slow; makes no change to shared state, so it runs without the owner's lock.
+     * Hand the result to {@link #adopt} before appending to it.
+     */
+    public SnapshotWriter createSnapshot(long id) throws IOException {
+        String name = SnapshotFormat.fileName(id);
+        AppendFile file = storage.create(name, initialSnapshotBytes, durability == Durability.POWER);
+        try {
+            MemorySegment header = Arena.ofAuto().allocate(SnapshotFormat.HEADER_BYTES);
+            header.copyFrom(MemorySegment.ofBuffer(SnapshotFormat.header(id, System.currentTimeMillis())));
+            file.write(0, header);
+            file.sync();
+            storage.syncDirectory();
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            try {
+                storage.delete(name); // so that a retry can create it again
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return new SnapshotWriter(id, file, SnapshotFormat.HEADER_BYTES);
+    }
+
+    /** Makes a snapshot created by {@link #createSnapshot} one this journal appends to. */
+    public void adopt(SnapshotWriter writer) {
+        if (writers.putIfAbsent(writer.id, writer) != null) {
+            throw new IllegalStateException("snapshot " + writer.id + " is already open.");
+        }
+        snapshotBytes.put(writer.id, writer.position);
+    }
+
+    /**
+     * Appends one record about {@code file} to each of the given snapshots (the second may be null).
+     *
+     * @return the record's sequence number
+     * @throws JournalFullException if a snapshot reached its size limit
+     * @throws JournalFailedException if an earlier sync failed
+     */
+    public long append(RecordType type, FileId file, SnapshotWriter first, SnapshotWriter second) throws IOException {
+        if (failure != null) {
+            throw new JournalFailedException(failure);
+        }
+        appendTo(type, file, first);
+        if (second != null) {
+            appendTo(type, file, second);
+        }
+        return ++appendedLsn;
+    }
+
+    private void appendTo(RecordType type, FileId file, SnapshotWriter w) throws IOException {
+        if (w.sealed) {
+            throw new IllegalStateException("append to sealed " + w + ".");
+        }
+        long watermark = durability == Durability.POWER ? w.durableEnd : w.position;
+        int length = codec.encode(type, file, watermark, encodeBuffer);
+        ensureCapacity(w, length);
+        w.file.write(w.position, encodeBuffer.asSlice(0, length));
+        w.position += length;
+        snapshotBytes.put(w.id, w.position);
+        records++;
+        if (!w.dirty) {
+            w.dirty = true;
+            dirty.add(w);
+        }
+    }
+
+    private void ensureCapacity(SnapshotWriter w, int length) throws IOException {
+        long needed = w.position + length;
+        long capacity = w.file.capacity();
+        if (needed <= capacity) {
+            return;
+        }
+        long grown = Math.min(maxSnapshotBytes, Math.max(capacity * 2, needed));
+        if (grown < needed) {
+            throw new JournalFullException("snapshot " + w.id + " reached its limit of " + maxSnapshotBytes
+                    + " bytes; bless a result so that older snapshots can be discarded.");
+        }
+        w.file.grow(grown, durability == Durability.POWER);
+    }
+
+    /** True once record {@code lsn} is as durable as the configured durability requires. */
+    public boolean isAcknowledged(long lsn) {
+        return durability == Durability.PROCESS || lsn <= durableLsn;
+    }
+
+    /** The highest sequence number appended so far. */
+    public long appendedLsn() {
+        return appendedLsn;
+    }
+
+    /** Captures what the next group commit must sync. */
+    public SyncPlan prepareSync() {
+        List<SnapshotWriter> ws = List.copyOf(dirty);
+        long[] ends = new long[ws.size()];
+        for (int i = 0; i < ws.size(); i++) {
+            ends[i] = ws.get(i).position;
+            ws.get(i).dirty = false;
+        }
+        dirty.clear();
+        return new SyncPlan(appendedLsn, ws, ends);
+    }
+
+    /** Records that {@code plan} was executed successfully. */
+    public void completeSync(SyncPlan plan) {
+        durableLsn = Math.max(durableLsn, plan.lsn);
+        for (int i = 0; i < plan.writers.size(); i++) {
+            SnapshotWriter w = plan.writers.get(i);
+            w.durableEnd = Math.max(w.durableEnd, plan.ends[i]);
+        }
+        if (!plan.isEmpty()) {
+            syncs++;
+        }
+    }
+
+    /** Records that {@code plan} failed: the journal refuses every further record (see {@link JournalFailedException}). */
+    public void failSync(IOException cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+    }
+
+    /** The failure that stopped the journal, or null. */
+    public IOException failure() {
+        return failure;
+    }
+
+    /**
+     * Stops appending to {@code writer}'s snapshot. Call under the owner's lock; then {@link #seal}
+     * without it.
+     */
+    public void detach(SnapshotWriter writer) {
+        writer.sealed = true;
+        writers.remove(writer.id);
+    }
+
+    /** Syncs and closes a detached snapshot. */
+    public void seal(SnapshotWriter writer) throws IOException {
+        if (!writer.sealed) {
+            throw new IllegalStateException("seal of " + writer + " before detach.");
+        }
+        writer.file.sync();
+        writer.file.close();
+    }
+
+    /** Atomically replaces the control file: temporary file, fsync, rename, directory fsync. */
+    public void writeControl(ControlState state) throws IOException {
+        storage.writeDurably(ControlState.TEMPORARY, state.encode());
+        storage.rename(ControlState.TEMPORARY, ControlState.FILE);
+        storage.syncDirectory();
+    }
+
+    /**
+     * Forgets every snapshot below {@code id} and returns the names of their files, for
+     * {@link #deleteFiles} (which does the I/O and may run without the owner's lock).
+     */
+    public List<String> forgetBelow(long id) throws IOException {
+        List<String> names = new ArrayList<>();
+        for (long old : new ArrayList<>(snapshotBytes.headMap(id).keySet())) {
+            SnapshotWriter w = writers.remove(old);
+            if (w != null) {
+                w.sealed = true;
+                w.file.close();
+            }
+            snapshotBytes.remove(old);
+            names.add(SnapshotFormat.fileName(old));
+        }
+        return names;
+    }
+
+    /** Deletes the named snapshot files and makes the deletion durable. */
+    public void deleteFiles(List<String> names) throws IOException {
+        for (String name : names) {
+            storage.delete(name);
+        }
+        if (!names.isEmpty()) {
+            storage.syncDirectory();
+        }
+    }
+
+    /** Syncs every open snapshot and closes it (for a clean stop). */
+    public void closeAll(boolean sync) throws IOException {
+        IOException first = null;
+        for (SnapshotWriter w : List.copyOf(writers.values())) {
+            try {
+                if (sync && failure == null) {
+                    w.file.sync();
+                }
+            } catch (IOException e) {
+                failSync(e);
+                first = first == null ? e : first;
+            } finally {
+                w.sealed = true;
+                w.file.close();
+            }
+        }
+        writers.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Number of snapshot files kept. */
+    public int snapshotCount() {
+        return snapshotBytes.size();
+    }
+
+    /** Bytes of header and records in the kept snapshots. */
+    public long bytes() {
+        long sum = 0;
+        for (long b : snapshotBytes.values()) {
+            sum += b;
+        }
+        return sum;
+    }
+
+    /** Records appended since open. */
+    public long records() {
+        return records;
+    }
+
+    /** Group commits (syncs covering at least one file) since open. */
+    public long syncs() {
+        return syncs;
+    }
+
+    /** The storage this journal lives in. */
+    public Storage storage() {
+        return storage;
+    }
+}

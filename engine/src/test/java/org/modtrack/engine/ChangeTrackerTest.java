@@ -1,0 +1,220 @@
+package org.modtrack.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The protocol's rules, one by one, on a real state directory. */
+class ChangeTrackerTest {
+    @TempDir
+    Path state;
+
+    private static final FileId A = FileId.ofPath("/data/a");
+    private static final FileId B = FileId.ofPath("/data/b");
+    private static final FileId C = FileId.ofPath("/data/c");
+
+    private static TrackerConfig config() {
+        return TrackerConfig.defaults().withSnapshotBytes(4096, 1 << 20).withBarrierTimeout(Duration.ofMillis(200));
+    }
+
+    static Set<String> paths(QueryResult r) {
+        return r.changes().stream().map(c -> c.file().path()).collect(Collectors.toSet());
+    }
+
+    private static void write(ChangeTracker t, FileId f) throws IOException {
+        t.postWrite(t.preWrite(f).token());
+    }
+
+    @Test
+    void secondIntentInAPeriodIsAlreadyRecordedAndWritesNothing() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            WriteTicket first = t.preWrite(A);
+            WriteTicket second = t.preWrite(A);
+            assertFalse(first.alreadyRecorded());
+            assertTrue(second.alreadyRecorded());
+            assertEquals(1, t.stats().records());
+            assertTrue(t.postWrite(first.token()));
+            assertTrue(t.postWrite(second.token()));
+            assertFalse(t.postWrite(first.token()), "a token ends once");
+        }
+    }
+
+    @Test
+    void queryReturnsTheChangesAndTheNewIdAndResetsAlreadyRecorded() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            write(t, A);
+            write(t, B);
+            QueryResult r = t.query();
+            assertEquals(Set.of("/data/a", "/data/b"), paths(r));
+            assertEquals(0, r.lastBlessed());
+            assertEquals(2, r.snapshot());
+            assertTrue(r.continuity().intact());
+            assertFalse(r.recovered());
+            assertFalse(t.preWrite(A).alreadyRecorded(), "the checkpoint resets the already-recorded state");
+        }
+    }
+
+    @Test
+    void unblessedChangesAreReturnedAgainAndBlessDiscardsThem() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            write(t, A);
+            QueryResult first = t.query();
+            write(t, B);
+            QueryResult second = t.query();
+            assertEquals(Set.of("/data/a", "/data/b"), paths(second), "at least once: A was never blessed");
+            t.bless(second.snapshot());
+            write(t, C);
+            QueryResult third = t.query();
+            assertEquals(second.snapshot(), third.lastBlessed());
+            assertEquals(Set.of("/data/c"), paths(third));
+            assertTrue(first.snapshot() < second.snapshot());
+        }
+    }
+
+    @Test
+    void intentDuringAPeriodAfterAQuerySurvivesTheBlessOfThatQuery() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            write(t, A);
+            QueryResult r = t.query();
+            write(t, A); // a new write after the result: must be reported again
+            t.bless(r.snapshot());
+            assertEquals(Set.of("/data/a"), paths(t.query()));
+        }
+    }
+
+    @Test
+    void badBlessesAreRefusedAndChangeNothing() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            write(t, A);
+            QueryResult r1 = t.query();
+            QueryResult r2 = t.query();
+            BlessException never = assertThrows(BlessException.class, () -> t.bless(r2.snapshot() + 5));
+            assertTrue(never.getMessage().contains("never returned"), never.getMessage());
+            t.bless(r2.snapshot());
+            t.bless(r2.snapshot()); // twice is harmless
+            BlessException older = assertThrows(BlessException.class, () -> t.bless(r1.snapshot()));
+            assertTrue(older.getMessage().contains("older than the last blessed"), older.getMessage());
+            assertEquals(r2.snapshot(), t.stats().lastBlessed());
+        }
+    }
+
+    @Test
+    void aWriteThatNeverEndsIsCarriedAndDoesNotHangTheCheckpoint() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            WriteTicket stuck = t.preWrite(A);
+            write(t, B);
+            QueryResult r = t.query();
+            assertEquals(Set.of("/data/a", "/data/b"), paths(r));
+            assertEquals(1, r.carriedCount());
+            assertTrue(r.changes().stream().filter(ChangedFile::carried).allMatch(c -> c.file().equals(A)));
+            assertTrue(r.barrierWait().compareTo(Duration.ofMillis(200)) >= 0, "waited for the timeout");
+            t.bless(r.snapshot());
+            QueryResult again = t.query();
+            assertEquals(Set.of("/data/a"), paths(again), "a write still in flight is reported until it ends");
+            t.postWrite(stuck.token());
+            t.bless(again.snapshot());
+            QueryResult after = t.query();
+            assertEquals(Set.of("/data/a"), paths(after), "carried into the period after the last checkpoint");
+            t.bless(after.snapshot());
+            assertEquals(Set.of(), paths(t.query()));
+        }
+    }
+
+    @Test
+    void aCheckpointWaitsForWritesInProgressOfTheClosingPeriod() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config().withBarrierTimeout(Duration.ofSeconds(30)))) {
+            WriteTicket w = t.preWrite(A);
+            Thread ender = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                t.postWrite(w.token());
+            });
+            QueryResult r = t.query();
+            ender.join();
+            assertEquals(0, r.carriedCount());
+            assertTrue(r.barrierWait().compareTo(Duration.ofMillis(50)) >= 0, "waited for the write");
+        }
+    }
+
+    @Test
+    void recoveryAfterACrashReturnsEveryUnblessedRecordAndSaysRecovered() throws Exception {
+        long issued;
+        ChangeTracker t = ChangeTracker.open(state, config());
+        write(t, A);
+        issued = t.query().snapshot();
+        write(t, B);
+        t.abandon();
+
+        try (ChangeTracker again = ChangeTracker.open(state, config())) {
+            assertFalse(again.previousRunWasClean());
+            QueryResult r = again.query();
+            assertTrue(r.recovered());
+            assertEquals(Set.of("/data/a", "/data/b"), paths(r));
+            again.bless(issued); // a result returned before the crash may still be blessed
+            QueryResult next = again.query();
+            assertEquals(Set.of("/data/b"), paths(next));
+            assertTrue(next.recovered(), "B was recorded before the crash and is still unblessed");
+            again.bless(next.snapshot());
+            assertFalse(again.query().recovered());
+        }
+    }
+
+    @Test
+    void aCleanStopIsNotARecovery() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config().withDurability(Durability.PROCESS))) {
+            write(t, A);
+        }
+        try (ChangeTracker t = ChangeTracker.open(state, config().withDurability(Durability.PROCESS))) {
+            assertTrue(t.previousRunWasClean());
+            QueryResult r = t.query();
+            assertFalse(r.recovered());
+            assertEquals(Set.of("/data/a"), paths(r));
+        }
+    }
+
+    @Test
+    void continuityLossIsReportedUntilAResultThatReportedItIsBlessed() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.markContinuityLost("the event queue overflowed.");
+            QueryResult r = t.query();
+            assertFalse(r.continuity().intact());
+            assertTrue(r.continuity().reason().contains("overflowed"));
+            assertFalse(t.query().continuity().intact(), "still unblessed");
+            t.bless(r.snapshot());
+            assertTrue(t.query().continuity().intact());
+        }
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            assertTrue(t.query().continuity().intact(), "a restored continuity stays restored");
+        }
+    }
+
+    @Test
+    void aStateDirectoryCannotBeOpenedTwice() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            IOException e = assertThrows(IOException.class, () -> ChangeTracker.open(state, config()));
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        }
+    }
+
+    @Test
+    void tooManyWritesInProgressIsAClearError() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config().withMaxWritesInProgress(2))) {
+            t.preWrite(A);
+            t.preWrite(B);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.preWrite(C));
+            assertTrue(e.getMessage().contains("too many writes in progress"), e.getMessage());
+        }
+    }
+}
