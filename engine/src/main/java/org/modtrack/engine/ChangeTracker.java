@@ -6,9 +6,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import org.modtrack.engine.journal.ControlState;
-import org.modtrack.engine.journal.Journal;
-import org.modtrack.engine.journal.SnapshotWriter;
 import org.modtrack.engine.storage.DirectoryStorage;
 import org.modtrack.engine.storage.Storage;
 
@@ -121,27 +118,19 @@ public final class ChangeTracker implements AutoCloseable {
     public QueryResult query() throws IOException, InterruptedException {
         queryLock.lock();
         try {
-            long id;
-            lock.lock();
-            try {
-                id = core.nextSnapshotId();
-            } finally {
-                lock.unlock();
-            }
-            SnapshotWriter next = core.journal().createSnapshot(id);
-            long closingId;
-            long deadline;
-            lock.lock();
-            try {
-                core.beginCheckpoint(next, System.nanoTime());
-                closingId = core.closingSnapshotId();
-                deadline = core.deadlineNanos();
-            } finally {
-                lock.unlock();
-            }
-            return awaitAndFinish(closingId, deadline);
+            CheckpointSteps.Started started = CheckpointSteps.begin(core, this::locked, System.nanoTime());
+            return awaitAndFinish(started.closingSnapshot(), started.deadlineNanos());
         } finally {
             queryLock.unlock();
+        }
+    }
+
+    private <T> T locked(CheckpointSteps.IoCallable<T> body) throws IOException {
+        lock.lock();
+        try {
+            return body.call();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -215,25 +204,7 @@ public final class ChangeTracker implements AutoCloseable {
     private QueryResult finish(List<FileId> external) throws IOException {
         controlLock.lock();
         try {
-            TrackerCore.Finished finished;
-            lock.lock();
-            try {
-                finished = core.finishCheckpoint(external, System.nanoTime());
-            } finally {
-                lock.unlock();
-            }
-            Journal journal = core.journal();
-            if (finished.carryLsn() > 0) {
-                groupCommit.awaitDurable(finished.carryLsn());
-            }
-            journal.seal(finished.sealed());
-            journal.writeControl(finished.control());
-            lock.lock();
-            try {
-                return core.issue(finished);
-            } finally {
-                lock.unlock();
-            }
+            return CheckpointSteps.finish(core, this::locked, groupCommit::awaitDurable, external, System.nanoTime());
         } finally {
             controlLock.unlock();
         }
@@ -251,25 +222,7 @@ public final class ChangeTracker implements AutoCloseable {
         queryLock.lock();
         controlLock.lock();
         try {
-            ControlState next;
-            lock.lock();
-            try {
-                next = core.planBless(snapshot);
-            } finally {
-                lock.unlock();
-            }
-            if (next == null) {
-                return;
-            }
-            core.journal().writeControl(next);
-            List<String> discarded;
-            lock.lock();
-            try {
-                discarded = core.commitBless(next);
-            } finally {
-                lock.unlock();
-            }
-            core.journal().deleteFiles(discarded);
+            CheckpointSteps.bless(core, this::locked, snapshot);
         } finally {
             controlLock.unlock();
             queryLock.unlock();
@@ -285,20 +238,7 @@ public final class ChangeTracker implements AutoCloseable {
     public void markContinuityLost(String reason) throws IOException {
         controlLock.lock();
         try {
-            ControlState next;
-            lock.lock();
-            try {
-                next = core.planContinuityLost(reason);
-            } finally {
-                lock.unlock();
-            }
-            core.journal().writeControl(next);
-            lock.lock();
-            try {
-                core.setControl(next);
-            } finally {
-                lock.unlock();
-            }
+            CheckpointSteps.markContinuityLost(core, this::locked, reason);
         } finally {
             controlLock.unlock();
         }

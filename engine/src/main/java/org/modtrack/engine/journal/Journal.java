@@ -318,6 +318,11 @@ public final class Journal {
         return appendedLsn;
     }
 
+    /** Whether records were appended since the last {@link #prepareSync}. */
+    public boolean hasUnsynced() {
+        return !dirty.isEmpty();
+    }
+
     /** Captures what the next group commit must sync. */
     public SyncPlan prepareSync() {
         List<SnapshotWriter> ws = List.copyOf(dirty);

@@ -1,0 +1,65 @@
+package org.modtrack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The command line: exit codes, the simulator's last line, and the demo (which kills a real process). */
+class CliTest {
+    private record Run(int exitCode, String out, String err) {}
+
+    private static Run run(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            CommandLine cl = Main.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            int code = cl.execute(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    @Test
+    void simulateEndsWithTheSummaryLineAndExitsZeroWhenNothingIsViolated() {
+        Run r = run("simulate", "--schedules", "200", "--seed", "7");
+        assertEquals(0, r.exitCode(), r.out());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches("schedules=200 violations=0 falsePositives=\\d+"), lines[lines.length - 1]);
+    }
+
+    @Test
+    void simulateExitsOneAndPrintsTheShortestScheduleWhenAMutantIsCaught() {
+        Run r = run("simulate", "--schedules", "500", "--seed", "1", "--mutant", "keep-ignore-marks");
+        assertEquals(1, r.exitCode(), r.out());
+        assertTrue(r.out().contains("shortest failing schedule found"), r.out());
+        assertTrue(r.out().contains("--seed"), "the failure names the seed that replays it: " + r.out());
+        assertTrue(r.out().strip().lines().reduce((a, b) -> b).orElseThrow().matches("schedules=500 violations=[1-9]\\d* falsePositives=\\d+"));
+    }
+
+    @Test
+    void badOptionsAreUsageErrorsWithOneClearSentence() {
+        Run r = run("simulate", "--mutant", "bogus");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("unknown mutant 'bogus'"), r.err());
+        assertEquals(2, run("simulate", "--schedules", "0").exitCode());
+    }
+
+    @Test
+    void theDemoRecoversEveryChangeOfAWriterKilledWithSigkill() {
+        Run r = run("demo");
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+        assertTrue(r.out().contains("recovered: true"), r.out());
+        assertTrue(r.out().contains("missed: 0"), r.out());
+    }
+}

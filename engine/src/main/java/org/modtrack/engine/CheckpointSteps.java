@@ -1,0 +1,117 @@
+package org.modtrack.engine;
+
+import java.io.IOException;
+import java.util.List;
+import org.modtrack.engine.journal.ControlState;
+import org.modtrack.engine.journal.Journal;
+import org.modtrack.engine.journal.SnapshotWriter;
+
+/**
+ * The order of steps, with their I/O, that turns {@link TrackerCore}'s state changes into a query, a
+ * bless, or a continuity loss. {@link ChangeTracker} runs them under its locks with group commit;
+ * the simulator runs the same code one step at a time, so the order it checks is the order that
+ * ships.
+ *
+ * <p>Why the order matters: a result may be issued only after its control state is durable (or a
+ * bless of it could be refused after a crash); records carried into the new period must be durable
+ * before the result that lets the closing period be discarded; a bless deletes files only after the
+ * new last-blessed id is durable (or a crash in between would make recovery lose nothing but
+ * report snapshots as missing).
+ */
+public final class CheckpointSteps {
+    private CheckpointSteps() {}
+
+    /** Runs a piece of core work under the caller's lock (the simulator has none). */
+    public interface Locked {
+        <T> T call(IoCallable<T> body) throws IOException;
+    }
+
+    /** A computation that may do I/O. */
+    @FunctionalInterface
+    public interface IoCallable<T> {
+        T call() throws IOException;
+    }
+
+    /** Blocks until record {@code lsn} is durable (group commit, or a direct sync). */
+    @FunctionalInterface
+    public interface DurableWait {
+        void awaitDurable(long lsn) throws IOException;
+    }
+
+    /**
+     * A running checkpoint.
+     *
+     * @param closingSnapshot the closing period T
+     * @param deadlineNanos when to stop waiting and carry what is still in flight
+     */
+    public record Started(long closingSnapshot, long deadlineNanos) {}
+
+    /** Creates the next period's snapshot (slow I/O, unlocked) and starts the checkpoint (locked). */
+    public static Started begin(TrackerCore core, Locked locked, long nowNanos) throws IOException {
+        long id = locked.call(core::nextSnapshotId);
+        SnapshotWriter next = core.journal().createSnapshot(id);
+        return locked.call(() -> {
+            core.beginCheckpoint(next, nowNanos);
+            return new Started(core.closingSnapshotId(), core.deadlineNanos());
+        });
+    }
+
+    /**
+     * Ends the running checkpoint and issues its result: carries what is still in flight, makes the
+     * carried records durable, seals the closing snapshot, persists the control state, and only then
+     * makes the result's id blessable.
+     */
+    public static QueryResult finish(TrackerCore core, Locked locked, DurableWait durable, List<FileId> externalInFlight,
+                                     long nowNanos) throws IOException {
+        TrackerCore.Finished finished = locked.call(() -> core.finishCheckpoint(externalInFlight, nowNanos));
+        Journal journal = core.journal();
+        if (finished.carryLsn() > 0 && !locked.call(() -> journal.isAcknowledged(finished.carryLsn()))) {
+            durable.awaitDurable(finished.carryLsn());
+        }
+        journal.seal(finished.sealed());
+        journal.writeControl(finished.control());
+        return locked.call(() -> core.issue(finished));
+    }
+
+    /** Blesses {@code id}: persists the new last-blessed id, forgets what it superseded, deletes its files. */
+    public static void bless(TrackerCore core, Locked locked, long id) throws BlessException, IOException {
+        ControlState next;
+        try {
+            next = locked.call(() -> {
+                try {
+                    return core.planBless(id);
+                } catch (BlessException e) {
+                    throw new WrappedBless(e);
+                }
+            });
+        } catch (WrappedBless e) {
+            throw e.bless;
+        }
+        if (next == null) {
+            return;
+        }
+        core.journal().writeControl(next);
+        List<String> discarded = locked.call(() -> core.commitBless(next));
+        core.journal().deleteFiles(discarded);
+    }
+
+    /** Persists a continuity loss for {@code reason}, then adopts it. */
+    public static void markContinuityLost(TrackerCore core, Locked locked, String reason) throws IOException {
+        ControlState next = locked.call(() -> core.planContinuityLost(reason));
+        core.journal().writeControl(next);
+        locked.call(() -> {
+            core.setControl(next);
+            return null;
+        });
+    }
+
+    /** Carries a BlessException through {@link Locked#call}, which only declares IOException. */
+    private static final class WrappedBless extends IOException {
+        final BlessException bless;
+
+        WrappedBless(BlessException bless) {
+            super(bless.getMessage());
+            this.bless = bless;
+        }
+    }
+}

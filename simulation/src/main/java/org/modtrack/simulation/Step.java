@@ -1,0 +1,107 @@
+package org.modtrack.simulation;
+
+import org.modtrack.simulation.SimulatedStorage.CrashKind;
+
+/**
+ * One step of a schedule, with every parameter it needs, so that a list of steps replays exactly.
+ * A step that is not possible when replayed (say, a writer that is not idle) is skipped.
+ */
+sealed interface Step {
+    /** Writer {@code writer} announces a write to file {@code file} (preWrite). */
+    record Begin(int writer, int file) implements Step {
+        public String toString() {
+            return "w" + writer + " preWrite f" + file;
+        }
+    }
+
+    /** The writer's data write lands: the file's true version goes up. */
+    record Data(int writer) implements Step {
+        public String toString() {
+            return "w" + writer + " writes its file";
+        }
+    }
+
+    /** The writer's write ends (postWrite). */
+    record End(int writer) implements Step {
+        public String toString() {
+            return "w" + writer + " postWrite";
+        }
+    }
+
+    /** The writer dies after its preWrite: its postWrite never comes. */
+    record Die(int writer) implements Step {
+        public String toString() {
+            return "w" + writer + " dies without postWrite";
+        }
+    }
+
+    /** A group commit captures what it will sync. */
+    record SyncStart() implements Step {
+        public String toString() {
+            return "group commit starts";
+        }
+    }
+
+    /** The group commit's fdatasync completes. */
+    record SyncFinish() implements Step {
+        public String toString() {
+            return "group commit completes";
+        }
+    }
+
+    /** A whole group commit at once (the exhaustive search's coarser step). */
+    record Sync() implements Step {
+        public String toString() {
+            return "group commit";
+        }
+    }
+
+    /** The consumer starts a query (checkpoint). */
+    record QueryBegin() implements Step {
+        public String toString() {
+            return "query starts a checkpoint";
+        }
+    }
+
+    /** The checkpoint ends; the consumer either acts on the result (copies its files) or loses it. */
+    record QueryFinish(boolean consumerActs) implements Step {
+        public String toString() {
+            return consumerActs ? "query returns; the consumer copies its files" : "query returns; the consumer loses the result";
+        }
+    }
+
+    /** The consumer blesses the last result it acted on. */
+    record Bless() implements Step {
+        public String toString() {
+            return "consumer blesses its last result";
+        }
+    }
+
+    /** The consumer blesses an id it must not (never returned, or older than the last blessed). */
+    record BadBless(boolean tooNew) implements Step {
+        public String toString() {
+            return tooNew ? "bless of an id never returned" : "bless of an id older than the last blessed";
+        }
+    }
+
+    /** Time passes. */
+    record Tick(long nanos) implements Step {
+        public String toString() {
+            return "time passes (" + nanos + ")";
+        }
+    }
+
+    /** A crash strikes now; {@code seed} decides what unsynced state survives. */
+    record Crash(CrashKind kind, long seed) implements Step {
+        public String toString() {
+            return kind.name().toLowerCase() + " crash (seed " + seed + ")";
+        }
+    }
+
+    /** A crash will strike at the {@code afterOps}-th next storage operation. */
+    record ArmCrash(CrashKind kind, int afterOps, long seed) implements Step {
+        public String toString() {
+            return kind.name().toLowerCase() + " crash armed for storage operation +" + afterOps + " (seed " + seed + ")";
+        }
+    }
+}

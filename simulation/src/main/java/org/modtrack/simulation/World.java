@@ -1,0 +1,563 @@
+package org.modtrack.simulation;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.modtrack.engine.BlessException;
+import org.modtrack.engine.ChangedFile;
+import org.modtrack.engine.CheckpointSteps;
+import org.modtrack.engine.Durability;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.QueryResult;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.engine.TrackerCore;
+import org.modtrack.engine.WriteBarrier;
+import org.modtrack.engine.journal.ControlState;
+import org.modtrack.engine.journal.Journal;
+import org.modtrack.engine.journal.SyncPlan;
+import org.modtrack.simulation.SimulatedStorage.CrashKind;
+
+/**
+ * One simulated world: files with a true version each, writers, a consumer that keeps a mirror of
+ * the files, and the real tracker core and journal over a {@link SimulatedStorage}.
+ *
+ * <p>The invariant is checked end to end: the consumer copies every file a result names (all files
+ * when a result says continuity was lost) and finally, after all writers have stopped and one last
+ * query, its mirror must equal the truth. A change that no result reported after it happened leaves
+ * a stale mirror. Other checks: the first result after a crash says it was recovered; valid blesses
+ * are accepted and invalid ones refused without a change; the core's own invariants hold after every
+ * step; the engine never throws what it should not.
+ */
+final class World {
+    private static final CheckpointSteps.Locked DIRECT = new CheckpointSteps.Locked() {
+        @Override
+        public <T> T call(CheckpointSteps.IoCallable<T> body) throws IOException {
+            return body.call();
+        }
+    };
+
+    private enum WriterState { IDLE, PENDING, READY }
+
+    private static final class Writer {
+        WriterState state = WriterState.IDLE;
+        int file;
+        long token;
+        long lsn;
+        int begins;
+        boolean wrote;
+    }
+
+    private final Scenario scenario;
+    private final TrackerConfig config;
+    private final SimulatedStorage storage = new SimulatedStorage();
+    private final FileId[] ids;
+    private final int[] truth;
+    private final int[] mirror;
+    private final Writer[] writers;
+    private final List<String> log = new ArrayList<>();
+    private final List<String> violations = new ArrayList<>();
+    private TrackerCore core;
+    private long now;
+    private SyncPlan syncing;
+    private boolean checkpointRunning;
+    private long pendingBless;
+    private boolean crashedSinceLastResult;
+    private boolean lastResultRecovered;
+    private long armedSeed;
+    private int queries;
+    private int filesUsed;
+    private int crashes;
+    private int dies;
+    private long falsePositives;
+    private boolean broken;
+
+    World(Scenario scenario) {
+        this.scenario = scenario;
+        this.config = TrackerConfig.defaults()
+                .withDurability(scenario.durability())
+                .withBarrierTimeout(Duration.ofNanos(scenario.barrierTimeoutNanos()))
+                .withSnapshotBytes(4096, 1 << 20)
+                .withMaxWritesInProgress(64)
+                .withBarrier(WriteBarrier.NONE)
+                .withMutant(scenario.mutant());
+        this.ids = new FileId[scenario.files()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = scenario.handleIdentities()
+                    ? FileId.ofHandle(1, 1, new byte[] {(byte) i, 7, 7, 7}, "/sim/f" + i, null)
+                    : FileId.ofPath("/sim/f" + i);
+        }
+        this.truth = new int[scenario.files()];
+        this.mirror = new int[scenario.files()];
+        this.writers = new Writer[scenario.writers()];
+        for (int i = 0; i < writers.length; i++) {
+            writers[i] = new Writer();
+        }
+        recover(0);
+    }
+
+    List<String> violations() {
+        return violations;
+    }
+
+    List<String> log() {
+        return log;
+    }
+
+    long falsePositives() {
+        return falsePositives;
+    }
+
+    /** True once a violation or an engine error ended this world's usefulness. */
+    boolean broken() {
+        return broken;
+    }
+
+    // ---- which steps are possible ----------------------------------------------------------------
+
+    /** Every step possible now; random parameters come from {@code random} (null: the exhaustive set). */
+    List<Step> enabledSteps(SplittableRandom random) {
+        List<Step> steps = new ArrayList<>();
+        if (broken) {
+            return steps;
+        }
+        for (int w = 0; w < writers.length; w++) {
+            Writer wr = writers[w];
+            switch (wr.state) {
+                case IDLE -> {
+                    if (scenario.maxBeginsPerWriter() < 0 || wr.begins < scenario.maxBeginsPerWriter()) {
+                        if (random != null) {
+                            steps.add(new Step.Begin(w, random.nextInt(ids.length)));
+                        } else if (w == 0 || writers[w - 1].begins > 0 || wr.begins > 0) {
+                            // Symmetry: writers are interchangeable and so are files, so the search
+                            // lets writer k begin only after writer k-1 has, and offers only the
+                            // files used so far plus the lowest unused one.
+                            for (int f = 0; f <= Math.min(ids.length - 1, filesUsed); f++) {
+                                steps.add(new Step.Begin(w, f));
+                            }
+                        }
+                    }
+                }
+                case READY -> {
+                    if (random != null || !wr.wrote) {
+                        steps.add(new Step.Data(w));
+                    }
+                    steps.add(new Step.End(w));
+                    if (dies < scenario.maxDies()) {
+                        steps.add(new Step.Die(w));
+                    }
+                }
+                case PENDING -> { }
+            }
+        }
+        if (scenario.durability() == Durability.POWER) {
+            if (syncing == null && core.journal().hasUnsynced()) {
+                steps.add(random == null ? new Step.Sync() : new Step.SyncStart());
+            }
+            if (syncing != null) {
+                steps.add(new Step.SyncFinish());
+            }
+        }
+        if (!checkpointRunning) {
+            if (scenario.maxQueries() < 0 || queries < scenario.maxQueries()) {
+                steps.add(new Step.QueryBegin());
+            }
+            if (pendingBless > 0) {
+                steps.add(new Step.Bless());
+            }
+            if (scenario.badBlesses()) {
+                steps.add(new Step.BadBless(random == null || random.nextBoolean()));
+            }
+        } else {
+            if (core.ownWritesDone() || now >= core.deadlineNanos()) {
+                steps.add(new Step.QueryFinish(true));
+                steps.add(new Step.QueryFinish(false));
+            }
+            if (random != null) {
+                steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos() * 3 / 2)));
+            } else if (now < core.deadlineNanos() && !core.ownWritesDone()) {
+                steps.add(new Step.Tick(core.deadlineNanos() - now)); // the barrier times out
+            }
+        }
+        if (random != null && !checkpointRunning) {
+            steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos())));
+        }
+        if (scenario.maxCrashes() < 0 || crashes < scenario.maxCrashes()) {
+            if (random != null) {
+                CrashKind kind = random.nextBoolean() ? CrashKind.POWER : CrashKind.PROCESS;
+                steps.add(new Step.Crash(kind, random.nextLong()));
+                if (scenario.armedCrashes() && !storage.armed()) {
+                    steps.add(new Step.ArmCrash(random.nextBoolean() ? CrashKind.POWER : CrashKind.PROCESS,
+                            1 + random.nextInt(12), random.nextLong()));
+                }
+            } else {
+                steps.add(new Step.Crash(CrashKind.PROCESS, 0));
+                for (long seed = 0; seed < 3; seed++) {
+                    steps.add(new Step.Crash(CrashKind.POWER, seed));
+                }
+            }
+        }
+        return steps;
+    }
+
+    /** Whether {@code step} is possible now (for replaying a shrunk schedule). */
+    boolean possible(Step step) {
+        if (broken) {
+            return false;
+        }
+        return switch (step) {
+            case Step.Begin b -> b.writer() < writers.length && b.file() < ids.length
+                    && writers[b.writer()].state == WriterState.IDLE;
+            case Step.Data d -> d.writer() < writers.length && writers[d.writer()].state == WriterState.READY;
+            case Step.End e -> e.writer() < writers.length && writers[e.writer()].state == WriterState.READY;
+            case Step.Die d -> d.writer() < writers.length && writers[d.writer()].state == WriterState.READY;
+            case Step.SyncStart s -> scenario.durability() == Durability.POWER && syncing == null;
+            case Step.SyncFinish s -> syncing != null;
+            case Step.Sync s -> scenario.durability() == Durability.POWER && syncing == null;
+            case Step.QueryBegin q -> !checkpointRunning;
+            case Step.QueryFinish q -> checkpointRunning && (core.ownWritesDone() || now >= core.deadlineNanos());
+            case Step.Bless b -> !checkpointRunning && pendingBless > 0;
+            case Step.BadBless b -> !checkpointRunning;
+            case Step.Tick t -> true;
+            case Step.Crash c -> true;
+            case Step.ArmCrash a -> !storage.armed();
+        };
+    }
+
+    // ---- doing a step ----------------------------------------------------------------------------
+
+    /** Applies {@code step}; a crash it causes is handled here (the tracker recovers at once). */
+    void apply(Step step) {
+        String outcome;
+        try {
+            outcome = doStep(step);
+        } catch (SimulatedStorage.Crash c) {
+            outcome = "the " + c.kind().name().toLowerCase() + " crash strikes during it";
+            log.add(step + ": " + outcome);
+            crashed(c.kind(), armedSeed);
+            return;
+        } catch (Throwable t) {
+            engineError(step, t);
+            return;
+        }
+        log.add(step + (outcome.isEmpty() ? "" : ": " + outcome));
+        try {
+            core.checkInvariants();
+        } catch (Throwable t) {
+            engineError(step, t);
+        }
+    }
+
+    private String doStep(Step step) throws IOException {
+        return switch (step) {
+            case Step.Begin b -> begin(writers[b.writer()], b.file());
+            case Step.Data d -> {
+                Writer w = writers[d.writer()];
+                truth[w.file]++;
+                w.wrote = true;
+                yield "f" + w.file + " is now version " + truth[w.file];
+            }
+            case Step.End e -> {
+                Writer w = writers[e.writer()];
+                if (!core.postWrite(w.token)) {
+                    violation("postWrite of a live token was refused (w" + e.writer() + ").");
+                }
+                w.state = WriterState.IDLE;
+                yield "";
+            }
+            case Step.Die d -> {
+                writers[d.writer()] = replacement(writers[d.writer()]);
+                dies++;
+                yield "its token stays in progress";
+            }
+            case Step.SyncStart s -> {
+                syncing = core.journal().prepareSync();
+                yield "covers lsn " + syncing.lsn();
+            }
+            case Step.SyncFinish s -> {
+                SyncPlan plan = syncing;
+                syncing = null;
+                completeSync(plan);
+                yield "lsn " + plan.lsn() + " durable";
+            }
+            case Step.Sync s -> {
+                SyncPlan plan = core.journal().prepareSync();
+                completeSync(plan);
+                yield "lsn " + plan.lsn() + " durable";
+            }
+            case Step.QueryBegin q -> {
+                CheckpointSteps.begin(core, DIRECT, now);
+                checkpointRunning = true;
+                queries++;
+                yield "closing snapshot " + core.closingSnapshotId();
+            }
+            case Step.QueryFinish q -> finishQuery(q.consumerActs());
+            case Step.Bless b -> bless();
+            case Step.BadBless b -> badBless(b.tooNew());
+            case Step.Tick t -> {
+                now += t.nanos();
+                yield "now " + now;
+            }
+            case Step.Crash c -> {
+                storage.disarm();
+                armedSeed = c.seed();
+                throw storage.crashNow(c.kind());
+            }
+            case Step.ArmCrash a -> {
+                storage.arm(a.kind(), a.afterOps(), a.seed());
+                armedSeed = a.seed();
+                yield "";
+            }
+        };
+    }
+
+    private String begin(Writer w, int file) throws IOException {
+        w.begins++;
+        filesUsed = Math.max(filesUsed, file + 1);
+        TrackerCore.Intent intent;
+        try {
+            intent = core.preWrite(ids[file]);
+        } catch (IllegalStateException e) {
+            return "refused: " + e.getMessage(); // too many writes in progress: the write does not happen
+        }
+        w.file = file;
+        w.token = intent.token();
+        w.lsn = intent.lsn();
+        w.wrote = false;
+        boolean acknowledged = core.journal().isAcknowledged(intent.lsn());
+        w.state = acknowledged ? WriterState.READY : WriterState.PENDING;
+        return (intent.alreadyRecorded() ? "already recorded" : "recorded (lsn " + intent.lsn() + ")")
+                + (acknowledged ? ", may write" : ", waits for a sync");
+    }
+
+    private void completeSync(SyncPlan plan) throws IOException {
+        Journal journal = core.journal();
+        try {
+            plan.execute();
+            journal.completeSync(plan);
+        } catch (IOException e) {
+            journal.failSync(e);
+            for (Writer w : writers) {
+                if (w.state == WriterState.PENDING) {
+                    core.postWrite(w.token); // the write is denied
+                    w.state = WriterState.IDLE;
+                }
+            }
+            return;
+        }
+        for (Writer w : writers) {
+            if (w.state == WriterState.PENDING && journal.isAcknowledged(w.lsn)) {
+                w.state = WriterState.READY;
+            }
+        }
+    }
+
+    private void syncEverything() throws IOException {
+        completeSync(core.journal().prepareSync());
+    }
+
+    private String finishQuery(boolean consumerActs) throws IOException {
+        QueryResult r = CheckpointSteps.finish(core, DIRECT, lsn -> syncEverything(), List.of(), now);
+        checkpointRunning = false;
+        for (Writer w : writers) {
+            if (w.state == WriterState.PENDING && core.journal().isAcknowledged(w.lsn)) {
+                w.state = WriterState.READY;
+            }
+        }
+        if (crashedSinceLastResult && !r.recovered()) {
+            violation("the first result after a crash (snapshot " + r.snapshot() + ") says recovered=false.");
+        }
+        crashedSinceLastResult = false;
+        lastResultRecovered = r.recovered();
+        StringBuilder names = new StringBuilder();
+        for (ChangedFile c : r.changes()) {
+            names.append(names.isEmpty() ? "" : ",").append(fileIndex(c.file())).append(c.carried() ? "(carried)" : "");
+        }
+        String summary = "result " + r.snapshot() + " [" + names + "]" + (r.continuity().intact() ? "" : " continuity lost")
+                + (r.recovered() ? " recovered" : "");
+        if (!consumerActs) {
+            return summary + ", lost by the consumer";
+        }
+        for (ChangedFile c : r.changes()) {
+            int f = fileIndex(c.file());
+            if (mirror[f] == truth[f]) {
+                falsePositives++;
+            }
+            mirror[f] = truth[f];
+        }
+        if (!r.continuity().intact()) {
+            System.arraycopy(truth, 0, mirror, 0, truth.length); // the consumer rescans everything
+        }
+        pendingBless = r.snapshot();
+        return summary + ", copied";
+    }
+
+    private String bless() throws IOException {
+        long id = pendingBless;
+        pendingBless = 0;
+        try {
+            CheckpointSteps.bless(core, DIRECT, id);
+            return "snapshot " + id + " blessed";
+        } catch (BlessException e) {
+            if (id < core.control().lastBlessed()) {
+                return "refused as stale: " + e.getMessage();
+            }
+            violation("a bless of the issued snapshot " + id + " was refused: " + e.getMessage());
+            return "refused";
+        }
+    }
+
+    private String badBless(boolean tooNew) throws IOException {
+        ControlState before = core.control();
+        long id = tooNew ? before.highestIssued() + 1 : before.lastBlessed() - 1;
+        if (id < 1) {
+            return "no such id to try";
+        }
+        try {
+            CheckpointSteps.bless(core, DIRECT, id);
+            violation("a bless of snapshot " + id + " was accepted (last blessed " + before.lastBlessed()
+                    + ", highest issued " + before.highestIssued() + ").");
+            return "accepted!";
+        } catch (BlessException e) {
+            if (!core.control().equals(before)) {
+                violation("a refused bless changed the control state.");
+            }
+            return "refused as it must be";
+        }
+    }
+
+    // ---- crashes ---------------------------------------------------------------------------------
+
+    private void crashed(CrashKind kind, long seed) {
+        crashes++;
+        storage.reboot(kind, seed);
+        for (int i = 0; i < writers.length; i++) {
+            writers[i] = replacement(writers[i]); // in-process writers die with the tracker
+        }
+        syncing = null;
+        checkpointRunning = false;
+        core = null;
+        recover(seed);
+        crashedSinceLastResult = true;
+    }
+
+    private void recover(long seed) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                core = TrackerCore.open(storage, config);
+                return;
+            } catch (SimulatedStorage.Crash again) {
+                log.add("  ...and a " + again.kind().name().toLowerCase() + " crash strikes during recovery");
+                storage.reboot(again.kind(), seed + attempt + 1);
+            } catch (Throwable t) {
+                engineError(new Step.Crash(CrashKind.PROCESS, seed), t);
+                throw new IllegalStateException("recovery failed", t);
+            }
+        }
+    }
+
+    private static Writer replacement(Writer old) {
+        Writer w = new Writer();
+        w.begins = old.begins;
+        return w;
+    }
+
+    // ---- the end ---------------------------------------------------------------------------------
+
+    /**
+     * Lets every living writer finish, runs a last query that the consumer acts on, and checks the
+     * mirror against the truth; then checks that a clean stop is not reported as a recovery.
+     */
+    void drainAndCheck() {
+        if (broken) {
+            return;
+        }
+        storage.disarm();
+        log.add("  -- drain: no more crashes; writers finish; a last query the consumer acts on --");
+        try {
+            if (checkpointRunning) {
+                now = Math.max(now, core.deadlineNanos());
+                apply(new Step.QueryFinish(true));
+            }
+            if (syncing != null) {
+                apply(new Step.SyncFinish());
+            }
+            if (Arrays.stream(writers).anyMatch(w -> w.state == WriterState.PENDING)) {
+                apply(new Step.SyncStart());
+                apply(new Step.SyncFinish());
+            }
+            for (int w = 0; w < writers.length; w++) {
+                if (writers[w].state == WriterState.READY) {
+                    apply(new Step.End(w));
+                }
+            }
+            apply(new Step.QueryBegin());
+            if (!core.ownWritesDone()) {
+                now = Math.max(now, core.deadlineNanos());
+            }
+            apply(new Step.QueryFinish(true));
+            if (broken) {
+                return;
+            }
+            for (int f = 0; f < truth.length; f++) {
+                if (mirror[f] != truth[f]) {
+                    violation("f" + f + " reached version " + truth[f] + " but the consumer's last copy is version "
+                            + mirror[f] + ": no result named it after it changed.");
+                }
+            }
+            checkCleanRestart();
+        } catch (RuntimeException e) {
+            engineError(new Step.QueryFinish(true), e);
+        }
+    }
+
+    private void checkCleanRestart() {
+        try {
+            boolean writesLeft = core.stats().writesInProgress() > 0;
+            boolean wasRecovered = lastResultRecovered;
+            core.close();
+            core = TrackerCore.open(storage, config);
+            if (core.wasClean() == writesLeft) {
+                violation("a stop with " + (writesLeft ? "" : "no ") + "writes in progress was taken for a"
+                        + (writesLeft ? " clean" : "n unclean") + " one.");
+            }
+            CheckpointSteps.begin(core, DIRECT, now);
+            now = Math.max(now, core.deadlineNanos());
+            QueryResult r = CheckpointSteps.finish(core, DIRECT, lsn -> syncEverything(), List.of(), now);
+            if (!writesLeft && r.recovered() != wasRecovered) {
+                violation("a clean stop changed the result's recovered flag from " + wasRecovered + " to " + r.recovered() + ".");
+            }
+        } catch (Throwable t) {
+            engineError(new Step.QueryBegin(), t);
+        }
+    }
+
+    private int fileIndex(FileId id) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i].equals(id)) {
+                return i;
+            }
+        }
+        violation("a result names a file nobody wrote: " + id);
+        return 0;
+    }
+
+    private void violation(String what) {
+        violations.add(what);
+        log.add("  VIOLATION: " + what);
+    }
+
+    private void engineError(Step step, Throwable t) {
+        StringWriter trace = new StringWriter();
+        t.printStackTrace(new PrintWriter(trace));
+        String[] lines = trace.toString().split("\n");
+        violations.add("the engine failed during '" + step + "': " + t + "\n      "
+                + String.join("\n      ", Arrays.asList(lines).subList(1, Math.min(lines.length, 8))));
+        log.add(step + ": ENGINE ERROR " + t);
+        broken = true;
+    }
+}
