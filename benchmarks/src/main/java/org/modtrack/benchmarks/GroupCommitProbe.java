@@ -96,6 +96,7 @@ public final class GroupCommitProbe {
         long[] cpu = new long[threads]; // the writer thread's CPU time in the window
         long[] user = new long[threads]; // of which in user mode (the rest is the kernel's)
         long[] excluded = new long[threads]; // time spent resetting (one writer only)
+        long[] excludedGcMillis = new long[threads]; // GC pauses during those resets
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         CountDownLatch started = new CountDownLatch(threads);
         long warmupNanos = 2_000_000_000L;
@@ -121,6 +122,9 @@ public final class GroupCommitProbe {
                             user[me] = -mx.getCurrentThreadUserTime();
                         }
                         if (threads == 1 && now >= nextReset) {
+                            long gcAtReset = gcPauseMillis();
+                            long cpuAtReset = mx.getCurrentThreadCpuTime();
+                            long userAtReset = mx.getCurrentThreadUserTime();
                             // As PreWriteBenchmark does between iterations, so that the tracker's
                             // memory (one entry per new file) stays as bounded as there.
                             for (int round = 0; round < 2; round++) {
@@ -130,6 +134,9 @@ public final class GroupCommitProbe {
                             nextReset = done + RESET_NANOS;
                             if (recording) {
                                 excluded[me] += done - now;
+                                excludedGcMillis[me] += gcPauseMillis() - gcAtReset; // the query's own garbage
+                                cpu[me] -= mx.getCurrentThreadCpuTime() - cpuAtReset;
+                                user[me] -= mx.getCurrentThreadUserTime() - userAtReset;
                             }
                         }
                         WriteTicket ticket = tracker.preWrite(FileId.ofPath(prefix + n++));
@@ -162,7 +169,7 @@ public final class GroupCommitProbe {
         }
         long wall = System.nanoTime() - begin - Arrays.stream(excluded).max().orElse(0);
         recording = false;
-        long gcMillis = gcPauseMillis() - gcBefore;
+        long gcMillis = gcPauseMillis() - gcBefore - Arrays.stream(excludedGcMillis).sum();
         TrackerStats after = tracker.stats();
         tracker.close();
 
