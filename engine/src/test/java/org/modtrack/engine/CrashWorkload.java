@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * DATA_DIR to MIRROR_DIR (a missing data file is deleted from the mirror), {@code bless}, pause.
  *
  * <p>Prints {@link #READY} on stdout once every writer has finished a write and the consumer has
- * blessed a result, then a {@code stats} line every 100 ms. Any unexpected exception is printed on
+ * blessed a result, then a {@code stats} line (counts and mean query and bless times) every 100 ms. Any unexpected exception is printed on
  * stderr and ends the process with status {@link #FAILED}: the test, which expects to kill a live
  * process, then reports it. All choices come from SEED; the interleaving does not.
  */
@@ -49,6 +50,9 @@ public final class CrashWorkload {
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong results = new AtomicLong();
     private final AtomicLong copies = new AtomicLong();
+    private final AtomicLong queryNanos = new AtomicLong();
+    private final AtomicLong barrierNanos = new AtomicLong();
+    private final AtomicLong blessNanos = new AtomicLong();
 
     private CrashWorkload(ChangeTracker tracker, Path data, Path mirror, long seed) {
         this.tracker = tracker;
@@ -98,7 +102,10 @@ public final class CrashWorkload {
         out.flush();
         while (true) {
             Thread.sleep(100);
-            out.println("stats writes=" + w.writes.get() + " results=" + w.results.get() + " copies=" + w.copies.get());
+            long r = Math.max(1, w.results.get());
+            out.printf(Locale.ROOT, "stats writes=%d results=%d copies=%d; per result: query %.1f ms (barrier %.1f ms), bless %.1f ms%n",
+                    w.writes.get(), w.results.get(), w.copies.get(), w.queryNanos.get() / 1e6 / r,
+                    w.barrierNanos.get() / 1e6 / r, w.blessNanos.get() / 1e6 / r);
             out.flush();
         }
     }
@@ -121,8 +128,10 @@ public final class CrashWorkload {
                 String stamp = "<" + Long.toHexString(seed) + ":" + index + ":" + n++ + ">";
                 WriteTicket ticket = tracker.preWrite(FileId.ofPath(file));
                 try {
-                    // A write in progress across a checkpoint is what the barrier must handle.
-                    pause(random, 2, 2_000);
+                    // A write in progress across a checkpoint is what the barrier must handle. Some
+                    // pauses outlast a whole checkpoint (its fsyncs take a few ms), so that without
+                    // the barrier the consumer would copy the file before the write lands.
+                    pause(random, 4, random.nextInt(4) == 0 ? 20_000 : 2_000);
                     modify(file, op, stamp, random);
                 } finally {
                     tracker.postWrite(ticket.token());
@@ -209,12 +218,18 @@ public final class CrashWorkload {
         try {
             boolean first = true;
             while (true) {
+                long t0 = System.nanoTime();
                 QueryResult result = tracker.query();
+                long t1 = System.nanoTime();
+                queryNanos.addAndGet(t1 - t0);
+                barrierNanos.addAndGet(result.barrierWait().toNanos());
                 for (ChangedFile c : result.changes()) {
                     copyToMirror(data, mirror, Path.of(c.file().path()));
                     copies.incrementAndGet();
                 }
+                long t2 = System.nanoTime();
                 tracker.bless(result.snapshot());
+                blessNanos.addAndGet(System.nanoTime() - t2);
                 results.incrementAndGet();
                 if (first) {
                     first = false;
