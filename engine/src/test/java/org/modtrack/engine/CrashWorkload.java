@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Prints {@link #READY} on stdout once every writer has finished a write and the consumer has
  * blessed a result, then a {@code stats} line (counts and mean query and bless times) every 100 ms. Any unexpected exception is printed on
  * stderr and ends the process with status {@link #FAILED}: the test, which expects to kill a live
- * process, then reports it. All choices come from SEED; the interleaving does not.
+ * process, then reports it. The process also ends if its parent does, so that it never outlives
+ * the test. All choices come from SEED; the interleaving does not.
  */
 public final class CrashWorkload {
     /** How many files the data directory holds: {@link #fileName}(0) to {@code fileName(FILES - 1)}. */
@@ -40,6 +41,8 @@ public final class CrashWorkload {
     static final String READY = "READY";
     /** The exit status after an unexpected exception. */
     static final int FAILED = 3;
+    /** The exit status when the parent process (the test's JVM) is gone. */
+    static final int ORPHANED = 4;
     /** Files grow by appends; past this size an append overwrites the whole file instead. */
     private static final int MAX_FILE_BYTES = 16 * 1024;
 
@@ -85,6 +88,8 @@ public final class CrashWorkload {
         int writers = Integer.parseInt(args[5]);
 
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> die(t.getName(), e));
+        // Never outlive the test: if its JVM dies without killing us, stop too.
+        ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(ORPHANED)));
         ChangeTracker tracker = ChangeTracker.open(state, config(durability));
         CrashWorkload w = new CrashWorkload(tracker, data, mirror, seed);
         SplittableRandom root = new SplittableRandom(seed);
