@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code postWrite}. Every modification writes a stamp unique to this run and write, so every write
  * changes the file's bytes. The consumer loops: {@code query()}, copy every reported file from
  * DATA_DIR to MIRROR_DIR (a missing data file is deleted from the mirror), {@code bless}, pause.
+ * The barrier timeout is picked from SEED too: some runs wait for every write, some carry the
+ * writes still in progress into the next period.
  *
  * <p>Prints {@link #READY} on stdout once every writer has finished a write and the consumer has
  * blessed a result, then a {@code stats} line (counts and mean query and bless times) every 100 ms. Any unexpected exception is printed on
@@ -53,6 +55,7 @@ public final class CrashWorkload {
     private final AtomicLong writes = new AtomicLong();
     private final AtomicLong results = new AtomicLong();
     private final AtomicLong copies = new AtomicLong();
+    private final AtomicLong carried = new AtomicLong();
     private final AtomicLong queryNanos = new AtomicLong();
     private final AtomicLong barrierNanos = new AtomicLong();
     private final AtomicLong blessNanos = new AtomicLong();
@@ -69,11 +72,22 @@ public final class CrashWorkload {
         return String.format("f%03d", i);
     }
 
-    /** The tracker configuration of both the workload and the test that recovers after it. */
+    /** The tracker configuration of the test that recovers after the workload. */
     static TrackerConfig config(Durability durability) {
-        return TrackerConfig.defaults().withDurability(durability).withBarrierTimeout(Duration.ofSeconds(5))
+        return config(durability, Duration.ofSeconds(5));
+    }
+
+    /** The tracker configuration of the workload. */
+    static TrackerConfig config(Durability durability, Duration barrierTimeout) {
+        return TrackerConfig.defaults().withDurability(durability).withBarrierTimeout(barrierTimeout)
                 .withSnapshotBytes(64 * 1024, 64L << 20);
     }
+
+    /**
+     * The barrier timeouts a workload picks from: never carry (a checkpoint waits for every write),
+     * carry the long writes, carry every write still in progress.
+     */
+    private static final Duration[] BARRIER_TIMEOUTS = {Duration.ofSeconds(5), Duration.ofMillis(3), Duration.ZERO};
 
     public static void main(String[] args) throws Exception {
         if (args.length != 6) {
@@ -90,9 +104,10 @@ public final class CrashWorkload {
         Thread.setDefaultUncaughtExceptionHandler((t, e) -> die(t.getName(), e));
         // Never outlive the test: if its JVM dies without killing us, stop too.
         ProcessHandle.current().parent().ifPresent(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(ORPHANED)));
-        ChangeTracker tracker = ChangeTracker.open(state, config(durability));
-        CrashWorkload w = new CrashWorkload(tracker, data, mirror, seed);
         SplittableRandom root = new SplittableRandom(seed);
+        Duration barrierTimeout = BARRIER_TIMEOUTS[root.nextInt(BARRIER_TIMEOUTS.length)];
+        ChangeTracker tracker = ChangeTracker.open(state, config(durability, barrierTimeout));
+        CrashWorkload w = new CrashWorkload(tracker, data, mirror, seed);
         CountDownLatch started = new CountDownLatch(writers + 1);
         for (int i = 0; i < writers; i++) {
             int index = i;
@@ -108,8 +123,9 @@ public final class CrashWorkload {
         while (true) {
             Thread.sleep(100);
             long r = Math.max(1, w.results.get());
-            out.printf(Locale.ROOT, "stats writes=%d results=%d copies=%d; per result: query %.1f ms (barrier %.1f ms), bless %.1f ms%n",
-                    w.writes.get(), w.results.get(), w.copies.get(), w.queryNanos.get() / 1e6 / r,
+            out.printf(Locale.ROOT, "stats barrier timeout %d ms, writes=%d results=%d copies=%d carried=%d;"
+                    + " per result: query %.1f ms (barrier %.1f ms), bless %.1f ms%n", barrierTimeout.toMillis(),
+                    w.writes.get(), w.results.get(), w.copies.get(), w.carried.get(), w.queryNanos.get() / 1e6 / r,
                     w.barrierNanos.get() / 1e6 / r, w.blessNanos.get() / 1e6 / r);
             out.flush();
         }
@@ -228,6 +244,7 @@ public final class CrashWorkload {
                 long t1 = System.nanoTime();
                 queryNanos.addAndGet(t1 - t0);
                 barrierNanos.addAndGet(result.barrierWait().toNanos());
+                carried.addAndGet(result.carriedCount());
                 for (ChangedFile c : result.changes()) {
                     copyToMirror(data, mirror, Path.of(c.file().path()));
                     copies.incrementAndGet();
