@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code preWrite}, pauses a little (so that checkpoints often find writes in progress), modifies
  * the file (overwrite, append, truncate, overwrite a range, now and then delete it), then calls
  * {@code postWrite}. Every modification writes a stamp unique to this run and write, so every write
- * changes the file's bytes. The consumer loops: {@code query()}, copy every reported file from
- * DATA_DIR to MIRROR_DIR (a missing data file is deleted from the mirror), {@code bless}, pause.
+ * changes the file's bytes. The consumer loops: {@code query()}, pause, copy every reported file
+ * from DATA_DIR to MIRROR_DIR (a missing data file is deleted from the mirror), {@code bless}, pause.
  * The barrier timeout is picked from SEED too: some runs wait for every write, some carry the
  * writes still in progress into the next period.
  *
@@ -245,6 +245,9 @@ public final class CrashWorkload {
                 queryNanos.addAndGet(t1 - t0);
                 barrierNanos.addAndGet(result.barrierWait().toNanos());
                 carried.addAndGet(result.carriedCount());
+                // A consumer takes its time to act on a result: a tracker that forgot the result's
+                // records before the bless loses them if it is killed now.
+                pause(random, 8, 20_000);
                 for (ChangedFile c : result.changes()) {
                     copyToMirror(data, mirror, Path.of(c.file().path()));
                     copies.incrementAndGet();
@@ -257,7 +260,7 @@ public final class CrashWorkload {
                     first = false;
                     started.countDown();
                 }
-                pause(random, 4, 5_000);
+                pause(random, 2, 2_000);
             }
         } catch (Throwable e) {
             die(Thread.currentThread().getName(), e);
