@@ -69,7 +69,7 @@ public final class CrashWorkload {
 
     /** The name of data file {@code i}, the same in the data and the mirror directory. */
     static String fileName(int i) {
-        return String.format("f%03d", i);
+        return String.format(Locale.ROOT, "f%03d", i);
     }
 
     /** The tracker configuration of the test that recovers after the workload. */
