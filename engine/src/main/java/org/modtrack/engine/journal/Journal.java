@@ -40,7 +40,7 @@ public final class Journal {
     private final Map<Long, SnapshotWriter> writers = new HashMap<>();
     private final List<SnapshotWriter> dirty = new ArrayList<>();
     private final TreeMap<Long, Long> snapshotBytes = new TreeMap<>();
-    private long appendedLsn;
+    private volatile long appendedLsn; // written under the owner's lock; read without it by group commit
     private long durableLsn;
     private long records;
     private long syncs;
@@ -316,7 +316,7 @@ public final class Journal {
         return durability == Durability.PROCESS || lsn <= durableLsn;
     }
 
-    /** The highest sequence number appended so far. */
+    /** The highest sequence number appended so far (safe to read without the owner's lock). */
     public long appendedLsn() {
         return appendedLsn;
     }
