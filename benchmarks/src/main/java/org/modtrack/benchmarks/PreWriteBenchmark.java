@@ -53,7 +53,9 @@ import org.openjdk.jmh.infra.ThreadParams;
 // The journal's pwrite and fdatasync are FFM downcalls, which need native access in the forked
 // JVM too. A fixed heap ceiling keeps a fast iteration's millions of tracked files from making the
 // heap size (and so the GC cost) depend on the machine.
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
+// ParallelGC, as bin/modtrack runs: every recorded file stays live until bless, and ParallelGC
+// copies that live set faster than G1 (measured 1.61-1.98M vs 1.27-1.51M records/s, process, 1 writer).
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx4g", "-XX:+UseParallelGC"})
 @Threads(1)
 public class PreWriteBenchmark {
 

@@ -136,7 +136,9 @@ public final class Posix {
         while (done < size) {
             long n;
             try {
-                n = (long) PWRITE.invokeExact(callState(), fd, buffer.asSlice(done), size - done, offset + done);
+                // No slice on the first call (almost always the only one): it is the journal's hot path.
+                MemorySegment from = done == 0 ? buffer : buffer.asSlice(done);
+                n = (long) PWRITE.invokeExact(callState(), fd, from, size - done, offset + done);
             } catch (Throwable t) {
                 throw linkageFailure("pwrite", t);
             }
