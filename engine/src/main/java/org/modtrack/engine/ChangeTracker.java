@@ -70,11 +70,19 @@ public final class ChangeTracker implements AutoCloseable {
      * @throws IllegalStateException if too many writes are in progress or the tracker is closed
      */
     public WriteTicket preWrite(FileId file) throws IOException {
+        return preWrite(file, Access.WRITE);
+    }
+
+    /**
+     * Like {@link #preWrite(FileId)} for an access of the given kind: a {@link Access#READ} is
+     * recorded and awaited the same way, and reported as {@link Change#READ} unless a write follows.
+     */
+    public WriteTicket preWrite(FileId file, Access access) throws IOException {
         TrackerCore.Intent intent;
         boolean mustWait;
         lock.lock();
         try {
-            intent = core.preWrite(file);
+            intent = core.preWrite(file, access);
             mustWait = !core.journal().isAcknowledged(intent.lsn());
         } finally {
             lock.unlock();
@@ -88,6 +96,20 @@ public final class ChangeTracker implements AutoCloseable {
             }
         }
         return new WriteTicket(intent.token(), intent.alreadyRecorded());
+    }
+
+    /**
+     * Records, after the fact, that {@code file} was created, deleted, renamed (from {@code from}) or
+     * had its attributes changed. Returns at once: the change has already happened, so waiting for a
+     * sync would make nothing safer (docs/correctness.md says what an unclean stop means for these).
+     */
+    public void recordChange(FileId file, Change change, String from, boolean directory) throws IOException {
+        lock.lock();
+        try {
+            core.recordChange(file, change, from, directory);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

@@ -1,12 +1,27 @@
 package org.modtrack.engine;
 
+import java.util.Set;
+
 /**
  * One file in a {@link QueryResult}.
  *
  * @param file the file, with the newest path hint and stamp the tracker saw
+ * @param changes what happened to it since the last blessed result (never empty)
+ * @param renamedFrom where it was before the first rename since the last blessed result, or null
+ * @param directory true if it is a directory (a rename then moves its whole subtree)
  * @param carried true if a write to it was still in progress when the checkpoint stopped waiting:
  *     it stays recorded in the new period and will be reported again
  * @param recovered true if it may have been recorded before an unclean stop, so its stamp proves
  *     nothing (see docs/correctness.md)
  */
-public record ChangedFile(FileId file, boolean carried, boolean recovered) {}
+public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
+                          boolean recovered) {
+    public ChangedFile {
+        changes = Set.copyOf(changes);
+    }
+
+    /** True if its contents were or may have been written (or it was carried). */
+    public boolean written() {
+        return changes.contains(Change.WRITTEN);
+    }
+}

@@ -2,7 +2,9 @@ package org.modtrack.engine;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -43,19 +45,38 @@ public final class TrackerCore {
     private long carried;
     private boolean closed;
 
-    /** What the tracker knows about one file of the kept snapshots. */
+    /**
+     * What the tracker knows about one file of the kept snapshots. A kind of change is present in a
+     * result when the snapshot it was last recorded in is kept (at least the last blessed id).
+     */
     private static final class Entry {
         FileId file;
         long lowest; // the lowest kept snapshot that may hold a record of it
-        long highest; // the highest snapshot holding a record of it
-        long lsn; // the sequence number of its record in {@code highest}
+        long highest; // the highest snapshot holding any record of it
+        long intentIn; // the highest snapshot holding an access intent (or carry): "already recorded" there
+        long lsn; // the sequence number of that intent record
+        long writtenIn; // the highest snapshot in which a write was announced or carried (0: none)
+        long readIn; // the highest snapshot in which a read was announced (0: none)
         long carriedInto; // the snapshot it was last carried into, or 0
+        Namespace ns; // null until a namespace change is recorded (most files never have one)
 
         Entry(FileId file, long lowest) {
             this.file = file;
             this.lowest = lowest;
         }
     }
+
+    /** Namespace changes of one file, by the snapshot they were last recorded in. */
+    private static final class Namespace {
+        long createdIn;
+        long deletedIn;
+        long attributesIn;
+        boolean directory;
+        final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
+    }
+
+    /** A rename recorded in {@code snapshot}, from {@code from}. */
+    private record Rename(long snapshot, String from) {}
 
     /**
      * The answer to {@link #preWrite}.
@@ -101,9 +122,38 @@ public final class TrackerCore {
         e.file = r.file(); // records are read in order: the newest hint wins
         e.highest = Math.max(e.highest, snapshot);
         e.lowest = Math.min(e.lowest, snapshot);
-        if (r.type() == RecordType.CARRIED) {
-            e.carriedInto = Math.max(e.carriedInto, snapshot);
+        apply(e, snapshot, r);
+    }
+
+    /** Applies what a record says to its file's entry (the same for records read back and written now). */
+    private static void apply(Entry e, long snapshot, JournalRecord r) {
+        switch (r.type()) {
+            case INTENT -> {
+                e.intentIn = Math.max(e.intentIn, snapshot);
+                e.writtenIn = Math.max(e.writtenIn, snapshot);
+            }
+            case READ_INTENT -> {
+                e.intentIn = Math.max(e.intentIn, snapshot);
+                e.readIn = Math.max(e.readIn, snapshot);
+            }
+            case CARRIED -> {
+                e.intentIn = Math.max(e.intentIn, snapshot);
+                e.writtenIn = Math.max(e.writtenIn, snapshot); // when in doubt, it is a write
+                e.carriedInto = Math.max(e.carriedInto, snapshot);
+            }
+            case CREATED -> namespace(e, r).createdIn = snapshot;
+            case DELETED -> namespace(e, r).deletedIn = snapshot;
+            case ATTRIBUTES -> namespace(e, r).attributesIn = snapshot;
+            case RENAMED -> namespace(e, r).renames.addLast(new Rename(snapshot, r.from()));
         }
+    }
+
+    private static Namespace namespace(Entry e, JournalRecord r) {
+        if (e.ns == null) {
+            e.ns = new Namespace();
+        }
+        e.ns.directory |= r.directory();
+        return e.ns;
     }
 
     // ---- writes ----------------------------------------------------------------------------------
@@ -118,15 +168,25 @@ public final class TrackerCore {
      * @throws IllegalStateException if too many writes are in progress
      */
     public Intent preWrite(FileId file) throws IOException {
+        return preWrite(file, Access.WRITE);
+    }
+
+    /**
+     * Like {@link #preWrite(FileId)}, for an access of the given kind. A read is recorded (and
+     * awaited) like a write; the difference is only in what results say about the file.
+     */
+    public Intent preWrite(FileId file, Access access) throws IOException {
         requireOpen();
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(access, "access");
         if (inProgress.isFull()) {
             throw new IllegalStateException("too many writes in progress (limit " + config.maxWritesInProgress()
                     + "); raise maxWritesInProgress or make sure every preWrite is followed by postWrite.");
         }
         preWrites++;
         Entry e = live.get(file);
-        boolean recorded = e != null && (e.highest == open.id() || config.mutant() == Mutant.KEEP_IGNORE_MARKS);
+        boolean recorded = e != null && (e.intentIn == open.id()
+                || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && e.intentIn > 0));
         long lsn;
         if (recorded) {
             alreadyRecorded++;
@@ -134,15 +194,24 @@ public final class TrackerCore {
             if (file.hasHandle()) {
                 e.file = file; // a newer hint and stamp; the identity is the same
             }
+            if (access == Access.WRITE) {
+                e.writtenIn = open.id(); // the recorded read now stands for a write too (memory only)
+            }
         } else {
-            boolean alsoClosing = closing != null && (e == null || e.highest < closing.id());
-            lsn = journal.append(RecordType.INTENT, file, open, alsoClosing ? closing : null);
+            boolean alsoClosing = closing != null && (e == null || e.intentIn < closing.id());
+            RecordType type = access == Access.WRITE ? RecordType.INTENT : RecordType.READ_INTENT;
+            lsn = journal.append(type, file, open, alsoClosing ? closing : null);
             if (e == null) {
                 e = new Entry(file, alsoClosing ? closing.id() : open.id());
                 live.put(file, e);
             }
             e.file = file;
             e.highest = open.id();
+            if (alsoClosing) {
+                e.lowest = Math.min(e.lowest, closing.id());
+                apply(e, closing.id(), new JournalRecord(type, file));
+            }
+            apply(e, open.id(), new JournalRecord(type, file));
             e.lsn = lsn;
         }
         long token = inProgress.add(file, open.id());
@@ -150,6 +219,43 @@ public final class TrackerCore {
             lsn = 0;
         }
         return new Intent(token, lsn, recorded);
+    }
+
+    /**
+     * Records, after the fact, a change to the namespace or attributes of {@code file} (from a
+     * notification). Not awaited: the change has happened already, so waiting would make nothing
+     * safer; such records become durable with the next group commit (docs/correctness.md says what
+     * an unclean stop means for them).
+     *
+     * @param change {@link Change#CREATED}, {@link Change#DELETED}, {@link Change#RENAMED} or
+     *     {@link Change#ATTRIBUTES}
+     * @param from the path before a rename (null otherwise)
+     * @param directory whether the file is a directory
+     * @return the record's sequence number
+     */
+    public long recordChange(FileId file, Change change, String from, boolean directory) throws IOException {
+        requireOpen();
+        RecordType type = switch (change) {
+            case CREATED -> RecordType.CREATED;
+            case DELETED -> RecordType.DELETED;
+            case RENAMED -> RecordType.RENAMED;
+            case ATTRIBUTES -> RecordType.ATTRIBUTES;
+            case WRITTEN, READ -> throw new IllegalArgumentException(change + " is recorded by preWrite, before the access.");
+        };
+        if ((from != null) != (change == Change.RENAMED)) {
+            throw new IllegalArgumentException("a rename needs the path it came from, and only a rename has one.");
+        }
+        JournalRecord record = new JournalRecord(type, file, from, directory);
+        long lsn = journal.append(record, open, null);
+        Entry e = live.get(file);
+        if (e == null) {
+            e = new Entry(file, open.id());
+            live.put(file, e);
+        }
+        e.file = file;
+        e.highest = open.id();
+        apply(e, open.id(), record);
+        return lsn;
     }
 
     /** Ends the write {@code token}. Returns false (and changes nothing) for an unknown or ended token. */
@@ -236,7 +342,7 @@ public final class TrackerCore {
             Entry e = live.computeIfAbsent(f, k -> new Entry(k, open.id()));
             e.highest = open.id();
             e.lsn = carryLsn;
-            e.carriedInto = open.id();
+            apply(e, open.id(), new JournalRecord(RecordType.CARRIED, f));
             carried++;
         }
         inProgress.endCheckpoint(open.id());
@@ -258,11 +364,37 @@ public final class TrackerCore {
     private List<ChangedFile> changes(ControlState state, long resultId) {
         List<ChangedFile> out = new ArrayList<>(live.size());
         boolean anyRecovered = recoveredIn(state);
+        long kept = state.lastBlessed();
         for (Entry e : live.values()) {
             boolean recovered = anyRecovered && e.lowest <= state.recoveredThrough();
-            out.add(new ChangedFile(e.file, e.carriedInto == resultId, recovered));
+            EnumSet<Change> changes = EnumSet.noneOf(Change.class);
+            if (e.writtenIn >= kept && e.writtenIn > 0) {
+                changes.add(Change.WRITTEN);
+            } else if (e.readIn >= kept && e.readIn > 0) {
+                changes.add(Change.READ);
+            }
+            String from = null;
+            boolean directory = false;
+            if (e.ns != null) {
+                addIfKept(changes, Change.CREATED, e.ns.createdIn, kept);
+                addIfKept(changes, Change.DELETED, e.ns.deletedIn, kept);
+                addIfKept(changes, Change.ATTRIBUTES, e.ns.attributesIn, kept);
+                if (!e.ns.renames.isEmpty()) {
+                    changes.add(Change.RENAMED);
+                    from = e.ns.renames.getFirst().from();
+                }
+                directory = e.ns.directory;
+            }
+            assert !changes.isEmpty() : "a kept entry has a kept record: " + e.file;
+            out.add(new ChangedFile(e.file, changes, from, directory, e.carriedInto == resultId, recovered));
         }
         return out;
+    }
+
+    private static void addIfKept(EnumSet<Change> changes, Change change, long in, long kept) {
+        if (in > 0 && in >= kept) {
+            changes.add(change);
+        }
     }
 
     private static boolean recoveredIn(ControlState state) {
@@ -343,6 +475,10 @@ public final class TrackerCore {
         live.values().removeIf(e -> e.highest < id);
         for (Entry e : live.values()) {
             e.lowest = Math.max(e.lowest, id);
+            if (e.ns != null) {
+                // The consumer knows where a file was as of the blessed result: older renames no longer count.
+                e.ns.renames.removeIf(r -> r.snapshot() < id);
+            }
         }
     }
 

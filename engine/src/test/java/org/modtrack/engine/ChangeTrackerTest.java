@@ -217,4 +217,71 @@ class ChangeTrackerTest {
             assertTrue(e.getMessage().contains("too many writes in progress"), e.getMessage());
         }
     }
+
+    private static FileId handle(int n, String path) {
+        return FileId.ofHandle(9, 1, new byte[] {(byte) n, 1, 2, 3}, path, null);
+    }
+
+    private static ChangedFile only(QueryResult r, FileId f) {
+        return r.changes().stream().filter(c -> c.file().equals(f)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aReadIsRecordedDurablyButReportedAsReadUnlessAWriteFollows() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.postWrite(t.preWrite(A, Access.READ).token());
+            t.postWrite(t.preWrite(B, Access.READ).token());
+            WriteTicket again = t.preWrite(B, Access.WRITE);
+            assertTrue(again.alreadyRecorded(), "a recorded read stands for the period (an ignore mark may follow)");
+            t.postWrite(again.token());
+            QueryResult r = t.query();
+            assertEquals(Set.of(Change.READ), only(r, A).changes());
+            assertEquals(Set.of(Change.WRITTEN), only(r, B).changes());
+            assertEquals(2, t.stats().records(), "the write after the read needed no second record");
+        }
+    }
+
+    @Test
+    void namespaceChangesAreReportedWithTheRenameSourceTheConsumerLastSaw() throws Exception {
+        FileId f = handle(1, "/m/p1");
+        FileId dir = handle(2, "/m/newdir");
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.recordChange(f, Change.CREATED, null, false);
+            t.recordChange(handle(1, "/m/p1"), Change.RENAMED, "/m/p0", false);
+            t.recordChange(dir, Change.RENAMED, "/m/olddir", true);
+            QueryResult r1 = t.query();
+            ChangedFile c = only(r1, f);
+            assertEquals(Set.of(Change.CREATED, Change.RENAMED), c.changes());
+            assertEquals("/m/p0", c.renamedFrom());
+            assertTrue(only(r1, dir).directory());
+            t.recordChange(handle(1, "/m/p2"), Change.RENAMED, "/m/p1", false);
+            t.bless(r1.snapshot());
+            QueryResult r2 = t.query();
+            ChangedFile after = only(r2, f);
+            assertEquals(Set.of(Change.RENAMED), after.changes(), "the creation was in a blessed period");
+            assertEquals("/m/p1", after.renamedFrom(), "the consumer last saw it at p1");
+            assertEquals("/m/p2", after.file().path());
+        }
+    }
+
+    @Test
+    void recoveryRebuildsEveryKindOfChange() throws Exception {
+        FileId f = handle(3, "/m/x");
+        ChangeTracker t = ChangeTracker.open(state, config());
+        t.postWrite(t.preWrite(A, Access.READ).token());
+        t.postWrite(t.preWrite(B).token());
+        t.recordChange(f, Change.CREATED, null, false);
+        t.recordChange(handle(3, "/m/y"), Change.RENAMED, "/m/x", false);
+        t.recordChange(handle(3, "/m/y"), Change.DELETED, null, false);
+        t.close(); // clean, so that the after-the-fact records are synced
+        try (ChangeTracker again = ChangeTracker.open(state, config())) {
+            QueryResult r = again.query();
+            assertEquals(Set.of(Change.READ), only(r, A).changes());
+            assertEquals(Set.of(Change.WRITTEN), only(r, B).changes());
+            ChangedFile x = only(r, f);
+            assertEquals(Set.of(Change.CREATED, Change.RENAMED, Change.DELETED), x.changes());
+            assertEquals("/m/x", x.renamedFrom());
+            assertEquals("/m/y", x.file().path());
+        }
+    }
 }

@@ -215,7 +215,7 @@ public final class Journal {
         int size = SnapshotFormat.HEADER_BYTES;
         List<byte[]> encoded = new ArrayList<>();
         for (JournalRecord r : records) {
-            int n = codec.encode(r.type(), r.file(), 0, encodeBuffer);
+            int n = codec.encode(r, 0, encodeBuffer);
             encoded.add(encodeBuffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
             size += n;
         }
@@ -270,22 +270,27 @@ public final class Journal {
      * @throws JournalFailedException if an earlier sync failed
      */
     public long append(RecordType type, FileId file, SnapshotWriter first, SnapshotWriter second) throws IOException {
+        return append(new JournalRecord(type, file), first, second);
+    }
+
+    /** Appends {@code record}; see {@link #append(RecordType, FileId, SnapshotWriter, SnapshotWriter)}. */
+    public long append(JournalRecord record, SnapshotWriter first, SnapshotWriter second) throws IOException {
         if (failure != null) {
             throw new JournalFailedException(failure);
         }
-        appendTo(type, file, first);
+        appendTo(record, first);
         if (second != null) {
-            appendTo(type, file, second);
+            appendTo(record, second);
         }
         return ++appendedLsn;
     }
 
-    private void appendTo(RecordType type, FileId file, SnapshotWriter w) throws IOException {
+    private void appendTo(JournalRecord record, SnapshotWriter w) throws IOException {
         if (w.sealed) {
             throw new IllegalStateException("append to sealed " + w + ".");
         }
         long watermark = durability == Durability.POWER ? w.durableEnd : w.position;
-        int length = codec.encode(type, file, watermark, encodeBuffer);
+        int length = codec.encode(record, watermark, encodeBuffer);
         ensureCapacity(w, length);
         w.file.write(w.position, encodeBuffer.asSlice(0, length));
         w.position += length;

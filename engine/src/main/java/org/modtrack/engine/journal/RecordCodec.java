@@ -19,6 +19,7 @@ import org.modtrack.engine.StatStamp;
  * payload: u8 type | u8 flags | u32 durable watermark
  *          [HANDLE: i64 fsid | i32 handle type | u8 length | bytes]
  *          [PATH: u16 length | UTF-8 bytes] [STAMP: i64 inode | i64 size | i64 mtime ns | i64 ctime ns]
+ *          [FROM: u16 length | UTF-8 bytes]   (flag DIRECTORY has no payload)
  * </pre>
  *
  * All integers are little-endian. Not thread-safe: one instance per writer.
@@ -29,7 +30,11 @@ final class RecordCodec {
     static final int FLAG_HANDLE = 1;
     static final int FLAG_PATH = 2;
     static final int FLAG_STAMP = 4;
-    static final int MAX_PAYLOAD = 1 + 1 + 4 + (8 + 4 + 1 + FileId.MAX_HANDLE_BYTES) + (2 + FileId.MAX_PATH_BYTES) + 32;
+    static final int FLAG_FROM = 8;
+    static final int FLAG_DIRECTORY = 16;
+    static final int KNOWN_FLAGS = FLAG_HANDLE | FLAG_PATH | FLAG_STAMP | FLAG_FROM | FLAG_DIRECTORY;
+    static final int MAX_PAYLOAD = 1 + 1 + 4 + (8 + 4 + 1 + FileId.MAX_HANDLE_BYTES) + (2 + FileId.MAX_PATH_BYTES) + 32
+            + (2 + FileId.MAX_PATH_BYTES);
     static final int MAX_RECORD = FRAME_BYTES + MAX_PAYLOAD;
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,13 +51,22 @@ final class RecordCodec {
      * @return the record's length in bytes
      */
     int encode(RecordType type, FileId file, long watermark, MemorySegment out) {
+        return encode(new JournalRecord(type, file), watermark, out);
+    }
+
+    /** Encodes {@code record}; see {@link #encode(RecordType, FileId, long, MemorySegment)}. */
+    int encode(JournalRecord record, long watermark, MemorySegment out) {
+        RecordType type = record.type();
+        FileId file = record.file();
         if (watermark < 0 || watermark > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("watermark out of range: " + watermark);
         }
         long at = FRAME_BYTES;
         byte[] path = file.path() == null ? null : file.path().getBytes(StandardCharsets.UTF_8);
+        byte[] from = record.from() == null ? null : record.from().getBytes(StandardCharsets.UTF_8);
         int flags = (file.hasHandle() ? FLAG_HANDLE : 0) | (path != null ? FLAG_PATH : 0)
-                | (file.stamp() != null ? FLAG_STAMP : 0);
+                | (file.stamp() != null ? FLAG_STAMP : 0) | (from != null ? FLAG_FROM : 0)
+                | (record.directory() ? FLAG_DIRECTORY : 0);
         out.set(ValueLayout.JAVA_BYTE, at++, (byte) type.code);
         out.set(ValueLayout.JAVA_BYTE, at++, (byte) flags);
         out.set(I32, at, (int) watermark);
@@ -77,6 +91,11 @@ final class RecordCodec {
             out.set(I64, at + 16, stamp.mtimeNanos());
             out.set(I64, at + 24, stamp.ctimeNanos());
             at += 32;
+        }
+        if (from != null) {
+            out.set(U16, at, (short) from.length);
+            MemorySegment.copy(from, 0, out, ValueLayout.JAVA_BYTE, at + 2, from.length);
+            at += 2 + from.length;
         }
         int payload = (int) (at - FRAME_BYTES);
         out.set(U16, 0, (short) MAGIC);
@@ -137,7 +156,7 @@ final class RecordCodec {
         RecordType type = RecordType.ofCode(p.get());
         int flags = p.get();
         long watermark = Integer.toUnsignedLong(p.getInt());
-        if (type == null || (flags & ~(FLAG_HANDLE | FLAG_PATH | FLAG_STAMP)) != 0) {
+        if (type == null || (flags & ~KNOWN_FLAGS) != 0) {
             return null;
         }
         boolean hasHandle = (flags & FLAG_HANDLE) != 0;
@@ -150,22 +169,25 @@ final class RecordCodec {
             handle = new byte[Byte.toUnsignedInt(p.get())];
             p.get(handle);
         }
-        String path = null;
-        if ((flags & FLAG_PATH) != 0) {
-            byte[] bytes = new byte[Short.toUnsignedInt(p.getShort())];
-            p.get(bytes);
-            path = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        }
+        String path = (flags & FLAG_PATH) != 0 ? utf8(p) : null;
         StatStamp stamp = null;
         if ((flags & FLAG_STAMP) != 0) {
             stamp = new StatStamp(p.getLong(), p.getLong(), p.getLong(), p.getLong());
         }
-        if (p.hasRemaining() || (!hasHandle && (path == null || stamp != null))) {
+        String from = (flags & FLAG_FROM) != 0 ? utf8(p) : null;
+        if (p.hasRemaining() || (!hasHandle && (path == null || stamp != null)) || (from != null) != (type == RecordType.RENAMED)
+                || (from != null && !from.startsWith("/"))) {
             return null;
         }
         FileId file = hasHandle ? FileId.ofHandle(fsid, handleType, handle, path, stamp) : FileId.ofPath(path);
-        return new Decoded(new JournalRecord(type, file), watermark, length);
+        return new Decoded(new JournalRecord(type, file, from, (flags & FLAG_DIRECTORY) != 0), watermark, length);
+    }
+
+    private static String utf8(ByteBuffer p) throws CharacterCodingException {
+        byte[] bytes = new byte[Short.toUnsignedInt(p.getShort())];
+        p.get(bytes);
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes)).toString();
     }
 }

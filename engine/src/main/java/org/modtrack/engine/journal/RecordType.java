@@ -2,10 +2,20 @@ package org.modtrack.engine.journal;
 
 /** What a journal record says about its file. */
 public enum RecordType {
-    /** A preWrite announced that the file is about to be modified. */
+    /** A preWrite announced that the file is about to be modified (recorded before the write). */
     INTENT(1),
     /** A write to the file outlived a checkpoint's barrier timeout; the file was carried into this period. */
-    CARRIED(2);
+    CARRIED(2),
+    /** An access that will only read the file was announced (recorded before the access). */
+    READ_INTENT(3),
+    /** The file was created (recorded after the fact). */
+    CREATED(4),
+    /** The file was deleted (recorded after the fact). */
+    DELETED(5),
+    /** The file was renamed; the record carries the old path (recorded after the fact). */
+    RENAMED(6),
+    /** The file's attributes changed (recorded after the fact). */
+    ATTRIBUTES(7);
 
     final int code;
 
@@ -14,10 +24,11 @@ public enum RecordType {
     }
 
     static RecordType ofCode(int code) {
-        return switch (code) {
-            case 1 -> INTENT;
-            case 2 -> CARRIED;
-            default -> null;
-        };
+        for (RecordType t : values()) {
+            if (t.code == code) {
+                return t;
+            }
+        }
+        return null;
     }
 }

@@ -39,7 +39,10 @@ final class SnapshotImages {
         int at = SnapshotFormat.HEADER_BYTES;
         for (int i = 0; i < n; i++) {
             FileId f = randomFile(random, i);
-            int len = codec.encode(i % 5 == 4 ? RecordType.CARRIED : RecordType.INTENT, f, at, buf);
+            RecordType type = RecordType.values()[random.nextInt(RecordType.values().length)];
+            JournalRecord record = new JournalRecord(type, f, type == RecordType.RENAMED ? "/old/place-" + i : null,
+                    random.nextInt(4) == 0);
+            int len = codec.encode(record, at, buf);
             parts.add(buf.asSlice(0, len).toArray(ValueLayout.JAVA_BYTE));
             files.add(f);
             starts[i] = at;

@@ -1,0 +1,16 @@
+package org.modtrack.engine;
+
+/**
+ * What an announced access will do to the file's contents, as far as the caller can tell.
+ * When in doubt, it is a {@link #WRITE}.
+ */
+public enum Access {
+    /** The contents may change (write, truncate, fallocate, a shared writable mapping, or unknown). */
+    WRITE,
+    /**
+     * The contents will only be read. Recorded like a write (so that a kernel source may set an
+     * ignore mark, which hides later writes too), but flagged, so that a result made without a crash
+     * in between can leave the file out when its stamp shows it unchanged (docs/correctness.md).
+     */
+    READ
+}

@@ -1,0 +1,17 @@
+package org.modtrack.engine;
+
+/** A kind of change a result reports for a file. */
+public enum Change {
+    /** Its contents were (or may have been) written. */
+    WRITTEN,
+    /** It was recorded only for reads: unchanged unless its stamp says otherwise. */
+    READ,
+    /** It was created. */
+    CREATED,
+    /** It was deleted (its last name removed). */
+    DELETED,
+    /** It was renamed; {@link ChangedFile#renamedFrom()} says from where. */
+    RENAMED,
+    /** Its attributes (mode, owner, times, extended attributes) changed. */
+    ATTRIBUTES
+}
