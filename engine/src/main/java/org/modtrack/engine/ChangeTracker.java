@@ -169,7 +169,7 @@ public final class ChangeTracker implements AutoCloseable {
         } catch (InterruptedException e) {
             interrupted = e;
             try {
-                external = wait.isDone() ? List.of() : wait.stillInFlight();
+                external = wait.filesToCarry();
             } catch (IOException e2) {
                 barrierFailure = e2.getMessage();
             }
@@ -201,11 +201,11 @@ public final class ChangeTracker implements AutoCloseable {
         while (!wait.isDone()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                return wait.stillInFlight();
+                break;
             }
             wait.awaitProgress(Math.min(left, BARRIER_POLL_NANOS));
         }
-        return List.of();
+        return wait.filesToCarry();
     }
 
     private void awaitOwnWrites(long deadline) throws InterruptedException {

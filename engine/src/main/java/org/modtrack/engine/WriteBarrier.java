@@ -50,7 +50,7 @@ public interface WriteBarrier {
             public void awaitProgress(long maxNanos) {}
 
             @Override
-            public List<FileId> stillInFlight() {
+            public List<FileId> filesToCarry() {
                 return List.of();
             }
         };
@@ -62,11 +62,14 @@ public interface WriteBarrier {
         void awaitProgress(long maxNanos) throws InterruptedException, IOException;
 
         /**
-         * The files of writes still in flight when the tracker gives up waiting; they are carried
-         * into the new period. A barrier that cannot name them must keep waiting (or report
-         * continuity lost through the source): an unnamed write cannot be carried.
+         * Asked once, when the wait ends (done or timed out): the files to carry into the new period.
+         * They are the files of writes still in flight if the tracker gave up waiting, plus files that
+         * stay writable without any further call the barrier could see (for example files mapped
+         * shared and writable). A barrier that cannot name a write still in flight must name a
+         * superset (say, every file its process has open for writing); an unnamed write cannot be
+         * carried.
          */
-        List<FileId> stillInFlight() throws IOException;
+        List<FileId> filesToCarry() throws IOException;
 
         /** Releases what the wait holds (for a freeze: thaws). Idempotent. */
         @Override
