@@ -1,0 +1,92 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import org.modtrack.engine.Access;
+
+/**
+ * Tells a read from a write for a pre-content event, from the system call the blocked thread is in
+ * (its {@code /proc/<tid>/syscall}, read while the thread waits for our answer). When in doubt, it
+ * is a write: a read classified as a write costs a false positive, a write classified as a read
+ * would cost a missed change.
+ *
+ * <p>A read counts only when the call's own fd is the event's file: {@code read(fdX, buf)} into a
+ * buffer that maps file Y faults Y's pages in, and Y is being <em>written</em> then. A shared
+ * mapping of a file open for writing counts as a write whatever its protection, because
+ * {@code mprotect} can make it writable later and stores through it raise no event.
+ */
+final class AccessClassifier {
+    /** What the classifier needs to know about other threads; {@link ProcFs} reads it from /proc. */
+    interface ThreadView {
+        /** The line of {@code /proc/<tid>/syscall}. */
+        String syscall(int tid) throws IOException;
+
+        /** The identity of the file behind fd {@code fd} of thread {@code tid}. */
+        FileKey fdTarget(int tid, int fd) throws IOException;
+
+        /** The access mode (O_RDONLY 0, O_WRONLY 1, O_RDWR 2) fd {@code fd} of thread {@code tid} was opened with. */
+        int fdAccessMode(int tid, int fd) throws IOException;
+    }
+
+    /**
+     * A decision and why, for statistics and logs.
+     *
+     * @param access read or write
+     * @param reason one short phrase
+     */
+    record Decision(Access access, String reason) {}
+
+    private final ThreadView threads;
+
+    AccessClassifier(ThreadView threads) {
+        this.threads = threads;
+    }
+
+    /** Classifies the access of thread {@code tid} to the file {@code eventFile}. */
+    Decision classify(int tid, FileKey eventFile) {
+        SyscallState s;
+        try {
+            s = SyscallState.parse(threads.syscall(tid));
+        } catch (IOException e) {
+            return write("the thread's state could not be read");
+        }
+        if (!s.inSyscall()) {
+            return write(s.toString());
+        }
+        try {
+            return switch (s.number()) {
+                case Syscalls.READ, Syscalls.PREAD64, Syscalls.READV, Syscalls.PREADV, Syscalls.PREADV2,
+                     Syscalls.READAHEAD, Syscalls.SENDFILE, Syscalls.SPLICE, Syscalls.COPY_FILE_RANGE ->
+                        readsThisFile(tid, s, eventFile) ? read(Syscalls.name(s.number()))
+                                : write(Syscalls.name(s.number()) + " of another file");
+                case Syscalls.EXECVE, Syscalls.EXECVEAT -> read("exec");
+                case Syscalls.MMAP -> mapping(tid, s, eventFile);
+                default -> write(Syscalls.name(s.number()));
+            };
+        } catch (IOException e) {
+            return write(Syscalls.name(s.number()) + " on an fd that could not be inspected");
+        }
+    }
+
+    private boolean readsThisFile(int tid, SyscallState s, FileKey eventFile) throws IOException {
+        int fd = Syscalls.readFd(s);
+        return fd >= 0 && eventFile.equals(threads.fdTarget(tid, fd));
+    }
+
+    private Decision mapping(int tid, SyscallState s, FileKey eventFile) throws IOException {
+        int fd = Syscalls.readFd(s);
+        if (fd < 0 || !eventFile.equals(threads.fdTarget(tid, fd))) {
+            return write("mmap of another file");
+        }
+        boolean shared = (s.arg(3) & Syscalls.MAP_SHARED) != 0;
+        boolean writable = (s.arg(2) & Syscalls.PROT_WRITE) != 0 || threads.fdAccessMode(tid, fd) != 0;
+        return shared && writable ? write("shared writable mmap") : read("private or read-only mmap");
+    }
+
+    private static Decision read(String why) {
+        return new Decision(Access.READ, why);
+    }
+
+    private static Decision write(String why) {
+        return new Decision(Access.WRITE, why);
+    }
+}

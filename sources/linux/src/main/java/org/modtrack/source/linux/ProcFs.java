@@ -1,0 +1,176 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads what the tracker needs about other threads from /proc. Never touches the tracked file
+ * system's contents (hazard 7): {@code stat} through {@code /proc/<pid>/fd/<n>} reads metadata only.
+ */
+final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.SystemView {
+    private static final Path PROC = Path.of("/proc");
+    private static final long SELF = ProcessHandle.current().pid();
+    private static final java.util.regex.Pattern MAPPING_HEADER = java.util.regex.Pattern.compile("[0-9a-f]+-[0-9a-f]+ ");
+
+    // ---- AccessClassifier.ThreadView (the event's pid is a thread id, with FAN_REPORT_TID) ------
+
+    @Override
+    public String syscall(int tid) throws IOException {
+        return Files.readString(PROC.resolve(tid + "/task/" + tid + "/syscall"));
+    }
+
+    @Override
+    public FileKey fdTarget(int tid, int fd) throws IOException {
+        return keyOf(PROC.resolve(tid + "/fd/" + fd));
+    }
+
+    @Override
+    public int fdAccessMode(int tid, int fd) throws IOException {
+        for (String line : Files.readAllLines(PROC.resolve(tid + "/fdinfo/" + fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).strip(), 8) & 3;
+            }
+        }
+        throw new IOException("no flags in /proc/" + tid + "/fdinfo/" + fd);
+    }
+
+    /** The identity of the file {@code path} leads to (following links, as /proc/.../fd/N needs). */
+    static FileKey keyOf(Path path) throws IOException {
+        return new FileKey(((Number) Files.getAttribute(path, "unix:dev")).longValue(),
+                ((Number) Files.getAttribute(path, "unix:ino")).longValue());
+    }
+
+    // ---- SyscallBarrier.SystemView -----------------------------------------------------------------
+
+    @Override
+    public List<long[]> threads() throws IOException {
+        List<long[]> out = new ArrayList<>();
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC, ProcFs::isNumeric)) {
+            for (Path p : procs) {
+                long pid = Long.parseLong(p.getFileName().toString());
+                if (pid == SELF) {
+                    continue; // the tracker never writes the tracked file system itself
+                }
+                try (DirectoryStream<Path> tasks = Files.newDirectoryStream(p.resolve("task"), ProcFs::isNumeric)) {
+                    for (Path t : tasks) {
+                        out.add(new long[] {pid, Long.parseLong(t.getFileName().toString())});
+                    }
+                } catch (IOException e) {
+                    // the process exited while we listed it
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean isNumeric(Path p) {
+        String n = p.getFileName().toString();
+        return !n.isEmpty() && n.chars().allMatch(Character::isDigit);
+    }
+
+    @Override
+    public String syscall(int pid, int tid) throws IOException {
+        return Files.readString(PROC.resolve(pid + "/task/" + tid + "/syscall"));
+    }
+
+    @Override
+    public long writeCalls(int pid, int tid) throws IOException {
+        for (String line : Files.readAllLines(PROC.resolve(pid + "/task/" + tid + "/io"))) {
+            if (line.startsWith("syscw:")) {
+                return Long.parseLong(line.substring(6).strip());
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public long fdDevice(int tid, int fd) {
+        try {
+            return keyOf(PROC.resolve(tid + "/fd/" + fd)).dev();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public List<Integer> writableFds(int pid, long dev) {
+        List<Integer> out = new ArrayList<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(pid + "/fd"))) {
+            for (Path p : fds) {
+                int fd = Integer.parseInt(p.getFileName().toString());
+                try {
+                    if (keyOf(p).dev() == dev && fdAccessMode(pid, fd) != 0) {
+                        out.add(fd);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // closed meanwhile, or not a file we can stat (a socket): not ours to carry
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        return out;
+    }
+
+    @Override
+    public List<Path> writableSharedMappings(int pid, long dev) {
+        List<Path> out = new ArrayList<>();
+        List<String> maps;
+        try {
+            maps = Files.readAllLines(PROC.resolve(pid + "/maps"));
+        } catch (IOException e) {
+            return out;
+        }
+        List<String> maybeWritable = null;
+        for (String line : maps) {
+            String[] f = line.split("\\s+", 6);
+            if (f.length < 6 || f[1].length() < 4 || f[1].charAt(3) != 's' || f[4].equals("0") || deviceOf(f[3]) != dev) {
+                continue;
+            }
+            boolean writable = f[1].charAt(1) == 'w';
+            if (!writable) {
+                if (maybeWritable == null) {
+                    maybeWritable = mayWriteRanges(pid);
+                }
+                writable = maybeWritable.contains(f[0]);
+            }
+            if (writable) {
+                out.add(PROC.resolve(pid + "/map_files/" + f[0]));
+            }
+        }
+        return out;
+    }
+
+    /** Address ranges whose VmFlags include "mw" (may be made writable by mprotect). */
+    private static List<String> mayWriteRanges(int pid) {
+        List<String> out = new ArrayList<>();
+        String range = null;
+        try {
+            for (String line : Files.readAllLines(PROC.resolve(pid + "/smaps"))) {
+                if (MAPPING_HEADER.matcher(line).lookingAt()) {
+                    range = line.substring(0, line.indexOf(' '));
+                } else if (line.startsWith("VmFlags:") && range != null && (" " + line.substring(8) + " ").contains(" mw ")) {
+                    out.add(range);
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        return out;
+    }
+
+    /** glibc's makedev, for the "major:minor" (hex) of /proc/<pid>/maps. */
+    static long deviceOf(String majorMinor) {
+        int colon = majorMinor.indexOf(':');
+        if (colon < 0) {
+            return -1;
+        }
+        long major = Long.parseLong(majorMinor.substring(0, colon), 16);
+        long minor = Long.parseLong(majorMinor.substring(colon + 1), 16);
+        return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
+    }
+}

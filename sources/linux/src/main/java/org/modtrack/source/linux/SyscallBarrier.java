@@ -1,0 +1,195 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.WriteBarrier;
+
+/**
+ * The {@code srcu} barrier: a grace period in user space, in the spirit of Jan Kara's proposal.
+ * New writes keep flowing; a checkpoint waits only for threads that were inside a write-family
+ * system call on the tracked file system when the ignore marks were flushed, until each has left
+ * that call.
+ *
+ * <p>Why it is enough: {@link #begin} runs after the new period started and flushes every ignore
+ * mark first. A write whose hook ran before the flush is made by a thread that is, at the scan
+ * right after, either inside that call (waited for) or past it (done). A write whose hook runs after
+ * the flush raises an event and is recorded in the new period.
+ *
+ * <p>How a thread is known to have left: it was seen outside every write-family call (and not on a
+ * CPU, where the kernel does not say what it runs), or its count of completed write calls
+ * ({@code syscw} in {@code /proc/<tid>/io}) went up, or it is gone. A thread running on a CPU when
+ * scanned is a candidate only if its process has a file on the tracked file system open for
+ * writing. At the deadline, an undecided thread is answered by carrying every file its process has
+ * open for writing on the tracked file system. Files mapped shared and possibly writable are carried
+ * at every checkpoint: stores through a mapping raise no event.
+ *
+ * <p>Known limit: a thread on a CPU inside {@code truncate(path)} at the scan, in a process with no
+ * file of the tracked file system open for writing, is not waited for (its window is a few
+ * microseconds). io_uring and AIO writes, which finish outside the submitting call, are handled
+ * conservatively only as far as the submitting call is seen (see docs/linux-source.md).
+ */
+final class SyscallBarrier implements WriteBarrier {
+    /** What the barrier reads from the system; {@link ProcFs} reads it from /proc. */
+    interface SystemView {
+        /** Every thread on the system, as (pid, tid) pairs, except this process's. */
+        List<long[]> threads() throws IOException;
+
+        /** The line of {@code /proc/<pid>/task/<tid>/syscall}. */
+        String syscall(int pid, int tid) throws IOException;
+
+        /** Completed write calls of the thread ({@code syscw} of {@code /proc/<pid>/task/<tid>/io}), or -1 if unknown. */
+        long writeCalls(int pid, int tid) throws IOException;
+
+        /** The device of the file behind fd {@code fd} of {@code tid}, or -1 if it cannot be read. */
+        long fdDevice(int tid, int fd);
+
+        /** Fds of process {@code pid} open for writing on device {@code dev}. */
+        List<Integer> writableFds(int pid, long dev);
+
+        /** Files of process {@code pid} mapped shared and possibly writable, on device {@code dev}. */
+        List<java.nio.file.Path> writableSharedMappings(int pid, long dev);
+    }
+
+    /** Clears every ignore mark of the source's group, excluding concurrent mark setting while it runs. */
+    interface IgnoreMarks {
+        void flush() throws IOException;
+    }
+
+    /** Turns a path under /proc (an fd or a mapped file) into the tracker's identity of its file. */
+    interface Identifier {
+        FileId identify(java.nio.file.Path procLink) throws IOException;
+    }
+
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private final long trackedDev;
+    private final IgnoreMarks marks;
+    private final SystemView system;
+    private final Identifier identifier;
+
+    SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, Identifier identifier) {
+        this.trackedDev = trackedDev;
+        this.marks = marks;
+        this.system = system;
+        this.identifier = identifier;
+    }
+
+    @Override
+    public String name() {
+        return "srcu";
+    }
+
+    @Override
+    public Wait begin(long closingSnapshot) throws IOException {
+        marks.flush();
+        Map<Integer, Candidate> candidates = new LinkedHashMap<>();
+        Set<Integer> pids = new LinkedHashSet<>();
+        for (long[] t : system.threads()) {
+            int pid = (int) t[0];
+            int tid = (int) t[1];
+            pids.add(pid);
+            Candidate c = candidate(pid, tid);
+            if (c != null) {
+                candidates.put(tid, c);
+            }
+        }
+        return new SyscallWait(candidates, pids);
+    }
+
+    /** A thread that may be inside a write to the tracked file system, and how to tell it left. */
+    private record Candidate(int pid, int tid, long writeCalls, int fd) {}
+
+    private Candidate candidate(int pid, int tid) {
+        SyscallState s;
+        long writes;
+        try {
+            s = SyscallState.parse(system.syscall(pid, tid));
+            writes = system.writeCalls(pid, tid);
+        } catch (IOException e) {
+            return null; // the thread is gone
+        }
+        if (s.number() == SyscallState.RUNNING_NUMBER) {
+            return system.writableFds(pid, trackedDev).isEmpty() ? null : new Candidate(pid, tid, writes, -1);
+        }
+        if (!s.inSyscall() || !Syscalls.mayWrite(s.number())) {
+            return null;
+        }
+        int fd = Syscalls.writtenFd(s);
+        if (fd >= 0) {
+            long dev = system.fdDevice(tid, fd);
+            if (dev >= 0 && dev != trackedDev) {
+                return null; // writing to another file system (a pipe, a socket, another disk)
+            }
+        }
+        return new Candidate(pid, tid, writes, fd);
+    }
+
+    /** One checkpoint's grace period. */
+    private final class SyscallWait implements Wait {
+        private final Map<Integer, Candidate> pending;
+        private final Set<Integer> pids;
+
+        SyscallWait(Map<Integer, Candidate> pending, Set<Integer> pids) {
+            this.pending = new HashMap<>(pending);
+            this.pids = pids;
+        }
+
+        @Override
+        public boolean isDone() {
+            pending.values().removeIf(this::left);
+            return pending.isEmpty();
+        }
+
+        private boolean left(Candidate c) {
+            try {
+                long writes = system.writeCalls(c.pid(), c.tid());
+                if (writes >= 0 && c.writeCalls() >= 0 && writes != c.writeCalls()) {
+                    return true;
+                }
+                SyscallState s = SyscallState.parse(system.syscall(c.pid(), c.tid()));
+                return s.number() != SyscallState.RUNNING_NUMBER && (!s.inSyscall() || !Syscalls.mayWrite(s.number()));
+            } catch (IOException e) {
+                return true; // gone
+            }
+        }
+
+        @Override
+        public void awaitProgress(long maxNanos) throws InterruptedException {
+            TimeUnit.NANOSECONDS.sleep(Math.min(maxNanos, POLL_NANOS));
+        }
+
+        @Override
+        public List<FileId> filesToCarry() throws IOException {
+            Map<String, FileId> carry = new LinkedHashMap<>();
+            for (Candidate c : pending.values()) {
+                List<Integer> fds = c.fd() >= 0 ? List.of(c.fd()) : system.writableFds(c.pid(), trackedDev);
+                for (int fd : fds) {
+                    addIdentified(carry, java.nio.file.Path.of("/proc/" + c.tid() + "/fd/" + fd));
+                }
+            }
+            for (int pid : pids) {
+                for (java.nio.file.Path mapped : system.writableSharedMappings(pid, trackedDev)) {
+                    addIdentified(carry, mapped);
+                }
+            }
+            return new ArrayList<>(carry.values());
+        }
+
+        private void addIdentified(Map<String, FileId> carry, java.nio.file.Path link) {
+            try {
+                FileId id = identifier.identify(link);
+                carry.putIfAbsent(id.toString(), id);
+            } catch (IOException e) {
+                // The fd was closed or the mapping removed since: that write has ended.
+            }
+        }
+    }
+}

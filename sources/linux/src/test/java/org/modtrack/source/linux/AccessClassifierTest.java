@@ -1,0 +1,89 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.modtrack.engine.Access;
+
+/** The classification rules: when in doubt, a write. */
+class AccessClassifierTest {
+    private static final FileKey EVENT = new FileKey(2049, 12);
+    private static final FileKey OTHER = new FileKey(2049, 99);
+
+    /** A thread in {@code line}, whose fd 3 is the event's file (opened with {@code mode}) and fd 4 another file. */
+    private static AccessClassifier.Decision classify(String line, int mode) {
+        AccessClassifier.ThreadView view = new AccessClassifier.ThreadView() {
+            @Override
+            public String syscall(int tid) {
+                return line;
+            }
+
+            @Override
+            public FileKey fdTarget(int tid, int fd) throws IOException {
+                FileKey k = Map.of(3, EVENT, 4, OTHER).get(fd);
+                if (k == null) {
+                    throw new IOException("no fd " + fd);
+                }
+                return k;
+            }
+
+            @Override
+            public int fdAccessMode(int tid, int fd) {
+                return mode;
+            }
+        };
+        return new AccessClassifier(view).classify(100, EVENT);
+    }
+
+    private static String call(int nr, long... args) {
+        StringBuilder b = new StringBuilder(Integer.toString(nr));
+        for (int i = 0; i < 6; i++) {
+            b.append(" 0x").append(Long.toHexString(i < args.length ? args[i] : 0));
+        }
+        return b.append(" 0x7ffc0000 0x7f0000").toString();
+    }
+
+    @Test
+    void readsOfTheEventsOwnFdAreReads() {
+        assertEquals(Access.READ, classify(call(Syscalls.READ, 3, 0x1000, 4096), 0).access());
+        assertEquals(Access.READ, classify(call(Syscalls.PREAD64, 3, 0x1000, 4096, 0), 2).access());
+        assertEquals(Access.READ, classify(call(Syscalls.SENDFILE, 4, 3, 0, 100), 0).access(), "sendfile reads its in_fd");
+        assertEquals(Access.READ, classify(call(Syscalls.COPY_FILE_RANGE, 3, 0, 4, 0, 100, 0), 0).access());
+    }
+
+    @Test
+    void aReadOfAnotherFileIsAWriteOfThisOne() {
+        // the buffer may be a shared mapping of the event's file, whose pages the read fills
+        assertEquals(Access.WRITE, classify(call(Syscalls.READ, 4, 0x1000, 4096), 0).access());
+        assertEquals(Access.WRITE, classify(call(Syscalls.COPY_FILE_RANGE, 4, 0, 3, 0, 100, 0), 2).access(),
+                "copy_file_range into the event's file");
+    }
+
+    @Test
+    void everythingUncertainIsAWrite() {
+        assertEquals(Access.WRITE, classify("running", 0).access());
+        assertEquals(Access.WRITE, classify("-1 0x7ffc 0x7f00", 0).access());
+        assertEquals(Access.WRITE, classify("garbage", 0).access());
+        assertEquals(Access.WRITE, classify(call(Syscalls.READ, 7, 0, 1), 0).access(), "an fd that cannot be inspected");
+        assertEquals(Access.WRITE, classify(call(Syscalls.IO_URING_ENTER, 5, 1, 0, 0), 0).access());
+        assertEquals(Access.WRITE, classify(call(Syscalls.FTRUNCATE, 3, 0), 2).access());
+        assertEquals(Access.WRITE, classify(call(Syscalls.FALLOCATE, 3, 0, 0, 4096), 2).access());
+        assertEquals(Access.WRITE, classify(call(Syscalls.WRITE, 3, 0, 1), 2).access());
+    }
+
+    @Test
+    void mappingsAreWritesWhenSharedAndTheFileIsOpenForWriting() {
+        long protRead = 0x1;
+        long protRw = 0x3;
+        assertEquals(Access.READ, classify(call(Syscalls.MMAP, 0, 4096, protRead, 0x2 /* private */, 3, 0), 2).access());
+        assertEquals(Access.READ, classify(call(Syscalls.MMAP, 0, 4096, protRead, 0x1, 3, 0), 0).access(),
+                "shared but read-only fd: can never be made writable");
+        assertEquals(Access.WRITE, classify(call(Syscalls.MMAP, 0, 4096, protRead, 0x1, 3, 0), 2).access(),
+                "shared on a read-write fd: mprotect can add PROT_WRITE later");
+        assertEquals(Access.WRITE, classify(call(Syscalls.MMAP, 0, 4096, protRw, 0x3 /* shared_validate */, 3, 0), 2).access());
+        assertEquals(Access.READ, classify(call(Syscalls.MMAP, 0, 4096, protRw, 0x2, 3, 0), 2).access(),
+                "private writable: copy on write, the file is untouched");
+    }
+}
