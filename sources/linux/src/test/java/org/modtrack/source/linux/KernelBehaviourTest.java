@@ -1,0 +1,375 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.posix.Fanotify;
+import org.modtrack.posix.Posix;
+import org.modtrack.testing.LoopMount;
+
+/**
+ * What the Linux source relies on, asserted against the running kernel (and printed: see
+ * docs/kernel-facts.md). Every permission mark is on a loop-mounted ext4 the test creates.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class KernelBehaviourTest {
+    private static final long MIB = 1024 * 1024;
+
+    @TempDir
+    Path scratch;
+
+    @BeforeAll
+    static void requireRootAndLoopDevices() {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
+                () -> "KernelBehaviourTest skipped: " + LoopMount.unavailableReason("ext4").get());
+        Report.line("Kernel: " + System.getProperty("os.version"));
+    }
+
+    @AfterAll
+    static void writeReport() throws Exception {
+        Report.write();
+    }
+
+    // ---- probe 1 and 2: which calls raise FAN_PRE_ACCESS, and what /proc says while they wait
+
+    private static final String ACCESSES = """
+            r = os.open(P("r.dat"), os.O_RDONLY)
+            step("open O_RDONLY")
+            r2 = os.open(P("r.dat"), os.O_RDONLY)
+            step("open O_RDWR")
+            w = os.open(P("w.dat"), os.O_RDWR)
+            step("read")
+            os.read(r, 100)
+            step("pread")
+            os.pread(r, 100, 8192)
+            step("write")
+            os.write(w, b"x")
+            step("pwrite")
+            os.pwrite(w, b"y", 5000)
+            step("writev")
+            os.writev(w, [b"a", b"b"])
+            step("ftruncate")
+            os.ftruncate(w, 15000)
+            step("truncate(path)")
+            os.truncate(P("t.dat"), 5000)
+            step("fallocate")
+            os.posix_fallocate(w, 0, 65536)
+            step("mmap PROT_READ MAP_SHARED")
+            mr = mmap.mmap(r, 8192, mmap.MAP_SHARED, mmap.PROT_READ)
+            step("loads through a shared mapping")
+            x = mr[0] + mr[4096]
+            step("mmap PROT_READ|PROT_WRITE MAP_SHARED")
+            mw = mmap.mmap(w, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+            step("stores through an existing shared mapping")
+            mw[0:1] = b"z"
+            mw[4096:4097] = b"z"
+            step("msync")
+            mw.flush()
+            step("munmap")
+            mw.close()
+            mr.close()
+            step("mmap PROT_READ|PROT_WRITE MAP_PRIVATE and a store")
+            mp = mmap.mmap(w, 4096, mmap.MAP_PRIVATE, mmap.PROT_READ | mmap.PROT_WRITE)
+            mp[0:1] = b"p"
+            mp.close()
+            step("open O_WRONLY|O_TRUNC of a non-empty file")
+            os.close(os.open(P("o.dat"), os.O_WRONLY | os.O_TRUNC))
+            step("open O_WRONLY|O_TRUNC of an empty file")
+            os.close(os.open(P("o.dat"), os.O_WRONLY | os.O_TRUNC))
+            step("open O_CREAT of a new file")
+            os.close(os.open(P("new.dat"), os.O_WRONLY | os.O_CREAT, 0o644))
+            step("rename")
+            os.rename(P("n.dat"), P("n2.dat"))
+            step("rename over an existing file")
+            os.rename(P("n2.dat"), P("victim.dat"))
+            step("unlink")
+            os.unlink(P("u.dat"))
+            step("link")
+            os.link(P("l.dat"), P("l2.dat"))
+            step("chmod")
+            os.chmod(P("c.dat"), 0o600)
+            step("utime")
+            os.utime(P("c.dat"))
+            step("copy_file_range")
+            d = os.open(P("dst.dat"), os.O_WRONLY)
+            info("copied", os.copy_file_range(r, d, 5000, 0, 0))
+            step("sendfile")
+            s = os.open(P("s.dat"), os.O_WRONLY)
+            info("sent", os.sendfile(s, r, 0, 5000))
+            step("pwrite from a second thread")
+            def second():
+                info("tid", threading.get_native_id())
+                os.pwrite(w, b"t", 100)
+            t = threading.Thread(target=second)
+            t.start()
+            t.join()
+            step("close")
+            os.close(w)
+            os.close(r)
+            os.close(r2)
+            step("end")
+            """;
+
+    @Test
+    @Order(1)
+    void whichAccessesRaisePreAccessAndWhatProcSaysMeanwhile() throws Exception {
+        assumeTrue(ChildScript.available(), "python3 is needed for the access probes");
+        try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
+            Path mnt = mount.mountPoint();
+            for (String name : List.of("r.dat", "w.dat", "t.dat", "o.dat", "n.dat", "victim.dat", "u.dat", "l.dat", "c.dat",
+                    "sh.dat", "dd.dat", "tr.dat")) {
+                Files.write(mnt.resolve(name), new byte[20_000]);
+            }
+            Files.write(mnt.resolve("dst.dat"), new byte[0]);
+            Files.write(mnt.resolve("s.dat"), new byte[0]);
+            ChildScript.Result child;
+            try (PreContentListener listener = PreContentListener.start(mnt)) {
+                child = ChildScript.run(scratch, mnt, ACCESSES, listener::label);
+                listener.label("sh -c 'echo appended >> sh.dat'");
+                ChildScript.command(scratch, "sh", "-c", "echo appended >> " + mnt.resolve("sh.dat"));
+                listener.label("dd conv=notrunc");
+                ChildScript.command(scratch, "dd", "if=/dev/zero", "of=" + mnt.resolve("dd.dat"), "bs=512", "count=1",
+                        "conv=notrunc", "status=none");
+                listener.label("truncate -s 100");
+                ChildScript.command(scratch, "truncate", "-s", "100", mnt.resolve("tr.dat").toString());
+                listener.label("done");
+                reportAccesses(listener, child);
+                assertNull(listener.failure(), () -> "the listener failed: " + listener.failure());
+                assertAccesses(listener, child);
+            }
+            assertEquals(0, Files.size(mnt.resolve("o.dat")), "open(O_TRUNC) did truncate, without any event");
+        }
+    }
+
+    /** An access, the system call its event(s) must show, and the files they name (none: no event). */
+    private record Expected(String label, int syscall, String... files) {}
+
+    private static final List<Expected> EXPECTED = List.of(
+            new Expected("open O_RDONLY", -1),
+            new Expected("open O_RDWR", -1),
+            new Expected("read", ThreadSyscall.READ, "r.dat"),
+            new Expected("pread", ThreadSyscall.PREAD64, "r.dat"),
+            new Expected("write", ThreadSyscall.WRITE, "w.dat"),
+            new Expected("pwrite", ThreadSyscall.PWRITE64, "w.dat"),
+            new Expected("writev", ThreadSyscall.WRITEV, "w.dat"),
+            new Expected("ftruncate", ThreadSyscall.FTRUNCATE, "w.dat"),
+            new Expected("truncate(path)", ThreadSyscall.TRUNCATE, "t.dat"),
+            new Expected("fallocate", ThreadSyscall.FALLOCATE, "w.dat"),
+            new Expected("mmap PROT_READ MAP_SHARED", ThreadSyscall.MMAP, "r.dat"),
+            new Expected("loads through a shared mapping", -1),
+            new Expected("mmap PROT_READ|PROT_WRITE MAP_SHARED", ThreadSyscall.MMAP, "w.dat"),
+            new Expected("stores through an existing shared mapping", -1),
+            new Expected("msync", -1),
+            new Expected("munmap", -1),
+            new Expected("mmap PROT_READ|PROT_WRITE MAP_PRIVATE and a store", ThreadSyscall.MMAP, "w.dat"),
+            // open(O_TRUNC) truncates without any pre-content event (FAN_OPEN_PERM sees it: probe 1b)
+            new Expected("open O_WRONLY|O_TRUNC of a non-empty file", -1),
+            new Expected("open O_WRONLY|O_TRUNC of an empty file", -1),
+            new Expected("open O_CREAT of a new file", -1),
+            new Expected("rename", -1),
+            new Expected("rename over an existing file", -1),
+            new Expected("unlink", -1),
+            new Expected("link", -1),
+            new Expected("chmod", -1),
+            new Expected("utime", -1),
+            new Expected("copy_file_range", ThreadSyscall.COPY_FILE_RANGE, "r.dat", "dst.dat"),
+            new Expected("sendfile", ThreadSyscall.SENDFILE, "r.dat", "s.dat"),
+            new Expected("pwrite from a second thread", ThreadSyscall.PWRITE64, "w.dat"),
+            new Expected("close", -1),
+            new Expected("sh -c 'echo appended >> sh.dat'", ThreadSyscall.WRITE, "sh.dat"),
+            new Expected("dd conv=notrunc", ThreadSyscall.WRITE, "dd.dat"),
+            new Expected("truncate -s 100", ThreadSyscall.FTRUNCATE, "tr.dat"));
+
+    private static void assertAccesses(PreContentListener listener, ChildScript.Result child) {
+        for (Expected e : EXPECTED) {
+            List<PreContentListener.Seen> seen = listener.seen(e.label());
+            assertEquals(List.of(e.files()), seen.stream().map(PreContentListener.Seen::fileName).toList(),
+                    e.label() + ": the files of its FAN_PRE_ACCESS events, in order");
+            for (PreContentListener.Seen s : seen) {
+                assertEquals(Fanotify.FAN_PRE_ACCESS, s.mask(), e.label());
+                assertEquals(ThreadSyscall.State.IN_SYSCALL, s.viaTid().state(), e.label());
+                assertEquals(e.syscall(), s.viaTid().number(), e.label() + ": the system call the thread waits in");
+                assertEquals(s.viaTid(), s.viaTidTask(), e.label() + ": /proc/<tid>/task/<tid>/syscall works with the event's pid");
+                assertEquals(s.viaTid(), s.viaTgidTask(), e.label() + ": /proc/<tgid>/task/<tid>/syscall too");
+                assertTrue(s.rangeOffset() % 4096 == 0 && s.rangeCount() > 0 && s.rangeCount() % 4096 == 0,
+                        e.label() + ": the range is whole pages: " + s.rangeOffset() + "+" + s.rangeCount());
+            }
+        }
+        // the arguments tell the accesses apart while the thread waits
+        assertEquals(100, listener.seen("read").getFirst().viaTid().arg(2), "read's count");
+        assertEquals(5000, listener.seen("pwrite").getFirst().viaTid().arg(3), "pwrite's offset");
+        assertEquals(new Range(4096, 4096), range(listener.seen("pwrite").getFirst()), "1 byte at 5000: its page");
+        assertEquals(new Range(0, 65536), range(listener.seen("fallocate").getFirst()));
+        assertMmap(listener, "mmap PROT_READ MAP_SHARED", ThreadSyscall.PROT_READ, ThreadSyscall.MAP_SHARED);
+        assertMmap(listener, "mmap PROT_READ|PROT_WRITE MAP_SHARED", ThreadSyscall.PROT_READ | ThreadSyscall.PROT_WRITE,
+                ThreadSyscall.MAP_SHARED);
+        assertMmap(listener, "mmap PROT_READ|PROT_WRITE MAP_PRIVATE and a store",
+                ThreadSyscall.PROT_READ | ThreadSyscall.PROT_WRITE, ThreadSyscall.MAP_PRIVATE);
+        PreContentListener.Seen thread = listener.seen("pwrite from a second thread").getFirst();
+        assertEquals(Integer.parseInt(child.info().get("tid")), thread.tid(), "FAN_REPORT_TID: the event's pid is the thread id");
+        assertEquals(child.pid(), thread.tgid());
+    }
+
+    private record Range(long offset, long count) {}
+
+    private static Range range(PreContentListener.Seen s) {
+        return new Range(s.rangeOffset(), s.rangeCount());
+    }
+
+    private static void assertMmap(PreContentListener listener, String label, long prot, long flags) {
+        ThreadSyscall mmap = listener.seen(label).getFirst().viaTid();
+        assertEquals(prot, mmap.arg(2), label + ": prot");
+        assertEquals(flags, mmap.arg(3) & 0xf, label + ": flags");
+    }
+
+    private static void reportAccesses(PreContentListener listener, ChildScript.Result child) {
+        Report.section("1-2. Which accesses raise FAN_PRE_ACCESS (ext4), and /proc/<tid>/syscall while they wait");
+        Report.line("Child pid " + child.pid() + ", info " + child.info());
+        Report.line("");
+        Report.line("| access | event? | syscall seen (nr, args) | range offset+count | file | note |");
+        Report.line("| --- | --- | --- | --- | --- | --- |");
+        List<String> labels = new java.util.ArrayList<>(ChildScript.steps(ACCESSES));
+        labels.addAll(List.of("sh -c 'echo appended >> sh.dat'", "dd conv=notrunc", "truncate -s 100"));
+        for (String label : labels) {
+            List<PreContentListener.Seen> seen = listener.seen(label);
+            Report.eventRow(label, seen, note(seen, child));
+        }
+    }
+
+    private static String note(List<PreContentListener.Seen> seen, ChildScript.Result child) {
+        StringBuilder note = new StringBuilder();
+        for (PreContentListener.Seen s : seen) {
+            if (s.tid() != child.pid() && s.tgid() == child.pid()) {
+                note.append("tid ").append(s.tid()).append(" != pid; ");
+            }
+            if (s.viaTid() != null && !s.viaTid().equals(s.viaTidTask())) {
+                note.append("/proc/tid/task/tid differs: ").append(Report.describe(s.viaTidTask())).append("; ");
+            }
+            if (s.viaTid() != null && !s.viaTid().equals(s.viaTgidTask())) {
+                note.append("/proc/tgid/task/tid differs: ").append(Report.describe(s.viaTgidTask())).append("; ");
+            }
+            if (!s.problem().isEmpty()) {
+                note.append(s.problem()).append("; ");
+            }
+        }
+        return note.toString().strip();
+    }
+
+    // ---- probe 1b: open(O_TRUNC) raises no pre-content event; does FAN_OPEN_PERM see it in time?
+
+    private static final String TRUNCATING_OPEN = """
+            step("open O_WRONLY|O_TRUNC")
+            os.close(os.open(P("o.dat"), os.O_WRONLY | os.O_TRUNC))
+            step("open O_RDONLY")
+            os.close(os.open(P("o.dat"), os.O_RDONLY))
+            step("end")
+            """;
+
+    @Test
+    @Order(2)
+    void aTruncatingOpenIsSeenOnlyByOpenPermissionEventsBeforeItTruncates() throws Exception {
+        assumeTrue(ChildScript.available(), "python3 is needed for the access probes");
+        try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
+            Path mnt = mount.mountPoint();
+            Files.write(mnt.resolve("o.dat"), new byte[20_000]);
+            try (PreContentListener listener = PreContentListener.start(mnt, Fanotify.FAN_PRE_ACCESS | Fanotify.FAN_OPEN_PERM)) {
+                ChildScript.run(scratch, mnt, TRUNCATING_OPEN, listener::label);
+                listener.label("done");
+                Report.section("1b. open(O_TRUNC) with FAN_OPEN_PERM added to the mark");
+                Report.line("| access | event? | syscall seen (nr, args) | range | file | size while the event waits |");
+                Report.line("| --- | --- | --- | --- | --- | --- |");
+                for (String label : ChildScript.steps(TRUNCATING_OPEN)) {
+                    List<PreContentListener.Seen> seen = listener.seen(label);
+                    Report.eventRow(label, seen, seen.stream().map(s -> Long.toString(s.sizeWhileWaiting())).toList().toString());
+                }
+                assertNull(listener.failure(), () -> "the listener failed: " + listener.failure());
+                PreContentListener.Seen trunc = only(listener.seen("open O_WRONLY|O_TRUNC"));
+                assertEquals(Fanotify.FAN_OPEN_PERM, trunc.mask());
+                assertEquals(ThreadSyscall.OPENAT, trunc.viaTid().number());
+                assertEquals(Posix.O_TRUNC, trunc.viaTid().arg(2) & Posix.O_TRUNC, "openat's flags show O_TRUNC");
+                assertEquals(20_000, trunc.sizeWhileWaiting(), "the open permission event comes before the truncation");
+                assertEquals(Fanotify.FAN_OPEN_PERM, only(listener.seen("open O_RDONLY")).mask());
+            }
+        }
+    }
+
+    // ---- probe 1c: a file opened before the group existed
+
+    private static final String OPENED_EARLY = """
+            w = os.open(P("early.dat"), os.O_RDWR)
+            step("opened before the group existed")
+            step("pwrite through an fd opened before the mark")
+            os.pwrite(w, b"e", 0)
+            step("pread through an fd opened before the mark")
+            os.pread(w, 10, 0)
+            step("mmap through an fd opened before the mark")
+            m = mmap.mmap(w, 4096)
+            m.close()
+            step("ftruncate through an fd opened before the mark")
+            os.ftruncate(w, 100)
+            step("pwrite through an fd opened after the mark")
+            w2 = os.open(P("early.dat"), os.O_RDWR)
+            os.pwrite(w2, b"l", 0)
+            step("end")
+            """;
+
+    @Test
+    @Order(3)
+    void aFileOpenedBeforeTheMarkRaisesNoPreContentEventsExceptOnTruncate() throws Exception {
+        assumeTrue(ChildScript.available(), "python3 is needed for the access probes");
+        try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
+            Path mnt = mount.mountPoint();
+            Files.write(mnt.resolve("early.dat"), new byte[20_000]);
+            java.util.concurrent.atomic.AtomicReference<PreContentListener> holder = new java.util.concurrent.atomic.AtomicReference<>();
+            try {
+                ChildScript.run(scratch, mnt, OPENED_EARLY, name -> {
+                    if (name.equals("pwrite through an fd opened before the mark")) {
+                        holder.set(PreContentListener.start(mnt));
+                    }
+                    if (holder.get() != null) {
+                        holder.get().label(name);
+                    }
+                });
+                PreContentListener listener = holder.get();
+                listener.label("done");
+                Report.section("1c. A file opened before the pre-content mark existed");
+                Report.line("| access | event? | syscall seen (nr, args) | range | file | note |");
+                Report.line("| --- | --- | --- | --- | --- | --- |");
+                for (String label : ChildScript.steps(OPENED_EARLY)) {
+                    Report.eventRow(label, listener.seen(label), "");
+                }
+                assertNull(listener.failure(), () -> "the listener failed: " + listener.failure());
+                for (String before : List.of("pwrite", "pread", "mmap")) {
+                    assertEquals(List.of(), listener.seen(before + " through an fd opened before the mark"),
+                            before + " through a file opened before the mark: the kernel decided at open that no one listens");
+                }
+                // ftruncate is checked on the inode, not on how the file was opened
+                assertEquals(ThreadSyscall.FTRUNCATE,
+                        only(listener.seen("ftruncate through an fd opened before the mark")).viaTid().number());
+                assertEquals(1, listener.seen("pwrite through an fd opened after the mark").size());
+            } finally {
+                if (holder.get() != null) {
+                    holder.get().close();
+                }
+            }
+        }
+    }
+
+    private static PreContentListener.Seen only(List<PreContentListener.Seen> seen) {
+        assertEquals(1, seen.size(), () -> "expected exactly one event, saw " + seen);
+        return seen.getFirst();
+    }
+}
