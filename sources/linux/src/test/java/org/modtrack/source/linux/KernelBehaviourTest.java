@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.posix.Fanotify;
+import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
+import org.modtrack.posix.Statx;
 import org.modtrack.testing.LoopMount;
 
 /**
@@ -366,6 +368,233 @@ class KernelBehaviourTest {
                 }
             }
         }
+    }
+
+    // ---- probe 3: ignore marks, and FAN_MARK_FLUSH
+
+    private static final String IGNORED = """
+            w = os.open(P("i.dat"), os.O_RDWR)
+            o = os.open(P("other.dat"), os.O_RDWR)
+            step("first write (the listener sets the ignore mark)")
+            os.pwrite(w, b"1", 0)
+            step("second write")
+            os.pwrite(w, b"2", 4096)
+            step("read")
+            os.pread(w, 10, 0)
+            step("write through a new fd")
+            w2 = os.open(P("i.dat"), os.O_RDWR)
+            os.pwrite(w2, b"3", 0)
+            step("mmap PROT_WRITE MAP_SHARED")
+            m = mmap.mmap(w, 4096)
+            m.close()
+            step("ftruncate")
+            os.ftruncate(w, 9000)
+            step("write to another file")
+            os.pwrite(o, b"o", 0)
+            step("write after FAN_MARK_FLUSH")
+            os.pwrite(w, b"4", 0)
+            step("read after FAN_MARK_FLUSH")
+            os.pread(w, 10, 0)
+            j = os.open(P("j.dat"), os.O_RDWR)
+            step("read (the listener sets an ignore mark without SURV_MODIFY)")
+            os.pread(j, 10, 0)
+            step("read again (no SURV_MODIFY)")
+            os.pread(j, 10, 0)
+            step("first write after it (no SURV_MODIFY)")
+            os.pwrite(j, b"j", 0)
+            step("second write (no SURV_MODIFY)")
+            os.pwrite(j, b"j", 0)
+            k = os.open(P("k.dat"), os.O_RDWR)
+            step("read (the listener sets a plain FAN_MARK_IGNORE)")
+            os.pread(k, 10, 0)
+            step("read again (plain FAN_MARK_IGNORE)")
+            os.pread(k, 10, 0)
+            step("write (plain FAN_MARK_IGNORE)")
+            os.pwrite(k, b"k", 0)
+            step("read after that write (plain FAN_MARK_IGNORE)")
+            os.pread(k, 10, 0)
+            q = os.open(P("q.dat"), os.O_RDWR)
+            step("read (the listener sets a legacy FAN_MARK_IGNORED_MASK)")
+            os.pread(q, 10, 0)
+            step("read again (legacy FAN_MARK_IGNORED_MASK)")
+            os.pread(q, 10, 0)
+            step("end")
+            """;
+
+    private static final int IGNORE_SURVIVING = Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_IGNORE
+            | Fanotify.FAN_MARK_IGNORED_SURV_MODIFY | Fanotify.FAN_MARK_EVICTABLE;
+
+    @Test
+    @Order(4)
+    void anIgnoreMarkHidesLaterAccessesUntilFlushed() throws Exception {
+        assumeTrue(ChildScript.available(), "python3 is needed for the access probes");
+        try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
+            Path mnt = mount.mountPoint();
+            for (String name : List.of("i.dat", "j.dat", "k.dat", "q.dat", "other.dat")) {
+                Files.write(mnt.resolve(name), new byte[20_000]);
+            }
+            try (PreContentListener listener = PreContentListener.start(mnt)) {
+                ChildScript.run(scratch, mnt, IGNORED, name -> {
+                    listener.label(name);
+                    switch (name) {
+                        case "first write (the listener sets the ignore mark)" -> listener.hook(ignoreOnce("i.dat", IGNORE_SURVIVING));
+                        case "write after FAN_MARK_FLUSH" -> {
+                            listener.hook(null);
+                            Fanotify.mark(listener.group(), Fanotify.FAN_MARK_FLUSH, 0, Statx.AT_FDCWD, mnt.toString());
+                        }
+                        case "read (the listener sets an ignore mark without SURV_MODIFY)" -> listener.hook(ignoreOnce("j.dat",
+                                Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_IGNORE | Fanotify.FAN_MARK_EVICTABLE));
+                        case "read (the listener sets a plain FAN_MARK_IGNORE)" -> listener.hook(ignoreOnce("k.dat",
+                                Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_IGNORE));
+                        case "read (the listener sets a legacy FAN_MARK_IGNORED_MASK)" -> listener.hook(ignoreOnce("q.dat",
+                                Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_IGNORED_MASK));
+                        default -> { }
+                    }
+                });
+                listener.label("done");
+                Report.section("3. Ignore marks (FAN_MARK_IGNORE on the event fd) and FAN_MARK_FLUSH");
+                Report.line("Mark: " + Fanotify.markFlagNames(IGNORE_SURVIVING) + ", mask FAN_PRE_ACCESS, dirfd = the event fd,"
+                        + " path null; flush: FAN_MARK_FLUSH, mask 0, AT_FDCWD, the mount point.");
+                Report.line("");
+                Report.line("| access | event? | syscall seen (nr, args) | range | file | note |");
+                Report.line("| --- | --- | --- | --- | --- | --- |");
+                for (String label : ChildScript.steps(IGNORED)) {
+                    Report.eventRow(label, listener.seen(label), "");
+                }
+                assertNull(listener.failure(), () -> "the listener failed: " + listener.failure());
+                Map<String, Integer> expected = new java.util.LinkedHashMap<>();
+                expected.put("first write (the listener sets the ignore mark)", 1);
+                expected.put("second write", 0);
+                expected.put("read", 0);
+                expected.put("write through a new fd", 0);
+                expected.put("mmap PROT_WRITE MAP_SHARED", 0);
+                expected.put("ftruncate", 0);
+                expected.put("write to another file", 1);
+                expected.put("write after FAN_MARK_FLUSH", 1);
+                expected.put("read after FAN_MARK_FLUSH", 1);
+                // without IGNORED_SURV_MODIFY an ignore mark does not hide pre-content events at all, not even reads
+                for (String label : List.of("read (the listener sets an ignore mark without SURV_MODIFY)",
+                        "read again (no SURV_MODIFY)", "first write after it (no SURV_MODIFY)", "second write (no SURV_MODIFY)",
+                        "read (the listener sets a plain FAN_MARK_IGNORE)", "read again (plain FAN_MARK_IGNORE)",
+                        "write (plain FAN_MARK_IGNORE)", "read after that write (plain FAN_MARK_IGNORE)",
+                        "read (the listener sets a legacy FAN_MARK_IGNORED_MASK)", "read again (legacy FAN_MARK_IGNORED_MASK)")) {
+                    expected.put(label, 1);
+                }
+                expected.forEach((label, count) -> assertEquals(count, listener.seen(label).size(), label));
+            }
+        }
+    }
+
+    /** A hook that puts an ignore mark ({@code flags}) on the first event of {@code fileName}, then does nothing. */
+    private static PreContentListener.Hook ignoreOnce(String fileName, int flags) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        return (group, eventFd, path) -> {
+            if (path != null && path.endsWith("/" + fileName) && done.compareAndSet(false, true)) {
+                Fanotify.mark(group, flags, Fanotify.FAN_PRE_ACCESS, eventFd, null);
+            }
+        };
+    }
+
+    // ---- probe 4: the listener's own process, and what it may do on the event path
+
+    @Test
+    @Order(5)
+    void theListenersOwnProcessIsNotExemptButHandlesAndStatxRaiseNothing() throws Exception {
+        try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
+            Path mnt = mount.mountPoint();
+            Path own = Files.write(mnt.resolve("own.dat"), new byte[20_000]);
+            Path viaEventFd = Files.write(mnt.resolve("evfd.dat"), new byte[20_000]);
+            long pid = ProcessHandle.current().pid();
+            java.util.concurrent.atomic.AtomicReference<String> eventFdRead = new java.util.concurrent.atomic.AtomicReference<>("not tried");
+            try (PreContentListener listener = PreContentListener.start(mnt)) {
+                listener.label("this JVM reads a file (the test thread)");
+                Files.readAllBytes(own);
+                listener.label("this JVM writes a file (the test thread)");
+                Files.write(own, new byte[] {1}, java.nio.file.StandardOpenOption.WRITE);
+                String handles = "name_to_handle_at, open_by_handle_at(O_PATH), readlink /proc/self/fd/N, statx, fstatfs";
+                listener.label(handles);
+                String resolved = resolveThroughHandle(mnt, own, Posix.O_PATH);
+                String openOnly = "open_by_handle_at(O_RDONLY), no read";
+                listener.label(openOnly);
+                resolveThroughHandle(mnt, own, Posix.O_RDONLY);
+                String eventFd = "pread through the event fd (another thread, while the event waits)";
+                listener.hook(readThroughEventFdOnce("evfd.dat", eventFdRead));
+                listener.label(eventFd);
+                Files.readAllBytes(viaEventFd);
+                listener.hook(null);
+                listener.label("done");
+
+                Report.section("4. The listener's own process; handles, statx and the event fd on the event path");
+                Report.line("| access | event? | syscall seen (nr, args) | range | file | note |");
+                Report.line("| --- | --- | --- | --- | --- | --- |");
+                for (String label : List.of("this JVM reads a file (the test thread)", "this JVM writes a file (the test thread)",
+                        handles, openOnly, eventFd)) {
+                    List<PreContentListener.Seen> seen = listener.seen(label);
+                    String note = seen.stream().allMatch(s -> s.tgid() == pid) && !seen.isEmpty() ? "tgid = this JVM" : "";
+                    Report.eventRow(label, seen, label.equals(eventFd) ? note + "; helper's pread: " + eventFdRead.get() : note);
+                }
+                Report.line("");
+                Report.line("The handle resolved to " + resolved + ".");
+                assertNull(listener.failure(), () -> "the listener failed: " + listener.failure());
+
+                assertTrue(!listener.seen("this JVM reads a file (the test thread)").isEmpty()
+                        && listener.seen("this JVM reads a file (the test thread)").stream().allMatch(s -> s.tgid() == pid),
+                        "the listener's own process gets pre-content events for its other threads' reads");
+                assertTrue(!listener.seen("this JVM writes a file (the test thread)").isEmpty());
+                assertEquals(List.of(), listener.seen(handles));
+                assertEquals(List.of(), listener.seen(openOnly));
+                assertEquals(own.toString(), resolved);
+                assertTrue(eventFdRead.get().startsWith("done"), "a read through the event fd raises no event: " + eventFdRead.get());
+                assertEquals(1, listener.seen(eventFd).stream().map(PreContentListener.Seen::tid).distinct().count(),
+                        "only the test thread's read raised events, not the helper's read through the event fd");
+            }
+        }
+    }
+
+    /** Everything the event path may do with a file: none of it may raise an event. Returns the resolved path. */
+    private static String resolveThroughHandle(Path mnt, Path file, int openFlags) throws Exception {
+        FileHandles.FileHandle handle = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
+        int mountFd = Posix.open(mnt.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        try {
+            int fd = FileHandles.openByHandleAt(mountFd, handle, openFlags | Posix.O_CLOEXEC);
+            try {
+                Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_BASIC_STATS | Statx.STATX_BTIME);
+                Posix.fstatfs(fd);
+                Statx.statx(Statx.AT_FDCWD, file.toString(), 0, Statx.STATX_BASIC_STATS);
+                return Posix.readlink("/proc/self/fd/" + fd);
+            } finally {
+                Posix.close(fd, file.toString());
+            }
+        } finally {
+            Posix.close(mountFd, mnt.toString());
+        }
+    }
+
+    /**
+     * A hook that, on the first event of {@code fileName}, reads through the event fd from another
+     * thread and waits up to 2 s for it. Were that read to raise an event, it would wait for this
+     * very listener, which is busy waiting for it: the 2 s would run out (and then the listener
+     * answers it, so nothing hangs).
+     */
+    private static PreContentListener.Hook readThroughEventFdOnce(String fileName, java.util.concurrent.atomic.AtomicReference<String> result) {
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        return (group, eventFd, path) -> {
+            if (path == null || !path.endsWith("/" + fileName) || !done.compareAndSet(false, true)) {
+                return;
+            }
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    long n = Posix.pread(eventFd, arena.allocate(4096), 0, "event fd");
+                    result.set("done (" + n + " bytes)");
+                } catch (Exception e) {
+                    result.set("failed: " + e.getMessage());
+                }
+            });
+            reader.join(2_000);
+            if (reader.isAlive()) {
+                result.set("still blocked after 2 s");
+            }
+        };
     }
 
     private static PreContentListener.Seen only(List<PreContentListener.Seen> seen) {
