@@ -153,18 +153,26 @@ public final class Fanotify {
      * {@code dirfd} refers to (an event's fd, for an ignore mark on that file).
      */
     public static void mark(int fd, int flags, long mask, int dirfd, String pathOrNull) throws PosixException {
+        if (pathOrNull == null) {
+            // the ignore mark on an event's fd: once per recorded file, so no arena for a path we do not have
+            mark(fd, flags, mask, dirfd, MemorySegment.NULL, null);
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = pathOrNull == null ? MemorySegment.NULL : arena.allocateFrom(pathOrNull);
-            int rc;
-            try {
-                rc = (int) MARK.invokeExact(Posix.callState(), fd, flags, mask, dirfd, cPath);
-            } catch (Throwable t) {
-                throw Posix.linkageFailure("fanotify_mark", t);
-            }
-            if (rc != 0) {
-                throw new PosixException("fanotify_mark(" + markFlagNames(flags) + ", " + maskNames(mask) + ") of "
-                        + (pathOrNull == null ? "fd " + dirfd : pathOrNull) + " on group fd " + fd, Posix.lastErrno());
-            }
+            mark(fd, flags, mask, dirfd, arena.allocateFrom(pathOrNull), pathOrNull);
+        }
+    }
+
+    private static void mark(int fd, int flags, long mask, int dirfd, MemorySegment cPath, String path) throws PosixException {
+        int rc;
+        try {
+            rc = (int) MARK.invokeExact(Posix.callState(), fd, flags, mask, dirfd, cPath);
+        } catch (Throwable t) {
+            throw Posix.linkageFailure("fanotify_mark", t);
+        }
+        if (rc != 0) {
+            throw new PosixException("fanotify_mark(" + markFlagNames(flags) + ", " + maskNames(mask) + ") of "
+                    + (path == null ? "fd " + dirfd : path) + " on group fd " + fd, Posix.lastErrno());
         }
     }
 
@@ -176,12 +184,21 @@ public final class Fanotify {
         MemorySegment buf = RESPONSE.get();
         buf.set(ValueLayout.JAVA_INT, 0, eventFd);
         buf.set(ValueLayout.JAVA_INT, 4, response);
-        String attempted = "fanotify response 0x" + Integer.toHexString(response) + " to event fd " + eventFd
-                + " on group fd " + fd;
-        long n = Posix.write(fd, buf, attempted);
-        if (n != RESPONSE_SIZE) {
-            throw new PosixException(attempted + " (wrote " + n + " of " + RESPONSE_SIZE + " bytes)", Errno.EIO);
+        long n;
+        try {
+            n = Posix.write(fd, buf);
+        } catch (PosixException e) {
+            // the message is built only on failure: answering is the hot path
+            throw new PosixException(responseAttempt(fd, eventFd, response), e.errno());
         }
+        if (n != RESPONSE_SIZE) {
+            throw new PosixException(responseAttempt(fd, eventFd, response) + " (wrote " + n + " of " + RESPONSE_SIZE
+                    + " bytes)", Errno.EIO);
+        }
+    }
+
+    private static String responseAttempt(int fd, int eventFd, int response) {
+        return "fanotify response 0x" + Integer.toHexString(response) + " to event fd " + eventFd + " on group fd " + fd;
     }
 
     /** {@code FAN_DENY_ERRNO(errno)}: deny, and make the blocked call fail with {@code errno} (Linux 6.14+, pre-content events). */

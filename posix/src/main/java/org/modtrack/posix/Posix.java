@@ -286,11 +286,6 @@ public final class Posix {
      * for (fanotify groups, pipes) a partial write means something else than "write the rest".
      */
     public static long write(int fd, MemorySegment buffer) throws PosixException {
-        return write(fd, buffer, "write of " + buffer.byteSize() + " bytes to fd " + fd);
-    }
-
-    /** {@link #write(int, MemorySegment)} with the caller's words for the failure message. */
-    static long write(int fd, MemorySegment buffer, String attempted) throws PosixException {
         while (true) {
             long n;
             try {
@@ -306,7 +301,7 @@ public final class Posix {
                 return -1;
             }
             if (errno != Errno.EINTR) {
-                throw new PosixException(attempted, errno);
+                throw new PosixException("write of " + buffer.byteSize() + " bytes to fd " + fd, errno);
             }
         }
     }
