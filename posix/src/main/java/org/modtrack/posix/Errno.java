@@ -13,6 +13,8 @@ public final class Errno {
     public static final int EAGAIN = 11;
     public static final int ENOMEM = 12;
     public static final int EACCES = 13;
+    public static final int EFAULT = 14;
+    public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EXDEV = 18;
     public static final int ENODEV = 19;
@@ -20,9 +22,12 @@ public final class Errno {
     public static final int EISDIR = 21;
     public static final int EINVAL = 22;
     public static final int EMFILE = 24;
+    public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
     public static final int EROFS = 30;
+    public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
+    public static final int ELOOP = 40;
     public static final int ESTALE = 116;
     public static final int EOVERFLOW = 75;
     public static final int EOPNOTSUPP = 95;
@@ -37,6 +42,8 @@ public final class Errno {
             Map.entry(EAGAIN, "EAGAIN (Resource temporarily unavailable)"),
             Map.entry(ENOMEM, "ENOMEM (Cannot allocate memory)"),
             Map.entry(EACCES, "EACCES (Permission denied)"),
+            Map.entry(EFAULT, "EFAULT (Bad address)"),
+            Map.entry(EBUSY, "EBUSY (Device or resource busy)"),
             Map.entry(EEXIST, "EEXIST (File exists)"),
             Map.entry(EXDEV, "EXDEV (Invalid cross-device link)"),
             Map.entry(ENODEV, "ENODEV (No such device)"),
@@ -44,9 +51,12 @@ public final class Errno {
             Map.entry(EISDIR, "EISDIR (Is a directory)"),
             Map.entry(EINVAL, "EINVAL (Invalid argument)"),
             Map.entry(EMFILE, "EMFILE (Too many open files)"),
+            Map.entry(ENOTTY, "ENOTTY (Inappropriate ioctl for device)"),
             Map.entry(ENOSPC, "ENOSPC (No space left on device)"),
             Map.entry(EROFS, "EROFS (Read-only file system)"),
+            Map.entry(ENAMETOOLONG, "ENAMETOOLONG (File name too long)"),
             Map.entry(ENOSYS, "ENOSYS (Function not implemented)"),
+            Map.entry(ELOOP, "ELOOP (Too many levels of symbolic links)"),
             Map.entry(ESTALE, "ESTALE (Stale file handle)"),
             Map.entry(EOVERFLOW, "EOVERFLOW (Value too large for defined data type)"),
             Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"));

@@ -9,6 +9,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The file system calls modtrack makes itself, bound with {@code java.lang.foreign}.
@@ -32,6 +34,23 @@ public final class Posix {
     public static final int O_DIRECTORY = 0200000;
     public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_LARGEFILE = 0100000;
+    /** Opens for naming only (handles, statx, /proc/self/fd): no read or write is possible through it. */
+    public static final int O_PATH = 010000000;
+
+    /** {@code poll} event bits. */
+    public static final short POLLIN = 0x1;
+    public static final short POLLPRI = 0x2;
+    public static final short POLLOUT = 0x4;
+    public static final short POLLERR = 0x8;
+    public static final short POLLHUP = 0x10;
+    public static final short POLLNVAL = 0x20;
+
+    /** {@code ioctl} request that freezes a filesystem (new writes wait; dirty data is written first); arg 0. */
+    public static final long FIFREEZE = 0xC0045877L;
+    /** {@code ioctl} request that thaws a filesystem frozen with {@link #FIFREEZE}; arg 0. */
+    public static final long FITHAW = 0xC0045878L;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CALL_STATE_LAYOUT = Linker.Option.captureStateLayout();
@@ -60,7 +79,28 @@ public final class Posix {
     private static final MethodHandle LSEEK = downcall("lseek",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
 
+    private static final MethodHandle READ = downcall("read",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle WRITE = downcall("write",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle POLL = downcall("poll",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final MethodHandle READLINK = downcall("readlink",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle IOCTL = downcall("ioctl",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle STATFS = downcall("statfs",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    private static final MethodHandle FSTATFS = downcall("fstatfs",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+
     private static final int SEEK_END = 2;
+    /** {@code struct pollfd}: int fd, short events, short revents. */
+    private static final long POLLFD_SIZE = 8;
+    /** PATH_MAX: a readlink result this long may have been cut, so the buffer grows up to {@link #READLINK_MAX}. */
+    private static final int PATH_MAX = 4096;
+    private static final int READLINK_MAX = 1 << 16;
 
     static {
         String arch = System.getProperty("os.arch");
@@ -212,6 +252,191 @@ public final class Posix {
             throw new PosixException("lseek to the end of " + path, lastErrno());
         }
         return n;
+    }
+
+    /**
+     * Reads up to {@code buffer.byteSize()} bytes from {@code fd}'s current position; returns how many
+     * (0 at end of file), or -1 if {@code fd} is non-blocking and nothing is there yet ({@code EAGAIN}).
+     */
+    public static long read(int fd, MemorySegment buffer) throws PosixException {
+        while (true) {
+            long n;
+            try {
+                n = (long) READ.invokeExact(callState(), fd, buffer, buffer.byteSize());
+            } catch (Throwable t) {
+                throw linkageFailure("read", t);
+            }
+            if (n >= 0) {
+                return n;
+            }
+            int errno = lastErrno();
+            if (errno == Errno.EAGAIN) {
+                return -1;
+            }
+            if (errno != Errno.EINTR) {
+                throw new PosixException("read of up to " + buffer.byteSize() + " bytes from fd " + fd, errno);
+            }
+        }
+    }
+
+    /**
+     * Writes {@code buffer} to {@code fd} with one {@code write} call (retried on EINTR); returns how many
+     * bytes it took, or -1 if {@code fd} is non-blocking and full ({@code EAGAIN}). Unlike
+     * {@link #pwriteFully}, a short write is the caller's to continue: for the descriptors this is
+     * for (fanotify groups, pipes) a partial write means something else than "write the rest".
+     */
+    public static long write(int fd, MemorySegment buffer) throws PosixException {
+        while (true) {
+            long n;
+            try {
+                n = (long) WRITE.invokeExact(callState(), fd, buffer, buffer.byteSize());
+            } catch (Throwable t) {
+                throw linkageFailure("write", t);
+            }
+            if (n >= 0) {
+                return n;
+            }
+            int errno = lastErrno();
+            if (errno == Errno.EAGAIN) {
+                return -1;
+            }
+            if (errno != Errno.EINTR) {
+                throw new PosixException("write of " + buffer.byteSize() + " bytes to fd " + fd, errno);
+            }
+        }
+    }
+
+    /**
+     * Waits until one of {@code fds} has one of {@code events} ({@link #POLLIN}...), or {@code timeoutMs}
+     * passed (negative: no limit). Returns each descriptor's {@code revents}, all zero on timeout; errors
+     * and hang-ups ({@link #POLLERR}, {@link #POLLHUP}, {@link #POLLNVAL}) are reported there too.
+     * An EINTR restarts the wait for the time that is left.
+     */
+    public static short[] poll(int[] fds, short events, int timeoutMs) throws PosixException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(timeoutMs, 0));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollfds = arena.allocate(POLLFD_SIZE * fds.length, 8);
+            for (int i = 0; i < fds.length; i++) {
+                pollfds.set(ValueLayout.JAVA_INT, i * POLLFD_SIZE, fds[i]);
+                pollfds.set(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + 4, events);
+            }
+            int wait = timeoutMs;
+            while (true) {
+                int rc;
+                try {
+                    rc = (int) POLL.invokeExact(callState(), pollfds, (long) fds.length, wait);
+                } catch (Throwable t) {
+                    throw linkageFailure("poll", t);
+                }
+                if (rc >= 0) {
+                    return revents(pollfds, fds.length);
+                }
+                if (lastErrno() != Errno.EINTR) {
+                    throw new PosixException("poll of " + fds.length + " descriptors", lastErrno());
+                }
+                if (timeoutMs >= 0) {
+                    wait = (int) Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                }
+            }
+        }
+    }
+
+    private static short[] revents(MemorySegment pollfds, int count) {
+        short[] revents = new short[count];
+        for (int i = 0; i < count; i++) {
+            revents[i] = pollfds.get(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + 6);
+        }
+        return revents;
+    }
+
+    /** The target of the symbolic link {@code path} (for example {@code /proc/self/fd/7}), as bytes decoded as UTF-8. */
+    public static String readlink(String path) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            for (int size = PATH_MAX; ; size *= 2) {
+                MemorySegment buffer = arena.allocate(size);
+                long n;
+                try {
+                    n = (long) READLINK.invokeExact(callState(), cPath, buffer, (long) size);
+                } catch (Throwable t) {
+                    throw linkageFailure("readlink", t);
+                }
+                if (n < 0) {
+                    throw new PosixException("readlink of " + path, lastErrno());
+                }
+                if (n < size) {
+                    return new String(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+                }
+                if (size >= READLINK_MAX) {
+                    throw new PosixException("readlink of " + path + " (target longer than " + READLINK_MAX + " bytes)",
+                            Errno.ENAMETOOLONG);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code ioctl(fd, request, arg)} for requests whose argument is a number or an address given as
+     * one ({@link #FIFREEZE}, {@link #FITHAW}: 0); returns the call's non-negative result.
+     */
+    public static int ioctl(int fd, long request, long arg) throws PosixException {
+        while (true) {
+            int rc;
+            try {
+                rc = (int) IOCTL.invokeExact(callState(), fd, request, arg);
+            } catch (Throwable t) {
+                throw linkageFailure("ioctl", t);
+            }
+            if (rc >= 0) {
+                return rc;
+            }
+            if (lastErrno() != Errno.EINTR) {
+                throw new PosixException("ioctl 0x" + Long.toHexString(request) + " on fd " + fd, lastErrno());
+            }
+        }
+    }
+
+    /** {@code statfs(path)}: the type and id of the filesystem {@code path} is on. */
+    public static StatFs statfs(String path) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            MemorySegment buf = arena.allocate(StatFs.STRUCT_SIZE, 8);
+            while (true) {
+                int rc;
+                try {
+                    rc = (int) STATFS.invokeExact(callState(), cPath, buf);
+                } catch (Throwable t) {
+                    throw linkageFailure("statfs", t);
+                }
+                if (rc == 0) {
+                    return StatFs.from(buf);
+                }
+                if (lastErrno() != Errno.EINTR) {
+                    throw new PosixException("statfs of " + path, lastErrno());
+                }
+            }
+        }
+    }
+
+    /** {@code fstatfs(fd)}: like {@link #statfs} for an open descriptor (an event's fd, say). */
+    public static StatFs fstatfs(int fd) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(StatFs.STRUCT_SIZE, 8);
+            while (true) {
+                int rc;
+                try {
+                    rc = (int) FSTATFS.invokeExact(callState(), fd, buf);
+                } catch (Throwable t) {
+                    throw linkageFailure("fstatfs", t);
+                }
+                if (rc == 0) {
+                    return StatFs.from(buf);
+                }
+                if (lastErrno() != Errno.EINTR) {
+                    throw new PosixException("fstatfs of fd " + fd, lastErrno());
+                }
+            }
+        }
     }
 
     private static void intCall(MethodHandle handle, int fd, String attempted) throws PosixException {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Cleans what a killed test JVM left behind: every mount under /tmp/modtrack-loop-*, every loop
+# device whose backing file is there, and the directories themselves. Prints what it cleaned.
+# Why: LoopMount/TmpfsMount (modtrack-testing) clean up on close and in a shutdown hook, but a
+# SIGKILLed JVM runs neither. Only directories with that prefix are touched.
+# Usage: bin/lib/clean-stale-loops.sh   (as root; CI runs it before bin/test)
+set -uo pipefail
+prefix=/tmp/modtrack-loop-
+
+# Deepest first, so nested mounts go before their parents. /proc/mounts escapes spaces as \040;
+# our directories have none.
+awk -v p="$prefix" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r mnt; do
+  if umount "$mnt" 2>/dev/null; then
+    echo "clean-stale-loops: unmounted $mnt"
+  elif umount -l "$mnt"; then
+    echo "clean-stale-loops: $mnt was busy; detached it lazily (umount -l)"
+  else
+    echo "clean-stale-loops: could not unmount $mnt" >&2
+  fi
+done
+
+# A backing file may show as "... (deleted)" once its directory is gone; match the prefix only.
+losetup --list --noheadings --output NAME,BACK-FILE 2>/dev/null | while read -r dev back; do
+  case "$back" in
+    "$prefix"*)
+      if losetup -d "$dev"; then
+        echo "clean-stale-loops: detached $dev ($back)"
+      else
+        echo "clean-stale-loops: could not detach $dev ($back)" >&2
+      fi
+      ;;
+  esac
+done
+
+for dir in "$prefix"*; do
+  [ -d "$dir" ] || continue
+  if awk -v p="$dir/" 'index($2 "/", p) == 1 {found = 1} END {exit !found}' /proc/mounts; then
+    echo "clean-stale-loops: kept $dir: something is still mounted inside" >&2
+    continue
+  fi
+  # --one-file-system: never follow into a mount that appeared meanwhile.
+  rm -rf --one-file-system "$dir" && echo "clean-stale-loops: deleted $dir"
+done
+exit 0

@@ -1,0 +1,148 @@
+package org.modtrack.posix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.HexFormat;
+
+/**
+ * File handles: a name for a file that survives renames and is the same one fanotify reports
+ * ({@code name_to_handle_at}, {@code open_by_handle_at}). A tracker records handles, not paths,
+ * and resolves the current path only when it makes a result (open the handle with
+ * {@link Posix#O_PATH}, then {@code readlink /proc/self/fd/N}).
+ *
+ * <p>{@code open_by_handle_at} needs {@code CAP_DAC_READ_SEARCH}; a handle of a deleted file fails
+ * with {@code ESTALE}.
+ */
+public final class FileHandles {
+    /** The largest handle the kernel makes (bytes of {@code f_handle}). */
+    public static final int MAX_HANDLE_SZ = 128;
+    /** Flag of {@code name_to_handle_at}: follow a final symbolic link. */
+    public static final int AT_SYMLINK_FOLLOW = 0x400;
+    /** Flag of {@code name_to_handle_at}: an id for comparison only, which may not open (Linux 6.5+). */
+    public static final int AT_HANDLE_FID = 0x200;
+
+    private static final MethodHandle NAME_TO_HANDLE_AT = Posix.downcall("name_to_handle_at",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle OPEN_BY_HANDLE_AT = Posix.downcall("open_by_handle_at",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    /** {@code struct file_handle}: u32 handle_bytes, s32 handle_type, then the bytes. */
+    private static final long HEADER = 8;
+
+    private FileHandles() {}
+
+    /**
+     * A file's handle and the id of the mount it was found through.
+     *
+     * @param handleType the filesystem's handle type ({@code handle_type})
+     * @param handle     the opaque handle ({@code f_handle}); compared by content
+     * @param mountId    the mount id {@code name_to_handle_at} reported (matches {@code statx}'s
+     *                   {@code STATX_MNT_ID} and /proc/self/mountinfo)
+     */
+    public record FileHandle(int handleType, byte[] handle, int mountId) {
+        public FileHandle {
+            handle = handle.clone();
+        }
+
+        /** A copy of the handle bytes. */
+        @Override
+        public byte[] handle() {
+            return handle.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FileHandle h && h.handleType == handleType && h.mountId == mountId
+                    && Arrays.equals(h.handle, handle);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * handleType + mountId) + Arrays.hashCode(handle);
+        }
+
+        @Override
+        public String toString() {
+            return "FileHandle[type " + handleType + ", " + HexFormat.of().formatHex(handle) + ", mount " + mountId + "]";
+        }
+    }
+
+    /**
+     * {@code name_to_handle_at(dirfd, path, ..., flags)}. For the handle of an open descriptor pass
+     * the descriptor, {@code ""} and {@link Statx#AT_EMPTY_PATH}.
+     */
+    public static FileHandle nameToHandleAt(int dirfd, String path, int flags) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            MemorySegment handle = arena.allocate(HEADER + MAX_HANDLE_SZ, 4);
+            MemorySegment mountId = arena.allocate(ValueLayout.JAVA_INT);
+            handle.set(ValueLayout.JAVA_INT, 0, MAX_HANDLE_SZ);
+            int rc;
+            try {
+                rc = (int) NAME_TO_HANDLE_AT.invokeExact(Posix.callState(), dirfd, cPath, handle, mountId, flags);
+            } catch (Throwable t) {
+                throw Posix.linkageFailure("name_to_handle_at", t);
+            }
+            if (rc != 0) {
+                throw new PosixException("name_to_handle_at of " + describe(dirfd, path), Posix.lastErrno());
+            }
+            int length = handle.get(ValueLayout.JAVA_INT, 0);
+            byte[] bytes = handle.asSlice(HEADER, length).toArray(ValueLayout.JAVA_BYTE);
+            return new FileHandle(handle.get(ValueLayout.JAVA_INT, 4), bytes, mountId.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    /**
+     * {@code open_by_handle_at(mountFd, handle, flags)}: opens the file the handle names on the
+     * filesystem {@code mountFd} is on. With {@link Posix#O_PATH} in {@code flags} it opens no content,
+     * so it raises no content event. {@code mountFd} itself must be an ordinary descriptor (say
+     * {@code O_RDONLY | O_DIRECTORY} of the mount point): the kernel refuses an {@code O_PATH} one with
+     * {@code EBADF}. Returns the new descriptor.
+     */
+    public static int openByHandleAt(int mountFd, int handleType, byte[] handle, int flags) throws PosixException {
+        if (handle.length > MAX_HANDLE_SZ) {
+            throw new PosixException("open_by_handle_at of a " + handle.length + "-byte handle (longer than MAX_HANDLE_SZ "
+                    + MAX_HANDLE_SZ + ")", Errno.EINVAL);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fileHandle = arena.allocate(HEADER + handle.length, 4);
+            fileHandle.set(ValueLayout.JAVA_INT, 0, handle.length);
+            fileHandle.set(ValueLayout.JAVA_INT, 4, handleType);
+            MemorySegment.copy(handle, 0, fileHandle, ValueLayout.JAVA_BYTE, HEADER, handle.length);
+            while (true) {
+                int fd;
+                try {
+                    fd = (int) OPEN_BY_HANDLE_AT.invokeExact(Posix.callState(), mountFd, fileHandle, flags);
+                } catch (Throwable t) {
+                    throw Posix.linkageFailure("open_by_handle_at", t);
+                }
+                if (fd >= 0) {
+                    return fd;
+                }
+                if (Posix.lastErrno() != Errno.EINTR) {
+                    throw new PosixException("open_by_handle_at of handle type " + handleType + " "
+                            + HexFormat.of().formatHex(handle) + " on mount fd " + mountFd, Posix.lastErrno());
+                }
+            }
+        }
+    }
+
+    /** {@link #openByHandleAt(int, int, byte[], int)} for a handle from {@link #nameToHandleAt}. */
+    public static int openByHandleAt(int mountFd, FileHandle handle, int flags) throws PosixException {
+        return openByHandleAt(mountFd, handle.handleType(), handle.handle, flags);
+    }
+
+    static String describe(int dirfd, String path) {
+        if (path.isEmpty()) {
+            return "fd " + dirfd;
+        }
+        if (path.startsWith("/") || dirfd == Statx.AT_FDCWD) {
+            return path;
+        }
+        return path + " relative to fd " + dirfd;
+    }
+}

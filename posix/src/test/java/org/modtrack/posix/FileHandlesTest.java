@@ -1,0 +1,101 @@
+package org.modtrack.posix;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.posix.FileHandles.FileHandle;
+import org.modtrack.testing.LoopMount;
+
+/** name_to_handle_at and open_by_handle_at: a handle outlives a rename, and resolves to the current path. */
+class FileHandlesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void theHandleOfAPathAndOfItsDescriptorAreTheSame() throws Exception {
+        Path file = Files.writeString(tmp.resolve("f"), "x");
+        FileHandle byPath = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
+        int fd = Posix.open(file.toString(), Posix.O_PATH | Posix.O_CLOEXEC, 0);
+        try {
+            FileHandle byFd = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
+            assertEquals(byPath, byFd);
+            assertEquals(byPath.hashCode(), byFd.hashCode());
+        } finally {
+            Posix.close(fd, file.toString());
+        }
+        assertTrue(byPath.handle().length > 0 && byPath.handle().length <= FileHandles.MAX_HANDLE_SZ);
+        assertEquals(Statx.statx(Statx.AT_FDCWD, file.toString(), 0, Statx.STATX_MNT_ID).mountId(), byPath.mountId());
+        assertNotEquals(byPath, FileHandles.nameToHandleAt(Statx.AT_FDCWD, tmp.toString(), 0), "a different file");
+    }
+
+    @Test
+    void aHandleOpensTheFileUnderItsCurrentName() throws Exception {
+        assumeTrue(LoopMount.isRoot(), "open_by_handle_at needs CAP_DAC_READ_SEARCH");
+        Path file = Files.writeString(tmp.resolve("before"), "x");
+        FileHandle handle = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
+        Path renamed = Files.move(file, tmp.resolve("after"));
+        int mountFd = Posix.open(tmp.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        try {
+            int fd = FileHandles.openByHandleAt(mountFd, handle, Posix.O_PATH | Posix.O_CLOEXEC);
+            try {
+                assertEquals(renamed.toString(), Posix.readlink("/proc/self/fd/" + fd));
+            } finally {
+                Posix.close(fd, renamed.toString());
+            }
+            Files.delete(renamed);
+            PosixException gone = assertThrows(PosixException.class,
+                    () -> FileHandles.openByHandleAt(mountFd, handle, Posix.O_PATH | Posix.O_CLOEXEC));
+            assertEquals(Errno.ESTALE, gone.errno());
+            assertTrue(gone.getMessage().startsWith("open_by_handle_at of handle type " + handle.handleType() + " "),
+                    gone.getMessage());
+            assertTrue(gone.getMessage().endsWith(" on mount fd " + mountFd + " failed: ESTALE (Stale file handle)"),
+                    gone.getMessage());
+        } finally {
+            Posix.close(mountFd, tmp.toString());
+        }
+    }
+
+    @Test
+    void theMountDescriptorMayNotBeAnOPathOne() throws Exception {
+        assumeTrue(LoopMount.isRoot(), "open_by_handle_at needs CAP_DAC_READ_SEARCH");
+        Path file = Files.writeString(tmp.resolve("f"), "x");
+        FileHandle handle = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
+        int pathFd = Posix.open(tmp.toString(), Posix.O_PATH | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        try {
+            PosixException e = assertThrows(PosixException.class,
+                    () -> FileHandles.openByHandleAt(pathFd, handle, Posix.O_PATH | Posix.O_CLOEXEC));
+            assertEquals(Errno.EBADF, e.errno(), "the kernel looks the mount descriptor up without O_PATH files");
+        } finally {
+            Posix.close(pathFd, tmp.toString());
+        }
+    }
+
+    @Test
+    void failuresSayWhichFile() {
+        PosixException e = assertThrows(PosixException.class,
+                () -> FileHandles.nameToHandleAt(Statx.AT_FDCWD, tmp.resolve("missing").toString(), 0));
+        assertEquals("name_to_handle_at of " + tmp.resolve("missing") + " failed: ENOENT (No such file or directory)",
+                e.getMessage());
+        PosixException tooLong = assertThrows(PosixException.class,
+                () -> FileHandles.openByHandleAt(Statx.AT_FDCWD, 1, new byte[129], Posix.O_PATH));
+        assertEquals(Errno.EINVAL, tooLong.errno());
+    }
+
+    @Test
+    void aHandleIsImmutableAndPrintable() throws Exception {
+        byte[] bytes = {1, 2, (byte) 0xff};
+        FileHandle h = new FileHandle(1, bytes, 7);
+        bytes[0] = 9;
+        assertEquals(1, h.handle()[0]);
+        h.handle()[1] = 9;
+        assertEquals(2, h.handle()[1]);
+        assertEquals("FileHandle[type 1, 0102ff, mount 7]", h.toString());
+    }
+}
