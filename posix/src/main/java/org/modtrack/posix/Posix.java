@@ -259,24 +259,7 @@ public final class Posix {
      * (0 at end of file), or -1 if {@code fd} is non-blocking and nothing is there yet ({@code EAGAIN}).
      */
     public static long read(int fd, MemorySegment buffer) throws PosixException {
-        while (true) {
-            long n;
-            try {
-                n = (long) READ.invokeExact(callState(), fd, buffer, buffer.byteSize());
-            } catch (Throwable t) {
-                throw linkageFailure("read", t);
-            }
-            if (n >= 0) {
-                return n;
-            }
-            int errno = lastErrno();
-            if (errno == Errno.EAGAIN) {
-                return -1;
-            }
-            if (errno != Errno.EINTR) {
-                throw new PosixException("read of up to " + buffer.byteSize() + " bytes from fd " + fd, errno);
-            }
-        }
+        return transferOnce(READ, "read", fd, buffer);
     }
 
     /**
@@ -286,12 +269,21 @@ public final class Posix {
      * for (fanotify groups, pipes) a partial write means something else than "write the rest".
      */
     public static long write(int fd, MemorySegment buffer) throws PosixException {
+        return transferOnce(WRITE, "write", fd, buffer);
+    }
+
+    /**
+     * One read or write call, retried on EINTR; -1 on EAGAIN. The failure sentence is built only on
+     * failure: fanotify responses go through here, and the answer path does not allocate.
+     */
+    private static long transferOnce(MethodHandle call, String name, int fd, MemorySegment buffer)
+            throws PosixException {
         while (true) {
             long n;
             try {
-                n = (long) WRITE.invokeExact(callState(), fd, buffer, buffer.byteSize());
+                n = (long) call.invokeExact(callState(), fd, buffer, buffer.byteSize());
             } catch (Throwable t) {
-                throw linkageFailure("write", t);
+                throw linkageFailure(name, t);
             }
             if (n >= 0) {
                 return n;
@@ -301,7 +293,10 @@ public final class Posix {
                 return -1;
             }
             if (errno != Errno.EINTR) {
-                throw new PosixException("write of " + buffer.byteSize() + " bytes to fd " + fd, errno);
+                String attempted = call == READ
+                        ? "read of up to " + buffer.byteSize() + " bytes from fd " + fd
+                        : "write of " + buffer.byteSize() + " bytes to fd " + fd;
+                throw new PosixException(attempted, errno);
             }
         }
     }
