@@ -192,7 +192,7 @@ public final class TrackerCore {
             alreadyRecorded++;
             lsn = e.lsn;
             if (file.hasHandle()) {
-                e.file = file; // a newer hint and stamp; the identity is the same
+                e.file = withBaselineStamp(e.file, file);
             }
             if (access == Access.WRITE) {
                 e.writtenIn = open.id(); // the recorded read now stands for a write too (memory only)
@@ -205,7 +205,7 @@ public final class TrackerCore {
                 e = new Entry(file, alsoClosing ? closing.id() : open.id());
                 live.put(file, e);
             }
-            e.file = file;
+            e.file = withBaselineStamp(e.file, file);
             e.highest = open.id();
             if (alsoClosing) {
                 e.lowest = Math.min(e.lowest, closing.id());
@@ -222,6 +222,19 @@ public final class TrackerCore {
     }
 
     /**
+     * The newest path hint with the oldest stamp. The stamp is the baseline a source compares with
+     * to tell that a file was only read: a file first recorded as read, then written under an
+     * ignore mark (no event), must keep the stamp from before that write, or the write would look
+     * like nothing. Keeping an older stamp than needed costs at most a false positive.
+     */
+    private static FileId withBaselineStamp(FileId kept, FileId newer) {
+        if (kept == newer || kept.stamp() == null || !newer.hasHandle()) {
+            return newer;
+        }
+        return newer.withHint(newer.path(), kept.stamp());
+    }
+
+    /**
      * Records, after the fact, a change to the namespace or attributes of {@code file} (from a
      * notification). Not awaited: the change has happened already, so waiting would make nothing
      * safer; such records become durable with the next group commit (docs/correctness.md says what
@@ -234,6 +247,7 @@ public final class TrackerCore {
      * @return the record's sequence number
      */
     public long recordChange(FileId file, Change change, String from, boolean directory) throws IOException {
+        // Returns the record's sequence number, or 0 if the change was already recorded in the open period.
         requireOpen();
         RecordType type = switch (change) {
             case CREATED -> RecordType.CREATED;
@@ -245,17 +259,41 @@ public final class TrackerCore {
         if ((from != null) != (change == Change.RENAMED)) {
             throw new IllegalArgumentException("a rename needs the path it came from, and only a rename has one.");
         }
+        Entry e = live.get(file);
+        if (e != null && alreadyInOpenPeriod(e, change, directory)) {
+            e.file = withBaselineStamp(e.file, file); // the newest path hint; the journal already says what happened
+            return 0;
+        }
         JournalRecord record = new JournalRecord(type, file, from, directory);
         long lsn = journal.append(record, open, null);
-        Entry e = live.get(file);
         if (e == null) {
             e = new Entry(file, open.id());
             live.put(file, e);
         }
-        e.file = file;
+        e.file = e.file == null ? file : withBaselineStamp(e.file, file);
         e.highest = open.id();
         apply(e, open.id(), record);
         return lsn;
+    }
+
+    /**
+     * Whether {@code change} is already recorded for {@code e} in the open period, so recording it
+     * again would add nothing: a notification source reports every chmod and every creation in a
+     * busy directory, and the journal should not grow with repeats. Renames are never repeats:
+     * each has its own {@code from}.
+     */
+    private boolean alreadyInOpenPeriod(Entry e, Change change, boolean directory) {
+        Namespace ns = e.ns;
+        if (ns == null || ns.directory != directory) {
+            return false;
+        }
+        long id = open.id();
+        return switch (change) {
+            case CREATED -> ns.createdIn == id && ns.deletedIn < id;
+            case DELETED -> ns.deletedIn == id && ns.createdIn < id;
+            case ATTRIBUTES -> ns.attributesIn == id;
+            default -> false;
+        };
     }
 
     /** Ends the write {@code token}. Returns false (and changes nothing) for an unknown or ended token. */

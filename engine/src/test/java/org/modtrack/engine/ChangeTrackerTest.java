@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -282,6 +283,27 @@ class ChangeTrackerTest {
             assertEquals(Set.of(Change.CREATED, Change.RENAMED, Change.DELETED), x.changes());
             assertEquals("/m/x", x.renamedFrom());
             assertEquals("/m/y", x.file().path());
+        }
+    }
+
+    @Test
+    void aReadFileKeepsTheStampFromItsFirstUnblessedRecord() throws Exception {
+        StatStamp before = new StatStamp(7, 10, 1_000, 1_000);
+        StatStamp later = new StatStamp(7, 11, 2_000, 2_000); // written under an ignore mark, then read again
+        FileId first = FileId.ofHandle(1, 1, new byte[] {7}, "/m/r", before);
+        FileId second = FileId.ofHandle(1, 1, new byte[] {7}, "/m/r2", later);
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.postWrite(t.preWrite(first, Access.READ).token());
+            t.postWrite(t.preWrite(second, Access.READ).token()); // already recorded
+            t.recordChange(second.withHint("/m/r3", null), Change.ATTRIBUTES, null, false);
+            QueryResult r1 = t.query();
+            t.postWrite(t.preWrite(second, Access.READ).token()); // recorded again in the next period
+            QueryResult r2 = t.query(); // nothing blessed: still the first stamp
+            for (QueryResult r : List.of(r1, r2)) {
+                ChangedFile c = only(r, first);
+                assertEquals(before, c.file().stamp(), "the baseline is the stamp before the hidden write");
+            }
+            assertEquals("/m/r2", only(r2, first).file().path(), "the path hint is the newest");
         }
     }
 }
