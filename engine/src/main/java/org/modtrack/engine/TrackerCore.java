@@ -222,16 +222,18 @@ public final class TrackerCore {
     }
 
     /**
-     * The newest path hint with the oldest stamp. The stamp is the baseline a source compares with
+     * The newest path hint known (a notification about a file in a removed directory has none) with
+     * the oldest stamp. The stamp is the baseline a source compares with
      * to tell that a file was only read: a file first recorded as read, then written under an
      * ignore mark (no event), must keep the stamp from before that write, or the write would look
      * like nothing. Keeping an older stamp than needed costs at most a false positive.
      */
     private static FileId withBaselineStamp(FileId kept, FileId newer) {
-        if (kept == newer || kept.stamp() == null || !newer.hasHandle()) {
+        if (kept == newer || !newer.hasHandle() || kept.stamp() == null && (newer.path() != null || kept.path() == null)) {
             return newer;
         }
-        return newer.withHint(newer.path(), kept.stamp());
+        return newer.withHint(newer.path() != null ? newer.path() : kept.path(),
+                kept.stamp() != null ? kept.stamp() : newer.stamp());
     }
 
     /**

@@ -35,6 +35,8 @@ final class AccessClassifier {
      */
     record Decision(Access access, String reason) {}
 
+    private static final long O_TRUNC = 01000;
+
     private final ThreadView threads;
 
     AccessClassifier(ThreadView threads) {
@@ -65,6 +67,30 @@ final class AccessClassifier {
         } catch (IOException e) {
             return write(Syscalls.name(s.number()) + " on an fd that could not be inspected");
         }
+    }
+
+    /**
+     * Whether thread {@code tid}, blocked in an open of a file, may truncate it: {@code open(O_TRUNC)}
+     * empties a file without any {@code FAN_PRE_ACCESS} event (docs/kernel-facts.md, 1b), so such an
+     * open is recorded as a write. When in doubt (an unreadable state, {@code openat2}, whose flags
+     * are in memory the tracker cannot read, or a call that is not an open), it may.
+     */
+    boolean mayTruncateOnOpen(int tid) {
+        SyscallState s;
+        try {
+            s = SyscallState.parse(threads.syscall(tid));
+        } catch (IOException e) {
+            return true;
+        }
+        if (!s.inSyscall()) {
+            return true;
+        }
+        return switch (s.number()) {
+            case Syscalls.OPEN -> (s.arg(1) & O_TRUNC) != 0;
+            case Syscalls.OPENAT, Syscalls.OPEN_BY_HANDLE_AT -> (s.arg(2) & O_TRUNC) != 0;
+            case Syscalls.EXECVE, Syscalls.EXECVEAT -> false;
+            default -> true; // creat, openat2, or something unexpected
+        };
     }
 
     private boolean readsThisFile(int tid, SyscallState s, FileKey eventFile) throws IOException {

@@ -171,6 +171,6 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         }
         long major = Long.parseLong(majorMinor.substring(0, colon), 16);
         long minor = Long.parseLong(majorMinor.substring(colon + 1), 16);
-        return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
+        return TrackedFilesystem.deviceNumber(major, minor);
     }
 }

@@ -74,12 +74,20 @@ final class SyscallBarrier implements WriteBarrier {
     private final IgnoreMarks marks;
     private final SystemView system;
     private final Identifier identifier;
+    private final java.util.function.Supplier<List<java.nio.file.Path>> alwaysCarried;
 
-    SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, Identifier identifier) {
+    /**
+     * @param alwaysCarried links (under /proc) to files that are writable without any event the
+     *     barrier could wait for, asked at every checkpoint: for example descriptors opened before
+     *     the filesystem mark ({@link PreOpenedWriters})
+     */
+    SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, Identifier identifier,
+                   java.util.function.Supplier<List<java.nio.file.Path>> alwaysCarried) {
         this.trackedDev = trackedDev;
         this.marks = marks;
         this.system = system;
         this.identifier = identifier;
+        this.alwaysCarried = alwaysCarried;
     }
 
     @Override
@@ -179,6 +187,9 @@ final class SyscallBarrier implements WriteBarrier {
                 for (java.nio.file.Path mapped : system.writableSharedMappings(pid, trackedDev)) {
                     addIdentified(carry, mapped);
                 }
+            }
+            for (java.nio.file.Path link : alwaysCarried.get()) {
+                addIdentified(carry, link);
             }
             return new ArrayList<>(carry.values());
         }

@@ -19,6 +19,7 @@ final class Syscalls {
     static final int CREAT = 85;
     static final int READAHEAD = 187;
     static final int IO_SUBMIT = 209;
+    static final int OPEN_BY_HANDLE_AT = 304;
     static final int OPENAT = 257;
     static final int SPLICE = 275;
     static final int FALLOCATE = 285;
@@ -44,7 +45,7 @@ final class Syscalls {
             Map.entry(SPLICE, "splice"), Map.entry(FALLOCATE, "fallocate"), Map.entry(PREADV, "preadv"),
             Map.entry(PWRITEV, "pwritev"), Map.entry(EXECVEAT, "execveat"), Map.entry(COPY_FILE_RANGE, "copy_file_range"),
             Map.entry(PREADV2, "preadv2"), Map.entry(PWRITEV2, "pwritev2"), Map.entry(IO_URING_ENTER, "io_uring_enter"),
-            Map.entry(OPENAT2, "openat2"));
+            Map.entry(OPENAT2, "openat2"), Map.entry(OPEN_BY_HANDLE_AT, "open_by_handle_at"));
 
     private Syscalls() {}
 

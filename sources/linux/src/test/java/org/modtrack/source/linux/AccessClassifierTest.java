@@ -1,6 +1,8 @@
 package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.Map;
@@ -35,6 +37,42 @@ class AccessClassifierTest {
             }
         };
         return new AccessClassifier(view).classify(100, EVENT);
+    }
+
+    private static boolean mayTruncate(String line) {
+        return new AccessClassifier(new AccessClassifier.ThreadView() {
+            @Override
+            public String syscall(int tid) {
+                return line;
+            }
+
+            @Override
+            public FileKey fdTarget(int tid, int fd) throws IOException {
+                throw new IOException("not asked");
+            }
+
+            @Override
+            public int fdAccessMode(int tid, int fd) throws IOException {
+                throw new IOException("not asked");
+            }
+        }).mayTruncateOnOpen(100);
+    }
+
+    @Test
+    void onlyOpensThatMayTruncateCountAsWrites() {
+        long oTrunc = 01000;
+        long oWronly = 1;
+        assertFalse(mayTruncate(call(Syscalls.OPENAT, -100 & 0xffffffffL, 0x1000, 0 /* O_RDONLY */, 0)));
+        assertFalse(mayTruncate(call(Syscalls.OPENAT, 3, 0x1000, oWronly | 0100 /* O_CREAT */, 0644)));
+        assertTrue(mayTruncate(call(Syscalls.OPENAT, 3, 0x1000, 0x80201, 0)), "O_WRONLY|O_TRUNC|O_LARGEFILE as seen on 6.18");
+        assertTrue(mayTruncate(call(Syscalls.OPEN, 0x1000, oTrunc, 0)), "open(path, O_RDONLY|O_TRUNC) truncates too");
+        assertFalse(mayTruncate(call(Syscalls.OPEN, 0x1000, 2, 0)));
+        assertTrue(mayTruncate(call(Syscalls.OPEN_BY_HANDLE_AT, 3, 0x1000, oWronly | oTrunc)));
+        assertTrue(mayTruncate(call(Syscalls.CREAT, 0x1000, 0644)), "creat is open(O_CREAT|O_WRONLY|O_TRUNC)");
+        assertTrue(mayTruncate(call(Syscalls.OPENAT2, 3, 0x1000, 0x2000, 24)), "openat2's flags are out of reach");
+        assertFalse(mayTruncate(call(Syscalls.EXECVE, 0x1000, 0x2000, 0x3000)));
+        assertTrue(mayTruncate("running"));
+        assertTrue(mayTruncate("garbage"));
     }
 
     private static String call(int nr, long... args) {

@@ -171,7 +171,7 @@ class KernelBehaviourTest {
             Files.write(mnt.resolve("dst.dat"), new byte[0]);
             Files.write(mnt.resolve("s.dat"), new byte[0]);
             ChildScript.Result child;
-            try (PreContentListener listener = PreContentListener.start(mnt)) {
+            try (ProbeListener listener = ProbeListener.start(mnt)) {
                 child = ChildScript.run(scratch, mnt, ACCESSES, listener::label);
                 listener.label("sh -c 'echo appended >> sh.dat'");
                 ChildScript.command(scratch, "sh", "-c", "echo appended >> " + mnt.resolve("sh.dat"));
@@ -228,12 +228,12 @@ class KernelBehaviourTest {
             new Expected("dd conv=notrunc", ThreadSyscall.WRITE, "dd.dat"),
             new Expected("truncate -s 100", ThreadSyscall.FTRUNCATE, "tr.dat"));
 
-    private static void assertAccesses(PreContentListener listener, ChildScript.Result child) {
+    private static void assertAccesses(ProbeListener listener, ChildScript.Result child) {
         for (Expected e : EXPECTED) {
-            List<PreContentListener.Seen> seen = listener.seen(e.label());
-            assertEquals(List.of(e.files()), seen.stream().map(PreContentListener.Seen::fileName).toList(),
+            List<ProbeListener.Seen> seen = listener.seen(e.label());
+            assertEquals(List.of(e.files()), seen.stream().map(ProbeListener.Seen::fileName).toList(),
                     e.label() + ": the files of its FAN_PRE_ACCESS events, in order");
-            for (PreContentListener.Seen s : seen) {
+            for (ProbeListener.Seen s : seen) {
                 assertEquals(Fanotify.FAN_PRE_ACCESS, s.mask(), e.label());
                 assertEquals(ThreadSyscall.State.IN_SYSCALL, s.viaTid().state(), e.label());
                 assertEquals(e.syscall(), s.viaTid().number(), e.label() + ": the system call the thread waits in");
@@ -253,24 +253,24 @@ class KernelBehaviourTest {
                 ThreadSyscall.MAP_SHARED);
         assertMmap(listener, "mmap PROT_READ|PROT_WRITE MAP_PRIVATE and a store",
                 ThreadSyscall.PROT_READ | ThreadSyscall.PROT_WRITE, ThreadSyscall.MAP_PRIVATE);
-        PreContentListener.Seen thread = listener.seen("pwrite from a second thread").getFirst();
+        ProbeListener.Seen thread = listener.seen("pwrite from a second thread").getFirst();
         assertEquals(Integer.parseInt(child.info().get("tid")), thread.tid(), "FAN_REPORT_TID: the event's pid is the thread id");
         assertEquals(child.pid(), thread.tgid());
     }
 
     private record Range(long offset, long count) {}
 
-    private static Range range(PreContentListener.Seen s) {
+    private static Range range(ProbeListener.Seen s) {
         return new Range(s.rangeOffset(), s.rangeCount());
     }
 
-    private static void assertMmap(PreContentListener listener, String label, long prot, long flags) {
+    private static void assertMmap(ProbeListener listener, String label, long prot, long flags) {
         ThreadSyscall mmap = listener.seen(label).getFirst().viaTid();
         assertEquals(prot, mmap.arg(2), label + ": prot");
         assertEquals(flags, mmap.arg(3) & 0xf, label + ": flags");
     }
 
-    private static void reportAccesses(PreContentListener listener, ChildScript.Result child) {
+    private static void reportAccesses(ProbeListener listener, ChildScript.Result child) {
         Report.section("1-2. Which accesses raise FAN_PRE_ACCESS (ext4), and /proc/<tid>/syscall while they wait");
         Report.line("Child pid " + child.pid() + ", info " + child.info());
         Report.line("");
@@ -279,14 +279,14 @@ class KernelBehaviourTest {
         List<String> labels = new ArrayList<>(ChildScript.steps(ACCESSES));
         labels.addAll(List.of("sh -c 'echo appended >> sh.dat'", "dd conv=notrunc", "truncate -s 100"));
         for (String label : labels) {
-            List<PreContentListener.Seen> seen = listener.seen(label);
+            List<ProbeListener.Seen> seen = listener.seen(label);
             Report.eventRow(label, seen, note(seen, child));
         }
     }
 
-    private static String note(List<PreContentListener.Seen> seen, ChildScript.Result child) {
+    private static String note(List<ProbeListener.Seen> seen, ChildScript.Result child) {
         StringBuilder note = new StringBuilder();
-        for (PreContentListener.Seen s : seen) {
+        for (ProbeListener.Seen s : seen) {
             if (s.tid() != child.pid() && s.tgid() == child.pid()) {
                 note.append("tid ").append(s.tid()).append(" != pid; ");
             }
@@ -320,18 +320,18 @@ class KernelBehaviourTest {
         try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
             Path mnt = mount.mountPoint();
             Files.write(mnt.resolve("o.dat"), new byte[20_000]);
-            try (PreContentListener listener = PreContentListener.start(mnt, Fanotify.FAN_PRE_ACCESS | Fanotify.FAN_OPEN_PERM)) {
+            try (ProbeListener listener = ProbeListener.start(mnt, Fanotify.FAN_PRE_ACCESS | Fanotify.FAN_OPEN_PERM)) {
                 ChildScript.run(scratch, mnt, TRUNCATING_OPEN, listener::label);
                 listener.label("done");
                 Report.section("1b. open(O_TRUNC) with FAN_OPEN_PERM added to the mark");
                 Report.line("| access | event? | syscall seen (nr, args) | range | file | size while the event waits |");
                 Report.line("| --- | --- | --- | --- | --- | --- |");
                 for (String label : ChildScript.steps(TRUNCATING_OPEN)) {
-                    List<PreContentListener.Seen> seen = listener.seen(label);
+                    List<ProbeListener.Seen> seen = listener.seen(label);
                     Report.eventRow(label, seen, seen.stream().map(s -> Long.toString(s.sizeWhileWaiting())).toList().toString());
                 }
                 assertNull(listener.failure(), () -> "the listener failed: " + listener.failure());
-                PreContentListener.Seen trunc = only(listener.seen("open O_WRONLY|O_TRUNC"));
+                ProbeListener.Seen trunc = only(listener.seen("open O_WRONLY|O_TRUNC"));
                 assertEquals(Fanotify.FAN_OPEN_PERM, trunc.mask());
                 assertEquals(ThreadSyscall.OPENAT, trunc.viaTid().number());
                 assertEquals(Posix.O_TRUNC, trunc.viaTid().arg(2) & Posix.O_TRUNC, "openat's flags show O_TRUNC");
@@ -368,17 +368,17 @@ class KernelBehaviourTest {
         try (LoopMount mount = LoopMount.create("ext4", 64 * MIB)) {
             Path mnt = mount.mountPoint();
             Files.write(mnt.resolve("early.dat"), new byte[20_000]);
-            AtomicReference<PreContentListener> holder = new AtomicReference<>();
+            AtomicReference<ProbeListener> holder = new AtomicReference<>();
             try {
                 ChildScript.run(scratch, mnt, OPENED_EARLY, name -> {
                     if (name.equals("pwrite through an fd opened before the mark")) {
-                        holder.set(PreContentListener.start(mnt));
+                        holder.set(ProbeListener.start(mnt));
                     }
                     if (holder.get() != null) {
                         holder.get().label(name);
                     }
                 });
-                PreContentListener listener = holder.get();
+                ProbeListener listener = holder.get();
                 listener.label("done");
                 Report.section("1c. A file opened before the pre-content mark existed");
                 Report.line("| access | event? | syscall seen (nr, args) | range | file | note |");
@@ -466,7 +466,7 @@ class KernelBehaviourTest {
             for (String name : List.of("i.dat", "j.dat", "k.dat", "q.dat", "other.dat")) {
                 Files.write(mnt.resolve(name), new byte[20_000]);
             }
-            try (PreContentListener listener = PreContentListener.start(mnt)) {
+            try (ProbeListener listener = ProbeListener.start(mnt)) {
                 ChildScript.run(scratch, mnt, IGNORED, name -> {
                     listener.label(name);
                     switch (name) {
@@ -519,7 +519,7 @@ class KernelBehaviourTest {
     }
 
     /** A hook that puts an ignore mark ({@code flags}) on the first event of {@code fileName}, then does nothing. */
-    private static PreContentListener.Hook ignoreOnce(String fileName, int flags) {
+    private static ProbeListener.Hook ignoreOnce(String fileName, int flags) {
         AtomicBoolean done = new AtomicBoolean();
         return (group, eventFd, path) -> {
             if (path != null && path.endsWith("/" + fileName) && done.compareAndSet(false, true)) {
@@ -539,7 +539,7 @@ class KernelBehaviourTest {
             Path viaEventFd = Files.write(mnt.resolve("evfd.dat"), new byte[20_000]);
             long pid = ProcessHandle.current().pid();
             AtomicReference<String> eventFdRead = new AtomicReference<>("not tried");
-            try (PreContentListener listener = PreContentListener.start(mnt)) {
+            try (ProbeListener listener = ProbeListener.start(mnt)) {
                 listener.label("this JVM reads a file (the test thread)");
                 Files.readAllBytes(own);
                 listener.label("this JVM writes a file (the test thread)");
@@ -562,7 +562,7 @@ class KernelBehaviourTest {
                 Report.line("| --- | --- | --- | --- | --- | --- |");
                 for (String label : List.of("this JVM reads a file (the test thread)", "this JVM writes a file (the test thread)",
                         handles, openOnly, eventFd)) {
-                    List<PreContentListener.Seen> seen = listener.seen(label);
+                    List<ProbeListener.Seen> seen = listener.seen(label);
                     String note = seen.stream().allMatch(s -> s.tgid() == pid) && !seen.isEmpty() ? "tgid = this JVM" : "";
                     Report.eventRow(label, seen, label.equals(eventFd) ? note + "; helper's pread: " + eventFdRead.get() : note);
                 }
@@ -578,7 +578,7 @@ class KernelBehaviourTest {
                 assertEquals(List.of(), listener.seen(openOnly));
                 assertEquals(own.toString(), resolved);
                 assertTrue(eventFdRead.get().startsWith("done"), "a read through the event fd raises no event: " + eventFdRead.get());
-                assertEquals(1, listener.seen(eventFd).stream().map(PreContentListener.Seen::tid).distinct().count(),
+                assertEquals(1, listener.seen(eventFd).stream().map(ProbeListener.Seen::tid).distinct().count(),
                         "only the test thread's read raised events, not the helper's read through the event fd");
             }
         }
@@ -609,7 +609,7 @@ class KernelBehaviourTest {
      * very listener, which is busy waiting for it: the 2 s would run out (and then the listener
      * answers it, so nothing hangs).
      */
-    private static PreContentListener.Hook readThroughEventFdOnce(String fileName, AtomicReference<String> result) {
+    private static ProbeListener.Hook readThroughEventFdOnce(String fileName, AtomicReference<String> result) {
         AtomicBoolean done = new AtomicBoolean();
         return (group, eventFd, path) -> {
             if (path == null || !path.endsWith("/" + fileName) || !done.compareAndSet(false, true)) {
@@ -719,7 +719,7 @@ class KernelBehaviourTest {
             Path mnt = mount.mountPoint();
             long fsid = Posix.statfs(mnt.toString()).fsid();
             int group = Fanotify.init(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
-                    | Fanotify.FAN_REPORT_DFID_NAME_TARGET, PreContentListener.EVENT_F_FLAGS);
+                    | Fanotify.FAN_REPORT_DFID_NAME_TARGET, ProbeListener.EVENT_F_FLAGS);
             int mountFd = Posix.open(mnt.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
             try (Arena arena = Arena.ofConfined()) {
                 Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, NAME_EVENTS, Statx.AT_FDCWD, mnt.toString());
@@ -849,7 +849,7 @@ class KernelBehaviourTest {
         try (TmpfsMount tmpfs = TmpfsMount.create(4 * MIB)) {
             Path file = Files.writeString(tmpfs.mountPoint().resolve("f"), "x");
             int group = Fanotify.init(Fanotify.FAN_CLASS_PRE_CONTENT | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
-                    | Fanotify.FAN_REPORT_TID, PreContentListener.EVENT_F_FLAGS);
+                    | Fanotify.FAN_REPORT_TID, ProbeListener.EVENT_F_FLAGS);
             try {
                 Report.section("7. tmpfs");
                 for (int kind : List.of(Fanotify.FAN_MARK_FILESYSTEM, Fanotify.FAN_MARK_MOUNT, Fanotify.FAN_MARK_INODE)) {
@@ -866,7 +866,7 @@ class KernelBehaviourTest {
         }
     }
 
-    private static PreContentListener.Seen only(List<PreContentListener.Seen> seen) {
+    private static ProbeListener.Seen only(List<ProbeListener.Seen> seen) {
         assertEquals(1, seen.size(), () -> "expected exactly one event, saw " + seen);
         return seen.getFirst();
     }

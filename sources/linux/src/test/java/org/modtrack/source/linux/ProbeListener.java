@@ -29,7 +29,7 @@ import org.modtrack.posix.Statx;
  * recording it; {@link #close()} stops the thread and then closes the group, which releases
  * anything still waiting. Only ever on a filesystem the test created.
  */
-final class PreContentListener implements AutoCloseable {
+final class ProbeListener implements AutoCloseable {
     /** Event fds: read-only, large files, and never inherited by the children the test spawns. */
     static final int EVENT_F_FLAGS = Posix.O_RDONLY | Posix.O_LARGEFILE | Posix.O_CLOEXEC;
     private static final int POLL_MILLIS = 50;
@@ -55,17 +55,17 @@ final class PreContentListener implements AutoCloseable {
     private volatile boolean stop;
     private Thread thread;
 
-    private PreContentListener(int group) {
+    private ProbeListener(int group) {
         this.group = group;
     }
 
     /** Creates the group, marks the filesystem at {@code mountPoint} for FAN_PRE_ACCESS, and starts answering. */
-    static PreContentListener start(Path mountPoint) throws PosixException {
+    static ProbeListener start(Path mountPoint) throws PosixException {
         return start(mountPoint, FAN_PRE_ACCESS);
     }
 
     /** {@link #start(Path)} with another mask (say FAN_PRE_ACCESS | FAN_OPEN_PERM). */
-    static PreContentListener start(Path mountPoint, long mask) throws PosixException {
+    static ProbeListener start(Path mountPoint, long mask) throws PosixException {
         int group = Fanotify.init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_TID, EVENT_F_FLAGS);
         try {
             Fanotify.mark(group, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, Statx.AT_FDCWD, mountPoint.toString());
@@ -73,7 +73,7 @@ final class PreContentListener implements AutoCloseable {
             Posix.close(group, "fanotify group");
             throw e;
         }
-        PreContentListener listener = new PreContentListener(group);
+        ProbeListener listener = new ProbeListener(group);
         listener.thread = Thread.ofPlatform().daemon().name("pre-content-listener").start(listener::run);
         return listener;
     }

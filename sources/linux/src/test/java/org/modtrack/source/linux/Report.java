@@ -28,11 +28,11 @@ final class Report {
     }
 
     /** One table row per probe: its events' syscalls, ranges and files. */
-    static void eventRow(String label, List<PreContentListener.Seen> seen, String note) {
+    static void eventRow(String label, List<ProbeListener.Seen> seen, String note) {
         String syscalls = seen.stream().map(s -> describe(s.viaTid())).distinct().collect(Collectors.joining("; "));
         String ranges = seen.stream().map(s -> s.rangeOffset() < 0 ? "none" : s.rangeOffset() + "+" + s.rangeCount())
                 .collect(Collectors.joining(", "));
-        String files = seen.stream().map(PreContentListener.Seen::fileName).distinct().collect(Collectors.joining(", "));
+        String files = seen.stream().map(ProbeListener.Seen::fileName).distinct().collect(Collectors.joining(", "));
         String masks = seen.stream().map(s -> Fanotify.maskNames(s.mask())).distinct().collect(Collectors.joining(", "));
         line("| " + label + " | " + (seen.isEmpty() ? "no" : seen.size() + " (" + masks + ")") + " | "
                 + (seen.isEmpty() ? "" : syscalls) + " | " + (seen.isEmpty() ? "" : ranges) + " | "

@@ -1,0 +1,96 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.modtrack.engine.ChangeTracker;
+import org.modtrack.posix.FanotifyEvents;
+import org.modtrack.posix.Posix;
+
+/**
+ * A thread that reads a fanotify group's events in batches (one {@code read} of up to
+ * {@code bufferBytes}) and hands each to a handler, until {@link #stop}. A failure while reading or
+ * handling is not fatal: it marks continuity lost, since an event may have gone unrecorded.
+ */
+final class EventReader {
+    private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
+    private static final int POLL_MILLIS = 100;
+
+    /** Handles the event the cursor is on. */
+    interface Handler {
+        void handle(FanotifyEvents event) throws IOException;
+    }
+
+    private final int group;
+    private final int bufferBytes;
+    private final Handler handler;
+    private final ChangeTracker tracker;
+    private final String what;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    EventReader(String what, int group, int bufferBytes, ChangeTracker tracker, Handler handler) {
+        this.what = what;
+        this.group = group;
+        this.bufferBytes = bufferBytes;
+        this.tracker = tracker;
+        this.handler = handler;
+        this.thread = Thread.ofPlatform().daemon().name("modtrack-" + what + "-reader").unstarted(this::loop);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    boolean running() {
+        return running;
+    }
+
+    private void loop() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(bufferBytes, 8);
+            FanotifyEvents cursor = new FanotifyEvents();
+            int[] fds = {group};
+            while (running) {
+                try {
+                    Posix.poll(fds, Posix.POLLIN, POLL_MILLIS);
+                    long n = Posix.read(group, buffer);
+                    if (n <= 0) {
+                        continue;
+                    }
+                    cursor.reset(buffer, n);
+                    while (cursor.next()) {
+                        handler.handle(cursor);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    if (running) {
+                        loseContinuity(tracker, "reading " + what + " events failed (" + e.getMessage() + ")", e);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Stops reading (waiting at most 5 s for the thread); the group stays open. */
+    void stop() {
+        running = false;
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Records that a change may have been missed, for {@code reason}; logs if even that fails. */
+    static void loseContinuity(ChangeTracker tracker, String reason, Throwable cause) {
+        LOG.log(Level.WARNING, reason, cause);
+        try {
+            tracker.markContinuityLost(reason);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.SEVERE, "could not even record that continuity was lost: " + reason, e);
+        }
+    }
+}

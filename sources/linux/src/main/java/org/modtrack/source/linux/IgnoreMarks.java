@@ -1,0 +1,69 @@
+package org.modtrack.source.linux;
+
+import static org.modtrack.posix.Fanotify.FAN_MARK_ADD;
+import static org.modtrack.posix.Fanotify.FAN_MARK_EVICTABLE;
+import static org.modtrack.posix.Fanotify.FAN_MARK_FLUSH;
+import static org.modtrack.posix.Fanotify.FAN_MARK_IGNORE;
+import static org.modtrack.posix.Fanotify.FAN_MARK_IGNORED_SURV_MODIFY;
+
+import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.modtrack.posix.Fanotify;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.Statx;
+
+/**
+ * The pre-content group's ignore marks, and the rule that keeps them safe: a mark earned by a record
+ * in one period is never set after the next period has begun.
+ *
+ * <p>{@link #flush} bumps an epoch and clears every mark under the write lock; {@link #ignore} sets
+ * a mark under the read lock only if the epoch is still the one its caller read before recording.
+ * A handler that recorded in the closing period therefore either set its mark before the flush (and
+ * the flush removed it) or does not set it at all.
+ */
+final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
+    /** Evictable (memory pressure may drop them: the next access just raises an event again) and surviving modification (docs/kernel-facts.md, 3). */
+    private static final int FLAGS = FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY | FAN_MARK_EVICTABLE;
+
+    private final int group;
+    private final String mountPoint;
+    private final long mask;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private volatile long epoch;
+
+    IgnoreMarks(int group, Path mountPoint, long mask) {
+        this.group = group;
+        this.mountPoint = mountPoint.toString();
+        this.mask = mask;
+    }
+
+    /** Read before recording; pass to {@link #ignore}. */
+    long epoch() {
+        return epoch;
+    }
+
+    /** Ignores later accesses to the file behind {@code fd}; false (and nothing set) if a flush came after {@code epochBeforeRecord}. */
+    boolean ignore(int fd, long epochBeforeRecord) throws PosixException {
+        lock.readLock().lock();
+        try {
+            if (epoch != epochBeforeRecord) {
+                return false;
+            }
+            Fanotify.mark(group, FLAGS, mask, fd, null);
+            return true;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void flush() throws PosixException {
+        lock.writeLock().lock();
+        try {
+            epoch++;
+            Fanotify.mark(group, FAN_MARK_FLUSH, 0, Statx.AT_FDCWD, mountPoint);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+}

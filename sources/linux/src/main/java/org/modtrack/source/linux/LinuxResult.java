@@ -1,0 +1,29 @@
+package org.modtrack.source.linux;
+
+import java.time.Duration;
+import java.util.List;
+import org.modtrack.engine.Continuity;
+
+/**
+ * The answer to {@link LinuxSource#query()}: the engine's result, with every file named by its
+ * current path.
+ *
+ * @param snapshot the id to {@link LinuxSource#bless} once the consumer has acted on this result
+ * @param lastBlessed the id of the last blessed result (0 if none)
+ * @param recovered true if the result holds records made before an unclean stop
+ * @param continuity whether the result names every change; when lost, its reason says what to rescan
+ * @param changes the changed paths, sorted by path
+ * @param barrier the barrier the checkpoint used
+ * @param barrierWait how long the checkpoint waited for writes in progress
+ * @param readOnlyDropped files recorded only because they were read, whose status shows no change
+ *     since: left out of {@code changes}
+ * @param readOnlyReported files recorded only as read but reported anyway (status changed, or the
+ *     record predates an unclean stop): the false positives reads cost
+ */
+public record LinuxResult(long snapshot, long lastBlessed, boolean recovered, Continuity continuity,
+                          List<PathChange> changes, String barrier, Duration barrierWait, int readOnlyDropped,
+                          int readOnlyReported) {
+    public LinuxResult {
+        changes = List.copyOf(changes);
+    }
+}

@@ -1,0 +1,289 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.logging.Logger;
+import org.modtrack.engine.Access;
+import org.modtrack.engine.BlessException;
+import org.modtrack.engine.ChangeTracker;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.engine.TrackerStats;
+import org.modtrack.posix.Errno;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.Statx;
+
+/**
+ * Tracks a whole Linux file system with fanotify: every write is recorded before it may happen
+ * (pre-content events), creations, deletions and renames after the fact (notification events), and
+ * results name files by their current paths. See docs/linux-source.md.
+ *
+ * <p>Needs Linux 6.14 or later, CAP_SYS_ADMIN, and a file system with pre-content events (ext4, xfs,
+ * btrfs); {@link #open} refuses with one sentence otherwise. The state directory must be on another
+ * file system: a write to it would wait for the tracker itself.
+ *
+ * <p>Any earlier run of the same state counts as a gap: what happened between its end and this
+ * start was not seen, so the first result after a restart says continuity was lost (and, after an
+ * unclean stop, recovered).
+ */
+public final class LinuxSource implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(LinuxSource.class.getName());
+    private static final String MARKER = "linux-source.properties";
+    private static final int CAP_SYS_ADMIN = 21;
+    private static final int HANDLER_THREADS = 16;
+
+    private final Path watched;
+    private final TrackedFilesystem fs;
+    private final ChangeTracker tracker;
+    private final PreContentListener preContent;
+    private final NamespaceListener namespace;
+    private final PreOpenedWriters preOpened;
+    private final ResultResolver results;
+
+    private LinuxSource(Path watched, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
+                        NamespaceListener namespace, PreOpenedWriters preOpened) {
+        this.watched = watched;
+        this.fs = fs;
+        this.tracker = tracker;
+        this.preContent = preContent;
+        this.namespace = namespace;
+        this.preOpened = preOpened;
+        this.results = new ResultResolver(fs, watched);
+    }
+
+    /**
+     * Starts tracking the file system that holds {@code watched}; results list only paths under it.
+     * The tracker state lives in {@code stateDirectory}, which must not be on that file system.
+     * {@code config}'s barrier is replaced by the source's own.
+     *
+     * @throws UnsupportedSourceException if this system cannot track that file system (the message says why)
+     */
+    public static LinuxSource open(Path watched, Path stateDirectory, TrackerConfig config) throws IOException {
+        requireCapSysAdmin();
+        TrackedFilesystem fs = TrackedFilesystem.holding(watched);
+        List<AutoCloseable> opened = new ArrayList<>();
+        opened.add(fs);
+        try {
+            Path state = prepareState(stateDirectory, fs);
+            boolean restarted = Files.exists(state.resolve(MARKER));
+            if (restarted) {
+                requireSameFilesystem(state.resolve(MARKER), fs);
+            }
+            int group = createPreContentGroup();
+            opened.add(() -> Posix.close(group, "the pre-content group"));
+            IgnoreMarks marks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
+            ProcFs proc = new ProcFs();
+            PreOpenedWriters[] preOpened = {null};
+            SyscallBarrier barrier = new SyscallBarrier(fs.dev(), marks, proc, LinuxSource::identify,
+                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen());
+            ChangeTracker tracker = ChangeTracker.open(state, config.withBarrier(barrier));
+            opened.add(tracker);
+            PreContentListener pre = PreContentListener.start(group, marks, fs, tracker, new AccessClassifier(proc),
+                    HANDLER_THREADS);
+            opened.set(1, pre); // it owns the group now
+            NamespaceListener ns = NamespaceListener.start(fs, tracker);
+            opened.add(ns);
+            markFilesystem(pre, fs);
+            preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
+            for (Path link : preOpened[0].stillOpen()) {
+                recordPreOpened(tracker, link);
+            }
+            if (restarted) {
+                tracker.markContinuityLost("modtrack did not track " + fs + " between its previous run and "
+                        + Instant.now() + "; changes made meanwhile are not in this result: rescan " + watched);
+            }
+            writeMarker(state.resolve(MARKER), fs);
+            LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
+            return new LinuxSource(watched.toRealPath(), fs, tracker, pre, ns, preOpened[0]);
+        } catch (IOException | RuntimeException e) {
+            closeAll(opened, e);
+            throw e;
+        }
+    }
+
+    /** Checkpoints, waits for the writes in progress, and returns every change since the last blessed result. */
+    public LinuxResult query() throws IOException, InterruptedException {
+        return results.resolve(tracker.query());
+    }
+
+    /** The consumer has acted on result {@code snapshot}: its changes need not be returned again. */
+    public void bless(long snapshot) throws BlessException, IOException {
+        tracker.bless(snapshot);
+    }
+
+    /** The engine's counters. */
+    public TrackerStats stats() {
+        return tracker.stats();
+    }
+
+    /** The path results are limited to. */
+    public Path watched() {
+        return watched;
+    }
+
+    /** Where the tracked file system is mounted. */
+    public Path mountPoint() {
+        return fs.mountPoint();
+    }
+
+    /** Pre-content events seen, and how many were only reads. */
+    public long[] eventCounts() {
+        var c = preContent.counters();
+        return new long[] {c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(), c.failures.sum(),
+                namespace.events(), namespace.overflows()};
+    }
+
+    /**
+     * Stops tracking: the groups are closed first (the kernel lets every waiting access go on), then
+     * the engine stops cleanly. Changes after this are not seen; the next start reports the gap.
+     */
+    @Override
+    public void close() throws IOException {
+        IOException failure = null;
+        for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, tracker, fs)) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e instanceof IOException io ? io : new IOException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    // ---- opening ---------------------------------------------------------------------------------
+
+    private static void requireCapSysAdmin() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("CapEff:")) {
+                long caps = Long.parseUnsignedLong(line.substring(7).strip(), 16);
+                if ((caps & (1L << CAP_SYS_ADMIN)) == 0) {
+                    throw new UnsupportedSourceException("modtrack needs CAP_SYS_ADMIN to watch a whole file system"
+                            + " with fanotify: run it as root (or grant the daemon CAP_SYS_ADMIN).");
+                }
+                return;
+            }
+        }
+    }
+
+    private static Path prepareState(Path stateDirectory, TrackedFilesystem fs) throws IOException {
+        Files.createDirectories(stateDirectory);
+        Path state = stateDirectory.toRealPath();
+        long dev = ((Number) Files.getAttribute(state, "unix:dev")).longValue();
+        if (dev == fs.dev() || state.startsWith(fs.mountPoint()) && !fs.mountPoint().equals(Path.of("/"))) {
+            throw new UnsupportedSourceException("the state directory " + state + " is on the tracked file system " + fs
+                    + "; keep it on another file system (a write to it would wait for the tracker itself).");
+        }
+        return state;
+    }
+
+    private static int createPreContentGroup() throws IOException {
+        try {
+            return PreContentListener.createGroup();
+        } catch (PosixException e) {
+            if (e.errno() == Errno.EINVAL) {
+                throw new UnsupportedSourceException("this kernel (" + System.getProperty("os.version")
+                        + ") has no fanotify pre-content events; modtrack needs Linux 6.14 or later built with"
+                        + " CONFIG_FANOTIFY_ACCESS_PERMISSIONS.", e);
+            }
+            if (e.errno() == Errno.EPERM) {
+                throw new UnsupportedSourceException("the kernel refused a fanotify pre-content group (EPERM):"
+                        + " run modtrack as root or with CAP_SYS_ADMIN.", e);
+            }
+            throw e;
+        }
+    }
+
+    private static void markFilesystem(PreContentListener pre, TrackedFilesystem fs) throws IOException {
+        try {
+            pre.markFilesystem();
+        } catch (PosixException e) {
+            if (e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.EINVAL) {
+                throw new UnsupportedSourceException(fs.fsType() + " at " + fs.mountPoint() + " does not support"
+                        + " fanotify pre-content events; track an ext4, xfs or btrfs file system instead.", e);
+            }
+            if (e.errno() == Errno.EXDEV) {
+                throw new UnsupportedSourceException(fs + " cannot take a filesystem mark here (EXDEV: a subvolume or"
+                        + " an id-mapped mount); watch the file system's own mount point instead.", e);
+            }
+            throw e;
+        }
+    }
+
+    /** The tracker's identity of the file a /proc link (an fd or a mapped file) leads to. */
+    static FileId identify(Path procLink) throws IOException {
+        String link = procLink.toString();
+        FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, link, FileHandles.AT_SYMLINK_FOLLOW);
+        long fsid = Posix.statfs(link).fsid();
+        return FileId.ofHandle(fsid, h.handleType(), h.handle(), Posix.readlink(link), null);
+    }
+
+    private static void recordPreOpened(ChangeTracker tracker, Path link) throws IOException {
+        try {
+            FileId file = identify(link);
+            tracker.postWrite(tracker.preWrite(file, Access.WRITE).token());
+        } catch (PosixException e) {
+            // closed while we looked: nothing more can be written through it
+        }
+    }
+
+    private static void requireSameFilesystem(Path marker, TrackedFilesystem fs) throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newBufferedReader(marker, StandardCharsets.UTF_8)) {
+            p.load(in);
+        }
+        String fsid = Long.toHexString(fs.fsid());
+        if (!fsid.equals(p.getProperty("fsid"))) {
+            throw new UnsupportedSourceException("the state directory belongs to another file system (fsid "
+                    + p.getProperty("fsid") + ", mounted at " + p.getProperty("mountPoint") + "), not " + fs
+                    + "; give each file system its own state directory.");
+        }
+    }
+
+    /** Written durably: a lost marker would make the next start look like the first, and hide the gap. */
+    private static void writeMarker(Path marker, TrackedFilesystem fs) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("fsid", Long.toHexString(fs.fsid()));
+        p.setProperty("mountPoint", fs.mountPoint().toString());
+        p.setProperty("fsType", fs.fsType());
+        var text = new java.io.StringWriter();
+        p.store(text, "which file system this modtrack state tracks");
+        Path tmp = marker.resolveSibling(MARKER + ".tmp");
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
+        }
+        Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        int dir = Posix.open(marker.getParent().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        try {
+            Posix.fsync(dir, marker.getParent().toString());
+        } finally {
+            Posix.close(dir, marker.getParent().toString());
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> opened, Exception failure) {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (Exception e) {
+                failure.addSuppressed(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package org.modtrack.source.linux;
+
+import static org.modtrack.posix.Fanotify.FAN_ATTRIB;
+import static org.modtrack.posix.Fanotify.FAN_CREATE;
+import static org.modtrack.posix.Fanotify.FAN_DELETE;
+import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_DFID_NAME;
+import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_FID;
+import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
+import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_OLD_DFID_NAME;
+import static org.modtrack.posix.Fanotify.FAN_ONDIR;
+import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
+import static org.modtrack.posix.Fanotify.FAN_RENAME;
+
+import java.io.IOException;
+import java.util.concurrent.atomic.LongAdder;
+import org.modtrack.engine.Change;
+import org.modtrack.engine.ChangeTracker;
+import org.modtrack.engine.FileId;
+import org.modtrack.posix.Fanotify;
+import org.modtrack.posix.FanotifyEvents;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.Statx;
+
+/**
+ * Records creations, deletions, renames and attribute changes, of files and directories, after the
+ * fact: a notification group that reports file handles and names ({@code FAN_REPORT_DFID_NAME_TARGET}).
+ * These records are not awaited (the change has already happened); docs/correctness.md says what an
+ * unclean stop means for them.
+ *
+ * <p>The kernel's queue is bounded (16,384 events): if this reader falls behind, the kernel drops
+ * events and queues {@code FAN_Q_OVERFLOW}, which marks continuity lost. Close-after-write is not
+ * asked for: every content change is already recorded before it happens by the pre-content group,
+ * and a close event per writer would only fill the queue.
+ */
+final class NamespaceListener implements AutoCloseable {
+    static final long MASK = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR;
+    private static final int INIT_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
+            | Fanotify.FAN_REPORT_DFID_NAME_TARGET;
+    private static final int BUFFER_BYTES = 256 * 1024;
+
+    private final int group;
+    private final TrackedFilesystem fs;
+    private final ChangeTracker tracker;
+    private final HandleResolver resolver;
+    private final EventReader reader;
+    private final LongAdder events = new LongAdder();
+    private final LongAdder overflows = new LongAdder();
+
+    private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker) {
+        this.group = group;
+        this.fs = fs;
+        this.tracker = tracker;
+        this.resolver = new HandleResolver(fs);
+        this.reader = new EventReader("namespace", group, BUFFER_BYTES, tracker, this::handle);
+    }
+
+    /** Creates the group, marks the file system, and starts reading. */
+    static NamespaceListener start(TrackedFilesystem fs, ChangeTracker tracker) throws PosixException {
+        int group = Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC);
+        try {
+            Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, MASK, Statx.AT_FDCWD,
+                    fs.mountPoint().toString());
+        } catch (PosixException e) {
+            Posix.close(group, "the namespace group");
+            throw e;
+        }
+        NamespaceListener l = new NamespaceListener(group, fs, tracker);
+        l.reader.start();
+        return l;
+    }
+
+    long events() {
+        return events.sum();
+    }
+
+    long overflows() {
+        return overflows.sum();
+    }
+
+    /** What one event's info records say. */
+    private static final class Parsed {
+        FileId child;
+        String dirName; // DFID_NAME: the directory's path and the name
+        String oldName;
+        String newName;
+    }
+
+    private void handle(FanotifyEvents cursor) throws IOException {
+        events.increment();
+        long mask = cursor.mask();
+        if (cursor.fd() >= 0) {
+            Posix.close(cursor.fd(), "a notification event's fd"); // not expected with FID reporting
+        }
+        if ((mask & FAN_Q_OVERFLOW) != 0) {
+            overflows.increment();
+            lose("the kernel dropped namespace events on " + fs + " (queue overflow): creations, deletions and renames"
+                    + " may be missing; rescan it", null);
+            return;
+        }
+        Parsed p = parse(cursor);
+        boolean directory = (mask & FAN_ONDIR) != 0;
+        if ((mask & FAN_RENAME) != 0 && p.child != null && p.oldName != null) {
+            tracker.recordChange(withPath(p.child, p.newName), Change.RENAMED, p.oldName, directory);
+        }
+        if ((mask & FAN_CREATE) != 0 && p.child != null) {
+            tracker.recordChange(withPath(p.child, p.dirName), Change.CREATED, null, directory);
+        }
+        if ((mask & FAN_DELETE) != 0 && p.child != null) {
+            tracker.recordChange(withPath(p.child, p.dirName), Change.DELETED, null, directory);
+        }
+        if ((mask & FAN_ATTRIB) != 0 && p.child != null) {
+            tracker.recordChange(withPath(p.child, p.dirName), Change.ATTRIBUTES, null, directory);
+        }
+    }
+
+    private Parsed parse(FanotifyEvents cursor) throws PosixException {
+        Parsed p = new Parsed();
+        FileId selfDir = null;
+        while (cursor.nextInfo()) {
+            switch (cursor.infoType()) {
+                case FAN_EVENT_INFO_TYPE_FID -> p.child = handleOf(cursor);
+                case FAN_EVENT_INFO_TYPE_DFID_NAME -> {
+                    String name = cursor.name();
+                    if (".".equals(name)) {
+                        selfDir = handleOf(cursor); // a directory's own event names itself "."
+                    }
+                    p.dirName = pathOf(cursor, name);
+                }
+                case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME -> p.oldName = pathOf(cursor, cursor.name());
+                case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME -> p.newName = pathOf(cursor, cursor.name());
+                default -> { }
+            }
+        }
+        if (p.child == null) {
+            p.child = selfDir;
+        }
+        return p;
+    }
+
+    private FileId handleOf(FanotifyEvents cursor) {
+        return FileId.ofHandle(cursor.fsid(), cursor.handleType(), cursor.handleBytes(), null, null);
+    }
+
+    /** The directory's current path joined with {@code name}; null when the directory is gone. */
+    private String pathOf(FanotifyEvents cursor, String name) throws PosixException {
+        HandleResolver.Resolved dir = resolver.resolve(cursor.handleType(), cursor.handleBytes());
+        if (dir.gone()) {
+            return null;
+        }
+        return ".".equals(name) ? dir.path() : (dir.path().endsWith("/") ? dir.path() + name : dir.path() + "/" + name);
+    }
+
+    private static FileId withPath(FileId id, String path) {
+        return id.withHint(path, null);
+    }
+
+    private void lose(String reason, Throwable cause) {
+        EventReader.loseContinuity(tracker, reason, cause);
+    }
+
+    @Override
+    public void close() throws IOException {
+        reader.stop();
+        Posix.close(group, "the namespace group");
+    }
+}

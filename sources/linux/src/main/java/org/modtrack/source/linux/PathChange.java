@@ -1,0 +1,46 @@
+package org.modtrack.source.linux;
+
+import java.util.Objects;
+
+/**
+ * One entry of a {@link LinuxResult}: a path and what happened to it since the last blessed result.
+ *
+ * @param path the current absolute path (for a deleted file, the last path it had)
+ * @param kind what happened
+ * @param from for {@link Kind#RENAMED}: where it was when the consumer last saw it; otherwise null
+ * @param directory true for a directory: a renamed or deleted directory stands for its whole
+ *     subtree (a prefix entry: its descendants are not listed one by one)
+ * @param carried a write to it was still in progress when the checkpoint stopped waiting; it will
+ *     be reported again
+ * @param recovered it was recorded before an unclean stop of the tracker
+ * @param links the file's hard-link count; above 1, the file also has other paths, not listed
+ */
+public record PathChange(String path, Kind kind, String from, boolean directory, boolean carried, boolean recovered,
+                         int links) {
+    /** What happened to a path. */
+    public enum Kind {
+        /** Contents or attributes changed (or may have: every doubt is reported as a change). */
+        MODIFIED,
+        /** Created since the last blessed result (and possibly written since). */
+        CREATED,
+        /** Removed since it was recorded; {@link #path} is the last path it had. */
+        DELETED,
+        /** Moved from {@link #from} (and possibly written since). */
+        RENAMED,
+        /** Everything below {@link #path} must be rescanned: the tracker cannot name the changes there. */
+        RESCAN;
+
+        /** The protocol's lower-case name. */
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    public PathChange {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(kind, "kind");
+        if ((from != null) != (kind == Kind.RENAMED)) {
+            throw new IllegalArgumentException("only a rename has a from path, and it needs one: " + path);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.StatFs;
+import org.modtrack.posix.Statx;
+
+/**
+ * The file system a source tracks: where it is mounted, how the kernel names it (device and
+ * fsid), and an open descriptor of its root for {@code open_by_handle_at}.
+ *
+ * <p>The descriptor is {@code O_RDONLY | O_DIRECTORY} (an {@code O_PATH} one makes
+ * {@code open_by_handle_at} fail with EBADF) and never reads the directory, so it raises no event.
+ */
+final class TrackedFilesystem implements AutoCloseable {
+    private final Path mountPoint;
+    private final String fsType;
+    private final long dev;
+    private final long fsid;
+    private final int mountFd;
+
+    private TrackedFilesystem(Path mountPoint, String fsType, long dev, long fsid, int mountFd) {
+        this.mountPoint = mountPoint;
+        this.fsType = fsType;
+        this.dev = dev;
+        this.fsid = fsid;
+        this.mountFd = mountFd;
+    }
+
+    /** The file system holding {@code watched} (which must exist). */
+    static TrackedFilesystem holding(Path watched) throws IOException {
+        Path real;
+        try {
+            real = watched.toRealPath();
+        } catch (IOException e) {
+            throw new UnsupportedSourceException("cannot track " + watched + ": it does not exist or cannot be reached ("
+                    + e.getMessage() + ").", e);
+        }
+        Mount mount = mountOf(real, Files.readAllLines(Path.of("/proc/self/mountinfo")));
+        int fd = Posix.open(mount.point().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        try {
+            StatFs fs = Posix.fstatfs(fd);
+            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
+            return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
+                    fs.fsid(), fd);
+        } catch (PosixException | RuntimeException e) {
+            Posix.close(fd, mount.point().toString());
+            throw e;
+        }
+    }
+
+    /** A line of /proc/self/mountinfo that matters here. */
+    record Mount(Path point, String type) {}
+
+    /** The mount whose mount point is the longest prefix of {@code real}; the last one wins when stacked. */
+    static Mount mountOf(Path real, List<String> mountinfo) throws IOException {
+        Mount best = null;
+        for (String line : mountinfo) {
+            String[] f = line.split(" ");
+            int dash = List.of(f).indexOf("-");
+            if (f.length < 5 || dash < 0 || dash + 1 >= f.length) {
+                continue;
+            }
+            Path point = Path.of(unescape(f[4]));
+            if (real.startsWith(point) && (best == null || point.getNameCount() >= best.point().getNameCount())) {
+                best = new Mount(point, f[dash + 1]);
+            }
+        }
+        if (best == null) {
+            throw new IOException("no mount in /proc/self/mountinfo holds " + real + ".");
+        }
+        return best;
+    }
+
+    /** mountinfo escapes space, tab, newline and backslash as octal. */
+    private static String unescape(String field) {
+        StringBuilder out = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 3 < field.length()) {
+                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /** glibc's makedev, as Java's {@code unix:dev} reports a device. */
+    static long deviceNumber(long major, long minor) {
+        return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
+    }
+
+    Path mountPoint() {
+        return mountPoint;
+    }
+
+    String fsType() {
+        return fsType;
+    }
+
+    /** The device number of the mount's root ({@code st_dev}). */
+    long dev() {
+        return dev;
+    }
+
+    /** The fsid fanotify reports in its info records ({@code statfs}'s {@code f_fsid}). */
+    long fsid() {
+        return fsid;
+    }
+
+    int mountFd() {
+        return mountFd;
+    }
+
+    @Override
+    public void close() throws IOException {
+        Posix.close(mountFd, mountPoint.toString());
+    }
+
+    @Override
+    public String toString() {
+        return fsType + " at " + mountPoint;
+    }
+}
