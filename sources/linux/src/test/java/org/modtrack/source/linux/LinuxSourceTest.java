@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.testing.LoopMount;
 import org.modtrack.testing.TmpfsMount;
@@ -51,9 +53,11 @@ class LinuxSourceTest {
         return out;
     }
 
-    @Test
-    void reportsWritesCreationsRenamesAndDeletionsByCurrentPath() throws Exception {
-        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void reportsWritesCreationsRenamesAndDeletionsByCurrentPath(String fsType) throws Exception {
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, fsType.equals("xfs") ? 300 * MIB : 128 * MIB)) {
             Path root = m.mountPoint();
             sh(root, "mkdir old; for f in kept read renamed gone old/inner; do echo seed > $f; done; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
@@ -149,6 +153,93 @@ class LinuxSourceTest {
                 LinuxResult r = source.query();
                 assertFalse(r.continuity().intact(), "the downtime was not watched");
                 assertTrue(r.continuity().reason().contains("rescan"), r.continuity().reason());
+            }
+        }
+    }
+
+    @Test
+    void aFileOpenedBeforeTheMarkIsReportedInEveryPeriodWhileItStaysOpen() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "echo seed > early; echo seed > other; sync");
+            // A writer that opened 'early' before the tracker started: its writes raise no event at all.
+            Process writer = new ProcessBuilder("python3", "-c", """
+                    import os, sys
+                    fd = os.open("early", os.O_WRONLY)
+                    print("open", flush=True)
+                    for line in sys.stdin:
+                        os.pwrite(fd, line.encode(), 0)
+                        print("wrote", flush=True)
+                    """).directory(root.toFile()).start();
+            try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream()));
+                 var in = new java.io.PrintStream(writer.getOutputStream(), true)) {
+                assertEquals("open", out.readLine());
+                try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                    LinuxResult r1 = source.query();
+                    assertEquals(PathChange.Kind.MODIFIED, byPath(r1, root).get("early").kind(), r1.toString());
+                    source.bless(r1.snapshot());
+                    in.println("after-bless");
+                    assertEquals("wrote", out.readLine());
+                    LinuxResult r2 = source.query();
+                    assertEquals(java.util.Set.of("early"), byPath(r2, root).keySet(),
+                            "still open for writing, so carried again: " + r2);
+                    assertTrue(r2.changes().get(0).carried());
+                }
+            } finally {
+                writer.getOutputStream().close();
+                writer.waitFor(10, TimeUnit.SECONDS);
+                writer.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void storesThroughASharedMappingAreCarriedWhileMapped() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "head -c 8192 /dev/zero > mapped; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                Process mapper = new ProcessBuilder("python3", "-c", """
+                        import mmap, os, sys
+                        fd = os.open("mapped", os.O_RDWR)
+                        mm = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+                        print("mapped", flush=True)
+                        for line in sys.stdin:
+                            mm[0:4] = b"abcd"
+                            print("stored", flush=True)
+                        """).directory(root.toFile()).start();
+                try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(mapper.getInputStream()));
+                     var in = new java.io.PrintStream(mapper.getOutputStream(), true)) {
+                    assertEquals("mapped", out.readLine());
+                    LinuxResult r1 = source.query();
+                    assertTrue(byPath(r1, root).containsKey("mapped"), r1.toString());
+                    source.bless(r1.snapshot());
+                    in.println("store");
+                    assertEquals("stored", out.readLine()); // a store through the mapping: no event
+                    LinuxResult r2 = source.query();
+                    assertEquals(PathChange.Kind.MODIFIED, byPath(r2, root).get("mapped").kind(),
+                            "a mapping that stays writable is carried into every period: " + r2);
+                } finally {
+                    mapper.getOutputStream().close();
+                    mapper.waitFor(10, TimeUnit.SECONDS);
+                    mapper.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    @Test
+    void hardLinksAreOneFileListedOnceWithItsLinkCount() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "echo seed > a; ln a b; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                sh(root, "echo more >> b");
+                LinuxResult r = source.query();
+                assertEquals(1, r.changes().size(), r.toString());
+                PathChange c = r.changes().get(0);
+                assertEquals(PathChange.Kind.MODIFIED, c.kind());
+                assertEquals(2, c.links(), "the consumer is told the file has another name");
             }
         }
     }
