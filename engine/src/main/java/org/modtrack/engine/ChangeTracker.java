@@ -191,6 +191,11 @@ public final class ChangeTracker implements AutoCloseable {
                     + "), so a write in flight at the checkpoint may have been missed.");
         }
         QueryResult result = finish(external);
+        String used = wait.usedBarrier();
+        if (used != null) {
+            result = new QueryResult(result.snapshot(), result.lastBlessed(), result.recovered(), result.continuity(),
+                    result.changes(), used, result.barrierWait());
+        }
         if (interrupted != null) {
             throw interrupted;
         }

@@ -71,6 +71,14 @@ public interface WriteBarrier {
          */
         List<FileId> filesToCarry() throws IOException;
 
+        /**
+         * The barrier that actually ran, when it is not the configured one (for example a
+         * fall-back to a freeze, with why), for the result and the log; null if it is the configured one.
+         */
+        default String usedBarrier() {
+            return null;
+        }
+
         /** Releases what the wait holds (for a freeze: thaws). Idempotent. */
         @Override
         default void close() throws IOException {}

@@ -16,6 +16,7 @@ import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerStats;
+import org.modtrack.engine.WriteBarrier;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
@@ -46,16 +47,18 @@ public final class LinuxSource implements AutoCloseable {
     private final ChangeTracker tracker;
     private final PreContentListener preContent;
     private final NamespaceListener namespace;
+    private final LossRecorder losses;
     private final PreOpenedWriters preOpened;
     private final ResultResolver results;
 
     private LinuxSource(Path watched, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
-                        NamespaceListener namespace, PreOpenedWriters preOpened) {
+                        NamespaceListener namespace, LossRecorder losses, PreOpenedWriters preOpened) {
         this.watched = watched;
         this.fs = fs;
         this.tracker = tracker;
         this.preContent = preContent;
         this.namespace = namespace;
+        this.losses = losses;
         this.preOpened = preOpened;
         this.results = new ResultResolver(fs, watched);
     }
@@ -68,6 +71,12 @@ public final class LinuxSource implements AutoCloseable {
      * @throws UnsupportedSourceException if this system cannot track that file system (the message says why)
      */
     public static LinuxSource open(Path watched, Path stateDirectory, TrackerConfig config) throws IOException {
+        return open(watched, stateDirectory, config, LinuxSourceOptions.defaults());
+    }
+
+    /** Like {@link #open(Path, Path, TrackerConfig)}, with the source's own options (barrier, failure policy, deadline). */
+    public static LinuxSource open(Path watched, Path stateDirectory, TrackerConfig config, LinuxSourceOptions options)
+            throws IOException {
         requireCapSysAdmin();
         TrackedFilesystem fs = TrackedFilesystem.holding(watched);
         List<AutoCloseable> opened = new ArrayList<>();
@@ -83,12 +92,17 @@ public final class LinuxSource implements AutoCloseable {
             IgnoreMarks marks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
             ProcFs proc = new ProcFs();
             PreOpenedWriters[] preOpened = {null};
-            SyscallBarrier barrier = new SyscallBarrier(fs.dev(), marks, proc, LinuxSource::identify,
+            AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, LinuxSource::identify,
                     () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen());
+            FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
+            WriteBarrier barrier = options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
+                    : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze);
             ChangeTracker tracker = ChangeTracker.open(state, config.withBarrier(barrier));
             opened.add(tracker);
+            LossRecorder losses = new LossRecorder(tracker);
+            opened.add(losses);
             PreContentListener pre = PreContentListener.start(group, marks, fs, tracker, new AccessClassifier(proc),
-                    HANDLER_THREADS);
+                    options, losses, HANDLER_THREADS);
             opened.set(1, pre); // it owns the group now
             NamespaceListener ns = NamespaceListener.start(fs, tracker);
             opened.add(ns);
@@ -103,7 +117,7 @@ public final class LinuxSource implements AutoCloseable {
             }
             writeMarker(state.resolve(MARKER), fs);
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), fs, tracker, pre, ns, preOpened[0]);
+            return new LinuxSource(watched.toRealPath(), fs, tracker, pre, ns, losses, preOpened[0]);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -149,7 +163,7 @@ public final class LinuxSource implements AutoCloseable {
     @Override
     public void close() throws IOException {
         IOException failure = null;
-        for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, tracker, fs)) {
+        for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, losses, tracker, fs)) {
             try {
                 c.close();
             } catch (Exception e) {

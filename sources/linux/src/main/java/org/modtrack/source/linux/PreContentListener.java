@@ -7,9 +7,12 @@ import static org.modtrack.posix.Fanotify.FAN_PRE_ACCESS;
 import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
 
 import java.io.IOException;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -18,6 +21,7 @@ import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.StatStamp;
 import org.modtrack.engine.WriteTicket;
+import org.modtrack.posix.Errno;
 import org.modtrack.posix.Fanotify;
 import org.modtrack.posix.FanotifyEvents;
 import org.modtrack.posix.FileHandles;
@@ -31,15 +35,14 @@ import org.modtrack.posix.Statx;
  *
  * <p>One thread reads the events in batches; a bounded pool answers them, so that one event waiting
  * for a sync does not hold up others (and concurrent events share a sync through the engine's group
- * commit). When the pool and its queue are full the reader answers the event itself, which slows
- * the reading down instead of letting memory grow; the kernel keeps the rest queued, and every
- * queued event holds a blocked thread, so the queue is bounded by the writers themselves.
+ * commit). After recording a file, the handler puts an ignore mark on it so that later accesses in
+ * the period raise no event; {@link IgnoreMarks} keeps such a mark from outliving its period.
  *
- * <p>After recording a file, the handler puts an ignore mark on it so that later accesses in the
- * period raise no event; {@link IgnoreMarks} keeps such a mark from outliving its period.
- *
- * <p>Errors never block a writer: whatever goes wrong, the event is answered {@code FAN_ALLOW}
- * (fail-open) and continuity is marked lost, so the next result says the change may be missing.
+ * <p>Every event is answered within the deadline, whatever happens: a deadline thread answers any
+ * event still waiting past it by the {@link LinuxSourceOptions.FailurePolicy} (a stalled journal
+ * disk, a full pool), and a handler that fails answers by the policy at once. Fail-open allows the
+ * access and marks continuity lost (through {@link LossRecorder}, which never blocks the caller even
+ * when the journal's disk does); fail-closed denies it with EIO.
  */
 final class PreContentListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PreContentListener.class.getName());
@@ -49,6 +52,7 @@ final class PreContentListener implements AutoCloseable {
             | Fanotify.FAN_REPORT_TID | Fanotify.FAN_UNLIMITED_MARKS | Fanotify.FAN_UNLIMITED_QUEUE;
     static final int EVENT_F_FLAGS = Posix.O_RDONLY | Posix.O_LARGEFILE | Posix.O_CLOEXEC;
     private static final int BUFFER_BYTES = 64 * 1024;
+    private static final int QUEUED_PER_THREAD = 64;
     private static final int STAMP_MASK = Statx.STATX_INO | Statx.STATX_SIZE | Statx.STATX_MTIME | Statx.STATX_CTIME
             | Statx.STATX_TYPE;
 
@@ -63,28 +67,54 @@ final class PreContentListener implements AutoCloseable {
         final LongAdder ignoreMarks = new LongAdder();
         final LongAdder marksSkipped = new LongAdder();
         final LongAdder failures = new LongAdder();
+        final LongAdder answeredAtDeadline = new LongAdder();
+        final LongAdder denied = new LongAdder();
+    }
+
+    /** One permission event until it is answered; answered exactly once, by whoever claims it first. */
+    private static final class Pending {
+        final int fd;
+        final long deadlineNanos;
+        final AtomicBoolean answered = new AtomicBoolean();
+
+        Pending(int fd, long deadlineNanos) {
+            this.fd = fd;
+            this.deadlineNanos = deadlineNanos;
+        }
     }
 
     private final int group;
     private final TrackedFilesystem fs;
     private final ChangeTracker tracker;
     private final AccessClassifier classifier;
+    private final LinuxSourceOptions options;
     private final ThreadPoolExecutor handlers;
     private final EventReader reader;
+    private final Thread deadlineThread;
     private final IgnoreMarks marks;
+    private final LossRecorder losses;
+    private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    private final long deadlineNanos;
+    private volatile boolean running = true;
+    private volatile Runnable heartbeat = () -> { };
 
     private PreContentListener(int group, IgnoreMarks marks, TrackedFilesystem fs, ChangeTracker tracker,
-                               AccessClassifier classifier, int handlerThreads) {
+                               AccessClassifier classifier, LinuxSourceOptions options, LossRecorder losses,
+                               int handlerThreads) {
         this.group = group;
         this.marks = marks;
         this.fs = fs;
         this.tracker = tracker;
         this.classifier = classifier;
+        this.options = options;
+        this.losses = losses;
+        this.deadlineNanos = options.answerDeadline().toNanos();
         this.handlers = new ThreadPoolExecutor(handlerThreads, handlerThreads, 0, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(handlerThreads * 64), daemonThreads("modtrack-pre-content"),
-                new ThreadPoolExecutor.CallerRunsPolicy());
+                new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD), daemonThreads("modtrack-pre-content"));
+        this.handlers.prestartAllCoreThreads(); // so that offering to the queue directly always reaches a thread
         this.reader = new EventReader("pre-content", group, BUFFER_BYTES, tracker, this::dispatch);
+        this.deadlineThread = Thread.ofPlatform().daemon().name("modtrack-answer-deadline").unstarted(this::enforceDeadlines);
     }
 
     /** Creates the group (not yet marked: see {@link #markFilesystem}). */
@@ -94,8 +124,11 @@ final class PreContentListener implements AutoCloseable {
 
     /** Starts answering the events of {@code group}, which the listener owns from now on. */
     static PreContentListener start(int group, IgnoreMarks marks, TrackedFilesystem fs, ChangeTracker tracker,
-                                    AccessClassifier classifier, int handlerThreads) {
-        PreContentListener l = new PreContentListener(group, marks, fs, tracker, classifier, handlerThreads);
+                                    AccessClassifier classifier, LinuxSourceOptions options, LossRecorder losses,
+                                    int handlerThreads) {
+        PreContentListener l = new PreContentListener(group, marks, fs, tracker, classifier, options, losses,
+                handlerThreads);
+        l.deadlineThread.start();
         l.reader.start();
         return l;
     }
@@ -103,6 +136,11 @@ final class PreContentListener implements AutoCloseable {
     /** Puts the filesystem mark: from now on every access on the file system waits for us. */
     void markFilesystem() throws PosixException {
         Fanotify.mark(group, FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, MASK, Statx.AT_FDCWD, fs.mountPoint().toString());
+    }
+
+    /** Called on every tick of the deadline thread (about 8 per deadline): proof that answers can still be given. */
+    void onHeartbeat(Runnable beat) {
+        this.heartbeat = beat;
     }
 
     Counters counters() {
@@ -115,48 +153,69 @@ final class PreContentListener implements AutoCloseable {
         int tid = event.pid();
         counters.events.increment();
         if ((mask & FAN_Q_OVERFLOW) != 0 || fd < 0) {
-            lose("the kernel dropped pre-content events (queue overflow)", null);
+            losses.report("the kernel dropped pre-content events on " + fs + " (queue overflow)");
             return;
         }
-        if (!reader.running()) {
-            answer(fd);
-            return;
+        Pending p = new Pending(fd, System.nanoTime() + deadlineNanos);
+        pending.add(p);
+        boolean queued = false;
+        if (running) {
+            try {
+                queued = handlers.getQueue().offer(() -> handle(p, mask, tid), deadlineNanos, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        handlers.execute(() -> handle(mask, fd, tid));
+        if (!queued) {
+            fail(p, running ? "every handler stayed busy until the deadline" : "the tracker is stopping", null);
+            finish(p);
+        }
     }
 
-    /** Records the file behind {@code fd}, then answers; always answers and closes {@code fd}. */
-    private void handle(long mask, int fd, int tid) {
+    /** Records the file behind the event, then answers; always answers (unless the deadline did) and closes the fd. */
+    private void handle(Pending p, long mask, int tid) {
         try {
+            if (p.answered.get()) {
+                return; // answered at the deadline while queued: recording now would come after the access
+            }
             if ((mask & FAN_PRE_ACCESS) == 0) {
                 counters.opens.increment();
                 if (!classifier.mayTruncateOnOpen(tid)) {
-                    return; // an open that cannot change the contents: nothing to record, no mark earned
+                    answer(p, FAN_ALLOW); // an open that cannot change the contents: nothing to record, no mark earned
+                    return;
                 }
                 counters.truncatingOpens.increment();
             }
-            long epoch = marks.epoch();
-            Statx st = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, STAMP_MASK);
-            if (!st.isRegularFile()) {
-                return; // only regular files have contents that pre-content events guard
-            }
-            Access access = (mask & FAN_PRE_ACCESS) == 0 ? Access.WRITE
-                    : classifier.classify(tid, new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()), st.ino())).access();
-            FileId file = identify(fd, st);
-            WriteTicket ticket = tracker.preWrite(file, access);
-            // The engine's own in-progress accounting adds nothing here: the barrier waits for the
-            // writing thread to leave its system call, which it cannot do before we answer.
-            tracker.postWrite(ticket.token());
-            (access == Access.READ ? counters.reads : counters.writes).increment();
-            if (ticket.alreadyRecorded()) {
-                counters.alreadyRecorded.increment();
-            }
-            ignoreLaterAccesses(fd, epoch);
+            record(p, mask, tid);
+            answer(p, FAN_ALLOW);
         } catch (IOException | RuntimeException e) {
-            counters.failures.increment();
-            lose("an access on " + fs + " could not be recorded (" + e.getMessage() + ")", e);
+            fail(p, "an access on " + fs + " could not be recorded (" + e.getMessage() + ")", e);
         } finally {
-            answer(fd);
+            finish(p);
+        }
+    }
+
+    private void record(Pending p, long mask, int tid) throws IOException {
+        long epoch = marks.epoch();
+        Statx st = Statx.statx(p.fd, "", Statx.AT_EMPTY_PATH, STAMP_MASK);
+        if (!st.isRegularFile()) {
+            return; // only regular files have contents that pre-content events guard
+        }
+        Access access = (mask & FAN_PRE_ACCESS) == 0 ? Access.WRITE
+                : classifier.classify(tid, new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()),
+                        st.ino())).access();
+        WriteTicket ticket = tracker.preWrite(identify(p.fd, st), access);
+        // The engine's own in-progress accounting adds nothing here: the barrier waits for the
+        // writing thread to leave its system call, which it cannot do before we answer.
+        tracker.postWrite(ticket.token());
+        (access == Access.READ ? counters.reads : counters.writes).increment();
+        if (ticket.alreadyRecorded()) {
+            counters.alreadyRecorded.increment();
+        }
+        if (marks.ignore(p.fd, epoch)) {
+            counters.ignoreMarks.increment();
+        } else {
+            counters.marksSkipped.increment(); // a checkpoint started meanwhile: the mark would outlive its period
         }
     }
 
@@ -167,30 +226,62 @@ final class PreContentListener implements AutoCloseable {
         return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, stamp);
     }
 
-    private void ignoreLaterAccesses(int fd, long epoch) throws PosixException {
-        if (marks.ignore(fd, epoch)) {
-            counters.ignoreMarks.increment();
-        } else {
-            counters.marksSkipped.increment(); // a checkpoint started meanwhile: the mark would outlive its period
+    /** Answers an event whose access could not be recorded, by the failure policy. */
+    private void fail(Pending p, String reason, Throwable cause) {
+        counters.failures.increment();
+        if (options.failurePolicy() == LinuxSourceOptions.FailurePolicy.FAIL_CLOSED) {
+            if (answer(p, Fanotify.FAN_DENY_ERRNO(Errno.EIO))) {
+                counters.denied.increment();
+                LOG.log(Level.WARNING, "denied an access (fail-closed): " + reason, cause);
+            }
+        } else if (answer(p, FAN_ALLOW)) {
+            LOG.log(Level.WARNING, "allowed an access unrecorded (fail-open): " + reason, cause);
+            losses.report(reason);
         }
     }
 
-    private void answer(int fd) {
+    /** Answers once; false if the event was already answered. */
+    private boolean answer(Pending p, int response) {
+        if (!p.answered.compareAndSet(false, true)) {
+            return false;
+        }
         try {
-            Fanotify.respond(group, fd, FAN_ALLOW);
+            Fanotify.respond(group, p.fd, response);
         } catch (PosixException e) {
             // ENOENT: the group is closing and the kernel already let the access go.
             LOG.log(Level.FINE, "answering a pre-content event failed", e);
         }
+        return true;
+    }
+
+    /** Closes the event's fd: only its handler (or the reader, if no handler got it) does, after every use. */
+    private void finish(Pending p) {
+        pending.remove(p);
         try {
-            Posix.close(fd, "a pre-content event's file");
+            Posix.close(p.fd, "a pre-content event's file");
         } catch (PosixException e) {
             LOG.log(Level.FINE, "closing an event fd failed", e);
         }
     }
 
-    private void lose(String reason, Throwable cause) {
-        EventReader.loseContinuity(tracker, reason, cause);
+    private void enforceDeadlines() {
+        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(2), deadlineNanos / 8);
+        while (running) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(tick);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Pending p : pending) {
+                if (now - p.deadlineNanos > 0 && !p.answered.get()) {
+                    counters.answeredAtDeadline.increment();
+                    fail(p, "an access on " + fs + " waited longer than the " + options.answerDeadline().toMillis()
+                            + " ms deadline for its record", null);
+                }
+            }
+            heartbeat.run();
+        }
     }
 
     static java.util.concurrent.ThreadFactory daemonThreads(String name) {
@@ -204,6 +295,7 @@ final class PreContentListener implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        running = false;
         reader.stop();
         handlers.shutdown();
         try {
@@ -211,6 +303,7 @@ final class PreContentListener implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        deadlineThread.interrupt();
         Posix.close(group, "the pre-content group");
     }
 }

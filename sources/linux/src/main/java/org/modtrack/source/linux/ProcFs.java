@@ -145,6 +145,65 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         return out;
     }
 
+    @Override
+    public boolean asyncIoUserOf(int pid, long dev) {
+        boolean ring = false;
+        boolean fileOnDev = false;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(pid + "/fd"))) {
+            for (Path p : fds) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(p).toString();
+                } catch (IOException e) {
+                    continue; // closed meanwhile
+                }
+                if (target.equals("anon_inode:[io_uring]")) {
+                    ring = true;
+                    fileOnDev |= registersFiles(pid, p.getFileName().toString());
+                } else if (target.startsWith("/") && !fileOnDev) {
+                    try {
+                        fileOnDev = keyOf(p).dev() == dev;
+                    } catch (IOException e) {
+                        // closed meanwhile
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return false; // the process is gone
+        }
+        if (!ring) {
+            ring = hasAioRing(pid);
+        }
+        return ring && fileOnDev;
+    }
+
+    /** Files registered with an io_uring ({@code UserFiles} in its fdinfo) may be on any file system. */
+    private static boolean registersFiles(int pid, String fd) {
+        try {
+            for (String line : Files.readAllLines(PROC.resolve(pid + "/fdinfo/" + fd))) {
+                if (line.startsWith("UserFiles:")) {
+                    return Long.parseLong(line.substring(10).strip()) > 0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return true; // cannot tell: assume it does
+        }
+        return false;
+    }
+
+    private static boolean hasAioRing(int pid) {
+        try {
+            for (String line : Files.readAllLines(PROC.resolve(pid + "/maps"))) {
+                if (line.endsWith("/[aio] (deleted)") || line.endsWith(" /[aio]")) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
     /** Address ranges whose VmFlags include "mw" (may be made writable by mprotect). */
     private static List<String> mayWriteRanges(int pid) {
         List<String> out = new ArrayList<>();

@@ -34,7 +34,8 @@ import org.modtrack.engine.WriteBarrier;
  * <p>Known limit: a thread on a CPU inside {@code truncate(path)} at the scan, in a process with no
  * file of the tracked file system open for writing, is not waited for (its window is a few
  * microseconds). io_uring and AIO writes, which finish outside the submitting call, are handled
- * conservatively only as far as the submitting call is seen (see docs/linux-source.md).
+ * conservatively: a checkpoint at which some process has an io_uring instance or an AIO context and
+ * a file of the tracked file system open falls back to a freeze, and the result says so.
  */
 final class SyscallBarrier implements WriteBarrier {
     /** What the barrier reads from the system; {@link ProcFs} reads it from /proc. */
@@ -56,6 +57,12 @@ final class SyscallBarrier implements WriteBarrier {
 
         /** Files of process {@code pid} mapped shared and possibly writable, on device {@code dev}. */
         List<java.nio.file.Path> writableSharedMappings(int pid, long dev);
+
+        /**
+         * Whether process {@code pid} has an io_uring instance or an AIO context and any file on
+         * device {@code dev} open: its writes may finish outside any system call of its threads.
+         */
+        boolean asyncIoUserOf(int pid, long dev);
     }
 
     /** Clears every ignore mark of the source's group, excluding concurrent mark setting while it runs. */
@@ -68,26 +75,23 @@ final class SyscallBarrier implements WriteBarrier {
         FileId identify(java.nio.file.Path procLink) throws IOException;
     }
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(SyscallBarrier.class.getName());
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final long trackedDev;
     private final IgnoreMarks marks;
     private final SystemView system;
-    private final Identifier identifier;
-    private final java.util.function.Supplier<List<java.nio.file.Path>> alwaysCarried;
+    private final AlwaysWritable alwaysWritable;
+    private final FreezeBarrier fallback;
 
-    /**
-     * @param alwaysCarried links (under /proc) to files that are writable without any event the
-     *     barrier could wait for, asked at every checkpoint: for example descriptors opened before
-     *     the filesystem mark ({@link PreOpenedWriters})
-     */
-    SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, Identifier identifier,
-                   java.util.function.Supplier<List<java.nio.file.Path>> alwaysCarried) {
+    /** @param fallback used for a checkpoint at which some process does asynchronous I/O on the file system */
+    SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, AlwaysWritable alwaysWritable,
+                   FreezeBarrier fallback) {
         this.trackedDev = trackedDev;
         this.marks = marks;
         this.system = system;
-        this.identifier = identifier;
-        this.alwaysCarried = alwaysCarried;
+        this.alwaysWritable = alwaysWritable;
+        this.fallback = fallback;
     }
 
     @Override
@@ -107,6 +111,13 @@ final class SyscallBarrier implements WriteBarrier {
             Candidate c = candidate(pid, tid);
             if (c != null) {
                 candidates.put(tid, c);
+            }
+        }
+        for (int pid : pids) {
+            if (system.asyncIoUserOf(pid, trackedDev)) {
+                String why = "process " + pid + " does io_uring or AIO on the tracked file system";
+                LOG.warning(() -> "checkpoint " + closingSnapshot + " freezes the file system: " + why);
+                return fallback.beginAsFallback(why);
             }
         }
         return new SyscallWait(candidates, pids);
@@ -180,27 +191,11 @@ final class SyscallBarrier implements WriteBarrier {
             for (Candidate c : pending.values()) {
                 List<Integer> fds = c.fd() >= 0 ? List.of(c.fd()) : system.writableFds(c.pid(), trackedDev);
                 for (int fd : fds) {
-                    addIdentified(carry, java.nio.file.Path.of("/proc/" + c.tid() + "/fd/" + fd));
+                    alwaysWritable.addIdentified(carry, java.nio.file.Path.of("/proc/" + c.tid() + "/fd/" + fd));
                 }
             }
-            for (int pid : pids) {
-                for (java.nio.file.Path mapped : system.writableSharedMappings(pid, trackedDev)) {
-                    addIdentified(carry, mapped);
-                }
-            }
-            for (java.nio.file.Path link : alwaysCarried.get()) {
-                addIdentified(carry, link);
-            }
+            alwaysWritable.addTo(carry, pids);
             return new ArrayList<>(carry.values());
-        }
-
-        private void addIdentified(Map<String, FileId> carry, java.nio.file.Path link) {
-            try {
-                FileId id = identifier.identify(link);
-                carry.putIfAbsent(id.toString(), id);
-            } catch (IOException e) {
-                // The fd was closed or the mapping removed since: that write has ended.
-            }
         }
     }
 }

@@ -1,0 +1,64 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.modtrack.engine.FileId;
+
+/**
+ * Files that stay writable without any system call a barrier could wait for, so every checkpoint
+ * carries them into the new period whatever the barrier: files mapped shared and possibly writable
+ * (stores through a mapping raise no event), and files opened for writing before the filesystem
+ * mark ({@link PreOpenedWriters}).
+ */
+final class AlwaysWritable {
+    private final long trackedDev;
+    private final SyscallBarrier.SystemView system;
+    private final SyscallBarrier.Identifier identifier;
+    private final Supplier<List<Path>> preOpened;
+
+    AlwaysWritable(long trackedDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
+                   Supplier<List<Path>> preOpened) {
+        this.trackedDev = trackedDev;
+        this.system = system;
+        this.identifier = identifier;
+        this.preOpened = preOpened;
+    }
+
+    /** Adds the always-writable files of processes {@code pids} (and every pre-opened file) to {@code carry}. */
+    void addTo(Map<String, FileId> carry, Collection<Integer> pids) {
+        for (int pid : pids) {
+            for (Path mapped : system.writableSharedMappings(pid, trackedDev)) {
+                addIdentified(carry, mapped);
+            }
+        }
+        for (Path link : preOpened.get()) {
+            addIdentified(carry, link);
+        }
+    }
+
+    /** Every process's always-writable files. */
+    Map<String, FileId> all() throws IOException {
+        Map<String, FileId> carry = new LinkedHashMap<>();
+        java.util.Set<Integer> pids = new java.util.LinkedHashSet<>();
+        for (long[] t : system.threads()) {
+            pids.add((int) t[0]);
+        }
+        addTo(carry, pids);
+        return carry;
+    }
+
+    /** Adds the file behind {@code link} (an fd or mapping under /proc); one that vanished meanwhile needs no carrying. */
+    void addIdentified(Map<String, FileId> carry, Path link) {
+        try {
+            FileId id = identifier.identify(link);
+            carry.putIfAbsent(id.toString(), id);
+        } catch (IOException e) {
+            // The fd was closed or the mapping removed since: that write has ended.
+        }
+    }
+}
