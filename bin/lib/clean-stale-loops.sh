@@ -10,6 +10,9 @@ prefix=/tmp/modtrack-loop-
 # Deepest first, so nested mounts go before their parents. /proc/mounts escapes spaces as \040;
 # our directories have none.
 awk -v p="$prefix" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r mnt; do
+  # A test killed while it held a file system frozen (the freeze barrier, the stalled-journal test)
+  # leaves it frozen; thaw first, or writers and the unmount would wait forever.
+  fsfreeze -u "$mnt" 2>/dev/null && echo "clean-stale-loops: thawed $mnt"
   if umount "$mnt" 2>/dev/null; then
     echo "clean-stale-loops: unmounted $mnt"
   elif umount -l "$mnt"; then

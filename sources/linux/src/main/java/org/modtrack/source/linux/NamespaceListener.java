@@ -99,6 +99,16 @@ final class NamespaceListener implements AutoCloseable {
             return;
         }
         Parsed p = parse(cursor);
+        try {
+            record(mask, p);
+        } catch (IOException | RuntimeException e) {
+            // Already happened, so it cannot be denied, even fail-closed: the result must say it may be missing.
+            lose("a creation, deletion, rename or attribute change on " + fs + " could not be recorded ("
+                    + e.getMessage() + "); rescan it", e);
+        }
+    }
+
+    private void record(long mask, Parsed p) throws IOException {
         boolean directory = (mask & FAN_ONDIR) != 0;
         if ((mask & FAN_RENAME) != 0 && p.child != null && p.oldName != null) {
             tracker.recordChange(withPath(p.child, p.newName), Change.RENAMED, p.oldName, directory);

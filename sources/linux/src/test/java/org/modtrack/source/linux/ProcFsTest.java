@@ -69,4 +69,16 @@ class ProcFsTest {
             p.waitFor();
         }
     }
+
+    @Test
+    void aProcessWithAnIoUringAndAFileOnTheDeviceIsAnAsyncIoUser() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(UringProbe.available(), "gcc builds the io_uring probe");
+        Path file = tmp.resolve("ring-file");
+        try (UringProbe probe = UringProbe.start(tmp, file)) {
+            long dev = ProcFs.keyOf(file).dev();
+            ProcFs proc = new ProcFs();
+            assertTrue(proc.asyncIoUserOf((int) probe.pid(), dev), "started: " + probe.started);
+            assertTrue(!proc.asyncIoUserOf((int) probe.pid(), dev + 1), "no file on another device");
+        }
+    }
 }

@@ -1,0 +1,168 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.posix.Posix;
+import org.modtrack.testing.TmpfsMount;
+import org.modtrack.testing.LoopMount;
+
+/**
+ * Barriers and faults on real file systems: the freeze barrier, the fall-back to it for io_uring
+ * users, a journal that hits its limit, a journal disk that stalls or fails (device-mapper). In
+ * every case no writer waits past the answer deadline and no change goes unreported without the
+ * result saying continuity was lost.
+ */
+class LinuxSourceFaultTest {
+    private static final long MIB = 1 << 20;
+
+    @TempDir
+    Path state;
+
+    @BeforeAll
+    static void requireLoopMounts() {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
+                () -> "LinuxSourceFaultTest skipped: " + LoopMount.unavailableReason("ext4").get());
+    }
+
+    /** Runs a shell script in {@code dir}; returns its exit code and output. Never waits more than {@code seconds}. */
+    private static Run sh(Path dir, String script, long seconds) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sh", "-c", script).directory(dir.toFile()).redirectErrorStream(true).start();
+        long start = System.nanoTime();
+        boolean ended = p.waitFor(seconds, TimeUnit.SECONDS);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (!ended) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+        return new Run(ended ? p.exitValue() : -1, new String(p.getInputStream().readAllBytes()), took);
+    }
+
+    private record Run(int exit, String output, Duration took) {}
+
+    @Test
+    void theFreezeBarrierIsAlwaysCorrectAndSaysSo() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            try (LinuxSource source = LinuxSource.open(m.mountPoint(), state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withBarrier(LinuxSourceOptions.Barrier.FREEZE))) {
+                assertEquals(0, sh(m.mountPoint(), "echo a > a; echo b > b", 30).exit());
+                LinuxResult r = source.query();
+                assertEquals("freeze", r.barrier());
+                assertEquals(2, r.changes().size(), r.toString());
+                assertEquals(0, sh(m.mountPoint(), "echo c >> a", 30).exit(), "the file system was thawed");
+            }
+        }
+    }
+
+    @Test
+    void anIoUringUserMakesTheCheckpointFreezeAndTheResultSaysWhy() throws Exception {
+        assumeTrue(UringProbe.available(), "gcc builds the io_uring probe");
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
+             LinuxSource tracker = LinuxSource.open(m.mountPoint(), state.resolve("st"), TrackerConfig.defaults());
+             UringProbe user = UringProbe.start(state, m.mountPoint().resolve("ring-file"))) {
+            LinuxResult r = tracker.query();
+            assertTrue(r.barrier().startsWith("freeze (fallback: process " + user.pid()), r.barrier());
+        }
+    }
+
+    @Test
+    void aJournalAtItsLimitFailsOpenAndTheResultSaysContinuityWasLost() throws Exception {
+        TrackerConfig small = TrackerConfig.defaults().withSnapshotBytes(4096, 8192);
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
+             LinuxSource source = LinuxSource.open(m.mountPoint(), state, small)) {
+            Run run = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > f$i; done", 60);
+            assertEquals(0, run.exit(), "fail-open: every write went through: " + run.output());
+            LinuxResult r = source.query();
+            assertFalse(r.continuity().intact(), "the writes the journal could not hold are not promised");
+            assertTrue(r.continuity().reason().contains("limit"), r.continuity().reason());
+        }
+    }
+
+    @Test
+    void aJournalAtItsLimitFailsClosedWithEio() throws Exception {
+        TrackerConfig small = TrackerConfig.defaults().withSnapshotBytes(4096, 8192);
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
+             LinuxSource source = LinuxSource.open(m.mountPoint(), state, small,
+                     LinuxSourceOptions.defaults().withFailurePolicy(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED))) {
+            Run run = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > f$i || exit 7; done", 60);
+            assertEquals(7, run.exit(), "a write was denied: " + run.output());
+            assertTrue(run.output().contains("Input/output error"), run.output());
+            LinuxResult r = source.query();
+            // No write went through unrecorded; the creations the shell made before each denied write
+            // could not be recorded either, and those cannot be denied (they have happened), so:
+            assertFalse(r.continuity().intact());
+            assertTrue(r.continuity().reason().startsWith("a creation, deletion, rename or attribute change"),
+                    "the only loss is after-the-fact records: " + r.continuity());
+        }
+    }
+
+    @Test
+    void aStalledJournalDiskDelaysWritersOnlyUntilTheDeadline() throws Exception {
+        // The journal's file system is frozen (FIFREEZE): every write and sync to it waits, as on a
+        // stalled disk. (Device-mapper, which could also fail I/O with EIO, is not in this kernel;
+        // the error path is the one the journal-limit and ENOSPC tests take.)
+        Duration deadline = Duration.ofMillis(300);
+        try (LoopMount journalDisk = LoopMount.create("ext4", 64 * MIB);
+             LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            try (LinuxSource source = LinuxSource.open(m.mountPoint(), journalDisk.mountPoint().resolve("state"),
+                    TrackerConfig.defaults(), LinuxSourceOptions.defaults().withAnswerDeadline(deadline))) {
+                int fd = Posix.open(journalDisk.mountPoint().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY, 0);
+                Run run;
+                try {
+                    Posix.ioctl(fd, Posix.FIFREEZE, 0);
+                    try {
+                        run = sh(m.mountPoint(), "echo a > a; echo b > b; cat a b", 30);
+                    } finally {
+                        Posix.ioctl(fd, Posix.FITHAW, 0);
+                    }
+                } finally {
+                    Posix.close(fd, "the journal's mount point");
+                }
+                assertEquals(0, run.exit(), run.output());
+                assertTrue(run.took().compareTo(Duration.ofSeconds(5)) < 0,
+                        "writers wait for the deadline, not for the disk: " + run.took());
+                LinuxResult r = source.query();
+                assertFalse(r.continuity().intact(), "accesses were allowed unrecorded: " + r);
+                assertTrue(r.continuity().reason().contains("deadline"), r.continuity().reason());
+            }
+        }
+    }
+
+    @Test
+    void aFullJournalDiskFailsOpen() throws Exception {
+        TrackerConfig growing = TrackerConfig.defaults().withSnapshotBytes(4096, 64 * MIB);
+        try (TmpfsMount journalDisk = TmpfsMount.create(96 * 1024);
+             LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            LinuxSource source = LinuxSource.open(m.mountPoint(), journalDisk.mountPoint().resolve("state"), growing,
+                    LinuxSourceOptions.defaults().withAnswerDeadline(Duration.ofSeconds(2)));
+            try {
+                Run run = sh(m.mountPoint(), "for i in $(seq 1 2000); do echo $i > f$i; done", 120);
+                assertEquals(0, run.exit(), "fail-open: every write went through: " + run.output());
+                try {
+                    LinuxResult r = source.query();
+                    assertFalse(r.continuity().intact(), "ENOSPC lost records: " + r.continuity());
+                } catch (IOException e) {
+                    assertTrue(e.getMessage().contains("ENOSPC"), e.getMessage()); // the checkpoint did not fit either
+                }
+            } finally {
+                try {
+                    source.close();
+                } catch (IOException e) {
+                    // The clean-stop marker does not fit on the full disk: the next start will report a crash.
+                }
+            }
+            assertEquals(0, sh(m.mountPoint(), "echo after > after", 30).exit(), "the groups are closed: writers are free");
+        }
+    }
+}
