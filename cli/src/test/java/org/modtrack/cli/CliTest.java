@@ -13,9 +13,9 @@ import picocli.CommandLine;
 
 /** The command line: exit codes, the simulator's last line, and the demo (which kills a real process). */
 class CliTest {
-    private record Run(int exitCode, String out, String err) {}
+    record Run(int exitCode, String out, String err) {}
 
-    private static Run run(String... args) {
+    static Run run(String... args) {
         PrintStream saved = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
