@@ -60,13 +60,13 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (config != null) {
-            DaemonCommand file = new DaemonCommand();
-            new CommandLine(file).parseArgs(DaemonConfig.readFile(config).toArray(String[]::new));
-            mergeFrom(file);
-        }
         DaemonConfig c;
         try {
+            if (config != null) {
+                DaemonCommand file = new DaemonCommand();
+                new CommandLine(file).parseArgs(DaemonConfig.readFile(config).toArray(String[]::new));
+                mergeFrom(file);
+            }
             c = DaemonConfig.defaults(watches);
             c = c.withStateDirectory(state != null ? state : c.stateDirectory())
                     .withSocket(socket != null ? socket : c.socket())
@@ -77,7 +77,7 @@ final class DaemonCommand implements Callable<Integer> {
                     .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES,
                             idleTimeoutMs == null ? DaemonConfig.DEFAULT_IDLE_TIMEOUT : Duration.ofMillis(idleTimeoutMs),
                             maxClients == null ? DaemonConfig.DEFAULT_MAX_CLIENTS : maxClients);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | CommandLine.ParameterException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         LogFormat.install();
