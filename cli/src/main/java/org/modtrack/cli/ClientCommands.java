@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.modtrack.daemon.DaemonConfig;
@@ -174,8 +173,7 @@ final class ClientCommands {
         }
 
         private static void print(JsonNode n, String indent) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : n.properties()) {
                 if (e.getValue().isObject()) {
                     out().println(indent + e.getKey() + ":");
                     print(e.getValue(), indent + "  ");

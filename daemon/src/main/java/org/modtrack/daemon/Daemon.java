@@ -147,7 +147,8 @@ public final class Daemon implements AutoCloseable {
                 throw new IOException(socket + " exists and is not a socket; remove it or choose another --socket.");
             }
             boolean listening;
-            try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            try {
+                SocketChannel.open(UnixDomainSocketAddress.of(socket)).close();
                 listening = true;
             } catch (IOException e) {
                 listening = false;

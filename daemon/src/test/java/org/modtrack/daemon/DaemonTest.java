@@ -281,6 +281,20 @@ class DaemonTest {
             ByteBuffer some = ByteBuffer.allocate(100);
             raw.read(some); // the start of a result of some 400 KB, then gone
         }
+        try (SocketChannel stalled = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            stalled.connect(UnixDomainSocketAddress.of(socket));
+            stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), false).toJson())));
+            Thread.sleep(IDLE.toMillis() * 2); // takes none of its response: the daemon gives up on it
+            try (DaemonClient other = client()) {
+                assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt(), "others are served meanwhile");
+            }
+            ByteBuffer b = ByteBuffer.allocate(1 << 16);
+            long got = 0;
+            for (int n; (n = stalled.read(b)) >= 0; b.clear()) {
+                got += n;
+            }
+            assertTrue(got < 3000 * 100, "disconnected before its whole result: " + got + " bytes");
+        }
         try (DaemonClient c = client()) {
             JsonNode q = c.query(r());
             assertEquals(3001, q.path("count").asInt(), "every file, and the directory, again: nothing was blessed");
