@@ -30,7 +30,8 @@ final class AccessPolicy {
 
     AccessPolicy(String groupName) throws IOException {
         this.root = lookup.lookupPrincipalByName("root");
-        this.self = lookup.lookupPrincipalByName(System.getProperty("user.name"));
+        // by uid: a user without a name (a container) still resolves
+        this.self = lookup.lookupPrincipalByName(Long.toString(new com.sun.security.auth.module.UnixSystem().getUid()));
         this.groupName = groupName;
         if (groupName == null) {
             this.group = null;
