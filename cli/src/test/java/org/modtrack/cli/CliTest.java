@@ -8,14 +8,17 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command line: exit codes, the simulator's last line, and the demo (which kills a real process). */
 class CliTest {
-    private record Run(int exitCode, String out, String err) {}
+    record Run(int exitCode, String out, String err) {}
 
-    private static Run run(String... args) {
+    static Run run(String... args) {
         PrintStream saved = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringWriter err = new StringWriter();
@@ -61,5 +64,20 @@ class CliTest {
         assertEquals(0, r.exitCode(), r.out() + r.err());
         assertTrue(r.out().contains("recovered: true"), r.out());
         assertTrue(r.out().contains("missed: 0"), r.out());
+    }
+
+    @Test
+    void daemonOptionsThatCannotWorkAreUsageErrorsBeforeAnythingIsTracked(@TempDir Path dir) throws Exception {
+        String socket = dir.resolve("s").toString();
+        Run fence = run("daemon", "--watch", dir.toString(), "--barrier", "fence", "--socket", socket);
+        assertEquals(2, fence.exitCode());
+        assertTrue(fence.err().contains("unknown barrier 'fence'; the barriers are srcu and freeze."), fence.err());
+        Path conf = Files.writeString(dir.resolve("modtrack.conf"), "watch = " + dir + "\ndurability = sometimes\n");
+        Run bad = run("daemon", "--config", conf.toString(), "--socket", socket);
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("unknown durability 'sometimes'"), bad.err());
+        Run none = run("daemon", "--socket", socket);
+        assertEquals(2, none.exitCode());
+        assertTrue(none.err().contains("nothing to watch"), none.err());
     }
 }

@@ -8,15 +8,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the external tools the fixtures need (losetup, mkfs, mount, umount) and reports failures in one sentence. */
-final class Command {
+/**
+ * Runs the external tools the fixtures need (losetup, mkfs, mount, umount), and the shell scripts
+ * tests write with (from another process, as a real writer would), and reports failures in one sentence.
+ */
+public final class Command {
     /** mkfs of a few hundred MiB takes well under a second; a minute means the tool is stuck. */
     private static final long TIMEOUT_SECONDS = 60;
 
     private Command() {}
 
     /** Runs {@code command}; returns its output (stdout and stderr together), or throws if it did not exit with 0. */
-    static String run(String... command) throws IOException {
+    public static String run(String... command) throws IOException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         // Read on another thread: a tool that fills the pipe would otherwise never exit.
         ByteArrayOutputStream output = new ByteArrayOutputStream();
@@ -45,8 +48,13 @@ final class Command {
     }
 
     /** {@link #run} for a command built as a list. */
-    static String run(List<String> command) throws IOException {
+    public static String run(List<String> command) throws IOException {
         return run(command.toArray(String[]::new));
+    }
+
+    /** Runs {@code script} with {@code sh -ec} in {@code directory}; returns its output, or throws if it failed. */
+    public static String sh(java.nio.file.Path directory, String script) throws IOException {
+        return run("sh", "-ec", "cd '" + directory.toString().replace("'", "'\\''") + "'\n" + script);
     }
 
     private static void copy(InputStream in, ByteArrayOutputStream out) {

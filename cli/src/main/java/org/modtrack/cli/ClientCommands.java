@@ -1,0 +1,240 @@
+package org.modtrack.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.modtrack.daemon.DaemonConfig;
+import org.modtrack.daemon.Protocol;
+import org.modtrack.daemon.client.DaemonClient;
+import org.modtrack.daemon.client.DaemonException;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The client commands: thin clients of the daemon's socket (docs/protocol.md), each one request.
+ * Human-readable output by default, the protocol's JSON with {@code --json}.
+ */
+final class ClientCommands {
+    private ClientCommands() {}
+
+    /** {@code --socket PATH}, shared by every client command. */
+    static final class SocketOption {
+        @Option(names = "--socket", paramLabel = "PATH",
+                description = "The daemon's socket (default: /run/modtrack.sock for root, $XDG_RUNTIME_DIR/modtrack.sock otherwise).")
+        Path socket;
+
+        DaemonClient connect() throws IOException {
+            return DaemonClient.connect(socket != null ? socket : DaemonConfig.defaultSocket());
+        }
+    }
+
+    /** The watched root as the daemon names it: absolute and normalized (the daemon also resolves links). */
+    static String root(Path path) {
+        return path.toAbsolutePath().normalize().toString();
+    }
+
+    private static PrintStream out() {
+        return System.out;
+    }
+
+    private static void json(JsonNode n) {
+        out().println(Protocol.text(Protocol.line(n)));
+    }
+
+    @Command(name = "query", mixinStandardHelpOptions = true,
+            description = {"Checkpoints the root and prints every change since the last blessed result (nothing is blessed).",
+                    "--json: one JSON document; --jsonl: a header line, one line per change, an end line."})
+    static final class Query implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @ArgGroup(exclusive = true)
+        Format format = new Format();
+
+        static final class Format {
+            @Option(names = "--json", description = "Print the result as one JSON document.")
+            boolean json;
+
+            @Option(names = "--jsonl", description = "Stream the result: header, one line per change, end.")
+            boolean jsonl;
+        }
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                if (format.jsonl) {
+                    c.queryStream(root(path), ClientCommands::json);
+                    return 0;
+                }
+                JsonNode r = c.query(root(path));
+                if (format.json) {
+                    json(r);
+                    return 0;
+                }
+                PrintStream o = out();
+                o.println(r.path("root").asText() + ": result " + r.path("snapshot").asLong() + " (last blessed "
+                        + r.path("lastBlessed").asLong() + "), " + r.path("count").asLong() + " change"
+                        + (r.path("count").asLong() == 1 ? "" : "s") + ", continuity " + r.path("continuity").asText()
+                        + (r.path("recovered").asBoolean() ? ", recovered after an unclean stop" : ""));
+                if (!"intact".equals(r.path("continuity").asText())) {
+                    o.println("  rescan: " + r.path("continuityReason").asText());
+                }
+                for (JsonNode ch : r.path("changes")) {
+                    o.println("  " + describe(ch));
+                }
+                o.println("once acted on: modtrack bless " + r.path("root").asText() + " " + r.path("snapshot").asLong());
+                return 0;
+            }
+        }
+    }
+
+    /** One change for people: {@code kind  path  (from ...)}. */
+    static String describe(JsonNode ch) {
+        StringBuilder b = new StringBuilder(String.format("%-9s %s", ch.path("kind").asText(), ch.path("path").asText()));
+        if (ch.hasNonNull("from")) {
+            b.append("  (from ").append(ch.path("from").asText()).append(')');
+        }
+        if (ch.path("directory").asBoolean()) {
+            b.append("  [directory: its whole subtree]");
+        }
+        if (ch.path("carried").asBoolean()) {
+            b.append("  [still being written]");
+        }
+        return b.toString();
+    }
+
+    @Command(name = "bless", mixinStandardHelpOptions = true,
+            description = "Tells the daemon you have acted on result ID of the root: its changes are not returned again.",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:blessed", "1:the daemon refused the id (unknown, stale or future)", "2:bad usage", "3:an error"})
+    static final class Bless implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(index = "0", paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "ID", description = "The result's snapshot id, as query printed it.")
+        long id;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                JsonNode r = c.bless(root(path), id);
+                out().println("blessed result " + r.path("blessed").asLong() + " of " + r.path("root").asText());
+                return 0;
+            } catch (DaemonException e) {
+                if (Protocol.BLESS_REFUSED.equals(e.code())) {
+                    spec.commandLine().getErr().println("modtrack: " + e.getMessage());
+                    return Main.FOUND_PROBLEM;
+                }
+                throw e;
+            }
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "The root's open period, writes in progress, records, journal bytes, durability, barrier, continuity and counters.")
+    static final class Status implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @Option(names = "--json", description = "Print the protocol's status object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                JsonNode s = c.status(root(path));
+                if (json) {
+                    json(s);
+                } else {
+                    print(s, "");
+                }
+                return 0;
+            }
+        }
+
+        private static void print(JsonNode n, String indent) {
+            for (Map.Entry<String, JsonNode> e : n.properties()) {
+                if (e.getValue().isObject()) {
+                    out().println(indent + e.getKey() + ":");
+                    print(e.getValue(), indent + "  ");
+                } else if (!e.getValue().asText().isEmpty()) {
+                    out().printf("%s%-18s %s%n", indent, e.getKey(), e.getValue().asText());
+                }
+            }
+        }
+    }
+
+    @Command(name = "watch", mixinStandardHelpOptions = true,
+            description = {"Prints the root's changes as they are recorded, for people, until interrupted.",
+                    "A read-only view: it polls with queries and never blesses, so it takes nothing from other clients."})
+    static final class Watch implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @Option(names = "--interval-ms", paramLabel = "MS", defaultValue = "1000", description = "How often to look (default ${DEFAULT-VALUE}).")
+        long intervalMs;
+
+        @Option(names = "--json", description = "Print the protocol's lines.")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                JsonNode end = c.watch(root(path), intervalMs, line -> {
+                    if (json) {
+                        json(line);
+                    } else if ("change".equals(line.path("type").asText())) {
+                        out().println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + " " + describe(line));
+                        out().flush();
+                    } else if ("watching".equals(line.path("type").asText())) {
+                        out().println("watching " + line.path("root").asText() + " (Ctrl-C to stop)");
+                        out().flush();
+                    }
+                });
+                if (!json) {
+                    out().println("watch ended: " + end.path("reason").asText());
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true,
+            description = "Stops the daemon cleanly (root or the daemon's own user only).")
+    static final class Stop implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                c.stop();
+                out().println("the modtrack daemon is stopping");
+                return 0;
+            }
+        }
+    }
+}

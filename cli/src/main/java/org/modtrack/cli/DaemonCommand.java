@@ -1,0 +1,121 @@
+package org.modtrack.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.modtrack.daemon.BarrierKind;
+import org.modtrack.daemon.Daemon;
+import org.modtrack.daemon.DaemonConfig;
+import org.modtrack.daemon.LogFormat;
+import org.modtrack.engine.Durability;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code modtrack daemon}: tracks the file systems holding the watched paths and serves the socket
+ * protocol (docs/protocol.md) in the foreground until SIGTERM or {@code modtrack stop}.
+ */
+@Command(name = "daemon",
+        mixinStandardHelpOptions = true,
+        description = {"Tracks the file system of each --watch PATH (Linux 6.14+, root, ext4/xfs/btrfs) and serves queries"
+                + " and blesses on a Unix domain socket, in the foreground, until SIGTERM or 'modtrack stop'.",
+                "Options may also come from --config FILE ('option = value' lines; the command line wins, watches add up)."})
+final class DaemonCommand implements Callable<Integer> {
+    @Option(names = "--watch", paramLabel = "PATH", description = "A root to track: results list paths under it. Repeatable; one root per file system.")
+    List<Path> watches = new ArrayList<>();
+
+    @Option(names = "--state", paramLabel = "DIR", description = "State directory, one subdirectory per root; not on a tracked file system (default: /var/lib/modtrack for root, $XDG_STATE_HOME/modtrack otherwise).")
+    Path state;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "The socket (default: /run/modtrack.sock for root, $XDG_RUNTIME_DIR/modtrack.sock otherwise).")
+    Path socket;
+
+    @Option(names = "--durability", paramLabel = "power|process", description = "power: fdatasync before a write may go on (default); process: handed to the kernel.")
+    String durability;
+
+    @Option(names = "--barrier", paramLabel = "srcu|freeze", description = "The checkpoint barrier: srcu (default; writers keep flowing) or freeze (FIFREEZE; stalls every writer).")
+    String barrier;
+
+    @Option(names = "--group", paramLabel = "NAME", description = "Members of this group may use the socket (mode 0660); without it only root may (0600).")
+    String group;
+
+    @Option(names = "--metrics-port", paramLabel = "N", description = "Serve Prometheus metrics on 127.0.0.1:N/metrics (0: any free port, logged).")
+    Integer metricsPort;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Read options from FILE (see packaging/modtrack.conf.example).")
+    Path config;
+
+    @Option(names = "--idle-timeout-ms", paramLabel = "MS", description = "How long a client may take to send a request or take a response (default 60000).")
+    Long idleTimeoutMs;
+
+    @Option(names = "--max-clients", paramLabel = "N", description = "Clients connected at once (default 64).")
+    Integer maxClients;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        DaemonConfig c;
+        try {
+            if (config != null) {
+                DaemonCommand file = new DaemonCommand();
+                new CommandLine(file).parseArgs(DaemonConfig.readFile(config).toArray(String[]::new));
+                mergeFrom(file);
+            }
+            c = DaemonConfig.defaults(watches);
+            c = c.withStateDirectory(state != null ? state : c.stateDirectory())
+                    .withSocket(socket != null ? socket : c.socket())
+                    .withDurability(durability == null ? Durability.POWER : parseDurability(durability))
+                    .withBarrier(barrier == null ? BarrierKind.SRCU : BarrierKind.parse(barrier))
+                    .withGroup(group)
+                    .withMetricsPort(metricsPort)
+                    .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES,
+                            idleTimeoutMs == null ? DaemonConfig.DEFAULT_IDLE_TIMEOUT : Duration.ofMillis(idleTimeoutMs),
+                            maxClients == null ? DaemonConfig.DEFAULT_MAX_CLIENTS : maxClients);
+        } catch (IllegalArgumentException | CommandLine.ParameterException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        LogFormat.install();
+        Daemon daemon = Daemon.start(c);
+        Thread hook = new Thread(() -> {
+            try {
+                daemon.close();
+            } catch (Exception e) {
+                System.err.println("modtrack: stopping failed: " + e.getMessage());
+            }
+        }, "modtrack-sigterm");
+        Runtime.getRuntime().addShutdownHook(hook);
+        daemon.awaitStopped();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // SIGTERM: the hook is closing the daemon
+        }
+        return 0;
+    }
+
+    private void mergeFrom(DaemonCommand file) {
+        List<Path> all = new ArrayList<>(file.watches);
+        all.addAll(watches);
+        watches = all;
+        state = state != null ? state : file.state;
+        socket = socket != null ? socket : file.socket;
+        durability = durability != null ? durability : file.durability;
+        barrier = barrier != null ? barrier : file.barrier;
+        group = group != null ? group : file.group;
+        metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
+    }
+
+    private static Durability parseDurability(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "power" -> Durability.POWER;
+            case "process" -> Durability.PROCESS;
+            default -> throw new IllegalArgumentException("unknown durability '" + s + "'; use power or process.");
+        };
+    }
+}

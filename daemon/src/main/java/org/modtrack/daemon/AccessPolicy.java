@@ -1,0 +1,103 @@
+package org.modtrack.daemon;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import jdk.net.UnixDomainPrincipal;
+
+/**
+ * Who may use the socket: root, the daemon's own user, and members of the configured group (the
+ * peer's primary group from SO_PEERCRED, or a member listed by {@code getent group}). Supplementary
+ * groups that {@code getent} does not list are not visible through SO_PEERCRED and do not count.
+ */
+final class AccessPolicy {
+    private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final UserPrincipalLookupService lookup = FileSystems.getDefault().getUserPrincipalLookupService();
+    private final UserPrincipal root;
+    private final UserPrincipal self;
+    private final String groupName;
+    private final GroupPrincipal group;
+    private volatile Set<String> members;
+    private volatile long membersRead;
+
+    AccessPolicy(String groupName) throws IOException {
+        this.root = lookup.lookupPrincipalByName("root");
+        // by uid: a user without a name (a container) still resolves
+        this.self = lookup.lookupPrincipalByName(Long.toString(new com.sun.security.auth.module.UnixSystem().getUid()));
+        this.groupName = groupName;
+        if (groupName == null) {
+            this.group = null;
+            this.members = Set.of();
+        } else {
+            try {
+                this.group = lookup.lookupPrincipalByGroupName(groupName);
+            } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+                throw new IllegalArgumentException("there is no group '" + groupName + "' on this system; create it"
+                        + " (groupadd " + groupName + ") or name another with --group.", e);
+            }
+            this.members = readMembers(groupName);
+            this.membersRead = System.nanoTime();
+        }
+    }
+
+    /** The group that owns the socket, or null. */
+    GroupPrincipal group() {
+        return group;
+    }
+
+    /** Whether the peer may use the socket at all. */
+    boolean allows(UnixDomainPrincipal peer) {
+        if (isPrivileged(peer) || group != null && group.equals(peer.group())) {
+            return true;
+        }
+        if (group == null) {
+            return false;
+        }
+        if (System.nanoTime() - membersRead > REFRESH_NANOS) {
+            members = readMembers(groupName);
+            membersRead = System.nanoTime();
+        }
+        return members.contains(peer.user().getName());
+    }
+
+    /** Root or the daemon's own user: may also stop the daemon. */
+    boolean isPrivileged(UnixDomainPrincipal peer) {
+        return root.equals(peer.user()) || self.equals(peer.user());
+    }
+
+    /** Why a peer was refused, in one sentence. */
+    String refusal(UnixDomainPrincipal peer) {
+        return "user " + peer.user().getName() + " may not use this modtrack daemon: only root"
+                + (group == null ? "" : " and members of group " + groupName) + " may.";
+    }
+
+    /** The user names {@code getent group NAME} lists (empty if it cannot be run). */
+    private static Set<String> readMembers(String groupName) {
+        try {
+            Process p = new ProcessBuilder("getent", "group", groupName).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                return Set.of();
+            }
+            String[] fields = out.split(":", -1);
+            if (fields.length < 4 || fields[3].isBlank()) {
+                return Set.of();
+            }
+            return List.of(fields[3].split(",")).stream().map(String::strip).collect(Collectors.toUnmodifiableSet());
+        } catch (IOException e) {
+            return Set.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Set.of();
+        }
+    }
+}

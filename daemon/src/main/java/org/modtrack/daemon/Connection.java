@@ -1,0 +1,326 @@
+package org.modtrack.daemon;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+import org.modtrack.engine.BlessException;
+import org.modtrack.source.linux.LinuxResult;
+import org.modtrack.source.linux.PathChange;
+
+/**
+ * One client: reads request lines, answers each, until the client closes, times out, or sends a
+ * request too large to read. Deadlines are enforced by the daemon's reaper: a client that takes
+ * longer than the idle timeout to send a complete request is told and disconnected; one that does
+ * not take a response within it is disconnected. Results are never blessed here except by a bless
+ * request, so a client that goes away mid-result loses nothing: the next query returns it again.
+ */
+final class Connection {
+    private static final Logger LOG = Logger.getLogger(Connection.class.getName());
+    private static final int FLUSH_BYTES = 64 * 1024;
+
+    private final Daemon daemon;
+    private final SocketChannel ch;
+    private final ByteBuffer in = ByteBuffer.allocate(8192).flip();
+    private static final long NONE = 0;
+
+    private volatile long readDeadline = NONE;
+    private volatile long writeDeadline = NONE;
+    private volatile boolean timedOut;
+
+    Connection(Daemon daemon, SocketChannel ch) {
+        this.daemon = daemon;
+        this.ch = ch;
+    }
+
+    /** Sends one error line to a client that will not be served, and closes it. */
+    static void refuse(SocketChannel ch, String code, String message) {
+        try (ch) {
+            ch.write(ByteBuffer.wrap(Protocol.line(Protocol.error(code, message))));
+        } catch (IOException e) {
+            // it went away first
+        }
+    }
+
+    void run() {
+        try {
+            UnixDomainPrincipal peer = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            if (!daemon.access().allows(peer)) {
+                LOG.warning(() -> "refused user=" + peer.user().getName() + " group=" + peer.group().getName());
+                daemon.errors.incrementAndGet();
+                send(Protocol.error(Protocol.FORBIDDEN, daemon.access().refusal(peer)));
+                return;
+            }
+            while (true) {
+                byte[] line;
+                readDeadline = deadline();
+                try {
+                    line = readLine();
+                } finally {
+                    readDeadline = NONE;
+                }
+                if (line == null) {
+                    if (timedOut) {
+                        daemon.errors.incrementAndGet();
+                        send(Protocol.error(Protocol.IDLE_TIMEOUT, "no complete request within "
+                                + daemon.config().idleTimeout().toMillis() + " ms; the connection is closed."));
+                    }
+                    return;
+                }
+                if (line.length == 0) {
+                    continue;
+                }
+                if (line.length > daemon.config().maxRequestBytes()) {
+                    daemon.errors.incrementAndGet();
+                    send(Protocol.error(Protocol.REQUEST_TOO_LARGE, "a request may be at most "
+                            + daemon.config().maxRequestBytes() + " bytes; the connection is closed."));
+                    return;
+                }
+                daemon.requests.incrementAndGet();
+                if (!handle(line, peer)) {
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            // the client went away, or did not take a response in time: nothing of its is kept
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "client handler failed: " + e, e);
+        } finally {
+            closeQuietly();
+        }
+    }
+
+    /** Returns false when the connection ends after this request. */
+    private boolean handle(byte[] line, UnixDomainPrincipal peer) throws IOException, InterruptedException {
+        try {
+            Request request = RequestParser.parse(line);
+            if (daemon.stopping() && !(request instanceof Request.Hello)) {
+                throw new ProtocolException(Protocol.STOPPING, "the daemon is stopping.");
+            }
+            switch (request) {
+                case Request.Hello h -> send(daemon.hello(peer));
+                case Request.Query q -> query(daemon.root(q.root()), q.stream());
+                case Request.Bless b -> bless(daemon.root(b.root()), b.snapshot());
+                case Request.Status s -> send(Protocol.status(daemon.root(s.root())));
+                case Request.Watch w -> {
+                    watch(daemon.root(w.root()), w.intervalMs());
+                    return false;
+                }
+                case Request.Stop s -> {
+                    if (!daemon.access().isPrivileged(peer)) {
+                        throw new ProtocolException(Protocol.FORBIDDEN, "only root (or the daemon's own user) may stop the daemon.");
+                    }
+                    LOG.info(() -> "stop requested by user=" + peer.user().getName());
+                    send(Protocol.object().put("stopping", true));
+                    daemon.stopAsync();
+                    return false;
+                }
+            }
+        } catch (ProtocolException e) {
+            daemon.errors.incrementAndGet();
+            send(Protocol.error(e.code(), e.getMessage()));
+        } catch (RuntimeException e) {
+            daemon.errors.incrementAndGet();
+            LOG.log(Level.WARNING, "request failed: " + e, e);
+            send(Protocol.error(Protocol.INTERNAL, "the daemon failed on this request (" + e.getClass().getSimpleName()
+                    + "); it keeps running, see its log."));
+        }
+        return true;
+    }
+
+    private LinuxResult resultOf(Root root) throws ProtocolException, InterruptedException {
+        try {
+            return root.query();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "query of " + root.path() + " failed: " + e.getMessage(), e);
+            throw new ProtocolException(Protocol.QUERY_FAILED, "the query of " + root.path() + " failed: "
+                    + RequestParser.printable(String.valueOf(e.getMessage())));
+        }
+    }
+
+    private void query(Root root, boolean stream) throws ProtocolException, IOException, InterruptedException {
+        LinuxResult r = resultOf(root);
+        ObjectNode head = Protocol.resultHead(root.path().toString(), r);
+        if (!stream) {
+            var changes = head.putArray("changes");
+            r.changes().forEach(c -> changes.add(Protocol.change(c)));
+            send(head);
+            return;
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(FLUSH_BYTES + 4096);
+        out.writeBytes(Protocol.line(Protocol.object().put("type", "header").setAll(head)));
+        for (PathChange c : r.changes()) {
+            out.writeBytes(Protocol.line(Protocol.object().put("type", "change").setAll(Protocol.change(c))));
+            if (out.size() >= FLUSH_BYTES) {
+                write(out.toByteArray());
+                out.reset();
+            }
+        }
+        out.writeBytes(Protocol.line(Protocol.object().put("type", "end").put("count", r.changes().size())));
+        write(out.toByteArray());
+    }
+
+    private void bless(Root root, long snapshot) throws ProtocolException, IOException {
+        try {
+            root.bless(snapshot);
+        } catch (BlessException e) {
+            throw new ProtocolException(Protocol.BLESS_REFUSED, e.getMessage());
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "bless of " + root.path() + " failed: " + e.getMessage(), e);
+            throw new ProtocolException(Protocol.BLESS_REFUSED, "the bless of " + snapshot + " failed: "
+                    + RequestParser.printable(String.valueOf(e.getMessage())));
+        }
+        LOG.info(() -> "blessed root=" + root.path() + " snapshot=" + snapshot);
+        send(Protocol.object().put("root", root.path().toString()).put("blessed", snapshot));
+    }
+
+    /**
+     * Polls the root: when its counters moved, queries (never blesses) and sends the changes not
+     * in the previous poll's result. Ends when the client closes or sends anything, or the daemon stops.
+     */
+    private void watch(Root root, long intervalMs) throws IOException, InterruptedException {
+        send(Protocol.object().put("type", "watching").put("root", root.path().toString()).put("intervalMs", intervalMs));
+        AtomicBoolean gone = new AtomicBoolean();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            ByteBuffer sink = ByteBuffer.allocate(256);
+            try {
+                while (ch.read(sink) >= 0) {
+                    sink.clear();
+                }
+            } catch (IOException e) {
+                // closed
+            }
+            gone.set(true);
+        });
+        try {
+            Set<String> previous = Set.of();
+            long seen = -1;
+            while (!gone.get() && !daemon.stopping()) {
+                long activity = root.activity();
+                if (activity != seen) {
+                    // read before the query: activity during it makes the next poll query again (never a miss)
+                    seen = activity;
+                    LinuxResult r;
+                    try {
+                        r = resultOf(root);
+                    } catch (ProtocolException e) {
+                        send(Protocol.error(e.code(), e.getMessage()));
+                        return;
+                    }
+                    Set<String> current = new HashSet<>();
+                    for (PathChange c : r.changes()) {
+                        String key = c.kind() + "\0" + c.path() + "\0" + c.from();
+                        current.add(key);
+                        if (!previous.contains(key)) {
+                            send(Protocol.object().put("type", "change").put("snapshot", r.snapshot()).setAll(Protocol.change(c)));
+                        }
+                    }
+                    previous = current;
+                }
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(intervalMs);
+                while (!gone.get() && !daemon.stopping() && System.nanoTime() < until) {
+                    Thread.sleep(Math.min(50, intervalMs));
+                }
+            }
+            if (daemon.stopping()) {
+                send(Protocol.object().put("type", "end").put("reason", "the daemon is stopping."));
+            }
+        } finally {
+            reader.interrupt();
+        }
+    }
+
+    private void send(ObjectNode response) throws IOException {
+        write(Protocol.line(response));
+    }
+
+    private void write(byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        writeDeadline = deadline();
+        try {
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        } finally {
+            writeDeadline = NONE;
+        }
+    }
+
+    /**
+     * The next line without its newline (and a trailing CR); null at end of input. A line longer
+     * than the limit is returned as soon as it passes it (the caller refuses it unread).
+     */
+    private byte[] readLine() throws IOException {
+        int max = daemon.config().maxRequestBytes();
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        while (true) {
+            if (!in.hasRemaining()) {
+                in.clear();
+                int n = ch.read(in);
+                in.flip();
+                if (n < 0) {
+                    return null;
+                }
+            }
+            int start = in.position();
+            for (int i = start; i < in.limit(); i++) {
+                if (in.get(i) == '\n') {
+                    line.write(in.array(), start, i - start);
+                    in.position(i + 1);
+                    byte[] out = line.toByteArray();
+                    return out.length > 0 && out[out.length - 1] == '\r' ? java.util.Arrays.copyOf(out, out.length - 1) : out;
+                }
+            }
+            line.write(in.array(), start, in.limit() - start);
+            in.position(in.limit());
+            if (line.size() > max) {
+                return line.toByteArray();
+            }
+        }
+    }
+
+    private long deadline() {
+        long d = System.nanoTime() + daemon.config().idleTimeout().toNanos();
+        return d == NONE ? 1 : d;
+    }
+
+    /** Called by the reaper: a request that takes too long ends the input; a response not taken closes the connection. */
+    void enforceDeadlines(long now) {
+        long w = writeDeadline;
+        long r = readDeadline;
+        if (w != NONE && now - w > 0) {
+            closeQuietly();
+        } else if (r != NONE && now - r > 0 && !timedOut) {
+            timedOut = true;
+            endInput();
+        }
+    }
+
+    /** No more requests are read: a client waiting for one is answered by end of input. */
+    void endInput() {
+        try {
+            ch.shutdownInput();
+        } catch (IOException e) {
+            // already closed
+        }
+    }
+
+    void closeQuietly() {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package org.modtrack.daemon;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.modtrack.engine.Durability;
+
+/**
+ * What a daemon runs with. Start from {@link #defaults()}; the limits have defaults that tests
+ * shorten.
+ *
+ * @param watches the watched roots (each on its own file system; results are limited to paths under it)
+ * @param stateDirectory where each root's state lives, in a subdirectory named after the root
+ * @param socket the Unix domain socket clients connect to
+ * @param durability how durable a record is before the write may go on
+ * @param barrier the checkpoint barrier
+ * @param group the group whose members may use the socket (besides root); null for none
+ * @param metricsPort the loopback port of the Prometheus endpoint; null for none, 0 for any free port
+ * @param maxRequestBytes the longest request line accepted
+ * @param idleTimeout how long a client may take to send a complete request, or to accept a response
+ * @param maxClients how many clients may be connected at once
+ */
+public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
+                           BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
+                           Duration idleTimeout, int maxClients) {
+    public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    public static final int DEFAULT_MAX_CLIENTS = 64;
+
+    public DaemonConfig {
+        watches = List.copyOf(watches);
+        Objects.requireNonNull(stateDirectory, "stateDirectory");
+        Objects.requireNonNull(socket, "socket");
+        Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(barrier, "barrier");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (watches.isEmpty()) {
+            throw new IllegalArgumentException("nothing to watch: give at least one --watch PATH.");
+        }
+        if (maxRequestBytes < 1024 || maxClients < 1 || idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new IllegalArgumentException("the limits must be positive (request bytes >= 1024).");
+        }
+    }
+
+    /** The defaults for this user, watching {@code watches}. */
+    public static DaemonConfig defaults(List<Path> watches) {
+        return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
+                null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS);
+    }
+
+    public DaemonConfig withStateDirectory(Path p) {
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+    }
+
+    public DaemonConfig withSocket(Path p) {
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+    }
+
+    public DaemonConfig withDurability(Durability d) {
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+    }
+
+    public DaemonConfig withBarrier(BarrierKind b) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+    }
+
+    public DaemonConfig withGroup(String g) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+    }
+
+    public DaemonConfig withMetricsPort(Integer port) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients);
+    }
+
+    public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients);
+    }
+
+    /** Whether this process runs as root. */
+    static boolean isRoot() {
+        return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    }
+
+    /** /var/lib/modtrack for root, otherwise $XDG_STATE_HOME/modtrack (~/.local/state/modtrack). */
+    public static Path defaultStateDirectory() {
+        if (isRoot()) {
+            return Path.of("/var/lib/modtrack");
+        }
+        String xdg = System.getenv("XDG_STATE_HOME");
+        return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "state"))
+                .resolve("modtrack");
+    }
+
+    /** /run/modtrack.sock for root, otherwise $XDG_RUNTIME_DIR/modtrack.sock (/tmp/modtrack-USER.sock without it). */
+    public static Path defaultSocket() {
+        if (isRoot()) {
+            return Path.of("/run/modtrack.sock");
+        }
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        return xdg != null && !xdg.isBlank() ? Path.of(xdg, "modtrack.sock")
+                : Path.of("/tmp", "modtrack-" + System.getProperty("user.name") + ".sock");
+    }
+
+    /** The name of a root's state subdirectory: the path with '%' and '-' escaped and '/' as '-' ("/data/a" is "data-a", "/" is "-"). */
+    public static String stateName(Path root) {
+        String p = root.toString();
+        if (p.equals("/")) {
+            return "-";
+        }
+        return p.substring(1).replace("%", "%25").replace("-", "%2d").replace('/', '-');
+    }
+
+    /**
+     * Reads a configuration file: one {@code option = value} per line, the daemon's long option
+     * names without dashes ({@code watch} may repeat), {@code #} starts a comment. Returns the
+     * options in order, as command-line arguments.
+     */
+    public static List<String> readFile(Path file) throws IOException {
+        List<String> args = new ArrayList<>();
+        Map<String, Integer> known = new LinkedHashMap<>();
+        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "group", "metrics-port")) {
+            known.put(o, 0);
+        }
+        int n = 0;
+        for (String raw : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            n++;
+            int hash = raw.indexOf('#');
+            String line = (hash >= 0 ? raw.substring(0, hash) : raw).strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            String key = eq < 0 ? "" : line.substring(0, eq).strip().toLowerCase(Locale.ROOT);
+            if (!known.containsKey(key)) {
+                throw new IllegalArgumentException(file + " line " + n + ": expected 'option = value' with one of "
+                        + known.keySet() + ", not '" + line + "'.");
+            }
+            args.add("--" + key);
+            args.add(line.substring(eq + 1).strip());
+        }
+        return args;
+    }
+}

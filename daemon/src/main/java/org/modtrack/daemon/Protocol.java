@@ -1,0 +1,146 @@
+package org.modtrack.daemon;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import org.modtrack.engine.Continuity;
+import org.modtrack.engine.TrackerStats;
+import org.modtrack.source.linux.LinuxResult;
+import org.modtrack.source.linux.PathChange;
+
+/**
+ * The wire protocol's constants and encodings (docs/protocol.md): one JSON object per line, UTF-8,
+ * each line ended by {@code \n}.
+ */
+public final class Protocol {
+    /** The protocol version this code speaks. */
+    public static final int VERSION = 1;
+
+    public static final String BAD_JSON = "bad-json";
+    public static final String BAD_REQUEST = "bad-request";
+    public static final String UNKNOWN_COMMAND = "unknown-command";
+    public static final String UNSUPPORTED_VERSION = "unsupported-version";
+    public static final String REQUEST_TOO_LARGE = "request-too-large";
+    public static final String IDLE_TIMEOUT = "idle-timeout";
+    public static final String TOO_MANY_CLIENTS = "too-many-clients";
+    public static final String FORBIDDEN = "forbidden";
+    public static final String UNKNOWN_ROOT = "unknown-root";
+    public static final String BLESS_REFUSED = "bless-refused";
+    public static final String QUERY_FAILED = "query-failed";
+    public static final String STOPPING = "stopping";
+    public static final String INTERNAL = "internal";
+
+    /** Strict: duplicate keys and trailing tokens are errors. */
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private Protocol() {}
+
+    static ObjectNode object() {
+        return JsonNodeFactory.instance.objectNode();
+    }
+
+    /** {@code {"error": {"code": ..., "message": ...}}}. */
+    public static ObjectNode error(String code, String message) {
+        ObjectNode o = object();
+        o.putObject("error").put("code", code).put("message", message);
+        return o;
+    }
+
+    /** A JSON value as one protocol line: its bytes and a newline. */
+    public static byte[] line(JsonNode n) {
+        try {
+            byte[] json = MAPPER.writeValueAsBytes(n);
+            byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
+            out[json.length] = '\n';
+            return out;
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A line as text without its newline, for logs and tests. */
+    public static String text(byte[] line) {
+        return new String(line, 0, line.length - 1, StandardCharsets.UTF_8);
+    }
+
+    static void putContinuity(ObjectNode o, Continuity c) {
+        o.put("continuity", c.intact() ? "intact" : "lost");
+        o.put("continuityReason", c.reason());
+    }
+
+    /** A result without its changes: the single-document response's head, and the stream's header. */
+    static ObjectNode resultHead(String root, LinuxResult r) {
+        ObjectNode o = object();
+        o.put("root", root);
+        o.put("snapshot", r.snapshot());
+        o.put("lastBlessed", r.lastBlessed());
+        o.put("recovered", r.recovered());
+        putContinuity(o, r.continuity());
+        o.put("barrier", r.barrier());
+        o.put("barrierWaitMs", r.barrierWait().toMillis());
+        o.put("readOnlyDropped", r.readOnlyDropped());
+        o.put("readOnlyReported", r.readOnlyReported());
+        o.put("count", r.changes().size());
+        return o;
+    }
+
+    /** One change: {@code path}, {@code kind}, {@code from} (renames only), and its flags. */
+    static ObjectNode change(PathChange c) {
+        ObjectNode o = object();
+        o.put("path", c.path());
+        o.put("kind", c.kind().wireName());
+        if (c.from() != null) {
+            o.put("from", c.from());
+        }
+        o.put("directory", c.directory());
+        o.put("carried", c.carried());
+        o.put("recovered", c.recovered());
+        o.put("links", c.links());
+        return o;
+    }
+
+    /** The status of a root from the engine's and the source's counters. */
+    static ObjectNode status(Root root) {
+        TrackerStats s = root.source().stats();
+        long[] e = root.source().eventCounts();
+        ObjectNode o = object();
+        o.put("root", root.path().toString());
+        o.put("mountPoint", root.source().mountPoint().toString());
+        o.put("openSnapshot", s.openSnapshot());
+        o.put("lastBlessed", s.lastBlessed());
+        o.put("liveSnapshots", s.liveSnapshots());
+        o.put("trackedFiles", s.trackedFiles());
+        o.put("writesInProgress", s.writesInProgress());
+        o.put("records", s.records());
+        o.put("syncs", s.syncs());
+        o.put("journalBytes", s.journalBytes());
+        o.put("checkpoints", s.checkpoints());
+        o.put("carried", s.carried());
+        o.put("preWrites", s.preWrites());
+        o.put("alreadyRecorded", s.alreadyRecorded());
+        o.put("durability", s.durability().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("barrier", root.barrier().wireName());
+        putContinuity(o, s.continuity());
+        ObjectNode ev = o.putObject("events");
+        ev.put("preContent", e[0]);
+        ev.put("reads", e[1]);
+        ev.put("writes", e[2]);
+        ev.put("alreadyRecorded", e[3]);
+        ev.put("failures", e[4]);
+        ev.put("namespace", e[5]);
+        ev.put("namespaceOverflows", e[6]);
+        ObjectNode q = o.putObject("queries");
+        q.put("count", root.queries());
+        q.put("totalMs", root.queryNanos() / 1_000_000);
+        q.put("lastBarrierWaitMs", root.lastBarrierWaitNanos() / 1_000_000);
+        return o;
+    }
+}

@@ -1,0 +1,134 @@
+package org.modtrack.daemon.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.modtrack.daemon.Protocol;
+import org.modtrack.daemon.Request;
+
+/**
+ * The reference client of the daemon's protocol (docs/protocol.md): one connection, one request at
+ * a time. Every method returns the daemon's response object, or throws {@link DaemonException}
+ * when the daemon answered with an error.
+ */
+public final class DaemonClient implements AutoCloseable {
+    /** Receives the lines of a streamed response, one at a time. */
+    @FunctionalInterface
+    public interface LineHandler {
+        void line(JsonNode line) throws IOException;
+    }
+
+    private final SocketChannel channel;
+    private final BufferedReader in;
+
+    private DaemonClient(SocketChannel channel) {
+        this.channel = channel;
+        this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8), 1 << 16);
+    }
+
+    /** Connects to the daemon's socket; the failure is one sentence naming the socket. */
+    public static DaemonClient connect(Path socket) throws IOException {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return new DaemonClient(ch);
+        } catch (IOException e) {
+            ch.close();
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new IOException("cannot reach the modtrack daemon at " + socket + " (" + why
+                    + "): is it running, and may this user use its socket?", e);
+        }
+    }
+
+    public JsonNode hello() throws IOException {
+        return call(new Request.Hello());
+    }
+
+    /** The whole result of a query of {@code root}, with its {@code changes} array. */
+    public JsonNode query(String root) throws IOException {
+        return call(new Request.Query(root, false));
+    }
+
+    /**
+     * A streamed query: {@code handler} gets the header line, each change line, and the end line,
+     * as they arrive; nothing is held in memory. Returns the end line.
+     */
+    public JsonNode queryStream(String root, LineHandler handler) throws IOException {
+        send(new Request.Query(root, true));
+        return readUntilEnd(handler);
+    }
+
+    public JsonNode bless(String root, long snapshot) throws IOException {
+        return call(new Request.Bless(root, snapshot));
+    }
+
+    public JsonNode status(String root) throws IOException {
+        return call(new Request.Status(root));
+    }
+
+    /** Watches {@code root} until the daemon ends the watch or the handler throws; returns the last line. */
+    public JsonNode watch(String root, long intervalMs, LineHandler handler) throws IOException {
+        send(new Request.Watch(root, intervalMs));
+        return readUntilEnd(handler);
+    }
+
+    private JsonNode readUntilEnd(LineHandler handler) throws IOException {
+        while (true) {
+            JsonNode line = read();
+            handler.line(line);
+            if ("end".equals(line.path("type").asText())) {
+                return line;
+            }
+        }
+    }
+
+    public JsonNode stop() throws IOException {
+        return call(new Request.Stop());
+    }
+
+    /** Sends a request and reads its one-line response. */
+    public JsonNode call(Request request) throws IOException {
+        send(request);
+        return read();
+    }
+
+    /** Sends a request line. */
+    public void send(Request request) throws IOException {
+        sendRaw(Protocol.line(request.toJson()));
+    }
+
+    /** Sends bytes as they are (tests use it for malformed requests). */
+    public void sendRaw(byte[] bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(bytes);
+        while (b.hasRemaining()) {
+            channel.write(b);
+        }
+    }
+
+    /** Reads one response line; an error response is thrown as {@link DaemonException}. */
+    public JsonNode read() throws IOException {
+        String line = in.readLine();
+        if (line == null) {
+            throw new IOException("the modtrack daemon closed the connection without an answer.");
+        }
+        JsonNode n = Protocol.MAPPER.readTree(line);
+        JsonNode error = n.get("error");
+        if (error != null) {
+            throw new DaemonException(error.path("code").asText(), error.path("message").asText());
+        }
+        return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

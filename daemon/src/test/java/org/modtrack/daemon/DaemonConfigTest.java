@@ -1,0 +1,62 @@
+package org.modtrack.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Configuration files, state names, barriers, and what the daemon refuses before it marks anything. */
+class DaemonConfigTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aConfigFileBecomesTheSameOptionsAsTheCommandLine() throws Exception {
+        Path f = dir.resolve("modtrack.conf");
+        Files.writeString(f, "# comment\nwatch = /srv/a\n  watch=/srv/b  # two roots\n\nsocket = /run/x.sock\nmetrics-port = 9464\n");
+        assertEquals(List.of("--watch", "/srv/a", "--watch", "/srv/b", "--socket", "/run/x.sock", "--metrics-port", "9464"),
+                DaemonConfig.readFile(f));
+        Files.writeString(f, "watch /srv/a\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.readFile(f));
+        assertTrue(e.getMessage().contains("line 1"), e.getMessage());
+    }
+
+    @Test
+    void theExampleConfigurationInTheRepositoryParses() throws Exception {
+        Path example = Path.of(System.getProperty("user.dir")).getParent().resolve("packaging/modtrack.conf.example");
+        List<String> args = DaemonConfig.readFile(example);
+        assertTrue(args.contains("--watch") && args.contains("--durability"), args.toString());
+    }
+
+    @Test
+    void stateNamesAreDistinctForPathsThatLookAlike() {
+        assertEquals("data-a", DaemonConfig.stateName(Path.of("/data/a")));
+        assertEquals("-", DaemonConfig.stateName(Path.of("/")));
+        assertFalse(DaemonConfig.stateName(Path.of("/a-b")).equals(DaemonConfig.stateName(Path.of("/a/b"))));
+    }
+
+    @Test
+    void barriersAreSrcuAndFreeze() {
+        assertEquals(BarrierKind.SRCU, BarrierKind.parse("srcu"));
+        assertEquals(BarrierKind.FREEZE, BarrierKind.parse("freeze"));
+        assertThrows(IllegalArgumentException.class, () -> BarrierKind.parse("fence"));
+    }
+
+    @Test
+    void twoRootsOnOneFileSystemAreRefusedBeforeAnythingIsTracked() throws Exception {
+        Path a = Files.createDirectory(dir.resolve("a"));
+        Path b = Files.createDirectory(dir.resolve("b"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Daemon.start(
+                DaemonConfig.defaults(List.of(a, b)).withStateDirectory(dir.resolve("state")).withSocket(dir.resolve("s"))));
+        assertTrue(e.getMessage().contains("same file system"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("s")));
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.defaults(List.of()));
+        assertTrue(none.getMessage().contains("--watch"), none.getMessage());
+    }
+}

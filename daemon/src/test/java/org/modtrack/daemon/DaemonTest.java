@@ -1,0 +1,444 @@
+package org.modtrack.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.modtrack.daemon.client.DaemonClient;
+import org.modtrack.daemon.client.DaemonException;
+import org.modtrack.engine.Durability;
+import org.modtrack.testing.Command;
+import org.modtrack.testing.LoopMount;
+import org.modtrack.testing.Seeded;
+
+/**
+ * A real daemon over a real socket, tracking a loop-mounted ext4 that child processes write
+ * ({@code sh}; this JVM never writes the tracked file system). One daemon for the class: each test
+ * starts by blessing whatever earlier tests left.
+ */
+@ExtendWith(Seeded.class)
+class DaemonTest {
+    private static final long MIB = 1 << 20;
+    private static final String GROUP = "backup";
+    private static final int MAX_CLIENTS = 8;
+    private static final Duration IDLE = Duration.ofMillis(800);
+
+    static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+
+    static LoopMount mount;
+    static Path root;
+    static Path dir;
+    static Path socket;
+    static Daemon daemon;
+
+    @BeforeAll
+    static void startDaemon() throws IOException {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
+                () -> "DaemonTest skipped: " + LoopMount.unavailableReason("ext4").get());
+        mount = LoopMount.create("ext4", 64 * MIB);
+        root = mount.mountPoint();
+        dir = Files.createTempDirectory("modtrack-daemon-test-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // other users reach the socket
+        socket = dir.resolve("modtrack.sock");
+        daemon = Daemon.start(DaemonConfig.defaults(List.of(root)).withStateDirectory(dir.resolve("state"))
+                .withSocket(socket).withDurability(Durability.PROCESS).withGroup(GROUP).withMetricsPort(0)
+                .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES, IDLE, MAX_CLIENTS));
+    }
+
+    @AfterAll
+    static void stopDaemon() throws IOException {
+        try (LoopMount m = mount) {
+            if (daemon != null) {
+                daemon.close();
+                assertFalse(Files.exists(socket), "the socket is removed at stop");
+            }
+        } finally {
+            if (dir != null) {
+                Command.run("rm", "-rf", dir.toString());
+            }
+        }
+    }
+
+    static DaemonClient client() throws IOException {
+        return DaemonClient.connect(socket);
+    }
+
+    static String r() {
+        return root.toString();
+    }
+
+    /** Blesses whatever is pending, so the next result holds only what the test does. */
+    static void settle() throws IOException {
+        try (DaemonClient c = client()) {
+            c.bless(r(), c.query(r()).path("snapshot").asLong());
+        }
+    }
+
+    /** path (relative to the root) to kind, and from for renames. */
+    static Map<String, String> changes(JsonNode result) {
+        Map<String, String> out = new TreeMap<>();
+        for (JsonNode c : result.path("changes")) {
+            String rel = root.relativize(Path.of(c.path("path").asText())).toString();
+            out.put(rel, c.path("kind").asText() + (c.has("from") ? " from " + root.relativize(Path.of(c.path("from").asText())) : ""));
+        }
+        return out;
+    }
+
+    @Test
+    void aQueryBlessCycleOverTheSocketReportsExactlyWhatChildProcessesDid() throws IOException {
+        try (DaemonClient c = client()) {
+            JsonNode hello = c.hello();
+            assertEquals(Protocol.VERSION, hello.path("protocol").asInt());
+            assertEquals(r(), hello.path("roots").get(0).asText());
+            assertTrue(hello.path("mayStop").asBoolean(), "root may stop: " + hello);
+            settle();
+            Command.sh(root, "echo a > a; echo b > b; mkdir d; echo c > d/c");
+            settle();
+            Command.sh(root, "echo more >> a; mv b b2; rm d/c; echo new > n");
+            JsonNode q = c.query(r());
+            assertEquals(Map.of("a", "modified", "b2", "renamed from b", "d/c", "deleted", "n", "created"), changes(q), q.toString());
+            assertEquals("intact", q.path("continuity").asText());
+            assertEquals(4, q.path("count").asInt());
+
+            List<JsonNode> lines = new ArrayList<>();
+            JsonNode end = c.queryStream(r(), lines::add);
+            assertEquals("header", lines.getFirst().path("type").asText());
+            assertEquals(4, end.path("count").asInt());
+            assertEquals(6, lines.size(), "header, four changes, end: " + lines);
+            long streamed = lines.getFirst().path("snapshot").asLong();
+            assertTrue(streamed > q.path("snapshot").asLong());
+
+            JsonNode status = c.status(r());
+            assertEquals("process", status.path("durability").asText());
+            assertEquals("srcu", status.path("barrier").asText());
+            assertEquals(streamed, status.path("openSnapshot").asLong(), status.toString());
+            assertTrue(status.path("records").asLong() > 0, status.toString());
+
+            assertEquals(streamed, c.bless(r(), streamed).path("blessed").asLong());
+            Command.sh(root, "echo later > a");
+            JsonNode after = c.query(r());
+            assertEquals(Map.of("a", "modified"), changes(after), "only what changed after the bless");
+            assertEquals(streamed, after.path("lastBlessed").asLong());
+        }
+    }
+
+    @Test
+    void blessOfAnUnknownStaleOrFutureIdIsRefusedAndChangesNothing() throws IOException {
+        settle();
+        Command.sh(root, "echo x > kept-by-refused-blesses");
+        try (DaemonClient c = client()) {
+            long snap = c.query(r()).path("snapshot").asLong();
+            long blessed = c.status(r()).path("lastBlessed").asLong();
+            DaemonException future = assertThrows(DaemonException.class, () -> c.bless(r(), snap + 1000));
+            assertEquals(Protocol.BLESS_REFUSED, future.code());
+            DaemonException stale = assertThrows(DaemonException.class, () -> c.bless(r(), blessed - 1));
+            assertEquals(Protocol.BLESS_REFUSED, stale.code(), stale.getMessage());
+            assertEquals(Protocol.BAD_REQUEST, assertThrows(DaemonException.class,
+                    () -> c.call(new Request.Bless(r(), -1))).code());
+            assertEquals(Protocol.UNKNOWN_ROOT, assertThrows(DaemonException.class, () -> c.bless("/nowhere", snap)).code());
+            assertTrue(changes(c.query(r())).containsKey("kept-by-refused-blesses"), "a refused bless discards nothing");
+        }
+    }
+
+    @Test
+    void malformedAndUnknownRequestsGetErrorsAndTheConnectionGoesOn() throws IOException {
+        try (DaemonClient c = client()) {
+            for (String bad : List.of("{not json", "[1,2]", "{\"cmd\": 3}", "{\"cmd\": \"hello\"} {}", "\"hello\"",
+                    "{\"cmd\":\"hello\",\"cmd\":\"stop\"}")) {
+                c.sendRaw((bad + "\n").getBytes(StandardCharsets.UTF_8));
+                DaemonException e = assertThrows(DaemonException.class, c::read, bad);
+                assertTrue(Set.of(Protocol.BAD_JSON, Protocol.BAD_REQUEST).contains(e.code()), bad + ": " + e.code());
+                assertOneSentence(e.getMessage());
+            }
+            c.sendRaw("{\"cmd\":\"format-disk\"}\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(Protocol.UNKNOWN_COMMAND, assertThrows(DaemonException.class, c::read).code());
+            c.sendRaw("{\"v\":2,\"cmd\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(Protocol.UNSUPPORTED_VERSION, assertThrows(DaemonException.class, c::read).code());
+            assertEquals(Protocol.VERSION, c.hello().path("protocol").asInt(), "still served after errors");
+        }
+    }
+
+    static void assertOneSentence(String m) {
+        assertTrue(m.endsWith(".") && !m.contains("\n") && m.length() < 400, "one sentence: " + m);
+    }
+
+    @Test
+    void anOversizedRequestIsRefusedAndClosedWhileOthersAreServed() throws IOException {
+        try (DaemonClient big = client(); DaemonClient other = client()) {
+            byte[] line = new byte[DaemonConfig.DEFAULT_MAX_REQUEST_BYTES + 10];
+            java.util.Arrays.fill(line, (byte) 'x');
+            big.sendRaw(line);
+            assertEquals(Protocol.REQUEST_TOO_LARGE, assertThrows(DaemonException.class, big::read).code());
+            assertThrows(IOException.class, big::read, "closed after an oversized request");
+            assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt());
+        }
+    }
+
+    @Test
+    void idleAndSlowClientsTimeOutWithoutHoldingUpOthers() throws Exception {
+        try (DaemonClient idle = client(); DaemonClient slow = client(); DaemonClient other = client()) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 6; i++) { // one byte every 250 ms: never a complete request within 800 ms
+                try {
+                    slow.sendRaw(new byte[] {'{'});
+                } catch (IOException closedByTheDaemon) {
+                    break;
+                }
+                assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt(), "others are served meanwhile");
+                Thread.sleep(250);
+            }
+            assertEquals(Protocol.IDLE_TIMEOUT, assertThrows(DaemonException.class, idle::read).code());
+            assertEquals(Protocol.IDLE_TIMEOUT, assertThrows(DaemonException.class, slow::read).code());
+            assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
+        }
+    }
+
+    @Test
+    void clientsBeyondTheLimitAreToldSoAndTheRestAreServed() throws IOException {
+        List<DaemonClient> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CLIENTS; i++) {
+                DaemonClient c = client();
+                held.add(c);
+                c.hello(); // served: its slot is taken
+            }
+            try (DaemonClient extra = client()) {
+                assertEquals(Protocol.TOO_MANY_CLIENTS, assertThrows(DaemonException.class, extra::read).code());
+            }
+        } finally {
+            for (DaemonClient c : held) {
+                c.close();
+            }
+        }
+        waitUntil(() -> {
+            try (DaemonClient c = client()) {
+                return c.hello().has("protocol");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    interface Check {
+        boolean ok() throws Exception;
+    }
+
+    static void waitUntil(Check check) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        try {
+            while (!check.ok()) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("not within 10 s");
+                }
+                Thread.sleep(20);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Test
+    void aClientThatLeavesMidResultLosesNothingAndDisturbsNobody() throws Exception {
+        settle();
+        Command.sh(root, "mkdir many; cd many; seq 3000 | xargs touch");
+        try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.connect(UnixDomainSocketAddress.of(socket));
+            raw.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), false).toJson())));
+            ByteBuffer some = ByteBuffer.allocate(100);
+            raw.read(some); // the start of a result of some 400 KB, then gone
+        }
+        try (SocketChannel stalled = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            stalled.connect(UnixDomainSocketAddress.of(socket));
+            stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), false).toJson())));
+            Thread.sleep(IDLE.toMillis() * 2); // takes none of its response: the daemon gives up on it
+            try (DaemonClient other = client()) {
+                assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt(), "others are served meanwhile");
+            }
+            ByteBuffer b = ByteBuffer.allocate(1 << 16);
+            long got = 0;
+            for (int n; (n = stalled.read(b)) >= 0; b.clear()) {
+                got += n;
+            }
+            assertTrue(got < 3000 * 100, "disconnected before its whole result: " + got + " bytes");
+        }
+        try (DaemonClient c = client()) {
+            JsonNode q = c.query(r());
+            assertEquals(3001, q.path("count").asInt(), "every file, and the directory, again: nothing was blessed");
+            c.bless(r(), q.path("snapshot").asLong());
+            Command.sh(root, "rm -r many");
+        }
+    }
+
+    @Test
+    void concurrentQueriesOfOneRootAreSerializedAndEachIsComplete() throws Exception {
+        settle();
+        Command.sh(root, "for i in 1 2 3 4 5; do echo $i > c$i; done");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<JsonNode>> results = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                results.add(pool.submit(() -> {
+                    try (DaemonClient c = client()) {
+                        return c.query(r());
+                    }
+                }));
+            }
+            Set<Long> snapshots = new HashSet<>();
+            for (Future<JsonNode> f : results) {
+                JsonNode q = f.get(30, TimeUnit.SECONDS);
+                snapshots.add(q.path("snapshot").asLong());
+                assertEquals(Set.of("c1", "c2", "c3", "c4", "c5"), changes(q).keySet());
+            }
+            assertEquals(4, snapshots.size(), "one checkpoint each, one after the other: " + snapshots);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void watchStreamsNewChangesAndBlessesNothing() throws Exception {
+        settle();
+        try (DaemonClient w = client()) {
+            List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<JsonNode>();
+            Thread t = Thread.ofVirtual().start(() -> {
+                try {
+                    w.watch(r(), 100, seen::add);
+                } catch (IOException e) {
+                    // closed by the test
+                }
+            });
+            waitUntil(() -> !seen.isEmpty());
+            Command.sh(root, "echo w > watched-file");
+            try {
+                waitUntil(() -> seen.stream().anyMatch(l -> l.path("path").asText().endsWith("/watched-file")));
+            } catch (AssertionError e) {
+                throw new AssertionError("the watch saw " + seen, e);
+            }
+            w.close();
+            t.join(5000);
+        }
+        try (DaemonClient c = client()) {
+            assertTrue(changes(c.query(r())).containsKey("watched-file"), "the watch blessed nothing");
+        }
+    }
+
+    /** Runs a Python client as another user; prints CONNECT-FAILED or the daemon's first line. */
+    static String asUser(String setprivIds, String requestJson) throws IOException {
+        String py = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\n"
+                + "except OSError as e:\n print('CONNECT-FAILED', e.errno); sys.exit(0)\n"
+                + "s.sendall(sys.argv[2].encode()+b'\\n')\nprint(s.makefile().readline().strip())\n";
+        List<String> cmd = new ArrayList<>(List.of("setpriv"));
+        cmd.addAll(List.of(setprivIds.split(" ")));
+        cmd.addAll(List.of(PYTHON, "-c", py, socket.toString(), requestJson));
+        return Command.run(cmd);
+    }
+
+    @Test
+    void onlyRootAndTheGroupMayUseTheSocket() throws IOException {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv is not installed");
+        String hello = "{\"cmd\":\"hello\"}";
+        assertTrue(asUser("--reuid=65534 --regid=65534 --clear-groups", hello).startsWith("CONNECT-FAILED 13"),
+                "the socket's mode keeps others out");
+        String gid = Command.run("getent", "group", GROUP).split(":")[2];
+        String refused = asUser("--reuid=65534 --regid=65534 --groups=" + gid, hello);
+        assertTrue(refused.contains("\"forbidden\"") && refused.contains("may not use"),
+                "a supplementary group SO_PEERCRED cannot see is refused by the daemon: " + refused);
+        assertTrue(asUser("--reuid=65534 --regid=" + gid + " --clear-groups", hello).contains("\"protocol\":1"),
+                "a peer whose group is the daemon's group is served");
+        String stop = asUser("--reuid=65534 --regid=" + gid + " --clear-groups", "{\"cmd\":\"stop\"}");
+        assertTrue(stop.contains("\"forbidden\""), "only root may stop the daemon: " + stop);
+        try (DaemonClient c = client()) {
+            assertEquals(Protocol.VERSION, c.hello().path("protocol").asInt(), "still running");
+        }
+    }
+
+    @Test
+    void theMetricsEndpointServesTheCountersOnLoopback() throws Exception {
+        HttpResponse<String> res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + daemon.metricsPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, res.statusCode());
+        assertTrue(res.body().contains("# TYPE modtrack_records_total counter"), res.body());
+        assertTrue(res.body().contains("modtrack_continuity_intact{root=\"" + r() + "\"}"), res.body());
+    }
+
+    @Test
+    void theExamplePythonClientCompletesAQueryBlessCycle() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("examples/client.py");
+        settle();
+        Command.sh(root, "echo py > from-python");
+        String out = Command.run(PYTHON, script.toString(), socket.toString(), r());
+        assertTrue(out.contains("created " + root.resolve("from-python")), out);
+        try (DaemonClient c = client()) {
+            JsonNode q = c.query(r());
+            assertFalse(changes(q).containsKey("from-python"), "the example blessed its result: " + q);
+        }
+    }
+
+    /** Fuzzed lines over the socket: each gets one answer, and afterwards a record made before is still reported. */
+    @Test
+    void fuzzedRequestsOverTheSocketCrashNothingAndLoseNothing(SplittableRandom random) throws Exception {
+        settle();
+        Command.sh(root, "echo keep > survives-the-fuzz");
+        RequestFuzzTest.Generator gen = new RequestFuzzTest.Generator(random, "/not-watched");
+        DaemonClient c = client();
+        try {
+            for (int i = 0; i < 300; i++) {
+                byte[] line = gen.next();
+                if (RequestFuzzTest.harmful(line) || line.length > 4096) {
+                    continue;
+                }
+                byte[] withNewline = java.util.Arrays.copyOf(line, line.length + 1);
+                withNewline[line.length] = '\n';
+                String text = new String(line, StandardCharsets.ISO_8859_1);
+                if (text.indexOf('\n') >= 0 || text.replace("\r", "").isEmpty()) {
+                    continue; // one request per line; an empty line gets no answer
+                }
+                c.sendRaw(withNewline);
+                try {
+                    c.read();
+                } catch (DaemonException e) {
+                    assertOneSentence(e.getMessage());
+                }
+            }
+        } finally {
+            c.close();
+        }
+        try (DaemonClient after = client()) {
+            assertTrue(changes(after.query(r())).containsKey("survives-the-fuzz"));
+        }
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""A modtrack client in Python 3, standard library only, written from docs/protocol.md.
+
+Queries a watched root, prints its changes, and blesses the result (a real consumer would back
+the changes up before blessing). Usage: client.py SOCKET ROOT
+"""
+import json
+import socket
+import sys
+
+
+def call(sock, reader, request):
+    """Sends one request line and returns the one-line response; an error ends the script."""
+    sock.sendall((json.dumps(dict(request, v=1)) + "\n").encode("utf-8"))
+    response = json.loads(reader.readline())
+    if "error" in response:
+        sys.exit("modtrack: %(message)s (%(code)s)" % response["error"])
+    return response
+
+
+def main(socket_path, root):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(socket_path)
+        reader = sock.makefile("r", encoding="utf-8")
+        if call(sock, reader, {"cmd": "hello"})["protocol"] != 1:
+            sys.exit("modtrack: this client speaks protocol version 1 only")
+        result = call(sock, reader, {"cmd": "query", "root": root})
+        if result["continuity"] != "intact":
+            print("continuity lost, rescan:", result["continuityReason"])
+        for change in result["changes"]:
+            print(change["kind"], change["path"], "from " + change["from"] if "from" in change else "")
+        call(sock, reader, {"cmd": "bless", "root": root, "snapshot": result["snapshot"]})
+        print("blessed", result["snapshot"])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
