@@ -153,8 +153,15 @@ class DaemonCliTest {
                 daemon = daemon(root);
                 JsonNode afterTerm = queryJson(root);
                 assertFalse(afterTerm.path("recovered").asBoolean(), "a clean stop: " + afterTerm);
-                assertEquals("lost", afterTerm.path("continuity").asText(), "the time it was stopped is a gap");
+                assertEquals("intact", afterTerm.path("continuity").asText(), "nothing was written while it was stopped");
                 assertTrue(changes(root, afterTerm).containsKey("one"), afterTerm.toString());
+
+                daemon.destroy();
+                stopped(daemon, 143, dir.resolve("sock"));
+                Command.sh(root, "echo unseen > unseen; sync");
+                daemon = daemon(root);
+                JsonNode afterGap = queryJson(root);
+                assertEquals("lost", afterGap.path("continuity").asText(), "written while stopped: a gap " + afterGap);
 
                 Command.sh(root, "echo two > two");
                 daemon.destroyForcibly().waitFor(); // SIGKILL: the socket file stays behind

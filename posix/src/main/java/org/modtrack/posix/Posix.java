@@ -72,6 +72,8 @@ public final class Posix {
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle FDATASYNC = downcall("fdatasync",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle SYNCFS = downcall("syncfs",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle FSYNC = downcall("fsync",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle FTRUNCATE = downcall("ftruncate",
@@ -220,6 +222,11 @@ public final class Posix {
     /** fsync: makes the file's data and all its metadata durable (for a directory: its entries). */
     public static void fsync(int fd, String path) throws PosixException {
         intCall(FSYNC, fd, "fsync of " + path);
+    }
+
+    /** {@code syncfs}: writes out every dirty page and inode of the file system {@code fd} is on. */
+    public static void syncfs(int fd, String path) throws PosixException {
+        intCall(SYNCFS, fd, "syncfs of the file system holding " + path);
     }
 
     /** Sets the file's size. */

@@ -8,6 +8,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.logging.Logger;
 import org.modtrack.engine.Access;
@@ -43,6 +44,7 @@ public final class LinuxSource implements AutoCloseable {
     private static final int HANDLER_THREADS = 16;
 
     private final Path watched;
+    private final Path state;
     private final TrackedFilesystem fs;
     private final ChangeTracker tracker;
     private final PreContentListener preContent;
@@ -51,9 +53,10 @@ public final class LinuxSource implements AutoCloseable {
     private final PreOpenedWriters preOpened;
     private final ResultResolver results;
 
-    private LinuxSource(Path watched, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
+    private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, PreOpenedWriters preOpened) {
         this.watched = watched;
+        this.state = state;
         this.fs = fs;
         this.tracker = tracker;
         this.preContent = preContent;
@@ -84,9 +87,7 @@ public final class LinuxSource implements AutoCloseable {
         try {
             Path state = prepareState(stateDirectory, fs);
             boolean restarted = Files.exists(state.resolve(MARKER));
-            if (restarted) {
-                requireSameFilesystem(state.resolve(MARKER), fs);
-            }
+            Properties previous = restarted ? requireSameFilesystem(state.resolve(MARKER), fs) : null;
             int group = createPreContentGroup();
             opened.add(() -> Posix.close(group, "the pre-content group"));
             IgnoreMarks marks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
@@ -111,13 +112,14 @@ public final class LinuxSource implements AutoCloseable {
             for (Path link : preOpened[0].stillOpen()) {
                 recordPreOpened(tracker, link);
             }
-            if (restarted) {
+            String gap = restarted ? gapSincePreviousRun(previous, tracker, fs) : null;
+            if (gap != null) {
                 tracker.markContinuityLost("modtrack did not track " + fs + " between its previous run and "
-                        + Instant.now() + "; changes made meanwhile are not in this result: rescan " + watched);
+                        + Instant.now() + " (" + gap + "); changes made meanwhile are not in this result: rescan " + watched);
             }
-            writeMarker(state.resolve(MARKER), fs);
+            writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), fs, tracker, pre, ns, losses, preOpened[0]);
+            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, preOpened[0]);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -157,26 +159,74 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /**
-     * Stops tracking: the groups are closed first (the kernel lets every waiting access go on), then
-     * the engine stops cleanly. Changes after this are not seen; the next start reports the gap.
+     * Stops tracking cleanly: takes the watermark while every access is still recorded, closes the
+     * groups (the kernel lets every waiting access go on), stops the engine cleanly, and stores the
+     * watermark. The next start compares it with the device's counter: if nothing was written
+     * meanwhile, the restart is not a gap (see {@link Watermark}).
      */
     @Override
     public void close() throws IOException {
+        Optional<Watermark> watermark = Optional.empty();
         IOException failure = null;
-        for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, losses, tracker, fs)) {
+        try {
+            watermark = Watermark.take(fs);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(java.util.logging.Level.WARNING, "no watermark at this stop: the next start will report a gap", e);
+        }
+        for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, losses, tracker)) {
             try {
                 c.close();
             } catch (Exception e) {
-                if (failure == null) {
-                    failure = e instanceof IOException io ? io : new IOException(e);
-                } else {
-                    failure.addSuppressed(e);
-                }
+                failure = combine(failure, e);
             }
+        }
+        if (failure == null && watermark.isPresent()) {
+            try {
+                writeMarker(state.resolve(MARKER), fs, watermark);
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        try {
+            fs.close();
+        } catch (IOException e) {
+            failure = combine(failure, e);
         }
         if (failure != null) {
             throw failure;
         }
+    }
+
+    private static IOException combine(IOException failure, Exception e) {
+        if (failure == null) {
+            return e instanceof IOException io ? io : new IOException(e);
+        }
+        failure.addSuppressed(e);
+        return failure;
+    }
+
+    /** Why the time since the previous run is a gap, or null if provably nothing was written meanwhile. */
+    private static String gapSincePreviousRun(Properties previous, ChangeTracker tracker, TrackedFilesystem fs)
+            throws IOException {
+        if (!tracker.previousRunWasClean()) {
+            return "the previous run did not stop cleanly";
+        }
+        Optional<Watermark> then = Watermark.loadFrom(previous);
+        if (then.isEmpty()) {
+            return "the previous run left no watermark";
+        }
+        Optional<Watermark> now = Watermark.take(fs);
+        if (now.isEmpty()) {
+            return "the device " + fs.majorMinor() + " keeps no write statistics to compare";
+        }
+        if (!then.get().bootId().equals(now.get().bootId())) {
+            return "the machine rebooted";
+        }
+        if (!then.get().device().equals(now.get().device())) {
+            return "the file system is on another device now";
+        }
+        long written = now.get().sectorsWritten() - then.get().sectorsWritten();
+        return written == 0 ? null : written + " sectors were written to its device meanwhile";
     }
 
     // ---- opening ---------------------------------------------------------------------------------
@@ -255,7 +305,7 @@ public final class LinuxSource implements AutoCloseable {
         }
     }
 
-    private static void requireSameFilesystem(Path marker, TrackedFilesystem fs) throws IOException {
+    private static Properties requireSameFilesystem(Path marker, TrackedFilesystem fs) throws IOException {
         Properties p = new Properties();
         try (var in = Files.newBufferedReader(marker, StandardCharsets.UTF_8)) {
             p.load(in);
@@ -266,11 +316,13 @@ public final class LinuxSource implements AutoCloseable {
                     + p.getProperty("fsid") + ", mounted at " + p.getProperty("mountPoint") + "), not " + fs
                     + "; give each file system its own state directory.");
         }
+        return p;
     }
 
     /** Written durably: a lost marker would make the next start look like the first, and hide the gap. */
-    private static void writeMarker(Path marker, TrackedFilesystem fs) throws IOException {
+    private static void writeMarker(Path marker, TrackedFilesystem fs, Optional<Watermark> watermark) throws IOException {
         Properties p = new Properties();
+        watermark.ifPresent(w -> w.storeIn(p));
         p.setProperty("fsid", Long.toHexString(fs.fsid()));
         p.setProperty("mountPoint", fs.mountPoint().toString());
         p.setProperty("fsType", fs.fsType());

@@ -22,8 +22,12 @@ final class TrackedFilesystem implements AutoCloseable {
     private final long dev;
     private final long fsid;
     private final int mountFd;
+    private final int devMajor;
+    private final int devMinor;
 
-    private TrackedFilesystem(Path mountPoint, String fsType, long dev, long fsid, int mountFd) {
+    private TrackedFilesystem(Path mountPoint, String fsType, long dev, long fsid, int mountFd, int devMajor, int devMinor) {
+        this.devMajor = devMajor;
+        this.devMinor = devMinor;
         this.mountPoint = mountPoint;
         this.fsType = fsType;
         this.dev = dev;
@@ -46,7 +50,7 @@ final class TrackedFilesystem implements AutoCloseable {
             StatFs fs = Posix.fstatfs(fd);
             Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
             return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
-                    fs.fsid(), fd);
+                    fs.fsid(), fd, root.devMajor(), root.devMinor());
         } catch (PosixException | RuntimeException e) {
             Posix.close(fd, mount.point().toString());
             throw e;
@@ -112,6 +116,11 @@ final class TrackedFilesystem implements AutoCloseable {
     /** The fsid fanotify reports in its info records ({@code statfs}'s {@code f_fsid}). */
     long fsid() {
         return fsid;
+    }
+
+    /** The device as "major:minor", as /sys/dev/block names it (a btrfs subvolume's is anonymous: major 0). */
+    String majorMinor() {
+        return devMajor + ":" + devMinor;
     }
 
     int mountFd() {
