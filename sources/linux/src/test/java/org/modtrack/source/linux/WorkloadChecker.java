@@ -236,11 +236,21 @@ final class WorkloadChecker {
                 if (misses.size() < 10) {
                     misses.add(c.op() + (last < results.size() ? " not named by result " + last + " (or "
                             + first + ".." + last + "): paths " + pathsBetween(c, e, results.get(last).returned())
+                            + "; entries there for any name it ever had: " + alike(results.get(last), c)
+                            + "; its operations: " + changes.stream().filter(o -> o.node() == c.node())
+                                    .map(o -> o.op().end() + " " + o.op().kind() + " " + o.op().a()
+                                            + (o.op().b() == null ? "" : " " + o.op().b())).toList()
                             : " (no blessed result started after it)") + (gap ? " [in a gap]" : ""));
                 }
             }
         }
         return falsePositives(results, missed, excused, misses);
+    }
+
+    private static List<PathChange> alike(Observation r, Change change) {
+        Set<String> names = new HashSet<>(change.oldPaths());
+        change.node().names.forEach(n -> names.add(n.path));
+        return r.changes().stream().filter(c -> names.contains(c.path()) || names.contains(c.from())).toList();
     }
 
     private static Set<String> pathsBetween(Change c, long from, long to) {

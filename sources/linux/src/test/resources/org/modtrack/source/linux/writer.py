@@ -1,12 +1,13 @@
 # A writer for WorkloadTest: a random mix of file operations in one directory, each logged after it
 # completed as "start end kind path [path]" (time.monotonic_ns(), the clock of Java's System.nanoTime()
 # on Linux). Names are never reused: every new name takes the next counter value.
-# Usage: writer.py <dir> <seed> <ops> <log>
+# Usage: writer.py <dir> <seed> <ops> <log> [pause-microseconds-between-operations]
 import mmap, os, random, sys, time
 
 d, seed, ops, log_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+pause = int(sys.argv[5]) / 1e6 if len(sys.argv) > 5 else 0
 rnd = random.Random(seed)
-log = open(log_path, "w", buffering=1 << 16)
+log = open(log_path, "w", buffering=1)  # line by line: the test reads its size as progress
 ro = sorted(os.path.join(d, n) for n in os.listdir(d) if n.startswith("ro_"))
 live = []
 counter = 0
@@ -86,7 +87,8 @@ def mmap_store(p):
 
 
 def rename(p):
-    others = [q for q in live if q != p]
+    # Not over another name of the same file: rename() then does nothing, and both names stay.
+    others = [q for q in live if q != p and not os.path.samefile(p, q)]
     if others and rnd.random() < 0.6:
         q = rnd.choice(others)  # over an existing file
         live.remove(q)
@@ -134,6 +136,8 @@ OPS = [(create, 10), (append, 14), (overwrite, 10), (truncate, 5), (open_trunc, 
 CHOICES = [op for op, w in OPS for _ in range(w)]
 
 while done < ops:
+    if pause:
+        time.sleep(pause)
     op = rnd.choice(CHOICES)
     if op is create or op is dir_move:
         op()
