@@ -1,5 +1,6 @@
 package org.modtrack.engine;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,11 +14,23 @@ import java.util.Set;
  *     it stays recorded in the new period and will be reported again
  * @param recovered true if it may have been recorded before an unclean stop, so its stamp proves
  *     nothing (see docs/correctness.md)
+ * @param formerNames other paths the tracker saw it under since the last blessed result (hard links,
+ *     names before a rename or a directory move), oldest first; at most {@link #MAX_FORMER_NAMES}
+ * @param moreNames true if it had more former names than are kept
  */
 public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
-                          boolean recovered) {
+                          boolean recovered, List<String> formerNames, boolean moreNames) {
+    /** How many former names an entry keeps (a bound on memory for a file renamed again and again). */
+    public static final int MAX_FORMER_NAMES = 8;
+
     public ChangedFile {
         changes = Set.copyOf(changes);
+        formerNames = List.copyOf(formerNames);
+    }
+
+    public ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
+                       boolean recovered) {
+        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false);
     }
 
     /** True if its contents were or may have been written (or it was carried). */

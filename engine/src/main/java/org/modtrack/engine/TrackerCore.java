@@ -59,6 +59,26 @@ public final class TrackerCore {
         long readIn; // the highest snapshot in which a read was announced (0: none)
         long carriedInto; // the snapshot it was last carried into, or 0
         Namespace ns; // null until a namespace change is recorded (most files never have one)
+        String[] formerNames; // other paths seen since the last bless; null for the many files with one name
+        boolean moreNames; // more former names were seen than are kept
+
+        /** Takes {@code newer} as the file's identity, remembering the path it replaces. */
+        void renamedHint(FileId newer) {
+            String old = file == null ? null : file.path();
+            if (old != null && newer.path() != null && !old.equals(newer.path())) {
+                if (formerNames == null) {
+                    formerNames = new String[] {old};
+                } else if (!java.util.Arrays.asList(formerNames).contains(old)) {
+                    if (formerNames.length < ChangedFile.MAX_FORMER_NAMES) {
+                        formerNames = java.util.Arrays.copyOf(formerNames, formerNames.length + 1);
+                        formerNames[formerNames.length - 1] = old;
+                    } else {
+                        moreNames = true;
+                    }
+                }
+            }
+            file = newer;
+        }
 
         Entry(FileId file, long lowest) {
             this.file = file;
@@ -119,7 +139,7 @@ public final class TrackerCore {
             e = new Entry(r.file(), snapshot);
             live.put(r.file(), e);
         }
-        e.file = r.file(); // records are read in order: the newest hint wins
+        e.renamedHint(r.file()); // records are read in order: the newest hint wins
         e.highest = Math.max(e.highest, snapshot);
         e.lowest = Math.min(e.lowest, snapshot);
         apply(e, snapshot, r);
@@ -192,7 +212,7 @@ public final class TrackerCore {
             alreadyRecorded++;
             lsn = e.lsn;
             if (file.hasHandle()) {
-                e.file = withBaselineStamp(e.file, file);
+                e.renamedHint(withBaselineStamp(e.file, file));
             }
             if (access == Access.WRITE) {
                 e.writtenIn = open.id(); // the recorded read now stands for a write too (memory only)
@@ -205,7 +225,7 @@ public final class TrackerCore {
                 e = new Entry(file, alsoClosing ? closing.id() : open.id());
                 live.put(file, e);
             }
-            e.file = withBaselineStamp(e.file, file);
+            e.renamedHint(withBaselineStamp(e.file, file));
             e.highest = open.id();
             if (alsoClosing) {
                 e.lowest = Math.min(e.lowest, closing.id());
@@ -263,7 +283,7 @@ public final class TrackerCore {
         }
         Entry e = live.get(file);
         if (e != null && alreadyInOpenPeriod(e, change, directory)) {
-            e.file = withBaselineStamp(e.file, file); // the newest path hint; the journal already says what happened
+            e.renamedHint(withBaselineStamp(e.file, file)); // the newest path hint; the journal already says what happened
             return 0;
         }
         JournalRecord record = new JournalRecord(type, file, from, directory);
@@ -272,7 +292,7 @@ public final class TrackerCore {
             e = new Entry(file, open.id());
             live.put(file, e);
         }
-        e.file = e.file == null ? file : withBaselineStamp(e.file, file);
+        e.renamedHint(e.file == null ? file : withBaselineStamp(e.file, file));
         e.highest = open.id();
         apply(e, open.id(), record);
         return lsn;
@@ -426,7 +446,8 @@ public final class TrackerCore {
                 directory = e.ns.directory;
             }
             assert !changes.isEmpty() : "a kept entry has a kept record: " + e.file;
-            out.add(new ChangedFile(e.file, changes, from, directory, e.carriedInto == resultId, recovered));
+            out.add(new ChangedFile(e.file, changes, from, directory, e.carriedInto == resultId, recovered,
+                    e.formerNames == null ? List.of() : List.of(e.formerNames), e.moreNames));
         }
         return out;
     }
@@ -519,6 +540,8 @@ public final class TrackerCore {
                 // The consumer knows where a file was as of the blessed result: older renames no longer count.
                 e.ns.renames.removeIf(r -> r.snapshot() < id);
             }
+            e.formerNames = null; // the consumer knows the names as of the blessed result
+            e.moreNames = false;
         }
     }
 

@@ -306,4 +306,21 @@ class ChangeTrackerTest {
             assertEquals("/m/r2", only(r2, first).file().path(), "the path hint is the newest");
         }
     }
+
+    @Test
+    void aFileRemembersItsOtherNamesUntilTheNextBless() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.postWrite(t.preWrite(handle(5, "/m/a")).token());
+            t.recordChange(handle(5, "/m/b"), Change.RENAMED, "/m/a", false);
+            t.postWrite(t.preWrite(handle(5, "/m/link")).token()); // written through a hard link
+            QueryResult r1 = t.query();
+            ChangedFile c = only(r1, handle(5, "/m/link"));
+            assertEquals(List.of("/m/a", "/m/b"), c.formerNames());
+            assertEquals("/m/link", c.file().path());
+            t.bless(r1.snapshot());
+            t.postWrite(t.preWrite(handle(5, "/m/link")).token());
+            assertEquals(List.of(), only(t.query(), handle(5, "/m/link")).formerNames(),
+                    "names before the blessed result are known to the consumer");
+        }
+    }
 }

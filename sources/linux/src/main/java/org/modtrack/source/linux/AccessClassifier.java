@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.util.concurrent.locks.LockSupport;
 import org.modtrack.engine.Access;
 
 /**
@@ -43,11 +44,31 @@ final class AccessClassifier {
         this.threads = threads;
     }
 
+    /**
+     * How often a thread that {@code /proc} shows "running" is looked at again. The thread waits for
+     * our answer inside its system call, but it queues the event before it goes to sleep, so a
+     * handler that is quick (or on another CPU) can find it still on a CPU, and the kernel then
+     * does not say which call it is in. It cannot leave the call before we answer, so looking again
+     * can only give the true call; if it still runs after this, the access counts as a write.
+     */
+    static final int RUNNING_RETRIES = 200;
+    private static final long RUNNING_PAUSE_NANOS = 10_000;
+
+    /** What thread {@code tid} is doing, looked at again while it is still on its way to sleep. */
+    private SyscallState state(int tid) throws IOException {
+        SyscallState s = SyscallState.parse(threads.syscall(tid));
+        for (int i = 0; i < RUNNING_RETRIES && s == SyscallState.RUNNING; i++) {
+            LockSupport.parkNanos(RUNNING_PAUSE_NANOS);
+            s = SyscallState.parse(threads.syscall(tid));
+        }
+        return s;
+    }
+
     /** Classifies the access of thread {@code tid} to the file {@code eventFile}. */
     Decision classify(int tid, FileKey eventFile) {
         SyscallState s;
         try {
-            s = SyscallState.parse(threads.syscall(tid));
+            s = state(tid);
         } catch (IOException e) {
             return write("the thread's state could not be read");
         }
@@ -78,7 +99,7 @@ final class AccessClassifier {
     boolean mayTruncateOnOpen(int tid) {
         SyscallState s;
         try {
-            s = SyscallState.parse(threads.syscall(tid));
+            s = state(tid);
         } catch (IOException e) {
             return true;
         }

@@ -17,7 +17,7 @@ import org.modtrack.posix.Posix;
  */
 final class EventReader {
     private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
-    private static final int POLL_MILLIS = 100;
+    private static final int POLL_MILLIS = 10;
 
     /** Handles the event the cursor is on. */
     interface Handler {
@@ -31,6 +31,7 @@ final class EventReader {
     private final String what;
     private final Thread thread;
     private volatile boolean running = true;
+    private final java.util.concurrent.atomic.AtomicLong emptyReads = new java.util.concurrent.atomic.AtomicLong();
 
     EventReader(String what, int group, int bufferBytes, ChangeTracker tracker, Handler handler) {
         this.what = what;
@@ -59,6 +60,10 @@ final class EventReader {
                     Posix.poll(fds, Posix.POLLIN, POLL_MILLIS);
                     long n = Posix.read(group, buffer);
                     if (n <= 0) {
+                        synchronized (emptyReads) {
+                            emptyReads.incrementAndGet();
+                            emptyReads.notifyAll();
+                        }
                         continue;
                     }
                     cursor.reset(buffer, n);
@@ -71,6 +76,26 @@ final class EventReader {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Waits until every event queued before this call has been handled: until the reader has found
+     * the queue empty twice since (the first empty read may have begun before the call). False if
+     * that took longer than {@code timeoutMillis}.
+     */
+    boolean awaitDrained(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        synchronized (emptyReads) {
+            long target = emptyReads.get() + 2;
+            while (emptyReads.get() < target) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || !running) {
+                    return false;
+                }
+                emptyReads.wait(left);
+            }
+            return true;
         }
     }
 

@@ -24,23 +24,53 @@ final class HandleResolver {
         }
     }
 
-    private static final Resolved GONE = new Resolved(null, null);
-    private final TrackedFilesystem fs;
-
-    HandleResolver(TrackedFilesystem fs) {
-        this.fs = fs;
+    /** Opens a handle with O_PATH; a seam for tests. */
+    interface Opener {
+        int open(int handleType, byte[] handle) throws PosixException;
     }
 
-    /** Resolves the handle; a file that was removed (ESTALE, or only open under a deleted name) is gone. */
+    /** How often an ENOMEM is retried (see {@link #resolve}). */
+    static final int ENOMEM_ATTEMPTS = 20;
+    private static final Resolved GONE = new Resolved(null, null);
+    private final Opener opener;
+
+    HandleResolver(TrackedFilesystem fs) {
+        this((type, handle) -> FileHandles.openByHandleAt(fs.mountFd(), type, handle, Posix.O_PATH | Posix.O_CLOEXEC));
+    }
+
+    HandleResolver(Opener opener) {
+        this.opener = opener;
+    }
+
+    /**
+     * Resolves the handle; a file that was removed (ESTALE, or only open under a deleted name) is gone.
+     *
+     * <p>ENOMEM is retried a few times before it fails the query: {@code open_by_handle_at} returned
+     * it once, with plenty of free memory, in WorkloadTest (writers deleting files while a result was
+     * resolved), which failed the whole query. The likely cause is ext4's {@code iget} meeting an
+     * inode that is being evicted (a failed {@code iget_locked} is reported as ENOMEM), which is
+     * transient; this is not proven, so a lasting ENOMEM still fails.
+     */
     Resolved resolve(int handleType, byte[] handle) throws PosixException {
         int fd;
-        try {
-            fd = FileHandles.openByHandleAt(fs.mountFd(), handleType, handle, Posix.O_PATH | Posix.O_CLOEXEC);
-        } catch (PosixException e) {
-            if (e.errno() == Errno.ESTALE || e.errno() == Errno.ENOENT) {
-                return GONE;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                fd = opener.open(handleType, handle);
+                break;
+            } catch (PosixException e) {
+                if (e.errno() == Errno.ESTALE || e.errno() == Errno.ENOENT) {
+                    return GONE;
+                }
+                if (e.errno() != Errno.ENOMEM || attempt == ENOMEM_ATTEMPTS) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
             }
-            throw e;
         }
         try {
             String path = Posix.readlink("/proc/self/fd/" + fd);

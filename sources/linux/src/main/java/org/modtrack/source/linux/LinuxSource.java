@@ -42,6 +42,8 @@ public final class LinuxSource implements AutoCloseable {
     private static final String MARKER = "linux-source.properties";
     private static final int CAP_SYS_ADMIN = 21;
     private static final int HANDLER_THREADS = 16;
+    /** The longest a query waits for the namespace reader to catch up. */
+    private static final long NAMESPACE_DRAIN_MILLIS = 2_000;
 
     private final Path watched;
     private final Path state;
@@ -128,6 +130,12 @@ public final class LinuxSource implements AutoCloseable {
 
     /** Checkpoints, waits for the writes in progress, and returns every change since the last blessed result. */
     public LinuxResult query() throws IOException, InterruptedException {
+        // Namespace changes are recorded after the fact by another thread: let it catch up first, so
+        // the result names every creation, deletion and rename made before the query began.
+        if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
+            LOG.warning(() -> "the namespace events of " + fs + " were not all recorded within "
+                    + NAMESPACE_DRAIN_MILLIS + " ms; the rest will be in the next result");
+        }
         return results.resolve(tracker.query());
     }
 

@@ -70,6 +70,15 @@ final class NamespaceListener implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Waits until the namespace events queued before this call are recorded, so that a result made
+     * after it names the creations, deletions and renames that happened before the query. False if
+     * the reader could not catch up within {@code timeoutMillis} (they then come in the next result).
+     */
+    boolean awaitDrained(long timeoutMillis) throws InterruptedException {
+        return reader.awaitDrained(timeoutMillis);
+    }
+
     long events() {
         return events.sum();
     }

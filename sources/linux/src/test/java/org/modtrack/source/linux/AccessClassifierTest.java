@@ -39,6 +39,35 @@ class AccessClassifierTest {
         return new AccessClassifier(view).classify(100, EVENT);
     }
 
+    /** A thread that /proc shows "running" {@code running} times, then reading fd 3 (a read of the event's file). */
+    private static AccessClassifier.Decision classifyAfterRunning(int running) {
+        int[] asked = {0};
+        return new AccessClassifier(new AccessClassifier.ThreadView() {
+            @Override
+            public String syscall(int tid) {
+                return asked[0]++ < running ? "running" : call(Syscalls.READ, 3, 0x7f0000, 0x1000);
+            }
+
+            @Override
+            public FileKey fdTarget(int tid, int fd) {
+                return EVENT;
+            }
+
+            @Override
+            public int fdAccessMode(int tid, int fd) {
+                return 0;
+            }
+        }).classify(100, EVENT);
+    }
+
+    /** Found by WorkloadTest: reads of untouched files were reported, because the reader had not yet gone to sleep. */
+    @Test
+    void aThreadStillOnItsWayToSleepIsLookedAtAgain() {
+        assertEquals(Access.READ, classifyAfterRunning(3).access());
+        assertEquals(Access.WRITE, classifyAfterRunning(AccessClassifier.RUNNING_RETRIES + 1).access(),
+                "still running after every retry: a write");
+    }
+
     private static boolean mayTruncate(String line) {
         return new AccessClassifier(new AccessClassifier.ThreadView() {
             @Override

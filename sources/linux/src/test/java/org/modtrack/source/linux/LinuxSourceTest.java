@@ -118,6 +118,35 @@ class LinuxSourceTest {
         }
     }
 
+    /**
+     * Found by WorkloadTest. A file written through one hard link, whose other link was removed while
+     * a process still holds it open: open_by_handle_at may hand back the removed name's dentry, so the
+     * result names the live file "h (deleted)" (or, in WorkloadTest under load, reports it DELETED at
+     * a removed name) and never names its real path.
+     */
+    @Test
+    void aFileIsNamedByALiveLinkWhileARemovedLinkIsStillOpen(@TempDir Path scratch) throws Exception {
+        assumeTrue(ChildScript.available(), "needs python3");
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "echo seed > f; ln f h; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                LinuxResult[] r = new LinuxResult[1];
+                ChildScript.run(scratch, root, """
+                        keep = open(P("h"), "ab")
+                        os.unlink(P("h"))
+                        with open(P("f"), "ab") as f:
+                            f.write(b"more")
+                        step("query")
+                        keep.close()
+                        """, step -> r[0] = source.query());
+                Map<String, PathChange> c = byPath(r[0], root);
+                assertTrue(c.containsKey("f"), "the write to f is named by f: " + c);
+                assertTrue(c.keySet().stream().noneMatch(p -> p.contains("(deleted)")), c.toString());
+            }
+        }
+    }
+
     @Test
     void tmpfsIsRefusedWithOneSentence() throws Exception {
         try (TmpfsMount t = TmpfsMount.create(16 * MIB)) {

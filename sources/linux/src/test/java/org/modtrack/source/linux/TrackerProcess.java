@@ -1,0 +1,170 @@
+package org.modtrack.source.linux;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.modtrack.engine.TrackerConfig;
+
+/**
+ * A {@link LinuxSource} in a JVM of its own, so a test can SIGKILL it: {@code main(watched, state)}
+ * prints {@code ready} once tracking, then serves lines on stdin: {@code query} answers
+ * {@code R snapshot recovered intact reason}, one {@code C kind directory path from} line per change
+ * (fields separated by tabs) and {@code end}; {@code bless N} answers {@code blessed}. {@link Client}
+ * is the test's side.
+ */
+final class TrackerProcess {
+    private TrackerProcess() {}
+
+    public static void main(String[] args) throws Exception {
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (LinuxSource source = LinuxSource.open(Path.of(args[0]), Path.of(args[1]), TrackerConfig.defaults())) {
+            out.println("ready");
+            out.flush();
+            for (String line; (line = in.readLine()) != null; ) {
+                if (line.equals("query")) {
+                    LinuxResult r = source.query();
+                    out.println(String.join("\t", "R", Long.toString(r.snapshot()), Boolean.toString(r.recovered()),
+                            Boolean.toString(r.continuity().intact()), r.continuity().reason().replace('\n', ' ')));
+                    for (PathChange c : r.changes()) {
+                        out.println(String.join("\t", "C", c.kind().name(), Boolean.toString(c.directory()), c.path(),
+                                c.from() == null ? "" : c.from()));
+                    }
+                    out.println("end");
+                } else if (line.startsWith("bless ")) {
+                    source.bless(Long.parseLong(line.substring(6)));
+                    out.println("blessed");
+                }
+                out.flush();
+            }
+        }
+    }
+
+    /** A result as the client parsed it. */
+    record Result(long snapshot, boolean recovered, boolean intact, String reason, List<PathChange> changes) {}
+
+    /** The test's side: starts the tracker JVM, sends commands, waits for answers (never forever). */
+    static final class Client implements AutoCloseable {
+        private static final long TIMEOUT_SECONDS = 60;
+        private final Process process;
+        private final Writer in;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final long ready;
+
+        Client(Path watched, Path state, Path stderr) throws IOException, InterruptedException {
+            String java = ProcessHandle.current().info().command().orElse(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), TrackerProcess.class.getName(), watched.toString(),
+                    state.toString()).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
+            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
+                    for (String line; (line = out.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // the process died: next() times out or sees EOF
+                }
+                lines.add("EOF");
+            }, "tracker-process-reader");
+            reader.setDaemon(true);
+            reader.start();
+            try {
+                expect("ready");
+            } catch (IOException | RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+            ready = System.nanoTime();
+        }
+
+        /** System.nanoTime() when the tracker said it was tracking (its marks were in place before). */
+        long ready() {
+            return ready;
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        Result query() throws IOException, InterruptedException {
+            send("query");
+            String[] head = next().split("\t", -1);
+            if (!head[0].equals("R")) {
+                throw new IOException("the tracker answered " + String.join(" ", head));
+            }
+            List<PathChange> changes = new ArrayList<>();
+            for (String line; !(line = next()).equals("end"); ) {
+                String[] f = line.split("\t", -1);
+                changes.add(new PathChange(f[3], PathChange.Kind.valueOf(f[1]), f[4].isEmpty() ? null : f[4],
+                        Boolean.parseBoolean(f[2]), false, false, 0));
+            }
+            return new Result(Long.parseLong(head[1]), Boolean.parseBoolean(head[2]), Boolean.parseBoolean(head[3]),
+                    head[4], changes);
+        }
+
+        void bless(long snapshot) throws IOException, InterruptedException {
+            send("bless " + snapshot);
+            expect("blessed");
+        }
+
+        /** SIGKILL, and waits for the process to be gone. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new AssertionError("the tracker process " + process.pid() + " outlived SIGKILL");
+            }
+        }
+
+        private void send(String line) throws IOException {
+            in.write(line + "\n");
+            in.flush();
+        }
+
+        private void expect(String want) throws IOException, InterruptedException {
+            String got = next();
+            if (!got.equals(want)) {
+                throw new IOException("the tracker process said " + got + ", not " + want + " (see its stderr)");
+            }
+        }
+
+        private String next() throws IOException, InterruptedException {
+            String line = lines.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            if (line == null) {
+                throw new IOException("the tracker process said nothing for " + TIMEOUT_SECONDS + " s");
+            }
+            if (line.equals("EOF")) {
+                throw new IOException("the tracker process ended (exit " + (process.isAlive() ? "?" : process.exitValue())
+                        + "; see its stderr)");
+            }
+            return line;
+        }
+
+        /** Stops it cleanly if it still runs (stdin closed), else kills it. */
+        @Override
+        public void close() throws InterruptedException {
+            if (!process.isAlive()) {
+                return;
+            }
+            try {
+                in.close();
+            } catch (IOException e) {
+                // already gone
+            }
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+}

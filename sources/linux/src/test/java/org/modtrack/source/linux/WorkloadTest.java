@@ -1,0 +1,314 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.source.linux.WorkloadChecker.Observation;
+import org.modtrack.source.linux.WorkloadChecker.Report;
+import org.modtrack.source.linux.WorkloadChecker.Span;
+import org.modtrack.testing.LoopMount;
+import org.modtrack.testing.Seeded;
+
+/**
+ * Many real writer processes against the Linux source, checked against the writers' own logs: no
+ * change is missed across query/bless cycles, reads of untouched files are never reported, and
+ * SIGKILLed trackers lose nothing they recorded and never claim continuity across a restart.
+ */
+@ExtendWith(Seeded.class)
+class WorkloadTest {
+    private static final long MIB = 1 << 20;
+    private static final int WRITERS = 8;
+    private static final int READ_ONLY_FILES = 5;
+    private static final long WRITER_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
+    /** About how many bytes one log line takes: progress is read from the logs' sizes. */
+    private static final int LOG_LINE_BYTES = 55;
+
+    @TempDir
+    Path scratch;
+
+    @BeforeAll
+    static void requireLoopMountsAndPython() throws Exception {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
+                () -> "WorkloadTest skipped: " + LoopMount.unavailableReason("ext4").get());
+        assumeTrue(ChildScript.available(), "WorkloadTest skipped: python3 (with mmap) is not installed");
+        requireSameMonotonicClock();
+    }
+
+    /** The writers' time.monotonic_ns() and our System.nanoTime() must be one clock (CLOCK_MONOTONIC). */
+    private static void requireSameMonotonicClock() throws Exception {
+        long before = System.nanoTime();
+        Process p = new ProcessBuilder(ChildScript.PYTHON, "-c", "import time; print(time.monotonic_ns())").start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        long after = System.nanoTime();
+        long python = Long.parseLong(out);
+        assertTrue(before <= python && python <= after, () -> "System.nanoTime() is not CLOCK_MONOTONIC here: "
+                + before + " <= " + python + " <= " + after + " does not hold");
+    }
+
+    @Test
+    void crashFreeExt4(SplittableRandom random) throws Exception {
+        crashFree("ext4", 512 * MIB, 50_000, 20, random.nextLong());
+    }
+
+    @Test
+    void crashFreeXfs(SplittableRandom random) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("xfs").isEmpty(), () -> "skipped: " + LoopMount.unavailableReason("xfs").get());
+        crashFree("xfs", 320 * MIB, 5_000, 3, random.nextLong());
+    }
+
+    @Test
+    void crashFreeBtrfs(SplittableRandom random) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(),
+                () -> "skipped: " + LoopMount.unavailableReason("btrfs").get());
+        crashFree("btrfs", 128 * MIB, 5_000, 3, random.nextLong());
+    }
+
+    /** {@code cycles} query/bless cycles spread over {@code ops} operations of 8 writers; the last after they exited. */
+    private void crashFree(String fsType, long bytes, int ops, int cycles, long seed) throws Exception {
+        Path state = Files.createDirectory(scratch.resolve("state"));
+        List<Observation> results = new ArrayList<>();
+        int dropped = 0;
+        int readOnlyReported = 0;
+        long began;
+        long ended;
+        try (LoopMount m = LoopMount.create(fsType, bytes)) {
+            Path root = m.mountPoint();
+            prepare(root);
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults());
+                    Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
+                began = System.nanoTime();
+                for (int cycle = 1; cycle <= cycles; cycle++) {
+                    if (cycle < cycles) {
+                        writers.awaitProgress((long) ops * cycle / cycles);
+                    } else {
+                        writers.awaitExit();
+                    }
+                    long start = System.nanoTime();
+                    LinuxResult r = source.query();
+                    long returned = System.nanoTime();
+                    results.add(new Observation(start, returned, true, r.continuity().intact(), r.recovered(),
+                            r.changes()));
+                    dropped += r.readOnlyDropped();
+                    readOnlyReported += r.readOnlyReported();
+                    assertTrue(r.continuity().intact(), () -> "result " + results.size() + ": " + r.continuity());
+                    assertFalse(r.recovered(), "result " + results.size() + " says recovered without a crash");
+                    source.bless(r.snapshot());
+                }
+                ended = System.nanoTime();
+            }
+        }
+        Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results,
+                List.of(new Span(Long.MIN_VALUE, Long.MAX_VALUE)));
+        System.out.printf("WorkloadTest %s crash-free, seed %d: %d ops in %d ms, %d results; %s; readOnlyDropped %d,"
+                + " readOnlyReported %d%n", fsType, seed, report.changes() + report.reads(),
+                TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
+        report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
+        assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
+                report.firstMisses()));
+        assertEquals(0, report.readFilesReported(), () -> "files that were only read were reported (seed " + seed + ")");
+    }
+
+    @Test
+    void sigkilledTrackersLoseNothingTheyRecordedAndReportEveryGap(SplittableRandom random) throws Exception {
+        long seed = random.nextLong();
+        int restarts = 5;
+        Path state = Files.createDirectory(scratch.resolve("state"));
+        Path stderr = scratch.resolve("tracker.err");
+        List<Observation> results = new ArrayList<>();
+        List<Span> spans = new ArrayList<>();
+        List<String> afterRestart = new ArrayList<>();
+        long began;
+        try (LoopMount m = LoopMount.create("ext4", 512 * MIB)) {
+            Path root = m.mountPoint();
+            prepare(root);
+            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr);
+            try (Writers writers = Writers.start(root, scratch, seed, 20_000, 4000)) {
+                began = System.nanoTime();
+                for (int run = 0; ; run++) {
+                    for (int cycle = 0; cycle < 2; cycle++) {
+                        Thread.sleep(300);
+                        TrackerProcess.Result r = observe(tracker, results, true);
+                        if (run > 0 && cycle == 0) {
+                            afterRestart.add(r.recovered() + " " + r.intact() + " " + r.reason());
+                            assertFalse(r.intact(), "the first result after restart " + run + " claims continuity");
+                            assertTrue(r.reason().contains("rescan"), r.reason());
+                            assertTrue(r.recovered(), "the first result after SIGKILL " + run + " is not recovered");
+                        }
+                    }
+                    if (run == restarts) {
+                        break;
+                    }
+                    Thread.sleep(200);
+                    observe(tracker, results, false); // recorded, not blessed: must come again
+                    Thread.sleep(200);
+                    long killed = System.nanoTime();
+                    tracker.kill();
+                    spans.add(new Span(tracker.ready(), killed));
+                    Thread.sleep(300); // writes no tracker sees
+                    tracker = new TrackerProcess.Client(root, state, stderr);
+                }
+                writers.awaitExit();
+                observe(tracker, results, true);
+                spans.add(new Span(tracker.ready(), Long.MAX_VALUE));
+            } finally {
+                tracker.close();
+            }
+        } catch (IOException | AssertionError e) {
+            if (Files.exists(stderr)) {
+                System.out.println("tracker stderr:\n" + Files.readString(stderr));
+            }
+            throw e;
+        }
+        long took = System.nanoTime() - began;
+        Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results, spans);
+        System.out.printf("WorkloadTest SIGKILL, seed %d: %d ops in %d ms, %d restarts, %d results; %s%n",
+                seed, report.changes() + report.reads(), TimeUnit.NANOSECONDS.toMillis(took), restarts, results.size(),
+                report.summary());
+        afterRestart.forEach(a -> System.out.println("  after a restart: recovered intact reason = " + a));
+        assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
+                report.firstMisses()));
+    }
+
+    private static TrackerProcess.Result observe(TrackerProcess.Client tracker, List<Observation> results, boolean bless)
+            throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        TrackerProcess.Result r = tracker.query();
+        long returned = System.nanoTime();
+        results.add(new Observation(start, returned, bless, r.intact(), r.recovered(), r.changes()));
+        if (bless) {
+            tracker.bless(r.snapshot());
+        }
+        return r;
+    }
+
+    /** One directory per writer, with files it will only read; written and synced by a child process. */
+    private static void prepare(Path root) throws Exception {
+        ChildScript.command(root, ChildScript.PYTHON, "-c", """
+                import os, sys
+                for w in range(%d):
+                    d = os.path.join(sys.argv[1], "w%%d" %% w)
+                    os.mkdir(d)
+                    for i in range(%d):
+                        with open(os.path.join(d, "ro_%%d" %% i), "w") as f:
+                            f.write("read me %%d\\n" %% i * 100)
+                os.sync()
+                """.formatted(WRITERS, READ_ONLY_FILES), root.toString());
+    }
+
+    /** The writer processes; closing kills any still running. */
+    static final class Writers implements AutoCloseable {
+        private final List<Process> processes;
+        private final List<Path> logs;
+        private final long deadline;
+
+        private Writers(List<Process> processes, List<Path> logs) {
+            this.processes = processes;
+            this.logs = logs;
+            this.deadline = System.nanoTime() + WRITER_TIMEOUT_NANOS;
+        }
+
+        /** Starts {@link #WRITERS} writers sharing {@code ops} operations, each pausing {@code pauseMicros} between them. */
+        static Writers start(Path root, Path scratch, long seed, int ops, int pauseMicros) throws IOException {
+            Path script = scratch.resolve("writer.py");
+            try (InputStream in = WorkloadTest.class.getResourceAsStream("writer.py")) {
+                Files.copy(in, script);
+            }
+            List<Process> processes = new ArrayList<>();
+            List<Path> logs = new ArrayList<>();
+            Writers writers = new Writers(processes, logs);
+            SplittableRandom seeds = new SplittableRandom(seed);
+            try {
+                for (int w = 0; w < WRITERS; w++) {
+                    Path log = scratch.resolve("writer-" + w + ".log");
+                    logs.add(log);
+                    processes.add(new ProcessBuilder(ChildScript.PYTHON, script.toString(),
+                            root.resolve("w" + w).toString(), Long.toString(seeds.nextLong() & Long.MAX_VALUE),
+                            Integer.toString(ops / WRITERS), log.toString(), Integer.toString(pauseMicros))
+                            .redirectErrorStream(true).redirectOutput(scratch.resolve("writer-" + w + ".out").toFile())
+                            .start());
+                }
+            } catch (IOException | RuntimeException e) {
+                writers.close();
+                throw e;
+            }
+            return writers;
+        }
+
+        static List<Path> logs(Path scratch) {
+            List<Path> logs = new ArrayList<>();
+            for (int w = 0; w < WRITERS; w++) {
+                logs.add(scratch.resolve("writer-" + w + ".log"));
+            }
+            return logs;
+        }
+
+        /** Waits until the logs hold about {@code ops} operations, or every writer exited. */
+        void awaitProgress(long ops) throws Exception {
+            await(() -> {
+                long bytes = 0;
+                for (Path log : logs) {
+                    try {
+                        bytes += Files.exists(log) ? Files.size(log) : 0;
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return bytes / LOG_LINE_BYTES >= ops || processes.stream().noneMatch(Process::isAlive);
+            });
+        }
+
+        /** Waits for every writer to exit, and fails if one failed. */
+        void awaitExit() throws Exception {
+            await(() -> processes.stream().noneMatch(Process::isAlive));
+            for (int w = 0; w < processes.size(); w++) {
+                int code = processes.get(w).exitValue();
+                Path out = logs.get(w).resolveSibling("writer-" + w + ".out");
+                assertEquals(0, code, "writer " + w + " failed: " + Files.readString(out));
+            }
+        }
+
+        private void await(Supplier<Boolean> done) throws InterruptedException {
+            while (!done.get()) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the writers did not finish within "
+                            + TimeUnit.NANOSECONDS.toSeconds(WRITER_TIMEOUT_NANOS) + " s (a writer may be blocked)");
+                }
+                Thread.sleep(10);
+            }
+        }
+
+        @Override
+        public void close() {
+            for (Process p : processes) {
+                if (p.isAlive()) {
+                    p.destroyForcibly();
+                }
+            }
+            for (Process p : processes) {
+                try {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
