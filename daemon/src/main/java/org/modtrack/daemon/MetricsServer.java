@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import org.modtrack.source.linux.LatencyHistogram;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -86,7 +87,30 @@ final class MetricsServer {
                 metric(b, m.name(), m.type(), m.help(), l, m.value().applyAsDouble(r));
             }
         }
+        for (Root r : daemon.roots()) {
+            String l = "root=\"" + r.path().toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+            histogram(b, "modtrack_permission_answer_seconds", "how long permission events waited for their answer",
+                    l, r.source().answerLatency());
+            histogram(b, "modtrack_query_duration_seconds", "how long queries took (checkpoint and result)",
+                    l, r.queryDurations().snapshot());
+        }
         return b.toString();
+    }
+
+    private static void histogram(StringBuilder b, String name, String help, String labels, LatencyHistogram.Snapshot h) {
+        if (b.indexOf("# TYPE " + name + " ") < 0) {
+            b.append("# HELP ").append(name).append(' ').append(help).append('\n');
+            b.append("# TYPE ").append(name).append(" histogram\n");
+        }
+        long[] counts = h.cumulativeCounts();
+        for (int i = 0; i < counts.length; i++) {
+            String le = i < h.boundsSeconds().length ? Double.toString(h.boundsSeconds()[i]) : "+Inf";
+            b.append(name).append("_bucket{").append(labels).append(",le=\"").append(le).append("\"} ")
+                    .append(counts[i]).append('\n');
+        }
+        b.append(name).append("_sum{").append(labels).append("} ")
+                .append(String.format(Locale.ROOT, "%.6f", h.sumSeconds())).append('\n');
+        b.append(name).append("_count{").append(labels).append("} ").append(h.count()).append('\n');
     }
 
     private static void metric(StringBuilder b, String name, String type, String help, String labels, double value) {

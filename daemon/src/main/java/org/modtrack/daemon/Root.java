@@ -7,6 +7,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.source.linux.LinuxResult;
+import org.modtrack.source.linux.LatencyHistogram;
 import org.modtrack.source.linux.LinuxSource;
 import org.modtrack.source.linux.LinuxSourceOptions;
 
@@ -22,6 +23,7 @@ final class Root implements AutoCloseable {
     private final AtomicLong queries = new AtomicLong();
     private final AtomicLong queryNanos = new AtomicLong();
     private volatile long lastBarrierWaitNanos;
+    private final LatencyHistogram queryDurations = new LatencyHistogram();
 
     private Root(Path path, BarrierKind barrier, LinuxSource source) {
         this.path = path;
@@ -55,6 +57,7 @@ final class Root implements AutoCloseable {
             long t0 = System.nanoTime();
             LinuxResult r = source.query();
             queryNanos.addAndGet(System.nanoTime() - t0);
+            queryDurations.record(System.nanoTime() - t0);
             queries.incrementAndGet();
             lastBarrierWaitNanos = r.barrierWait().toNanos();
             return r;
@@ -69,6 +72,10 @@ final class Root implements AutoCloseable {
 
     long queries() {
         return queries.get();
+    }
+
+    LatencyHistogram queryDurations() {
+        return queryDurations;
     }
 
     long queryNanos() {

@@ -159,6 +159,11 @@ public final class LinuxSource implements AutoCloseable {
         return fs.mountPoint();
     }
 
+    /** How long permission events waited for their answer (from when they were read), since the start. */
+    public LatencyHistogram.Snapshot answerLatency() {
+        return preContent.answerLatency().snapshot();
+    }
+
     /** Pre-content events seen, and how many were only reads. */
     public long[] eventCounts() {
         var c = preContent.counters();

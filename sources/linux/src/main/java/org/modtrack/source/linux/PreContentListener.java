@@ -75,6 +75,7 @@ final class PreContentListener implements AutoCloseable {
     private static final class Pending {
         final int fd;
         final long deadlineNanos;
+        final long readNanos = System.nanoTime();
         final AtomicBoolean answered = new AtomicBoolean();
 
         Pending(int fd, long deadlineNanos) {
@@ -95,6 +96,7 @@ final class PreContentListener implements AutoCloseable {
     private final LossRecorder losses;
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    private final LatencyHistogram answerLatency = new LatencyHistogram();
     private final long deadlineNanos;
     private volatile boolean running = true;
     private volatile Runnable heartbeat = () -> { };
@@ -145,6 +147,11 @@ final class PreContentListener implements AutoCloseable {
 
     Counters counters() {
         return counters;
+    }
+
+    /** How long permission events waited for their answer, from when the reader read them. */
+    LatencyHistogram answerLatency() {
+        return answerLatency;
     }
 
     private void dispatch(FanotifyEvents event) {
@@ -245,6 +252,7 @@ final class PreContentListener implements AutoCloseable {
         if (!p.answered.compareAndSet(false, true)) {
             return false;
         }
+        answerLatency.record(System.nanoTime() - p.readNanos);
         try {
             Fanotify.respond(group, p.fd, response);
         } catch (PosixException e) {
