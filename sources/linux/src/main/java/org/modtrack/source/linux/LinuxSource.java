@@ -52,11 +52,12 @@ public final class LinuxSource implements AutoCloseable {
     private final PreContentListener preContent;
     private final NamespaceListener namespace;
     private final LossRecorder losses;
+    private final Watchdog watchdog; // null without bash
     private final PreOpenedWriters preOpened;
     private final ResultResolver results;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
-                        NamespaceListener namespace, LossRecorder losses, PreOpenedWriters preOpened) {
+                        NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened) {
         this.watched = watched;
         this.state = state;
         this.fs = fs;
@@ -64,6 +65,7 @@ public final class LinuxSource implements AutoCloseable {
         this.preContent = preContent;
         this.namespace = namespace;
         this.losses = losses;
+        this.watchdog = watchdog;
         this.preOpened = preOpened;
         this.results = new ResultResolver(fs, watched);
     }
@@ -107,6 +109,11 @@ public final class LinuxSource implements AutoCloseable {
             PreContentListener pre = PreContentListener.start(group, marks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
             opened.set(1, pre); // it owns the group now
+            Watchdog watchdog = Watchdog.start(options.answerDeadline().multipliedBy(2));
+            if (watchdog != null) {
+                opened.add(watchdog);
+                pre.onHeartbeat(watchdog::beat);
+            }
             NamespaceListener ns = NamespaceListener.start(fs, tracker);
             opened.add(ns);
             markFilesystem(pre, fs);
@@ -121,7 +128,7 @@ public final class LinuxSource implements AutoCloseable {
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, preOpened[0]);
+            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0]);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -179,6 +186,9 @@ public final class LinuxSource implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        if (watchdog != null) {
+            watchdog.close(); // first: the heartbeats stop while the groups close
+        }
         Optional<Watermark> watermark = Optional.empty();
         IOException failure = null;
         try {

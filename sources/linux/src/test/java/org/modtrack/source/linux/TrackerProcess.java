@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.modtrack.engine.TrackerConfig;
 
 /**
@@ -28,7 +29,11 @@ final class TrackerProcess {
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (LinuxSource source = LinuxSource.open(Path.of(args[0]), Path.of(args[1]), TrackerConfig.defaults())) {
+        LinuxSourceOptions options = LinuxSourceOptions.defaults();
+        if (args.length > 2) {
+            options = options.withAnswerDeadline(Duration.ofMillis(Long.parseLong(args[2])));
+        }
+        try (LinuxSource source = LinuxSource.open(Path.of(args[0]), Path.of(args[1]), TrackerConfig.defaults(), options)) {
             out.println("ready");
             out.flush();
             for (String line; (line = in.readLine()) != null; ) {
@@ -62,11 +67,15 @@ final class TrackerProcess {
         private final long ready;
 
         Client(Path watched, Path state, Path stderr) throws IOException, InterruptedException {
+            this(watched, state, stderr, LinuxSourceOptions.defaults().answerDeadline());
+        }
+
+        Client(Path watched, Path state, Path stderr, Duration deadline) throws IOException, InterruptedException {
             String java = ProcessHandle.current().info().command().orElse(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString());
             process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                     System.getProperty("java.class.path"), TrackerProcess.class.getName(), watched.toString(),
-                    state.toString()).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
+                    state.toString(), Long.toString(deadline.toMillis())).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
             in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             Thread reader = new Thread(() -> {
                 try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
@@ -117,6 +126,11 @@ final class TrackerProcess {
         void bless(long snapshot) throws IOException, InterruptedException {
             send("bless " + snapshot);
             expect("blessed");
+        }
+
+        /** Waits up to {@code seconds} for the process to end by itself (or be killed by its watchdog). */
+        boolean awaitExit(long seconds) throws InterruptedException {
+            return process.waitFor(seconds, TimeUnit.SECONDS);
         }
 
         /** SIGKILL, and waits for the process to be gone. */
