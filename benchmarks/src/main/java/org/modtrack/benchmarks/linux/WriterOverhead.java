@@ -1,0 +1,193 @@
+package org.modtrack.benchmarks.linux;
+
+import static org.modtrack.benchmarks.linux.BenchSupport.fmt;
+import static org.modtrack.benchmarks.linux.BenchSupport.median;
+import static org.modtrack.benchmarks.linux.BenchSupport.spread;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.modtrack.engine.Durability;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.engine.TrackerStats;
+import org.modtrack.source.linux.LinuxSource;
+import org.modtrack.source.linux.LinuxSourceOptions;
+import org.modtrack.testing.LoopMount;
+
+/**
+ * Issue 4's second acceptance figure: the wall time of writer workloads on a tracked file system
+ * against the same workload on a fresh identical untracked one, in one run. A benchmark, not a
+ * test: it asserts nothing; {@code bin/bench-linux overhead} runs it and docs/benchmarks.md has
+ * its figures.
+ *
+ * <p>Workloads (all writes by C child processes): {@code files1}, one process creating and writing
+ * 20,000 files of 4 KiB; {@code files8}, 8 processes creating 2,500 each; {@code kbuild}, a
+ * kernel-build-like mix over a tree made before the tracker starts (7,000 sources of 8 KiB, 500
+ * headers of 4 KiB): two "compile" processes each read their units' sources and 12 headers per
+ * unit and write a 16 KiB object per unit, then one "link" reads every object and writes their
+ * concatenation (about 105,000 file reads and writes). Configurations: {@code untracked},
+ * {@code process} and {@code power} durability (srcu barrier). Every run gets a fresh 1 GiB ext4
+ * loop mount (populated and flushed with {@code sync -f} before the timing, and before the tracker
+ * opens) and a fresh state directory in /tmp; the order of the configurations rotates each round.
+ * Wall time is from spawning the first child to the last one's exit.
+ *
+ * <p>Arguments: {@code [rounds (5)] [output dir (/tmp/modtrack-bench)] [workloads (files1,files8,kbuild)]}.
+ */
+public final class WriterOverhead {
+    private static final long IMAGE_BYTES = 1L << 30;
+    private static final int FILES = 20_000;
+    private static final int FILE_BYTES = 4096;
+    private static final int UNITS = 7_000;
+    private static final int HEADERS = 500;
+    private static final int HEADERS_PER_UNIT = 12;
+    private static final int COMPILERS = 2;
+    private static final List<String> CONFIGS = List.of("untracked", "process", "power");
+
+    private WriterOverhead() {
+    }
+
+    record Run(String workload, String config, int round, double wallMs, long syncs, long records, long events,
+               long readEvents, long writeEvents, long eventFailures) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        Path out = Path.of(args.length > 1 ? args[1] : "/tmp/modtrack-bench");
+        List<String> workloads = List.of((args.length > 2 ? args[2] : "files1,files8,kbuild").split(","));
+        Files.createDirectories(out);
+        System.out.println("writer overhead: " + rounds + " rounds of " + workloads + " x " + CONFIGS
+                + "; load average " + BenchSupport.loadAverage());
+        List<Run> runs = new ArrayList<>();
+        List<String> csv = new ArrayList<>();
+        csv.add("workload,config,round,wall_ms,fdatasyncs,records,preContentEvents,readEvents,writeEvents,eventFailures");
+        for (int round = 1; round <= rounds; round++) {
+            for (String workload : workloads) {
+                for (int i = 0; i < CONFIGS.size(); i++) {
+                    String config = CONFIGS.get((i + round - 1) % CONFIGS.size());
+                    Run r = run(workload, config, round);
+                    runs.add(r);
+                    String row = fmt("%s,%s,%d,%.1f,%d,%d,%d,%d,%d,%d", r.workload, r.config, r.round, r.wallMs, r.syncs,
+                            r.records, r.events, r.readEvents, r.writeEvents, r.eventFailures);
+                    csv.add(row);
+                    System.out.println("run " + row + "  (load " + BenchSupport.loadAverage() + ")");
+                }
+            }
+        }
+        Files.write(out.resolve("overhead.csv"), csv);
+        System.out.println();
+        System.out.println("| Workload | Config | Wall ms, median (min–max) | Ratio of medians | Per-round ratio, median (min–max) "
+                + "| fdatasyncs | Records | Pre-content events (reads) |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (String workload : workloads) {
+            List<Run> base = runs.stream().filter(r -> r.workload.equals(workload) && r.config.equals("untracked")).toList();
+            double baseMedian = median(base.stream().map(Run::wallMs).toList());
+            for (String config : CONFIGS) {
+                List<Run> rs = runs.stream().filter(r -> r.workload.equals(workload) && r.config.equals(config)).toList();
+                List<Double> walls = rs.stream().map(Run::wallMs).toList();
+                List<Double> ratios = new ArrayList<>();
+                for (Run r : rs) {
+                    base.stream().filter(b -> b.round == r.round).findFirst().ifPresent(b -> ratios.add(r.wallMs / b.wallMs));
+                }
+                boolean tracked = !config.equals("untracked");
+                System.out.println("| " + workload + " | " + config + " | " + spread(walls, "%.0f") + " | "
+                        + (tracked ? fmt("**%.3f**", median(walls) / baseMedian) : "1") + " | "
+                        + (tracked ? spread(ratios, "%.3f") : "–") + " | "
+                        + (tracked ? spread(rs.stream().map(r -> (double) r.syncs).toList(), "%.0f") : "–") + " | "
+                        + (tracked ? spread(rs.stream().map(r -> (double) r.records).toList(), "%.0f") : "–") + " | "
+                        + (tracked ? fmt("%.0f (%.0f)", median(rs.stream().map(r -> (double) r.events).toList()),
+                                median(rs.stream().map(r -> (double) r.readEvents).toList())) : "–") + " |");
+            }
+        }
+        System.out.println();
+        System.out.println("per-run rows: " + out.resolve("overhead.csv") + "; load average " + BenchSupport.loadAverage());
+    }
+
+    private static Run run(String workload, String config, int round) throws Exception {
+        Path state = BenchSupport.newStateDir();
+        try (LoopMount mount = LoopMount.create("ext4", IMAGE_BYTES)) {
+            Path root = mount.mountPoint();
+            if (workload.equals("kbuild")) {
+                BenchSupport.run(BenchSupport.program("kbuild"), "populate", root.toString(), Integer.toString(UNITS),
+                        Integer.toString(HEADERS));
+            }
+            BenchSupport.run("sync", "-f", root.toString());
+            LinuxSource source = null;
+            try {
+                if (!config.equals("untracked")) {
+                    Durability d = config.equals("power") ? Durability.POWER : Durability.PROCESS;
+                    source = LinuxSource.open(root, state, TrackerConfig.defaults().withDurability(d),
+                            LinuxSourceOptions.defaults());
+                }
+                TrackerStats s0 = source == null ? null : source.stats();
+                long[] e0 = source == null ? null : source.eventCounts();
+                long t0 = System.nanoTime();
+                workload(workload, root);
+                long t1 = System.nanoTime();
+                if (source == null) {
+                    return new Run(workload, config, round, (t1 - t0) / 1e6, 0, 0, 0, 0, 0, 0);
+                }
+                TrackerStats s1 = source.stats();
+                long[] e1 = source.eventCounts();
+                return new Run(workload, config, round, (t1 - t0) / 1e6, s1.syncs() - s0.syncs(), s1.records() - s0.records(),
+                        e1[0] - e0[0], e1[1] - e0[1], e1[2] - e0[2], e1[4] - e0[4]);
+            } finally {
+                if (source != null) {
+                    source.close();
+                }
+            }
+        } finally {
+            BenchSupport.deleteTree(state);
+        }
+    }
+
+    private static void workload(String workload, Path root) throws IOException, InterruptedException {
+        switch (workload) {
+            case "files1" -> parallel(List.of(List.of(BenchSupport.program("mkfiles"), root.resolve("w0").toString(),
+                    Integer.toString(FILES), Integer.toString(FILE_BYTES))));
+            case "files8" -> {
+                List<List<String>> cmds = new ArrayList<>();
+                for (int w = 0; w < 8; w++) {
+                    cmds.add(List.of(BenchSupport.program("mkfiles"), root.resolve("w" + w).toString(),
+                            Integer.toString(FILES / 8), Integer.toString(FILE_BYTES)));
+                }
+                parallel(cmds);
+            }
+            case "kbuild" -> {
+                List<List<String>> cmds = new ArrayList<>();
+                for (int c = 0; c < COMPILERS; c++) {
+                    cmds.add(List.of(BenchSupport.program("kbuild"), "compile", root.toString(),
+                            Integer.toString(UNITS * c / COMPILERS), Integer.toString(UNITS * (c + 1) / COMPILERS),
+                            Integer.toString(HEADERS_PER_UNIT)));
+                }
+                parallel(cmds);
+                parallel(List.of(List.of(BenchSupport.program("kbuild"), "link", root.toString(), Integer.toString(UNITS))));
+            }
+            default -> throw new IllegalArgumentException("workloads: files1, files8, kbuild; not " + workload);
+        }
+    }
+
+    /** Starts every command, then waits for all; fails if one fails. Children are killed if anything goes wrong. */
+    private static void parallel(List<List<String>> commands) throws IOException, InterruptedException {
+        List<Process> ps = new ArrayList<>();
+        try {
+            for (List<String> c : commands) {
+                ps.add(new ProcessBuilder(c).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start());
+            }
+            for (Process p : ps) {
+                if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IOException(p.info().commandLine().orElse("a writer") + " failed or hung");
+                }
+            }
+        } finally {
+            for (Process p : ps) {
+                if (p.isAlive()) {
+                    p.destroyForcibly();
+                    p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            }
+        }
+    }
+}
