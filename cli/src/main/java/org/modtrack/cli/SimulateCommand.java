@@ -2,7 +2,9 @@ package org.modtrack.cli;
 
 import java.util.concurrent.Callable;
 import org.modtrack.engine.Mutant;
+import org.modtrack.simulation.LinuxMutant;
 import org.modtrack.simulation.Simulator;
+import org.modtrack.simulation.Variant;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -25,8 +27,14 @@ final class SimulateCommand implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--mutant", defaultValue = "none",
-            description = "Run against a deliberately broken engine: none, skip-barrier, discard-before-bless, no-sync, keep-ignore-marks.")
+            description = "Run against a deliberately broken engine: none, skip-barrier, discard-before-bless, no-sync, keep-ignore-marks;"
+                    + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call.")
     String mutant;
+
+    @Option(names = "--model", defaultValue = "in-process",
+            description = "What writes: in-process (writers call preWrite/postWrite) or linux (threads whose write calls raise"
+                    + " pre-content events, ignore marks, the srcu barrier, shared writable mappings; default: ${DEFAULT-VALUE}).")
+    String model;
 
     @Option(names = "--exhaustive", description = "Run the bounded exhaustive search (2 writers, 2 files, one query/bless cycle,"
             + " one crash point) instead of random schedules.")
@@ -40,21 +48,36 @@ final class SimulateCommand implements Callable<Integer> {
         if (schedules < 1) {
             throw new ParameterException(spec.commandLine(), "--schedules must be at least 1, not " + schedules + ".");
         }
+        Variant v = variant();
+        Simulator.Summary summary;
+        if (exhaustive) {
+            summary = Simulator.exhaustive(v, Long.MAX_VALUE, System.out);
+        } else {
+            long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
+            System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --mutant ", " mutant="));
+            summary = Simulator.run(s, schedules, v, System.out);
+        }
+        System.out.println(summary.line());
+        return summary.violations() > 0 ? Main.FOUND_PROBLEM : 0;
+    }
+
+    private Variant variant() {
+        if (!model.equals("in-process") && !model.equals("linux")) {
+            throw new ParameterException(spec.commandLine(), "unknown model '" + model + "'; known: in-process, linux.");
+        }
+        LinuxMutant lm = LinuxMutant.fromCliNameOrNull(mutant);
+        if (lm != null && lm != LinuxMutant.NONE) {
+            if (!model.equals("linux")) {
+                throw new ParameterException(spec.commandLine(), "--mutant " + mutant + " breaks the Linux model: add --model linux.");
+            }
+            return Variant.linux(Mutant.NONE, lm);
+        }
         Mutant m;
         try {
             m = Mutant.fromCliName(mutant);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        Simulator.Summary summary;
-        if (exhaustive) {
-            summary = Simulator.exhaustive(m, Long.MAX_VALUE, System.out);
-        } else {
-            long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
-            System.out.println("seed=" + s + (m == Mutant.NONE ? "" : " mutant=" + m.cliName()));
-            summary = Simulator.run(s, schedules, m, System.out);
-        }
-        System.out.println(summary.line());
-        return summary.violations() > 0 ? Main.FOUND_PROBLEM : 0;
+        return model.equals("linux") ? Variant.linux(m, LinuxMutant.NONE) : Variant.inProcess(m);
     }
 }

@@ -20,7 +20,10 @@ import org.modtrack.engine.Mutant;
  * @param maxDies writers that die between preWrite and postWrite
  * @param badBlesses whether invalid blesses are tried
  * @param armedCrashes whether crashes may strike inside storage operations
- * @param mutant the deliberate bug under test, if any
+ * @param mutant the engine's deliberate bug under test, if any
+ * @param linux whether the Linux model runs ({@link LinuxKernel}); {@code writers} are then its threads
+ * @param linuxMutant the Linux model's deliberate bug under test, if any
+ * @param maxStores stores through shared mappings (-1: unbounded; Linux model only)
  */
 record Scenario(
         Durability durability,
@@ -35,10 +38,18 @@ record Scenario(
         int maxDies,
         boolean badBlesses,
         boolean armedCrashes,
-        Mutant mutant) {
+        Mutant mutant,
+        boolean linux,
+        LinuxMutant linuxMutant,
+        int maxStores) {
 
     /** A random scenario: the random search's shape for one schedule. */
     static Scenario random(long seed, Mutant mutant) {
+        return random(seed, Variant.inProcess(mutant));
+    }
+
+    /** A random scenario of {@code variant}. */
+    static Scenario random(long seed, Variant variant) {
         SplittableRandom r = new SplittableRandom(seed);
         return new Scenario(
                 r.nextBoolean() ? Durability.POWER : Durability.PROCESS,
@@ -52,17 +63,37 @@ record Scenario(
                 r.nextInt(3),
                 true,
                 true,
-                mutant);
+                variant.mutant(),
+                variant.linux(),
+                variant.linuxMutant(),
+                -1);
     }
 
     /** The bounded exhaustive search: 2 writers, 2 files, one query/bless cycle, one crash point. */
     static Scenario exhaustive(Durability durability, Mutant mutant) {
-        return new Scenario(durability, 2, 2, false, 100, Integer.MAX_VALUE, 1, 1, 1, 0, false, false, mutant);
+        return new Scenario(durability, 2, 2, false, 100, Integer.MAX_VALUE, 1, 1, 1, 0, false, false, mutant,
+                false, LinuxMutant.NONE, 0);
+    }
+
+    /**
+     * The Linux model's bounded exhaustive search: 1 thread, 1 file, two calls (each a write or a
+     * shared writable mmap), one store through a mapping, one query/bless cycle, no crash. Larger
+     * shapes (2 threads, 2 files, a crash point) run to millions of schedules; the random schedules
+     * cover them, crashes included.
+     */
+    static Scenario exhaustiveLinux(Durability durability, Mutant mutant, LinuxMutant linuxMutant) {
+        return new Scenario(durability, 1, 1, false, 100, Integer.MAX_VALUE, 2, 1, 0, 0, false, false, mutant,
+                true, linuxMutant, 1);
+    }
+
+    Variant variant() {
+        return new Variant(linux, mutant, linuxMutant);
     }
 
     String describe() {
-        return durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
+        return (linux ? "linux model, " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
                 + (handleIdentities ? "handle" : "path") + " identities), barrier timeout " + barrierTimeoutNanos
-                + (mutant == Mutant.NONE ? "" : ", mutant " + mutant.cliName());
+                + (mutant == Mutant.NONE ? "" : ", mutant " + mutant.cliName())
+                + (linuxMutant == LinuxMutant.NONE ? "" : ", model mutant " + linuxMutant.cliName());
     }
 }

@@ -45,14 +45,19 @@ public final class Simulator {
      * one shrunk, with its steps) to {@code out}.
      */
     public static Summary run(long seed, long schedules, Mutant mutant, PrintStream out) {
+        return run(seed, schedules, Variant.inProcess(mutant), out);
+    }
+
+    /** Like {@link #run(long, long, Mutant, PrintStream)}, for any model and mutant. */
+    public static Summary run(long seed, long schedules, Variant variant, PrintStream out) {
         long violations = 0;
         long falsePositives = 0;
         for (long i = 0; i < schedules; i++) {
-            Outcome o = runRandom(seed + i, mutant);
+            Outcome o = runRandom(seed + i, variant);
             falsePositives += o.world().falsePositives();
             if (o.failed()) {
                 violations++;
-                report(o, mutant, violations == 1, out);
+                report(o, variant, violations == 1, out);
             }
         }
         return new Summary(schedules, violations, falsePositives);
@@ -64,10 +69,20 @@ public final class Simulator {
      * failure of each.
      */
     public static Summary exhaustive(Mutant mutant, long limitPerDurability, PrintStream out) {
+        return exhaustive(Variant.inProcess(mutant), limitPerDurability, out);
+    }
+
+    /**
+     * The bounded exhaustive search of {@code variant}: for the Linux model, {@link
+     * Scenario#exhaustiveLinux} (1 thread, 1 file, two calls, one store, one query/bless cycle).
+     */
+    public static Summary exhaustive(Variant variant, long limitPerDurability, PrintStream out) {
         long schedules = 0;
         long violations = 0;
         for (org.modtrack.engine.Durability d : org.modtrack.engine.Durability.values()) {
-            ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustive(d, mutant), limitPerDurability);
+            Scenario scenario = variant.linux() ? Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant())
+                    : Scenario.exhaustive(d, variant.mutant());
+            ExhaustiveSearch.Result r = ExhaustiveSearch.run(scenario, limitPerDurability);
             out.println(d.name().toLowerCase() + " durability: " + r.schedules() + " schedules, " + r.violations() + " violations");
             if (!r.firstFailure().isEmpty()) {
                 out.println("  first failing schedule:");
@@ -84,8 +99,13 @@ public final class Simulator {
      * any: how the test suite proves a mutant is caught without running every schedule.
      */
     public static java.util.OptionalLong firstFailure(long seed, long schedules, Mutant mutant) {
+        return firstFailure(seed, schedules, Variant.inProcess(mutant));
+    }
+
+    /** Like {@link #firstFailure(long, long, Mutant)}, for any model and mutant. */
+    public static java.util.OptionalLong firstFailure(long seed, long schedules, Variant variant) {
         for (long i = 0; i < schedules; i++) {
-            if (runRandom(seed + i, mutant).failed()) {
+            if (runRandom(seed + i, variant).failed()) {
                 return java.util.OptionalLong.of(seed + i);
             }
         }
@@ -94,7 +114,12 @@ public final class Simulator {
 
     /** Runs the random schedule of {@code scheduleSeed}. */
     static Outcome runRandom(long scheduleSeed, Mutant mutant) {
-        Scenario scenario = Scenario.random(scheduleSeed, mutant);
+        return runRandom(scheduleSeed, Variant.inProcess(mutant));
+    }
+
+    /** Runs the random schedule of {@code scheduleSeed} in {@code variant}. */
+    static Outcome runRandom(long scheduleSeed, Variant variant) {
+        Scenario scenario = Scenario.random(scheduleSeed, variant);
         SplittableRandom random = new SplittableRandom(scheduleSeed * 0x9E3779B97F4A7C15L + 1);
         World world = new World(scenario);
         List<Step> steps = new ArrayList<>();
@@ -151,9 +176,8 @@ public final class Simulator {
         return best;
     }
 
-    private static void report(Outcome o, Mutant mutant, boolean shrinkIt, PrintStream out) {
-        String replay = "bin/modtrack simulate --schedules 1 --seed " + o.seed()
-                + (mutant == Mutant.NONE ? "" : " --mutant " + mutant.cliName());
+    private static void report(Outcome o, Variant variant, boolean shrinkIt, PrintStream out) {
+        String replay = "bin/modtrack simulate --schedules 1 --seed " + o.seed() + variant.options();
         out.println("schedule with seed " + o.seed() + " VIOLATED: " + o.world().violations().getFirst());
         if (!shrinkIt) {
             out.println("  (replay: " + replay + ")");
@@ -205,6 +229,14 @@ public final class Simulator {
             case Step.Tick x -> 3;
             case Step.Crash x -> 1.2;
             case Step.ArmCrash x -> 1.2;
+            case Step.Call x -> x.mmap() ? 3 : 20;
+            case Step.Handle x -> 12;
+            case Step.Answer x -> 12;
+            case Step.Leave x -> 12;
+            case Step.Write x -> 14;
+            case Step.Close x -> 2;
+            case Step.Store x -> 6;
+            case Step.Unmap x -> 1;
         };
     }
 }

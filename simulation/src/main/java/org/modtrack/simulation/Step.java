@@ -104,4 +104,60 @@ sealed interface Step {
             return kind.name().toLowerCase() + " crash armed for storage operation +" + afterOps + " (seed " + seed + ")";
         }
     }
+
+    /** Linux model: thread {@code thread} enters a write (or a shared writable mmap) call on {@code file}. */
+    record Call(int thread, int file, boolean mmap) implements Step {
+        public String toString() {
+            return "t" + thread + (mmap ? " mmap(shared, writable) f" : " write() f") + file;
+        }
+    }
+
+    /** Linux model: the handler of thread {@code thread}'s event reads the epoch and records (preWrite). */
+    record Handle(int thread) implements Step {
+        public String toString() {
+            return "handler of t" + thread + " records";
+        }
+    }
+
+    /** Linux model: the handler sets the ignore mark (epoch rule), answers, and calls postWrite. */
+    record Answer(int thread) implements Step {
+        public String toString() {
+            return "handler of t" + thread + " answers";
+        }
+    }
+
+    /** Linux model: the thread's data write lands (for an mmap call: the mapping exists). */
+    record Write(int thread) implements Step {
+        public String toString() {
+            return "t" + thread + " writes";
+        }
+    }
+
+    /** Linux model: the thread leaves its call. */
+    record Leave(int thread) implements Step {
+        public String toString() {
+            return "t" + thread + " leaves the call";
+        }
+    }
+
+    /** Linux model: the thread closes its file descriptor. */
+    record Close(int thread) implements Step {
+        public String toString() {
+            return "t" + thread + " closes its fd";
+        }
+    }
+
+    /** Linux model: a store through a shared writable mapping of {@code file} (no call, no event). */
+    record Store(int file) implements Step {
+        public String toString() {
+            return "store through a mapping of f" + file;
+        }
+    }
+
+    /** Linux model: a mapping of {@code file} is removed. */
+    record Unmap(int file) implements Step {
+        public String toString() {
+            return "munmap f" + file;
+        }
+    }
 }

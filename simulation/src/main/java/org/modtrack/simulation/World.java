@@ -50,6 +50,7 @@ final class World {
         long lsn;
         int begins;
         boolean wrote;
+        int version;
     }
 
     private final Scenario scenario;
@@ -58,6 +59,11 @@ final class World {
     private final FileId[] ids;
     private final int[] truth;
     private final int[] mirror;
+    private final int[] completed;
+    private int[] completedAtBegin;
+    private final LinuxKernel kernel;
+    private final WriteBarrier barrier;
+    private WriteBarrier.Wait barrierWait = WriteBarrier.Wait.DONE;
     private final Writer[] writers;
     private final List<String> log = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
@@ -93,11 +99,16 @@ final class World {
         }
         this.truth = new int[scenario.files()];
         this.mirror = new int[scenario.files()];
+        this.completed = new int[scenario.files()];
+        this.completedAtBegin = new int[scenario.files()];
+        this.kernel = scenario.linux()
+                ? new LinuxKernel(scenario.writers(), ids, truth, completed, scenario.linuxMutant()) : null;
+        this.barrier = kernel != null ? kernel.barrier() : WriteBarrier.NONE;
         this.writers = new Writer[scenario.writers()];
         for (int i = 0; i < writers.length; i++) {
             writers[i] = new Writer();
         }
-        recover(0);
+        recover(0, false);
     }
 
     List<String> violations() {
@@ -125,6 +136,62 @@ final class World {
         if (broken) {
             return steps;
         }
+        if (kernel != null) {
+            LinuxSteps.add(steps, kernel, core, scenario, random, filesUsed);
+        } else {
+            writerSteps(steps, random);
+        }
+        if (scenario.durability() == Durability.POWER) {
+            if (syncing == null && core.journal().hasUnsynced()) {
+                steps.add(random == null ? new Step.Sync() : new Step.SyncStart());
+            }
+            if (syncing != null) {
+                steps.add(new Step.SyncFinish());
+            }
+        }
+        if (!checkpointRunning) {
+            if (scenario.maxQueries() < 0 || queries < scenario.maxQueries()) {
+                steps.add(new Step.QueryBegin());
+            }
+            if (pendingBless > 0) {
+                steps.add(new Step.Bless());
+            }
+            if (scenario.badBlesses()) {
+                steps.add(new Step.BadBless(random == null || random.nextBoolean()));
+            }
+        } else {
+            if (checkpointMayFinish()) {
+                steps.add(new Step.QueryFinish(true));
+                steps.add(new Step.QueryFinish(false));
+            }
+            if (random != null) {
+                steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos() * 3 / 2)));
+            } else if (!checkpointMayFinish()) {
+                steps.add(new Step.Tick(core.deadlineNanos() - now)); // the barrier times out
+            }
+        }
+        if (random != null && !checkpointRunning) {
+            steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos())));
+        }
+        if (scenario.maxCrashes() < 0 || crashes < scenario.maxCrashes()) {
+            if (random != null) {
+                CrashKind kind = random.nextBoolean() ? CrashKind.POWER : CrashKind.PROCESS;
+                steps.add(new Step.Crash(kind, random.nextLong()));
+                if (scenario.armedCrashes() && !storage.armed()) {
+                    steps.add(new Step.ArmCrash(random.nextBoolean() ? CrashKind.POWER : CrashKind.PROCESS,
+                            1 + random.nextInt(12), random.nextLong()));
+                }
+            } else {
+                steps.add(new Step.Crash(CrashKind.PROCESS, 0));
+                for (long seed = 0; seed < 3; seed++) {
+                    steps.add(new Step.Crash(CrashKind.POWER, seed));
+                }
+            }
+        }
+        return steps;
+    }
+
+    private void writerSteps(List<Step> steps, SplittableRandom random) {
         for (int w = 0; w < writers.length; w++) {
             Writer wr = writers[w];
             switch (wr.state) {
@@ -154,54 +221,6 @@ final class World {
                 case PENDING -> { }
             }
         }
-        if (scenario.durability() == Durability.POWER) {
-            if (syncing == null && core.journal().hasUnsynced()) {
-                steps.add(random == null ? new Step.Sync() : new Step.SyncStart());
-            }
-            if (syncing != null) {
-                steps.add(new Step.SyncFinish());
-            }
-        }
-        if (!checkpointRunning) {
-            if (scenario.maxQueries() < 0 || queries < scenario.maxQueries()) {
-                steps.add(new Step.QueryBegin());
-            }
-            if (pendingBless > 0) {
-                steps.add(new Step.Bless());
-            }
-            if (scenario.badBlesses()) {
-                steps.add(new Step.BadBless(random == null || random.nextBoolean()));
-            }
-        } else {
-            if (core.ownWritesDone() || now >= core.deadlineNanos()) {
-                steps.add(new Step.QueryFinish(true));
-                steps.add(new Step.QueryFinish(false));
-            }
-            if (random != null) {
-                steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos() * 3 / 2)));
-            } else if (now < core.deadlineNanos() && !core.ownWritesDone()) {
-                steps.add(new Step.Tick(core.deadlineNanos() - now)); // the barrier times out
-            }
-        }
-        if (random != null && !checkpointRunning) {
-            steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos())));
-        }
-        if (scenario.maxCrashes() < 0 || crashes < scenario.maxCrashes()) {
-            if (random != null) {
-                CrashKind kind = random.nextBoolean() ? CrashKind.POWER : CrashKind.PROCESS;
-                steps.add(new Step.Crash(kind, random.nextLong()));
-                if (scenario.armedCrashes() && !storage.armed()) {
-                    steps.add(new Step.ArmCrash(random.nextBoolean() ? CrashKind.POWER : CrashKind.PROCESS,
-                            1 + random.nextInt(12), random.nextLong()));
-                }
-            } else {
-                steps.add(new Step.Crash(CrashKind.PROCESS, 0));
-                for (long seed = 0; seed < 3; seed++) {
-                    steps.add(new Step.Crash(CrashKind.POWER, seed));
-                }
-            }
-        }
-        return steps;
     }
 
     /** Whether {@code step} is possible now (for replaying a shrunk schedule). */
@@ -212,20 +231,37 @@ final class World {
         return switch (step) {
             case Step.Begin b -> b.writer() < writers.length && b.file() < ids.length
                     && writers[b.writer()].state == WriterState.IDLE;
-            case Step.Data d -> d.writer() < writers.length && writers[d.writer()].state == WriterState.READY;
+            case Step.Data d -> kernel == null && d.writer() < writers.length && writers[d.writer()].state == WriterState.READY;
             case Step.End e -> e.writer() < writers.length && writers[e.writer()].state == WriterState.READY;
             case Step.Die d -> d.writer() < writers.length && writers[d.writer()].state == WriterState.READY;
             case Step.SyncStart s -> scenario.durability() == Durability.POWER && syncing == null;
             case Step.SyncFinish s -> syncing != null;
             case Step.Sync s -> scenario.durability() == Durability.POWER && syncing == null;
             case Step.QueryBegin q -> !checkpointRunning;
-            case Step.QueryFinish q -> checkpointRunning && (core.ownWritesDone() || now >= core.deadlineNanos());
+            case Step.QueryFinish q -> checkpointRunning && checkpointMayFinish();
             case Step.Bless b -> !checkpointRunning && pendingBless > 0;
             case Step.BadBless b -> !checkpointRunning;
             case Step.Tick t -> true;
             case Step.Crash c -> true;
             case Step.ArmCrash a -> !storage.armed();
+            case Step.Call c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Handle c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Answer c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Leave c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Write c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Close c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Store c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Unmap c -> kernel != null && LinuxSteps.possible(c, kernel, core);
         };
+    }
+
+    /** Whether the running checkpoint may end: its writes ended and its barrier is done, or time is up. */
+    private boolean checkpointMayFinish() {
+        try {
+            return (core.ownWritesDone() && barrierWait.isDone()) || now >= core.deadlineNanos();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     // ---- doing a step ----------------------------------------------------------------------------
@@ -257,12 +293,15 @@ final class World {
             case Step.Begin b -> begin(writers[b.writer()], b.file());
             case Step.Data d -> {
                 Writer w = writers[d.writer()];
-                truth[w.file]++;
+                w.version = ++truth[w.file];
                 w.wrote = true;
                 yield "f" + w.file + " is now version " + truth[w.file];
             }
             case Step.End e -> {
                 Writer w = writers[e.writer()];
+                if (w.wrote) {
+                    completed[w.file] = Math.max(completed[w.file], w.version);
+                }
                 if (!core.postWrite(w.token)) {
                     violation("postWrite of a live token was refused (w" + e.writer() + ").");
                 }
@@ -293,6 +332,8 @@ final class World {
                 CheckpointSteps.begin(core, DIRECT, now);
                 checkpointRunning = true;
                 queries++;
+                completedAtBegin = completed.clone();
+                barrierWait = barrier.begin(core.closingSnapshotId());
                 yield "closing snapshot " + core.closingSnapshotId();
             }
             case Step.QueryFinish q -> finishQuery(q.consumerActs());
@@ -312,6 +353,17 @@ final class World {
                 armedSeed = a.seed();
                 yield "";
             }
+            case Step.Call c -> {
+                filesUsed = Math.max(filesUsed, c.file() + 1);
+                yield kernel.call(c.thread(), c.file(), c.mmap());
+            }
+            case Step.Handle h -> kernel.handle(h.thread(), core);
+            case Step.Answer a -> kernel.answer(a.thread(), core);
+            case Step.Leave l -> kernel.leave(l.thread());
+            case Step.Write d -> kernel.data(d.thread());
+            case Step.Close c -> kernel.close(c.thread());
+            case Step.Store st -> kernel.store(st.file());
+            case Step.Unmap u -> kernel.unmap(u.file());
         };
     }
 
@@ -341,6 +393,9 @@ final class World {
             journal.completeSync(plan);
         } catch (IOException e) {
             journal.failSync(e);
+            if (kernel != null) {
+                LinuxSteps.denyUnacknowledged(kernel, core);
+            }
             for (Writer w : writers) {
                 if (w.state == WriterState.PENDING) {
                     core.postWrite(w.token); // the write is denied
@@ -361,7 +416,9 @@ final class World {
     }
 
     private String finishQuery(boolean consumerActs) throws IOException {
-        QueryResult r = CheckpointSteps.finish(core, DIRECT, lsn -> syncEverything(), List.of(), now);
+        List<FileId> carry = barrierWait.filesToCarry();
+        barrierWait = WriteBarrier.Wait.DONE;
+        QueryResult r = CheckpointSteps.finish(core, DIRECT, lsn -> syncEverything(), carry, now);
         checkpointRunning = false;
         for (Writer w : writers) {
             if (w.state == WriterState.PENDING && core.journal().isAcknowledged(w.lsn)) {
@@ -377,6 +434,7 @@ final class World {
         for (ChangedFile c : r.changes()) {
             names.append(names.isEmpty() ? "" : ",").append(fileIndex(c.file())).append(c.carried() ? "(carried)" : "");
         }
+        checkCompletedWritesNamed(r);
         String summary = "result " + r.snapshot() + " [" + names + "]" + (r.continuity().intact() ? "" : " continuity lost")
                 + (r.recovered() ? " recovered" : "");
         if (!consumerActs) {
@@ -394,6 +452,28 @@ final class World {
         }
         pendingBless = r.snapshot();
         return summary + ", copied";
+    }
+
+    /**
+     * The invariant, per result: a write that completed before the result's checkpoint began is
+     * named by it, unless the consumer already copied the file since (it acted on, and may have
+     * blessed, a result made after the write), or the result says continuity was lost.
+     */
+    private void checkCompletedWritesNamed(QueryResult r) {
+        if (!r.continuity().intact()) {
+            return;
+        }
+        boolean[] named = new boolean[ids.length];
+        for (ChangedFile c : r.changes()) {
+            named[fileIndex(c.file())] = true;
+        }
+        for (int f = 0; f < ids.length; f++) {
+            if (!named[f] && mirror[f] < completedAtBegin[f]) {
+                violation("a write of f" + f + " (version " + completedAtBegin[f] + ") completed before the checkpoint of result "
+                        + r.snapshot() + " began, but the result does not name f" + f + " and the consumer's copy is version "
+                        + mirror[f] + ".");
+            }
+        }
     }
 
     private String bless() throws IOException {
@@ -440,15 +520,27 @@ final class World {
         }
         syncing = null;
         checkpointRunning = false;
+        barrierWait = WriteBarrier.Wait.DONE;
         core = null;
-        recover(seed);
+        if (kernel != null) {
+            if (kind == CrashKind.POWER) {
+                kernel.powerLost();
+            } else {
+                kernel.trackerDied();
+            }
+        }
+        recover(seed, true);
         crashedSinceLastResult = true;
     }
 
-    private void recover(long seed) {
+    private void recover(long seed, boolean restart) {
         for (int attempt = 0; ; attempt++) {
             try {
                 core = TrackerCore.open(storage, config);
+                if (restart && kernel != null) {
+                    // The Linux source: a restart is a gap (nothing tracked meanwhile), so rescan.
+                    CheckpointSteps.markContinuityLost(core, DIRECT, "rescan /sim: restarted");
+                }
                 return;
             } catch (SimulatedStorage.Crash again) {
                 log.add("  ...and a " + again.kind().name().toLowerCase() + " crash strikes during recovery");
@@ -486,9 +578,16 @@ final class World {
             if (syncing != null) {
                 apply(new Step.SyncFinish());
             }
-            if (Arrays.stream(writers).anyMatch(w -> w.state == WriterState.PENDING)) {
+            if (kernel != null) {
+                LinuxSteps.drain(kernel, core, this::apply);
+            }
+            if (Arrays.stream(writers).anyMatch(w -> w.state == WriterState.PENDING)
+                    || (kernel != null && LinuxSteps.awaitingSync(kernel, core))) {
                 apply(new Step.SyncStart());
                 apply(new Step.SyncFinish());
+            }
+            if (kernel != null) {
+                LinuxSteps.drain(kernel, core, this::apply);
             }
             for (int w = 0; w < writers.length; w++) {
                 if (writers[w].state == WriterState.READY) {
@@ -496,7 +595,7 @@ final class World {
                 }
             }
             apply(new Step.QueryBegin());
-            if (!core.ownWritesDone()) {
+            if (!checkpointMayFinish()) {
                 now = Math.max(now, core.deadlineNanos());
             }
             apply(new Step.QueryFinish(true));
