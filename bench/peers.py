@@ -550,6 +550,15 @@ def report(cfg, contenders, times, answers, grep_reported, crashes, env):
                     c.name, label, mine / med[wl], ", ".join(beaters),
                     " (By design every first read of a file in a period waits for its record: docs/linux-source.md,"
                     " *Reads are not writes*.)" if wl == "grep" else ""))
+    for c in contenders:
+        if isinstance(c, Modtrack) and answers[c.name]:
+            mine = statistics.median(x[1] for x in answers[c.name])
+            faster = ["%s (%.3f s)" % (o.name, statistics.median(x[1] for x in answers[o.name]))
+                      for o in contenders if isinstance(o, (Watchman, NoTracker)) and answers[o.name]
+                      and statistics.median(x[1] for x in answers[o.name]) < mine]
+            if faster:
+                L.append("- %s, answer after the 8-writer run: %.3f s; faster: %s." % (
+                    c.name, mine, ", ".join(faster)))
     for r in crashes:
         if r["name"].startswith("modtrack") and r["kill"]:
             others = [o for o in crashes if o["kill"] and not o["name"].startswith("modtrack")
