@@ -37,6 +37,8 @@ final class AccessClassifier {
     record Decision(Access access, String reason) {}
 
     private static final long O_TRUNC = 01000;
+    private static final long O_ACCMODE = 3;
+    private static final long O_WRONLY = 1;
 
     private final ThreadView threads;
 
@@ -91,12 +93,16 @@ final class AccessClassifier {
     }
 
     /**
-     * Whether thread {@code tid}, blocked in an open of a file, may truncate it: {@code open(O_TRUNC)}
-     * empties a file without any {@code FAN_PRE_ACCESS} event (docs/kernel-facts.md, 1b), so such an
-     * open is recorded as a write. When in doubt (an unreadable state, {@code openat2}, whose flags
-     * are in memory the tracker cannot read, or a call that is not an open), it may.
+     * Whether an open that thread {@code tid} is blocked in is recorded as a write. An open with
+     * {@code O_TRUNC} must be: it empties a file without any {@code FAN_PRE_ACCESS} event
+     * (docs/kernel-facts.md, 1b). A write-only open is, too, because such a descriptor exists to
+     * write: recording it now, with its ignore mark, spares the first write its own round trip (a
+     * created file costs one permission event instead of two); the price is a false positive for
+     * a file opened write-only and never written. When in doubt (an unreadable state,
+     * {@code openat2}, whose flags are in memory the tracker cannot read, or a call that is not an
+     * open), it is recorded.
      */
-    boolean mayTruncateOnOpen(int tid) {
+    boolean recordsOnOpen(int tid) {
         SyscallState s;
         try {
             s = state(tid);
@@ -107,11 +113,15 @@ final class AccessClassifier {
             return true;
         }
         return switch (s.number()) {
-            case Syscalls.OPEN -> (s.arg(1) & O_TRUNC) != 0;
-            case Syscalls.OPENAT, Syscalls.OPEN_BY_HANDLE_AT -> (s.arg(2) & O_TRUNC) != 0;
+            case Syscalls.OPEN -> writesOrTruncates(s.arg(1));
+            case Syscalls.OPENAT, Syscalls.OPEN_BY_HANDLE_AT -> writesOrTruncates(s.arg(2));
             case Syscalls.EXECVE, Syscalls.EXECVEAT -> false;
             default -> true; // creat, openat2, or something unexpected
         };
+    }
+
+    private static boolean writesOrTruncates(long flags) {
+        return (flags & O_TRUNC) != 0 || (flags & O_ACCMODE) == O_WRONLY;
     }
 
     private boolean readsThisFile(int tid, SyscallState s, FileKey eventFile) throws IOException {

@@ -60,7 +60,7 @@ final class PreContentListener implements AutoCloseable {
     static final class Counters {
         final LongAdder events = new LongAdder();
         final LongAdder opens = new LongAdder();
-        final LongAdder truncatingOpens = new LongAdder();
+        final LongAdder writingOpens = new LongAdder();
         final LongAdder reads = new LongAdder();
         final LongAdder writes = new LongAdder();
         final LongAdder alreadyRecorded = new LongAdder();
@@ -187,11 +187,11 @@ final class PreContentListener implements AutoCloseable {
             }
             if ((mask & FAN_PRE_ACCESS) == 0) {
                 counters.opens.increment();
-                if (!classifier.mayTruncateOnOpen(tid)) {
-                    answer(p, FAN_ALLOW); // an open that cannot change the contents: nothing to record, no mark earned
+                if (!classifier.recordsOnOpen(tid)) {
+                    answer(p, FAN_ALLOW); // a read-only or read-write open: its first access will be classified
                     return;
                 }
-                counters.truncatingOpens.increment();
+                counters.writingOpens.increment();
             }
             record(p, mask, tid);
             answer(p, FAN_ALLOW);

@@ -68,7 +68,7 @@ class AccessClassifierTest {
                 "still running after every retry: a write");
     }
 
-    private static boolean mayTruncate(String line) {
+    private static boolean recordedOnOpen(String line) {
         return new AccessClassifier(new AccessClassifier.ThreadView() {
             @Override
             public String syscall(int tid) {
@@ -84,24 +84,27 @@ class AccessClassifierTest {
             public int fdAccessMode(int tid, int fd) throws IOException {
                 throw new IOException("not asked");
             }
-        }).mayTruncateOnOpen(100);
+        }).recordsOnOpen(100);
     }
 
     @Test
-    void onlyOpensThatMayTruncateCountAsWrites() {
+    void opensThatTruncateOrOnlyWriteAreRecordedAsWrites() {
         long oTrunc = 01000;
         long oWronly = 1;
-        assertFalse(mayTruncate(call(Syscalls.OPENAT, -100 & 0xffffffffL, 0x1000, 0 /* O_RDONLY */, 0)));
-        assertFalse(mayTruncate(call(Syscalls.OPENAT, 3, 0x1000, oWronly | 0100 /* O_CREAT */, 0644)));
-        assertTrue(mayTruncate(call(Syscalls.OPENAT, 3, 0x1000, 0x80201, 0)), "O_WRONLY|O_TRUNC|O_LARGEFILE as seen on 6.18");
-        assertTrue(mayTruncate(call(Syscalls.OPEN, 0x1000, oTrunc, 0)), "open(path, O_RDONLY|O_TRUNC) truncates too");
-        assertFalse(mayTruncate(call(Syscalls.OPEN, 0x1000, 2, 0)));
-        assertTrue(mayTruncate(call(Syscalls.OPEN_BY_HANDLE_AT, 3, 0x1000, oWronly | oTrunc)));
-        assertTrue(mayTruncate(call(Syscalls.CREAT, 0x1000, 0644)), "creat is open(O_CREAT|O_WRONLY|O_TRUNC)");
-        assertTrue(mayTruncate(call(Syscalls.OPENAT2, 3, 0x1000, 0x2000, 24)), "openat2's flags are out of reach");
-        assertFalse(mayTruncate(call(Syscalls.EXECVE, 0x1000, 0x2000, 0x3000)));
-        assertTrue(mayTruncate("running"));
-        assertTrue(mayTruncate("garbage"));
+        assertFalse(recordedOnOpen(call(Syscalls.OPENAT, -100 & 0xffffffffL, 0x1000, 0 /* O_RDONLY */, 0)));
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, oWronly | 0100 /* O_CREAT */, 0644)),
+                "a write-only open is recorded at once: its first write then costs no event");
+        assertFalse(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, 2 /* O_RDWR */ | 0100, 0644)),
+                "a read-write open waits for its first access to be classified");
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, 0x80201, 0)), "O_WRONLY|O_TRUNC|O_LARGEFILE as seen on 6.18");
+        assertTrue(recordedOnOpen(call(Syscalls.OPEN, 0x1000, oTrunc, 0)), "open(path, O_RDONLY|O_TRUNC) truncates too");
+        assertFalse(recordedOnOpen(call(Syscalls.OPEN, 0x1000, 2, 0)));
+        assertTrue(recordedOnOpen(call(Syscalls.OPEN_BY_HANDLE_AT, 3, 0x1000, oWronly | oTrunc)));
+        assertTrue(recordedOnOpen(call(Syscalls.CREAT, 0x1000, 0644)), "creat is open(O_CREAT|O_WRONLY|O_TRUNC)");
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT2, 3, 0x1000, 0x2000, 24)), "openat2's flags are out of reach");
+        assertFalse(recordedOnOpen(call(Syscalls.EXECVE, 0x1000, 0x2000, 0x3000)));
+        assertTrue(recordedOnOpen("running"));
+        assertTrue(recordedOnOpen("garbage"));
     }
 
     private static String call(int nr, long... args) {
