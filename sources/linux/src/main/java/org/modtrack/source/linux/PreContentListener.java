@@ -211,6 +211,11 @@ final class PreContentListener implements AutoCloseable {
         Access access = (mask & FAN_PRE_ACCESS) == 0 ? Access.WRITE
                 : classifier.classify(tid, new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()),
                         st.ino())).access();
+        if (access == Access.READ) {
+            // A read changes nothing, so it need not wait for its record: only the ignore mark must,
+            // because the mark would hide a later write. Later accesses raise events until then.
+            answer(p, FAN_ALLOW);
+        }
         WriteTicket ticket = tracker.preWrite(identify(p.fd, st), access);
         // The engine's own in-progress accounting adds nothing here: the barrier waits for the
         // writing thread to leave its system call, which it cannot do before we answer.
