@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +43,8 @@ public final class LinuxSource implements AutoCloseable {
     private static final String MARKER = "linux-source.properties";
     private static final int CAP_SYS_ADMIN = 21;
     private static final int HANDLER_THREADS = 16;
+    /** The shortest time without a heartbeat after which the watchdog kills the tracker (see {@link #watchdogTimeout}). */
+    private static final Duration WATCHDOG_FLOOR = Duration.ofSeconds(3);
     /** The longest a query waits for the namespace reader to catch up. */
     private static final long NAMESPACE_DRAIN_MILLIS = 2_000;
 
@@ -109,7 +112,7 @@ public final class LinuxSource implements AutoCloseable {
             PreContentListener pre = PreContentListener.start(group, marks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
             opened.set(1, pre); // it owns the group now
-            Watchdog watchdog = Watchdog.start(options.answerDeadline().multipliedBy(2));
+            Watchdog watchdog = Watchdog.start(watchdogTimeout(options));
             if (watchdog != null) {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
@@ -253,6 +256,14 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     // ---- opening ---------------------------------------------------------------------------------
+
+    /**
+     * The answer deadline, but at least 3 s: a JVM pause (a collection, a starved CPU) of a healthy
+     * tracker must not get it killed, and a stopped tracker still releases its writers within seconds.
+     */
+    static Duration watchdogTimeout(LinuxSourceOptions options) {
+        return options.answerDeadline().compareTo(WATCHDOG_FLOOR) > 0 ? options.answerDeadline() : WATCHDOG_FLOOR;
+    }
 
     private static void requireCapSysAdmin() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
