@@ -59,25 +59,53 @@ public final class TrackerCore {
         long readIn; // the highest snapshot in which a read was announced (0: none)
         long carriedInto; // the snapshot it was last carried into, or 0
         Namespace ns; // null until a namespace change is recorded (most files never have one)
-        String[] formerNames; // other paths seen since the last bless; null for the many files with one name
+        String[] formerNames; // other paths seen in kept snapshots; null for the many files with one name
+        long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
         boolean moreNames; // more former names were seen than are kept
 
-        /** Takes {@code newer} as the file's identity, remembering the path it replaces. */
-        void renamedHint(FileId newer) {
+        /** Takes {@code newer} as the file's identity in {@code snapshot}, remembering the path it replaces. */
+        void renamedHint(FileId newer, long snapshot) {
             String old = file == null ? null : file.path();
             if (old != null && newer.path() != null && !old.equals(newer.path())) {
-                if (formerNames == null) {
-                    formerNames = new String[] {old};
-                } else if (!java.util.Arrays.asList(formerNames).contains(old)) {
-                    if (formerNames.length < ChangedFile.MAX_FORMER_NAMES) {
-                        formerNames = java.util.Arrays.copyOf(formerNames, formerNames.length + 1);
-                        formerNames[formerNames.length - 1] = old;
-                    } else {
-                        moreNames = true;
-                    }
-                }
+                rememberName(old, snapshot);
             }
             file = newer;
+        }
+
+        private void rememberName(String name, long snapshot) {
+            if (formerNames == null) {
+                formerNames = new String[] {name};
+                formerNamesUntil = new long[] {snapshot};
+                return;
+            }
+            int at = java.util.Arrays.asList(formerNames).indexOf(name);
+            if (at >= 0) {
+                formerNamesUntil[at] = Math.max(formerNamesUntil[at], snapshot);
+            } else if (formerNames.length < ChangedFile.MAX_FORMER_NAMES) {
+                formerNames = java.util.Arrays.copyOf(formerNames, formerNames.length + 1);
+                formerNamesUntil = java.util.Arrays.copyOf(formerNamesUntil, formerNamesUntil.length + 1);
+                formerNames[formerNames.length - 1] = name;
+                formerNamesUntil[formerNamesUntil.length - 1] = snapshot;
+            } else {
+                moreNames = true;
+            }
+        }
+
+        /** Forgets the names the file last had before snapshot {@code id}: the consumer knows them from a blessed result. */
+        void forgetNamesBefore(long id) {
+            if (formerNames == null) {
+                return;
+            }
+            int kept = 0;
+            for (int i = 0; i < formerNames.length; i++) {
+                if (formerNamesUntil[i] >= id) {
+                    formerNames[kept] = formerNames[i];
+                    formerNamesUntil[kept] = formerNamesUntil[i];
+                    kept++;
+                }
+            }
+            formerNames = kept == 0 ? null : java.util.Arrays.copyOf(formerNames, kept);
+            formerNamesUntil = kept == 0 ? null : java.util.Arrays.copyOf(formerNamesUntil, kept);
         }
 
         Entry(FileId file, long lowest) {
@@ -139,7 +167,7 @@ public final class TrackerCore {
             e = new Entry(r.file(), snapshot);
             live.put(r.file(), e);
         }
-        e.renamedHint(r.file()); // records are read in order: the newest hint wins
+        e.renamedHint(r.file(), snapshot); // records are read in order: the newest hint wins
         e.highest = Math.max(e.highest, snapshot);
         e.lowest = Math.min(e.lowest, snapshot);
         apply(e, snapshot, r);
@@ -212,7 +240,7 @@ public final class TrackerCore {
             alreadyRecorded++;
             lsn = e.lsn;
             if (file.hasHandle()) {
-                e.renamedHint(withBaselineStamp(e.file, file));
+                e.renamedHint(withBaselineStamp(e.file, file), open.id());
             }
             if (access == Access.WRITE) {
                 e.writtenIn = open.id(); // the recorded read now stands for a write too (memory only)
@@ -225,7 +253,7 @@ public final class TrackerCore {
                 e = new Entry(file, alsoClosing ? closing.id() : open.id());
                 live.put(file, e);
             }
-            e.renamedHint(withBaselineStamp(e.file, file));
+            e.renamedHint(withBaselineStamp(e.file, file), open.id());
             e.highest = open.id();
             if (alsoClosing) {
                 e.lowest = Math.min(e.lowest, closing.id());
@@ -266,10 +294,9 @@ public final class TrackerCore {
      *     {@link Change#ATTRIBUTES}
      * @param from the path before a rename (null otherwise)
      * @param directory whether the file is a directory
-     * @return the record's sequence number
+     * @return the record's sequence number, or 0 if the change was already recorded in the open period
      */
     public long recordChange(FileId file, Change change, String from, boolean directory) throws IOException {
-        // Returns the record's sequence number, or 0 if the change was already recorded in the open period.
         requireOpen();
         RecordType type = switch (change) {
             case CREATED -> RecordType.CREATED;
@@ -283,7 +310,7 @@ public final class TrackerCore {
         }
         Entry e = live.get(file);
         if (e != null && alreadyInOpenPeriod(e, change, directory)) {
-            e.renamedHint(withBaselineStamp(e.file, file)); // the newest path hint; the journal already says what happened
+            e.renamedHint(withBaselineStamp(e.file, file), open.id()); // the newest hint; the journal already says what happened
             return 0;
         }
         JournalRecord record = new JournalRecord(type, file, from, directory);
@@ -292,7 +319,7 @@ public final class TrackerCore {
             e = new Entry(file, open.id());
             live.put(file, e);
         }
-        e.renamedHint(e.file == null ? file : withBaselineStamp(e.file, file));
+        e.renamedHint(e.file == null ? file : withBaselineStamp(e.file, file), open.id());
         e.highest = open.id();
         apply(e, open.id(), record);
         return lsn;
@@ -540,8 +567,7 @@ public final class TrackerCore {
                 // The consumer knows where a file was as of the blessed result: older renames no longer count.
                 e.ns.renames.removeIf(r -> r.snapshot() < id);
             }
-            e.formerNames = null; // the consumer knows the names as of the blessed result
-            e.moreNames = false;
+            e.forgetNamesBefore(id);
         }
     }
 

@@ -111,6 +111,9 @@ final class ResultResolver {
     private static Set<String> namesOf(ChangedFile c, Map<String, String> directoryMoves) {
         Set<String> names = new java.util.LinkedHashSet<>();
         List<String> recorded = new ArrayList<>(c.formerNames());
+        if (c.renamedFrom() != null) {
+            recorded.add(c.renamedFrom()); // where the consumer last saw it
+        }
         if (c.file().path() != null) {
             recorded.add(c.file().path());
         }

@@ -90,6 +90,22 @@ class LinuxSourceTest {
     }
 
     @Test
+    void aFileRenamedThenDeletedIsReportedDeletedWhereTheConsumerLastSawIt() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                sh(root, "mkdir d; echo seed > d/x");
+                LinuxResult r1 = source.query();
+                source.bless(r1.snapshot()); // the consumer now has d/x
+                sh(root, "mv d/x d/y; echo more >> d/y; mv d e; rm e/y");
+                Map<String, PathChange> c = byPath(source.query(), root);
+                assertEquals(PathChange.Kind.DELETED, c.get("d/x").kind(), "the name the consumer knows: " + c);
+                assertEquals(PathChange.Kind.DELETED, c.get("e/y").kind(), "the name it was deleted under: " + c);
+            }
+        }
+    }
+
+    @Test
     void aWriteAfterAReadUnderTheIgnoreMarkIsReported() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
