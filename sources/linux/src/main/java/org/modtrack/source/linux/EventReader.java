@@ -4,19 +4,16 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.modtrack.engine.ChangeTracker;
 import org.modtrack.posix.FanotifyEvents;
 import org.modtrack.posix.Posix;
 
 /**
  * A thread that reads a fanotify group's events in batches (one {@code read} of up to
  * {@code bufferBytes}) and hands each to a handler, until {@link #stop}. A failure while reading or
- * handling is not fatal: it marks continuity lost, since an event may have gone unrecorded.
+ * handling is not fatal: it marks continuity lost ({@link LossRecorder}), since an event may have
+ * gone unrecorded.
  */
 final class EventReader {
-    private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
     private static final int POLL_MILLIS = 10;
 
     /** Handles the event the cursor is on. */
@@ -27,17 +24,17 @@ final class EventReader {
     private final int group;
     private final int bufferBytes;
     private final Handler handler;
-    private final ChangeTracker tracker;
+    private final LossRecorder losses;
     private final String what;
     private final Thread thread;
     private volatile boolean running = true;
     private final java.util.concurrent.atomic.AtomicLong emptyReads = new java.util.concurrent.atomic.AtomicLong();
 
-    EventReader(String what, int group, int bufferBytes, ChangeTracker tracker, Handler handler) {
+    EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler) {
         this.what = what;
         this.group = group;
         this.bufferBytes = bufferBytes;
-        this.tracker = tracker;
+        this.losses = losses;
         this.handler = handler;
         this.thread = Thread.ofPlatform().daemon().name("modtrack-" + what + "-reader").unstarted(this::loop);
     }
@@ -72,7 +69,7 @@ final class EventReader {
                     }
                 } catch (IOException | RuntimeException e) {
                     if (running) {
-                        loseContinuity(tracker, "reading " + what + " events failed (" + e.getMessage() + ")", e);
+                        losses.report("reading " + what + " events failed (" + e.getMessage() + ")", e);
                     }
                 }
             }
@@ -106,16 +103,6 @@ final class EventReader {
             thread.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Records that a change may have been missed, for {@code reason}; logs if even that fails. */
-    static void loseContinuity(ChangeTracker tracker, String reason, Throwable cause) {
-        LOG.log(Level.WARNING, reason, cause);
-        try {
-            tracker.markContinuityLost(reason);
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.SEVERE, "could not even record that continuity was lost: " + reason, e);
         }
     }
 }

@@ -45,6 +45,8 @@ public final class LinuxSource implements AutoCloseable {
     private static final int HANDLER_THREADS = 16;
     /** The shortest time without a heartbeat after which the watchdog kills the tracker (see {@link #watchdogTimeout}). */
     private static final Duration WATCHDOG_FLOOR = Duration.ofSeconds(3);
+    /** The longest a query waits for the losses reported before it to be written. */
+    private static final long LOSS_RECORD_MILLIS = 5_000;
     /** The longest a query waits for the namespace reader to catch up. */
     private static final long NAMESPACE_DRAIN_MILLIS = 2_000;
 
@@ -100,7 +102,7 @@ public final class LinuxSource implements AutoCloseable {
             IgnoreMarks marks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
             ProcFs proc = new ProcFs();
             PreOpenedWriters[] preOpened = {null};
-            AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, LinuxSource::identify,
+            AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
                     () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen());
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             WriteBarrier barrier = options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
@@ -117,12 +119,12 @@ public final class LinuxSource implements AutoCloseable {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
             }
-            NamespaceListener ns = NamespaceListener.start(fs, tracker);
+            NamespaceListener ns = NamespaceListener.start(fs, tracker, losses);
             opened.add(ns);
             markFilesystem(pre, fs);
             preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
             for (Path link : preOpened[0].stillOpen()) {
-                recordPreOpened(tracker, link);
+                recordPreOpened(tracker, fs, link);
             }
             String gap = restarted ? gapSincePreviousRun(previous, tracker, fs) : null;
             if (gap != null) {
@@ -140,11 +142,17 @@ public final class LinuxSource implements AutoCloseable {
 
     /** Checkpoints, waits for the writes in progress, and returns every change since the last blessed result. */
     public LinuxResult query() throws IOException, InterruptedException {
-        // Namespace changes are recorded after the fact by another thread: let it catch up first, so
-        // the result names every creation, deletion and rename made before the query began.
+        // Namespace changes and continuity losses are recorded by other threads: let them catch up
+        // first, so the result names every creation, deletion and rename made before the query
+        // began, and says so if anything before it could not be recorded.
         if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
             LOG.warning(() -> "the namespace events of " + fs + " were not all recorded within "
                     + NAMESPACE_DRAIN_MILLIS + " ms; the rest will be in the next result");
+        }
+        if (!losses.awaitRecorded(LOSS_RECORD_MILLIS)) {
+            // Its disk is slow or stalled; the query needs that disk too, so this waits no longer than it would.
+            tracker.markContinuityLost("a loss of continuity on " + fs + " reported before this query could not be"
+                    + " recorded in time; rescan " + watched);
         }
         return results.resolve(tracker.query());
     }
@@ -323,16 +331,17 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /** The tracker's identity of the file a /proc link (an fd or a mapped file) leads to. */
-    static FileId identify(Path procLink) throws IOException {
+    static FileId identify(Path procLink, TrackedFilesystem fs) throws IOException {
+        // Only files on the tracked device are carried, so the fsid is the one the event path uses
+        // (the same file must get the same identity from both, or it would be two entries).
         String link = procLink.toString();
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, link, FileHandles.AT_SYMLINK_FOLLOW);
-        long fsid = Posix.statfs(link).fsid();
-        return FileId.ofHandle(fsid, h.handleType(), h.handle(), Posix.readlink(link), null);
+        return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), Posix.readlink(link), null);
     }
 
-    private static void recordPreOpened(ChangeTracker tracker, Path link) throws IOException {
+    private static void recordPreOpened(ChangeTracker tracker, TrackedFilesystem fs, Path link) throws IOException {
         try {
-            FileId file = identify(link);
+            FileId file = identify(link, fs);
             tracker.postWrite(tracker.preWrite(file, Access.WRITE).token());
         } catch (PosixException e) {
             // closed while we looked: nothing more can be written through it

@@ -1,8 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.ChangeTracker;
@@ -12,13 +11,18 @@ import org.modtrack.engine.ChangeTracker;
  * file, and the journal's disk may be the very thing that stalled; whoever reports a loss (the
  * deadline thread above all) must never wait for that. Reports that arrive while one is being
  * written are coalesced into the next write (the first reason is kept: it is the one to act on).
+ * A query first waits for the losses reported before it ({@link #awaitRecorded}): a result must
+ * never say "intact" while a loss it should name is still on its way.
  */
 final class LossRecorder implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LossRecorder.class.getName());
     private final ChangeTracker tracker;
-    private final AtomicReference<String> waiting = new AtomicReference<>();
     private final Thread thread;
-    private volatile boolean running = true;
+    // Guarded by this: the first reason not yet written, and how many reports were made and written.
+    private String waiting;
+    private long reported;
+    private long recorded;
+    private boolean running = true;
 
     LossRecorder(ChangeTracker tracker) {
         this.tracker = tracker;
@@ -27,23 +31,65 @@ final class LossRecorder implements AutoCloseable {
 
     /** Returns at once; the loss is recorded soon after (and logged now). */
     void report(String reason) {
-        LOG.warning(() -> "continuity lost: " + reason);
-        if (waiting.compareAndSet(null, reason)) {
-            LockSupport.unpark(thread);
+        report(reason, null);
+    }
+
+    /** Like {@link #report(String)}, logging what caused it. */
+    void report(String reason, Throwable cause) {
+        LOG.log(Level.WARNING, "continuity lost: " + reason, cause);
+        synchronized (this) {
+            reported++;
+            if (waiting == null) {
+                waiting = reason;
+            }
+            notifyAll();
         }
     }
 
+    /**
+     * Waits until every loss reported before this call is written, so that a result made next says
+     * so. False if that took longer than {@code timeoutMillis} (the journal's disk may be stalled).
+     */
+    synchronized boolean awaitRecorded(long timeoutMillis) throws InterruptedException {
+        long target = reported;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (recorded < target) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                return false;
+            }
+            wait(left);
+        }
+        return true;
+    }
+
     private void loop() {
-        while (running || waiting.get() != null) {
-            String reason = waiting.getAndSet(null);
-            if (reason == null) {
-                LockSupport.parkNanos(100_000_000L);
-                continue;
+        while (true) {
+            String reason;
+            long upTo;
+            synchronized (this) {
+                while (waiting == null && running) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (waiting == null) {
+                    return; // stopped, nothing left
+                }
+                reason = waiting;
+                upTo = reported;
+                waiting = null;
             }
             try {
                 tracker.markContinuityLost(reason);
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.SEVERE, "could not record that continuity was lost: " + reason, e);
+            }
+            synchronized (this) {
+                recorded = upTo;
+                notifyAll();
             }
         }
     }
@@ -51,8 +97,10 @@ final class LossRecorder implements AutoCloseable {
     /** Records what is waiting (waiting at most 5 s), then stops. */
     @Override
     public void close() {
-        running = false;
-        LockSupport.unpark(thread);
+        synchronized (this) {
+            running = false;
+            notifyAll();
+        }
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -44,19 +44,22 @@ final class NamespaceListener implements AutoCloseable {
     private final ChangeTracker tracker;
     private final HandleResolver resolver;
     private final EventReader reader;
+    private final LossRecorder losses;
     private final LongAdder events = new LongAdder();
     private final LongAdder overflows = new LongAdder();
 
-    private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker) {
+    private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses) {
         this.group = group;
         this.fs = fs;
         this.tracker = tracker;
         this.resolver = new HandleResolver(fs);
-        this.reader = new EventReader("namespace", group, BUFFER_BYTES, tracker, this::handle);
+        this.reader = new EventReader("namespace", group, BUFFER_BYTES, losses, this::handle);
+        this.losses = losses;
     }
 
     /** Creates the group, marks the file system, and starts reading. */
-    static NamespaceListener start(TrackedFilesystem fs, ChangeTracker tracker) throws PosixException {
+    static NamespaceListener start(TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses)
+            throws PosixException {
         int group = Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC);
         try {
             Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, MASK, Statx.AT_FDCWD,
@@ -65,7 +68,7 @@ final class NamespaceListener implements AutoCloseable {
             Posix.close(group, "the namespace group");
             throw e;
         }
-        NamespaceListener l = new NamespaceListener(group, fs, tracker);
+        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses);
         l.reader.start();
         return l;
     }
@@ -175,7 +178,7 @@ final class NamespaceListener implements AutoCloseable {
     }
 
     private void lose(String reason, Throwable cause) {
-        EventReader.loseContinuity(tracker, reason, cause);
+        losses.report(reason, cause);
     }
 
     @Override

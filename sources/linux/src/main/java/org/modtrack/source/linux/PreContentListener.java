@@ -115,7 +115,7 @@ final class PreContentListener implements AutoCloseable {
         this.handlers = new ThreadPoolExecutor(handlerThreads, handlerThreads, 0, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD), daemonThreads("modtrack-pre-content"));
         this.handlers.prestartAllCoreThreads(); // so that offering to the queue directly always reaches a thread
-        this.reader = new EventReader("pre-content", group, BUFFER_BYTES, tracker, this::dispatch);
+        this.reader = new EventReader("pre-content", group, BUFFER_BYTES, losses, this::dispatch);
         this.deadlineThread = Thread.ofPlatform().daemon().name("modtrack-answer-deadline").unstarted(this::enforceDeadlines);
     }
 
@@ -247,8 +247,7 @@ final class PreContentListener implements AutoCloseable {
                 LOG.log(Level.WARNING, "denied an access (fail-closed): " + reason, cause);
             }
         } else if (answer(p, FAN_ALLOW)) {
-            LOG.log(Level.WARNING, "allowed an access unrecorded (fail-open): " + reason, cause);
-            losses.report(reason);
+            losses.report("allowed an access unrecorded (fail-open): " + reason, cause);
         }
     }
 
