@@ -46,6 +46,9 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", paramLabel = "N", description = "Serve Prometheus metrics on 127.0.0.1:N/metrics (0: any free port, logged).")
     Integer metricsPort;
 
+    @Option(names = "--journal-limit", paramLabel = "SIZE", description = "The most disk each root's snapshots not yet blessed may take, e.g. 512M (default 4G). At it, accesses get the failure policy (fail-open: allowed, continuity lost) and queries are refused until a result is blessed.")
+    String journalLimit;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Read options from FILE (see packaging/modtrack.conf.example).")
     Path config;
 
@@ -74,6 +77,7 @@ final class DaemonCommand implements Callable<Integer> {
                     .withBarrier(barrier == null ? BarrierKind.SRCU : BarrierKind.parse(barrier))
                     .withGroup(group)
                     .withMetricsPort(metricsPort)
+                    .withJournalLimit(journalLimit == null ? c.journalLimit() : DaemonConfig.parseSize(journalLimit))
                     .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES,
                             idleTimeoutMs == null ? DaemonConfig.DEFAULT_IDLE_TIMEOUT : Duration.ofMillis(idleTimeoutMs),
                             maxClients == null ? DaemonConfig.DEFAULT_MAX_CLIENTS : maxClients);
@@ -109,6 +113,7 @@ final class DaemonCommand implements Callable<Integer> {
         barrier = barrier != null ? barrier : file.barrier;
         group = group != null ? group : file.group;
         metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
+        journalLimit = journalLimit != null ? journalLimit : file.journalLimit;
     }
 
     private static Durability parseDurability(String s) {

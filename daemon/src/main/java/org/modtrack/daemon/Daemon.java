@@ -78,7 +78,8 @@ public final class Daemon implements AutoCloseable {
     public static Daemon start(DaemonConfig config) throws IOException {
         List<Path> paths = distinctFilesystems(config.watches());
         AccessPolicy access = new AccessPolicy(config.group());
-        TrackerConfig tracker = TrackerConfig.defaults().withDurability(config.durability());
+        TrackerConfig tracker = TrackerConfig.defaults().withDurability(config.durability())
+                .withMaxJournalBytes(config.journalLimit());
         Map<String, Root> roots = new LinkedHashMap<>();
         ServerSocketChannel server = null;
         try {

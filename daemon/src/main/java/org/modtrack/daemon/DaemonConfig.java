@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import org.modtrack.engine.Durability;
+import org.modtrack.engine.TrackerConfig;
 
 /**
  * What a daemon runs with. Start from {@link #defaults()}; the limits have defaults that tests
@@ -27,13 +28,17 @@ import org.modtrack.engine.Durability;
  * @param maxRequestBytes the longest request line accepted
  * @param idleTimeout how long a client may take to send a complete request, or to accept a response
  * @param maxClients how many clients may be connected at once
+ * @param journalLimit the most disk each root's unblessed snapshots may take
+ *     ({@link org.modtrack.engine.TrackerConfig#maxJournalBytes()})
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
-                           Duration idleTimeout, int maxClients) {
+                           Duration idleTimeout, int maxClients, long journalLimit) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
+    /** Two new snapshots of the engine's default size: a checkpoint keeps the closing one and the open one. */
+    public static final long MIN_JOURNAL_LIMIT = 2L << 20;
 
     public DaemonConfig {
         watches = List.copyOf(watches);
@@ -48,40 +53,75 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         if (maxRequestBytes < 1024 || maxClients < 1 || idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("the limits must be positive (request bytes >= 1024).");
         }
+        if (journalLimit < MIN_JOURNAL_LIMIT) {
+            throw new IllegalArgumentException("the journal limit must be at least 2M (two new snapshots), not "
+                    + journalLimit + " bytes.");
+        }
     }
 
     /** The defaults for this user, watching {@code watches}. */
     public static DaemonConfig defaults(List<Path> watches) {
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
-                null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS);
+                null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
+                TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES);
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+    }
+
+    public DaemonConfig withJournalLimit(long bytes) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes);
+    }
+
+    /**
+     * Parses a size: bytes, or a number with K, M, G or T (powers of 1024), as in {@code 4G}.
+     *
+     * @throws IllegalArgumentException with one sentence saying what is expected
+     */
+    public static long parseSize(String s) {
+        String t = s.strip().toUpperCase(Locale.ROOT);
+        int shift = t.isEmpty() ? 0 : switch (t.charAt(t.length() - 1)) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            case 'T' -> 40;
+            default -> 0;
+        };
+        String digits = shift == 0 ? t : t.substring(0, t.length() - 1);
+        try {
+            long n = Long.parseLong(digits);
+            if (n < 0 || n > Long.MAX_VALUE >> shift) {
+                throw new NumberFormatException();
+            }
+            return n << shift;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a size such as 4G, 512M or 1048576, not '" + s + "'.");
+        }
     }
 
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit);
     }
 
     /** Whether this process runs as root. */
@@ -126,7 +166,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     public static List<String> readFile(Path file) throws IOException {
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
-        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "group", "metrics-port")) {
+        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "group", "metrics-port", "journal-limit")) {
             known.put(o, 0);
         }
         int n = 0;

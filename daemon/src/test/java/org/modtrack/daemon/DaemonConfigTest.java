@@ -35,6 +35,23 @@ class DaemonConfigTest {
     }
 
     @Test
+    void theJournalLimitIsASizeWithAFloor() throws Exception {
+        assertEquals(4L << 30, DaemonConfig.parseSize("4G"));
+        assertEquals(512L << 20, DaemonConfig.parseSize("512m"));
+        assertEquals(1048576, DaemonConfig.parseSize("1048576"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseSize("lots"));
+        assertTrue(bad.getMessage().contains("4G"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseSize("-1K"));
+        DaemonConfig c = DaemonConfig.defaults(List.of(dir));
+        assertEquals(org.modtrack.engine.TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, c.journalLimit());
+        assertEquals(64L << 20, c.withJournalLimit(64L << 20).journalLimit());
+        assertThrows(IllegalArgumentException.class, () -> c.withJournalLimit(1 << 20));
+        Path f = dir.resolve("limit.conf");
+        Files.writeString(f, "watch = /srv/a\njournal-limit = 2G\n");
+        assertEquals(List.of("--watch", "/srv/a", "--journal-limit", "2G"), DaemonConfig.readFile(f));
+    }
+
+    @Test
     void stateNamesAreDistinctForPathsThatLookAlike() {
         assertEquals("data-a", DaemonConfig.stateName(Path.of("/data/a")));
         assertEquals("-", DaemonConfig.stateName(Path.of("/")));

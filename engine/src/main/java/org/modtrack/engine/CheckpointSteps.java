@@ -46,9 +46,14 @@ public final class CheckpointSteps {
      */
     public record Started(long closingSnapshot, long deadlineNanos) {}
 
-    /** Creates the next period's snapshot (slow I/O, unlocked) and starts the checkpoint (locked). */
+    /**
+     * Creates the next period's snapshot (slow I/O, unlocked) and starts the checkpoint (locked).
+     *
+     * @throws org.modtrack.engine.journal.JournalFullException at the journal limit, with a result
+     *     to bless first (see {@link TrackerCore#admitCheckpoint}); nothing changed
+     */
     public static Started begin(TrackerCore core, Locked locked, long nowNanos) throws IOException {
-        long id = locked.call(core::nextSnapshotId);
+        long id = locked.call(core::admitCheckpoint);
         SnapshotWriter next = core.journal().createSnapshot(id);
         return locked.call(() -> {
             core.beginCheckpoint(next, nowNanos);

@@ -14,6 +14,10 @@ import java.util.Objects;
  *     beyond it preWrite fails rather than let memory grow without bound
  * @param initialSnapshotBytes the size a snapshot file starts with; it doubles when full
  * @param maxSnapshotBytes the largest a snapshot file may grow; beyond it preWrite fails
+ * @param maxJournalBytes the most disk the snapshots not yet discarded by a bless may take together
+ *     (their file sizes, preallocation included); at it, new records are refused
+ *     ({@link org.modtrack.engine.journal.JournalFullException}, "bless a result ...") and so is a
+ *     query while a result newer than the last blessed one is waiting to be blessed
  * @param barrier waits for writes the tracker cannot see end (see {@link WriteBarrier})
  * @param mutant a deliberate bug, for the simulator only
  */
@@ -23,11 +27,15 @@ public record TrackerConfig(
         int maxWritesInProgress,
         long initialSnapshotBytes,
         long maxSnapshotBytes,
+        long maxJournalBytes,
         WriteBarrier barrier,
         Mutant mutant) {
 
     /** 1 GiB: snapshot files are read whole at recovery. */
     public static final long MAX_SNAPSHOT_BYTES = 1L << 30;
+
+    /** 4 GiB: the default bound on the snapshots a consumer that never blesses makes the tracker keep. */
+    public static final long DEFAULT_MAX_JOURNAL_BYTES = 4L << 30;
 
     public TrackerConfig {
         Objects.requireNonNull(durability, "durability");
@@ -44,35 +52,47 @@ public record TrackerConfig(
             throw new IllegalArgumentException("snapshot sizes must satisfy 4096 <= initial (" + initialSnapshotBytes
                     + ") <= max (" + maxSnapshotBytes + ") <= " + MAX_SNAPSHOT_BYTES + ".");
         }
+        if (maxJournalBytes < 2 * initialSnapshotBytes) {
+            throw new IllegalArgumentException("the journal limit (" + maxJournalBytes + " bytes) must hold at least two"
+                    + " new snapshots (2 x " + initialSnapshotBytes + " bytes): a checkpoint keeps the closing and the open one.");
+        }
     }
 
-    /** Power durability, a 10 s barrier timeout, 65,536 writes in progress, 1 MiB snapshots growing to 1 GiB. */
+    /**
+     * Power durability, a 10 s barrier timeout, 65,536 writes in progress, 1 MiB snapshots growing to
+     * 1 GiB, 4 GiB for all snapshots not yet blessed.
+     */
     public static TrackerConfig defaults() {
         return new TrackerConfig(Durability.POWER, Duration.ofSeconds(10), 1 << 16, 1 << 20, MAX_SNAPSHOT_BYTES,
-                WriteBarrier.NONE, Mutant.NONE);
+                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE, Mutant.NONE);
     }
 
     public TrackerConfig withDurability(Durability d) {
-        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, barrier, mutant);
+        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, mutant);
     }
 
     public TrackerConfig withBarrierTimeout(Duration t) {
-        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, barrier, mutant);
+        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, mutant);
     }
 
     public TrackerConfig withMaxWritesInProgress(int n) {
-        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, barrier, mutant);
+        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, mutant);
     }
 
     public TrackerConfig withSnapshotBytes(long initial, long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, barrier, mutant);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, mutant);
+    }
+
+    /** The most disk all snapshots not yet discarded by a bless may take (see {@link #maxJournalBytes()}). */
+    public TrackerConfig withMaxJournalBytes(long max) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, mutant);
     }
 
     public TrackerConfig withBarrier(WriteBarrier b) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, b, mutant);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, mutant);
     }
 
     public TrackerConfig withMutant(Mutant m) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, barrier, m);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, m);
     }
 }

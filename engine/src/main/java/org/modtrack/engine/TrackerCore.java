@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.modtrack.engine.journal.ControlState;
 import org.modtrack.engine.journal.Journal;
+import org.modtrack.engine.journal.JournalFullException;
 import org.modtrack.engine.journal.JournalRecord;
 import org.modtrack.engine.journal.RecordType;
 import org.modtrack.engine.journal.SnapshotWriter;
@@ -156,7 +157,7 @@ public final class TrackerCore {
      */
     public static TrackerCore open(Storage storage, TrackerConfig config) throws IOException {
         Journal.Opened opened = Journal.open(storage, config.durability(), config.initialSnapshotBytes(),
-                config.maxSnapshotBytes());
+                config.maxSnapshotBytes(), config.maxJournalBytes());
         SnapshotWriter first = opened.journal().createSnapshot(opened.nextSnapshotId());
         return new TrackerCore(config, opened, first);
     }
@@ -355,6 +356,25 @@ public final class TrackerCore {
     /** The id the next period's snapshot must have; the caller creates it with {@link Journal#createSnapshot}. */
     public long nextSnapshotId() {
         return open.id() + 1;
+    }
+
+    /**
+     * Like {@link #nextSnapshotId()}, once a checkpoint may start. At the journal limit
+     * ({@link TrackerConfig#maxJournalBytes()}) a query adds a snapshot that nothing can discard until
+     * a result is blessed, so it is refused while a result newer than the last blessed one waits for
+     * its bless; with none waiting it is allowed (beyond the limit by one new snapshot), or a consumer
+     * at the limit could never get a result to bless.
+     *
+     * @throws JournalFullException at the limit, with a result to bless
+     */
+    public long admitCheckpoint() throws JournalFullException {
+        requireOpen();
+        if (journal.wouldExceedLimit(journal.initialSnapshotBytes()) && control.highestIssued() > control.lastBlessed()) {
+            throw new JournalFullException("the snapshots not yet blessed take " + journal.keptFileBytes()
+                    + " bytes, the journal limit of " + journal.maxJournalBytes() + "; bless result "
+                    + control.highestIssued() + " (the newest) so that older snapshots can be discarded, then query again.");
+        }
+        return nextSnapshotId();
     }
 
     /**

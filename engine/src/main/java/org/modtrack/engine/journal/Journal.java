@@ -35,22 +35,29 @@ public final class Journal {
     private final Durability durability;
     private final long initialSnapshotBytes;
     private final long maxSnapshotBytes;
+    private final long maxJournalBytes;
     private final RecordCodec codec = new RecordCodec();
     private final MemorySegment encodeBuffer = Arena.ofAuto().allocate(RecordCodec.MAX_RECORD);
     private final Map<Long, SnapshotWriter> writers = new HashMap<>();
     private final List<SnapshotWriter> dirty = new ArrayList<>();
     private final TreeMap<Long, Long> snapshotBytes = new TreeMap<>();
+    // The size on disk (the file's length, preallocation included) of each kept snapshot not open
+    // for appending, and their sum with the open writers' capacities: what maxJournalBytes bounds.
+    private final TreeMap<Long, Long> closedFileBytes = new TreeMap<>();
+    private long keptFileBytes;
     private volatile long appendedLsn; // written under the owner's lock; read without it by group commit
     private long durableLsn;
     private long records;
     private long syncs;
     private IOException failure;
 
-    private Journal(Storage storage, Durability durability, long initialSnapshotBytes, long maxSnapshotBytes) {
+    private Journal(Storage storage, Durability durability, long initialSnapshotBytes, long maxSnapshotBytes,
+                    long maxJournalBytes) {
         this.storage = storage;
         this.durability = durability;
         this.initialSnapshotBytes = initialSnapshotBytes;
         this.maxSnapshotBytes = maxSnapshotBytes;
+        this.maxJournalBytes = maxJournalBytes;
     }
 
     /**
@@ -74,7 +81,17 @@ public final class Journal {
      */
     public static Opened open(Storage storage, Durability durability, long initialSnapshotBytes, long maxSnapshotBytes)
             throws IOException {
-        Journal journal = new Journal(storage, durability, initialSnapshotBytes, maxSnapshotBytes);
+        return open(storage, durability, initialSnapshotBytes, maxSnapshotBytes, Long.MAX_VALUE);
+    }
+
+    /**
+     * Like {@link #open(Storage, Durability, long, long)}, with a bound on the disk the kept
+     * snapshots may take together ({@code maxJournalBytes}; see {@link #append}). Recovery itself
+     * never refuses anything: state that is over the bound (a lowered limit) is kept.
+     */
+    public static Opened open(Storage storage, Durability durability, long initialSnapshotBytes, long maxSnapshotBytes,
+                              long maxJournalBytes) throws IOException {
+        Journal journal = new Journal(storage, durability, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes);
         return journal.recover();
     }
 
@@ -180,8 +197,10 @@ public final class Journal {
     private List<JournalRecord> scanAndPlanRepair(long id, String name, long highestIssued, List<String> reasons,
                                                   List<IoAction> repairs) throws IOException {
         ByteBuffer bytes = storage.read(name);
+        long fileBytes = bytes.remaining();
         SnapshotScan scan = SnapshotScan.of(bytes);
         snapshotBytes.put(id, (long) scan.validPrefixEnd());
+        setClosedFileBytes(id, fileBytes);
         if (scan.headerValid() && scan.headerId() != id) {
             reasons.add("the file " + name + " holds snapshot " + scan.headerId() + ", not " + id + ".");
         }
@@ -200,10 +219,12 @@ public final class Journal {
             }
             repairs.add(() -> storage.delete(name));
             snapshotBytes.remove(id);
+            setClosedFileBytes(id, -1);
             return null;
         }
         if (scan.headerValid() && !scan.recordsAfterDamage()) {
             repairs.add(() -> storage.truncate(name, scan.validPrefixEnd()));
+            setClosedFileBytes(id, scan.validPrefixEnd());
         } else {
             repairs.add(() -> rewrite(id, name, scan.records()));
         }
@@ -226,6 +247,14 @@ public final class Journal {
         storage.writeDurably(temporary, out.flip());
         storage.rename(temporary, name);
         snapshotBytes.put(id, (long) size);
+        setClosedFileBytes(id, size);
+    }
+
+    /** Sets (or, with -1, removes) the size on disk of a snapshot not open for appending. */
+    private void setClosedFileBytes(long id, long bytes) {
+        Long old = bytes < 0 ? closedFileBytes.remove(id) : closedFileBytes.put(id, bytes);
+        keptFileBytes += (bytes < 0 ? 0 : bytes) - (old == null ? 0 : old);
+        assert keptFileBytes >= 0 : "kept bytes " + keptFileBytes;
     }
 
     /**
@@ -260,13 +289,39 @@ public final class Journal {
             throw new IllegalStateException("snapshot " + writer.id + " is already open.");
         }
         snapshotBytes.put(writer.id, writer.position);
+        keptFileBytes += writer.file.capacity();
+    }
+
+    /**
+     * Whether the kept snapshots, with {@code more} bytes added, would take more disk than the
+     * journal limit allows.
+     */
+    public boolean wouldExceedLimit(long more) {
+        return keptFileBytes > maxJournalBytes - more;
+    }
+
+    /** The disk the kept snapshots take: their files' lengths, preallocation included. */
+    public long keptFileBytes() {
+        return keptFileBytes;
+    }
+
+    /** The configured bound on {@link #keptFileBytes()}. */
+    public long maxJournalBytes() {
+        return maxJournalBytes;
+    }
+
+    /** The size a new snapshot file starts with. */
+    public long initialSnapshotBytes() {
+        return initialSnapshotBytes;
     }
 
     /**
      * Appends one record about {@code file} to each of the given snapshots (the second may be null).
      *
      * @return the record's sequence number
-     * @throws JournalFullException if a snapshot reached its size limit
+     * @throws JournalFullException if a snapshot reached its size limit, or the kept snapshots the
+     *     journal limit (a {@link RecordType#CARRIED} record is exempt from the latter: a checkpoint
+     *     must be able to finish, and there are at most as many as writes in flight)
      * @throws JournalFailedException if an earlier sync failed
      */
     public long append(RecordType type, FileId file, SnapshotWriter first, SnapshotWriter second) throws IOException {
@@ -278,20 +333,21 @@ public final class Journal {
         if (failure != null) {
             throw new JournalFailedException(failure);
         }
-        appendTo(record, first);
+        boolean limited = record.type() != RecordType.CARRIED;
+        appendTo(record, first, limited);
         if (second != null) {
-            appendTo(record, second);
+            appendTo(record, second, limited);
         }
         return ++appendedLsn;
     }
 
-    private void appendTo(JournalRecord record, SnapshotWriter w) throws IOException {
+    private void appendTo(JournalRecord record, SnapshotWriter w, boolean limited) throws IOException {
         if (w.sealed) {
             throw new IllegalStateException("append to sealed " + w + ".");
         }
         long watermark = durability == Durability.POWER ? w.durableEnd : w.position;
         int length = codec.encode(record, watermark, encodeBuffer);
-        ensureCapacity(w, length);
+        ensureCapacity(w, length, limited);
         w.file.write(w.position, encodeBuffer.asSlice(0, length));
         w.position += length;
         records++;
@@ -301,7 +357,7 @@ public final class Journal {
         }
     }
 
-    private void ensureCapacity(SnapshotWriter w, int length) throws IOException {
+    private void ensureCapacity(SnapshotWriter w, int length, boolean limited) throws IOException {
         long needed = w.position + length;
         long capacity = w.file.capacity();
         if (needed <= capacity) {
@@ -313,7 +369,16 @@ public final class Journal {
             throw new JournalFullException("snapshot " + w.id + " reached its limit of " + maxSnapshotBytes
                     + " bytes; bless a result so that older snapshots can be discarded.");
         }
+        if (limited && wouldExceedLimit(grown - capacity)) {
+            grown = Math.max(needed, capacity + Math.max(0, maxJournalBytes - keptFileBytes)); // what is left, if enough
+            if (wouldExceedLimit(grown - capacity)) {
+                throw new JournalFullException("the snapshots not yet blessed take " + keptFileBytes
+                        + " bytes, the journal limit of " + maxJournalBytes + "; bless a result so that older snapshots"
+                        + " can be discarded.");
+            }
+        }
         w.file.grow(grown, durability == Durability.POWER);
+        keptFileBytes += w.file.capacity() - capacity;
     }
 
     /** True once record {@code lsn} is as durable as the configured durability requires. */
@@ -375,6 +440,10 @@ public final class Journal {
         writer.sealed = true;
         writers.remove(writer.id);
         snapshotBytes.put(writer.id, writer.position);
+        long open = keptFileBytes;
+        keptFileBytes -= writer.file.capacity();
+        setClosedFileBytes(writer.id, writer.file.capacity());
+        assert keptFileBytes == open : "detaching moves the snapshot's bytes, it does not change them";
     }
 
     /** Syncs and closes a detached snapshot. */
@@ -402,10 +471,12 @@ public final class Journal {
         for (long old : new ArrayList<>(snapshotBytes.headMap(id).keySet())) {
             SnapshotWriter w = writers.remove(old);
             if (w != null) {
+                keptFileBytes -= w.file.capacity();
                 w.sealed = true;
                 w.file.close();
             }
             snapshotBytes.remove(old);
+            setClosedFileBytes(old, -1);
             names.add(SnapshotFormat.fileName(old));
         }
         return names;

@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -14,13 +15,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.engine.TrackerConfig;
+import org.modtrack.engine.journal.JournalFullException;
 import org.modtrack.posix.Posix;
 import org.modtrack.testing.TmpfsMount;
 import org.modtrack.testing.LoopMount;
 
 /**
  * Barriers and faults on real file systems: the freeze barrier, the fall-back to it for io_uring
- * users, a journal that hits its limit, a journal disk that stalls or fails (device-mapper). In
+ * users, a journal that hits its limit (per snapshot, and in all for a consumer that never blesses), a journal disk that stalls or fails (device-mapper). In
  * every case no writer waits past the answer deadline and no change goes unreported without the
  * result saying continuity was lost.
  */
@@ -105,6 +107,85 @@ class LinuxSourceFaultTest {
             assertTrue(r.continuity().intact()
                     || r.continuity().reason().startsWith("a creation, deletion, rename or attribute change"),
                     "the only loss is after-the-fact records: " + r.continuity());
+        }
+    }
+
+    /** Small snapshots, and room for about 16 of them in all: a consumer that never blesses reaches it soon. */
+    private static final TrackerConfig NEVER_BLESSED = TrackerConfig.defaults().withSnapshotBytes(4096, MIB)
+            .withMaxJournalBytes(64 * 1024);
+
+    /**
+     * A consumer that never blesses: batches of writers (child processes), each followed by a query
+     * whose result is not blessed, until the journal's limit refuses a query or a write. Returns the
+     * last result; every batch ended on its own (none hung), and each before the limit succeeded.
+     */
+    private static LinuxResult queryWithoutBlessUntilTheLimit(LinuxSource source, Path dir, boolean failClosed)
+            throws Exception {
+        LinuxResult last = null;
+        for (int round = 0; round < 200; round++) {
+            Run run = sh(dir, "for i in $(seq 1 20); do echo $i > r" + round + "f$i || exit 7; done", 60);
+            assertTrue(run.exit() >= 0, "a writer hung: " + run.output());
+            if (run.exit() == 7 && failClosed) {
+                assertTrue(run.output().contains("Input/output error"), run.output());
+                assertTrue(last != null, "the first query fits");
+                return last; // a write over the limit was denied
+            }
+            assertEquals(0, run.exit(), run.output());
+            try {
+                last = source.query();
+            } catch (JournalFullException e) {
+                assertTrue(e.getMessage().contains("bless result " + last.snapshot()), e.getMessage());
+                return last;
+            }
+        }
+        throw new AssertionError("200 unblessed queries did not reach a 64 KiB journal limit");
+    }
+
+    @Test
+    void aConsumerThatNeverBlessesReachesTheJournalLimitAndWritersFailOpen() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
+             LinuxSource source = LinuxSource.open(m.mountPoint(), state, NEVER_BLESSED)) {
+            LinuxResult last = queryWithoutBlessUntilTheLimit(source, m.mountPoint(), false);
+            Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > over$i; done", 60);
+            assertEquals(0, over.exit(), "fail-open: every write over the limit went through: " + over.output());
+            JournalFullException refused = assertThrows(JournalFullException.class, source::query);
+            assertTrue(refused.getMessage().contains("bless result " + last.snapshot()), refused.getMessage());
+
+            source.bless(last.snapshot());
+            LinuxResult lost = source.query();
+            assertFalse(lost.continuity().intact(), "writes over the limit went unrecorded: " + lost.continuity());
+            assertTrue(lost.continuity().reason().contains("journal limit"), lost.continuity().reason());
+            source.bless(lost.snapshot());
+
+            assertEquals(0, sh(m.mountPoint(), "echo after > after", 30).exit());
+            LinuxResult resumed = source.query();
+            assertTrue(resumed.continuity().intact(), "the loss was reported and blessed: " + resumed.continuity());
+            assertTrue(resumed.changes().stream().anyMatch(c -> c.path().endsWith("/after")), resumed.toString());
+        }
+    }
+
+    @Test
+    void aConsumerThatNeverBlessesReachesTheJournalLimitAndWritersFailClosed() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
+             LinuxSource source = LinuxSource.open(m.mountPoint(), state, NEVER_BLESSED,
+                     LinuxSourceOptions.defaults().withFailurePolicy(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED))) {
+            LinuxResult last = queryWithoutBlessUntilTheLimit(source, m.mountPoint(), true);
+            Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > over$i || exit 7; done", 60);
+            assertEquals(7, over.exit(), "fail-closed: a write over the limit was denied: " + over.output());
+            assertTrue(over.output().contains("Input/output error"), over.output());
+
+            source.bless(last.snapshot());
+            LinuxResult r = source.query();
+            // No write went through unrecorded; a creation cannot be denied (it has happened), so if
+            // continuity was lost, that is the only reason allowed.
+            assertTrue(r.continuity().intact()
+                    || r.continuity().reason().startsWith("a creation, deletion, rename or attribute change"),
+                    "the only loss is after-the-fact records: " + r.continuity());
+            source.bless(r.snapshot());
+
+            assertEquals(0, sh(m.mountPoint(), "echo after > after", 30).exit(), "recording resumed after the bless");
+            LinuxResult resumed = source.query();
+            assertTrue(resumed.changes().stream().anyMatch(c -> c.path().endsWith("/after")), resumed.toString());
         }
     }
 
