@@ -62,20 +62,46 @@ public final class CheckpointSteps {
     }
 
     /**
-     * Ends the running checkpoint and issues its result: carries what is still in flight, makes the
-     * carried records durable, seals the closing snapshot, persists the control state, and only then
-     * makes the result's id blessable.
+     * Ends the running checkpoint and issues its result: carries what is still in flight, builds the
+     * result (without the lock: it lists every kept file, and writers must not wait for that), makes
+     * the carried records durable, seals the closing snapshot, persists the control state, and only
+     * then makes the result's id blessable.
      */
     public static QueryResult finish(TrackerCore core, Locked locked, DurableWait durable, List<FileId> externalInFlight,
                                      long nowNanos) throws IOException {
-        TrackerCore.Finished finished = locked.call(() -> core.finishCheckpoint(externalInFlight, nowNanos));
+        TrackerCore.Finished finished = close(core, locked, externalInFlight, nowNanos);
+        return issue(core, locked, durable, finished);
+    }
+
+    /** The first half of {@link #finish}: ends the checkpoint and freezes the kept records for the result (locked). */
+    public static TrackerCore.Finished close(TrackerCore core, Locked locked, List<FileId> externalInFlight, long nowNanos)
+            throws IOException {
+        return locked.call(() -> core.finishCheckpoint(externalInFlight, nowNanos));
+    }
+
+    /**
+     * The second half of {@link #finish}: builds the result from the frozen records (unlocked), ends
+     * the freeze (locked), then the I/O that must precede issuing it. Writers may run between the
+     * halves and during this one.
+     */
+    public static QueryResult issue(TrackerCore core, Locked locked, DurableWait durable, TrackerCore.Finished finished)
+            throws IOException {
+        QueryResult result;
+        try {
+            result = core.buildResult(finished);
+        } finally {
+            locked.call(() -> {
+                core.endBuild();
+                return null;
+            });
+        }
         Journal journal = core.journal();
         if (finished.carryLsn() > 0 && !locked.call(() -> journal.isAcknowledged(finished.carryLsn()))) {
             durable.awaitDurable(finished.carryLsn());
         }
         journal.seal(finished.sealed());
         journal.writeControl(finished.control());
-        return locked.call(() -> core.issue(finished));
+        return locked.call(() -> core.issue(finished, result));
     }
 
     /** Blesses {@code id}: persists the new last-blessed id, forgets what it superseded, deletes its files. */

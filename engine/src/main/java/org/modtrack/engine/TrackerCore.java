@@ -34,6 +34,10 @@ public final class TrackerCore {
     private final TrackerConfig config;
     private final Journal journal;
     private final Map<FileId, Entry> live = new HashMap<>();
+    // Non-null while a result is built from `live` without the lock (finishCheckpoint to endBuild):
+    // `live` and its entries are then frozen, and an entry that changes is copied here first (see
+    // forUpdate). endBuild merges them back. Proportional to the files touched meanwhile, not to N.
+    private Map<FileId, Entry> changedWhileBuilding;
     private final InProgressTable inProgress;
     private final boolean wasClean;
     private ControlState control;
@@ -112,6 +116,29 @@ public final class TrackerCore {
         Entry(FileId file, long lowest) {
             this.file = file;
             this.lowest = lowest;
+        }
+
+        /** A copy that shares nothing mutable with this one. */
+        Entry copy() {
+            Entry c = new Entry(file, lowest);
+            c.highest = highest;
+            c.intentIn = intentIn;
+            c.lsn = lsn;
+            c.writtenIn = writtenIn;
+            c.readIn = readIn;
+            c.carriedInto = carriedInto;
+            if (ns != null) {
+                c.ns = new Namespace();
+                c.ns.createdIn = ns.createdIn;
+                c.ns.deletedIn = ns.deletedIn;
+                c.ns.attributesIn = ns.attributesIn;
+                c.ns.directory = ns.directory;
+                c.ns.renames.addAll(ns.renames); // Rename is immutable
+            }
+            c.formerNames = formerNames == null ? null : formerNames.clone();
+            c.formerNamesUntil = formerNamesUntil == null ? null : formerNamesUntil.clone();
+            c.moreNames = moreNames;
+            return c;
         }
     }
 
@@ -233,7 +260,7 @@ public final class TrackerCore {
                     + "); raise maxWritesInProgress or make sure every preWrite is followed by postWrite.");
         }
         preWrites++;
-        Entry e = live.get(file);
+        Entry e = forUpdate(file);
         boolean recorded = e != null && (e.intentIn == open.id()
                 || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && e.intentIn > 0));
         long lsn;
@@ -251,8 +278,7 @@ public final class TrackerCore {
             RecordType type = access == Access.WRITE ? RecordType.INTENT : RecordType.READ_INTENT;
             lsn = journal.append(type, file, open, alsoClosing ? closing : null);
             if (e == null) {
-                e = new Entry(file, alsoClosing ? closing.id() : open.id());
-                live.put(file, e);
+                e = insert(file, new Entry(file, alsoClosing ? closing.id() : open.id()));
             }
             e.renamedHint(withBaselineStamp(e.file, file), open.id());
             e.highest = open.id();
@@ -309,7 +335,7 @@ public final class TrackerCore {
         if ((from != null) != (change == Change.RENAMED)) {
             throw new IllegalArgumentException("a rename needs the path it came from, and only a rename has one.");
         }
-        Entry e = live.get(file);
+        Entry e = forUpdate(file);
         if (e != null && alreadyInOpenPeriod(e, change, directory)) {
             e.renamedHint(withBaselineStamp(e.file, file), open.id()); // the newest hint; the journal already says what happened
             return 0;
@@ -317,8 +343,7 @@ public final class TrackerCore {
         JournalRecord record = new JournalRecord(type, file, from, directory);
         long lsn = journal.append(record, open, null);
         if (e == null) {
-            e = new Entry(file, open.id());
-            live.put(file, e);
+            e = insert(file, new Entry(file, open.id()));
         }
         e.renamedHint(e.file == null ? file : withBaselineStamp(e.file, file), open.id());
         e.highest = open.id();
@@ -344,6 +369,35 @@ public final class TrackerCore {
             case ATTRIBUTES -> ns.attributesIn == id;
             default -> false;
         };
+    }
+
+    /**
+     * The entry of {@code file} to change (null if none). While a result is being built from
+     * {@link #live}, the entry is first copied into {@link #changedWhileBuilding}, so the builder
+     * sees every entry as it was when the checkpoint finished.
+     */
+    private Entry forUpdate(FileId file) {
+        if (changedWhileBuilding == null) {
+            return live.get(file);
+        }
+        Entry changed = changedWhileBuilding.get(file);
+        if (changed != null) {
+            return changed;
+        }
+        Entry frozen = live.get(file);
+        if (frozen == null) {
+            return null;
+        }
+        Entry copy = frozen.copy();
+        changedWhileBuilding.put(file, copy);
+        return copy;
+    }
+
+    /** Adds a new entry, to {@link #changedWhileBuilding} while a result is built from {@link #live}. */
+    private Entry insert(FileId file, Entry e) {
+        Entry old = (changedWhileBuilding != null ? changedWhileBuilding : live).put(file, e);
+        assert old == null : "an entry already existed for " + file;
+        return e;
     }
 
     /** Ends the write {@code token}. Returns false (and changes nothing) for an unknown or ended token. */
@@ -421,24 +475,31 @@ public final class TrackerCore {
     }
 
     /**
-     * What the end of a checkpoint leaves to its caller: sync the carried records and seal the
-     * closing snapshot (both without the lock), persist {@link #control()} through
-     * {@link Journal#writeControl}, then {@link #issue} the result.
+     * What the end of a checkpoint leaves to its caller: {@link #buildResult} without the lock, then
+     * {@link #endBuild} with it; sync the carried records and seal the closing snapshot (both without
+     * the lock), persist {@link #control()} through {@link Journal#writeControl}, then {@link #issue}
+     * the result.
      *
-     * @param result the result to return once issued
+     * @param snapshot the result's id
      * @param sealed the closing snapshot, to {@link Journal#seal}
      * @param carryLsn the record that must be acknowledged before issuing (0: none)
      * @param control the control state to persist before issuing
+     * @param barrierWait how long the checkpoint waited
      */
-    public record Finished(QueryResult result, SnapshotWriter sealed, long carryLsn, ControlState control) {}
+    public record Finished(long snapshot, SnapshotWriter sealed, long carryLsn, ControlState control,
+                           Duration barrierWait) {}
 
     /**
      * Ends the running checkpoint: files of writes still in flight (the tracker's own, unless all
      * ended, and {@code externalInFlight} from the source's barrier) are carried into the open
-     * period; the closing snapshot stops taking records; the result is made from every kept record.
+     * period; the closing snapshot stops taking records; every kept record is frozen for
+     * {@link #buildResult}, which the caller runs without the lock (so that writers do not wait for
+     * a list of every kept file), until {@link #endBuild}. Nothing here is proportional to the
+     * number of kept files, except the carries.
      */
     public Finished finishCheckpoint(List<FileId> externalInFlight, long nowNanos) throws IOException {
         requireCheckpoint();
+        assert changedWhileBuilding == null : "the previous result's build ended";
         LinkedHashSet<FileId> toCarry = new LinkedHashSet<>(externalInFlight);
         if (config.mutant() != Mutant.SKIP_BARRIER) {
             toCarry.addAll(inProgress.closingFiles());
@@ -463,9 +524,35 @@ public final class TrackerCore {
         if (next.continuityLost() && next.lostReportedIn() == 0) {
             next = next.withLostReportedIn(id);
         }
-        QueryResult result = new QueryResult(id, control.lastBlessed(), recoveredIn(next), continuityOf(next),
-                changes(next, id), config.barrier().name(), Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)));
-        return new Finished(result, sealed, carryLsn, next);
+        changedWhileBuilding = new HashMap<>();
+        return new Finished(id, sealed, carryLsn, next, Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)));
+    }
+
+    /**
+     * Makes the result of {@code finished} from every kept record as it was when the checkpoint
+     * finished. Call <em>without</em> the lock, between {@link #finishCheckpoint} and
+     * {@link #endBuild}: it only reads {@link #live} and its entries, which nothing changes meanwhile
+     * (writers change copies; a bless or another query cannot run before the caller's query ends).
+     */
+    public QueryResult buildResult(Finished finished) {
+        if (changedWhileBuilding == null) {
+            throw new IllegalStateException("buildResult outside finishCheckpoint..endBuild.");
+        }
+        ControlState next = finished.control();
+        return new QueryResult(finished.snapshot(), next.lastBlessed(), recoveredIn(next), continuityOf(next),
+                changes(next, finished.snapshot()), config.barrier().name(), finished.barrierWait());
+    }
+
+    /**
+     * Ends the build window: the entries changed or added while the result was built replace the
+     * frozen ones. Proportional to those entries only. Idempotent.
+     */
+    public void endBuild() {
+        if (changedWhileBuilding == null) {
+            return;
+        }
+        live.putAll(changedWhileBuilding);
+        changedWhileBuilding = null;
     }
 
     private List<ChangedFile> changes(ControlState state, long resultId) {
@@ -517,16 +604,20 @@ public final class TrackerCore {
      * Makes a finished checkpoint's result official, once its control state is durable: from now
      * on its id may be blessed.
      */
-    public QueryResult issue(Finished finished) throws IOException {
+    public QueryResult issue(Finished finished, QueryResult result) throws IOException {
+        if (result.snapshot() != finished.snapshot()) {
+            throw new IllegalArgumentException("result " + result.snapshot() + " is not snapshot " + finished.snapshot() + "'s.");
+        }
+        endBuild();
         control = finished.control();
         if (config.mutant() == Mutant.DISCARD_BEFORE_BLESS) {
-            ControlState discarded = control.withLastBlessed(finished.result().snapshot());
+            ControlState discarded = control.withLastBlessed(finished.snapshot());
             journal.writeControl(discarded);
             control = discarded;
-            discardBelow(finished.result().snapshot());
-            journal.deleteFiles(journal.forgetBelow(finished.result().snapshot()));
+            discardBelow(finished.snapshot());
+            journal.deleteFiles(journal.forgetBelow(finished.snapshot()));
         }
-        return finished.result();
+        return result;
     }
 
     // ---- bless -----------------------------------------------------------------------------------
@@ -567,6 +658,9 @@ public final class TrackerCore {
      * {@link Journal#deleteFiles}.
      */
     public List<String> commitBless(ControlState persisted) throws IOException {
+        if (changedWhileBuilding != null) {
+            throw new IllegalStateException("cannot discard snapshots while a result is built from them.");
+        }
         if (persisted.lastBlessed() <= control.lastBlessed()) {
             throw new IllegalStateException("bless of " + persisted.lastBlessed() + " is not newer than "
                     + control.lastBlessed() + ".");
@@ -577,6 +671,9 @@ public final class TrackerCore {
     }
 
     private void discardBelow(long id) {
+        if (changedWhileBuilding != null) {
+            throw new IllegalStateException("cannot discard snapshots while a result is built from them.");
+        }
         if (closing != null && closing.id() < id) {
             throw new IllegalStateException("cannot discard snapshot " + closing.id() + " during its checkpoint.");
         }
@@ -651,9 +748,19 @@ public final class TrackerCore {
 
     /** Counters and gauges. */
     public TrackerStats stats() {
-        return new TrackerStats(open.id(), control.lastBlessed(), journal.snapshotCount(), live.size(),
+        return new TrackerStats(open.id(), control.lastBlessed(), journal.snapshotCount(), trackedFiles(),
                 inProgress.size(), preWrites, alreadyRecorded, journal.records(), journal.syncs(), journal.bytes(),
                 checkpoints, carried, config.durability(), continuityOf(control));
+    }
+
+    private long trackedFiles() {
+        long n = live.size();
+        if (changedWhileBuilding != null) {
+            for (FileId f : changedWhileBuilding.keySet()) {
+                n += live.containsKey(f) ? 0 : 1;
+            }
+        }
+        return n;
     }
 
     /** The configuration. */
@@ -664,7 +771,11 @@ public final class TrackerCore {
     /** Checks internal invariants in linear time; for tests and the simulator. */
     public void checkInvariants() {
         inProgress.checkInvariants(open.id());
-        for (Entry e : live.values()) {
+        List<Entry> entries = new ArrayList<>(live.values());
+        if (changedWhileBuilding != null) {
+            entries.addAll(changedWhileBuilding.values());
+        }
+        for (Entry e : entries) {
             if (e.highest < control.lastBlessed() || e.highest > open.id() || e.lowest > e.highest) {
                 throw new AssertionError("entry " + e.file + " spans snapshots " + e.lowest + ".." + e.highest
                         + " outside the kept range " + control.lastBlessed() + ".." + open.id());

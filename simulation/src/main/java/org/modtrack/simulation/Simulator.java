@@ -223,6 +223,7 @@ public final class Simulator {
             case Step.SyncFinish x -> 10;
             case Step.Sync x -> 10;
             case Step.QueryBegin x -> 4;
+            case Step.QueryClose x -> 8;
             case Step.QueryFinish q -> q.consumerActs() ? 8 : 2;
             case Step.Bless x -> 6;
             case Step.BadBless x -> 0.7;

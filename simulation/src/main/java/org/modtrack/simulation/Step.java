@@ -63,7 +63,20 @@ sealed interface Step {
         }
     }
 
-    /** The checkpoint ends; the consumer either acts on the result (copies its files) or loses it. */
+    /**
+     * The checkpoint ends (carries, seals off the closing period) and its result's records are
+     * frozen; writers may run before {@link QueryFinish} builds and issues the result.
+     */
+    record QueryClose() implements Step {
+        public String toString() {
+            return "query ends the checkpoint; its result is built while writers go on";
+        }
+    }
+
+    /**
+     * The result is built (and, without a {@link QueryClose} before, the checkpoint ends first) and
+     * issued; the consumer either acts on the result (copies its files) or loses it.
+     */
     record QueryFinish(boolean consumerActs) implements Step {
         public String toString() {
             return consumerActs ? "query returns; the consumer copies its files" : "query returns; the consumer loses the result";

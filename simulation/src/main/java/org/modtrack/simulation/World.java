@@ -71,6 +71,9 @@ final class World {
     private long now;
     private SyncPlan syncing;
     private boolean checkpointRunning;
+    // Between QueryClose and QueryFinish: the checkpoint ended and its result is built from frozen
+    // records while writers go on (ChangeTracker builds it without the writers' lock).
+    private TrackerCore.Finished closedForResult;
     private long pendingBless;
     private boolean crashedSinceLastResult;
     private boolean lastResultRecovered;
@@ -160,6 +163,9 @@ final class World {
                 steps.add(new Step.BadBless(random == null || random.nextBoolean()));
             }
         } else {
+            if (closedForResult == null && checkpointMayFinish() && random != null) {
+                steps.add(new Step.QueryClose()); // the exhaustive search keeps close and issue as one step
+            }
             if (checkpointMayFinish()) {
                 steps.add(new Step.QueryFinish(true));
                 steps.add(new Step.QueryFinish(false));
@@ -238,6 +244,7 @@ final class World {
             case Step.SyncFinish s -> syncing != null;
             case Step.Sync s -> scenario.durability() == Durability.POWER && syncing == null;
             case Step.QueryBegin q -> !checkpointRunning;
+            case Step.QueryClose q -> checkpointRunning && closedForResult == null && checkpointMayFinish();
             case Step.QueryFinish q -> checkpointRunning && checkpointMayFinish();
             case Step.Bless b -> !checkpointRunning && pendingBless > 0;
             case Step.BadBless b -> !checkpointRunning;
@@ -257,6 +264,9 @@ final class World {
 
     /** Whether the running checkpoint may end: its writes ended and its barrier is done, or time is up. */
     private boolean checkpointMayFinish() {
+        if (closedForResult != null) {
+            return true;
+        }
         try {
             return (core.ownWritesDone() && barrierWait.isDone()) || now >= core.deadlineNanos();
         } catch (IOException e) {
@@ -335,6 +345,10 @@ final class World {
                 completedAtBegin = completed.clone();
                 barrierWait = barrier.begin(core.closingSnapshotId());
                 yield "closing snapshot " + core.closingSnapshotId();
+            }
+            case Step.QueryClose q -> {
+                closeQuery();
+                yield "result " + closedForResult.snapshot() + " is built from records frozen now";
             }
             case Step.QueryFinish q -> finishQuery(q.consumerActs());
             case Step.Bless b -> bless();
@@ -415,10 +429,19 @@ final class World {
         completeSync(core.journal().prepareSync());
     }
 
-    private String finishQuery(boolean consumerActs) throws IOException {
+    private void closeQuery() throws IOException {
         List<FileId> carry = barrierWait.filesToCarry();
         barrierWait = WriteBarrier.Wait.DONE;
-        QueryResult r = CheckpointSteps.finish(core, DIRECT, lsn -> syncEverything(), carry, now);
+        closedForResult = CheckpointSteps.close(core, DIRECT, carry, now);
+    }
+
+    private String finishQuery(boolean consumerActs) throws IOException {
+        if (closedForResult == null) {
+            closeQuery();
+        }
+        TrackerCore.Finished finished = closedForResult;
+        QueryResult r = CheckpointSteps.issue(core, DIRECT, lsn -> syncEverything(), finished);
+        closedForResult = null;
         checkpointRunning = false;
         for (Writer w : writers) {
             if (w.state == WriterState.PENDING && core.journal().isAcknowledged(w.lsn)) {
@@ -520,6 +543,7 @@ final class World {
         }
         syncing = null;
         checkpointRunning = false;
+        closedForResult = null;
         barrierWait = WriteBarrier.Wait.DONE;
         core = null;
         if (kernel != null) {
@@ -572,7 +596,9 @@ final class World {
         log.add("  -- drain: no more crashes; writers finish; a last query the consumer acts on --");
         try {
             if (checkpointRunning) {
-                now = Math.max(now, core.deadlineNanos());
+                if (closedForResult == null) {
+                    now = Math.max(now, core.deadlineNanos());
+                }
                 apply(new Step.QueryFinish(true));
             }
             if (syncing != null) {
