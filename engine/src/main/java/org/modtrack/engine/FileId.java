@@ -78,6 +78,23 @@ public final class FileId {
         return new FileId(fsid, handleType, handle.clone(), pathHint, stamp);
     }
 
+    /** A handle identity from parts the tracker stored after checking them: {@code handle} is owned, not copied. */
+    static FileId ofOwnedHandle(long fsid, int handleType, byte[] handle, String pathHint, StatStamp stamp) {
+        assert handle.length > 0 && handle.length <= MAX_HANDLE_BYTES;
+        return new FileId(fsid, handleType, handle, pathHint, stamp);
+    }
+
+    /** A path identity from a path the tracker stored after checking it. */
+    static FileId ofCheckedPath(String absolutePath) {
+        assert absolutePath.startsWith("/");
+        return new FileId(0, 0, null, absolutePath, null);
+    }
+
+    /** The handle bytes themselves (null for a path identity): the tracker's table reads them without a copy. */
+    byte[] rawHandle() {
+        return handle;
+    }
+
     private static void checkPath(String p, String what) {
         Objects.requireNonNull(p, what);
         if (!p.startsWith("/")) {

@@ -33,11 +33,15 @@ import org.modtrack.engine.storage.Storage;
 public final class TrackerCore {
     private final TrackerConfig config;
     private final Journal journal;
-    private final Map<FileId, Entry> live = new HashMap<>();
+    // What the tracker knows about each file of the kept snapshots (FileTable: packed, no object per
+    // file). A kind of change is present in a result when the snapshot it was last recorded in is
+    // kept (at least the last blessed id).
+    private final FileTable live = new FileTable();
     // Non-null while a result is built from `live` without the lock (finishCheckpoint to endBuild):
-    // `live` and its entries are then frozen, and an entry that changes is copied here first (see
-    // forUpdate). endBuild merges them back. Proportional to the files touched meanwhile, not to N.
-    private Map<FileId, Entry> changedWhileBuilding;
+    // `live` is then frozen, and an entry that changes is copied here first (see forUpdate).
+    // endBuild merges them back. Proportional to the files touched meanwhile, not to N.
+    private FileTable changedWhileBuilding;
+    private long openFirstLsn; // the open period's records have higher LSNs; entries keep theirs as an offset
     private final InProgressTable inProgress;
     private final boolean wasClean;
     private ControlState control;
@@ -49,110 +53,6 @@ public final class TrackerCore {
     private long checkpoints;
     private long carried;
     private boolean closed;
-
-    /**
-     * What the tracker knows about one file of the kept snapshots. A kind of change is present in a
-     * result when the snapshot it was last recorded in is kept (at least the last blessed id).
-     */
-    private static final class Entry {
-        FileId file;
-        long lowest; // the lowest kept snapshot that may hold a record of it
-        long highest; // the highest snapshot holding any record of it
-        long intentIn; // the highest snapshot holding an access intent (or carry): "already recorded" there
-        long lsn; // the sequence number of that intent record
-        long writtenIn; // the highest snapshot in which a write was announced or carried (0: none)
-        long readIn; // the highest snapshot in which a read was announced (0: none)
-        long carriedInto; // the snapshot it was last carried into, or 0
-        Namespace ns; // null until a namespace change is recorded (most files never have one)
-        String[] formerNames; // other paths seen in kept snapshots; null for the many files with one name
-        long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
-        boolean moreNames; // more former names were seen than are kept
-
-        /** Takes {@code newer} as the file's identity in {@code snapshot}, remembering the path it replaces. */
-        void renamedHint(FileId newer, long snapshot) {
-            String old = file == null ? null : file.path();
-            if (old != null && newer.path() != null && !old.equals(newer.path())) {
-                rememberName(old, snapshot);
-            }
-            file = newer;
-        }
-
-        private void rememberName(String name, long snapshot) {
-            if (formerNames == null) {
-                formerNames = new String[] {name};
-                formerNamesUntil = new long[] {snapshot};
-                return;
-            }
-            int at = java.util.Arrays.asList(formerNames).indexOf(name);
-            if (at >= 0) {
-                formerNamesUntil[at] = Math.max(formerNamesUntil[at], snapshot);
-            } else if (formerNames.length < ChangedFile.MAX_FORMER_NAMES) {
-                formerNames = java.util.Arrays.copyOf(formerNames, formerNames.length + 1);
-                formerNamesUntil = java.util.Arrays.copyOf(formerNamesUntil, formerNamesUntil.length + 1);
-                formerNames[formerNames.length - 1] = name;
-                formerNamesUntil[formerNamesUntil.length - 1] = snapshot;
-            } else {
-                moreNames = true;
-            }
-        }
-
-        /** Forgets the names the file last had before snapshot {@code id}: the consumer knows them from a blessed result. */
-        void forgetNamesBefore(long id) {
-            if (formerNames == null) {
-                return;
-            }
-            int kept = 0;
-            for (int i = 0; i < formerNames.length; i++) {
-                if (formerNamesUntil[i] >= id) {
-                    formerNames[kept] = formerNames[i];
-                    formerNamesUntil[kept] = formerNamesUntil[i];
-                    kept++;
-                }
-            }
-            formerNames = kept == 0 ? null : java.util.Arrays.copyOf(formerNames, kept);
-            formerNamesUntil = kept == 0 ? null : java.util.Arrays.copyOf(formerNamesUntil, kept);
-        }
-
-        Entry(FileId file, long lowest) {
-            this.file = file;
-            this.lowest = lowest;
-        }
-
-        /** A copy that shares nothing mutable with this one. */
-        Entry copy() {
-            Entry c = new Entry(file, lowest);
-            c.highest = highest;
-            c.intentIn = intentIn;
-            c.lsn = lsn;
-            c.writtenIn = writtenIn;
-            c.readIn = readIn;
-            c.carriedInto = carriedInto;
-            if (ns != null) {
-                c.ns = new Namespace();
-                c.ns.createdIn = ns.createdIn;
-                c.ns.deletedIn = ns.deletedIn;
-                c.ns.attributesIn = ns.attributesIn;
-                c.ns.directory = ns.directory;
-                c.ns.renames.addAll(ns.renames); // Rename is immutable
-            }
-            c.formerNames = formerNames == null ? null : formerNames.clone();
-            c.formerNamesUntil = formerNamesUntil == null ? null : formerNamesUntil.clone();
-            c.moreNames = moreNames;
-            return c;
-        }
-    }
-
-    /** Namespace changes of one file, by the snapshot they were last recorded in. */
-    private static final class Namespace {
-        long createdIn;
-        long deletedIn;
-        long attributesIn;
-        boolean directory;
-        final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
-    }
-
-    /** A rename recorded in {@code snapshot}, from {@code from}. */
-    private record Rename(long snapshot, String from) {}
 
     /**
      * The answer to {@link #preWrite}.
@@ -190,46 +90,76 @@ public final class TrackerCore {
     }
 
     private void loadRecord(long snapshot, JournalRecord r) {
-        Entry e = live.get(r.file());
-        if (e == null) {
-            e = new Entry(r.file(), snapshot);
-            live.put(r.file(), e);
+        int e = live.find(r.file());
+        if (e < 0) {
+            e = live.add(r.file());
+            // Records are read in snapshot order, so this is the lowest snapshot that holds one.
+            live.setFlag(e, FileTable.F_RECOVERED, snapshot <= control.recoveredThrough());
         }
-        e.renamedHint(r.file(), snapshot); // records are read in order: the newest hint wins
-        e.highest = Math.max(e.highest, snapshot);
-        e.lowest = Math.min(e.lowest, snapshot);
-        apply(e, snapshot, r);
+        live.sighted(e, r.file(), false, snapshot); // records are read in order: the newest hint wins
+        raiseHighest(live, e, snapshot);
+        apply(live, e, snapshot, r);
     }
 
-    /** Applies what a record says to its file's entry (the same for records read back and written now). */
-    private static void apply(Entry e, long snapshot, JournalRecord r) {
+    /** Records that entry {@code e} has a record in {@code snapshot}; a newer one ends its "carried" state. */
+    private static void raiseHighest(FileTable t, int e, long snapshot) {
+        if (snapshot > t.id(e, FileTable.HIGHEST)) {
+            t.setId(e, FileTable.HIGHEST, snapshot);
+            t.setFlag(e, FileTable.F_CARRIED, false);
+        }
+    }
+
+    private static void raise(FileTable t, int e, int column, long snapshot) {
+        if (snapshot > t.id(e, column)) {
+            t.setId(e, column, snapshot);
+        }
+    }
+
+    /**
+     * Applies what a record says to its file's entry (the same for records read back and written
+     * now), after {@link #raiseHighest}.
+     */
+    private static void apply(FileTable t, int e, long snapshot, JournalRecord r) {
         switch (r.type()) {
             case INTENT -> {
-                e.intentIn = Math.max(e.intentIn, snapshot);
-                e.writtenIn = Math.max(e.writtenIn, snapshot);
+                raise(t, e, FileTable.INTENT_IN, snapshot);
+                raise(t, e, FileTable.WRITTEN_IN, snapshot);
             }
             case READ_INTENT -> {
-                e.intentIn = Math.max(e.intentIn, snapshot);
-                e.readIn = Math.max(e.readIn, snapshot);
+                raise(t, e, FileTable.INTENT_IN, snapshot);
+                raise(t, e, FileTable.READ_IN, snapshot);
             }
             case CARRIED -> {
-                e.intentIn = Math.max(e.intentIn, snapshot);
-                e.writtenIn = Math.max(e.writtenIn, snapshot); // when in doubt, it is a write
-                e.carriedInto = Math.max(e.carriedInto, snapshot);
+                raise(t, e, FileTable.INTENT_IN, snapshot);
+                raise(t, e, FileTable.WRITTEN_IN, snapshot); // when in doubt, it is a write
+                assert t.id(e, FileTable.HIGHEST) == snapshot : "raiseHighest first";
+                t.setFlag(e, FileTable.F_CARRIED, true);
             }
-            case CREATED -> namespace(e, r).createdIn = snapshot;
-            case DELETED -> namespace(e, r).deletedIn = snapshot;
-            case ATTRIBUTES -> namespace(e, r).attributesIn = snapshot;
-            case RENAMED -> namespace(e, r).renames.addLast(new Rename(snapshot, r.from()));
+            case CREATED -> namespace(t, e, r).createdIn = snapshot;
+            case DELETED -> namespace(t, e, r).deletedIn = snapshot;
+            case ATTRIBUTES -> namespace(t, e, r).attributesIn = snapshot;
+            case RENAMED -> namespace(t, e, r).renames.addLast(new FileTable.Rename(snapshot, r.from()));
         }
     }
 
-    private static Namespace namespace(Entry e, JournalRecord r) {
-        if (e.ns == null) {
-            e.ns = new Namespace();
+    private static FileTable.Rare namespace(FileTable t, int e, JournalRecord r) {
+        FileTable.Rare ns = t.rare(e);
+        ns.directory |= r.directory();
+        return ns;
+    }
+
+    /** The LSN of entry {@code e}'s intent record in the open period (0 if it has none there: nothing to wait for). */
+    private long lsnOf(FileTable t, int e) {
+        return t.id(e, FileTable.INTENT_IN) == open.id() ? openFirstLsn + t.getInt(e, FileTable.LSN) : 0;
+    }
+
+    private void setLsn(FileTable t, int e, long lsn) {
+        long offset = lsn - openFirstLsn;
+        if (offset <= 0 || offset > Integer.MAX_VALUE) {
+            throw new IllegalStateException("record " + lsn + " is not among the open period's first 2^31 records"
+                    + " (from " + openFirstLsn + ").");
         }
-        e.ns.directory |= r.directory();
-        return e.ns;
+        t.setInt(e, FileTable.LSN, (int) offset);
     }
 
     // ---- writes ----------------------------------------------------------------------------------
@@ -260,55 +190,41 @@ public final class TrackerCore {
                     + "); raise maxWritesInProgress or make sure every preWrite is followed by postWrite.");
         }
         preWrites++;
-        Entry e = forUpdate(file);
-        boolean recorded = e != null && (e.intentIn == open.id()
-                || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && e.intentIn > 0));
+        FileTable t = mutable();
+        int e = forUpdate(file);
+        long intentIn = e < 0 ? 0 : t.id(e, FileTable.INTENT_IN);
+        boolean recorded = e >= 0 && (intentIn == open.id()
+                || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && intentIn > 0));
         long lsn;
         if (recorded) {
             alreadyRecorded++;
-            lsn = e.lsn;
-            if (file.hasHandle()) {
-                e.renamedHint(withBaselineStamp(e.file, file), open.id());
-            }
+            lsn = lsnOf(t, e);
+            t.sighted(e, file, true, open.id());
             if (access == Access.WRITE) {
-                e.writtenIn = open.id(); // the recorded read now stands for a write too (memory only)
+                t.setId(e, FileTable.WRITTEN_IN, open.id()); // the recorded read now stands for a write too (memory only)
             }
         } else {
-            boolean alsoClosing = closing != null && (e == null || e.intentIn < closing.id());
+            boolean alsoClosing = closing != null && (e < 0 || intentIn < closing.id());
             RecordType type = access == Access.WRITE ? RecordType.INTENT : RecordType.READ_INTENT;
             lsn = journal.append(type, file, open, alsoClosing ? closing : null);
-            if (e == null) {
-                e = insert(file, new Entry(file, alsoClosing ? closing.id() : open.id()));
+            if (e < 0) {
+                e = t.add(file);
+            } else {
+                t.sighted(e, file, true, open.id());
             }
-            e.renamedHint(withBaselineStamp(e.file, file), open.id());
-            e.highest = open.id();
+            raiseHighest(t, e, open.id());
+            JournalRecord record = new JournalRecord(type, file);
             if (alsoClosing) {
-                e.lowest = Math.min(e.lowest, closing.id());
-                apply(e, closing.id(), new JournalRecord(type, file));
+                apply(t, e, closing.id(), record);
             }
-            apply(e, open.id(), new JournalRecord(type, file));
-            e.lsn = lsn;
+            apply(t, e, open.id(), record);
+            setLsn(t, e, lsn);
         }
         long token = inProgress.add(file, open.id());
         if (config.mutant() == Mutant.NO_SYNC) {
             lsn = 0;
         }
         return new Intent(token, lsn, recorded);
-    }
-
-    /**
-     * The newest path hint known (a notification about a file in a removed directory has none) with
-     * the oldest stamp. The stamp is the baseline a source compares with
-     * to tell that a file was only read: a file first recorded as read, then written under an
-     * ignore mark (no event), must keep the stamp from before that write, or the write would look
-     * like nothing. Keeping an older stamp than needed costs at most a false positive.
-     */
-    private static FileId withBaselineStamp(FileId kept, FileId newer) {
-        if (kept == newer || !newer.hasHandle() || kept.stamp() == null && (newer.path() != null || kept.path() == null)) {
-            return newer;
-        }
-        return newer.withHint(newer.path() != null ? newer.path() : kept.path(),
-                kept.stamp() != null ? kept.stamp() : newer.stamp());
     }
 
     /**
@@ -335,19 +251,21 @@ public final class TrackerCore {
         if ((from != null) != (change == Change.RENAMED)) {
             throw new IllegalArgumentException("a rename needs the path it came from, and only a rename has one.");
         }
-        Entry e = forUpdate(file);
-        if (e != null && alreadyInOpenPeriod(e, change, directory)) {
-            e.renamedHint(withBaselineStamp(e.file, file), open.id()); // the newest hint; the journal already says what happened
+        FileTable t = mutable();
+        int e = forUpdate(file);
+        if (e >= 0 && alreadyInOpenPeriod(t, e, change, directory)) {
+            t.sighted(e, file, true, open.id()); // the newest hint; the journal already says what happened
             return 0;
         }
         JournalRecord record = new JournalRecord(type, file, from, directory);
         long lsn = journal.append(record, open, null);
-        if (e == null) {
-            e = insert(file, new Entry(file, open.id()));
+        if (e < 0) {
+            e = t.add(file);
+        } else {
+            t.sighted(e, file, true, open.id());
         }
-        e.renamedHint(e.file == null ? file : withBaselineStamp(e.file, file), open.id());
-        e.highest = open.id();
-        apply(e, open.id(), record);
+        raiseHighest(t, e, open.id());
+        apply(t, e, open.id(), record);
         return lsn;
     }
 
@@ -357,8 +275,8 @@ public final class TrackerCore {
      * busy directory, and the journal should not grow with repeats. Renames are never repeats:
      * each has its own {@code from}.
      */
-    private boolean alreadyInOpenPeriod(Entry e, Change change, boolean directory) {
-        Namespace ns = e.ns;
+    private boolean alreadyInOpenPeriod(FileTable t, int e, Change change, boolean directory) {
+        FileTable.Rare ns = t.rareOrNull(e);
         if (ns == null || ns.directory != directory) {
             return false;
         }
@@ -371,33 +289,24 @@ public final class TrackerCore {
         };
     }
 
-    /**
-     * The entry of {@code file} to change (null if none). While a result is being built from
-     * {@link #live}, the entry is first copied into {@link #changedWhileBuilding}, so the builder
-     * sees every entry as it was when the checkpoint finished.
-     */
-    private Entry forUpdate(FileId file) {
-        if (changedWhileBuilding == null) {
-            return live.get(file);
-        }
-        Entry changed = changedWhileBuilding.get(file);
-        if (changed != null) {
-            return changed;
-        }
-        Entry frozen = live.get(file);
-        if (frozen == null) {
-            return null;
-        }
-        Entry copy = frozen.copy();
-        changedWhileBuilding.put(file, copy);
-        return copy;
+    /** The table changes go to: {@link #live}, or while a result is built from it, {@link #changedWhileBuilding}. */
+    private FileTable mutable() {
+        return changedWhileBuilding != null ? changedWhileBuilding : live;
     }
 
-    /** Adds a new entry, to {@link #changedWhileBuilding} while a result is built from {@link #live}. */
-    private Entry insert(FileId file, Entry e) {
-        Entry old = (changedWhileBuilding != null ? changedWhileBuilding : live).put(file, e);
-        assert old == null : "an entry already existed for " + file;
-        return e;
+    /**
+     * The entry of {@code file} to change, in {@link #mutable()} (-1 if none). While a result is
+     * being built from {@link #live}, the entry is first copied into {@link #changedWhileBuilding},
+     * so the builder sees every entry as it was when the checkpoint finished.
+     */
+    private int forUpdate(FileId file) {
+        FileTable t = mutable();
+        int e = t.find(file);
+        if (e >= 0 || t == live) {
+            return e;
+        }
+        int frozen = live.find(file);
+        return frozen < 0 ? -1 : t.copyFrom(live, frozen);
     }
 
     /** Ends the write {@code token}. Returns false (and changes nothing) for an unknown or ended token. */
@@ -447,6 +356,7 @@ public final class TrackerCore {
         journal.adopt(next);
         closing = open;
         open = next;
+        openFirstLsn = journal.appendedLsn();
         inProgress.beginCheckpoint(closing.id());
         checkpointStartNanos = nowNanos;
     }
@@ -507,10 +417,13 @@ public final class TrackerCore {
         long carryLsn = 0;
         for (FileId f : toCarry) {
             carryLsn = journal.append(RecordType.CARRIED, f, open, null);
-            Entry e = live.computeIfAbsent(f, k -> new Entry(k, open.id()));
-            e.highest = open.id();
-            e.lsn = carryLsn;
-            apply(e, open.id(), new JournalRecord(RecordType.CARRIED, f));
+            int e = live.find(f);
+            if (e < 0) {
+                e = live.add(f);
+            }
+            raiseHighest(live, e, open.id());
+            setLsn(live, e, carryLsn);
+            apply(live, e, open.id(), new JournalRecord(RecordType.CARRIED, f));
             carried++;
         }
         inProgress.endCheckpoint(open.id());
@@ -524,7 +437,7 @@ public final class TrackerCore {
         if (next.continuityLost() && next.lostReportedIn() == 0) {
             next = next.withLostReportedIn(id);
         }
-        changedWhileBuilding = new HashMap<>();
+        changedWhileBuilding = new FileTable();
         return new Finished(id, sealed, carryLsn, next, Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)));
     }
 
@@ -551,37 +464,48 @@ public final class TrackerCore {
         if (changedWhileBuilding == null) {
             return;
         }
-        live.putAll(changedWhileBuilding);
+        FileTable changed = changedWhileBuilding;
         changedWhileBuilding = null;
+        for (int e = 0; e < changed.size(); e++) {
+            live.copyFrom(changed, e);
+        }
     }
 
     private List<ChangedFile> changes(ControlState state, long resultId) {
         List<ChangedFile> out = new ArrayList<>(live.size());
         boolean anyRecovered = recoveredIn(state);
         long kept = state.lastBlessed();
-        for (Entry e : live.values()) {
-            boolean recovered = anyRecovered && e.lowest <= state.recoveredThrough();
+        for (int e = 0; e < live.size(); e++) {
+            boolean recovered = anyRecovered && live.flag(e, FileTable.F_RECOVERED);
             EnumSet<Change> changes = EnumSet.noneOf(Change.class);
-            if (e.writtenIn >= kept && e.writtenIn > 0) {
+            long writtenIn = live.id(e, FileTable.WRITTEN_IN);
+            long readIn = live.id(e, FileTable.READ_IN);
+            if (writtenIn >= kept && writtenIn > 0) {
                 changes.add(Change.WRITTEN);
-            } else if (e.readIn >= kept && e.readIn > 0) {
+            } else if (readIn >= kept && readIn > 0) {
                 changes.add(Change.READ);
             }
             String from = null;
             boolean directory = false;
-            if (e.ns != null) {
-                addIfKept(changes, Change.CREATED, e.ns.createdIn, kept);
-                addIfKept(changes, Change.DELETED, e.ns.deletedIn, kept);
-                addIfKept(changes, Change.ATTRIBUTES, e.ns.attributesIn, kept);
-                if (!e.ns.renames.isEmpty()) {
+            List<String> formerNames = List.of();
+            boolean moreNames = false;
+            FileTable.Rare ns = live.rareOrNull(e);
+            if (ns != null) {
+                addIfKept(changes, Change.CREATED, ns.createdIn, kept);
+                addIfKept(changes, Change.DELETED, ns.deletedIn, kept);
+                addIfKept(changes, Change.ATTRIBUTES, ns.attributesIn, kept);
+                if (!ns.renames.isEmpty()) {
                     changes.add(Change.RENAMED);
-                    from = e.ns.renames.getFirst().from();
+                    from = ns.renames.getFirst().from();
                 }
-                directory = e.ns.directory;
+                directory = ns.directory;
+                formerNames = ns.formerNames == null ? List.of() : List.of(ns.formerNames);
+                moreNames = ns.moreNames;
             }
-            assert !changes.isEmpty() : "a kept entry has a kept record: " + e.file;
-            out.add(new ChangedFile(e.file, changes, from, directory, e.carriedInto == resultId, recovered,
-                    e.formerNames == null ? List.of() : List.of(e.formerNames), e.moreNames));
+            FileId file = live.fileId(e);
+            assert !changes.isEmpty() : "a kept entry has a kept record: " + file;
+            boolean carriedNow = live.flag(e, FileTable.F_CARRIED) && live.id(e, FileTable.HIGHEST) == resultId;
+            out.add(new ChangedFile(file, changes, from, directory, carriedNow, recovered, formerNames, moreNames));
         }
         return out;
     }
@@ -677,14 +601,13 @@ public final class TrackerCore {
         if (closing != null && closing.id() < id) {
             throw new IllegalStateException("cannot discard snapshot " + closing.id() + " during its checkpoint.");
         }
-        live.values().removeIf(e -> e.highest < id);
-        for (Entry e : live.values()) {
-            e.lowest = Math.max(e.lowest, id);
-            if (e.ns != null) {
-                // The consumer knows where a file was as of the blessed result: older renames no longer count.
-                e.ns.renames.removeIf(r -> r.snapshot() < id);
+        live.retain(e -> live.id(e, FileTable.HIGHEST) >= id);
+        for (int e = 0; e < live.size(); e++) {
+            FileTable.Rare ns = live.rareOrNull(e);
+            if (ns != null) {
+                // The consumer knows where a file was as of the blessed result: older renames and names no longer count.
+                ns.forgetBefore(id);
             }
-            e.forgetNamesBefore(id);
         }
     }
 
@@ -756,8 +679,8 @@ public final class TrackerCore {
     private long trackedFiles() {
         long n = live.size();
         if (changedWhileBuilding != null) {
-            for (FileId f : changedWhileBuilding.keySet()) {
-                n += live.containsKey(f) ? 0 : 1;
+            for (int e = 0; e < changedWhileBuilding.size(); e++) {
+                n += live.find(changedWhileBuilding.fileId(e)) >= 0 ? 0 : 1;
             }
         }
         return n;
@@ -771,14 +694,15 @@ public final class TrackerCore {
     /** Checks internal invariants in linear time; for tests and the simulator. */
     public void checkInvariants() {
         inProgress.checkInvariants(open.id());
-        List<Entry> entries = new ArrayList<>(live.values());
-        if (changedWhileBuilding != null) {
-            entries.addAll(changedWhileBuilding.values());
-        }
-        for (Entry e : entries) {
-            if (e.highest < control.lastBlessed() || e.highest > open.id() || e.lowest > e.highest) {
-                throw new AssertionError("entry " + e.file + " spans snapshots " + e.lowest + ".." + e.highest
-                        + " outside the kept range " + control.lastBlessed() + ".." + open.id());
+        live.checkInvariants();
+        List<FileTable> tables = changedWhileBuilding == null ? List.of(live) : List.of(live, changedWhileBuilding);
+        for (FileTable t : tables) {
+            for (int e = 0; e < t.size(); e++) {
+                long highest = t.id(e, FileTable.HIGHEST);
+                if (highest < control.lastBlessed() || highest > open.id()) {
+                    throw new AssertionError("entry " + t.fileId(e) + " was last recorded in snapshot " + highest
+                            + ", outside the kept range " + control.lastBlessed() + ".." + open.id());
+                }
             }
         }
         if (control.highestIssued() > open.id() || control.lastBlessed() > control.highestIssued()) {

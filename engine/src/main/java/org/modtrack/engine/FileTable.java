@@ -1,0 +1,682 @@
+package org.modtrack.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the tracker knows about each file of the kept snapshots, packed so that a tracked file costs
+ * under 100 bytes (issue 4, item 4; docs/benchmarks.md says where they go): no object per file.
+ *
+ * <ul>
+ *   <li>Entries are numbered densely and stored in pages of primitive arrays: 7 ints (meta, the
+ *       snapshot ids {@code highest}, {@code intentIn}, {@code writtenIn}, {@code readIn}, the path
+ *       hint's place, the intent's LSN as an offset from the open period's first) and 5 longs (a
+ *       handle of up to 8 bytes inline, the stamp).
+ *   <li>An open-addressing index ({@code int[]}, linear probing, at most 3/4 full) maps a
+ *       {@link FileId}'s identity to its entry.
+ *   <li>Path hints live in a byte arena as (directory number, UTF-8 file name); directories are
+ *       interned. Handles longer than 8 bytes live there too. A path identity's path is its hint.
+ *   <li>What few files have (namespace changes, renames, former names) is in a side map.
+ * </ul>
+ *
+ * <p>Snapshot ids are stored as ints (a bound: 2^31 periods). Not thread-safe: the owner's lock
+ * guards it, and a table being read without the lock (a result being built) must not be changed.
+ */
+final class FileTable {
+    private static final int PAGE_BITS = 12;
+    private static final int PAGE = 1 << PAGE_BITS;
+    private static final int MASK = PAGE - 1;
+
+    static final int META = 0;
+    static final int HIGHEST = 1;
+    static final int INTENT_IN = 2;
+    static final int WRITTEN_IN = 3;
+    static final int READ_IN = 4;
+    private static final int HINT = 5;
+    static final int LSN = 6;
+    private static final int INTS = 7;
+    private static final int HANDLE = 0;
+    private static final int STAMP = 1;
+    private static final int LONGS = 5;
+
+    // meta: bits 0-15 the (fsid, handle type) pair's number, 16-23 the handle's length (0: a path identity), 24-31 flags
+    private static final int KEY_MASK = 0xFFFF;
+    private static final int LENGTH_SHIFT = 16;
+    static final int F_STAMP = 1 << 24; // the stamp columns hold a stamp
+    static final int F_RECOVERED = 1 << 25; // first recorded in a snapshot up to the recovered one
+    static final int F_CARRIED = 1 << 26; // carried into the snapshot `highest`
+    private static final int F_RARE = 1 << 27; // has an entry in `rare`
+    private static final int FLAG_BITS = 0xFF << 24;
+
+    private static final int ARENA_PAGE_BITS = 16;
+    private static final int ARENA_PAGE = 1 << ARENA_PAGE_BITS;
+    private static final int NO_HINT = -1;
+
+    private int[][] ints = new int[0][];
+    private long[][] longs = new long[0][];
+    private int size;
+    private int[] index = new int[16]; // entry + 1; 0: empty
+    private long[] keyFsid = new long[2]; // grown as needed, up to KEY_MASK + 1
+    private int[] keyType = new int[2];
+    private int keys;
+    private final List<String> dirs = new ArrayList<>();
+    private final Map<String, Integer> dirNumbers = new HashMap<>();
+    private byte[][] arena = new byte[0][];
+    private int arenaEnd; // page << ARENA_PAGE_BITS | offset of the next free byte
+    private long arenaGarbage;
+    private final Map<Integer, Rare> rare = new HashMap<>();
+
+    /** What few files have: namespace changes, renames, former names. */
+    static final class Rare {
+        long createdIn;
+        long deletedIn;
+        long attributesIn;
+        boolean directory;
+        final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
+        String[] formerNames; // other paths seen in kept snapshots
+        long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
+        boolean moreNames; // more former names were seen than are kept
+
+        Rare copy() {
+            Rare c = new Rare();
+            c.createdIn = createdIn;
+            c.deletedIn = deletedIn;
+            c.attributesIn = attributesIn;
+            c.directory = directory;
+            c.renames.addAll(renames); // Rename is immutable
+            c.formerNames = formerNames == null ? null : formerNames.clone();
+            c.formerNamesUntil = formerNamesUntil == null ? null : formerNamesUntil.clone();
+            c.moreNames = moreNames;
+            return c;
+        }
+
+        void rememberName(String name, long snapshot) {
+            if (formerNames == null) {
+                formerNames = new String[] {name};
+                formerNamesUntil = new long[] {snapshot};
+                return;
+            }
+            int at = Arrays.asList(formerNames).indexOf(name);
+            if (at >= 0) {
+                formerNamesUntil[at] = Math.max(formerNamesUntil[at], snapshot);
+            } else if (formerNames.length < ChangedFile.MAX_FORMER_NAMES) {
+                formerNames = Arrays.copyOf(formerNames, formerNames.length + 1);
+                formerNamesUntil = Arrays.copyOf(formerNamesUntil, formerNamesUntil.length + 1);
+                formerNames[formerNames.length - 1] = name;
+                formerNamesUntil[formerNamesUntil.length - 1] = snapshot;
+            } else {
+                moreNames = true;
+            }
+        }
+
+        /** Forgets the names the file last had before snapshot {@code id}: the consumer knows them from a blessed result. */
+        void forgetBefore(long id) {
+            renames.removeIf(r -> r.snapshot() < id);
+            if (formerNames == null) {
+                return;
+            }
+            int kept = 0;
+            for (int i = 0; i < formerNames.length; i++) {
+                if (formerNamesUntil[i] >= id) {
+                    formerNames[kept] = formerNames[i];
+                    formerNamesUntil[kept] = formerNamesUntil[i];
+                    kept++;
+                }
+            }
+            formerNames = kept == 0 ? null : Arrays.copyOf(formerNames, kept);
+            formerNamesUntil = kept == 0 ? null : Arrays.copyOf(formerNamesUntil, kept);
+        }
+    }
+
+    /** A rename recorded in {@code snapshot}, from {@code from}. */
+    record Rename(long snapshot, String from) {}
+
+    /** Entries, numbered 0 to size - 1. */
+    int size() {
+        return size;
+    }
+
+    // ---- finding and adding ----------------------------------------------------------------------
+
+    /** The entry of {@code f}'s identity, or -1. */
+    int find(FileId f) {
+        int mask = index.length - 1;
+        for (int slot = spread(f.hashCode()) & mask; ; slot = (slot + 1) & mask) {
+            int e = index[slot] - 1;
+            if (e < 0) {
+                return -1;
+            }
+            if (sameIdentity(e, f)) {
+                return e;
+            }
+        }
+    }
+
+    /** Adds an entry for {@code f} (which must not have one), with its hint and stamp and every id 0. */
+    int add(FileId f) {
+        assert find(f) < 0 : "already present: " + f;
+        if (size == Integer.MAX_VALUE - 1) {
+            throw new IllegalStateException("the tracker cannot track more than " + (Integer.MAX_VALUE - 1) + " files.");
+        }
+        int e = size;
+        int page = e >>> PAGE_BITS;
+        if (page == ints.length) {
+            ints = Arrays.copyOf(ints, page + 1);
+            longs = Arrays.copyOf(longs, page + 1);
+            int rows = page == 0 ? 16 : PAGE; // the first page grows, so that small tables stay small
+            ints[page] = new int[rows * INTS];
+            longs[page] = new long[rows * LONGS];
+        } else if ((e & MASK) * INTS == ints[page].length) {
+            int rows = Math.min(PAGE, 2 * (e & MASK));
+            ints[page] = Arrays.copyOf(ints[page], rows * INTS);
+            longs[page] = Arrays.copyOf(longs[page], rows * LONGS);
+        }
+        size++;
+        int meta;
+        if (f.hasHandle()) {
+            byte[] h = f.rawHandle();
+            meta = keyNumber(f.fsid(), f.handleType()) | h.length << LENGTH_SHIFT;
+            setLong(e, HANDLE, h.length <= 8 ? pack(h, 0, h.length) : putBytes(h));
+            setInt(e, HINT, f.path() == null ? NO_HINT : putHint(f.path()));
+        } else {
+            meta = 0;
+            setLong(e, HANDLE, f.hashCode());
+            setInt(e, HINT, putHint(f.path()));
+        }
+        setInt(e, META, meta);
+        for (int k = HIGHEST; k <= READ_IN; k++) {
+            setInt(e, k, 0);
+        }
+        setInt(e, LSN, 0);
+        setStamp(e, f.stamp());
+        if ((long) size * 4 > (long) index.length * 3) {
+            rehash(index.length * 2);
+        } else {
+            insertIndex(e, f.hashCode());
+        }
+        return e;
+    }
+
+    /** Adds a copy of entry {@code e} of {@code other} (whose identity this table must not hold); returns it. */
+    int copyFrom(FileTable other, int e) {
+        FileId f = other.fileId(e);
+        int c = find(f);
+        if (c < 0) {
+            c = add(f);
+        } else {
+            replaceHint(c, f.path());
+            setStamp(c, f.stamp());
+        }
+        int flags = other.getInt(e, META) & FLAG_BITS & ~F_RARE; // F_RARE follows the side map, below
+        setInt(c, META, (getInt(c, META) & ~FLAG_BITS) | flags | (getInt(c, META) & F_RARE));
+        for (int k = HIGHEST; k <= READ_IN; k++) {
+            setInt(c, k, other.getInt(e, k));
+        }
+        setInt(c, LSN, other.getInt(e, LSN));
+        Rare r = other.rareOrNull(e);
+        if (r != null) {
+            rare.put(c, r.copy());
+            setFlag(c, F_RARE, true);
+        } else if (rare.remove(c) != null) {
+            setFlag(c, F_RARE, false);
+        }
+        return c;
+    }
+
+    private boolean sameIdentity(int e, FileId f) {
+        int meta = getInt(e, META);
+        int length = (meta >>> LENGTH_SHIFT) & 0xFF;
+        if (!f.hasHandle()) {
+            return length == 0 && getLong(e, HANDLE) == f.hashCode() && hintEquals(getInt(e, HINT), f.path());
+        }
+        byte[] h = f.rawHandle();
+        int key = meta & KEY_MASK;
+        if (length != h.length || keyFsid[key] != f.fsid() || keyType[key] != f.handleType()) {
+            return false;
+        }
+        long stored = getLong(e, HANDLE);
+        if (length <= 8) {
+            return stored == pack(h, 0, length);
+        }
+        byte[] page = arena[(int) (stored >>> ARENA_PAGE_BITS)];
+        int at = (int) (stored & (ARENA_PAGE - 1));
+        return Arrays.equals(page, at, at + length, h, 0, length);
+    }
+
+    private int keyNumber(long fsid, int type) {
+        for (int k = 0; k < keys; k++) {
+            if (keyFsid[k] == fsid && keyType[k] == type) {
+                return k;
+            }
+        }
+        if (keys > KEY_MASK) {
+            throw new IllegalStateException("more than " + (KEY_MASK + 1) + " kinds of file handle (file system and"
+                    + " handle type): track fewer file systems with one tracker.");
+        }
+        if (keys == keyFsid.length) {
+            keyFsid = Arrays.copyOf(keyFsid, Math.min(KEY_MASK + 1, keys * 2));
+            keyType = Arrays.copyOf(keyType, keyFsid.length);
+        }
+        keyFsid[keys] = fsid;
+        keyType[keys] = type;
+        return keys++;
+    }
+
+    private static int spread(int h) {
+        return (h ^ (h >>> 16)) * 0x9E3779B9;
+    }
+
+    private void insertIndex(int e, int hash) {
+        int mask = index.length - 1;
+        int slot = spread(hash) & mask;
+        while (index[slot] != 0) {
+            slot = (slot + 1) & mask;
+        }
+        index[slot] = e + 1;
+    }
+
+    private void rehash(int capacity) {
+        index = new int[capacity];
+        for (int e = 0; e < size; e++) {
+            insertIndex(e, hashOf(e));
+        }
+    }
+
+    /** {@link FileId#hashCode()} of entry {@code e}, from what is stored. */
+    private int hashOf(int e) {
+        int meta = getInt(e, META);
+        int length = (meta >>> LENGTH_SHIFT) & 0xFF;
+        if (length == 0) {
+            return (int) getLong(e, HANDLE);
+        }
+        int key = meta & KEY_MASK;
+        int h = 1; // Arrays.hashCode of the handle bytes
+        if (length <= 8) {
+            long stored = getLong(e, HANDLE);
+            for (int i = 0; i < length; i++) {
+                h = 31 * h + (byte) (stored >>> (8 * i));
+            }
+        } else {
+            long stored = getLong(e, HANDLE);
+            byte[] page = arena[(int) (stored >>> ARENA_PAGE_BITS)];
+            int at = (int) (stored & (ARENA_PAGE - 1));
+            for (int i = 0; i < length; i++) {
+                h = 31 * h + page[at + i];
+            }
+        }
+        return 31 * (31 * Long.hashCode(keyFsid[key]) + keyType[key]) + h;
+    }
+
+    // ---- columns ---------------------------------------------------------------------------------
+
+    int getInt(int e, int column) {
+        return ints[e >>> PAGE_BITS][(e & MASK) * INTS + column];
+    }
+
+    void setInt(int e, int column, int value) {
+        ints[e >>> PAGE_BITS][(e & MASK) * INTS + column] = value;
+    }
+
+    private long getLong(int e, int column) {
+        return longs[e >>> PAGE_BITS][(e & MASK) * LONGS + column];
+    }
+
+    private void setLong(int e, int column, long value) {
+        longs[e >>> PAGE_BITS][(e & MASK) * LONGS + column] = value;
+    }
+
+    /** A snapshot id column as a long. */
+    long id(int e, int column) {
+        return getInt(e, column);
+    }
+
+    /** Sets a snapshot id column. */
+    void setId(int e, int column, long id) {
+        setInt(e, column, toInt(id));
+    }
+
+    /** A snapshot id as stored: at most 2^31 - 1 periods (a query a second for 68 years). */
+    static int toInt(long id) {
+        if (id < 0 || id > Integer.MAX_VALUE) {
+            throw new IllegalStateException("snapshot id " + id + " is beyond what the tracker's table holds.");
+        }
+        return (int) id;
+    }
+
+    boolean flag(int e, int flag) {
+        return (getInt(e, META) & flag) != 0;
+    }
+
+    void setFlag(int e, int flag, boolean on) {
+        int meta = getInt(e, META);
+        setInt(e, META, on ? meta | flag : meta & ~flag);
+    }
+
+    /** The entry's rare fields, created if needed. */
+    Rare rare(int e) {
+        Rare r = rare.get(e);
+        if (r == null) {
+            r = new Rare();
+            rare.put(e, r);
+            setFlag(e, F_RARE, true);
+        }
+        return r;
+    }
+
+    /** The entry's rare fields, or null. */
+    Rare rareOrNull(int e) {
+        return flag(e, F_RARE) ? rare.get(e) : null;
+    }
+
+    private void setStamp(int e, StatStamp s) {
+        setFlag(e, F_STAMP, s != null);
+        if (s != null) {
+            setLong(e, STAMP, s.inode());
+            setLong(e, STAMP + 1, s.size());
+            setLong(e, STAMP + 2, s.mtimeNanos());
+            setLong(e, STAMP + 3, s.ctimeNanos());
+        }
+    }
+
+    StatStamp stamp(int e) {
+        if (!flag(e, F_STAMP)) {
+            return null;
+        }
+        return new StatStamp(getLong(e, STAMP), getLong(e, STAMP + 1), getLong(e, STAMP + 2), getLong(e, STAMP + 3));
+    }
+
+    private byte[] handle(int e) {
+        int length = (getInt(e, META) >>> LENGTH_SHIFT) & 0xFF;
+        long stored = getLong(e, HANDLE);
+        byte[] h = new byte[length];
+        if (length <= 8) {
+            for (int i = 0; i < length; i++) {
+                h[i] = (byte) (stored >>> (8 * i));
+            }
+        } else {
+            byte[] page = arena[(int) (stored >>> ARENA_PAGE_BITS)];
+            System.arraycopy(page, (int) (stored & (ARENA_PAGE - 1)), h, 0, length);
+        }
+        return h;
+    }
+
+    private static long pack(byte[] h, int from, int length) {
+        long v = 0;
+        for (int i = 0; i < length; i++) {
+            v |= (h[from + i] & 0xFFL) << (8 * i);
+        }
+        return v;
+    }
+
+    /** The file as last seen: its identity, newest path hint and baseline stamp. */
+    FileId fileId(int e) {
+        String path = hint(e);
+        int meta = getInt(e, META);
+        int length = (meta >>> LENGTH_SHIFT) & 0xFF;
+        if (length == 0) {
+            return FileId.ofCheckedPath(path);
+        }
+        int key = meta & KEY_MASK;
+        return FileId.ofOwnedHandle(keyFsid[key], keyType[key], handle(e), path, stamp(e));
+    }
+
+    // ---- path hints ------------------------------------------------------------------------------
+
+    /** The path hint (a path identity's path), or null. */
+    String hint(int e) {
+        int ref = getInt(e, HINT);
+        if (ref == NO_HINT) {
+            return null;
+        }
+        byte[] page = arena[ref >>> ARENA_PAGE_BITS];
+        int at = ref & (ARENA_PAGE - 1);
+        int dir = readInt(page, at);
+        int n = (page[at + 4] & 0xFF) | (page[at + 5] & 0xFF) << 8;
+        return dirs.get(dir) + "/" + new String(page, at + 6, n, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Takes {@code newer} as the file's latest sighting in {@code snapshot}: its path hint replaces
+     * the kept one (unless it has none) and, with {@code baseline}, the oldest stamp stays (the
+     * baseline a source compares with to tell that a file was only read: a file first recorded as
+     * read, then written under an ignore mark, must keep the stamp from before that write; keeping
+     * an older stamp than needed costs at most a false positive); without, the newest one wins (as
+     * records are read back). A path the file leaves is remembered as a former name.
+     */
+    void sighted(int e, FileId newer, boolean baseline, long snapshot) {
+        if (!newer.hasHandle()) {
+            return; // a path identity's path is its identity
+        }
+        String path = newer.path();
+        String old = hint(e);
+        if (path == null && baseline) {
+            path = old;
+        }
+        if (old != null && path != null && !hintEquals(getInt(e, HINT), path)) {
+            rare(e).rememberName(old, snapshot);
+        }
+        replaceHint(e, path);
+        if (!baseline || !flag(e, F_STAMP)) {
+            setStamp(e, newer.stamp());
+        }
+    }
+
+    private void replaceHint(int e, String path) {
+        int ref = getInt(e, HINT);
+        if (path != null && ref != NO_HINT && hintEquals(ref, path)) {
+            return;
+        }
+        if (ref != NO_HINT) {
+            arenaGarbage += hintBytes(ref);
+        }
+        setInt(e, HINT, path == null ? NO_HINT : putHint(path));
+        if (wantsCompaction()) {
+            compactArena();
+        }
+    }
+
+    private int hintBytes(int ref) {
+        byte[] page = arena[ref >>> ARENA_PAGE_BITS];
+        int at = ref & (ARENA_PAGE - 1);
+        return 6 + ((page[at + 4] & 0xFF) | (page[at + 5] & 0xFF) << 8);
+    }
+
+    private boolean hintEquals(int ref, String p) {
+        if (ref == NO_HINT) {
+            return false;
+        }
+        byte[] page = arena[ref >>> ARENA_PAGE_BITS];
+        int at = ref & (ARENA_PAGE - 1);
+        String dir = dirs.get(readInt(page, at));
+        int n = (page[at + 4] & 0xFF) | (page[at + 5] & 0xFF) << 8;
+        int slash = p.lastIndexOf('/');
+        if (slash != dir.length() || !p.startsWith(dir)) {
+            return false;
+        }
+        int name = slash + 1;
+        if (p.length() - name != n) {
+            return p.substring(name).equals(new String(page, at + 6, n, StandardCharsets.UTF_8)); // not ASCII
+        }
+        for (int i = 0; i < n; i++) {
+            char c = p.charAt(name + i);
+            if (c >= 0x80) {
+                return p.substring(name).equals(new String(page, at + 6, n, StandardCharsets.UTF_8));
+            }
+            if ((byte) c != page[at + 6 + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Stores a path: its directory's number (4 bytes), the name's length (2) and UTF-8 bytes. */
+    private int putHint(String path) {
+        int slash = path.lastIndexOf('/');
+        assert slash >= 0 : "an absolute path: " + path;
+        String dir = path.substring(0, slash);
+        Integer number = dirNumbers.get(dir);
+        if (number == null) {
+            number = dirs.size();
+            dirs.add(dir);
+            dirNumbers.put(dir, number);
+        }
+        byte[] name = path.substring(slash + 1).getBytes(StandardCharsets.UTF_8);
+        assert name.length <= FileId.MAX_PATH_BYTES : "checked by FileId";
+        int ref = reserve(6 + name.length);
+        byte[] page = arena[ref >>> ARENA_PAGE_BITS];
+        int at = ref & (ARENA_PAGE - 1);
+        writeInt(page, at, number);
+        page[at + 4] = (byte) name.length;
+        page[at + 5] = (byte) (name.length >>> 8);
+        System.arraycopy(name, 0, page, at + 6, name.length);
+        return ref;
+    }
+
+    private long putBytes(byte[] bytes) {
+        int ref = reserve(bytes.length);
+        System.arraycopy(bytes, 0, arena[ref >>> ARENA_PAGE_BITS], ref & (ARENA_PAGE - 1), bytes.length);
+        return ref;
+    }
+
+    /** Room for {@code n} bytes within one arena page; returns where. */
+    private int reserve(int n) {
+        assert n <= ARENA_PAGE;
+        int page = arenaEnd >>> ARENA_PAGE_BITS;
+        int at = arenaEnd & (ARENA_PAGE - 1);
+        if (page < arena.length && at + n > ARENA_PAGE) {
+            page++;
+            at = 0;
+        }
+        if (page >= (1 << (31 - ARENA_PAGE_BITS))) {
+            throw new IllegalStateException("the path hints of the tracked files exceed 2 GiB.");
+        }
+        if (page == arena.length) {
+            arena = Arrays.copyOf(arena, page + 1);
+            arena[page] = new byte[page == 0 ? Math.max(256, n) : ARENA_PAGE]; // the first page grows
+        } else if (at + n > arena[page].length) {
+            arena[page] = Arrays.copyOf(arena[page], Math.min(ARENA_PAGE, Math.max(2 * arena[page].length, at + n)));
+        }
+        arenaEnd = (page << ARENA_PAGE_BITS) + at + n; // + not |: at + n may be a whole page
+        return (page << ARENA_PAGE_BITS) | at;
+    }
+
+    private static int readInt(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    }
+
+    private static void writeInt(byte[] b, int at, int v) {
+        b[at] = (byte) v;
+        b[at + 1] = (byte) (v >>> 8);
+        b[at + 2] = (byte) (v >>> 16);
+        b[at + 3] = (byte) (v >>> 24);
+    }
+
+    /** Whether replaced hints waste more than the live ones use (and at least 1 MiB): then {@link #retain} compacts. */
+    boolean wantsCompaction() {
+        return arenaGarbage > (1 << 20) && arenaGarbage * 2 > arenaEnd;
+    }
+
+    // ---- removal ---------------------------------------------------------------------------------
+
+    /** Which entries {@link #retain} keeps. */
+    @FunctionalInterface
+    interface Keep {
+        boolean keep(int entry);
+    }
+
+    /**
+     * Keeps only the entries {@code keep} accepts (asked in entry order, before any is moved),
+     * renumbering them densely in place, and rebuilds the index; compacts the arena when replaced
+     * and dropped hints waste more than live ones use. Linear in the number of entries, without an
+     * allocation per entry. Returns how many were dropped.
+     */
+    int retain(Keep keep) {
+        int to = 0;
+        Map<Integer, Rare> movedRare = new HashMap<>();
+        for (int e = 0; e < size; e++) {
+            if (!keep.keep(e)) {
+                int ref = getInt(e, HINT);
+                arenaGarbage += ref == NO_HINT ? 0 : hintBytes(ref);
+                int length = (getInt(e, META) >>> LENGTH_SHIFT) & 0xFF;
+                arenaGarbage += length > 8 ? length : 0;
+                continue;
+            }
+            if (to != e) {
+                System.arraycopy(ints[e >>> PAGE_BITS], (e & MASK) * INTS, ints[to >>> PAGE_BITS], (to & MASK) * INTS, INTS);
+                System.arraycopy(longs[e >>> PAGE_BITS], (e & MASK) * LONGS, longs[to >>> PAGE_BITS], (to & MASK) * LONGS, LONGS);
+            }
+            if (flag(to, F_RARE)) {
+                movedRare.put(to, rare.get(e));
+            }
+            to++;
+        }
+        int dropped = size - to;
+        size = to;
+        rare.clear();
+        rare.putAll(movedRare);
+        int pages = (size + MASK) >>> PAGE_BITS;
+        ints = Arrays.copyOf(ints, pages); // frees the pages no entry uses now
+        longs = Arrays.copyOf(longs, pages);
+        int capacity = 16;
+        while ((long) size * 4 > (long) capacity * 3) {
+            capacity *= 2;
+        }
+        rehash(capacity);
+        if (wantsCompaction() || dirs.size() > 2 * size + 1024) {
+            compactArena();
+        }
+        return dropped;
+    }
+
+    /** Rewrites the arena with only the live hints and long handles, and the directories they use. */
+    private void compactArena() {
+        byte[][] old = arena;
+        List<String> oldDirs = new ArrayList<>(dirs);
+        arena = new byte[0][];
+        arenaEnd = 0;
+        arenaGarbage = 0;
+        dirs.clear();
+        dirNumbers.clear();
+        for (int e = 0; e < size; e++) {
+            int ref = getInt(e, HINT);
+            if (ref != NO_HINT) {
+                byte[] page = old[ref >>> ARENA_PAGE_BITS];
+                int at = ref & (ARENA_PAGE - 1);
+                int n = (page[at + 4] & 0xFF) | (page[at + 5] & 0xFF) << 8;
+                String path = oldDirs.get(readInt(page, at)) + "/" + new String(page, at + 6, n, StandardCharsets.UTF_8);
+                setInt(e, HINT, putHint(path));
+            }
+            int length = (getInt(e, META) >>> LENGTH_SHIFT) & 0xFF;
+            if (length > 8) {
+                long stored = getLong(e, HANDLE);
+                byte[] page = old[(int) (stored >>> ARENA_PAGE_BITS)];
+                int at = (int) (stored & (ARENA_PAGE - 1));
+                setLong(e, HANDLE, putBytes(Arrays.copyOfRange(page, at, at + length)));
+            }
+        }
+    }
+
+    /** Checks the table's own invariants in linear time (tests and the simulator). */
+    void checkInvariants() {
+        int indexed = 0;
+        for (int slot : index) {
+            indexed += slot != 0 ? 1 : 0;
+        }
+        if (indexed != size) {
+            throw new AssertionError("the index holds " + indexed + " entries, the table " + size);
+        }
+        for (int e = 0; e < size; e++) {
+            if (find(fileId(e)) != e) {
+                throw new AssertionError("entry " + e + " (" + fileId(e) + ") is not found by its identity");
+            }
+            if (flag(e, F_RARE) != rare.containsKey(e)) {
+                throw new AssertionError("entry " + e + "'s rare flag disagrees with the side map");
+            }
+        }
+    }
+}
