@@ -453,14 +453,14 @@ final class FileTable {
             return; // a path identity's path is its identity
         }
         String path = newer.path();
-        String old = hint(e);
-        if (path == null && baseline) {
-            path = old;
+        int ref = getInt(e, HINT);
+        boolean keep = path == null ? baseline : ref != NO_HINT && hintEquals(ref, path); // no allocation when unchanged
+        if (!keep) {
+            if (path != null && ref != NO_HINT) {
+                rare(e).rememberName(hint(e), snapshot);
+            }
+            replaceHint(e, path);
         }
-        if (old != null && path != null && !hintEquals(getInt(e, HINT), path)) {
-            rare(e).rememberName(old, snapshot);
-        }
-        replaceHint(e, path);
         if (!baseline || !flag(e, F_STAMP)) {
             setStamp(e, newer.stamp());
         }
