@@ -57,6 +57,7 @@ public final class TrackerCore {
         long lsn; // the sequence number of that intent record
         long writtenIn; // the highest snapshot in which a write was announced or carried (0: none)
         long readIn; // the highest snapshot in which a read was announced (0: none)
+        long scopeIn; // the highest snapshot in which it was recorded as a directory scope (0: none)
         long carriedInto; // the snapshot it was last carried into, or 0
         Namespace ns; // null until a namespace change is recorded (most files never have one)
         String[] formerNames; // other paths seen in kept snapshots; null for the many files with one name
@@ -189,6 +190,8 @@ public final class TrackerCore {
                 e.writtenIn = Math.max(e.writtenIn, snapshot); // when in doubt, it is a write
                 e.carriedInto = Math.max(e.carriedInto, snapshot);
             }
+            case SCOPE -> e.scopeIn = Math.max(e.scopeIn, snapshot);
+            case MODIFIED -> e.writtenIn = Math.max(e.writtenIn, snapshot); // after the fact: not an intent
             case CREATED -> namespace(e, r).createdIn = snapshot;
             case DELETED -> namespace(e, r).deletedIn = snapshot;
             case ATTRIBUTES -> namespace(e, r).attributesIn = snapshot;
@@ -233,8 +236,11 @@ public final class TrackerCore {
         }
         preWrites++;
         Entry e = live.get(file);
-        boolean recorded = e != null && (e.intentIn == open.id()
-                || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && e.intentIn > 0));
+        // A scope is recorded apart from the file-level intents: it stands for the directory's
+        // children, so a file-level intent of the same entry must not make it look recorded.
+        long recordedIn = e == null ? 0 : access == Access.SCOPE ? e.scopeIn : e.intentIn;
+        boolean recorded = e != null && (recordedIn == open.id()
+                || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && recordedIn > 0));
         long lsn;
         if (recorded) {
             alreadyRecorded++;
@@ -246,8 +252,12 @@ public final class TrackerCore {
                 e.writtenIn = open.id(); // the recorded read now stands for a write too (memory only)
             }
         } else {
-            boolean alsoClosing = closing != null && (e == null || e.intentIn < closing.id());
-            RecordType type = access == Access.WRITE ? RecordType.INTENT : RecordType.READ_INTENT;
+            boolean alsoClosing = closing != null && (e == null || recordedIn < closing.id());
+            RecordType type = switch (access) {
+                case WRITE -> RecordType.INTENT;
+                case READ -> RecordType.READ_INTENT;
+                case SCOPE -> RecordType.SCOPE;
+            };
             lsn = journal.append(type, file, open, alsoClosing ? closing : null);
             if (e == null) {
                 e = new Entry(file, alsoClosing ? closing.id() : open.id());
@@ -290,8 +300,9 @@ public final class TrackerCore {
      * safer; such records become durable with the next group commit (docs/correctness.md says what
      * an unclean stop means for them).
      *
-     * @param change {@link Change#CREATED}, {@link Change#DELETED}, {@link Change#RENAMED} or
-     *     {@link Change#ATTRIBUTES}
+     * @param change {@link Change#CREATED}, {@link Change#DELETED}, {@link Change#RENAMED},
+     *     {@link Change#ATTRIBUTES}, or {@link Change#WRITTEN} for a child of a recorded
+     *     {@link Access#SCOPE} (whose accesses were not announced one by one)
      * @param from the path before a rename (null otherwise)
      * @param directory whether the file is a directory
      * @return the record's sequence number, or 0 if the change was already recorded in the open period
@@ -303,7 +314,8 @@ public final class TrackerCore {
             case DELETED -> RecordType.DELETED;
             case RENAMED -> RecordType.RENAMED;
             case ATTRIBUTES -> RecordType.ATTRIBUTES;
-            case WRITTEN, READ -> throw new IllegalArgumentException(change + " is recorded by preWrite, before the access.");
+            case WRITTEN -> RecordType.MODIFIED;
+            case READ, SCOPE -> throw new IllegalArgumentException(change + " is recorded by preWrite, before the access.");
         };
         if ((from != null) != (change == Change.RENAMED)) {
             throw new IllegalArgumentException("a rename needs the path it came from, and only a rename has one.");
@@ -332,6 +344,9 @@ public final class TrackerCore {
      * each has its own {@code from}.
      */
     private boolean alreadyInOpenPeriod(Entry e, Change change, boolean directory) {
+        if (change == Change.WRITTEN) {
+            return e.writtenIn == open.id(); // by a MODIFIED record, or an INTENT (announced before it)
+        }
         Namespace ns = e.ns;
         if (ns == null || ns.directory != directory) {
             return false;
@@ -460,6 +475,7 @@ public final class TrackerCore {
             } else if (e.readIn >= kept && e.readIn > 0) {
                 changes.add(Change.READ);
             }
+            addIfKept(changes, Change.SCOPE, e.scopeIn, kept);
             String from = null;
             boolean directory = false;
             if (e.ns != null) {
