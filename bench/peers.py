@@ -1,28 +1,55 @@
 #!/usr/bin/env python3
-"""modtrack side by side with its peers (issue 6, first increment). Run through bench/run, which
-prepares the loop-mounted ext4 and cleans it up; this program only uses it.
+"""modtrack side by side with its peers (issue 6). Run through bench/run, which prepares the
+loop-mounted ext4 and cleans it up; this program only uses it.
 
-Usage: peers.py --work DIR --mnt MNT --repo REPO --writer BIN --javawatch CLASSDIR --out FILE [--quick]
+Usage: peers.py --work DIR --mnt MNT --repo REPO --writer BIN --ops BIN --javawatch CLASSDIR
+                --out FILE --img DIR [--size smoke|quick|full] [--seed N]
 
 Contenders: no tracker (a full rescan afterwards), inotifywait -m -r, watchman (since queries
 with a named cursor), Java's WatchService registered recursively, the modtrack daemon with
---durability process and power. Every process it starts is a child, killed by its pid in a
-finally (and listed in WORK/pids for bench/run's trap). Nothing here asserts a time: it measures
-and writes markdown.
+--durability process and power (srcu barrier) and process with the freeze barrier.
+
+Questions: writer overhead on six workloads; missed and false positives of every answer, after a
+SIGKILL mid-workload and after a deliberate queue overrun; answer latency as the changed files
+grow, against a full rescan; modtrack's recovery time as its journal grows and its memory per
+changed file. Every process it starts is a child, killed by its pid in a finally (and listed in
+WORK/pids for bench/run's trap). Nothing here asserts a time: it measures and writes markdown and
+PNG plots (matplotlib, if the Debian package is there).
 """
 import argparse
 import json
 import os
-import shlex
+import random
+import re
 import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 
 A = None  # the parsed arguments
 PIDS = None  # file of started pids, for bench/run's trap
+RNG = None  # seeded; the seed is printed and reported
+
+SIZES = {
+    # base: the tree every workload runs beside (kbuild reads it, grep -r reads it); sweep: the
+    # latency points (changed files). Crash and overrun sizes are the same in every size: an
+    # overrun needs more events than a queue holds.
+    "smoke": dict(base=2000, per_dir=100, rounds=1, w1=500, w8=2000, big_files=4, big_mb=8, append_mb=4,
+                  kb_per_unit=10, hot=200, churn_dirs=10, churn_files=50, crash_new=800, crash_mod=200,
+                  pace_us=20000, churn_pace_us=150000, sweep=[1000, 5000], latency_reps=2, recovery_reps=1),
+    "quick": dict(base=10000, per_dir=100, rounds=3, w1=4000, w8=16000, big_files=4, big_mb=32, append_mb=16,
+                  kb_per_unit=10, hot=500, churn_dirs=40, churn_files=100, crash_new=4000, crash_mod=800,
+                  pace_us=12000, churn_pace_us=100000, sweep=[1000, 10000, 100000], latency_reps=3,
+                  recovery_reps=2),
+    "full": dict(base=100000, per_dir=200, rounds=3, w1=10000, w8=32000, big_files=4, big_mb=64, append_mb=32,
+                 kb_per_unit=10, hot=500, churn_dirs=100, churn_files=100, crash_new=16000, crash_mod=4000,
+                 pace_us=4000, churn_pace_us=60000, sweep=[1000, 10000, 100000, 1000000], latency_reps=3,
+                 recovery_reps=2),
+}
+WORKLOADS = [("w1", "1 writer"), ("w8", "8 writers"), ("append", "appends"), ("kbuild", "kbuild mix"),
+             ("churn", "dir renames+deletes"), ("grep", "grep -r")]
+FANOTIFY_QUEUE = 16384  # the kernel's default for a notification group without FAN_UNLIMITED_QUEUE
 
 
 def log(*msg):
@@ -59,11 +86,11 @@ def wait_for_text(path, text, proc, timeout=60):
             pass
         if proc is not None and proc.poll() is not None:
             raise RuntimeError("%s exited (%s) before saying %r; see %s" % (proc.args[0], proc.returncode, text, path))
-        time.sleep(0.02)
+        time.sleep(0.01)
     raise RuntimeError("no %r in %s within %d s" % (text, path, timeout))
 
 
-def wait_quiet(paths, quiet=0.5, timeout=120):
+def wait_quiet(paths, quiet=0.5, timeout=300):
     """Waits until the log files stop growing (an event logger has caught up)."""
     last, since, deadline = None, time.time(), time.time() + timeout
     while time.time() < deadline:
@@ -80,7 +107,11 @@ def scan(root):
     out, stack = {}, [root]
     while stack:
         d = stack.pop()
-        with os.scandir(d) as it:
+        try:
+            it = os.scandir(d)
+        except FileNotFoundError:
+            continue
+        with it:
             for e in it:
                 if e.is_dir(follow_symlinks=False):
                     if e.name != "lost+found":
@@ -91,14 +122,23 @@ def scan(root):
     return out
 
 
-def regular_files(root):
-    return set(scan(root))
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ops(*args, log_path="-"):
+    return [A.ops] + [str(a) for a in args] + ([log_path] if log_path is not None else [])
+
+
+def logfile(tag):
+    return os.path.join(A.work, "logs", "%s-%d.log" % (tag, time.monotonic_ns()))
 
 
 # ---------------------------------------------------------------- contenders
 
 class Contender:
     name = "?"
+    short = "?"
     cmd_doc = ""
     p = None  # the contender's process, if it has one
 
@@ -116,12 +156,19 @@ class Contender:
     def kill9(self):
         kill(self.p)
 
+    def pause(self):
+        os.kill(self.p.pid, signal.SIGSTOP)
+
+    def resume(self):
+        os.kill(self.p.pid, signal.SIGCONT)
+
     def stop(self):
         pass
 
 
 class NoTracker(Contender):
     name = "no tracker + full rescan"
+    short = "rescan"
     cmd_doc = "(nothing runs; afterwards a Python walk + stat of every file, compared with the previous walk)"
 
     def __init__(self):
@@ -134,6 +181,7 @@ class NoTracker(Contender):
         t = time.perf_counter()
         cur = scan(A.mnt)
         changed = {p for p, k in cur.items() if self.prev.get(p) != k}
+        changed.update(p for p in self.prev if p not in cur)  # deleted
         secs = time.perf_counter() - t
         self.prev = cur
         return dict(paths=changed, all=False, note="walked %d files" % len(cur), seconds=secs)
@@ -155,34 +203,36 @@ class LogWatcher(Contender):
         lg = os.path.join(A.work, "logs", "%s-%s-%d.log" % (self.tag, self.kind, self.n))
         self.logs.append(lg)
         self.p = start(self.command(lg), lg + ".out")
-        wait_for_text(lg + ".out", self.ready_text, self.p)
+        wait_for_text(lg + ".out", self.ready_text, self.p, timeout=300)
 
     def consume(self):
         wait_quiet(self.logs)
-        paths, overflow = set(), False
+        paths, dirs, overflow = set(), set(), False
         for l in self.logs:
             if not os.path.exists(l):
                 continue
             with open(l, "rb") as f:
                 f.seek(self.offsets.get(l, 0))
-                for line in f.read().decode(errors="replace").splitlines():
-                    ev, _, path = line.partition(" ")
-                    if self.overflow_word in ev:
-                        overflow = True
-                    elif path:
-                        paths.add(path)
+                data = f.read()
+            for line in data.decode(errors="replace").splitlines():
+                ev, _, path = line.partition(" ")
+                if self.overflow_word in ev:
+                    overflow = True
+                elif path:
+                    paths.add(path)
+                    if "ISDIR" in ev:
+                        dirs.add(path)
         self.offsets = {l: os.path.getsize(l) if os.path.exists(l) else 0 for l in self.logs}
-        return paths, overflow
+        return paths, dirs, overflow
 
     def mark(self):
         self.consume()
 
     def answer(self):
         t = time.perf_counter()
-        paths, overflow = self.consume()
-        return dict(paths=paths, all=overflow, note="queue overflow: rescan" if overflow else "union of the logs",
+        paths, dirs, overflow = self.consume()
+        return dict(paths=paths, dirs=dirs, all=overflow, note="queue overflow: rescan" if overflow else "union of the logs",
                     seconds=time.perf_counter() - t)
-
 
     def stop(self):
         kill(self.p, signal.SIGTERM)
@@ -190,16 +240,19 @@ class LogWatcher(Contender):
 
 class Inotifywait(LogWatcher):
     name = "inotifywait -m -r"
+    short = "inotifywait"
     kind, ready_text, overflow_word = "inotify", "Watches established", "Q_OVERFLOW"
-    cmd_doc = "inotifywait -m -r -e modify,attrib,close_write,moved_to,create,delete --format '%e %w%f' -o LOG MNT"
+    cmd_doc = ("inotifywait -m -r -e modify,attrib,close_write,moved_to,moved_from,create,delete "
+               "--format '%e %w%f' -o LOG MNT")
 
     def command(self, log_path):
-        return ["inotifywait", "-m", "-r", "-e", "modify,attrib,close_write,moved_to,create,delete",
+        return ["inotifywait", "-m", "-r", "-e", "modify,attrib,close_write,moved_to,moved_from,create,delete",
                 "--format", "%e %w%f", "-o", log_path, A.mnt]
 
 
 class JavaWatchService(LogWatcher):
     name = "Java WatchService (recursive)"
+    short = "WatchService"
     kind, ready_text, overflow_word = "java", "ready", "OVERFLOW"
     cmd_doc = "java -cp CLASSDIR JavaWatch MNT LOG (bench/JavaWatch.java)"
 
@@ -209,6 +262,7 @@ class JavaWatchService(LogWatcher):
 
 class Watchman(Contender):
     name = "watchman (since, named cursor)"
+    short = "watchman"
 
     def __init__(self, tag):
         self.tag, self.p = tag, None
@@ -216,15 +270,24 @@ class Watchman(Contender):
         os.makedirs(d, exist_ok=True)
         self.sock, self.state, self.logf = d + "/sock", d + "/state", d + "/log"
         self.cmd_doc = ("watchman --foreground --sockname S --statefile F; watchman watch MNT; "
-                        "[\"query\", MNT, {\"since\": \"n:bench\", \"fields\": [\"name\", \"type\", \"exists\"]}]")
+                        "[\"query\", MNT, {\"since\": \"n:bench\", \"fields\": [\"name\", \"exists\"]}]")
 
     def client(self, cmd):
         r = subprocess.run(["watchman", "--sockname", self.sock, "--no-spawn", "--no-pretty", "-j"],
-                           input=json.dumps(cmd).encode(), capture_output=True, timeout=300)
+                           input=json.dumps(cmd).encode(), capture_output=True, timeout=600)
         out = json.loads(r.stdout or b"{}")
         if r.returncode != 0 or "error" in out:
             raise RuntimeError("watchman %s: %s %s" % (cmd[0], out.get("error"), r.stderr.decode()[-300:]))
         return out
+
+    def raw(self, cmd):
+        """One request on the server's socket (JSON, newline-delimited); returns (seconds, bytes)."""
+        t = time.perf_counter()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(self.sock)
+            s.sendall((json.dumps(cmd) + "\n").encode())
+            data = s.makefile("rb").readline()
+        return time.perf_counter() - t, data
 
     def start(self):
         if os.path.exists(self.sock):
@@ -243,18 +306,20 @@ class Watchman(Contender):
                     raise
             time.sleep(0.05)
         self.client(["watch", A.mnt])
-        self.client(["clock", A.mnt, {"sync_timeout": 60000}])
+        self.client(["clock", A.mnt, {"sync_timeout": 300000}])
 
-    def answer(self):
-        t = time.perf_counter()
-        r = self.client(["query", A.mnt, {"since": "n:bench", "fields": ["name", "type", "exists"],
-                                          "sync_timeout": 120000}])
-        secs = time.perf_counter() - t
+    def answer(self, since="n:bench"):
+        secs, data = self.raw(["query", A.mnt, {"since": since, "fields": ["name", "exists"],
+                                                "sync_timeout": 300000}])
+        r = json.loads(data)
+        if "error" in r:
+            raise RuntimeError("watchman query: %s" % r["error"])
         fresh = r.get("is_fresh_instance", False)
-        paths = {os.path.join(A.mnt, f["name"]) for f in r.get("files", []) if f.get("type") == "f"}
-        return dict(paths=paths, all=False, note="fresh instance: every file" if fresh else "since cursor",
-                    seconds=secs, fresh=fresh)
-
+        paths = {os.path.join(A.mnt, f["name"]) for f in r.get("files", [])}
+        note = "fresh instance: every file" if fresh else "since cursor"
+        if r.get("warning"):
+            note += " (warning: %s)" % " ".join(r["warning"].split())[:120]
+        return dict(paths=paths, all=False, note=note, seconds=secs, fresh=fresh, count=len(r.get("files", [])))
 
     def stop(self):
         if self.p is not None and self.p.poll() is None:
@@ -269,29 +334,53 @@ class Watchman(Contender):
 
 
 class Modtrack(Contender):
-    def __init__(self, tag, durability):
-        self.tag, self.durability, self.p, self.n = tag, durability, None, 0
-        self.name = "modtrack daemon --durability " + durability
-        self.state = os.path.join(A.work, "state-%s-%s" % (tag, durability))
-        self.sock = os.path.join(A.work, "%s-%s.sock" % (tag, durability))
-        self.cmd_doc = "bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability " + durability
+    def __init__(self, tag, durability, barrier="srcu"):
+        self.tag, self.durability, self.barrier, self.p, self.n = tag, durability, barrier, None, 0
+        self.name = "modtrack --durability %s --barrier %s" % (durability, barrier)
+        self.short = "modtrack %s/%s" % (durability, barrier)
+        self.state = os.path.join(A.work, "state-%s-%s-%s" % (tag, durability, barrier))
+        self.sock = os.path.join(A.work, "%s-%s-%s.sock" % (tag, durability, barrier))
+        self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s"
+                        % (durability, barrier))
 
     def start(self):
+        """Starts the daemon; returns the seconds until it logged "listening"."""
         self.n += 1
-        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%d.log" % (self.tag, self.durability, self.n))
+        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%d.log" % (
+            self.tag, self.durability, self.barrier, self.n))
+        t = time.perf_counter()
         self.p = start([os.path.join(A.repo, "bin", "modtrack"), "daemon", "--watch", A.mnt, "--state", self.state,
-                        "--socket", self.sock, "--durability", self.durability], self.logf)
-        wait_for_text(self.logf, "listening", self.p, timeout=120)
+                        "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier],
+                       self.logf)
+        wait_for_text(self.logf, "listening", self.p, timeout=900)
+        return time.perf_counter() - t
 
     def call(self, req):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(self.sock)
             s.sendall((json.dumps(dict(req, v=1)) + "\n").encode())
-            f = s.makefile("rb")
-            r = json.loads(f.readline())
+            r = json.loads(s.makefile("rb").readline())
         if "error" in r:
             raise RuntimeError("modtrack %s: %s" % (req["cmd"], r["error"]))
         return r
+
+    def stream_query(self):
+        """A streamed query, timed until its end line; nothing parsed but the header and the count.
+        Returns (seconds, header, lines)."""
+        t = time.perf_counter()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(self.sock)
+            s.sendall((json.dumps({"v": 1, "cmd": "query", "root": A.mnt, "stream": True}) + "\n").encode())
+            f = s.makefile("rb", buffering=1 << 20)
+            header = json.loads(f.readline())
+            if "error" in header:
+                raise RuntimeError("modtrack query: %s" % header["error"])
+            lines = 0
+            for line in f:
+                if line.startswith(b'{"type":"end"') or line.startswith(b'{"type": "end"'):
+                    break
+                lines += 1
+        return time.perf_counter() - t, header, lines
 
     def answer(self, bless=True):
         t = time.perf_counter()
@@ -301,135 +390,292 @@ class Modtrack(Contender):
             self.call({"cmd": "bless", "root": A.mnt, "snapshot": r["snapshot"]})
         rescan = [c["path"] for c in r["changes"] if c["kind"] == "rescan"]
         paths = {c["path"] for c in r["changes"] if c["kind"] != "rescan"}
+        paths.update(c["from"] for c in r["changes"] if c.get("from"))
+        dirs = {c[k] for c in r["changes"] if c.get("directory") for k in ("path", "from") if c.get(k)}
         lost = r["continuity"] != "intact" or bool(rescan)
-        note = "continuity %s%s, recovered %s, %d named" % (
-            r["continuity"], " (rescan MNT: unclean stop)" if "did not stop cleanly" in r["continuityReason"]
-            else (" (%s)" % r["continuityReason"]) if r["continuityReason"] else "", str(r["recovered"]).lower(),
-            len(paths))
-        return dict(paths=paths, all=lost, note=note, seconds=secs, readOnlyDropped=r.get("readOnlyDropped"),
-                    readOnlyReported=r.get("readOnlyReported"))
-
+        reason = r["continuityReason"]
+        note = "continuity %s%s, recovered %s, %d named%s" % (
+            r["continuity"], " (rescan MNT: unclean stop)" if "did not stop cleanly" in reason
+            else (" (%s)" % reason) if reason else "", str(r["recovered"]).lower(), len(paths),
+            ", %d `rescan` entries (of %s)" % (len(rescan), ", ".join(sorted(set(rescan)))) if rescan else "")
+        return dict(paths=paths, dirs=dirs, all=lost, note=note, seconds=secs, barrier_ms=r.get("barrierWaitMs"),
+                    readOnlyDropped=r.get("readOnlyDropped"), readOnlyReported=r.get("readOnlyReported"))
 
     def stop(self):
         kill(self.p, signal.SIGTERM)
 
 
+def contenders(tag, missing, freeze=True):
+    cs = [NoTracker()]
+    if "inotify-tools" not in missing:
+        cs.append(Inotifywait(tag))
+    if "watchman" not in missing:
+        cs.append(Watchman(tag))
+    cs.append(JavaWatchService(tag))
+    cs += [Modtrack(tag, "process"), Modtrack(tag, "power")]
+    if freeze:
+        cs.append(Modtrack(tag, "process", "freeze"))
+    return cs
+
+
+# ---------------------------------------------------------------- correctness of one answer
+
+def covered(path, exact, prefixes):
+    """A path is covered when the answer names it, or names one of its directories as a subtree."""
+    if path in exact:
+        return True
+    while len(path) > len(A.mnt):
+        path = path.rsplit("/", 1)[0]
+        if path in prefixes:
+            return True
+    return False
+
+
+def evaluate(a, truth):
+    """missed: changed paths (created, modified, or gone) the answer does not cover; false positives:
+    files that exist and did not change but that the answer covers (an answer that says to rescan
+    covers every file); named missed: changed paths not covered by the paths the answer names.
+    Subtrees: a named path that is gone now stands for everything that was below it (a consumer
+    deletes the subtree of a deleted or renamed-away directory), and so does each of the answer's
+    "dirs" (modtrack's directory entries, inotify's ISDIR events); a directory that only changed
+    its listing (watchman's type d entries) covers nothing but itself."""
+    prefixes = set(a.get("dirs", ())) | {p for p in a["paths"] if not os.path.lexists(p)}
+    named_missed = sum(1 for t in truth if not covered(t, a["paths"], prefixes))
+    if a["all"] or a.get("fresh"):
+        now = scan(A.mnt)
+        return dict(missed=0, fp=sum(1 for p in now if p not in truth), named_missed=named_missed)
+    fp = {p for p in a["paths"] if p not in truth and os.path.isfile(p) and not os.path.islink(p)}
+    for d in a.get("dirs", ()):
+        if d.startswith(A.mnt + "/") and os.path.isdir(d) and not os.path.islink(d):
+            fp.update(f for f in scan(d) if f not in truth)
+    return dict(missed=named_missed, fp=len(fp), named_missed=named_missed)
+
+
 # ---------------------------------------------------------------- workloads
 
-def run_writers(dirs_counts, size, pace=0, mods=None):
-    """Starts one writer process per (dir, count), waits for all; returns (seconds, logs)."""
-    logs, procs = [], []
+def run_procs(cmds, err="workload.err"):
+    """Starts the commands at once, waits for all; returns the wall seconds."""
     t = time.perf_counter()
-    for i, (d, count) in enumerate(dirs_counts):
-        lg = os.path.join(A.work, "logs", "truth-%d-%d.log" % (os.getpid(), time.monotonic_ns()))
-        logs.append(lg)
-        cmd = [A.writer, d, str(count), str(size), lg, str(pace)]
-        if mods:
-            cmd.append(mods[i])
-        procs.append(start(cmd, os.path.join(A.work, "logs", "writers.err")))
+    procs = [start(c, os.path.join(A.work, "logs", err)) for c in cmds]
     for p in procs:
         if p.wait() != 0:
-            raise RuntimeError("a writer failed; see %s/logs/writers.err" % A.work)
-    return time.perf_counter() - t, logs
+            raise RuntimeError("%s failed; see %s/logs/%s" % (p.args[:2], A.work, err))
+    return time.perf_counter() - t
 
 
 def truth_of(logs):
     out = set()
     for l in logs:
-        with open(l) as f:
-            out.update(x for x in f.read().splitlines() if x)
+        if os.path.exists(l):
+            with open(l) as f:
+                out.update(x for x in f.read().splitlines() if x)
     return out
 
 
-def make_base(n_files, per_dir):
+def writer_cmd(d, count, size, lg, pace=0, mods=None):
+    return [A.writer, d, str(count), str(size), lg, str(pace)] + ([mods] if mods else [])
+
+
+class Workloads:
+    """Each workload: prepare (untimed, before the contender's mark), then the timed command(s)
+    and the ground truth of what they changed. cmd_doc: the command of each, for the report."""
+
+    def __init__(self, cfg, base_list, hot_list, big):
+        self.cfg, self.base_list, self.hot_list, self.big = cfg, base_list, hot_list, big
+        c = cfg
+        self.units = c["base"] // c["kb_per_unit"]
+        self.cmd_doc = {
+            "w1": "writer RUN/w1 %d 4096 LOG 0  (1 process: create %d files of 4 KiB)" % (c["w1"], c["w1"]),
+            "w8": "8 x writer RUN/w8-i %d 4096 LOG 0  (8 processes at once, %d files in all)" % (
+                c["w8"] // 8, c["w8"]),
+            "append": "%d x ops append BIG/bN %d 4096 1048576 LOG  (%d files of %d MiB, each appended %d MiB in "
+                      "4 KiB writes, reopened every MiB)" % (c["big_files"], c["append_mb"] << 20, c["big_files"],
+                                                            c["big_mb"], c["append_mb"]),
+            "kbuild": "2 x ops compile BASELIST i*%d (i+1)*%d %d HOTLIST %d RUN/obj LOG; then ops link RUN/obj %d "
+                      "RUN/vmlinux LOG  (reads all %d base files + 4 of %d hot ones per unit, writes %d objects of "
+                      "16 KiB and their link)" % (self.units // 2, self.units // 2, c["kb_per_unit"], c["hot"],
+                                                  self.units, c["base"], c["hot"], self.units),
+            "churn": "ops churn RUN/churn %d LOG 0  (prepared: %d directories of %d files; renames every second "
+                     "directory, deletes the others file by file)" % (c["churn_dirs"], c["churn_dirs"],
+                                                                      c["churn_files"]),
+            "grep": "grep -r -q no-such-text-anywhere MNT/base  (reads the %d base files)" % c["base"],
+        }
+
+    def prepare(self, wl, run):
+        """Returns whether it changed the mount (then the contender must answer before the timed run)."""
+        c = self.cfg
+        if wl == "append":
+            for b in self.big:
+                os.truncate(b, c["big_mb"] << 20)
+            return True
+        if wl == "churn":
+            sh(ops("mkfiles", os.path.join(run, "churn"), 0, c["churn_dirs"], c["churn_files"], 4096))
+            return True
+        return False
+
+    def run(self, wl, run):
+        """Runs the timed part; returns (seconds, truth)."""
+        c = self.cfg
+        if wl == "w1":
+            lg = logfile("w1")
+            return run_procs([writer_cmd(os.path.join(run, "w1"), c["w1"], 4096, lg)]), truth_of([lg])
+        if wl == "w8":
+            lgs = [logfile("w8") for _ in range(8)]
+            secs = run_procs([writer_cmd(os.path.join(run, "w8-%d" % i), c["w8"] // 8, 4096, lgs[i]) for i in range(8)])
+            return secs, truth_of(lgs)
+        if wl == "append":
+            lgs = [logfile("append") for _ in self.big]
+            secs = run_procs([ops("append", b, c["append_mb"] << 20, 4096, 1 << 20, log_path=lgs[i])
+                              for i, b in enumerate(self.big)])
+            return secs, truth_of(lgs)
+        if wl == "kbuild":
+            obj = os.path.join(run, "obj")
+            os.makedirs(obj, exist_ok=True)
+            lgs = [logfile("kbuild") for _ in range(3)]
+            half = self.units // 2
+            t = time.perf_counter()
+            run_procs([ops("compile", self.base_list, i * half, (i + 1) * half, c["kb_per_unit"],
+                           self.hot_list, c["hot"], obj, log_path=lgs[i]) for i in range(2)])
+            run_procs([ops("link", obj, half * 2, os.path.join(run, "vmlinux"), log_path=lgs[2])])
+            return time.perf_counter() - t, truth_of(lgs)
+        if wl == "churn":
+            lg = logfile("churn")
+            return run_procs([ops("churn", os.path.join(run, "churn"), c["churn_dirs"], lg, 0, log_path=None)]), truth_of([lg])
+        if wl == "grep":
+            t = time.perf_counter()
+            subprocess.run(["grep", "-r", "-q", "no-such-text-anywhere", os.path.join(A.mnt, "base")])
+            return time.perf_counter() - t, set()
+        raise ValueError(wl)
+
+
+def make_base(cfg):
+    """The base tree (cfg base files of 4 KiB, cfg per_dir per directory) and the large files."""
     base = os.path.join(A.mnt, "base")
-    os.makedirs(base, exist_ok=True)
-    dirs = [(os.path.join(base, "d%04d" % i), min(per_dir, n_files - i * per_dir))
-            for i in range((n_files + per_dir - 1) // per_dir)]
-    run_writers(dirs, 4096)
-    subprocess.run(["sync"])
-    return sorted(regular_files(base))
+    n, per = cfg["base"], cfg["per_dir"]
+    ndirs = (n + per - 1) // per
+    half = ndirs // 2
+    run_procs([ops("mkfiles", base, 0, half, per, 4096), ops("mkfiles", base, half, ndirs - half, per, 4096)])
+    files = sorted(scan(base))
+    base_list = os.path.join(A.work, "base.list")
+    with open(base_list, "w") as f:
+        f.write("\n".join(files) + "\n")
+    hot_list = os.path.join(A.work, "hot.list")
+    with open(hot_list, "w") as f:
+        f.write("\n".join(RNG.sample(files, cfg["hot"])) + "\n")  # the "headers": seeded choice
+    bigdir = os.path.join(A.mnt, "big")
+    os.makedirs(bigdir, exist_ok=True)
+    big = [os.path.join(bigdir, "b%d" % i) for i in range(cfg["big_files"])]
+    chunk = b"z" * (1 << 20)
+    for b in big:
+        with open(b, "wb") as f:
+            for _ in range(cfg["big_mb"]):
+                f.write(chunk)
+    sh(["sync"])
+    return files, base_list, hot_list, big
 
 
 def rmtree(path):
     subprocess.run(["rm", "-rf", "--one-file-system", path], check=True)
 
 
-def drop_caches():
-    subprocess.run(["sync"])
+# ---------------------------------------------------------------- question 1: writer overhead
 
-
-# ---------------------------------------------------------------- the questions
-
-def overhead(contenders, cfg):
-    """Writer wall time per contender and workload, interleaved rounds."""
-    times = {c.name: {"w1": [], "w8": [], "grep": []} for c in contenders}
-    answers = {c.name: [] for c in contenders}
-    grep_reported = {c.name: [] for c in contenders}
+def overhead(cs, cfg, wls):
+    """Every workload's wall time per contender, in rounds; the contenders' order is shuffled in
+    each round (seeded). After each workload the contender answers, and the answer is checked."""
+    times = {c.name: {w: [] for w, _ in WORKLOADS} for c in cs}
+    checks = {c.name: {w: [] for w, _ in WORKLOADS} for c in cs}
+    answers = {c.name: {w: [] for w, _ in WORKLOADS} for c in cs}
     for rnd in range(cfg["rounds"]):
-        for c in contenders:
+        order = list(cs)
+        RNG.shuffle(order)
+        for c in order:
             log("overhead round %d/%d: %s" % (rnd + 1, cfg["rounds"], c.name))
-            runs = os.path.join(A.mnt, "runs")
+            run = os.path.join(A.mnt, "runs", "r%d" % rnd)
             c.start()
             try:
-                os.makedirs(runs, exist_ok=True)
-                c.mark()
-                # 1 writer
-                drop_caches()
-                secs, _ = run_writers([(os.path.join(runs, "w1-%d" % rnd), cfg["w1"])], 4096)
-                times[c.name]["w1"].append(secs)
-                c.answer()
-                # 8 writers
-                drop_caches()
-                secs, logs = run_writers([(os.path.join(runs, "w8-%d-%d" % (rnd, i)), cfg["w8"] // 8)
-                                          for i in range(8)], 4096)
-                times[c.name]["w8"].append(secs)
-                a = c.answer()
-                if a is not None:
-                    answers[c.name].append((len(truth_of(logs)), a["seconds"], a["note"]))
-                # read-only pass
-                drop_caches()
-                t = time.perf_counter()
-                subprocess.run(["grep", "-r", "-q", "no-such-text-anywhere", os.path.join(A.mnt, "base")])
-                times[c.name]["grep"].append(time.perf_counter() - t)
-                a = c.answer()
-                if a is not None:
-                    grep_reported[c.name].append(
-                        "every file" if a["all"] or a.get("fresh") else str(len(a["paths"])))
+                os.makedirs(run, exist_ok=True)
+                for i, (wl, _) in enumerate(WORKLOADS):
+                    if wls.prepare(wl, run) or i == 0:
+                        c.mark()  # otherwise the previous workload's answer was the mark
+                    sh(["sync"])
+                    secs, truth = wls.run(wl, run)
+                    times[c.name][wl].append(secs)
+                    a = c.answer()
+                    ev = evaluate(a, truth)
+                    checks[c.name][wl].append(ev)
+                    answers[c.name][wl].append((len(truth), a["seconds"], a["note"], a.get("barrier_ms")))
+                    if ev["missed"] or ev["fp"]:
+                        log("  %s: %d changed, missed %d, false positives %d: %s" % (
+                            wl, len(truth), ev["missed"], ev["fp"], a["note"]))
             finally:
                 c.stop()
-            rmtree(runs)
-    return times, answers, grep_reported
+            rmtree(os.path.join(A.mnt, "runs"))
+    return times, checks, answers
 
 
-def crash(c, cfg, base, kill_it):
-    """8 paced writers create files and append to base files; the contender is SIGKILLed once a third
-    is done and restarted at once. Returns the row."""
-    crashdir = os.path.join(A.mnt, "crash")
-    os.makedirs(crashdir, exist_ok=True)
+# ---------------------------------------------------------------- question 2: faults
+
+def crash(c, cfg, base, scenario):
+    """One fault scenario for one contender: 'none' and 'kill-files' (8 paced writers create files
+    and append to base files; SIGKILL once a third is done, restarted at once), 'kill-churn' (the
+    directory workload, paced; the same kill), 'overrun' (the consumer is stopped with SIGSTOP during
+    a burst of renames larger than its queue, then continued). Returns the row."""
+    d = os.path.join(A.mnt, "crash")
+    os.makedirs(d, exist_ok=True)
+    burst = max(FANOTIFY_QUEUE, A.inotify_queue) * 5 // 2
+    if scenario == "overrun":
+        # made before the contender starts: only the burst is in its answer
+        sh(writer_cmd(os.path.join(d, "burst"), burst, 0, "/dev/null"))
+    if scenario == "kill-churn":
+        sh(ops("mkfiles", os.path.join(d, "churn"), 0, cfg["churn_dirs"], cfg["churn_files"], 4096))
     c.start()
     try:
         c.mark()
-        n_mod = cfg["crash_mod"] // 8
-        mods = []
-        for i in range(8):
-            m = os.path.join(A.work, "logs", "mods-%d.txt" % i)
-            with open(m, "w") as f:
-                f.write("\n".join(base[i * n_mod:(i + 1) * n_mod]) + "\n")
-            mods.append(m)
-        per = cfg["crash_new"] // 8
-        total_ops = 8 * (per + n_mod)
         logs, procs = [], []
-        for i in range(8):
-            lg = os.path.join(A.work, "logs", "crash-%d-%d.log" % (time.monotonic_ns(), i))
+        at_kill = at_ready = restart_s = None
+        if scenario == "overrun":
+            lg = logfile("overrun")
             logs.append(lg)
-            procs.append(start([A.writer, os.path.join(crashdir, "w%d" % i), str(per), "4096", lg,
-                                str(cfg["pace_us"]), mods[i]], os.path.join(A.work, "logs", "writers.err")))
+            paused = not isinstance(c, NoTracker)
+            if paused:
+                c.pause()
+            t = time.perf_counter()
+            try:
+                sh(ops("rename", os.path.join(d, "burst"), burst, log_path=lg))
+            finally:
+                if paused:
+                    c.resume()
+            restart_s = time.perf_counter() - t  # here: how long the consumer was stopped
+            total_ops = burst
+        elif scenario in ("none", "kill-files"):
+            n_mod = cfg["crash_mod"] // 8
+            per = cfg["crash_new"] // 8
+            total_ops = 8 * (per + n_mod)
+            for i in range(8):
+                m = os.path.join(A.work, "logs", "mods-%d.txt" % i)
+                with open(m, "w") as f:
+                    f.write("\n".join(base[i * n_mod:(i + 1) * n_mod]) + "\n")
+                lg = logfile("crash")
+                logs.append(lg)
+                procs.append(start(writer_cmd(os.path.join(d, "w%d" % i), per, 4096, lg, cfg["pace_us"], m),
+                                   os.path.join(A.work, "logs", "writers.err")))
+        else:  # kill-churn: lines logged = 2 per file of a renamed directory, 1 per file of a deleted one
+            lg = logfile("crash-churn")
+            logs.append(lg)
+            nd = cfg["churn_dirs"]
+            total_ops = cfg["churn_files"] * (2 * ((nd + 1) // 2) + nd // 2)
+            procs.append(start(ops("churn", os.path.join(d, "churn"), nd, lg, cfg["churn_pace_us"], log_path=None),
+                               os.path.join(A.work, "logs", "writers.err")))
 
         def done():
-            return sum(open(l).read().count("\n") if os.path.exists(l) else 0 for l in logs)
-        at_kill = at_ready = restart_s = None
-        if kill_it:
+            n = 0
+            for l in logs:
+                if os.path.exists(l):
+                    with open(l, "rb") as f:
+                        n += f.read().count(b"\n")
+            return n
+        if scenario.startswith("kill") and not isinstance(c, NoTracker):
             while done() < total_ops // 3 and any(p.poll() is None for p in procs):
                 time.sleep(0.01)
             at_kill = done()
@@ -439,197 +685,478 @@ def crash(c, cfg, base, kill_it):
             restart_s = time.perf_counter() - t
             at_ready = done()
         for p in procs:
-            p.wait()
+            if p.wait() != 0:
+                raise RuntimeError("a workload process failed; see %s/logs/writers.err" % A.work)
+        alive = c.p is None or c.p.poll() is None
+        if not alive:  # e.g. a daemon killed by its own watchdog while it was stopped
+            note_dead = "%s exited (%s) while stopped; restarted. " % (c.short, c.p.returncode)
+            c.start()
+        else:
+            note_dead = ""
         a = c.answer()
         truth = truth_of(logs)
-        files_now = regular_files(A.mnt)
-        if a["all"] or a.get("fresh"):
-            reported = set(files_now)
-        else:
-            reported = {p for p in a["paths"] if p in files_now or p in truth}
-        named = {p for p in a["paths"] if p in files_now or p in truth}
-        return dict(name=c.name, cmd=c.cmd_doc, kill=kill_it, total_ops=total_ops, at_kill=at_kill,
-                    at_ready=at_ready, restart_s=restart_s, truth=len(truth), missed=len(truth - reported),
-                    fp=len(reported - truth), named_missed=len(truth - named), note=a["note"],
-                    unchanged=len(files_now - truth))
+        ev = evaluate(a, truth)
+        return dict(name=c.name, cmd=c.cmd_doc, scenario=scenario, total_ops=total_ops, at_kill=at_kill,
+                    at_ready=at_ready, restart_s=restart_s, truth=len(truth), note=note_dead + a["note"],
+                    unchanged=sum(1 for p in scan(A.mnt) if p not in truth), burst=burst, **ev)
     finally:
         c.stop()
-        rmtree(crashdir)
+        rmtree(d)
+
+
+# ---------------------------------------------------------------- questions 3 and 4: latency, recovery, memory
+
+def heap_used(pid):
+    """The daemon's heap after a full GC (jcmd), and its RSS, in bytes."""
+    jcmd = os.path.join(os.environ["JAVA_HOME"], "bin", "jcmd")
+    subprocess.run([jcmd, str(pid), "GC.run"], capture_output=True, timeout=600)
+    out = subprocess.run([jcmd, str(pid), "GC.heap_info"], capture_output=True, timeout=600).stdout.decode()
+    used = sum(int(m) * 1024 for m in re.findall(r"used (\d+)K", out.split("Metaspace")[0]))
+    rss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+    return used, rss
+
+
+def rescan_cmd(out):
+    return ["find", A.mnt, "-xdev", "-type", "f", "-printf", "%i %s %T@ %C@ %p\\n"], out
+
+
+def sweep(cfg, missing):
+    """Creates the changed files step by step (empty files, 1,000 per directory, in 2 processes) and
+    at each step times the answers: a full rescan (find, walk + stat of the whole mount), watchman
+    since the clock taken before the first step, modtrack srcu and freeze (streamed query, never
+    blessed, so each answer holds every file created so far). At each step modtrack srcu's heap
+    after a full GC, and a third daemon (process, srcu) is SIGKILLed and restarted: time to
+    'listening' and to its first complete answer, with the journal it had."""
+    sw = os.path.join(A.mnt, "sweep")
+    os.makedirs(sw)
+    wm = Watchman("sweep") if "watchman" not in missing else None
+    lat_a = Modtrack("sweep", "process", "srcu")
+    lat_b = Modtrack("sweep", "process", "freeze")
+    rec = Modtrack("sweep-rec", "process", "srcu")
+    started = []
+    rows = dict(steps=[], latency={}, memory=[], recovery=[], create_s=[])
+    try:
+        for c in [x for x in (wm, lat_a, lat_b, rec) if x]:
+            c.start()
+            started.append(c)
+        lat_a.mark()
+        lat_b.mark()
+        rec.mark()
+        clock = wm.client(["clock", A.mnt, {"sync_timeout": 300000}])["clock"] if wm else None
+        mem0 = heap_used(lat_a.p.pid)
+        rows["memory"].append(dict(n=0, heap=mem0[0], rss=mem0[1]))
+        made = 0
+        for n in cfg["sweep"]:
+            first_dir, ndirs = made // 1000, (n - made + 999) // 1000
+            per = min(1000, n - made)
+            h = ndirs // 2
+            cmds = [ops("mkfiles", sw, first_dir, ndirs - h, per, 0)]
+            if h:
+                cmds.append(ops("mkfiles", sw, first_dir + ndirs - h, h, per, 0))
+            secs = run_procs(cmds)
+            made = n
+            rows["create_s"].append(secs)
+            sh(["sync"])
+            log("sweep: %d changed files (made in %.1f s under watchman and 3 modtrack daemons)" % (n, secs))
+            rows["steps"].append(n)
+            lat = {}
+            for rep in range(cfg["latency_reps"]):
+                cmd, out = rescan_cmd(os.path.join(A.work, "scan.txt"))
+                t = time.perf_counter()
+                with open(out, "w") as f:
+                    subprocess.run(cmd, stdout=f, check=True)
+                lat.setdefault("rescan", []).append((time.perf_counter() - t, "walked the mount"))
+                if wm:
+                    s, data = wm.raw(["query", A.mnt, {"since": clock, "fields": ["name"], "sync_timeout": 300000}])
+                    r = json.loads(data)
+                    lat.setdefault("watchman", []).append((s, "%d files%s" % (
+                        len(r.get("files", [])), ", fresh instance" if r.get("is_fresh_instance") else "")))
+                for key, m in (("srcu", lat_a), ("freeze", lat_b)):
+                    s, hdr, lines = m.stream_query()
+                    lat.setdefault(key, []).append((s, "%d changes, continuity %s, barrier wait %s ms" % (
+                        lines, hdr["continuity"], hdr.get("barrierWaitMs"))))
+            for k, v in lat.items():
+                rows["latency"].setdefault(k, []).append(v)
+            used, rss = heap_used(lat_a.p.pid)
+            rows["memory"].append(dict(n=n, heap=used, rss=rss))
+            for rep in range(cfg["recovery_reps"]):
+                st = rec.call({"cmd": "status", "root": A.mnt})
+                rec.kill9()
+                t = time.perf_counter()
+                listening = rec.start()
+                s, hdr, lines = rec.stream_query()
+                first = time.perf_counter() - t
+                rows["recovery"].append(dict(n=n, journal=st.get("journalBytes"), records=st.get("records"),
+                                             listening=listening, first=first, lines=lines,
+                                             continuity=hdr["continuity"], barrier_ms=hdr.get("barrierWaitMs")))
+            log("  rescan %.2f s, srcu %.2f s, freeze %.2f s, heap %.1f MB, recovery %.1f s" % (
+                lat["rescan"][0][0], lat["srcu"][0][0], lat["freeze"][0][0], used / 1e6, first))
+    finally:
+        for c in started:
+            c.stop()
+        rmtree(sw)
+    rows["cmd"] = {
+        "rescan": " ".join(rescan_cmd("")[0][:-1]) + " '%i %s %T@ %C@ %p\\n' > LIST  (warm cache; the "
+                  "comparison with the previous list is not timed)",
+        "watchman": '["query", MNT, {"since": CLOCK, "fields": ["name"]}] on its socket, until the whole '
+                    'response line is read',
+        "srcu": lat_a.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, until the end line',
+        "freeze": lat_b.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, until the end line',
+        "recovery": rec.cmd_doc + "; status; SIGKILL; start again; time to 'listening' and to the end of the "
+                    "first streamed query",
+        "memory": "jcmd PID GC.run; jcmd PID GC.heap_info (used, young + old); VmRSS from /proc/PID/status",
+    }
+    return rows
 
 
 # ---------------------------------------------------------------- report
 
-def fmt_runs(xs):
-    return "%.3f (%.3f–%.3f)" % (statistics.median(xs), min(xs), max(xs))
+def med(xs):
+    return statistics.median(xs)
 
 
-def report(cfg, contenders, times, answers, grep_reported, crashes, env):
-    cmd = "bench/run" + (" --quick" if A.quick else "")
-    base_name = contenders[0].name
+def fmt_runs(xs, digits=3):
+    f = "%%.%df" % digits
+    return (f + " (" + f + "–" + f + ")") % (med(xs), min(xs), max(xs))
+
+
+def span(xs):
+    return str(xs[0]) if min(xs) == max(xs) else "%d–%d" % (min(xs), max(xs))
+
+
+def plots(cs, times, sw, img):
+    """PNG plots; returns their file names, or a reason they were not made."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        return "no plots: matplotlib is not available (%s); bench/run installs python3-matplotlib" % e
+    os.makedirs(img, exist_ok=True)
+    made = []
+    base = cs[0].name
+    fig, ax = plt.subplots(figsize=(11, 5))
+    width = 0.8 / len(cs)
+    for i, c in enumerate(cs):
+        ratios = [med(times[c.name][w]) / med(times[base][w]) for w, _ in WORKLOADS]
+        lo = [min(times[c.name][w]) / med(times[base][w]) for w, _ in WORKLOADS]
+        hi = [max(times[c.name][w]) / med(times[base][w]) for w, _ in WORKLOADS]
+        xs = [j + i * width for j in range(len(WORKLOADS))]
+        ax.bar(xs, ratios, width, label=c.short,
+               yerr=[[r - l for r, l in zip(ratios, lo)], [h - r for r, h in zip(ratios, hi)]], capsize=2)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(WORKLOADS))])
+    ax.set_xticklabels([label for _, label in WORKLOADS])
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_ylabel("wall time / untracked (median; bars: min–max)")
+    ax.set_title("Writer overhead per workload")
+    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08))  # below: never over a bar
+    fig.tight_layout()
+    fig.savefig(os.path.join(img, "peers-overhead.png"), dpi=90)
+    plt.close(fig)
+    made.append("peers-overhead.png")
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    labels = {"rescan": "full rescan (find)", "watchman": "watchman since", "srcu": "modtrack srcu",
+              "freeze": "modtrack freeze"}
+    for k, series in sw["latency"].items():
+        ys = [med([x[0] for x in reps]) for reps in series]
+        ax1.plot(sw["steps"], ys, marker="o", label=labels.get(k, k))
+    rec = sw["recovery"]
+    if rec:
+        ys = [med([r["first"] for r in rec if r["n"] == n]) for n in sw["steps"]]
+        ax1.plot(sw["steps"], ys, marker="x", linestyle="--", label="modtrack restart after SIGKILL to first answer")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("changed files")
+    ax1.set_ylabel("seconds (median)")
+    ax1.set_title("Answer latency as changed files grow")
+    ax1.legend(fontsize=8)
+    mem = [m for m in sw["memory"] if m["n"]]
+    ax2.plot([m["n"] for m in mem], [(m["heap"] - sw["memory"][0]["heap"]) / m["n"] for m in mem], marker="o",
+             label="heap after full GC")
+    ax2.set_xscale("log")
+    ax2.set_xlabel("changed files (unblessed)")
+    ax2.set_ylabel("bytes per changed file (delta from 0)")
+    ax2.set_title("modtrack daemon memory per changed file")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(img, "peers-latency.png"), dpi=90)
+    plt.close(fig)
+    made.append("peers-latency.png")
+    return made
+
+
+def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases):
+    cmd = "bench/run" + ("" if A.size == "full" else " --" + A.size)
+    base_name = cs[0].name
+    mt = [c for c in cs if isinstance(c, Modtrack)]
+    peers = [c for c in cs if not isinstance(c, (Modtrack, NoTracker))]
     L = []
     L.append("# modtrack and its peers: measured side by side\n")
-    L.append("Generated by `%s` on %s (%s). **Do not edit by hand**: rerun the command. "
-             "Issue 6, first increment: the workloads below only; docs/benchmarks.md links here.\n"
-             % (cmd, time.strftime("%Y-%m-%d %H:%M"), env))
-    L.append("Setup: a fresh %s MiB ext4 image, loop-mounted under `/tmp/modtrack-loop-bench*/mnt` (made and "
-             "removed by bench/run); a base tree of %d files of 4 KiB in directories of %d. Writers are "
-             "separate C processes (`bench/writer.c`: open O_CREAT|O_TRUNC, write 4 KiB, close, log the path "
-             "outside the mount). Each contender is started, measured and stopped in turn, in %d interleaved "
-             "rounds; times are the median over the rounds with (min–max). Trackers' state, sockets and logs "
-             "are outside the tracked mount.\n" % (cfg["image_mb"], cfg["base"], cfg["per_dir"], cfg["rounds"]))
+    L.append("Generated by **`%s`** (as root; the full run is `bench/run`, %s) on %s. "
+             "**Do not edit by hand**: rerun the command. Environment: %s. Seed %d (the contenders' order in "
+             "each round, the kbuild mix's \"headers\"). Issue 6; docs/benchmarks.md links here.\n"
+             % (cmd, "measured below" if A.size == "full" else "see bench/README.md for its wall time",
+                time.strftime("%Y-%m-%d %H:%M"), env, A.seed))
+    total = sum(s for _, s in phases)
+    L.append("Wall time of this run: **%.1f min** from `%s` starting to this file (%s).\n" % (
+        (time.time() - A.started) / 60 if A.started else total / 60, cmd,
+        ", ".join("%s %.1f min" % (n, s / 60) for n, s in phases)))
+    L.append("Setup: a fresh sparse %s MiB ext4 image (`mkfs.ext4 -i 4096`), loop-mounted under "
+             "`/tmp/modtrack-loop-bench*/mnt` (made and removed by bench/run); a base tree of %d files of 4 KiB "
+             "in directories of %d (`ops mkfiles`), and %d large files of %d MiB. Every workload is a separate "
+             "C process (`bench/writer.c`, `bench/ops.c`) that logs every path it changes outside the mount "
+             "(the ground truth). Trackers' state, sockets and logs are outside the tracked mount.\n"
+             % (A.image_mb, cfg["base"], cfg["per_dir"], cfg["big_files"], cfg["big_mb"]))
+    if isinstance(pngs, str):
+        L.append("**%s.**\n" % pngs)
 
     L.append("## What does it cost my writers?\n")
-    L.append("Wall time in seconds of the workload while the contender runs; ratio = median / median with no "
-             "tracker. Workloads: **1 writer** creates %d files; **8 writers** create %d files each "
-             "(%d in all) at the same time; **grep -r** reads the %d base files (`grep -r -q "
-             "no-such-text-anywhere MNT/base`, page cache warm). Before each timed run: `sync`; after it the "
-             "contender's answer is taken (modtrack: query + bless, so each run starts a new period).\n"
-             % (cfg["w1"], cfg["w8"] // 8, cfg["w8"], cfg["base"]))
-    L.append("| contender | 1 writer s | ratio | 8 writers s | ratio | grep -r s | ratio | command |")
-    L.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    med = {k: statistics.median(v) for k, v in times[base_name].items()}
-    for c in contenders:
+    L.append("Each contender is started, runs the six workloads in turn, and is stopped; %d rounds, the "
+             "contenders in a shuffled order in each. Before each timed run: the workload's preparation (untimed), "
+             "the contender's answer (so the run starts a new period; modtrack: query + bless), `sync`. Cell: "
+             "ratio = median wall time / median with no tracker, then the median seconds (min–max).\n" % cfg["rounds"])
+    L.append("| workload | command |")
+    L.append("| --- | --- |")
+    for w, label in WORKLOADS:
+        L.append("| %s | `%s` |" % (label, wls.cmd_doc[w]))
+    L.append("")
+    L.append("| contender | " + " | ".join(label for _, label in WORKLOADS) + " | command |")
+    L.append("| --- " * (len(WORKLOADS) + 2) + "|")
+    bmed = {w: med(times[base_name][w]) for w, _ in WORKLOADS}
+    for c in cs:
         t = times[c.name]
-        L.append("| %s | %s | %.2f | %s | %.2f | %s | %.2f | `%s` |" % (
-            c.name, fmt_runs(t["w1"]), statistics.median(t["w1"]) / med["w1"], fmt_runs(t["w8"]),
-            statistics.median(t["w8"]) / med["w8"], fmt_runs(t["grep"]), statistics.median(t["grep"]) / med["grep"],
-            c.cmd_doc))
+        L.append("| %s | %s | `%s` |" % (c.name, " | ".join(
+            "**%.2fx** %s" % (med(t[w]) / bmed[w], fmt_runs(t[w])) for w, _ in WORKLOADS), c.cmd_doc))
     L.append("")
+    if not isinstance(pngs, str):
+        L.append("![writer overhead per workload](img/peers-overhead.png)\n")
 
-    L.append("## How fast does it answer, and does a read-only pass show up as changes?\n")
-    L.append("After the 8-writer run (%d changed files): time to the answer, and the answer after the `grep -r` "
-             "pass (0 is right). inotifywait and the WatchService answer by the consumer reading their log "
-             "(time: waiting until the log is quiet for 0.5 s, not comparable); the rescan's time is its walk "
-             "of the whole mount. One size only: the sweep from 1,000 to 1,000,000 changed files is not "
-             "done yet.\n" % cfg["w8"])
-    L.append("| contender | answer s, median (min–max) | answer says | changes reported after grep -r | command |")
-    L.append("| --- | --- | --- | --- | --- |")
-    for c in contenders:
-        a = answers[c.name]
-        if not a:
-            continue
-        L.append("| %s | %s | %s | %s | `%s` |" % (
-            c.name, fmt_runs([x[1] for x in a]), a[-1][2], ", ".join(grep_reported[c.name]), c.cmd_doc))
+    L.append("## Are its answers right after each workload?\n")
+    L.append("After every timed run above, the contender's answer against the ground truth. Cell: **missed** / "
+             "**false positives** over the %d rounds (one number if every round gave it, else min–max). missed: "
+             "changed paths (created, modified, renamed from or to, deleted) the answer does not cover; false "
+             "positive: an unchanged file it covers. A reported directory covers its subtree; an answer that says "
+             "to rescan (overflow, fresh instance, continuity lost) covers every file. The grep -r column is "
+             "the read-only pass: every file it reports is a false positive.\n" % cfg["rounds"])
+    L.append("| contender | " + " | ".join(label for _, label in WORKLOADS) + " | answer says (last round, 8 "
+             "writers) | command |")
+    L.append("| --- " * (len(WORKLOADS) + 3) + "|")
+    for c in cs:
+        k = checks[c.name]
+        L.append("| %s | %s | %s | `%s` |" % (c.name, " | ".join(
+            "%s / %s" % (span([e["missed"] for e in k[w]]), span([e["fp"] for e in k[w]])) for w, _ in WORKLOADS),
+            answers[c.name]["w8"][-1][2], c.cmd_doc))
     L.append("")
+    L.append("Answer time after the 8-writer run (%d changed files), seconds, median (min–max): %s. "
+             "inotifywait's and the WatchService's are the consumer reading their log until it has been quiet "
+             "for 0.5 s (not comparable); the rescan's is a Python walk of the whole mount. The latency sweep "
+             "below compares answers properly.\n" % (
+                 cfg["w8"], "; ".join("%s %s" % (c.short, fmt_runs([x[1] for x in answers[c.name]["w8"]]))
+                                      for c in cs)))
 
-    L.append("## Does it miss changes when it is killed?\n")
-    L.append("8 writer processes, paced (%d µs pause per operation), each create %d files and append 100 bytes "
-             "to %d distinct base files (ground truth: the writers' own logs, %d changed files). With "
-             "**SIGKILL**, the contender is killed with SIGKILL once a third of the operations are done and "
-             "restarted at once (ops done at the kill / when the restarted contender was ready are shown), then "
-             "asked once the writers are done. **missed**: changed files its answer does not cover; **false "
-             "positives**: unchanged files it reports. An answer that says to rescan (modtrack's `continuity: "
-             "lost` or a `rescan` entry, watchman's fresh instance, an inotify or WatchService queue overflow) "
-             "counts as reporting every file. **named missed**: changed files missing from the paths the "
-             "answer names (what a consumer that ignores the rescan signal would miss). inotifywait and the "
-             "WatchService answers are the union of the logs of both instances: they give no signal that "
+    waits = []
+    for c in mt:
+        ms = [x[3] for w, _ in WORKLOADS for x in answers[c.name][w] if x[3] is not None]
+        if ms:
+            waits.append("%s: %d answers, %d waited 5 s or more, longest %d ms" % (
+                c.short, len(ms), sum(1 for m in ms if m >= 5000), max(ms)))
+    L.append("modtrack's checkpoint waits (`barrierWaitMs` of each answer above, the daemon's own figure): %s. "
+             "The `srcu` barrier waits, up to its deadline, for every thread on the machine that is inside a "
+             "system call that may write and that it cannot rule out (SyscallBarrier); on this shared machine a "
+             "process of someone else's blocked in such a call makes each srcu checkpoint wait that long.\n"
+             % "; ".join(waits))
+    L.append("## Does it miss changes when it is killed, or when its queue overruns?\n")
+    L.append("Scenarios: **no fault**: 8 writer processes, paced (%d µs pause per operation), each create %d "
+             "files and append 100 bytes to %d distinct base files (%d changed files); **SIGKILL, files**: the "
+             "same, and the contender is killed with SIGKILL once a third of the operations are done and "
+             "restarted at once (ops done at the kill / when it was ready again are shown); **SIGKILL, "
+             "directories**: the directory workload (%d directories of %d files; %d µs pause per directory), "
+             "killed the same way; **overrun**: %d files renamed one by one as fast as one process can "
+             "(`ops rename`), while the contender's process is stopped with SIGSTOP, then SIGCONT: more events "
+             "than fanotify's notification queue (%d) and inotify's `max_queued_events` (%d here) hold. Then "
+             "the contender is asked once. Columns as above; **named missed**: changed paths missing from the "
+             "paths the answer names (what a consumer that ignores the rescan signal would miss). inotifywait and "
+             "the WatchService answers are the union of the logs of both instances: they give no signal that "
              "events were lost while they were down.\n"
-             % (cfg["pace_us"], cfg["crash_new"] // 8, cfg["crash_mod"] // 8, cfg["crash_new"] + cfg["crash_mod"]))
-    L.append("| contender | scenario | changed | missed | false positives (of unchanged) | named missed | answer says | command |")
+             % (cfg["pace_us"], cfg["crash_new"] // 8, cfg["crash_mod"] // 8, cfg["crash_new"] + cfg["crash_mod"],
+                cfg["churn_dirs"], cfg["churn_files"], cfg["churn_pace_us"], crashes[0]["burst"], FANOTIFY_QUEUE,
+                A.inotify_queue))
+    L.append("| contender | scenario | changed | missed | false positives (of unchanged) | named missed | answer says "
+             "| command |")
     L.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in crashes:
-        scen = ("SIGKILL at %d/%d ops, ready again %.1f s later at %d" % (r["at_kill"], r["total_ops"], r["restart_s"], r["at_ready"])
-                if r["kill"] and r["name"] != NoTracker.name else
-                "SIGKILL: nothing runs during the workload to kill" if r["kill"] else "no kill")
+        notr = r["name"] == NoTracker.name
+        if r["scenario"] == "none":
+            scen = "no fault"
+        elif r["scenario"] == "overrun":
+            scen = ("overrun: nothing runs to stop" if notr else
+                    "overrun: stopped %.1f s during %d renames" % (r["restart_s"], r["total_ops"]))
+        else:
+            what = "files" if r["scenario"] == "kill-files" else "directories"
+            scen = ("SIGKILL, %s: nothing runs to kill" % what if notr else
+                    "SIGKILL, %s, at %d/%d ops, ready again %.1f s later at %d" % (
+                        what, r["at_kill"], r["total_ops"], r["restart_s"], r["at_ready"]))
         L.append("| %s | %s | %d | %d | %d (of %d) | %d | %s | `%s` |" % (
             r["name"], scen, r["truth"], r["missed"], r["fp"], r["unchanged"], r["named_missed"], r["note"],
             r["cmd"]))
     L.append("")
+    bad = [r for r in crashes if r["name"].startswith("modtrack") and r["missed"]]
+    L.append("modtrack's misses in these scenarios: %s.\n" % (
+        "**none** (0 missed in every scenario, every configuration)" if not bad else
+        "**FOUND: %s**" % "; ".join("%s, %s: %d missed" % (r["name"], r["scenario"], r["missed"]) for r in bad)))
+
+    L.append("## How fast does it answer as the changed files grow?\n")
+    L.append("Empty files created 1,000 per directory (`ops mkfiles MNT/sweep ... 0`, 2 processes) while watchman "
+             "and three modtrack daemons (`--durability process`) run; at each step every contender answers %d "
+             "times (median (min–max) seconds), nothing is blessed (each answer holds every file created so "
+             "far). The mount also holds the base tree (%d files) and the large files: the rescan walks them "
+             "too, as a backup would. Creating the files took %s s per step.\n" % (
+                 cfg["latency_reps"], cfg["base"], ", ".join("%.1f" % s for s in sw["create_s"])))
+    L.append("| contender | " + " | ".join("%s changed" % f"{n:,}" for n in sw["steps"]) + " | command |")
+    L.append("| --- " * (len(sw["steps"]) + 2) + "|")
+    names = {"rescan": "full rescan (find, walk + stat)", "watchman": "watchman since a clock",
+             "srcu": "modtrack process/srcu", "freeze": "modtrack process/freeze"}
+    for k, series in sw["latency"].items():
+        L.append("| %s | %s | `%s` |" % (names[k], " | ".join(
+            "%s<br>%s" % (fmt_runs([x[0] for x in reps]), reps[-1][1]) for reps in series), sw["cmd"][k]))
+    L.append("")
+    if not isinstance(pngs, str):
+        L.append("![answer latency and memory as changed files grow](img/peers-latency.png)\n")
+
+    L.append("## How long does modtrack take to recover after SIGKILL, as its journal grows?\n")
+    L.append("The third daemon of the sweep, SIGKILLed %d time(s) at each step with every record since the "
+             "first step unblessed, and started again at once. Time from the start to `listening`, and to "
+             "the end of its first streamed answer.\n" % cfg["recovery_reps"])
+    L.append("| changed files | journal bytes at each kill | to listening s | to first answer s | answer | command |")
+    L.append("| --- | --- | --- | --- | --- | --- |")
+    for n in sw["steps"]:
+        rs = [r for r in sw["recovery"] if r["n"] == n]
+        L.append("| %s | %s | %s | %s | %d changes, continuity %s, barrier wait %s ms | `%s` |" % (
+            f"{n:,}", "/".join(f"{r['journal']:,}" for r in rs),
+            fmt_runs([r["listening"] for r in rs], 2), fmt_runs([r["first"] for r in rs], 2), rs[-1]["lines"],
+            rs[-1]["continuity"], "/".join(str(r["barrier_ms"]) for r in rs), sw["cmd"]["recovery"]))
+    L.append("")
+
+    L.append("## How much memory per changed file?\n")
+    L.append("modtrack process/srcu of the sweep, after each step's answers (nothing blessed). Per file: the "
+             "growth since the empty start divided by the changed files.\n")
+    L.append("| changed files | heap used after full GC | per file | RSS | per file | command |")
+    L.append("| --- | --- | --- | --- | --- | --- |")
+    m0 = sw["memory"][0]
+    for m in sw["memory"]:
+        L.append("| %s | %.1f MB | %s | %.1f MB | %s | `%s` |" % (
+            f"{m['n']:,}", m["heap"] / 1e6, "%.0f B" % ((m["heap"] - m0["heap"]) / m["n"]) if m["n"] else "",
+            m["rss"] / 1e6, "%.0f B" % ((m["rss"] - m0["rss"]) / m["n"]) if m["n"] else "", sw["cmd"]["memory"]))
+    L.append("")
+
     L.append("## Where modtrack loses\n")
-    L.append("Computed from the tables above by the harness (so they stay true when it is rerun):\n")
-    for c in contenders:
-        if not isinstance(c, Modtrack):
-            continue
-        for wl, label in (("w1", "1 writer"), ("w8", "8 writers"), ("grep", "grep -r")):
-            mine = statistics.median(times[c.name][wl])
-            beaters = ["%s (%.2fx)" % (o.name, statistics.median(times[o.name][wl]) / med[wl])
-                       for o in contenders if not isinstance(o, (Modtrack, NoTracker))
-                       and statistics.median(times[o.name][wl]) < mine]
+    L.append("Computed from the tables above by the harness (so they stay true when it is rerun). A peer counts as "
+             "cheaper or faster only when its slowest run beat modtrack's fastest (the ranges do not overlap):\n")
+    for c in mt:
+        for wl, label in WORKLOADS:
+            mine = med(times[c.name][wl])
+            beaters = ["%s %.2fx" % (o.short, med(times[o.name][wl]) / bmed[wl])
+                       for o in peers if max(times[o.name][wl]) < min(times[c.name][wl])]
             if beaters:
                 L.append("- %s, %s: %.2fx the untracked time; cheaper for the writers: %s.%s" % (
-                    c.name, label, mine / med[wl], ", ".join(beaters),
+                    c.name, label, mine / bmed[wl], ", ".join(beaters),
                     " (By design every first read of a file in a period waits for its record: docs/linux-source.md,"
-                    " *Reads are not writes*.)" if wl == "grep" else ""))
-    for c in contenders:
-        if isinstance(c, Modtrack) and answers[c.name]:
-            mine = statistics.median(x[1] for x in answers[c.name])
-            faster = ["%s (%.3f s)" % (o.name, statistics.median(x[1] for x in answers[o.name]))
-                      for o in contenders if isinstance(o, (Watchman, NoTracker)) and answers[o.name]
-                      and statistics.median(x[1] for x in answers[o.name]) < mine]
+                    " *Reads are not writes*.)" if wl in ("grep", "kbuild") else ""))
+    for c in mt:
+        for wl, label in WORKLOADS:
+            fps = [e["fp"] for e in checks[c.name][wl]]
+            better = [o.short for o in peers + cs[:1] if max(e["fp"] for e in checks[o.name][wl]) < min(fps)
+                      and max(e["missed"] for e in checks[o.name][wl]) == 0]
+            if min(fps) > 0 and better:
+                L.append("- %s, %s: %s false positives; fewer with 0 missed: %s." % (c.name, label, span(fps),
+                                                                                     ", ".join(better)))
+    for i, n in enumerate(sw["steps"]):
+        for k in ("srcu", "freeze"):
+            mine = med([x[0] for x in sw["latency"][k][i]])
+            faster = ["%s %.3f s" % (names[o], med([x[0] for x in sw["latency"][o][i]]))
+                      for o in ("rescan", "watchman") if o in sw["latency"]
+                      and max(x[0] for x in sw["latency"][o][i]) < min(x[0] for x in sw["latency"][k][i])]
             if faster:
-                L.append("- %s, answer after the 8-writer run: %.3f s; faster: %s." % (
-                    c.name, mine, ", ".join(faster)))
+                L.append("- modtrack process/%s, answer with %s changed files: %.3f s; faster: %s." % (
+                    k, f"{n:,}", mine, ", ".join(faster)))
     for r in crashes:
-        if r["name"].startswith("modtrack") and r["kill"]:
-            others = [o for o in crashes if o["kill"] and not o["name"].startswith("modtrack")
+        if r["name"].startswith("modtrack") and r["scenario"] != "none":
+            others = [o for o in crashes if o["scenario"] == r["scenario"] and not o["name"].startswith("modtrack")
                       and o["missed"] == 0 and o["fp"] < r["fp"]]
-            L.append("- %s after SIGKILL: %d missed, but %d false positives (%s)%s." % (
-                r["name"], r["missed"], r["fp"], r["note"],
-                ("; fewer false positives with 0 missed: " + ", ".join("%s (%d)" % (o["name"], o["fp"]) for o in others))
-                if others else ""))
+            if r["fp"] and others:
+                L.append("- %s, %s: %d missed, %d false positives (%s); fewer false positives with 0 missed: %s." % (
+                    r["name"], r["scenario"], r["missed"], r["fp"], r["note"],
+                    ", ".join("%s (%d)" % (o["name"], o["fp"]) for o in others)))
     L.append("")
-    L.append("## Not measured yet (issue 6)\n")
-    L.append("- Workloads: appends to a few large files; a kernel-build-like mix over 100,000 files; renames "
-             "and deletes of whole directories.\n"
-             "- modtrack with `--barrier freeze` (only `srcu`, the default, is run).\n"
-             "- Query latency as changed files grow from 1,000 to 1,000,000 against a full rescan (only one "
-             "size above).\n"
-             "- Recovery time after SIGKILL as the journal grows; daemon memory per tracked changed file.\n"
-             "- A deliberate event-queue overrun scenario (overflows above are only those the workload caused).\n"
-             "- Plots (PNG).\n")
+    L.append("## Not measured (issue 6)\n")
+    L.append("- `--durability power --barrier freeze`: the barrier only acts at a checkpoint, so its writer cost is "
+             "the `power` row's and its checkpoint cost the process/freeze row's.\n"
+             "- The latency sweep creates empty files (no data blocks, so 1,000,000 of them fit the image and the "
+             "hour); its modtrack daemons run `--durability process` only.\n"
+             "- Recovery and memory for `power` durability and the freeze barrier (the sweep's third daemon and "
+             "the memory are process/srcu).\n"
+             "- The rescan's times are walks with a warm page cache; a cold walk (after a reboot) is slower.\n")
     return "\n".join(L)
 
 
 def main():
-    global A, PIDS
+    global A, PIDS, RNG
     ap = argparse.ArgumentParser()
-    for k in ("work", "mnt", "repo", "writer", "javawatch", "out", "env", "missing"):
+    for k in ("work", "mnt", "repo", "writer", "ops", "javawatch", "out", "img", "env", "missing"):
         ap.add_argument("--" + k, default="")
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--size", choices=sorted(SIZES), default="quick")
     ap.add_argument("--image-mb", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--started", type=float, default=0.0, help="epoch seconds when bench/run started")
     A = ap.parse_args()
     PIDS = os.path.join(A.work, "pids")
     os.makedirs(os.path.join(A.work, "logs"), exist_ok=True)
-    if A.quick:
-        cfg = dict(base=10000, per_dir=100, w1=4000, w8=16000, rounds=3, crash_new=4000, crash_mod=800, pace_us=12000)
-    else:
-        cfg = dict(base=50000, per_dir=200, w1=20000, w8=64000, rounds=5, crash_new=16000, crash_mod=4000,
-                   pace_us=4000)
-    cfg["image_mb"] = A.image_mb
+    RNG = random.Random(A.seed)
+    cfg = dict(SIZES[A.size])
+    with open("/proc/sys/fs/inotify/max_queued_events") as f:
+        A.inotify_queue = int(f.read())
+    log("size %s, seed %d, inotify max_queued_events %d" % (A.size, A.seed, A.inotify_queue))
     missing = set(x for x in A.missing.split(",") if x)
+    load_start = os.getloadavg()
+    phases = []
 
-    global LOAD_START
-    LOAD_START = os.getloadavg()
+    def phase(name, fn, *args):
+        t = time.time()
+        out = fn(*args)
+        phases.append((name, time.time() - t))
+        log("%s took %.1f min" % (name, phases[-1][1] / 60))
+        return out
+
     log("making the base tree of %d files" % cfg["base"])
-    base = make_base(cfg["base"], cfg["per_dir"])
+    base, base_list, hot_list, big = phase("base tree", make_base, cfg)
+    wls = Workloads(cfg, base_list, hot_list, big)
+    cs = contenders("ovh", missing)
+    times, checks, answers = phase("overhead", overhead, cs, cfg, wls)
 
-    def peers(tag):
-        cs = [NoTracker()]
-        if "inotify-tools" not in missing:
-            cs.append(Inotifywait(tag))
-        if "watchman" not in missing:
-            cs.append(Watchman(tag))
-        cs.append(JavaWatchService(tag))
-        cs += [Modtrack(tag, "process"), Modtrack(tag, "power")]
-        return cs
-
-    contenders = peers("ovh")
-    times, answers, grep_reported = overhead(contenders, cfg)
-
-    crashes = []
-    for c in peers("crash"):
-        for kill_it in (False, True):
-            log("crash scenario %s: %s" % ("SIGKILL" if kill_it else "no kill", c.name))
-            if isinstance(c, Modtrack):
-                rmtree(c.state)  # each scenario starts from an empty state directory
-            r = crash(c, cfg, base, kill_it)
-            log("  changed %d, missed %d, false positives %d, named missed %d: %s"
-                % (r["truth"], r["missed"], r["fp"], r["named_missed"], r["note"]))
-            crashes.append(r)
-
-    md = report(cfg, contenders, times, answers, grep_reported, crashes,
-                A.env + "; load average %.1f at the start, %.1f at the end: other work shares the machine"
-                % (LOAD_START[0], os.getloadavg()[0]))
+    def faults():
+        rows = []
+        for c in contenders("crash", missing):
+            for scenario in ("none", "kill-files", "kill-churn", "overrun"):
+                log("fault scenario %s: %s" % (scenario, c.name))
+                if isinstance(c, Modtrack):
+                    rmtree(c.state)  # each scenario starts from an empty state directory
+                r = crash(c, cfg, base, scenario)
+                log("  changed %d, missed %d, false positives %d, named missed %d: %s"
+                    % (r["truth"], r["missed"], r["fp"], r["named_missed"], r["note"]))
+                rows.append(r)
+        return rows
+    crashes = phase("faults", faults)
+    sw = phase("latency sweep", sweep, cfg, missing)
+    pngs = plots(cs, times, sw, A.img)
+    env = A.env + "; load average %.1f at the start, %.1f at the end: other work shares the machine" % (
+        load_start[0], os.getloadavg()[0])
+    md = report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
     md = md.replace(A.mnt, "MNT").replace(A.work, "WORK")
     if missing:
         md = md.replace("## What does it cost", "**Not run: %s (the Debian package could not be installed).**\n\n"
@@ -637,8 +1164,8 @@ def main():
     with open(A.out, "w") as f:
         f.write(md)
     with open(os.path.join(A.work, "results.json"), "w") as f:
-        json.dump(dict(cfg=cfg, times=times, answers=answers, crashes=crashes), f, indent=1)
-    log("wrote " + A.out)
+        json.dump(dict(cfg=cfg, times=times, checks=checks, crashes=crashes, sweep=sw, phases=phases), f, indent=1)
+    log("wrote " + A.out + (" and " + ", ".join(pngs) if not isinstance(pngs, str) else " (" + pngs + ")"))
 
 
 if __name__ == "__main__":

@@ -13,5 +13,11 @@ public enum Change {
     /** It was renamed; {@link ChangedFile#renamedFrom()} says from where. */
     RENAMED,
     /** Its attributes (mode, owner, times, extended attributes) changed. */
-    ATTRIBUTES
+    ATTRIBUTES,
+    /**
+     * It is a directory recorded as a {@link Access#SCOPE}: its children may have changed, and
+     * their changes were recorded after the fact. Whoever cannot trust those records (after an
+     * unclean stop, or a lost notification) must rescan it.
+     */
+    SCOPE
 }

@@ -76,6 +76,7 @@ final class FileTable {
         long createdIn;
         long deletedIn;
         long attributesIn;
+        long scopeIn; // recorded as a directory scope (Access.SCOPE); 0: never
         boolean directory;
         final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
         String[] formerNames; // other paths seen in kept snapshots
@@ -87,6 +88,7 @@ final class FileTable {
             c.createdIn = createdIn;
             c.deletedIn = deletedIn;
             c.attributesIn = attributesIn;
+            c.scopeIn = scopeIn;
             c.directory = directory;
             c.renames.addAll(renames); // Rename is immutable
             c.formerNames = formerNames == null ? null : formerNames.clone();

@@ -135,11 +135,18 @@ public final class TrackerCore {
                 assert t.id(e, FileTable.HIGHEST) == snapshot : "raiseHighest first";
                 t.setFlag(e, FileTable.F_CARRIED, true);
             }
+            case SCOPE -> t.rare(e).scopeIn = Math.max(t.rare(e).scopeIn, snapshot);
+            case MODIFIED -> raise(t, e, FileTable.WRITTEN_IN, snapshot); // after the fact: not an intent
             case CREATED -> namespace(t, e, r).createdIn = snapshot;
             case DELETED -> namespace(t, e, r).deletedIn = snapshot;
             case ATTRIBUTES -> namespace(t, e, r).attributesIn = snapshot;
             case RENAMED -> namespace(t, e, r).renames.addLast(new FileTable.Rename(snapshot, r.from()));
         }
+    }
+
+    private static long scopeIn(FileTable t, int e) {
+        FileTable.Rare r = t.rareOrNull(e);
+        return r == null ? 0 : r.scopeIn;
     }
 
     private static FileTable.Rare namespace(FileTable t, int e, JournalRecord r) {
@@ -192,7 +199,9 @@ public final class TrackerCore {
         preWrites++;
         FileTable t = mutable();
         int e = forUpdate(file);
-        long intentIn = e < 0 ? 0 : t.id(e, FileTable.INTENT_IN);
+        // A scope is recorded apart from the file-level intents: it stands for the directory's
+        // children, so a file-level intent of the same entry must not make it look recorded.
+        long intentIn = e < 0 ? 0 : access == Access.SCOPE ? scopeIn(t, e) : t.id(e, FileTable.INTENT_IN);
         boolean recorded = e >= 0 && (intentIn == open.id()
                 || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && intentIn > 0));
         long lsn;
@@ -205,7 +214,11 @@ public final class TrackerCore {
             }
         } else {
             boolean alsoClosing = closing != null && (e < 0 || intentIn < closing.id());
-            RecordType type = access == Access.WRITE ? RecordType.INTENT : RecordType.READ_INTENT;
+            RecordType type = switch (access) {
+                case WRITE -> RecordType.INTENT;
+                case READ -> RecordType.READ_INTENT;
+                case SCOPE -> RecordType.SCOPE;
+            };
             lsn = journal.append(type, file, open, alsoClosing ? closing : null);
             if (e < 0) {
                 e = t.add(file);
@@ -233,8 +246,9 @@ public final class TrackerCore {
      * safer; such records become durable with the next group commit (docs/correctness.md says what
      * an unclean stop means for them).
      *
-     * @param change {@link Change#CREATED}, {@link Change#DELETED}, {@link Change#RENAMED} or
-     *     {@link Change#ATTRIBUTES}
+     * @param change {@link Change#CREATED}, {@link Change#DELETED}, {@link Change#RENAMED},
+     *     {@link Change#ATTRIBUTES}, or {@link Change#WRITTEN} for a child of a recorded
+     *     {@link Access#SCOPE} (whose accesses were not announced one by one)
      * @param from the path before a rename (null otherwise)
      * @param directory whether the file is a directory
      * @return the record's sequence number, or 0 if the change was already recorded in the open period
@@ -246,7 +260,8 @@ public final class TrackerCore {
             case DELETED -> RecordType.DELETED;
             case RENAMED -> RecordType.RENAMED;
             case ATTRIBUTES -> RecordType.ATTRIBUTES;
-            case WRITTEN, READ -> throw new IllegalArgumentException(change + " is recorded by preWrite, before the access.");
+            case WRITTEN -> RecordType.MODIFIED;
+            case READ, SCOPE -> throw new IllegalArgumentException(change + " is recorded by preWrite, before the access.");
         };
         if ((from != null) != (change == Change.RENAMED)) {
             throw new IllegalArgumentException("a rename needs the path it came from, and only a rename has one.");
@@ -276,6 +291,9 @@ public final class TrackerCore {
      * each has its own {@code from}.
      */
     private boolean alreadyInOpenPeriod(FileTable t, int e, Change change, boolean directory) {
+        if (change == Change.WRITTEN) {
+            return t.id(e, FileTable.WRITTEN_IN) == open.id(); // by a MODIFIED record, or an INTENT (announced before it)
+        }
         FileTable.Rare ns = t.rareOrNull(e);
         if (ns == null || ns.directory != directory) {
             return false;
@@ -485,6 +503,7 @@ public final class TrackerCore {
             } else if (readIn >= kept && readIn > 0) {
                 changes.add(Change.READ);
             }
+            addIfKept(changes, Change.SCOPE, scopeIn(live, e), kept);
             String from = null;
             boolean directory = false;
             List<String> formerNames = List.of();

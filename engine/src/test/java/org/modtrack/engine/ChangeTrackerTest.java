@@ -172,6 +172,65 @@ class ChangeTrackerTest {
         }
     }
 
+    private static Set<Change> changesOf(QueryResult r, FileId f) {
+        return r.changes().stream().filter(c -> c.file().equals(f)).findFirst().orElseThrow().changes();
+    }
+
+    @Test
+    void aScopeIsRecordedOncePerPeriodApartFromTheFileLevelIntentsAndSurvivesACrash() throws Exception {
+        FileId dir = FileId.ofPath("/data");
+        ChangeTracker t = ChangeTracker.open(state, config());
+        WriteTicket first = t.preWrite(dir, Access.SCOPE);
+        t.postWrite(first.token());
+        assertFalse(first.alreadyRecorded());
+        WriteTicket again = t.preWrite(dir, Access.SCOPE);
+        t.postWrite(again.token());
+        assertTrue(again.alreadyRecorded(), "one record per directory per period");
+        assertEquals(1, t.stats().records());
+        QueryResult r = t.query();
+        assertEquals(Set.of(Change.SCOPE), changesOf(r, dir));
+        WriteTicket next = t.preWrite(dir, Access.SCOPE);
+        t.postWrite(next.token());
+        assertFalse(next.alreadyRecorded(), "a new period records the scope again");
+        t.abandon();
+        try (ChangeTracker after = ChangeTracker.open(state, config())) {
+            QueryResult recovered = after.query();
+            assertTrue(recovered.recovered());
+            assertEquals(Set.of(Change.SCOPE), changesOf(recovered, dir), "the directory to rescan survives a crash");
+        }
+    }
+
+    @Test
+    void aFileLevelIntentDoesNotMakeAScopeLookRecorded() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            write(t, A);
+            WriteTicket scope = t.preWrite(A, Access.SCOPE);
+            t.postWrite(scope.token());
+            assertFalse(scope.alreadyRecorded());
+            assertEquals(Set.of(Change.WRITTEN, Change.SCOPE), changesOf(t.query(), A));
+        }
+    }
+
+    @Test
+    void aWriteRecordedAfterTheFactIsReportedOncePerPeriodAndSurvivesACrash() throws Exception {
+        ChangeTracker t = ChangeTracker.open(state, config());
+        t.recordChange(A, Change.WRITTEN, null, false);
+        assertEquals(1, t.stats().records());
+        t.recordChange(A, Change.WRITTEN, null, false);
+        assertEquals(1, t.stats().records(), "a repeat in the period adds nothing");
+        write(t, B);
+        t.recordChange(B, Change.WRITTEN, null, false);
+        assertEquals(2, t.stats().records(), "announced before: nothing to add");
+        QueryResult r = t.query();
+        assertEquals(Set.of(Change.WRITTEN), changesOf(r, A));
+        assertThrows(IllegalArgumentException.class, () -> t.recordChange(A, Change.SCOPE, null, false));
+        assertThrows(IllegalArgumentException.class, () -> t.recordChange(A, Change.READ, null, false));
+        t.abandon();
+        try (ChangeTracker after = ChangeTracker.open(state, config())) {
+            assertEquals(Set.of(Change.WRITTEN), changesOf(after.query(), A));
+        }
+    }
+
     @Test
     void aCleanStopIsNotARecovery() throws Exception {
         try (ChangeTracker t = ChangeTracker.open(state, config().withDurability(Durability.PROCESS))) {

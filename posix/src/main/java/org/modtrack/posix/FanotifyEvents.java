@@ -61,6 +61,25 @@ public final class FanotifyEvents {
     private int handleLength;
     private int nameLength = -1;
 
+    /** The size of an event's metadata: what {@code FIONREAD} counts per queued event. */
+    public static final int METADATA_LENGTH = 24;
+
+    /**
+     * How many events the first {@code length} bytes of {@code buffer} hold, by their lengths alone
+     * (stopping at the first malformed one, which {@link #next} would reject).
+     */
+    public static long count(MemorySegment buffer, long length) {
+        long events = 0;
+        for (long at = 0; length - at >= METADATA_LENGTH; events++) {
+            long eventLength = Integer.toUnsignedLong(buffer.get(U32, at));
+            if (eventLength < METADATA_LENGTH || eventLength > length - at) {
+                break;
+            }
+            at += eventLength;
+        }
+        return events;
+    }
+
     /** Starts over on the first {@code length} bytes of {@code buffer}, as filled by one read. */
     public FanotifyEvents reset(MemorySegment buffer, long length) {
         if (length < 0 || length > buffer.byteSize()) {

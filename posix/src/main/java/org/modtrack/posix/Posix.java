@@ -398,6 +398,21 @@ public final class Posix {
         }
     }
 
+    /** {@code ioctl} request: how many bytes can be read now (an {@code int} written to the address given). */
+    public static final long FIONREAD = 0x541BL;
+
+    /**
+     * {@code ioctl(fd, FIONREAD)}: for a fanotify group, {@code FAN_EVENT_METADATA_LEN} (24) times the
+     * number of events queued, whatever their info records (docs/kernel-facts.md 6b).
+     */
+    public static int bytesQueued(int fd) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
+            ioctl(fd, FIONREAD, out.address());
+            return out.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
     /** {@code statfs(path)}: the type and id of the filesystem {@code path} is on. */
     public static StatFs statfs(String path) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {

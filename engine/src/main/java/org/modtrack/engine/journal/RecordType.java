@@ -15,7 +15,15 @@ public enum RecordType {
     /** The file was renamed; the record carries the old path (recorded after the fact). */
     RENAMED(6),
     /** The file's attributes changed (recorded after the fact). */
-    ATTRIBUTES(7);
+    ATTRIBUTES(7),
+    /**
+     * A directory whose children's accesses are not announced one by one in this period (recorded
+     * before the first of them may proceed); their changes are recorded after the fact, as
+     * {@link #MODIFIED} and the namespace records. After an unclean stop it names a directory to rescan.
+     */
+    SCOPE(8),
+    /** The file's contents changed (recorded after the fact, for a child of a recorded {@link #SCOPE}). */
+    MODIFIED(9);
 
     final int code;
 

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.modtrack.posix.FanotifyEvents;
 import org.modtrack.posix.Posix;
 
@@ -14,6 +16,7 @@ import org.modtrack.posix.Posix;
  * gone unrecorded.
  */
 final class EventReader {
+    private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
     private static final int POLL_MILLIS = 10;
 
     /** Handles the event the cursor is on. */
@@ -28,7 +31,11 @@ final class EventReader {
     private final String what;
     private final Thread thread;
     private volatile boolean running = true;
-    private final java.util.concurrent.atomic.AtomicLong emptyReads = new java.util.concurrent.atomic.AtomicLong();
+    /** Held across each read and the count of what it took, so that a drain can tell what was queued before it. */
+    private final Object reading = new Object();
+    private long dequeued; // events taken from the kernel's queue (under {@link #reading})
+    private final Object progress = new Object();
+    private long handled; // events handled, in queue order (under {@link #progress})
 
     EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler) {
         this.what = what;
@@ -55,42 +62,78 @@ final class EventReader {
             while (running) {
                 try {
                     Posix.poll(fds, Posix.POLLIN, POLL_MILLIS);
-                    long n = Posix.read(group, buffer);
-                    if (n <= 0) {
-                        synchronized (emptyReads) {
-                            emptyReads.incrementAndGet();
-                            emptyReads.notifyAll();
+                    long n;
+                    long events = 0;
+                    synchronized (reading) {
+                        n = Posix.read(group, buffer);
+                        if (n > 0) {
+                            events = FanotifyEvents.count(buffer, n);
+                            dequeued += events;
                         }
+                    }
+                    if (n <= 0) {
                         continue;
                     }
+                    long done = 0;
                     cursor.reset(buffer, n);
-                    while (cursor.next()) {
-                        handler.handle(cursor);
+                    try {
+                        while (cursor.next()) {
+                            handler.handle(cursor);
+                            advance(1);
+                            done++;
+                        }
+                    } finally {
+                        advance(events - done); // after a failure (reported below): the rest of the batch is lost
                     }
                 } catch (IOException | RuntimeException e) {
                     if (running) {
                         losses.report("reading " + what + " events failed (" + e.getMessage() + ")", e);
+                    }
+                } catch (Error e) {
+                    // Never let this thread die: unread permission events would block their writers
+                    // for good (the deadline only answers events that were read).
+                    LOG.log(Level.SEVERE, "reading " + what + " events failed", e);
+                    if (running) {
+                        losses.report("reading " + what + " events failed (" + e + ")", e);
                     }
                 }
             }
         }
     }
 
+    private void advance(long events) {
+        if (events <= 0) {
+            return;
+        }
+        synchronized (progress) {
+            handled += events;
+            progress.notifyAll();
+        }
+    }
+
     /**
-     * Waits until every event queued before this call has been handled: until the reader has found
-     * the queue empty twice since (the first empty read may have begun before the call). False if
-     * that took longer than {@code timeoutMillis}.
+     * Waits until every event queued before this call has been handled, however busy the queue
+     * stays: the events already taken from the kernel plus those still queued ({@code FIONREAD})
+     * are a count to reach, since the queue is first in, first out. False if that took longer than
+     * {@code timeoutMillis}, or the reader stopped.
      */
     boolean awaitDrained(long timeoutMillis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        synchronized (emptyReads) {
-            long target = emptyReads.get() + 2;
-            while (emptyReads.get() < target) {
+        long target;
+        try {
+            synchronized (reading) {
+                target = dequeued + Posix.bytesQueued(group) / FanotifyEvents.METADATA_LENGTH;
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        synchronized (progress) {
+            while (handled < target) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0 || !running) {
                     return false;
                 }
-                emptyReads.wait(left);
+                progress.wait(left);
             }
             return true;
         }

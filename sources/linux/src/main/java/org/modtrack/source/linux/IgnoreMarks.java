@@ -44,12 +44,24 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
 
     /** Ignores later accesses to the file behind {@code fd}; false (and nothing set) if a flush came after {@code epochBeforeRecord}. */
     boolean ignore(int fd, long epochBeforeRecord) throws PosixException {
+        return mark(fd, mask, epochBeforeRecord);
+    }
+
+    /**
+     * Ignores later accesses to every child of the directory behind {@code directoryFd} (an
+     * ignore mark with {@code FAN_EVENT_ON_CHILD}, docs/kernel-facts.md 3b), under the same rule.
+     */
+    boolean ignoreChildren(int directoryFd, long epochBeforeRecord) throws PosixException {
+        return mark(directoryFd, mask | Fanotify.FAN_EVENT_ON_CHILD, epochBeforeRecord);
+    }
+
+    private boolean mark(int fd, long markMask, long epochBeforeRecord) throws PosixException {
         lock.readLock().lock();
         try {
             if (epoch != epochBeforeRecord) {
                 return false;
             }
-            Fanotify.mark(group, FLAGS, mask, fd, null);
+            Fanotify.mark(group, FLAGS, markMask, fd, null);
             return true;
         } finally {
             lock.readLock().unlock();

@@ -119,7 +119,7 @@ public final class LinuxSource implements AutoCloseable {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
             }
-            NamespaceListener ns = NamespaceListener.start(fs, tracker, losses);
+            NamespaceListener ns = NamespaceListener.start(fs, tracker, losses, options.granularity());
             opened.add(ns);
             markFilesystem(pre, fs);
             preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
@@ -146,8 +146,10 @@ public final class LinuxSource implements AutoCloseable {
         // first, so the result names every creation, deletion and rename made before the query
         // began, and says so if anything before it could not be recorded.
         if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
-            LOG.warning(() -> "the namespace events of " + fs + " were not all recorded within "
-                    + NAMESPACE_DRAIN_MILLIS + " ms; the rest will be in the next result");
+            // Events queued before the query name changes made before it (with directory records,
+            // content changes too): a result without them would miss them, so it must say so.
+            tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
+                    + NAMESPACE_DRAIN_MILLIS + " ms of the query; rescan " + watched);
         }
         if (!losses.awaitRecorded(LOSS_RECORD_MILLIS)) {
             // Its disk is slow or stalled; the query needs that disk too, so this waits no longer than it would.

@@ -10,8 +10,10 @@ import java.util.Objects;
  * @param failurePolicy what a permission event gets when its access could not be recorded in time
  * @param answerDeadline the longest any access waits for the tracker; past it the event is answered
  *     by the failure policy (and, with fail-open, continuity is marked lost)
+ * @param granularity what one permission round trip records: a directory for all its children, or one file
  */
-public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline) {
+public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline,
+                                 Granularity granularity) {
     /** The checkpoint barriers (docs/linux-source.md compares them). */
     public enum Barrier {
         /** Wait only for threads inside write calls at the flush; new writes flow (the default). */
@@ -28,6 +30,18 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         FAIL_CLOSED
     }
 
+    /** What the first access in a period records before it may proceed (docs/linux-source.md compares them). */
+    public enum Granularity {
+        /**
+         * The file's directory, with one ignore mark for all its children: later accesses to any of
+         * them raise no permission event in the period, and their changes are recorded after the
+         * fact from the notification group (the default: one round trip per directory, not per file).
+         */
+        DIRECTORY,
+        /** The file itself, with an ignore mark on it: one round trip per file. */
+        FILE
+    }
+
     /** The longest deadline: a writer must never wait long for a tracker that cannot answer. */
     public static final Duration MAX_DEADLINE = Duration.ofMinutes(5);
 
@@ -35,26 +49,31 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(failurePolicy, "failurePolicy");
         Objects.requireNonNull(answerDeadline, "answerDeadline");
+        Objects.requireNonNull(granularity, "granularity");
         if (answerDeadline.toMillis() < 10 || answerDeadline.compareTo(MAX_DEADLINE) > 0) {
             throw new IllegalArgumentException("the answer deadline must be between 10 ms and " + MAX_DEADLINE
                     + ", not " + answerDeadline + ".");
         }
     }
 
-    /** srcu, fail-open, a 5-second deadline. */
+    /** srcu, fail-open, a 5-second deadline, directory records. */
     public static LinuxSourceOptions defaults() {
-        return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5));
+        return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY);
     }
 
     public LinuxSourceOptions withBarrier(Barrier b) {
-        return new LinuxSourceOptions(b, failurePolicy, answerDeadline);
+        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity);
     }
 
     public LinuxSourceOptions withFailurePolicy(FailurePolicy p) {
-        return new LinuxSourceOptions(barrier, p, answerDeadline);
+        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity);
     }
 
     public LinuxSourceOptions withAnswerDeadline(Duration d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, d);
+        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity);
+    }
+
+    public LinuxSourceOptions withGranularity(Granularity g) {
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g);
     }
 }

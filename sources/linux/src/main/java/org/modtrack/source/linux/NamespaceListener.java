@@ -28,13 +28,22 @@ import org.modtrack.posix.Statx;
  * These records are not awaited (the change has already happened); docs/correctness.md says what an
  * unclean stop means for them.
  *
+ * <p>With {@link LinuxSourceOptions.Granularity#DIRECTORY} it also records content changes after
+ * the fact ({@code FAN_MODIFY}: write, truncate, fallocate, copy; {@code FAN_CLOSE_WRITE}: the
+ * last close of a file opened for writing, which covers stores through a shared mapping): the
+ * children of a recorded directory raise no permission event, so this is where their changes are
+ * named. A checkpoint's barrier waits for the writes in progress to leave their system call, after
+ * which their {@code FAN_MODIFY} is queued, and a query drains this queue first.
+ *
  * <p>The kernel's queue is bounded (16,384 events): if this reader falls behind, the kernel drops
- * events and queues {@code FAN_Q_OVERFLOW}, which marks continuity lost. Close-after-write is not
- * asked for: every content change is already recorded before it happens by the pre-content group,
- * and a close event per writer would only fill the queue.
+ * events and queues {@code FAN_Q_OVERFLOW}, which marks continuity lost. So the reader does little
+ * per event: directory paths come from a small cache ({@link DirectoryPaths}), and a file already
+ * recorded as written in the period costs the engine a lookup.
  */
 final class NamespaceListener implements AutoCloseable {
     static final long MASK = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR;
+    /** What a directory-granularity source also asks for: content changes of the recorded directories' children. */
+    static final long CONTENT_MASK = Fanotify.FAN_MODIFY | Fanotify.FAN_CLOSE_WRITE;
     private static final int INIT_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
             | Fanotify.FAN_REPORT_DFID_NAME_TARGET;
     private static final int BUFFER_BYTES = 256 * 1024;
@@ -42,7 +51,7 @@ final class NamespaceListener implements AutoCloseable {
     private final int group;
     private final TrackedFilesystem fs;
     private final ChangeTracker tracker;
-    private final HandleResolver resolver;
+    private final DirectoryPaths directories;
     private final EventReader reader;
     private final LossRecorder losses;
     private final LongAdder events = new LongAdder();
@@ -52,17 +61,18 @@ final class NamespaceListener implements AutoCloseable {
         this.group = group;
         this.fs = fs;
         this.tracker = tracker;
-        this.resolver = new HandleResolver(fs);
+        this.directories = new DirectoryPaths(new HandleResolver(fs));
         this.reader = new EventReader("namespace", group, BUFFER_BYTES, losses, this::handle);
         this.losses = losses;
     }
 
     /** Creates the group, marks the file system, and starts reading. */
-    static NamespaceListener start(TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses)
-            throws PosixException {
+    static NamespaceListener start(TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
+                                   LinuxSourceOptions.Granularity granularity) throws PosixException {
         int group = Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC);
+        long mask = granularity == LinuxSourceOptions.Granularity.DIRECTORY ? MASK | CONTENT_MASK : MASK;
         try {
-            Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, MASK, Statx.AT_FDCWD,
+            Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, mask, Statx.AT_FDCWD,
                     fs.mountPoint().toString());
         } catch (PosixException e) {
             Posix.close(group, "the namespace group");
@@ -113,6 +123,9 @@ final class NamespaceListener implements AutoCloseable {
         Parsed p = parse(cursor);
         try {
             record(mask, p);
+            if ((mask & FAN_ONDIR) != 0 && (mask & (FAN_RENAME | FAN_DELETE | Fanotify.FAN_MOVED_FROM)) != 0) {
+                directories.forget(); // paths below a moved or removed directory changed
+            }
         } catch (IOException | RuntimeException e) {
             // Already happened, so it cannot be denied, even fail-closed: the result must say it may be missing.
             lose("a creation, deletion, rename or attribute change on " + fs + " could not be recorded ("
@@ -133,6 +146,9 @@ final class NamespaceListener implements AutoCloseable {
         }
         if ((mask & FAN_ATTRIB) != 0 && p.child != null) {
             tracker.recordChange(withPath(p.child, p.dirName), Change.ATTRIBUTES, null, directory);
+        }
+        if ((mask & CONTENT_MASK) != 0 && !directory && p.child != null) {
+            tracker.recordChange(withPath(p.child, p.dirName), Change.WRITTEN, null, false);
         }
     }
 
@@ -166,11 +182,11 @@ final class NamespaceListener implements AutoCloseable {
 
     /** The directory's current path joined with {@code name}; null when the directory is gone. */
     private String pathOf(FanotifyEvents cursor, String name) throws PosixException {
-        HandleResolver.Resolved dir = resolver.resolve(cursor.handleType(), cursor.handleBytes());
-        if (dir.gone()) {
+        String dir = directories.pathOf(cursor.handleType(), cursor.handleBytes());
+        if (dir == null) {
             return null;
         }
-        return ".".equals(name) ? dir.path() : (dir.path().endsWith("/") ? dir.path() + name : dir.path() + "/" + name);
+        return ".".equals(name) ? dir : (dir.endsWith("/") ? dir + name : dir + "/" + name);
     }
 
     private static FileId withPath(FileId id, String path) {

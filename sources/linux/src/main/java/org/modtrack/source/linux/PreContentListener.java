@@ -63,6 +63,7 @@ final class PreContentListener implements AutoCloseable {
         final LongAdder writingOpens = new LongAdder();
         final LongAdder reads = new LongAdder();
         final LongAdder writes = new LongAdder();
+        final LongAdder directories = new LongAdder();
         final LongAdder alreadyRecorded = new LongAdder();
         final LongAdder ignoreMarks = new LongAdder();
         final LongAdder marksSkipped = new LongAdder();
@@ -185,14 +186,6 @@ final class PreContentListener implements AutoCloseable {
             if (p.answered.get()) {
                 return; // answered at the deadline while queued: recording now would come after the access
             }
-            if ((mask & FAN_PRE_ACCESS) == 0) {
-                counters.opens.increment();
-                if (!classifier.recordsOnOpen(tid)) {
-                    answer(p, FAN_ALLOW); // a read-only or read-write open: its first access will be classified
-                    return;
-                }
-                counters.writingOpens.increment();
-            }
             record(p, mask, tid);
             answer(p, FAN_ALLOW);
         } catch (IOException | RuntimeException e) {
@@ -204,31 +197,105 @@ final class PreContentListener implements AutoCloseable {
 
     private void record(Pending p, long mask, int tid) throws IOException {
         long epoch = marks.epoch();
+        boolean open = (mask & FAN_PRE_ACCESS) == 0;
+        Access access;
+        if (open) {
+            counters.opens.increment();
+            access = classifier.recordsOnOpen(tid) ? Access.WRITE : Access.READ;
+            if (access == Access.WRITE) {
+                counters.writingOpens.increment();
+            }
+        } else {
+            access = null; // classified below, once the file is known to be a regular file
+        }
         Statx st = Statx.statx(p.fd, "", Statx.AT_EMPTY_PATH, STAMP_MASK);
         if (!st.isRegularFile()) {
             return; // only regular files have contents that pre-content events guard
         }
-        Access access = (mask & FAN_PRE_ACCESS) == 0 ? Access.WRITE
-                : classifier.classify(tid, new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()),
-                        st.ino())).access();
+        if (access == null) {
+            access = classifier.classify(tid, new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()),
+                    st.ino())).access();
+        }
+        (access == Access.READ ? counters.reads : counters.writes).increment();
         if (access == Access.READ) {
             // A read changes nothing, so it need not wait for its record: only the ignore mark must,
             // because the mark would hide a later write. Later accesses raise events until then.
             answer(p, FAN_ALLOW);
         }
-        WriteTicket ticket = tracker.preWrite(identify(p.fd, st), access);
+        if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY && recordDirectory(p.fd, st, epoch)) {
+            return;
+        }
+        if (open && access == Access.READ) {
+            return; // a read-only or read-write open of a file on its own: its first access is classified
+        }
+        recordFile(p.fd, st, access, epoch);
+    }
+
+    /**
+     * Records the directory the event's file was reached through as a {@link Access#SCOPE} and puts
+     * one ignore mark on it for all its children: their later accesses in the period raise no
+     * permission event, and their changes come from the notification group ({@link NamespaceListener}).
+     * False, with nothing recorded, if that directory cannot be pinned down (the file was renamed or
+     * removed meanwhile, or its directory is elsewhere): the caller then records the file itself.
+     */
+    private boolean recordDirectory(int fd, Statx st, long epoch) throws IOException {
+        String path = Posix.readlink("/proc/self/fd/" + fd);
+        int slash = path.lastIndexOf('/');
+        if (slash < 0 || path.endsWith(" (deleted)")) {
+            return false;
+        }
+        String directory = slash == 0 ? "/" : path.substring(0, slash);
+        int dirFd;
+        try {
+            // No event: the group's mark asks for no directory events (no FAN_ONDIR), docs/kernel-facts.md 3b.
+            dirFd = Posix.open(directory, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+        } catch (PosixException e) {
+            return false;
+        }
+        try {
+            if (!holds(dirFd, path.substring(slash + 1), st)) {
+                return false;
+            }
+            FileHandles.FileHandle h = FileHandles.nameToHandleAt(dirFd, "", Statx.AT_EMPTY_PATH);
+            WriteTicket ticket = tracker.preWrite(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), directory, null),
+                    Access.SCOPE);
+            tracker.postWrite(ticket.token());
+            counters.directories.increment();
+            countMark(ticket, marks.ignoreChildren(dirFd, epoch));
+            return true;
+        } finally {
+            Posix.close(dirFd, directory);
+        }
+    }
+
+    /** Whether {@code name} in the directory {@code dirFd} (on the tracked file system) is the file {@code st}. */
+    private boolean holds(int dirFd, String name, Statx st) throws PosixException {
+        Statx dir = Statx.statx(dirFd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
+        if (TrackedFilesystem.deviceNumber(dir.devMajor(), dir.devMinor()) != fs.dev()) {
+            return false;
+        }
+        try {
+            Statx child = Statx.statx(dirFd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_INO);
+            return child.ino() == st.ino() && child.devMajor() == st.devMajor() && child.devMinor() == st.devMinor();
+        } catch (PosixException e) {
+            return false; // renamed or removed since the event: the name no longer leads to it
+        }
+    }
+
+    private void recordFile(int fd, Statx st, Access access, long epoch) throws IOException {
+        WriteTicket ticket = tracker.preWrite(identify(fd, st), access);
         // The engine's own in-progress accounting adds nothing here: the barrier waits for the
         // writing thread to leave its system call, which it cannot do before we answer.
         tracker.postWrite(ticket.token());
-        (access == Access.READ ? counters.reads : counters.writes).increment();
+        countMark(ticket, marks.ignore(fd, epoch));
+    }
+
+    private void countMark(WriteTicket ticket, boolean marked) {
         if (ticket.alreadyRecorded()) {
             counters.alreadyRecorded.increment();
         }
-        if (marks.ignore(p.fd, epoch)) {
-            counters.ignoreMarks.increment();
-        } else {
-            counters.marksSkipped.increment(); // a checkpoint started meanwhile: the mark would outlive its period
-        }
+        // Not marked: a checkpoint started meanwhile, and the mark would outlive its period.
+        (marked ? counters.ignoreMarks : counters.marksSkipped).increment();
     }
 
     private FileId identify(int fd, Statx st) throws PosixException {

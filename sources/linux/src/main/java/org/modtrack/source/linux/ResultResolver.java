@@ -51,6 +51,16 @@ final class ResultResolver {
         Map<String, String> directoryMoves = directoryMoves(files, now);
         for (int i = 0; i < files.size(); i++) {
             ChangedFile c = files.get(i);
+            if (c.changes().contains(Change.SCOPE)) {
+                PathChange rescan = scope(c, now.get(i), r.continuity().intact());
+                if (rescan != null && isWatched(rescan.path())) {
+                    out.add(rescan);
+                }
+                c = withoutScope(c);
+                if (c == null) {
+                    continue;
+                }
+            }
             boolean readOnly = c.changes().equals(Set.of(Change.READ));
             if (readOnly) {
                 if (!c.recovered() && !c.carried() && !now.get(i).gone() && unchanged(c.file().stamp(), now.get(i).status())) {
@@ -68,6 +78,28 @@ final class ResultResolver {
         out.sort(Comparator.comparing(PathChange::path).thenComparing(PathChange::kind));
         return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), out, r.barrier(),
                 r.barrierWait(), dropped, readOnlyReported);
+    }
+
+    /**
+     * What a recorded directory scope says: nothing while the after-the-fact records of its
+     * children can be trusted (they name every change), a rescan of the directory when they cannot
+     * (continuity lost: an overflowed or unread notification queue, an unclean stop).
+     */
+    private PathChange scope(ChangedFile c, HandleResolver.Resolved now, boolean intact) {
+        if (intact && !c.recovered()) {
+            return null;
+        }
+        String path = !now.gone() ? now.path() : c.file().path() != null ? c.file().path() : fs.mountPoint().toString();
+        return new PathChange(path, PathChange.Kind.RESCAN, null, true, c.carried(), c.recovered(), 0);
+    }
+
+    /** The entry without its scope, or null if the scope was all it had. */
+    private static ChangedFile withoutScope(ChangedFile c) {
+        Set<Change> rest = java.util.EnumSet.noneOf(Change.class);
+        rest.addAll(c.changes());
+        rest.remove(Change.SCOPE);
+        return rest.isEmpty() ? null : new ChangedFile(c.file(), rest, c.renamedFrom(), c.directory(), c.carried(),
+                c.recovered(), c.formerNames(), c.moreNames());
     }
 
     /**

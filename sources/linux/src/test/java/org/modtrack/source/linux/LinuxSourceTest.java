@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.testing.LoopMount;
 import org.modtrack.testing.TmpfsMount;
@@ -54,13 +54,15 @@ class LinuxSourceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
-    void reportsWritesCreationsRenamesAndDeletionsByCurrentPath(String fsType) throws Exception {
+    @CsvSource({"ext4, DIRECTORY", "xfs, DIRECTORY", "btrfs, DIRECTORY", "ext4, FILE"})
+    void reportsWritesCreationsRenamesAndDeletionsByCurrentPath(String fsType, LinuxSourceOptions.Granularity granularity)
+            throws Exception {
         assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
         try (LoopMount m = LoopMount.create(fsType, fsType.equals("xfs") ? 300 * MIB : 128 * MIB)) {
             Path root = m.mountPoint();
             sh(root, "mkdir old; for f in kept read renamed gone old/inner; do echo seed > $f; done; sync");
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withGranularity(granularity))) {
                 sh(root, "echo more >> kept; cat read > /dev/null; echo new > created;"
                         + " mv renamed moved; rm gone; mv old newdir; : > untouched-after-create");
                 LinuxResult r = source.query();
@@ -76,7 +78,9 @@ class LinuxSourceTest {
                 PathChange dir = c.get("newdir");
                 assertEquals(PathChange.Kind.RENAMED, dir.kind(), c.toString());
                 assertTrue(dir.directory(), "a directory rename is a prefix entry for its subtree");
-                assertEquals(1, r.readOnlyDropped(), "the read of 'read': " + r);
+                // A file records its read and drops it for its unchanged stamp; a directory records no read at all.
+                assertEquals(granularity == LinuxSourceOptions.Granularity.FILE ? 1 : 0, r.readOnlyDropped(),
+                        "the read of 'read': " + r);
                 source.bless(r.snapshot());
 
                 sh(root, "echo again >> moved; cat kept > /dev/null");
@@ -85,6 +89,31 @@ class LinuxSourceTest {
                 assertEquals(r.snapshot(), r2.lastBlessed());
                 assertEquals(java.util.Set.of("moved"), c2.keySet(), "only what changed after the bless: " + c2);
                 assertEquals(PathChange.Kind.MODIFIED, c2.get("moved").kind());
+            }
+        }
+    }
+
+    @Test
+    void aRecordedDirectoryLetsItsChildrenGoWithoutARoundTripAndTheResultNamesEachOfThem() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d e; for i in 1 2 3; do echo seed > d/old$i; done; echo seed > e/x; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                sh(root, "echo first > d/new0"); // the first access in d: one round trip records d
+                long before = source.eventCounts()[0];
+                sh(root, "for i in 1 2 3; do echo more >> d/old$i; echo new > d/new$i; done;"
+                        + " truncate -s 1 d/old1; cat d/old2 > /dev/null");
+                assertEquals(before, source.eventCounts()[0], "no permission event for d's children once d is recorded");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                Map<String, PathChange> c = byPath(r, root);
+                assertEquals(java.util.Set.of("d/new0", "d/new1", "d/new2", "d/new3", "d/old1", "d/old2", "d/old3"),
+                        c.keySet(), "every child by name, and no rescan of d: " + c);
+                source.bless(r.snapshot());
+
+                sh(root, "echo again >> d/old3"); // the checkpoint flushed d's mark: d is recorded again
+                assertTrue(source.eventCounts()[0] > before, "a new period starts without the mark");
+                assertEquals(java.util.Set.of("d/old3"), byPath(source.query(), root).keySet());
             }
         }
     }
