@@ -54,6 +54,11 @@ final class EventReader {
         return running;
     }
 
+    /** Whether the reading thread is still there (an event nobody reads is never answered). */
+    boolean alive() {
+        return thread.isAlive();
+    }
+
     private void loop() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(bufferBytes, 8);

@@ -359,7 +359,9 @@ final class PreContentListener implements AutoCloseable {
                             + " ms deadline for its record", null);
                 }
             }
-            heartbeat.run();
+            if (reader.alive()) {
+                heartbeat.run(); // no heartbeat without a reader: the watchdog then ends the tracker, and the kernel lets every access go
+            }
         }
     }
 

@@ -172,7 +172,10 @@ class LinuxSourceFaultTest {
     void aConsumerThatNeverBlessesReachesTheJournalLimitAndWritersFailClosed() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
              LinuxSource source = LinuxSource.open(m.mountPoint(), state, NEVER_BLESSED,
-                     LinuxSourceOptions.defaults().withFailurePolicy(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED))) {
+                     // File records: a record before each new file's write, which the limit can deny
+                     // (directory records' after-the-fact records cannot be denied: docs/linux-source.md).
+                     LinuxSourceOptions.defaults().withFailurePolicy(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED)
+                             .withGranularity(LinuxSourceOptions.Granularity.FILE))) {
             LinuxResult last = queryWithoutBlessUntilTheLimit(source, m.mountPoint(), true);
             Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > over$i || exit 7; done", 60);
             assertEquals(7, over.exit(), "fail-closed: a write over the limit was denied: " + over.output());
