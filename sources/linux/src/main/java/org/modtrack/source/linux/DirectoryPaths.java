@@ -1,8 +1,8 @@
 package org.modtrack.source.linux;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.modtrack.engine.FileId;
 import org.modtrack.posix.PosixException;
 
 /**
@@ -20,44 +20,28 @@ final class DirectoryPaths {
     /** A bound on memory: a few hundred KiB of paths at most. */
     static final int CAPACITY = 4096;
 
-    /** A handle as a map key (its type and bytes). */
-    private record Key(int type, byte[] handle) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.type == type && Arrays.equals(k.handle, handle);
-        }
-
-        @Override
-        public int hashCode() {
-            return 31 * type + Arrays.hashCode(handle);
-        }
-    }
-
     private final HandleResolver resolver;
-    private final Map<Key, String> paths = new LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<FileId, String> paths = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, String> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<FileId, String> eldest) {
             return size() > CAPACITY;
         }
     };
-    private long resolutions;
 
     DirectoryPaths(HandleResolver resolver) {
         this.resolver = resolver;
     }
 
-    /** The directory's path, or null if it is gone (a gone directory is not remembered). */
-    String pathOf(int handleType, byte[] handle) throws PosixException {
-        Key key = new Key(handleType, handle);
-        String path = paths.get(key);
+    /** The directory's path, or null if it is gone (a gone directory is not remembered); keyed by its handle identity. */
+    String pathOf(FileId directory) throws PosixException {
+        String path = paths.get(directory);
         if (path == null) {
-            resolutions++;
-            HandleResolver.Resolved now = resolver.resolve(handleType, handle);
+            HandleResolver.Resolved now = resolver.resolve(directory.handleType(), directory.handle());
             if (now.gone()) {
                 return null;
             }
             path = now.path();
-            paths.put(key, path);
+            paths.put(directory, path);
         }
         return path;
     }
@@ -65,10 +49,5 @@ final class DirectoryPaths {
     /** Forgets every path: a directory was renamed or removed. */
     void forget() {
         paths.clear();
-    }
-
-    /** How many handles were resolved (cache misses), for tests. */
-    long resolutions() {
-        return resolutions;
     }
 }

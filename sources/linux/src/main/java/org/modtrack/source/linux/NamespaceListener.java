@@ -182,7 +182,7 @@ final class NamespaceListener implements AutoCloseable {
 
     /** The directory's current path joined with {@code name}; null when the directory is gone. */
     private String pathOf(FanotifyEvents cursor, String name) throws PosixException {
-        String dir = directories.pathOf(cursor.handleType(), cursor.handleBytes());
+        String dir = directories.pathOf(handleOf(cursor));
         if (dir == null) {
             return null;
         }
