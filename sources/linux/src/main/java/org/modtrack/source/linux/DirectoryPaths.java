@@ -13,7 +13,7 @@ import org.modtrack.posix.PosixException;
  *
  * <p>Paths are hints (a result resolves every handle again), but they should be the directory's
  * path when its event was queued or later: the reader forgets everything when it handles the
- * rename or removal of any directory, since every path below it changed. At most
+ * rename of any directory, since every path below it changed, and a removed directory alone. At most
  * {@link #CAPACITY} directories are kept, least recently used first out. Used by one thread only.
  */
 final class DirectoryPaths {
@@ -46,8 +46,13 @@ final class DirectoryPaths {
         return path;
     }
 
-    /** Forgets every path: a directory was renamed or removed. */
+    /** Forgets every path: a directory was renamed, so every path below it changed. */
     void forget() {
         paths.clear();
+    }
+
+    /** Forgets one directory: it was removed (empty, so no other directory's path changed). */
+    void forget(FileId removed) {
+        paths.remove(removed);
     }
 }

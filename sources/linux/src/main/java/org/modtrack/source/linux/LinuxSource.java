@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.BlessException;
+import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.TrackerConfig;
@@ -60,9 +62,11 @@ public final class LinuxSource implements AutoCloseable {
     private final Watchdog watchdog; // null without bash
     private final PreOpenedWriters preOpened;
     private final ResultResolver results;
+    private final WriteBarrier barrier;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
-                        NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened) {
+                        NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
+                        WriteBarrier barrier) {
         this.watched = watched;
         this.state = state;
         this.fs = fs;
@@ -73,6 +77,7 @@ public final class LinuxSource implements AutoCloseable {
         this.watchdog = watchdog;
         this.preOpened = preOpened;
         this.results = new ResultResolver(fs, watched);
+        this.barrier = barrier;
     }
 
     /**
@@ -105,8 +110,8 @@ public final class LinuxSource implements AutoCloseable {
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
                     () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen());
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
-            WriteBarrier barrier = options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
-                    : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze);
+            DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
+                    : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));
             ChangeTracker tracker = ChangeTracker.open(state, config.withBarrier(barrier));
             opened.add(tracker);
             LossRecorder losses = new LossRecorder(tracker);
@@ -121,6 +126,7 @@ public final class LinuxSource implements AutoCloseable {
             }
             NamespaceListener ns = NamespaceListener.start(fs, tracker, losses, options.granularity());
             opened.add(ns);
+            barrier.drainWith(() -> recordQueuedEvents(ns, losses, tracker, fs, watched));
             markFilesystem(pre, fs);
             preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
             for (Path link : preOpened[0].stillOpen()) {
@@ -133,7 +139,8 @@ public final class LinuxSource implements AutoCloseable {
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0]);
+            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
+                    barrier);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -142,21 +149,28 @@ public final class LinuxSource implements AutoCloseable {
 
     /** Checkpoints, waits for the writes in progress, and returns every change since the last blessed result. */
     public LinuxResult query() throws IOException, InterruptedException {
-        // Namespace changes and continuity losses are recorded by other threads: let them catch up
-        // first, so the result names every creation, deletion and rename made before the query
-        // began, and says so if anything before it could not be recorded.
+        // The barrier records the queued notification events once the writes in flight have ended
+        // (DrainingBarrier): the result then names every change made before the checkpoint.
+        return results.resolve(tracker.query());
+    }
+
+    /**
+     * Lets the threads that record after the fact catch up: every notification event queued before
+     * this call (creations, deletions, renames; with directory records, content changes too) is
+     * recorded, and every continuity loss reported before it is written. Whatever could not be
+     * recorded in time marks continuity lost: a result must never say "intact" without it.
+     */
+    private static void recordQueuedEvents(NamespaceListener namespace, LossRecorder losses, ChangeTracker tracker,
+                                           TrackedFilesystem fs, Path watched) throws IOException, InterruptedException {
         if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
-            // Events queued before the query name changes made before it (with directory records,
-            // content changes too): a result without them would miss them, so it must say so.
             tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
-                    + NAMESPACE_DRAIN_MILLIS + " ms of the query; rescan " + watched);
+                    + NAMESPACE_DRAIN_MILLIS + " ms of the checkpoint; rescan " + watched);
         }
         if (!losses.awaitRecorded(LOSS_RECORD_MILLIS)) {
             // Its disk is slow or stalled; the query needs that disk too, so this waits no longer than it would.
-            tracker.markContinuityLost("a loss of continuity on " + fs + " reported before this query could not be"
+            tracker.markContinuityLost("a loss of continuity on " + fs + " reported before the checkpoint could not be"
                     + " recorded in time; rescan " + watched);
         }
-        return results.resolve(tracker.query());
     }
 
     /** The consumer has acted on result {@code snapshot}: its changes need not be returned again. */
@@ -192,8 +206,9 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /**
-     * Stops tracking cleanly: takes the watermark while every access is still recorded, closes the
-     * groups (the kernel lets every waiting access go on), stops the engine cleanly, and stores the
+     * Stops tracking cleanly: takes the watermark while every access is still recorded, records the
+     * notification events queued before it (unread ones vanish with the group), closes the groups
+     * (the kernel lets every waiting access go on), stops the engine cleanly, and stores the
      * watermark. The next start compares it with the device's counter: if nothing was written
      * meanwhile, the restart is not a gap (see {@link Watermark}).
      */
@@ -206,8 +221,18 @@ public final class LinuxSource implements AutoCloseable {
         IOException failure = null;
         try {
             watermark = Watermark.take(fs);
+            if (!settleAfterWatermark()) {
+                LOG.warning("the writes in flight at this stop did not end within the barrier timeout: no watermark,"
+                        + " the next start will report a gap");
+                watermark = Optional.empty();
+            }
         } catch (IOException | RuntimeException e) {
             LOG.log(java.util.logging.Level.WARNING, "no watermark at this stop: the next start will report a gap", e);
+            watermark = Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            LOG.warning("interrupted while recording the queued notification events: no watermark at this stop");
+            watermark = Optional.empty();
         }
         for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, losses, tracker)) {
             try {
@@ -231,6 +256,30 @@ public final class LinuxSource implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /**
+     * Makes everything changed before the watermark a record, as a checkpoint would: waits (like the
+     * barrier) for the writes in flight, whose data the watermark may already count but whose
+     * notification events are queued only when they leave their call; records the queued events
+     * (unread ones vanish with the group); and records the files mapped shared and writable, whose
+     * stores raise no event at all. False if the writes did not end within the barrier timeout.
+     */
+    private boolean settleAfterWatermark() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + tracker.config().barrierTimeout().toNanos();
+        try (WriteBarrier.Wait wait = barrier.begin(0)) {
+            while (!wait.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                wait.awaitProgress(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+            }
+            for (FileId writable : wait.filesToCarry()) {
+                tracker.recordChange(writable, Change.WRITTEN, null, false);
+            }
+        } // closing the wait records the queued events, or marks continuity lost
+        return true;
     }
 
     private static IOException combine(IOException failure, Exception e) {

@@ -52,6 +52,7 @@ final class NamespaceListener implements AutoCloseable {
     private final TrackedFilesystem fs;
     private final ChangeTracker tracker;
     private final DirectoryPaths directories;
+    private final OrphanedDeletions orphans = new OrphanedDeletions();
     private final EventReader reader;
     private final LossRecorder losses;
     private final LongAdder events = new LongAdder();
@@ -104,6 +105,8 @@ final class NamespaceListener implements AutoCloseable {
     private static final class Parsed {
         FileId child;
         String dirName; // DFID_NAME: the directory's path and the name
+        FileId parent; // DFID_NAME: the directory's handle
+        String name; // DFID_NAME: the name alone
         String oldName;
         String newName;
     }
@@ -118,13 +121,16 @@ final class NamespaceListener implements AutoCloseable {
             overflows.increment();
             lose("the kernel dropped namespace events on " + fs + " (queue overflow): creations, deletions and renames"
                     + " may be missing; rescan it", null);
+            orphans.clear(); // the directory deletions that would name them may be among the dropped events
             return;
         }
         Parsed p = parse(cursor);
         try {
             record(mask, p);
-            if ((mask & FAN_ONDIR) != 0 && (mask & (FAN_RENAME | FAN_DELETE | Fanotify.FAN_MOVED_FROM)) != 0) {
-                directories.forget(); // paths below a moved or removed directory changed
+            if ((mask & FAN_ONDIR) != 0 && (mask & (FAN_RENAME | Fanotify.FAN_MOVED_FROM)) != 0) {
+                directories.forget(); // every path below a moved directory changed
+            } else if ((mask & FAN_ONDIR) != 0 && (mask & FAN_DELETE) != 0 && p.child != null) {
+                directories.forget(p.child); // a removed directory was empty: no other path changed
             }
         } catch (IOException | RuntimeException e) {
             // Already happened, so it cannot be denied, even fail-closed: the result must say it may be missing.
@@ -142,13 +148,27 @@ final class NamespaceListener implements AutoCloseable {
             tracker.recordChange(withPath(p.child, p.dirName), Change.CREATED, null, directory);
         }
         if ((mask & FAN_DELETE) != 0 && p.child != null) {
-            tracker.recordChange(withPath(p.child, p.dirName), Change.DELETED, null, directory);
+            recordDeleted(p, directory);
         }
         if ((mask & FAN_ATTRIB) != 0 && p.child != null) {
             tracker.recordChange(withPath(p.child, p.dirName), Change.ATTRIBUTES, null, directory);
         }
         if ((mask & CONTENT_MASK) != 0 && !directory && p.child != null) {
             tracker.recordChange(withPath(p.child, p.dirName), Change.WRITTEN, null, false);
+        }
+    }
+
+    /**
+     * Records a deletion under its path, or without one (for now) if its directory is already gone:
+     * its path then comes with the directory's own deletion ({@link OrphanedDeletions}).
+     */
+    private void recordDeleted(Parsed p, boolean directory) throws IOException {
+        tracker.recordChange(withPath(p.child, p.dirName), Change.DELETED, null, directory);
+        if (p.dirName == null && p.parent != null && p.name != null) {
+            orphans.add(p.parent, new OrphanedDeletions.Orphan(p.child, p.name, directory));
+        } else if (directory && p.dirName != null) {
+            orphans.resolve(p.child, p.dirName,
+                    (child, path, isDirectory) -> tracker.recordChange(withPath(child, path), Change.DELETED, null, isDirectory));
         }
     }
 
@@ -162,6 +182,9 @@ final class NamespaceListener implements AutoCloseable {
                     String name = cursor.name();
                     if (".".equals(name)) {
                         selfDir = handleOf(cursor); // a directory's own event names itself "."
+                    } else {
+                        p.parent = handleOf(cursor);
+                        p.name = name;
                     }
                     p.dirName = pathOf(cursor, name);
                 }

@@ -255,6 +255,86 @@ class LinuxSourceTest {
     }
 
     @Test
+    void aRecursiveDeleteOfAnOlderTreeNamesEveryFileWithoutARescan() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "for d in a a/b a/b/c e; do mkdir $d; for i in $(seq 300); do echo x > $d/f$i; done; done; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                // Children go first, their directory last: the reader often finds the directory gone.
+                sh(root, "rm -r a e");
+                LinuxResult r = source.query();
+                Map<String, PathChange> changes = byPath(r, root);
+                assertTrue(r.continuity().intact(), r.continuity()::toString);
+                assertTrue(changes.values().stream().noneMatch(c -> c.kind() == PathChange.Kind.RESCAN),
+                        () -> "every deleted file has a name: " + changes.values().stream()
+                                .filter(c -> c.kind() == PathChange.Kind.RESCAN).toList());
+                for (String d : new String[] {"a", "a/b", "a/b/c", "e"}) {
+                    assertEquals(PathChange.Kind.DELETED, changes.get(d).kind(), d);
+                    for (int i = 1; i <= 300; i++) {
+                        PathChange c = changes.get(d + "/f" + i);
+                        assertTrue(c != null && c.kind() == PathChange.Kind.DELETED, d + "/f" + i + ": " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aCleanStopRecordsTheEventsStillQueuedBeforeItsWatermark() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; for i in $(seq 2000); do echo old > d/f$i; done; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                // Files that exist already: with directory records only their FAN_MODIFY names them,
+                // and the stop comes at once, while the reader may still be behind.
+                sh(root, "for i in $(seq 2000); do echo new >> d/f$i; done");
+            }
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), "a clean stop with nothing written meanwhile: " + r.continuity());
+                assertEquals(2000, byPath(r, root).keySet().stream().filter(p -> p.startsWith("d/")).count(),
+                        () -> "every append before the stop is named: " + r.changes().size() + " changes");
+            }
+        }
+    }
+
+    @Test
+    void aCleanStopRecordsFilesMappedWritableWhoseStoresRaiseNoEvent() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "head -c 8192 /dev/zero > mapped; sync");
+            Process mapper;
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                mapper = new ProcessBuilder("python3", "-c", """
+                        import mmap, os, sys
+                        fd = os.open("mapped", os.O_RDWR)
+                        mm = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+                        mm[0:4] = b"abcd"
+                        print("stored", flush=True)
+                        sys.stdin.readline()
+                        """).directory(root.toFile()).start();
+                assertEquals("stored", new java.io.BufferedReader(new java.io.InputStreamReader(mapper.getInputStream()))
+                        .readLine());
+            } // the mapping is still alive at the stop: its store was flushed by the watermark's sync
+            try {
+                mapper.getOutputStream().close(); // it unmaps and exits while no tracker runs: no event anywhere
+                assertTrue(mapper.waitFor(10, TimeUnit.SECONDS));
+            } finally {
+                mapper.destroyForcibly();
+            }
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), () -> "nothing was written while stopped: " + r.continuity());
+                assertTrue(byPath(r, root).containsKey("mapped"),
+                        () -> "a store through a mapping alive at a clean stop is named after it: " + r);
+            }
+        }
+    }
+
+    @Test
     void aFileOpenedBeforeTheMarkIsReportedInEveryPeriodWhileItStaysOpen() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();

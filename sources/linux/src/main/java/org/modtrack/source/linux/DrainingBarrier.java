@@ -1,0 +1,85 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.util.List;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.WriteBarrier;
+
+/**
+ * A barrier that, once the writes it waited for have left their calls, also waits until their
+ * notification events are recorded. Why: with directory records a child's write is named only by
+ * its {@code FAN_MODIFY}, which the kernel queues when the write call ends; a result built between
+ * the end of the barrier and the reading of that event would leave out a write that completed
+ * before the checkpoint (it would come one result late). The same holds for a creation, deletion
+ * or rename made just before the checkpoint, and for a queue overflow that must turn the result
+ * into "continuity lost".
+ */
+final class DrainingBarrier implements WriteBarrier {
+
+    /** What runs after the inner barrier's wait is over, before the result is built. */
+    @FunctionalInterface
+    interface AfterWait {
+        /** Records what is queued; marks continuity lost itself if it cannot. */
+        void drain() throws IOException, InterruptedException;
+    }
+
+    private final WriteBarrier inner;
+    private volatile AfterWait afterWait; // set once the notification reader exists, before any query
+
+    DrainingBarrier(WriteBarrier inner) {
+        this.inner = inner;
+    }
+
+    void drainWith(AfterWait drain) {
+        this.afterWait = drain;
+    }
+
+    @Override
+    public String name() {
+        return inner.name();
+    }
+
+    @Override
+    public Wait begin(long closingSnapshot) throws IOException {
+        Wait wait = inner.begin(closingSnapshot);
+        AfterWait drain = afterWait;
+        if (drain == null) {
+            throw new IllegalStateException("a checkpoint began before the notification reader was started");
+        }
+        return new DrainingWait(wait, drain);
+    }
+
+    private record DrainingWait(Wait inner, AfterWait drain) implements Wait {
+        @Override
+        public boolean isDone() throws IOException {
+            return inner.isDone();
+        }
+
+        @Override
+        public void awaitProgress(long maxNanos) throws InterruptedException, IOException {
+            inner.awaitProgress(maxNanos);
+        }
+
+        @Override
+        public List<FileId> filesToCarry() throws IOException {
+            return inner.filesToCarry();
+        }
+
+        @Override
+        public String usedBarrier() {
+            return inner.usedBarrier();
+        }
+
+        /** Ends the inner wait first (a freeze thaws), then drains: a frozen writer queues nothing. */
+        @Override
+        public void close() throws IOException {
+            inner.close();
+            try {
+                drain.drain();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while recording the notification events queued before the checkpoint", e);
+            }
+        }
+    }
+}
