@@ -137,6 +137,7 @@ public final class Protocol {
         ev.put("failures", e[4]);
         ev.put("namespace", e[5]);
         ev.put("namespaceOverflows", e[6]);
+        ev.put("modifyMuted", e[7]);
         ObjectNode q = o.putObject("queries");
         q.put("count", root.queries());
         q.put("totalMs", root.queryNanos() / 1_000_000);

@@ -102,11 +102,14 @@ public final class ChangeTracker implements AutoCloseable {
      * Records, after the fact, that {@code file} was created, deleted, renamed (from {@code from}) or
      * had its attributes changed. Returns at once: the change has already happened, so waiting for a
      * sync would make nothing safer (docs/correctness.md says what an unclean stop means for these).
+     *
+     * @return the record's sequence number, or 0 if the change was already recorded in the open
+     *     period (a repeat: nothing was appended)
      */
-    public void recordChange(FileId file, Change change, String from, boolean directory) throws IOException {
+    public long recordChange(FileId file, Change change, String from, boolean directory) throws IOException {
         lock.lock();
         try {
-            core.recordChange(file, change, from, directory);
+            return core.recordChange(file, change, from, directory);
         } finally {
             lock.unlock();
         }

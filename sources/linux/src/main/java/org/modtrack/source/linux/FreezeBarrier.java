@@ -25,10 +25,10 @@ import org.modtrack.posix.PosixException;
  */
 final class FreezeBarrier implements WriteBarrier {
     private final TrackedFilesystem fs;
-    private final IgnoreMarks marks;
+    private final SyscallBarrier.IgnoreMarks marks;
     private final AlwaysWritable alwaysWritable;
 
-    FreezeBarrier(TrackedFilesystem fs, IgnoreMarks marks, AlwaysWritable alwaysWritable) {
+    FreezeBarrier(TrackedFilesystem fs, SyscallBarrier.IgnoreMarks marks, AlwaysWritable alwaysWritable) {
         this.fs = fs;
         this.marks = marks;
         this.alwaysWritable = alwaysWritable;

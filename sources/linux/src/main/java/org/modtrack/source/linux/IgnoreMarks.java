@@ -13,7 +13,8 @@ import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
 
 /**
- * The pre-content group's ignore marks, and the rule that keeps them safe: a mark earned by a record
+ * A group's ignore marks (the pre-content group's; with directory records also the notification
+ * group's, for {@code FAN_MODIFY}), and the rule that keeps them safe: a mark earned by a record
  * in one period is never set after the next period has begun.
  *
  * <p>{@link #flush} bumps an epoch and clears every mark under the write lock; {@link #ignore} sets
@@ -55,13 +56,25 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
         return mark(directoryFd, mask | Fanotify.FAN_EVENT_ON_CHILD, epochBeforeRecord);
     }
 
+    /**
+     * Ignores later events of the file that {@code path} leads to (for example {@code /proc/self/fd/N}
+     * of a descriptor opened by handle), under the same rule.
+     */
+    boolean ignorePath(String path, long epochBeforeRecord) throws PosixException {
+        return mark(Statx.AT_FDCWD, path, mask, epochBeforeRecord);
+    }
+
     private boolean mark(int fd, long markMask, long epochBeforeRecord) throws PosixException {
+        return mark(fd, null, markMask, epochBeforeRecord);
+    }
+
+    private boolean mark(int fd, String path, long markMask, long epochBeforeRecord) throws PosixException {
         lock.readLock().lock();
         try {
             if (epoch != epochBeforeRecord) {
                 return false;
             }
-            Fanotify.mark(group, FLAGS, markMask, fd, null);
+            Fanotify.mark(group, FLAGS, markMask, fd, path);
             return true;
         } finally {
             lock.readLock().unlock();

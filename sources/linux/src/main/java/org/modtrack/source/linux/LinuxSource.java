@@ -22,6 +22,7 @@ import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerStats;
 import org.modtrack.engine.WriteBarrier;
 import org.modtrack.posix.Errno;
+import org.modtrack.posix.Fanotify;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
@@ -104,7 +105,16 @@ public final class LinuxSource implements AutoCloseable {
             Properties previous = restarted ? requireSameFilesystem(state.resolve(MARKER), fs) : null;
             int group = createPreContentGroup();
             opened.add(() -> Posix.close(group, "the pre-content group"));
-            IgnoreMarks marks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
+            IgnoreMarks preContentMarks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
+            int notificationGroup = NamespaceListener.createGroup();
+            opened.add(() -> Posix.close(notificationGroup, "the namespace group"));
+            int notificationSlot = opened.size() - 1;
+            IgnoreMarks modifyMarks = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY
+                    ? new IgnoreMarks(notificationGroup, fs.mountPoint(), Fanotify.FAN_MODIFY) : null;
+            SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
+                preContentMarks.flush();
+                modifyMarks.flush();
+            };
             ProcFs proc = new ProcFs();
             PreOpenedWriters[] preOpened = {null};
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
@@ -116,7 +126,7 @@ public final class LinuxSource implements AutoCloseable {
             opened.add(tracker);
             LossRecorder losses = new LossRecorder(tracker);
             opened.add(losses);
-            PreContentListener pre = PreContentListener.start(group, marks, fs, tracker, new AccessClassifier(proc),
+            PreContentListener pre = PreContentListener.start(group, preContentMarks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
             opened.set(1, pre); // it owns the group now
             Watchdog watchdog = Watchdog.start(watchdogTimeout(options));
@@ -124,8 +134,9 @@ public final class LinuxSource implements AutoCloseable {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
             }
-            NamespaceListener ns = NamespaceListener.start(fs, tracker, losses, options.granularity());
-            opened.add(ns);
+            NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, options.granularity(),
+                    modifyMarks);
+            opened.set(notificationSlot, ns); // it owns the group now
             barrier.drainWith(() -> recordQueuedEvents(ns, losses, tracker, fs, watched));
             markFilesystem(pre, fs);
             preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
@@ -198,11 +209,15 @@ public final class LinuxSource implements AutoCloseable {
         return preContent.answerLatency().snapshot();
     }
 
-    /** Pre-content events seen, and how many were only reads. */
+    /**
+     * Event counters: pre-content events, of which reads, writes, already recorded, failures;
+     * notification events, queue overflows; files whose {@code FAN_MODIFY} was muted for the rest
+     * of a period.
+     */
     public long[] eventCounts() {
         var c = preContent.counters();
         return new long[] {c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(), c.failures.sum(),
-                namespace.events(), namespace.overflows()};
+                namespace.events(), namespace.overflows(), namespace.muted()};
     }
 
     /**

@@ -255,6 +255,29 @@ class LinuxSourceTest {
     }
 
     @Test
+    void aFileWrittenAgainIsMutedForTheRestOfItsPeriodAndNamedAgainInTheNext() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; echo old > d/log; echo old > d/other; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                for (int round = 1; round <= 3; round++) {
+                    long mutedBefore = source.eventCounts()[7];
+                    sh(root, "for i in $(seq 200); do echo line >> d/log; done");
+                    LinuxResult r = source.query();
+                    assertEquals(java.util.Set.of("d/log"), byPath(r, root).keySet(), "round " + round + ": " + r);
+                    assertTrue(source.eventCounts()[7] > mutedBefore,
+                            "round " + round + ": a repeated FAN_MODIFY mutes the file (the checkpoint's flush unmuted it)");
+                    source.bless(r.snapshot());
+                }
+                sh(root, "echo once >> d/other");
+                LinuxResult r = source.query();
+                assertEquals(java.util.Set.of("d/other"), byPath(r, root).keySet(), "a muted file left alone is not named: " + r);
+            }
+        }
+    }
+
+    @Test
     void aRecursiveDeleteOfAnOlderTreeNamesEveryFileWithoutARescan() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
