@@ -160,8 +160,12 @@ public final class LinuxSource implements AutoCloseable {
 
     /** Checkpoints, waits for the writes in progress, and returns every change since the last blessed result. */
     public LinuxResult query() throws IOException, InterruptedException {
-        // The barrier records the queued notification events once the writes in flight have ended
-        // (DrainingBarrier): the result then names every change made before the checkpoint.
+        // Twice: before the checkpoint, so that the events of the closing period are recorded in it
+        // (recorded after the checkpoint began, they would land in the new period too, and come
+        // back in the next result); and once the barrier's wait is over (DrainingBarrier), for the
+        // few queued meanwhile, so that the result names every change made before the checkpoint
+        // and by the writes it waited for.
+        recordQueuedEvents(namespace, losses, tracker, fs, watched);
         return results.resolve(tracker.query());
     }
 

@@ -76,8 +76,31 @@ final class ResultResolver {
             }
         }
         out.sort(Comparator.comparing(PathChange::path).thenComparing(PathChange::kind));
+        out = withoutRepeatedRescans(out);
         return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), out, r.barrier(),
                 r.barrierWait(), dropped, readOnlyReported);
+    }
+
+    /**
+     * The sorted changes with one rescan per path: many gone files without a name (after an unclean
+     * stop, say) each stand for a rescan of the mount, and the consumer needs to hear it once.
+     */
+    static List<PathChange> withoutRepeatedRescans(List<PathChange> sorted) {
+        List<PathChange> out = new ArrayList<>(sorted.size());
+        PathChange previous = null;
+        for (PathChange c : sorted) {
+            boolean repeat = previous != null && c.kind() == PathChange.Kind.RESCAN
+                    && previous.kind() == PathChange.Kind.RESCAN && previous.path().equals(c.path());
+            if (repeat) {
+                previous = new PathChange(c.path(), c.kind(), null, true, previous.carried() || c.carried(),
+                        previous.recovered() || c.recovered(), Math.max(previous.links(), c.links()));
+                out.set(out.size() - 1, previous);
+            } else {
+                out.add(c);
+                previous = c;
+            }
+        }
+        return out;
     }
 
     /**
