@@ -14,16 +14,26 @@ import org.modtrack.engine.FileId;
  * carries them into the new period whatever the barrier: files mapped shared and possibly writable
  * (stores through a mapping raise no event), and files opened for writing before the filesystem
  * mark ({@link PreOpenedWriters}).
+ *
+ * <p>With directory records, also every file open for writing. Why: a child of a recorded
+ * directory raises no permission event, so nothing records its {@code mmap}; a store through a
+ * mapping that is gone by the checkpoint while the descriptor stays open raises no event either
+ * ({@code FAN_CLOSE_WRITE} comes only with the last close, maybe never). Found by the simulator's
+ * directory-records model (docs/simulation.md). The price: a file held open for writing (a log, a
+ * database) is named in every result, as a pre-opened one is.
  */
 final class AlwaysWritable {
     private final long trackedDev;
     private final SyscallBarrier.SystemView system;
     private final SyscallBarrier.Identifier identifier;
     private final Supplier<List<Path>> preOpened;
+    private final boolean everyOpenWriter;
 
+    /** @param everyOpenWriter whether every file open for writing is carried too (directory records) */
     AlwaysWritable(long trackedDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
-                   Supplier<List<Path>> preOpened) {
+                   Supplier<List<Path>> preOpened, boolean everyOpenWriter) {
         this.trackedDev = trackedDev;
+        this.everyOpenWriter = everyOpenWriter;
         this.system = system;
         this.identifier = identifier;
         this.preOpened = preOpened;
@@ -34,6 +44,11 @@ final class AlwaysWritable {
         for (int pid : pids) {
             for (Path mapped : system.writableSharedMappings(pid, trackedDev)) {
                 addIdentified(carry, mapped);
+            }
+            if (everyOpenWriter) {
+                for (int fd : system.writableFds(pid, trackedDev)) {
+                    addIdentified(carry, Path.of("/proc/" + pid + "/fd/" + fd));
+                }
             }
         }
         for (Path link : preOpened.get()) {
@@ -58,7 +73,8 @@ final class AlwaysWritable {
             FileId id = identifier.identify(link);
             carry.putIfAbsent(id.toString(), id);
         } catch (IOException e) {
-            // The fd was closed or the mapping removed since: that write has ended.
+            // The fd was closed or the mapping removed since: that write has ended (with directory
+            // records, the last close queued FAN_CLOSE_WRITE, which the query drains after this).
         }
     }
 }

@@ -118,7 +118,8 @@ public final class LinuxSource implements AutoCloseable {
             ProcFs proc = new ProcFs();
             PreOpenedWriters[] preOpened = {null};
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
-                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen());
+                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen(),
+                    options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY);
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
                     : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));

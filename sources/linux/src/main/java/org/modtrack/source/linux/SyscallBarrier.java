@@ -83,6 +83,15 @@ final class SyscallBarrier implements WriteBarrier {
     private final SystemView system;
     private final AlwaysWritable alwaysWritable;
     private final FreezeBarrier fallback;
+    /**
+     * The calls the last checkpoint gave up waiting for (their files were carried). A thread found
+     * in the very same call at the next checkpoint (same call line, stack and program counter, same
+     * count of completed writes) is not waited for again: its files are carried at once, as at
+     * the deadline, which is as safe (the file is named now and again in the next result). Why: a
+     * process stuck inside a write (a hung device, a stopped FUSE server below an overlay) would
+     * otherwise make every checkpoint wait the whole timeout. Only the query thread touches it.
+     */
+    private Set<Candidate> stuckAtLastDeadline = Set.of();
 
     /** @param fallback used for a checkpoint at which some process does asynchronous I/O on the file system */
     SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, AlwaysWritable alwaysWritable,
@@ -113,6 +122,18 @@ final class SyscallBarrier implements WriteBarrier {
                 candidates.put(tid, c);
             }
         }
+        List<Candidate> stillStuck = new ArrayList<>();
+        for (Candidate c : List.copyOf(candidates.values())) {
+            if (c.fd() != RUNNING_FD && stuckAtLastDeadline.contains(c)) {
+                candidates.remove(c.tid());
+                stillStuck.add(c);
+            }
+        }
+        if (!stillStuck.isEmpty()) {
+            LOG.info(() -> "checkpoint " + closingSnapshot + " carries the files of " + stillStuck.size()
+                    + " thread(s) still inside the call the last checkpoint gave up waiting for, without waiting again: "
+                    + stillStuck);
+        }
         for (int pid : pids) {
             if (system.asyncIoUserOf(pid, trackedDev)) {
                 String why = "process " + pid + " does io_uring or AIO on the tracked file system";
@@ -120,23 +141,32 @@ final class SyscallBarrier implements WriteBarrier {
                 return fallback.beginAsFallback(why);
             }
         }
-        return new SyscallWait(candidates, pids);
+        return new SyscallWait(candidates, pids, stillStuck);
     }
 
-    /** A thread that may be inside a write to the tracked file system, and how to tell it left. */
-    private record Candidate(int pid, int tid, long writeCalls, int fd) {}
+    /** {@link Candidate#fd} of a thread seen on a CPU: what it runs is unknown. */
+    private static final int RUNNING_FD = -2;
+
+    /**
+     * A thread that may be inside a write to the tracked file system, and how to tell it left.
+     * {@code call} is its {@code /proc/<tid>/syscall} line (number, arguments, stack pointer,
+     * program counter); {@code fd} the written fd, -1 if the call names none, {@link #RUNNING_FD}.
+     */
+    private record Candidate(int pid, int tid, long writeCalls, int fd, String call) {}
 
     private Candidate candidate(int pid, int tid) {
         SyscallState s;
+        String line;
         long writes;
         try {
-            s = SyscallState.parse(system.syscall(pid, tid));
+            line = system.syscall(pid, tid);
+            s = SyscallState.parse(line);
             writes = system.writeCalls(pid, tid);
         } catch (IOException e) {
             return null; // the thread is gone
         }
         if (s.number() == SyscallState.RUNNING_NUMBER) {
-            return system.writableFds(pid, trackedDev).isEmpty() ? null : new Candidate(pid, tid, writes, -1);
+            return system.writableFds(pid, trackedDev).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
         }
         if (!s.inSyscall() || !Syscalls.mayWrite(s.number())) {
             return null;
@@ -148,17 +178,19 @@ final class SyscallBarrier implements WriteBarrier {
                 return null; // writing to another file system (a pipe, a socket, another disk)
             }
         }
-        return new Candidate(pid, tid, writes, fd);
+        return new Candidate(pid, tid, writes, fd, line);
     }
 
     /** One checkpoint's grace period. */
     private final class SyscallWait implements Wait {
         private final Map<Integer, Candidate> pending;
         private final Set<Integer> pids;
+        private final List<Candidate> stillStuck;
 
-        SyscallWait(Map<Integer, Candidate> pending, Set<Integer> pids) {
+        SyscallWait(Map<Integer, Candidate> pending, Set<Integer> pids, List<Candidate> stillStuck) {
             this.pending = new HashMap<>(pending);
             this.pids = pids;
+            this.stillStuck = stillStuck;
         }
 
         @Override
@@ -188,7 +220,10 @@ final class SyscallBarrier implements WriteBarrier {
         @Override
         public List<FileId> filesToCarry() throws IOException {
             Map<String, FileId> carry = new LinkedHashMap<>();
-            for (Candidate c : pending.values()) {
+            List<Candidate> undecided = new ArrayList<>(pending.values());
+            undecided.addAll(stillStuck);
+            stuckAtLastDeadline = Set.copyOf(undecided);
+            for (Candidate c : undecided) {
                 List<Integer> fds = c.fd() >= 0 ? List.of(c.fd()) : system.writableFds(c.pid(), trackedDev);
                 for (int fd : fds) {
                     alwaysWritable.addIdentified(carry, java.nio.file.Path.of("/proc/" + c.tid() + "/fd/" + fd));

@@ -283,4 +283,121 @@ class LinuxSourceFaultTest {
             }
         }
     }
+
+    /** A writer blocked inside write() (on a frozen file system, below the pre-content hook): the srcu barrier's case. */
+    private static Process blockedAppender(Path dir, String name) throws IOException {
+        return new ProcessBuilder("python3", "-c", """
+                import os, sys
+                fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+                print("open", flush=True)
+                sys.stdin.readline()
+                os.write(fd, b"appended\\n")
+                print("wrote", flush=True)
+                """, name).directory(dir.toFile()).start();
+    }
+
+    /** Waits until {@code p}'s only thread is inside write(2) (x86-64 number 1). */
+    private static void awaitInsideWrite(Process p) throws Exception {
+        Path syscall = Path.of("/proc/" + p.pid() + "/syscall");
+        for (int i = 0; i < 1000; i++) {
+            if (Files.readString(syscall).startsWith("1 ")) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("the writer never blocked inside write(): " + Files.readString(syscall));
+    }
+
+    @Test
+    void theSrcuBarrierWaitsForAWriteInsideItsCallAndDoesNotWaitTwiceForAStuckOne() throws Exception {
+        java.util.List<String> barrierLog = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(SyscallBarrier.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                barrierLog.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(handler);
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            assertEquals(0, sh(root, "mkdir d; echo old > d/f; sync", 30).exit());
+            TrackerConfig config = TrackerConfig.defaults().withBarrierTimeout(Duration.ofSeconds(2));
+            try (LinuxSource source = LinuxSource.open(root, state, config)) {
+                source.bless(source.query().snapshot());
+                // 1. Waited for: the query returns only after the write left its call.
+                Process writer = blockedAppender(root, "d/f");
+                try {
+                    assertEquals("open", new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine());
+                    assertEquals(0, sh(root, "fsfreeze -f .", 30).exit());
+                    try {
+                        writer.getOutputStream().write('\n');
+                        writer.getOutputStream().flush();
+                        awaitInsideWrite(writer);
+                        LinuxResult timedOut = source.query(); // the write cannot end while frozen: carried at the deadline
+                        assertTrue(timedOut.changes().stream().anyMatch(c -> c.path().endsWith("/d/f") && c.carried()),
+                                timedOut::toString);
+                        source.bless(timedOut.snapshot());
+                        // 2. The same thread in the same call: carried again at once, not waited for.
+                        LinuxResult again = source.query();
+                        assertTrue(again.changes().stream().anyMatch(c -> c.path().endsWith("/d/f") && c.carried()),
+                                again::toString);
+                        assertTrue(barrierLog.stream().anyMatch(l -> l.contains("without waiting again")), barrierLog::toString);
+                        source.bless(again.snapshot());
+                    } finally {
+                        sh(root, "fsfreeze -u .", 30);
+                    }
+                    assertTrue(writer.waitFor(30, TimeUnit.SECONDS), "the write ends once thawed");
+                } finally {
+                    writer.destroyForcibly();
+                }
+                LinuxResult after = source.query();
+                assertTrue(after.changes().stream().anyMatch(c -> c.path().endsWith("/d/f")),
+                        () -> "carried into this period, and written in it: " + after);
+            }
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    @Test
+    void aQueryWaitsUntilAWriteInsideItsCallHasLeftIt() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            assertEquals(0, sh(root, "mkdir d; echo old > d/f; sync", 30).exit());
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                Process writer = blockedAppender(root, "d/f");
+                java.util.concurrent.ExecutorService queries = java.util.concurrent.Executors.newSingleThreadExecutor();
+                try {
+                    assertEquals("open", new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine());
+                    java.util.concurrent.Future<LinuxResult> query;
+                    assertEquals(0, sh(root, "fsfreeze -f .", 30).exit());
+                    try {
+                        writer.getOutputStream().write('\n');
+                        writer.getOutputStream().flush();
+                        awaitInsideWrite(writer);
+                        query = queries.submit(source::query);
+                        Thread.sleep(500); // not a time limit: long enough for a barrier that does not wait to have returned
+                        assertFalse(query.isDone(), "the checkpoint waits for the write inside its call");
+                    } finally {
+                        sh(root, "fsfreeze -u .", 30);
+                    }
+                    LinuxResult r = query.get(30, TimeUnit.SECONDS);
+                    // Named; also carried, since the writer still holds it open for writing (AlwaysWritable).
+                    assertTrue(r.changes().stream().anyMatch(c -> c.path().endsWith("/d/f")), r::toString);
+                    assertTrue(writer.waitFor(30, TimeUnit.SECONDS));
+                } finally {
+                    queries.shutdownNow();
+                    writer.destroyForcibly();
+                }
+            }
+        }
+    }
 }
