@@ -143,7 +143,12 @@ final class LinuxKernel {
     /** WriterThread {@code w} enters a write (or shared writable mmap) call on {@code file}. */
     String call(int w, int file, boolean mmap) {
         WriterThread t = threads[w];
+        String closed = "";
         if (t.fdFile != file) {
+            if (t.fdFile >= 0) {
+                closed = close(w); // a new descriptor for another file: the old one is closed (CLOSE_WRITE)
+                closed = closed.isEmpty() ? "" : closed + "; ";
+            }
             t.fdFile = file;
             t.fdBeforeMark = false;
         }
@@ -153,15 +158,15 @@ final class LinuxKernel {
         t.callSeq++;
         if (!groups) {
             t.state = CallState.ALLOWED;
-            return "no tracker runs: no event";
+            return closed + "no tracker runs: no event";
         }
         if (marked[file] || directoryMarked[directoryOf(file)] || t.fdBeforeMark) {
             t.state = CallState.ALLOWED;
-            return t.fdBeforeMark ? "opened before the mark: no event"
-                    : marked[file] ? "ignore-marked: no event" : "its directory d" + directoryOf(file) + " is ignore-marked: no event";
+            return closed + (t.fdBeforeMark ? "opened before the mark: no event"
+                    : marked[file] ? "ignore-marked: no event" : "its directory d" + directoryOf(file) + " is ignore-marked: no event");
         }
         t.state = CallState.EVENT;
-        return "pre-content event, the thread waits for the answer";
+        return closed + "pre-content event, the thread waits for the answer";
     }
 
     /**
@@ -408,7 +413,10 @@ final class LinuxKernel {
                 }
             }
             for (WriterThread t : threads) {
-                if (t.fdBeforeMark && t.fdFile >= 0) {
+                // With directory records, a file open for writing too: a store through a mapping
+                // removed since raises nothing until the descriptor's CLOSE_WRITE (the real
+                // AlwaysWritable does not do this yet).
+                if (t.fdFile >= 0 && (t.fdBeforeMark || directories())) {
                     carry.add(t.fdFile);
                 }
             }
