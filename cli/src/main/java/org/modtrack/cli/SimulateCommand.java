@@ -28,8 +28,14 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--mutant", defaultValue = "none",
             description = "Run against a deliberately broken engine: none, skip-barrier, discard-before-bless, no-sync, keep-ignore-marks;"
-                    + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call.")
+                    + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call"
+                    + " (file records), no-drain, scopes-dropped-on-loss, stop-without-drain, dir-mark-after-flush (directory records).")
     String mutant;
+
+    @Option(names = "--granularity",
+            description = "With --model linux: what a pre-content event records, file or directory (the real source's default;"
+                    + " default: directory, or the granularity whose rule the --mutant breaks).")
+    String granularity;
 
     @Option(names = "--model", defaultValue = "in-process",
             description = "What writes: in-process (writers call preWrite/postWrite) or linux (threads whose write calls raise"
@@ -54,7 +60,8 @@ final class SimulateCommand implements Callable<Integer> {
             summary = Simulator.exhaustive(v, Long.MAX_VALUE, System.out);
         } else {
             long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
-            System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --mutant ", " mutant="));
+            System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --granularity ", " granularity=")
+                    .replace(" --mutant ", " mutant="));
             summary = Simulator.run(s, schedules, v, System.out);
         }
         System.out.println(summary.line());
@@ -70,7 +77,7 @@ final class SimulateCommand implements Callable<Integer> {
             if (!model.equals("linux")) {
                 throw new ParameterException(spec.commandLine(), "--mutant " + mutant + " breaks the Linux model: add --model linux.");
             }
-            return Variant.linux(Mutant.NONE, lm);
+            return Variant.linux(Mutant.NONE, lm, granularity(lm.granularity()));
         }
         Mutant m;
         try {
@@ -78,6 +85,21 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        return model.equals("linux") ? Variant.linux(m, LinuxMutant.NONE) : Variant.inProcess(m);
+        if (!model.equals("linux") && granularity != null) {
+            throw new ParameterException(spec.commandLine(), "--granularity is for the Linux model: add --model linux.");
+        }
+        return model.equals("linux") ? Variant.linux(m, LinuxMutant.NONE, granularity(Variant.Granularity.DIRECTORY))
+                : Variant.inProcess(m);
+    }
+
+    private Variant.Granularity granularity(Variant.Granularity otherwise) {
+        if (granularity == null) {
+            return otherwise;
+        }
+        return switch (granularity) {
+            case "file" -> Variant.Granularity.FILE;
+            case "directory" -> Variant.Granularity.DIRECTORY;
+            default -> throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity + "'; known: file, directory.");
+        };
     }
 }

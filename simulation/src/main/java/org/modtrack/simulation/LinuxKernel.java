@@ -7,9 +7,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.modtrack.engine.Access;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.WriteBarrier;
+import org.modtrack.simulation.Variant.Granularity;
 
 /**
  * The kernel side of the Linux source, modelled: writer threads (other processes than the tracker)
@@ -20,9 +22,16 @@ import org.modtrack.engine.WriteBarrier;
  * and the {@code srcu} barrier ({@code SyscallBarrier}, {@code AlwaysWritable}) as a real
  * {@link WriteBarrier} over these threads.
  *
- * <p>The tracker's crash does not stop the writers: its group is released, which clears every
- * mark and lets every waiting access through unrecorded, and open descriptors stop raising events
- * (the kernel decides at open time). A power loss ends everything.
+ * <p>With {@link Granularity#DIRECTORY} (the real source's default) the handler records the file's
+ * directory as a {@link Access#SCOPE} and marks the directory for all its children; the children's
+ * content changes are named after the fact by the notification group: a write's data queues a
+ * MODIFY event, a close or munmap a CLOSE_WRITE, in a bounded {@link NotificationQueue} that a
+ * reader step takes from ({@code NamespaceListener}).
+ *
+ * <p>The tracker's crash does not stop the writers: its groups are released, which clears every
+ * mark, lets every waiting access through unrecorded and drops the unread notifications, and open
+ * descriptors stop raising events (the kernel decides at open time). A clean stop ({@link #stop})
+ * releases the groups the same way, after its handlers finished. A power loss ends everything.
  */
 final class LinuxKernel {
     /** Where a writer thread is. */
@@ -41,6 +50,7 @@ final class LinuxKernel {
         long lsn;
         long callSeq;
         int calls;
+        int recorded = -1; // what the handler recorded: the file, or with directory records its directory
     }
 
     private final WriterThread[] threads;
@@ -50,11 +60,22 @@ final class LinuxKernel {
     private final boolean[] marked;
     private final int[] mappings;
     private final LinuxMutant mutant;
+    private final Granularity granularity;
+    private final FileId[] directoryIds;
+    private final boolean[] directoryMarked;
+    private final int queueBound;
+    private NotificationQueue queue; // null while no tracker runs (after a clean stop) or without directory records
+    private boolean groups = true; // whether the tracker's fanotify groups exist
     private long epoch;
     private int stores;
+    private long deviceWrites; // what the block device's count of written sectors stands for: every write that landed
 
-    /** {@code truth} and {@code completed} are the world's, updated in place. */
-    LinuxKernel(int threads, FileId[] ids, int[] truth, int[] completed, LinuxMutant mutant) {
+    /**
+     * {@code truth} and {@code completed} are the world's, updated in place; file {@code f} lives in
+     * directory {@code f % directoryIds.length}.
+     */
+    LinuxKernel(int threads, FileId[] ids, int[] truth, int[] completed, LinuxMutant mutant, Granularity granularity,
+                FileId[] directoryIds, int queueBound) {
         this.threads = new WriterThread[threads];
         for (int i = 0; i < threads; i++) {
             this.threads[i] = new WriterThread();
@@ -65,6 +86,40 @@ final class LinuxKernel {
         this.marked = new boolean[ids.length];
         this.mappings = new int[ids.length];
         this.mutant = mutant;
+        this.granularity = granularity;
+        this.directoryIds = directoryIds;
+        this.directoryMarked = new boolean[directoryIds.length];
+        this.queueBound = queueBound;
+        this.queue = directories() ? new NotificationQueue(queueBound) : null;
+    }
+
+    /** Whether the handler records directories (and the notification queue names the children's changes). */
+    boolean directories() {
+        return granularity == Granularity.DIRECTORY;
+    }
+
+    /** The directory file {@code file} lives in. */
+    int directoryOf(int file) {
+        return file % directoryIds.length;
+    }
+
+    int directoryCount() {
+        return directoryIds.length;
+    }
+
+    /** The notification queue, or null if there is none (no tracker, or file records). */
+    NotificationQueue queue() {
+        return queue;
+    }
+
+    /** Whether the tracker's groups exist (false between a clean stop and the next start). */
+    boolean running() {
+        return groups;
+    }
+
+    /** The block device's count of written data: what a watermark compares. */
+    long deviceWrites() {
+        return deviceWrites;
     }
 
     WriterThread thread(int i) {
@@ -88,7 +143,12 @@ final class LinuxKernel {
     /** WriterThread {@code w} enters a write (or shared writable mmap) call on {@code file}. */
     String call(int w, int file, boolean mmap) {
         WriterThread t = threads[w];
+        String closed = "";
         if (t.fdFile != file) {
+            if (t.fdFile >= 0) {
+                closed = close(w); // a new descriptor for another file: the old one is closed (CLOSE_WRITE)
+                closed = closed.isEmpty() ? "" : closed + "; ";
+            }
             t.fdFile = file;
             t.fdBeforeMark = false;
         }
@@ -96,23 +156,34 @@ final class LinuxKernel {
         t.wrote = false;
         t.calls++;
         t.callSeq++;
-        if (marked[file] || t.fdBeforeMark) {
+        if (!groups) {
             t.state = CallState.ALLOWED;
-            return t.fdBeforeMark ? "opened before the mark: no event" : "ignore-marked: no event";
+            return closed + "no tracker runs: no event";
+        }
+        if (marked[file] || directoryMarked[directoryOf(file)] || t.fdBeforeMark) {
+            t.state = CallState.ALLOWED;
+            return closed + (t.fdBeforeMark ? "opened before the mark: no event"
+                    : marked[file] ? "ignore-marked: no event" : "its directory d" + directoryOf(file) + " is ignore-marked: no event");
         }
         t.state = CallState.EVENT;
-        return "pre-content event, the thread waits for the answer";
+        return closed + "pre-content event, the thread waits for the answer";
     }
 
-    /** The handler reads the epoch and records the event's file (preWrite). */
+    /**
+     * The handler reads the epoch and records the event's file (preWrite), or with directory records
+     * the file's directory as a scope ({@code PreContentListener.recordDirectory}).
+     */
     String handle(int w, TrackerCore core) throws IOException {
         WriterThread t = threads[w];
         t.epoch = epoch;
-        TrackerCore.Intent intent = core.preWrite(ids[t.fdFile]);
+        t.recorded = directories() ? directoryOf(t.fdFile) : t.fdFile;
+        TrackerCore.Intent intent = directories() ? core.preWrite(directoryIds[t.recorded], Access.SCOPE)
+                : core.preWrite(ids[t.recorded]);
         t.token = intent.token();
         t.lsn = intent.lsn();
         t.state = CallState.HANDLING;
-        return (intent.alreadyRecorded() ? "already recorded" : "recorded (lsn " + intent.lsn() + ")")
+        String what = directories() ? "d" + t.recorded + " (scope)" : "";
+        return (intent.alreadyRecorded() ? "already recorded " + what : "recorded " + what + "(lsn " + intent.lsn() + ")")
                 + (core.journal().isAcknowledged(intent.lsn()) ? "" : ", waits for a sync");
     }
 
@@ -122,11 +193,14 @@ final class LinuxKernel {
         return t.state == CallState.HANDLING && core.journal().isAcknowledged(t.lsn);
     }
 
-    /** The handler sets the mark if no flush came since it read the epoch, answers, and calls postWrite. */
+    /**
+     * The handler sets the mark (on the file, or on the directory for all its children) if no flush
+     * came since it read the epoch, answers, and calls postWrite.
+     */
     String answer(int w, TrackerCore core) {
         WriterThread t = threads[w];
-        boolean mark = t.epoch == epoch || mutant == LinuxMutant.MARK_AFTER_FLUSH;
-        marked[t.fdFile] |= mark;
+        boolean mark = t.epoch == epoch || mutant == (directories() ? LinuxMutant.DIR_MARK_AFTER_FLUSH : LinuxMutant.MARK_AFTER_FLUSH);
+        (directories() ? directoryMarked : marked)[t.recorded] |= mark;
         core.postWrite(t.token);
         t.state = CallState.ALLOWED;
         return mark ? "marked, allowed" : "allowed (a flush came since the record: no mark)";
@@ -147,7 +221,17 @@ final class LinuxKernel {
             return "f" + t.fdFile + " is mapped shared and writable";
         }
         t.version = ++truth[t.fdFile];
-        return "f" + t.fdFile + " is now version " + t.version;
+        deviceWrites++;
+        return "f" + t.fdFile + " is now version " + t.version + notify(t.fdFile, "MODIFY");
+    }
+
+    /** Queues a content event of {@code file} for the notification reader, with directory records. */
+    private String notify(int file, String event) {
+        if (queue == null) {
+            return "";
+        }
+        return queue.offer(file) ? "; " + event + " f" + file + " queued" : "; the queue is full: " + event + " f" + file
+                + " dropped, overflow queued";
     }
 
     /** The thread leaves its call; a write is now complete. */
@@ -160,41 +244,46 @@ final class LinuxKernel {
         return "";
     }
 
-    /** The thread closes its descriptor. */
+    /** The thread closes its descriptor (opened for writing: CLOSE_WRITE if that was the file's last reference). */
     String close(int w) {
+        int file = threads[w].fdFile;
         threads[w].fdFile = -1;
-        return "";
+        return lastReferenceGone(file);
+    }
+
+    /** CLOSE_WRITE comes with the last reference to a file opened for writing: no descriptor, no mapping left. */
+    private String lastReferenceGone(int file) {
+        boolean referenced = mappings[file] > 0;
+        for (WriterThread t : threads) {
+            referenced |= t.fdFile == file;
+        }
+        return referenced ? "" : notify(file, "CLOSE_WRITE").replaceFirst("^; ", "");
     }
 
     /** A store through a mapping of {@code file}: no call, no event. */
     String store(int file) {
         stores++;
+        deviceWrites++;
         completed[file] = ++truth[file];
         return "f" + file + " is now version " + truth[file];
     }
 
-    /** One mapping of {@code file} goes away. */
+    /** One mapping of {@code file} goes away (CLOSE_WRITE if that was the file's last reference). */
     String unmap(int file) {
         mappings[file]--;
-        return "";
+        return lastReferenceGone(file);
     }
 
     // ---- the tracker's crash -----------------------------------------------------------------------
 
-    /** The tracker died: its group is gone, so marks vanish and waiting accesses are let through. */
+    /** The tracker died: its groups are gone, so marks vanish, waiting accesses are let through, unread notifications vanish. */
     void trackerDied() {
-        clearMarks();
-        for (WriterThread t : threads) {
-            if (t.state == CallState.EVENT || t.state == CallState.HANDLING) {
-                t.state = CallState.ALLOWED; // the kernel answers FAN_ALLOW when the group is released
-            }
-            t.fdBeforeMark = t.fdFile >= 0;
-        }
+        releaseGroups();
     }
 
     /** The machine lost power: every process is gone. */
     void powerLost() {
-        clearMarks();
+        releaseGroups();
         for (int i = 0; i < threads.length; i++) {
             WriterThread t = new WriterThread();
             t.calls = threads[i].calls;
@@ -203,9 +292,69 @@ final class LinuxKernel {
         java.util.Arrays.fill(mappings, 0);
     }
 
+    /**
+     * A clean stop closes the groups: the handlers finish first (each ends its token: the engine then
+     * stops cleanly), then every access still waiting is let through and the unread notifications vanish.
+     */
+    void stop(TrackerCore core) {
+        for (WriterThread t : threads) {
+            if (t.state == CallState.HANDLING) {
+                core.postWrite(t.token);
+                t.state = CallState.ALLOWED;
+            }
+        }
+        releaseGroups();
+    }
+
+    private void releaseGroups() {
+        clearMarks();
+        for (WriterThread t : threads) {
+            if (t.state == CallState.EVENT || t.state == CallState.HANDLING) {
+                t.state = CallState.ALLOWED; // the kernel answers FAN_ALLOW when the group is released
+            }
+        }
+        groups = false;
+        queue = null;
+    }
+
+    /**
+     * A tracker starts: new groups and marks. Descriptors open now were opened before its mark and
+     * raise no pre-content event; they and the files mapped shared and writable are what {@code
+     * PreOpenedWriters} finds, returned for the tracker to record.
+     */
+    List<FileId> start() {
+        groups = true;
+        queue = directories() ? new NotificationQueue(queueBound) : null;
+        Set<Integer> open = new LinkedHashSet<>();
+        for (WriterThread t : threads) {
+            t.fdBeforeMark = t.fdFile >= 0;
+            if (t.fdFile >= 0) {
+                open.add(t.fdFile);
+            }
+        }
+        for (int f = 0; f < mappings.length; f++) {
+            if (mappings[f] > 0) {
+                open.add(f);
+            }
+        }
+        return open.stream().map(f -> ids[f]).toList();
+    }
+
+    /** The files mapped shared and writable now ({@code AlwaysWritable}). */
+    List<FileId> mappedFiles() {
+        List<FileId> files = new ArrayList<>();
+        for (int f = 0; f < mappings.length; f++) {
+            if (mappings[f] > 0) {
+                files.add(ids[f]);
+            }
+        }
+        return files;
+    }
+
     private void clearMarks() {
         epoch++;
         java.util.Arrays.fill(marked, false);
+        java.util.Arrays.fill(directoryMarked, false);
     }
 
     // ---- the srcu barrier --------------------------------------------------------------------------
@@ -264,7 +413,10 @@ final class LinuxKernel {
                 }
             }
             for (WriterThread t : threads) {
-                if (t.fdBeforeMark && t.fdFile >= 0) {
+                // With directory records, a file open for writing too: a store through a mapping
+                // removed since raises nothing until the descriptor's CLOSE_WRITE (the real
+                // AlwaysWritable does not do this yet).
+                if (t.fdFile >= 0 && (t.fdBeforeMark || directories())) {
                     carry.add(t.fdFile);
                 }
             }

@@ -1,33 +1,56 @@
 package org.modtrack.simulation;
 
 import java.util.Arrays;
+import org.modtrack.simulation.Variant.Granularity;
 
 /**
  * Deliberate bugs in the simulator's model of the Linux source (not in the engine): each breaks one
  * rule the source must keep (docs/correctness.md, "What a source must guarantee"). They live here
  * because the rules live in the source's kernel-facing code ({@code IgnoreMarks}, {@code
- * SyscallBarrier}, {@code AlwaysWritable}), which the simulator models rather than runs. {@code bin/modtrack
+ * SyscallBarrier}, {@code AlwaysWritable}, {@code NamespaceListener}, {@code ResultResolver},
+ * {@code LinuxSource.close}), which the simulator models rather than runs. {@code bin/modtrack
  * simulate --model linux --mutant NAME} must report violations for each.
  */
 public enum LinuxMutant {
     /** No bug. */
-    NONE("none"),
-    /** The handler sets its ignore mark even if a checkpoint flushed the marks after it began recording. */
-    MARK_AFTER_FLUSH("mark-after-flush"),
+    NONE("none", Granularity.DIRECTORY),
+    /** The handler sets its file's ignore mark even if a checkpoint flushed the marks after it began recording. */
+    MARK_AFTER_FLUSH("mark-after-flush", Granularity.FILE),
     /** The barrier does not carry files mapped shared and writable into the new period. */
-    NO_CARRY_MAPPINGS("no-carry-mappings"),
+    NO_CARRY_MAPPINGS("no-carry-mappings", Granularity.FILE),
     /** The barrier does not wait for threads that were inside a write-family call at the flush. */
-    BARRIER_IGNORES_IN_CALL("barrier-ignores-in-call");
+    BARRIER_IGNORES_IN_CALL("barrier-ignores-in-call", Granularity.FILE),
+    /** A query builds its result without draining the notification queue. */
+    NO_DRAIN("no-drain", Granularity.DIRECTORY),
+    /** When continuity is lost, the recorded directories are not reported as rescans. */
+    SCOPES_DROPPED_ON_LOSS("scopes-dropped-on-loss", Granularity.DIRECTORY),
+    /** A clean stop stores its watermark without draining the notification queue first. */
+    STOP_WITHOUT_DRAIN("stop-without-drain", Granularity.DIRECTORY),
+    /** The handler sets its directory's ignore mark even if a checkpoint flushed the marks after it began recording. */
+    DIR_MARK_AFTER_FLUSH("dir-mark-after-flush", Granularity.DIRECTORY),
+    /**
+     * A clean stop does not record the files mapped shared and writable (the real {@code
+     * LinuxSource.close} today): a store before the stop, its mapping removed while no tracker runs,
+     * is named by nothing after a restart that the watermark proves no gap.
+     */
+    STOP_FORGETS_MAPPINGS("stop-forgets-mappings", Granularity.DIRECTORY);
 
     private final String cliName;
+    private final Granularity granularity;
 
-    LinuxMutant(String cliName) {
+    LinuxMutant(String cliName, Granularity granularity) {
         this.cliName = cliName;
+        this.granularity = granularity;
     }
 
     /** The name used on the command line, for example {@code mark-after-flush}. */
     public String cliName() {
         return cliName;
+    }
+
+    /** The granularity whose rule this mutant breaks (its default granularity on the command line). */
+    public Granularity granularity() {
+        return granularity;
     }
 
     /** The mutant named {@code name} on the command line, or null if none is. */

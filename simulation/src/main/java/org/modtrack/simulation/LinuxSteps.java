@@ -73,7 +73,8 @@ final class LinuxSteps {
             case Step.Write d -> d.thread() < kernel.threads() && state(kernel, d.thread()) == CallState.ALLOWED
                     && !kernel.thread(d.thread()).wrote;
             case Step.Leave l -> l.thread() < kernel.threads() && state(kernel, l.thread()) == CallState.ALLOWED;
-            case Step.Close c -> c.thread() < kernel.threads() && state(kernel, c.thread()) == CallState.IDLE;
+            case Step.Close c -> c.thread() < kernel.threads() && state(kernel, c.thread()) == CallState.IDLE
+                    && kernel.thread(c.thread()).fdFile >= 0;
             case Step.Store s -> kernel.mapped(s.file());
             case Step.Unmap u -> kernel.mapped(u.file());
             default -> false;

@@ -74,13 +74,14 @@ public final class Simulator {
 
     /**
      * The bounded exhaustive search of {@code variant}: for the Linux model, {@link
-     * Scenario#exhaustiveLinux} (1 thread, 1 file, two calls, one store, one query/bless cycle).
+     * Scenario#exhaustiveLinux} (1 thread, 1 file, two calls, one store, one query/bless cycle; with
+     * directory records a one-event notification queue).
      */
     public static Summary exhaustive(Variant variant, long limitPerDurability, PrintStream out) {
         long schedules = 0;
         long violations = 0;
         for (org.modtrack.engine.Durability d : org.modtrack.engine.Durability.values()) {
-            Scenario scenario = variant.linux() ? Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant())
+            Scenario scenario = variant.linux() ? Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant(), variant.granularity())
                     : Scenario.exhaustive(d, variant.mutant());
             ExhaustiveSearch.Result r = ExhaustiveSearch.run(scenario, limitPerDurability);
             out.println(d.name().toLowerCase() + " durability: " + r.schedules() + " schedules, " + r.violations() + " violations");
@@ -238,6 +239,11 @@ public final class Simulator {
             case Step.Close x -> 2;
             case Step.Store x -> 6;
             case Step.Unmap x -> 1;
+            case Step.Read x -> 8;
+            case Step.Drain x -> 8;
+            case Step.DrainTimeout x -> 0.5;
+            case Step.Stop x -> 0.8;
+            case Step.Start x -> 4;
         };
     }
 }

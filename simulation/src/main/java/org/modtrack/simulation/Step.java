@@ -173,4 +173,42 @@ sealed interface Step {
             return "munmap f" + file;
         }
     }
+
+    /** Linux model, directory records: the notification reader takes the next event and records it (or the loss). */
+    record Read() implements Step {
+        public String toString() {
+            return "notification reader takes the next event";
+        }
+    }
+
+    /** Linux model, directory records: the query, its barrier done, notes how far it must drain the notification queue. */
+    record Drain() implements Step {
+        public String toString() {
+            return "query drains the notification queue";
+        }
+    }
+
+    /** Linux model, directory records: the query's drain times out (continuity lost). */
+    record DrainTimeout() implements Step {
+        public String toString() {
+            return "query's drain times out";
+        }
+    }
+
+    /**
+     * Linux model: the tracker stops cleanly ({@code LinuxSource.close}): watermark, drain of the
+     * notification queue ({@code drainFails}: it times out, so no watermark is stored), groups closed.
+     */
+    record Stop(boolean drainFails) implements Step {
+        public String toString() {
+            return "tracker stops cleanly" + (drainFails ? " (its drain times out)" : "");
+        }
+    }
+
+    /** Linux model: the stopped tracker starts again and compares the watermark. */
+    record Start() implements Step {
+        public String toString() {
+            return "tracker starts";
+        }
+    }
 }

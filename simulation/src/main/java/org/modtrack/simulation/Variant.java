@@ -5,26 +5,47 @@ import org.modtrack.engine.Mutant;
 /**
  * What a simulation runs: the in-process model (writers call preWrite and postWrite around their
  * writes) or the Linux model ({@link LinuxKernel}: threads, pre-content events, ignore marks, the
- * {@code srcu} barrier, shared mappings), and the deliberate bug under test, if any.
+ * {@code srcu} barrier, shared mappings, and with directory records the notification queue), and
+ * the deliberate bug under test, if any.
  *
  * @param linux whether the Linux model runs
  * @param mutant the engine's deliberate bug ({@link Mutant#NONE}: none)
  * @param linuxMutant the Linux model's deliberate bug ({@link LinuxMutant#NONE}: none; only with {@code linux})
+ * @param granularity what the Linux model's pre-content handler records (only with {@code linux})
  */
-public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant) {
+public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity) {
+    /** What a pre-content event records, as {@code LinuxSourceOptions.Granularity}. */
+    public enum Granularity {
+        /** The file itself, with an ignore mark on it. */
+        FILE,
+        /** The file's directory (a SCOPE record, one mark for all children); children's changes come after the fact. */
+        DIRECTORY;
+
+        /** The name used on the command line: {@code file} or {@code directory}. */
+        public String cliName() {
+            return name().toLowerCase();
+        }
+    }
+
     /** The in-process model. */
     public static Variant inProcess(Mutant mutant) {
-        return new Variant(false, mutant, LinuxMutant.NONE);
+        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE);
+    }
+
+    /** The Linux model with the real source's default granularity (directory records). */
+    public static Variant linux(Mutant mutant, LinuxMutant linuxMutant) {
+        return linux(mutant, linuxMutant, linuxMutant.granularity());
     }
 
     /** The Linux model. */
-    public static Variant linux(Mutant mutant, LinuxMutant linuxMutant) {
-        return new Variant(true, mutant, linuxMutant);
+    public static Variant linux(Mutant mutant, LinuxMutant linuxMutant, Granularity granularity) {
+        return new Variant(true, mutant, linuxMutant, granularity);
     }
 
     /** The command-line options that select this variant, for example {@code --model linux --mutant mark-after-flush}. */
     public String options() {
         String m = linuxMutant != LinuxMutant.NONE ? linuxMutant.cliName() : mutant.cliName();
-        return (linux ? " --model linux" : "") + (m.equals("none") ? "" : " --mutant " + m);
+        return (linux ? " --model linux" + (granularity == Granularity.FILE ? " --granularity file" : "") : "")
+                + (m.equals("none") ? "" : " --mutant " + m);
     }
 }

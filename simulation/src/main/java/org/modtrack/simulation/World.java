@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.modtrack.engine.BlessException;
+import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.CheckpointSteps;
 import org.modtrack.engine.Durability;
@@ -43,6 +44,12 @@ final class World {
 
     private enum WriterState { IDLE, PENDING, READY }
 
+    /** The reason of a restart that is a gap: the consumer rescans everything. */
+    private static final String RESTART_GAP = "rescan /sim: ";
+    /** Continuity losses of the notification queue: the consumer rescans the directories the result names. */
+    private static final String QUEUE_OVERFLOWED = "the notification queue overflowed: rescan the recorded directories.";
+    private static final String QUEUE_NOT_DRAINED = "the notification queue was not drained in time: rescan the recorded directories.";
+
     private static final class Writer {
         WriterState state = WriterState.IDLE;
         int file;
@@ -57,6 +64,7 @@ final class World {
     private final TrackerConfig config;
     private final SimulatedStorage storage = new SimulatedStorage();
     private final FileId[] ids;
+    private final FileId[] directoryIds;
     private final int[] truth;
     private final int[] mirror;
     private final int[] completed;
@@ -84,6 +92,17 @@ final class World {
     private int dies;
     private long falsePositives;
     private boolean broken;
+    // The Linux model with directory records: the running query's drain of the notification queue.
+    private long drainTarget = -1; // events it waits for (-1: not started)
+    // What the barrier carries, looked at before the drain began: a mapping removed later queued its
+    // CLOSE_WRITE after the drain's target, so it must still be carried.
+    private List<FileId> carryBeforeDrain;
+    private boolean drainGaveUp;
+    // The Linux model's clean stop: whether the tracker is stopped, and the watermark it stored.
+    private boolean stopped;
+    private Long watermark;
+    private boolean closingCleanly;
+    private int stops;
 
     World(Scenario scenario) {
         this.scenario = scenario;
@@ -100,12 +119,20 @@ final class World {
                     ? FileId.ofHandle(1, 1, new byte[] {(byte) i, 7, 7, 7}, "/sim/f" + i, null)
                     : FileId.ofPath("/sim/f" + i);
         }
+        this.directoryIds = new FileId[scenario.directories()];
+        for (int k = 0; k < directoryIds.length; k++) {
+            directoryIds[k] = scenario.handleIdentities()
+                    ? FileId.ofHandle(1, 1, new byte[] {(byte) (100 + k), 7, 7, 7}, "/sim/d" + k, null)
+                    : FileId.ofPath("/sim/d" + k);
+        }
         this.truth = new int[scenario.files()];
         this.mirror = new int[scenario.files()];
         this.completed = new int[scenario.files()];
         this.completedAtBegin = new int[scenario.files()];
         this.kernel = scenario.linux()
-                ? new LinuxKernel(scenario.writers(), ids, truth, completed, scenario.linuxMutant()) : null;
+                ? new LinuxKernel(scenario.writers(), ids, truth, completed, scenario.linuxMutant(), scenario.granularity(),
+                        directoryIds, scenario.queueBound())
+                : null;
         this.barrier = kernel != null ? kernel.barrier() : WriteBarrier.NONE;
         this.writers = new Writer[scenario.writers()];
         for (int i = 0; i < writers.length; i++) {
@@ -144,6 +171,15 @@ final class World {
         } else {
             writerSteps(steps, random);
         }
+        if (stopped) {
+            steps.add(new Step.Start()); // meanwhile the writers go on, unseen
+            return steps;
+        }
+        if (kernel != null && kernel.queue() != null && !kernel.queue().isEmpty()
+                && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null)) {
+            // A loss waits while a result is built (ChangeTracker's control lock): it goes to the next result.
+            steps.add(new Step.Read());
+        }
         if (scenario.durability() == Durability.POWER) {
             if (syncing == null && core.journal().hasUnsynced()) {
                 steps.add(random == null ? new Step.Sync() : new Step.SyncStart());
@@ -162,7 +198,14 @@ final class World {
             if (scenario.badBlesses()) {
                 steps.add(new Step.BadBless(random == null || random.nextBoolean()));
             }
+            if (kernel != null && syncing == null && stops < scenario.maxStops()) {
+                steps.add(new Step.Stop(random != null && random.nextInt(4) == 0));
+                if (random == null) {
+                    steps.add(new Step.Stop(true));
+                }
+            }
         } else {
+            drainSteps(steps);
             if (closedForResult == null && checkpointMayFinish() && random != null) {
                 steps.add(new Step.QueryClose()); // the exhaustive search keeps close and issue as one step
             }
@@ -172,7 +215,7 @@ final class World {
             }
             if (random != null) {
                 steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos() * 3 / 2)));
-            } else if (!checkpointMayFinish()) {
+            } else if (!barrierMayFinish()) {
                 steps.add(new Step.Tick(core.deadlineNanos() - now)); // the barrier times out
             }
         }
@@ -195,6 +238,19 @@ final class World {
             }
         }
         return steps;
+    }
+
+    /** With directory records: the query drains the notification queue once its barrier is done. */
+    private void drainSteps(List<Step> steps) {
+        if (kernel == null || !kernel.directories() || closedForResult != null) {
+            return;
+        }
+        if (drainTarget < 0 && barrierMayFinish()) {
+            steps.add(new Step.Drain());
+        }
+        if (drainTarget >= 0 && !drained()) {
+            steps.add(new Step.DrainTimeout());
+        }
     }
 
     private void writerSteps(List<Step> steps, SplittableRandom random) {
@@ -234,6 +290,9 @@ final class World {
         if (broken) {
             return false;
         }
+        if (stopped) {
+            return step instanceof Step.Start || (kernel != null && LinuxSteps.possible(step, kernel, core));
+        }
         return switch (step) {
             case Step.Begin b -> b.writer() < writers.length && b.file() < ids.length
                     && writers[b.writer()].state == WriterState.IDLE;
@@ -259,14 +318,34 @@ final class World {
             case Step.Close c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Store c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Unmap c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.Read r -> kernel != null && kernel.queue() != null && !kernel.queue().isEmpty()
+                    && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null);
+            case Step.Drain d -> checkpointRunning && kernel != null && kernel.directories() && closedForResult == null
+                    && drainTarget < 0 && barrierMayFinish();
+            case Step.DrainTimeout d -> checkpointRunning && closedForResult == null && drainTarget >= 0 && !drained();
+            case Step.Stop st -> kernel != null && !checkpointRunning && syncing == null;
+            case Step.Start st -> false;
         };
     }
 
-    /** Whether the running checkpoint may end: its writes ended and its barrier is done, or time is up. */
+    /**
+     * Whether the running checkpoint may end: its writes ended and its barrier is done, or time is
+     * up; and with directory records, the notification queue is drained (or the drain gave up).
+     */
     private boolean checkpointMayFinish() {
-        if (closedForResult != null) {
+        return closedForResult != null || (barrierMayFinish() && drained());
+    }
+
+    /** Whether every event queued before the drain began was taken (always, without directory records). */
+    private boolean drained() {
+        if (kernel == null || !kernel.directories()) {
             return true;
         }
+        return drainGaveUp || (drainTarget >= 0 && kernel.queue().taken() >= drainTarget);
+    }
+
+    /** Whether the running checkpoint's writes ended and its barrier is done, or time is up. */
+    private boolean barrierMayFinish() {
         try {
             return (core.ownWritesDone() && barrierWait.isDone()) || now >= core.deadlineNanos();
         } catch (IOException e) {
@@ -344,6 +423,9 @@ final class World {
                 queries++;
                 completedAtBegin = completed.clone();
                 barrierWait = barrier.begin(core.closingSnapshotId());
+                drainTarget = -1;
+                drainGaveUp = false;
+                carryBeforeDrain = null;
                 yield "closing snapshot " + core.closingSnapshotId();
             }
             case Step.QueryClose q -> {
@@ -378,7 +460,96 @@ final class World {
             case Step.Close c -> kernel.close(c.thread());
             case Step.Store st -> kernel.store(st.file());
             case Step.Unmap u -> kernel.unmap(u.file());
+            case Step.Read r -> readEvent();
+            case Step.Drain d -> {
+                NotificationQueue q = kernel.queue();
+                carryBeforeDrain = barrierWait.filesToCarry();
+                drainTarget = scenario.linuxMutant() == LinuxMutant.NO_DRAIN ? q.taken() : q.queued();
+                yield "waits until event " + drainTarget + " is taken (" + q.taken() + " taken, queue " + q + ")";
+            }
+            case Step.DrainTimeout d -> {
+                drainGaveUp = true;
+                CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_NOT_DRAINED);
+                yield "continuity lost";
+            }
+            case Step.Stop st -> stop(st.drainFails());
+            case Step.Start st -> start();
         };
+    }
+
+    /** The notification reader takes the next event: a content change recorded after the fact, or an overflow. */
+    private String readEvent() throws IOException {
+        int event = kernel.queue().take();
+        if (event == NotificationQueue.OVERFLOW) {
+            CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_OVERFLOWED);
+            return "overflow: continuity lost";
+        }
+        long lsn = core.recordChange(ids[event], Change.WRITTEN, null, false);
+        return "f" + event + (lsn == 0 ? " already recorded as written" : " recorded as written (lsn " + lsn + ")");
+    }
+
+    /**
+     * A clean stop ({@code LinuxSource.close}): the watermark (the device's count, taken while every
+     * access is still recorded), the drain of the notification queue without which the watermark is
+     * not stored, the files mapped shared and writable recorded, the groups closed (handlers finish
+     * first), the engine stopped cleanly.
+     *
+     * <p>Why the mapped files: their stores raise no event, and the watermark counts those made
+     * before it. A mapping removed while no tracker runs queues no CLOSE_WRITE, and one gone before
+     * the next start is not found by {@code PreOpenedWriters}; with its directory's scope dropped
+     * from an intact result, nothing would name the file (the real source does not do this yet).
+     */
+    private String stop(boolean drainFails) throws IOException {
+        long mark = kernel.deviceWrites();
+        boolean keepMark = scenario.linuxMutant() == LinuxMutant.STOP_WITHOUT_DRAIN || (!drainFails && drainAll());
+        if (scenario.linuxMutant() != LinuxMutant.STOP_FORGETS_MAPPINGS) {
+            for (FileId file : kernel.mappedFiles()) {
+                core.postWrite(core.preWrite(file).token());
+            }
+        }
+        kernel.stop(core);
+        closingCleanly = true;
+        core.close();
+        closingCleanly = false;
+        stopped = true;
+        stops++;
+        watermark = keepMark ? mark : null;
+        return keepMark ? "watermark " + mark + " stored" : "no watermark";
+    }
+
+    /** Takes every queued notification; false if there is none to take from (nothing to drain then either). */
+    private boolean drainAll() throws IOException {
+        while (kernel.queue() != null && !kernel.queue().isEmpty()) {
+            readEvent();
+        }
+        return true;
+    }
+
+    /**
+     * The tracker starts again: the engine recovers (cleanly), the groups and marks are set up, the
+     * files already open for writing or mapped are recorded, and unless the watermark proves that
+     * nothing was written meanwhile ({@code LinuxSource.gapSincePreviousRun}), continuity is lost.
+     */
+    private String start() throws IOException {
+        core = TrackerCore.open(storage, config);
+        stopped = false;
+        recordPreOpened();
+        String gap = !core.wasClean() ? "the previous run did not stop cleanly"
+                : watermark == null ? "the previous run left no watermark"
+                : watermark != kernel.deviceWrites() ? (kernel.deviceWrites() - watermark) + " writes meanwhile" : null;
+        watermark = null;
+        if (gap != null) {
+            CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + gap);
+            return "a gap: " + gap;
+        }
+        return "no gap: nothing was written meanwhile";
+    }
+
+    /** What {@code PreOpenedWriters} does at a start: records the files open for writing or mapped before the mark. */
+    private void recordPreOpened() throws IOException {
+        for (FileId file : kernel.start()) {
+            core.postWrite(core.preWrite(file).token());
+        }
     }
 
     private String begin(Writer w, int file) throws IOException {
@@ -430,7 +601,7 @@ final class World {
     }
 
     private void closeQuery() throws IOException {
-        List<FileId> carry = barrierWait.filesToCarry();
+        List<FileId> carry = carryBeforeDrain != null ? carryBeforeDrain : barrierWait.filesToCarry();
         barrierWait = WriteBarrier.Wait.DONE;
         closedForResult = CheckpointSteps.close(core, DIRECT, carry, now);
     }
@@ -453,48 +624,81 @@ final class World {
         }
         crashedSinceLastResult = false;
         lastResultRecovered = r.recovered();
-        StringBuilder names = new StringBuilder();
-        for (ChangedFile c : r.changes()) {
-            names.append(names.isEmpty() ? "" : ",").append(fileIndex(c.file())).append(c.carried() ? "(carried)" : "");
-        }
-        checkCompletedWritesNamed(r);
-        String summary = "result " + r.snapshot() + " [" + names + "]" + (r.continuity().intact() ? "" : " continuity lost")
+        boolean[] covered = covered(r);
+        checkCompletedWritesNamed(r, covered);
+        String summary = "result " + r.snapshot() + " [" + names(r) + "]" + (r.continuity().intact() ? "" : " continuity lost")
                 + (r.recovered() ? " recovered" : "");
         if (!consumerActs) {
             return summary + ", lost by the consumer";
         }
-        for (ChangedFile c : r.changes()) {
-            int f = fileIndex(c.file());
-            if (mirror[f] == truth[f]) {
-                falsePositives++;
+        for (int f = 0; f < ids.length; f++) {
+            if (covered[f]) {
+                if (mirror[f] == truth[f]) {
+                    falsePositives++;
+                }
+                mirror[f] = truth[f];
             }
-            mirror[f] = truth[f];
-        }
-        if (!r.continuity().intact()) {
-            System.arraycopy(truth, 0, mirror, 0, truth.length); // the consumer rescans everything
         }
         pendingBless = r.snapshot();
         return summary + ", copied";
     }
 
+    /** The result's entries: files by index, recorded directories as {@code d0(scope)}. */
+    private String names(QueryResult r) {
+        StringBuilder names = new StringBuilder();
+        for (ChangedFile c : r.changes()) {
+            int d = directoryIndex(c.file());
+            names.append(names.isEmpty() ? "" : ",").append(d >= 0 ? "d" + d + "(scope)" : fileIndex(c.file()))
+                    .append(c.carried() ? "(carried)" : "");
+        }
+        return names.toString();
+    }
+
+    /**
+     * The files the consumer copies for {@code r}: every file it names; every file of a recorded
+     * directory it reports as a rescan ({@code ResultResolver}: a scope is a rescan when continuity
+     * is lost or the entry was recovered, and is left out otherwise); and every file when continuity
+     * was lost for a reason the directories do not cover (a restart). Losses of the notification
+     * queue are covered by the directories: every child written under a directory's mark had its
+     * directory recorded first. (The real source's reasons all say "rescan the file system", as
+     * namespace events may be lost too; the model has none, so its consumer trusts the rescans alone,
+     * which is what lets the simulator check them.)
+     */
+    private boolean[] covered(QueryResult r) {
+        boolean[] covered = new boolean[ids.length];
+        if (!r.continuity().intact() && !notificationLossOnly(r.continuity().reason())) {
+            Arrays.fill(covered, true);
+            return covered;
+        }
+        for (ChangedFile c : r.changes()) {
+            int d = directoryIndex(c.file());
+            if (d < 0) {
+                covered[fileIndex(c.file())] = true;
+            } else if ((!r.continuity().intact() || c.recovered()) && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS) {
+                for (int f = 0; f < ids.length; f++) {
+                    covered[f] |= kernel.directoryOf(f) == d;
+                }
+            }
+        }
+        return covered;
+    }
+
+    private static boolean notificationLossOnly(String reason) {
+        return reason.replace(QUEUE_OVERFLOWED, "").replace(QUEUE_NOT_DRAINED, "").isBlank();
+    }
+
     /**
      * The invariant, per result: a write that completed before the result's checkpoint began is
-     * named by it, unless the consumer already copied the file since (it acted on, and may have
-     * blessed, a result made after the write), or the result says continuity was lost.
+     * named by it (or lies in a directory it reports as a rescan), unless the consumer already
+     * copied the file since (it acted on, and may have blessed, a result made after the write), or
+     * the result says continuity was lost for a reason that makes the consumer rescan everything.
      */
-    private void checkCompletedWritesNamed(QueryResult r) {
-        if (!r.continuity().intact()) {
-            return;
-        }
-        boolean[] named = new boolean[ids.length];
-        for (ChangedFile c : r.changes()) {
-            named[fileIndex(c.file())] = true;
-        }
+    private void checkCompletedWritesNamed(QueryResult r, boolean[] covered) {
         for (int f = 0; f < ids.length; f++) {
-            if (!named[f] && mirror[f] < completedAtBegin[f]) {
+            if (!covered[f] && mirror[f] < completedAtBegin[f]) {
                 violation("a write of f" + f + " (version " + completedAtBegin[f] + ") completed before the checkpoint of result "
-                        + r.snapshot() + " began, but the result does not name f" + f + " and the consumer's copy is version "
-                        + mirror[f] + ".");
+                        + r.snapshot() + " began, but the result does not name f" + f + (kernel != null && kernel.directories()
+                        ? " nor rescan d" + kernel.directoryOf(f) : "") + " and the consumer's copy is version " + mirror[f] + ".");
             }
         }
     }
@@ -537,6 +741,10 @@ final class World {
 
     private void crashed(CrashKind kind, long seed) {
         crashes++;
+        // A crash while the engine closes cleanly, or while a cleanly stopped one is still opening its
+        // state, may find the clean marker in place: then nothing needs recovering (not checked).
+        boolean trackerRan = !stopped && !closingCleanly;
+        closingCleanly = false;
         storage.reboot(kind, seed);
         for (int i = 0; i < writers.length; i++) {
             writers[i] = replacement(writers[i]); // in-process writers die with the tracker
@@ -545,6 +753,8 @@ final class World {
         checkpointRunning = false;
         closedForResult = null;
         barrierWait = WriteBarrier.Wait.DONE;
+        stopped = false;
+        watermark = null;
         core = null;
         if (kernel != null) {
             if (kind == CrashKind.POWER) {
@@ -554,7 +764,7 @@ final class World {
             }
         }
         recover(seed, true);
-        crashedSinceLastResult = true;
+        crashedSinceLastResult |= trackerRan;
     }
 
     private void recover(long seed, boolean restart) {
@@ -562,8 +772,9 @@ final class World {
             try {
                 core = TrackerCore.open(storage, config);
                 if (restart && kernel != null) {
-                    // The Linux source: a restart is a gap (nothing tracked meanwhile), so rescan.
-                    CheckpointSteps.markContinuityLost(core, DIRECT, "rescan /sim: restarted");
+                    // The Linux source: a restart after a crash is a gap (nothing tracked meanwhile), so rescan.
+                    CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + "restarted after a crash");
+                    recordPreOpened();
                 }
                 return;
             } catch (SimulatedStorage.Crash again) {
@@ -595,11 +806,11 @@ final class World {
         storage.disarm();
         log.add("  -- drain: no more crashes; writers finish; a last query the consumer acts on --");
         try {
+            if (stopped) {
+                apply(new Step.Start());
+            }
             if (checkpointRunning) {
-                if (closedForResult == null) {
-                    now = Math.max(now, core.deadlineNanos());
-                }
-                apply(new Step.QueryFinish(true));
+                finishCheckpoint();
             }
             if (syncing != null) {
                 apply(new Step.SyncFinish());
@@ -621,10 +832,7 @@ final class World {
                 }
             }
             apply(new Step.QueryBegin());
-            if (!checkpointMayFinish()) {
-                now = Math.max(now, core.deadlineNanos());
-            }
-            apply(new Step.QueryFinish(true));
+            finishCheckpoint();
             if (broken) {
                 return;
             }
@@ -638,6 +846,22 @@ final class World {
         } catch (RuntimeException e) {
             engineError(new Step.QueryFinish(true), e);
         }
+    }
+
+    /** Ends the running checkpoint: the barrier times out if it must, the query drains the notification queue, the result is issued. */
+    private void finishCheckpoint() {
+        if (closedForResult == null) {
+            if (!barrierMayFinish()) {
+                now = Math.max(now, core.deadlineNanos());
+            }
+            if (kernel != null && kernel.directories() && drainTarget < 0) {
+                apply(new Step.Drain());
+            }
+            while (!drained() && !broken) {
+                apply(new Step.Read());
+            }
+        }
+        apply(new Step.QueryFinish(true));
     }
 
     private void checkCleanRestart() {
@@ -659,6 +883,16 @@ final class World {
         } catch (Throwable t) {
             engineError(new Step.QueryBegin(), t);
         }
+    }
+
+    /** The index of recorded directory {@code id}, or -1 if it is not one. */
+    private int directoryIndex(FileId id) {
+        for (int k = 0; k < directoryIds.length; k++) {
+            if (directoryIds[k].equals(id)) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     private int fileIndex(FileId id) {
