@@ -92,6 +92,9 @@ public final class Posix {
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
             Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle GETTID = downcall("gettid", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+    private static final MethodHandle SETPRIORITY = downcall("setpriority",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle STATFS = downcall("statfs",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
     private static final MethodHandle FSTATFS = downcall("fstatfs",
@@ -395,6 +398,23 @@ public final class Posix {
             if (lastErrno() != Errno.EINTR) {
                 throw new PosixException("ioctl 0x" + Long.toHexString(request) + " on fd " + fd, lastErrno());
             }
+        }
+    }
+
+    /**
+     * Sets the calling thread's nice value ({@code setpriority(PRIO_PROCESS, gettid(), nice)}: on
+     * Linux a thread's own priority). A negative value needs CAP_SYS_NICE.
+     */
+    public static void setThisThreadNice(int nice) throws PosixException {
+        int rc;
+        try {
+            int tid = (int) GETTID.invokeExact(callState());
+            rc = (int) SETPRIORITY.invokeExact(callState(), 0 /* PRIO_PROCESS */, tid, nice);
+        } catch (Throwable t) {
+            throw linkageFailure("setpriority", t);
+        }
+        if (rc != 0) {
+            throw new PosixException("setpriority(nice " + nice + ") of this thread", lastErrno());
         }
     }
 

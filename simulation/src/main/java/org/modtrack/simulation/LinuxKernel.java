@@ -63,6 +63,12 @@ final class LinuxKernel {
     private final Granularity granularity;
     private final FileId[] directoryIds;
     private final boolean[] directoryMarked;
+    /** Directories recorded or written in the current period (PreContentListener's busy directories). */
+    private final boolean[] busy;
+    /** Directories recorded ahead at the last checkpoint, to mark again once durable; the epoch after its flush. */
+    private final boolean[] recordedAhead;
+    private long recordedAheadLsn;
+    private long recordedAheadEpoch = -1;
     private final int queueBound;
     private NotificationQueue queue; // null while no tracker runs (after a clean stop) or without directory records
     private boolean groups = true; // whether the tracker's fanotify groups exist
@@ -89,6 +95,8 @@ final class LinuxKernel {
         this.granularity = granularity;
         this.directoryIds = directoryIds;
         this.directoryMarked = new boolean[directoryIds.length];
+        this.busy = new boolean[directoryIds.length];
+        this.recordedAhead = new boolean[directoryIds.length];
         this.queueBound = queueBound;
         this.queue = directories() ? new NotificationQueue(queueBound) : null;
     }
@@ -183,6 +191,9 @@ final class LinuxKernel {
         t.lsn = intent.lsn();
         t.state = CallState.HANDLING;
         String what = directories() ? "d" + t.recorded + " (scope)" : "";
+        if (directories()) {
+            busy[t.recorded] = true;
+        }
         return (intent.alreadyRecorded() ? "already recorded " + what : "recorded " + what + "(lsn " + intent.lsn() + ")")
                 + (core.journal().isAcknowledged(intent.lsn()) ? "" : ", waits for a sync");
     }
@@ -308,6 +319,8 @@ final class LinuxKernel {
 
     private void releaseGroups() {
         clearMarks();
+        java.util.Arrays.fill(busy, false); // the listener that kept them is gone
+        java.util.Arrays.fill(recordedAhead, false);
         for (WriterThread t : threads) {
             if (t.state == CallState.EVENT || t.state == CallState.HANDLING) {
                 t.state = CallState.ALLOWED; // the kernel answers FAN_ALLOW when the group is released
@@ -349,6 +362,68 @@ final class LinuxKernel {
             }
         }
         return files;
+    }
+
+    /**
+     * At a checkpoint, after the new period began and before the flush
+     * ({@code PreContentListener.recordBusyDirectoriesAhead}): records the busy directories as scopes
+     * of the new period. Their marks are set again ({@link #markAheadAgain}) once the records are
+     * durable and if no later flush came.
+     */
+    /**
+     * How many busy directories are recorded ahead (the real bound is 4,096): 1 of the model's 2, so
+     * that a busy directory left out (beyond the bound, or when recording ahead fails) is simulated
+     * too, and with it the epoch rule of the handlers' marks.
+     */
+    private static final int AHEAD_BOUND = 1;
+
+    String recordAhead(TrackerCore core) throws IOException {
+        StringBuilder out = new StringBuilder();
+        java.util.Arrays.fill(recordedAhead, false);
+        recordedAheadLsn = 0;
+        int room = AHEAD_BOUND;
+        for (int d = 0; d < busy.length && room > 0; d++) {
+            if (busy[d]) {
+                room--;
+                TrackerCore.Intent intent = core.preWrite(directoryIds[d], Access.SCOPE);
+                core.postWrite(intent.token());
+                recordedAhead[d] = true;
+                recordedAheadLsn = Math.max(recordedAheadLsn, intent.lsn());
+                out.append(" d").append(d);
+            }
+        }
+        java.util.Arrays.fill(busy, false);
+        recordedAheadEpoch = epoch + 1; // the flush that follows
+        return out.isEmpty() ? "" : "; recorded ahead:" + out;
+    }
+
+    /** Whether the directories recorded ahead may be marked again now: durable, and no flush since the checkpoint's. */
+    boolean mayMarkAheadAgain(TrackerCore core) {
+        boolean any = false;
+        for (boolean d : recordedAhead) {
+            any |= d;
+        }
+        return any && core.journal().isAcknowledged(recordedAheadLsn) && recordedAheadEpoch == epoch;
+    }
+
+    /** {@code PreContentListener.markRecordedAheadAgain}: the directories recorded ahead get their marks back. */
+    String markAheadAgain() {
+        StringBuilder out = new StringBuilder("marked again:");
+        for (int d = 0; d < recordedAhead.length; d++) {
+            if (recordedAhead[d]) {
+                directoryMarked[d] = true;
+                recordedAhead[d] = false;
+                out.append(" d").append(d);
+            }
+        }
+        return out.toString();
+    }
+
+    /** A child of {@code directory} changed: the notification reader notes its directory as busy. */
+    void noteBusy(int file) {
+        if (directories()) {
+            busy[directoryOf(file)] = true;
+        }
     }
 
     private void clearMarks() {

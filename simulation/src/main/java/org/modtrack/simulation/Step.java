@@ -132,6 +132,13 @@ sealed interface Step {
         }
     }
 
+    /** Linux model, directory records: the directories recorded ahead at the checkpoint get their marks back. */
+    record MarkAhead() implements Step {
+        public String toString() {
+            return "the directories recorded ahead are marked again";
+        }
+    }
+
     /** Linux model: the handler sets the ignore mark (epoch rule), answers, and calls postWrite. */
     record Answer(int thread) implements Step {
         public String toString() {

@@ -242,6 +242,9 @@ final class World {
 
     /** With directory records: the query drains the notification queue once its barrier is done. */
     private void drainSteps(List<Step> steps) {
+        if (kernel != null && kernel.mayMarkAheadAgain(core)) {
+            steps.add(new Step.MarkAhead());
+        }
         if (kernel == null || !kernel.directories() || closedForResult != null) {
             return;
         }
@@ -320,6 +323,7 @@ final class World {
             case Step.Unmap c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Read r -> kernel != null && kernel.queue() != null && !kernel.queue().isEmpty()
                     && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null);
+            case Step.MarkAhead m -> kernel != null && kernel.mayMarkAheadAgain(core);
             case Step.Drain d -> checkpointRunning && kernel != null && kernel.directories() && closedForResult == null
                     && drainTarget < 0 && barrierMayFinish();
             case Step.DrainTimeout d -> checkpointRunning && closedForResult == null && drainTarget >= 0 && !drained();
@@ -422,11 +426,12 @@ final class World {
                 checkpointRunning = true;
                 queries++;
                 completedAtBegin = completed.clone();
+                String ahead = kernel != null && kernel.directories() ? kernel.recordAhead(core) : "";
                 barrierWait = barrier.begin(core.closingSnapshotId());
                 drainTarget = -1;
                 drainGaveUp = false;
                 carryBeforeDrain = null;
-                yield "closing snapshot " + core.closingSnapshotId();
+                yield "closing snapshot " + core.closingSnapshotId() + ahead;
             }
             case Step.QueryClose q -> {
                 closeQuery();
@@ -461,6 +466,7 @@ final class World {
             case Step.Store st -> kernel.store(st.file());
             case Step.Unmap u -> kernel.unmap(u.file());
             case Step.Read r -> readEvent();
+            case Step.MarkAhead m -> kernel.markAheadAgain();
             case Step.Drain d -> {
                 NotificationQueue q = kernel.queue();
                 carryBeforeDrain = barrierWait.filesToCarry();
@@ -485,6 +491,7 @@ final class World {
             return "overflow: continuity lost";
         }
         long lsn = core.recordChange(ids[event], Change.WRITTEN, null, false);
+        kernel.noteBusy(event);
         return "f" + event + (lsn == 0 ? " already recorded as written" : " recorded as written (lsn " + lsn + ")");
     }
 
@@ -497,7 +504,8 @@ final class World {
      * <p>Why the mapped files: their stores raise no event, and the watermark counts those made
      * before it. A mapping removed while no tracker runs queues no CLOSE_WRITE, and one gone before
      * the next start is not found by {@code PreOpenedWriters}; with its directory's scope dropped
-     * from an intact result, nothing would name the file (the real source does not do this yet).
+     * from an intact result, nothing would name the file (the real source does this since 2026-11-25:
+     * {@code LinuxSource.settleAfterWatermark}).
      */
     private String stop(boolean drainFails) throws IOException {
         long mark = kernel.deviceWrites();

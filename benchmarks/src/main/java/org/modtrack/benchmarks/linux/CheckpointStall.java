@@ -53,6 +53,10 @@ public final class CheckpointStall {
         }
     }
 
+    /** The acceptance's figure is with {@code power}; {@code -Dmodtrack.bench.durability=PROCESS} tells the sync's share. */
+    private static final Durability DURABILITY =
+            Durability.valueOf(System.getProperty("modtrack.bench.durability", "POWER").toUpperCase(java.util.Locale.ROOT));
+
     public static void main(String[] args) throws Exception {
         int trials = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         Path out = Path.of(args.length > 1 ? args[1] : "/tmp/modtrack-bench");
@@ -106,7 +110,7 @@ public final class CheckpointStall {
             // Warm-up, untracked: the first 1 GiB write on a fresh image (and fresh guest memory) is several
             // times slower than the next ones (3.6 s against 0.5-1.8 s here); (b) and (c) should be alike.
             bigWrite(mount.mountPoint().resolve("big"));
-            TrackerConfig config = TrackerConfig.defaults().withDurability(Durability.POWER);
+            TrackerConfig config = TrackerConfig.defaults().withDurability(DURABILITY);
             try (LinuxSource source = LinuxSource.open(mount.mountPoint(), state, config,
                     LinuxSourceOptions.defaults().withBarrier(barrier));
                  Child writer = new Child(BenchSupport.program("smallwriter"), small.toString(),

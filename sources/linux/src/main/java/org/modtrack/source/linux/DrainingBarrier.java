@@ -6,8 +6,12 @@ import org.modtrack.engine.FileId;
 import org.modtrack.engine.WriteBarrier;
 
 /**
- * A barrier that, once the writes it waited for have left their calls, also waits until their
- * notification events are recorded. Why: with directory records a child's write is named only by
+ * The Linux source's barrier around the configured one ({@code srcu} or {@code freeze}). Before it
+ * begins (the new period has started, the marks are not flushed yet), it records ahead what the
+ * new period will need first ({@link BeforeFlush}: the directories busy in the closing period), so
+ * that their first accesses after the flush find them recorded and wait for no sync. After its
+ * wait, once the writes it waited for have left their calls, it waits until their notification
+ * events are recorded. Why: with directory records a child's write is named only by
  * its {@code FAN_MODIFY}, which the kernel queues when the write call ends; a result built between
  * the end of the barrier and the reading of that event would leave out a write that completed
  * before the checkpoint (it would come one result late). The same holds for a creation, deletion
@@ -23,8 +27,16 @@ final class DrainingBarrier implements WriteBarrier {
         void drain() throws IOException, InterruptedException;
     }
 
+    /** What runs after the new period began and before the inner barrier flushes the marks. */
+    @FunctionalInterface
+    interface BeforeFlush {
+        /** Best effort: a failure only means the accesses record themselves, as without it. */
+        void prepare(long closingSnapshot);
+    }
+
     private final WriteBarrier inner;
     private volatile AfterWait afterWait; // set once the notification reader exists, before any query
+    private volatile BeforeFlush beforeFlush = closing -> { };
 
     DrainingBarrier(WriteBarrier inner) {
         this.inner = inner;
@@ -34,6 +46,10 @@ final class DrainingBarrier implements WriteBarrier {
         this.afterWait = drain;
     }
 
+    void prepareWith(BeforeFlush prepare) {
+        this.beforeFlush = prepare;
+    }
+
     @Override
     public String name() {
         return inner.name();
@@ -41,6 +57,7 @@ final class DrainingBarrier implements WriteBarrier {
 
     @Override
     public Wait begin(long closingSnapshot) throws IOException {
+        beforeFlush.prepare(closingSnapshot);
         Wait wait = inner.begin(closingSnapshot);
         AfterWait drain = afterWait;
         if (drain == null) {

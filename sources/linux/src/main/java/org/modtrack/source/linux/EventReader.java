@@ -37,7 +37,15 @@ final class EventReader {
     private final Object progress = new Object();
     private long handled; // events handled, in queue order (under {@link #progress})
 
+    private final int nice;
+
     EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler) {
+        this(what, group, bufferBytes, losses, handler, 0);
+    }
+
+    /** @param nice the reading thread's nice value (0: the process's); see {@link ThreadNice} */
+    EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler, int nice) {
+        this.nice = nice;
         this.what = what;
         this.group = group;
         this.bufferBytes = bufferBytes;
@@ -60,6 +68,9 @@ final class EventReader {
     }
 
     private void loop() {
+        if (nice != 0) {
+            ThreadNice.set(nice);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(bufferBytes, 8);
             FanotifyEvents cursor = new FanotifyEvents();

@@ -111,8 +111,10 @@ public final class LinuxSource implements AutoCloseable {
             int notificationSlot = opened.size() - 1;
             IgnoreMarks modifyMarks = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), Fanotify.FAN_MODIFY) : null;
+            Runnable[] afterPreContentFlush = {() -> { }}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
                 preContentMarks.flush();
+                afterPreContentFlush[0].run();
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();
@@ -130,6 +132,10 @@ public final class LinuxSource implements AutoCloseable {
             PreContentListener pre = PreContentListener.start(group, preContentMarks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
             opened.set(1, pre); // it owns the group now
+            if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY) {
+                barrier.prepareWith(pre::recordBusyDirectoriesAhead);
+                afterPreContentFlush[0] = pre::markRecordedAheadAgain;
+            }
             Watchdog watchdog = Watchdog.start(watchdogTimeout(options));
             if (watchdog != null) {
                 opened.add(watchdog);
@@ -138,6 +144,9 @@ public final class LinuxSource implements AutoCloseable {
             NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, options.granularity(),
                     modifyMarks);
             opened.set(notificationSlot, ns); // it owns the group now
+            if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY) {
+                ns.noteBusyDirectoriesWith(pre::noteBusyDirectory);
+            }
             barrier.drainWith(() -> recordQueuedEvents(ns, losses, tracker, fs, watched));
             markFilesystem(pre, fs);
             preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
@@ -166,8 +175,14 @@ public final class LinuxSource implements AutoCloseable {
         // back in the next result); and once the barrier's wait is over (DrainingBarrier), for the
         // few queued meanwhile, so that the result names every change made before the checkpoint
         // and by the writes it waited for.
-        recordQueuedEvents(namespace, losses, tracker, fs, watched);
-        return results.resolve(tracker.query());
+        int nice = ThreadNice.current();
+        ThreadNice.set(ThreadNice.CHECKPOINT); // its /proc scans and result building yield to writers
+        try {
+            recordQueuedEvents(namespace, losses, tracker, fs, watched);
+            return results.resolve(tracker.query());
+        } finally {
+            ThreadNice.set(nice);
+        }
     }
 
     /**

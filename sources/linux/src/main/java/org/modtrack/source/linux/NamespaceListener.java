@@ -59,6 +59,8 @@ final class NamespaceListener implements AutoCloseable {
     private final OrphanedDeletions orphans = new OrphanedDeletions();
     private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify
     private final LongAdder muted = new LongAdder();
+    /** Told the directory of every child changed (with directory records): see PreContentListener#noteBusyDirectory. */
+    private volatile java.util.function.Consumer<FileId> busyDirectories = directory -> { };
     private final EventReader reader;
     private final LossRecorder losses;
     private final LongAdder events = new LongAdder();
@@ -157,6 +159,9 @@ final class NamespaceListener implements AutoCloseable {
 
     private void record(long mask, Parsed p) throws IOException {
         boolean directory = (mask & FAN_ONDIR) != 0;
+        if (p.parent != null) {
+            busyDirectories.accept(p.parent);
+        }
         if ((mask & FAN_RENAME) != 0 && p.child != null && p.oldName != null) {
             tracker.recordChange(withPath(p.child, p.newName), Change.RENAMED, p.oldName, directory);
         }
@@ -208,6 +213,10 @@ final class NamespaceListener implements AutoCloseable {
                 LOG.log(Level.WARNING, "could not close a descriptor opened by handle", e);
             }
         }
+    }
+
+    void noteBusyDirectoriesWith(java.util.function.Consumer<FileId> busy) {
+        this.busyDirectories = busy;
     }
 
     /** Files whose FAN_MODIFY events were muted for the rest of their period. */

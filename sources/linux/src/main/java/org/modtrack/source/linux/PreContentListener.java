@@ -97,6 +97,12 @@ final class PreContentListener implements AutoCloseable {
     private final LossRecorder losses;
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    /** A bound on {@link #busyDirectories}: the directories recorded ahead at a checkpoint are one sync's worth. */
+    static final int MAX_BUSY_DIRECTORIES = 4096;
+    /** The directories recorded by an event in the current period (at most {@link #MAX_BUSY_DIRECTORIES}). */
+    private volatile java.util.Set<FileId> busyDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The directories {@link #recordBusyDirectoriesAhead} recorded in the new period, to mark again after the flush. */
+    private volatile java.util.List<FileId> recordedAhead = java.util.List.of();
     private final LatencyHistogram answerLatency = new LatencyHistogram();
     private final long deadlineNanos;
     private volatile boolean running = true;
@@ -114,9 +120,10 @@ final class PreContentListener implements AutoCloseable {
         this.losses = losses;
         this.deadlineNanos = options.answerDeadline().toNanos();
         this.handlers = new ThreadPoolExecutor(handlerThreads, handlerThreads, 0, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD), daemonThreads("modtrack-pre-content"));
+                new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD),
+                niceDaemonThreads("modtrack-pre-content", ThreadNice.WRITERS_WAIT));
         this.handlers.prestartAllCoreThreads(); // so that offering to the queue directly always reaches a thread
-        this.reader = new EventReader("pre-content", group, BUFFER_BYTES, losses, this::dispatch);
+        this.reader = new EventReader("pre-content", group, BUFFER_BYTES, losses, this::dispatch, ThreadNice.WRITERS_WAIT);
         this.deadlineThread = Thread.ofPlatform().daemon().name("modtrack-answer-deadline").unstarted(this::enforceDeadlines);
     }
 
@@ -257,14 +264,87 @@ final class PreContentListener implements AutoCloseable {
                 return false;
             }
             FileHandles.FileHandle h = FileHandles.nameToHandleAt(dirFd, "", Statx.AT_EMPTY_PATH);
-            WriteTicket ticket = tracker.preWrite(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), directory, null),
-                    Access.SCOPE);
+            FileId dirId = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), directory, null);
+            WriteTicket ticket = tracker.preWrite(dirId, Access.SCOPE);
             tracker.postWrite(ticket.token());
+            noteBusyDirectory(dirId);
             counters.directories.increment();
             countMark(ticket, marks.ignoreChildren(dirFd, epoch));
             return true;
         } finally {
             Posix.close(dirFd, directory);
+        }
+    }
+
+    /**
+     * Notes a directory whose children are being accessed in the current period: by a permission
+     * event, or (a directory marked for the whole period raises none) by a notification event of
+     * one of its children. Thread-safe; beyond {@link #MAX_BUSY_DIRECTORIES} it is not noted.
+     */
+    void noteBusyDirectory(FileId directory) {
+        java.util.Set<FileId> busy = busyDirectories;
+        if (busy.size() < MAX_BUSY_DIRECTORIES) {
+            busy.add(directory);
+        }
+    }
+
+    /**
+     * At a checkpoint, after the new period began and before the marks are flushed: records the
+     * directories busy in the closing period as scopes of the new one, with one sync for all of
+     * them, so that the first access to each after the flush finds it recorded and answers without
+     * waiting for a sync (docs/benchmarks.md, "Checkpoint impact on other writers"). A directory
+     * whose children were not written, created or removed for a whole period is not recorded ahead
+     * again. Best effort: if it fails, the accesses
+     * record their directories themselves, as without it.
+     */
+    void recordBusyDirectoriesAhead(long closingSnapshot) {
+        java.util.Set<FileId> closing = busyDirectories;
+        busyDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        if (closing.isEmpty()) {
+            return;
+        }
+        java.util.List<FileId> ahead = java.util.List.copyOf(closing);
+        try {
+            tracker.preRecord(ahead, Access.SCOPE);
+            recordedAhead = ahead;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(java.util.logging.Level.INFO, "checkpoint " + closingSnapshot + " could not record its "
+                    + closing.size() + " busy directories ahead; their accesses will record them", e);
+        }
+    }
+
+    /**
+     * Right after the checkpoint's flush: marks again the directories recorded ahead (their scopes
+     * are durable in the new period, so their marks are as valid as a handler's), so that their
+     * children raise no permission event at all after the checkpoint. Under the same epoch rule as a
+     * handler's mark, with the epoch read after the flush. Best effort: an unmarked directory just
+     * raises one event, answered at once (already recorded).
+     */
+    void markRecordedAheadAgain() {
+        java.util.List<FileId> ahead = recordedAhead;
+        recordedAhead = java.util.List.of();
+        long epoch = marks.epoch();
+        for (FileId dir : ahead) {
+            int fd;
+            try {
+                fd = FileHandles.openByHandleAt(fs.mountFd(), dir.handleType(), dir.handle(),
+                        Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC);
+            } catch (PosixException e) {
+                continue; // gone meanwhile
+            }
+            try {
+                if (!marks.ignoreChildren(fd, epoch)) {
+                    return; // another flush came: these records belong to a period that is closing too
+                }
+            } catch (PosixException e) {
+                LOG.log(java.util.logging.Level.FINE, "could not mark " + dir + " again", e);
+            } finally {
+                try {
+                    Posix.close(fd, "a directory opened by handle");
+                } catch (PosixException e) {
+                    LOG.log(java.util.logging.Level.WARNING, "could not close a directory opened by handle", e);
+                }
+            }
         }
     }
 
@@ -367,6 +447,14 @@ final class PreContentListener implements AutoCloseable {
 
     static java.util.concurrent.ThreadFactory daemonThreads(String name) {
         return Thread.ofPlatform().daemon().name(name + "-", 0).factory();
+    }
+
+    private static java.util.concurrent.ThreadFactory niceDaemonThreads(String name, int nice) {
+        java.util.concurrent.ThreadFactory plain = daemonThreads(name);
+        return task -> plain.newThread(() -> {
+            ThreadNice.set(nice);
+            task.run();
+        });
     }
 
     /**

@@ -111,9 +111,17 @@ class LinuxSourceTest {
                         c.keySet(), "every child by name, and no rescan of d: " + c);
                 source.bless(r.snapshot());
 
-                sh(root, "echo again >> d/old3"); // the checkpoint flushed d's mark: d is recorded again
-                assertTrue(source.eventCounts()[0] > before, "a new period starts without the mark");
-                assertEquals(java.util.Set.of("d/old3"), byPath(source.query(), root).keySet());
+                // d was busy: the checkpoint recorded it ahead in the new period and marked it again.
+                sh(root, "echo again >> d/old3");
+                assertEquals(before, source.eventCounts()[0], "no round trip after the checkpoint either");
+                LinuxResult r2 = source.query();
+                assertEquals(java.util.Set.of("d/old3"), byPath(r2, root).keySet());
+                source.bless(r2.snapshot());
+                source.bless(source.query().snapshot()); // a whole period in which nothing in d changed
+                sh(root, "echo idle-no-more >> d/old2");
+                assertTrue(source.eventCounts()[0] > before,
+                        "a directory idle for a whole period is not recorded ahead: its first access records it");
+                assertEquals(java.util.Set.of("d/old2"), byPath(source.query(), root).keySet());
             }
         }
     }
