@@ -177,6 +177,27 @@ class ChangeTrackerTest {
     }
 
     @Test
+    void scopesRecordedAheadAreDurableAlreadyRecordedAndLeaveNothingInProgress() throws Exception {
+        FileId a = FileId.ofPath("/data/a");
+        FileId b = FileId.ofPath("/data/b");
+        ChangeTracker t = ChangeTracker.open(state, config());
+        t.preRecord(List.of(a, b, a), Access.SCOPE);
+        assertEquals(2, t.stats().records(), "one record per directory");
+        assertEquals(0, t.stats().writesInProgress());
+        WriteTicket first = t.preWrite(a, Access.SCOPE);
+        t.postWrite(first.token());
+        assertTrue(first.alreadyRecorded(), "the first access finds its directory recorded");
+        t.preRecord(List.of(b), Access.SCOPE);
+        assertEquals(2, t.stats().records(), "recording ahead again in the same period adds nothing");
+        t.abandon();
+        try (ChangeTracker after = ChangeTracker.open(state, config())) {
+            QueryResult recovered = after.query();
+            assertEquals(Set.of(Change.SCOPE), changesOf(recovered, a), "recorded before preRecord returned");
+            assertEquals(Set.of(Change.SCOPE), changesOf(recovered, b));
+        }
+    }
+
+    @Test
     void aScopeIsRecordedOncePerPeriodApartFromTheFileLevelIntentsAndSurvivesACrash() throws Exception {
         FileId dir = FileId.ofPath("/data");
         ChangeTracker t = ChangeTracker.open(state, config());
