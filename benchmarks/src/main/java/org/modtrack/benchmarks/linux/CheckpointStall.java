@@ -47,7 +47,8 @@ public final class CheckpointStall {
     /** One trial's figures, all in milliseconds. */
     record Trial(String barrier, int round, double stallA, double stallB, double stallC, double waitA, double waitB,
                  double queryA, double queryB, double bigWriteB, double bigWriteC, boolean inFlightB,
-                 double beforeA, double beforeB, long smallWrites, String barrierUsedB, double stallBAt) {
+                 double beforeA, double beforeB, long smallWrites, String barrierUsedB, double stallBAt,
+                 long eventsA, long eventsB, double stallAAt) {
         double ratio() {
             return stallB / stallA;
         }
@@ -65,7 +66,8 @@ public final class CheckpointStall {
         List<Trial> all = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         csv.add("barrier,round,stallA_ms,stallB_ms,stallC_ms,ratioBA,waitA_ms,waitB_ms,queryA_ms,queryB_ms,"
-                + "bigWriteB_ms,bigWriteC_ms,inFlightB,beforeA_ms,beforeB_ms,smallWrites,barrierUsedB,stallB_at_ms");
+                + "bigWriteB_ms,bigWriteC_ms,inFlightB,beforeA_ms,beforeB_ms,smallWrites,barrierUsedB,stallB_at_ms,"
+                + "eventsA,eventsB,stallA_at_ms");
         for (int round = 1; round <= trials; round++) {
             LinuxSourceOptions.Barrier[] order = round % 2 == 1
                     ? new LinuxSourceOptions.Barrier[] {LinuxSourceOptions.Barrier.SRCU, LinuxSourceOptions.Barrier.FREEZE}
@@ -73,9 +75,10 @@ public final class CheckpointStall {
             for (LinuxSourceOptions.Barrier barrier : order) {
                 Trial t = trial(barrier, round, out);
                 all.add(t);
-                String row = fmt("%s,%d,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%s,%.3f,%.3f,%d,%s,%.1f",
+                String row = fmt("%s,%d,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%s,%.3f,%.3f,%d,%s,%.1f,%d,%d,%.1f",
                         t.barrier, t.round, t.stallA, t.stallB, t.stallC, t.ratio(), t.waitA, t.waitB, t.queryA, t.queryB,
-                        t.bigWriteB, t.bigWriteC, t.inFlightB, t.beforeA, t.beforeB, t.smallWrites, t.barrierUsedB, t.stallBAt);
+                        t.bigWriteB, t.bigWriteC, t.inFlightB, t.beforeA, t.beforeB, t.smallWrites, t.barrierUsedB, t.stallBAt,
+                        t.eventsA, t.eventsB, t.stallAAt);
                 csv.add(row);
                 System.out.println("trial " + row + "  (load " + BenchSupport.loadAverage() + ")");
             }
@@ -121,24 +124,30 @@ public final class CheckpointStall {
                 Thread.sleep(500);
 
                 // (a) no large write in flight
+                long eventsA0 = source.eventCounts()[0];
                 long a0 = System.nanoTime();
                 LinuxResult ra = source.query();
                 long a1 = System.nanoTime();
+                long eventsA = source.eventCounts()[0] - eventsA0;
                 source.bless(ra.snapshot());
                 Thread.sleep(500);
 
                 // (b) one 1 GiB write call in flight
                 long b0;
                 long b1;
+                long eventsB0;
+                long eventsB;
                 LinuxResult rb;
                 long bigStartB;
                 long bigEndB;
                 try (Child big = startBigWrite(mount.mountPoint().resolve("big"))) {
                     bigStartB = Long.parseLong(big.line().split(" ")[1]);
                     Thread.sleep(50);
+                    eventsB0 = source.eventCounts()[0];
                     b0 = System.nanoTime();
                     rb = source.query();
                     b1 = System.nanoTime();
+                    eventsB = source.eventCounts()[0] - eventsB0;
                     source.bless(rb.snapshot());
                     String[] end = big.line().split(" ");
                     bigEndB = Long.parseLong(end[1]);
@@ -170,7 +179,8 @@ public final class CheckpointStall {
                         bigStartB < b0 && bigEndB > b0,
                         maxOverlapping(calls, a0 - 400_000_000L, a0) / ms,
                         maxOverlapping(calls, b0 - 45_000_000L, b0) / ms,
-                        calls.length / 2, rb.barrier(), (longestStart(calls, b0, b1) - b0) / ms);
+                        calls.length / 2, rb.barrier(), (longestStart(calls, b0, b1) - b0) / ms,
+                        eventsA, eventsB, (longestStart(calls, a0, a1) - a0) / ms);
             }
         } finally {
             BenchSupport.deleteTree(state);

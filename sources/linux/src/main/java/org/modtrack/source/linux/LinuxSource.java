@@ -113,8 +113,16 @@ public final class LinuxSource implements AutoCloseable {
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), Fanotify.FAN_MODIFY) : null;
             Runnable[] afterPreContentFlush = {() -> { }}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
-                preContentMarks.flush();
-                afterPreContentFlush[0].run();
+                // Between the flush and the marks set again, a busy directory's children raise
+                // events: keep that window short, whatever the query thread's own priority.
+                int nice = ThreadNice.current();
+                ThreadNice.set(ThreadNice.WRITERS_WAIT);
+                try {
+                    preContentMarks.flush();
+                    afterPreContentFlush[0].run();
+                } finally {
+                    ThreadNice.set(nice);
+                }
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();
