@@ -12,6 +12,8 @@ import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
 import static org.modtrack.posix.Fanotify.FAN_RENAME;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -38,7 +40,7 @@ import org.modtrack.posix.Statx;
  * named. A checkpoint's barrier waits for the writes in progress to leave their system call, after
  * which their {@code FAN_MODIFY} is queued, and a query drains this queue first.
  *
- * <p>The kernel's queue is bounded (16,384 events): if this reader falls behind, the kernel drops
+ * <p>The kernel's queue is bounded ({@link #QUEUE_EVENTS} events): if this reader falls behind, the kernel drops
  * events and queues {@code FAN_Q_OVERFLOW}, which marks continuity lost. So the reader does little
  * per event: directory paths come from a small cache ({@link DirectoryPaths}), and a file already
  * recorded as written in the period costs the engine a lookup.
@@ -73,13 +75,70 @@ final class NamespaceListener implements AutoCloseable {
         this.fs = fs;
         this.tracker = tracker;
         this.directories = new DirectoryPaths(new HandleResolver(fs));
-        this.reader = new EventReader("namespace", group, BUFFER_BYTES, losses, this::handle);
+        // At the writers' priority: if it falls behind, the bounded kernel queue overflows and every
+        // result until the next bless says "rescan". 8 writers creating 32,000 files overflowed it
+        // at nice 0 (bench/run's 8-writer workload, docs/benchmarks.md).
+        this.reader = new EventReader("namespace", group, BUFFER_BYTES, losses, this::handle, ThreadNice.WRITERS_WAIT);
         this.losses = losses;
     }
 
-    /** The notification group, not yet marked: the checkpoint's barrier flushes its ignore marks. */
+    /**
+     * The bound of this group's kernel queue, in events: 16 times the kernel's default (16,384),
+     * at most about 30 MB of kernel memory. Why: 8 processes creating 32,000 small files raise about
+     * 100,000 events in 0.7 s, more than a reader in a JVM that has just started keeps up with
+     * (bench/run's 8-writer workload overflowed the default queue); an overflow makes every result
+     * until the next bless say "rescan".
+     */
+    static final int QUEUE_EVENTS = 262_144;
+    private static final Path MAX_QUEUED_EVENTS = Path.of("/proc/sys/fs/fanotify/max_queued_events");
+
+    /**
+     * The notification group, not yet marked: the checkpoint's barrier flushes its ignore marks.
+     * The kernel gives a new group the queue bound {@code fs.fanotify.max_queued_events} holds at
+     * that moment, and has no per-group setting; so, if that bound is below {@link #QUEUE_EVENTS}
+     * and the sysctl is writable, it is raised for the one {@code fanotify_init} and put back at
+     * once. Otherwise the group gets the system's bound (logged).
+     */
     static int createGroup() throws PosixException {
-        return Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC);
+        String before = readSysctl();
+        boolean raised = false;
+        if (before != null && Long.parseLong(before) < QUEUE_EVENTS) {
+            raised = writeSysctl(Integer.toString(QUEUE_EVENTS));
+        }
+        try {
+            return Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC);
+        } finally {
+            if (raised && !writeSysctl(before)) {
+                LOG.warning("could not put fs.fanotify.max_queued_events back to " + before + " (it is " + QUEUE_EVENTS + ")");
+            }
+            if (!raised) {
+                LOG.info("the notification queue holds " + before + " events (fs.fanotify.max_queued_events); "
+                        + QUEUE_EVENTS + " were wanted: a burst of changes may overflow it and make results say rescan");
+            }
+        }
+    }
+
+    /**
+     * Through a stream on purpose: {@code Files.readString} of this file returns its first byte only
+     * (JDK 25, kernel 6.18: an integer sysctl does not answer a read at a non-zero offset the way
+     * the JDK's size-0 path expects), which once put the system's bound back to "1".
+     */
+    static String readSysctl() {
+        try (java.io.InputStream in = Files.newInputStream(MAX_QUEUED_EVENTS)) {
+            String value = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+            return value.matches("[0-9]{1,10}") ? value : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static boolean writeSysctl(String value) {
+        try {
+            Files.writeString(MAX_QUEUED_EVENTS, value);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     /**

@@ -17,7 +17,10 @@ import org.modtrack.posix.PosixException;
 final class ThreadNice {
     private static final Logger LOG = Logger.getLogger(ThreadNice.class.getName());
 
-    /** The pre-content reader and handlers (which also lead the group commits their records wait for). */
+    /**
+     * The pre-content reader and handlers (which also lead the group commits their records wait
+     * for), and the notification reader (which must keep up with the bounded kernel queue).
+     */
     static final int WRITERS_WAIT = -10;
 
     /**
