@@ -1070,8 +1070,9 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
             if beaters:
                 L.append("- %s, %s: %.2fx the untracked time; cheaper for the writers: %s.%s" % (
                     c.name, label, mine / bmed[wl], ", ".join(beaters),
-                    " (By design every first read of a file in a period waits for its record: docs/linux-source.md,"
-                    " *Reads are not writes*.)" if wl in ("grep", "kbuild") else ""))
+                    " (By design the first access in each directory in a period waits for the directory's record,"
+                    " and every change raises notification events in the writer's context: docs/linux-source.md,"
+                    " *Directory records*.)"))
     for c in mt:
         for wl, label in WORKLOADS:
             fps = [e["fp"] for e in checks[c.name][wl]]
