@@ -49,10 +49,11 @@ SIZES = {
 }
 WORKLOADS = [("w1", "1 writer"), ("w8", "8 writers"), ("append", "appends"), ("kbuild", "kbuild mix"),
              ("churn", "dir renames+deletes"), ("grep", "grep -r")]
-# modtrack's notification queue (NamespaceListener.QUEUE_EVENTS; the kernel's default is 16384). The
-# burst below overruns inotify's queue, not this one: renaming 2.5 times this many files would take
-# longer than modtrack's watchdog lets a stopped tracker live (it would be a kill, not an overrun).
+# modtrack's notification queue (NamespaceListener.QUEUE_EVENTS). Renaming 2.5 times this many files
+# would take longer than modtrack's watchdog lets a stopped tracker live (a kill, not an overrun), so
+# the overrun scenario runs modtrack with the kernel's default queue, as its peers have.
 MODTRACK_QUEUE = 262144
+KERNEL_DEFAULT_QUEUE = 16384
 
 
 def log(*msg):
@@ -345,6 +346,7 @@ class Modtrack(Contender):
         self.sock = os.path.join(A.work, "%s-%s-%s.sock" % (tag, durability, barrier))
         self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s"
                         % (durability, barrier))
+        self.queue_events = None  # the overrun scenario: the kernel's default queue, as the peers have
 
     def start(self):
         """Starts the daemon; returns the seconds until it logged "listening"."""
@@ -352,9 +354,12 @@ class Modtrack(Contender):
         self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%d.log" % (
             self.tag, self.durability, self.barrier, self.n))
         t = time.perf_counter()
+        env = dict(os.environ)
+        if self.queue_events:
+            env["JAVA_TOOL_OPTIONS"] = "-Dmodtrack.notificationQueueEvents=%d" % self.queue_events
         self.p = start([os.path.join(A.repo, "bin", "modtrack"), "daemon", "--watch", A.mnt, "--state", self.state,
                         "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier],
-                       self.logf)
+                       self.logf, env=env)
         wait_for_text(self.logf, "listening", self.p, timeout=900)
         return time.perf_counter() - t
 
@@ -630,9 +635,15 @@ def crash(c, cfg, base, scenario):
     if scenario == "overrun":
         # made before the contender starts: only the burst is in its answer
         sh(writer_cmd(os.path.join(d, "burst"), burst, 0, "/dev/null"))
+        if isinstance(c, Modtrack):
+            c.queue_events = KERNEL_DEFAULT_QUEUE
     if scenario == "kill-churn":
         sh(ops("mkfiles", os.path.join(d, "churn"), 0, cfg["churn_dirs"], cfg["churn_files"], 4096))
-    c.start()
+    try:
+        c.start()
+    finally:
+        if isinstance(c, Modtrack):
+            c.queue_events = None
     try:
         c.mark()
         logs, procs = [], []
@@ -982,8 +993,9 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
              "directories**: the directory workload (%d directories of %d files; %d µs pause per directory), "
              "killed the same way; **overrun**: %d files renamed one by one as fast as one process can "
              "(`ops rename`), while the contender's process is stopped with SIGSTOP, then SIGCONT: more events "
-             "than inotify's `max_queued_events` (%d here) holds, but fewer than modtrack's notification queue (%d "
-             "events), which this burst does not overrun: for modtrack this is a stop during a burst. Then "
+             "than inotify's `max_queued_events` (%d here) and fanotify's default queue hold; modtrack's own queue "
+             "(%d events) is not overrun by it, so in this scenario its daemon runs with the kernel's default "
+             "(`JAVA_TOOL_OPTIONS=-Dmodtrack.notificationQueueEvents=16384`). Then "
              "the contender is asked once. Columns as above; **named missed**: changed paths missing from the "
              "paths the answer names (what a consumer that ignores the rescan signal would miss). inotifywait and "
              "the WatchService answers are the union of the logs of both instances: they give no signal that "

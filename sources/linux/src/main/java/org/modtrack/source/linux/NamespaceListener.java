@@ -89,8 +89,22 @@ final class NamespaceListener implements AutoCloseable {
      * (bench/run's 8-writer workload overflowed the default queue); an overflow makes every result
      * until the next bless say "rescan".
      */
-    static final int QUEUE_EVENTS = 262_144;
+    static final int QUEUE_EVENTS = queueEvents();
     private static final Path MAX_QUEUED_EVENTS = Path.of("/proc/sys/fs/fanotify/max_queued_events");
+
+    /**
+     * 262,144, or the system property {@code modtrack.notificationQueueEvents} (1,024 to 4,194,304):
+     * for benchmarks that must overrun the queue the way they overrun their peers' (bench/run's
+     * overrun scenario runs the daemon with the kernel's default, 16,384). Never lowers the system's.
+     */
+    private static int queueEvents() {
+        int wanted = Integer.getInteger("modtrack.notificationQueueEvents", 262_144);
+        if (wanted < 1_024 || wanted > 4_194_304) {
+            throw new IllegalArgumentException("modtrack.notificationQueueEvents must be between 1024 and 4194304, not "
+                    + wanted + ".");
+        }
+        return wanted;
+    }
 
     /**
      * The notification group, not yet marked: the checkpoint's barrier flushes its ignore marks.
