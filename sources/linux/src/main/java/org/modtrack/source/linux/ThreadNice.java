@@ -13,6 +13,11 @@ import org.modtrack.posix.PosixException;
  * on a busy machine: the threads writers wait on (the pre-content reader and handlers) run at
  * {@link #WRITERS_WAIT}, a checkpoint's scans of /proc at {@link #CHECKPOINT}. Best effort: without
  * CAP_SYS_NICE a raise is refused and the thread keeps its priority (logged at FINE).
+ *
+ * <p>Only platform threads: a virtual thread (the daemon serves each client on one) shares its
+ * carrier with others and may move to another carrier whenever it blocks, so changing "its" nice
+ * value would change some other work's, and putting it back would hit the wrong carrier. On a
+ * virtual thread both methods do nothing, and a query checkpoints at its carrier's priority.
  */
 final class ThreadNice {
     private static final Logger LOG = Logger.getLogger(ThreadNice.class.getName());
@@ -34,6 +39,9 @@ final class ThreadNice {
 
     /** The calling thread's nice value (field 19 of /proc/thread-self/stat); 0 if it cannot be read. */
     static int current() {
+        if (Thread.currentThread().isVirtual()) {
+            return 0;
+        }
         try {
             String stat = Files.readString(Path.of("/proc/thread-self/stat"));
             String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -46,6 +54,9 @@ final class ThreadNice {
 
     /** Sets the calling thread's nice value, if allowed. */
     static void set(int nice) {
+        if (Thread.currentThread().isVirtual()) {
+            return;
+        }
         try {
             Posix.setThisThreadNice(nice);
         } catch (PosixException e) {
