@@ -3,7 +3,6 @@ package org.modtrack.engine;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.modtrack.engine.storage.DirectoryStorage;
@@ -23,9 +22,6 @@ import org.modtrack.engine.storage.Storage;
  * while waiting for writes in progress.
  */
 public final class ChangeTracker implements AutoCloseable {
-    /** How often a checkpoint re-checks an external barrier that has not signalled progress. */
-    private static final long BARRIER_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-
     private final Storage storage;
     private final TrackerCore core;
     private final TrackerConfig config;
@@ -236,13 +232,7 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     private List<FileId> awaitExternal(WriteBarrier.Wait wait, long deadline) throws IOException, InterruptedException {
-        while (!wait.isDone()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            wait.awaitProgress(Math.min(left, BARRIER_POLL_NANOS));
-        }
+        wait.awaitDone(deadline);
         return wait.filesToCarry();
     }
 

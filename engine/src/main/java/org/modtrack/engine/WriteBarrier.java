@@ -37,6 +37,9 @@ public interface WriteBarrier {
     /** Starts waiting for the writes that passed the hook under {@code closingSnapshot}. */
     Wait begin(long closingSnapshot) throws IOException;
 
+    /** How often a wait is re-checked when its barrier has not signalled progress. */
+    long POLL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
+
     /** One checkpoint's wait. */
     interface Wait extends AutoCloseable {
         /** A wait that is already over. */
@@ -60,6 +63,21 @@ public interface WriteBarrier {
 
         /** Blocks for at most {@code maxNanos}, returning early when {@link #isDone} may have changed. */
         void awaitProgress(long maxNanos) throws InterruptedException, IOException;
+
+        /**
+         * Waits until {@link #isDone} or until {@code deadlineNanos} ({@link System#nanoTime}),
+         * re-checking at least every 5 ms (a barrier that cannot signal progress is polled). True if done.
+         */
+        default boolean awaitDone(long deadlineNanos) throws InterruptedException, IOException {
+            while (!isDone()) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                awaitProgress(Math.min(left, POLL_NANOS));
+            }
+            return true;
+        }
 
         /**
          * Asked once, when the wait ends (done or timed out): the files to carry into the new period.

@@ -8,7 +8,10 @@ import static org.modtrack.posix.Fanotify.FAN_MARK_IGNORED_SURV_MODIFY;
 
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.modtrack.engine.FileId;
 import org.modtrack.posix.Fanotify;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
 
@@ -57,11 +60,26 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
     }
 
     /**
-     * Ignores later events of the file that {@code path} leads to (for example {@code /proc/self/fd/N}
-     * of a descriptor opened by handle), under the same rule.
+     * Ignores later events of the file (or with {@code children}, of every child of the directory)
+     * that {@code file}'s handle names, under the same rule: for a thread that has no descriptor of
+     * it. The handle is opened with {@code O_PATH} (no permission event, no access) and marked through
+     * {@code /proc/self/fd/N}, since fanotify_mark refuses an O_PATH descriptor itself; a handle
+     * cannot lead to another inode. False, and nothing set, if a flush came after
+     * {@code epochBeforeRecord} or the file is gone.
      */
-    boolean ignorePath(String path, long epochBeforeRecord) throws PosixException {
-        return mark(Statx.AT_FDCWD, path, mask, epochBeforeRecord);
+    boolean ignoreByHandle(int mountFd, FileId file, boolean children, long epochBeforeRecord) throws PosixException {
+        int fd;
+        try {
+            fd = FileHandles.openByHandleAt(mountFd, file.handleType(), file.handle(), Posix.O_PATH | Posix.O_CLOEXEC);
+        } catch (PosixException e) {
+            return false; // gone or unreachable: its events (if any) simply keep coming
+        }
+        try {
+            return mark(Statx.AT_FDCWD, "/proc/self/fd/" + fd, children ? mask | Fanotify.FAN_EVENT_ON_CHILD : mask,
+                    epochBeforeRecord);
+        } finally {
+            Posix.close(fd, "a descriptor opened by handle");
+        }
     }
 
     private boolean mark(int fd, long markMask, long epochBeforeRecord) throws PosixException {

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.BlessException;
@@ -109,27 +108,23 @@ public final class LinuxSource implements AutoCloseable {
             int notificationGroup = NamespaceListener.createGroup();
             opened.add(() -> Posix.close(notificationGroup, "the namespace group"));
             int notificationSlot = opened.size() - 1;
-            IgnoreMarks modifyMarks = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY
+            boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
+            IgnoreMarks modifyMarks = directoryRecords
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), Fanotify.FAN_MODIFY) : null;
             Runnable[] afterPreContentFlush = {() -> { }}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
                 // Between the flush and the marks set again, a busy directory's children raise
                 // events: keep that window short, whatever the query thread's own priority.
-                int nice = ThreadNice.current();
-                ThreadNice.set(ThreadNice.WRITERS_WAIT);
-                try {
+                try (ThreadNice.Scope writersPriority = ThreadNice.at(ThreadNice.WRITERS_WAIT)) {
                     preContentMarks.flush();
                     afterPreContentFlush[0].run();
-                } finally {
-                    ThreadNice.set(nice);
                 }
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();
             PreOpenedWriters[] preOpened = {null};
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
-                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen(),
-                    options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY);
+                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen(), directoryRecords);
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
                     : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));
@@ -140,7 +135,7 @@ public final class LinuxSource implements AutoCloseable {
             PreContentListener pre = PreContentListener.start(group, preContentMarks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
             opened.set(1, pre); // it owns the group now
-            if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY) {
+            if (directoryRecords) {
                 barrier.prepareWith(pre::recordBusyDirectoriesAhead);
                 afterPreContentFlush[0] = pre::markRecordedAheadAgain;
             }
@@ -152,7 +147,7 @@ public final class LinuxSource implements AutoCloseable {
             NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, options.granularity(),
                     modifyMarks);
             opened.set(notificationSlot, ns); // it owns the group now
-            if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY) {
+            if (directoryRecords) {
                 ns.noteBusyDirectoriesWith(pre::noteBusyDirectory);
             }
             barrier.drainWith(() -> recordQueuedEvents(ns, losses, tracker, fs, watched));
@@ -183,13 +178,9 @@ public final class LinuxSource implements AutoCloseable {
         // back in the next result); and once the barrier's wait is over (DrainingBarrier), for the
         // few queued meanwhile, so that the result names every change made before the checkpoint
         // and by the writes it waited for.
-        int nice = ThreadNice.current();
-        ThreadNice.set(ThreadNice.CHECKPOINT); // its /proc scans and result building yield to writers
-        try {
+        try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
             recordQueuedEvents(namespace, losses, tracker, fs, watched);
             return results.resolve(tracker.query());
-        } finally {
-            ThreadNice.set(nice);
         }
     }
 
@@ -311,12 +302,8 @@ public final class LinuxSource implements AutoCloseable {
     private boolean settleAfterWatermark() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + tracker.config().barrierTimeout().toNanos();
         try (WriteBarrier.Wait wait = barrier.begin(0)) {
-            while (!wait.isDone()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                wait.awaitProgress(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+            if (!wait.awaitDone(deadline)) {
+                return false;
             }
             for (FileId writable : wait.filesToCarry()) {
                 tracker.recordChange(writable, Change.WRITTEN, null, false);

@@ -22,7 +22,6 @@ import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
 import org.modtrack.posix.Fanotify;
 import org.modtrack.posix.FanotifyEvents;
-import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
@@ -84,7 +83,8 @@ final class NamespaceListener implements AutoCloseable {
 
     /**
      * The bound of this group's kernel queue, in events: 16 times the kernel's default (16,384),
-     * at most about 30 MB of kernel memory. Why: 8 processes creating 32,000 small files raise about
+     * kernel memory for a full queue not measured (one small event object with its name per
+     * event, merged while queued). Why: 8 processes creating 32,000 small files raise about
      * 100,000 events in 0.7 s, more than a reader in a JVM that has just started keeps up with
      * (bench/run's 8-writer workload overflowed the default queue); an overflow makes every result
      * until the next bless say "rescan".
@@ -266,25 +266,13 @@ final class NamespaceListener implements AutoCloseable {
      * checkpoint's flush removes it. The mark is set by handle, so it can only land on this inode.
      */
     private void muteModify(FileId file, long epochBeforeRecord) {
-        int fd;
         try {
-            fd = FileHandles.openByHandleAt(fs.mountFd(), file.handleType(), file.handle(), Posix.O_PATH | Posix.O_CLOEXEC);
-        } catch (PosixException e) {
-            return; // gone or unreachable: its events (if any) simply keep coming
-        }
-        try {
-            if (modifyMarks.ignorePath("/proc/self/fd/" + fd, epochBeforeRecord)) {
+            if (modifyMarks.ignoreByHandle(fs.mountFd(), file, false, epochBeforeRecord)) {
                 muted.increment();
             }
         } catch (PosixException e) {
             // The record is made; without the mark the events keep coming, which costs time, not records.
             LOG.log(Level.FINE, "could not mute FAN_MODIFY of " + file, e);
-        } finally {
-            try {
-                Posix.close(fd, "a descriptor opened by handle");
-            } catch (PosixException e) {
-                LOG.log(Level.WARNING, "could not close a descriptor opened by handle", e);
-            }
         }
     }
 

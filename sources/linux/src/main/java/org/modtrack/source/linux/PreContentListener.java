@@ -325,25 +325,13 @@ final class PreContentListener implements AutoCloseable {
         recordedAhead = java.util.List.of();
         long epoch = marks.epoch();
         for (FileId dir : ahead) {
-            int fd;
             try {
-                fd = FileHandles.openByHandleAt(fs.mountFd(), dir.handleType(), dir.handle(),
-                        Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC);
-            } catch (PosixException e) {
-                continue; // gone meanwhile
-            }
-            try {
-                if (!marks.ignoreChildren(fd, epoch)) {
-                    return; // another flush came: these records belong to a period that is closing too
-                }
+                marks.ignoreByHandle(fs.mountFd(), dir, true, epoch);
             } catch (PosixException e) {
                 LOG.log(java.util.logging.Level.FINE, "could not mark " + dir + " again", e);
-            } finally {
-                try {
-                    Posix.close(fd, "a directory opened by handle");
-                } catch (PosixException e) {
-                    LOG.log(java.util.logging.Level.WARNING, "could not close a directory opened by handle", e);
-                }
+            }
+            if (marks.epoch() != epoch) {
+                return; // another flush came: these records belong to a period that is closing too
             }
         }
     }

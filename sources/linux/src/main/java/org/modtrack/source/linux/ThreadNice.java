@@ -52,6 +52,19 @@ final class ThreadNice {
         }
     }
 
+    /** A nice value in force until closed; closing puts the one before back. */
+    interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Sets the calling thread's nice value (if allowed) until the returned scope is closed. */
+    static Scope at(int nice) {
+        int before = current();
+        set(nice);
+        return () -> set(before);
+    }
+
     /** Sets the calling thread's nice value, if allowed. */
     static void set(int nice) {
         if (Thread.currentThread().isVirtual()) {
