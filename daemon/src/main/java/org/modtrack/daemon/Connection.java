@@ -57,17 +57,15 @@ final class Connection {
             if (!daemon.access().allows(peer)) {
                 LOG.warning(() -> "refused user=" + peer.user().getName() + " group=" + peer.group().getName());
                 daemon.errors.incrementAndGet();
-                send(Protocol.error(Protocol.FORBIDDEN, daemon.access().refusal(peer)));
+                // answered after its request arrives: closing before the client has sent would
+                // give it a broken pipe instead of the reason
+                if (awaitRequest() != null) {
+                    send(Protocol.error(Protocol.FORBIDDEN, daemon.access().refusal(peer)));
+                }
                 return;
             }
             while (true) {
-                byte[] line;
-                readDeadline = deadline();
-                try {
-                    line = readLine();
-                } finally {
-                    readDeadline = NONE;
-                }
+                byte[] line = awaitRequest();
                 if (line == null) {
                     if (timedOut) {
                         daemon.errors.incrementAndGet();
@@ -98,6 +96,16 @@ final class Connection {
             LOG.log(Level.WARNING, "client handler failed: " + e, e);
         } finally {
             closeQuietly();
+        }
+    }
+
+    /** Reads one request line within the idle timeout; null if the client closed or timed out. */
+    private byte[] awaitRequest() throws IOException {
+        readDeadline = deadline();
+        try {
+            return readLine();
+        } finally {
+            readDeadline = NONE;
         }
     }
 

@@ -381,11 +381,15 @@ class DaemonTest {
         }
     }
 
-    /** Runs a Python client as another user; prints CONNECT-FAILED or the daemon's first line. */
+    /**
+     * Runs a Python client as another user; prints CONNECT-FAILED or the daemon's first line. It
+     * sends a moment after connecting, so a daemon that answers a refused peer before its request
+     * (and closes) fails here every time with a broken pipe instead of once in a while.
+     */
     static String asUser(String setprivIds, String requestJson) throws IOException {
-        String py = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\n"
+        String py = "import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\n"
                 + "except OSError as e:\n print('CONNECT-FAILED', e.errno); sys.exit(0)\n"
-                + "s.sendall(sys.argv[2].encode()+b'\\n')\nprint(s.makefile().readline().strip())\n";
+                + "time.sleep(0.2)\ns.sendall(sys.argv[2].encode()+b'\\n')\nprint(s.makefile().readline().strip())\n";
         List<String> cmd = new ArrayList<>(List.of("setpriv"));
         cmd.addAll(List.of(setprivIds.split(" ")));
         cmd.addAll(List.of(PYTHON, "-c", py, socket.toString(), requestJson));
