@@ -7,6 +7,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,7 +138,34 @@ final class TrackerProcess {
         void kill() throws InterruptedException {
             process.destroyForcibly();
             if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                throw new AssertionError("the tracker process " + process.pid() + " outlived SIGKILL");
+                throw new AssertionError("the tracker process " + process.pid() + " outlived SIGKILL; its threads:\n"
+                        + threadsInKernel(process.pid()));
+            }
+        }
+
+        /**
+         * Each thread's state, wait channel and kernel stack: a SIGKILLed process lingers only while a
+         * thread sits in an uninterruptible wait, and this says which.
+         */
+        static String threadsInKernel(long pid) {
+            StringBuilder out = new StringBuilder();
+            try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    out.append(task.getFileName()).append(' ').append(readQuietly(task.resolve("comm")))
+                            .append(" wchan=").append(readQuietly(task.resolve("wchan"))).append('\n')
+                            .append(readQuietly(task.resolve("stack"))).append('\n');
+                }
+            } catch (IOException | RuntimeException e) {
+                out.append("(could not list its threads: ").append(e).append(')');
+            }
+            return out.toString();
+        }
+
+        private static String readQuietly(Path file) {
+            try {
+                return Files.readString(file).strip();
+            } catch (IOException | RuntimeException e) {
+                return "?";
             }
         }
 
