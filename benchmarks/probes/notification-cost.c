@@ -17,6 +17,9 @@
 #endif
 static long perm_events, notif_events;
 static int pre_fd = -1, notif_fd = -1;
+static int probe_mode;
+static const char *probe_dir;
+#define DIR_ONLY_MASK (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ATTRIB | FAN_ONDIR | FAN_MODIFY | FAN_CLOSE_WRITE)
 static void *pre_loop(void *a) {
   char buf[65536] __attribute__((aligned(8)));
   for (;;) {
@@ -38,6 +41,12 @@ static void *notif_loop(void *a) {
     if (n <= 0) { if (errno == EINTR) continue; return NULL; }
     for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n))
       __atomic_add_fetch(&notif_events, 1, __ATOMIC_RELAXED);
+    static int dir_muted;
+    if (probe_mode == 6 && !dir_muted) { // directory results: the directory's first event mutes it for the period
+      if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY | FAN_MARK_EVICTABLE,
+                        DIR_ONLY_MASK | FAN_EVENT_ON_CHILD, AT_FDCWD, probe_dir)) { perror("mute dir"); exit(1); }
+      dir_muted = 1;
+    }
     if (getenv("DELAY_US")) usleep(atoi(getenv("DELAY_US")));
   }
 }
@@ -68,6 +77,7 @@ static double run_writer(const char *dir, int n) {
 }
 int main(int argc, char **argv) {
   const char *mnt = argv[1]; int mode = atoi(argv[2]); int n = atoi(argv[3]); const char *dir = argv[4];
+  probe_mode = mode; probe_dir = dir;
   mkdir(dir, 0755);
   if (mode >= 1) {
     pre_fd = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -86,6 +96,7 @@ int main(int argc, char **argv) {
     if (notif_fd < 0) { perror("init notif"); return 1; }
     unsigned long long mask = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR;
     if (mode >= 2 && mode != 4 && mode != 5) mask |= FAN_MODIFY | FAN_CLOSE_WRITE;
+    if (mode == 6) mask = DIR_ONLY_MASK;
     if (fanotify_mark(notif_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, mnt)) { perror("mark notif"); return 1; }
     pthread_t t; pthread_create(&t, NULL, notif_loop, NULL);
   }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.modtrack.daemon.BarrierKind;
+import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.daemon.Daemon;
 import org.modtrack.daemon.DaemonConfig;
 import org.modtrack.daemon.LogFormat;
@@ -39,6 +40,9 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Option(names = "--barrier", paramLabel = "srcu|freeze", description = "The checkpoint barrier: srcu (default; writers keep flowing) or freeze (FIFREEZE; stalls every writer).")
     String barrier;
+
+    @Option(names = "--detail", paramLabel = "files|directories", description = "What results name: files (default: every changed file by path) or directories (each directory to list again; writers pay about one event per directory per period instead of one per file operation).")
+    String detail;
 
     @Option(names = "--group", paramLabel = "NAME", description = "Members of this group may use the socket (mode 0660); without it only root may (0600).")
     String group;
@@ -75,6 +79,7 @@ final class DaemonCommand implements Callable<Integer> {
                     .withSocket(socket != null ? socket : c.socket())
                     .withDurability(durability == null ? Durability.POWER : parseDurability(durability))
                     .withBarrier(barrier == null ? BarrierKind.SRCU : BarrierKind.parse(barrier))
+                    .withDetail(detail == null ? LinuxSourceOptions.Detail.FILES : DaemonConfig.parseDetail(detail))
                     .withGroup(group)
                     .withMetricsPort(metricsPort)
                     .withJournalLimit(journalLimit == null ? c.journalLimit() : DaemonConfig.parseSize(journalLimit))
@@ -111,6 +116,7 @@ final class DaemonCommand implements Callable<Integer> {
         socket = socket != null ? socket : file.socket;
         durability = durability != null ? durability : file.durability;
         barrier = barrier != null ? barrier : file.barrier;
+        detail = detail != null ? detail : file.detail;
         group = group != null ? group : file.group;
         metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
         journalLimit = journalLimit != null ? journalLimit : file.journalLimit;

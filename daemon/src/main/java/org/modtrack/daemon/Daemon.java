@@ -85,10 +85,11 @@ public final class Daemon implements AutoCloseable {
         try {
             for (Path p : paths) {
                 Path state = config.stateDirectory().resolve(DaemonConfig.stateName(p));
-                Root root = Root.open(p, state, config.barrier(), tracker);
+                Root root = Root.open(p, state, config.barrier(), config.detail(), tracker);
                 roots.put(root.path().toString(), root);
                 LOG.info(() -> "tracking root=" + root.path() + " mountPoint=" + root.source().mountPoint()
-                        + " state=" + state + " durability=" + config.durability() + " barrier=" + config.barrier().wireName());
+                        + " state=" + state + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
+                        + " detail=" + config.detail().name().toLowerCase(java.util.Locale.ROOT));
             }
             server = bind(config.socket(), access.group());
             Daemon d = new Daemon(config, roots, access, server);

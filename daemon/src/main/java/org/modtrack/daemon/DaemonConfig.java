@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
+import org.modtrack.source.linux.LinuxSourceOptions;
 
 /**
  * What a daemon runs with. Start from {@link #defaults()}; the limits have defaults that tests
@@ -30,10 +31,12 @@ import org.modtrack.engine.TrackerConfig;
  * @param maxClients how many clients may be connected at once
  * @param journalLimit the most disk each root's unblessed snapshots may take
  *     ({@link org.modtrack.engine.TrackerConfig#maxJournalBytes()})
+ * @param detail what results name: every changed file, or the directories to list again
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
-                           Duration idleTimeout, int maxClients, long journalLimit) {
+                           Duration idleTimeout, int maxClients, long journalLimit,
+                           LinuxSourceOptions.Detail detail) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
@@ -47,6 +50,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(detail, "detail");
         if (watches.isEmpty()) {
             throw new IllegalArgumentException("nothing to watch: give at least one --watch PATH.");
         }
@@ -63,35 +67,48 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     public static DaemonConfig defaults(List<Path> watches) {
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
                 null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
-                TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES);
+                TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES);
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+    }
+
+    public DaemonConfig withDetail(LinuxSourceOptions.Detail d) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d);
+    }
+
+    /** Parses {@code files} or {@code directories}; anything else is refused in one sentence. */
+    public static LinuxSourceOptions.Detail parseDetail(String s) {
+        return switch (s) {
+            case "files" -> LinuxSourceOptions.Detail.FILES;
+            case "directories" -> LinuxSourceOptions.Detail.DIRECTORIES;
+            default -> throw new IllegalArgumentException("unknown detail '" + s + "'; results name files or directories.");
+        };
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
     }
 
     public DaemonConfig withJournalLimit(long bytes) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail);
     }
 
     /**
@@ -121,7 +138,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail);
     }
 
     /** Whether this process runs as root. */
@@ -166,7 +183,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     public static List<String> readFile(Path file) throws IOException {
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
-        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "group", "metrics-port", "journal-limit")) {
+        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "group", "metrics-port", "journal-limit")) {
             known.put(o, 0);
         }
         int n = 0;

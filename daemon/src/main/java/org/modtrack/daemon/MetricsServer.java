@@ -60,6 +60,7 @@ final class MetricsServer {
             new PerRoot("modtrack_namespace_events_total", "counter", "creations, deletions, renames, attribute changes", r -> r.source().eventCounts()[5]),
             new PerRoot("modtrack_namespace_overflows_total", "counter", "namespace queue overflows", r -> r.source().eventCounts()[6]),
             new PerRoot("modtrack_modify_muted_total", "counter", "files whose FAN_MODIFY events were muted for the rest of a period", r -> r.source().eventCounts()[7]),
+            new PerRoot("modtrack_directories_muted_total", "counter", "directories whose events were muted for the rest of a period (results that name directories)", r -> r.source().eventCounts()[8]),
             new PerRoot("modtrack_records_total", "counter", "records appended to the journal", r -> r.source().stats().records()),
             new PerRoot("modtrack_syncs_total", "counter", "fdatasyncs made for records", r -> r.source().stats().syncs()),
             new PerRoot("modtrack_prewrites_total", "counter", "preWrite calls", r -> r.source().stats().preWrites()),

@@ -138,6 +138,7 @@ public final class Protocol {
         ev.put("namespace", e[5]);
         ev.put("namespaceOverflows", e[6]);
         ev.put("modifyMuted", e[7]);
+        ev.put("directoriesMuted", e[8]);
         ObjectNode q = o.putObject("queries");
         q.put("count", root.queries());
         q.put("totalMs", root.queryNanos() / 1_000_000);

@@ -32,9 +32,10 @@ final class Root implements AutoCloseable {
     }
 
     /** Opens the source of {@code path} with its state in {@code state}. */
-    static Root open(Path path, Path state, BarrierKind barrier, TrackerConfig config) throws IOException {
+    static Root open(Path path, Path state, BarrierKind barrier, LinuxSourceOptions.Detail detail, TrackerConfig config)
+            throws IOException {
         LinuxSource source = LinuxSource.open(path, state, config,
-                LinuxSourceOptions.defaults().withBarrier(barrier.sourceBarrier()));
+                LinuxSourceOptions.defaults().withBarrier(barrier.sourceBarrier()).withDetail(detail));
         return new Root(source.watched(), barrier, source);
     }
 

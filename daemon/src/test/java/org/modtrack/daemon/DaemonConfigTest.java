@@ -66,6 +66,17 @@ class DaemonConfigTest {
     }
 
     @Test
+    void resultsNameFilesUnlessToldToNameDirectories() throws Exception {
+        assertEquals(org.modtrack.source.linux.LinuxSourceOptions.Detail.FILES, DaemonConfig.defaults(List.of(dir)).detail());
+        assertEquals(org.modtrack.source.linux.LinuxSourceOptions.Detail.DIRECTORIES, DaemonConfig.parseDetail("directories"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseDetail("dirs"));
+        assertEquals("unknown detail 'dirs'; results name files or directories.", bad.getMessage());
+        Path f = dir.resolve("detail.conf");
+        Files.writeString(f, "watch = /srv/a\ndetail = directories\n");
+        assertEquals(List.of("--watch", "/srv/a", "--detail", "directories"), DaemonConfig.readFile(f));
+    }
+
+    @Test
     void twoRootsOnOneFileSystemAreRefusedBeforeAnythingIsTracked() throws Exception {
         Path a = Files.createDirectory(dir.resolve("a"));
         Path b = Files.createDirectory(dir.resolve("b"));

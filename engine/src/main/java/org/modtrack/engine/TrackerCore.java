@@ -136,7 +136,12 @@ public final class TrackerCore {
                 t.setFlag(e, FileTable.F_CARRIED, true);
             }
             case SCOPE -> t.rare(e).scopeIn = Math.max(t.rare(e).scopeIn, snapshot);
-            case MODIFIED -> raise(t, e, FileTable.WRITTEN_IN, snapshot); // after the fact: not an intent
+            case MODIFIED -> {
+                raise(t, e, FileTable.WRITTEN_IN, snapshot); // after the fact: not an intent
+                if (r.directory()) {
+                    namespace(t, e, r); // a directory's entries changed (results that name directories)
+                }
+            }
             case CREATED -> namespace(t, e, r).createdIn = snapshot;
             case DELETED -> namespace(t, e, r).deletedIn = snapshot;
             case ATTRIBUTES -> namespace(t, e, r).attributesIn = snapshot;

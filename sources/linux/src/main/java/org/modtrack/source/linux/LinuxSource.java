@@ -110,7 +110,7 @@ public final class LinuxSource implements AutoCloseable {
             int notificationSlot = opened.size() - 1;
             boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
             IgnoreMarks modifyMarks = directoryRecords
-                    ? new IgnoreMarks(notificationGroup, fs.mountPoint(), Fanotify.FAN_MODIFY) : null;
+                    ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
             Runnable[] afterPreContentFlush = {() -> { }}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
                 // Between the flush and the marks set again, a busy directory's children raise
@@ -144,8 +144,7 @@ public final class LinuxSource implements AutoCloseable {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
             }
-            NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, options.granularity(),
-                    modifyMarks);
+            NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, options, modifyMarks);
             opened.set(notificationSlot, ns); // it owns the group now
             if (directoryRecords) {
                 ns.noteBusyDirectoriesWith(pre::noteBusyDirectory);
@@ -231,12 +230,12 @@ public final class LinuxSource implements AutoCloseable {
     /**
      * Event counters: pre-content events, of which reads, writes, already recorded, failures;
      * notification events, queue overflows; files whose {@code FAN_MODIFY} was muted for the rest
-     * of a period.
+     * of a period; directories muted for the rest of a period (results that name directories).
      */
     public long[] eventCounts() {
         var c = preContent.counters();
         return new long[] {c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(), c.failures.sum(),
-                namespace.events(), namespace.overflows(), namespace.muted()};
+                namespace.events(), namespace.overflows(), namespace.muted(), namespace.mutedDirectories()};
     }
 
     /**

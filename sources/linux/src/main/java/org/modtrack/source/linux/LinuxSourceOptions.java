@@ -11,9 +11,10 @@ import java.util.Objects;
  * @param answerDeadline the longest any access waits for the tracker; past it the event is answered
  *     by the failure policy (and, with fail-open, continuity is marked lost)
  * @param granularity what one permission round trip records: a directory for all its children, or one file
+ * @param detail what a result names: every changed file, or only the directories to list again
  */
 public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline,
-                                 Granularity granularity) {
+                                 Granularity granularity, Detail detail) {
     /** The checkpoint barriers (docs/linux-source.md compares them). */
     public enum Barrier {
         /** Wait only for threads inside write calls at the flush; new writes flow (the default). */
@@ -42,6 +43,20 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         FILE
     }
 
+    /** What a result names (docs/linux-source.md, *Directory results*). */
+    public enum Detail {
+        /** Every changed file by its path, and what happened to it (the default). */
+        FILES,
+        /**
+         * Only directories: each one whose entries, or whose files' contents or attributes, changed,
+         * as {@link PathChange.Kind#LIST} (list it again and compare; not its subdirectories). After a
+         * directory's first change in a period its children raise no event at all, so a writer pays
+         * for about one event per directory per period instead of one per file operation. Needs
+         * {@link Granularity#DIRECTORY}.
+         */
+        DIRECTORIES
+    }
+
     /** The longest deadline: a writer must never wait long for a tracker that cannot answer. */
     public static final Duration MAX_DEADLINE = Duration.ofMinutes(5);
 
@@ -50,30 +65,39 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         Objects.requireNonNull(failurePolicy, "failurePolicy");
         Objects.requireNonNull(answerDeadline, "answerDeadline");
         Objects.requireNonNull(granularity, "granularity");
+        Objects.requireNonNull(detail, "detail");
+        if (detail == Detail.DIRECTORIES && granularity != Granularity.DIRECTORY) {
+            throw new IllegalArgumentException("results that name directories need directory records (granularity DIRECTORY).");
+        }
         if (answerDeadline.toMillis() < 10 || answerDeadline.compareTo(MAX_DEADLINE) > 0) {
             throw new IllegalArgumentException("the answer deadline must be between 10 ms and " + MAX_DEADLINE
                     + ", not " + answerDeadline + ".");
         }
     }
 
-    /** srcu, fail-open, a 5-second deadline, directory records. */
+    /** srcu, fail-open, a 5-second deadline, directory records, results that name files. */
     public static LinuxSourceOptions defaults() {
-        return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY);
+        return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY,
+                Detail.FILES);
     }
 
     public LinuxSourceOptions withBarrier(Barrier b) {
-        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity);
+        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail);
     }
 
     public LinuxSourceOptions withFailurePolicy(FailurePolicy p) {
-        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity);
+        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail);
     }
 
     public LinuxSourceOptions withAnswerDeadline(Duration d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity);
+        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail);
     }
 
     public LinuxSourceOptions withGranularity(Granularity g) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail);
+    }
+
+    public LinuxSourceOptions withDetail(Detail d) {
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d);
     }
 }

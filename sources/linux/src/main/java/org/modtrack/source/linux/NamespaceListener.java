@@ -49,6 +49,14 @@ final class NamespaceListener implements AutoCloseable {
     static final long MASK = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR;
     /** What a directory-granularity source also asks for: content changes of the recorded directories' children. */
     static final long CONTENT_MASK = Fanotify.FAN_MODIFY | Fanotify.FAN_CLOSE_WRITE;
+    /**
+     * What results that name directories ask for, and what a directory's ignore mark then silences
+     * for the rest of its period. Renames as {@code FAN_MOVED_FROM} and {@code FAN_MOVED_TO}, one
+     * event per directory, not {@code FAN_RENAME}: the kernel drops an event if any mark it consults
+     * ignores it, so a muted source directory would hide a rename's arrival in an unmuted one.
+     */
+    static final long DIRECTORY_RESULTS_MASK = FAN_CREATE | FAN_DELETE | Fanotify.FAN_MOVED_FROM | Fanotify.FAN_MOVED_TO
+            | FAN_ATTRIB | FAN_ONDIR | CONTENT_MASK;
     private static final int INIT_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
             | Fanotify.FAN_REPORT_DFID_NAME_TARGET;
     private static final int BUFFER_BYTES = 256 * 1024;
@@ -58,7 +66,9 @@ final class NamespaceListener implements AutoCloseable {
     private final ChangeTracker tracker;
     private final DirectoryPaths directories;
     private final OrphanedDeletions orphans = new OrphanedDeletions();
-    private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify
+    private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #muteDirectory
+    private final boolean directoryResults;
+    private final LongAdder mutedDirectories = new LongAdder();
     private final LongAdder muted = new LongAdder();
     /** Told the directory of every child changed (with directory records): see PreContentListener#noteBusyDirectory. */
     private volatile java.util.function.Consumer<FileId> busyDirectories = directory -> { };
@@ -68,9 +78,10 @@ final class NamespaceListener implements AutoCloseable {
     private final LongAdder overflows = new LongAdder();
 
     private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                              IgnoreMarks modifyMarks) {
+                              IgnoreMarks modifyMarks, boolean directoryResults) {
         this.group = group;
         this.modifyMarks = modifyMarks;
+        this.directoryResults = directoryResults;
         this.fs = fs;
         this.tracker = tracker;
         this.directories = new DirectoryPaths(new HandleResolver(fs));
@@ -157,20 +168,21 @@ final class NamespaceListener implements AutoCloseable {
 
     /**
      * Marks the file system for {@code group} (from {@link #createGroup}; the listener owns it once
-     * this returns, the caller still does if this throws) and starts reading. {@code modifyMarks} are the group's ignore
-     * marks for {@code FAN_MODIFY}, with directory records (null with file records).
+     * this returns, the caller still does if this throws) and starts reading. {@code marks} are the group's ignore
+     * marks, with directory records (null with file records): for {@link #ignoreMask} of {@code options}.
      */
     static NamespaceListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                                   LinuxSourceOptions.Granularity granularity, IgnoreMarks modifyMarks)
+                                   LinuxSourceOptions options, IgnoreMarks marks)
             throws PosixException {
-        boolean directoryRecords = granularity == LinuxSourceOptions.Granularity.DIRECTORY;
-        if (directoryRecords != (modifyMarks != null)) {
-            throw new IllegalArgumentException("FAN_MODIFY ignore marks go with directory records, and only with them");
+        boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
+        boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
+        if (directoryRecords != (marks != null)) {
+            throw new IllegalArgumentException("the notification group's ignore marks go with directory records, and only with them");
         }
-        long mask = directoryRecords ? MASK | CONTENT_MASK : MASK;
+        long mask = directoryResults ? DIRECTORY_RESULTS_MASK : directoryRecords ? MASK | CONTENT_MASK : MASK;
         Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, mask, Statx.AT_FDCWD,
                 fs.mountPoint().toString());
-        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, modifyMarks);
+        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, marks, directoryResults);
         l.reader.start();
         return l;
     }
@@ -182,6 +194,11 @@ final class NamespaceListener implements AutoCloseable {
      */
     boolean awaitDrained(long timeoutMillis) throws InterruptedException {
         return reader.awaitDrained(timeoutMillis);
+    }
+
+    /** What the notification group's ignore marks silence: a file's writes, or (results naming directories) a directory's every event. */
+    static long ignoreMask(LinuxSourceOptions options) {
+        return options.detail() == LinuxSourceOptions.Detail.DIRECTORIES ? DIRECTORY_RESULTS_MASK : Fanotify.FAN_MODIFY;
     }
 
     long events() {
@@ -235,6 +252,10 @@ final class NamespaceListener implements AutoCloseable {
         if (p.parent != null) {
             busyDirectories.accept(p.parent);
         }
+        if (directoryResults) {
+            recordDirectory(p);
+            return;
+        }
         if ((mask & FAN_RENAME) != 0 && p.child != null && p.oldName != null) {
             tracker.recordChange(withPath(p.child, p.newName), Change.RENAMED, p.oldName, directory);
         }
@@ -274,6 +295,40 @@ final class NamespaceListener implements AutoCloseable {
             // The record is made; without the mark the events keep coming, which costs time, not records.
             LOG.log(Level.FINE, "could not mute FAN_MODIFY of " + file, e);
         }
+    }
+
+    /**
+     * Results that name directories: the directory the event happened in (its parent's entry, or
+     * the directory itself for an event of the mount's root) is recorded as written, and, the first
+     * time in the period, muted: an ignore mark with {@code FAN_EVENT_ON_CHILD} silences its entries'
+     * and children's events until the checkpoint's flush. Safe for the reason {@link #muteModify}
+     * is: the directory is recorded in the period its mark belongs to, and its listing, done after
+     * the result, shows every later change of the period. A mark the kernel evicts only costs
+     * events again (a directory already recorded is not muted twice).
+     */
+    private void recordDirectory(Parsed p) throws IOException {
+        FileId directory = p.parent != null ? p.parent : p.child;
+        if (directory == null) {
+            throw new IOException("an event named neither a directory nor a file");
+        }
+        long epoch = modifyMarks.epoch();
+        String path = directories.pathOf(directory);
+        long lsn = tracker.recordChange(withPath(directory, path), Change.WRITTEN, null, true);
+        if (lsn != 0) {
+            try {
+                if (modifyMarks.ignoreByHandle(fs.mountFd(), directory, true, epoch)) {
+                    mutedDirectories.increment();
+                }
+            } catch (PosixException e) {
+                // The record is made; without the mark the events keep coming, which costs time, not records.
+                LOG.log(Level.FINE, "could not mute the directory " + path, e);
+            }
+        }
+    }
+
+    /** Directories muted for the rest of their period (results that name directories). */
+    long mutedDirectories() {
+        return mutedDirectories.sum();
     }
 
     void noteBusyDirectoriesWith(java.util.function.Consumer<FileId> busy) {

@@ -28,7 +28,14 @@ public record PathChange(String path, Kind kind, String from, boolean directory,
         /** Moved from {@link #from} (and possibly written since). */
         RENAMED,
         /** Everything below {@link #path} must be rescanned: the tracker cannot name the changes there. */
-        RESCAN;
+        RESCAN,
+        /**
+         * A directory to list again and compare with what the consumer knows: entries may have
+         * appeared, gone or been renamed, and its files' contents or attributes may have changed
+         * (not those of its subdirectories, which come as their own entries). Only in results that
+         * name directories ({@link LinuxSourceOptions.Detail#DIRECTORIES}).
+         */
+        LIST;
 
         /** The protocol's lower-case name. */
         public String wireName() {

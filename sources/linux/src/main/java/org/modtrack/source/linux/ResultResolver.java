@@ -69,7 +69,7 @@ final class ResultResolver {
                 }
                 readOnlyReported++;
             }
-            for (PathChange change : describe(c, now.get(i), directoryMoves)) {
+            for (PathChange change : describe(c, now.get(i), directoryMoves, r.continuity().intact())) {
                 if (isWatched(change.path()) || change.from() != null && isWatched(change.from())) {
                     out.add(change);
                 }
@@ -132,20 +132,27 @@ final class ResultResolver {
      * another file stands now is reported as modified instead, for the consumer to look at again.
      * A live file whose link was removed also reports its former names that no longer exist.
      */
-    private List<PathChange> describe(ChangedFile c, HandleResolver.Resolved now, Map<String, String> directoryMoves) {
+    private List<PathChange> describe(ChangedFile c, HandleResolver.Resolved now, Map<String, String> directoryMoves,
+                                      boolean intact) {
         List<PathChange> out = new ArrayList<>(1);
         if (c.moreNames()) {
             out.add(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, c.carried(), c.recovered(), 0));
         }
         if (now.gone()) {
             Set<String> names = namesOf(c, directoryMoves);
+            if (names.isEmpty() && isListing(c) && intact && !c.recovered()) {
+                // Removed after it was recorded, so its removal was an event of its parent's, which
+                // the parent's own listing entry (or an ancestor's) covers.
+                return out;
+            }
             if (names.isEmpty()) {
                 // Never dropped: without any path, the consumer must look at the whole file system.
                 out.add(new PathChange(fs.mountPoint().toString(), PathChange.Kind.RESCAN, null, true, c.carried(),
                         c.recovered(), 0));
             }
+            PathChange.Kind stillThere = isListing(c) ? PathChange.Kind.LIST : PathChange.Kind.MODIFIED;
             for (String name : names) {
-                out.add(new PathChange(name, exists(name) ? PathChange.Kind.MODIFIED : PathChange.Kind.DELETED, null,
+                out.add(new PathChange(name, exists(name) ? stillThere : PathChange.Kind.DELETED, null,
                         c.directory(), c.carried(), c.recovered(), 0));
             }
             return out;
@@ -243,7 +250,9 @@ final class ResultResolver {
         }
         PathChange.Kind kind;
         String from = null;
-        if (c.changes().contains(Change.CREATED)) {
+        if (isListing(c)) {
+            kind = PathChange.Kind.LIST;
+        } else if (c.changes().contains(Change.CREATED)) {
             kind = PathChange.Kind.CREATED;
         } else if (c.changes().contains(Change.RENAMED) && c.renamedFrom() != null && !c.renamedFrom().equals(path)) {
             kind = PathChange.Kind.RENAMED;
@@ -253,6 +262,14 @@ final class ResultResolver {
         }
         boolean directory = c.directory() || now.status() != null && now.status().isDirectory();
         return new PathChange(path, kind, from, directory, c.carried(), c.recovered(), links);
+    }
+
+    /**
+     * A directory recorded as written: only results that name directories record one (its entries
+     * or its children changed), and the consumer lists it again.
+     */
+    private static boolean isListing(ChangedFile c) {
+        return c.directory() && c.changes().contains(Change.WRITTEN);
     }
 
     /**
