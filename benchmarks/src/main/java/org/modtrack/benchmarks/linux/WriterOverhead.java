@@ -28,12 +28,15 @@ import org.modtrack.testing.LoopMount;
  * headers of 4 KiB): two "compile" processes each read their units' sources and 12 headers per
  * unit and write a 16 KiB object per unit, then one "link" reads every object and writes their
  * concatenation (about 105,000 file reads and writes). Configurations: {@code untracked},
- * {@code process} and {@code power} durability (srcu barrier). Every run gets a fresh 1 GiB ext4
+ * {@code process} and {@code power} durability (srcu barrier, results that name files), and
+ * {@code process-dirs} and {@code power-dirs} (results that name directories,
+ * {@link LinuxSourceOptions.Detail#DIRECTORIES}). Every run gets a fresh 1 GiB ext4
  * loop mount (populated and flushed with {@code sync -f} before the timing, and before the tracker
  * opens) and a fresh state directory in /tmp; the order of the configurations rotates each round.
  * Wall time is from spawning the first child to the last one's exit.
  *
- * <p>Arguments: {@code [rounds (5)] [output dir (/tmp/modtrack-bench)] [workloads (files1,files8,kbuild)]}.
+ * <p>Arguments: {@code [rounds (5)] [output dir (/tmp/modtrack-bench)] [workloads (files1,files8,kbuild)]
+ * [configurations (untracked,process,power,process-dirs,power-dirs)]}; untracked is always run.
  */
 public final class WriterOverhead {
     private static final long IMAGE_BYTES = 1L << 30;
@@ -43,7 +46,7 @@ public final class WriterOverhead {
     private static final int HEADERS = 500;
     private static final int HEADERS_PER_UNIT = 12;
     private static final int COMPILERS = 2;
-    private static final List<String> CONFIGS = List.of("untracked", "process", "power");
+    private static final String ALL_CONFIGS = "untracked,process,power,process-dirs,power-dirs";
 
     private WriterOverhead() {
     }
@@ -56,16 +59,17 @@ public final class WriterOverhead {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         Path out = Path.of(args.length > 1 ? args[1] : "/tmp/modtrack-bench");
         List<String> workloads = List.of((args.length > 2 ? args[2] : "files1,files8,kbuild").split(","));
+        List<String> configs = configs(args.length > 3 ? args[3] : ALL_CONFIGS);
         Files.createDirectories(out);
-        System.out.println("writer overhead: " + rounds + " rounds of " + workloads + " x " + CONFIGS
+        System.out.println("writer overhead: " + rounds + " rounds of " + workloads + " x " + configs
                 + "; load average " + BenchSupport.loadAverage());
         List<Run> runs = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         csv.add("workload,config,round,wall_ms,fdatasyncs,records,preContentEvents,readEvents,writeEvents,eventFailures");
         for (int round = 1; round <= rounds; round++) {
             for (String workload : workloads) {
-                for (int i = 0; i < CONFIGS.size(); i++) {
-                    String config = CONFIGS.get((i + round - 1) % CONFIGS.size());
+                for (int i = 0; i < configs.size(); i++) {
+                    String config = configs.get((i + round - 1) % configs.size());
                     Run r = run(workload, config, round);
                     runs.add(r);
                     String row = fmt("%s,%s,%d,%.1f,%d,%d,%d,%d,%d,%d", r.workload, r.config, r.round, r.wallMs, r.syncs,
@@ -83,7 +87,7 @@ public final class WriterOverhead {
         for (String workload : workloads) {
             List<Run> base = runs.stream().filter(r -> r.workload.equals(workload) && r.config.equals("untracked")).toList();
             double baseMedian = median(base.stream().map(Run::wallMs).toList());
-            for (String config : CONFIGS) {
+            for (String config : configs) {
                 List<Run> rs = runs.stream().filter(r -> r.workload.equals(workload) && r.config.equals(config)).toList();
                 List<Double> walls = rs.stream().map(Run::wallMs).toList();
                 List<Double> ratios = new ArrayList<>();
@@ -104,6 +108,21 @@ public final class WriterOverhead {
         System.out.println("per-run rows: " + out.resolve("overhead.csv") + "; load average " + BenchSupport.loadAverage());
     }
 
+    /** The configurations asked for, untracked first (always: the ratios' base); an unknown one is refused. */
+    private static List<String> configs(String list) {
+        List<String> known = List.of(ALL_CONFIGS.split(","));
+        List<String> out = new ArrayList<>(List.of("untracked"));
+        for (String c : list.split(",")) {
+            if (!known.contains(c)) {
+                throw new IllegalArgumentException("unknown configuration '" + c + "'; the configurations are " + ALL_CONFIGS + ".");
+            }
+            if (!out.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
     private static Run run(String workload, String config, int round) throws Exception {
         Path state = BenchSupport.newStateDir();
         try (LoopMount mount = LoopMount.create("ext4", IMAGE_BYTES)) {
@@ -116,9 +135,11 @@ public final class WriterOverhead {
             LinuxSource source = null;
             try {
                 if (!config.equals("untracked")) {
-                    Durability d = config.equals("power") ? Durability.POWER : Durability.PROCESS;
+                    Durability d = config.startsWith("power") ? Durability.POWER : Durability.PROCESS;
+                    LinuxSourceOptions.Detail detail = config.endsWith("-dirs") ? LinuxSourceOptions.Detail.DIRECTORIES
+                            : LinuxSourceOptions.Detail.FILES;
                     source = LinuxSource.open(root, state, TrackerConfig.defaults().withDurability(d),
-                            LinuxSourceOptions.defaults());
+                            LinuxSourceOptions.defaults().withDetail(detail));
                 }
                 TrackerStats s0 = source == null ? null : source.stats();
                 long[] e0 = source == null ? null : source.eventCounts();

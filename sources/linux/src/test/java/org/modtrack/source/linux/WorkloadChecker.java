@@ -187,10 +187,17 @@ final class WorkloadChecker {
     private Report check(List<Observation> results, List<Span> tracked) {
         List<Set<String>> exact = new ArrayList<>();
         List<Set<String>> prefixes = new ArrayList<>();
+        List<Set<String>> listed = new ArrayList<>();
         for (Observation r : results) {
             Set<String> x = new HashSet<>();
             Set<String> p = new HashSet<>();
+            Set<String> l = new HashSet<>();
+            listed.add(l);
             for (PathChange c : r.changes()) {
+                if (c.kind() == PathChange.Kind.LIST) {
+                    l.add(c.path()); // covers its direct children only
+                    continue;
+                }
                 x.add(c.path());
                 if (c.from() != null) {
                     x.add(c.from());
@@ -224,7 +231,7 @@ final class WorkloadChecker {
                 Set<String> paths = pathsBetween(c, e, results.get(last).returned());
                 for (int j = first; j <= last && !named; j++) {
                     Observation r = results.get(j);
-                    named = r.blessed() && covers(paths, exact.get(j), prefixes.get(j));
+                    named = r.blessed() && covers(paths, exact.get(j), prefixes.get(j), listed.get(j));
                     lost |= !r.intact();
                 }
             }
@@ -278,9 +285,9 @@ final class WorkloadChecker {
         return paths;
     }
 
-    private static boolean covers(Set<String> paths, Set<String> exact, Set<String> prefixes) {
+    private static boolean covers(Set<String> paths, Set<String> exact, Set<String> prefixes, Set<String> listed) {
         for (String p : paths) {
-            if (exact.contains(p)) {
+            if (exact.contains(p) || parent(p) != null && listed.contains(parent(p))) {
                 return true;
             }
             for (String a = p; a != null; a = parent(a)) {

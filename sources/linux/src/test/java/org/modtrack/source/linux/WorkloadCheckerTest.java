@@ -70,6 +70,18 @@ class WorkloadCheckerTest {
     }
 
     @Test
+    void aListedDirectoryCoversItsDirectChildrenOnly() {
+        List<Op> ops = log("1 2 mkdir /m/d", "3 4 mkdir /m/d/e", "5 6 create /m/d/f", "7 8 create /m/d/e/g");
+        PathChange listD = new PathChange("/m/d", Kind.LIST, null, true, false, false, 0);
+        PathChange listM = new PathChange("/m", Kind.LIST, null, true, false, false, 0);
+        Report r = WorkloadChecker.check(ops, List.of(result(9, 10, listM, listD)), ALWAYS);
+        assertEquals(1, r.missed(), "d/e/g is not covered by listing d: " + r.firstMisses());
+        assertEquals(true, r.firstMisses().get(0).contains("/m/d/e/g"), r.firstMisses().toString());
+        PathChange listE = new PathChange("/m/d/e", Kind.LIST, null, true, false, false, 0);
+        assertEquals(0, WorkloadChecker.check(ops, List.of(result(9, 10, listM, listD, listE)), ALWAYS).missed());
+    }
+
+    @Test
     void aDeletionIsNamedByItsLastPathAndARenameByItsOldOne() {
         List<Op> ops = log("1 2 create /m/a", "3 4 create /m/b", "9 10 rename /m/a /m/b", "11 12 delete /m/b");
         Report r = WorkloadChecker.check(ops, List.of(result(5, 6, entry(Kind.CREATED, "/m/a"),

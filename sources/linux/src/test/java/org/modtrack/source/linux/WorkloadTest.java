@@ -69,6 +69,12 @@ class WorkloadTest {
     }
 
     @Test
+    void crashFreeExt4WithResultsThatNameDirectories(SplittableRandom random) throws Exception {
+        crashFree("ext4", 512 * MIB, 20_000, 10, random.nextLong(),
+                LinuxSourceOptions.defaults().withDetail(LinuxSourceOptions.Detail.DIRECTORIES));
+    }
+
+    @Test
     void crashFreeXfs(SplittableRandom random) throws Exception {
         assumeTrue(LoopMount.unavailableReason("xfs").isEmpty(), () -> "skipped: " + LoopMount.unavailableReason("xfs").get());
         crashFree("xfs", 320 * MIB, 5_000, 3, random.nextLong());
@@ -83,6 +89,11 @@ class WorkloadTest {
 
     /** {@code cycles} query/bless cycles spread over {@code ops} operations of 8 writers; the last after they exited. */
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed) throws Exception {
+        crashFree(fsType, bytes, ops, cycles, seed, LinuxSourceOptions.defaults());
+    }
+
+    private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options)
+            throws Exception {
         Path state = Files.createDirectory(scratch.resolve("state"));
         List<Observation> results = new ArrayList<>();
         int dropped = 0;
@@ -92,7 +103,7 @@ class WorkloadTest {
         try (LoopMount m = LoopMount.create(fsType, bytes)) {
             Path root = m.mountPoint();
             prepare(root);
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults());
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options);
                     Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
                 began = System.nanoTime();
                 for (int cycle = 1; cycle <= cycles; cycle++) {
@@ -117,8 +128,8 @@ class WorkloadTest {
         }
         Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results,
                 List.of(new Span(Long.MIN_VALUE, Long.MAX_VALUE)));
-        System.out.printf("WorkloadTest %s crash-free, seed %d: %d ops in %d ms, %d results; %s; readOnlyDropped %d,"
-                + " readOnlyReported %d%n", fsType, seed, report.changes() + report.reads(),
+        System.out.printf("WorkloadTest %s crash-free (%s), seed %d: %d ops in %d ms, %d results; %s; readOnlyDropped %d,"
+                + " readOnlyReported %d%n", fsType, options.detail(), seed, report.changes() + report.reads(),
                 TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
         report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
