@@ -39,13 +39,15 @@ class DaemonCliTest {
     }
 
     /** {@code modtrack daemon} in a child JVM; returns once it answers hello. */
-    private Process daemon(Path root) throws Exception {
+    private Process daemon(Path root, String... options) throws Exception {
         Path socket = dir.resolve("sock");
         Path log = dir.resolve("daemon.log");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "daemon", "--watch", root.toString(), "--state", dir.resolve("state").toString(),
-                "--socket", socket.toString(), "--durability", "process")
+                "--socket", socket.toString(), "--durability", "process"));
+        command.addAll(List.of(options));
+        Process p = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
@@ -93,6 +95,28 @@ class DaemonCliTest {
         assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the daemon stopped");
         assertEquals(exitCode, p.exitValue());
         assertFalse(Files.exists(socket), "the socket was removed");
+    }
+
+    @Test
+    void withDetailDirectoriesAResultListsTheDirectoriesThatChanged() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            Command.sh(root, "mkdir d e; echo keep > d/f; sync");
+            Process daemon = daemon(root, "--detail", "directories");
+            try {
+                JsonNode first = queryJson(root);
+                assertEquals(0, cli("bless", root.toString(), first.path("snapshot").asText()).exitCode());
+                Command.sh(root, "echo more >> d/f; echo new > e/n");
+                JsonNode second = queryJson(root);
+                assertEquals(Map.of("d", "list", "e", "list"), changes(root, second), second.toString());
+                CliTest.Run human = cli("query", root.toString());
+                assertTrue(human.out().contains(root.resolve("d").toString()), human.out());
+                assertEquals(0, cli("stop").exitCode());
+                stopped(daemon, 0, dir.resolve("sock"));
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
     }
 
     @Test
