@@ -92,6 +92,10 @@ public final class Posix {
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
             Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FCNTL_INT = downcall("fcntl",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+            Linker.Option.firstVariadicArg(2));
+    private static final int F_DUPFD_CLOEXEC = 1030;
     private static final MethodHandle GETTID = downcall("gettid", FunctionDescriptor.of(ValueLayout.JAVA_INT));
     private static final MethodHandle SETPRIORITY = downcall("setpriority",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
@@ -397,6 +401,27 @@ public final class Posix {
             }
             if (lastErrno() != Errno.EINTR) {
                 throw new PosixException("ioctl 0x" + Long.toHexString(request) + " on fd " + fd, lastErrno());
+            }
+        }
+    }
+
+    /**
+     * A close-on-exec duplicate of {@code fd} numbered {@code lowest} or above
+     * ({@code fcntl(fd, F_DUPFD_CLOEXEC, lowest)}); the caller still owns {@code fd}.
+     */
+    public static int duplicateAbove(int fd, int lowest) throws PosixException {
+        while (true) {
+            int rc;
+            try {
+                rc = (int) FCNTL_INT.invokeExact(callState(), fd, F_DUPFD_CLOEXEC, lowest);
+            } catch (Throwable t) {
+                throw linkageFailure("fcntl", t);
+            }
+            if (rc >= 0) {
+                return rc;
+            }
+            if (lastErrno() != Errno.EINTR) {
+                throw new PosixException("fcntl F_DUPFD_CLOEXEC of fd " + fd, lastErrno());
             }
         }
     }

@@ -28,10 +28,13 @@ import org.modtrack.testing.LoopMount;
  * <p>One trial = a fresh 3 GiB sparse ext4 loop mount, a fresh state directory in /tmp, a
  * {@link LinuxSource} with the trial's barrier and power durability, and two children:
  * {@code smallwriter} (4 KiB pwrites round-robin over 16 files, one every 200 µs, each call's
- * start and end logged) and {@code bigwrite} (one 1 GiB write call). Sequence: a warm-up query +
+ * start, end and wait for a CPU logged) and {@code bigwrite} (one 1 GiB write call). Sequence: a warm-up query +
  * bless; (a) query + bless; (b) start the big write, 50 ms later query + bless; (c) a second big
  * write with no checkpoint (the control: what the big write alone does to the small writer). The
- * stall of a window is the longest small write that overlaps it. Trials alternate the barriers.
+ * stall of a window is the longest small write that overlaps it; its "blocked" part leaves out the
+ * time the writer was runnable but waiting for a CPU (schedstat's run_delay: on 2 CPUs, one taken
+ * by the big write, that is the machine's contention, not something the checkpoint makes it wait
+ * for). Trials alternate the barriers.
  *
  * <p>Arguments: {@code [trials per barrier (5)] [output dir (/tmp/modtrack-bench)]}.
  */
@@ -48,9 +51,13 @@ public final class CheckpointStall {
     record Trial(String barrier, int round, double stallA, double stallB, double stallC, double waitA, double waitB,
                  double queryA, double queryB, double bigWriteB, double bigWriteC, boolean inFlightB,
                  double beforeA, double beforeB, long smallWrites, String barrierUsedB, double stallBAt,
-                 long eventsA, long eventsB, double stallAAt) {
+                 long eventsA, long eventsB, double stallAAt, double blockedA, double blockedB, double cpuWaitOfStallB) {
         double ratio() {
             return stallB / stallA;
+        }
+
+        double blockedRatio() {
+            return blockedB / blockedA;
         }
     }
 
@@ -67,7 +74,7 @@ public final class CheckpointStall {
         List<String> csv = new ArrayList<>();
         csv.add("barrier,round,stallA_ms,stallB_ms,stallC_ms,ratioBA,waitA_ms,waitB_ms,queryA_ms,queryB_ms,"
                 + "bigWriteB_ms,bigWriteC_ms,inFlightB,beforeA_ms,beforeB_ms,smallWrites,barrierUsedB,stallB_at_ms,"
-                + "eventsA,eventsB,stallA_at_ms");
+                + "eventsA,eventsB,stallA_at_ms,blockedA_ms,blockedB_ms,blockedRatioBA,cpuWaitOfStallB_ms");
         for (int round = 1; round <= trials; round++) {
             LinuxSourceOptions.Barrier[] order = round % 2 == 1
                     ? new LinuxSourceOptions.Barrier[] {LinuxSourceOptions.Barrier.SRCU, LinuxSourceOptions.Barrier.FREEZE}
@@ -75,10 +82,11 @@ public final class CheckpointStall {
             for (LinuxSourceOptions.Barrier barrier : order) {
                 Trial t = trial(barrier, round, out);
                 all.add(t);
-                String row = fmt("%s,%d,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%s,%.3f,%.3f,%d,%s,%.1f,%d,%d,%.1f",
+                String row = fmt("%s,%d,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%s,%.3f,%.3f,%d,%s,%.1f,%d,%d,%.1f,"
+                                + "%.3f,%.3f,%.2f,%.3f",
                         t.barrier, t.round, t.stallA, t.stallB, t.stallC, t.ratio(), t.waitA, t.waitB, t.queryA, t.queryB,
                         t.bigWriteB, t.bigWriteC, t.inFlightB, t.beforeA, t.beforeB, t.smallWrites, t.barrierUsedB, t.stallBAt,
-                        t.eventsA, t.eventsB, t.stallAAt);
+                        t.eventsA, t.eventsB, t.stallAAt, t.blockedA, t.blockedB, t.blockedRatio(), t.cpuWaitOfStallB);
                 csv.add(row);
                 System.out.println("trial " + row + "  (load " + BenchSupport.loadAverage() + ")");
             }
@@ -94,6 +102,15 @@ public final class CheckpointStall {
                     + " | **" + spread(map(ts, Trial::ratio), "%.2f") + "** | " + spread(map(ts, Trial::waitA), "%.2f")
                     + " | " + spread(map(ts, Trial::waitB), "%.1f") + " | " + spread(map(ts, Trial::stallC), "%.2f")
                     + " | " + spread(map(ts, Trial::bigWriteB), "%.0f") + " |");
+        }
+        System.out.println();
+        System.out.println("| Barrier | Blocked (a), ms | Blocked (b), ms | Blocked ratio (b)/(a) | Wait for a CPU within stall (b), ms |");
+        System.out.println("|---|---|---|---|---|");
+        for (String b : List.of("srcu", "freeze")) {
+            List<Trial> ts = all.stream().filter(t -> t.barrier.equals(b)).toList();
+            System.out.println("| " + b + " | " + spread(map(ts, Trial::blockedA), "%.2f") + " | "
+                    + spread(map(ts, Trial::blockedB), "%.2f") + " | **" + spread(map(ts, Trial::blockedRatio), "%.2f")
+                    + "** | " + spread(map(ts, Trial::cpuWaitOfStallB), "%.2f") + " |");
         }
         System.out.println();
         System.out.println("per-trial rows: " + out.resolve("checkpoint.csv") + "; load average " + BenchSupport.loadAverage());
@@ -179,8 +196,10 @@ public final class CheckpointStall {
                         bigStartB < b0 && bigEndB > b0,
                         maxOverlapping(calls, a0 - 400_000_000L, a0) / ms,
                         maxOverlapping(calls, b0 - 45_000_000L, b0) / ms,
-                        calls.length / 2, rb.barrier(), (longestStart(calls, b0, b1) - b0) / ms,
-                        eventsA, eventsB, (longestStart(calls, a0, a1) - a0) / ms);
+                        calls.length / CALL_LONGS, rb.barrier(), (longestStart(calls, b0, b1) - b0) / ms,
+                        eventsA, eventsB, (longestStart(calls, a0, a1) - a0) / ms,
+                        maxBlocked(calls, a0, a1) / ms, maxBlocked(calls, b0, b1) / ms,
+                        cpuWaitOfLongest(calls, b0, b1) / ms);
             }
         } finally {
             BenchSupport.deleteTree(state);
@@ -219,27 +238,48 @@ public final class CheckpointStall {
         return v;
     }
 
-    /** The start of the longest call overlapping [from, to]. */
-    static long longestStart(long[] calls, long from, long to) {
+    /** smallwriter logs each call as start, end, wait for a CPU (ns). */
+    static final int CALL_LONGS = 3;
+
+    /** The index of the longest call overlapping [from, to]; -1 if none. */
+    static int longest(long[] calls, long from, long to) {
         long max = -1;
-        long at = from;
-        for (int i = 0; i + 1 < calls.length; i += 2) {
+        int at = -1;
+        for (int i = 0; i + CALL_LONGS <= calls.length; i += CALL_LONGS) {
             if (calls[i + 1] >= from && calls[i] <= to && calls[i + 1] - calls[i] > max) {
                 max = calls[i + 1] - calls[i];
-                at = calls[i];
+                at = i;
             }
         }
         return at;
     }
 
+    /** The start of the longest call overlapping [from, to]; {@code from} if none. */
+    static long longestStart(long[] calls, long from, long to) {
+        int i = longest(calls, from, to);
+        return i < 0 ? from : calls[i];
+    }
+
     /** The longest call (end - start, ns) among those overlapping [from, to]; 0 if none. */
     static long maxOverlapping(long[] calls, long from, long to) {
+        int i = longest(calls, from, to);
+        return i < 0 ? 0 : calls[i + 1] - calls[i];
+    }
+
+    /** The longest call among those overlapping [from, to] less its wait for a CPU (ns); 0 if none. */
+    static long maxBlocked(long[] calls, long from, long to) {
         long max = 0;
-        for (int i = 0; i + 1 < calls.length; i += 2) {
+        for (int i = 0; i + CALL_LONGS <= calls.length; i += CALL_LONGS) {
             if (calls[i + 1] >= from && calls[i] <= to) {
-                max = Math.max(max, calls[i + 1] - calls[i]);
+                max = Math.max(max, Math.max(0, calls[i + 1] - calls[i] - calls[i + 2]));
             }
         }
         return max;
+    }
+
+    /** How much of the longest call overlapping [from, to] was a wait for a CPU (ns); 0 if none. */
+    static long cpuWaitOfLongest(long[] calls, long from, long to) {
+        int i = longest(calls, from, to);
+        return i < 0 ? 0 : Math.min(calls[i + 2], calls[i + 1] - calls[i]);
     }
 }

@@ -102,12 +102,13 @@ public final class LinuxSource implements AutoCloseable {
             Path state = prepareState(stateDirectory, fs);
             boolean restarted = Files.exists(state.resolve(MARKER));
             Properties previous = restarted ? requireSameFilesystem(state.resolve(MARKER), fs) : null;
-            int group = createPreContentGroup();
-            opened.add(() -> Posix.close(group, "the pre-content group"));
-            IgnoreMarks preContentMarks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
             int notificationGroup = NamespaceListener.createGroup();
             opened.add(() -> Posix.close(notificationGroup, "the namespace group"));
             int notificationSlot = opened.size() - 1;
+            int group = numberedAbove(notificationGroup, createPreContentGroup());
+            opened.add(() -> Posix.close(group, "the pre-content group"));
+            int preContentSlot = opened.size() - 1;
+            IgnoreMarks preContentMarks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
             boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
             IgnoreMarks modifyMarks = directoryRecords
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
@@ -134,7 +135,7 @@ public final class LinuxSource implements AutoCloseable {
             opened.add(losses);
             PreContentListener pre = PreContentListener.start(group, preContentMarks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
-            opened.set(1, pre); // it owns the group now
+            opened.set(preContentSlot, pre); // it owns the group now
             if (directoryRecords) {
                 barrier.prepareWith(pre::recordBusyDirectoriesAhead);
                 afterPreContentFlush[0] = pre::markRecordedAheadAgain;
@@ -375,6 +376,36 @@ public final class LinuxSource implements AutoCloseable {
                     + "; keep it on another file system (a write to it would wait for the tracker itself).");
         }
         return state;
+    }
+
+    /**
+     * {@code fd}, renumbered above {@code below} if it is not (the original is closed then). Used to
+     * put the pre-content group's descriptor above the notification group's. Why: a dying process
+     * releases its descriptors highest first (its last thread queues one release per descriptor,
+     * in ascending order, and runs the queue last in, first out), and the kernel's release of a
+     * group waits, uninterruptibly, until no access that waits for a permission answer pins one of
+     * that group's marks. A writer waiting for the pre-content group pins the notification group's
+     * mark on its file or directory (a muted one). Released first, the notification group would wait
+     * for an answer that only the pre-content group's release gives: a SIGKILLed tracker never
+     * exits, and its writers wait forever (seen in WorkloadTest: the dying tracker's last thread in
+     * {@code fsnotify_destroy_group}; {@code GroupReleaseOrderTest} shows both orders on this kernel).
+     */
+    static int numberedAbove(int below, int fd) throws PosixException {
+        if (fd > below) {
+            return fd;
+        }
+        try {
+            int above = Posix.duplicateAbove(fd, below + 1);
+            assert above > below : above + " is not above " + below;
+            return above;
+        } finally {
+            Posix.close(fd, "a group's first descriptor");
+        }
+    }
+
+    /** The pre-content group's descriptor and the notification group's (for tests of their order). */
+    int[] groupDescriptors() {
+        return new int[] {preContent.group(), namespace.group()};
     }
 
     private static int createPreContentGroup() throws IOException {

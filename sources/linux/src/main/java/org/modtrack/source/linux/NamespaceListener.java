@@ -402,6 +402,11 @@ final class NamespaceListener implements AutoCloseable {
         losses.report(reason, cause);
     }
 
+    /** This listener's group descriptor. */
+    int group() {
+        return group;
+    }
+
     @Override
     public void close() throws IOException {
         reader.stop();

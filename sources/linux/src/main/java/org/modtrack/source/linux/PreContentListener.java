@@ -450,6 +450,11 @@ final class PreContentListener implements AutoCloseable {
      * waiting go on (there is nobody left to record it, so the tracker must not be trusted after
      * this; a restart reports continuity lost).
      */
+    /** This listener's group descriptor. */
+    int group() {
+        return group;
+    }
+
     @Override
     public void close() throws IOException {
         running = false;
