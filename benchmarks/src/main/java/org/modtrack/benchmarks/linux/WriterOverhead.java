@@ -32,7 +32,8 @@ import org.modtrack.testing.LoopMount;
  * {@code process-dirs} and {@code power-dirs} (results that name directories,
  * {@link LinuxSourceOptions.Detail#DIRECTORIES}). Every run gets a fresh 1 GiB ext4
  * loop mount (populated and flushed with {@code sync -f} before the timing, and before the tracker
- * opens) and a fresh state directory in /tmp; the order of the configurations rotates each round.
+ * opens) and a fresh state directory in /tmp; the order of the configurations rotates each round,
+ * after one untimed warm-up round (the JIT compiles the tracker's code during its first runs).
  * Wall time is from spawning the first child to the last one's exit.
  *
  * <p>Arguments: {@code [rounds (5)] [output dir (/tmp/modtrack-bench)] [workloads (files1,files8,kbuild)]
@@ -66,6 +67,15 @@ public final class WriterOverhead {
         List<Run> runs = new ArrayList<>();
         List<String> csv = new ArrayList<>();
         csv.add("workload,config,round,wall_ms,fdatasyncs,records,preContentEvents,readEvents,writeEvents,eventFailures");
+        // One untimed round first: the tracker's code is compiled by the JIT during its first runs
+        // (its compiler threads took a third of both CPUs' samples in a profiled first kbuild run),
+        // which a long-running daemon pays once, not per workload.
+        for (String workload : workloads) {
+            for (String config : configs) {
+                Run r = run(workload, config, 0);
+                System.out.println(fmt("warm-up %s,%s,%.1f (not counted)", r.workload, r.config, r.wallMs));
+            }
+        }
         for (int round = 1; round <= rounds; round++) {
             for (String workload : workloads) {
                 for (int i = 0; i < configs.size(); i++) {
