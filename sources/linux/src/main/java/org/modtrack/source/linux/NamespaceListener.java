@@ -69,6 +69,14 @@ final class NamespaceListener implements AutoCloseable {
     private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #muteDirectory
     private final boolean directoryResults;
     private final LongAdder mutedDirectories = new LongAdder();
+    /** Results that name directories: the directories muted lately, with the marks' epoch they were muted in. Reader thread only. */
+    private final java.util.Map<FileId, Long> mutedIn = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<FileId, Long> eldest) {
+            return size() > MUTED_REMEMBERED;
+        }
+    };
+    private static final int MUTED_REMEMBERED = 4096;
     private final LongAdder muted = new LongAdder();
     /** Told the directory of every child changed (with directory records): see PreContentListener#noteBusyDirectory. */
     private volatile java.util.function.Consumer<FileId> busyDirectories = directory -> { };
@@ -302,9 +310,10 @@ final class NamespaceListener implements AutoCloseable {
      * the directory itself for an event of the mount's root) is recorded as written, and, the first
      * time in the period, muted: an ignore mark with {@code FAN_EVENT_ON_CHILD} silences its entries'
      * and children's events until the checkpoint's flush. Safe for the reason {@link #muteModify}
-     * is: the directory is recorded in the period its mark belongs to, and its listing, done after
-     * the result, shows every later change of the period. A mark the kernel evicts only costs
-     * events again (a directory already recorded is not muted twice).
+     * is: the directory is recorded in the period its mark belongs to (recorded now, or found
+     * recorded already), and its listing, done after the result, shows every later change of the
+     * period. Muted at most once per epoch (the events queued before the mark landed find it
+     * muted); a mark the kernel evicted only costs events until the next epoch.
      */
     private void recordDirectory(Parsed p) throws IOException {
         FileId directory = p.parent != null ? p.parent : p.child;
@@ -313,16 +322,19 @@ final class NamespaceListener implements AutoCloseable {
         }
         long epoch = modifyMarks.epoch();
         String path = directories.pathOf(directory);
-        long lsn = tracker.recordChange(withPath(directory, path), Change.WRITTEN, null, true);
-        if (lsn != 0) {
-            try {
-                if (modifyMarks.ignoreByHandle(fs.mountFd(), directory, true, epoch)) {
-                    mutedDirectories.increment();
-                }
-            } catch (PosixException e) {
-                // The record is made; without the mark the events keep coming, which costs time, not records.
-                LOG.log(Level.FINE, "could not mute the directory " + path, e);
+        tracker.recordChange(withPath(directory, path), Change.WRITTEN, null, true);
+        Long muted = mutedIn.get(directory);
+        if (muted != null && muted == epoch) {
+            return;
+        }
+        try {
+            if (modifyMarks.ignoreByHandle(fs.mountFd(), directory, true, epoch)) {
+                mutedIn.put(directory, epoch);
+                mutedDirectories.increment();
             }
+        } catch (PosixException e) {
+            // The record is made; without the mark the events keep coming, which costs time, not records.
+            LOG.log(Level.FINE, "could not mute the directory " + path, e);
         }
     }
 
