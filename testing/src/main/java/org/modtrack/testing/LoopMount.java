@@ -90,6 +90,19 @@ public final class LoopMount implements AutoCloseable {
         return device;
     }
 
+    /**
+     * Makes the device fail: cuts the image to {@code bytes} and tells the loop driver
+     * ({@code losetup --set-capacity}), so that every read or write beyond the new end fails with
+     * EIO, for real, in the block layer (device-mapper's error target is not in every kernel).
+     * Whatever the file system had put there is lost; unmounting still works.
+     */
+    public void shrinkDevice(long bytes) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(directory.resolve("image").toFile(), "rw")) {
+            file.setLength(bytes);
+        }
+        Command.run("losetup", "--set-capacity", device);
+    }
+
     /** The filesystem type given to {@link #create}. */
     public String fsType() {
         return fsType;

@@ -228,6 +228,59 @@ class LinuxSourceFaultTest {
         }
     }
 
+    /**
+     * A journal disk that starts failing with EIO for real (its loop device cut short under the file
+     * system, {@link LoopMount#shrinkDevice}), after the tracker has recorded some writes; then 200
+     * new files. Returns the writers' run and the tracker's query (null if the query itself failed
+     * with an I/O error, which is allowed: its checkpoint cannot be written either).
+     */
+    private static Object[] writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy policy) throws Exception {
+        try (LoopMount journalDisk = LoopMount.create("ext4", 64 * MIB);
+             LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            LinuxSource source = LinuxSource.open(m.mountPoint(), journalDisk.mountPoint().resolve("state"),
+                    TrackerConfig.defaults(), LinuxSourceOptions.defaults().withAnswerDeadline(Duration.ofSeconds(2))
+                            .withFailurePolicy(policy).withGranularity(LinuxSourceOptions.Granularity.FILE));
+            try {
+                assertEquals(0, sh(m.mountPoint(), "for i in $(seq 1 20); do echo $i > before$i; done", 60).exit());
+                journalDisk.shrinkDevice(MIB);
+                Run run = sh(m.mountPoint(), "for i in $(seq 1 200); do echo $i > f$i || exit 7; done", 120);
+                assertTrue(run.exit() >= 0, "a writer hung past the deadline: " + run.output());
+                LinuxResult r;
+                try {
+                    r = source.query();
+                } catch (IOException e) {
+                    assertTrue(e.getMessage().contains("EIO") || e.getMessage().contains("Input/output"), e.toString());
+                    r = null;
+                }
+                return new Object[] {run, r};
+            } finally {
+                try {
+                    source.close();
+                } catch (IOException e) {
+                    // The clean-stop marker cannot be written on the failed disk: the next start reports a crash.
+                }
+                assertEquals(0, sh(m.mountPoint(), "echo after > after", 30).exit(), "the groups are closed: writers are free");
+            }
+        }
+    }
+
+    @Test
+    void aJournalDiskFailingWithEioFailsOpen() throws Exception {
+        Object[] out = writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy.FAIL_OPEN);
+        Run run = (Run) out[0];
+        assertEquals(0, run.exit(), "fail-open: every write went through: " + run.output());
+        LinuxResult r = (LinuxResult) out[1];
+        assertTrue(r == null || !r.continuity().intact(), "EIO lost records, and the result says so: " + r);
+    }
+
+    @Test
+    void aJournalDiskFailingWithEioFailsClosed() throws Exception {
+        Object[] out = writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED);
+        Run run = (Run) out[0];
+        assertEquals(7, run.exit(), "fail-closed: a write that could not be recorded was denied: " + run.output());
+        assertTrue(run.output().contains("Input/output error"), run.output());
+    }
+
     @Test
     void aFullJournalDiskFailsOpen() throws Exception {
         TrackerConfig growing = TrackerConfig.defaults().withSnapshotBytes(4096, 64 * MIB);
