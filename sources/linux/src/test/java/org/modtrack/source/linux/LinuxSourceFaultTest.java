@@ -234,7 +234,7 @@ class LinuxSourceFaultTest {
      * new files. Returns the writers' run and the tracker's query (null if the query itself failed
      * with an I/O error, which is allowed: its checkpoint cannot be written either).
      */
-    private static Object[] writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy policy) throws Exception {
+    private static AfterFailure writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy policy) throws Exception {
         try (LoopMount journalDisk = LoopMount.create("ext4", 64 * MIB);
              LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             LinuxSource source = LinuxSource.open(m.mountPoint(), journalDisk.mountPoint().resolve("state"),
@@ -252,31 +252,36 @@ class LinuxSourceFaultTest {
                     assertTrue(e.getMessage().contains("EIO") || e.getMessage().contains("Input/output"), e.toString());
                     r = null;
                 }
-                return new Object[] {run, r};
+                return new AfterFailure(run, r);
             } finally {
-                try {
-                    source.close();
-                } catch (IOException e) {
-                    // The clean-stop marker cannot be written on the failed disk: the next start reports a crash.
-                }
+                closeOnAFailedDisk(source);
                 assertEquals(0, sh(m.mountPoint(), "echo after > after", 30).exit(), "the groups are closed: writers are free");
             }
         }
     }
 
+    /** Stops a source whose journal disk failed: its clean-stop marker cannot be written, so the next start reports a crash. */
+    private static void closeOnAFailedDisk(LinuxSource source) {
+        try {
+            source.close();
+        } catch (IOException expected) {
+            // the marker did not fit or could not be written
+        }
+    }
+
+    private record AfterFailure(Run run, LinuxResult result) {}
+
     @Test
     void aJournalDiskFailingWithEioFailsOpen() throws Exception {
-        Object[] out = writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy.FAIL_OPEN);
-        Run run = (Run) out[0];
-        assertEquals(0, run.exit(), "fail-open: every write went through: " + run.output());
-        LinuxResult r = (LinuxResult) out[1];
+        AfterFailure out = writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy.FAIL_OPEN);
+        assertEquals(0, out.run().exit(), "fail-open: every write went through: " + out.run().output());
+        LinuxResult r = out.result();
         assertTrue(r == null || !r.continuity().intact(), "EIO lost records, and the result says so: " + r);
     }
 
     @Test
     void aJournalDiskFailingWithEioFailsClosed() throws Exception {
-        Object[] out = writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED);
-        Run run = (Run) out[0];
+        Run run = writesAfterTheJournalDiskFails(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED).run();
         assertEquals(7, run.exit(), "fail-closed: a write that could not be recorded was denied: " + run.output());
         assertTrue(run.output().contains("Input/output error"), run.output());
     }
@@ -298,11 +303,7 @@ class LinuxSourceFaultTest {
                     assertTrue(e.getMessage().contains("ENOSPC"), e.getMessage()); // the checkpoint did not fit either
                 }
             } finally {
-                try {
-                    source.close();
-                } catch (IOException e) {
-                    // The clean-stop marker does not fit on the full disk: the next start will report a crash.
-                }
+                closeOnAFailedDisk(source);
             }
             assertEquals(0, sh(m.mountPoint(), "echo after > after", 30).exit(), "the groups are closed: writers are free");
         }
