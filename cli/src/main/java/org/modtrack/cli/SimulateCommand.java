@@ -33,7 +33,8 @@ final class SimulateCommand implements Callable<Integer> {
     String mutant;
 
     @Option(names = "--granularity",
-            description = "With --model linux: what a pre-content event records, file or directory (the real source's default;"
+            description = "With --model linux: what a pre-content event records, file or directory (the real source's default),"
+                    + " or directory-results (directory records whose results name directories: --detail directories;"
                     + " default: directory, or the granularity whose rule the --mutant breaks).")
     String granularity;
 
@@ -96,10 +97,11 @@ final class SimulateCommand implements Callable<Integer> {
         if (granularity == null) {
             return otherwise;
         }
-        return switch (granularity) {
-            case "file" -> Variant.Granularity.FILE;
-            case "directory" -> Variant.Granularity.DIRECTORY;
-            default -> throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity + "'; known: file, directory.");
-        };
+        Variant.Granularity g = Variant.Granularity.fromCliNameOrNull(granularity);
+        if (g == null) {
+            throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity
+                    + "'; known: file, directory, directory-results.");
+        }
+        return g;
     }
 }
