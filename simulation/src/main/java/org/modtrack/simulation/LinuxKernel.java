@@ -339,7 +339,7 @@ final class LinuxKernel {
     }
 
     private void releaseGroups() {
-        clearMarks();
+        clearMarks(false);
         readerDirectory = -1; // the reader is gone
         java.util.Arrays.fill(busy, false); // the listener that kept them is gone
         java.util.Arrays.fill(recordedAhead, false);
@@ -448,12 +448,14 @@ final class LinuxKernel {
         }
     }
 
-    /** Every mark goes (both groups' marks: the mutes too), and the epoch moves on. */
-    private void clearMarks() {
+    /** Every mark goes: at a checkpoint's flush ({@code byFlush}), or with the groups. */
+    private void clearMarks(boolean byFlush) {
         epoch++;
         java.util.Arrays.fill(marked, false);
         java.util.Arrays.fill(directoryMarked, false);
-        java.util.Arrays.fill(muted, false);
+        if (!byFlush || mutant != LinuxMutant.FLUSH_KEEPS_MUTES) {
+            java.util.Arrays.fill(muted, false);
+        }
     }
 
     // ---- results that name directories: the notification reader's mutes --------------------------
@@ -461,6 +463,11 @@ final class LinuxKernel {
     /** The marks' epoch: bumped by every flush (both groups are flushed together in the model). */
     long epoch() {
         return epoch;
+    }
+
+    /** Whether the pre-content handler's mark stands on {@code directory} (a scope of the open period). */
+    boolean preContentMarked(int directory) {
+        return directoryMarked[directory];
     }
 
     boolean muted(int directory) {
@@ -505,7 +512,7 @@ final class LinuxKernel {
 
             @Override
             public Wait begin(long closingSnapshot) {
-                clearMarks();
+                clearMarks(true);
                 Map<Integer, Long> inCall = new LinkedHashMap<>();
                 for (int i = 0; i < threads.length; i++) {
                     if (threads[i].state != CallState.IDLE && mutant != LinuxMutant.BARRIER_IGNORES_IN_CALL) {

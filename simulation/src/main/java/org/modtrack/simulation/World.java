@@ -524,6 +524,10 @@ final class World {
         int d = kernel.directoryOf(file);
         long epoch = kernel.epoch();
         String event = "event of f" + file + ": ";
+        if (scenario.linuxMutant() == LinuxMutant.MUTE_WITHOUT_RECORD && kernel.preContentMarked(d)) {
+            kernel.mute(d);
+            return event + "d" + d + " is scoped, so it is muted without a record";
+        }
         long lsn = recordDirectory(d);
         if (lsn == 0) {
             return event + "d" + d + " already recorded as written";
@@ -537,9 +541,9 @@ final class World {
         int d = kernel.readerDirectory();
         boolean noFlushSince = kernel.readerEpoch() == kernel.epoch();
         kernel.readerDone();
-        if (noFlushSince) {
+        if (noFlushSince || scenario.linuxMutant() == LinuxMutant.DIR_MUTE_AFTER_FLUSH) {
             kernel.mute(d);
-            return "d" + d + " muted";
+            return "d" + d + " muted" + (noFlushSince ? "" : " although a flush came since the epoch was read");
         }
         return "a flush came since the epoch was read: d" + d + " not muted";
     }
