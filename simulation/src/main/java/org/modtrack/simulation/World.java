@@ -766,12 +766,22 @@ final class World {
     }
 
     /**
-     * With results that name directories, a directory recorded as written ({@code
-     * ResultResolver.isListing}): the result says {@code list}, and the consumer lists it again,
-     * which here means copying every file in it (the model's directories are flat).
+     * With results that name directories, a directory written in the result's periods: the result
+     * says {@code list}, and the consumer lists it again, which here means copying every file in it
+     * (the model's directories are flat).
+     *
+     * <p>Any written directory, not only one whose record says it is a directory: a directory whose
+     * scope was carried into a period (its handler was still in progress when the checkpoint ended,
+     * after the barrier timed out) has a {@code CARRIED} record there, which counts as written, so
+     * the reader's record of it in that period is a repeat ({@code recordChange} returns 0) and never
+     * says "directory". The real {@code ResultResolver.isListing} requires that flag today and
+     * reports such a directory as {@code modified}: mutant {@link LinuxMutant#CARRIED_SCOPE_NOT_LISTED}.
      */
     private boolean isListing(ChangedFile c) {
-        return kernel != null && kernel.directoryResults() && c.directory() && c.changes().contains(Change.WRITTEN);
+        if (kernel == null || !kernel.directoryResults() || !c.changes().contains(Change.WRITTEN)) {
+            return false;
+        }
+        return c.directory() || (directoryIndex(c.file()) >= 0 && scenario.linuxMutant() != LinuxMutant.CARRIED_SCOPE_NOT_LISTED);
     }
 
     private static boolean notificationLossOnly(String reason) {
