@@ -29,11 +29,13 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--mutant", defaultValue = "none",
             description = "Run against a deliberately broken engine: none, skip-barrier, discard-before-bless, no-sync, keep-ignore-marks;"
                     + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call"
-                    + " (file records), no-drain, scopes-dropped-on-loss, stop-without-drain, dir-mark-after-flush (directory records).")
+                    + " (file records), no-drain, scopes-dropped-on-loss, stop-without-drain, dir-mark-after-flush (directory records),"
+                    + " dir-mute-after-flush, mute-without-record, flush-keeps-mutes, carried-scope-not-listed (directory results).")
     String mutant;
 
     @Option(names = "--granularity",
-            description = "With --model linux: what a pre-content event records, file or directory (the real source's default;"
+            description = "With --model linux: what a pre-content event records, file or directory (the real source's default),"
+                    + " or directory-results (directory records whose results name directories: --detail directories;"
                     + " default: directory, or the granularity whose rule the --mutant breaks).")
     String granularity;
 
@@ -96,10 +98,11 @@ final class SimulateCommand implements Callable<Integer> {
         if (granularity == null) {
             return otherwise;
         }
-        return switch (granularity) {
-            case "file" -> Variant.Granularity.FILE;
-            case "directory" -> Variant.Granularity.DIRECTORY;
-            default -> throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity + "'; known: file, directory.");
-        };
+        Variant.Granularity g = Variant.Granularity.fromCliNameOrNull(granularity);
+        if (g == null) {
+            throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity
+                    + "'; known: file, directory, directory-results.");
+        }
+        return g;
     }
 }

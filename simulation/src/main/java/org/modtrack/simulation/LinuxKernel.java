@@ -28,6 +28,13 @@ import org.modtrack.simulation.Variant.Granularity;
  * MODIFY event, a close or munmap a CLOSE_WRITE, in a bounded {@link NotificationQueue} that a
  * reader step takes from ({@code NamespaceListener}).
  *
+ * <p>With {@link Granularity#DIRECTORY_RESULTS} (results that name directories) the reader records
+ * the event's <em>directory</em> as written instead of the file, and when that record is new in the
+ * open period it <em>mutes</em> the directory: an ignore mark in the notification group under the
+ * epoch rule, after which the directory's children queue no MODIFY or CLOSE_WRITE until the
+ * checkpoint's flush removes it ({@code NamespaceListener.recordDirectory}). The reader is one
+ * thread: between its record and its mute it takes no other event.
+ *
  * <p>The tracker's crash does not stop the writers: its groups are released, which clears every
  * mark, lets every waiting access through unrecorded and drops the unread notifications, and open
  * descriptors stop raising events (the kernel decides at open time). A clean stop ({@link #stop})
@@ -69,6 +76,11 @@ final class LinuxKernel {
     private final boolean[] recordedAhead;
     private long recordedAheadLsn;
     private long recordedAheadEpoch = -1;
+    /** Results that name directories: the notification group's ignore marks on directories (their children raise no event). */
+    private final boolean[] muted;
+    /** The notification reader between the two halves of an event (results that name directories): its directory, or -1. */
+    private int readerDirectory = -1;
+    private long readerEpoch;
     private final int queueBound;
     private NotificationQueue queue; // null while no tracker runs (after a clean stop) or without directory records
     private boolean groups = true; // whether the tracker's fanotify groups exist
@@ -97,13 +109,19 @@ final class LinuxKernel {
         this.directoryMarked = new boolean[directoryIds.length];
         this.busy = new boolean[directoryIds.length];
         this.recordedAhead = new boolean[directoryIds.length];
+        this.muted = new boolean[directoryIds.length];
         this.queueBound = queueBound;
         this.queue = directories() ? new NotificationQueue(queueBound) : null;
     }
 
     /** Whether the handler records directories (and the notification queue names the children's changes). */
     boolean directories() {
-        return granularity == Granularity.DIRECTORY;
+        return granularity.directories();
+    }
+
+    /** Whether results name directories: the notification reader records and mutes directories. */
+    boolean directoryResults() {
+        return granularity == Granularity.DIRECTORY_RESULTS;
     }
 
     /** The directory file {@code file} lives in. */
@@ -236,10 +254,13 @@ final class LinuxKernel {
         return "f" + t.fdFile + " is now version " + t.version + notify(t.fdFile, "MODIFY");
     }
 
-    /** Queues a content event of {@code file} for the notification reader, with directory records. */
+    /** Queues a content event of {@code file} for the notification reader, with directory records, unless its directory is muted. */
     private String notify(int file, String event) {
         if (queue == null) {
             return "";
+        }
+        if (muted[directoryOf(file)]) {
+            return "; d" + directoryOf(file) + " is muted: no " + event + " f" + file;
         }
         return queue.offer(file) ? "; " + event + " f" + file + " queued" : "; the queue is full: " + event + " f" + file
                 + " dropped, overflow queued";
@@ -318,7 +339,8 @@ final class LinuxKernel {
     }
 
     private void releaseGroups() {
-        clearMarks();
+        clearMarks(false);
+        readerDirectory = -1; // the reader is gone
         java.util.Arrays.fill(busy, false); // the listener that kept them is gone
         java.util.Arrays.fill(recordedAhead, false);
         for (WriterThread t : threads) {
@@ -426,10 +448,56 @@ final class LinuxKernel {
         }
     }
 
-    private void clearMarks() {
+    /** Every mark goes: at a checkpoint's flush ({@code byFlush}), or with the groups. */
+    private void clearMarks(boolean byFlush) {
         epoch++;
         java.util.Arrays.fill(marked, false);
         java.util.Arrays.fill(directoryMarked, false);
+        if (!byFlush || mutant != LinuxMutant.FLUSH_KEEPS_MUTES) {
+            java.util.Arrays.fill(muted, false);
+        }
+    }
+
+    // ---- results that name directories: the notification reader's mutes --------------------------
+
+    /** The marks' epoch: bumped by every flush (both groups are flushed together in the model). */
+    long epoch() {
+        return epoch;
+    }
+
+    /** Whether the pre-content handler's mark stands on {@code directory} (a scope of the open period). */
+    boolean preContentMarked(int directory) {
+        return directoryMarked[directory];
+    }
+
+    boolean muted(int directory) {
+        return muted[directory];
+    }
+
+    /** Mutes {@code directory}: its children queue no notification event until the next flush. */
+    void mute(int directory) {
+        muted[directory] = true;
+    }
+
+    /** The reader has recorded {@code directory} after reading {@code epochBeforeRecord}; its mute is pending. */
+    void readerBetween(int directory, long epochBeforeRecord) {
+        readerDirectory = directory;
+        readerEpoch = epochBeforeRecord;
+    }
+
+    /** The directory the reader is between the two halves of an event for, or -1. */
+    int readerDirectory() {
+        return readerDirectory;
+    }
+
+    /** The epoch the reader read before recording its pending directory. */
+    long readerEpoch() {
+        return readerEpoch;
+    }
+
+    /** The reader finished its event. */
+    void readerDone() {
+        readerDirectory = -1;
     }
 
     // ---- the srcu barrier --------------------------------------------------------------------------
@@ -444,7 +512,7 @@ final class LinuxKernel {
 
             @Override
             public Wait begin(long closingSnapshot) {
-                clearMarks();
+                clearMarks(true);
                 Map<Integer, Long> inCall = new LinkedHashMap<>();
                 for (int i = 0; i < threads.length; i++) {
                     if (threads[i].state != CallState.IDLE && mutant != LinuxMutant.BARRIER_IGNORES_IN_CALL) {

@@ -33,7 +33,32 @@ public enum LinuxMutant {
      * LinuxSource.close} today): a store before the stop, its mapping removed while no tracker runs,
      * is named by nothing after a restart that the watermark proves no gap.
      */
-    STOP_FORGETS_MAPPINGS("stop-forgets-mappings", Granularity.DIRECTORY);
+    STOP_FORGETS_MAPPINGS("stop-forgets-mappings", Granularity.DIRECTORY),
+    /**
+     * Results that name directories: the notification reader mutes the directory it recorded even if
+     * a checkpoint flushed the marks after it read the epoch, so a mute earned in one period silences
+     * the next one's changes, which nothing records.
+     */
+    DIR_MUTE_AFTER_FLUSH("dir-mute-after-flush", Granularity.DIRECTORY_RESULTS),
+    /**
+     * Results that name directories: the notification reader takes a directory the pre-content
+     * handler recorded as a scope in the period for recorded, so it mutes the directory without
+     * recording it as written; an intact result leaves the scope out, and nothing lists it.
+     */
+    MUTE_WITHOUT_RECORD("mute-without-record", Granularity.DIRECTORY_RESULTS),
+    /**
+     * Results that name directories: the checkpoint's flush removes the pre-content marks but not the
+     * notification group's mutes, which then silence the next period.
+     */
+    FLUSH_KEEPS_MUTES("flush-keeps-mutes", Granularity.DIRECTORY_RESULTS),
+    /**
+     * Results that name directories: a result says {@code list} only for a directory whose record says
+     * it is a directory (the real {@code ResultResolver.isListing} with {@code TrackerCore} today). A
+     * directory carried into a period (its handler's scope still in progress when a timed-out
+     * checkpoint ended) counts as written there, so the reader's records of it are repeats that never
+     * say so: the result says {@code modified} for it, and its children's changes are listed by nothing.
+     */
+    CARRIED_SCOPE_NOT_LISTED("carried-scope-not-listed", Granularity.DIRECTORY_RESULTS);
 
     private final String cliName;
     private final Granularity granularity;

@@ -104,7 +104,7 @@ record Scenario(
      */
     static Scenario exhaustiveLinux(Durability durability, Mutant mutant, LinuxMutant linuxMutant, Variant.Granularity granularity) {
         return new Scenario(durability, 1, 1, false, 100, Integer.MAX_VALUE, 2, 1, 0, 0, false, false, mutant,
-                true, linuxMutant, granularity == Variant.Granularity.DIRECTORY ? 0 : 1, granularity, 1, 1, 0);
+                true, linuxMutant, granularity.directories() ? 0 : 1, granularity, 1, 1, 0);
     }
 
     Variant variant() {
@@ -112,8 +112,9 @@ record Scenario(
     }
 
     String describe() {
-        return (linux ? "linux model (" + granularity.cliName() + " records"
-                + (granularity == Variant.Granularity.DIRECTORY ? ", " + directories + " directories, queue bound " + queueBound : "")
+        return (linux ? "linux model (" + (granularity == Variant.Granularity.DIRECTORY_RESULTS ? "directory records, directory results"
+                : granularity.cliName() + " records")
+                + (granularity.directories() ? ", " + directories + " directories, queue bound " + queueBound : "")
                 + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
                 + (handleIdentities ? "handle" : "path") + " identities), barrier timeout " + barrierTimeoutNanos
                 + (mutant == Mutant.NONE ? "" : ", mutant " + mutant.cliName())

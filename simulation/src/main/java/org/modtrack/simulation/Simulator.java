@@ -240,6 +240,7 @@ public final class Simulator {
             case Step.Store x -> 6;
             case Step.Unmap x -> 1;
             case Step.Read x -> 8;
+            case Step.Mute x -> 8;
             case Step.MarkAhead x -> 8;
             case Step.Drain x -> 8;
             case Step.DrainTimeout x -> 0.5;

@@ -188,6 +188,16 @@ sealed interface Step {
         }
     }
 
+    /**
+     * Linux model, results that name directories: the notification reader finishes the event it took:
+     * it mutes the directory it recorded, if no flush came since it read the epoch.
+     */
+    record Mute() implements Step {
+        public String toString() {
+            return "notification reader mutes the directory it recorded";
+        }
+    }
+
     /** Linux model, directory records: the query, its barrier done, notes how far it must drain the notification queue. */
     record Drain() implements Step {
         public String toString() {

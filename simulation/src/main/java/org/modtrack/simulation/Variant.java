@@ -19,11 +19,27 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         /** The file itself, with an ignore mark on it. */
         FILE,
         /** The file's directory (a SCOPE record, one mark for all children); children's changes come after the fact. */
-        DIRECTORY;
+        DIRECTORY,
+        /**
+         * Directory records whose results name directories ({@code LinuxSourceOptions.Detail.DIRECTORIES}):
+         * the notification reader records the directory of each child's change and mutes it for the
+         * rest of its period; the consumer lists a recorded directory again.
+         */
+        DIRECTORY_RESULTS;
 
-        /** The name used on the command line: {@code file} or {@code directory}. */
+        /** The name used on the command line: {@code file}, {@code directory} or {@code directory-results}. */
         public String cliName() {
-            return name().toLowerCase();
+            return name().toLowerCase().replace('_', '-');
+        }
+
+        /** Whether the pre-content handler records directories (and the notification queue names the children's changes). */
+        public boolean directories() {
+            return this != FILE;
+        }
+
+        /** The granularity named {@code name} on the command line, or null if none is. */
+        public static Granularity fromCliNameOrNull(String name) {
+            return java.util.Arrays.stream(values()).filter(g -> g.cliName().equals(name)).findFirst().orElse(null);
         }
     }
 
@@ -45,7 +61,7 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
     /** The command-line options that select this variant, for example {@code --model linux --mutant mark-after-flush}. */
     public String options() {
         String m = linuxMutant != LinuxMutant.NONE ? linuxMutant.cliName() : mutant.cliName();
-        return (linux ? " --model linux" + (granularity == Granularity.FILE ? " --granularity file" : "") : "")
+        return (linux ? " --model linux" + (granularity != Granularity.DIRECTORY ? " --granularity " + granularity.cliName() : "") : "")
                 + (m.equals("none") ? "" : " --mutant " + m);
     }
 }

@@ -175,10 +175,11 @@ final class World {
             steps.add(new Step.Start()); // meanwhile the writers go on, unseen
             return steps;
         }
-        if (kernel != null && kernel.queue() != null && !kernel.queue().isEmpty()
-                && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null)) {
-            // A loss waits while a result is built (ChangeTracker's control lock): it goes to the next result.
+        if (readPossible()) {
             steps.add(new Step.Read());
+        }
+        if (kernel != null && kernel.readerDirectory() >= 0) {
+            steps.add(new Step.Mute()); // the second half of the event the reader took
         }
         if (scenario.durability() == Durability.POWER) {
             if (syncing == null && core.journal().hasUnsynced()) {
@@ -321,8 +322,8 @@ final class World {
             case Step.Close c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Store c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Unmap c -> kernel != null && LinuxSteps.possible(c, kernel, core);
-            case Step.Read r -> kernel != null && kernel.queue() != null && !kernel.queue().isEmpty()
-                    && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null);
+            case Step.Read r -> readPossible();
+            case Step.Mute m -> kernel != null && kernel.readerDirectory() >= 0;
             case Step.MarkAhead m -> kernel != null && kernel.mayMarkAheadAgain(core);
             case Step.Drain d -> checkpointRunning && kernel != null && kernel.directories() && closedForResult == null
                     && drainTarget < 0 && barrierMayFinish();
@@ -340,12 +341,27 @@ final class World {
         return closedForResult != null || (barrierMayFinish() && drained());
     }
 
-    /** Whether every event queued before the drain began was taken (always, without directory records). */
+    /**
+     * Whether the notification reader may take the next event: there is one, the reader is not in
+     * the middle of another (results that name directories: between its record and its mute), and
+     * it is not a loss while a result is built (ChangeTracker's control lock: it goes to the next result).
+     */
+    private boolean readPossible() {
+        return kernel != null && kernel.queue() != null && !kernel.queue().isEmpty() && kernel.readerDirectory() < 0
+                && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null);
+    }
+
+    /**
+     * Whether every event queued before the drain began was handled (always, without directory
+     * records): taken, and its handling finished (the real reader counts an event once its record
+     * and its mute are done: {@code EventReader.advance}).
+     */
     private boolean drained() {
         if (kernel == null || !kernel.directories()) {
             return true;
         }
-        return drainGaveUp || (drainTarget >= 0 && kernel.queue().taken() >= drainTarget);
+        long handled = kernel.queue().taken() - (kernel.readerDirectory() >= 0 ? 1 : 0);
+        return drainGaveUp || (drainTarget >= 0 && handled >= drainTarget);
     }
 
     /** Whether the running checkpoint's writes ended and its barrier is done, or time is up. */
@@ -466,6 +482,7 @@ final class World {
             case Step.Store st -> kernel.store(st.file());
             case Step.Unmap u -> kernel.unmap(u.file());
             case Step.Read r -> readEvent();
+            case Step.Mute m -> finishEvent();
             case Step.MarkAhead m -> kernel.markAheadAgain();
             case Step.Drain d -> {
                 NotificationQueue q = kernel.queue();
@@ -490,9 +507,49 @@ final class World {
             CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_OVERFLOWED);
             return "overflow: continuity lost";
         }
-        long lsn = core.recordChange(ids[event], Change.WRITTEN, null, false);
         kernel.noteBusy(event);
+        if (kernel.directoryResults()) {
+            return readForDirectoryResults(event);
+        }
+        long lsn = core.recordChange(ids[event], Change.WRITTEN, null, false);
         return "f" + event + (lsn == 0 ? " already recorded as written" : " recorded as written (lsn " + lsn + ")");
+    }
+
+    /**
+     * Results that name directories ({@code NamespaceListener.recordDirectory}): the reader reads the
+     * marks' epoch, records the event's directory as written (after the fact, not awaited), and if
+     * that record is new in the open period, mutes the directory in its next step ({@link #finishEvent}).
+     */
+    private String readForDirectoryResults(int file) throws IOException {
+        int d = kernel.directoryOf(file);
+        long epoch = kernel.epoch();
+        String event = "event of f" + file + ": ";
+        if (scenario.linuxMutant() == LinuxMutant.MUTE_WITHOUT_RECORD && kernel.preContentMarked(d)) {
+            kernel.mute(d);
+            return event + "d" + d + " is scoped, so it is muted without a record";
+        }
+        long lsn = recordDirectory(d);
+        if (lsn == 0) {
+            return event + "d" + d + " already recorded as written";
+        }
+        kernel.readerBetween(d, epoch);
+        return event + "d" + d + " recorded as written (lsn " + lsn + "), to be muted";
+    }
+
+    /** The second half of the reader's event: the mute, set only if no flush came since the epoch was read. */
+    private String finishEvent() {
+        int d = kernel.readerDirectory();
+        boolean noFlushSince = kernel.readerEpoch() == kernel.epoch();
+        kernel.readerDone();
+        if (noFlushSince || scenario.linuxMutant() == LinuxMutant.DIR_MUTE_AFTER_FLUSH) {
+            kernel.mute(d);
+            return "d" + d + " muted" + (noFlushSince ? "" : " although a flush came since the epoch was read");
+        }
+        return "a flush came since the epoch was read: d" + d + " not muted";
+    }
+
+    private long recordDirectory(int d) throws IOException {
+        return core.recordChange(directoryIds[d], Change.WRITTEN, null, true);
     }
 
     /**
@@ -527,8 +584,12 @@ final class World {
 
     /** Takes every queued notification; false if there is none to take from (nothing to drain then either). */
     private boolean drainAll() throws IOException {
-        while (kernel.queue() != null && !kernel.queue().isEmpty()) {
-            readEvent();
+        while (kernel.readerDirectory() >= 0 || (kernel.queue() != null && !kernel.queue().isEmpty())) {
+            if (kernel.readerDirectory() >= 0) {
+                finishEvent();
+            } else {
+                readEvent();
+            }
         }
         return true;
     }
@@ -656,7 +717,14 @@ final class World {
         StringBuilder names = new StringBuilder();
         for (ChangedFile c : r.changes()) {
             int d = directoryIndex(c.file());
-            names.append(names.isEmpty() ? "" : ",").append(d >= 0 ? "d" + d + "(scope)" : fileIndex(c.file()))
+            List<String> kinds = new ArrayList<>();
+            if (c.changes().contains(Change.SCOPE)) {
+                kinds.add("scope");
+            }
+            if (c.changes().contains(Change.WRITTEN)) {
+                kinds.add(isListing(c) ? "list" : "modified");
+            }
+            names.append(names.isEmpty() ? "" : ",").append(d >= 0 ? "d" + d + "(" + String.join(",", kinds) + ")" : fileIndex(c.file()))
                     .append(c.carried() ? "(carried)" : "");
         }
         return names.toString();
@@ -665,7 +733,8 @@ final class World {
     /**
      * The files the consumer copies for {@code r}: every file it names; every file of a recorded
      * directory it reports as a rescan ({@code ResultResolver}: a scope is a rescan when continuity
-     * is lost or the entry was recovered, and is left out otherwise); and every file when continuity
+     * is lost or the entry was recovered, and is left out otherwise); every file of a directory the
+     * result says to list (results that name directories); and every file when continuity
      * was lost for a reason the directories do not cover (a restart). Losses of the notification
      * queue are covered by the directories: every child written under a directory's mark had its
      * directory recorded first. (The real source's reasons all say "rescan the file system", as
@@ -682,13 +751,37 @@ final class World {
             int d = directoryIndex(c.file());
             if (d < 0) {
                 covered[fileIndex(c.file())] = true;
-            } else if ((!r.continuity().intact() || c.recovered()) && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS) {
+                continue;
+            }
+            // A scope whose handler was still in progress at the checkpoint is carried (a CARRIED record,
+            // not a directory's): the result says 'modified' for the directory, which covers no child.
+            boolean rescan = (!r.continuity().intact() || c.recovered()) && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS;
+            if (rescan || isListing(c)) {
                 for (int f = 0; f < ids.length; f++) {
                     covered[f] |= kernel.directoryOf(f) == d;
                 }
             }
         }
         return covered;
+    }
+
+    /**
+     * With results that name directories, a directory written in the result's periods: the result
+     * says {@code list}, and the consumer lists it again, which here means copying every file in it
+     * (the model's directories are flat).
+     *
+     * <p>Any written directory, not only one whose record says it is a directory: a directory whose
+     * scope was carried into a period (its handler was still in progress when the checkpoint ended,
+     * after the barrier timed out) has a {@code CARRIED} record there, which counts as written, so
+     * the reader's record of it in that period is a repeat ({@code recordChange} returns 0) and never
+     * says "directory". The real {@code ResultResolver.isListing} requires that flag today and
+     * reports such a directory as {@code modified}: mutant {@link LinuxMutant#CARRIED_SCOPE_NOT_LISTED}.
+     */
+    private boolean isListing(ChangedFile c) {
+        if (kernel == null || !kernel.directoryResults() || !c.changes().contains(Change.WRITTEN)) {
+            return false;
+        }
+        return c.directory() || (directoryIndex(c.file()) >= 0 && scenario.linuxMutant() != LinuxMutant.CARRIED_SCOPE_NOT_LISTED);
     }
 
     private static boolean notificationLossOnly(String reason) {
@@ -706,7 +799,7 @@ final class World {
             if (!covered[f] && mirror[f] < completedAtBegin[f]) {
                 violation("a write of f" + f + " (version " + completedAtBegin[f] + ") completed before the checkpoint of result "
                         + r.snapshot() + " began, but the result does not name f" + f + (kernel != null && kernel.directories()
-                        ? " nor rescan d" + kernel.directoryOf(f) : "") + " and the consumer's copy is version " + mirror[f] + ".");
+                        ? (kernel.directoryResults() ? " nor list or rescan d" : " nor rescan d") + kernel.directoryOf(f) : "") + " and the consumer's copy is version " + mirror[f] + ".");
             }
         }
     }
@@ -866,7 +959,7 @@ final class World {
                 apply(new Step.Drain());
             }
             while (!drained() && !broken) {
-                apply(new Step.Read());
+                apply(kernel.readerDirectory() >= 0 ? new Step.Mute() : new Step.Read());
             }
         }
         apply(new Step.QueryFinish(true));
