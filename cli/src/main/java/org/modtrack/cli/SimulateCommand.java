@@ -30,7 +30,7 @@ final class SimulateCommand implements Callable<Integer> {
             description = "Run against a deliberately broken engine: none, skip-barrier, discard-before-bless, no-sync, keep-ignore-marks;"
                     + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call"
                     + " (file records), no-drain, scopes-dropped-on-loss, stop-without-drain, dir-mark-after-flush (directory records),"
-                    + " dir-mute-after-flush, mute-without-record, flush-keeps-mutes, carried-scope-not-listed (directory results).")
+                    + " dir-mute-after-flush, mute-without-record, flush-keeps-mutes (directory results).")
     String mutant;
 
     @Option(names = "--granularity",

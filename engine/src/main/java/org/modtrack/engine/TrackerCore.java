@@ -296,10 +296,14 @@ public final class TrackerCore {
      * each has its own {@code from}.
      */
     private boolean alreadyInOpenPeriod(FileTable t, int e, Change change, boolean directory) {
-        if (change == Change.WRITTEN) {
-            return t.id(e, FileTable.WRITTEN_IN) == open.id(); // by a MODIFIED record, or an INTENT (announced before it)
-        }
         FileTable.Rare ns = t.rareOrNull(e);
+        if (change == Change.WRITTEN) {
+            // By a MODIFIED record, or an INTENT (announced before it), or a carry. Not a repeat if it
+            // says "directory" and the entry does not yet: a directory carried into the period (its
+            // scope still in progress at a timed-out checkpoint) counts as written there, and the
+            // result must still learn that it is a directory to list (found by the simulator).
+            return t.id(e, FileTable.WRITTEN_IN) == open.id() && (!directory || ns != null && ns.directory);
+        }
         if (ns == null || ns.directory != directory) {
             return false;
         }

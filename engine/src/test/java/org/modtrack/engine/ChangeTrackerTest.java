@@ -131,6 +131,22 @@ class ChangeTrackerTest {
     }
 
     @Test
+    void aDirectoryCarriedIntoAPeriodIsStillRecordedAsADirectoryWrittenThere() throws Exception {
+        FileId dir = FileId.ofPath("/data/dir");
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            WriteTicket scope = t.preWrite(dir, Access.SCOPE); // its record still syncing: in flight at the checkpoint
+            QueryResult r = t.query(); // the barrier times out: carried into the new period, as written
+            t.bless(r.snapshot());
+            assertTrue(t.recordChange(dir, Change.WRITTEN, null, true) != 0,
+                    "not a repeat: the carry did not say it is a directory");
+            assertEquals(0, t.recordChange(dir, Change.WRITTEN, null, true), "now a repeat");
+            t.postWrite(scope.token());
+            ChangedFile listed = t.query().changes().stream().filter(c -> c.file().equals(dir)).findFirst().orElseThrow();
+            assertTrue(listed.directory() && listed.changes().contains(Change.WRITTEN), listed.toString());
+        }
+    }
+
+    @Test
     void aCheckpointWaitsForWritesInProgressOfTheClosingPeriod() throws Exception {
         try (ChangeTracker t = ChangeTracker.open(state, config().withBarrierTimeout(Duration.ofSeconds(30)))) {
             WriteTicket w = t.preWrite(A);

@@ -50,15 +50,7 @@ public enum LinuxMutant {
      * Results that name directories: the checkpoint's flush removes the pre-content marks but not the
      * notification group's mutes, which then silence the next period.
      */
-    FLUSH_KEEPS_MUTES("flush-keeps-mutes", Granularity.DIRECTORY_RESULTS),
-    /**
-     * Results that name directories: a result says {@code list} only for a directory whose record says
-     * it is a directory (the real {@code ResultResolver.isListing} with {@code TrackerCore} today). A
-     * directory carried into a period (its handler's scope still in progress when a timed-out
-     * checkpoint ended) counts as written there, so the reader's records of it are repeats that never
-     * say so: the result says {@code modified} for it, and its children's changes are listed by nothing.
-     */
-    CARRIED_SCOPE_NOT_LISTED("carried-scope-not-listed", Granularity.DIRECTORY_RESULTS);
+    FLUSH_KEEPS_MUTES("flush-keeps-mutes", Granularity.DIRECTORY_RESULTS);
 
     private final String cliName;
     private final Granularity granularity;
