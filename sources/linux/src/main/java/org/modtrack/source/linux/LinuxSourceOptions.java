@@ -49,7 +49,7 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         FILES,
         /**
          * Only directories: each one whose entries, or whose files' contents or attributes, changed,
-         * as {@link PathChange.Kind#LIST} (list it again and compare; not its subdirectories). After a
+         * as {@link PathChange.Kind#LIST} (look at it, its entries and its files again; not its subdirectories). After a
          * directory's first change in a period its children raise no event at all, so a writer pays
          * for about one event per directory per period instead of one per file operation. Needs
          * {@link Granularity#DIRECTORY}.

@@ -204,7 +204,12 @@ final class NamespaceListener implements AutoCloseable {
         return reader.awaitDrained(timeoutMillis);
     }
 
-    /** What the notification group's ignore marks silence: a file's writes, or (results naming directories) a directory's every event. */
+    /**
+     * What the notification group's ignore marks silence: a file's writes, or (results naming
+     * directories) every event of a directory, its entries and its children. A directory's own
+     * attribute change is reported as the directory's own event (named ".", not as an entry of its
+     * parent), so it is the directory's own {@code list} entry that covers it, whether muted or not.
+     */
     static long ignoreMask(LinuxSourceOptions options) {
         return options.detail() == LinuxSourceOptions.Detail.DIRECTORIES ? DIRECTORY_RESULTS_MASK : Fanotify.FAN_MODIFY;
     }

@@ -30,10 +30,10 @@ public record PathChange(String path, Kind kind, String from, boolean directory,
         /** Everything below {@link #path} must be rescanned: the tracker cannot name the changes there. */
         RESCAN,
         /**
-         * A directory to list again and compare with what the consumer knows: entries may have
-         * appeared, gone or been renamed, and its files' contents or attributes may have changed
-         * (not those of its subdirectories, which come as their own entries). Only in results that
-         * name directories ({@link LinuxSourceOptions.Detail#DIRECTORIES}).
+         * A directory to look at again and compare with what the consumer knows: its own
+         * attributes, and its entries (which may have appeared, gone or been renamed), and its
+         * files' contents and attributes (not its subdirectories' contents, which come as their own
+         * entries). Only in results that name directories ({@link LinuxSourceOptions.Detail#DIRECTORIES}).
          */
         LIST;
 

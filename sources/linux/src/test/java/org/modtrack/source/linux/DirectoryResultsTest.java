@@ -103,6 +103,19 @@ class DirectoryResultsTest {
     }
 
     @Test
+    void aDirectorysOwnAttributeChangeIsItsOwnListingNotItsParents() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir -p p/d p/e; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), DIRECTORIES)) {
+                source.bless(source.query().snapshot());
+                sh(root, "chmod 700 p/e"); // the kernel names it as e's own event (".")
+                assertEquals(listed("p/e"), kinds(source.query(), root), "e's listing covers e itself");
+            }
+        }
+    }
+
+    @Test
     void aRemovedTreeIsNamedByItsParentsListingAndItsOwnDeletionWithoutARescan() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();

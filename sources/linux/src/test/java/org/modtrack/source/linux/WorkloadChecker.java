@@ -195,7 +195,7 @@ final class WorkloadChecker {
             listed.add(l);
             for (PathChange c : r.changes()) {
                 if (c.kind() == PathChange.Kind.LIST) {
-                    l.add(c.path()); // covers its direct children only
+                    l.add(c.path()); // covers itself and its direct children only
                     continue;
                 }
                 x.add(c.path());
@@ -287,7 +287,7 @@ final class WorkloadChecker {
 
     private static boolean covers(Set<String> paths, Set<String> exact, Set<String> prefixes, Set<String> listed) {
         for (String p : paths) {
-            if (exact.contains(p) || parent(p) != null && listed.contains(parent(p))) {
+            if (exact.contains(p) || listed.contains(p) || parent(p) != null && listed.contains(parent(p))) {
                 return true;
             }
             for (String a = p; a != null; a = parent(a)) {
