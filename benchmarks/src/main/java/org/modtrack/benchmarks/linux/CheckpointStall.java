@@ -51,7 +51,8 @@ public final class CheckpointStall {
     record Trial(String barrier, int round, double stallA, double stallB, double stallC, double waitA, double waitB,
                  double queryA, double queryB, double bigWriteB, double bigWriteC, boolean inFlightB,
                  double beforeA, double beforeB, long smallWrites, String barrierUsedB, double stallBAt,
-                 long eventsA, long eventsB, double stallAAt, double blockedA, double blockedB, double cpuWaitOfStallB) {
+                 long eventsA, long eventsB, double stallAAt, double blockedA, double blockedB, double cpuWaitOfStallB,
+                 double answeredA) {
         double ratio() {
             return stallB / stallA;
         }
@@ -74,7 +75,8 @@ public final class CheckpointStall {
         List<String> csv = new ArrayList<>();
         csv.add("barrier,round,stallA_ms,stallB_ms,stallC_ms,ratioBA,waitA_ms,waitB_ms,queryA_ms,queryB_ms,"
                 + "bigWriteB_ms,bigWriteC_ms,inFlightB,beforeA_ms,beforeB_ms,smallWrites,barrierUsedB,stallB_at_ms,"
-                + "eventsA,eventsB,stallA_at_ms,blockedA_ms,blockedB_ms,blockedRatioBA,cpuWaitOfStallB_ms");
+                + "eventsA,eventsB,stallA_at_ms,blockedA_ms,blockedB_ms,blockedRatioBA,cpuWaitOfStallB_ms,"
+                + "answerTimeA_ms");
         for (int round = 1; round <= trials; round++) {
             LinuxSourceOptions.Barrier[] order = round % 2 == 1
                     ? new LinuxSourceOptions.Barrier[] {LinuxSourceOptions.Barrier.SRCU, LinuxSourceOptions.Barrier.FREEZE}
@@ -83,10 +85,11 @@ public final class CheckpointStall {
                 Trial t = trial(barrier, round, out);
                 all.add(t);
                 String row = fmt("%s,%d,%.3f,%.3f,%.3f,%.2f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%s,%.3f,%.3f,%d,%s,%.1f,%d,%d,%.1f,"
-                                + "%.3f,%.3f,%.2f,%.3f",
+                                + "%.3f,%.3f,%.2f,%.3f,%.3f",
                         t.barrier, t.round, t.stallA, t.stallB, t.stallC, t.ratio(), t.waitA, t.waitB, t.queryA, t.queryB,
                         t.bigWriteB, t.bigWriteC, t.inFlightB, t.beforeA, t.beforeB, t.smallWrites, t.barrierUsedB, t.stallBAt,
-                        t.eventsA, t.eventsB, t.stallAAt, t.blockedA, t.blockedB, t.blockedRatio(), t.cpuWaitOfStallB);
+                        t.eventsA, t.eventsB, t.stallAAt, t.blockedA, t.blockedB, t.blockedRatio(), t.cpuWaitOfStallB,
+                        t.answeredA);
                 csv.add(row);
                 System.out.println("trial " + row + "  (load " + BenchSupport.loadAverage() + ")");
             }
@@ -142,10 +145,12 @@ public final class CheckpointStall {
 
                 // (a) no large write in flight
                 long eventsA0 = source.eventCounts()[0];
+                double answeredA0 = source.answerLatency().sumSeconds();
                 long a0 = System.nanoTime();
                 LinuxResult ra = source.query();
                 long a1 = System.nanoTime();
                 long eventsA = source.eventCounts()[0] - eventsA0;
+                double answeredA = (source.answerLatency().sumSeconds() - answeredA0) * 1e3;
                 source.bless(ra.snapshot());
                 Thread.sleep(500);
 
@@ -199,7 +204,7 @@ public final class CheckpointStall {
                         calls.length / CALL_LONGS, rb.barrier(), (longestStart(calls, b0, b1) - b0) / ms,
                         eventsA, eventsB, (longestStart(calls, a0, a1) - a0) / ms,
                         maxBlocked(calls, a0, a1) / ms, maxBlocked(calls, b0, b1) / ms,
-                        cpuWaitOfLongest(calls, b0, b1) / ms);
+                        cpuWaitOfLongest(calls, b0, b1) / ms, answeredA);
             }
         } finally {
             BenchSupport.deleteTree(state);
