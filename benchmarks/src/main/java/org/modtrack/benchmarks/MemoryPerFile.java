@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.Durability;
@@ -20,6 +21,12 @@ import org.modtrack.engine.TrackerConfig;
  * 8-byte ext4 handle, a path hint of about 30 characters, a stamp), then measures the live heap
  * after full collections, and times one query over them. Not a JMH benchmark: it measures space,
  * and the times it prints are single runs.
+ *
+ * <p>Two measures of space: {@code heapBytesPerFile}, the growth of the heap used after
+ * {@code System.gc()} (what the daemon's figures measure too; it moves by about 4 bytes a file
+ * from one run to the next with where the collector leaves objects), and {@code liveBytesPerFile},
+ * the growth of the objects a class histogram ({@code jcmd PID GC.class_histogram}) counts, less
+ * the collector's filler arrays: the bytes the objects take, the same in every run.
  *
  * <p>Two ways a file is recorded, each in its own tracker and its own JVM (measured one after the
  * other in one JVM, the second case's figure moved by up to 5 bytes a file with where the first
@@ -69,18 +76,21 @@ public final class MemoryPerFile {
         Path state = Files.createTempDirectory("modtrack-memory");
         try (ChangeTracker t = ChangeTracker.open(state, TrackerConfig.defaults().withDurability(Durability.PROCESS))) {
             long before = liveHeap();
+            long objectsBefore = liveObjects();
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 record(t, c, file(i));
             }
             long recordNanos = System.nanoTime() - start;
             long after = liveHeap();
+            long objectsAfter = liveObjects();
             long q = System.nanoTime();
             QueryResult r = t.query();
             long queryNanos = System.nanoTime() - q;
-            System.out.printf("case=%s files=%d heapBytesPerFile=%.1f recordMs=%d queryMs=%d changes=%d journalBytes=%d%n",
-                    c.name().toLowerCase(), n, (after - before) / (double) n, recordNanos / 1_000_000,
-                    queryNanos / 1_000_000, r.changes().size(), t.stats().journalBytes());
+            System.out.printf("case=%s files=%d heapBytesPerFile=%.1f liveBytesPerFile=%.1f recordMs=%d queryMs=%d"
+                    + " changes=%d journalBytes=%d%n", c.name().toLowerCase(), n, (after - before) / (double) n,
+                    (objectsAfter - objectsBefore) / (double) n, recordNanos / 1_000_000, queryNanos / 1_000_000,
+                    r.changes().size(), t.stats().journalBytes());
         } finally {
             try (var files = Files.walk(state)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -109,5 +119,35 @@ public final class MemoryPerFile {
             Thread.sleep(100);
         }
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** The bytes of the live objects, less filler arrays, by the class histogram of this JVM (jcmd runs a full collection). */
+    private static long liveObjects() throws IOException, InterruptedException {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        Path out = Files.createTempFile("modtrack-histogram", ".txt");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(ProcessHandle.current().pid()),
+                    "GC.class_histogram").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("jcmd GC.class_histogram did not answer in 120 s");
+            }
+            long total = -1;
+            long fillers = 0;
+            for (String line : Files.readAllLines(out)) {
+                String[] w = line.trim().split("\\s+");
+                if (line.startsWith("Total")) {
+                    total = Long.parseLong(w[2]);
+                } else if (line.contains("jdk.internal.vm.Filler")) {
+                    fillers += Long.parseLong(w[2]);
+                }
+            }
+            if (p.exitValue() != 0 || total < 0) {
+                throw new IOException("jcmd GC.class_histogram failed: " + Files.readString(out));
+            }
+            return total - fillers;
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 }
