@@ -13,15 +13,18 @@ import java.util.Map;
  * under 100 bytes (issue 4, item 4; docs/benchmarks.md says where they go): no object per file.
  *
  * <ul>
- *   <li>Entries are numbered densely and stored in pages of primitive arrays: 7 ints (meta, the
- *       snapshot ids {@code highest}, {@code intentIn}, {@code writtenIn}, {@code readIn}, the path
- *       hint's place, the intent's LSN as an offset from the open period's first) and 5 longs (a
- *       handle of up to 8 bytes inline, the stamp).
+ *   <li>Entries are numbered densely and stored in pages of primitive arrays: 8 ints (meta, with
+ *       the flags, among them whether the file is a directory; the snapshot ids {@code highest},
+ *       {@code intentIn}, {@code writtenIn}, {@code readIn}, {@code createdIn}; the path hint's
+ *       place; the intent's LSN as an offset from the open period's first) and 5 longs (a handle
+ *       of up to 8 bytes inline, the stamp). A file created (the most common change recorded
+ *       after the fact) costs nothing more than a file written.
  *   <li>An open-addressing index ({@code int[]}, linear probing, at most 3/4 full) maps a
  *       {@link FileId}'s identity to its entry.
  *   <li>Path hints live in a byte arena as (directory number, UTF-8 file name); directories are
  *       interned. Handles longer than 8 bytes live there too. A path identity's path is its hint.
- *   <li>What few files have (namespace changes, renames, former names) is in a side map.
+ *   <li>What few files have (deletions, attribute changes, scopes, renames, former names) is in a
+ *       side map.
  * </ul>
  *
  * <p>Snapshot ids are stored as ints (a bound: 2^31 periods). Not thread-safe: the owner's lock
@@ -37,9 +40,11 @@ final class FileTable {
     static final int INTENT_IN = 2;
     static final int WRITTEN_IN = 3;
     static final int READ_IN = 4;
-    private static final int HINT = 5;
-    static final int LSN = 6;
-    private static final int INTS = 7;
+    static final int CREATED_IN = 5;
+    private static final int LAST_ID = CREATED_IN; // the snapshot id columns are HIGHEST..LAST_ID
+    private static final int HINT = 6;
+    static final int LSN = 7;
+    private static final int INTS = 8;
     private static final int HANDLE = 0;
     private static final int STAMP = 1;
     private static final int LONGS = 5;
@@ -51,6 +56,7 @@ final class FileTable {
     static final int F_RECOVERED = 1 << 25; // first recorded in a snapshot up to the recovered one
     static final int F_CARRIED = 1 << 26; // carried into the snapshot `highest`
     private static final int F_RARE = 1 << 27; // has an entry in `rare`
+    static final int F_DIRECTORY = 1 << 28; // recorded as a directory
     private static final int FLAG_BITS = 0xFF << 24;
 
     private static final int ARENA_PAGE_BITS = 16;
@@ -71,13 +77,15 @@ final class FileTable {
     private long arenaGarbage;
     private final Map<Integer, Rare> rare = new HashMap<>();
 
-    /** What few files have: namespace changes, renames, former names. */
+    /**
+     * What few files have: deletions, attribute changes, scopes, renames, former names. (A creation
+     * and the directory flag are in the pages: created files are common, and a directory recorded
+     * as written, as results that name directories record them, is too.)
+     */
     static final class Rare {
-        long createdIn;
         long deletedIn;
         long attributesIn;
         long scopeIn; // recorded as a directory scope (Access.SCOPE); 0: never
-        boolean directory;
         final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
         String[] formerNames; // other paths seen in kept snapshots
         long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
@@ -85,11 +93,9 @@ final class FileTable {
 
         Rare copy() {
             Rare c = new Rare();
-            c.createdIn = createdIn;
             c.deletedIn = deletedIn;
             c.attributesIn = attributesIn;
             c.scopeIn = scopeIn;
-            c.directory = directory;
             c.renames.addAll(renames); // Rename is immutable
             c.formerNames = formerNames == null ? null : formerNames.clone();
             c.formerNamesUntil = formerNamesUntil == null ? null : formerNamesUntil.clone();
@@ -191,7 +197,7 @@ final class FileTable {
             setInt(e, HINT, putHint(f.path()));
         }
         setInt(e, META, meta);
-        for (int k = HIGHEST; k <= READ_IN; k++) {
+        for (int k = HIGHEST; k <= LAST_ID; k++) {
             setInt(e, k, 0);
         }
         setInt(e, LSN, 0);
@@ -216,7 +222,7 @@ final class FileTable {
         }
         int flags = other.getInt(e, META) & FLAG_BITS & ~F_RARE; // F_RARE follows the side map, below
         setInt(c, META, (getInt(c, META) & ~FLAG_BITS) | flags | (getInt(c, META) & F_RARE));
-        for (int k = HIGHEST; k <= READ_IN; k++) {
+        for (int k = HIGHEST; k <= LAST_ID; k++) {
             setInt(c, k, other.getInt(e, k));
         }
         setInt(c, LSN, other.getInt(e, LSN));
@@ -373,6 +379,11 @@ final class FileTable {
     /** The entry's rare fields, or null. */
     Rare rareOrNull(int e) {
         return flag(e, F_RARE) ? rare.get(e) : null;
+    }
+
+    /** How many entries have rare fields (tests: which changes cost a side-map entry). */
+    int rareEntries() {
+        return rare.size();
     }
 
     private void setStamp(int e, StatStamp s) {
@@ -678,6 +689,14 @@ final class FileTable {
             }
             if (flag(e, F_RARE) != rare.containsKey(e)) {
                 throw new AssertionError("entry " + e + "'s rare flag disagrees with the side map");
+            }
+            // Only a record sets these, and a record raises `highest` first.
+            Rare r = rareOrNull(e);
+            long recorded = Math.max(id(e, CREATED_IN),
+                    r == null ? 0 : Math.max(r.deletedIn, Math.max(r.attributesIn, r.scopeIn)));
+            if (recorded > id(e, HIGHEST)) {
+                throw new AssertionError("entry " + e + " (" + fileId(e) + ") has a namespace change or scope in snapshot "
+                        + recorded + ", beyond its highest, " + id(e, HIGHEST));
             }
         }
     }

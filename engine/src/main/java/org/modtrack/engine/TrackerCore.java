@@ -138,11 +138,12 @@ public final class TrackerCore {
             case SCOPE -> t.rare(e).scopeIn = Math.max(t.rare(e).scopeIn, snapshot);
             case MODIFIED -> {
                 raise(t, e, FileTable.WRITTEN_IN, snapshot); // after the fact: not an intent
-                if (r.directory()) {
-                    namespace(t, e, r); // a directory's entries changed (results that name directories)
-                }
+                markDirectory(t, e, r); // a directory's entries changed (results that name directories)
             }
-            case CREATED -> namespace(t, e, r).createdIn = snapshot;
+            case CREATED -> {
+                markDirectory(t, e, r);
+                t.setId(e, FileTable.CREATED_IN, snapshot); // in the pages: the common change costs no side entry
+            }
             case DELETED -> namespace(t, e, r).deletedIn = snapshot;
             case ATTRIBUTES -> namespace(t, e, r).attributesIn = snapshot;
             case RENAMED -> namespace(t, e, r).renames.addLast(new FileTable.Rename(snapshot, r.from()));
@@ -155,9 +156,15 @@ public final class TrackerCore {
     }
 
     private static FileTable.Rare namespace(FileTable t, int e, JournalRecord r) {
-        FileTable.Rare ns = t.rare(e);
-        ns.directory |= r.directory();
-        return ns;
+        markDirectory(t, e, r);
+        return t.rare(e);
+    }
+
+    /** A record of a directory makes its entry a directory's for good (a flag bit: no side entry). */
+    private static void markDirectory(FileTable t, int e, JournalRecord r) {
+        if (r.directory()) {
+            t.setFlag(e, FileTable.F_DIRECTORY, true);
+        }
     }
 
     /** The LSN of entry {@code e}'s intent record in the open period (0 if it has none there: nothing to wait for). */
@@ -296,22 +303,25 @@ public final class TrackerCore {
      * each has its own {@code from}.
      */
     private boolean alreadyInOpenPeriod(FileTable t, int e, Change change, boolean directory) {
-        FileTable.Rare ns = t.rareOrNull(e);
+        boolean saysDirectory = t.flag(e, FileTable.F_DIRECTORY);
         if (change == Change.WRITTEN) {
             // By a MODIFIED record, or an INTENT (announced before it), or a carry. Not a repeat if it
             // says "directory" and the entry does not yet: a directory carried into the period (its
             // scope still in progress at a timed-out checkpoint) counts as written there, and the
             // result must still learn that it is a directory to list (found by the simulator).
-            return t.id(e, FileTable.WRITTEN_IN) == open.id() && (!directory || ns != null && ns.directory);
+            return t.id(e, FileTable.WRITTEN_IN) == open.id() && (!directory || saysDirectory);
         }
-        if (ns == null || ns.directory != directory) {
+        if (saysDirectory != directory) {
             return false;
         }
+        FileTable.Rare ns = t.rareOrNull(e);
         long id = open.id();
+        long createdIn = t.id(e, FileTable.CREATED_IN);
+        long deletedIn = ns == null ? 0 : ns.deletedIn;
         return switch (change) {
-            case CREATED -> ns.createdIn == id && ns.deletedIn < id;
-            case DELETED -> ns.deletedIn == id && ns.createdIn < id;
-            case ATTRIBUTES -> ns.attributesIn == id;
+            case CREATED -> createdIn == id && deletedIn < id;
+            case DELETED -> deletedIn == id && createdIn < id;
+            case ATTRIBUTES -> ns != null && ns.attributesIn == id;
             default -> false;
         };
     }
@@ -513,20 +523,19 @@ public final class TrackerCore {
                 changes.add(Change.READ);
             }
             addIfKept(changes, Change.SCOPE, scopeIn(live, e), kept);
+            addIfKept(changes, Change.CREATED, live.id(e, FileTable.CREATED_IN), kept);
             String from = null;
-            boolean directory = false;
+            boolean directory = live.flag(e, FileTable.F_DIRECTORY);
             List<String> formerNames = List.of();
             boolean moreNames = false;
             FileTable.Rare ns = live.rareOrNull(e);
             if (ns != null) {
-                addIfKept(changes, Change.CREATED, ns.createdIn, kept);
                 addIfKept(changes, Change.DELETED, ns.deletedIn, kept);
                 addIfKept(changes, Change.ATTRIBUTES, ns.attributesIn, kept);
                 if (!ns.renames.isEmpty()) {
                     changes.add(Change.RENAMED);
                     from = ns.renames.getFirst().from();
                 }
-                directory = ns.directory;
                 formerNames = ns.formerNames == null ? List.of() : List.of(ns.formerNames);
                 moreNames = ns.moreNames;
             }
@@ -712,6 +721,11 @@ public final class TrackerCore {
             }
         }
         return n;
+    }
+
+    /** How many entries have fields in the table's side map ({@link FileTable.Rare}); for tests. */
+    int rareEntries() {
+        return live.rareEntries() + (changedWhileBuilding == null ? 0 : changedWhileBuilding.rareEntries());
     }
 
     /** The configuration. */

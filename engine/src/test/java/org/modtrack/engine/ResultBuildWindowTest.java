@@ -3,6 +3,8 @@ package org.modtrack.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.modtrack.engine.DirectSteps.DIRECT;
+import static org.modtrack.engine.DirectSteps.query;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,23 +22,11 @@ class ResultBuildWindowTest {
     @TempDir
     Path state;
 
-    private static final CheckpointSteps.Locked DIRECT = new CheckpointSteps.Locked() {
-        @Override
-        public <T> T call(CheckpointSteps.IoCallable<T> body) throws IOException {
-            return body.call();
-        }
-    };
-
     private static final FileId A = FileId.ofPath("/data/a");
     private static final FileId B = FileId.ofPath("/data/b");
 
     private static void write(TrackerCore core, FileId f, Access access) throws IOException {
         core.postWrite(core.preWrite(f, access).token());
-    }
-
-    private static QueryResult query(TrackerCore core) throws IOException {
-        CheckpointSteps.begin(core, DIRECT, 0);
-        return CheckpointSteps.finish(core, DIRECT, lsn -> { }, List.of(), 0);
     }
 
     @Test
