@@ -27,6 +27,8 @@ import org.modtrack.source.linux.PathChange;
 final class Connection {
     private static final Logger LOG = Logger.getLogger(Connection.class.getName());
     private static final int FLUSH_BYTES = 64 * 1024;
+    /** How long a refused peer may take to send the request its refusal answers. */
+    private static final java.time.Duration REFUSED_WAIT = java.time.Duration.ofSeconds(2);
 
     private final Daemon daemon;
     private final SocketChannel ch;
@@ -57,15 +59,16 @@ final class Connection {
             if (!daemon.access().allows(peer)) {
                 LOG.warning(() -> "refused user=" + peer.user().getName() + " group=" + peer.group().getName());
                 daemon.errors.incrementAndGet();
-                // answered after its request arrives: closing before the client has sent would
-                // give it a broken pipe instead of the reason
-                if (awaitRequest() != null) {
+                // Answered after its request arrives: closing before the client has sent would give
+                // it a broken pipe instead of the reason. Within a short wait, so that refused peers
+                // cannot hold the daemon's client slots for an idle timeout each.
+                if (awaitRequest(REFUSED_WAIT) != null) {
                     send(Protocol.error(Protocol.FORBIDDEN, daemon.access().refusal(peer)));
                 }
                 return;
             }
             while (true) {
-                byte[] line = awaitRequest();
+                byte[] line = awaitRequest(daemon.config().idleTimeout());
                 if (line == null) {
                     if (timedOut) {
                         daemon.errors.incrementAndGet();
@@ -99,9 +102,9 @@ final class Connection {
         }
     }
 
-    /** Reads one request line within the idle timeout; null if the client closed or timed out. */
-    private byte[] awaitRequest() throws IOException {
-        readDeadline = deadline();
+    /** Reads one request line within {@code wait}; null if the client closed or timed out. */
+    private byte[] awaitRequest(java.time.Duration wait) throws IOException {
+        readDeadline = deadline(wait);
         try {
             return readLine();
         } finally {
@@ -299,7 +302,11 @@ final class Connection {
     }
 
     private long deadline() {
-        long d = System.nanoTime() + daemon.config().idleTimeout().toNanos();
+        return deadline(daemon.config().idleTimeout());
+    }
+
+    private static long deadline(java.time.Duration wait) {
+        long d = System.nanoTime() + wait.toNanos();
         return d == NONE ? 1 : d;
     }
 

@@ -66,7 +66,7 @@ final class NamespaceListener implements AutoCloseable {
     private final ChangeTracker tracker;
     private final DirectoryPaths directories;
     private final OrphanedDeletions orphans = new OrphanedDeletions();
-    private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #muteDirectory
+    private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #recordDirectory
     private final boolean directoryResults;
     private final LongAdder mutedDirectories = new LongAdder();
     /** Results that name directories: the directories muted lately, with the marks' epoch they were muted in. Reader thread only. */
@@ -311,9 +311,9 @@ final class NamespaceListener implements AutoCloseable {
     }
 
     /**
-     * Results that name directories: the directory the event happened in (its parent's entry, or
-     * the directory itself for an event of the mount's root) is recorded as written, and, the first
-     * time in the period, muted: an ignore mark with {@code FAN_EVENT_ON_CHILD} silences its entries'
+     * Results that name directories: the directory the event happened in (the parent of the entry
+     * or child it names, or the directory itself for its own event, which the kernel names ".") is
+     * recorded as written, and, the first time in the period, muted: an ignore mark with {@code FAN_EVENT_ON_CHILD} silences its entries'
      * and children's events until the checkpoint's flush. Safe for the reason {@link #muteModify}
      * is: the directory is recorded in the period its mark belongs to (recorded now, or found
      * recorded already), and its listing, done after the result, shows every later change of the
