@@ -7,7 +7,12 @@ import static org.modtrack.posix.Fanotify.FAN_MARK_IGNORE;
 import static org.modtrack.posix.Fanotify.FAN_MARK_IGNORED_SURV_MODIFY;
 
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.modtrack.posix.Errno;
 import org.modtrack.engine.FileId;
 import org.modtrack.posix.Fanotify;
 import org.modtrack.posix.FileHandles;
@@ -29,11 +34,18 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
     /** Evictable (memory pressure may drop them: the next access just raises an event again) and surviving modification (docs/kernel-facts.md, 3). */
     private static final int FLAGS = FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY | FAN_MARK_EVICTABLE;
 
+    /** The most marks of one epoch remembered for {@link #flushExcept}; beyond it the next flush removes them all. */
+    static final int MAX_TRACKED = 4096;
+
     private final int group;
     private final String mountPoint;
     private final long mask;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile long epoch;
+    /** The objects marked in this epoch, each with whether the mark covers its children. */
+    private volatile Map<FileId, Boolean> marked = new ConcurrentHashMap<>();
+    /** A mark of this epoch is not in {@link #marked} (no handle, or past the bound): only a full flush is safe. */
+    private volatile boolean untracked;
 
     IgnoreMarks(int group, Path mountPoint, long mask) {
         this.group = group;
@@ -46,17 +58,20 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
         return epoch;
     }
 
-    /** Ignores later accesses to the file behind {@code fd}; false (and nothing set) if a flush came after {@code epochBeforeRecord}. */
-    boolean ignore(int fd, long epochBeforeRecord) throws PosixException {
-        return mark(fd, mask, epochBeforeRecord);
+    /**
+     * Ignores later accesses to {@code file}, open as {@code fd}; false (and nothing set) if a flush
+     * came after {@code epochBeforeRecord}.
+     */
+    boolean ignore(int fd, FileId file, long epochBeforeRecord) throws PosixException {
+        return mark(fd, null, file, false, epochBeforeRecord);
     }
 
     /**
-     * Ignores later accesses to every child of the directory behind {@code directoryFd} (an
+     * Ignores later accesses to every child of {@code directory}, open as {@code directoryFd} (an
      * ignore mark with {@code FAN_EVENT_ON_CHILD}, docs/kernel-facts.md 3b), under the same rule.
      */
-    boolean ignoreChildren(int directoryFd, long epochBeforeRecord) throws PosixException {
-        return mark(directoryFd, mask | Fanotify.FAN_EVENT_ON_CHILD, epochBeforeRecord);
+    boolean ignoreChildren(int directoryFd, FileId directory, long epochBeforeRecord) throws PosixException {
+        return mark(directoryFd, null, directory, true, epochBeforeRecord);
     }
 
     /**
@@ -75,38 +90,124 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
             return false; // gone or unreachable: its events (if any) simply keep coming
         }
         try {
-            return mark(Statx.AT_FDCWD, "/proc/self/fd/" + fd, children ? mask | Fanotify.FAN_EVENT_ON_CHILD : mask,
-                    epochBeforeRecord);
+            return mark(Statx.AT_FDCWD, "/proc/self/fd/" + fd, file, children, epochBeforeRecord);
         } finally {
             Posix.close(fd, "a descriptor opened by handle");
         }
     }
 
-    private boolean mark(int fd, long markMask, long epochBeforeRecord) throws PosixException {
-        return mark(fd, null, markMask, epochBeforeRecord);
+    private long maskOf(boolean children) {
+        return children ? mask | Fanotify.FAN_EVENT_ON_CHILD : mask;
     }
 
-    private boolean mark(int fd, String path, long markMask, long epochBeforeRecord) throws PosixException {
+    private boolean mark(int fd, String path, FileId file, boolean children, long epochBeforeRecord)
+            throws PosixException {
         lock.readLock().lock();
         try {
             if (epoch != epochBeforeRecord) {
                 return false;
             }
-            Fanotify.mark(group, FLAGS, markMask, fd, path);
+            Fanotify.mark(group, FLAGS, maskOf(children), fd, path);
+            track(file, children);
             return true;
         } finally {
             lock.readLock().unlock();
         }
     }
 
+    /** Under the read lock (or the write lock), so that a flush sees every mark of the epoch it closes. */
+    private void track(FileId file, boolean children) {
+        Map<FileId, Boolean> now = marked;
+        if (file == null || !file.hasHandle() || now.size() >= MAX_TRACKED) {
+            untracked = true;
+        } else {
+            now.merge(file, children, Boolean::logicalOr);
+        }
+    }
+
+    /** Starts a new epoch and removes every mark. */
     @Override
     public void flush() throws PosixException {
         lock.writeLock().lock();
         try {
             epoch++;
-            Fanotify.mark(group, FAN_MARK_FLUSH, 0, Statx.AT_FDCWD, mountPoint);
+            flushAll();
         } finally {
             lock.writeLock().unlock();
+        }
+    }
+
+    /** Under the write lock. */
+    private void flushAll() throws PosixException {
+        Fanotify.mark(group, FAN_MARK_FLUSH, 0, Statx.AT_FDCWD, mountPoint);
+        marked = new ConcurrentHashMap<>();
+        untracked = false;
+    }
+
+    /**
+     * Starts a new epoch and removes every mark of the closing one but the children-marks of
+     * {@code keep}; returns those kept. Only for directories whose record in the new epoch's
+     * period was made before this call (recorded ahead): their marks stand on that record as a
+     * handler's would, so they need not come off, and their children raise no permission event
+     * across the checkpoint, not even between a flush and a new mark. Removes the others one by one
+     * (an {@code O_PATH} open by handle and {@code FAN_MARK_REMOVE}); if the closing epoch had a mark
+     * it cannot name, or one cannot be removed (its object gone, say), it removes them all instead
+     * ({@code FAN_MARK_FLUSH}) and keeps none. Marks set meanwhile under the new epoch may be
+     * removed too, which costs events, never records. Outside the lock, so that handlers wait for
+     * none of it.
+     */
+    Set<FileId> flushExcept(int mountFd, Set<FileId> keep) throws PosixException {
+        Map<FileId, Boolean> closing;
+        lock.writeLock().lock();
+        try {
+            epoch++;
+            closing = marked;
+            if (untracked || keep.isEmpty()) {
+                flushAll();
+                return Set.of();
+            }
+            marked = new ConcurrentHashMap<>();
+        } finally {
+            lock.writeLock().unlock();
+        }
+        Set<FileId> kept = new HashSet<>();
+        for (Map.Entry<FileId, Boolean> m : closing.entrySet()) {
+            if (m.getValue() && keep.contains(m.getKey())) {
+                kept.add(m.getKey());
+            } else if (!remove(mountFd, m.getKey(), m.getValue())) {
+                flush(); // a mark that may stay: none may
+                return Set.of();
+            }
+        }
+        lock.readLock().lock();
+        try {
+            kept.forEach(k -> track(k, true)); // they belong to the new epoch now
+        } finally {
+            lock.readLock().unlock();
+        }
+        return kept;
+    }
+
+    /** Removes the mark of {@code file}; true if it is gone (or was never there: evicted), false if it may remain. */
+    private boolean remove(int mountFd, FileId file, boolean children) {
+        int fd;
+        try {
+            fd = FileHandles.openByHandleAt(mountFd, file.handleType(), file.handle(), Posix.O_PATH | Posix.O_CLOEXEC);
+        } catch (PosixException e) {
+            return false; // unreachable by handle, though its mark may live on an open inode
+        }
+        try {
+            Fanotify.mark(group, Fanotify.FAN_MARK_REMOVE | FAN_MARK_IGNORE, maskOf(children), Statx.AT_FDCWD,
+                    "/proc/self/fd/" + fd);
+            return true;
+        } catch (PosixException e) {
+            return e.errno() == Errno.ENOENT; // no such mark: evicted
+        } finally {
+            try {
+                Posix.close(fd, "a descriptor opened by handle");
+            } catch (PosixException ignored) {
+                // an O_PATH descriptor: nothing was written through it
+            }
         }
     }
 }

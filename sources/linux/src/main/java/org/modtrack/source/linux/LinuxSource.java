@@ -112,13 +112,12 @@ public final class LinuxSource implements AutoCloseable {
             boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
             IgnoreMarks modifyMarks = directoryRecords
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
-            Runnable[] afterPreContentFlush = {() -> { }}; // the listener's, once it exists
+            SyscallBarrier.IgnoreMarks[] preContentFlush = {preContentMarks}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
-                // Between the flush and the marks set again, a busy directory's children raise
-                // events: keep that window short, whatever the query thread's own priority.
+                // A directory recorded ahead but not marked raises events until it is marked
+                // again: keep that short, whatever the query thread's own priority.
                 try (ThreadNice.Scope writersPriority = ThreadNice.at(ThreadNice.WRITERS_WAIT)) {
-                    preContentMarks.flush();
-                    afterPreContentFlush[0].run();
+                    preContentFlush[0].flush();
                 }
                 modifyMarks.flush();
             };
@@ -138,7 +137,7 @@ public final class LinuxSource implements AutoCloseable {
             opened.set(preContentSlot, pre); // it owns the group now
             if (directoryRecords) {
                 barrier.prepareWith(pre::recordBusyDirectoriesAhead);
-                afterPreContentFlush[0] = pre::markRecordedAheadAgain;
+                preContentFlush[0] = pre::flushMarksKeepingRecordedAhead;
             }
             Watchdog watchdog = Watchdog.start(watchdogTimeout(options));
             if (watchdog != null) {

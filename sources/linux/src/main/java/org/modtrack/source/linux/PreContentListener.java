@@ -269,7 +269,7 @@ final class PreContentListener implements AutoCloseable {
             tracker.postWrite(ticket.token());
             noteBusyDirectory(dirId);
             counters.directories.increment();
-            countMark(ticket, marks.ignoreChildren(dirFd, epoch));
+            countMark(ticket, marks.ignoreChildren(dirFd, dirId, epoch));
             return true;
         } finally {
             Posix.close(dirFd, directory);
@@ -320,11 +320,26 @@ final class PreContentListener implements AutoCloseable {
      * handler's mark, with the epoch read after the flush. Best effort: an unmarked directory just
      * raises one event, answered at once (already recorded).
      */
-    void markRecordedAheadAgain() {
+    /**
+     * The checkpoint's flush of this group's marks: every mark comes off except those of the
+     * directories recorded ahead, which keep theirs ({@link IgnoreMarks#flushExcept}), so that a
+     * busy directory's children raise no permission event at all across the checkpoint; any of them
+     * without its mark (not marked in the closing period, or a full flush was needed) is marked
+     * again right after.
+     */
+    void flushMarksKeepingRecordedAhead() throws PosixException {
+        java.util.Set<FileId> kept = marks.flushExcept(fs.mountFd(), java.util.Set.copyOf(recordedAhead));
+        markRecordedAheadAgain(kept);
+    }
+
+    void markRecordedAheadAgain(java.util.Set<FileId> alreadyMarked) {
         java.util.List<FileId> ahead = recordedAhead;
         recordedAhead = java.util.List.of();
         long epoch = marks.epoch();
         for (FileId dir : ahead) {
+            if (alreadyMarked.contains(dir)) {
+                continue;
+            }
             try {
                 marks.ignoreByHandle(fs.mountFd(), dir, true, epoch);
             } catch (PosixException e) {
@@ -351,11 +366,12 @@ final class PreContentListener implements AutoCloseable {
     }
 
     private void recordFile(int fd, Statx st, Access access, long epoch) throws IOException {
-        WriteTicket ticket = tracker.preWrite(identify(fd, st), access);
+        FileId file = identify(fd, st);
+        WriteTicket ticket = tracker.preWrite(file, access);
         // The engine's own in-progress accounting adds nothing here: the barrier waits for the
         // writing thread to leave its system call, which it cannot do before we answer.
         tracker.postWrite(ticket.token());
-        countMark(ticket, marks.ignore(fd, epoch));
+        countMark(ticket, marks.ignore(fd, file, epoch));
     }
 
     private void countMark(WriteTicket ticket, boolean marked) {
