@@ -114,11 +114,7 @@ public final class LinuxSource implements AutoCloseable {
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
             SyscallBarrier.IgnoreMarks[] preContentFlush = {preContentMarks}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
-                // A directory recorded ahead but not marked raises events until it is marked
-                // again: keep that short, whatever the query thread's own priority.
-                try (ThreadNice.Scope writersPriority = ThreadNice.at(ThreadNice.WRITERS_WAIT)) {
-                    preContentFlush[0].flush();
-                }
+                preContentFlush[0].flush();
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();

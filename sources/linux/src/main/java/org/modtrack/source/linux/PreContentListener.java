@@ -328,8 +328,13 @@ final class PreContentListener implements AutoCloseable {
      * again right after.
      */
     void flushMarksKeepingRecordedAhead() throws PosixException {
+        // At the query's own priority: removing thousands of marks must not take writers' CPU time.
         java.util.Set<FileId> kept = marks.flushExcept(fs.mountFd(), java.util.Set.copyOf(recordedAhead));
-        markRecordedAheadAgain(kept);
+        // A directory recorded ahead without its mark raises events until it is marked again: keep
+        // that short, whatever the query thread's own priority.
+        try (ThreadNice.Scope writersPriority = ThreadNice.at(ThreadNice.WRITERS_WAIT)) {
+            markRecordedAheadAgain(kept);
+        }
     }
 
     void markRecordedAheadAgain(java.util.Set<FileId> alreadyMarked) {
