@@ -28,7 +28,9 @@ import org.modtrack.posix.Statx;
  * <p>{@link #flush} bumps an epoch and clears every mark under the write lock; {@link #ignore} sets
  * a mark under the read lock only if the epoch is still the one its caller read before recording.
  * A handler that recorded in the closing period therefore either set its mark before the flush (and
- * the flush removed it) or does not set it at all.
+ * the flush removed it) or does not set it at all. {@link #flushExcept} bumps the epoch the same
+ * way but leaves the marks of directories already recorded in the new period, and removes the
+ * closing epoch's others one by one, which is why every mark is remembered with its file's handle.
  */
 final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
     /** Evictable (memory pressure may drop them: the next access just raises an event again) and surviving modification (docs/kernel-facts.md, 3). */
