@@ -7,7 +7,8 @@ Usage: peers.py --work DIR --mnt MNT --repo REPO --writer BIN --ops BIN --javawa
 
 Contenders: no tracker (a full rescan afterwards), inotifywait -m -r, watchman (since queries
 with a named cursor), Java's WatchService registered recursively, the modtrack daemon with
---durability process and power (srcu barrier) and process with the freeze barrier.
+--durability process and power (srcu barrier), process with the freeze barrier, and process with
+results that name directories (--detail directories).
 
 Questions: writer overhead on six workloads; missed and false positives of every answer, after a
 SIGKILL mid-workload and after a deliberate queue overrun; answer latency as the changed files
@@ -338,27 +339,30 @@ class Watchman(Contender):
 
 
 class Modtrack(Contender):
-    def __init__(self, tag, durability, barrier="srcu"):
-        self.tag, self.durability, self.barrier, self.p, self.n = tag, durability, barrier, None, 0
-        self.name = "modtrack --durability %s --barrier %s" % (durability, barrier)
-        self.short = "modtrack %s/%s" % (durability, barrier)
-        self.state = os.path.join(A.work, "state-%s-%s-%s" % (tag, durability, barrier))
-        self.sock = os.path.join(A.work, "%s-%s-%s.sock" % (tag, durability, barrier))
-        self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s"
-                        % (durability, barrier))
+    def __init__(self, tag, durability, barrier="srcu", detail="files"):
+        self.tag, self.durability, self.barrier, self.detail, self.p, self.n = tag, durability, barrier, detail, None, 0
+        extra = "" if detail == "files" else " --detail " + detail
+        self.name = "modtrack --durability %s --barrier %s%s" % (durability, barrier, extra)
+        self.short = "modtrack %s/%s%s" % (durability, barrier, "" if detail == "files" else "/" + detail)
+        key = "%s-%s-%s%s" % (tag, durability, barrier, "" if detail == "files" else "-" + detail)
+        self.state = os.path.join(A.work, "state-" + key)
+        self.sock = os.path.join(A.work, key + ".sock")
+        self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s%s"
+                        % (durability, barrier, extra))
         self.queue_events = None  # the overrun scenario: the kernel's default queue, as the peers have
 
     def start(self):
         """Starts the daemon; returns the seconds until it logged "listening"."""
         self.n += 1
-        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%d.log" % (
-            self.tag, self.durability, self.barrier, self.n))
+        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%s-%d.log" % (
+            self.tag, self.durability, self.barrier, self.detail, self.n))
         t = time.perf_counter()
         env = dict(os.environ)
         if self.queue_events:
             env["JAVA_TOOL_OPTIONS"] = "-Dmodtrack.notificationQueueEvents=%d" % self.queue_events
         self.p = start([os.path.join(A.repo, "bin", "modtrack"), "daemon", "--watch", A.mnt, "--state", self.state,
-                        "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier],
+                        "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier,
+                        "--detail", self.detail],
                        self.logf, env=env)
         wait_for_text(self.logf, "listening", self.p, timeout=900)
         return time.perf_counter() - t
@@ -397,16 +401,21 @@ class Modtrack(Contender):
         if bless:
             self.call({"cmd": "bless", "root": A.mnt, "snapshot": r["snapshot"]})
         rescan = [c["path"] for c in r["changes"] if c["kind"] == "rescan"]
-        paths = {c["path"] for c in r["changes"] if c["kind"] != "rescan"}
+        lists = {c["path"] for c in r["changes"] if c["kind"] == "list"}
+        paths = {c["path"] for c in r["changes"] if c["kind"] not in ("rescan", "list")}
         paths.update(c["from"] for c in r["changes"] if c.get("from"))
-        dirs = {c[k] for c in r["changes"] if c.get("directory") for k in ("path", "from") if c.get(k)}
+        dirs = {c[k] for c in r["changes"] if c.get("directory") and c["kind"] != "list"
+                for k in ("path", "from") if c.get(k)}
         lost = r["continuity"] != "intact" or bool(rescan)
         reason = r["continuityReason"]
         note = "continuity %s%s, recovered %s, %d named%s" % (
             r["continuity"], " (rescan MNT: unclean stop)" if "did not stop cleanly" in reason
             else (" (%s)" % reason) if reason else "", str(r["recovered"]).lower(), len(paths),
             ", %d `rescan` entries (of %s)" % (len(rescan), ", ".join(sorted(set(rescan)))) if rescan else "")
-        return dict(paths=paths, dirs=dirs, all=lost, note=note, seconds=secs, barrier_ms=r.get("barrierWaitMs"),
+        if lists:
+            note += ", %d `list` entries" % len(lists)
+        return dict(paths=paths, dirs=dirs, lists=lists, all=lost, note=note, seconds=secs,
+                    barrier_ms=r.get("barrierWaitMs"),
                     readOnlyDropped=r.get("readOnlyDropped"), readOnlyReported=r.get("readOnlyReported"))
 
     def stop(self):
@@ -423,15 +432,33 @@ def contenders(tag, missing, freeze=True):
     cs += [Modtrack(tag, "process"), Modtrack(tag, "power")]
     if freeze:
         cs.append(Modtrack(tag, "process", "freeze"))
+    cs.append(Modtrack(tag, "process", "srcu", "directories"))
     return cs
 
 
 # ---------------------------------------------------------------- correctness of one answer
 
-def covered(path, exact, prefixes):
-    """A path is covered when the answer names it, or names one of its directories as a subtree."""
-    if path in exact:
+def directories(root):
+    """Every directory under root: what a consumer knows before a run (to follow `list` entries)."""
+    out = set()
+    for d, subdirs, _ in os.walk(root):
+        out.add(d)
+    return out
+
+
+def covered(path, exact, prefixes, lists=(), known=None):
+    """A path is covered when the answer names it, or names one of its directories as a subtree, or
+    lists it or its own directory (modtrack's `list` entries: the directory, its entries and its
+    files), or lists the parent of one of its directories that is new or gone since the consumer
+    last looked (`known`): the consumer then lists that directory whole, or drops it."""
+    if path in exact or path in lists or path.rsplit("/", 1)[0] in lists:
         return True
+    if lists and known is not None:
+        a = path.rsplit("/", 1)[0]
+        while len(a) > len(A.mnt):
+            if a.rsplit("/", 1)[0] in lists and (a not in known or not os.path.lexists(a)):
+                return True
+            a = a.rsplit("/", 1)[0]
     while len(path) > len(A.mnt):
         path = path.rsplit("/", 1)[0]
         if path in prefixes:
@@ -439,7 +466,7 @@ def covered(path, exact, prefixes):
     return False
 
 
-def evaluate(a, truth):
+def evaluate(a, truth, known=None):
     """missed: changed paths (created, modified, or gone) the answer does not cover; false positives:
     files that exist and did not change but that the answer covers (an answer that says to rescan
     covers every file); named missed: changed paths not covered by the paths the answer names.
@@ -448,7 +475,7 @@ def evaluate(a, truth):
     "dirs" (modtrack's directory entries, inotify's ISDIR events); a directory that only changed
     its listing (watchman's type d entries) covers nothing but itself."""
     prefixes = set(a.get("dirs", ())) | {p for p in a["paths"] if not os.path.lexists(p)}
-    named_missed = sum(1 for t in truth if not covered(t, a["paths"], prefixes))
+    named_missed = sum(1 for t in truth if not covered(t, a["paths"], prefixes, a.get("lists", ()), known))
     if a["all"] or a.get("fresh"):
         now = scan(A.mnt)
         return dict(missed=0, fp=sum(1 for p in now if p not in truth), named_missed=named_missed)
@@ -456,6 +483,10 @@ def evaluate(a, truth):
     for d in a.get("dirs", ()):
         if d.startswith(A.mnt + "/") and os.path.isdir(d) and not os.path.islink(d):
             fp.update(f for f in scan(d) if f not in truth)
+    for d in a.get("lists", ()):  # a listed directory's files that did not change
+        if os.path.isdir(d) and not os.path.islink(d):
+            with os.scandir(d) as it:
+                fp.update(e.path for e in it if e.is_file(follow_symlinks=False) and e.path not in truth)
     return dict(missed=named_missed, fp=len(fp), named_missed=named_missed)
 
 
@@ -607,10 +638,11 @@ def overhead(cs, cfg, wls):
                     if wls.prepare(wl, run) or i == 0:
                         c.mark()  # otherwise the previous workload's answer was the mark
                     sh(["sync"])
+                    known = directories(A.mnt) if isinstance(c, Modtrack) and c.detail != "files" else None
                     secs, truth = wls.run(wl, run)
                     times[c.name][wl].append(secs)
                     a = c.answer()
-                    ev = evaluate(a, truth)
+                    ev = evaluate(a, truth, known)
                     checks[c.name][wl].append(ev)
                     answers[c.name][wl].append((len(truth), a["seconds"], a["note"], a.get("barrier_ms")))
                     if ev["missed"] or ev["fp"]:
@@ -646,6 +678,7 @@ def crash(c, cfg, base, scenario):
             c.queue_events = None
     try:
         c.mark()
+        known = directories(A.mnt)
         logs, procs = [], []
         at_kill = at_ready = restart_s = None
         if scenario == "overrun":
@@ -709,7 +742,7 @@ def crash(c, cfg, base, scenario):
             note_dead = ""
         a = c.answer()
         truth = truth_of(logs)
-        ev = evaluate(a, truth)
+        ev = evaluate(a, truth, known)
         return dict(name=c.name, cmd=c.cmd_doc, scenario=scenario, total_ops=total_ops, at_kill=at_kill,
                     at_ready=at_ready, restart_s=restart_s, truth=len(truth), note=note_dead + a["note"],
                     unchanged=sum(1 for p in scan(A.mnt) if p not in truth), burst=burst, **ev)
@@ -1082,9 +1115,10 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
             if beaters:
                 L.append("- %s, %s: %.2fx the untracked time; cheaper for the writers: %s.%s" % (
                     c.name, label, mine / bmed[wl], ", ".join(beaters),
-                    " (By design the first access in each directory in a period waits for the directory's record,"
-                    " and every change raises notification events in the writer's context: docs/linux-source.md,"
-                    " *Directory records*.)"))
+                    " (By design the first access in each directory in a period waits for the directory's record%s:"
+                    " docs/linux-source.md, *Directory records*.)" % (
+                        ", and every change raises notification events in the writer's context"
+                        if c.detail == "files" else ", and its first notification event in a period")))
     for c in mt:
         for wl, label in WORKLOADS:
             fps = [e["fp"] for e in checks[c.name][wl]]
