@@ -298,6 +298,10 @@ final class PreContentListener implements AutoCloseable {
      * record their directories themselves, as without it.
      */
     void recordBusyDirectoriesAhead(long closingSnapshot) {
+        // Never a list from an earlier checkpoint whose flush did not come (a failed freeze, say):
+        // its directories are not recorded in the period now beginning, and the flush keeps the
+        // marks of those listed here.
+        recordedAhead = java.util.List.of();
         java.util.Set<FileId> closing = busyDirectories;
         busyDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
         if (closing.isEmpty()) {
