@@ -52,10 +52,19 @@ class IgnoreMarksTest {
         return FileId.ofHandle(1, h.handleType(), h.handle(), p.toString(), null);
     }
 
+    private static int notificationGroup() throws Exception {
+        return Fanotify.init(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_REPORT_DFID_NAME_TARGET,
+                Posix.O_RDONLY | Posix.O_CLOEXEC);
+    }
+
+    private static int openDirectory(Path d) throws Exception {
+        return Posix.open(d.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+    }
+
     /** Marks the children of each directory, as a handler does. */
     private static void markChildren(IgnoreMarks marks, Path... dirs) throws Exception {
         for (Path d : dirs) {
-            int fd = Posix.open(d.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+            int fd = openDirectory(d);
             try {
                 assertTrue(marks.ignoreChildren(fd, idOf(d), marks.epoch()));
             } finally {
@@ -71,9 +80,8 @@ class IgnoreMarksTest {
             Path a = Files.createDirectory(root.resolve("a"));
             Path b = Files.createDirectory(root.resolve("b"));
             Path f = Files.writeString(root.resolve("f"), "x");
-            int group = Fanotify.init(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_REPORT_DFID_NAME_TARGET,
-                    Posix.O_RDONLY | Posix.O_CLOEXEC);
-            int mountFd = Posix.open(root.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+            int group = notificationGroup();
+            int mountFd = openDirectory(root);
             try {
                 IgnoreMarks marks = new IgnoreMarks(group, root, Fanotify.FAN_MODIFY);
                 markChildren(marks, a, b);
@@ -103,15 +111,14 @@ class IgnoreMarksTest {
             Path root = m.mountPoint();
             Path a = Files.createDirectory(root.resolve("a"));
             Path gone = Files.createDirectory(root.resolve("gone"));
-            int group = Fanotify.init(Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_REPORT_DFID_NAME_TARGET,
-                    Posix.O_RDONLY | Posix.O_CLOEXEC);
-            int mountFd = Posix.open(root.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+            int group = notificationGroup();
+            int mountFd = openDirectory(root);
             int goneFd = -1;
             try {
                 IgnoreMarks marks = new IgnoreMarks(group, root, Fanotify.FAN_MODIFY);
                 // A mark without a handle to name it again: the flush cannot know it is removed.
                 markChildren(marks, a);
-                int fd = Posix.open(a.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+                int fd = openDirectory(a);
                 assertTrue(marks.ignoreChildren(fd, FileId.ofPath(a.toString()), marks.epoch()));
                 Posix.close(fd, a.toString());
                 assertEquals(Set.of(), marks.flushExcept(mountFd, Set.of(idOf(a))), "a full flush keeps nothing");
@@ -121,7 +128,7 @@ class IgnoreMarksTest {
                 // handle (ext4 here) or falls back to a full flush, the mark must not outlive it.
                 markChildren(marks, a, gone);
                 String goneInode = inode(gone);
-                goneFd = Posix.open(gone.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+                goneFd = openDirectory(gone);
                 Files.delete(gone);
                 assertTrue(markedInodes(group).contains(goneInode), "the open, removed directory keeps its mark");
                 Set<FileId> kept = marks.flushExcept(mountFd, Set.of(idOf(a)));
