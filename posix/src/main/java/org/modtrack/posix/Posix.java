@@ -221,6 +221,23 @@ public final class Posix {
         }
     }
 
+    /**
+     * The first {@code buffer.byteSize()} bytes of the small file {@code path} (such as a line of
+     * /proc), as ASCII: one open, one read, one close, and no allocation but the string. For the
+     * pre-content handlers' reads of {@code /proc/<tid>/syscall}, where {@code Files.readString}
+     * took 30-130 µs per call (docs/benchmarks.md, "The permission round trip").
+     */
+    public static String readSmall(String path, MemorySegment buffer) throws PosixException {
+        int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
+        try {
+            long n = pread(fd, buffer, 0, path);
+            byte[] bytes = buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            return new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        } finally {
+            close(fd, path);
+        }
+    }
+
     /** fdatasync: makes the file's data, and the metadata needed to read it back, durable. */
     public static void fdatasync(int fd, String path) throws PosixException {
         intCall(FDATASYNC, fd, "fdatasync of " + path);

@@ -54,13 +54,24 @@ final class AccessClassifier {
      * can only give the true call; if it still runs after this, the access counts as a write.
      */
     static final int RUNNING_RETRIES = 200;
+    /**
+     * The first looks again only yield the CPU: the thread is usually a few microseconds from
+     * sleeping, and a park lasts at least the timer slack (50 µs), which a third of kbuild's events
+     * paid (docs/benchmarks.md, "The permission round trip"). Later looks park, so that a thread
+     * kept running for long does not cost a CPU.
+     */
+    static final int YIELDING_RETRIES = 20;
     private static final long RUNNING_PAUSE_NANOS = 10_000;
 
     /** What thread {@code tid} is doing, looked at again while it is still on its way to sleep. */
     private SyscallState state(int tid) throws IOException {
         SyscallState s = SyscallState.parse(threads.syscall(tid));
         for (int i = 0; i < RUNNING_RETRIES && s == SyscallState.RUNNING; i++) {
-            LockSupport.parkNanos(RUNNING_PAUSE_NANOS);
+            if (i < YIELDING_RETRIES) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(RUNNING_PAUSE_NANOS);
+            }
             s = SyscallState.parse(threads.syscall(tid));
         }
         return s;

@@ -224,7 +224,9 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /**
-     * Event counters: pre-content events, of which reads, writes, already recorded, failures;
+     * Event counters: pre-content events, of which reads, writes (with directory records and
+     * process durability, an event whose directory is recorded is neither: it is not classified),
+     * already recorded, failures;
      * notification events, queue overflows; files whose {@code FAN_MODIFY} was muted for the rest
      * of a period; directories muted for the rest of a period (results that name directories).
      */

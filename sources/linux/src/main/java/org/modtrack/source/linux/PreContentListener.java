@@ -18,6 +18,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.ChangeTracker;
+import org.modtrack.engine.Durability;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.StatStamp;
 import org.modtrack.engine.WriteTicket;
@@ -63,6 +64,8 @@ final class PreContentListener implements AutoCloseable {
         final LongAdder writingOpens = new LongAdder();
         final LongAdder reads = new LongAdder();
         final LongAdder writes = new LongAdder();
+        /** Answered after their directory's record without being told read or write (process durability). */
+        final LongAdder unclassified = new LongAdder();
         final LongAdder directories = new LongAdder();
         final LongAdder alreadyRecorded = new LongAdder();
         final LongAdder ignoreMarks = new LongAdder();
@@ -105,6 +108,11 @@ final class PreContentListener implements AutoCloseable {
     private volatile java.util.List<FileId> recordedAhead = java.util.List.of();
     private final LatencyHistogram answerLatency = new LatencyHistogram();
     private final long deadlineNanos;
+    /**
+     * Directory records with process durability: a record costs no sync, so recording before any
+     * answer costs a read nothing it would notice (see {@link #record}).
+     */
+    private final boolean directoryRecordsWaitForNoSync;
     private volatile boolean running = true;
     private volatile Runnable heartbeat = () -> { };
 
@@ -119,6 +127,8 @@ final class PreContentListener implements AutoCloseable {
         this.options = options;
         this.losses = losses;
         this.deadlineNanos = options.answerDeadline().toNanos();
+        this.directoryRecordsWaitForNoSync = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY
+                && tracker.config().durability() == Durability.PROCESS;
         this.handlers = new ThreadPoolExecutor(handlerThreads, handlerThreads, 0, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD),
                 niceDaemonThreads("modtrack-pre-content", ThreadNice.WRITERS_WAIT));
@@ -205,24 +215,19 @@ final class PreContentListener implements AutoCloseable {
     private void record(Pending p, long mask, int tid) throws IOException {
         long epoch = marks.epoch();
         boolean open = (mask & FAN_PRE_ACCESS) == 0;
-        Access access;
         if (open) {
             counters.opens.increment();
-            access = classifier.recordsOnOpen(tid) ? Access.WRITE : Access.READ;
-            if (access == Access.WRITE) {
-                counters.writingOpens.increment();
-            }
-        } else {
-            access = null; // classified below, once the file is known to be a regular file
         }
         Statx st = Statx.statx(p.fd, "", Statx.AT_EMPTY_PATH, STAMP_MASK);
         if (!st.isRegularFile()) {
             return; // only regular files have contents that pre-content events guard
         }
-        if (access == null) {
-            access = classifier.classify(tid, new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()),
-                    st.ino())).access();
+        if (directoryRecordsWaitForNoSync && recordedDirectoryFirst(p.fd, st, epoch)) {
+            counters.unclassified.increment();
+            return;
         }
+        Access access = open ? classifyOpen(tid) : classifier.classify(tid,
+                new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()), st.ino())).access();
         (access == Access.READ ? counters.reads : counters.writes).increment();
         if (access == Access.READ) {
             // A read changes nothing, so it need not wait for its record: only the ignore mark must,
@@ -236,6 +241,29 @@ final class PreContentListener implements AutoCloseable {
             return; // a read-only or read-write open of a file on its own: its first access is classified
         }
         recordFile(p.fd, st, access, epoch);
+    }
+
+    /**
+     * With process durability: records and marks the event's directory before the answer, read or
+     * write alike. Telling them apart (from /proc) would only let a read go before a record that
+     * costs no sync, and the read's own first call would then raise a second event before the mark.
+     * False if the directory could not be recorded: the caller then classifies the access, so that
+     * a read still goes on when the journal refuses records, whatever the failure policy.
+     */
+    private boolean recordedDirectoryFirst(int fd, Statx st, long epoch) {
+        try {
+            return recordDirectory(fd, st, epoch);
+        } catch (IOException e) {
+            return false; // the classified path tries again, and answers by the policy only a write
+        }
+    }
+
+    private Access classifyOpen(int tid) {
+        if (classifier.recordsOnOpen(tid)) {
+            counters.writingOpens.increment();
+            return Access.WRITE;
+        }
+        return Access.READ;
     }
 
     /**

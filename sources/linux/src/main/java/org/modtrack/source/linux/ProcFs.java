@@ -1,11 +1,15 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.Statx;
 
 /**
  * Reads what the tracker needs about other threads from /proc. Never touches the tracked file
@@ -18,9 +22,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     // ---- AccessClassifier.ThreadView (the event's pid is a thread id, with FAN_REPORT_TID) ------
 
+    /** A line of /proc/<tid>/syscall is at most about 160 bytes: the number, six arguments, sp and pc. */
+    private static final int SYSCALL_LINE_BYTES = 512;
+    private static final ThreadLocal<MemorySegment> SYSCALL_LINE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(SYSCALL_LINE_BYTES));
+
     @Override
     public String syscall(int tid) throws IOException {
-        return Files.readString(PROC.resolve(tid + "/task/" + tid + "/syscall"));
+        // On every permission event's path: Posix.readSmall, not Files.readString (measured, see there).
+        return Posix.readSmall("/proc/" + tid + "/task/" + tid + "/syscall", SYSCALL_LINE.get());
     }
 
     @Override
@@ -40,8 +50,9 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     /** The identity of the file {@code path} leads to (following links, as /proc/.../fd/N needs). */
     static FileKey keyOf(Path path) throws IOException {
-        return new FileKey(((Number) Files.getAttribute(path, "unix:dev")).longValue(),
-                ((Number) Files.getAttribute(path, "unix:ino")).longValue());
+        // One statx (following links) rather than two attribute lookups: on a read event's path.
+        Statx st = Statx.statx(Statx.AT_FDCWD, path.toString(), 0, Statx.STATX_INO);
+        return new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()), st.ino());
     }
 
     // ---- SyscallBarrier.SystemView -----------------------------------------------------------------

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.journal.JournalFullException;
 import org.modtrack.posix.Posix;
@@ -111,6 +112,25 @@ class LinuxSourceFaultTest {
             assertTrue(r.continuity().intact()
                     || r.continuity().reason().startsWith("a creation, deletion, rename or attribute change"),
                     "the only loss is after-the-fact records: " + r.continuity());
+        }
+    }
+
+    @Test
+    void aReadIsNeverDeniedWhenItsDirectoryCannotBeRecordedEvenFailingClosed() throws Exception {
+        // Process durability: directories are recorded before any answer, reads included (docs/linux-source.md).
+        TrackerConfig small = TrackerConfig.defaults().withDurability(Durability.PROCESS).withSnapshotBytes(4096, 8192);
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Files.createDirectory(m.mountPoint().resolve("r"));
+            Files.writeString(m.mountPoint().resolve("r/f"), "seed\n");
+            try (LinuxSource source = LinuxSource.open(m.mountPoint(), state, small,
+                    LinuxSourceOptions.defaults().withFailurePolicy(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED))) {
+                Run fill = sh(m.mountPoint(), "for i in $(seq 1 300); do mkdir d$i; echo $i > d$i/f || exit 7; done", 60);
+                assertEquals(7, fill.exit(), "a write in a directory the full journal could not record was denied: "
+                        + fill.output());
+                Run read = sh(m.mountPoint(), "cat r/f", 30);
+                assertEquals(0, read.exit(), "a read changes nothing, so it is not denied: " + read.output());
+                assertEquals("seed\n", read.output());
+            }
         }
     }
 

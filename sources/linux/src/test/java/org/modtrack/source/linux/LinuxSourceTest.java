@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.testing.LoopMount;
 import org.modtrack.testing.TmpfsMount;
@@ -122,6 +123,43 @@ class LinuxSourceTest {
                 assertTrue(source.eventCounts()[0] > before,
                         "a directory idle for a whole period is not recorded ahead: its first access records it");
                 assertEquals(java.util.Set.of("d/old2"), byPath(source.query(), root).keySet());
+            }
+        }
+    }
+
+    @Test
+    void withProcessDurabilityAReadRecordsItsDirectoryBeforeItsAnswerInOneRoundTrip() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; echo seed > d/f; echo seed > d/g; sync");
+            TrackerConfig process = TrackerConfig.defaults().withDurability(Durability.PROCESS);
+            try (LinuxSource source = LinuxSource.open(root, state, process)) {
+                long[] before = source.eventCounts();
+                sh(root, "cat d/f > /dev/null");
+                long[] after = source.eventCounts();
+                assertEquals(1, after[0] - before[0],
+                        "the open records d and marks it before its answer, so the read that follows raises no event");
+                assertEquals(0, (after[1] - before[1]) + (after[2] - before[2]), "and nobody asked /proc whether it reads");
+                sh(root, "echo x >> d/g");
+                assertEquals(after[0], source.eventCounts()[0], "a write in d after the read: no round trip either");
+                LinuxResult r = source.query();
+                assertEquals(java.util.Set.of("d/g"), byPath(r, root).keySet(), r.toString());
+            }
+        }
+    }
+
+    @Test
+    void withPowerDurabilityAReadIsAnsweredBeforeItsDirectorysDurableRecord() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; echo seed > d/f; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                long readsBefore = source.eventCounts()[1];
+                sh(root, "cat d/f > /dev/null");
+                assertTrue(source.eventCounts()[1] > readsBefore, "told a read, so that it need not wait for an fdatasync");
+                sh(root, "echo x >> d/f");
+                LinuxResult r = source.query();
+                assertEquals(PathChange.Kind.MODIFIED, byPath(r, root).get("d/f").kind(), r.toString());
             }
         }
     }
