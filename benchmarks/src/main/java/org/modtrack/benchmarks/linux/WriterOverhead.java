@@ -30,11 +30,14 @@ import org.modtrack.testing.LoopMount;
  * concatenation (about 105,000 file reads and writes). Configurations: {@code untracked},
  * {@code process} and {@code power} durability (srcu barrier, results that name files), and
  * {@code process-dirs} and {@code power-dirs} (results that name directories,
- * {@link LinuxSourceOptions.Detail#DIRECTORIES}). Every run gets a fresh 1 GiB ext4
+ * {@link LinuxSourceOptions.Detail#DIRECTORIES}), and on request {@code process-dirs-warm} and
+ * {@code power-dirs-warm}, the same in a period that starts warm ({@link #prepare}). Every run gets a fresh 1 GiB ext4
  * loop mount (populated and flushed with {@code sync -f} before the timing, and before the tracker
  * opens) and a fresh state directory in /tmp; the order of the configurations rotates each round,
  * after one untimed warm-up round (the JIT compiles the tracker's code during its first runs).
- * Wall time is from spawning the first child to the last one's exit.
+ * Wall time is from spawning the first child to the last one's exit. "Answer ms" sums, over the run's
+ * permission events, the time from the tracker reading each to answering it (writers wait
+ * longer: the kernel's wake-ups come on top).
  *
  * <p>Arguments: {@code [rounds (5)] [output dir (/tmp/modtrack-bench)] [workloads (files1,files8,kbuild)]
  * [configurations (untracked,process,power,process-dirs,power-dirs)]}; untracked is always run.
@@ -47,13 +50,16 @@ public final class WriterOverhead {
     private static final int HEADERS = 500;
     private static final int HEADERS_PER_UNIT = 12;
     private static final int COMPILERS = 2;
+    private static final int WARM_UP_ROUNDS = Integer.getInteger("modtrack.bench.warmups", 1);
     private static final String ALL_CONFIGS = "untracked,process,power,process-dirs,power-dirs";
+    /** Asked for by name only: the directory-results configurations in a warm period (see {@link #prepare}). */
+    private static final String WARM_CONFIGS = "process-dirs-warm,power-dirs-warm";
 
     private WriterOverhead() {
     }
 
     record Run(String workload, String config, int round, double wallMs, long syncs, long records, long events,
-               long readEvents, long writeEvents, long eventFailures) {
+               long readEvents, long writeEvents, long eventFailures, double answerMs) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -66,14 +72,16 @@ public final class WriterOverhead {
                 + "; load average " + BenchSupport.loadAverage());
         List<Run> runs = new ArrayList<>();
         List<String> csv = new ArrayList<>();
-        csv.add("workload,config,round,wall_ms,fdatasyncs,records,preContentEvents,readEvents,writeEvents,eventFailures");
+        csv.add("workload,config,round,wall_ms,fdatasyncs,records,preContentEvents,readEvents,writeEvents,eventFailures,answer_ms");
         // One untimed round first: the tracker's code is compiled by the JIT during its first runs
         // (its compiler threads took a third of both CPUs' samples in a profiled first kbuild run),
         // which a long-running daemon pays once, not per workload.
-        for (String workload : workloads) {
-            for (String config : configs) {
-                Run r = run(workload, config, 0);
-                System.out.println(fmt("warm-up %s,%s,%.1f (not counted)", r.workload, r.config, r.wallMs));
+        for (int warmUp = 1; warmUp <= WARM_UP_ROUNDS; warmUp++) {
+            for (String workload : workloads) {
+                for (String config : configs) {
+                    Run r = run(workload, config, 0);
+                    System.out.println(fmt("warm-up %s,%s,%.1f (not counted)", r.workload, r.config, r.wallMs));
+                }
             }
         }
         for (int round = 1; round <= rounds; round++) {
@@ -82,8 +90,8 @@ public final class WriterOverhead {
                     String config = configs.get((i + round - 1) % configs.size());
                     Run r = run(workload, config, round);
                     runs.add(r);
-                    String row = fmt("%s,%s,%d,%.1f,%d,%d,%d,%d,%d,%d", r.workload, r.config, r.round, r.wallMs, r.syncs,
-                            r.records, r.events, r.readEvents, r.writeEvents, r.eventFailures);
+                    String row = fmt("%s,%s,%d,%.1f,%d,%d,%d,%d,%d,%d,%.1f", r.workload, r.config, r.round, r.wallMs, r.syncs,
+                            r.records, r.events, r.readEvents, r.writeEvents, r.eventFailures, r.answerMs);
                     csv.add(row);
                     System.out.println("run " + row + "  (load " + BenchSupport.loadAverage() + ")");
                 }
@@ -92,8 +100,8 @@ public final class WriterOverhead {
         Files.write(out.resolve("overhead.csv"), csv);
         System.out.println();
         System.out.println("| Workload | Config | Wall ms, median (min–max) | Ratio of medians | Per-round ratio, median (min–max) "
-                + "| fdatasyncs | Records | Pre-content events (reads) |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+                + "| fdatasyncs | Records | Pre-content events (reads) | Answer ms, summed over events |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (String workload : workloads) {
             List<Run> base = runs.stream().filter(r -> r.workload.equals(workload) && r.config.equals("untracked")).toList();
             double baseMedian = median(base.stream().map(Run::wallMs).toList());
@@ -111,7 +119,8 @@ public final class WriterOverhead {
                         + (tracked ? spread(rs.stream().map(r -> (double) r.syncs).toList(), "%.0f") : "–") + " | "
                         + (tracked ? spread(rs.stream().map(r -> (double) r.records).toList(), "%.0f") : "–") + " | "
                         + (tracked ? fmt("%.0f (%.0f)", median(rs.stream().map(r -> (double) r.events).toList()),
-                                median(rs.stream().map(r -> (double) r.readEvents).toList())) : "–") + " |");
+                                median(rs.stream().map(r -> (double) r.readEvents).toList())) : "–") + " | "
+                        + (tracked ? spread(rs.stream().map(Run::answerMs).toList(), "%.1f") : "–") + " |");
             }
         }
         System.out.println();
@@ -120,11 +129,12 @@ public final class WriterOverhead {
 
     /** The configurations asked for, untracked first (always: the ratios' base); an unknown one is refused. */
     private static List<String> configs(String list) {
-        List<String> known = List.of(ALL_CONFIGS.split(","));
+        List<String> known = List.of((ALL_CONFIGS + "," + WARM_CONFIGS).split(","));
         List<String> out = new ArrayList<>(List.of("untracked"));
         for (String c : list.split(",")) {
             if (!known.contains(c)) {
-                throw new IllegalArgumentException("unknown configuration '" + c + "'; the configurations are " + ALL_CONFIGS + ".");
+                throw new IllegalArgumentException("unknown configuration '" + c + "'; the configurations are " + ALL_CONFIGS
+                        + "," + WARM_CONFIGS + ".");
             }
             if (!out.contains(c)) {
                 out.add(c);
@@ -146,23 +156,26 @@ public final class WriterOverhead {
             try {
                 if (!config.equals("untracked")) {
                     Durability d = config.startsWith("power") ? Durability.POWER : Durability.PROCESS;
-                    LinuxSourceOptions.Detail detail = config.endsWith("-dirs") ? LinuxSourceOptions.Detail.DIRECTORIES
+                    LinuxSourceOptions.Detail detail = config.contains("-dirs") ? LinuxSourceOptions.Detail.DIRECTORIES
                             : LinuxSourceOptions.Detail.FILES;
                     source = LinuxSource.open(root, state, TrackerConfig.defaults().withDurability(d),
                             LinuxSourceOptions.defaults().withDetail(detail));
                 }
+                prepare(root, config, source);
                 TrackerStats s0 = source == null ? null : source.stats();
                 long[] e0 = source == null ? null : source.eventCounts();
+                double a0 = source == null ? 0 : source.answerLatency().sumSeconds();
                 long t0 = System.nanoTime();
                 workload(workload, root);
                 long t1 = System.nanoTime();
                 if (source == null) {
-                    return new Run(workload, config, round, (t1 - t0) / 1e6, 0, 0, 0, 0, 0, 0);
+                    return new Run(workload, config, round, (t1 - t0) / 1e6, 0, 0, 0, 0, 0, 0, 0);
                 }
                 TrackerStats s1 = source.stats();
                 long[] e1 = source.eventCounts();
                 return new Run(workload, config, round, (t1 - t0) / 1e6, s1.syncs() - s0.syncs(), s1.records() - s0.records(),
-                        e1[0] - e0[0], e1[1] - e0[1], e1[2] - e0[2], e1[4] - e0[4]);
+                        e1[0] - e0[0], e1[1] - e0[1], e1[2] - e0[2], e1[4] - e0[4],
+                        (source.answerLatency().sumSeconds() - a0) * 1e3);
             } finally {
                 if (source != null) {
                     source.close();
@@ -170,6 +183,27 @@ public final class WriterOverhead {
             }
         } finally {
             BenchSupport.deleteTree(state);
+        }
+    }
+
+    /**
+     * Before the timing, every configuration creates and removes an empty file in each directory of
+     * the tree (so that all of them time the same file system). With a tracker, two checkpoints
+     * follow, so that the timed period starts cold: no directory was busy in the period before it,
+     * none is recorded ahead, and each first access in a directory waits for its record, as on a
+     * tree nobody touched lately. A {@code -warm} configuration takes one checkpoint instead: every
+     * directory was busy in the period before, so the checkpoint recorded it ahead and kept its
+     * mark, as for a tree written continuously (a daemon's steady state).
+     */
+    private static void prepare(Path root, String config, LinuxSource source) throws Exception {
+        BenchSupport.run("sh", "-c", "find \"$1\" -xdev -type d -name 'lost+found' -prune -o -type d -print"
+                + " | while read -r d; do : > \"$d/.warm\"; rm \"$d/.warm\"; done", "sh", root.toString());
+        if (source == null) {
+            return;
+        }
+        int checkpoints = config.endsWith("-warm") ? 1 : 2;
+        for (int i = 0; i < checkpoints; i++) {
+            source.bless(source.query().snapshot());
         }
     }
 
