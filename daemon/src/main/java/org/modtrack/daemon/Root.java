@@ -2,7 +2,15 @@ package org.modtrack.daemon;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.TrackerConfig;
@@ -16,6 +24,9 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * once each get a complete result, one after the other).
  */
 final class Root implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Root.class.getName());
+    /** How long an interrupted query may take to end before its lock is released anyway (logged). */
+    private static final long INTERRUPTED_QUERY_END_SECONDS = 60;
     private final Path path;
     private final BarrierKind barrier;
     private final LinuxSource source;
@@ -24,11 +35,20 @@ final class Root implements AutoCloseable {
     private final AtomicLong queryNanos = new AtomicLong();
     private volatile long lastBarrierWaitNanos;
     private final LatencyHistogram queryDurations = new LatencyHistogram();
+    /**
+     * The platform thread every query of this root checkpoints on. Clients are served on virtual
+     * threads, whose nice value cannot be changed (ThreadNice), so on a client's own thread a
+     * checkpoint's /proc scans and mark removals would run at the carrier's priority instead of
+     * yielding to writers as LinuxSource.query asks (docs/benchmarks.md, "Checkpoint impact").
+     */
+    private final ExecutorService checkpointThread;
 
     private Root(Path path, BarrierKind barrier, LinuxSource source) {
         this.path = path;
         this.barrier = barrier;
         this.source = source;
+        this.checkpointThread = Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().daemon().name("modtrack-checkpoint " + path).unstarted(r));
     }
 
     /** Opens the source of {@code path} with its state in {@code state}. */
@@ -56,7 +76,7 @@ final class Root implements AutoCloseable {
         queryLock.lockInterruptibly();
         try {
             long t0 = System.nanoTime();
-            LinuxResult r = source.query();
+            LinuxResult r = onCheckpointThread();
             queryNanos.addAndGet(System.nanoTime() - t0);
             queryDurations.record(System.nanoTime() - t0);
             queries.incrementAndGet();
@@ -64,6 +84,36 @@ final class Root implements AutoCloseable {
             return r;
         } finally {
             queryLock.unlock();
+        }
+    }
+
+    /** {@code source.query()} on {@link #checkpointThread}; the caller holds {@link #queryLock}. */
+    private LinuxResult onCheckpointThread() throws IOException, InterruptedException {
+        Future<LinuxResult> query = checkpointThread.submit(source::query);
+        try {
+            return query.get();
+        } catch (InterruptedException e) {
+            query.cancel(true);
+            awaitQueryEnd();
+            throw e;
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case InterruptedException ie -> throw ie;
+                case RuntimeException re -> throw re;
+                case Error err -> throw err;
+                default -> throw new IllegalStateException(e.getCause());
+            }
+        }
+    }
+
+    /** Waits until the cancelled query has really ended: one thread, first in first out, so a no-op queued after it. */
+    private void awaitQueryEnd() {
+        try {
+            checkpointThread.submit(() -> { }).get(INTERRUPTED_QUERY_END_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            LOG.log(Level.SEVERE, "an interrupted query of " + path + " did not end within "
+                    + INTERRUPTED_QUERY_END_SECONDS + " s; releasing its lock anyway", e);
         }
     }
 
@@ -102,6 +152,7 @@ final class Root implements AutoCloseable {
     public void close() throws IOException {
         queryLock.lock();
         try {
+            checkpointThread.shutdown();
             source.close();
         } finally {
             queryLock.unlock();

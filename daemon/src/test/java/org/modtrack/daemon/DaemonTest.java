@@ -355,6 +355,58 @@ class DaemonTest {
     }
 
     @Test
+    void aQueryCheckpointsOnAPlatformThreadThatYieldsToWriters() throws Exception {
+        settle();
+        Command.sh(root, "echo old > nice-f; sync");
+        // A writer inside write() on the frozen file system: the query's grace period waits for it.
+        Process writer = new ProcessBuilder(PYTHON, "-c", """
+                import os, sys
+                fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+                print("open", flush=True)
+                sys.stdin.readline()
+                os.write(fd, b"appended\\n")
+                """, "nice-f").directory(root.toFile()).start();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            assertEquals("open", new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine());
+            Future<JsonNode> query;
+            Command.sh(root, "fsfreeze -f .");
+            try {
+                writer.getOutputStream().write('\n');
+                writer.getOutputStream().flush();
+                waitUntil(() -> Files.readString(Path.of("/proc/" + writer.pid() + "/syscall")).startsWith("1 "));
+                query = pool.submit(() -> {
+                    try (DaemonClient c = client()) {
+                        return c.query(r());
+                    }
+                });
+                // The client's own thread is virtual: only a platform thread can take the checkpoint's nice value.
+                waitUntil(() -> checkpointThreadNice() == 10);
+            } finally {
+                Command.sh(root, "fsfreeze -u .");
+            }
+            assertTrue(changes(query.get(30, TimeUnit.SECONDS)).containsKey("nice-f"));
+            assertTrue(writer.waitFor(30, TimeUnit.SECONDS));
+        } finally {
+            writer.destroyForcibly();
+            pool.shutdownNow();
+        }
+    }
+
+    /** The nice value of this JVM's checkpoint thread (field 19 of its stat), or -100 while there is none. */
+    private static int checkpointThreadNice() throws IOException {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                if (Files.readString(t.resolve("comm")).startsWith("modtrack-checkp")) {
+                    String stat = Files.readString(t.resolve("stat"));
+                    return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+                }
+            }
+        }
+        return -100;
+    }
+
+    @Test
     void watchStreamsNewChangesAndBlessesNothing() throws Exception {
         settle();
         try (DaemonClient w = client()) {

@@ -166,7 +166,11 @@ public final class LinuxSource implements AutoCloseable {
         }
     }
 
-    /** Checkpoints, waits for the writes in progress, and returns every change since the last blessed result. */
+    /**
+     * Checkpoints, waits for the writes in progress, and returns every change since the last
+     * blessed result. Call it on a platform thread: its work runs at nice {@link ThreadNice#CHECKPOINT}
+     * to yield to writers, which a virtual thread cannot do.
+     */
     public LinuxResult query() throws IOException, InterruptedException {
         // Twice: before the checkpoint, so that the events of the closing period are recorded in it
         // (recorded after the checkpoint began, they would land in the new period too, and come

@@ -22,15 +22,18 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     // ---- AccessClassifier.ThreadView (the event's pid is a thread id, with FAN_REPORT_TID) ------
 
-    /** A line of /proc/<tid>/syscall is at most about 160 bytes: the number, six arguments, sp and pc. */
-    private static final int SYSCALL_LINE_BYTES = 512;
-    private static final ThreadLocal<MemorySegment> SYSCALL_LINE =
-            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(SYSCALL_LINE_BYTES));
+    /**
+     * Room for the small /proc files read on hot paths: a line of /proc/<tid>/syscall (the number,
+     * six arguments, sp and pc: about 160 bytes) or /proc/<tid>/io (seven counters: about 200).
+     */
+    private static final int SMALL_FILE_BYTES = 1024;
+    private static final ThreadLocal<MemorySegment> SMALL_FILE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(SMALL_FILE_BYTES));
 
     @Override
     public String syscall(int tid) throws IOException {
         // On every permission event's path: Posix.readSmall, not Files.readString (measured, see there).
-        return Posix.readSmall("/proc/" + tid + "/task/" + tid + "/syscall", SYSCALL_LINE.get());
+        return Posix.readSmall("/proc/" + tid + "/task/" + tid + "/syscall", SMALL_FILE.get());
     }
 
     @Override
@@ -85,12 +88,14 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     @Override
     public String syscall(int pid, int tid) throws IOException {
-        return Files.readString(PROC.resolve(pid + "/task/" + tid + "/syscall"));
+        // Polled by every checkpoint's grace period: Posix.readSmall, as for the handlers' reads.
+        return Posix.readSmall("/proc/" + pid + "/task/" + tid + "/syscall", SMALL_FILE.get());
     }
 
     @Override
     public long writeCalls(int pid, int tid) throws IOException {
-        for (String line : Files.readAllLines(PROC.resolve(pid + "/task/" + tid + "/io"))) {
+        String io = Posix.readSmall("/proc/" + pid + "/task/" + tid + "/io", SMALL_FILE.get());
+        for (String line : io.split("\n")) {
             if (line.startsWith("syscw:")) {
                 return Long.parseLong(line.substring(6).strip());
             }

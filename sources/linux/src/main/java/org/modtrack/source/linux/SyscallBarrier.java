@@ -76,7 +76,14 @@ final class SyscallBarrier implements WriteBarrier {
     }
 
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(SyscallBarrier.class.getName());
-    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * The grace period looks at the threads it waits for after 1 ms, then twice as long each time up
+     * to 8 ms: most write calls end within the first, and a call that lasts (a 1 GiB write takes
+     * about 250 ms here) costs about 35 looks instead of 250, each of them CPU time taken from
+     * writers on a busy machine (docs/benchmarks.md, "Checkpoint impact on other writers").
+     */
+    private static final long FIRST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long LONGEST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(8);
 
     private final long trackedDev;
     private final IgnoreMarks marks;
@@ -212,9 +219,12 @@ final class SyscallBarrier implements WriteBarrier {
             }
         }
 
+        private long pollNanos = FIRST_POLL_NANOS;
+
         @Override
         public void awaitProgress(long maxNanos) throws InterruptedException {
-            TimeUnit.NANOSECONDS.sleep(Math.min(maxNanos, POLL_NANOS));
+            TimeUnit.NANOSECONDS.sleep(Math.min(maxNanos, pollNanos));
+            pollNanos = Math.min(LONGEST_POLL_NANOS, pollNanos * 2);
         }
 
         @Override

@@ -17,7 +17,8 @@ import org.modtrack.posix.PosixException;
  * <p>Only platform threads: a virtual thread (the daemon serves each client on one) shares its
  * carrier with others and may move to another carrier whenever it blocks, so changing "its" nice
  * value would change some other work's, and putting it back would hit the wrong carrier. On a
- * virtual thread both methods do nothing, and a query checkpoints at its carrier's priority.
+ * virtual thread both methods do nothing, and a query checkpoints at its carrier's priority; the
+ * daemon therefore runs each root's queries on a platform thread of its own (its {@code Root}).
  */
 final class ThreadNice {
     private static final Logger LOG = Logger.getLogger(ThreadNice.class.getName());
