@@ -34,7 +34,8 @@ final class SimulateCommand implements Callable<Integer> {
     String mutant;
 
     @Option(names = "--granularity",
-            description = "With --model linux: what a pre-content event records, file or directory (the real source's default),"
+            description = "With --model linux: what a pre-content event records, file or directory,"
+                    + " directory-walks (directory records with sibling scopes: the real source's default),"
                     + " or directory-results (directory records whose results name directories: --detail directories;"
                     + " default: directory, or the granularity whose rule the --mutant breaks).")
     String granularity;

@@ -76,6 +76,15 @@ final class LinuxKernel {
     private final boolean[] recordedAhead;
     private long recordedAheadLsn;
     private long recordedAheadEpoch = -1;
+    /**
+     * {@code SiblingScopes}: directories to record ahead of a walk (set when a handler makes a new
+     * record of another directory), those recorded and not yet marked, and each one's epoch (read
+     * before its record) and journal position.
+     */
+    private final boolean[] siblingPending;
+    private final boolean[] siblingRecorded;
+    private final long[] siblingEpoch;
+    private final long[] siblingLsn;
     /** Results that name directories: the notification group's ignore marks on directories (their children raise no event). */
     private final boolean[] muted;
     /** The notification reader between the two halves of an event (results that name directories): its directory, or -1. */
@@ -109,6 +118,10 @@ final class LinuxKernel {
         this.directoryMarked = new boolean[directoryIds.length];
         this.busy = new boolean[directoryIds.length];
         this.recordedAhead = new boolean[directoryIds.length];
+        this.siblingPending = new boolean[directoryIds.length];
+        this.siblingRecorded = new boolean[directoryIds.length];
+        this.siblingEpoch = new long[directoryIds.length];
+        this.siblingLsn = new long[directoryIds.length];
         this.muted = new boolean[directoryIds.length];
         this.queueBound = queueBound;
         this.queue = directories() ? new NotificationQueue(queueBound) : null;
@@ -211,6 +224,11 @@ final class LinuxKernel {
         String what = directories() ? "d" + t.recorded + " (scope)" : "";
         if (directories()) {
             busy[t.recorded] = true;
+            if (!intent.alreadyRecorded() && granularity == Granularity.DIRECTORY_WALKS) {
+                for (int d = 0; d < directoryIds.length; d++) {
+                    siblingPending[d] |= d != t.recorded; // the model's directories are siblings
+                }
+            }
         }
         return (intent.alreadyRecorded() ? "already recorded " + what : "recorded " + what + "(lsn " + intent.lsn() + ")")
                 + (core.journal().isAcknowledged(intent.lsn()) ? "" : ", waits for a sync");
@@ -343,6 +361,8 @@ final class LinuxKernel {
         readerDirectory = -1; // the reader is gone
         java.util.Arrays.fill(busy, false); // the listener that kept them is gone
         java.util.Arrays.fill(recordedAhead, false);
+        java.util.Arrays.fill(siblingPending, false); // their listener is gone
+        java.util.Arrays.fill(siblingRecorded, false);
         for (WriterThread t : threads) {
             if (t.state == CallState.EVENT || t.state == CallState.HANDLING) {
                 t.state = CallState.ALLOWED; // the kernel answers FAN_ALLOW when the group is released
@@ -417,6 +437,36 @@ final class LinuxKernel {
         java.util.Arrays.fill(busy, false);
         recordedAheadEpoch = epoch + 1; // the flush that follows
         return out.isEmpty() ? "" : "; recorded ahead:" + out;
+    }
+
+    /** Whether {@code SiblingScopes} may record directory {@code d} ahead of a walk now. */
+    boolean maySiblingRecord(int d) {
+        return groups && d < siblingPending.length && siblingPending[d];
+    }
+
+    /** {@code SiblingScopes.expand}: reads the epoch, records {@code d} as a scope. */
+    String siblingRecord(int d, TrackerCore core) throws IOException {
+        siblingPending[d] = false;
+        siblingEpoch[d] = epoch;
+        TrackerCore.Intent intent = core.preWrite(directoryIds[d], Access.SCOPE);
+        core.postWrite(intent.token());
+        siblingLsn[d] = intent.lsn();
+        siblingRecorded[d] = true;
+        return intent.alreadyRecorded() ? "already recorded" : "recorded (lsn " + intent.lsn() + ")";
+    }
+
+    /** Whether directory {@code d}, recorded ahead of a walk, may be marked: its record is durable. */
+    boolean maySiblingMark(int d, TrackerCore core) {
+        return groups && d < siblingRecorded.length && siblingRecorded[d]
+                && core.journal().isAcknowledged(siblingLsn[d]);
+    }
+
+    /** Marks {@code d} for its children, under the epoch rule. */
+    String siblingMark(int d) {
+        siblingRecorded[d] = false;
+        boolean mark = siblingEpoch[d] == epoch || mutant == LinuxMutant.SIBLING_MARK_AFTER_FLUSH;
+        directoryMarked[d] |= mark;
+        return mark ? "marked" : "not marked (a flush came since its record)";
     }
 
     /** Whether the directories recorded ahead may be marked again now: durable, and no flush since the checkpoint's. */

@@ -50,7 +50,9 @@ public enum LinuxMutant {
      * Results that name directories: the checkpoint's flush removes the pre-content marks but not the
      * notification group's mutes, which then silence the next period.
      */
-    FLUSH_KEEPS_MUTES("flush-keeps-mutes", Granularity.DIRECTORY_RESULTS);
+    FLUSH_KEEPS_MUTES("flush-keeps-mutes", Granularity.DIRECTORY_RESULTS),
+    /** A directory recorded ahead of a walk ({@code SiblingScopes}) is marked even if a checkpoint flushed the marks since its record began. */
+    SIBLING_MARK_AFTER_FLUSH("sibling-mark-after-flush", Granularity.DIRECTORY_WALKS);
 
     private final String cliName;
     private final Granularity granularity;

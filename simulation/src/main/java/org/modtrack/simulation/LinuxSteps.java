@@ -32,6 +32,16 @@ final class LinuxSteps {
                 }
             }
         }
+        if (random != null) { // not in the exhaustive search, whose space they would multiply
+            for (int d = 0; d < kernel.directoryCount(); d++) {
+                if (kernel.maySiblingRecord(d)) {
+                    steps.add(new Step.SiblingRecord(d));
+                }
+                if (kernel.maySiblingMark(d, core)) {
+                    steps.add(new Step.SiblingMark(d));
+                }
+            }
+        }
         for (int f = 0; f < scenario.files(); f++) {
             if (kernel.mapped(f)) {
                 if (scenario.maxStores() < 0 || kernel.stores() < scenario.maxStores()) {
@@ -77,6 +87,8 @@ final class LinuxSteps {
                     && kernel.thread(c.thread()).fdFile >= 0;
             case Step.Store s -> kernel.mapped(s.file());
             case Step.Unmap u -> kernel.mapped(u.file());
+            case Step.SiblingRecord r -> kernel.maySiblingRecord(r.directory());
+            case Step.SiblingMark m -> kernel.maySiblingMark(m.directory(), core);
             default -> false;
         };
     }

@@ -113,6 +113,7 @@ record Scenario(
 
     String describe() {
         return (linux ? "linux model (" + (granularity == Variant.Granularity.DIRECTORY_RESULTS ? "directory records, directory results"
+                : granularity == Variant.Granularity.DIRECTORY_WALKS ? "directory records, sibling scopes"
                 : granularity.cliName() + " records")
                 + (granularity.directories() ? ", " + directories + " directories, queue bound " + queueBound : "")
                 + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("

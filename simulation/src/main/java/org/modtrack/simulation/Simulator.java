@@ -242,6 +242,8 @@ public final class Simulator {
             case Step.Read x -> 8;
             case Step.Mute x -> 8;
             case Step.MarkAhead x -> 8;
+            case Step.SiblingRecord x -> 4;
+            case Step.SiblingMark x -> 8;
             case Step.Drain x -> 8;
             case Step.DrainTimeout x -> 0.5;
             case Step.Stop x -> 0.8;

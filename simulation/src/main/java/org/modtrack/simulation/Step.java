@@ -132,6 +132,23 @@ sealed interface Step {
         }
     }
 
+    /**
+     * Linux model, directory records: {@code SiblingScopes} records a directory ahead of a walk
+     * (a handler recorded another directory first), as a scope, reading the marks' epoch before.
+     */
+    record SiblingRecord(int directory) implements Step {
+        public String toString() {
+            return "d" + directory + " is recorded ahead of a walk";
+        }
+    }
+
+    /** Linux model, directory records: the directory recorded ahead of a walk is marked, once durable. */
+    record SiblingMark(int directory) implements Step {
+        public String toString() {
+            return "d" + directory + ", recorded ahead of a walk, is marked";
+        }
+    }
+
     /** Linux model, directory records: the directories recorded ahead at the checkpoint get their marks back. */
     record MarkAhead() implements Step {
         public String toString() {

@@ -25,9 +25,15 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
          * the notification reader records the directory of each child's change and mutes it for the
          * rest of its period; the consumer lists a recorded directory again.
          */
-        DIRECTORY_RESULTS;
+        DIRECTORY_RESULTS,
+        /**
+         * Directory records with sibling scopes ({@code SiblingScopes}, the source's default): after a
+         * handler's new record of a directory, the other directories may be recorded ahead of a walk,
+         * as scopes, and marked once durable, under the epoch rule.
+         */
+        DIRECTORY_WALKS;
 
-        /** The name used on the command line: {@code file}, {@code directory} or {@code directory-results}. */
+        /** The name used on the command line: {@code file}, {@code directory}, {@code directory-results} or {@code directory-walks}. */
         public String cliName() {
             return name().toLowerCase().replace('_', '-');
         }

@@ -322,6 +322,8 @@ final class World {
             case Step.Close c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Store c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Unmap c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.SiblingRecord c -> kernel != null && LinuxSteps.possible(c, kernel, core);
+            case Step.SiblingMark c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Read r -> readPossible();
             case Step.Mute m -> kernel != null && kernel.readerDirectory() >= 0;
             case Step.MarkAhead m -> kernel != null && kernel.mayMarkAheadAgain(core);
@@ -484,6 +486,8 @@ final class World {
             case Step.Read r -> readEvent();
             case Step.Mute m -> finishEvent();
             case Step.MarkAhead m -> kernel.markAheadAgain();
+            case Step.SiblingRecord r -> kernel.siblingRecord(r.directory(), core);
+            case Step.SiblingMark m -> kernel.siblingMark(m.directory());
             case Step.Drain d -> {
                 NotificationQueue q = kernel.queue();
                 carryBeforeDrain = barrierWait.filesToCarry();

@@ -232,12 +232,14 @@ public final class LinuxSource implements AutoCloseable {
      * process durability, an event whose directory is recorded is neither: it is not classified),
      * already recorded, failures;
      * notification events, queue overflows; files whose {@code FAN_MODIFY} was muted for the rest
-     * of a period; directories muted for the rest of a period (results that name directories).
+     * of a period; directories muted for the rest of a period (results that name directories);
+     * subdirectories recorded ahead of a walk through them ({@link LinuxSourceOptions#siblingScopes}).
      */
     public long[] eventCounts() {
         var c = preContent.counters();
         return new long[] {c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(), c.failures.sum(),
-                namespace.events(), namespace.overflows(), namespace.muted(), namespace.mutedDirectories()};
+                namespace.events(), namespace.overflows(), namespace.muted(), namespace.mutedDirectories(),
+                preContent.siblingScopes()};
     }
 
     /**

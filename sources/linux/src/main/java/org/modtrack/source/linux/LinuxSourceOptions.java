@@ -12,9 +12,11 @@ import java.util.Objects;
  *     by the failure policy (and, with fail-open, continuity is marked lost)
  * @param granularity what one permission round trip records: a directory for all its children, or one file
  * @param detail what a result names: every changed file, or only the directories to list again
+ * @param siblingScopes with directory records, the most subdirectories of one parent recorded
+ *     ahead once a second of them is recorded in a period (0: none; {@link SiblingScopes})
  */
 public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline,
-                                 Granularity granularity, Detail detail) {
+                                 Granularity granularity, Detail detail, int siblingScopes) {
     /** The checkpoint barriers (docs/linux-source.md compares them). */
     public enum Barrier {
         /** Wait only for threads inside write calls at the flush; new writes flow (the default). */
@@ -57,6 +59,11 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         DIRECTORIES
     }
 
+    /** The most sibling scopes: one expansion must stay one sync's and a few milliseconds' worth. */
+    public static final int MAX_SIBLING_SCOPES = 4096;
+    /** The default sibling scopes: the subdirectories of a build tree's typical parent, and then some. */
+    public static final int DEFAULT_SIBLING_SCOPES = 256;
+
     /** The longest deadline: a writer must never wait long for a tracker that cannot answer. */
     public static final Duration MAX_DEADLINE = Duration.ofMinutes(5);
 
@@ -69,35 +76,43 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         if (detail == Detail.DIRECTORIES && granularity != Granularity.DIRECTORY) {
             throw new IllegalArgumentException("results that name directories need directory records (granularity DIRECTORY).");
         }
+        if (siblingScopes < 0 || siblingScopes > MAX_SIBLING_SCOPES) {
+            throw new IllegalArgumentException("the sibling scopes are between 0 and " + MAX_SIBLING_SCOPES + ", not "
+                    + siblingScopes + ".");
+        }
         if (answerDeadline.toMillis() < 10 || answerDeadline.compareTo(MAX_DEADLINE) > 0) {
             throw new IllegalArgumentException("the answer deadline must be between 10 ms and " + MAX_DEADLINE
                     + ", not " + answerDeadline + ".");
         }
     }
 
-    /** srcu, fail-open, a 5-second deadline, directory records, results that name files. */
+    /** srcu, fail-open, a 5-second deadline, directory records, results that name files, 256 sibling scopes. */
     public static LinuxSourceOptions defaults() {
         return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY,
-                Detail.FILES);
+                Detail.FILES, DEFAULT_SIBLING_SCOPES);
+    }
+
+    public LinuxSourceOptions withSiblingScopes(int most) {
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most);
     }
 
     public LinuxSourceOptions withBarrier(Barrier b) {
-        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail);
+        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes);
     }
 
     public LinuxSourceOptions withFailurePolicy(FailurePolicy p) {
-        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail);
+        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes);
     }
 
     public LinuxSourceOptions withAnswerDeadline(Duration d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail);
+        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes);
     }
 
     public LinuxSourceOptions withGranularity(Granularity g) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes);
     }
 
     public LinuxSourceOptions withDetail(Detail d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes);
     }
 }

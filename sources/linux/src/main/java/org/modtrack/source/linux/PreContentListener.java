@@ -81,6 +81,8 @@ final class PreContentListener implements AutoCloseable {
         final long deadlineNanos;
         final long readNanos = System.nanoTime();
         final AtomicBoolean answered = new AtomicBoolean();
+        /** A parent whose subdirectories the handler records ahead once it has answered (SiblingScopes). */
+        String parentToExpand;
 
         Pending(int fd, long deadlineNanos) {
             this.fd = fd;
@@ -113,6 +115,7 @@ final class PreContentListener implements AutoCloseable {
      * answer costs a read nothing it would notice (see {@link #record}).
      */
     private final boolean directoryRecordsWaitForNoSync;
+    private final SiblingScopes siblings;
     private volatile boolean running = true;
     private volatile Runnable heartbeat = () -> { };
 
@@ -127,8 +130,9 @@ final class PreContentListener implements AutoCloseable {
         this.options = options;
         this.losses = losses;
         this.deadlineNanos = options.answerDeadline().toNanos();
-        this.directoryRecordsWaitForNoSync = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY
-                && tracker.config().durability() == Durability.PROCESS;
+        boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
+        this.directoryRecordsWaitForNoSync = directoryRecords && tracker.config().durability() == Durability.PROCESS;
+        this.siblings = new SiblingScopes(fs, tracker, marks, directoryRecords ? options.siblingScopes() : 0);
         this.handlers = new ThreadPoolExecutor(handlerThreads, handlerThreads, 0, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD),
                 niceDaemonThreads("modtrack-pre-content", ThreadNice.WRITERS_WAIT));
@@ -197,7 +201,11 @@ final class PreContentListener implements AutoCloseable {
         }
     }
 
-    /** Records the file behind the event, then answers; always answers (unless the deadline did) and closes the fd. */
+    /**
+     * Records the file behind the event, then answers; always answers (unless the deadline did) and
+     * closes the fd. Then, with nobody waiting for it, records ahead the siblings of a directory
+     * walk the event revealed.
+     */
     private void handle(Pending p, long mask, int tid) {
         try {
             if (p.answered.get()) {
@@ -210,6 +218,18 @@ final class PreContentListener implements AutoCloseable {
         } finally {
             finish(p);
         }
+        if (p.parentToExpand != null) {
+            try {
+                siblings.expand(p.parentToExpand);
+            } catch (RuntimeException e) {
+                LOG.log(Level.FINE, "recording the subdirectories of " + p.parentToExpand + " ahead failed", e);
+            }
+        }
+    }
+
+    /** Subdirectories recorded ahead of a walk so far ({@link SiblingScopes}). */
+    long siblingScopes() {
+        return siblings.recorded();
     }
 
     private void record(Pending p, long mask, int tid) throws IOException {
@@ -222,7 +242,7 @@ final class PreContentListener implements AutoCloseable {
         if (!st.isRegularFile()) {
             return; // only regular files have contents that pre-content events guard
         }
-        if (directoryRecordsWaitForNoSync && recordedDirectoryFirst(p.fd, st, epoch)) {
+        if (directoryRecordsWaitForNoSync && recordedDirectoryFirst(p, st, epoch)) {
             counters.unclassified.increment();
             return;
         }
@@ -234,7 +254,7 @@ final class PreContentListener implements AutoCloseable {
             // because the mark would hide a later write. Later accesses raise events until then.
             answer(p, FAN_ALLOW);
         }
-        if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY && recordDirectory(p.fd, st, epoch)) {
+        if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY && recordDirectory(p, st, epoch)) {
             return;
         }
         if (open && access == Access.READ) {
@@ -250,9 +270,9 @@ final class PreContentListener implements AutoCloseable {
      * False if the directory could not be recorded: the caller then classifies the access, so that
      * a read still goes on when the journal refuses records, whatever the failure policy.
      */
-    private boolean recordedDirectoryFirst(int fd, Statx st, long epoch) {
+    private boolean recordedDirectoryFirst(Pending p, Statx st, long epoch) {
         try {
-            return recordDirectory(fd, st, epoch);
+            return recordDirectory(p, st, epoch);
         } catch (IOException e) {
             return false; // the classified path tries again, and answers by the policy only a write
         }
@@ -273,8 +293,8 @@ final class PreContentListener implements AutoCloseable {
      * False, with nothing recorded, if that directory cannot be pinned down (the file was renamed or
      * removed meanwhile, or its directory is elsewhere): the caller then records the file itself.
      */
-    private boolean recordDirectory(int fd, Statx st, long epoch) throws IOException {
-        String path = Posix.readlink("/proc/self/fd/" + fd);
+    private boolean recordDirectory(Pending p, Statx st, long epoch) throws IOException {
+        String path = Posix.readlink("/proc/self/fd/" + p.fd);
         int slash = path.lastIndexOf('/');
         if (slash < 0 || path.endsWith(" (deleted)")) {
             return false;
@@ -298,6 +318,9 @@ final class PreContentListener implements AutoCloseable {
             noteBusyDirectory(dirId);
             counters.directories.increment();
             countMark(ticket, marks.ignoreChildren(dirFd, dirId, epoch));
+            if (!ticket.alreadyRecorded()) {
+                p.parentToExpand = siblings.parentToExpand(directory, epoch);
+            }
             return true;
         } finally {
             Posix.close(dirFd, directory);

@@ -128,6 +128,44 @@ class LinuxSourceTest {
     }
 
     @Test
+    void aWalkThroughSiblingDirectoriesRecordsTheRestAheadSoTheirChildrenRaiseNoEvent() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir -p p/a p/b p/c p/d; for x in a b c d; do echo seed > p/$x/f; done; echo seed > p/file; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                sh(root, "echo 1 >> p/a/f; echo 2 >> p/b/f"); // a second directory under p: a walk
+                for (int i = 0; i < 500 && source.eventCounts()[9] < 4; i++) {
+                    Thread.sleep(10); // recorded after the answer, by the handler: not a time limit
+                }
+                assertEquals(4, source.eventCounts()[9], "p's four subdirectories recorded ahead (not p/file)");
+                long before = source.eventCounts()[0];
+                sh(root, "echo 3 >> p/c/f; cat p/d/f > /dev/null; echo new > p/d/g");
+                assertEquals(before, source.eventCounts()[0], "c and d were recorded and marked ahead: no round trip");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertEquals(java.util.Set.of("p/a/f", "p/b/f", "p/c/f", "p/d/g"), byPath(r, root).keySet(),
+                        "the result names what changed, not the scopes recorded ahead: " + r);
+            }
+        }
+    }
+
+    @Test
+    void withoutSiblingScopesEachDirectoryOfAWalkRecordsItself() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir -p p/a p/b p/c; for x in a b c; do echo seed > p/$x/f; done; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withSiblingScopes(0))) {
+                sh(root, "echo 1 >> p/a/f; echo 2 >> p/b/f");
+                long before = source.eventCounts()[0];
+                sh(root, "echo 3 >> p/c/f");
+                assertTrue(source.eventCounts()[0] > before, "c's first access records it");
+                assertEquals(0, source.eventCounts()[9]);
+            }
+        }
+    }
+
+    @Test
     void withProcessDurabilityAReadRecordsItsDirectoryBeforeItsAnswerInOneRoundTrip() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();

@@ -1,0 +1,185 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.modtrack.engine.Access;
+import org.modtrack.engine.ChangeTracker;
+import org.modtrack.engine.FileId;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.Statx;
+
+/**
+ * Records a walk's next directories before it reaches them. When a second directory under the
+ * same parent gets its first record in a period, the subdirectories of that parent (at most
+ * {@code limit}, found among its first {@link #MAX_ENTRIES} entries) are recorded as scopes with one
+ * wait for durability, then marked: a walk through a tree, such as a build reading {@code src/*}
+ * and writing {@code out/*}, then pays two round trips and about one sync per parent instead of
+ * one of each per directory (docs/benchmarks.md, "Sibling scopes").
+ *
+ * <p>Why it cannot hide a change: a sibling is marked only after its scope is durable in the
+ * period, under the epoch rule of every other mark ({@link IgnoreMarks}: no mark if a checkpoint's
+ * flush came after the epoch read before the record), exactly as a handler marks the directory of
+ * its own event. A scope recorded for nothing costs only a wider rescan after an unclean stop: a
+ * result made without one names changed files from the notification group, never scopes.
+ *
+ * <p>Runs on a pre-content handler's thread after it answered its event, so no access waits for
+ * it. Bounded: {@link #MAX_PARENTS} parents counted per period, one expansion per parent per period.
+ */
+final class SiblingScopes {
+    private static final Logger LOG = Logger.getLogger(SiblingScopes.class.getName());
+    /** Entries of a parent looked at for subdirectories: a huge directory of files is not listed whole. */
+    static final int MAX_ENTRIES = 4096;
+    /** Parents whose new children are counted in one period; beyond it, no more expansions until the next. */
+    static final int MAX_PARENTS = 4096;
+    private static final int SECOND_CHILD = 2;
+
+    /** The parents' counts of children recorded in the period that {@code epoch} of the marks began. */
+    private record Period(long epoch, ConcurrentHashMap<String, AtomicInteger> newChildren) {}
+
+    private final TrackedFilesystem fs;
+    private final ChangeTracker tracker;
+    private final IgnoreMarks marks;
+    private final int limit;
+    private final String mountPointSlash;
+    private final LongAdder recorded = new LongAdder();
+    private volatile Period period = new Period(-1, new ConcurrentHashMap<>());
+
+    /** @param limit the most subdirectories of one parent recorded ahead (0: never) */
+    SiblingScopes(TrackedFilesystem fs, ChangeTracker tracker, IgnoreMarks marks, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("the sibling limit is 0 or more, not " + limit);
+        }
+        this.fs = fs;
+        this.tracker = tracker;
+        this.marks = marks;
+        this.limit = limit;
+        String root = fs.mountPoint().toString();
+        this.mountPointSlash = root.endsWith("/") ? root : root + "/";
+    }
+
+    /** Subdirectories recorded ahead so far. */
+    long recorded() {
+        return recorded.sum();
+    }
+
+    /**
+     * Notes that {@code directory} got its first record in the period of {@code epoch}; returns its
+     * parent if that makes the parent's second such child (expand it: {@link #expand}), else null.
+     */
+    String parentToExpand(String directory, long epoch) {
+        int slash = directory.lastIndexOf('/');
+        if (limit == 0 || slash <= 0 || !directory.startsWith(mountPointSlash)) {
+            return null; // the tracked file system's root: its parent is another file system's to list
+        }
+        String parent = directory.substring(0, slash);
+        Period p = periodOf(epoch);
+        if (p == null) {
+            return null; // a record of a period already closed
+        }
+        if (p.newChildren.size() >= MAX_PARENTS && !p.newChildren.containsKey(parent)) {
+            return null;
+        }
+        int children = p.newChildren.computeIfAbsent(parent, k -> new AtomicInteger()).incrementAndGet();
+        return children == SECOND_CHILD ? parent : null;
+    }
+
+    private Period periodOf(long epoch) {
+        Period p = period;
+        if (p.epoch == epoch) {
+            return p;
+        }
+        synchronized (this) {
+            if (period.epoch < epoch) {
+                period = new Period(epoch, new ConcurrentHashMap<>());
+            }
+            return period.epoch == epoch ? period : null;
+        }
+    }
+
+    /** Records and marks the subdirectories of {@code parent}; best effort (a failure only costs round trips). */
+    void expand(String parent) {
+        long epoch = marks.epoch(); // before the records: their marks must not outlive this period
+        List<FileId> siblings = subdirectories(parent);
+        if (siblings.isEmpty()) {
+            return;
+        }
+        try {
+            tracker.preRecord(siblings, Access.SCOPE);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "could not record the subdirectories of " + parent + " ahead", e);
+            return;
+        }
+        recorded.add(siblings.size());
+        for (FileId sibling : siblings) {
+            try {
+                if (!marks.ignoreByHandle(fs.mountFd(), sibling, true, epoch) && marks.epoch() != epoch) {
+                    return; // a checkpoint came: these records belong to a closing period
+                }
+            } catch (PosixException e) {
+                LOG.log(Level.FINE, "could not mark " + sibling, e);
+            }
+        }
+    }
+
+    /** The identities of at most {@link #limit} subdirectories of {@code parent} on the tracked file system. */
+    private List<FileId> subdirectories(String parent) {
+        List<FileId> out = new ArrayList<>();
+        int seen = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of(parent))) {
+            for (Path entry : entries) {
+                if (++seen > MAX_ENTRIES || out.size() >= limit) {
+                    break;
+                }
+                FileId id = directoryId(entry.toString());
+                if (id != null) {
+                    out.add(id);
+                }
+            }
+        } catch (IOException | DirectoryIteratorException e) {
+            LOG.log(Level.FINE, "could not list " + parent, e);
+        }
+        return out;
+    }
+
+    /**
+     * The identity of {@code path} if it is a directory on the tracked file system, else null.
+     * Opened with {@code O_DIRECTORY} (a directory raises no permission event: the filesystem mark
+     * has no {@code FAN_ONDIR}), so the handle is a directory's whatever the name leads to later.
+     */
+    private FileId directoryId(String path) {
+        int fd;
+        try {
+            fd = Posix.open(path, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+        } catch (PosixException e) {
+            return null; // a file (ENOTDIR), a symbolic link, or gone
+        }
+        try {
+            Statx st = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
+            if (TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()) != fs.dev()) {
+                return null; // a mount point: another file system
+            }
+            FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
+            return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, null);
+        } catch (PosixException e) {
+            return null;
+        } finally {
+            try {
+                Posix.close(fd, path);
+            } catch (PosixException e) {
+                LOG.log(Level.FINE, "closing " + path + " failed", e);
+            }
+        }
+    }
+}
