@@ -31,6 +31,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import jdk.net.UnixDomainPrincipal;
 import org.modtrack.engine.TrackerConfig;
+import org.modtrack.source.linux.LinuxSourceOptions;
 
 /**
  * The modtrack daemon: one {@link Root} per watched path, behind a Unix domain socket that speaks
@@ -85,11 +86,14 @@ public final class Daemon implements AutoCloseable {
         try {
             for (Path p : paths) {
                 Path state = config.stateDirectory().resolve(DaemonConfig.stateName(p));
-                Root root = Root.open(p, state, config.barrier(), config.detail(), tracker);
+                Root root = Root.open(p, state, config.barrier(), LinuxSourceOptions.defaults()
+                        .withBarrier(config.barrier().sourceBarrier()).withDetail(config.detail())
+                        .withSiblingScopes(config.siblingScopes()), tracker);
                 roots.put(root.path().toString(), root);
                 LOG.info(() -> "tracking root=" + root.path() + " mountPoint=" + root.source().mountPoint()
                         + " state=" + state + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
-                        + " detail=" + config.detail().name().toLowerCase(java.util.Locale.ROOT));
+                        + " detail=" + config.detail().name().toLowerCase(java.util.Locale.ROOT)
+                        + " siblingScopes=" + config.siblingScopes());
             }
             server = bind(config.socket(), access.group());
             Daemon d = new Daemon(config, roots, access, server);

@@ -32,11 +32,13 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * @param journalLimit the most disk each root's unblessed snapshots may take
  *     ({@link org.modtrack.engine.TrackerConfig#maxJournalBytes()})
  * @param detail what results name: every changed file, or the directories to list again
+ * @param siblingScopes the most subdirectories of one parent recorded ahead of a walk through them
+ *     ({@link LinuxSourceOptions#siblingScopes()}; 0: none)
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
                            Duration idleTimeout, int maxClients, long journalLimit,
-                           LinuxSourceOptions.Detail detail) {
+                           LinuxSourceOptions.Detail detail, int siblingScopes) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
@@ -57,6 +59,10 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         if (maxRequestBytes < 1024 || maxClients < 1 || idleTimeout.isNegative() || idleTimeout.isZero()) {
             throw new IllegalArgumentException("the limits must be positive (request bytes >= 1024).");
         }
+        if (siblingScopes < 0 || siblingScopes > LinuxSourceOptions.MAX_SIBLING_SCOPES) {
+            throw new IllegalArgumentException("the sibling scopes must be between 0 and "
+                    + LinuxSourceOptions.MAX_SIBLING_SCOPES + ", not " + siblingScopes + ".");
+        }
         if (journalLimit < MIN_JOURNAL_LIMIT) {
             throw new IllegalArgumentException("the journal limit must be at least 2M (two new snapshots), not "
                     + journalLimit + " bytes.");
@@ -67,27 +73,32 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     public static DaemonConfig defaults(List<Path> watches) {
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
                 null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
-                TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES);
+                TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES,
+                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES);
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
     }
 
     public DaemonConfig withDetail(LinuxSourceOptions.Detail d) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes);
+    }
+
+    public DaemonConfig withSiblingScopes(int most) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most);
     }
 
     /** Parses {@code files} or {@code directories}; anything else is refused in one sentence. */
@@ -100,15 +111,15 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
     }
 
     public DaemonConfig withJournalLimit(long bytes) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes);
     }
 
     /**
@@ -138,7 +149,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes);
     }
 
     /** Whether this process runs as root. */
@@ -183,7 +194,8 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     public static List<String> readFile(Path file) throws IOException {
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
-        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "group", "metrics-port", "journal-limit")) {
+        for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "sibling-scopes", "group", "metrics-port",
+                "journal-limit")) {
             known.put(o, 0);
         }
         int n = 0;

@@ -52,10 +52,9 @@ final class Root implements AutoCloseable {
     }
 
     /** Opens the source of {@code path} with its state in {@code state}. */
-    static Root open(Path path, Path state, BarrierKind barrier, LinuxSourceOptions.Detail detail, TrackerConfig config)
+    static Root open(Path path, Path state, BarrierKind barrier, LinuxSourceOptions options, TrackerConfig config)
             throws IOException {
-        LinuxSource source = LinuxSource.open(path, state, config,
-                LinuxSourceOptions.defaults().withBarrier(barrier.sourceBarrier()).withDetail(detail));
+        LinuxSource source = LinuxSource.open(path, state, config, options);
         return new Root(source.watched(), barrier, source);
     }
 

@@ -77,6 +77,18 @@ class DaemonConfigTest {
     }
 
     @Test
+    void siblingScopesDefaultTo256AndAreBounded() throws Exception {
+        assertEquals(256, DaemonConfig.defaults(List.of(dir)).siblingScopes());
+        assertEquals(0, DaemonConfig.defaults(List.of(dir)).withSiblingScopes(0).siblingScopes());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> DaemonConfig.defaults(List.of(dir)).withSiblingScopes(5000));
+        assertEquals("the sibling scopes must be between 0 and 4096, not 5000.", bad.getMessage());
+        Path f = dir.resolve("siblings.conf");
+        Files.writeString(f, "watch = /srv/a\nsibling-scopes = 0\n");
+        assertEquals(List.of("--watch", "/srv/a", "--sibling-scopes", "0"), DaemonConfig.readFile(f));
+    }
+
+    @Test
     void twoRootsOnOneFileSystemAreRefusedBeforeAnythingIsTracked() throws Exception {
         Path a = Files.createDirectory(dir.resolve("a"));
         Path b = Files.createDirectory(dir.resolve("b"));
