@@ -9,9 +9,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.concurrent.locks.ReentrantLock;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.source.linux.LinuxResult;
@@ -40,6 +40,8 @@ final class Root implements AutoCloseable {
      * threads, whose nice value cannot be changed (ThreadNice), so on a client's own thread a
      * checkpoint's /proc scans and mark removals would run at the carrier's priority instead of
      * yielding to writers as LinuxSource.query asks (docs/benchmarks.md, "Checkpoint impact").
+     * Its queue holds at most one query (and the no-op of {@link #awaitQueryEnd}): callers hold
+     * {@link #queryLock}.
      */
     private final ExecutorService checkpointThread;
 

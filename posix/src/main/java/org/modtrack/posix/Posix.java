@@ -223,9 +223,9 @@ public final class Posix {
 
     /**
      * The first {@code buffer.byteSize()} bytes of the small file {@code path} (such as a line of
-     * /proc), as ASCII: one open, one read, one close, and no allocation but the string. For the
+     * /proc), as Latin-1: one open, one read, one close into the caller's buffer. For the
      * pre-content handlers' reads of {@code /proc/<tid>/syscall}, where {@code Files.readString}
-     * took 30-130 µs per call (docs/benchmarks.md, "The permission round trip").
+     * took 16-128 µs per call (docs/benchmarks.md, "The permission round trip").
      */
     public static String readSmall(String path, MemorySegment buffer) throws PosixException {
         int fd = open(path, O_RDONLY | O_CLOEXEC, 0);

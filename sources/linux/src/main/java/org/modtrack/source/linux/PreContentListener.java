@@ -273,7 +273,7 @@ final class PreContentListener implements AutoCloseable {
     private boolean recordedDirectoryFirst(Pending p, Statx st, long epoch) {
         try {
             return recordDirectory(p, st, epoch);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return false; // the classified path tries again, and answers by the policy only a write
         }
     }
