@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
@@ -35,7 +37,10 @@ import org.modtrack.posix.Statx;
  * result made without one names changed files from the notification group, never scopes.
  *
  * <p>Runs on a pre-content handler's thread after it answered its event, so no access waits for
- * it. Bounded: {@link #MAX_PARENTS} parents counted per period, one expansion per parent per period.
+ * it; and on one such thread at a time, so that a walk through many parents cannot keep the
+ * handlers from answering (a parent whose expansion found another running is expanded at its next
+ * new child). Bounded: {@link #MAX_PARENTS} parents counted per period, one expansion per parent
+ * per period, {@link #MAX_PER_PERIOD} subdirectories recorded ahead per period.
  */
 final class SiblingScopes {
     private static final Logger LOG = Logger.getLogger(SiblingScopes.class.getName());
@@ -43,10 +48,25 @@ final class SiblingScopes {
     static final int MAX_ENTRIES = 4096;
     /** Parents whose new children are counted in one period; beyond it, no more expansions until the next. */
     static final int MAX_PARENTS = 4096;
+    /**
+     * Subdirectories recorded ahead in one period, in all: each is a record and a mark, and the
+     * checkpoint's kept-marks flush names at most 4,096 marks before it falls back to a full flush.
+     */
+    static final int MAX_PER_PERIOD = 16_384;
     private static final int SECOND_CHILD = 2;
 
-    /** The parents' counts of children recorded in the period that {@code epoch} of the marks began. */
-    private record Period(long epoch, ConcurrentHashMap<String, AtomicInteger> newChildren) {}
+    /** A parent's children newly recorded in the period, and whether its subdirectories were recorded ahead. */
+    private static final class Parent {
+        final AtomicInteger newChildren = new AtomicInteger();
+        final AtomicBoolean expanded = new AtomicBoolean();
+    }
+
+    /** The parents seen in the period that {@code epoch} of the marks began, and its subdirectories recorded ahead. */
+    private record Period(long epoch, ConcurrentHashMap<String, Parent> parents, AtomicInteger recordedAhead) {
+        Period(long epoch) {
+            this(epoch, new ConcurrentHashMap<>(), new AtomicInteger());
+        }
+    }
 
     private final TrackedFilesystem fs;
     private final ChangeTracker tracker;
@@ -54,7 +74,9 @@ final class SiblingScopes {
     private final int limit;
     private final String mountPointSlash;
     private final LongAdder recorded = new LongAdder();
-    private volatile Period period = new Period(-1, new ConcurrentHashMap<>());
+    private volatile Period period = new Period(-1);
+    /** One expansion at a time, whatever the number of handler threads. */
+    private final Semaphore expanding = new Semaphore(1);
 
     /** @param limit the most subdirectories of one parent recorded ahead (0: never) */
     SiblingScopes(TrackedFilesystem fs, ChangeTracker tracker, IgnoreMarks marks, int limit) {
@@ -76,7 +98,8 @@ final class SiblingScopes {
 
     /**
      * Notes that {@code directory} got its first record in the period of {@code epoch}; returns its
-     * parent if that makes the parent's second such child (expand it: {@link #expand}), else null.
+     * parent if the parent now has two or more such children and was not expanded yet in the period
+     * (expand it: {@link #expand}), else null.
      */
     String parentToExpand(String directory, long epoch) {
         int slash = directory.lastIndexOf('/');
@@ -88,11 +111,12 @@ final class SiblingScopes {
         if (p == null) {
             return null; // a record of a period already closed
         }
-        if (p.newChildren.size() >= MAX_PARENTS && !p.newChildren.containsKey(parent)) {
+        if (p.parents.size() >= MAX_PARENTS && !p.parents.containsKey(parent)) {
             return null;
         }
-        int children = p.newChildren.computeIfAbsent(parent, k -> new AtomicInteger()).incrementAndGet();
-        return children == SECOND_CHILD ? parent : null;
+        Parent state = p.parents.computeIfAbsent(parent, k -> new Parent());
+        int children = state.newChildren.incrementAndGet();
+        return children >= SECOND_CHILD && !state.expanded.get() && p.recordedAhead.get() < MAX_PER_PERIOD ? parent : null;
     }
 
     private Period periodOf(long epoch) {
@@ -102,19 +126,39 @@ final class SiblingScopes {
         }
         synchronized (this) {
             if (period.epoch < epoch) {
-                period = new Period(epoch, new ConcurrentHashMap<>());
+                period = new Period(epoch);
             }
             return period.epoch == epoch ? period : null;
         }
     }
 
-    /** Records and marks the subdirectories of {@code parent}; best effort (a failure only costs round trips). */
+    /**
+     * Records and marks the subdirectories of {@code parent}, unless another expansion is running or
+     * this one already ran in the period; best effort (a failure only costs round trips).
+     */
     void expand(String parent) {
-        long epoch = marks.epoch(); // before the records: their marks must not outlive this period
-        List<FileId> siblings = subdirectories(parent);
+        if (!expanding.tryAcquire()) {
+            return; // its next new child asks again
+        }
+        try {
+            long epoch = marks.epoch(); // before the records: their marks must not outlive this period
+            Period p = periodOf(epoch);
+            Parent state = p == null ? null : p.parents.get(parent);
+            if (state == null || !state.expanded.compareAndSet(false, true)) {
+                return; // a new period began (the parent is counted again there), or it ran already
+            }
+            recordAndMark(parent, epoch, p);
+        } finally {
+            expanding.release();
+        }
+    }
+
+    private void recordAndMark(String parent, long epoch, Period p) {
+        List<FileId> siblings = subdirectories(parent, Math.min(limit, MAX_PER_PERIOD - p.recordedAhead.get()));
         if (siblings.isEmpty()) {
             return;
         }
+        p.recordedAhead.addAndGet(siblings.size());
         try {
             tracker.preRecord(siblings, Access.SCOPE);
         } catch (IOException | RuntimeException e) {
@@ -133,13 +177,13 @@ final class SiblingScopes {
         }
     }
 
-    /** The identities of at most {@link #limit} subdirectories of {@code parent} on the tracked file system. */
-    private List<FileId> subdirectories(String parent) {
+    /** The identities of at most {@code most} subdirectories of {@code parent} on the tracked file system. */
+    private List<FileId> subdirectories(String parent, int most) {
         List<FileId> out = new ArrayList<>();
         int seen = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of(parent))) {
             for (Path entry : entries) {
-                if (++seen > MAX_ENTRIES || out.size() >= limit) {
+                if (++seen > MAX_ENTRIES || out.size() >= most) {
                     break;
                 }
                 FileId id = directoryId(entry.toString());
