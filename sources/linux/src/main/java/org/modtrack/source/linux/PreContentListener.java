@@ -25,7 +25,6 @@ import org.modtrack.engine.WriteTicket;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.Fanotify;
 import org.modtrack.posix.FanotifyEvents;
-import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
@@ -64,8 +63,6 @@ final class PreContentListener implements AutoCloseable {
         final LongAdder writingOpens = new LongAdder();
         final LongAdder reads = new LongAdder();
         final LongAdder writes = new LongAdder();
-        /** Answered after their directory's record without being told read or write (process durability). */
-        final LongAdder unclassified = new LongAdder();
         final LongAdder directories = new LongAdder();
         final LongAdder alreadyRecorded = new LongAdder();
         final LongAdder ignoreMarks = new LongAdder();
@@ -243,8 +240,7 @@ final class PreContentListener implements AutoCloseable {
             return; // only regular files have contents that pre-content events guard
         }
         if (directoryRecordsWaitForNoSync && recordedDirectoryFirst(p, st, epoch)) {
-            counters.unclassified.increment();
-            return;
+            return; // counted as neither read nor write (LinuxSource.eventCounts)
         }
         Access access = open ? classifyOpen(tid) : classifier.classify(tid,
                 new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()), st.ino())).access();
@@ -302,8 +298,7 @@ final class PreContentListener implements AutoCloseable {
         String directory = slash == 0 ? "/" : path.substring(0, slash);
         int dirFd;
         try {
-            // No event: the group's mark asks for no directory events (no FAN_ONDIR), docs/kernel-facts.md 3b.
-            dirFd = Posix.open(directory, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+            dirFd = Posix.open(directory, TrackedFilesystem.DIRECTORY_OPEN_FLAGS, 0);
         } catch (PosixException e) {
             return false;
         }
@@ -311,8 +306,7 @@ final class PreContentListener implements AutoCloseable {
             if (!holds(dirFd, path.substring(slash + 1), st)) {
                 return false;
             }
-            FileHandles.FileHandle h = FileHandles.nameToHandleAt(dirFd, "", Statx.AT_EMPTY_PATH);
-            FileId dirId = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), directory, null);
+            FileId dirId = fs.identify(dirFd, directory, null);
             WriteTicket ticket = tracker.preWrite(dirId, Access.SCOPE);
             tracker.postWrite(ticket.token());
             noteBusyDirectory(dirId);
@@ -413,8 +407,7 @@ final class PreContentListener implements AutoCloseable {
 
     /** Whether {@code name} in the directory {@code dirFd} (on the tracked file system) is the file {@code st}. */
     private boolean holds(int dirFd, String name, Statx st) throws PosixException {
-        Statx dir = Statx.statx(dirFd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
-        if (TrackedFilesystem.deviceNumber(dir.devMajor(), dir.devMinor()) != fs.dev()) {
+        if (!fs.contains(dirFd)) {
             return false;
         }
         try {
@@ -443,10 +436,8 @@ final class PreContentListener implements AutoCloseable {
     }
 
     private FileId identify(int fd, Statx st) throws PosixException {
-        FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
         String path = Posix.readlink("/proc/self/fd/" + fd);
-        StatStamp stamp = new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos());
-        return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, stamp);
+        return fs.identify(fd, path, new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos()));
     }
 
     /** Answers an event whose access could not be recorded, by the failure policy. */

@@ -17,10 +17,8 @@ import java.util.logging.Logger;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
-import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
-import org.modtrack.posix.Statx;
 
 /**
  * Records a walk's next directories before it reaches them. When a second directory under the
@@ -199,23 +197,18 @@ final class SiblingScopes {
 
     /**
      * The identity of {@code path} if it is a directory on the tracked file system, else null.
-     * Opened with {@code O_DIRECTORY} (a directory raises no permission event: the filesystem mark
-     * has no {@code FAN_ONDIR}), so the handle is a directory's whatever the name leads to later.
+     * Opened with {@code O_DIRECTORY} ({@link TrackedFilesystem#DIRECTORY_OPEN_FLAGS}: no
+     * permission event), so the handle is a directory's whatever the name leads to later.
      */
     private FileId directoryId(String path) {
         int fd;
         try {
-            fd = Posix.open(path, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+            fd = Posix.open(path, TrackedFilesystem.DIRECTORY_OPEN_FLAGS, 0);
         } catch (PosixException e) {
             return null; // a file (ENOTDIR), a symbolic link, or gone
         }
         try {
-            Statx st = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
-            if (TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()) != fs.dev()) {
-                return null; // a mount point: another file system
-            }
-            FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
-            return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, null);
+            return fs.contains(fd) ? fs.identify(fd, path, null) : null; // not: a mount point of another file system
         } catch (PosixException e) {
             return null;
         } finally {

@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.StatStamp;
+import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.StatFs;
@@ -98,6 +101,25 @@ final class TrackedFilesystem implements AutoCloseable {
     /** glibc's makedev, as Java's {@code unix:dev} reports a device. */
     static long deviceNumber(long major, long minor) {
         return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
+    }
+
+    /**
+     * How the source opens a directory of this file system: read-only, never through a symbolic
+     * link; it raises no permission event, since the filesystem mark asks for no directory events
+     * (no FAN_ONDIR, docs/kernel-facts.md 3b).
+     */
+    static final int DIRECTORY_OPEN_FLAGS = Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
+
+    /** Whether the open file {@code fd} lives on this file system (not on one mounted inside it). */
+    boolean contains(int fd) throws PosixException {
+        Statx st = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
+        return deviceNumber(st.devMajor(), st.devMinor()) == dev;
+    }
+
+    /** The identity of the open file {@code fd} of this file system: its handle, with {@code path} and {@code stamp} as they are now. */
+    FileId identify(int fd, String path, StatStamp stamp) throws PosixException {
+        FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
+        return FileId.ofHandle(fsid, h.handleType(), h.handle(), path, stamp);
     }
 
     Path mountPoint() {
