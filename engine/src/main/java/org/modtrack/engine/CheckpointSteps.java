@@ -96,8 +96,17 @@ public final class CheckpointSteps {
             });
         }
         Journal journal = core.journal();
-        if (finished.carryLsn() > 0 && !locked.call(() -> journal.isAcknowledged(finished.carryLsn()))) {
-            durable.awaitDurable(finished.carryLsn());
+        long carryLsn = finished.carryLsn();
+        if (carryLsn > 0 && core.config().mutant() != Mutant.ISSUE_BEFORE_CARRY_DURABLE) {
+            if (!locked.call(() -> journal.isAcknowledged(carryLsn))) {
+                durable.awaitDurable(carryLsn);
+            }
+            // The bless this result allows discards the closing period: a write still in flight is
+            // then recorded only by its carry, so the carry must be on stable storage first.
+            if (!locked.call(() -> journal.isAcknowledged(carryLsn))) {
+                throw new IllegalStateException("the carried record " + carryLsn + " is not acknowledged after the wait"
+                        + " for it; result " + finished.snapshot() + " is not issued.");
+            }
         }
         journal.seal(finished.sealed());
         journal.writeControl(finished.control());

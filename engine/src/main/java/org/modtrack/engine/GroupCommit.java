@@ -124,8 +124,12 @@ final class GroupCommit {
             plan.execute();
         } catch (IOException e) {
             error = e;
+        } catch (RuntimeException e) {
+            // A plan left neither completed nor failed would hold every later record unacknowledged.
+            error = new IOException("the group commit's sync failed: " + e, e);
         }
         long took = System.nanoTime() - start;
+        long durable;
         coreLock.lock();
         try {
             if (error == null) {
@@ -133,6 +137,7 @@ final class GroupCommit {
             } else {
                 journal.failSync(error);
             }
+            durable = journal.durableLsn();
         } finally {
             coreLock.unlock();
         }
@@ -144,7 +149,7 @@ final class GroupCommit {
             averageSyncNanos = averageSyncNanos == 0 ? took : (averageSyncNanos * 7 + took) / 8;
             expectedBatch = Math.max(1, journal.appendedLsn() - before);
         }
-        acknowledged = Math.max(acknowledged, plan.lsn());
+        acknowledged = Math.max(acknowledged, durable); // the journal's word, not the plan's: see Journal.completeSync
     }
 
     private void wakeAll() {

@@ -17,7 +17,12 @@ public enum Mutant {
     /** In {@link Durability#POWER} mode, preWrite returns before the record is synced. */
     NO_SYNC("no-sync"),
     /** The "already recorded" state is not reset at a checkpoint (kernel ignore marks kept). */
-    KEEP_IGNORE_MARKS("keep-ignore-marks");
+    KEEP_IGNORE_MARKS("keep-ignore-marks"),
+    /**
+     * A query issues its result before the records that carry writes still in flight into the new
+     * period are acknowledged, so a bless of it can discard a write's only durable record.
+     */
+    ISSUE_BEFORE_CARRY_DURABLE("issue-before-carry-durable");
 
     private final String cliName;
 

@@ -455,6 +455,29 @@ final class LinuxKernel {
         return intent.alreadyRecorded() ? "already recorded" : "recorded (lsn " + intent.lsn() + ")";
     }
 
+    /**
+     * Whether a handler, a walk's sibling records or the checkpoint's records ahead wait for a
+     * record to become durable ({@code ChangeTracker.preWrite} and {@code preRecord} wait in group
+     * commit).
+     */
+    boolean awaitsDurability(TrackerCore core) {
+        for (int w = 0; w < threads.length; w++) {
+            if (threads[w].state == CallState.HANDLING && !answerable(w, core)) {
+                return true;
+            }
+        }
+        for (int d = 0; d < siblingRecorded.length; d++) {
+            if (siblingRecorded[d] && !core.journal().isAcknowledged(siblingLsn[d])) {
+                return true;
+            }
+        }
+        boolean ahead = false;
+        for (boolean d : recordedAhead) {
+            ahead |= d;
+        }
+        return ahead && !core.journal().isAcknowledged(recordedAheadLsn);
+    }
+
     /** Whether directory {@code d}, recorded ahead of a walk, may be marked: its record is durable. */
     boolean maySiblingMark(int d, TrackerCore core) {
         return groups && d < siblingRecorded.length && siblingRecorded[d]

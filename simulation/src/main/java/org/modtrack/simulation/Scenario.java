@@ -28,6 +28,9 @@ import org.modtrack.engine.Mutant;
  * @param directories directories the files are spread over (file {@code f} is in {@code f % directories})
  * @param queueBound the notification queue's bound (directory records only): tiny, so that it overflows
  * @param maxStops clean stops and restarts of the tracker (Linux model only)
+ * @param splitSteps whether a group commit (start, completion) and the end of a query (close,
+ *     issue) are two steps each, so that other steps run in between; the random search always
+ *     splits them, an exhaustive search only where its space allows
  */
 record Scenario(
         Durability durability,
@@ -49,7 +52,8 @@ record Scenario(
         Variant.Granularity granularity,
         int directories,
         int queueBound,
-        int maxStops) {
+        int maxStops,
+        boolean splitSteps) {
 
     /** A random scenario: the random search's shape for one schedule. */
     static Scenario random(long seed, Mutant mutant) {
@@ -78,13 +82,26 @@ record Scenario(
                 variant.granularity(),
                 1 + r.nextInt(2),
                 3 + r.nextInt(4),
-                variant.linux() ? r.nextInt(3) : 0);
+                variant.linux() ? r.nextInt(3) : 0,
+                true);
     }
 
     /** The bounded exhaustive search: 2 writers, 2 files, one query/bless cycle, one crash point. */
     static Scenario exhaustive(Durability durability, Mutant mutant) {
         return new Scenario(durability, 2, 2, false, 100, Integer.MAX_VALUE, 1, 1, 1, 0, false, false, mutant,
-                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0);
+                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0, false);
+    }
+
+    /**
+     * The bounded exhaustive search of carries: 1 writer, 1 file, one query/bless cycle, one crash
+     * point, with group commits and the end of the query split in two, so that a group commit can
+     * run across the close of a checkpoint, the issue of its result, the write and the bless (the
+     * coarse search cannot express a record that is being synced while a result depending on it is
+     * issued).
+     */
+    static Scenario exhaustiveCarry(Durability durability, Mutant mutant) {
+        return new Scenario(durability, 1, 1, false, 100, Integer.MAX_VALUE, 1, 1, 1, 0, false, false, mutant,
+                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0, true);
     }
 
     /**
@@ -104,7 +121,7 @@ record Scenario(
      */
     static Scenario exhaustiveLinux(Durability durability, Mutant mutant, LinuxMutant linuxMutant, Variant.Granularity granularity) {
         return new Scenario(durability, 1, 1, false, 100, Integer.MAX_VALUE, 2, 1, 0, 0, false, false, mutant,
-                true, linuxMutant, granularity.directories() ? 0 : 1, granularity, 1, 1, 0);
+                true, linuxMutant, granularity.directories() ? 0 : 1, granularity, 1, 1, 0, false);
     }
 
     Variant variant() {

@@ -82,6 +82,8 @@ final class World {
     // Between QueryClose and QueryFinish: the checkpoint ended and its result is built from frozen
     // records while writers go on (ChangeTracker builds it without the writers' lock).
     private TrackerCore.Finished closedForResult;
+    // Whether the result being issued waited for a group commit that was already running.
+    private boolean waitedForRunningSync;
     private long pendingBless;
     private boolean crashedSinceLastResult;
     private boolean lastResultRecovered;
@@ -182,8 +184,8 @@ final class World {
             steps.add(new Step.Mute()); // the second half of the event the reader took
         }
         if (scenario.durability() == Durability.POWER) {
-            if (syncing == null && core.journal().hasUnsynced()) {
-                steps.add(random == null ? new Step.Sync() : new Step.SyncStart());
+            if (syncing == null && core.journal().hasUnsynced() && awaitsDurability()) {
+                steps.add(scenario.splitSteps() ? new Step.SyncStart() : new Step.Sync());
             }
             if (syncing != null) {
                 steps.add(new Step.SyncFinish());
@@ -207,8 +209,8 @@ final class World {
             }
         } else {
             drainSteps(steps);
-            if (closedForResult == null && checkpointMayFinish() && random != null) {
-                steps.add(new Step.QueryClose()); // the exhaustive search keeps close and issue as one step
+            if (closedForResult == null && checkpointMayFinish() && scenario.splitSteps()) {
+                steps.add(new Step.QueryClose());
             }
             if (checkpointMayFinish()) {
                 steps.add(new Step.QueryFinish(true));
@@ -216,12 +218,9 @@ final class World {
             }
             if (random != null) {
                 steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos() * 3 / 2)));
-            } else if (!barrierMayFinish()) {
+            } else if (closedForResult == null && !barrierMayFinish()) {
                 steps.add(new Step.Tick(core.deadlineNanos() - now)); // the barrier times out
             }
-        }
-        if (random != null && !checkpointRunning) {
-            steps.add(new Step.Tick(1 + random.nextLong(scenario.barrierTimeoutNanos())));
         }
         if (scenario.maxCrashes() < 0 || crashes < scenario.maxCrashes()) {
             if (random != null) {
@@ -239,6 +238,20 @@ final class World {
             }
         }
         return steps;
+    }
+
+    /**
+     * Whether someone waits for a record to become durable: only then does the real tracker sync
+     * ({@code GroupCommit} runs inside a waiter's call; nothing syncs in the background), so a
+     * record nobody waits for (a carry, an after-the-fact change) stays unsynced until one does.
+     */
+    private boolean awaitsDurability() {
+        for (Writer w : writers) {
+            if (w.state == WriterState.PENDING) {
+                return true;
+            }
+        }
+        return kernel != null && kernel.awaitsDurability(core);
     }
 
     /** With directory records: the query drains the notification queue once its barrier is done. */
@@ -673,6 +686,28 @@ final class World {
         completeSync(core.journal().prepareSync());
     }
 
+    /**
+     * A query's wait for its carried records, as {@code GroupCommit.awaitDurable} does it: a group
+     * commit already running is waited for (it may hold the very records; a sync of its own would
+     * not make them durable any sooner), then, if the record is still not acknowledged, the query
+     * leads a group commit itself.
+     */
+    private void queryAwaitsDurable(long lsn) throws IOException {
+        Journal journal = core.journal();
+        if (syncing != null) {
+            SyncPlan running = syncing;
+            syncing = null;
+            completeSync(running);
+            waitedForRunningSync = true;
+        }
+        if (!journal.isAcknowledged(lsn) && journal.failure() == null) {
+            syncEverything();
+        }
+        if (journal.failure() != null) {
+            throw new IOException("the group commit failed", journal.failure());
+        }
+    }
+
     private void closeQuery() throws IOException {
         List<FileId> carry = carryBeforeDrain != null ? carryBeforeDrain : barrierWait.filesToCarry();
         barrierWait = WriteBarrier.Wait.DONE;
@@ -684,7 +719,7 @@ final class World {
             closeQuery();
         }
         TrackerCore.Finished finished = closedForResult;
-        QueryResult r = CheckpointSteps.issue(core, DIRECT, lsn -> syncEverything(), finished);
+        QueryResult r = CheckpointSteps.issue(core, DIRECT, this::queryAwaitsDurable, finished);
         closedForResult = null;
         checkpointRunning = false;
         for (Writer w : writers) {
@@ -699,8 +734,10 @@ final class World {
         lastResultRecovered = r.recovered();
         boolean[] covered = covered(r);
         checkCompletedWritesNamed(r, covered);
-        String summary = "result " + r.snapshot() + " [" + names(r) + "]" + (r.continuity().intact() ? "" : " continuity lost")
+        String summary = (waitedForRunningSync ? "after the running group commit completes, " : "")
+                + "result " + r.snapshot() + " [" + names(r) + "]" + (r.continuity().intact() ? "" : " continuity lost")
                 + (r.recovered() ? " recovered" : "");
+        waitedForRunningSync = false;
         if (!consumerActs) {
             return summary + ", lost by the consumer";
         }
@@ -851,6 +888,7 @@ final class World {
             writers[i] = replacement(writers[i]); // in-process writers die with the tracker
         }
         syncing = null;
+        waitedForRunningSync = false;
         checkpointRunning = false;
         closedForResult = null;
         barrierWait = WriteBarrier.Wait.DONE;
@@ -977,7 +1015,7 @@ final class World {
             }
             CheckpointSteps.begin(core, DIRECT, now);
             now = Math.max(now, core.deadlineNanos());
-            QueryResult r = CheckpointSteps.finish(core, DIRECT, lsn -> syncEverything(), List.of(), now);
+            QueryResult r = CheckpointSteps.finish(core, DIRECT, this::queryAwaitsDurable, List.of(), now);
             if (!writesLeft && r.recovered() != wasRecovered) {
                 violation("a clean stop changed the result's recovered flag from " + wasRecovered + " to " + r.recovered() + ".");
             }

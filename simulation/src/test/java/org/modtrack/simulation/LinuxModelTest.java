@@ -114,7 +114,7 @@ class LinuxModelTest {
     @EnumSource(value = LinuxMutant.class, names = {"NONE", "STOP_FORGETS_MAPPINGS"})
     void aMappingRemovedWhileStoppedIsNamedOnlyIfTheStopRecordedIt(LinuxMutant mutant) {
         Scenario s = new Scenario(Durability.PROCESS, 1, 1, false, 100, 100, -1, -1, 0, 0, false, false, Mutant.NONE,
-                true, mutant, -1, Variant.Granularity.DIRECTORY, 1, 3, 1);
+                true, mutant, -1, Variant.Granularity.DIRECTORY, 1, 3, 1, true);
         World w = Simulator.replay(s, java.util.List.of(new Step.Call(0, 0, true), new Step.Handle(0), new Step.Answer(0),
                 new Step.Write(0), new Step.Leave(0), new Step.Store(0), new Step.Close(0), new Step.Stop(false),
                 new Step.Unmap(0), new Step.Start()));
@@ -124,7 +124,7 @@ class LinuxModelTest {
     /** Sibling scopes, 1 thread, 2 files (f0 in d0, f1 in d1), a notification queue of one event. */
     private static Scenario directoryWalks(LinuxMutant mutant) {
         return new Scenario(Durability.PROCESS, 1, 2, true, 100, 100, -1, -1, 0, 0, false, false, Mutant.NONE,
-                true, mutant, -1, Variant.Granularity.DIRECTORY_WALKS, 2, 1, 0);
+                true, mutant, -1, Variant.Granularity.DIRECTORY_WALKS, 2, 1, 0, true);
     }
 
     /**
@@ -152,7 +152,7 @@ class LinuxModelTest {
 
     private static Scenario directoryResults(Durability durability, int threads, int files, LinuxMutant mutant) {
         return new Scenario(durability, threads, files, true, 100, 100, -1, -1, 0, 0, false, false, Mutant.NONE,
-                true, mutant, -1, Variant.Granularity.DIRECTORY_RESULTS, 1, 6, 0);
+                true, mutant, -1, Variant.Granularity.DIRECTORY_RESULTS, 1, 6, 0, true);
     }
 
     /**

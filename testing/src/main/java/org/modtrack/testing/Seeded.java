@@ -5,6 +5,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
+import org.opentest4j.TestAbortedException;
 
 /**
  * Gives a test a {@link SplittableRandom} and, if the test fails, says which seed reproduces it.
@@ -29,7 +30,8 @@ public final class Seeded implements ParameterResolver, TestExecutionExceptionHa
     @Override
     public void handleTestExecutionException(ExtensionContext c, Throwable t) throws Throwable {
         Long seed = c.getStore(NS).get("seed", Long.class);
-        if (seed != null) {
+        // A failed assumption is a skip (a missing mkfs, say), not a failure the seed could reproduce.
+        if (seed != null && !(t instanceof TestAbortedException)) {
             AssertionError withSeed = new AssertionError("failed with seed " + seed
                     + " (reproduce: bin/test -Dmodtrack.seed=" + seed + " -Dtest=" + c.getRequiredTestClass().getSimpleName()
                     + "#" + c.getRequiredTestMethod().getName() + " -Dsurefire.failIfNoSpecifiedTests=false): " + t.getMessage(), t);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +48,12 @@ public final class Journal {
     private long keptFileBytes;
     private volatile long appendedLsn; // written under the owner's lock; read without it by group commit
     private long durableLsn;
+    // Plans prepared and not yet completed, oldest first. A plan syncs only the files dirtied since
+    // the plan before it, so a record is durable once the plan that took it has completed *and* so
+    // has every plan before that one: a later plan that completes first (an empty one, say) proves
+    // nothing about the records an earlier one is still syncing. The durable LSN therefore advances
+    // only over the completed prefix of this queue.
+    private final ArrayDeque<SyncPlan> inFlight = new ArrayDeque<>();
     private long records;
     private long syncs;
     private IOException failure;
@@ -396,7 +403,11 @@ public final class Journal {
         return !dirty.isEmpty();
     }
 
-    /** Captures what the next group commit must sync. */
+    /**
+     * Captures what the next group commit must sync: the files dirtied since the previous plan. A
+     * plan may be prepared while an earlier one still runs; it then makes nothing acknowledged
+     * before the earlier one completes (see {@link #completeSync}).
+     */
     public SyncPlan prepareSync() {
         List<SnapshotWriter> ws = List.copyOf(dirty);
         long[] ends = new long[ws.size()];
@@ -405,12 +416,21 @@ public final class Journal {
             ws.get(i).dirty = false;
         }
         dirty.clear();
-        return new SyncPlan(appendedLsn, ws, ends);
+        SyncPlan plan = new SyncPlan(appendedLsn, ws, ends);
+        inFlight.addLast(plan);
+        return plan;
     }
 
-    /** Records that {@code plan} was executed successfully. */
+    /**
+     * Records that {@code plan} was executed successfully. Its files are durable up to where it
+     * synced them at once (an fdatasync covers the whole file); its records are acknowledged only
+     * once every plan prepared before it has completed too.
+     */
     public void completeSync(SyncPlan plan) {
-        durableLsn = Math.max(durableLsn, plan.lsn);
+        if (plan.completed || !inFlight.contains(plan)) {
+            throw new IllegalStateException("sync plan through lsn " + plan.lsn + " completed twice or never prepared.");
+        }
+        plan.completed = true;
         for (int i = 0; i < plan.writers.size(); i++) {
             SnapshotWriter w = plan.writers.get(i);
             w.durableEnd = Math.max(w.durableEnd, plan.ends[i]);
@@ -418,6 +438,14 @@ public final class Journal {
         if (!plan.isEmpty()) {
             syncs++;
         }
+        while (!inFlight.isEmpty() && inFlight.peekFirst().completed) {
+            durableLsn = Math.max(durableLsn, inFlight.pollFirst().lsn);
+        }
+    }
+
+    /** The highest sequence number acknowledged in {@link Durability#POWER} mode: every record up to it is on stable storage. */
+    public long durableLsn() {
+        return durableLsn;
     }
 
     /** Records that {@code plan} failed: the journal refuses every further record (see {@link JournalFailedException}). */

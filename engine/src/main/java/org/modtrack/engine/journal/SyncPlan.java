@@ -12,6 +12,7 @@ public final class SyncPlan {
     final long lsn;
     final List<SnapshotWriter> writers;
     final long[] ends;
+    boolean completed; // by the journal's owner, under its lock
 
     SyncPlan(long lsn, List<SnapshotWriter> writers, long[] ends) {
         this.lsn = lsn;
