@@ -45,8 +45,9 @@ final class SimulateCommand implements Callable<Integer> {
                     + " pre-content events, ignore marks, the srcu barrier, shared writable mappings; default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--exhaustive", description = "Run the bounded exhaustive search (2 writers, 2 files, one query/bless cycle,"
-            + " one crash point) instead of random schedules.")
+    @Option(names = "--exhaustive", description = "Run the bounded exhaustive searches instead of random schedules: 2 writers,"
+            + " 2 files, one query/bless cycle, one crash point; and 1 writer whose write may be carried, with group commits and"
+            + " the end of the query in two steps each.")
     boolean exhaustive;
 
     @Spec

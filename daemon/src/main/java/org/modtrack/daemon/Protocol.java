@@ -92,13 +92,14 @@ public final class Protocol {
         return o;
     }
 
-    /** One change: {@code path}, {@code kind}, {@code from} (renames only), and its flags. */
+    /** One change: {@code path}, {@code kind}, {@code from} and {@code changed} (renames only), and its flags. */
     static ObjectNode change(PathChange c) {
         ObjectNode o = object();
         o.put("path", c.path());
         o.put("kind", c.kind().wireName());
         if (c.from() != null) {
             o.put("from", c.from());
+            o.put("changed", c.changed());
         }
         o.put("directory", c.directory());
         o.put("carried", c.carried());

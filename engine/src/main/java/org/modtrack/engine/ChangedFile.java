@@ -17,9 +17,12 @@ import java.util.Set;
  * @param formerNames other paths the tracker saw it under since the last blessed result (hard links,
  *     names before a rename or a directory move), oldest first; at most {@link #MAX_FORMER_NAMES}
  * @param moreNames true if it had more former names than are kept
+ * @param createdUnseen true if it was created after every earlier result was made, so that no
+ *     result named it before this one: a consumer cannot know it, even one that acted on a result it
+ *     did not bless
  */
 public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
-                          boolean recovered, List<String> formerNames, boolean moreNames) {
+                          boolean recovered, List<String> formerNames, boolean moreNames, boolean createdUnseen) {
     /** How many former names an entry keeps (a bound on memory for a file renamed again and again). */
     public static final int MAX_FORMER_NAMES = 8;
 
@@ -30,7 +33,13 @@ public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, 
 
     public ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
                        boolean recovered) {
-        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false);
+        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false, false);
+    }
+
+    /** This entry with {@code changes} instead of its own. */
+    public ChangedFile withChanges(Set<Change> changes) {
+        return new ChangedFile(file, changes, renamedFrom, directory, carried, recovered, formerNames, moreNames,
+                createdUnseen);
     }
 
     /** True if its contents were or may have been written (or it was carried). */

@@ -134,8 +134,12 @@ public final class TrackerCore {
                 raise(t, e, FileTable.WRITTEN_IN, snapshot); // when in doubt, it is a write
                 assert t.id(e, FileTable.HIGHEST) == snapshot : "raiseHighest first";
                 t.setFlag(e, FileTable.F_CARRIED, true);
+                markDirectory(t, e, r);
             }
-            case SCOPE -> t.rare(e).scopeIn = Math.max(t.rare(e).scopeIn, snapshot);
+            case SCOPE -> {
+                t.rare(e).scopeIn = Math.max(t.rare(e).scopeIn, snapshot);
+                markDirectory(t, e, r);
+            }
             case MODIFIED -> {
                 raise(t, e, FileTable.WRITTEN_IN, snapshot); // after the fact: not an intent
                 markDirectory(t, e, r); // a directory's entries changed (results that name directories)
@@ -231,14 +235,16 @@ public final class TrackerCore {
                 case READ -> RecordType.READ_INTENT;
                 case SCOPE -> RecordType.SCOPE;
             };
-            lsn = journal.append(type, file, open, alsoClosing ? closing : null);
+            // A scope stands for a directory's children: its record says "directory", so that a
+            // restart, which knows the entry from its records alone, still knows what it is.
+            JournalRecord record = new JournalRecord(type, file, null, access == Access.SCOPE);
+            lsn = journal.append(record, open, alsoClosing ? closing : null);
             if (e < 0) {
                 e = t.add(file);
             } else {
                 t.sighted(e, file, true, open.id());
             }
             raiseHighest(t, e, open.id());
-            JournalRecord record = new JournalRecord(type, file);
             if (alsoClosing) {
                 apply(t, e, closing.id(), record);
             }
@@ -280,42 +286,55 @@ public final class TrackerCore {
         }
         FileTable t = mutable();
         int e = forUpdate(file);
-        if (e >= 0 && alreadyInOpenPeriod(t, e, change, directory)) {
-            t.sighted(e, file, true, open.id()); // the newest hint; the journal already says what happened
+        SnapshotWriter period = periodOf(change);
+        if (e >= 0 && alreadyRecordedIn(period.id(), t, e, change, directory)) {
+            t.sighted(e, file, true, period.id()); // the newest hint; the journal already says what happened
             return 0;
         }
         JournalRecord record = new JournalRecord(type, file, from, directory);
-        long lsn = journal.append(record, open, null);
+        long lsn = journal.append(record, period, null);
         if (e < 0) {
             e = t.add(file);
         } else {
-            t.sighted(e, file, true, open.id());
+            t.sighted(e, file, true, period.id());
         }
-        raiseHighest(t, e, open.id());
-        apply(t, e, open.id(), record);
+        raiseHighest(t, e, period.id());
+        apply(t, e, period.id(), record);
         return lsn;
     }
 
     /**
-     * Whether {@code change} is already recorded for {@code e} in the open period, so recording it
+     * The period a change recorded after the fact belongs to. A creation, deletion, rename or
+     * attribute change is complete when it is recorded, so during a checkpoint it goes to the closing
+     * period only: the result of that checkpoint holds it, and once that result is blessed the
+     * consumer has applied it, so no later result repeats it (a rename repeated from where the
+     * consumer no longer has the file would be applied wrongly). A content change goes to the open
+     * period, as an intent does: its file may be written again under a mark the reader sets for the
+     * open period, and those later writes rely on this record.
+     */
+    private SnapshotWriter periodOf(Change change) {
+        return closing != null && change != Change.WRITTEN ? closing : open;
+    }
+
+    /**
+     * Whether {@code change} is already recorded for {@code e} in period {@code id}, so recording it
      * again would add nothing: a notification source reports every chmod and every creation in a
      * busy directory, and the journal should not grow with repeats. Renames are never repeats:
      * each has its own {@code from}.
      */
-    private boolean alreadyInOpenPeriod(FileTable t, int e, Change change, boolean directory) {
+    private boolean alreadyRecordedIn(long id, FileTable t, int e, Change change, boolean directory) {
         boolean saysDirectory = t.flag(e, FileTable.F_DIRECTORY);
         if (change == Change.WRITTEN) {
             // By a MODIFIED record, or an INTENT (announced before it), or a carry. Not a repeat if it
             // says "directory" and the entry does not yet: a directory carried into the period (its
             // scope still in progress at a timed-out checkpoint) counts as written there, and the
             // result must still learn that it is a directory to list (found by the simulator).
-            return t.id(e, FileTable.WRITTEN_IN) == open.id() && (!directory || saysDirectory);
+            return t.id(e, FileTable.WRITTEN_IN) == id && (!directory || saysDirectory);
         }
         if (saysDirectory != directory) {
             return false;
         }
         FileTable.Rare ns = t.rareOrNull(e);
-        long id = open.id();
         long createdIn = t.id(e, FileTable.CREATED_IN);
         long deletedIn = ns == null ? 0 : ns.deletedIn;
         return switch (change) {
@@ -432,9 +451,11 @@ public final class TrackerCore {
      * @param carryLsn the record that must be acknowledged before issuing (0: none)
      * @param control the control state to persist before issuing
      * @param barrierWait how long the checkpoint waited
+     * @param previousIssued the newest result issued before this one (0 if none): a creation
+     *     recorded in its snapshot or later is in no earlier result
      */
     public record Finished(long snapshot, SnapshotWriter sealed, long carryLsn, ControlState control,
-                           Duration barrierWait) {}
+                           Duration barrierWait, long previousIssued) {}
 
     /**
      * Ends the running checkpoint: files of writes still in flight (the tracker's own, unless all
@@ -453,14 +474,16 @@ public final class TrackerCore {
         }
         long carryLsn = 0;
         for (FileId f : toCarry) {
-            carryLsn = journal.append(RecordType.CARRIED, f, open, null);
             int e = live.find(f);
+            // A carried directory (its scope still being recorded) stays one after a restart.
+            JournalRecord carry = new JournalRecord(RecordType.CARRIED, f, null, e >= 0 && live.flag(e, FileTable.F_DIRECTORY));
+            carryLsn = journal.append(carry, open, null);
             if (e < 0) {
                 e = live.add(f);
             }
             raiseHighest(live, e, open.id());
             setLsn(live, e, carryLsn);
-            apply(live, e, open.id(), new JournalRecord(RecordType.CARRIED, f));
+            apply(live, e, open.id(), carry);
             carried++;
         }
         inProgress.endCheckpoint(open.id());
@@ -475,7 +498,8 @@ public final class TrackerCore {
             next = next.withLostReportedIn(id);
         }
         changedWhileBuilding = new FileTable();
-        return new Finished(id, sealed, carryLsn, next, Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)));
+        return new Finished(id, sealed, carryLsn, next, Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)),
+                control.highestIssued());
     }
 
     /**
@@ -490,7 +514,7 @@ public final class TrackerCore {
         }
         ControlState next = finished.control();
         return new QueryResult(finished.snapshot(), next.lastBlessed(), recoveredIn(next), continuityOf(next),
-                changes(next, finished.snapshot()), config.barrier().name(), finished.barrierWait());
+                changes(next, finished.snapshot(), finished.previousIssued()), config.barrier().name(), finished.barrierWait());
     }
 
     /**
@@ -508,7 +532,7 @@ public final class TrackerCore {
         }
     }
 
-    private List<ChangedFile> changes(ControlState state, long resultId) {
+    private List<ChangedFile> changes(ControlState state, long resultId, long previousIssued) {
         List<ChangedFile> out = new ArrayList<>(live.size());
         boolean anyRecovered = recoveredIn(state);
         long kept = state.lastBlessed();
@@ -542,7 +566,12 @@ public final class TrackerCore {
             FileId file = live.fileId(e);
             assert !changes.isEmpty() : "a kept entry has a kept record: " + file;
             boolean carriedNow = live.flag(e, FileTable.F_CARRIED) && live.id(e, FileTable.HIGHEST) == resultId;
-            out.add(new ChangedFile(file, changes, from, directory, carriedNow, recovered, formerNames, moreNames));
+            // Records of a snapshot below the previous result were all in it (a creation during its
+            // checkpoint went to the closing period); from its own snapshot on, none were.
+            long createdIn = live.id(e, FileTable.CREATED_IN);
+            boolean createdUnseen = createdIn > 0 && createdIn >= previousIssued;
+            out.add(new ChangedFile(file, changes, from, directory, carriedNow, recovered, formerNames, moreNames,
+                    createdUnseen));
         }
         return out;
     }

@@ -395,14 +395,25 @@ final class LinuxKernel {
         return open.stream().map(f -> ids[f]).toList();
     }
 
-    /** The files mapped shared and writable now ({@code AlwaysWritable}). */
-    List<FileId> mappedFiles() {
-        List<FileId> files = new ArrayList<>();
+    /**
+     * {@code carry} and what {@code AlwaysWritable} names: the files mapped shared and writable,
+     * and the files open on a descriptor opened before the mark, or, with directory records, on
+     * any descriptor (a store through a mapping removed since raises nothing until the
+     * descriptor's CLOSE_WRITE).
+     */
+    List<FileId> alwaysWritable(Set<Integer> carry) {
         for (int f = 0; f < mappings.length; f++) {
-            if (mappings[f] > 0) {
-                files.add(ids[f]);
+            if (mappings[f] > 0 && mutant != LinuxMutant.NO_CARRY_MAPPINGS) {
+                carry.add(f);
             }
         }
+        for (WriterThread t : threads) {
+            if (t.fdFile >= 0 && (t.fdBeforeMark || directories())) {
+                carry.add(t.fdFile);
+            }
+        }
+        List<FileId> files = new ArrayList<>();
+        carry.forEach(f -> files.add(ids[f]));
         return files;
     }
 
@@ -623,22 +634,7 @@ final class LinuxKernel {
             isDone();
             Set<Integer> carry = new LinkedHashSet<>();
             pending.keySet().forEach(w -> carry.add(threads[w].fdFile));
-            for (int f = 0; f < mappings.length; f++) {
-                if (mappings[f] > 0 && mutant != LinuxMutant.NO_CARRY_MAPPINGS) {
-                    carry.add(f);
-                }
-            }
-            for (WriterThread t : threads) {
-                // With directory records, a file open for writing too: a store through a mapping
-                // removed since raises nothing until the descriptor's CLOSE_WRITE (the real
-                // AlwaysWritable does not do this yet).
-                if (t.fdFile >= 0 && (t.fdBeforeMark || directories())) {
-                    carry.add(t.fdFile);
-                }
-            }
-            List<FileId> files = new ArrayList<>();
-            carry.forEach(f -> files.add(ids[f]));
-            return files;
+            return alwaysWritable(carry);
         }
     }
 }

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.modtrack.engine.Durability;
 import org.modtrack.engine.Mutant;
 
 /**
@@ -64,9 +65,9 @@ public final class Simulator {
     }
 
     /**
-     * Runs the bounded exhaustive search (2 writers, 2 files, one query/bless cycle, one crash point,
-     * every interleaving up to renaming writers and files) for both durabilities, printing the first
-     * failure of each.
+     * Runs the bounded exhaustive searches (2 writers, 2 files, one query/bless cycle, one crash
+     * point, every interleaving up to renaming writers and files; and {@link Scenario#exhaustiveCarry})
+     * for both durabilities, printing the first failure of each.
      */
     public static Summary exhaustive(Mutant mutant, long limitPerDurability, PrintStream out) {
         return exhaustive(Variant.inProcess(mutant), limitPerDurability, out);
@@ -80,17 +81,21 @@ public final class Simulator {
     public static Summary exhaustive(Variant variant, long limitPerDurability, PrintStream out) {
         long schedules = 0;
         long violations = 0;
-        for (org.modtrack.engine.Durability d : org.modtrack.engine.Durability.values()) {
-            Scenario scenario = variant.linux() ? Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant(), variant.granularity())
-                    : Scenario.exhaustive(d, variant.mutant());
-            ExhaustiveSearch.Result r = ExhaustiveSearch.run(scenario, limitPerDurability);
-            out.println(d.name().toLowerCase() + " durability: " + r.schedules() + " schedules, " + r.violations() + " violations");
-            if (!r.firstFailure().isEmpty()) {
-                out.println("  first failing schedule:");
-                r.firstFailure().forEach(line -> out.println("    " + line));
+        for (Durability d : Durability.values()) {
+            List<Scenario> scenarios = variant.linux()
+                    ? List.of(Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant(), variant.granularity()))
+                    : List.of(Scenario.exhaustive(d, variant.mutant()), Scenario.exhaustiveCarry(d, variant.mutant()));
+            for (Scenario scenario : scenarios) {
+                ExhaustiveSearch.Result r = ExhaustiveSearch.run(scenario, limitPerDurability);
+                out.println(d.name().toLowerCase() + " durability" + (scenario.splitSteps() ? ", carries" : "") + ": "
+                        + r.schedules() + " schedules, " + r.violations() + " violations");
+                if (!r.firstFailure().isEmpty()) {
+                    out.println("  first failing schedule:");
+                    r.firstFailure().forEach(line -> out.println("    " + line));
+                }
+                schedules += r.schedules();
+                violations += r.violations();
             }
-            schedules += r.schedules();
-            violations += r.violations();
         }
         return new Summary(schedules, violations, 0);
     }

@@ -585,7 +585,8 @@ final class World {
         long mark = kernel.deviceWrites();
         boolean keepMark = scenario.linuxMutant() == LinuxMutant.STOP_WITHOUT_DRAIN || (!drainFails && drainAll());
         if (scenario.linuxMutant() != LinuxMutant.STOP_FORGETS_MAPPINGS) {
-            for (FileId file : kernel.mappedFiles()) {
+            // What LinuxSource.settleAfterWatermark records: what the barrier would carry now.
+            for (FileId file : kernel.alwaysWritable(new java.util.LinkedHashSet<>())) {
                 core.postWrite(core.preWrite(file).token());
             }
         }

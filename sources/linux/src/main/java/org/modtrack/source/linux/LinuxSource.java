@@ -66,7 +66,7 @@ public final class LinuxSource implements AutoCloseable {
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
-                        WriteBarrier barrier) {
+                        WriteBarrier barrier, boolean directoryResults) {
         this.watched = watched;
         this.state = state;
         this.fs = fs;
@@ -76,7 +76,7 @@ public final class LinuxSource implements AutoCloseable {
         this.losses = losses;
         this.watchdog = watchdog;
         this.preOpened = preOpened;
-        this.results = new ResultResolver(fs, watched);
+        this.results = new ResultResolver(new LiveNamespace(fs), watched, directoryResults);
         this.barrier = barrier;
     }
 
@@ -159,7 +159,7 @@ public final class LinuxSource implements AutoCloseable {
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
-                    barrier);
+                    barrier, options.detail() == LinuxSourceOptions.Detail.DIRECTORIES);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;

@@ -14,9 +14,13 @@ import java.util.Objects;
  *     be reported again
  * @param recovered it was recorded before an unclean stop of the tracker
  * @param links the file's hard-link count; above 1, the file also has other paths, not listed
+ * @param changed for {@link Kind#RENAMED}: whether its contents or attributes changed too, so the
+ *     consumer reads it again after the move (false: only its name changed); true for every kind
+ *     that is read again ({@link Kind#MODIFIED}, {@link Kind#CREATED}, {@link Kind#RESCAN},
+ *     {@link Kind#LIST}), false for {@link Kind#DELETED}
  */
 public record PathChange(String path, Kind kind, String from, boolean directory, boolean carried, boolean recovered,
-                         int links) {
+                         int links, boolean changed) {
     /** What happened to a path. */
     public enum Kind {
         /** Contents or attributes changed (or may have: every doubt is reported as a change). */
@@ -49,5 +53,15 @@ public record PathChange(String path, Kind kind, String from, boolean directory,
         if ((from != null) != (kind == Kind.RENAMED)) {
             throw new IllegalArgumentException("only a rename has a from path, and it needs one: " + path);
         }
+        if (kind != Kind.RENAMED && changed != (kind != Kind.DELETED)) {
+            throw new IllegalArgumentException("only a rename says whether it changed; every other kind is read again"
+                    + " except a deletion: " + path);
+        }
+    }
+
+    /** An entry whose {@link #changed} follows from its kind (a rename: changed, to be safe). */
+    public PathChange(String path, Kind kind, String from, boolean directory, boolean carried, boolean recovered,
+                      int links) {
+        this(path, kind, from, directory, carried, recovered, links, kind != Kind.DELETED);
     }
 }

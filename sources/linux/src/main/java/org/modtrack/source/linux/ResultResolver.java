@@ -3,59 +3,107 @@ package org.modtrack.source.linux;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
+import org.modtrack.engine.FileId;
 import org.modtrack.engine.QueryResult;
 import org.modtrack.engine.StatStamp;
-import org.modtrack.posix.Statx;
 
 /**
- * Names every file of an engine result by its current path, when the result is made.
+ * Names every file of an engine result by its path, and orders the entries so that a consumer can
+ * apply them one after another (docs/protocol.md, *Applying a result*; the order is
+ * {@link ResultPlanner}'s). For each recorded object it works out where the consumer has it (the
+ * name before its first rename since the last blessed result, moved along with the directories
+ * renamed since; nowhere if it was created since) and where it is now (its handle, looked up now).
  *
  * <p>A file recorded only because it was read is left out if its status (inode, size, mtime,
  * ctime) is what it was at its first record: with multigrain timestamps any write after that
  * {@code statx} changes ctime and mtime (docs/kernel-facts.md, 5). After an unclean stop a stamp
  * proves nothing (data can reach the disk before the metadata that would show it), so recovered
- * read records are reported. A file whose handle no longer opens was deleted: it is reported as
- * deleted at the last path it was seen at, never dropped.
+ * read records are reported. An object whose handle no longer opens is gone: it is removed at every
+ * name it may have had in the consumer's view, never dropped; one that no result named before and
+ * is gone again is not mentioned.
  */
 final class ResultResolver {
-    /** How many entries of a directory are looked at for a live hard link (a bound on the query's work). */
-    private static final int MAX_SIBLINGS_SCANNED = 10_000;
-    /** How many nested directory renames a recorded path is followed through. */
-    private static final int MAX_MOVE_STEPS = 16;
-    private final TrackedFilesystem fs;
-    private final HandleResolver handles;
+    private static final Logger LOG = Logger.getLogger(ResultResolver.class.getName());
+    private final Namespace namespace;
     private final Path watched;
+    private final boolean directoryResults;
+    // What the newest result resolved told the consumer, for the next result if the consumer blessed
+    // it. A consumer reads the file system as it is when it gets to an entry, and a result is
+    // resolved a little after its records were frozen: both can be ahead of the records.
+    private long lastResolved;
+    /**
+     * The entries that made the consumer read something. A directory moved before the consumer got
+     * to them either took along what it then found gone, or put what it read below the directory's
+     * new path: when the next result moves that directory, it names them again where they are now.
+     */
+    private List<PathChange> lastReads = List.of();
+    /**
+     * Where the result put objects that had moved since their last record (after the records were
+     * frozen, before the result was resolved): the next result starts from there, not from the
+     * records. Only those objects, so this stays small.
+     */
+    private Map<FileId, String> lastPositions = Map.of();
+    private Map<FileId, String> previousPositions = Map.of(); // lastPositions while the next result is resolved, if blessed
+    /**
+     * Paths where the result would have removed a gone object but found another object that no
+     * record of it named (one that came after its records were frozen): the next result looks at
+     * them again, and removes what is there then or reads it.
+     */
+    private Set<String> lastUnsure = Set.of();
 
-    ResultResolver(TrackedFilesystem fs, Path watched) {
-        this.fs = fs;
-        this.handles = new HandleResolver(fs);
+    /**
+     * @param directoryResults whether results name directories ({@link LinuxSourceOptions.Detail#DIRECTORIES}):
+     *     a directory recorded as written is then a {@code list} entry
+     */
+    ResultResolver(Namespace namespace, Path watched, boolean directoryResults) {
+        this.namespace = namespace;
         this.watched = watched;
+        this.directoryResults = directoryResults;
     }
 
     LinuxResult resolve(QueryResult r) throws IOException {
-        List<PathChange> out = new ArrayList<>(r.changes().size());
+        boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
+        previousPositions = blessedLast ? lastPositions : Map.of();
+        List<ChangedFile> files = r.changes();
+        List<Namespace.Where> now = new ArrayList<>(files.size());
+        for (ChangedFile c : files) {
+            now.add(namespace.locate(c));
+        }
+        Moves moves = Moves.of(files, now);
+        Items items = new Items();
+        if (blessedLast) {
+            items.readAgain.addAll(readsDisturbed(lastReads, files, now, moves));
+            for (String path : lastUnsure) {
+                if (namespace.at(path) == Namespace.Occupant.NOTHING) {
+                    items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
+                } else {
+                    items.readAgain.add(path);
+                }
+            }
+        }
+        for (String directory : moves.uncertain()) {
+            if (isWatched(directory)) {
+                items.rescans.add(directory); // where the consumer has it is not certain: it is read whole where it is
+            }
+        }
+        boolean intact = r.continuity().intact();
         int dropped = 0;
         int readOnlyReported = 0;
-        List<ChangedFile> files = r.changes();
-        List<HandleResolver.Resolved> now = new ArrayList<>(files.size());
-        for (ChangedFile c : files) {
-            now.add(c.file().hasHandle() ? handles.resolve(c.file().handleType(), c.file().handle())
-                    : new HandleResolver.Resolved(c.file().path(), null));
-        }
-        Map<String, String> directoryMoves = directoryMoves(files, now);
         for (int i = 0; i < files.size(); i++) {
             ChangedFile c = files.get(i);
+            Namespace.Where w = now.get(i);
             if (c.changes().contains(Change.SCOPE)) {
-                PathChange rescan = scope(c, now.get(i), r.continuity().intact());
-                if (rescan != null && isWatched(rescan.path())) {
-                    out.add(rescan);
-                }
+                scope(c, w, intact, items);
                 c = withoutScope(c);
                 if (c == null) {
                     continue;
@@ -63,44 +111,182 @@ final class ResultResolver {
             }
             boolean readOnly = c.changes().equals(Set.of(Change.READ));
             if (readOnly) {
-                if (!c.recovered() && !c.carried() && !now.get(i).gone() && unchanged(c.file().stamp(), now.get(i).status())) {
+                if (!c.recovered() && !c.carried() && !w.gone() && !w.nameless() && unchanged(c.file().stamp(), w.stamp())) {
                     dropped++;
                     continue;
                 }
                 readOnlyReported++;
             }
-            for (PathChange change : describe(c, now.get(i), directoryMoves, r.continuity().intact())) {
-                if (isWatched(change.path()) || change.from() != null && isWatched(change.from())) {
-                    out.add(change);
-                }
+            if (c.moreNames()) {
+                items.rescans.add(watched.toString()); // names it had are not all known: whoever must see it, rescan
+            }
+            if (directoryResults && isListing(c)) {
+                listing(c, w, moves, intact, items);
+            } else if (w.gone()) {
+                gone(c, moves, intact, items);
+            } else if (w.nameless()) {
+                items.rescans.add(watched.toString()); // alive, but the kernel names it only by a removed link
+            } else {
+                live(c, w, moves, items);
             }
         }
-        out.sort(Comparator.comparing(PathChange::path).thenComparing(PathChange::kind));
-        out = withoutRepeatedRescans(out);
-        return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), out, r.barrier(),
+        readAgainBelowMovedDirectories(blessedLast ? lastReads : List.of(), moves, items);
+        items.markReadAgain(r.recovered());
+
+        List<PathChange> changes;
+        try {
+            changes = ResultPlanner.plan(items.all(), items.removals, items.rescans);
+        } catch (IllegalStateException e) {
+            // A bug in the planner must not cost a change: the consumer reads the whole root again.
+            LOG.log(Level.WARNING, "could not order the result of snapshot " + r.snapshot() + "; it says rescan " + watched, e);
+            changes = List.of(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, false, r.recovered(), 0));
+        }
+        lastResolved = r.snapshot();
+        lastReads = changes.stream().filter(c -> c.kind() != PathChange.Kind.DELETED).toList();
+        lastPositions = items.positions;
+        lastUnsure = items.unsure;
+        return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
                 r.barrierWait(), dropped, readOnlyReported);
     }
 
     /**
-     * The sorted changes with one rescan per path: many gone files without a name (after an unclean
-     * stop, say) each stand for a rescan of the mount, and the consumer needs to hear it once.
+     * The paths the blessed result told the consumer to read at which the namespace changed since
+     * (an object came or went there, or a directory above was renamed): the consumer read them
+     * when it got to them, so what it has there may be another object than the one the result
+     * meant, and they are read again.
      */
-    static List<PathChange> withoutRepeatedRescans(List<PathChange> sorted) {
-        List<PathChange> out = new ArrayList<>(sorted.size());
-        PathChange previous = null;
-        for (PathChange c : sorted) {
-            boolean repeat = previous != null && c.kind() == PathChange.Kind.RESCAN
-                    && previous.kind() == PathChange.Kind.RESCAN && previous.path().equals(c.path());
-            if (repeat) {
-                previous = new PathChange(c.path(), c.kind(), null, true, previous.carried() || c.carried(),
-                        previous.recovered() || c.recovered(), Math.max(previous.links(), c.links()));
-                out.set(out.size() - 1, previous);
-            } else {
-                out.add(c);
-                previous = c;
+    private static Set<String> readsDisturbed(List<PathChange> blessedReads, List<ChangedFile> files,
+                                              List<Namespace.Where> now, Moves moves) {
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < files.size(); i++) {
+            ChangedFile c = files.get(i);
+            if (c.changes().contains(Change.CREATED) || c.changes().contains(Change.DELETED)
+                    || c.changes().contains(Change.RENAMED)) {
+                names.addAll(Moves.names(c));
+                if (now.get(i).path() != null) {
+                    names.add(now.get(i).path());
+                }
             }
         }
-        return out;
+        Set<String> disturbed = new HashSet<>();
+        for (PathChange read : blessedReads) {
+            if (read.kind() != PathChange.Kind.RESCAN && (names.contains(read.path()) || moves.belowARenamedDirectory(read.path()))) {
+                disturbed.add(read.path());
+            }
+        }
+        return disturbed;
+    }
+
+    /**
+     * What the blessed result told the consumer to read below a directory this result moves is read
+     * again where it is now. The consumer reads the file system as it is when it gets to an entry: a
+     * directory moved in between either took along what the consumer then found gone, or put what it
+     * read below the directory's new path, which this result's move replaces.
+     */
+    private void readAgainBelowMovedDirectories(List<PathChange> blessedReads, Moves moves, Items items) {
+        for (PathChange read : blessedReads) {
+            String now = moves.forward(read.path());
+            boolean tookAlong = !now.equals(read.path());
+            if (!(tookAlong || moves.belowAMoveTarget(read.path())) || !isWatched(now)) {
+                continue;
+            }
+            Namespace.Occupant there = namespace.at(now);
+            if (there == Namespace.Occupant.NOTHING) {
+                if (tookAlong) {
+                    // What the consumer read there, the move takes along to where nothing stands now.
+                    items.removals.add(new ResultPlanner.Removal(now, read.directory(), read.carried(), read.recovered()));
+                }
+                continue;
+            }
+            if (read.kind() == PathChange.Kind.RESCAN) {
+                items.rescans.add(now);
+            } else {
+                items.live.add(new ResultPlanner.Item(tookAlong ? read.path() : null, now, there == Namespace.Occupant.DIRECTORY,
+                        true, false, read.kind() == PathChange.Kind.LIST, read.carried(), read.recovered(), read.links()));
+            }
+        }
+    }
+
+    /** The planner's input in the making. */
+    private final class Items {
+        final List<ResultPlanner.Item> live = new ArrayList<>();
+        final List<ResultPlanner.Removal> removals = new ArrayList<>();
+        final List<String> rescans = new ArrayList<>();
+        final Map<FileId, String> positions = new HashMap<>();
+        final Set<String> readAgain = new java.util.TreeSet<>();
+        final Set<String> unsure = new HashSet<>();
+        final Set<String> placedFromNow = new HashSet<>(); // objects whose view is where they are now, moves undone
+
+        /**
+         * The paths to read again: an object of this result there is read again (as changed); where
+         * no object of this result stands, what stands there is read as new.
+         */
+        void markReadAgain(boolean recovered) {
+            for (int i = 0; i < live.size() && !readAgain.isEmpty(); i++) {
+                ResultPlanner.Item it = live.get(i);
+                if (it.now() != null && readAgain.remove(it.now())) {
+                    live.set(i, new ResultPlanner.Item(it.view(), it.now(), it.directory(), true, it.created(), it.listing(),
+                            it.carried(), it.recovered(), it.links()));
+                }
+            }
+            for (String path : readAgain) {
+                Namespace.Occupant there = namespace.at(path);
+                if (there != Namespace.Occupant.NOTHING && isWatched(path)) {
+                    live.add(new ResultPlanner.Item(null, path, there == Namespace.Occupant.DIRECTORY, true, false, false,
+                            false, recovered, 1));
+                }
+            }
+            readAgain.clear();
+        }
+
+        /**
+         * Objects at distinct paths (the first one recorded at a path wins it). One whose place in
+         * the consumer's view was only worked out from where it is now, below a directory read again
+         * whole, has no known place there: the rescan reads it, and nothing must be removed for it.
+         */
+        List<ResultPlanner.Item> all() {
+            List<ResultPlanner.Item> out = new ArrayList<>(live.size());
+            Set<String> taken = new HashSet<>();
+            List<String> top = ResultPlanner.topmost(rescans);
+            for (ResultPlanner.Item it : live) {
+                if (it.now() != null && !taken.add(it.now())) {
+                    continue;
+                }
+                boolean unknown = it.now() != null && placedFromNow.contains(it.now())
+                        && top.stream().anyMatch(r -> ResultPlanner.isAtOrBelow(it.now(), r));
+                out.add(unknown ? new ResultPlanner.Item(null, it.now(), it.directory(), it.changed(), it.created(), it.listing(),
+                        it.carried(), it.recovered(), it.links()) : it);
+            }
+            return out;
+        }
+
+        /**
+         * Removes, once every move is done, whatever the consumer may have at {@code name} and at
+         * the paths it may have become (followed through the directory renames either way), wherever
+         * the file system has nothing now; {@code self}, where the object itself is now (or null),
+         * is left alone.
+         */
+        void removeAt(String name, Moves moves, boolean directory, ChangedFile c, String self) {
+            String back = moves.backward(name, null);
+            Set<String> candidates = new java.util.LinkedHashSet<>(List.of(name, back, moves.forward(name), moves.forward(back)));
+            candidates.addAll(moves.toNow(name));
+            for (String p : candidates) {
+                // Below where a moved directory was (and no other arrived), the consumer has nothing
+                // once it moved: what it had there is at the path followed forward, a candidate too.
+                if (!isWatched(p) || p.equals(self) || (moves.belowAMoveSource(p) && !moves.belowAMoveTarget(p))) {
+                    continue;
+                }
+                if (namespace.at(p) == Namespace.Occupant.NOTHING) {
+                    removals.add(new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
+                } else {
+                    // Taken since by another object, perhaps one no record of this result names yet:
+                    // read what stands there, and look again next time (it may be gone by then
+                    // without a result naming it).
+                    readAgain.add(p);
+                    unsure.add(p);
+                }
+            }
+        }
     }
 
     /**
@@ -108,160 +294,278 @@ final class ResultResolver {
      * children can be trusted (they name every change), a rescan of the directory when they cannot
      * (continuity lost: an overflowed or unread notification queue, an unclean stop).
      */
-    private PathChange scope(ChangedFile c, HandleResolver.Resolved now, boolean intact) {
+    private void scope(ChangedFile c, Namespace.Where w, boolean intact, Items items) {
         if (intact && !c.recovered()) {
-            return null;
+            return;
         }
-        String path = !now.gone() ? now.path() : c.file().path() != null ? c.file().path() : fs.mountPoint().toString();
-        return new PathChange(path, PathChange.Kind.RESCAN, null, true, c.carried(), c.recovered(), 0);
+        String path = w.path() != null ? w.path() : c.file().path();
+        if (path == null) {
+            items.rescans.add(watched.toString()); // no name for it at all
+        } else if (isWatched(path)) {
+            items.rescans.add(path);
+        }
     }
 
     /** The entry without its scope, or null if the scope was all it had. */
     private static ChangedFile withoutScope(ChangedFile c) {
-        Set<Change> rest = java.util.EnumSet.noneOf(Change.class);
+        Set<Change> rest = EnumSet.noneOf(Change.class);
         rest.addAll(c.changes());
         rest.remove(Change.SCOPE);
-        return rest.isEmpty() ? null : new ChangedFile(c.file(), rest, c.renamedFrom(), c.directory(), c.carried(),
-                c.recovered(), c.formerNames(), c.moreNames());
+        return rest.isEmpty() ? null : c.withChanges(rest);
     }
 
     /**
-     * Every path a file's entry stands for. A file that is gone is reported as deleted under every
-     * name it was seen with since the last blessed result, each also moved along with the
-     * directories renamed meanwhile (a name recorded before its directory moved); a name where
-     * another file stands now is reported as modified instead, for the consumer to look at again.
-     * A live file whose link was removed also reports its former names that no longer exist.
+     * Results that name directories: a directory written in the result's periods is listed again
+     * where it is now. One that is gone is covered by its parent's listing, or removed at the names
+     * it had.
      */
-    private List<PathChange> describe(ChangedFile c, HandleResolver.Resolved now, Map<String, String> directoryMoves,
-                                      boolean intact) {
-        List<PathChange> out = new ArrayList<>(1);
-        if (c.moreNames()) {
-            out.add(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, c.carried(), c.recovered(), 0));
+    private void listing(ChangedFile c, Namespace.Where w, Moves moves, boolean intact, Items items) {
+        if (w.nameless()) {
+            items.rescans.add(watched.toString());
+            return;
         }
-        if (now.gone()) {
-            Set<String> names = namesOf(c, directoryMoves);
-            if (names.isEmpty() && isListing(c) && intact && !c.recovered()) {
-                // Removed after it was recorded, so its removal was an event of its parent's, which
-                // the parent's own listing entry (or an ancestor's) covers.
-                return out;
+        if (!w.gone()) {
+            if (isWatched(w.path())) {
+                items.live.add(new ResultPlanner.Item(null, w.path(), true, true, false, true, c.carried(), c.recovered(), w.links()));
             }
-            if (names.isEmpty()) {
-                // Never dropped: without any path, the consumer must look at the whole file system.
-                out.add(new PathChange(fs.mountPoint().toString(), PathChange.Kind.RESCAN, null, true, c.carried(),
-                        c.recovered(), 0));
-            }
-            PathChange.Kind stillThere = isListing(c) ? PathChange.Kind.LIST : PathChange.Kind.MODIFIED;
+            return;
+        }
+        List<String> names = Moves.names(c);
+        if (names.isEmpty() && intact && !c.recovered()) {
+            return; // removed after it was recorded: its removal was an event of its parent's, which that listing covers
+        }
+        goneAt(c, names, moves, items);
+    }
+
+    /** An object that no longer exists. */
+    private void gone(ChangedFile c, Moves moves, boolean intact, Items items) {
+        List<String> names = Moves.names(c);
+        if (names.isEmpty() && c.changes().equals(Set.of(Change.ATTRIBUTES)) && intact && !c.recovered()) {
+            // Its link count fell (FAN_ATTRIB, no name) as a rename replaced it or its last name was
+            // removed: the rename's entry, or the removal's, names the path.
+            return;
+        }
+        // A hard link is recorded as a creation too (FAN_CREATE names the existing inode), so an
+        // object that had more than one name may have been in the view under another.
+        boolean oneName = new HashSet<>(names).size() <= 1;
+        boolean newSinceView = c.changes().contains(Change.CREATED) && c.createdUnseen() && oneName && !c.recovered()
+                && intact;
+        if (newSinceView) {
+            // Nothing to tell about it, but a rename of it over another file removed that one without
+            // an event of its own: the names it was renamed to go, where nothing stands now (where it
+            // was made, nothing was replaced).
             for (String name : names) {
-                out.add(new PathChange(name, exists(name) ? stillThere : PathChange.Kind.DELETED, null,
-                        c.directory(), c.carried(), c.recovered(), 0));
+                if (c.renamedFrom() != null && !name.equals(c.renamedFrom())) {
+                    items.removeAt(name, moves, c.directory(), c, null);
+                }
+            }
+            return;
+        }
+        goneAt(c, names, moves, items);
+    }
+
+    /**
+     * Removes a gone object wherever the consumer may have it, where the file system has nothing now;
+     * with no name at all, the consumer must read the whole root again.
+     */
+    private void goneAt(ChangedFile c, List<String> names, Moves moves, Items items) {
+        if (names.isEmpty()) {
+            items.rescans.add(watched.toString());
+            return;
+        }
+        for (String name : names) {
+            items.removeAt(name, moves, c.directory(), c, null);
+        }
+    }
+
+    /**
+     * An object that exists, at {@code w.path()}. Where the consumer has it: nowhere if it was
+     * created since; where it was before its first rename since, if that path is certain to be in
+     * the consumer's namespace (no directory above it was renamed since: a rename's path is
+     * recorded as it was then, and the order of renames is not kept), else nowhere (it is read again
+     * where it is now, and its old names are removed); if it was not renamed, where it is now with
+     * the renames of the directories above it undone.
+     */
+    private void live(ChangedFile c, Namespace.Where w, Moves moves, Items items) {
+        boolean created = c.changes().contains(Change.CREATED) && !c.recovered();
+        // Renamed itself since the consumer's view (its path now may still equal where it was: its
+        // directory may have moved the other way).
+        boolean renamed = c.renamedFrom() != null;
+        String view = null;
+        String told = previousPositions.get(c.file());
+        if (told != null) {
+            view = told; // where the blessed result put it, which the records do not say
+        } else if (!created) {
+            if (!renamed) {
+                view = moves.backward(w.path(), w.path());
+                items.placedFromNow.add(w.path());
+            } else if (!moves.belowARenamedDirectory(c.renamedFrom())) {
+                view = c.renamedFrom();
+            }
+        }
+        if (c.file().path() != null && !w.path().equals(c.file().path())) {
+            items.positions.put(c.file(), w.path());
+        }
+        String nowPath = isWatched(w.path()) ? w.path() : null;
+        if (view != null && !isWatched(view)) {
+            view = null; // moved in from outside the root: read it whole
+        }
+        boolean directory = c.directory() || w.directory();
+        boolean changed = c.written() || c.changes().contains(Change.ATTRIBUTES) || c.changes().contains(Change.READ);
+        items.live.add(new ResultPlanner.Item(view, nowPath, directory, changed, created, false, c.carried(), c.recovered(),
+                w.links()));
+        // The names it had in between (or a removed hard link's) go, where nothing stands now: a file
+        // it was renamed over went with them, without an event of its own.
+        for (String name : Moves.names(c)) {
+            if (!name.equals(view)) {
+                items.removeAt(name, moves, directory, c, w.path());
+            }
+        }
+    }
+
+    /**
+     * The directories renamed since the consumer's view that still exist: where the consumer has
+     * each (its name before its first rename since the last bless) and where it is now. Recorded
+     * paths are followed through them: forward (a path in the consumer's view, to where it is now)
+     * and backward (a path recorded after its directory moved, to where the consumer has it).
+     */
+    private record Moves(List<String[]> renamed, List<String> renamedNames, List<String> uncertain, List<String[]> everyName) {
+        static Moves of(List<ChangedFile> files, List<Namespace.Where> now) {
+            List<String> names = new ArrayList<>();
+            List<ChangedFile> dirs = new ArrayList<>();
+            List<String> dirNow = new ArrayList<>();
+            List<String[]> everyName = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                ChangedFile c = files.get(i);
+                Namespace.Where d = now.get(i);
+                boolean directory = c.directory() || d.directory();
+                if (directory && c.renamedFrom() != null) {
+                    names.addAll(names(c));
+                    if (d.path() != null) {
+                        for (String name : names(c)) {
+                            everyName.add(new String[] {name, d.path()});
+                        }
+                        names.add(d.path());
+                        if (!c.renamedFrom().equals(d.path())) {
+                            dirs.add(c);
+                            dirNow.add(d.path());
+                        }
+                    }
+                }
+            }
+            Moves all = new Moves(List.of(), names, List.of(), List.of());
+            List<String[]> renamed = new ArrayList<>();
+            List<String> uncertain = new ArrayList<>();
+            for (int i = 0; i < dirs.size(); i++) {
+                ChangedFile dir = dirs.get(i);
+                if (dir.changes().contains(Change.CREATED) && !dir.recovered()) {
+                    continue; // new since the view: where it was made is no place of the consumer's
+                }
+                // Only a directory whose own old path is certain moves: one below another renamed directory is read again whole.
+                if (all.belowARenamedDirectory(dirs.get(i).renamedFrom())) {
+                    uncertain.add(dirNow.get(i));
+                } else {
+                    renamed.add(new String[] {dirs.get(i).renamedFrom(), dirNow.get(i)});
+                }
+            }
+            return new Moves(renamed, names, uncertain, everyName);
+        }
+
+        /**
+         * Where {@code path} may be once every move is done: below each name a renamed directory had
+         * since the consumer's view that it lies below, moved to where that directory is now.
+         */
+        List<String> toNow(String path) {
+            List<String> out = new ArrayList<>(1);
+            for (String[] m : everyName) {
+                if (path.startsWith(m[0] + "/")) {
+                    out.add(m[1] + path.substring(m[0].length()));
+                }
             }
             return out;
         }
-        PathChange live = describeLive(c, now);
-        out.add(live);
-        if (c.changes().contains(Change.DELETED)) {
-            for (String name : namesOf(c, directoryMoves)) {
-                if (!name.equals(live.path()) && !name.equals(c.renamedFrom()) && !exists(name)) {
-                    out.add(new PathChange(name, PathChange.Kind.DELETED, null, false, c.carried(), c.recovered(), 0));
+
+        /** Whether {@code path} lies below where the consumer has a directory this result moves. */
+        boolean belowAMoveSource(String path) {
+            for (String[] m : renamed) {
+                if (path.startsWith(m[0] + "/")) {
+                    return true;
                 }
             }
-        }
-        return out;
-    }
-
-    /** The latest hint and the former names, each as recorded and as moved by the renamed directories. */
-    private static Set<String> namesOf(ChangedFile c, Map<String, String> directoryMoves) {
-        Set<String> names = new java.util.LinkedHashSet<>();
-        List<String> recorded = new ArrayList<>(c.formerNames());
-        if (c.renamedFrom() != null) {
-            recorded.add(c.renamedFrom()); // where the consumer last saw it
-        }
-        if (c.file().path() != null) {
-            recorded.add(c.file().path());
-        }
-        for (String name : recorded) {
-            if (name.endsWith(" (deleted)")) {
-                name = name.substring(0, name.length() - " (deleted)".length());
-            }
-            names.add(name);
-            names.add(moved(name, directoryMoves));
-        }
-        return names;
-    }
-
-    /** Where {@code path} is after the directory renames of the result (nested ones too, a bounded number of steps). */
-    static String moved(String path, Map<String, String> directoryMoves) {
-        for (int step = 0; step < MAX_MOVE_STEPS; step++) {
-            String next = null;
-            for (Map.Entry<String, String> m : directoryMoves.entrySet()) {
-                if (path.startsWith(m.getKey() + "/")) {
-                    next = m.getValue() + path.substring(m.getKey().length());
-                    break;
-                }
-            }
-            if (next == null || next.equals(path)) {
-                return path;
-            }
-            path = next;
-        }
-        return path;
-    }
-
-    /** Renamed directories that still exist: every name they had since the last bless, to where they are now. */
-    private static Map<String, String> directoryMoves(List<ChangedFile> files, List<HandleResolver.Resolved> now) {
-        Map<String, String> moves = new java.util.HashMap<>();
-        for (int i = 0; i < files.size(); i++) {
-            ChangedFile c = files.get(i);
-            HandleResolver.Resolved d = now.get(i);
-            if (!c.directory() || d.gone() || d.path().endsWith(" (deleted)")) {
-                continue;
-            }
-            List<String> before = new ArrayList<>(c.formerNames());
-            if (c.renamedFrom() != null) {
-                before.add(c.renamedFrom());
-            }
-            if (c.file().path() != null) {
-                before.add(c.file().path());
-            }
-            for (String old : before) {
-                if (!old.equals(d.path())) {
-                    moves.put(old, d.path());
-                }
-            }
-        }
-        return moves;
-    }
-
-    private static boolean exists(String path) {
-        try {
-            Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_TYPE);
-            return true;
-        } catch (IOException e) {
             return false;
         }
-    }
 
-    private PathChange describeLive(ChangedFile c, HandleResolver.Resolved now) {
-        int links = now.status() == null ? 0 : now.status().nlink();
-        String path = liveName(c, now);
-        if (path == null) {
-            // Alive, but the kernel names it only by a removed link: whoever must see it, rescan.
-            return new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, c.carried(), c.recovered(), links);
+        /** Whether {@code path} lies below where a directory this result moves is now. */
+        boolean belowAMoveTarget(String path) {
+            for (String[] m : renamed) {
+                if (path.startsWith(m[1] + "/")) {
+                    return true;
+                }
+            }
+            return false;
         }
-        PathChange.Kind kind;
-        String from = null;
-        if (isListing(c)) {
-            kind = PathChange.Kind.LIST;
-        } else if (c.changes().contains(Change.CREATED)) {
-            kind = PathChange.Kind.CREATED;
-        } else if (c.changes().contains(Change.RENAMED) && c.renamedFrom() != null && !c.renamedFrom().equals(path)) {
-            kind = PathChange.Kind.RENAMED;
-            from = c.renamedFrom();
-        } else {
-            kind = PathChange.Kind.MODIFIED;
+
+        /**
+         * Whether {@code path} lies below a name some renamed directory had since the consumer's
+         * view: then it may have been recorded before or after that rename, and where the consumer
+         * has it is not certain.
+         */
+        boolean belowARenamedDirectory(String path) {
+            for (String name : renamedNames) {
+                if (path.startsWith(name + "/")) {
+                    return true;
+                }
+            }
+            return false;
         }
-        boolean directory = c.directory() || now.status() != null && now.status().isDirectory();
-        return new PathChange(path, kind, from, directory, c.carried(), c.recovered(), links);
+
+        /** The names a recorded object had: former names, where it was before its first rename, its newest hint. */
+        static List<String> names(ChangedFile c) {
+            List<String> names = new ArrayList<>(c.formerNames());
+            if (c.renamedFrom() != null) {
+                names.add(c.renamedFrom());
+            }
+            if (c.file().path() != null) {
+                names.add(c.file().path());
+            }
+            List<String> clean = new ArrayList<>(names.size());
+            for (String name : names) {
+                clean.add(name.endsWith(" (deleted)") ? name.substring(0, name.length() - " (deleted)".length()) : name);
+            }
+            return clean;
+        }
+
+        /** Where a path of the consumer's view is after the directory renames (nested ones too, a bounded number of steps). */
+        String forward(String path) {
+            return follow(path, renamed, 0, 1, null);
+        }
+
+        /**
+         * Where the consumer has {@code path}: the renames of the directories above it undone
+         * ({@code self}, the object's own path now, is not one of them).
+         */
+        String backward(String path, String self) {
+            return follow(path, renamed, 1, 0, self);
+        }
+
+        /**
+         * {@code path} with its longest prefix among the {@code match} sides of {@code moves} replaced
+         * by the other side. Once: every old path in {@code moves} is in the consumer's namespace and
+         * every new one in the file system's (a directory below another renamed one is not in it), so
+         * one step crosses from one to the other; a second would follow a swap back.
+         */
+        private static String follow(String path, List<String[]> moves, int match, int replace, String self) {
+            String next = path;
+            int longest = -1;
+            for (String[] m : moves) {
+                String prefix = m[match];
+                if (prefix.length() > longest && !prefix.equals(self) && path.startsWith(prefix + "/")) {
+                    next = m[replace] + path.substring(prefix.length());
+                    longest = prefix.length();
+                }
+            }
+            return next;
+        }
     }
 
     /**
@@ -272,53 +576,12 @@ final class ResultResolver {
         return c.directory() && c.changes().contains(Change.WRITTEN);
     }
 
-    /**
-     * A path that leads to the file now. {@code open_by_handle_at} may return the dentry of a
-     * removed hard link that some process still holds open ({@code readlink} then ends in
-     * " (deleted)") although the file has other, live names; then the recorded path hint, and the
-     * other entries of its directory, are tried, each accepted only if it leads to the same inode.
-     * Null if no live name is found (the caller reports a rescan then).
-     */
-    private static String liveName(ChangedFile c, HandleResolver.Resolved now) {
-        if (!now.path().endsWith(" (deleted)")) {
-            return now.path();
-        }
-        String hint = c.file().path();
-        if (hint == null || hint.endsWith(" (deleted)")) {
-            return null;
-        }
-        if (sameFile(hint, now.status())) {
-            return hint;
-        }
-        // The hint may be the removed link itself; hard links mostly share a directory, so look there.
-        Path dir = Path.of(hint).getParent();
-        if (dir == null) {
-            return null;
-        }
-        try (var entries = java.nio.file.Files.list(dir)) {
-            return entries.limit(MAX_SIBLINGS_SCANNED).map(Path::toString).filter(p -> sameFile(p, now.status()))
-                    .findFirst().orElse(null);
-        } catch (IOException | java.io.UncheckedIOException e) {
-            return null;
-        }
-    }
-
-    private static boolean sameFile(String path, Statx file) {
-        try {
-            Statx st = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_INO);
-            return st.ino() == file.ino() && st.devMajor() == file.devMajor() && st.devMinor() == file.devMinor();
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static boolean unchanged(StatStamp then, Statx now) {
-        return then != null && now != null && then.inode() == now.ino() && then.size() == now.size()
+    private static boolean unchanged(StatStamp then, StatStamp now) {
+        return then != null && now != null && then.inode() == now.inode() && then.size() == now.size()
                 && then.mtimeNanos() == now.mtimeNanos() && then.ctimeNanos() == now.ctimeNanos();
     }
 
     private boolean isWatched(String path) {
         return path != null && Path.of(path).startsWith(watched);
     }
-
 }

@@ -127,7 +127,10 @@ class DirectoryResultsTest {
                 assertTrue(r.continuity().intact(), r.continuity().toString());
                 Map<String, PathChange.Kind> k = kinds(r, root);
                 assertEquals(PathChange.Kind.LIST, k.get("."), "the tree's parent lists it gone: " + k);
-                assertEquals(PathChange.Kind.DELETED, k.get("tree/a"), k.toString());
+                // The tree's own removal is an entry of its parent's, which the listing covers; what was
+                // recorded below it while it existed may be removed as well (the order of the events
+                // the reader meets decides), never read.
+                k.forEach((path, kind) -> assertTrue(path.equals(".") || kind == PathChange.Kind.DELETED, k.toString()));
                 assertTrue(k.values().stream().allMatch(kind -> kind == PathChange.Kind.LIST || kind == PathChange.Kind.DELETED),
                         "no rescan: " + k);
                 assertTrue(k.keySet().stream().allMatch(p -> p.equals(".") || p.startsWith("tree")), k.toString());

@@ -228,7 +228,9 @@ final class WorkloadChecker {
             boolean named = false;
             boolean lost = false;
             if (last < results.size()) {
-                Set<String> paths = pathsBetween(c, e, results.get(last).returned());
+                // Any name it had up to the result: the result names an object where the consumer
+                // has it (docs/protocol.md), which can be a name from before the change.
+                Set<String> paths = pathsBetween(c, Long.MIN_VALUE, results.get(last).returned());
                 for (int j = first; j <= last && !named; j++) {
                     Observation r = results.get(j);
                     named = r.blessed() && covers(paths, exact.get(j), prefixes.get(j), listed.get(j));
@@ -236,6 +238,9 @@ final class WorkloadChecker {
                 }
             }
             boolean gap = tracked.stream().noneMatch(s -> s.holds(c.op()));
+            if (!named && last < results.size() && bornAndGoneBetween(c.node(), results, first, last)) {
+                continue; // not in the consumer's view, not in the file system at the result: nothing to name
+            }
             if (!named && gap && lost) {
                 excused++;
             } else if (!named) {
@@ -258,6 +263,34 @@ final class WorkloadChecker {
             }
         }
         return falsePositives(results, missed, excused, misses);
+    }
+
+    /**
+     * Whether the file is in neither the consumer's view nor the file system at the result: created
+     * after the last blessed result before {@code first} started and not named by it (so the
+     * consumer does not have it), and gone before result {@code last} returned (a result names the
+     * file system as it is when it is made; one made and gone again before then is not mentioned at
+     * all: docs/protocol.md).
+     */
+    private static boolean bornAndGoneBetween(Node n, List<Observation> results, int first, int last) {
+        long born = Long.MAX_VALUE;
+        long gone = Long.MIN_VALUE;
+        Set<String> names = new HashSet<>();
+        for (Name name : n.names) {
+            born = Math.min(born, name.from);
+            gone = Math.max(gone, name.to);
+            names.add(name.path);
+        }
+        for (int j = first - 1; j >= 0; j--) {
+            Observation view = results.get(j);
+            if (view.blessed()) {
+                if (born <= view.start() || view.changes().stream().anyMatch(c -> names.contains(c.path()))) {
+                    return false;
+                }
+                break;
+            }
+        }
+        return gone < results.get(last).returned();
     }
 
     private static List<PathChange> alike(Observation r, Change change) {

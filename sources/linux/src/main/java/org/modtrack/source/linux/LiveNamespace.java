@@ -1,0 +1,101 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.modtrack.engine.ChangedFile;
+import org.modtrack.engine.StatStamp;
+import org.modtrack.posix.Statx;
+
+/**
+ * The tracked file system as the kernel shows it now: a recorded object is found by its file
+ * handle ({@code open_by_handle_at} with {@code O_PATH}, then {@code readlink}), which opens no
+ * content and so raises no event (docs/kernel-facts.md, 4); a path is looked at with {@code statx}.
+ */
+final class LiveNamespace implements Namespace {
+    /** How many entries of a directory are looked at for a live hard link (a bound on the query's work). */
+    private static final int MAX_SIBLINGS_SCANNED = 10_000;
+    private final TrackedFilesystem fs;
+    private final HandleResolver handles;
+
+    LiveNamespace(TrackedFilesystem fs) {
+        this.fs = fs;
+        this.handles = new HandleResolver(fs);
+    }
+
+    @Override
+    public Where locate(ChangedFile c) throws IOException {
+        if (!c.file().hasHandle()) {
+            String path = c.file().path();
+            Occupant there = at(path);
+            return there == Occupant.NOTHING ? Where.GONE
+                    : new Where(path, false, there == Occupant.DIRECTORY, 1, null);
+        }
+        HandleResolver.Resolved now = handles.resolve(c.file().handleType(), c.file().handle());
+        if (now.gone()) {
+            return Where.GONE;
+        }
+        Statx st = now.status();
+        boolean directory = st != null && st.isDirectory();
+        int links = st == null ? 0 : st.nlink();
+        StatStamp stamp = st == null ? null : new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos());
+        String path = liveName(c, now);
+        return new Where(path, path == null, directory, links, stamp);
+    }
+
+    @Override
+    public Occupant at(String path) {
+        try {
+            Statx st = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_TYPE);
+            return st.isDirectory() ? Occupant.DIRECTORY : Occupant.FILE;
+        } catch (IOException e) {
+            return Occupant.NOTHING;
+        }
+    }
+
+    @Override
+    public String mountPoint() {
+        return fs.mountPoint().toString();
+    }
+
+    /**
+     * A path that leads to the file now. {@code open_by_handle_at} may return the dentry of a
+     * removed hard link that some process still holds open ({@code readlink} then ends in
+     * " (deleted)") although the file has other, live names; then the recorded path hint, and the
+     * other entries of its directory, are tried, each accepted only if it leads to the same inode.
+     * Null if no live name is found.
+     */
+    private static String liveName(ChangedFile c, HandleResolver.Resolved now) {
+        if (!now.path().endsWith(" (deleted)")) {
+            return now.path();
+        }
+        String hint = c.file().path();
+        if (hint == null || hint.endsWith(" (deleted)")) {
+            return null;
+        }
+        if (sameFile(hint, now.status())) {
+            return hint;
+        }
+        // The hint may be the removed link itself; hard links mostly share a directory, so look there.
+        Path dir = Path.of(hint).getParent();
+        if (dir == null) {
+            return null;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.limit(MAX_SIBLINGS_SCANNED).map(Path::toString).filter(p -> sameFile(p, now.status()))
+                    .findFirst().orElse(null);
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
+    }
+
+    private static boolean sameFile(String path, Statx file) {
+        try {
+            Statx st = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_INO);
+            return st.ino() == file.ino() && st.devMajor() == file.devMajor() && st.devMinor() == file.devMinor();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,484 @@
+package org.modtrack.source.linux;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Orders a result so that a consumer may apply it entry after entry (docs/protocol.md, *Applying a
+ * result*): given, for each changed object, where the consumer has it and where it is now, it
+ * chooses one entry per path and an order in which applying them one at a time turns the
+ * consumer's view into the file system's state.
+ *
+ * <p>It plans by doing: it keeps the consumer's view as a tree of the objects it knows about
+ * ({@link View}) and applies each entry to it as it emits it, so an entry's {@code from} is always
+ * where the consumer has the object at that point (after the directory moves before it), and the
+ * view it ends with is checked against where every object is now. Moves that depend on each other
+ * (a chain a→b, b→c; a name taken by another object that has not moved away yet; a directory that
+ * must exist before something moves into it) are applied once nothing blocks them; a cycle (a swap)
+ * is broken by letting one move replace what blocks it, after which the object it displaced is read
+ * again where it is now ({@code created}, or {@code rescan} for a directory).
+ */
+final class ResultPlanner {
+    /** The most rounds over the pending moves before the plan gives up on precision (see {@link #plan}). */
+    private static final int MAX_ROUNDS_PER_ITEM = 4;
+
+    private ResultPlanner() {}
+
+    /**
+     * One changed object.
+     *
+     * @param view where the consumer has it (null: it does not, because the object is new since the
+     *     consumer's view, or it is not known where)
+     * @param now where it is now (null: it is gone, or no longer below the watched root)
+     * @param directory whether it is a directory (its moves and removals carry its subtree)
+     * @param changed whether its contents or attributes changed (a file, or a directory's own
+     *     attributes), so that the consumer reads it again even if it only moved
+     * @param created whether it is new since the consumer's view: a new directory's contents come as
+     *     entries of their own. A directory with no {@code view} that is not {@code created} (moved in
+     *     from outside, or its position in the view is unknown) is a {@code rescan}.
+     * @param listing a directory to list again (results that name directories): no move, a
+     *     {@code list} entry where it is now
+     * @param carried a write to it was in flight at the checkpoint
+     * @param recovered it was recorded before an unclean stop
+     * @param links its hard-link count now
+     */
+    record Item(String view, String now, boolean directory, boolean changed, boolean created, boolean listing,
+                boolean carried, boolean recovered, int links) {}
+
+    /**
+     * A path, in the file system's namespace now, where the file system has nothing but the
+     * consumer may still have something: a gone object, or a name an object had in between. Removing
+     * it once every move is done is always safe: anything the consumer must keep is, by then, where
+     * the file system has it.
+     *
+     * @param path the path
+     * @param directory whether what was there was a directory
+     * @param carried whether it was recorded as being written at the checkpoint
+     * @param recovered whether it was recorded before an unclean stop
+     */
+    record Removal(String path, boolean directory, boolean carried, boolean recovered) {}
+
+    /** {@link #plan(List, List, List)} with nothing to remove. */
+    static List<PathChange> plan(List<Item> items, List<String> rescans) {
+        return plan(items, List.of(), rescans);
+    }
+
+    /**
+     * The entries for {@code items}, in the order to apply them; then a {@code deleted} entry for
+     * each of {@code removals} (paths where the file system has nothing now, to be removed once every
+     * move is done: what a gone object may have left in the consumer's view); then a {@code rescan}
+     * for each of {@code rescans} (a path whose subtree the consumer must read again; nested ones
+     * collapse). Every path has at most one entry.
+     *
+     * @throws IllegalStateException if the plan, applied to the consumer's view, does not give the
+     *     state it was made for (a bug: the caller reports the result as a rescan instead)
+     */
+    static List<PathChange> plan(List<Item> items, List<Removal> removals, List<String> rescans) {
+        List<String> topRescans = topmost(rescans);
+        Planning p = new Planning(items, removals, topRescans);
+        p.structure();
+        p.contents();
+        p.rescans();
+        p.check();
+        return p.out;
+    }
+
+    /** The paths of {@code paths} that are not below another of them, sorted, without repeats. */
+    static List<String> topmost(List<String> paths) {
+        List<String> sorted = new ArrayList<>(new java.util.TreeSet<>(paths));
+        List<String> out = new ArrayList<>();
+        for (String p : sorted) {
+            if (out.isEmpty() || !isAtOrBelow(p, out.getLast())) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code path} is {@code top} or below it. */
+    static boolean isAtOrBelow(String path, String top) {
+        return path.equals(top) || path.startsWith(top.endsWith("/") ? top : top + "/");
+    }
+
+    private static int depth(String path) {
+        int d = 0;
+        for (int i = 0; i < path.length(); i++) {
+            if (path.charAt(i) == '/') {
+                d++;
+            }
+        }
+        return d;
+    }
+
+    private static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? null : path.substring(0, slash);
+    }
+
+    /**
+     * The consumer's view as far as the plan knows it: which object is at which path. Objects the
+     * plan does not know about (unchanged ones) are not in it; they move with their directories.
+     */
+    static final class View {
+        private final TreeMap<String, Integer> byPath = new TreeMap<>();
+        private final String[] at;
+
+        View(int objects) {
+            at = new String[objects];
+        }
+
+        String at(int object) {
+            return at[object];
+        }
+
+        Integer objectAt(String path) {
+            return byPath.get(path);
+        }
+
+        /** The objects strictly below {@code path}. */
+        NavigableMap<String, Integer> below(String path) {
+            String prefix = path.endsWith("/") ? path : path + "/";
+            return byPath.subMap(prefix, true, prefix + Character.MAX_VALUE, false);
+        }
+
+        void place(int object, String path) {
+            Integer before = byPath.put(path, object);
+            if (before != null && before != object) {
+                at[before] = null;
+            }
+            at[object] = path;
+        }
+
+        /** Forgets {@code path} and everything below it; returns the objects forgotten. */
+        List<Integer> forget(String path) {
+            List<Integer> gone = new ArrayList<>();
+            Integer self = byPath.remove(path);
+            if (self != null) {
+                gone.add(self);
+                at[self] = null;
+            }
+            NavigableMap<String, Integer> sub = below(path);
+            for (Integer o : sub.values()) {
+                gone.add(o);
+                at[o] = null;
+            }
+            sub.clear();
+            return gone;
+        }
+
+        /** Moves whatever is at {@code from} (and below) to {@code to}, replacing what was there. */
+        void move(String from, String to) {
+            List<Map.Entry<String, Integer>> moving = new ArrayList<>();
+            Integer self = byPath.get(from);
+            if (self != null) {
+                moving.add(Map.entry(from, self));
+            }
+            for (Map.Entry<String, Integer> e : below(from).entrySet()) {
+                moving.add(Map.entry(e.getKey(), e.getValue())); // a copy: the map reuses its entries as it removes
+            }
+            forget(from);
+            forget(to);
+            for (Map.Entry<String, Integer> m : moving) {
+                place(m.getValue(), to + m.getKey().substring(from.length()));
+            }
+        }
+    }
+
+    /** One plan in the making. */
+    private static final class Planning {
+        final List<Item> items;
+        final List<Removal> removals;
+        final List<String> rescans;
+        final View view;
+        final List<PathChange> out = new ArrayList<>();
+        final Set<String> named = new HashSet<>();
+        // Objects read again where they are now ("created", "rescan", or "renamed" with changed): no
+        // "modified" for them afterwards.
+        final boolean[] read;
+        // Objects taken out of the moves to break a cycle no move could break: read where they are
+        // now once every move is done.
+        final boolean[] detached;
+        // Paths whose subtree the consumer forgot and read again ("created", "rescan"), with nothing
+        // moved in below them since.
+        final Set<String> readWhole = new HashSet<>();
+        // Every moving object's target, by path: a step below one not yet reached waits for it.
+        final TreeMap<String, Integer> targets = new TreeMap<>();
+
+        Planning(List<Item> items, List<Removal> removals, List<String> rescans) {
+            this.items = items;
+            this.removals = removals;
+            this.rescans = rescans;
+            this.view = new View(items.size());
+            this.read = new boolean[items.size()];
+            this.detached = new boolean[items.size()];
+            for (int o = 0; o < items.size(); o++) {
+                Item it = items.get(o);
+                if (it.view() != null && !it.listing() && view.objectAt(it.view()) == null) {
+                    view.place(o, it.view());
+                }
+            }
+            for (int o = 0; o < items.size(); o++) {
+                String t = target(o);
+                if (t != null) {
+                    targets.put(t, o);
+                }
+            }
+        }
+
+        /**
+         * Where object {@code o} must be moved (or read) to in the first phase: its path now; null for
+         * an object the moves leave alone (gone, read again by a rescan, a directory to list, or
+         * detached): it moves along with its directory, if that moves, until the end.
+         */
+        String target(int o) {
+            Item it = items.get(o);
+            if (it.listing() || it.now() == null || detached[o] || underRescan(it.now())) {
+                return null;
+            }
+            return it.now();
+        }
+
+        boolean underRescan(String path) {
+            for (String r : rescans) {
+                if (isAtOrBelow(path, r)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Whether a moving object {@code o} is where it must be. */
+        boolean placed(int o) {
+            String t = target(o);
+            return t == null || t.equals(view.at(o));
+        }
+
+        // ---- moves and creations -------------------------------------------------------------
+
+        void structure() {
+            long budget = (long) MAX_ROUNDS_PER_ITEM * items.size() + 4;
+            for (List<Integer> pending = pending(); !pending.isEmpty(); pending = pending()) {
+                if (budget-- <= 0) {
+                    throw new IllegalStateException("no order found for " + pending.size() + " moves");
+                }
+                boolean progress = false;
+                for (int o : pending) {
+                    if (!placed(o) && ready(o)) {
+                        step(o);
+                        progress = true;
+                    }
+                }
+                if (!progress) {
+                    breakCycle(pending);
+                }
+            }
+        }
+
+        /**
+         * The moving objects not where they must be, shallow targets first (a directory before what
+         * moves into it). Again each round: a step that breaks a cycle may displace an object that
+         * was in place.
+         */
+        List<Integer> pending() {
+            List<Integer> pending = new ArrayList<>();
+            for (int o = 0; o < items.size(); o++) {
+                if (!placed(o)) {
+                    pending.add(o);
+                }
+            }
+            pending.sort(Comparator.comparingInt((Integer o) -> depth(target(o))).thenComparing(this::target));
+            return pending;
+        }
+
+        /**
+         * Whether object {@code o} can take its step now without disturbing another: the
+         * directories above its target are where they will stay, and its target holds nothing that
+         * must still go elsewhere.
+         */
+        boolean ready(int o) {
+            return ancestorsSettled(o) && !holdsOthersToKeep(target(o), o);
+        }
+
+        /**
+         * Whether no directory above {@code o}'s target is still to arrive there, and none in the
+         * view is still to leave (a move into it now would be dragged along).
+         */
+        boolean ancestorsSettled(int o) {
+            for (String a = parent(target(o)); a != null; a = parent(a)) {
+                Integer arriving = targets.get(a);
+                if (arriving != null && arriving != o && !placed(arriving)) {
+                    return false;
+                }
+                Integer there = view.objectAt(a);
+                if (there != null && there != o && !placed(there)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Whether {@code path} or its subtree (outside {@code o}'s own subtree) holds a moving object. */
+        boolean holdsOthersToKeep(String path, int o) {
+            String own = view.at(o);
+            Integer self = view.objectAt(path);
+            if (self != null && self != o && target(self) != null) {
+                return true;
+            }
+            for (Map.Entry<String, Integer> e : view.below(path).entrySet()) {
+                boolean inOwnSubtree = own != null && isAtOrBelow(e.getKey(), own);
+                if (!inOwnSubtree && target(e.getValue()) != null) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Nothing can step without disturbing another: a cycle (a swap, a directory and a name it
+         * must take in turn). The object with the shallowest target whose directories are settled
+         * steps anyway, replacing what blocks it, which is read again where it is now once it is
+         * its turn; if no target's directories are settled, one object is detached: it stays where
+         * the moves take it and is read where it is now at the end.
+         */
+        void breakCycle(List<Integer> pending) {
+            for (int o : pending) { // shallowest first
+                if (ancestorsSettled(o)) {
+                    step(o);
+                    return;
+                }
+            }
+            detached[pending.getFirst()] = true;
+        }
+
+        /** Emits moving object {@code o}'s step and applies it to the view; what it replaces is forgotten. */
+        void step(int o) {
+            Item it = items.get(o);
+            String t = target(o);
+            String at = view.at(o);
+            if (at != null) {
+                boolean changed = it.changed() || it.carried() || it.recovered();
+                emit(new PathChange(t, PathChange.Kind.RENAMED, at, it.directory(), it.carried(), it.recovered(), it.links(),
+                        changed));
+                view.move(at, t);
+                read[o] = changed;
+                for (String a = t; a != null; a = parent(a)) {
+                    readWhole.remove(a); // what moved in brings its own subtree along, not yet forgotten
+                }
+            } else {
+                emit(readEntry(o));
+                view.forget(t);
+                view.place(o, t);
+                read[o] = true;
+            }
+        }
+
+        /** How the consumer reads {@code o} where it is now: a new file or directory, or a directory it must read whole. */
+        PathChange readEntry(int o) {
+            Item it = items.get(o);
+            PathChange.Kind kind = it.directory() && !it.created() ? PathChange.Kind.RESCAN : PathChange.Kind.CREATED;
+            readWhole.add(it.now());
+            return new PathChange(it.now(), kind, null, it.directory(), it.carried(), it.recovered(), it.links());
+        }
+
+        // ---- removals and contents, once nothing moves any more ------------------------------
+
+        /**
+         * Removes what the view still holds and must not (gone objects, detached ones where the
+         * moves left them), unless a read below replaces it; then reads, in path order (a directory
+         * before its entries), the detached objects, the ones that stayed (or moved without being
+         * read) and changed, and the directories to list.
+         */
+        void contents() {
+            List<String> readPaths = new ArrayList<>();
+            for (int o = 0; o < items.size(); o++) {
+                if (detached[o] && !underRescan(items.get(o).now())) {
+                    readPaths.add(items.get(o).now());
+                }
+            }
+            TreeMap<String, Removal> leftovers = new TreeMap<>();
+            for (int o = 0; o < items.size(); o++) {
+                String at = view.at(o);
+                if (at != null && target(o) == null && !items.get(o).listing()) {
+                    Item it = items.get(o);
+                    leftovers.put(at, new Removal(at, it.directory(), it.carried(), it.recovered()));
+                }
+            }
+            for (Removal r : removals) {
+                leftovers.putIfAbsent(r.path(), r);
+            }
+            for (String at : topmost(new ArrayList<>(leftovers.keySet()))) {
+                boolean replaced = underRescan(at) || named.contains(at);
+                for (String r : readPaths) {
+                    replaced |= isAtOrBelow(at, r);
+                }
+                for (String a = parent(at); a != null && !replaced; a = parent(a)) {
+                    replaced = readWhole.contains(a); // what was below a path read as new or whole is forgotten already
+                }
+                if (!replaced) {
+                    Removal r = leftovers.get(at);
+                    emit(new PathChange(at, PathChange.Kind.DELETED, null, r.directory(), r.carried(), r.recovered(), 0));
+                }
+                view.forget(at);
+            }
+            List<Integer> order = new ArrayList<>();
+            for (int o = 0; o < items.size(); o++) {
+                if (items.get(o).now() != null) {
+                    order.add(o);
+                }
+            }
+            order.sort(Comparator.comparing(o -> items.get(o).now()));
+            for (int o : order) {
+                Item it = items.get(o);
+                if (read[o] || underRescan(it.now())) {
+                    continue;
+                }
+                if (it.listing()) {
+                    emit(new PathChange(it.now(), PathChange.Kind.LIST, null, true, it.carried(), it.recovered(), it.links()));
+                } else if (detached[o]) {
+                    emit(readEntry(o));
+                    view.forget(it.now());
+                    view.place(o, it.now());
+                } else if (it.changed() || it.carried() || it.recovered()) {
+                    emit(new PathChange(it.now(), PathChange.Kind.MODIFIED, null, it.directory(), it.carried(), it.recovered(),
+                            it.links()));
+                }
+                read[o] = true;
+            }
+        }
+
+        void rescans() {
+            for (String r : rescans) {
+                emit(new PathChange(r, PathChange.Kind.RESCAN, null, true, false, false, 0));
+                view.forget(r);
+            }
+        }
+
+        void emit(PathChange c) {
+            if (!named.add(c.path())) {
+                throw new IllegalStateException("a second entry for " + c.path() + ": " + c);
+            }
+            out.add(c);
+        }
+
+        /** The view the entries lead to holds every object where it is now, and no object that is gone. */
+        void check() {
+            for (int o = 0; o < items.size(); o++) {
+                Item it = items.get(o);
+                if (it.listing()) {
+                    continue;
+                }
+                boolean stays = it.now() != null && !underRescan(it.now());
+                String at = view.at(o);
+                if (stays ? !it.now().equals(at) : at != null) {
+                    throw new IllegalStateException("the plan leaves " + it + " at " + at);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.modtrack.testing.Seeded;
+
+/**
+ * The planner alone, with exact knowledge of where the consumer has each object and where it is now:
+ * a consumer that applies the entries one after another ends with the file system's tree, and no
+ * path has two entries. Histories over a small name space, so names are reused, swapped, chained
+ * and taken over by directory moves.
+ */
+@ExtendWith(Seeded.class)
+class ResultPlannerTest {
+    private static final String ROOT = "/r";
+
+    @Test
+    void aChainASwapAndAMoveIntoANewDirectoryApplyInOrder() {
+        ModelTree view = new ModelTree();
+        view.put("/r/a", new ModelTree.Node(1, false, 0));
+        view.put("/r/b", new ModelTree.Node(2, false, 0));
+        view.put("/r/c", new ModelTree.Node(3, false, 0));
+        view.put("/r/x", new ModelTree.Node(4, false, 0));
+        view.put("/r/y", new ModelTree.Node(5, false, 0));
+        ModelTree now = view.copy();
+        now.moveTree("/r/b", "/r/c"); // chain: b over c, then a to b
+        now.moveTree("/r/a", "/r/b");
+        now.moveTree("/r/x", "/r/t"); // swap x and y through t
+        now.moveTree("/r/y", "/r/x");
+        now.moveTree("/r/t", "/r/y");
+        now.put("/r/d", new ModelTree.Node(6, true, 0)); // c moves into a new directory
+        now.moveTree("/r/c", "/r/d/c");
+        List<ResultPlanner.Item> items = Histories.items(view, now, Set.of(1, 2, 3, 4, 5, 6), Set.of());
+        List<PathChange> plan = ResultPlanner.plan(items, List.of());
+        ModelTree consumer = view.copy();
+        SequentialConsumer.apply(consumer, plan, now);
+        assertNull(consumer.differenceFrom(now), plan.toString());
+    }
+
+    @Test
+    void aRescanIsSaidOnceForItsSubtreeAndStandsForWhatIsBelowIt() {
+        List<ResultPlanner.Item> items = List.of(
+                new ResultPlanner.Item("/m/a", "/m/a", false, true, false, false, false, false, 1),
+                new ResultPlanner.Item("/m/d/x", "/m/d/x", false, true, false, false, false, false, 1),
+                new ResultPlanner.Item("/m/e", "/m/d/e", false, false, false, false, false, false, 1));
+        List<PathChange> plan = ResultPlanner.plan(items, List.of("/m/d", "/m/d", "/m/d/y"));
+        assertEquals(List.of(
+                new PathChange("/m/e", PathChange.Kind.DELETED, null, false, false, false, 0),
+                new PathChange("/m/a", PathChange.Kind.MODIFIED, null, false, false, false, 1),
+                new PathChange("/m/d", PathChange.Kind.RESCAN, null, true, false, false, 0)), plan,
+                "what moves into a rescanned directory is removed where it was, and read by the rescan");
+    }
+
+    @Test
+    void randomHistoriesApplyToTheFileSystemsTree(SplittableRandom random) {
+        for (int i = 0; i < Integer.getInteger("planner.histories", 100_000); i++) {
+            long seed = random.nextLong();
+            Histories.Case c = Histories.random(new SplittableRandom(seed), ROOT);
+            List<PathChange> plan;
+            try {
+                plan = ResultPlanner.plan(c.items(), List.of());
+            } catch (RuntimeException e) {
+                throw new AssertionError("history " + seed + ": " + c + ": " + e, e);
+            }
+            ModelTree consumer = c.view().copy();
+            SequentialConsumer.apply(consumer, plan, c.now());
+            String diff = consumer.differenceFrom(c.now());
+            assertNull(diff, () -> "history " + seed + ": " + c + "\n  plan " + plan);
+            Set<String> paths = new HashSet<>();
+            for (PathChange p : plan) {
+                assertEquals(true, paths.add(p.path()), "two entries for " + p.path() + " in " + plan);
+            }
+        }
+    }
+
+    /** Random views and histories, and the items a tracker that knows exactly would hand the planner. */
+    static final class Histories {
+        record Case(ModelTree view, ModelTree now, List<ResultPlanner.Item> items, List<String> ops) {
+            @Override
+            public String toString() {
+                return "view " + view + ", ops " + ops;
+            }
+        }
+
+        private static final String[] NAMES = {"a", "b", "c", "d"};
+
+        static Case random(SplittableRandom r, String root) {
+            ModelTree view = new ModelTree();
+            int[] nextId = {view.fill(root, r, 2, 1, NAMES)};
+            ModelTree now = view.copy();
+            Set<Integer> touched = new HashSet<>();
+            Set<Integer> written = new HashSet<>();
+            List<String> ops = new ArrayList<>();
+            int n = 1 + r.nextInt(Integer.getInteger("planner.ops", 8));
+            for (int i = 0; i < n; i++) {
+                op(now, root, r, nextId, touched, written, ops);
+            }
+            return new Case(view, now, items(view, now, touched, written), ops);
+        }
+
+        private static void op(ModelTree t, String root, SplittableRandom r, int[] nextId, Set<Integer> touched,
+                               Set<Integer> written, List<String> ops) {
+            List<String> all = t.paths(root, false);
+            List<String> dirs = t.paths(root, true);
+            String newPath = dirs.get(r.nextInt(dirs.size())) + "/" + NAMES[r.nextInt(NAMES.length)];
+            switch (r.nextInt(6)) {
+                case 0 -> { // create a file or a directory at a free name
+                    if (t.get(newPath) == null) {
+                        ModelTree.Node n = new ModelTree.Node(nextId[0]++, r.nextBoolean(), 0);
+                        t.put(newPath, n);
+                        touched.add(n.id());
+                        ops.add("create " + newPath);
+                    }
+                }
+                case 1 -> { // write a file
+                    if (!all.isEmpty()) {
+                        String p = all.get(r.nextInt(all.size()));
+                        ModelTree.Node n = t.get(p);
+                        if (!n.directory()) {
+                            t.put(p, new ModelTree.Node(n.id(), false, n.version() + 1));
+                            touched.add(n.id());
+                            written.add(n.id());
+                            ops.add("write " + p);
+                        }
+                    }
+                }
+                case 2 -> { // remove a file or a directory with its subtree
+                    if (!all.isEmpty()) {
+                        String p = all.get(r.nextInt(all.size()));
+                        touched.add(t.get(p).id());
+                        t.below(p).values().forEach(n -> touched.add(n.id()));
+                        t.removeTree(p);
+                        ops.add("remove " + p);
+                    }
+                }
+                default -> { // rename, over a file or an empty directory as rename(2) allows
+                    if (!all.isEmpty()) {
+                        String from = all.get(r.nextInt(all.size()));
+                        ModelTree.Node n = t.get(from);
+                        ModelTree.Node there = t.get(newPath);
+                        boolean intoItself = ModelTreeNames.isAtOrBelow(newPath, from);
+                        boolean allowed = !intoItself && (there == null
+                                || (there.directory() == n.directory() && (!there.directory() || t.below(newPath).isEmpty())));
+                        if (allowed && !from.equals(newPath)) {
+                            if (there != null) {
+                                touched.add(there.id());
+                            }
+                            touched.add(n.id());
+                            t.moveTree(from, newPath);
+                            ops.add("rename " + from + " " + newPath);
+                        }
+                    }
+                }
+            }
+        }
+
+        /** The items for the objects {@code touched}: where the view has them, where they are now. */
+        static List<ResultPlanner.Item> items(ModelTree view, ModelTree now, Set<Integer> touched, Set<Integer> written) {
+            Map<Integer, String> viewPaths = new HashMap<>();
+            Map<Integer, ModelTree.Node> nodes = new HashMap<>();
+            view.byPath.forEach((p, n) -> {
+                viewPaths.put(n.id(), p);
+                nodes.put(n.id(), n);
+            });
+            Map<Integer, String> nowPaths = new HashMap<>();
+            now.byPath.forEach((p, n) -> {
+                nowPaths.put(n.id(), p);
+                nodes.put(n.id(), n);
+            });
+            List<ResultPlanner.Item> items = new ArrayList<>();
+            for (int id : touched) {
+                String v = viewPaths.get(id);
+                String w = nowPaths.get(id);
+                if (v == null && w == null) {
+                    continue; // new and gone again
+                }
+                ModelTree.Node n = nodes.get(id);
+                boolean changed = written.contains(id);
+                items.add(new ResultPlanner.Item(v, w, n.directory(), changed, v == null, false, false, false, 1));
+            }
+            return items;
+        }
+    }
+
+    /** Path helpers shared with the planner. */
+    static final class ModelTreeNames {
+        static boolean isAtOrBelow(String path, String top) {
+            return ResultPlanner.isAtOrBelow(path, top);
+        }
+    }
+}
