@@ -16,30 +16,37 @@ import java.util.Set;
  *     nothing (see docs/correctness.md)
  * @param formerNames other paths the tracker saw it under since the last blessed result (hard links,
  *     names before a rename or a directory move), oldest first; at most {@link #MAX_FORMER_NAMES}
- * @param moreNames true if it had more former names than are kept
+ * @param moreNames true if it had more former names than are kept, in more directories than
+ *     {@code namesLostIn} lists
+ * @param namesLostIn the directories of former names that were not kept (at most
+ *     {@link #MAX_LOST_DIRECTORIES})
  * @param createdUnseen true if it was created after every earlier result was made, so that no
  *     result named it before this one: a consumer cannot know it, even one that acted on a result it
  *     did not bless
  */
 public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
-                          boolean recovered, List<String> formerNames, boolean moreNames, boolean createdUnseen) {
+                          boolean recovered, List<String> formerNames, boolean moreNames, List<String> namesLostIn,
+                          boolean createdUnseen) {
     /** How many former names an entry keeps (a bound on memory for a file renamed again and again). */
     public static final int MAX_FORMER_NAMES = 8;
+    /** How many directories of former names not kept an entry keeps, past which a result names the root. */
+    public static final int MAX_LOST_DIRECTORIES = 4;
 
     public ChangedFile {
         changes = Set.copyOf(changes);
         formerNames = List.copyOf(formerNames);
+        namesLostIn = List.copyOf(namesLostIn);
     }
 
     public ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
                        boolean recovered) {
-        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false, false);
+        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false, List.of(), false);
     }
 
     /** This entry with {@code changes} instead of its own. */
     public ChangedFile withChanges(Set<Change> changes) {
         return new ChangedFile(file, changes, renamedFrom, directory, carried, recovered, formerNames, moreNames,
-                createdUnseen);
+                namesLostIn, createdUnseen);
     }
 
     /** True if its contents were or may have been written (or it was carried). */

@@ -89,7 +89,9 @@ final class FileTable {
         final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
         String[] formerNames; // other paths seen in kept snapshots
         long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
-        boolean moreNames; // more former names were seen than are kept
+        boolean moreNames; // more former names were seen than are kept, in more directories than lostIn holds
+        String[] lostIn; // directories of former names seen but not kept (at most MAX_LOST_DIRECTORIES)
+        long lostUntil; // the newest snapshot in which a name was not kept
 
         Rare copy() {
             Rare c = new Rare();
@@ -100,6 +102,8 @@ final class FileTable {
             c.formerNames = formerNames == null ? null : formerNames.clone();
             c.formerNamesUntil = formerNamesUntil == null ? null : formerNamesUntil.clone();
             c.moreNames = moreNames;
+            c.lostIn = lostIn == null ? null : lostIn.clone();
+            c.lostUntil = lostUntil;
             return c;
         }
 
@@ -118,13 +122,30 @@ final class FileTable {
                 formerNames[formerNames.length - 1] = name;
                 formerNamesUntil[formerNamesUntil.length - 1] = snapshot;
             } else {
-                moreNames = true;
+                // Not kept: its directory is, so that a result can have the consumer read that
+                // directory again (the name may have replaced a file there); past a few, the root.
+                lostUntil = Math.max(lostUntil, snapshot);
+                int slash = name.lastIndexOf('/');
+                String dir = slash <= 0 ? "/" : name.substring(0, slash);
+                if (lostIn != null && Arrays.asList(lostIn).contains(dir)) {
+                    return;
+                }
+                if (lostIn == null || lostIn.length < ChangedFile.MAX_LOST_DIRECTORIES) {
+                    lostIn = lostIn == null ? new String[] {dir} : Arrays.copyOf(lostIn, lostIn.length + 1);
+                    lostIn[lostIn.length - 1] = dir;
+                } else {
+                    moreNames = true;
+                }
             }
         }
 
         /** Forgets the names the file last had before snapshot {@code id}: the consumer knows them from a blessed result. */
         void forgetBefore(long id) {
             renames.removeIf(r -> r.snapshot() < id);
+            if (lostUntil < id) {
+                lostIn = null;
+                moreNames = false;
+            }
             if (formerNames == null) {
                 return;
             }

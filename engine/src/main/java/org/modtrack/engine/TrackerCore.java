@@ -552,6 +552,7 @@ public final class TrackerCore {
             boolean directory = live.flag(e, FileTable.F_DIRECTORY);
             List<String> formerNames = List.of();
             boolean moreNames = false;
+            List<String> namesLostIn = List.of();
             FileTable.Rare ns = live.rareOrNull(e);
             if (ns != null) {
                 addIfKept(changes, Change.DELETED, ns.deletedIn, kept);
@@ -562,6 +563,7 @@ public final class TrackerCore {
                 }
                 formerNames = ns.formerNames == null ? List.of() : List.of(ns.formerNames);
                 moreNames = ns.moreNames;
+                namesLostIn = ns.lostIn == null ? List.of() : List.of(ns.lostIn);
             }
             FileId file = live.fileId(e);
             assert !changes.isEmpty() : "a kept entry has a kept record: " + file;
@@ -571,7 +573,7 @@ public final class TrackerCore {
             long createdIn = live.id(e, FileTable.CREATED_IN);
             boolean createdUnseen = createdIn > 0 && createdIn >= previousIssued;
             out.add(new ChangedFile(file, changes, from, directory, carriedNow, recovered, formerNames, moreNames,
-                    createdUnseen));
+                    namesLostIn, createdUnseen));
         }
         return out;
     }

@@ -54,6 +54,7 @@ final class ResultResolver {
      */
     private Map<FileId, String> lastPositions = Map.of();
     private Map<FileId, String> previousPositions = Map.of(); // lastPositions while the next result is resolved, if blessed
+    private List<PathChange> previousReads = List.of(); // lastReads the same way
     /**
      * Paths where the result would have removed a gone object but found another object that no
      * record of it named (one that came after its records were frozen): the next result looks at
@@ -74,6 +75,9 @@ final class ResultResolver {
     LinuxResult resolve(QueryResult r) throws IOException {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         previousPositions = blessedLast ? lastPositions : Map.of();
+        // Without the blessed result's reads (a restart), any could have been a rescan of the root.
+        previousReads = blessedLast ? lastReads
+                : List.of(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, false, false, 0));
         List<ChangedFile> files = r.changes();
         List<Namespace.Where> now = new ArrayList<>(files.size());
         for (ChangedFile c : files) {
@@ -119,6 +123,13 @@ final class ResultResolver {
             }
             if (c.moreNames()) {
                 items.rescans.add(watched.toString()); // names it had are not all known: whoever must see it, rescan
+            }
+            for (String directory : c.namesLostIn()) {
+                // A name it had there was not kept: the consumer reads the directory again (the name
+                // may have replaced a file there without an event of that file's own).
+                if (isWatched(directory)) {
+                    items.rescans.add(directory);
+                }
             }
             if (directoryResults && isListing(c)) {
                 listing(c, w, moves, intact, items);
@@ -349,7 +360,7 @@ final class ResultResolver {
         // object that had more than one name may have been in the view under another.
         boolean oneName = new HashSet<>(names).size() <= 1;
         boolean newSinceView = c.changes().contains(Change.CREATED) && c.createdUnseen() && oneName && !c.recovered()
-                && intact;
+                && intact && !readWhole(names);
         if (newSinceView) {
             // Nothing to tell about it, but a rename of it over another file removed that one without
             // an event of its own: the names it was renamed to go, where nothing stands now (where it
@@ -362,6 +373,24 @@ final class ResultResolver {
             return;
         }
         goneAt(c, names, moves, items);
+    }
+
+    /**
+     * Whether the blessed result had the consumer read a directory above one of {@code names}
+     * whole ({@code rescan}, {@code list}): it read the file system as it was then, which may have
+     * held an object no record of that result named.
+     */
+    private boolean readWhole(List<String> names) {
+        for (PathChange read : previousReads) {
+            if (read.kind() == PathChange.Kind.RESCAN || read.kind() == PathChange.Kind.LIST) {
+                for (String name : names) {
+                    if (ResultPlanner.isAtOrBelow(name, read.path())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -411,6 +440,12 @@ final class ResultResolver {
             view = null; // moved in from outside the root: read it whole
         }
         boolean directory = c.directory() || w.directory();
+        if (w.links() > 1 && !directory && renamed) {
+            // A renamed file with other names: a move from one of them would take away a name that
+            // may still be in use. It is read where it is, and each name it was seen with is read
+            // again where something stands (below) or removed.
+            view = null;
+        }
         boolean changed = c.written() || c.changes().contains(Change.ATTRIBUTES) || c.changes().contains(Change.READ);
         items.live.add(new ResultPlanner.Item(view, nowPath, directory, changed, created, false, c.carried(), c.recovered(),
                 w.links()));

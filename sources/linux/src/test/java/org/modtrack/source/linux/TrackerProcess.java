@@ -44,7 +44,7 @@ final class TrackerProcess {
                             Boolean.toString(r.continuity().intact()), r.continuity().reason().replace('\n', ' ')));
                     for (PathChange c : r.changes()) {
                         out.println(String.join("\t", "C", c.kind().name(), Boolean.toString(c.directory()), c.path(),
-                                c.from() == null ? "" : c.from()));
+                                c.from() == null ? "" : c.from(), Boolean.toString(c.changed())));
                     }
                     out.println("end");
                 } else if (line.startsWith("bless ")) {
@@ -118,7 +118,7 @@ final class TrackerProcess {
             for (String line; !(line = next()).equals("end"); ) {
                 String[] f = line.split("\t", -1);
                 changes.add(new PathChange(f[3], PathChange.Kind.valueOf(f[1]), f[4].isEmpty() ? null : f[4],
-                        Boolean.parseBoolean(f[2]), false, false, 0));
+                        Boolean.parseBoolean(f[2]), false, false, 0, Boolean.parseBoolean(f[5])));
             }
             return new Result(Long.parseLong(head[1]), Boolean.parseBoolean(head[2]), Boolean.parseBoolean(head[3]),
                     head[4], changes);

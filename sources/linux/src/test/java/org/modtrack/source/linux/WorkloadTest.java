@@ -100,11 +100,16 @@ class WorkloadTest {
         int readOnlyReported = 0;
         long began;
         long ended;
+        MirrorConsumer mirror;
+        String difference;
+        long quietReads = 0;
+        long quietUnchanged = 0;
         try (LoopMount m = LoopMount.create(fsType, bytes)) {
             Path root = m.mountPoint();
             prepare(root);
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options);
-                    Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options)) {
+                mirror = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
+                try (Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
                 began = System.nanoTime();
                 for (int cycle = 1; cycle <= cycles; cycle++) {
                     if (cycle < cycles) {
@@ -121,9 +126,18 @@ class WorkloadTest {
                     readOnlyReported += r.readOnlyReported();
                     assertTrue(r.continuity().intact(), () -> "result " + results.size() + ": " + r.continuity());
                     assertFalse(r.recovered(), "result " + results.size() + " says recovered without a crash");
+                    long readsBefore = mirror.reads();
+                    long unchangedBefore = mirror.unchangedReads();
+                    mirror.apply(r.changes());
+                    if (cycle == cycles) { // made with every writer gone: nothing changed while it was made and applied
+                        quietReads += mirror.reads() - readsBefore;
+                        quietUnchanged += mirror.unchangedReads() - unchangedBefore;
+                    }
                     source.bless(r.snapshot());
                 }
                 ended = System.nanoTime();
+                }
+                difference = mirror.differenceFromFileSystem();
             }
         }
         Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results,
@@ -132,9 +146,35 @@ class WorkloadTest {
                 + " readOnlyReported %d%n", fsType, options.detail(), seed, report.changes() + report.reads(),
                 TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
         report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
+        System.out.printf("  a consumer applying each result in order: %d reads, %d of them of a file it had as it was"
+                + " (%.2f%%); in the last result, made once the writers exited: %d reads, %d unchanged%n", mirror.reads(),
+                mirror.unchangedReads(), 100.0 * mirror.unchangedReads() / Math.max(1, mirror.reads()), quietReads,
+                quietUnchanged);
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
         assertEquals(0, report.readFilesReported(), () -> "files that were only read were reported (seed " + seed + ")");
+        assertEquals(0, mirror.repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
+        if (difference != null) {
+            String path = difference.substring(0, difference.indexOf(':'));
+            for (WorkloadChecker.Op op : WorkloadChecker.readLogs(Writers.logs(scratch))) {
+                if (path.equals(op.a()) || path.equals(op.b())) {
+                    System.out.println("  operation on " + path + ": " + op);
+                }
+            }
+            String dir = path.substring(0, path.lastIndexOf('/'));
+            PathChange.Kind[] unused = {};
+            List<PathChange> last = results.getLast().changes();
+            last.stream().filter(c -> c.path().startsWith(dir + "/")).forEach(c -> System.out.println("  last result in " + dir + ": " + c));
+            for (int j = 0; j < results.size(); j++) {
+                for (PathChange c : results.get(j).changes()) {
+                    if (ResultPlanner.isAtOrBelow(path, c.path()) || c.path().startsWith(path + "/") && c.kind() != PathChange.Kind.MODIFIED
+                            || (c.from() != null && ResultPlanner.isAtOrBelow(path, c.from()))) {
+                        System.out.println("  result " + j + " touching " + path + ": " + c);
+                    }
+                }
+            }
+        }
+        assertEquals(null, difference, "the consumer's mirror after the last result (seed " + seed + ")");
     }
 
     @Test
@@ -146,17 +186,20 @@ class WorkloadTest {
         List<Observation> results = new ArrayList<>();
         List<Span> spans = new ArrayList<>();
         List<String> afterRestart = new ArrayList<>();
+        MirrorConsumer[] mirror = new MirrorConsumer[1];
+        String difference;
         long began;
         try (LoopMount m = LoopMount.create("ext4", 512 * MIB)) {
             Path root = m.mountPoint();
             prepare(root);
             TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr);
+            mirror[0] = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
             try (Writers writers = Writers.start(root, scratch, seed, 20_000, 4000)) {
                 began = System.nanoTime();
                 for (int run = 0; ; run++) {
                     for (int cycle = 0; cycle < 2; cycle++) {
                         Thread.sleep(300);
-                        TrackerProcess.Result r = observe(tracker, results, true);
+                        TrackerProcess.Result r = observe(tracker, results, true, mirror);
                         if (run > 0 && cycle == 0) {
                             afterRestart.add(r.recovered() + " " + r.intact() + " " + r.reason());
                             assertFalse(r.intact(), "the first result after restart " + run + " claims continuity");
@@ -168,7 +211,7 @@ class WorkloadTest {
                         break;
                     }
                     Thread.sleep(200);
-                    observe(tracker, results, false); // recorded, not blessed: must come again
+                    observe(tracker, results, false, mirror); // recorded, not blessed: must come again
                     Thread.sleep(200);
                     long killed = System.nanoTime();
                     tracker.kill();
@@ -177,8 +220,9 @@ class WorkloadTest {
                     tracker = new TrackerProcess.Client(root, state, stderr);
                 }
                 writers.awaitExit();
-                observe(tracker, results, true);
+                observe(tracker, results, true, mirror);
                 spans.add(new Span(tracker.ready(), Long.MAX_VALUE));
+                difference = mirror[0].differenceFromFileSystem();
             } finally {
                 tracker.close();
             }
@@ -194,18 +238,33 @@ class WorkloadTest {
                 seed, report.changes() + report.reads(), TimeUnit.NANOSECONDS.toMillis(took), restarts, results.size(),
                 report.summary());
         afterRestart.forEach(a -> System.out.println("  after a restart: recovered intact reason = " + a));
+        System.out.printf("  a consumer applying each result in order: %d reads, %d of them of a file it had as it was%n",
+                mirror[0].reads(), mirror[0].unchangedReads());
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
+        assertEquals(0, mirror[0].repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
+        assertEquals(null, difference, "the consumer's mirror after the last result (seed " + seed + ")");
     }
 
-    private static TrackerProcess.Result observe(TrackerProcess.Client tracker, List<Observation> results, boolean bless)
-            throws IOException, InterruptedException {
+    /**
+     * Queries; the consumer applies the result in order (and, when continuity was lost, reads the
+     * whole root again), then blesses it, or, with {@code bless} false, loses what it applied.
+     */
+    private static TrackerProcess.Result observe(TrackerProcess.Client tracker, List<Observation> results, boolean bless,
+                                                 MirrorConsumer[] mirror) throws IOException, InterruptedException {
         long start = System.nanoTime();
         TrackerProcess.Result r = tracker.query();
         long returned = System.nanoTime();
         results.add(new Observation(start, returned, bless, r.intact(), r.recovered(), r.changes()));
+        MirrorConsumer before = mirror[0].copy();
+        mirror[0].apply(r.changes());
+        if (!r.intact()) {
+            mirror[0].rescanRoot();
+        }
         if (bless) {
             tracker.bless(r.snapshot());
+        } else {
+            mirror[0] = before;
         }
         return r;
     }

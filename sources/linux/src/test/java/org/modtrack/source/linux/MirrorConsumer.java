@@ -1,0 +1,254 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * A consumer on a real file system that keeps a mirror of it (each path's kind, inode and content
+ * digest) and applies each result exactly as docs/protocol.md (*Applying a result*) tells a client
+ * writer to: entry after entry, in the order given, reading each path when it gets to it. It counts
+ * what it reads, and how much of that it already had as it was.
+ */
+final class MirrorConsumer {
+    /** What the mirror knows of one path. */
+    record Copy(boolean directory, Object inode, long size, long mtimeNanos, long digest) {
+        boolean sameStat(Copy other) {
+            return other != null && directory == other.directory && Objects.equals(inode, other.inode)
+                    && size == other.size && mtimeNanos == other.mtimeNanos;
+        }
+    }
+
+    private final Path root;
+    private final TreeMap<String, Copy> view = new TreeMap<>();
+    private long reads;
+    private long unchangedReads;
+    private long repeatedPaths;
+
+    private MirrorConsumer(Path root) {
+        this.root = root;
+    }
+
+    /** A first full copy of {@code root}, made before the first query. */
+    static MirrorConsumer copyOf(Path root) throws IOException {
+        MirrorConsumer m = new MirrorConsumer(root);
+        m.readTree(root.toString());
+        return m;
+    }
+
+    /** A copy of this consumer's mirror (what it goes back to when it loses what it applied). */
+    MirrorConsumer copy() {
+        MirrorConsumer c = new MirrorConsumer(root);
+        c.view.putAll(view);
+        return c;
+    }
+
+    /** A result whose continuity was lost: besides its entries, the consumer reads the whole root again. */
+    void rescanRoot() throws IOException {
+        forget(root.toString());
+        readTree(root.toString());
+    }
+
+    long reads() {
+        return reads;
+    }
+
+    long unchangedReads() {
+        return unchangedReads;
+    }
+
+    /** Entries that named a path an earlier entry of the same result had named. */
+    long repeatedPaths() {
+        return repeatedPaths;
+    }
+
+    /** Applies a result's entries one after another. */
+    void apply(List<PathChange> changes) throws IOException {
+        Set<String> seen = new HashSet<>();
+        for (PathChange c : changes) {
+            if (!seen.add(c.path())) {
+                repeatedPaths++;
+            }
+            switch (c.kind()) {
+                case DELETED -> forget(c.path());
+                case RENAMED -> {
+                    if (view.containsKey(c.from())) {
+                        move(c.from(), c.path());
+                        Copy moved = view.get(c.path());
+                        if (c.changed() || !moved.sameStat(stat(c.path()))) {
+                            read(c.path());
+                        }
+                    } else if (c.directory()) {
+                        forget(c.path());
+                        readTree(c.path());
+                    } else {
+                        forget(c.path());
+                        read(c.path());
+                    }
+                }
+                case CREATED -> {
+                    forget(c.path());
+                    read(c.path());
+                }
+                case MODIFIED -> read(c.path());
+                case RESCAN -> {
+                    forget(c.path());
+                    readTree(c.path());
+                }
+                case LIST -> list(c.path());
+            }
+        }
+    }
+
+    /** The first difference from a fresh copy of the file system, or null. */
+    String differenceFromFileSystem() throws IOException {
+        MirrorConsumer fresh = copyOf(root);
+        for (Map.Entry<String, Copy> e : view.entrySet()) {
+            Copy there = fresh.view.get(e.getKey());
+            if (there == null || there.directory != e.getValue().directory
+                    || (!there.directory && there.digest != e.getValue().digest)) {
+                return e.getKey() + ": mirror " + e.getValue() + ", file system " + there;
+            }
+        }
+        for (String p : fresh.view.keySet()) {
+            if (!view.containsKey(p)) {
+                return p + ": missing in the mirror, " + fresh.view.get(p) + " on the file system";
+            }
+        }
+        return null;
+    }
+
+    private NavigableMap<String, Copy> below(String path) {
+        String prefix = path + "/";
+        return view.subMap(prefix, true, prefix + Character.MAX_VALUE, false);
+    }
+
+    private void forget(String path) {
+        view.remove(path);
+        below(path).clear();
+    }
+
+    private void move(String from, String to) {
+        TreeMap<String, Copy> moving = new TreeMap<>(below(from));
+        Copy self = view.get(from);
+        forget(from);
+        forget(to);
+        view.put(to, self);
+        moving.forEach((p, c) -> view.put(to + p.substring(from.length()), c));
+    }
+
+    /** Reads one path again; gone by now, it is forgotten (a later result says where it went). */
+    private void read(String path) throws IOException {
+        Copy before = view.get(path);
+        Copy now = stat(path);
+        if (now == null) {
+            forget(path);
+            return;
+        }
+        if (!now.directory) {
+            now = withDigest(path, now);
+            if (now == null) {
+                forget(path);
+                return;
+            }
+        }
+        reads++;
+        if (now.equals(before)) {
+            unchangedReads++;
+        }
+        view.put(path, now);
+    }
+
+    /**
+     * Reads a path and everything below it, as the file system is while it walks: an entry gone by
+     * the time it gets there is skipped (a later result names where it went).
+     */
+    private void readTree(String path) throws IOException {
+        read(path);
+        Copy self = view.get(path);
+        if (self == null || !self.directory) {
+            return;
+        }
+        List<Path> children;
+        try (Stream<Path> list = Files.list(Path.of(path))) {
+            children = list.toList();
+        } catch (NoSuchFileException | UncheckedIOException e) {
+            return;
+        }
+        for (Path child : children) {
+            readTree(child.toString());
+        }
+    }
+
+    /** Results that name directories: the directory's own attributes, its entries, its files' contents. */
+    private void list(String path) throws IOException {
+        read(path);
+        Copy self = view.get(path);
+        if (self == null || !self.directory) {
+            return;
+        }
+        Set<String> present = new HashSet<>();
+        try (Stream<Path> children = Files.list(Path.of(path))) {
+            for (Path child : (Iterable<Path>) children::iterator) {
+                present.add(child.toString());
+            }
+        } catch (NoSuchFileException | UncheckedIOException e) {
+            forget(path);
+            return;
+        }
+        for (String known : List.copyOf(view.subMap(path + "/", true, path + "/" + Character.MAX_VALUE, false).keySet())) {
+            if (known.indexOf('/', path.length() + 1) < 0 && !present.contains(known)) {
+                forget(known);
+            }
+        }
+        for (String child : present) {
+            Copy had = view.get(child);
+            Copy now = stat(child);
+            if (now != null && now.directory && (had == null || !had.directory)) {
+                forget(child);
+                readTree(child); // a subdirectory new to the consumer is read whole
+            } else if (now != null && !now.directory) {
+                read(child);
+            }
+        }
+    }
+
+    private static Copy stat(String path) throws IOException {
+        try {
+            BasicFileAttributes a = Files.readAttributes(Path.of(path), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return new Copy(a.isDirectory(), a.fileKey(), a.isDirectory() ? 0 : a.size(),
+                    a.lastModifiedTime().toInstant().getEpochSecond() * 1_000_000_000L + a.lastModifiedTime().toInstant().getNano(), 0);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    private static Copy withDigest(String path, Copy stat) throws IOException {
+        CRC32C crc = new CRC32C();
+        long length = 0;
+        try (InputStream in = Files.newInputStream(Path.of(path))) {
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                crc.update(buffer, 0, n);
+                length += n;
+            }
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        return new Copy(false, stat.inode(), stat.size(), stat.mtimeNanos(), crc.getValue() ^ (length << 32));
+    }
+}
