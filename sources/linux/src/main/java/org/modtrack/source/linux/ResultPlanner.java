@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Orders a result so that a consumer may apply it entry after entry (docs/protocol.md, *Applying a
@@ -89,16 +90,40 @@ final class ResultPlanner {
         return p.out;
     }
 
+    /** The planner's input, the first {@value #DESCRIBED} of each kind, for a report of a failed plan. */
+    static String describe(List<Item> items, List<Removal> removals, List<String> rescans) {
+        return "items " + first(items) + ", removals " + first(removals) + ", rescans " + first(rescans);
+    }
+
+    private static final int DESCRIBED = 200;
+
+    private static String first(List<?> list) {
+        return list.size() <= DESCRIBED ? list.toString()
+                : list.subList(0, DESCRIBED) + " and " + (list.size() - DESCRIBED) + " more";
+    }
+
     /** The paths of {@code paths} that are not below another of them, sorted, without repeats. */
     static List<String> topmost(List<String> paths) {
-        List<String> sorted = new ArrayList<>(new java.util.TreeSet<>(paths));
+        List<String> sorted = new ArrayList<>(new TreeSet<>(paths));
         List<String> out = new ArrayList<>();
-        for (String p : sorted) {
-            if (out.isEmpty() || !isAtOrBelow(p, out.getLast())) {
+        Set<String> kept = new HashSet<>();
+        for (String p : sorted) { // a directory before its entries (though "d e" may come between "d" and "d/f")
+            if (!atOrBelowAny(p, kept)) {
                 out.add(p);
+                kept.add(p);
             }
         }
         return out;
+    }
+
+    /** Whether {@code path} or a directory above it is one of {@code tops}. */
+    static boolean atOrBelowAny(String path, Set<String> tops) {
+        for (String a = path; a != null; a = parent(a)) {
+            if (tops.contains(a)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code path} is {@code top} or below it. */
@@ -412,8 +437,18 @@ final class ResultPlanner {
             for (Removal r : removals) {
                 leftovers.putIfAbsent(r.path(), r);
             }
-            for (String at : topmost(new ArrayList<>(leftovers.keySet()))) {
-                boolean replaced = underRescan(at) || named.contains(at);
+            Set<String> forgotten = new HashSet<>();
+            for (String at : leftovers.keySet()) { // sorted: a directory before its entries
+                if (atOrBelowAny(at, forgotten)) {
+                    continue;
+                }
+                if (named.contains(at)) {
+                    // A move or a creation of this plan put an object there after what was there went
+                    // (the file system changed between the looks that made this plan): the consumer
+                    // has that object there already, and what is below it is looked at one by one.
+                    continue;
+                }
+                boolean replaced = underRescan(at);
                 for (String r : readPaths) {
                     replaced |= isAtOrBelow(at, r);
                 }
@@ -425,6 +460,7 @@ final class ResultPlanner {
                     emit(new PathChange(at, PathChange.Kind.DELETED, null, r.directory(), r.carried(), r.recovered(), 0));
                 }
                 view.forget(at);
+                forgotten.add(at);
             }
             List<Integer> order = new ArrayList<>();
             for (int o = 0; o < items.size(); o++) {

@@ -149,8 +149,12 @@ final class ResultResolver {
             changes = ResultPlanner.plan(items.all(), items.removals, items.rescans);
         } catch (IllegalStateException e) {
             // A bug in the planner must not cost a change: the consumer reads the whole root again.
-            LOG.log(Level.WARNING, "could not order the result of snapshot " + r.snapshot() + "; it says rescan " + watched, e);
+            LOG.log(Level.WARNING, "could not order the result of snapshot " + r.snapshot() + "; it says rescan " + watched
+                    + ". The planner's input: " + ResultPlanner.describe(items.all(), items.removals, items.rescans), e);
             changes = List.of(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, false, r.recovered(), 0));
+            // The consumer reads everything where it stands: nothing is anywhere else, nothing is unsure.
+            items.positions.clear();
+            items.unsure.clear();
         }
         lastResolved = r.snapshot();
         lastReads = changes.stream().filter(c -> c.kind() != PathChange.Kind.DELETED).toList();
@@ -440,10 +444,15 @@ final class ResultResolver {
             view = null; // moved in from outside the root: read it whole
         }
         boolean directory = c.directory() || w.directory();
-        if (w.links() > 1 && !directory && renamed) {
-            // A renamed file with other names: a move from one of them would take away a name that
-            // may still be in use. It is read where it is, and each name it was seen with is read
-            // again where something stands (below) or removed.
+        List<String> names = Moves.names(c);
+        if (w.links() > 1 && !directory && view != null && !view.equals(nowPath)) {
+            // A file with other names, found at another than where the consumer has it (renamed, or
+            // linked there since): a move would take away a name that may still be in use. It is
+            // read where it is, and the name the consumer has it at is read again where something
+            // stands or removed, as each name it was seen with (below).
+            if (!names.contains(view)) {
+                items.removeAt(view, moves, false, c, w.path());
+            }
             view = null;
         }
         boolean changed = c.written() || c.changes().contains(Change.ATTRIBUTES) || c.changes().contains(Change.READ);
@@ -451,7 +460,7 @@ final class ResultResolver {
                 w.links()));
         // The names it had in between (or a removed hard link's) go, where nothing stands now: a file
         // it was renamed over went with them, without an event of its own.
-        for (String name : Moves.names(c)) {
+        for (String name : names) {
             if (!name.equals(view)) {
                 items.removeAt(name, moves, directory, c, w.path());
             }

@@ -62,6 +62,28 @@ class ResultPlannerTest {
     }
 
     @Test
+    void aRemovalWhereThePlanPutAnObjectLeavesTheObjectThere() {
+        // The file system changed between the looks that made the plan: /m/d/f was found alive (and
+        // created since the view), then nothing stood at /m/d/f or /m/d when removals were checked.
+        List<ResultPlanner.Item> items = List.of(
+                new ResultPlanner.Item(null, "/m/d", true, true, true, false, false, false, 1),
+                new ResultPlanner.Item(null, "/m/d/f", false, true, true, false, false, false, 1),
+                new ResultPlanner.Item("/m/g", null, false, false, false, false, false, false, 0));
+        List<ResultPlanner.Removal> removals = List.of(new ResultPlanner.Removal("/m/d/f", false, false, false),
+                new ResultPlanner.Removal("/m/d", true, false, false), new ResultPlanner.Removal("/m/d/f/x", false, false, false));
+        assertEquals(List.of(
+                new PathChange("/m/d", PathChange.Kind.CREATED, null, true, false, false, 1),
+                new PathChange("/m/d/f", PathChange.Kind.CREATED, null, false, false, false, 1),
+                new PathChange("/m/g", PathChange.Kind.DELETED, null, false, false, false, 0)),
+                ResultPlanner.plan(items, removals, List.of()));
+    }
+
+    @Test
+    void aRescanOfADirectoryCoversItsEntriesWhateverTheirNamesSortAfter() {
+        assertEquals(List.of("/m/d", "/m/d e"), ResultPlanner.topmost(List.of("/m/d/f", "/m/d e", "/m/d")));
+    }
+
+    @Test
     void randomHistoriesApplyToTheFileSystemsTree(SplittableRandom random) {
         for (int i = 0; i < Integer.getInteger("planner.histories", 100_000); i++) {
             long seed = random.nextLong();
