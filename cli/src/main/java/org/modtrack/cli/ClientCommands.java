@@ -1,8 +1,12 @@
 package org.modtrack.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
@@ -15,8 +19,10 @@ import org.modtrack.daemon.client.DaemonException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * The client commands: thin clients of the daemon's socket (docs/protocol.md), each one request.
@@ -51,7 +57,10 @@ final class ClientCommands {
 
     @Command(name = "query", mixinStandardHelpOptions = true,
             description = {"Checkpoints the root and prints every change since the last blessed result (nothing is blessed).",
-                    "--json: one JSON document; --jsonl: a header line, one line per change, an end line."})
+                    "--json: one JSON document; --jsonl: a header line, one line per change, an end line;",
+                    "--print0: each change's path (and a rename's from) followed by a NUL byte, and nothing else,",
+                    "for rsync --files-from=- --from0 or tar --null -T -; if continuity was lost, the root comes first",
+                    "(so everything is re-synced) and stderr says why."})
     static final class Query implements Callable<Integer> {
         @Mixin
         SocketOption socket;
@@ -68,7 +77,14 @@ final class ClientCommands {
 
             @Option(names = "--jsonl", description = "Stream the result: header, one line per change, end.")
             boolean jsonl;
+
+            @Option(names = "--print0", description = "Print only paths, each followed by NUL: every change's path and from; "
+                    + "the root first if continuity was lost.")
+            boolean print0;
         }
+
+        @Spec
+        CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
@@ -80,6 +96,10 @@ final class ClientCommands {
                 JsonNode r = c.query(root(path));
                 if (format.json) {
                     json(r);
+                    return 0;
+                }
+                if (format.print0) {
+                    print0(r, spec.commandLine().getErr());
                     return 0;
                 }
                 PrintStream o = out();
@@ -97,6 +117,39 @@ final class ClientCommands {
                 return 0;
             }
         }
+    }
+
+    /**
+     * {@code --print0}: the result's paths as raw UTF-8 bytes, each followed by NUL and nothing else
+     * (the input of {@code rsync --files-from=- --from0} and {@code tar --null -T -}): every change's
+     * {@code path} and, when present, its {@code from}, in order. When continuity is not intact the root
+     * comes first, so a consumer re-syncs everything, and one line on stderr says why.
+     */
+    static void print0(JsonNode r, PrintWriter err) throws IOException {
+        if (!"intact".equals(r.path("continuity").asText())) {
+            err.println("modtrack: continuity of " + r.path("root").asText() + " was lost ("
+                    + r.path("continuityReason").asText() + "); printing the root first so everything is re-synced");
+        }
+        PrintStream stdout = out();
+        OutputStream o = new BufferedOutputStream(stdout);
+        if (!"intact".equals(r.path("continuity").asText())) {
+            nul(o, r.path("root").asText());
+        }
+        for (JsonNode ch : r.path("changes")) {
+            nul(o, ch.path("path").asText());
+            if (ch.hasNonNull("from")) {
+                nul(o, ch.path("from").asText());
+            }
+        }
+        o.flush();
+        if (stdout.checkError()) {
+            throw new IOException("could not write the paths to standard output");
+        }
+    }
+
+    private static void nul(OutputStream o, String path) throws IOException {
+        o.write(path.getBytes(StandardCharsets.UTF_8));
+        o.write(0);
     }
 
     /** One change for people: {@code kind  path  (from ...)}. */
@@ -128,8 +181,8 @@ final class ClientCommands {
         @Parameters(index = "1", paramLabel = "ID", description = "The result's snapshot id, as query printed it.")
         long id;
 
-        @picocli.CommandLine.Spec
-        picocli.CommandLine.Model.CommandSpec spec;
+        @Spec
+        CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {

@@ -9,15 +9,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.daemon.Protocol;
-import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.testing.Command;
 import org.modtrack.testing.LoopMount;
 
@@ -40,28 +43,7 @@ class DaemonCliTest {
 
     /** {@code modtrack daemon} in a child JVM; returns once it answers hello. */
     private Process daemon(Path root, String... options) throws Exception {
-        Path socket = dir.resolve("sock");
-        Path log = dir.resolve("daemon.log");
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "daemon", "--watch", root.toString(), "--state", dir.resolve("state").toString(),
-                "--socket", socket.toString(), "--durability", "process"));
-        command.addAll(List.of(options));
-        Process p = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            try (DaemonClient c = DaemonClient.connect(socket)) {
-                c.hello();
-                return p;
-            } catch (IOException notYet) {
-                if (!p.isAlive() || System.nanoTime() > deadline) {
-                    p.destroyForcibly();
-                    throw new AssertionError("the daemon did not start: " + Files.readString(log));
-                }
-                Thread.sleep(50);
-            }
-        }
+        return ModtrackProcess.daemon(root, dir.resolve("state"), dir.resolve("sock"), dir.resolve("daemon.log"), options);
     }
 
     private String sock() {
@@ -174,6 +156,50 @@ class DaemonCliTest {
             }
         }
         assertEquals(3, CliTest.run("status", "/x", "--socket", sock()).exitCode(), "no daemon: an error in one sentence");
+    }
+
+    @Test
+    void queryPrint0NamesEveryPathAndFromNulSeparated() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            Command.sh(root, "echo keep > keep; echo old > renamed; echo bye > gone; sync");
+            Process daemon = daemon(root);
+            try {
+                JsonNode first = queryJson(root);
+                assertEquals(0, cli("bless", root.toString(), first.path("snapshot").asText()).exitCode());
+                Command.sh(root, "echo new > 'with space'; echo more >> keep; mv renamed moved; rm gone");
+
+                CliTest.Run print0 = cli("query", root.toString(), "--print0");
+                assertEquals(0, print0.exitCode(), print0.err());
+                assertEquals("", print0.err(), "continuity is intact: nothing on stderr");
+                JsonNode json = queryJson(root); // no bless in between: the same changes
+                assertEquals("intact", json.path("continuity").asText(), json.toString());
+
+                List<String> expected = new ArrayList<>();
+                for (JsonNode c : json.path("changes")) {
+                    expected.add(c.path("path").asText());
+                    if (c.hasNonNull("from")) {
+                        expected.add(c.path("from").asText());
+                    }
+                }
+                assertTrue(expected.contains(root.resolve("renamed").toString()), "the rename's from is named: " + json);
+
+                String out = print0.out();
+                assertFalse(out.contains("\n"), "no newline: " + out);
+                assertTrue(out.endsWith("\0"), "every path is NUL-terminated: " + out);
+                List<String> names = List.of(out.substring(0, out.length() - 1).split("\0", -1));
+                assertEquals(expected.size(), names.size(), out);
+                assertEquals(new TreeSet<>(expected), new TreeSet<>(names));
+                assertEquals(Set.of("keep", "moved", "renamed", "gone", "with space"),
+                        names.stream().map(n -> root.relativize(Path.of(n)).toString()).collect(Collectors.toSet()));
+
+                assertEquals(2, cli("query", root.toString(), "--print0", "--json").exitCode(), "the formats are exclusive");
+                assertEquals(0, cli("stop").exitCode());
+                stopped(daemon, 0, dir.resolve("sock"));
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
     }
 
     @Test

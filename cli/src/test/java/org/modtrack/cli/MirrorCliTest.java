@@ -1,0 +1,292 @@
+package org.modtrack.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.daemon.Protocol;
+import org.modtrack.testing.Command;
+import org.modtrack.testing.LoopMount;
+import org.modtrack.testing.Seeded;
+
+/**
+ * {@code modtrack mirror} end to end: the daemon and the mirror each in a process of its own, a
+ * loop-mounted ext4 written by a Python child (name reuse: renames over existing names, swaps,
+ * chains, directory moves and removals, hard links, symlinks, truncates, appends, a bulk rewrite
+ * large enough that a kill lands in the middle of applying), and SIGKILLs of the mirror in the
+ * middle of a cycle (with writers still running) and of the daemon. After every quiet cycle the
+ * destination holds exactly what the source holds (every path's kind, permissions, contents and
+ * link target). Once locally, once through rsync to a local destination.
+ */
+@ExtendWith(Seeded.class)
+class MirrorCliTest {
+    private static final long MIB = 1 << 20;
+    private static final int ROUNDS = 6;
+    private static final long MIRROR_SECONDS = 120;
+    private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    private static final boolean RSYNC = Files.isExecutable(Path.of("/usr/bin/rsync"));
+
+    /** Writes ROOT: OPS random operations over a small name space, then rewrites BULK files under bulk/. */
+    private static final String WORKLOAD = """
+            import os, random, shutil, sys
+            root, seed, ops, bulk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+            r = random.Random(seed)
+            os.chdir(root)
+            TOPS = ['d0', 'd1', 'd2', 'd3']
+            def dirs():
+                out = ['.']
+                for d in TOPS:
+                    if os.path.isdir(d):
+                        out.append(d)
+                        out.extend(os.path.join(d, e) for e in sorted(os.listdir(d)) if os.path.isdir(os.path.join(d, e)))
+                return out
+            def name():
+                return os.path.join(r.choice(dirs()), 'f%d' % r.randrange(30))
+            def files():
+                return [os.path.join(d, e) for d in dirs() for e in sorted(os.listdir(d))
+                        if os.path.isfile(os.path.join(d, e)) and not os.path.islink(os.path.join(d, e))]
+            def some_file():
+                f = files()
+                return r.choice(f) if f else name()
+            def data():
+                return r.randbytes(r.choice((0, 9, 700, 5000, 40000)))
+            for i in range(ops):
+                k = r.randrange(13)
+                try:
+                    if k <= 1:
+                        with open(name(), 'wb') as f: f.write(data())
+                    elif k == 2:
+                        with open(some_file(), 'ab') as f: f.write(data())
+                    elif k == 3:
+                        os.truncate(some_file(), r.randrange(3000))
+                    elif k == 4:
+                        os.replace(some_file(), name())
+                    elif k == 5:
+                        a, b = some_file(), some_file()
+                        if a != b:
+                            os.replace(a, 'swap.tmp'); os.replace(b, a); os.replace('swap.tmp', b)
+                    elif k == 6:
+                        a, b, c = some_file(), some_file(), name()
+                        if a != b:
+                            os.replace(b, c); os.replace(a, b)
+                    elif k == 7:
+                        d = r.choice(TOPS + [os.path.join(r.choice(TOPS), 's%d' % r.randrange(3))])
+                        os.mkdir(d)
+                    elif k == 8:
+                        a = r.choice(dirs()[1:] or ['d0'])
+                        b = r.choice(TOPS + [os.path.join(r.choice(TOPS), 's%d' % r.randrange(3))])
+                        if not b.startswith(a + '/'):
+                            os.rename(a, b)
+                    elif k == 9 and r.randrange(4) == 0:
+                        shutil.rmtree(r.choice(dirs()[1:] or ['d0']))
+                    elif k == 10:
+                        os.unlink(some_file())
+                    elif k == 11:
+                        t = name()
+                        if os.path.lexists(t): os.unlink(t)
+                        os.link(some_file(), t)
+                    elif k == 12:
+                        t = name()
+                        if os.path.lexists(t): os.unlink(t)
+                        os.symlink('target%d' % r.randrange(5), t)
+                except OSError:
+                    pass  # a name that is not there (any more), a directory not empty: the next operation
+            for i in r.sample(range(4 * max(bulk, 1)), bulk):
+                d = 'bulk/b%d' % (i // 100)
+                os.makedirs(d, exist_ok=True)
+                with open('%s/f%d' % (d, i), 'wb') as f: f.write(r.randbytes(r.randrange(1, 6000)))
+            """;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void requireLoopMounts() {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
+                () -> "MirrorCliTest skipped: " + LoopMount.unavailableReason("ext4").get());
+    }
+
+    @Test
+    void aLocalMirrorEqualsTheSourceThroughSigkillsOfBothSides(SplittableRandom random) throws Exception {
+        mirrorThroughFaults(random.nextLong(), false);
+    }
+
+    @Test
+    void anRsyncMirrorEqualsTheSourceThroughSigkillsOfBothSides(SplittableRandom random) throws Exception {
+        assumeTrue(RSYNC, "skipped: rsync is not installed (.ci/run installs it)");
+        mirrorThroughFaults(random.nextLong(), true);
+    }
+
+    private void mirrorThroughFaults(long seed, boolean rsync) throws Exception {
+        SplittableRandom random = new SplittableRandom(seed);
+        Path socket = dir.resolve("sock");
+        Path state = dir.resolve("state");
+        Path daemonLog = dir.resolve("daemon.log");
+        Path mirrorLog = dir.resolve("mirror.log");
+        Path destination = Files.createDirectory(dir.resolve("dest"));
+        try (LoopMount m = LoopMount.create("ext4", 128 * MIB)) {
+            Path root = m.mountPoint();
+            Command.run(PYTHON, "-c", WORKLOAD, root.toString(), Long.toString(seed), "300", "1500");
+            Process daemon = ModtrackProcess.daemon(root, state, socket, daemonLog);
+            try {
+                List<String> mirror = new ArrayList<>(List.of("mirror", root.toString(), destination.toString(), "--state",
+                        dir.resolve("mirror-state").toString(), "--socket", socket.toString(), "--json"));
+                if (rsync) {
+                    mirror.add("--rsync");
+                }
+                JsonNode first = runMirror(mirror, mirrorLog, seed);
+                assertTrue(first.path("fullCopy").asBoolean(), "the first cycle copies everything: " + first);
+                assertSame(root, destination, "after the first copy", seed);
+                int mirrorKills = 0;
+                for (int round = 1; round <= ROUNDS; round++) {
+                    String[] work = {PYTHON, "-c", WORKLOAD, root.toString(), Long.toString(seed + round), "300",
+                            "1000"};
+                    String fault = switch (round % 3) {
+                        case 1 -> "mirror";
+                        case 2 -> "daemon";
+                        default -> "none";
+                    };
+                    if (fault.equals("mirror")) {
+                        // The writers go on while a mirror is killed in the middle of its cycle.
+                        Process writer = new ProcessBuilder(work).redirectErrorStream(true)
+                                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("writer.log").toFile())).start();
+                        Thread.sleep(random.nextInt(200));
+                        Process killed = ModtrackProcess.start(mirrorLog, mirror);
+                        Thread.sleep(700 + random.nextInt(1500));
+                        if (killed.isAlive()) {
+                            mirrorKills++;
+                        }
+                        killed.destroyForcibly().waitFor();
+                        assertTrue(writer.waitFor(60, TimeUnit.SECONDS), "the writer finished");
+                        assertEquals(0, writer.exitValue(), () -> "the writer failed (seed " + seed + ")");
+                    } else {
+                        Command.run(work);
+                    }
+                    if (fault.equals("daemon")) {
+                        daemon.destroyForcibly().waitFor(); // SIGKILL
+                        JsonNode refused = runMirrorExpecting(mirror, mirrorLog, 3);
+                        assertTrue(refused.isMissingNode(), "no daemon: the mirror blesses nothing and says so");
+                        daemon = ModtrackProcess.daemon(root, state, socket, daemonLog);
+                    }
+                    JsonNode cycle = runMirror(mirror, mirrorLog, seed);
+                    assertSame(root, destination, "after round " + round + " (" + fault + " killed): " + cycle, seed);
+                }
+                // The first cycle after the writers stopped may look again at paths the one before
+                // was unsure of (another object stood there while its result was made); the next has
+                // nothing to do.
+                JsonNode settling = runMirror(mirror, mirrorLog, seed);
+                assertFalse(settling.path("fullCopy").asBoolean(), settling.toString());
+                JsonNode quiet = runMirror(mirror, mirrorLog, seed);
+                assertEquals(0, quiet.path("entries").asLong(), "nothing changed since the last cycles: " + quiet);
+                assertSame(root, destination, "at the end", seed);
+                System.out.printf("MirrorCliTest (%s), seed %d: %d rounds, %d mirrors killed in the middle of a cycle;"
+                        + " after the writers stopped, %d entries, then 0%n", rsync ? "rsync" : "local", seed, ROUNDS, mirrorKills,
+                        settling.path("entries").asLong());
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** Runs one mirror cycle to its end; returns its --json line. */
+    private static JsonNode runMirror(List<String> args, Path log, long seed) throws Exception {
+        JsonNode line = runMirrorExpecting(args, log, 0);
+        assertFalse(line.isMissingNode(), () -> "no summary line (seed " + seed + ")");
+        return line;
+    }
+
+    /** Runs a mirror cycle, expecting {@code exitCode}; its --json line, or a missing node. */
+    private static JsonNode runMirrorExpecting(List<String> args, Path log, int exitCode) throws Exception {
+        long before = Files.exists(log) ? Files.size(log) : 0;
+        Process p = ModtrackProcess.start(log, args);
+        assertTrue(p.waitFor(MIRROR_SECONDS, TimeUnit.SECONDS), "the mirror finished its cycle");
+        String out = Files.readString(log).substring((int) before);
+        assertEquals(exitCode, p.exitValue(), out);
+        for (String l : out.lines().toList().reversed()) {
+            if (l.startsWith("{")) {
+                return Protocol.MAPPER.readTree(l);
+            }
+        }
+        return Protocol.MAPPER.missingNode();
+    }
+
+    private static void assertSame(Path source, Path destination, String when, long seed) throws IOException {
+        Map<String, String> s = tree(source);
+        Map<String, String> d = tree(destination);
+        if (!s.equals(d)) {
+            List<String> differences = new ArrayList<>();
+            for (String p : new TreeSet<>(concat(s.keySet(), d.keySet()))) {
+                if (!String.valueOf(s.get(p)).equals(String.valueOf(d.get(p)))) {
+                    differences.add(p + ": source " + s.get(p) + ", destination " + d.get(p));
+                }
+            }
+            throw new AssertionError("the destination differs from the source " + when + " (seed " + seed + "), "
+                    + differences.size() + " paths: " + differences.subList(0, Math.min(20, differences.size())));
+        }
+    }
+
+    private static List<String> concat(Set<String> a, Set<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** Every path below {@code top} (relative) with its kind, permissions and contents' digest or link target. */
+    private static Map<String, String> tree(Path top) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(top)) {
+            for (Path p : walk.toList()) {
+                String rel = top.relativize(p).toString();
+                if (rel.isEmpty()) {
+                    continue;
+                }
+                if (Files.isSymbolicLink(p)) {
+                    out.put(rel, "link " + Files.readSymbolicLink(p));
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    out.put(rel, "directory " + PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
+                } else {
+                    out.put(rel, "file " + PosixFilePermissions.toString(Files.getPosixFilePermissions(p,
+                            LinkOption.NOFOLLOW_LINKS)) + " " + digest(p));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String digest(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.modtrack.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.modtrack.daemon.client.DaemonClient;
+
+/** {@code bin/modtrack} in a child JVM of its own (this test JVM's classes), so that tests can SIGKILL it. */
+final class ModtrackProcess {
+    private static final long DAEMON_START_SECONDS = 30;
+
+    private ModtrackProcess() {}
+
+    /** Starts {@code modtrack ARGS}, its output and errors appended to {@code log}. */
+    static Process start(Path log, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(args);
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /**
+     * Starts {@code modtrack daemon --watch ROOT --state STATE --socket SOCKET --durability process
+     * OPTIONS} and returns once it answers hello.
+     */
+    static Process daemon(Path root, Path state, Path socket, Path log, String... options) throws Exception {
+        List<String> args = new ArrayList<>(List.of("daemon", "--watch", root.toString(), "--state", state.toString(),
+                "--socket", socket.toString(), "--durability", "process"));
+        args.addAll(List.of(options));
+        Process p = start(log, args);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DAEMON_START_SECONDS);
+        while (true) {
+            try (DaemonClient c = DaemonClient.connect(socket)) {
+                c.hello();
+                return p;
+            } catch (IOException notYet) {
+                if (!p.isAlive() || System.nanoTime() > deadline) {
+                    p.destroyForcibly().waitFor();
+                    throw new AssertionError("the daemon did not start: " + Files.readString(log));
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package org.modtrack.consumer.mirror;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.modtrack.daemon.Protocol;
+import org.modtrack.daemon.client.DaemonClient;
+import org.modtrack.daemon.client.ResultApplier;
+
+/**
+ * Keeps a destination equal to a watched root, one query/apply/bless cycle at a time: the job
+ * people run lsyncd for, without a full rsync at every start.
+ *
+ * <p>A cycle: query the root (the result's lines are kept in the state directory first), apply the
+ * result to the destination (a local directory step by step, as docs/protocol.md says, or any rsync
+ * destination path by path), make the destination durable, and only then bless the result. The
+ * first cycle queries, copies the whole tree, then blesses: what changed while it copied is in the
+ * next result. Stopped at any moment, the next run resumes the result it was applying from the
+ * entry it had reached (applying an entry twice does no harm), and blesses only what it applied.
+ */
+public final class Mirror {
+    /** How many entries are applied between two saves of the progress (with the destination made durable). */
+    private static final int ENTRIES_PER_SAVE = 1000;
+    /** The longest between two saves of the progress. */
+    private static final long NANOS_PER_SAVE = 1_000_000_000L;
+
+    /** Connects to the daemon. */
+    @FunctionalInterface
+    public interface Connector {
+        DaemonClient connect() throws IOException;
+    }
+
+    private final Connector daemon;
+    private final Path source;
+    private final String destination;
+    private final boolean rsync;
+    private final Path stateDirectory;
+
+    /**
+     * @param source the watched root, absolute
+     * @param destination a local directory, or with {@code rsync} any rsync destination
+     * @param rsync whether to apply results with rsync rather than step by step on a local directory
+     * @param stateDirectory where the mirror keeps its state (not below the source)
+     */
+    public Mirror(Connector daemon, Path source, String destination, boolean rsync, Path stateDirectory) {
+        this.daemon = daemon;
+        this.source = source;
+        this.destination = destination;
+        this.rsync = rsync;
+        this.stateDirectory = stateDirectory;
+        if (!rsync) {
+            Path d = Path.of(destination).toAbsolutePath().normalize();
+            if (d.startsWith(source) || source.startsWith(d)) {
+                throw new IllegalArgumentException("the destination " + d + " and the source " + source
+                        + " must not contain one another.");
+            }
+        }
+        if (stateDirectory.toAbsolutePath().normalize().startsWith(source)) {
+            throw new IllegalArgumentException("the mirror's state directory " + stateDirectory + " must not be below the source "
+                    + source + ": its own writes would be changes.");
+        }
+    }
+
+    /** Whether {@code destination} names a remote rsync destination ({@code host:path}, {@code rsync://}). */
+    public static boolean isRemote(String destination) {
+        int colon = destination.indexOf(':');
+        int slash = destination.indexOf('/');
+        return destination.startsWith("rsync://") || (colon > 0 && (slash < 0 || colon < slash));
+    }
+
+    /** Runs one cycle and says what it did. */
+    public MirrorStats cycle() throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        MirrorStats stats = new MirrorStats();
+        MirrorState state = MirrorState.load(stateDirectory, source.toString(), destination);
+        try (DaemonClient c = daemon.connect()) {
+            if (!state.initialized) {
+                firstCopy(c, state, stats);
+            } else {
+                if (state.applying == 0 || !Files.exists(state.result)) {
+                    JsonNode header = query(c, state.result);
+                    state.applying = header.path("snapshot").asLong();
+                    state.next = 0;
+                    state.save(source.toString(), destination);
+                } else {
+                    stats.resumed = true;
+                }
+                apply(state, stats);
+                c.bless(source.toString(), state.applying);
+                stats.result = state.applying;
+                state.applying = 0;
+                state.next = 0;
+                state.save(source.toString(), destination);
+                Files.deleteIfExists(state.result);
+            }
+        }
+        stats.nanos = System.nanoTime() - start;
+        return stats;
+    }
+
+    /** The first cycle: query (to have a result to bless), copy everything, bless. */
+    private void firstCopy(DaemonClient c, MirrorState state, MirrorStats stats) throws IOException, InterruptedException {
+        JsonNode header = query(c, state.result);
+        copyAll(stats);
+        long snapshot = header.path("snapshot").asLong();
+        c.bless(source.toString(), snapshot);
+        stats.result = snapshot;
+        stats.fullCopy = true;
+        state.initialized = true;
+        state.applying = 0;
+        state.next = 0;
+        state.save(source.toString(), destination);
+        Files.deleteIfExists(state.result);
+    }
+
+    private void copyAll(MirrorStats stats) throws IOException, InterruptedException {
+        if (rsync) {
+            new RsyncDestination(source, destination, stats).copyAll();
+        } else {
+            LocalDestination local = new LocalDestination(source, Path.of(destination), stats);
+            local.copyAll();
+            local.makeDurable();
+        }
+    }
+
+    /** Streams a query's lines into {@code file} (synced before the result is used) and returns its header. */
+    private JsonNode query(DaemonClient c, Path file) throws IOException {
+        JsonNode[] header = new JsonNode[1];
+        long[] changes = new long[1];
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING);
+             OutputStream out = Channels.newOutputStream(channel);
+             BufferedWriter w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16)) {
+            JsonNode end = c.queryStream(source.toString(), line -> {
+                switch (line.path("type").asText()) {
+                    case "header" -> header[0] = line;
+                    case "change" -> changes[0]++;
+                    default -> { }
+                }
+                w.write(Protocol.text(Protocol.line(line)));
+                w.write('\n');
+            });
+            w.flush();
+            channel.force(true);
+            if (header[0] == null || end.path("count").asLong(-1) != changes[0]) {
+                throw new IOException("the daemon's answer to the query was incomplete (" + changes[0] + " changes, the end line says "
+                        + end.path("count").asText("nothing") + ").");
+            }
+        }
+        return header[0];
+    }
+
+    /** Applies the kept result from the entry the state says was reached, saving progress as it goes. */
+    private void apply(MirrorState state, MirrorStats stats) throws IOException, InterruptedException {
+        JsonNode header = null;
+        LocalDestination local = rsync ? null : new LocalDestination(source, Path.of(destination), stats);
+        RsyncDestination remote = rsync ? new RsyncDestination(source, destination, stats) : null;
+        long index = 0;
+        long lastSave = System.nanoTime();
+        try (BufferedReader r = Files.newBufferedReader(state.result, StandardCharsets.UTF_8)) {
+            for (String line; (line = r.readLine()) != null; ) {
+                JsonNode n = Protocol.MAPPER.readTree(line);
+                switch (n.path("type").asText()) {
+                    case "header" -> header = n;
+                    case "change" -> {
+                        if (local != null && stats.resumed) {
+                            local.removeTemporary(n.path("path").asText()); // a copy the stopped run left half done
+                        }
+                        if (index >= state.next) {
+                            if (local != null) {
+                                ResultApplier.applyOne(n, local);
+                            } else {
+                                remote.note(n);
+                            }
+                            stats.entries++;
+                        }
+                        index++;
+                        if (local != null && (index % ENTRIES_PER_SAVE == 0 || System.nanoTime() - lastSave > NANOS_PER_SAVE)
+                                && index > state.next) {
+                            local.makeDurable();
+                            state.next = index;
+                            state.save(source.toString(), destination);
+                            lastSave = System.nanoTime();
+                        }
+                    }
+                    default -> { }
+                }
+            }
+        }
+        if (header == null) {
+            throw new IOException("the kept result " + state.result + " has no header line.");
+        }
+        if (remote != null) {
+            remote.sync();
+        }
+        if (!"intact".equals(header.path("continuity").asText("intact"))) {
+            copyAll(stats); // what the reason names is below the root
+            stats.fullCopy = true;
+        }
+        if (local != null) {
+            local.makeDurable();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package org.modtrack.consumer.mirror;
+
+/** What one cycle of a mirror did. Mutable: the destinations count as they go. */
+public final class MirrorStats {
+    /** The result applied (0: none). */
+    public long result;
+    /** Its entries. */
+    public long entries;
+    /** Files copied from the source. */
+    public long filesCopied;
+    /** Their bytes. */
+    public long bytesCopied;
+    /** Paths removed from the destination (a directory counts once). */
+    public long removed;
+    /** Moves done in the destination. */
+    public long moved;
+    /** Whether this cycle copied the whole tree (a first run, or continuity lost). */
+    public boolean fullCopy;
+    /** Whether it resumed a result a stopped run had been applying. */
+    public boolean resumed;
+    /** Nanoseconds the cycle took. */
+    public long nanos;
+
+    /** One line for people. */
+    public String line() {
+        return (fullCopy ? "copied the whole tree" : "applied result " + result + " (" + entries + " entries)")
+                + (resumed ? ", resumed" : "") + ": " + filesCopied + " files (" + bytesCopied + " bytes) copied, " + removed
+                + " removed, " + moved + " moved, in " + nanos / 1_000_000 + " ms; blessed " + result;
+    }
+}
