@@ -1,6 +1,7 @@
 package org.modtrack.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -87,7 +88,15 @@ final class MirrorCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             while (!stopping) {
-                report(mirror.cycle());
+                try {
+                    report(mirror.cycle());
+                } catch (IOException e) {
+                    // The daemon restarting, a destination briefly unreachable: nothing was blessed
+                    // that was not applied, and the next cycle resumes.
+                    spec.commandLine().getErr().println("modtrack mirror: " + e.getMessage() + " (trying again in "
+                            + followSeconds + " s)");
+                    spec.commandLine().getErr().flush();
+                }
                 for (long waited = 0; waited < followSeconds * 10 && !stopping; waited++) {
                     Thread.sleep(100);
                 }
@@ -111,6 +120,7 @@ final class MirrorCommand implements Callable<Integer> {
             n.put("removed", s.removed);
             n.put("moved", s.moved);
             n.put("fullCopy", s.fullCopy);
+            n.put("recovered", s.recovered);
             n.put("resumed", s.resumed);
             n.put("ms", s.nanos / 1_000_000);
             out.println(Protocol.text(Protocol.line(n)));

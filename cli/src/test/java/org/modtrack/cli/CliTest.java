@@ -2,6 +2,7 @@ package org.modtrack.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.testing.LoopMount;
 import picocli.CommandLine;
 
 /** The command line: exit codes, the simulator's last line, and the demo (which kills a real process). */
@@ -59,8 +61,18 @@ class CliTest {
     }
 
     @Test
-    void theDemoRecoversEveryChangeOfAWriterKilledWithSigkill() {
+    void theDemoMirrorsAScratchFileSystemThroughASigkillOfTheDaemon() {
+        assumeTrue(LoopMount.isRoot(), "skipped: the demo mounts a scratch ext4 (root only)");
         Run r = run("demo");
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+        assertTrue(r.out().contains("\"recovered\":true"), "the first result after the SIGKILL is recovered: " + r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("5. ") && l.endsWith(": equal")), r.out());
+        assertTrue(r.out().contains("cleaned up"), r.out());
+    }
+
+    @Test
+    void theEngineDemoRecoversEveryChangeOfAWriterKilledWithSigkill() {
+        Run r = run("demo", "--engine");
         assertEquals(0, r.exitCode(), r.out() + r.err());
         assertTrue(r.out().contains("recovered: true"), r.out());
         assertTrue(r.out().contains("missed: 0"), r.out());

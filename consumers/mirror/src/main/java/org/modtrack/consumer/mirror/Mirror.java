@@ -199,6 +199,7 @@ public final class Mirror {
         if (header == null) {
             throw new IOException("the kept result " + state.result + " has no header line.");
         }
+        stats.recovered = header.path("recovered").asBoolean();
         if (remote != null) {
             remote.sync();
         }

@@ -16,6 +16,8 @@ public final class MirrorStats {
     public long moved;
     /** Whether this cycle copied the whole tree (a first run, or continuity lost). */
     public boolean fullCopy;
+    /** Whether the result held records made before an unclean stop of the daemon. */
+    public boolean recovered;
     /** Whether it resumed a result a stopped run had been applying. */
     public boolean resumed;
     /** Nanoseconds the cycle took. */
@@ -24,7 +26,7 @@ public final class MirrorStats {
     /** One line for people. */
     public String line() {
         return (fullCopy ? "copied the whole tree" : "applied result " + result + " (" + entries + " entries)")
-                + (resumed ? ", resumed" : "") + ": " + filesCopied + " files (" + bytesCopied + " bytes) copied, " + removed
+                + (recovered ? ", recovered after an unclean stop" : "") + (resumed ? ", resumed" : "") + ": " + filesCopied + " files (" + bytesCopied + " bytes) copied, " + removed
                 + " removed, " + moved + " moved, in " + nanos / 1_000_000 + " ms; blessed " + result;
     }
 }
