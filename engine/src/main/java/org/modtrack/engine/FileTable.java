@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * What the tracker knows about each file of the kept snapshots, packed so that a tracked file costs
- * under 100 bytes (issue 4, item 4; docs/benchmarks.md says where they go): no object per file.
+ * under 100 bytes (the memory goal; docs/benchmarks.md says where they go): no object per file.
  *
  * <ul>
  *   <li>Entries are numbered densely and stored in pages of primitive arrays: 8 ints (meta, with

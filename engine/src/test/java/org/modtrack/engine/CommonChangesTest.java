@@ -16,7 +16,7 @@ import org.modtrack.engine.storage.DirectoryStorage;
 
 /**
  * The changes most files have (created, created then written, a directory recorded as written)
- * are kept in the table's pages, not in its side map of rare fields (issue 4, item 4: at most 100
+ * are kept in the table's pages, not in its side map of rare fields (the memory goal: at most 100
  * bytes per file), and results say the same of them as before: across a result built while files
  * change, a bless, a clean restart and a crash.
  */

@@ -578,7 +578,7 @@ final class World {
      * <p>Why the mapped files: their stores raise no event, and the watermark counts those made
      * before it. A mapping removed while no tracker runs queues no CLOSE_WRITE, and one gone before
      * the next start is not found by {@code PreOpenedWriters}; with its directory's scope dropped
-     * from an intact result, nothing would name the file (the real source does this since 2026-11-25:
+     * from an intact result, nothing would name the file (the real source does this too:
      * {@code LinuxSource.settleAfterWatermark}).
      */
     private String stop(boolean drainFails) throws IOException {

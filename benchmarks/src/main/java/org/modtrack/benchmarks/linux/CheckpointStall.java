@@ -19,7 +19,7 @@ import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.testing.LoopMount;
 
 /**
- * Issue 4's first acceptance figure: how long a checkpoint stalls a writer of small writes to
+ * The checkpoint-stall figure: how long a checkpoint stalls a writer of small writes to
  * other files, (a) with no large write in flight and (b) while another process is inside one
  * 1 GiB {@code write} call, for the {@code srcu} and {@code freeze} barriers side by side. A
  * benchmark, not a test: it asserts nothing; {@code bin/bench-linux checkpoint} runs it and

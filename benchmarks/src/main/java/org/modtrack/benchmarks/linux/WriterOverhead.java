@@ -17,7 +17,7 @@ import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.testing.LoopMount;
 
 /**
- * Issue 4's second acceptance figure: the wall time of writer workloads on a tracked file system
+ * The writer-overhead figure: the wall time of writer workloads on a tracked file system
  * against the same workload on a fresh identical untracked one, in one run. A benchmark, not a
  * test: it asserts nothing; {@code bin/bench-linux overhead} runs it and docs/benchmarks.md has
  * its figures.

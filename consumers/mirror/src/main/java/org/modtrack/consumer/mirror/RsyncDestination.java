@@ -63,7 +63,7 @@ final class RsyncDestination {
      * removed by syncing the nearest directory above it that the source still has, with
      * {@code --dirs --delete} (its entries only, the files by rsync's quick check), not by
      * {@code --delete-missing-args}: rsync 3.2.7 as Debian ships it rejects that list when a missing
-     * path follows one that exists ("invalid file mode 00", RsyncProject/rsync issue 910).
+     * path follows one that exists ("invalid file mode 00": a security fix in its flist.c, RsyncProject/rsync#910).
      */
     void sync() throws IOException, InterruptedException {
         Set<String> prune = new TreeSet<>();
