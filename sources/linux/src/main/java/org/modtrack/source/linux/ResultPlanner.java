@@ -442,10 +442,13 @@ final class ResultPlanner {
                 if (atOrBelowAny(at, forgotten)) {
                     continue;
                 }
-                if (named.contains(at)) {
-                    // A move or a creation of this plan put an object there after what was there went
-                    // (the file system changed between the looks that made this plan): the consumer
-                    // has that object there already, and what is below it is looked at one by one.
+                Integer there = view.objectAt(at);
+                if (named.contains(at) || (there != null && at.equals(target(there)))) {
+                    // A move or a creation of this plan put an object there, or one stays there, that
+                    // was found alive after what the removal was for went (the file system changed
+                    // between the looks that made this plan): the consumer has that object there and
+                    // reads it; what is below is looked at one by one. If it went too, that was after
+                    // the checkpoint, and the next result says so.
                     continue;
                 }
                 boolean replaced = underRescan(at);

@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
@@ -228,15 +230,32 @@ final class ResultResolver {
         final List<ResultPlanner.Removal> removals = new ArrayList<>();
         final List<String> rescans = new ArrayList<>();
         final Map<FileId, String> positions = new HashMap<>();
-        final Set<String> readAgain = new java.util.TreeSet<>();
+        final Set<String> readAgain = new TreeSet<>();
         final Set<String> unsure = new HashSet<>();
         final Set<String> placedFromNow = new HashSet<>(); // objects whose view is where they are now, moves undone
+        final Set<String> occupied = new TreeSet<>(); // where a gone or moved object was, something stands now
 
         /**
          * The paths to read again: an object of this result there is read again (as changed); where
          * no object of this result stands, what stands there is read as new.
          */
         void markReadAgain(boolean recovered) {
+            // A name another object of this result stands at now is that object's entry's business
+            // (it is moved there, created there, or stays there). One taken by an object no record
+            // of this result names (it came after the checkpoint) is read now, and looked at again
+            // next time: it may be gone by then without a result naming it.
+            Set<String> named = new HashSet<>();
+            for (ResultPlanner.Item it : live) {
+                if (it.now() != null) {
+                    named.add(it.now());
+                }
+            }
+            for (String p : occupied) {
+                if (!named.contains(p)) {
+                    readAgain.add(p);
+                    unsure.add(p);
+                }
+            }
             for (int i = 0; i < live.size() && !readAgain.isEmpty(); i++) {
                 ResultPlanner.Item it = live.get(i);
                 if (it.now() != null && readAgain.remove(it.now())) {
@@ -283,7 +302,7 @@ final class ResultResolver {
          */
         void removeAt(String name, Moves moves, boolean directory, ChangedFile c, String self) {
             String back = moves.backward(name, null);
-            Set<String> candidates = new java.util.LinkedHashSet<>(List.of(name, back, moves.forward(name), moves.forward(back)));
+            Set<String> candidates = new LinkedHashSet<>(List.of(name, back, moves.forward(name), moves.forward(back)));
             candidates.addAll(moves.toNow(name));
             for (String p : candidates) {
                 // Below where a moved directory was (and no other arrived), the consumer has nothing
@@ -294,11 +313,7 @@ final class ResultResolver {
                 if (namespace.at(p) == Namespace.Occupant.NOTHING) {
                     removals.add(new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
                 } else {
-                    // Taken since by another object, perhaps one no record of this result names yet:
-                    // read what stands there, and look again next time (it may be gone by then
-                    // without a result naming it).
-                    readAgain.add(p);
-                    unsure.add(p);
+                    occupied.add(p); // taken since by another object: see markReadAgain
                 }
             }
         }

@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -37,6 +38,20 @@ final class MirrorConsumer {
     private final TreeMap<String, Copy> view = new TreeMap<>();
     private long reads;
     private long unchangedReads;
+    private long unchangedAfterCarry; // of those, reads of a path the result before named as carried
+    private Set<String> lastCarried = Set.of();
+    private Set<String> carriedBefore = Set.of();
+    // Of the unchanged reads, those of a version written after the checkpoint of the result that
+    // read it: the consumer reads files as they are when it gets to them, so a write just after a
+    // checkpoint is read early, and the next result (rightly: it changed since that checkpoint)
+    // makes it read the same version again.
+    private long unchangedReadEarly;
+    private final Map<String, Long> unchangedByEntry = new TreeMap<>(); // "kind file|directory": unchanged reads
+    private String applying = "";
+    private long unchangedWrittenDuringQuery; // written while the result that read it was made (checkpoint or after)
+    private final Map<String, long[]> readIn = new HashMap<>(); // path: {began, returned} of the query whose result read it
+    private long beganWallNanos = Long.MAX_VALUE;
+    private long returnedWallNanos = Long.MAX_VALUE;
     private long repeatedPaths;
 
     private MirrorConsumer(Path root) {
@@ -67,6 +82,32 @@ final class MirrorConsumer {
         return reads;
     }
 
+    /**
+     * Of the unchanged reads, those of a path the result before had named as {@code carried}: a write
+     * in progress at a checkpoint is reported again by the next result, changed or not.
+     */
+    long unchangedAfterCarry() {
+        return unchangedAfterCarry;
+    }
+
+    /** Of the unchanged reads, those of a version the result before had already read (written after its checkpoint). */
+    long unchangedReadEarly() {
+        return unchangedReadEarly;
+    }
+
+    /**
+     * Of the unchanged reads, those of a version written while the query of the result that read it
+     * ran (at its checkpoint, or after it while its result was made), so possibly after its checkpoint.
+     */
+    long unchangedWrittenDuringQuery() {
+        return unchangedWrittenDuringQuery;
+    }
+
+    /** The unchanged reads by the kind of entry that made them. */
+    Map<String, Long> unchangedByEntry() {
+        return unchangedByEntry;
+    }
+
     long unchangedReads() {
         return unchangedReads;
     }
@@ -78,8 +119,25 @@ final class MirrorConsumer {
 
     /** Applies a result's entries one after another. */
     void apply(List<PathChange> changes) throws IOException {
+        apply(changes, Long.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * Applies a result's entries one after another; {@code beganWallNanos} and {@code returnedWallNanos}:
+     * the wall clock (ns since the epoch) when its query began (before its checkpoint) and returned.
+     */
+    void apply(List<PathChange> changes, long beganWallNanos, long returnedWallNanos) throws IOException {
+        this.beganWallNanos = beganWallNanos;
+        this.returnedWallNanos = returnedWallNanos;
         Set<String> seen = new HashSet<>();
+        carriedBefore = lastCarried;
+        Set<String> carried = new HashSet<>();
         for (PathChange c : changes) {
+            if (c.carried()) {
+                carried.add(c.path());
+            }
+            applying = c.kind() + (c.directory() ? " directory" : " file") + (c.carried() ? " carried" : "")
+                    + (c.recovered() ? " recovered" : "");
             if (!seen.add(c.path())) {
                 repeatedPaths++;
             }
@@ -112,6 +170,7 @@ final class MirrorConsumer {
                 case LIST -> list(c.path());
             }
         }
+        lastCarried = carried;
     }
 
     /** The first difference from a fresh copy of the file system, or null. */
@@ -169,7 +228,19 @@ final class MirrorConsumer {
         reads++;
         if (now.equals(before)) {
             unchangedReads++;
+            unchangedByEntry.merge(applying + (now.directory() ? " (a directory)" : ""), 1L, Long::sum);
+            if (carriedBefore.contains(path)) {
+                unchangedAfterCarry++;
+            } else {
+                long[] query = readIn.getOrDefault(path, new long[] {Long.MAX_VALUE, Long.MAX_VALUE});
+                if (before.mtimeNanos() > query[1]) {
+                    unchangedReadEarly++;
+                } else if (before.mtimeNanos() > query[0]) {
+                    unchangedWrittenDuringQuery++;
+                }
+            }
         }
+        readIn.put(path, new long[] {beganWallNanos, returnedWallNanos});
         view.put(path, now);
     }
 

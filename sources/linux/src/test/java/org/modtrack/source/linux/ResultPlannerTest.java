@@ -64,17 +64,21 @@ class ResultPlannerTest {
     @Test
     void aRemovalWhereThePlanPutAnObjectLeavesTheObjectThere() {
         // The file system changed between the looks that made the plan: /m/d/f was found alive (and
-        // created since the view), then nothing stood at /m/d/f or /m/d when removals were checked.
+        // created since the view), /m/h alive where the consumer has it, then nothing stood at /m/d/f,
+        // /m/d or /m/h when removals were checked.
         List<ResultPlanner.Item> items = List.of(
                 new ResultPlanner.Item(null, "/m/d", true, true, true, false, false, false, 1),
                 new ResultPlanner.Item(null, "/m/d/f", false, true, true, false, false, false, 1),
-                new ResultPlanner.Item("/m/g", null, false, false, false, false, false, false, 0));
+                new ResultPlanner.Item("/m/g", null, false, false, false, false, false, false, 0),
+                new ResultPlanner.Item("/m/h", "/m/h", false, true, false, false, false, false, 1));
         List<ResultPlanner.Removal> removals = List.of(new ResultPlanner.Removal("/m/d/f", false, false, false),
+                new ResultPlanner.Removal("/m/h", false, false, false),
                 new ResultPlanner.Removal("/m/d", true, false, false), new ResultPlanner.Removal("/m/d/f/x", false, false, false));
         assertEquals(List.of(
                 new PathChange("/m/d", PathChange.Kind.CREATED, null, true, false, false, 1),
                 new PathChange("/m/d/f", PathChange.Kind.CREATED, null, false, false, false, 1),
-                new PathChange("/m/g", PathChange.Kind.DELETED, null, false, false, false, 0)),
+                new PathChange("/m/g", PathChange.Kind.DELETED, null, false, false, false, 0),
+                new PathChange("/m/h", PathChange.Kind.MODIFIED, null, false, false, false, 1)),
                 ResultPlanner.plan(items, removals, List.of()));
     }
 

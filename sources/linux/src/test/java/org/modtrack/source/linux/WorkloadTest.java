@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -87,6 +88,11 @@ class WorkloadTest {
         crashFree("btrfs", 128 * MIB, 5_000, 3, random.nextLong());
     }
 
+    private static long wallNanos() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
     /** {@code cycles} query/bless cycles spread over {@code ops} operations of 8 writers; the last after they exited. */
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed) throws Exception {
         crashFree(fsType, bytes, ops, cycles, seed, LinuxSourceOptions.defaults());
@@ -118,8 +124,10 @@ class WorkloadTest {
                         writers.awaitExit();
                     }
                     long start = System.nanoTime();
+                    long startWall = wallNanos();
                     LinuxResult r = source.query();
                     long returned = System.nanoTime();
+                    long returnedWall = wallNanos();
                     results.add(new Observation(start, returned, true, r.continuity().intact(), r.recovered(),
                             r.changes()));
                     dropped += r.readOnlyDropped();
@@ -128,7 +136,7 @@ class WorkloadTest {
                     assertFalse(r.recovered(), "result " + results.size() + " says recovered without a crash");
                     long readsBefore = mirror.reads();
                     long unchangedBefore = mirror.unchangedReads();
-                    mirror.apply(r.changes());
+                    mirror.apply(r.changes(), startWall, returnedWall);
                     if (cycle == cycles) { // made with every writer gone: nothing changed while it was made and applied
                         quietReads += mirror.reads() - readsBefore;
                         quietUnchanged += mirror.unchangedReads() - unchangedBefore;
@@ -147,9 +155,12 @@ class WorkloadTest {
                 TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
         report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
         System.out.printf("  a consumer applying each result in order: %d reads, %d of them of a file it had as it was"
-                + " (%.2f%%); in the last result, made once the writers exited: %d reads, %d unchanged%n", mirror.reads(),
-                mirror.unchangedReads(), 100.0 * mirror.unchangedReads() / Math.max(1, mirror.reads()), quietReads,
-                quietUnchanged);
+                + " (%.2f%%; of those, %d a carried write's second report, %d a version written after the query of the"
+                + " result that read it returned, %d one written while that query ran); in the last result, made once the"
+                + " writers exited: %d reads, %d unchanged%n", mirror.reads(), mirror.unchangedReads(),
+                100.0 * mirror.unchangedReads() / Math.max(1, mirror.reads()), mirror.unchangedAfterCarry(),
+                mirror.unchangedReadEarly(), mirror.unchangedWrittenDuringQuery(), quietReads, quietUnchanged);
+        System.out.println("  unchanged reads by entry: " + mirror.unchangedByEntry());
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
         assertEquals(0, report.readFilesReported(), () -> "files that were only read were reported (seed " + seed + ")");
@@ -253,11 +264,13 @@ class WorkloadTest {
     private static TrackerProcess.Result observe(TrackerProcess.Client tracker, List<Observation> results, boolean bless,
                                                  MirrorConsumer[] mirror) throws IOException, InterruptedException {
         long start = System.nanoTime();
+        long startWall = wallNanos();
         TrackerProcess.Result r = tracker.query();
         long returned = System.nanoTime();
+        long returnedWall = wallNanos();
         results.add(new Observation(start, returned, bless, r.intact(), r.recovered(), r.changes()));
         MirrorConsumer before = mirror[0].copy();
-        mirror[0].apply(r.changes());
+        mirror[0].apply(r.changes(), startWall, returnedWall);
         if (!r.intact()) {
             mirror[0].rescanRoot();
         }
