@@ -2,6 +2,8 @@ package org.modtrack.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bin/modtrack}: the command line. Each subcommand is its own class.
@@ -25,8 +27,8 @@ public final class Main implements Runnable {
     /** An error stopped the command. */
     public static final int ERROR = 3;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -38,6 +40,17 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("modtrack: " + oneSentence(e));
             return ERROR;
+        });
+        // Bad usage: one sentence and where the options are, not the whole usage.
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine cmd = e.getCommandLine();
+            String sentence = oneSentence(e);
+            if (sentence.endsWith(".")) {
+                sentence = sentence.substring(0, sentence.length() - 1);
+            }
+            cmd.getErr().println("modtrack: " + sentence + " (" + cmd.getCommandSpec().qualifiedName() + " --help lists"
+                    + " the options).");
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cl;
     }

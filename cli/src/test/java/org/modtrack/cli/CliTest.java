@@ -57,7 +57,12 @@ class CliTest {
         Run r = run("simulate", "--mutant", "bogus");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("unknown mutant 'bogus'"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one sentence, not the whole usage: " + r.err());
         assertEquals(2, run("simulate", "--schedules", "0").exitCode());
+        Run missing = run("mirror");
+        assertEquals(2, missing.exitCode());
+        assertEquals("modtrack: Missing required parameters: 'SRC', 'DEST' (modtrack mirror --help lists the options).",
+                missing.err().strip());
     }
 
     @Test
@@ -83,7 +88,7 @@ class CliTest {
         String socket = dir.resolve("s").toString();
         Run fence = run("daemon", "--watch", dir.toString(), "--barrier", "fence", "--socket", socket);
         assertEquals(2, fence.exitCode());
-        assertTrue(fence.err().contains("unknown barrier 'fence'; the barriers are srcu and freeze."), fence.err());
+        assertTrue(fence.err().contains("unknown barrier 'fence'; the barriers are srcu and freeze"), fence.err());
         Path conf = Files.writeString(dir.resolve("modtrack.conf"), "watch = " + dir + "\ndurability = sometimes\n");
         Run bad = run("daemon", "--config", conf.toString(), "--socket", socket);
         assertEquals(2, bad.exitCode());
