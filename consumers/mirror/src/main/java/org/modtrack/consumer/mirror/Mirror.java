@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.modtrack.daemon.Protocol;
 import org.modtrack.daemon.client.DaemonClient;
+import org.modtrack.daemon.client.DaemonException;
 import org.modtrack.daemon.client.ResultApplier;
 
 /**
@@ -95,7 +96,22 @@ public final class Mirror {
                     stats.resumed = true;
                 }
                 apply(state, stats);
-                c.bless(source.toString(), state.applying);
+                try {
+                    c.bless(source.toString(), state.applying);
+                } catch (DaemonException e) {
+                    if (!"bless-refused".equals(e.code())) {
+                        throw e;
+                    }
+                    // The daemon does not know this result (any more): what was applied stays, and the
+                    // next cycle asks for everything since the last blessed result, which holds it.
+                    long refused = state.applying;
+                    state.applying = 0;
+                    state.next = 0;
+                    state.save(source.toString(), destination);
+                    Files.deleteIfExists(state.result);
+                    throw new IOException("the daemon refused to bless result " + refused + " (" + e.getMessage()
+                            + "); the next cycle queries again.", e);
+                }
                 stats.result = state.applying;
                 state.applying = 0;
                 state.next = 0;
