@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -32,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -483,6 +485,57 @@ class DaemonTest {
         assertTrue(res.body().contains("# TYPE modtrack_permission_answer_seconds histogram"), res.body());
         assertTrue(res.body().contains("modtrack_permission_answer_seconds_bucket{root=\"" + r() + "\",le=\"+Inf\"}"), res.body());
         assertTrue(res.body().contains("modtrack_query_duration_seconds_count{root=\"" + r() + "\"}"), res.body());
+    }
+
+    @Test
+    void theExampleMirrorKeepsADirectoryEqualToTheRoot() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("examples/mirror.py");
+        Path dest = Files.createTempDirectory("modtrack-example-mirror-").resolve("copy");
+        try {
+            settle();
+            Command.sh(root, "mkdir -p em/d em/e; for i in 1 2 3 4 5; do echo $i > em/f$i; done; echo x > em/d/x");
+            String first = Command.run(PYTHON, script.toString(), socket.toString(), r(), dest.toString());
+            assertTrue(first.contains("applied 0 entries"), "the first run copies everything: " + first);
+            assertEquals(tree(root), tree(dest), "after the first copy");
+            String[] rounds = {
+                // name reuse: a rename over a name in use, a chain, a swap through a temporary, a new file at an old name
+                "cd em; mv f1 f2; mv f3 f4; mv f5 f3; mv f2 t; mv f4 f2; mv t f4; echo new > f1; echo more >> f3",
+                // a directory moved with its contents, one removed whole and made again, a hard link, a symlink
+                "cd em; mv d d2; echo y >> d2/x; rm -r e; mkdir e; echo z > e/z; ln f1 e/f1-link; ln -s f3 s; echo tmp > gone; rm gone",
+                // a swap of directories and a truncate
+                "cd em; mv d2 t; mv e d2; mv t e; : > f3; rm s; ln -s f2 s",
+            };
+            for (String round : rounds) {
+                Command.sh(root, round);
+                String out = Command.run(PYTHON, script.toString(), socket.toString(), r(), dest.toString());
+                assertEquals(tree(root), tree(dest), "after: " + round + " (" + out.strip() + ")");
+            }
+            try (DaemonClient c = client()) {
+                assertEquals(0, c.query(r()).path("count").asInt(), "the example blessed each result it applied");
+            }
+        } finally {
+            Command.run("rm", "-rf", dest.getParent().toString());
+            Command.sh(root, "rm -rf em");
+            settle();
+        }
+    }
+
+    /** Every path below {@code top} (relative), with its kind and contents or link target. */
+    private static Map<String, String> tree(Path top) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(top)) {
+            for (Path p : walk.toList()) {
+                String rel = top.relativize(p).toString();
+                if (Files.isSymbolicLink(p)) {
+                    out.put(rel, "link " + Files.readSymbolicLink(p));
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    out.put(rel, "directory");
+                } else {
+                    out.put(rel, "file " + new String(Files.readAllBytes(p), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return out;
     }
 
     @Test
