@@ -78,58 +78,64 @@ public final class Mirror {
         return destination.startsWith("rsync://") || (colon > 0 && (slash < 0 || colon < slash));
     }
 
-    /** Runs one cycle and says what it did. */
+    /**
+     * Runs one cycle and says what it did. The query and the bless each use a connection of their
+     * own: applying can take longer than the daemon lets a connection stay idle.
+     */
     public MirrorStats cycle() throws IOException, InterruptedException {
         long start = System.nanoTime();
         MirrorStats stats = new MirrorStats();
         MirrorState state = MirrorState.load(stateDirectory, source.toString(), destination);
-        try (DaemonClient c = daemon.connect()) {
-            if (!state.initialized) {
-                firstCopy(c, state, stats);
-            } else {
-                if (state.applying == 0 || !Files.exists(state.result)) {
-                    JsonNode header = query(c, state.result);
-                    state.applying = header.path("snapshot").asLong();
-                    state.next = 0;
-                    state.save(source.toString(), destination);
-                } else {
-                    stats.resumed = true;
-                }
-                apply(state, stats);
-                try {
-                    c.bless(source.toString(), state.applying);
-                } catch (DaemonException e) {
-                    if (!"bless-refused".equals(e.code())) {
-                        throw e;
-                    }
-                    // The daemon does not know this result (any more): what was applied stays, and the
-                    // next cycle asks for everything since the last blessed result, which holds it.
-                    long refused = state.applying;
-                    state.applying = 0;
-                    state.next = 0;
-                    state.save(source.toString(), destination);
-                    Files.deleteIfExists(state.result);
-                    throw new IOException("the daemon refused to bless result " + refused + " (" + e.getMessage()
-                            + "); the next cycle queries again.", e);
-                }
-                stats.result = state.applying;
-                state.applying = 0;
+        if (!state.initialized) {
+            firstCopy(state, stats);
+        } else {
+            if (state.applying == 0 || !Files.exists(state.result)) {
+                JsonNode header = query(state.result);
+                state.applying = header.path("snapshot").asLong();
                 state.next = 0;
                 state.save(source.toString(), destination);
-                Files.deleteIfExists(state.result);
+            } else {
+                stats.resumed = true;
             }
+            apply(state, stats);
+            bless(state);
+            stats.result = state.applying;
+            state.applying = 0;
+            state.next = 0;
+            state.save(source.toString(), destination);
+            Files.deleteIfExists(state.result);
         }
         stats.nanos = System.nanoTime() - start;
         return stats;
     }
 
+    /** Blesses the result the state says was applied; a refused bless drops it, so the next cycle queries again. */
+    private void bless(MirrorState state) throws IOException {
+        try (DaemonClient c = daemon.connect()) {
+            c.bless(source.toString(), state.applying);
+        } catch (DaemonException e) {
+            if (!"bless-refused".equals(e.code())) {
+                throw e;
+            }
+            // The daemon does not know this result (any more): what was applied stays, and the next
+            // cycle asks for everything since the last blessed result, which holds it.
+            long refused = state.applying;
+            state.applying = 0;
+            state.next = 0;
+            state.save(source.toString(), destination);
+            Files.deleteIfExists(state.result);
+            throw new IOException("the daemon refused to bless result " + refused + " (" + e.getMessage()
+                    + "); the next cycle queries again.", e);
+        }
+    }
+
     /** The first cycle: query (to have a result to bless), copy everything, bless. */
-    private void firstCopy(DaemonClient c, MirrorState state, MirrorStats stats) throws IOException, InterruptedException {
-        JsonNode header = query(c, state.result);
+    private void firstCopy(MirrorState state, MirrorStats stats) throws IOException, InterruptedException {
+        JsonNode header = query(state.result);
         copyAll(stats);
-        long snapshot = header.path("snapshot").asLong();
-        c.bless(source.toString(), snapshot);
-        stats.result = snapshot;
+        state.applying = header.path("snapshot").asLong();
+        bless(state);
+        stats.result = state.applying;
         stats.fullCopy = true;
         state.initialized = true;
         state.applying = 0;
@@ -149,10 +155,11 @@ public final class Mirror {
     }
 
     /** Streams a query's lines into {@code file} (synced before the result is used) and returns its header. */
-    private JsonNode query(DaemonClient c, Path file) throws IOException {
+    private JsonNode query(Path file) throws IOException {
         JsonNode[] header = new JsonNode[1];
         long[] changes = new long[1];
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (DaemonClient c = daemon.connect();
+             FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING);
              OutputStream out = Channels.newOutputStream(channel);
              BufferedWriter w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16)) {
