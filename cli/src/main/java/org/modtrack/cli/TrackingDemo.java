@@ -111,22 +111,39 @@ final class TrackingDemo {
     }
 
     private Process startDaemon(List<String> args, Path socket) throws Exception {
-        Process p = start(args, "daemon");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_SECONDS);
+        return awaitHello(start(args, "daemon"), socket, STEP_SECONDS,
+                "the daemon did not start (its last words are above). " + WHAT_IT_NEEDS);
+    }
+
+    /**
+     * Returns {@code daemon} once it answers hello on {@code socket}; throws {@code notStarted} if
+     * the process ends first, or a timeout after {@code seconds}.
+     */
+    static Process awaitHello(Process daemon, Path socket, long seconds, String notStarted) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (true) {
             try (DaemonClient c = DaemonClient.connect(socket)) {
                 c.hello();
-                return p;
+                return daemon;
             } catch (IOException notYet) {
-                if (!p.isAlive()) {
-                    throw new IOException("the daemon did not start (its last words are above). " + WHAT_IT_NEEDS);
+                if (!daemon.isAlive()) {
+                    throw new IOException(notStarted);
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IOException("the daemon did not answer within " + STEP_SECONDS + " s.");
+                    daemon.destroyForcibly().waitFor();
+                    throw new IOException("the daemon did not answer within " + seconds + " s.");
                 }
                 Thread.sleep(50);
             }
         }
+    }
+
+    /** The command line of {@code modtrack ARGS} in a child JVM running this JVM's classes. */
+    static List<String> command(List<String> args) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(args);
+        return command;
     }
 
     /**
@@ -151,10 +168,7 @@ final class TrackingDemo {
 
     /** Starts {@code modtrack ARGS} in a child JVM, its lines printed with a prefix as they come. */
     private Process start(List<String> args, String name) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(args);
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command(args)).redirectErrorStream(true).start();
         started.add(p);
         Thread.ofVirtual().start(() -> echo(p.getInputStream(), name));
         return p;

@@ -7,23 +7,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -235,8 +227,9 @@ class MirrorCliTest {
     }
 
     private static void assertSame(Path source, Path destination, String when, long seed) throws IOException {
-        Map<String, String> s = tree(source);
-        Map<String, String> d = tree(destination);
+        // What the demo compares: every path's kind, permissions, and digest or link target.
+        Map<String, String> s = TrackingDemo.tree(source);
+        Map<String, String> d = TrackingDemo.tree(destination);
         if (!s.equals(d)) {
             List<String> differences = new ArrayList<>();
             for (String p : new TreeSet<>(concat(s.keySet(), d.keySet()))) {
@@ -253,40 +246,5 @@ class MirrorCliTest {
         List<String> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
-    }
-
-    /** Every path below {@code top} (relative) with its kind, permissions and contents' digest or link target. */
-    private static Map<String, String> tree(Path top) throws IOException {
-        Map<String, String> out = new TreeMap<>();
-        try (Stream<Path> walk = Files.walk(top)) {
-            for (Path p : walk.toList()) {
-                String rel = top.relativize(p).toString();
-                if (rel.isEmpty()) {
-                    continue;
-                }
-                if (Files.isSymbolicLink(p)) {
-                    out.put(rel, "link " + Files.readSymbolicLink(p));
-                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                    out.put(rel, "directory " + PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
-                } else {
-                    out.put(rel, "file " + PosixFilePermissions.toString(Files.getPosixFilePermissions(p,
-                            LinkOption.NOFOLLOW_LINKS)) + " " + digest(p));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String digest(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                sha.update(buffer, 0, n);
-            }
-            return HexFormat.of().formatHex(sha.digest(), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
     }
 }

@@ -5,8 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.modtrack.daemon.client.DaemonClient;
 
 /** {@code bin/modtrack} in a child JVM of its own (this test JVM's classes), so that tests can SIGKILL it. */
 final class ModtrackProcess {
@@ -16,10 +14,7 @@ final class ModtrackProcess {
 
     /** Starts {@code modtrack ARGS}, its output and errors appended to {@code log}. */
     static Process start(Path log, List<String> args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(args);
-        return new ProcessBuilder(command).redirectErrorStream(true)
+        return new ProcessBuilder(TrackingDemo.command(args)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
@@ -32,18 +27,10 @@ final class ModtrackProcess {
                 "--socket", socket.toString(), "--durability", "process"));
         args.addAll(List.of(options));
         Process p = start(log, args);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DAEMON_START_SECONDS);
-        while (true) {
-            try (DaemonClient c = DaemonClient.connect(socket)) {
-                c.hello();
-                return p;
-            } catch (IOException notYet) {
-                if (!p.isAlive() || System.nanoTime() > deadline) {
-                    p.destroyForcibly().waitFor();
-                    throw new AssertionError("the daemon did not start: " + Files.readString(log));
-                }
-                Thread.sleep(50);
-            }
+        try {
+            return TrackingDemo.awaitHello(p, socket, DAEMON_START_SECONDS, "the daemon exited");
+        } catch (IOException e) {
+            throw new AssertionError("the daemon did not start (" + e.getMessage() + "): " + Files.readString(log), e);
         }
     }
 }
