@@ -97,6 +97,7 @@ public final class Mirror {
             } else {
                 stats.resumed = true;
             }
+            if (System.getenv("MIRROR_DEBUG") != null) { Files.createDirectories(Path.of(System.getenv("MIRROR_DEBUG"))); Files.copy(state.result, Path.of(System.getenv("MIRROR_DEBUG"), System.nanoTime() + "-" + state.applying + "-" + state.next + ".result")); }
             apply(state, stats);
             bless(state);
             stats.result = state.applying;

@@ -33,6 +33,13 @@ final class RsyncDestination {
     private static final int VANISHED = 24;
     private static final String FILES_TRANSFERRED = "Number of regular files transferred:";
     private static final String BYTES_TRANSFERRED = "Total transferred file size:";
+    /**
+     * rsync's quick check (size and mtime) to the nanosecond, not its default whole second: a
+     * same-size rewrite in the second of the last copy keeps the second but not the nanoseconds,
+     * since a write after a stat always gets a fine-grained timestamp (docs/kernel-facts.md,
+     * multigrain timestamps). Needs rsync 3.1.3 or later on both sides.
+     */
+    private static final String QUICK_CHECK_NS = "--modify-window=-1";
     private static final String SETPRIV = Files.isExecutable(Path.of("/usr/bin/setpriv")) ? "/usr/bin/setpriv" : null;
     private final Path source;
     private final String destination;
@@ -61,7 +68,7 @@ final class RsyncDestination {
     /**
      * Runs rsync for what was noted; throws unless it succeeded. A path the source no longer has is
      * removed by syncing the nearest directory above it that the source still has, with
-     * {@code --dirs --delete} (its entries only, the files by rsync's quick check), not by
+     * {@code --dirs --delete} (its entries only, the files by rsync's quick check to the nanosecond), not by
      * {@code --delete-missing-args}: rsync 3.2.7 as Debian ships it rejects that list when a missing
      * path follows one that exists ("invalid file mode 00": a security fix in its flist.c, RsyncProject/rsync#910).
      */
@@ -78,10 +85,10 @@ final class RsyncDestination {
             run(List.of("--dirs", "--ignore-times", "--ignore-missing-args"), paths);
         }
         if (!trees.isEmpty()) {
-            run(List.of("--recursive", "--delete", "--ignore-missing-args"), trees);
+            run(List.of("--recursive", "--delete", "--ignore-missing-args", QUICK_CHECK_NS), trees);
         }
         if (!prune.isEmpty()) {
-            run(List.of("--dirs", "--delete", "--ignore-missing-args"), prune);
+            run(List.of("--dirs", "--delete", "--ignore-missing-args", QUICK_CHECK_NS), prune);
         }
         paths.clear();
         trees.clear();
@@ -103,7 +110,7 @@ final class RsyncDestination {
 
     /** The whole source (a first copy, or continuity lost). */
     void copyAll() throws IOException, InterruptedException {
-        exec(List.of("-a", "--delete", source + "/", destination), null);
+        exec(List.of("-a", "--delete", QUICK_CHECK_NS, source + "/", destination), null);
     }
 
     private void run(List<String> options, Set<String> list) throws IOException, InterruptedException {

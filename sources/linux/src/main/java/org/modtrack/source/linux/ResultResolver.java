@@ -305,15 +305,20 @@ final class ResultResolver {
             Set<String> candidates = new LinkedHashSet<>(List.of(name, back, moves.forward(name), moves.forward(back)));
             candidates.addAll(moves.toNow(name));
             for (String p : candidates) {
-                // Below where a moved directory was (and no other arrived), the consumer has nothing
-                // once it moved: what it had there is at the path followed forward, a candidate too.
-                if (!isWatched(p) || p.equals(self) || (moves.belowAMoveSource(p) && !moves.belowAMoveTarget(p))) {
+                if (!isWatched(p) || p.equals(self)) {
                     continue;
                 }
-                if (namespace.at(p) == Namespace.Occupant.NOTHING) {
+                boolean nothingThere = namespace.at(p) == Namespace.Occupant.NOTHING;
+                if (!nothingThere) {
+                    // Taken since by another object, or another name of this one (a hard link):
+                    // see markReadAgain. Also below where a moved directory was: a directory made
+                    // since at its old name may hold it, and no entry may name it there.
+                    occupied.add(p);
+                } else if (!moves.belowAMoveSource(p) || moves.belowAMoveTarget(p)) {
+                    // Below where a moved directory was (and no other arrived), the consumer has
+                    // nothing once it moved: what it had there is at the path followed forward, a
+                    // candidate too.
                     removals.add(new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
-                } else {
-                    occupied.add(p); // taken since by another object: see markReadAgain
                 }
             }
         }

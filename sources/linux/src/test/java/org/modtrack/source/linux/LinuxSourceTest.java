@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -548,6 +549,22 @@ class LinuxSourceTest {
                     mapper.waitFor(10, TimeUnit.SECONDS);
                     mapper.destroyForcibly();
                 }
+            }
+        }
+    }
+
+    @Test
+    void aFileMovedAndLinkedBelowADirectoryMadeWhereAMovedOneWasIsNamedAtBothNames() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; echo a > a; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
+                sh(root, "mv d e; mkdir d; mkdir d/s; mv a d/s/x; ln d/s/x d/s/y");
+                LinuxResult r = source.query();
+                mirror.apply(r.changes());
+                assertNull(mirror.differenceFromFileSystem(), r.toString());
             }
         }
     }

@@ -3,11 +3,14 @@ package org.modtrack.source.linux;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotLinkException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
@@ -175,20 +178,28 @@ final class MirrorConsumer {
 
     /** The first difference from a fresh copy of the file system, or null. */
     String differenceFromFileSystem() throws IOException {
+        List<String> d = differencesFromFileSystem(1);
+        return d.isEmpty() ? null : d.get(0);
+    }
+
+    /** Up to {@code max} differences from a fresh copy of the file system, in path order. */
+    List<String> differencesFromFileSystem(int max) throws IOException {
         MirrorConsumer fresh = copyOf(root);
+        List<String> out = new ArrayList<>();
         for (Map.Entry<String, Copy> e : view.entrySet()) {
             Copy there = fresh.view.get(e.getKey());
             if (there == null || there.directory != e.getValue().directory
                     || (!there.directory && there.digest != e.getValue().digest)) {
-                return e.getKey() + ": mirror " + e.getValue() + ", file system " + there;
+                out.add(e.getKey() + ": mirror " + e.getValue() + ", file system " + there);
             }
         }
         for (String p : fresh.view.keySet()) {
             if (!view.containsKey(p)) {
-                return p + ": missing in the mirror, " + fresh.view.get(p) + " on the file system";
+                out.add(p + ": missing in the mirror, " + fresh.view.get(p) + " on the file system");
             }
         }
-        return null;
+        out.sort(null);
+        return out.subList(0, Math.min(max, out.size()));
     }
 
     private NavigableMap<String, Copy> below(String path) {
@@ -311,6 +322,16 @@ final class MirrorConsumer {
     private static Copy withDigest(String path, Copy stat) throws IOException {
         CRC32C crc = new CRC32C();
         long length = 0;
+        if (Files.isSymbolicLink(Path.of(path))) {
+            // A symbolic link's copy is its target, never what it points to (which may not exist).
+            try {
+                byte[] target = Files.readSymbolicLink(Path.of(path)).toString().getBytes(StandardCharsets.UTF_8);
+                crc.update(target);
+                return new Copy(false, stat.inode(), stat.size(), stat.mtimeNanos(), crc.getValue() ^ ((long) target.length << 32) ^ 1);
+            } catch (NoSuchFileException | NotLinkException e) {
+                return null; // gone or replaced by now: a later result names it
+            }
+        }
         try (InputStream in = Files.newInputStream(Path.of(path))) {
             byte[] buffer = new byte[1 << 16];
             for (int n; (n = in.read(buffer)) > 0; ) {
