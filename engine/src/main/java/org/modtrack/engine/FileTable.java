@@ -86,7 +86,7 @@ final class FileTable {
         long deletedIn;
         long attributesIn;
         long scopeIn; // recorded as a directory scope (Access.SCOPE); 0: never
-        final ArrayDeque<Rename> renames = new ArrayDeque<>(1);
+        final ArrayDeque<Rename> renames = new ArrayDeque<>(1); // the first rename of each kept snapshot
         String[] formerNames; // other paths seen in kept snapshots
         long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
         boolean moreNames; // more former names were seen than are kept, in more directories than lostIn holds

@@ -150,7 +150,20 @@ public final class TrackerCore {
             }
             case DELETED -> namespace(t, e, r).deletedIn = snapshot;
             case ATTRIBUTES -> namespace(t, e, r).attributesIn = snapshot;
-            case RENAMED -> namespace(t, e, r).renames.addLast(new FileTable.Rename(snapshot, r.from()));
+            case RENAMED -> {
+                // Every name it was renamed from is one the consumer may have it at (a file with
+                // several links can leave each of them): kept as a former name, bounded like them.
+                // Only the first rename of each snapshot is kept as such: the first one since the
+                // last bless is where the consumer has it, and a file renamed a million times in a
+                // period costs no more than one renamed once.
+                FileTable.Rare rare = namespace(t, e, r);
+                if (r.from() != null) {
+                    rare.rememberName(r.from(), snapshot);
+                }
+                if (rare.renames.isEmpty() || rare.renames.getLast().snapshot() != snapshot) {
+                    rare.renames.addLast(new FileTable.Rename(snapshot, r.from()));
+                }
+            }
         }
     }
 

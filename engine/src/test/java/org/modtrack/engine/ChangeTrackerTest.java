@@ -436,4 +436,23 @@ class ChangeTrackerTest {
                     "only the names the file had before the blessed result was made are forgotten");
         }
     }
+
+    @Test
+    void everyNameAFileWasRenamedFromIsOneOfItsNamesWithinTheBound() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            // A file with links at /m/a, /m/w and /m/x: renamed from /m/a, written through /m/w,
+            // then renamed from /m/x, a name the tracker never saw it under before.
+            t.recordChange(handle(5, "/m/b"), Change.RENAMED, "/m/a", false);
+            t.postWrite(t.preWrite(handle(5, "/m/w")).token());
+            t.recordChange(handle(5, "/m/y"), Change.RENAMED, "/m/x", false);
+            for (int i = 0; i < 10_000; i++) {
+                t.recordChange(handle(5, "/m/z" + (i + 1)), Change.RENAMED, "/m/z" + i, false);
+            }
+            ChangedFile c = only(t.query(), handle(5, "/m/z10000"));
+            assertEquals("/m/a", c.renamedFrom(), "where the consumer has it: the first rename since the last bless");
+            assertTrue(c.formerNames().contains("/m/x"), c.formerNames().toString());
+            assertEquals(ChangedFile.MAX_FORMER_NAMES, c.formerNames().size(), "bounded: " + c.formerNames());
+            assertTrue(c.moreNames() || !c.namesLostIn().isEmpty(), "names past the bound are not silently dropped");
+        }
+    }
 }
