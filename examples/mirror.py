@@ -130,6 +130,30 @@ class Mirror:
             sys.exit("modtrack: a change of unknown kind %r: this client speaks protocol version 1" % kind)
 
 
+    def read_other_links(self, root, changes):
+        """A file is one entry, under one of its names: its other names (same device and inode) are read too."""
+        named = {c["path"] for c in changes if c["links"] > 1 and not c["directory"]
+                 and c["kind"] != "deleted" and (c["kind"] != "renamed" or c.get("changed", True))}
+        inodes = set()
+        for path in named:
+            try:
+                s = os.lstat(path)
+                inodes.add((s.st_dev, s.st_ino))
+            except FileNotFoundError:
+                pass  # gone by now: a later result names it
+        if not inodes:
+            return
+        for directory, _, files in os.walk(root):
+            for name in files:
+                path = os.path.join(directory, name)
+                try:
+                    s = os.lstat(path)
+                except FileNotFoundError:
+                    continue
+                if (s.st_dev, s.st_ino) in inodes and path not in named:
+                    self.read(path)
+
+
 def main(socket_path, root, dest):
     state = dest.rstrip("/") + ".modtrack-mirror"
     mirror = Mirror(root, dest)
@@ -143,6 +167,7 @@ def main(socket_path, root, dest):
     else:
         for change in result["changes"]:
             mirror.apply(change)
+        mirror.read_other_links(root, result["changes"])
         if result["continuity"] != "intact":
             mirror.read_tree(root)  # the reason names what to read again; the root covers it
         entries = len(result["changes"])

@@ -120,6 +120,7 @@ final class MirrorCommand implements Callable<Integer> {
             n.put("bytesCopied", s.bytesCopied);
             n.put("removed", s.removed);
             n.put("moved", s.moved);
+            n.put("otherLinks", s.otherLinks);
             n.put("fullCopy", s.fullCopy);
             n.put("recovered", s.recovered);
             n.put("resumed", s.resumed);

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.daemon.Protocol;
 import org.modtrack.testing.Command;
 import org.modtrack.testing.LoopMount;
@@ -62,6 +64,34 @@ class MirrorCliTest {
     void anRsyncMirrorEqualsTheSourceThroughSigkillsOfBothSides(SplittableRandom random) throws Exception {
         assumeTrue(RSYNC, "skipped: rsync is not installed (.ci/run installs it)");
         mirrorThroughFaults(random.nextLong(), true);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aFileWrittenThroughOneOfItsLinksIsCopiedAtEachName(boolean rsync) throws Exception {
+        assumeTrue(!rsync || RSYNC, "skipped: rsync is not installed (.ci/run installs it)");
+        Path socket = dir.resolve("sock");
+        Path destination = Files.createDirectory(dir.resolve("dest"));
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            // b is the newest name, the one the kernel gives the file's handle: the result names b.
+            Command.sh(root, "mkdir d; echo one > d/a; ln d/a b; echo x > c; ln c d/c2; sync");
+            Process daemon = ModtrackProcess.daemon(root, dir.resolve("state"), socket, dir.resolve("daemon.log"));
+            try {
+                List<String> mirror = new ArrayList<>(List.of("mirror", root.toString(), destination.toString(), "--state",
+                        dir.resolve("mirror-state").toString(), "--socket", socket.toString(), "--json"));
+                if (rsync) {
+                    mirror.add("--rsync");
+                }
+                runMirror(mirror, dir.resolve("mirror.log"), 0);
+                Command.sh(root, "echo two >> b; chmod 600 d/c2");
+                JsonNode cycle = runMirror(mirror, dir.resolve("mirror.log"), 0);
+                assertSame(root, destination, "after writes through one name of each file: " + cycle, 0);
+                assertEquals(2, cycle.path("otherLinks").asLong(), cycle.toString());
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
     }
 
     private void mirrorThroughFaults(long seed, boolean rsync) throws Exception {

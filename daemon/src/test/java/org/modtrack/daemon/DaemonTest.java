@@ -504,6 +504,9 @@ class DaemonTest {
                 "cd em; mv d d2; echo y >> d2/x; rm -r e; mkdir e; echo z > e/z; ln f1 e/f1-link; ln -s f3 s; echo tmp > gone; rm gone",
                 // a swap of directories and a truncate
                 "cd em; mv d2 t; mv e d2; mv t e; : > f3; rm s; ln -s f2 s",
+                // a write through the newest name of a hard-linked file: the result names that one only
+                "cd em; ln f4 f4-link; sync",
+                "cd em; echo w >> f4-link",
             };
             for (String round : rounds) {
                 Command.sh(root, round);

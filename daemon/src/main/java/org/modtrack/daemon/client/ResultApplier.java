@@ -9,6 +9,9 @@ import java.io.IOException;
  * {@code modtrack mirror} runs. The consumer says how to do each step on its copy ({@link Copy});
  * this class decides which steps an entry takes and in what order.
  *
+ * <p>A file is one entry, under one of its names: a consumer that keeps copies by path reads the
+ * other names of the files named with more than one link too ({@link OtherLinks}).
+ *
  * <p>Applying an entry a second time does no harm, so a consumer that stopped in the middle of a
  * result resumes from the entry it had reached ({@link #apply(JsonNode, int, Copy, Progress)}).
  */

@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import org.modtrack.daemon.Protocol;
 import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.daemon.client.DaemonException;
+import org.modtrack.daemon.client.OtherLinks;
 import org.modtrack.daemon.client.ResultApplier;
 
 /**
@@ -26,7 +27,9 @@ import org.modtrack.daemon.client.ResultApplier;
  * destination path by path), make the destination durable, and only then bless the result. The
  * first cycle queries, copies the whole tree, then blesses: what changed while it copied is in the
  * next result. Stopped at any moment, the next run resumes the result it was applying from the
- * entry it had reached (applying an entry twice does no harm), and blesses only what it applied.
+ * entry it had reached (applying an entry twice does no harm), and blesses only what it applied. A
+ * file named with more than one link has its other names found (one walk of the source for the
+ * whole result, only when it has such an entry) and read too.
  */
 public final class Mirror {
     /** How many entries are applied between two saves of the progress (with the destination made durable). */
@@ -188,6 +191,7 @@ public final class Mirror {
         JsonNode header = null;
         LocalDestination local = rsync ? null : new LocalDestination(source, Path.of(destination), stats);
         RsyncDestination remote = rsync ? new RsyncDestination(source, destination, stats) : null;
+        OtherLinks otherLinks = new OtherLinks(); // noted from every entry, applied or not: a resumed run walks again
         long index = 0;
         long lastSave = System.nanoTime();
         try (BufferedReader r = Files.newBufferedReader(state.result, StandardCharsets.UTF_8)) {
@@ -196,6 +200,7 @@ public final class Mirror {
                 switch (n.path("type").asText()) {
                     case "header" -> header = n;
                     case "change" -> {
+                        otherLinks.note(n);
                         if (local != null && stats.resumed) {
                             local.removeTemporary(n.path("path").asText()); // a copy the stopped run left half done
                         }
@@ -224,6 +229,17 @@ public final class Mirror {
             throw new IOException("the kept result " + state.result + " has no header line.");
         }
         stats.recovered = header.path("recovered").asBoolean();
+        if (!otherLinks.isEmpty()) {
+            // A file is one entry, under one of its names: its other names are read too.
+            for (String other : otherLinks.find(source)) {
+                if (local != null) {
+                    local.read(other); // not only if a stat says so: a chmod changes neither size nor mtime
+                } else {
+                    remote.noteFile(other);
+                }
+                stats.otherLinks++;
+            }
+        }
         if (remote != null) {
             remote.sync();
         }

@@ -14,6 +14,8 @@ public final class MirrorStats {
     public long removed;
     /** Moves done in the destination. */
     public long moved;
+    /** Other names of files the result named with more than one link, looked at after its entries. */
+    public long otherLinks;
     /** Whether this cycle copied the whole tree (a first run, or continuity lost). */
     public boolean fullCopy;
     /** Whether the result held records made before an unclean stop of the daemon. */
@@ -27,6 +29,6 @@ public final class MirrorStats {
     public String line() {
         return (fullCopy ? "copied the whole tree" : "applied result " + result + " (" + entries + " entries)")
                 + (recovered ? ", recovered after an unclean stop" : "") + (resumed ? ", resumed" : "") + ": " + filesCopied + " files (" + bytesCopied + " bytes) copied, " + removed
-                + " removed, " + moved + " moved, in " + nanos / 1_000_000 + " ms; blessed " + result;
+                + " removed, " + moved + " moved" + (otherLinks > 0 ? ", " + otherLinks + " other names of hard-linked files looked at" : "") + ", in " + nanos / 1_000_000 + " ms; blessed " + result;
     }
 }

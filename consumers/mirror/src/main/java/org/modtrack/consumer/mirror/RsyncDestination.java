@@ -65,6 +65,11 @@ final class RsyncDestination {
         (whole ? trees : paths).add(path);
     }
 
+    /** Notes a file to bring to the state the source has now (another name of a hard-linked file). */
+    void noteFile(String path) {
+        paths.add(relative(path));
+    }
+
     /**
      * Runs rsync for what was noted; throws unless it succeeded. A path the source no longer has is
      * removed by syncing the nearest directory above it that the source still has, with

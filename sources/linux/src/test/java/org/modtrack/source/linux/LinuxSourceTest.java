@@ -575,12 +575,16 @@ class LinuxSourceTest {
             Path root = m.mountPoint();
             sh(root, "echo seed > a; ln a b; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
-                sh(root, "echo more >> b");
+                source.bless(source.query().snapshot());
+                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
+                sh(root, "echo more >> b"); // b: the newest name, the one the file's handle resolves to
                 LinuxResult r = source.query();
                 assertEquals(1, r.changes().size(), r.toString());
                 PathChange c = r.changes().get(0);
                 assertEquals(PathChange.Kind.MODIFIED, c.kind());
                 assertEquals(2, c.links(), "the consumer is told the file has another name");
+                mirror.apply(r.changes());
+                assertNull(mirror.differenceFromFileSystem(), "a consumer that reads the other names as the protocol says");
             }
         }
     }

@@ -135,6 +135,7 @@ final class MirrorConsumer {
         Set<String> seen = new HashSet<>();
         carriedBefore = lastCarried;
         Set<String> carried = new HashSet<>();
+        Set<String> linked = new HashSet<>();
         for (PathChange c : changes) {
             if (c.carried()) {
                 carried.add(c.path());
@@ -172,8 +173,40 @@ final class MirrorConsumer {
                 }
                 case LIST -> list(c.path());
             }
+            boolean unchanged = c.kind() == PathChange.Kind.DELETED || (c.kind() == PathChange.Kind.RENAMED && !c.changed());
+            if (c.links() > 1 && !c.directory() && !unchanged) {
+                linked.add(c.path());
+            }
         }
+        readOtherLinks(linked);
         lastCarried = carried;
+    }
+
+    /**
+     * A file is one entry, under one of its names: after the entries, the other names the mirror
+     * holds of the files named with more than one link are read too, found by inode in the mirror
+     * itself (docs/protocol.md, <em>Applying a result</em>).
+     */
+    private void readOtherLinks(Set<String> linked) throws IOException {
+        Set<Object> inodes = new HashSet<>();
+        for (String p : linked) {
+            Copy c = view.get(p);
+            if (c != null && c.inode() != null) {
+                inodes.add(c.inode());
+            }
+        }
+        if (inodes.isEmpty()) {
+            return;
+        }
+        List<String> others = new ArrayList<>(); // keys first: reading may remove entries, and TreeMap reuses removed ones
+        for (Map.Entry<String, Copy> e : view.entrySet()) {
+            if (!linked.contains(e.getKey()) && !e.getValue().directory() && inodes.contains(e.getValue().inode())) {
+                others.add(e.getKey());
+            }
+        }
+        for (String p : others) {
+            read(p);
+        }
     }
 
     /** The first difference from a fresh copy of the file system, or null. */
