@@ -25,7 +25,7 @@ def main(socket_path, root):
         if call(sock, reader, {"cmd": "hello"})["protocol"] != 1:
             sys.exit("modtrack: this client speaks protocol version 1 only")
         result = call(sock, reader, {"cmd": "query", "root": root})
-        if result["continuity"] != "intact":
+        if result["continuity"] not in ("intact", "reconciled"):
             print("continuity lost, rescan:", result["continuityReason"])
         for change in result["changes"]:
             print(change["kind"], change["path"], "from " + change["from"] if "from" in change else "")

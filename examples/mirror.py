@@ -168,7 +168,7 @@ def main(socket_path, root, dest):
         for change in result["changes"]:
             mirror.apply(change)
         mirror.read_other_links(root, result["changes"])
-        if result["continuity"] != "intact":
+        if result["continuity"] not in ("intact", "reconciled"):
             mirror.read_tree(root)  # the reason names what to read again; the root covers it
         entries = len(result["changes"])
     os.sync()  # the copies and the directories that name them, before the bless

@@ -16,6 +16,7 @@ import org.modtrack.daemon.DaemonConfig;
 import org.modtrack.daemon.Protocol;
 import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.daemon.client.DaemonException;
+import org.modtrack.daemon.client.ResultApplier;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -107,7 +108,7 @@ final class ClientCommands {
                         + r.path("lastBlessed").asLong() + "), " + r.path("count").asLong() + " change"
                         + (r.path("count").asLong() == 1 ? "" : "s") + ", continuity " + r.path("continuity").asText()
                         + (r.path("recovered").asBoolean() ? ", recovered after an unclean stop" : ""));
-                if (!"intact".equals(r.path("continuity").asText())) {
+                if (ResultApplier.asksForRescan(r)) {
                     o.println("  rescan: " + r.path("continuityReason").asText());
                 }
                 for (JsonNode ch : r.path("changes")) {
@@ -126,13 +127,13 @@ final class ClientCommands {
      * comes first, so a consumer re-syncs everything, and one line on stderr says why.
      */
     static void print0(JsonNode r, PrintWriter err) throws IOException {
-        if (!"intact".equals(r.path("continuity").asText())) {
+        if (ResultApplier.asksForRescan(r)) {
             err.println("modtrack: continuity of " + r.path("root").asText() + " was lost ("
                     + r.path("continuityReason").asText() + "); printing the root first so everything is re-synced");
         }
         PrintStream stdout = out();
         OutputStream o = new BufferedOutputStream(stdout);
-        if (!"intact".equals(r.path("continuity").asText())) {
+        if (ResultApplier.asksForRescan(r)) {
             nul(o, r.path("root").asText());
         }
         for (JsonNode ch : r.path("changes")) {

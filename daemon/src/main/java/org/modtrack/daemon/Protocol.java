@@ -9,10 +9,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Locale;
 import org.modtrack.engine.Continuity;
 import org.modtrack.engine.TrackerStats;
 import org.modtrack.source.linux.LinuxResult;
 import org.modtrack.source.linux.PathChange;
+import org.modtrack.source.linux.Reconciled;
 
 /**
  * The wire protocol's constants and encodings (docs/protocol.md): one JSON object per line, UTF-8,
@@ -58,7 +62,7 @@ public final class Protocol {
     public static byte[] line(JsonNode n) {
         try {
             byte[] json = MAPPER.writeValueAsBytes(n);
-            byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
+            byte[] out = Arrays.copyOf(json, json.length + 1);
             out[json.length] = '\n';
             return out;
         } catch (JsonProcessingException e) {
@@ -76,6 +80,29 @@ public final class Protocol {
         o.put("continuityReason", c.reason());
     }
 
+    /**
+     * A result's continuity: {@code reconciled} when a walk found what changed while no tracker
+     * watched (the entries name it; a client that does not know the word rescans, which is safe),
+     * with the walk's figures.
+     */
+    static void putContinuity(ObjectNode o, Continuity c, Reconciled how) {
+        if (!c.intact() || how == null) {
+            putContinuity(o, c);
+            return;
+        }
+        o.put("continuity", "reconciled");
+        o.put("continuityReason", "modtrack did not track the file system for a while (" + how.reason() + "); a walk of "
+                + how.entries() + " entries found what changed since the last blessed result's checkpoint, and the"
+                + " entries name it");
+        ObjectNode r = o.putObject("reconciliation");
+        r.put("watermark", Instant.ofEpochSecond(0, how.watermarkNanos()).toString());
+        r.put("directories", how.directories());
+        r.put("entries", how.entries());
+        r.put("listed", how.listed());
+        r.put("files", how.files());
+        r.put("walkMs", how.took().toMillis());
+    }
+
     /** A result without its changes: the single-document response's head, and the stream's header. */
     static ObjectNode resultHead(String root, LinuxResult r) {
         ObjectNode o = object();
@@ -83,7 +110,7 @@ public final class Protocol {
         o.put("snapshot", r.snapshot());
         o.put("lastBlessed", r.lastBlessed());
         o.put("recovered", r.recovered());
-        putContinuity(o, r.continuity());
+        putContinuity(o, r.continuity(), r.reconciled());
         o.put("barrier", r.barrier());
         o.put("barrierWaitMs", r.barrierWait().toMillis());
         o.put("readOnlyDropped", r.readOnlyDropped());
@@ -127,7 +154,7 @@ public final class Protocol {
         o.put("carried", s.carried());
         o.put("preWrites", s.preWrites());
         o.put("alreadyRecorded", s.alreadyRecorded());
-        o.put("durability", s.durability().name().toLowerCase(java.util.Locale.ROOT));
+        o.put("durability", s.durability().name().toLowerCase(Locale.ROOT));
         o.put("barrier", root.barrier().wireName());
         putContinuity(o, s.continuity());
         ObjectNode ev = o.putObject("events");

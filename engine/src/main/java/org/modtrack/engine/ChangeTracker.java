@@ -304,6 +304,16 @@ public final class ChangeTracker implements AutoCloseable {
         }
     }
 
+    /** The id of the last blessed result (0 if none). */
+    public long lastBlessed() {
+        lock.lock();
+        try {
+            return core.control().lastBlessed();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether the previous run of this state stopped cleanly (true for new state). */
     public boolean previousRunWasClean() {
         return core.wasClean();

@@ -72,9 +72,19 @@ public final class ResultApplier {
             applyOne(changes.get(i), copy);
             progress.applied(i + 1);
         }
-        if (!"intact".equals(result.path("continuity").asText("intact"))) {
+        if (asksForRescan(result)) {
             copy.readTree(result.path("root").asText());
         }
+    }
+
+    /**
+     * Whether a result (or a stream's header) asks the consumer to rescan what its reason names:
+     * continuity neither {@code intact} nor {@code reconciled} (a walk found what changed while no
+     * tracker watched, and the entries name it).
+     */
+    public static boolean asksForRescan(JsonNode result) {
+        String continuity = result.path("continuity").asText("intact");
+        return !continuity.equals("intact") && !continuity.equals("reconciled");
     }
 
     /** Applies one entry; see docs/protocol.md for what each kind asks. */

@@ -243,7 +243,7 @@ public final class Mirror {
         if (remote != null) {
             remote.sync();
         }
-        if (!"intact".equals(header.path("continuity").asText("intact"))) {
+        if (ResultApplier.asksForRescan(header)) {
             copyAll(stats); // what the reason names is below the root
             stats.fullCopy = true;
         }

@@ -19,11 +19,19 @@ import org.modtrack.engine.Continuity;
  *     since: left out of {@code changes}
  * @param readOnlyReported files recorded only as read but reported anyway (status changed, or the
  *     record predates an unclean stop): the false positives reads cost
+ * @param reconciled how what changed while no tracker watched was found, if a walk found it (the
+ *     changes name it, and continuity is intact); null otherwise
  */
 public record LinuxResult(long snapshot, long lastBlessed, boolean recovered, Continuity continuity,
                           List<PathChange> changes, String barrier, Duration barrierWait, int readOnlyDropped,
-                          int readOnlyReported) {
+                          int readOnlyReported, Reconciled reconciled) {
     public LinuxResult {
         changes = List.copyOf(changes);
+    }
+
+    /** This result, saying how a walk found what changed while no tracker watched. */
+    LinuxResult withReconciled(Reconciled how) {
+        return new LinuxResult(snapshot, lastBlessed, recovered, continuity, changes, barrier, barrierWait, readOnlyDropped,
+                readOnlyReported, how);
     }
 }

@@ -17,6 +17,7 @@ import org.modtrack.engine.BlessException;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
+import org.modtrack.engine.QueryResult;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerStats;
 import org.modtrack.engine.WriteBarrier;
@@ -63,10 +64,15 @@ public final class LinuxSource implements AutoCloseable {
     private final PreOpenedWriters preOpened;
     private final ResultResolver results;
     private final WriteBarrier barrier;
+    private final CheckpointTimes checkpointTimes;
+    // How a walk found what changed while no tracker watched: said by every result until one that
+    // named it is blessed (reconciledIn: the first result that did; 0: none returned yet).
+    private volatile Reconciled reconciled;
+    private volatile long reconciledIn;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
-                        WriteBarrier barrier, boolean directoryResults) {
+                        WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciled reconciled) {
         this.watched = watched;
         this.state = state;
         this.fs = fs;
@@ -76,8 +82,13 @@ public final class LinuxSource implements AutoCloseable {
         this.losses = losses;
         this.watchdog = watchdog;
         this.preOpened = preOpened;
-        this.results = new ResultResolver(new LiveNamespace(fs), watched, directoryResults);
+        this.results = new ResultResolver(new LiveNamespace(fs), watched);
         this.barrier = barrier;
+        this.checkpointTimes = checkpointTimes;
+        this.reconciled = reconciled;
+        if (reconciled != null) {
+            results.reconciled();
+        }
     }
 
     /**
@@ -151,15 +162,17 @@ public final class LinuxSource implements AutoCloseable {
             for (Path link : preOpened[0].stillOpen()) {
                 recordPreOpened(tracker, fs, link);
             }
+            CheckpointTimes times = CheckpointTimes.load(state);
             String gap = restarted ? gapSincePreviousRun(previous, tracker, fs) : null;
-            if (gap != null) {
+            Reconciled reconciled = gap == null ? null : reconcile(gap, watched.toRealPath(), fs, tracker, times);
+            if (gap != null && reconciled == null) {
                 tracker.markContinuityLost("modtrack did not track " + fs + " between its previous run and "
                         + Instant.now() + " (" + gap + "); changes made meanwhile are not in this result: rescan " + watched);
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
-                    barrier, options.detail() == LinuxSourceOptions.Detail.DIRECTORIES);
+                    barrier, times, reconciled);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -178,9 +191,51 @@ public final class LinuxSource implements AutoCloseable {
         // few queued meanwhile, so that the result names every change made before the checkpoint
         // and by the writes it waited for.
         try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
+            CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
             recordQueuedEvents(namespace, losses, tracker, fs, watched);
-            return results.resolve(tracker.query());
+            QueryResult q = tracker.query();
+            checkpointTimes.record(q.snapshot(), before); // durably, before the result can be blessed
+            LinuxResult r = results.resolve(q);
+            Reconciled how = reconciled;
+            if (how == null) {
+                return r;
+            }
+            if (reconciledIn == 0) {
+                reconciledIn = r.snapshot();
+            }
+            return r.withReconciled(how);
         }
+    }
+
+    /**
+     * Finds what changed while no tracker watched by a walk ({@link Reconciliation}), if the last
+     * blessed result's checkpoint time is known and still good (same boot, wall clock not set back);
+     * null, having logged why, if not: the caller marks continuity lost.
+     */
+    private static Reconciled reconcile(String gap, Path watched, TrackedFilesystem fs, ChangeTracker tracker,
+                                        CheckpointTimes times) throws IOException {
+        long blessed = tracker.lastBlessed();
+        StringBuilder whyNot = new StringBuilder();
+        Optional<Long> since = Optional.empty();
+        if (blessed == 0) {
+            whyNot.append("no result was blessed yet");
+        } else {
+            since = times.since(blessed, Reconciliation.MARGIN_NANOS, whyNot);
+        }
+        if (since.isPresent()) {
+            try {
+                Reconciled r = Reconciliation.run(gap, watched, fs, tracker, since.get());
+                LOG.info(() -> "modtrack did not track " + fs + " for a while (" + gap + "): a walk of " + r.entries()
+                        + " entries in " + r.took().toMillis() + " ms found " + r.listed() + " directories and " + r.files()
+                        + " files changed since result " + blessed + "'s checkpoint");
+                return r;
+            } catch (IOException e) {
+                whyNot.append("the walk failed: ").append(e.getMessage());
+            }
+        }
+        LOG.info(() -> "modtrack did not track " + fs + " for a while (" + gap + ") and cannot find what changed by a walk ("
+                + whyNot + "): continuity lost");
+        return null;
     }
 
     /**
@@ -205,6 +260,10 @@ public final class LinuxSource implements AutoCloseable {
     /** The consumer has acted on result {@code snapshot}: its changes need not be returned again. */
     public void bless(long snapshot) throws BlessException, IOException {
         tracker.bless(snapshot);
+        long in = reconciledIn;
+        if (in != 0 && snapshot >= in) {
+            reconciled = null;
+        }
     }
 
     /** The engine's counters. */

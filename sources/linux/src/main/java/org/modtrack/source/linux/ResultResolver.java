@@ -38,7 +38,6 @@ final class ResultResolver {
     private static final Logger LOG = Logger.getLogger(ResultResolver.class.getName());
     private final Namespace namespace;
     private final Path watched;
-    private final boolean directoryResults;
     // What the newest result resolved told the consumer, for the next result if the consumer blessed
     // it. A consumer reads the file system as it is when it gets to an entry, and a result is
     // resolved a little after its records were frozen: both can be ahead of the records.
@@ -63,15 +62,21 @@ final class ResultResolver {
      * them again, and removes what is there then or reads it.
      */
     private Set<String> lastUnsure = Set.of();
-
     /**
-     * @param directoryResults whether results name directories ({@link LinuxSourceOptions.Detail#DIRECTORIES}):
-     *     a directory recorded as written is then a {@code list} entry
+     * Whether a walk recorded every change since the last blessed result's checkpoint that the
+     * records from before an unclean stop may miss ({@link Reconciliation}): their directory scopes
+     * then need no rescan.
      */
-    ResultResolver(Namespace namespace, Path watched, boolean directoryResults) {
+    private boolean reconciled;
+
+ResultResolver(Namespace namespace, Path watched) {
         this.namespace = namespace;
         this.watched = watched;
-        this.directoryResults = directoryResults;
+    }
+
+    /** A walk has recorded what changed while no tracker watched: recovered directory scopes need no rescan. */
+    void reconciled() {
+        reconciled = true;
     }
 
     LinuxResult resolve(QueryResult r) throws IOException {
@@ -133,7 +138,7 @@ final class ResultResolver {
                     items.rescans.add(directory);
                 }
             }
-            if (directoryResults && isListing(c)) {
+            if (isListing(c)) {
                 listing(c, w, moves, intact, items);
             } else if (w.gone()) {
                 gone(c, moves, intact, items);
@@ -163,7 +168,7 @@ final class ResultResolver {
         lastPositions = items.positions;
         lastUnsure = items.unsure;
         return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
-                r.barrierWait(), dropped, readOnlyReported);
+                r.barrierWait(), dropped, readOnlyReported, null);
     }
 
     /**
@@ -330,7 +335,7 @@ final class ResultResolver {
      * (continuity lost: an overflowed or unread notification queue, an unclean stop).
      */
     private void scope(ChangedFile c, Namespace.Where w, boolean intact, Items items) {
-        if (intact && !c.recovered()) {
+        if (intact && (!c.recovered() || reconciled)) {
             return;
         }
         String path = w.path() != null ? w.path() : c.file().path();
@@ -633,8 +638,9 @@ final class ResultResolver {
     }
 
     /**
-     * A directory recorded as written: only results that name directories record one (its entries
-     * or its children changed), and the consumer lists it again.
+     * A directory recorded as written: results that name directories record one (its entries or its
+     * children changed), and so does a {@link Reconciliation} (its entries changed): the consumer
+     * lists it again.
      */
     private static boolean isListing(ChangedFile c) {
         return c.directory() && c.changes().contains(Change.WRITTEN);

@@ -303,19 +303,45 @@ class LinuxSourceTest {
     }
 
     @Test
-    void aRestartAfterWhichSomethingWasWrittenReportsTheGap() throws Exception {
+    void whatWasWrittenWhileStoppedIsFoundByAWalkSinceTheLastBlessedCheckpoint() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
+            sh(root, "mkdir d e; echo old > d/old; echo keep > e/keep; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 sh(root, "echo one > one");
+                Thread.sleep(300); // past the walk's margin: "one" changed before the checkpoint, and is not named again
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact());
                 source.bless(r.snapshot());
             }
+            sh(root, "echo unseen > d/unseen; echo more >> d/old; rm e/keep; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), "the downtime was written to, and a walk found what: " + r.continuity());
+                assertTrue(r.reconciled() != null && r.reconciled().reason().contains("sectors were written"), r.toString());
+                Map<String, PathChange> said = byPath(r, root);
+                assertEquals(Set.of("d", "d/unseen", "d/old", "e"), said.keySet(), r.toString());
+                assertEquals(PathChange.Kind.LIST, said.get("d").kind());
+                assertEquals(PathChange.Kind.LIST, said.get("e").kind(), "a name removed: the consumer compares names");
+                assertEquals(PathChange.Kind.MODIFIED, said.get("d/old").kind());
+                source.bless(r.snapshot());
+                assertTrue(source.query().reconciled() == null, "said until a result that named it is blessed");
+            }
+        }
+    }
+
+    @Test
+    void aRestartBeforeAnyBlessAfterWhichSomethingWasWrittenReportsTheGap() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                sh(root, "echo one > one");
+                assertTrue(source.query().continuity().intact());
+            }
             sh(root, "echo unseen > unseen; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 LinuxResult r = source.query();
-                assertFalse(r.continuity().intact(), "the downtime was written to and not watched");
+                assertFalse(r.continuity().intact(), "nothing blessed: no checkpoint time to walk from");
                 assertTrue(r.continuity().reason().contains("sectors were written") && r.continuity().reason().contains("rescan"),
                         r.continuity().reason());
             }

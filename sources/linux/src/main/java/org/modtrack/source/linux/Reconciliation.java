@@ -1,0 +1,125 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.modtrack.engine.Change;
+import org.modtrack.engine.ChangeTracker;
+import org.modtrack.engine.FileId;
+import org.modtrack.posix.Errno;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.Statx;
+
+/**
+ * What changed while no tracker watched, found by one walk of the watched tree instead of "rescan
+ * everything": after an unclean stop in the same boot, every change since the last blessed result's
+ * checkpoint has a ctime at or after that checkpoint's wall-clock time less a margin (the
+ * watermark, {@link CheckpointTimes}). A directory whose ctime is at or after it had entries made,
+ * removed or renamed: it is recorded as written, and the result lists it ({@code list}: the consumer
+ * compares its names). A regular file whose ctime is at or after it is recorded as written. Nothing
+ * else can have changed: a write changes its file's ctime (multigrain timestamps make it visible,
+ * docs/kernel-facts.md, 5), a namespace change its directory's.
+ *
+ * <p>The walk reads each directory's entries and stats every entry (one {@code statx} each; no
+ * contents); it stays on the tracked file system, and it stops at {@link #MAX_ENTRIES}, after which
+ * the source falls back to "continuity lost" for the whole tree. What it records goes to the
+ * journal, so a result that names it survives further restarts until it is blessed.
+ */
+final class Reconciliation {
+    /** The most entries one walk stats before it gives up (about a minute at a few microseconds each). */
+    static final long MAX_ENTRIES = 20_000_000;
+    /**
+     * Subtracted from the checkpoint's time: ctimes come from the kernel's coarse clock (up to a tick,
+     * 10 ms at 100 Hz, behind the fine one), and the wall clock may have been set back by up to
+     * {@link CheckpointTimes#STEP_TOLERANCE_MILLIS} since. Too much only costs false positives:
+     * files changed just before that checkpoint, named again.
+     */
+    static final long MARGIN_NANOS = 100_000_000L;
+    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO;
+
+    private Reconciliation() {}
+
+    /**
+     * Walks {@code watched} and records what changed at or after {@code watermarkNanos}.
+     *
+     * @throws IOException if the walk could not finish (a directory that cannot be read, the entry
+     *     bound reached): the caller marks continuity lost instead
+     */
+    static Reconciled run(String reason, Path watched, TrackedFilesystem fs, ChangeTracker tracker, long watermarkNanos)
+            throws IOException {
+        long start = System.nanoTime();
+        Statx top = Statx.statx(Statx.AT_FDCWD, watched.toString(), Statx.AT_SYMLINK_NOFOLLOW, MASK);
+        Deque<String> pending = new ArrayDeque<>();
+        pending.push(watched.toString());
+        long directories = 0;
+        long entries = 0;
+        long listed = 0;
+        long files = 0;
+        if (top.ctimeNanos() >= watermarkNanos) {
+            record(tracker, fs, watched.toString(), true);
+            listed++;
+        }
+        while (!pending.isEmpty()) {
+            String dir = pending.pop();
+            directories++;
+            try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(dir))) {
+                for (Path child : list) {
+                    if (++entries > MAX_ENTRIES) {
+                        throw new IOException("more than " + MAX_ENTRIES + " entries below " + watched);
+                    }
+                    String path = child.toString();
+                    Statx st;
+                    try {
+                        st = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, MASK);
+                    } catch (PosixException e) {
+                        if (e.errno() != Errno.ENOENT) {
+                            throw e;
+                        }
+                        continue; // gone since it was listed: its directory's ctime moved, and the new groups saw it go
+                    }
+                    if (st.devMajor() != top.devMajor() || st.devMinor() != top.devMinor()) {
+                        continue; // another file system mounted below: not tracked
+                    }
+                    boolean changed = st.ctimeNanos() >= watermarkNanos;
+                    if (st.isDirectory()) {
+                        pending.push(path);
+                        if (changed && record(tracker, fs, path, true)) {
+                            listed++;
+                        }
+                    } else if (st.isRegularFile() && changed && record(tracker, fs, path, false)) {
+                        files++;
+                    } // a symbolic link or a special file is made and removed whole: its directory's listing covers it
+                }
+            } catch (NoSuchFileException e) {
+                // removed since its parent was read: the parent's ctime moved, and the new groups saw it go
+            } catch (DirectoryIteratorException e) {
+                throw e.getCause();
+            }
+        }
+        return new Reconciled(reason, watermarkNanos, directories, entries, listed, files, Duration.ofNanos(System.nanoTime() - start));
+    }
+
+    /** Records {@code path} as written; false if it went away before it could be named. */
+    private static boolean record(ChangeTracker tracker, TrackedFilesystem fs, String path, boolean directory)
+            throws IOException {
+        FileHandles.FileHandle h;
+        try {
+            h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, path, 0);
+        } catch (PosixException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            return false; // gone: its directory's ctime moved, and the new groups saw it go
+        }
+        tracker.recordChange(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, null), Change.WRITTEN, null,
+                directory);
+        return true;
+    }
+}
