@@ -122,6 +122,7 @@ final class MirrorCommand implements Callable<Integer> {
             n.put("moved", s.moved);
             n.put("otherLinks", s.otherLinks);
             n.put("fullCopy", s.fullCopy);
+            n.put("continuity", s.continuity);
             n.put("recovered", s.recovered);
             n.put("resumed", s.resumed);
             n.put("ms", s.nanos / 1_000_000);

@@ -223,7 +223,8 @@ class DaemonCliTest {
                 Command.sh(root, "echo unseen > unseen; sync");
                 daemon = daemon(root);
                 JsonNode afterGap = queryJson(root);
-                assertEquals("lost", afterGap.path("continuity").asText(), "written while stopped: a gap " + afterGap);
+                assertEquals("reconciled", afterGap.path("continuity").asText(), "written while stopped: a gap, walked " + afterGap);
+                assertEquals("created", changes(root, afterGap).get("unseen"), "born while stopped: " + afterGap);
 
                 Command.sh(root, "echo two > two");
                 daemon.destroyForcibly().waitFor(); // SIGKILL: the socket file stays behind

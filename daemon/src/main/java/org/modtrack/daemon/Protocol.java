@@ -91,9 +91,8 @@ public final class Protocol {
             return;
         }
         o.put("continuity", "reconciled");
-        o.put("continuityReason", "modtrack did not track the file system for a while (" + how.reason() + "); a walk of "
-                + how.entries() + " entries found what changed since the last blessed result's checkpoint, and the"
-                + " entries name it");
+        o.put("continuityReason", how.reason() + "; a walk of " + how.entries() + " entries found what changed since "
+                + Instant.ofEpochSecond(0, how.watermarkNanos()) + ", and the entries name it");
         ObjectNode r = o.putObject("reconciliation");
         r.put("watermark", Instant.ofEpochSecond(0, how.watermarkNanos()).toString());
         r.put("directories", how.directories());

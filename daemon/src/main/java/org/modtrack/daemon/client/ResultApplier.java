@@ -44,7 +44,11 @@ public final class ResultApplier {
          */
         boolean current(String path) throws IOException;
 
-        /** Results that name directories: looks at directory {@code path} again (by default, reads it whole). */
+        /**
+         * A {@code list} entry: looks at directory {@code path} again (its attributes, its names, its
+         * files' contents and attributes, a subdirectory new to the copy whole). By default it reads
+         * the directory whole, which is always enough and costs a walk of its subtree.
+         */
         default void list(String path) throws IOException {
             readTree(path);
         }

@@ -34,6 +34,9 @@ final class LocalDestination implements ResultApplier.Copy {
     private final Path source;
     private final Path destination;
     private final Set<Path> changedDirectories = new HashSet<>();
+    // Files a listing or a whole read copied while this result is applied: an entry of their own
+    // later in the same result reads them again only if a stat says they changed since.
+    private final Set<String> copiedByListing = new HashSet<>();
     private final MirrorStats stats;
 
     LocalDestination(Path source, Path destination, MirrorStats stats) {
@@ -95,6 +98,9 @@ final class LocalDestination implements ResultApplier.Copy {
 
     @Override
     public void read(String path) throws IOException {
+        if (copiedByListing.contains(path) && current(path)) {
+            return; // copied after the checkpoint by this result's listing: as new as the entry asks
+        }
         Path s = Path.of(path);
         Path t = target(path);
         PosixFileAttributes a = attributes(s);
@@ -153,6 +159,22 @@ final class LocalDestination implements ResultApplier.Copy {
 
     @Override
     public void readTree(String path) throws IOException {
+        look(path, true);
+    }
+
+    /**
+     * Looks at directory {@code path} again, as a {@code list} entry asks: its own attributes, its
+     * names (the destination's that the source no longer has go, the source's new ones are read
+     * whole), and its files by a stat; a subdirectory the destination already has comes as an entry
+     * of its own when its entries changed, so it is not walked.
+     */
+    @Override
+    public void list(String path) throws IOException {
+        look(path, false);
+    }
+
+    /** Reads {@code path}; if it is a directory, its entries, and its subdirectories too if {@code deep}. */
+    private void look(String path, boolean deep) throws IOException {
         Path s = Path.of(path);
         Path t = target(path);
         PosixFileAttributes a = attributes(s);
@@ -160,6 +182,7 @@ final class LocalDestination implements ResultApplier.Copy {
             forget(path);
             return;
         }
+        boolean had = Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS);
         read(path);
         if (!a.isDirectory()) {
             return;
@@ -176,11 +199,11 @@ final class LocalDestination implements ResultApplier.Copy {
         for (Path child : children) {
             present.add(child.getFileName().toString());
         }
-        if (Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS)) {
+        if (had) {
             try (Stream<Path> list = Files.list(t)) {
-                for (Path had : list.toList()) {
-                    if (!present.contains(had.getFileName().toString())) {
-                        removeTree(had);
+                for (Path gone : list.toList()) {
+                    if (!present.contains(gone.getFileName().toString())) {
+                        removeTree(gone);
                         stats.removed++;
                         changedDirectories.add(t);
                     }
@@ -193,9 +216,12 @@ final class LocalDestination implements ResultApplier.Copy {
                 continue;
             }
             if (c.isDirectory()) {
-                readTree(child.toString());
+                if (deep || !Files.isDirectory(target(child.toString()), LinkOption.NOFOLLOW_LINKS)) {
+                    readTree(child.toString());
+                }
             } else if (!current(child.toString())) {
                 read(child.toString());
+                copiedByListing.add(child.toString());
             }
         }
     }
@@ -224,6 +250,7 @@ final class LocalDestination implements ResultApplier.Copy {
             }
         }
         changedDirectories.clear();
+        copiedByListing.clear(); // the result is applied: the next one's entries are read as they say
     }
 
     /** The whole source into the destination (a first copy, or continuity lost). */

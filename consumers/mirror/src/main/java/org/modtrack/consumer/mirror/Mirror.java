@@ -229,6 +229,7 @@ public final class Mirror {
             throw new IOException("the kept result " + state.result + " has no header line.");
         }
         stats.recovered = header.path("recovered").asBoolean();
+        stats.continuity = header.path("continuity").asText();
         if (!otherLinks.isEmpty()) {
             // A file is one entry, under one of its names: its other names are read too.
             for (String other : otherLinks.find(source)) {

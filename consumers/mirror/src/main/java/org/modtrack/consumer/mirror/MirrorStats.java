@@ -18,6 +18,11 @@ public final class MirrorStats {
     public long otherLinks;
     /** Whether this cycle copied the whole tree (a first run, or continuity lost). */
     public boolean fullCopy;
+    /**
+     * The result's continuity: {@code intact}, {@code reconciled} (the daemon found by a walk what
+     * changed while it did not track), or {@code lost}; empty for a cycle that applied no result.
+     */
+    public String continuity = "";
     /** Whether the result held records made before an unclean stop of the daemon. */
     public boolean recovered;
     /** Whether it resumed a result a stopped run had been applying. */
@@ -28,6 +33,7 @@ public final class MirrorStats {
     /** One line for people. */
     public String line() {
         return (fullCopy ? "copied the whole tree" : "applied result " + result + " (" + entries + " entries)")
+                + (continuity.equals("reconciled") ? ", reconciled by the daemon's walk" : "")
                 + (recovered ? ", recovered after an unclean stop" : "") + (resumed ? ", resumed" : "") + ": " + filesCopied + " files (" + bytesCopied + " bytes) copied, " + removed
                 + " removed, " + moved + " moved" + (otherLinks > 0 ? ", " + otherLinks + " other names of hard-linked files looked at" : "") + ", in " + nanos / 1_000_000 + " ms; blessed " + result;
     }

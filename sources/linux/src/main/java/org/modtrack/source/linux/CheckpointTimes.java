@@ -24,7 +24,9 @@ import java.util.Optional;
  * <p>Each line: result id, wall-clock nanoseconds before its checkpoint began, the boot id, and the
  * wall clock less the monotonic clock then (milliseconds): the same boot and an offset that did not
  * go back prove the wall clock was not stepped back since, which would give later changes earlier
- * ctimes. The file holds the last {@link #KEPT} results and is replaced atomically.
+ * ctimes. The file holds the last {@link #KEPT} results and is replaced atomically. Result 0 is
+ * the time this state began tracking (taken before the first marks were placed): the consumer's
+ * view before any bless, and kept however many results follow.
  */
 final class CheckpointTimes {
     static final String FILE = "checkpoint-times";
@@ -75,11 +77,21 @@ final class CheckpointTimes {
                 wall.toEpochMilli() - monotonicMillis);
     }
 
+    /** Whether a time is kept for result {@code snapshot}. */
+    synchronized boolean has(long snapshot) {
+        return entries.stream().anyMatch(e -> e.snapshot() == snapshot);
+    }
+
     /** Keeps {@code e} (for the result {@code snapshot}), durably, before that result is returned. */
     synchronized void record(long snapshot, Entry e) throws IOException {
         entries.addLast(new Entry(snapshot, e.wallNanos(), e.bootId(), e.offsetMillis()));
         while (entries.size() > KEPT) {
-            entries.removeFirst();
+            Entry oldest = entries.removeFirst();
+            if (oldest.snapshot() == 0) { // the start stays
+                Entry next = entries.removeFirst();
+                entries.addFirst(oldest);
+                assert next.snapshot() != 0 : "one start";
+            }
         }
         StringBuilder text = new StringBuilder();
         for (Entry x : entries) {
@@ -119,7 +131,8 @@ final class CheckpointTimes {
                 return Optional.of(e.wallNanos() - marginNanos);
             }
         }
-        whyNot.append("no time is kept for result ").append(snapshot);
+        whyNot.append(snapshot == 0 ? "nothing was blessed yet, and the time tracking began is not kept"
+                : "no time is kept for result " + snapshot);
         return Optional.empty();
     }
 

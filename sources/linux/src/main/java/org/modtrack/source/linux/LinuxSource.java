@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.BlessException;
@@ -37,9 +38,10 @@ import org.modtrack.posix.Statx;
  * btrfs); {@link #open} refuses with one sentence otherwise. The state directory must be on another
  * file system: a write to it would wait for the tracker itself.
  *
- * <p>Any earlier run of the same state counts as a gap: what happened between its end and this
- * start was not seen, so the first result after a restart says continuity was lost (and, after an
- * unclean stop, recovered).
+ * <p>A restart after which the file system may have been written (an unclean stop, or a clean one
+ * followed by writes) is a gap: a walk since the last blessed result's checkpoint finds what changed
+ * ({@link Reconciler}), or, when it cannot, the first result says continuity was lost. After an
+ * unclean stop the first result also says recovered.
  */
 public final class LinuxSource implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LinuxSource.class.getName());
@@ -65,14 +67,11 @@ public final class LinuxSource implements AutoCloseable {
     private final ResultResolver results;
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
-    // How a walk found what changed while no tracker watched: said by every result until one that
-    // named it is blessed (reconciledIn: the first result that did; 0: none returned yet).
-    private volatile Reconciled reconciled;
-    private volatile long reconciledIn;
+    private final Reconciler reconciler;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
-                        WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciled reconciled) {
+                        WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled) {
         this.watched = watched;
         this.state = state;
         this.fs = fs;
@@ -85,8 +84,8 @@ public final class LinuxSource implements AutoCloseable {
         this.results = new ResultResolver(new LiveNamespace(fs), watched);
         this.barrier = barrier;
         this.checkpointTimes = checkpointTimes;
-        this.reconciled = reconciled;
-        if (reconciled != null) {
+        this.reconciler = reconciler;
+        if (reconciled) {
             results.reconciled();
         }
     }
@@ -151,28 +150,33 @@ public final class LinuxSource implements AutoCloseable {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
             }
-            NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, options, modifyMarks);
+            CheckpointTimes times = CheckpointTimes.load(state);
+            Reconciler reconciler = new Reconciler(watched.toRealPath(), fs, tracker, times);
+            NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, reconciler, options,
+                    modifyMarks);
             opened.set(notificationSlot, ns); // it owns the group now
             if (directoryRecords) {
                 ns.noteBusyDirectoriesWith(pre::noteBusyDirectory);
             }
-            barrier.drainWith(() -> recordQueuedEvents(ns, losses, tracker, fs, watched));
+            barrier.drainWith(() -> recordQueuedEvents(ns, losses, reconciler, tracker, fs, watched));
+            if (!restarted && !times.has(0)) {
+                times.record(0, CheckpointTimes.now(0)); // before the marks: the consumer's view before any bless
+            }
             markFilesystem(pre, fs);
             preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
             for (Path link : preOpened[0].stillOpen()) {
                 recordPreOpened(tracker, fs, link);
             }
-            CheckpointTimes times = CheckpointTimes.load(state);
             String gap = restarted ? gapSincePreviousRun(previous, tracker, fs) : null;
-            Reconciled reconciled = gap == null ? null : reconcile(gap, watched.toRealPath(), fs, tracker, times);
-            if (gap != null && reconciled == null) {
+            boolean reconciled = gap != null && reconciler.afterGap(gap);
+            if (gap != null && !reconciled) {
                 tracker.markContinuityLost("modtrack did not track " + fs + " between its previous run and "
                         + Instant.now() + " (" + gap + "); changes made meanwhile are not in this result: rescan " + watched);
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
-                    barrier, times, reconciled);
+                    barrier, times, reconciler, reconciled);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -192,50 +196,11 @@ public final class LinuxSource implements AutoCloseable {
         // and by the writes it waited for.
         try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
             CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
-            recordQueuedEvents(namespace, losses, tracker, fs, watched);
+            recordQueuedEvents(namespace, losses, reconciler, tracker, fs, watched);
             QueryResult q = tracker.query();
             checkpointTimes.record(q.snapshot(), before); // durably, before the result can be blessed
-            LinuxResult r = results.resolve(q);
-            Reconciled how = reconciled;
-            if (how == null) {
-                return r;
-            }
-            if (reconciledIn == 0) {
-                reconciledIn = r.snapshot();
-            }
-            return r.withReconciled(how);
+            return reconciler.report(results.resolve(q));
         }
-    }
-
-    /**
-     * Finds what changed while no tracker watched by a walk ({@link Reconciliation}), if the last
-     * blessed result's checkpoint time is known and still good (same boot, wall clock not set back);
-     * null, having logged why, if not: the caller marks continuity lost.
-     */
-    private static Reconciled reconcile(String gap, Path watched, TrackedFilesystem fs, ChangeTracker tracker,
-                                        CheckpointTimes times) throws IOException {
-        long blessed = tracker.lastBlessed();
-        StringBuilder whyNot = new StringBuilder();
-        Optional<Long> since = Optional.empty();
-        if (blessed == 0) {
-            whyNot.append("no result was blessed yet");
-        } else {
-            since = times.since(blessed, Reconciliation.MARGIN_NANOS, whyNot);
-        }
-        if (since.isPresent()) {
-            try {
-                Reconciled r = Reconciliation.run(gap, watched, fs, tracker, since.get());
-                LOG.info(() -> "modtrack did not track " + fs + " for a while (" + gap + "): a walk of " + r.entries()
-                        + " entries in " + r.took().toMillis() + " ms found " + r.listed() + " directories and " + r.files()
-                        + " files changed since result " + blessed + "'s checkpoint");
-                return r;
-            } catch (IOException e) {
-                whyNot.append("the walk failed: ").append(e.getMessage());
-            }
-        }
-        LOG.info(() -> "modtrack did not track " + fs + " for a while (" + gap + ") and cannot find what changed by a walk ("
-                + whyNot + "): continuity lost");
-        return null;
     }
 
     /**
@@ -244,11 +209,25 @@ public final class LinuxSource implements AutoCloseable {
      * recorded, and every continuity loss reported before it is written. Whatever could not be
      * recorded in time marks continuity lost: a result must never say "intact" without it.
      */
-    private static void recordQueuedEvents(NamespaceListener namespace, LossRecorder losses, ChangeTracker tracker,
-                                           TrackedFilesystem fs, Path watched) throws IOException, InterruptedException {
+    private static void recordQueuedEvents(NamespaceListener namespace, LossRecorder losses, Reconciler reconciler,
+                                           ChangeTracker tracker, TrackedFilesystem fs, Path watched)
+            throws IOException, InterruptedException {
         if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
             tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
                     + NAMESPACE_DRAIN_MILLIS + " ms of the checkpoint; rescan " + watched);
+        }
+        // A queue overflow asked for a walk: it records what the dropped events would have, and the
+        // events queued during it are recorded after it (another overflow meanwhile: another walk).
+        for (int walks = 0; reconciler.asked(); walks++) {
+            if (walks == Reconciler.MAX_WALKS) {
+                reconciler.giveUp();
+                break;
+            }
+            reconciler.walkIfAsked();
+            if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
+                tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
+                        + NAMESPACE_DRAIN_MILLIS + " ms of a walk; rescan " + watched);
+            }
         }
         if (!losses.awaitRecorded(LOSS_RECORD_MILLIS)) {
             // Its disk is slow or stalled; the query needs that disk too, so this waits no longer than it would.
@@ -260,10 +239,7 @@ public final class LinuxSource implements AutoCloseable {
     /** The consumer has acted on result {@code snapshot}: its changes need not be returned again. */
     public void bless(long snapshot) throws BlessException, IOException {
         tracker.bless(snapshot);
-        long in = reconciledIn;
-        if (in != 0 && snapshot >= in) {
-            reconciled = null;
-        }
+        reconciler.blessed(snapshot);
     }
 
     /** The engine's counters. */
@@ -321,9 +297,13 @@ public final class LinuxSource implements AutoCloseable {
                 LOG.warning("the writes in flight at this stop did not end within the barrier timeout: no watermark,"
                         + " the next start will report a gap");
                 watermark = Optional.empty();
+            } else if (reconciler.asked()) {
+                LOG.warning("the notification queue overflowed since the last result: no watermark, the next start"
+                        + " finds by a walk what changed");
+                watermark = Optional.empty();
             }
         } catch (IOException | RuntimeException e) {
-            LOG.log(java.util.logging.Level.WARNING, "no watermark at this stop: the next start will report a gap", e);
+            LOG.log(Level.WARNING, "no watermark at this stop: the next start will report a gap", e);
             watermark = Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

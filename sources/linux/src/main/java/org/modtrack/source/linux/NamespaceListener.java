@@ -40,7 +40,8 @@ import org.modtrack.posix.Statx;
  * which their {@code FAN_MODIFY} is queued, and a query drains this queue first.
  *
  * <p>The kernel's queue is bounded ({@link #QUEUE_EVENTS} events): if this reader falls behind, the kernel drops
- * events and queues {@code FAN_Q_OVERFLOW}, which marks continuity lost. So the reader does little
+ * events and queues {@code FAN_Q_OVERFLOW}, which costs a walk of the whole tree before the next
+ * result ({@link Reconciler}), or a rescan when that cannot run. So the reader does little
  * per event: directory paths come from a small cache ({@link DirectoryPaths}), and a file already
  * recorded as written in the period costs the engine a lookup.
  */
@@ -82,19 +83,21 @@ final class NamespaceListener implements AutoCloseable {
     private volatile java.util.function.Consumer<FileId> busyDirectories = directory -> { };
     private final EventReader reader;
     private final LossRecorder losses;
+    private final Reconciler reconciler;
     private final LongAdder events = new LongAdder();
     private final LongAdder overflows = new LongAdder();
 
     private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                              IgnoreMarks modifyMarks, boolean directoryResults) {
+                              Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults) {
+        this.reconciler = reconciler;
         this.group = group;
         this.modifyMarks = modifyMarks;
         this.directoryResults = directoryResults;
         this.fs = fs;
         this.tracker = tracker;
         this.directories = new DirectoryPaths(new HandleResolver(fs));
-        // At the writers' priority: if it falls behind, the bounded kernel queue overflows and every
-        // result until the next bless says "rescan". 8 writers creating 32,000 files overflowed it
+        // At the writers' priority: if it falls behind, the bounded kernel queue overflows and the
+        // next query walks the whole tree. 8 writers creating 32,000 files overflowed it
         // at nice 0 (bench/run's 8-writer workload, docs/benchmarks.md).
         this.reader = new EventReader("namespace", group, BUFFER_BYTES, losses, this::handle, ThreadNice.WRITERS_WAIT);
         this.losses = losses;
@@ -105,8 +108,8 @@ final class NamespaceListener implements AutoCloseable {
      * kernel memory for a full queue not measured (one small event object with its name per
      * event, merged while queued). Why: 8 processes creating 32,000 small files raise about
      * 100,000 events in 0.7 s, more than a reader in a JVM that has just started keeps up with
-     * (bench/run's 8-writer workload overflowed the default queue); an overflow makes every result
-     * until the next bless say "rescan".
+     * (bench/run's 8-writer workload overflowed the default queue); an overflow costs a walk of the
+     * whole tree (or, when that cannot run, a rescan for the consumer).
      */
     static final int QUEUE_EVENTS = queueEvents();
     private static final Path MAX_QUEUED_EVENTS = Path.of("/proc/sys/fs/fanotify/max_queued_events");
@@ -180,7 +183,7 @@ final class NamespaceListener implements AutoCloseable {
      * marks, with directory records (null with file records): for {@link #ignoreMask} of {@code options}.
      */
     static NamespaceListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                                   LinuxSourceOptions options, IgnoreMarks marks)
+                                   Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks)
             throws PosixException {
         boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
         boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
@@ -190,7 +193,7 @@ final class NamespaceListener implements AutoCloseable {
         long mask = directoryResults ? DIRECTORY_RESULTS_MASK : directoryRecords ? MASK | CONTENT_MASK : MASK;
         Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, mask, Statx.AT_FDCWD,
                 fs.mountPoint().toString());
-        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, marks, directoryResults);
+        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, reconciler, marks, directoryResults);
         l.reader.start();
         return l;
     }
@@ -240,9 +243,11 @@ final class NamespaceListener implements AutoCloseable {
         }
         if ((mask & FAN_Q_OVERFLOW) != 0) {
             overflows.increment();
-            lose("the kernel dropped namespace events on " + fs + " (queue overflow): creations, deletions and renames"
-                    + " may be missing; rescan it", null);
+            // What the dropped events would have recorded is found by a walk before the next result.
+            reconciler.ask("the kernel dropped notification events on " + fs + " (queue overflow): creations, deletions"
+                    + " and renames since the last result were not all seen");
             orphans.clear(); // the directory deletions that would name them may be among the dropped events
+            directories.forget(); // a directory's rename may be among them: every cached path may be stale
             return;
         }
         Parsed p = parse(cursor);

@@ -23,7 +23,9 @@ import org.modtrack.posix.Statx;
  * checkpoint has a ctime at or after that checkpoint's wall-clock time less a margin (the
  * watermark, {@link CheckpointTimes}). A directory whose ctime is at or after it had entries made,
  * removed or renamed: it is recorded as written, and the result lists it ({@code list}: the consumer
- * compares its names). A regular file whose ctime is at or after it is recorded as written. Nothing
+ * compares its names). A regular file whose ctime is at or after it is recorded as written, or as
+ * created if it was born at or after the watermark (its birth time, where the file system keeps
+ * one). Nothing
  * else can have changed: a write changes its file's ctime (multigrain timestamps make it visible,
  * docs/kernel-facts.md, 5), a namespace change its directory's.
  *
@@ -42,7 +44,7 @@ final class Reconciliation {
      * files changed just before that checkpoint, named again.
      */
     static final long MARGIN_NANOS = 100_000_000L;
-    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO;
+    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME;
 
     private Reconciliation() {}
 
@@ -63,7 +65,7 @@ final class Reconciliation {
         long listed = 0;
         long files = 0;
         if (top.ctimeNanos() >= watermarkNanos) {
-            record(tracker, fs, watched.toString(), true);
+            record(tracker, fs, watched.toString(), Change.WRITTEN, true);
             listed++;
         }
         while (!pending.isEmpty()) {
@@ -90,10 +92,11 @@ final class Reconciliation {
                     boolean changed = st.ctimeNanos() >= watermarkNanos;
                     if (st.isDirectory()) {
                         pending.push(path);
-                        if (changed && record(tracker, fs, path, true)) {
+                        if (changed && record(tracker, fs, path, Change.WRITTEN, true)) {
                             listed++;
                         }
-                    } else if (st.isRegularFile() && changed && record(tracker, fs, path, false)) {
+                    } else if (st.isRegularFile() && changed && record(tracker, fs, path, bornSince(st, watermarkNanos)
+                            ? Change.CREATED : Change.WRITTEN, false)) {
                         files++;
                     } // a symbolic link or a special file is made and removed whole: its directory's listing covers it
                 }
@@ -106,9 +109,17 @@ final class Reconciliation {
         return new Reconciled(reason, watermarkNanos, directories, entries, listed, files, Duration.ofNanos(System.nanoTime() - start));
     }
 
-    /** Records {@code path} as written; false if it went away before it could be named. */
-    private static boolean record(ChangeTracker tracker, TrackedFilesystem fs, String path, boolean directory)
-            throws IOException {
+    /**
+     * Whether the file was made at or after the watermark, so the consumer cannot have it anywhere:
+     * a creation, not a change (false where the file system keeps no birth time).
+     */
+    private static boolean bornSince(Statx st, long watermarkNanos) {
+        return (st.mask() & Statx.STATX_BTIME) != 0 && st.btimeNanos() >= watermarkNanos;
+    }
+
+    /** Records {@code path} as {@code change}; false if it went away before it could be named. */
+    private static boolean record(ChangeTracker tracker, TrackedFilesystem fs, String path, Change change,
+                                  boolean directory) throws IOException {
         FileHandles.FileHandle h;
         try {
             h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, path, 0);
@@ -118,8 +129,7 @@ final class Reconciliation {
             }
             return false; // gone: its directory's ctime moved, and the new groups saw it go
         }
-        tracker.recordChange(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, null), Change.WRITTEN, null,
-                directory);
+        tracker.recordChange(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), path, null), change, null, directory);
         return true;
     }
 }

@@ -65,11 +65,12 @@ final class ResultResolver {
     /**
      * Whether a walk recorded every change since the last blessed result's checkpoint that the
      * records from before an unclean stop may miss ({@link Reconciliation}): their directory scopes
-     * then need no rescan.
+     * then need no rescan, and a removal or rename their records lost is in the listing of a
+     * directory whose entries changed (every such record was made after that checkpoint began).
      */
     private boolean reconciled;
 
-ResultResolver(Namespace namespace, Path watched) {
+    ResultResolver(Namespace namespace, Path watched) {
         this.namespace = namespace;
         this.watched = watched;
     }
@@ -335,7 +336,7 @@ ResultResolver(Namespace namespace, Path watched) {
      * (continuity lost: an overflowed or unread notification queue, an unclean stop).
      */
     private void scope(ChangedFile c, Namespace.Where w, boolean intact, Items items) {
-        if (intact && (!c.recovered() || reconciled)) {
+        if (namespaceSeen(c, intact)) {
             return;
         }
         String path = w.path() != null ? w.path() : c.file().path();
@@ -371,16 +372,25 @@ ResultResolver(Namespace namespace, Path watched) {
             return;
         }
         List<String> names = Moves.names(c);
-        if (names.isEmpty() && intact && !c.recovered()) {
+        if (names.isEmpty() && namespaceSeen(c, intact)) {
             return; // removed after it was recorded: its removal was an event of its parent's, which that listing covers
         }
-        goneAt(c, names, moves, items);
+        goneAt(c, names, moves, intact, items);
+    }
+
+    /**
+     * Whether every creation, removal and rename since {@code c}'s records is in this result: the
+     * notification events were all recorded (continuity intact and the record made in this run),
+     * or a reconciliation listed every directory whose entries changed since.
+     */
+    private boolean namespaceSeen(ChangedFile c, boolean intact) {
+        return intact && (!c.recovered() || reconciled);
     }
 
     /** An object that no longer exists. */
     private void gone(ChangedFile c, Moves moves, boolean intact, Items items) {
         List<String> names = Moves.names(c);
-        if (names.isEmpty() && c.changes().equals(Set.of(Change.ATTRIBUTES)) && intact && !c.recovered()) {
+        if (names.isEmpty() && c.changes().equals(Set.of(Change.ATTRIBUTES)) && namespaceSeen(c, intact)) {
             // Its link count fell (FAN_ATTRIB, no name) as a rename replaced it or its last name was
             // removed: the rename's entry, or the removal's, names the path.
             return;
@@ -401,7 +411,7 @@ ResultResolver(Namespace namespace, Path watched) {
             }
             return;
         }
-        goneAt(c, names, moves, items);
+        goneAt(c, names, moves, intact, items);
     }
 
     /**
@@ -424,11 +434,14 @@ ResultResolver(Namespace namespace, Path watched) {
 
     /**
      * Removes a gone object wherever the consumer may have it, where the file system has nothing now;
-     * with no name at all, the consumer must read the whole root again.
+     * with no name at all, the consumer must read the whole root again, unless its removal is in
+     * the listing of its directory by a reconciliation.
      */
-    private void goneAt(ChangedFile c, List<String> names, Moves moves, Items items) {
+    private void goneAt(ChangedFile c, List<String> names, Moves moves, boolean intact, Items items) {
         if (names.isEmpty()) {
-            items.rescans.add(watched.toString());
+            if (!(reconciled && intact)) {
+                items.rescans.add(watched.toString());
+            }
             return;
         }
         for (String name : names) {

@@ -73,11 +73,19 @@ final class TrackerProcess {
         }
 
         Client(Path watched, Path state, Path stderr, Duration deadline) throws IOException, InterruptedException {
+            this(watched, state, stderr, deadline, List.of());
+        }
+
+        /** With {@code jvmOptions} (system properties, say) for the tracker's JVM. */
+        Client(Path watched, Path state, Path stderr, Duration deadline, List<String> jvmOptions)
+                throws IOException, InterruptedException {
             String java = ProcessHandle.current().info().command().orElse(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                    System.getProperty("java.class.path"), TrackerProcess.class.getName(), watched.toString(),
-                    state.toString(), Long.toString(deadline.toMillis())).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
+            List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), TrackerProcess.class.getName(),
+                    watched.toString(), state.toString(), Long.toString(deadline.toMillis())));
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
             in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             Thread reader = new Thread(() -> {
                 try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {

@@ -1,0 +1,139 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.logging.Logger;
+import org.modtrack.engine.ChangeTracker;
+
+/**
+ * Finds by a walk ({@link Reconciliation}) what the notification group did not see, instead of
+ * making the consumer rescan everything, and says so in every result until one that holds the
+ * walk's records is blessed. Two things ask for a walk: a start after a gap (an unclean stop, or
+ * writes while no tracker ran), and a notification queue overflow while running, whose walk runs
+ * when the events queued before a checkpoint are recorded, so that its records are in that result.
+ *
+ * <p>Every walk starts from the last blessed result's checkpoint time ({@link CheckpointTimes};
+ * before any bless, the time this state began tracking). When there is none, or it cannot be
+ * trusted (another boot, a clock set back), or the walk fails, continuity is marked lost as before:
+ * the consumer rescans.
+ */
+final class Reconciler {
+    private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
+    /**
+     * Walks one recording of queued events may run: an overflow during a walk asks for another
+     * (the walk may have passed the directory whose events were dropped); after this many the loss
+     * is reported instead, so a storm of overflows cannot keep a query walking forever.
+     */
+    static final int MAX_WALKS = 3;
+
+    private final Path watched;
+    private final TrackedFilesystem fs;
+    private final ChangeTracker tracker;
+    private final CheckpointTimes times;
+    // Guarded by this: why a walk is wanted (the first reason since the last walk), null if none.
+    private String asked;
+    // How the latest walk went, said by every result until one that holds its records is blessed
+    // (reportedIn: the first result that did; 0 while none was returned yet).
+    private volatile Reconciled latest;
+    private volatile long reportedIn;
+
+    Reconciler(Path watched, TrackedFilesystem fs, ChangeTracker tracker, CheckpointTimes times) {
+        this.watched = watched;
+        this.fs = fs;
+        this.tracker = tracker;
+        this.times = times;
+    }
+
+    /**
+     * A start after a gap: walks now, before the first result. False (having logged why) if it
+     * could not; the caller marks continuity lost.
+     */
+    boolean afterGap(String gap) {
+        return walk("modtrack did not track " + fs + " for a while (" + gap + ")") != null;
+    }
+
+    /** Asks for a walk at the next recording of queued events (from the notification reader: returns at once). */
+    synchronized void ask(String reason) {
+        LOG.warning(reason + ": a walk will find what changed");
+        if (asked == null) {
+            asked = reason;
+        }
+    }
+
+    /** Whether a walk was asked for and has not run yet. */
+    synchronized boolean asked() {
+        return asked != null;
+    }
+
+    /**
+     * Runs the walk asked for, if any. The caller records the events queued meanwhile and calls this
+     * again while {@link #asked()}, at most {@link #MAX_WALKS} times, then {@link #giveUp}.
+     */
+    void walkIfAsked() throws IOException {
+        String reason;
+        synchronized (this) {
+            reason = asked;
+            asked = null;
+        }
+        if (reason != null && walk(reason) == null) {
+            tracker.markContinuityLost(reason + "; rescan " + watched);
+        }
+    }
+
+    /** Overflows kept coming while walking: reports the loss instead. */
+    void giveUp() throws IOException {
+        String reason;
+        synchronized (this) {
+            reason = asked;
+            asked = null;
+        }
+        if (reason != null) {
+            tracker.markContinuityLost(reason + "; the queue kept overflowing during " + MAX_WALKS + " walks: rescan "
+                    + watched);
+        }
+    }
+
+    /** {@code r} with the latest walk's figures if a result that holds its records was not blessed yet. */
+    LinuxResult report(LinuxResult r) {
+        Reconciled how = latest;
+        if (how == null) {
+            return r;
+        }
+        if (reportedIn == 0) {
+            reportedIn = r.snapshot();
+        }
+        return r.withReconciled(how);
+    }
+
+    /** Result {@code snapshot} was blessed. */
+    void blessed(long snapshot) {
+        long in = reportedIn;
+        if (in != 0 && snapshot >= in) {
+            latest = null;
+            reportedIn = 0;
+        }
+    }
+
+    /** Walks from the last blessed result's checkpoint time; null, having logged why, if it cannot. */
+    private Reconciled walk(String reason) {
+        long blessed = tracker.lastBlessed();
+        StringBuilder whyNot = new StringBuilder();
+        try {
+            Optional<Long> since = times.since(blessed, Reconciliation.MARGIN_NANOS, whyNot);
+            if (since.isPresent()) {
+                Reconciled r = Reconciliation.run(reason, watched, fs, tracker, since.get());
+                LOG.info(() -> reason + ": a walk of " + r.entries() + " entries in " + r.took().toMillis() + " ms found "
+                        + r.listed() + " directories and " + r.files() + " files changed since "
+                        + (blessed == 0 ? "tracking began" : "result " + blessed + "'s checkpoint"));
+                latest = r;
+                reportedIn = 0; // said until a result made after this walk is blessed
+                return r;
+            }
+        } catch (IOException | RuntimeException e) {
+            whyNot.append("the walk failed: ").append(e.getMessage());
+        }
+        LOG.warning(() -> reason + ", and a walk cannot find what changed (" + whyNot + "): continuity lost");
+        return null;
+    }
+}
