@@ -61,6 +61,14 @@ final class LinuxKernel {
     }
 
     private final WriterThread[] threads;
+    /**
+     * Each file's ctime on a logical clock that ticks at every content change: a write's data and a
+     * store through a mapping set it (the kernel stamps ctime before the data lands, and a store
+     * faults on a clean page; a store on a page already dirty does not, but such a file is mapped,
+     * so the barrier carries it into every period). What {@code Reconciliation} compares.
+     */
+    private final long[] ctime;
+    private long clock;
     private final FileId[] ids;
     private final int[] truth;
     private final int[] completed;
@@ -109,6 +117,7 @@ final class LinuxKernel {
         }
         this.ids = ids;
         this.truth = truth;
+        this.ctime = new long[truth.length];
         this.completed = completed;
         this.marked = new boolean[ids.length];
         this.mappings = new int[ids.length];
@@ -268,6 +277,7 @@ final class LinuxKernel {
             return "f" + t.fdFile + " is mapped shared and writable";
         }
         t.version = ++truth[t.fdFile];
+        ctime[t.fdFile] = ++clock;
         deviceWrites++;
         return "f" + t.fdFile + " is now version " + t.version + notify(t.fdFile, "MODIFY");
     }
@@ -315,6 +325,7 @@ final class LinuxKernel {
         stores++;
         deviceWrites++;
         completed[file] = ++truth[file];
+        ctime[file] = ++clock;
         return "f" + file + " is now version " + truth[file];
     }
 
@@ -322,6 +333,22 @@ final class LinuxKernel {
     String unmap(int file) {
         mappings[file]--;
         return lastReferenceGone(file);
+    }
+
+    /** The logical clock now: every content change from here on gets a later ctime. */
+    long clock() {
+        return clock;
+    }
+
+    /** The files whose ctime is at or after {@code since}: what a walk by ctime finds. */
+    List<Integer> changedSince(long since) {
+        List<Integer> files = new ArrayList<>();
+        for (int f = 0; f < ctime.length; f++) {
+            if (ctime[f] >= since && ctime[f] > 0) {
+                files.add(f);
+            }
+        }
+        return files;
     }
 
     // ---- the tracker's crash -----------------------------------------------------------------------

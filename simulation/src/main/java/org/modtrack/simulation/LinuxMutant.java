@@ -26,7 +26,14 @@ public enum LinuxMutant {
     SCOPES_DROPPED_ON_LOSS("scopes-dropped-on-loss", Granularity.DIRECTORY),
     /** A clean stop stores its watermark without draining the notification queue first. */
     STOP_WITHOUT_DRAIN("stop-without-drain", Granularity.DIRECTORY),
-    /** The handler sets its directory's ignore mark even if a checkpoint flushed the marks after it began recording. */
+    /**
+     * The handler sets its directory's ignore mark even if a checkpoint flushed the marks after it
+     * began recording. Masked in this model, so no test expects it caught: the directory was busy
+     * when the checkpoint began, so the checkpoint recorded it ahead into the new period anyway, and
+     * a child's write under the stale mark still queues its MODIFY, whose loss to an overflow or a
+     * crash the walk by ctime covers (no violation in 300,000 schedules from seed 1; 14 in 50,000
+     * when overflows were rescans).
+     */
     DIR_MARK_AFTER_FLUSH("dir-mark-after-flush", Granularity.DIRECTORY),
     /**
      * A clean stop does not record the files mapped shared and writable (the real {@code
@@ -52,7 +59,18 @@ public enum LinuxMutant {
      */
     FLUSH_KEEPS_MUTES("flush-keeps-mutes", Granularity.DIRECTORY_RESULTS),
     /** A directory recorded ahead of a walk ({@code SiblingScopes}) is marked even if a checkpoint flushed the marks since its record began. */
-    SIBLING_MARK_AFTER_FLUSH("sibling-mark-after-flush", Granularity.DIRECTORY_WALKS);
+    SIBLING_MARK_AFTER_FLUSH("sibling-mark-after-flush", Granularity.DIRECTORY_WALKS),
+    /**
+     * A result's checkpoint time ({@code CheckpointTimes}) is taken when the result is issued, not
+     * before its checkpoint began: a write during the checkpoint whose notification event a crash
+     * dropped is older than the watermark, and the walk after the restart misses it.
+     */
+    LATE_WATERMARK("late-watermark", Granularity.DIRECTORY),
+    /**
+     * After a queue overflow the query walks the files but lets the checkpoint finish before the
+     * walk, so the walk's records miss the result whose checkpoint the overflow's writes preceded.
+     */
+    WALK_AFTER_RESULT("walk-after-result", Granularity.DIRECTORY);
 
     private final String cliName;
     private final Granularity granularity;

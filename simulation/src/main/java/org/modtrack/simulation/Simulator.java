@@ -255,6 +255,7 @@ public final class Simulator {
             case Step.SiblingMark x -> 8;
             case Step.Drain x -> 8;
             case Step.DrainTimeout x -> 0.5;
+            case Step.Walk x -> 8;
             case Step.Stop x -> 0.8;
             case Step.Start x -> 4;
         };

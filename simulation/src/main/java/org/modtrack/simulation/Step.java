@@ -222,6 +222,16 @@ sealed interface Step {
         }
     }
 
+    /**
+     * Linux model, directory records: the query, its drain done, walks the files for what an
+     * overflow of the notification queue dropped ({@code Reconciler}).
+     */
+    record Walk() implements Step {
+        public String toString() {
+            return "query walks the files for what the overflow dropped";
+        }
+    }
+
     /** Linux model, directory records: the query's drain times out (continuity lost). */
     record DrainTimeout() implements Step {
         public String toString() {

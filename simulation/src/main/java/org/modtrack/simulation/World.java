@@ -6,7 +6,9 @@ import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.Change;
@@ -105,6 +107,15 @@ final class World {
     private Long watermark;
     private boolean closingCleanly;
     private int stops;
+    // The Linux model's reconciliation (Reconciler, CheckpointTimes): each issued result's
+    // checkpoint time on the kernel's ctime clock and the boot it was taken in (result 0: the time
+    // tracking began), kept durably; whether an overflow asked for a walk; whether this run's
+    // restart was reconciled (ResultResolver then needs no rescan of recovered scopes).
+    private final Map<Long, long[]> checkpointTimes = new HashMap<>();
+    private long boot;
+    private long checkpointTime;
+    private boolean walkAsked;
+    private boolean reconciledRun;
 
     World(Scenario scenario) {
         this.scenario = scenario;
@@ -139,6 +150,9 @@ final class World {
         this.writers = new Writer[scenario.writers()];
         for (int i = 0; i < writers.length; i++) {
             writers[i] = new Writer();
+        }
+        if (kernel != null) {
+            checkpointTimes.put(0L, new long[] {kernel.clock(), boot}); // before the first marks
         }
         recover(0, false);
     }
@@ -268,6 +282,9 @@ final class World {
         if (drainTarget >= 0 && !drained()) {
             steps.add(new Step.DrainTimeout());
         }
+        if (walkPossible()) {
+            steps.add(new Step.Walk());
+        }
     }
 
     private void writerSteps(List<Step> steps, SplittableRandom random) {
@@ -343,6 +360,7 @@ final class World {
             case Step.Drain d -> checkpointRunning && kernel != null && kernel.directories() && closedForResult == null
                     && drainTarget < 0 && barrierMayFinish();
             case Step.DrainTimeout d -> checkpointRunning && closedForResult == null && drainTarget >= 0 && !drained();
+            case Step.Walk w -> walkPossible();
             case Step.Stop st -> kernel != null && !checkpointRunning && syncing == null;
             case Step.Start st -> false;
         };
@@ -353,7 +371,22 @@ final class World {
      * up; and with directory records, the notification queue is drained (or the drain gave up).
      */
     private boolean checkpointMayFinish() {
-        return closedForResult != null || (barrierMayFinish() && drained());
+        return closedForResult != null || (barrierMayFinish() && drained()
+                && (!walkAsked || scenario.linuxMutant() == LinuxMutant.WALK_AFTER_RESULT));
+    }
+
+    /**
+     * Whether the walk an overflow asked for may run: once the query's drain is done, before its
+     * checkpoint closes ({@code LinuxSource.recordQueuedEvents}); with the mutant, at any time.
+     */
+    private boolean walkPossible() {
+        if (!walkAsked || stopped) {
+            return false;
+        }
+        if (scenario.linuxMutant() == LinuxMutant.WALK_AFTER_RESULT) {
+            return closedForResult == null;
+        }
+        return checkpointRunning && closedForResult == null && drainTarget >= 0 && drained();
     }
 
     /**
@@ -453,6 +486,7 @@ final class World {
                 yield "lsn " + plan.lsn() + " durable";
             }
             case Step.QueryBegin q -> {
+                checkpointTime = kernel != null ? kernel.clock() : 0; // before the checkpoint begins
                 CheckpointSteps.begin(core, DIRECT, now);
                 checkpointRunning = true;
                 queries++;
@@ -512,6 +546,10 @@ final class World {
                 CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_NOT_DRAINED);
                 yield "continuity lost";
             }
+            case Step.Walk w -> {
+                walkAsked = false;
+                yield walk();
+            }
             case Step.Stop st -> stop(st.drainFails());
             case Step.Start st -> start();
         };
@@ -521,6 +559,10 @@ final class World {
     private String readEvent() throws IOException {
         int event = kernel.queue().take();
         if (event == NotificationQueue.OVERFLOW) {
+            if (walkFrom() >= 0) {
+                walkAsked = true;
+                return "overflow: a walk is asked for";
+            }
             CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_OVERFLOWED);
             return "overflow: continuity lost";
         }
@@ -583,7 +625,7 @@ final class World {
      */
     private String stop(boolean drainFails) throws IOException {
         long mark = kernel.deviceWrites();
-        boolean keepMark = scenario.linuxMutant() == LinuxMutant.STOP_WITHOUT_DRAIN || (!drainFails && drainAll());
+        boolean keepMark = scenario.linuxMutant() == LinuxMutant.STOP_WITHOUT_DRAIN || (!drainFails && drainAll() && !walkAsked);
         if (scenario.linuxMutant() != LinuxMutant.STOP_FORGETS_MAPPINGS) {
             // What LinuxSource.settleAfterWatermark records: what the barrier would carry now.
             for (FileId file : kernel.alwaysWritable(new java.util.LinkedHashSet<>())) {
@@ -625,11 +667,46 @@ final class World {
                 : watermark == null ? "the previous run left no watermark"
                 : watermark != kernel.deviceWrites() ? (kernel.deviceWrites() - watermark) + " writes meanwhile" : null;
         watermark = null;
+        walkAsked = false; // the new groups start empty; the walk below covers the old ones' losses
+        reconciledRun = false;
         if (gap != null) {
-            CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + gap);
-            return "a gap: " + gap;
+            return "a gap: " + gap + "; " + reconcileOrLose(gap);
         }
         return "no gap: nothing was written meanwhile";
+    }
+
+    /**
+     * The time a walk starts from ({@code CheckpointTimes.since}): the last blessed result's
+     * checkpoint time (before any bless, the time tracking began), if kept and taken in this boot;
+     * -1 if there is none to trust.
+     */
+    private long walkFrom() {
+        long[] t = checkpointTimes.get(core.control().lastBlessed());
+        return t != null && t[1] == boot ? t[0] : -1;
+    }
+
+    /** {@code Reconciliation.run}: records as written every file whose ctime is at or after the watermark. */
+    private String walk() throws IOException {
+        long since = walkFrom();
+        if (since < 0) {
+            CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + "no time to walk from");
+            return "nothing to walk from: continuity lost";
+        }
+        List<Integer> found = kernel.changedSince(since);
+        for (int f : found) {
+            core.recordChange(ids[f], Change.WRITTEN, null, false);
+        }
+        return "a walk from time " + since + " recorded " + found.stream().map(f -> "f" + f).toList();
+    }
+
+    /** A restart's gap: walked if there is a time to walk from, else continuity lost ({@code Reconciler.afterGap}). */
+    private String reconcileOrLose(String gap) throws IOException {
+        if (walkFrom() >= 0) {
+            reconciledRun = true;
+            return walk();
+        }
+        CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + gap);
+        return "continuity lost";
     }
 
     /** What {@code PreOpenedWriters} does at a start: records the files open for writing or mapped before the mark. */
@@ -721,6 +798,11 @@ final class World {
         }
         TrackerCore.Finished finished = closedForResult;
         QueryResult r = CheckpointSteps.issue(core, DIRECT, this::queryAwaitsDurable, finished);
+        if (kernel != null) {
+            // CheckpointTimes.record: durably, before the result is returned.
+            long time = scenario.linuxMutant() == LinuxMutant.LATE_WATERMARK ? kernel.clock() : checkpointTime;
+            checkpointTimes.put(r.snapshot(), new long[] {time, boot});
+        }
         closedForResult = null;
         checkpointRunning = false;
         for (Writer w : writers) {
@@ -797,7 +879,8 @@ final class World {
             }
             // A scope whose handler was still in progress at the checkpoint is carried (a CARRIED record,
             // not a directory's): the result says 'modified' for the directory, which covers no child.
-            boolean rescan = (!r.continuity().intact() || c.recovered()) && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS;
+            boolean rescan = (!r.continuity().intact() || (c.recovered() && !reconciledRun))
+                    && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS;
             if (rescan || isListing(c)) {
                 for (int f = 0; f < ids.length; f++) {
                     covered[f] |= kernel.directoryOf(f) == d;
@@ -898,6 +981,7 @@ final class World {
         core = null;
         if (kernel != null) {
             if (kind == CrashKind.POWER) {
+                boot++; // a reboot: the clock may have been set anywhere meanwhile
                 kernel.powerLost();
             } else {
                 kernel.trackerDied();
@@ -912,8 +996,11 @@ final class World {
             try {
                 core = TrackerCore.open(storage, config);
                 if (restart && kernel != null) {
-                    // The Linux source: a restart after a crash is a gap (nothing tracked meanwhile), so rescan.
-                    CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + "restarted after a crash");
+                    // The Linux source: a restart after a crash is a gap (nothing tracked meanwhile):
+                    // a walk finds what changed, or the consumer rescans.
+                    walkAsked = false;
+                    reconciledRun = false;
+                    log.add("  restart: " + reconcileOrLose("restarted after a crash"));
                     recordPreOpened();
                 }
                 return;
@@ -999,6 +1086,9 @@ final class World {
             }
             while (!drained() && !broken) {
                 apply(kernel.readerDirectory() >= 0 ? new Step.Mute() : new Step.Read());
+            }
+            if (walkPossible()) {
+                apply(new Step.Walk());
             }
         }
         apply(new Step.QueryFinish(true));

@@ -36,9 +36,8 @@ class LinuxModelTest {
     }
 
     /**
-     * From seed 1, as docs/simulation.md counts them. Not yet dir-mark-after-flush (0 in 10,000 since
-     * open descriptors are carried), nor stop-forgets-mappings or sibling-mark-after-flush (directed
-     * tests below).
+     * From seed 1, as docs/simulation.md counts them. Not dir-mark-after-flush (masked: see its
+     * Javadoc), nor stop-forgets-mappings or sibling-mark-after-flush (directed tests below).
      */
     @ParameterizedTest
     @EnumSource(value = LinuxMutant.class, names = {"NONE", "STOP_FORGETS_MAPPINGS", "DIR_MARK_AFTER_FLUSH",
@@ -47,17 +46,6 @@ class LinuxModelTest {
     void everyModelMutantIsCaughtWithinTenThousandSchedules(LinuxMutant mutant) {
         OptionalLong failing = Simulator.firstFailure(1, 10_000, Variant.linux(Mutant.NONE, mutant));
         assertTrue(failing.isPresent(), mutant.cliName() + " survived 10,000 schedules from seed 1");
-    }
-
-    /**
-     * A directory mark set after a flush leaves the new period without its scope, which matters only
-     * when a notification-queue loss makes the consumer rescan the scoped directories: rarer, since
-     * open descriptors are carried (14 violations in 50,000 schedules from seed 1, about 12 s).
-     */
-    @Test
-    void aDirectoryMarkSetAfterAFlushIsCaughtWithinFiftyThousandSchedules() {
-        OptionalLong failing = Simulator.firstFailure(1, 50_000, Variant.linux(Mutant.NONE, LinuxMutant.DIR_MARK_AFTER_FLUSH));
-        assertTrue(failing.isPresent(), "dir-mark-after-flush survived 50,000 schedules from seed 1");
     }
 
     @Test
@@ -132,9 +120,10 @@ class LinuxModelTest {
      * revealed the walk), the checkpoint flushes and the consumer blesses, and only then would d1 be
      * marked. Marked anyway ({@code sibling-mark-after-flush}), d1 silences period 2, where nothing
      * records it: f1's write raises no permission event, its MODIFY and CLOSE_WRITE are lost to a
-     * full queue, its descriptor is closed (so it is not carried), and
-     * the result, whose continuity is lost to the overflow, rescans only the directories period 2
-     * recorded. Too rare for random schedules (none in 20,000 from seed 1).
+     * full queue, its descriptor is closed (so it is not carried), and the query's drain times out,
+     * so the result, whose continuity is lost, rescans only the directories period 2 recorded (an
+     * overflow alone would not do: the walk it asks for finds f1 by its ctime). Too rare for
+     * random schedules (none in 20,000 from seed 1).
      */
     @ParameterizedTest
     @EnumSource(value = LinuxMutant.class, names = {"NONE", "SIBLING_MARK_AFTER_FLUSH"})
@@ -145,7 +134,7 @@ class LinuxModelTest {
                 new Step.Bless(), new Step.SiblingMark(1),
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
                 new Step.Call(0, 1, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
-                new Step.Close(0), new Step.Read(), new Step.Read(), new Step.QueryBegin(), new Step.Drain(),
+                new Step.Close(0), new Step.QueryBegin(), new Step.Drain(), new Step.DrainTimeout(),
                 new Step.QueryFinish(true)));
         assertEquals(mutant == LinuxMutant.NONE, w.violations().isEmpty(), String.join("\n", w.log()));
     }
