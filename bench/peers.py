@@ -401,20 +401,29 @@ class Modtrack(Contender):
         if bless:
             self.call({"cmd": "bless", "root": A.mnt, "snapshot": r["snapshot"]})
         rescan = [c["path"] for c in r["changes"] if c["kind"] == "rescan"]
-        lists = {c["path"] for c in r["changes"] if c["kind"] == "list"}
+        lists = {c["path"] for c in r["changes"] if c["kind"] == "list" and not c.get("namesOnly")}
+        # A listing by names: the consumer drops the names gone and reads the new ones; what changed
+        # below the names it keeps has entries of its own.
+        name_lists = {c["path"] for c in r["changes"] if c["kind"] == "list" and c.get("namesOnly")}
         paths = {c["path"] for c in r["changes"] if c["kind"] not in ("rescan", "list")}
         paths.update(c["from"] for c in r["changes"] if c.get("from"))
         dirs = {c[k] for c in r["changes"] if c.get("directory") and c["kind"] != "list"
                 for k in ("path", "from") if c.get(k)}
-        lost = r["continuity"] != "intact" or bool(rescan)
+        lost = r["continuity"] not in ("intact", "reconciled") or bool(rescan)
         reason = r["continuityReason"]
+        walk = r.get("reconciliation")
+        if walk:
+            why = " (a walk of %d entries in %d ms)" % (walk["entries"], walk["walkMs"])
+        elif "did not stop cleanly" in reason:
+            why = " (rescan MNT: unclean stop)"
+        else:
+            why = " (%s)" % reason if reason else ""
         note = "continuity %s%s, recovered %s, %d named%s" % (
-            r["continuity"], " (rescan MNT: unclean stop)" if "did not stop cleanly" in reason
-            else (" (%s)" % reason) if reason else "", str(r["recovered"]).lower(), len(paths),
+            r["continuity"], why, str(r["recovered"]).lower(), len(paths),
             ", %d `rescan` entries (of %s)" % (len(rescan), ", ".join(sorted(set(rescan)))) if rescan else "")
-        if lists:
-            note += ", %d `list` entries" % len(lists)
-        return dict(paths=paths, dirs=dirs, lists=lists, all=lost, note=note, seconds=secs,
+        if lists or name_lists:
+            note += ", %d `list` entries" % (len(lists) + len(name_lists))
+        return dict(paths=paths, dirs=dirs, lists=lists, name_lists=name_lists, all=lost, note=note, seconds=secs,
                     barrier_ms=r.get("barrierWaitMs"),
                     readOnlyDropped=r.get("readOnlyDropped"), readOnlyReported=r.get("readOnlyReported"))
 
@@ -446,17 +455,18 @@ def directories(root):
     return out
 
 
-def covered(path, exact, prefixes, lists=(), known=None):
+def covered(path, exact, prefixes, lists=(), known=None, name_lists=()):
     """A path is covered when the answer names it, or names one of its directories as a subtree, or
     lists it or its own directory (modtrack's `list` entries: the directory, its entries and its
     files), or lists the parent of one of its directories that is new or gone since the consumer
     last looked (`known`): the consumer then lists that directory whole, or drops it."""
     if path in exact or path in lists or path.rsplit("/", 1)[0] in lists:
         return True
-    if lists and known is not None:
+    if (lists or name_lists) and known is not None:
         a = path.rsplit("/", 1)[0]
         while len(a) > len(A.mnt):
-            if a.rsplit("/", 1)[0] in lists and (a not in known or not os.path.lexists(a)):
+            up = a.rsplit("/", 1)[0]
+            if (up in lists or up in name_lists) and (a not in known or not os.path.lexists(a)):
                 return True
             a = a.rsplit("/", 1)[0]
     while len(path) > len(A.mnt):
@@ -475,7 +485,12 @@ def evaluate(a, truth, known=None):
     "dirs" (modtrack's directory entries, inotify's ISDIR events); a directory that only changed
     its listing (watchman's type d entries) covers nothing but itself."""
     prefixes = set(a.get("dirs", ())) | {p for p in a["paths"] if not os.path.lexists(p)}
-    named_missed = sum(1 for t in truth if not covered(t, a["paths"], prefixes, a.get("lists", ()), known))
+    # A listing by names covers the names gone from it (the consumer drops them) and the directory
+    # itself; the new names and the changed files are entries of their own.
+    exact = set(a["paths"]) | {t for t in truth if t.rsplit("/", 1)[0] in a.get("name_lists", ())
+                               and not os.path.lexists(t)} | set(a.get("name_lists", ()))
+    named_missed = sum(1 for t in truth if not covered(t, exact, prefixes, a.get("lists", ()), known,
+                                                     a.get("name_lists", ())))
     if a["all"] or a.get("fresh"):
         now = scan(A.mnt)
         return dict(missed=0, fp=sum(1 for p in now if p not in truth), named_missed=named_missed)

@@ -165,14 +165,14 @@ final class Connection {
         ObjectNode head = Protocol.resultHead(root.path().toString(), r);
         if (!stream) {
             var changes = head.putArray("changes");
-            r.changes().forEach(c -> changes.add(Protocol.change(c)));
+            r.changes().forEach(c -> changes.add(Protocol.change(c, r)));
             send(head);
             return;
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(FLUSH_BYTES + 4096);
         out.writeBytes(Protocol.line(Protocol.object().put("type", "header").setAll(head)));
         for (PathChange c : r.changes()) {
-            out.writeBytes(Protocol.line(Protocol.object().put("type", "change").setAll(Protocol.change(c))));
+            out.writeBytes(Protocol.line(Protocol.object().put("type", "change").setAll(Protocol.change(c, r))));
             if (out.size() >= FLUSH_BYTES) {
                 write(out.toByteArray());
                 out.reset();
@@ -234,7 +234,7 @@ final class Connection {
                         String key = c.kind() + "\0" + c.path() + "\0" + c.from();
                         current.add(key);
                         if (!previous.contains(key)) {
-                            send(Protocol.object().put("type", "change").put("snapshot", r.snapshot()).setAll(Protocol.change(c)));
+                            send(Protocol.object().put("type", "change").put("snapshot", r.snapshot()).setAll(Protocol.change(c, r)));
                         }
                     }
                     previous = current;

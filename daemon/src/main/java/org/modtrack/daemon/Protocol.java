@@ -118,14 +118,20 @@ public final class Protocol {
         return o;
     }
 
-    /** One change: {@code path}, {@code kind}, {@code from} and {@code changed} (renames only), and its flags. */
-    static ObjectNode change(PathChange c) {
+    /**
+     * One change of result {@code r}: {@code path}, {@code kind}, {@code from} and {@code changed}
+     * (renames only), {@code namesOnly} (listings whose files have entries of their own), and its flags.
+     */
+    static ObjectNode change(PathChange c, LinuxResult r) {
         ObjectNode o = object();
         o.put("path", c.path());
         o.put("kind", c.kind().wireName());
         if (c.from() != null) {
             o.put("from", c.from());
             o.put("changed", c.changed());
+        }
+        if (c.kind() == PathChange.Kind.LIST && r.listsByName()) {
+            o.put("namesOnly", true);
         }
         o.put("directory", c.directory());
         o.put("carried", c.carried());

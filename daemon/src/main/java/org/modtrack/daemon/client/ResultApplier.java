@@ -52,6 +52,15 @@ public final class ResultApplier {
         default void list(String path) throws IOException {
             readTree(path);
         }
+
+        /**
+         * A {@code list} entry with {@code namesOnly}: compares directory {@code path}'s names only
+         * (forgets the names it no longer has, reads the names new to the copy, a subdirectory whole);
+         * what changed below the names it keeps has entries of its own. By default, {@link #list}.
+         */
+        default void listNames(String path) throws IOException {
+            list(path);
+        }
     }
 
     /** Told after each entry is applied, with the index of the next one. */
@@ -117,7 +126,13 @@ public final class ResultApplier {
             }
             case "modified" -> copy.read(path);
             case "rescan" -> copy.readTree(path);
-            case "list" -> copy.list(path);
+            case "list" -> {
+                if (change.path("namesOnly").asBoolean()) {
+                    copy.listNames(path);
+                } else {
+                    copy.list(path);
+                }
+            }
             default -> throw new IOException("a change of an unknown kind '" + change.path("kind").asText() + "' at " + path
                     + ": this client speaks protocol version 1.");
         }

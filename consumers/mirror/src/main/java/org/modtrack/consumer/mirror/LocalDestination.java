@@ -159,7 +159,7 @@ final class LocalDestination implements ResultApplier.Copy {
 
     @Override
     public void readTree(String path) throws IOException {
-        look(path, true);
+        look(path, true, false);
     }
 
     /**
@@ -170,11 +170,20 @@ final class LocalDestination implements ResultApplier.Copy {
      */
     @Override
     public void list(String path) throws IOException {
-        look(path, false);
+        look(path, false, false);
     }
 
-    /** Reads {@code path}; if it is a directory, its entries, and its subdirectories too if {@code deep}. */
-    private void look(String path, boolean deep) throws IOException {
+    /** Looks at directory {@code path}'s names only: what changed below the names it keeps has entries of its own. */
+    @Override
+    public void listNames(String path) throws IOException {
+        look(path, false, true);
+    }
+
+    /**
+     * Reads {@code path}; if it is a directory, its entries, and its subdirectories too if {@code
+     * deep}; with {@code namesOnly}, of the entries the destination already has, none.
+     */
+    private void look(String path, boolean deep, boolean namesOnly) throws IOException {
         Path s = Path.of(path);
         Path t = target(path);
         PosixFileAttributes a = attributes(s);
@@ -199,11 +208,15 @@ final class LocalDestination implements ResultApplier.Copy {
         for (Path child : children) {
             present.add(child.getFileName().toString());
         }
+        Set<String> kept = new HashSet<>();
         if (had) {
             try (Stream<Path> list = Files.list(t)) {
-                for (Path gone : list.toList()) {
-                    if (!present.contains(gone.getFileName().toString())) {
-                        removeTree(gone);
+                for (Path entry : list.toList()) {
+                    String name = entry.getFileName().toString();
+                    if (present.contains(name)) {
+                        kept.add(name);
+                    } else {
+                        removeTree(entry);
                         stats.removed++;
                         changedDirectories.add(t);
                     }
@@ -211,6 +224,9 @@ final class LocalDestination implements ResultApplier.Copy {
             }
         }
         for (Path child : children) {
+            if (namesOnly && kept.contains(child.getFileName().toString())) {
+                continue; // kept: if it changed, an entry of its own says so
+            }
             PosixFileAttributes c = attributes(child);
             if (c == null) {
                 continue;

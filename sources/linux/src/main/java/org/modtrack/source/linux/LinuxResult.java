@@ -21,10 +21,14 @@ import org.modtrack.engine.Continuity;
  *     record predates an unclean stop): the false positives reads cost
  * @param reconciled how what changed while no tracker watched was found, if a walk found it (the
  *     changes name it, and continuity is intact); null otherwise
+ * @param listsByName whether a {@link PathChange.Kind#LIST} entry asks only for the directory's
+ *     names to be compared: every file, link or special file below it whose contents or attributes
+ *     changed has an entry of its own (false with results that name directories, whose listings
+ *     stand for their files' changes)
  */
 public record LinuxResult(long snapshot, long lastBlessed, boolean recovered, Continuity continuity,
                           List<PathChange> changes, String barrier, Duration barrierWait, int readOnlyDropped,
-                          int readOnlyReported, Reconciled reconciled) {
+                          int readOnlyReported, Reconciled reconciled, boolean listsByName) {
     public LinuxResult {
         changes = List.copyOf(changes);
     }
@@ -32,6 +36,6 @@ public record LinuxResult(long snapshot, long lastBlessed, boolean recovered, Co
     /** This result, saying how a walk found what changed while no tracker watched. */
     LinuxResult withReconciled(Reconciled how) {
         return new LinuxResult(snapshot, lastBlessed, recovered, continuity, changes, barrier, barrierWait, readOnlyDropped,
-                readOnlyReported, how);
+                readOnlyReported, how, listsByName);
     }
 }

@@ -71,7 +71,8 @@ public final class LinuxSource implements AutoCloseable {
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
-                        WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled) {
+                        WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
+                        boolean listsByName) {
         this.watched = watched;
         this.state = state;
         this.fs = fs;
@@ -81,7 +82,7 @@ public final class LinuxSource implements AutoCloseable {
         this.losses = losses;
         this.watchdog = watchdog;
         this.preOpened = preOpened;
-        this.results = new ResultResolver(new LiveNamespace(fs), watched);
+        this.results = new ResultResolver(new LiveNamespace(fs), watched, listsByName);
         this.barrier = barrier;
         this.checkpointTimes = checkpointTimes;
         this.reconciler = reconciler;
@@ -176,7 +177,7 @@ public final class LinuxSource implements AutoCloseable {
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
-                    barrier, times, reconciler, reconciled);
+                    barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;

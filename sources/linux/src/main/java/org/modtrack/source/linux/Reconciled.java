@@ -13,7 +13,7 @@ import java.time.Duration;
  * @param directories directories the walk read
  * @param entries entries it statted
  * @param listed directories whose entries changed since the watermark
- * @param files regular files changed since the watermark
+ * @param files files, symbolic links and special files changed since the watermark
  * @param took how long the walk and its records took
  */
 public record Reconciled(String reason, long watermarkNanos, long directories, long entries, long listed, long files,

@@ -23,9 +23,9 @@ import org.modtrack.posix.Statx;
  * checkpoint has a ctime at or after that checkpoint's wall-clock time less a margin (the
  * watermark, {@link CheckpointTimes}). A directory whose ctime is at or after it had entries made,
  * removed or renamed: it is recorded as written, and the result lists it ({@code list}: the consumer
- * compares its names). A regular file whose ctime is at or after it is recorded as written, or as
- * created if it was born at or after the watermark (its birth time, where the file system keeps
- * one). Nothing
+ * compares its names). Anything else (a file, a symbolic link, a special file) whose ctime is at or
+ * after it is recorded as written, or as created if it was born at or after the watermark (its birth
+ * time, where the file system keeps one), so the listing's names are all the consumer compares. Nothing
  * else can have changed: a write changes its file's ctime (multigrain timestamps make it visible,
  * docs/kernel-facts.md, 5), a namespace change its directory's.
  *
@@ -95,10 +95,12 @@ final class Reconciliation {
                         if (changed && record(tracker, fs, path, Change.WRITTEN, true)) {
                             listed++;
                         }
-                    } else if (st.isRegularFile() && changed && record(tracker, fs, path, bornSince(st, watermarkNanos)
+                    } else if (changed && record(tracker, fs, path, bornSince(st, watermarkNanos)
                             ? Change.CREATED : Change.WRITTEN, false)) {
+                        // A file, a symbolic link or a special file: an entry of its own, so a consumer
+                        // compares a listed directory's names only.
                         files++;
-                    } // a symbolic link or a special file is made and removed whole: its directory's listing covers it
+                    }
                 }
             } catch (NoSuchFileException e) {
                 // removed since its parent was read: the parent's ctime moved, and the new groups saw it go

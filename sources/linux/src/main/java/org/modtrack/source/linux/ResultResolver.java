@@ -69,10 +69,16 @@ final class ResultResolver {
      * directory whose entries changed (every such record was made after that checkpoint began).
      */
     private boolean reconciled;
+    private final boolean listsByName;
 
-    ResultResolver(Namespace namespace, Path watched) {
+    /**
+     * @param listsByName whether files are named one by one (a listing then asks only for names to be
+     *     compared), as opposed to results that name directories
+     */
+    ResultResolver(Namespace namespace, Path watched, boolean listsByName) {
         this.namespace = namespace;
         this.watched = watched;
+        this.listsByName = listsByName;
     }
 
     /** A walk has recorded what changed while no tracker watched: recovered directory scopes need no rescan. */
@@ -169,7 +175,7 @@ final class ResultResolver {
         lastPositions = items.positions;
         lastUnsure = items.unsure;
         return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
-                r.barrierWait(), dropped, readOnlyReported, null);
+                r.barrierWait(), dropped, readOnlyReported, null, listsByName);
     }
 
     /**

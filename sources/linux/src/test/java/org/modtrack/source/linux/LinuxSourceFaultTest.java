@@ -394,7 +394,7 @@ class LinuxSourceFaultTest {
             try {
                 MirrorConsumer mirror = MirrorConsumer.copyOf(root);
                 TrackerProcess.Result first = tracker.query();
-                mirror.apply(first.changes());
+                mirror.apply(first.changes(), first.listsByName());
                 tracker.bless(first.snapshot());
                 assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(tracker.pid())).start().waitFor());
                 Run burst;
@@ -417,7 +417,7 @@ class LinuxSourceFaultTest {
                     assertTrue(c.kind() != PathChange.Kind.RESCAN, "nothing to rescan: " + c);
                     assertFalse(c.path().contains("/untouched/"), "nothing unchanged named: " + c);
                 }
-                mirror.apply(r.changes());
+                mirror.apply(r.changes(), r.listsByName());
                 assertEquals(null, mirror.differenceFromFileSystem(), "the consumer's copy equals the file system");
                 System.out.printf("after a queue overflow: %d entries; %s%n", r.changes().size(), r.reconciled());
                 tracker.bless(r.snapshot());

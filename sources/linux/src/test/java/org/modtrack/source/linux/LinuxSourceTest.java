@@ -610,7 +610,7 @@ class LinuxSourceTest {
                 MirrorConsumer mirror = MirrorConsumer.copyOf(root);
                 sh(root, "mv d e; mkdir d; mkdir d/s; mv a d/s/x; ln d/s/x d/s/y");
                 LinuxResult r = source.query();
-                mirror.apply(r.changes());
+                mirror.apply(r.changes(), r.listsByName());
                 assertNull(mirror.differenceFromFileSystem(), r.toString());
             }
         }
@@ -630,7 +630,7 @@ class LinuxSourceTest {
                 PathChange c = r.changes().get(0);
                 assertEquals(PathChange.Kind.MODIFIED, c.kind());
                 assertEquals(2, c.links(), "the consumer is told the file has another name");
-                mirror.apply(r.changes());
+                mirror.apply(r.changes(), r.listsByName());
                 assertNull(mirror.differenceFromFileSystem(), "a consumer that reads the other names as the protocol says");
             }
         }

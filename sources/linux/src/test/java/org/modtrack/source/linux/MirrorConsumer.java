@@ -54,6 +54,7 @@ final class MirrorConsumer {
     private long unchangedWrittenDuringQuery; // written while the result that read it was made (checkpoint or after)
     private final Map<String, long[]> readIn = new HashMap<>(); // path: {began, returned} of the query whose result read it
     private long beganWallNanos = Long.MAX_VALUE;
+    private boolean listsByName; // the result being applied: its listings ask for names only
     private long returnedWallNanos = Long.MAX_VALUE;
     private long repeatedPaths;
 
@@ -121,15 +122,18 @@ final class MirrorConsumer {
     }
 
     /** Applies a result's entries one after another. */
-    void apply(List<PathChange> changes) throws IOException {
-        apply(changes, Long.MAX_VALUE, Long.MAX_VALUE);
+    void apply(List<PathChange> changes, boolean listsByName) throws IOException {
+        apply(changes, listsByName, Long.MAX_VALUE, Long.MAX_VALUE);
     }
 
     /**
-     * Applies a result's entries one after another; {@code beganWallNanos} and {@code returnedWallNanos}:
+     * Applies a result's entries one after another; {@code listsByName}: its listings ask for names
+     * only (the result's {@code listsByName}); {@code beganWallNanos} and {@code returnedWallNanos}:
      * the wall clock (ns since the epoch) when its query began (before its checkpoint) and returned.
      */
-    void apply(List<PathChange> changes, long beganWallNanos, long returnedWallNanos) throws IOException {
+    void apply(List<PathChange> changes, boolean listsByName, long beganWallNanos, long returnedWallNanos)
+            throws IOException {
+        this.listsByName = listsByName;
         this.beganWallNanos = beganWallNanos;
         this.returnedWallNanos = returnedWallNanos;
         Set<String> seen = new HashSet<>();
@@ -332,6 +336,9 @@ final class MirrorConsumer {
         }
         for (String child : present) {
             Copy had = view.get(child);
+            if (listsByName && had != null) {
+                continue; // kept: if it changed, an entry of its own says so
+            }
             Copy now = stat(child);
             if (now != null && now.directory && (had == null || !had.directory)) {
                 forget(child);

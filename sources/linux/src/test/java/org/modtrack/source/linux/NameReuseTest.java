@@ -55,7 +55,7 @@ class NameReuseTest {
                     for (int cycle = 1; cycle <= CYCLES; cycle++) {
                         Command.run(NameReuseWorkload.command(root, seed + cycle, OPS, 0));
                         LinuxResult r = source.query();
-                        consumer.apply(r.changes());
+                        consumer.apply(r.changes(), r.listsByName());
                         List<String> differences = consumer.differencesFromFileSystem(10);
                         long history = seed;
                         int c = cycle;

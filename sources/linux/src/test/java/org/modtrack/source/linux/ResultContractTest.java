@@ -145,7 +145,7 @@ class ResultContractTest {
                 TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
                         .withSnapshotBytes(4096, 1 << 20));
                 try {
-                    ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT));
+                    ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
                     for (int c = 0; c < cycles; c++) {
                         core = cycle(core, storage, resolver, c);
                     }

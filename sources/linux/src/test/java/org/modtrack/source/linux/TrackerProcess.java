@@ -20,7 +20,7 @@ import org.modtrack.engine.TrackerConfig;
 /**
  * A {@link LinuxSource} in a JVM of its own, so a test can SIGKILL it: {@code main(watched, state)}
  * prints {@code ready} once tracking, then serves lines on stdin: {@code query} answers
- * {@code R snapshot recovered intact reason reconciled}, one {@code C kind directory path from changed links} line per change
+ * {@code R snapshot recovered intact reason reconciled listsByName}, one {@code C kind directory path from changed links} line per change
  * (fields separated by tabs) and {@code end}; {@code bless N} answers {@code blessed}. {@link Client}
  * is the test's side.
  */
@@ -42,7 +42,7 @@ final class TrackerProcess {
                     LinuxResult r = source.query();
                     out.println(String.join("\t", "R", Long.toString(r.snapshot()), Boolean.toString(r.recovered()),
                             Boolean.toString(r.continuity().intact()), r.continuity().reason().replace('\n', ' '),
-                            r.reconciled() == null ? "" : r.reconciled().toString()));
+                            r.reconciled() == null ? "" : r.reconciled().toString(), Boolean.toString(r.listsByName())));
                     for (PathChange c : r.changes()) {
                         out.println(String.join("\t", "C", c.kind().name(), Boolean.toString(c.directory()), c.path(),
                                 c.from() == null ? "" : c.from(), Boolean.toString(c.changed()), Integer.toString(c.links())));
@@ -58,7 +58,8 @@ final class TrackerProcess {
     }
 
     /** A result as the client parsed it; {@code reconciled}: how a walk found what changed unseen (null if none did). */
-    record Result(long snapshot, boolean recovered, boolean intact, String reason, String reconciled, List<PathChange> changes) {}
+    record Result(long snapshot, boolean recovered, boolean intact, String reason, String reconciled, boolean listsByName,
+                  List<PathChange> changes) {}
 
     /** The test's side: starts the tracker JVM, sends commands, waits for answers (never forever). */
     static final class Client implements AutoCloseable {
@@ -130,7 +131,7 @@ final class TrackerProcess {
                         Boolean.parseBoolean(f[2]), false, false, Integer.parseInt(f[6]), Boolean.parseBoolean(f[5])));
             }
             return new Result(Long.parseLong(head[1]), Boolean.parseBoolean(head[2]), Boolean.parseBoolean(head[3]),
-                    head[4], head[5].isEmpty() ? null : head[5], changes);
+                    head[4], head[5].isEmpty() ? null : head[5], Boolean.parseBoolean(head[6]), changes);
         }
 
         void bless(long snapshot) throws IOException, InterruptedException {

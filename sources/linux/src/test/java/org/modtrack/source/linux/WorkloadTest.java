@@ -136,7 +136,7 @@ class WorkloadTest {
                     assertFalse(r.recovered(), "result " + results.size() + " says recovered without a crash");
                     long readsBefore = mirror.reads();
                     long unchangedBefore = mirror.unchangedReads();
-                    mirror.apply(r.changes(), startWall, returnedWall);
+                    mirror.apply(r.changes(), r.listsByName(), startWall, returnedWall);
                     if (cycle == cycles) { // made with every writer gone: nothing changed while it was made and applied
                         quietReads += mirror.reads() - readsBefore;
                         quietUnchanged += mirror.unchangedReads() - unchangedBefore;
@@ -272,7 +272,7 @@ class WorkloadTest {
         long returnedWall = wallNanos();
         results.add(new Observation(start, returned, bless, r.intact(), r.recovered(), r.changes()));
         MirrorConsumer before = mirror[0].copy();
-        mirror[0].apply(r.changes(), startWall, returnedWall);
+        mirror[0].apply(r.changes(), r.listsByName(), startWall, returnedWall);
         if (!r.intact()) {
             mirror[0].rescanRoot();
         }
