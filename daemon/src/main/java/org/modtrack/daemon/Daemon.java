@@ -181,7 +181,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void startThreads() {
-        long tick = Math.max(10, Math.min(250, config.idleTimeout().toMillis() / 4));
+        // An eighth of the idle timeout, at most 2 s: a client is cut off within 1/8 past its
+        // timeout, and an idle daemon wakes for this every 2 s at the default 60 s, not 4 times a second.
+        long tick = Math.max(10, Math.min(2_000, config.idleTimeout().toMillis() / 8));
         reaper.scheduleWithFixedDelay(() -> {
             long now = System.nanoTime();
             for (Connection c : connections) {

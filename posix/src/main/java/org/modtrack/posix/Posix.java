@@ -85,6 +85,8 @@ public final class Posix {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle WRITE = downcall("write",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle EVENTFD = downcall("eventfd",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle POLL = downcall("poll",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle READLINK = downcall("readlink",
@@ -162,6 +164,36 @@ public final class Posix {
             throw e;
         } catch (Throwable t) {
             throw linkageFailure("open", t);
+        }
+    }
+
+    /** {@code eventfd(2)} flags: close on exec, non-blocking. */
+    public static final int EFD_CLOEXEC = 0x80000;
+    public static final int EFD_NONBLOCK = 0x800;
+
+    /**
+     * A new event counter ({@code eventfd(0, flags)}): readable while its count is above zero, so a
+     * thread blocked in {@link #poll} on it wakes when another adds to it ({@link #signal}).
+     */
+    public static int eventfd(int flags) throws PosixException {
+        int fd;
+        try {
+            fd = (int) EVENTFD.invokeExact(callState(), 0, flags);
+        } catch (Throwable t) {
+            throw linkageFailure("eventfd", t);
+        }
+        if (fd < 0) {
+            throw new PosixException("eventfd", lastErrno());
+        }
+        return fd;
+    }
+
+    /** Adds one to the event counter {@code fd}: a {@link #poll} on it wakes. */
+    public static void signal(int fd) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
+            one.set(ValueLayout.JAVA_LONG, 0, 1L);
+            write(fd, one); // -1 (EAGAIN) only if the count is at its maximum: it is readable then anyway
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.posix.FanotifyEvents;
 import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
 
 /**
  * A thread that reads a fanotify group's events in batches (one {@code read} of up to
@@ -17,7 +18,12 @@ import org.modtrack.posix.Posix;
  */
 final class EventReader {
     private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
-    private static final int POLL_MILLIS = 10;
+    /**
+     * The longest one wait for events lasts: stopping wakes it at once (an event counter in the same
+     * poll), so this only bounds a wait in case a wake-up were missed, and sets how often an idle
+     * reader wakes: once a second.
+     */
+    private static final int POLL_MILLIS = 1_000;
 
     /** Handles the event the cursor is on. */
     interface Handler {
@@ -30,6 +36,7 @@ final class EventReader {
     private final LossRecorder losses;
     private final String what;
     private final Thread thread;
+    private final int wake; // an event counter: stop() adds to it, which ends the reader's wait
     private volatile boolean running = true;
     /** Held across each read and the count of what it took, so that a drain can tell what was queued before it. */
     private final Object reading = new Object();
@@ -39,12 +46,14 @@ final class EventReader {
 
     private final int nice;
 
-    EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler) {
+    EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler) throws PosixException {
         this(what, group, bufferBytes, losses, handler, 0);
     }
 
     /** @param nice the reading thread's nice value (0: the process's); see {@link ThreadNice} */
-    EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler, int nice) {
+    EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler, int nice)
+            throws PosixException {
+        this.wake = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         this.nice = nice;
         this.what = what;
         this.group = group;
@@ -74,10 +83,13 @@ final class EventReader {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(bufferBytes, 8);
             FanotifyEvents cursor = new FanotifyEvents();
-            int[] fds = {group};
+            int[] fds = {group, wake};
             while (running) {
                 try {
                     Posix.poll(fds, Posix.POLLIN, POLL_MILLIS);
+                    if (!running) {
+                        break;
+                    }
                     long n;
                     long events = 0;
                     synchronized (reading) {
@@ -159,9 +171,21 @@ final class EventReader {
     void stop() {
         running = false;
         try {
+            Posix.signal(wake);
+        } catch (PosixException e) {
+            LOG.log(Level.WARNING, "could not wake the " + what + " reader; it sees the stop within " + POLL_MILLIS + " ms", e);
+        }
+        try {
             thread.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (!thread.isAlive()) {
+            try {
+                Posix.close(wake, "the " + what + " reader's event counter");
+            } catch (PosixException e) {
+                LOG.log(Level.FINE, "closing an event counter failed", e);
+            }
         }
     }
 }

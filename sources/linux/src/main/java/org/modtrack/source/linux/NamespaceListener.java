@@ -88,7 +88,7 @@ final class NamespaceListener implements AutoCloseable {
     private final LongAdder overflows = new LongAdder();
 
     private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                              Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults) {
+                              Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults) throws PosixException {
         this.reconciler = reconciler;
         this.group = group;
         this.modifyMarks = modifyMarks;

@@ -118,7 +118,9 @@ final class PreContentListener implements AutoCloseable {
 
     private PreContentListener(int group, IgnoreMarks marks, TrackedFilesystem fs, ChangeTracker tracker,
                                AccessClassifier classifier, LinuxSourceOptions options, LossRecorder losses,
-                               int handlerThreads) {
+                               int handlerThreads) throws PosixException {
+        // First: the only step that can fail, before the threads exist.
+        this.reader = new EventReader("pre-content", group, BUFFER_BYTES, losses, this::dispatch, ThreadNice.WRITERS_WAIT);
         this.group = group;
         this.marks = marks;
         this.fs = fs;
@@ -134,7 +136,6 @@ final class PreContentListener implements AutoCloseable {
                 new LinkedBlockingQueue<>(handlerThreads * QUEUED_PER_THREAD),
                 niceDaemonThreads("modtrack-pre-content", ThreadNice.WRITERS_WAIT));
         this.handlers.prestartAllCoreThreads(); // so that offering to the queue directly always reaches a thread
-        this.reader = new EventReader("pre-content", group, BUFFER_BYTES, losses, this::dispatch, ThreadNice.WRITERS_WAIT);
         this.deadlineThread = Thread.ofPlatform().daemon().name("modtrack-answer-deadline").unstarted(this::enforceDeadlines);
     }
 
@@ -146,7 +147,7 @@ final class PreContentListener implements AutoCloseable {
     /** Starts answering the events of {@code group}, which the listener owns from now on. */
     static PreContentListener start(int group, IgnoreMarks marks, TrackedFilesystem fs, ChangeTracker tracker,
                                     AccessClassifier classifier, LinuxSourceOptions options, LossRecorder losses,
-                                    int handlerThreads) {
+                                    int handlerThreads) throws PosixException {
         PreContentListener l = new PreContentListener(group, marks, fs, tracker, classifier, options, losses,
                 handlerThreads);
         l.deadlineThread.start();
