@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -151,7 +152,8 @@ final class ResultPlanner {
      * plan does not know about (unchanged ones) are not in it; they move with their directories.
      */
     static final class View {
-        private final TreeMap<String, Integer> byPath = new TreeMap<>();
+        private final TreeMap<String, Integer> byPath = new TreeMap<>(); // for subtrees
+        private final Map<String, Integer> exact = new HashMap<>(); // the same, for lookups by path: paths share long prefixes, which every tree comparison walks
         private final String[] at;
 
         View(int objects) {
@@ -163,7 +165,14 @@ final class ResultPlanner {
         }
 
         Integer objectAt(String path) {
-            return byPath.get(path);
+            return exact.get(path);
+        }
+
+        /** Whether any object is strictly below {@code path}: one lookup, no view of the subtree. */
+        boolean hasBelow(String path) {
+            String prefix = path.endsWith("/") ? path : path + "/";
+            String next = byPath.ceilingKey(prefix);
+            return next != null && next.startsWith(prefix);
         }
 
         /** The objects strictly below {@code path}. */
@@ -174,6 +183,7 @@ final class ResultPlanner {
 
         void place(int object, String path) {
             Integer before = byPath.put(path, object);
+            exact.put(path, object);
             if (before != null && before != object) {
                 at[before] = null;
             }
@@ -184,14 +194,19 @@ final class ResultPlanner {
         List<Integer> forget(String path) {
             List<Integer> gone = new ArrayList<>();
             Integer self = byPath.remove(path);
+            exact.remove(path);
             if (self != null) {
                 gone.add(self);
                 at[self] = null;
             }
+            if (!hasBelow(path)) {
+                return gone; // most entries are files: no subtree to walk
+            }
             NavigableMap<String, Integer> sub = below(path);
-            for (Integer o : sub.values()) {
-                gone.add(o);
-                at[o] = null;
+            for (Map.Entry<String, Integer> e : sub.entrySet()) {
+                gone.add(e.getValue());
+                at[e.getValue()] = null;
+                exact.remove(e.getKey());
             }
             sub.clear();
             return gone;
@@ -200,7 +215,7 @@ final class ResultPlanner {
         /** Moves whatever is at {@code from} (and below) to {@code to}, replacing what was there. */
         void move(String from, String to) {
             List<Map.Entry<String, Integer>> moving = new ArrayList<>();
-            Integer self = byPath.get(from);
+            Integer self = exact.get(from);
             if (self != null) {
                 moving.add(Map.entry(from, self));
             }
@@ -233,7 +248,11 @@ final class ResultPlanner {
         // moved in below them since.
         final Set<String> readWhole = new HashSet<>();
         // Every moving object's target, by path: a step below one not yet reached waits for it.
-        final TreeMap<String, Integer> targets = new TreeMap<>();
+        final Map<String, Integer> targets = new HashMap<>();
+        // Each object's target, computed once (underRescan scans every rescan); null once detached.
+        final String[] targetOf;
+        // The objects with a target, shallow targets first, then by path: the order pending() keeps.
+        final int[] order;
 
         Planning(List<Item> items, List<Removal> removals, List<String> rescans) {
             this.items = items;
@@ -242,18 +261,29 @@ final class ResultPlanner {
             this.view = new View(items.size());
             this.read = new boolean[items.size()];
             this.detached = new boolean[items.size()];
+            this.targetOf = new String[items.size()];
+            for (int o = 0; o < items.size(); o++) {
+                Item it = items.get(o);
+                targetOf[o] = it.listing() || it.now() == null || underRescan(it.now()) ? null : it.now();
+            }
             for (int o = 0; o < items.size(); o++) {
                 Item it = items.get(o);
                 if (it.view() != null && !it.listing() && view.objectAt(it.view()) == null) {
                     view.place(o, it.view());
                 }
             }
+            int[] depths = new int[items.size()];
+            List<Integer> moving = new ArrayList<>();
             for (int o = 0; o < items.size(); o++) {
                 String t = target(o);
                 if (t != null) {
                     targets.put(t, o);
+                    depths[o] = depth(t);
+                    moving.add(o);
                 }
             }
+            moving.sort(Comparator.comparingInt((Integer o) -> depths[o]).thenComparing(this::target));
+            this.order = moving.stream().mapToInt(Integer::intValue).toArray();
         }
 
         /**
@@ -262,11 +292,7 @@ final class ResultPlanner {
          * detached): it moves along with its directory, if that moves, until the end.
          */
         String target(int o) {
-            Item it = items.get(o);
-            if (it.listing() || it.now() == null || detached[o] || underRescan(it.now())) {
-                return null;
-            }
-            return it.now();
+            return detached[o] ? null : targetOf[o];
         }
 
         boolean underRescan(String path) {
@@ -312,12 +338,11 @@ final class ResultPlanner {
          */
         List<Integer> pending() {
             List<Integer> pending = new ArrayList<>();
-            for (int o = 0; o < items.size(); o++) {
+            for (int o : order) { // targets never change (a detached object has none): the order holds
                 if (!placed(o)) {
                     pending.add(o);
                 }
             }
-            pending.sort(Comparator.comparingInt((Integer o) -> depth(target(o))).thenComparing(this::target));
             return pending;
         }
 
@@ -354,6 +379,9 @@ final class ResultPlanner {
             Integer self = view.objectAt(path);
             if (self != null && self != o && target(self) != null) {
                 return true;
+            }
+            if (!view.hasBelow(path)) {
+                return false;
             }
             for (Map.Entry<String, Integer> e : view.below(path).entrySet()) {
                 boolean inOwnSubtree = own != null && isAtOrBelow(e.getKey(), own);
