@@ -109,8 +109,9 @@ final class World {
     private int stops;
     // The Linux model's reconciliation (Reconciler, CheckpointTimes): each issued result's
     // checkpoint time on the kernel's ctime clock and the boot it was taken in (result 0: the time
-    // tracking began), kept durably; whether an overflow asked for a walk; whether this run's
-    // restart was reconciled (ResultResolver then needs no rescan of recovered scopes).
+    // tracking began), kept through crashes of the tracker (the page cache); whether an overflow
+    // asked for a walk; whether this run's restart was reconciled (ResultResolver then needs no
+    // rescan of recovered scopes).
     private final Map<Long, long[]> checkpointTimes = new HashMap<>();
     private long boot;
     private long checkpointTime;
@@ -799,7 +800,8 @@ final class World {
         TrackerCore.Finished finished = closedForResult;
         QueryResult r = CheckpointSteps.issue(core, DIRECT, this::queryAwaitsDurable, finished);
         if (kernel != null) {
-            // CheckpointTimes.record: durably, before the result is returned.
+            // CheckpointTimes.record: before the result is returned (a power loss makes a new
+            // boot, in which no time is trusted).
             long time = scenario.linuxMutant() == LinuxMutant.LATE_WATERMARK ? kernel.clock() : checkpointTime;
             checkpointTimes.put(r.snapshot(), new long[] {time, boot});
         }

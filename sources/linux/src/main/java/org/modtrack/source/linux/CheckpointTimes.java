@@ -15,8 +15,8 @@ import java.util.Deque;
 import java.util.Optional;
 
 /**
- * When each recent result's checkpoint began, on the wall clock, kept durably in the state
- * directory before the result is returned: after an unclean stop, the time the last blessed result's
+ * When each recent result's checkpoint began, on the wall clock, kept in the state directory
+ * before the result is returned: after an unclean stop, the time the last blessed result's
  * checkpoint began bounds what can have changed since (every change after it has a ctime at or after
  * it, less the clock's granularity), so a walk can find those changes by ctime
  * ({@link Reconciliation}).
@@ -82,7 +82,12 @@ final class CheckpointTimes {
         return entries.stream().anyMatch(e -> e.snapshot() == snapshot);
     }
 
-    /** Keeps {@code e} (for the result {@code snapshot}), durably, before that result is returned. */
+    /**
+     * Keeps {@code e} (for the result {@code snapshot}) before that result is returned. Replaced
+     * whole by a rename, so a crash leaves the old file or the new one; not synced: a time is only
+     * trusted in the boot it was taken in, and within a boot the page cache keeps what a killed
+     * process wrote (a query pays no fsync for it).
+     */
     synchronized void record(long snapshot, Entry e) throws IOException {
         entries.addLast(new Entry(snapshot, e.wallNanos(), e.bootId(), e.offsetMillis()));
         while (entries.size() > KEPT) {
@@ -101,13 +106,12 @@ final class CheckpointTimes {
         Path tmp = file.resolveSibling(FILE + ".tmp");
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            c.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
-            c.force(true);
+            ByteBuffer bytes = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                c.write(bytes);
+            }
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        try (FileChannel d = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-            d.force(true);
-        }
     }
 
     /**

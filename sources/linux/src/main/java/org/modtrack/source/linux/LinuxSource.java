@@ -199,7 +199,7 @@ public final class LinuxSource implements AutoCloseable {
             CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
             recordQueuedEvents(namespace, losses, reconciler, tracker, fs, watched);
             QueryResult q = tracker.query();
-            checkpointTimes.record(q.snapshot(), before); // durably, before the result can be blessed
+            checkpointTimes.record(q.snapshot(), before); // before the result can be blessed
             return reconciler.report(results.resolve(q));
         }
     }
