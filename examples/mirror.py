@@ -92,6 +92,25 @@ class Mirror:
             for name in sorted(os.listdir(path)):
                 self.read_tree(os.path.join(path, name))
 
+    def list_names(self, path):
+        """A listing by names: drops the names the directory no longer has, reads the new ones whole;
+        what changed below the names it keeps has entries of its own."""
+        t = self.target(path)
+        if not os.path.isdir(t) or os.path.islink(t):
+            self.read_tree(path)
+            return
+        self.read(path)  # the directory's own attributes
+        try:
+            now = set(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            self.forget(path)  # gone by now: a later result says where it went
+            return
+        had = set(os.listdir(t))
+        for name in sorted(had - now):
+            self.forget(os.path.join(path, name))
+        for name in sorted(now - had):
+            self.read_tree(os.path.join(path, name))
+
     def current(self, path):
         """Whether what it has at path is what stands there now, as a stat tells."""
         try:
@@ -124,7 +143,9 @@ class Mirror:
             self.read(path)
         elif kind == "modified":
             self.read(path)
-        elif kind in ("rescan", "list"):  # "list" (--detail directories): reading it whole is the simple way
+        elif kind == "list" and change.get("namesOnly"):
+            self.list_names(path)
+        elif kind in ("rescan", "list"):  # a full "list" (--detail directories): reading it whole is the simple way
             self.read_tree(path)
         else:
             sys.exit("modtrack: a change of unknown kind %r: this client speaks protocol version 1" % kind)

@@ -73,6 +73,40 @@ class DaemonCliTest {
         return out;
     }
 
+    /**
+     * examples/mirror.py, the Python reference consumer, through a SIGKILL of the daemon: the
+     * restarted daemon reconciles (names-only listings of the directories whose names changed, an
+     * entry of its own for every file changed), and the copy the example keeps equals the root.
+     */
+    @Test
+    void theExampleMirrorAppliesAResultReconciledAfterASigkill() throws Exception {
+        Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("examples/mirror.py");
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        Path dest = dir.resolve("copy");
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            Command.sh(root, "mkdir -p a/deep b; for i in 1 2 3 4; do echo $i > a/f$i; echo $i > b/g$i; done; echo d > a/deep/x");
+            Process daemon = daemon(root);
+            try {
+                String first = Command.run(python, script.toString(), sock(), root.toString(), dest.toString());
+                assertTrue(first.contains("applied 0 entries"), "the first run copies everything: " + first);
+                Command.sh(root, "mv a/f1 b/moved; rm a/f2; echo more >> a/f3; mkdir a/new; echo n > a/new/n;"
+                        + " mv a/deep c; ln -s f4 a/link; sync");
+                daemon.destroyForcibly().waitFor(); // SIGKILL: what its queue held dies with it
+                daemon = daemon(root);
+                JsonNode r = queryJson(root);
+                assertEquals("reconciled", r.path("continuity").asText(), r.toString());
+                assertTrue(r.path("changes").findValues("namesOnly").stream().anyMatch(JsonNode::asBoolean), r.toString());
+                String out = Command.run(python, script.toString(), sock(), root.toString(), dest.toString());
+                assertEquals(TrackingDemo.tree(root), TrackingDemo.tree(dest), "after a reconciled result: " + out);
+                assertEquals(0, cli("stop").exitCode());
+                stopped(daemon, 0, dir.resolve("sock"));
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     /** Whether the result names {@code file} (relative to the root) or rescans a directory above it. */
     private static boolean covered(Path root, JsonNode result, String file) {
         Path target = root.resolve(file);
