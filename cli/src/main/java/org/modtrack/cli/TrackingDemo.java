@@ -91,8 +91,8 @@ final class TrackingDemo {
             throw new IOException("the demo's writer did not finish.");
         }
         daemon = startDaemon(daemonArgs, socket);
-        say("   started again (pid " + daemon.pid() + "): its first result is recovered, with continuity lost, so the mirror"
-                + " looks at the whole tree again (copying only what differs)");
+        say("   started again (pid " + daemon.pid() + "): its first result is recovered and reconciled (a walk found by"
+                + " ctime what changed while its queue was gone), so the mirror copies only that");
         awaitQuietCycle(mirror);
 
         mirror.destroy(); // SIGTERM: the cycle under way finishes
