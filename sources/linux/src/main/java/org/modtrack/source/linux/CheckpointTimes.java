@@ -42,6 +42,7 @@ final class CheckpointTimes {
     /** One result's checkpoint time. */
     record Entry(long snapshot, long wallNanos, String bootId, long offsetMillis) {}
 
+    private static volatile String bootId;
     private final Path file;
     private final Deque<Entry> entries = new ArrayDeque<>();
 
@@ -140,7 +141,13 @@ final class CheckpointTimes {
         return Optional.empty();
     }
 
+    /** This boot's id, read once: it cannot change while this process runs (every query asks). */
     private static String bootId() throws IOException {
-        return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+        String id = bootId;
+        if (id == null) {
+            id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+            bootId = id;
+        }
+        return id;
     }
 }

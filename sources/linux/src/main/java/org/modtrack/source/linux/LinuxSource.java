@@ -213,10 +213,7 @@ public final class LinuxSource implements AutoCloseable {
     private static void recordQueuedEvents(NamespaceListener namespace, LossRecorder losses, Reconciler reconciler,
                                            ChangeTracker tracker, TrackedFilesystem fs, Path watched)
             throws IOException, InterruptedException {
-        if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
-            tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
-                    + NAMESPACE_DRAIN_MILLIS + " ms of the checkpoint; rescan " + watched);
-        }
+        drain(namespace, tracker, fs, watched, "the checkpoint");
         // A queue overflow asked for a walk: it records what the dropped events would have, and the
         // events queued during it are recorded after it (another overflow meanwhile: another walk).
         for (int walks = 0; reconciler.asked(); walks++) {
@@ -225,15 +222,21 @@ public final class LinuxSource implements AutoCloseable {
                 break;
             }
             reconciler.walkIfAsked();
-            if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
-                tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
-                        + NAMESPACE_DRAIN_MILLIS + " ms of a walk; rescan " + watched);
-            }
+            drain(namespace, tracker, fs, watched, "a walk");
         }
         if (!losses.awaitRecorded(LOSS_RECORD_MILLIS)) {
             // Its disk is slow or stalled; the query needs that disk too, so this waits no longer than it would.
             tracker.markContinuityLost("a loss of continuity on " + fs + " reported before the checkpoint could not be"
                     + " recorded in time; rescan " + watched);
+        }
+    }
+
+    /** Waits for the notification reader to record what was queued before {@code what}; continuity is lost if it cannot. */
+    private static void drain(NamespaceListener namespace, ChangeTracker tracker, TrackedFilesystem fs, Path watched,
+                              String what) throws IOException, InterruptedException {
+        if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
+            tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
+                    + NAMESPACE_DRAIN_MILLIS + " ms of " + what + "; rescan " + watched);
         }
     }
 
