@@ -339,12 +339,16 @@ class Watchman(Contender):
 
 
 class Modtrack(Contender):
-    def __init__(self, tag, durability, barrier="srcu", detail="files"):
+    def __init__(self, tag, durability, barrier="srcu", detail="files", source=None):
+        """source: None for the best the kernel offers, or "open-perm" (what kernels 6.1-6.13 get)."""
         self.tag, self.durability, self.barrier, self.detail, self.p, self.n = tag, durability, barrier, detail, None, 0
-        extra = "" if detail == "files" else " --detail " + detail
+        self.source = source
+        extra = ("" if detail == "files" else " --detail " + detail) + ("" if source is None else " --source " + source)
         self.name = "modtrack --durability %s --barrier %s%s" % (durability, barrier, extra)
-        self.short = "modtrack %s/%s%s" % (durability, barrier, "" if detail == "files" else "/" + detail)
-        key = "%s-%s-%s%s" % (tag, durability, barrier, "" if detail == "files" else "-" + detail)
+        self.short = "modtrack %s/%s%s%s" % (durability, barrier, "" if detail == "files" else "/" + detail,
+                                             "" if source is None else "/" + source)
+        key = "%s-%s-%s%s%s" % (tag, durability, barrier, "" if detail == "files" else "-" + detail,
+                                "" if source is None else "-" + source)
         self.state = os.path.join(A.work, "state-" + key)
         self.sock = os.path.join(A.work, key + ".sock")
         self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s%s"
@@ -354,15 +358,15 @@ class Modtrack(Contender):
     def start(self):
         """Starts the daemon; returns the seconds until it logged "listening"."""
         self.n += 1
-        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%s-%d.log" % (
-            self.tag, self.durability, self.barrier, self.detail, self.n))
+        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%s%s-%d.log" % (
+            self.tag, self.durability, self.barrier, self.detail, "" if self.source is None else "-" + self.source, self.n))
         t = time.perf_counter()
         env = dict(os.environ)
         if self.queue_events:
             env["JAVA_TOOL_OPTIONS"] = "-Dmodtrack.notificationQueueEvents=%d" % self.queue_events
         self.p = start([os.path.join(A.repo, "bin", "modtrack"), "daemon", "--watch", A.mnt, "--state", self.state,
                         "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier,
-                        "--detail", self.detail],
+                        "--detail", self.detail] + ([] if self.source is None else ["--source", self.source]),
                        self.logf, env=env)
         wait_for_text(self.logf, "listening", self.p, timeout=900)
         return time.perf_counter() - t
@@ -442,6 +446,7 @@ def contenders(tag, missing, freeze=True):
     if freeze:
         cs.append(Modtrack(tag, "process", "freeze"))
     cs.append(Modtrack(tag, "process", "srcu", "directories"))
+    cs.append(Modtrack(tag, "process", "srcu", "files", "open-perm"))
     return cs
 
 

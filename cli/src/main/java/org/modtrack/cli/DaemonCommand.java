@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "daemon",
         mixinStandardHelpOptions = true,
-        description = {"Tracks the file system of each --watch PATH (Linux 6.14+, root, ext4/xfs/btrfs) and serves queries"
+        description = {"Tracks the file system of each --watch PATH (Linux 6.1+, root, ext4/xfs/btrfs) and serves queries"
                 + " and blesses on a Unix domain socket, in the foreground, until SIGTERM or 'modtrack stop'.",
                 "Options may also come from --config FILE ('option = value' lines; the command line wins, watches add up)."})
 final class DaemonCommand implements Callable<Integer> {
@@ -46,6 +46,9 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Option(names = "--sibling-scopes", paramLabel = "N", description = "When a walk reaches a second directory under one parent, record up to N of that parent's subdirectories ahead, with one sync (default 256; 0: none). Fewer round trips for builds and indexers; a wider rescan after an unclean stop.")
     Integer siblingScopes;
+
+    @Option(names = "--source", paramLabel = "pre-content|open-perm", description = "The permission events that record a write before it proceeds: pre-content (Linux 6.14+: every first access of a file in a period) or open-perm (Linux 6.1+: opens that can write; writes through descriptors opened earlier are carried across checkpoints). Default: the best the kernel offers, said in the log and in status.")
+    String source;
 
     @Option(names = "--group", paramLabel = "NAME", description = "Members of this group may use the socket (mode 0660); without it only root may (0600).")
     String group;
@@ -84,6 +87,7 @@ final class DaemonCommand implements Callable<Integer> {
                     .withBarrier(barrier == null ? BarrierKind.SRCU : BarrierKind.parse(barrier))
                     .withDetail(detail == null ? LinuxSourceOptions.Detail.FILES : DaemonConfig.parseDetail(detail))
                     .withSiblingScopes(siblingScopes == null ? LinuxSourceOptions.DEFAULT_SIBLING_SCOPES : siblingScopes)
+                    .withHook(source == null ? null : DaemonConfig.parseHook(source))
                     .withGroup(group)
                     .withMetricsPort(metricsPort)
                     .withJournalLimit(journalLimit == null ? c.journalLimit() : DaemonConfig.parseSize(journalLimit))
@@ -122,6 +126,7 @@ final class DaemonCommand implements Callable<Integer> {
         barrier = barrier != null ? barrier : file.barrier;
         detail = detail != null ? detail : file.detail;
         siblingScopes = siblingScopes != null ? siblingScopes : file.siblingScopes;
+        source = source != null ? source : file.source;
         group = group != null ? group : file.group;
         metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
         journalLimit = journalLimit != null ? journalLimit : file.journalLimit;

@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "demo",
         mixinStandardHelpOptions = true,
-        description = {"Tracks a scratch ext4 file system (as root, Linux 6.14+): the daemon and modtrack mirror --follow, each in "
+        description = {"Tracks a scratch ext4 file system (as root, Linux 6.1+): the daemon and modtrack mirror --follow, each in "
                 + "its own process; writes, renames and deletes; a SIGKILL of the daemon and a restart; at the end the copy's "
                 + "digest equals the source's. Everything is removed afterwards.",
                 "--engine: the engine alone in a scratch directory: writes, queries, blesses, and recovery after a writer "

@@ -30,7 +30,8 @@ final class SimulateCommand implements Callable<Integer> {
             description = "Run against a deliberately broken engine: none, skip-barrier, discard-before-bless, no-sync, keep-ignore-marks;"
                     + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call"
                     + " (file records), no-drain, scopes-dropped-on-loss, stop-without-drain, dir-mark-after-flush (directory records),"
-                    + " dir-mute-after-flush, mute-without-record, flush-keeps-mutes (directory results).")
+                    + " dir-mute-after-flush, mute-without-record, flush-keeps-mutes (directory results), no-carry-open-writers"
+                    + " (open-perm).")
     String mutant;
 
     @Option(names = "--granularity",
@@ -39,6 +40,12 @@ final class SimulateCommand implements Callable<Integer> {
                     + " or directory-results (directory records whose results name directories: --detail directories;"
                     + " default: directory, or the granularity whose rule the --mutant breaks).")
     String granularity;
+
+    @Option(names = "--source", paramLabel = "pre-content|open-perm",
+            description = "With --model linux: the permission events the model's writers raise: pre-content (before every"
+                    + " first access of a file in a period) or open-perm (only when a descriptor is opened: kernels before 6.14;"
+                    + " default: pre-content, or the one whose rule the --mutant breaks).")
+    String source;
 
     @Option(names = "--model", defaultValue = "in-process",
             description = "What writes: in-process (writers call preWrite/postWrite) or linux (threads whose write calls raise"
@@ -65,7 +72,7 @@ final class SimulateCommand implements Callable<Integer> {
         } else {
             long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
             System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --granularity ", " granularity=")
-                    .replace(" --mutant ", " mutant="));
+                    .replace(" --source ", " source=").replace(" --mutant ", " mutant="));
             summary = Simulator.run(s, schedules, v, System.out);
         }
         System.out.println(summary.line());
@@ -81,7 +88,7 @@ final class SimulateCommand implements Callable<Integer> {
             if (!model.equals("linux")) {
                 throw new ParameterException(spec.commandLine(), "--mutant " + mutant + " breaks the Linux model: add --model linux.");
             }
-            return Variant.linux(Mutant.NONE, lm, granularity(lm.granularity()));
+            return Variant.linux(Mutant.NONE, lm, granularity(lm.granularity()), opensOnly(lm.opensOnly()));
         }
         Mutant m;
         try {
@@ -89,11 +96,24 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (!model.equals("linux") && granularity != null) {
-            throw new ParameterException(spec.commandLine(), "--granularity is for the Linux model: add --model linux.");
+        if (!model.equals("linux") && (granularity != null || source != null)) {
+            throw new ParameterException(spec.commandLine(), (granularity != null ? "--granularity" : "--source")
+                    + " is for the Linux model: add --model linux.");
         }
-        return model.equals("linux") ? Variant.linux(m, LinuxMutant.NONE, granularity(Variant.Granularity.DIRECTORY))
-                : Variant.inProcess(m);
+        return model.equals("linux") ? Variant.linux(m, LinuxMutant.NONE, granularity(Variant.Granularity.DIRECTORY),
+                opensOnly(false)) : Variant.inProcess(m);
+    }
+
+    private boolean opensOnly(boolean otherwise) {
+        if (source == null) {
+            return otherwise;
+        }
+        return switch (source) {
+            case "pre-content" -> false;
+            case "open-perm" -> true;
+            default -> throw new ParameterException(spec.commandLine(), "unknown source '" + source
+                    + "'; known: pre-content, open-perm.");
+        };
     }
 
     private Variant.Granularity granularity(Variant.Granularity otherwise) {

@@ -32,8 +32,8 @@ import org.modtrack.daemon.client.DaemonClient;
 final class TrackingDemo {
     private static final long IMAGE_BYTES = 128L << 20;
     private static final long STEP_SECONDS = 60;
-    private static final String WHAT_IT_NEEDS = "modtrack demo needs root (it mounts a scratch ext4 image) and Linux 6.14 or"
-            + " later (fanotify pre-content events); bin/modtrack demo --engine shows the engine alone, anywhere.";
+    private static final String WHAT_IT_NEEDS = "modtrack demo needs root (it mounts a scratch ext4 image) and Linux 6.1 or"
+            + " later (fanotify permission events); bin/modtrack demo --engine shows the engine alone, anywhere.";
 
     private final List<Process> started = new ArrayList<>();
     private Path directory;

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -88,11 +89,13 @@ public final class Daemon implements AutoCloseable {
                 Path state = config.stateDirectory().resolve(DaemonConfig.stateName(p));
                 Root root = Root.open(p, state, config.barrier(), LinuxSourceOptions.defaults()
                         .withBarrier(config.barrier().sourceBarrier()).withDetail(config.detail())
-                        .withSiblingScopes(config.siblingScopes()), tracker);
+                        .withSiblingScopes(config.siblingScopes()).withHook(config.hook()), tracker);
                 roots.put(root.path().toString(), root);
                 LOG.info(() -> "tracking root=" + root.path() + " mountPoint=" + root.source().mountPoint()
-                        + " state=" + state + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
-                        + " detail=" + config.detail().name().toLowerCase(java.util.Locale.ROOT)
+                        + " state=" + state + " source=" + root.source().hook().cliName()
+                        + (config.hook() == null ? " (the best this kernel offers)" : "")
+                        + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
+                        + " detail=" + config.detail().name().toLowerCase(Locale.ROOT)
                         + " siblingScopes=" + config.siblingScopes());
             }
             server = bind(config.socket(), access.group());

@@ -34,11 +34,13 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * @param detail what results name: every changed file, or the directories to list again
  * @param siblingScopes the most subdirectories of one parent recorded ahead of a walk through them
  *     ({@link LinuxSourceOptions#siblingScopes()}; 0: none)
+ * @param hook the permission events that record writes ({@link LinuxSourceOptions#hook()}); null:
+ *     the best the kernel offers
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
                            Duration idleTimeout, int maxClients, long journalLimit,
-                           LinuxSourceOptions.Detail detail, int siblingScopes) {
+                           LinuxSourceOptions.Detail detail, int siblingScopes, LinuxSourceOptions.Hook hook) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
@@ -74,31 +76,44 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
                 null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
                 TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES,
-                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES);
+                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null);
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
     }
 
     public DaemonConfig withDetail(LinuxSourceOptions.Detail d) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook);
     }
 
     public DaemonConfig withSiblingScopes(int most) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook);
+    }
+
+    public DaemonConfig withHook(LinuxSourceOptions.Hook h) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h);
+    }
+
+    /** Parses {@code pre-content} or {@code open-perm}; anything else is refused in one sentence. */
+    public static LinuxSourceOptions.Hook parseHook(String s) {
+        LinuxSourceOptions.Hook h = LinuxSourceOptions.Hook.fromCliNameOrNull(s);
+        if (h == null) {
+            throw new IllegalArgumentException("unknown source '" + s + "'; it is pre-content (Linux 6.14+) or open-perm (Linux 6.1+).");
+        }
+        return h;
     }
 
     /** Parses {@code files} or {@code directories}; anything else is refused in one sentence. */
@@ -111,15 +126,15 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
     }
 
     public DaemonConfig withJournalLimit(long bytes) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook);
     }
 
     /**
@@ -149,7 +164,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook);
     }
 
     /** Whether this process runs as root. */
@@ -195,7 +210,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
         for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "sibling-scopes", "group", "metrics-port",
-                "journal-limit")) {
+                "journal-limit", "source")) {
             known.put(o, 0);
         }
         int n = 0;

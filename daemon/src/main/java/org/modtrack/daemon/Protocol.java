@@ -161,6 +161,7 @@ public final class Protocol {
         o.put("alreadyRecorded", s.alreadyRecorded());
         o.put("durability", s.durability().name().toLowerCase(Locale.ROOT));
         o.put("barrier", root.barrier().wireName());
+        o.put("source", root.source().hook().cliName());
         putContinuity(o, s.continuity());
         ObjectNode ev = o.putObject("events");
         ev.put("preContent", e[0]);

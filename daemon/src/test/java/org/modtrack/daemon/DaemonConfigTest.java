@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.source.linux.LinuxSourceOptions;
 
 /** Configuration files, state names, barriers, and what the daemon refuses before it marks anything. */
 class DaemonConfigTest {
@@ -56,6 +57,18 @@ class DaemonConfigTest {
         assertEquals("data-a", DaemonConfig.stateName(Path.of("/data/a")));
         assertEquals("-", DaemonConfig.stateName(Path.of("/")));
         assertFalse(DaemonConfig.stateName(Path.of("/a-b")).equals(DaemonConfig.stateName(Path.of("/a/b"))));
+    }
+
+    @Test
+    void sourcesArePreContentAndOpenPermAndDefaultToTheBest() throws Exception {
+        assertEquals(LinuxSourceOptions.Hook.PRE_CONTENT, DaemonConfig.parseHook("pre-content"));
+        assertEquals(LinuxSourceOptions.Hook.OPEN_PERM, DaemonConfig.parseHook("open-perm"));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseHook("inotify"));
+        assertEquals("unknown source 'inotify'; it is pre-content (Linux 6.14+) or open-perm (Linux 6.1+).", bad.getMessage());
+        assertEquals(null, DaemonConfig.defaults(List.of(dir)).hook(), "the best the kernel offers");
+        Path f = dir.resolve("source.conf");
+        Files.writeString(f, "watch = /srv/a\nsource = open-perm\n");
+        assertEquals(List.of("--watch", "/srv/a", "--source", "open-perm"), DaemonConfig.readFile(f));
     }
 
     @Test

@@ -41,6 +41,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.daemon.client.DaemonException;
 import org.modtrack.engine.Durability;
+import org.modtrack.source.linux.LinuxSource;
+import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.testing.Command;
 import org.modtrack.testing.LoopMount;
 import org.modtrack.testing.Seeded;
@@ -65,8 +67,17 @@ class DaemonTest {
     static Path socket;
     static Daemon daemon;
 
+    /** The hook the daemon was started with (null: the best the kernel offers). */
+    static LinuxSourceOptions.Hook hook;
+
     @BeforeAll
     static void startDaemon() throws IOException {
+        start(null);
+    }
+
+    /** Starts the daemon on a fresh loop-mounted ext4, with {@code withHook} (null: the best the kernel offers). */
+    static void start(LinuxSourceOptions.Hook withHook) throws IOException {
+        hook = withHook;
         assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
                 () -> "DaemonTest skipped: " + LoopMount.unavailableReason("ext4").get());
         mount = LoopMount.create("ext4", 64 * MIB);
@@ -76,7 +87,7 @@ class DaemonTest {
         socket = dir.resolve("modtrack.sock");
         daemon = Daemon.start(DaemonConfig.defaults(List.of(root)).withStateDirectory(dir.resolve("state"))
                 .withSocket(socket).withDurability(Durability.PROCESS).withGroup(GROUP).withMetricsPort(0)
-                .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES, IDLE, MAX_CLIENTS));
+                .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES, IDLE, MAX_CLIENTS).withHook(withHook));
     }
 
     @AfterAll
@@ -159,6 +170,14 @@ class DaemonTest {
             }
             assertEquals(Map.of("a", "modified"), changes(after), "only what changed after the bless");
             assertEquals(streamed, after.path("lastBlessed").asLong());
+        }
+    }
+
+    @Test
+    void statusSaysWhichPermissionEventsRecordWrites() throws IOException {
+        try (DaemonClient c = client()) {
+            LinuxSourceOptions.Hook expected = hook == null ? LinuxSource.bestHook() : hook;
+            assertEquals(expected.cliName(), c.status(r()).path("source").asText());
         }
     }
 

@@ -35,6 +35,11 @@ import org.modtrack.simulation.Variant.Granularity;
  * checkpoint's flush removes it ({@code NamespaceListener.recordDirectory}). The reader is one
  * thread: between its record and its mute it takes no other event.
  *
+ * <p>With opens as the only permission events ({@code LinuxSourceOptions.Hook.OPEN_PERM}), a call
+ * raises an event only when it opens its descriptor (a call on another file than the thread's open
+ * one); later calls through that descriptor raise nothing, in any period. Every file open for
+ * writing is then carried into each new period ({@code AlwaysWritable}), as with directory records.
+ *
  * <p>The tracker's crash does not stop the writers: its groups are released, which clears every
  * mark, lets every waiting access through unrecorded and drops the unread notifications, and open
  * descriptors stop raising events (the kernel decides at open time). A clean stop ({@link #stop})
@@ -99,6 +104,8 @@ final class LinuxKernel {
     private int readerDirectory = -1;
     private long readerEpoch;
     private final int queueBound;
+    /** Whether opens are the only permission events: a descriptor raises one at its open, and never again. */
+    private final boolean opensOnly;
     private NotificationQueue queue; // null while no tracker runs (after a clean stop) or without directory records
     private boolean groups = true; // whether the tracker's fanotify groups exist
     private long epoch;
@@ -110,7 +117,8 @@ final class LinuxKernel {
      * directory {@code f % directoryIds.length}.
      */
     LinuxKernel(int threads, FileId[] ids, int[] truth, int[] completed, LinuxMutant mutant, Granularity granularity,
-                FileId[] directoryIds, int queueBound) {
+                FileId[] directoryIds, int queueBound, boolean opensOnly) {
+        this.opensOnly = opensOnly;
         this.threads = new WriterThread[threads];
         for (int i = 0; i < threads; i++) {
             this.threads[i] = new WriterThread();
@@ -192,7 +200,8 @@ final class LinuxKernel {
     String call(int w, int file, boolean mmap) {
         WriterThread t = threads[w];
         String closed = "";
-        if (t.fdFile != file) {
+        boolean opens = t.fdFile != file;
+        if (opens) {
             if (t.fdFile >= 0) {
                 closed = close(w); // a new descriptor for another file: the old one is closed (CLOSE_WRITE)
                 closed = closed.isEmpty() ? "" : closed + "; ";
@@ -207,6 +216,10 @@ final class LinuxKernel {
         if (!groups) {
             t.state = CallState.ALLOWED;
             return closed + "no tracker runs: no event";
+        }
+        if (opensOnly && !opens) {
+            t.state = CallState.ALLOWED;
+            return closed + "through its open descriptor: no open, no event";
         }
         if (marked[file] || directoryMarked[directoryOf(file)] || t.fdBeforeMark) {
             t.state = CallState.ALLOWED;
@@ -435,7 +448,7 @@ final class LinuxKernel {
             }
         }
         for (WriterThread t : threads) {
-            if (t.fdFile >= 0 && (t.fdBeforeMark || directories())) {
+            if (t.fdFile >= 0 && (t.fdBeforeMark || directories() || opensOnly && mutant != LinuxMutant.NO_CARRY_OPEN_WRITERS)) {
                 carry.add(t.fdFile);
             }
         }

@@ -70,14 +70,31 @@ public enum LinuxMutant {
      * After a queue overflow the query walks the files but lets the checkpoint finish before the
      * walk, so the walk's records miss the result whose checkpoint the overflow's writes preceded.
      */
-    WALK_AFTER_RESULT("walk-after-result", Granularity.DIRECTORY);
+    WALK_AFTER_RESULT("walk-after-result", Granularity.DIRECTORY),
+    /**
+     * Opens as the only permission events, with file records: the barrier does not carry the files
+     * open for writing into the new period, so a write through a descriptor opened in an earlier
+     * period has no record made before it (its notification event, if any, comes after the fact).
+     */
+    NO_CARRY_OPEN_WRITERS("no-carry-open-writers", Granularity.FILE, true);
 
     private final String cliName;
     private final Granularity granularity;
+    private final boolean opensOnly;
 
     LinuxMutant(String cliName, Granularity granularity) {
+        this(cliName, granularity, false);
+    }
+
+    LinuxMutant(String cliName, Granularity granularity, boolean opensOnly) {
         this.cliName = cliName;
         this.granularity = granularity;
+        this.opensOnly = opensOnly;
+    }
+
+    /** Whether the rule this mutant breaks is one of opens as the only permission events (its default on the command line). */
+    public boolean opensOnly() {
+        return opensOnly;
     }
 
     /** The name used on the command line, for example {@code mark-after-flush}. */

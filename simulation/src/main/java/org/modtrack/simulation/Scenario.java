@@ -31,6 +31,7 @@ import org.modtrack.engine.Mutant;
  * @param splitSteps whether a group commit (start, completion) and the end of a query (close,
  *     issue) are two steps each, so that other steps run in between; the random search always
  *     splits them, an exhaustive search only where its space allows
+ * @param opensOnly whether opens are the Linux model's only permission events ({@link Variant#opensOnly()})
  */
 record Scenario(
         Durability durability,
@@ -53,7 +54,8 @@ record Scenario(
         int directories,
         int queueBound,
         int maxStops,
-        boolean splitSteps) {
+        boolean splitSteps,
+        boolean opensOnly) {
 
     /** A random scenario: the random search's shape for one schedule. */
     static Scenario random(long seed, Mutant mutant) {
@@ -83,13 +85,14 @@ record Scenario(
                 1 + r.nextInt(2),
                 3 + r.nextInt(4),
                 variant.linux() ? r.nextInt(3) : 0,
-                true);
+                true,
+                variant.opensOnly());
     }
 
     /** The bounded exhaustive search: 2 writers, 2 files, one query/bless cycle, one crash point. */
     static Scenario exhaustive(Durability durability, Mutant mutant) {
         return new Scenario(durability, 2, 2, false, 100, Integer.MAX_VALUE, 1, 1, 1, 0, false, false, mutant,
-                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0, false);
+                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0, false, false);
     }
 
     /**
@@ -101,7 +104,7 @@ record Scenario(
      */
     static Scenario exhaustiveCarry(Durability durability, Mutant mutant) {
         return new Scenario(durability, 1, 1, false, 100, Integer.MAX_VALUE, 1, 1, 1, 0, false, false, mutant,
-                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0, true);
+                false, LinuxMutant.NONE, 0, Variant.Granularity.FILE, 1, 1, 0, true, false);
     }
 
     /**
@@ -111,7 +114,7 @@ record Scenario(
      * cover them, crashes included.
      */
     static Scenario exhaustiveLinux(Durability durability, Mutant mutant, LinuxMutant linuxMutant) {
-        return exhaustiveLinux(durability, mutant, linuxMutant, Variant.Granularity.FILE);
+        return exhaustiveLinux(durability, mutant, linuxMutant, Variant.Granularity.FILE, false);
     }
 
     /**
@@ -119,13 +122,14 @@ record Scenario(
      * directory records the notification queue holds one event (so the second overflows), and no
      * store through a mapping (with one: 1,964,116 schedules, 105 s, 0 violations).
      */
-    static Scenario exhaustiveLinux(Durability durability, Mutant mutant, LinuxMutant linuxMutant, Variant.Granularity granularity) {
+    static Scenario exhaustiveLinux(Durability durability, Mutant mutant, LinuxMutant linuxMutant, Variant.Granularity granularity,
+                                    boolean opensOnly) {
         return new Scenario(durability, 1, 1, false, 100, Integer.MAX_VALUE, 2, 1, 0, 0, false, false, mutant,
-                true, linuxMutant, granularity.directories() ? 0 : 1, granularity, 1, 1, 0, false);
+                true, linuxMutant, granularity.directories() ? 0 : 1, granularity, 1, 1, 0, false, opensOnly);
     }
 
     Variant variant() {
-        return new Variant(linux, mutant, linuxMutant, granularity);
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly);
     }
 
     String describe() {
@@ -133,7 +137,7 @@ record Scenario(
                 : granularity == Variant.Granularity.DIRECTORY_WALKS ? "directory records, sibling scopes"
                 : granularity.cliName() + " records")
                 + (granularity.directories() ? ", " + directories + " directories, queue bound " + queueBound : "")
-                + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
+                + (opensOnly ? ", open-permission events only" : "") + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
                 + (handleIdentities ? "handle" : "path") + " identities), barrier timeout " + barrierTimeoutNanos
                 + (mutant == Mutant.NONE ? "" : ", mutant " + mutant.cliName())
                 + (linuxMutant == LinuxMutant.NONE ? "" : ", model mutant " + linuxMutant.cliName());

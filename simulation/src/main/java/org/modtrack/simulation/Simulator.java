@@ -83,7 +83,8 @@ public final class Simulator {
         long violations = 0;
         for (Durability d : Durability.values()) {
             List<Scenario> scenarios = variant.linux()
-                    ? List.of(Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant(), variant.granularity()))
+                    ? List.of(Scenario.exhaustiveLinux(d, variant.mutant(), variant.linuxMutant(), variant.granularity(),
+                            variant.opensOnly()))
                     : List.of(Scenario.exhaustive(d, variant.mutant()), Scenario.exhaustiveCarry(d, variant.mutant()));
             for (Scenario scenario : scenarios) {
                 ExhaustiveSearch.Result r = ExhaustiveSearch.run(scenario, limitPerDurability);

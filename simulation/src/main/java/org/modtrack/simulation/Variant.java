@@ -1,5 +1,6 @@
 package org.modtrack.simulation;
 
+import java.util.Arrays;
 import org.modtrack.engine.Mutant;
 
 /**
@@ -12,8 +13,11 @@ import org.modtrack.engine.Mutant;
  * @param mutant the engine's deliberate bug ({@link Mutant#NONE}: none)
  * @param linuxMutant the Linux model's deliberate bug ({@link LinuxMutant#NONE}: none; only with {@code linux})
  * @param granularity what the Linux model's pre-content handler records (only with {@code linux})
+ * @param opensOnly whether opens are the only permission events ({@code LinuxSourceOptions.Hook.OPEN_PERM},
+ *     kernels without pre-content events): a write through a descriptor already open raises nothing
+ *     (only with {@code linux})
  */
-public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity) {
+public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
     /** What a pre-content event records, as {@code LinuxSourceOptions.Granularity}. */
     public enum Granularity {
         /** The file itself, with an ignore mark on it. */
@@ -45,29 +49,35 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
 
         /** The granularity named {@code name} on the command line, or null if none is. */
         public static Granularity fromCliNameOrNull(String name) {
-            return java.util.Arrays.stream(values()).filter(g -> g.cliName().equals(name)).findFirst().orElse(null);
+            return Arrays.stream(values()).filter(g -> g.cliName().equals(name)).findFirst().orElse(null);
         }
     }
 
     /** The in-process model. */
     public static Variant inProcess(Mutant mutant) {
-        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE);
+        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE, false);
     }
 
-    /** The Linux model with the real source's default granularity (directory records). */
+    /** The Linux model with the granularity and hook the mutant breaks (without one: directory records, pre-content events). */
     public static Variant linux(Mutant mutant, LinuxMutant linuxMutant) {
-        return linux(mutant, linuxMutant, linuxMutant.granularity());
+        return linux(mutant, linuxMutant, linuxMutant.granularity(), linuxMutant.opensOnly());
+    }
+
+    /** The Linux model with pre-content events. */
+    public static Variant linux(Mutant mutant, LinuxMutant linuxMutant, Granularity granularity) {
+        return linux(mutant, linuxMutant, granularity, false);
     }
 
     /** The Linux model. */
-    public static Variant linux(Mutant mutant, LinuxMutant linuxMutant, Granularity granularity) {
-        return new Variant(true, mutant, linuxMutant, granularity);
+    public static Variant linux(Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
+        return new Variant(true, mutant, linuxMutant, granularity, opensOnly);
     }
 
     /** The command-line options that select this variant, for example {@code --model linux --mutant mark-after-flush}. */
     public String options() {
         String m = linuxMutant != LinuxMutant.NONE ? linuxMutant.cliName() : mutant.cliName();
-        return (linux ? " --model linux" + (granularity != Granularity.DIRECTORY ? " --granularity " + granularity.cliName() : "") : "")
+        return (linux ? " --model linux" + (granularity != Granularity.DIRECTORY ? " --granularity " + granularity.cliName() : "")
+                + (opensOnly ? " --source open-perm" : "") : "")
                 + (m.equals("none") ? "" : " --mutant " + m);
     }
 }

@@ -145,7 +145,7 @@ final class World {
         this.completedAtBegin = new int[scenario.files()];
         this.kernel = scenario.linux()
                 ? new LinuxKernel(scenario.writers(), ids, truth, completed, scenario.linuxMutant(), scenario.granularity(),
-                        directoryIds, scenario.queueBound())
+                        directoryIds, scenario.queueBound(), scenario.opensOnly())
                 : null;
         this.barrier = kernel != null ? kernel.barrier() : WriteBarrier.NONE;
         this.writers = new Writer[scenario.writers()];

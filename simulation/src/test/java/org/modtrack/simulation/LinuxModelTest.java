@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,6 +31,18 @@ class LinuxModelTest {
         long seed = random.nextLong(1L << 32);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity);
+        Simulator.Summary s = Simulator.run(seed, 2_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 2000 --seed "
+                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+    }
+
+    /** Opens as the only permission events (kernels without pre-content events), with each granularity. */
+    @ParameterizedTest
+    @EnumSource(Variant.Granularity.class)
+    void randomSchedulesWithOpensOnlyFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
+        long seed = random.nextLong(1L << 32);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity, true);
         Simulator.Summary s = Simulator.run(seed, 2_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
         assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 2000 --seed "
                 + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
@@ -72,7 +85,7 @@ class LinuxModelTest {
     @Test
     void theDirectoryResultsSearchsFirstSchedulesFindNoViolation() {
         ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustiveLinux(Durability.POWER, Mutant.NONE, LinuxMutant.NONE,
-                Variant.Granularity.DIRECTORY_RESULTS), 10_000);
+                Variant.Granularity.DIRECTORY_RESULTS, false), 10_000);
         assertEquals(0, r.violations(), String.join("\n", r.firstFailure()));
     }
 
@@ -80,15 +93,25 @@ class LinuxModelTest {
     @Test
     void theDirectorySearchsFirstSchedulesFindNoViolation() {
         ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustiveLinux(Durability.POWER, Mutant.NONE, LinuxMutant.NONE,
-                Variant.Granularity.DIRECTORY), 30_000);
+                Variant.Granularity.DIRECTORY, false), 30_000);
         assertEquals(0, r.violations(), String.join("\n", r.firstFailure()));
     }
 
     @ParameterizedTest
-    @EnumSource(value = LinuxMutant.class, names = {"MARK_AFTER_FLUSH", "NO_CARRY_MAPPINGS", "BARRIER_IGNORES_IN_CALL"})
+    @EnumSource(Durability.class)
+    void theBoundedExhaustiveSearchWithOpensOnlyFindsNoViolation(Durability durability) {
+        ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustiveLinux(durability, Mutant.NONE, LinuxMutant.NONE,
+                Variant.Granularity.FILE, true), Long.MAX_VALUE);
+        assertEquals(0, r.violations(), String.join("\n", r.firstFailure()));
+        assertTrue(r.schedules() > 1_000, "the search covered " + r.schedules() + " schedules");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = LinuxMutant.class, names = {"MARK_AFTER_FLUSH", "NO_CARRY_MAPPINGS", "BARRIER_IGNORES_IN_CALL",
+            "NO_CARRY_OPEN_WRITERS"})
     void theBoundedExhaustiveSearchCatchesEveryModelMutant(LinuxMutant mutant) {
-        ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustiveLinux(Durability.POWER, Mutant.NONE, mutant),
-                Long.MAX_VALUE, true);
+        ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustiveLinux(Durability.POWER, Mutant.NONE, mutant,
+                mutant.granularity(), mutant.opensOnly()), Long.MAX_VALUE, true);
         assertEquals(1, r.violations(), mutant.cliName() + " survived " + r.schedules() + " schedules");
     }
 
@@ -102,8 +125,8 @@ class LinuxModelTest {
     @EnumSource(value = LinuxMutant.class, names = {"NONE", "STOP_FORGETS_MAPPINGS"})
     void aMappingRemovedWhileStoppedIsNamedOnlyIfTheStopRecordedIt(LinuxMutant mutant) {
         Scenario s = new Scenario(Durability.PROCESS, 1, 1, false, 100, 100, -1, -1, 0, 0, false, false, Mutant.NONE,
-                true, mutant, -1, Variant.Granularity.DIRECTORY, 1, 3, 1, true);
-        World w = Simulator.replay(s, java.util.List.of(new Step.Call(0, 0, true), new Step.Handle(0), new Step.Answer(0),
+                true, mutant, -1, Variant.Granularity.DIRECTORY, 1, 3, 1, true, false);
+        World w = Simulator.replay(s, List.of(new Step.Call(0, 0, true), new Step.Handle(0), new Step.Answer(0),
                 new Step.Write(0), new Step.Leave(0), new Step.Store(0), new Step.Close(0), new Step.Stop(false),
                 new Step.Unmap(0), new Step.Start()));
         assertEquals(mutant == LinuxMutant.NONE, w.violations().isEmpty(), String.join("\n", w.log()));
@@ -112,7 +135,7 @@ class LinuxModelTest {
     /** Sibling scopes, 1 thread, 2 files (f0 in d0, f1 in d1), a notification queue of one event. */
     private static Scenario directoryWalks(LinuxMutant mutant) {
         return new Scenario(Durability.PROCESS, 1, 2, true, 100, 100, -1, -1, 0, 0, false, false, Mutant.NONE,
-                true, mutant, -1, Variant.Granularity.DIRECTORY_WALKS, 2, 1, 0, true);
+                true, mutant, -1, Variant.Granularity.DIRECTORY_WALKS, 2, 1, 0, true, false);
     }
 
     /**
@@ -128,7 +151,7 @@ class LinuxModelTest {
     @ParameterizedTest
     @EnumSource(value = LinuxMutant.class, names = {"NONE", "SIBLING_MARK_AFTER_FLUSH"})
     void aSiblingIsMarkedOnlyIfNoFlushCameSinceItsRecord(LinuxMutant mutant) {
-        World w = Simulator.replay(directoryWalks(mutant), java.util.List.of(
+        World w = Simulator.replay(directoryWalks(mutant), List.of(
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.Answer(0), new Step.Leave(0), new Step.Close(0),
                 new Step.SiblingRecord(1), new Step.QueryBegin(), new Step.Drain(), new Step.Read(), new Step.QueryFinish(true),
                 new Step.Bless(), new Step.SiblingMark(1),
@@ -141,7 +164,7 @@ class LinuxModelTest {
 
     private static Scenario directoryResults(Durability durability, int threads, int files, LinuxMutant mutant) {
         return new Scenario(durability, threads, files, true, 100, 100, -1, -1, 0, 0, false, false, Mutant.NONE,
-                true, mutant, -1, Variant.Granularity.DIRECTORY_RESULTS, 1, 6, 0, true);
+                true, mutant, -1, Variant.Granularity.DIRECTORY_RESULTS, 1, 6, 0, true, false);
     }
 
     /**
@@ -154,7 +177,7 @@ class LinuxModelTest {
     @ParameterizedTest
     @EnumSource(value = LinuxMutant.class, names = {"NONE", "DIR_MUTE_AFTER_FLUSH"})
     void aDirectoryIsMutedOnlyIfNoFlushCameSinceItsRecord(LinuxMutant mutant) {
-        World w = Simulator.replay(directoryResults(Durability.PROCESS, 1, 2, mutant), java.util.List.of(
+        World w = Simulator.replay(directoryResults(Durability.PROCESS, 1, 2, mutant), List.of(
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
                 new Step.Read(), new Step.QueryBegin(), new Step.Mute(), new Step.Drain(), new Step.QueryFinish(true),
                 new Step.Bless(),
@@ -176,7 +199,7 @@ class LinuxModelTest {
      */
     @Test
     void aDirectoryCarriedIntoAPeriodIsListedForItsChildrensChanges() {
-        World w = Simulator.replay(directoryResults(Durability.POWER, 2, 2, LinuxMutant.NONE), java.util.List.of(
+        World w = Simulator.replay(directoryResults(Durability.POWER, 2, 2, LinuxMutant.NONE), List.of(
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.QueryBegin(), new Step.Tick(1_000), new Step.Drain(),
                 new Step.QueryFinish(true), new Step.Bless(), new Step.Answer(0), new Step.Leave(0),
                 new Step.Call(1, 1, false), new Step.Handle(1), new Step.Answer(1), new Step.Write(1), new Step.Leave(1),

@@ -151,7 +151,7 @@ class SimulatorTest {
     /** A schedule's shape as {@link Scenario#random} drew it: power durability, in-process writers. */
     private static Scenario powerScenario(int writers, int files, boolean handles, long barrierTimeout) {
         return new Scenario(Durability.POWER, writers, files, handles, barrierTimeout, 200, -1, -1, 3, 2, true, true,
-                Mutant.NONE, false, LinuxMutant.NONE, -1, Variant.Granularity.FILE, 1, 3, 0, true);
+                Mutant.NONE, false, LinuxMutant.NONE, -1, Variant.Granularity.FILE, 1, 3, 0, true, false);
     }
 
     /**

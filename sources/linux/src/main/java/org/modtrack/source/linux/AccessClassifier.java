@@ -39,6 +39,7 @@ final class AccessClassifier {
     private static final long O_TRUNC = 01000;
     private static final long O_ACCMODE = 3;
     private static final long O_WRONLY = 1;
+    private static final long O_RDONLY = 0;
 
     private final ThreadView threads;
 
@@ -112,8 +113,11 @@ final class AccessClassifier {
      * a file opened write-only and never written. When in doubt (an unreadable state,
      * {@code openat2}, whose flags are in memory the tracker cannot read, or a call that is not an
      * open), it is recorded.
+     *
+     * @param opensOnly whether opens are the only permission events ({@link LinuxSourceOptions.Hook#OPEN_PERM}):
+     *     then a read-write open is recorded too, since no later event would come before its writes
      */
-    boolean recordsOnOpen(int tid) {
+    boolean recordsOnOpen(int tid, boolean opensOnly) {
         SyscallState s;
         try {
             s = state(tid);
@@ -124,15 +128,16 @@ final class AccessClassifier {
             return true;
         }
         return switch (s.number()) {
-            case Syscalls.OPEN -> writesOrTruncates(s.arg(1));
-            case Syscalls.OPENAT, Syscalls.OPEN_BY_HANDLE_AT -> writesOrTruncates(s.arg(2));
+            case Syscalls.OPEN -> writesOrTruncates(s.arg(1), opensOnly);
+            case Syscalls.OPENAT, Syscalls.OPEN_BY_HANDLE_AT -> writesOrTruncates(s.arg(2), opensOnly);
             case Syscalls.EXECVE, Syscalls.EXECVEAT -> false;
             default -> true; // creat, openat2, or something unexpected
         };
     }
 
-    private static boolean writesOrTruncates(long flags) {
-        return (flags & O_TRUNC) != 0 || (flags & O_ACCMODE) == O_WRONLY;
+    private static boolean writesOrTruncates(long flags, boolean opensOnly) {
+        long mode = flags & O_ACCMODE;
+        return (flags & O_TRUNC) != 0 || mode == O_WRONLY || opensOnly && mode != O_RDONLY;
     }
 
     private boolean readsThisFile(int tid, SyscallState s, FileKey eventFile) throws IOException {

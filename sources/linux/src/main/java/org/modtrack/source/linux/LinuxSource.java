@@ -13,6 +13,8 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.Change;
@@ -31,11 +33,12 @@ import org.modtrack.posix.Statx;
 
 /**
  * Tracks a whole Linux file system with fanotify: every write is recorded before it may happen
- * (pre-content events), creations, deletions and renames after the fact (notification events), and
- * results name files by their current paths. See docs/linux-source.md.
+ * (permission events: pre-content events on Linux 6.14+, opens alone before, {@link #hook()}),
+ * creations, deletions and renames after the fact (notification events), and results name files by
+ * their current paths. See docs/linux-source.md.
  *
- * <p>Needs Linux 6.14 or later, CAP_SYS_ADMIN, and a file system with pre-content events (ext4, xfs,
- * btrfs); {@link #open} refuses with one sentence otherwise. The state directory must be on another
+ * <p>Needs Linux 6.1 or later, CAP_SYS_ADMIN, and an ext4, xfs or btrfs file system; {@link #open}
+ * refuses with one sentence otherwise. The state directory must be on another
  * file system: a write to it would wait for the tracker itself.
  *
  * <p>A restart after which the file system may have been written (an unclean stop, or a clean one
@@ -68,12 +71,14 @@ public final class LinuxSource implements AutoCloseable {
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
     private final Reconciler reconciler;
+    private final LinuxSourceOptions.Hook hook;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
                         WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
-                        boolean listsByName) {
+                        boolean listsByName, LinuxSourceOptions.Hook hook) {
         this.watched = watched;
+        this.hook = hook;
         this.state = state;
         this.fs = fs;
         this.tracker = tracker;
@@ -103,9 +108,10 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /** Like {@link #open(Path, Path, TrackerConfig)}, with the source's own options (barrier, failure policy, deadline). */
-    public static LinuxSource open(Path watched, Path stateDirectory, TrackerConfig config, LinuxSourceOptions options)
+    public static LinuxSource open(Path watched, Path stateDirectory, TrackerConfig config, LinuxSourceOptions requested)
             throws IOException {
         requireCapSysAdmin();
+        requireKernel(System.getProperty("os.version"));
         TrackedFilesystem fs = TrackedFilesystem.holding(watched);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(fs);
@@ -119,9 +125,10 @@ public final class LinuxSource implements AutoCloseable {
             int group = numberedAbove(notificationGroup, createPreContentGroup());
             opened.add(() -> Posix.close(group, "the pre-content group"));
             int preContentSlot = opened.size() - 1;
-            IgnoreMarks preContentMarks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.MASK);
+            LinuxSourceOptions options = requested.withHook(resolveHook(requested.hook(), group, fs));
+            IgnoreMarks preContentMarks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.mask(options));
             boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
-            IgnoreMarks modifyMarks = directoryRecords
+            IgnoreMarks modifyMarks = NamespaceListener.namesContent(options)
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
             SyscallBarrier.IgnoreMarks[] preContentFlush = {preContentMarks}; // the listener's, once it exists
             SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
@@ -130,8 +137,11 @@ public final class LinuxSource implements AutoCloseable {
             };
             ProcFs proc = new ProcFs();
             PreOpenedWriters[] preOpened = {null};
+            // Every file open for writing is carried when no permission event comes before a child's
+            // mmap (directory records) or before any write through an open descriptor (opens only).
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
-                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen(), directoryRecords);
+                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen(),
+                    directoryRecords || options.opensOnly());
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
                     : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));
@@ -175,13 +185,20 @@ public final class LinuxSource implements AutoCloseable {
                         + Instant.now() + " (" + gap + "); changes made meanwhile are not in this result: rescan " + watched);
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
-            LOG.info(() -> "tracking " + fs + " (" + preOpened[0].size() + " files were open for writing before the mark)");
+            LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
+                    + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
-                    barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES);
+                    barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
+                    options.hook());
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
         }
+    }
+
+    /** The permission events that record writes before they proceed: the options' hook, or the best this kernel offers. */
+    public LinuxSourceOptions.Hook hook() {
+        return hook;
     }
 
     /**
@@ -454,13 +471,91 @@ public final class LinuxSource implements AutoCloseable {
         return new int[] {preContent.group(), namespace.group()};
     }
 
+    /** The oldest kernel with every fanotify feature both hooks rely on (FAN_MARK_IGNORE came in 6.0). */
+    static final int[] OLDEST_KERNEL = {6, 1};
+    private static final Pattern KERNEL_RELEASE = Pattern.compile("^(\\d+)\\.(\\d+)");
+
+    /**
+     * Refuses kernels older than {@link #OLDEST_KERNEL} in one sentence, naming what they lack. A
+     * release that cannot be parsed is let through: the first system call that needs a missing
+     * feature then fails with its own message.
+     */
+    static void requireKernel(String release) throws UnsupportedSourceException {
+        Matcher m = KERNEL_RELEASE.matcher(release == null ? "" : release);
+        if (!m.find()) {
+            return;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        if (major < OLDEST_KERNEL[0] || major == OLDEST_KERNEL[0] && minor < OLDEST_KERNEL[1]) {
+            throw new UnsupportedSourceException("Linux " + release + " is too old for modtrack: it needs 6.1 or later"
+                    + " (fanotify ignore marks, 6.0; evictable marks, 5.19; rename events with both names, 5.17).");
+        }
+    }
+
+    /**
+     * The hook to use: the one asked for, or the best this kernel offers. Asks the kernel whether
+     * it knows {@code FAN_PRE_ACCESS} by removing such a mark that the new group cannot have: a
+     * kernel that knows the event answers ENOENT (no such mark), an older one EINVAL (an unknown
+     * event). Nothing is marked, so no access anywhere waits for the probe.
+     */
+    static LinuxSourceOptions.Hook resolveHook(LinuxSourceOptions.Hook asked, int group, TrackedFilesystem fs)
+            throws IOException {
+        boolean preContent = knowsPreContentEvents(group, fs);
+        if (asked == LinuxSourceOptions.Hook.PRE_CONTENT && !preContent) {
+            throw new UnsupportedSourceException("this kernel (" + System.getProperty("os.version") + ") has no fanotify"
+                    + " pre-content events (Linux 6.14+); track with open-permission events instead (--source open-perm).");
+        }
+        return asked != null ? asked : preContent ? LinuxSourceOptions.Hook.PRE_CONTENT : LinuxSourceOptions.Hook.OPEN_PERM;
+    }
+
+    /**
+     * The best hook this kernel offers: {@link LinuxSourceOptions.Hook#PRE_CONTENT} on Linux 6.14+
+     * built with it, {@link LinuxSourceOptions.Hook#OPEN_PERM} otherwise. Needs CAP_SYS_ADMIN (it
+     * makes a permission group, and marks nothing).
+     */
+    public static LinuxSourceOptions.Hook bestHook() throws IOException {
+        int group = createPreContentGroup();
+        try {
+            return knowsPreContentEvents(group, Path.of("/")) ? LinuxSourceOptions.Hook.PRE_CONTENT
+                    : LinuxSourceOptions.Hook.OPEN_PERM;
+        } finally {
+            Posix.close(group, "the probe's fanotify group");
+        }
+    }
+
+    private static boolean knowsPreContentEvents(int group, TrackedFilesystem fs) throws IOException {
+        return knowsPreContentEvents(group, fs.mountPoint());
+    }
+
+    private static boolean knowsPreContentEvents(int group, Path path) throws IOException {
+        try {
+            Fanotify.mark(group, Fanotify.FAN_MARK_REMOVE | Fanotify.FAN_MARK_FILESYSTEM, Fanotify.FAN_PRE_ACCESS,
+                    Statx.AT_FDCWD, path.toString());
+            throw new IllegalStateException("a new fanotify group had a mark to remove on " + path);
+        } catch (PosixException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return true;
+            }
+            if (e.errno() == Errno.EINVAL) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static String describe(LinuxSourceOptions.Hook used, LinuxSourceOptions.Hook asked) {
+        return used == LinuxSourceOptions.Hook.PRE_CONTENT ? "pre-content events"
+                : "open-permission events" + (asked == null ? " (this kernel has no pre-content events)" : "");
+    }
+
     private static int createPreContentGroup() throws IOException {
         try {
             return PreContentListener.createGroup();
         } catch (PosixException e) {
             if (e.errno() == Errno.EINVAL) {
                 throw new UnsupportedSourceException("this kernel (" + System.getProperty("os.version")
-                        + ") has no fanotify pre-content events; modtrack needs Linux 6.14 or later built with"
+                        + ") refused a fanotify permission group; modtrack needs Linux 6.1 or later built with"
                         + " CONFIG_FANOTIFY_ACCESS_PERMISSIONS.", e);
             }
             if (e.errno() == Errno.EPERM) {

@@ -14,9 +14,50 @@ import java.util.Objects;
  * @param detail what a result names: every changed file, or only the directories to list again
  * @param siblingScopes with directory records, the most subdirectories of one parent recorded
  *     ahead once a second of them is recorded in a period (0: none; {@link SiblingScopes})
+ * @param hook the permission events that record a write before it may proceed; null: the best this
+ *     kernel offers ({@link LinuxSource#hook()} says which)
  */
 public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline,
-                                 Granularity granularity, Detail detail, int siblingScopes) {
+                                 Granularity granularity, Detail detail, int siblingScopes, Hook hook) {
+    /**
+     * The permission events that hold an access until its record is durable (docs/linux-source.md,
+     * "Hooks": what each sees before the fact, and which kernels offer it).
+     */
+    public enum Hook {
+        /**
+         * {@code FAN_PRE_ACCESS} before every read, write, mmap and truncation of a file not yet
+         * recorded in the period, and {@code FAN_OPEN_PERM} for {@code O_TRUNC} (Linux 6.14+).
+         */
+        PRE_CONTENT("pre-content"),
+        /**
+         * {@code FAN_OPEN_PERM} only (Linux 6.1+): an open that can write is recorded before it
+         * returns; writes through descriptors opened earlier are covered by carrying every file open
+         * for writing into each new period, and a {@code truncate(2)} by path is named after the fact.
+         */
+        OPEN_PERM("open-perm");
+
+        private final String cliName;
+
+        Hook(String cliName) {
+            this.cliName = cliName;
+        }
+
+        /** The name on the command line, in status and in the configuration: {@code pre-content} or {@code open-perm}. */
+        public String cliName() {
+            return cliName;
+        }
+
+        /** The hook named {@code name}, or null if none is. */
+        public static Hook fromCliNameOrNull(String name) {
+            for (Hook h : values()) {
+                if (h.cliName.equals(name)) {
+                    return h;
+                }
+            }
+            return null;
+        }
+    }
+
     /** The checkpoint barriers (docs/linux-source.md compares them). */
     public enum Barrier {
         /** Wait only for threads inside write calls at the flush; new writes flow (the default). */
@@ -86,33 +127,46 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         }
     }
 
-    /** srcu, fail-open, a 5-second deadline, directory records, results that name files, 256 sibling scopes. */
+    /**
+     * srcu, fail-open, a 5-second deadline, directory records, results that name files, 256 sibling
+     * scopes, the best hook the kernel offers.
+     */
     public static LinuxSourceOptions defaults() {
         return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY,
-                Detail.FILES, DEFAULT_SIBLING_SCOPES);
+                Detail.FILES, DEFAULT_SIBLING_SCOPES, null);
+    }
+
+    /** @param h the hook, or null for the best this kernel offers */
+    public LinuxSourceOptions withHook(Hook h) {
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, h);
+    }
+
+    /** Whether opens are the only permission events: {@link Hook#OPEN_PERM} (only once the hook is resolved). */
+    boolean opensOnly() {
+        return hook == Hook.OPEN_PERM;
     }
 
     public LinuxSourceOptions withSiblingScopes(int most) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most, hook);
     }
 
     public LinuxSourceOptions withBarrier(Barrier b) {
-        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes);
+        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook);
     }
 
     public LinuxSourceOptions withFailurePolicy(FailurePolicy p) {
-        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes);
+        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes, hook);
     }
 
     public LinuxSourceOptions withAnswerDeadline(Duration d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes);
+        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes, hook);
     }
 
     public LinuxSourceOptions withGranularity(Granularity g) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes, hook);
     }
 
     public LinuxSourceOptions withDetail(Detail d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes, hook);
     }
 }

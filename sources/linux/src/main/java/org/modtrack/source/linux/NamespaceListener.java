@@ -180,22 +180,30 @@ final class NamespaceListener implements AutoCloseable {
     /**
      * Marks the file system for {@code group} (from {@link #createGroup}; the listener owns it once
      * this returns, the caller still does if this throws) and starts reading. {@code marks} are the group's ignore
-     * marks, with directory records (null with file records): for {@link #ignoreMask} of {@code options}.
+     * marks where it names content ({@link #namesContent}; null otherwise): for {@link #ignoreMask} of {@code options}.
      */
     static NamespaceListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
                                    Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks)
             throws PosixException {
-        boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
         boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
-        if (directoryRecords != (marks != null)) {
-            throw new IllegalArgumentException("the notification group's ignore marks go with directory records, and only with them");
+        if (namesContent(options) != (marks != null)) {
+            throw new IllegalArgumentException("the notification group's ignore marks go with content events, and only with them");
         }
-        long mask = directoryResults ? DIRECTORY_RESULTS_MASK : directoryRecords ? MASK | CONTENT_MASK : MASK;
+        long mask = directoryResults ? DIRECTORY_RESULTS_MASK : namesContent(options) ? MASK | CONTENT_MASK : MASK;
         Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, mask, Statx.AT_FDCWD,
                 fs.mountPoint().toString());
         NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, reconciler, marks, directoryResults);
         l.reader.start();
         return l;
+    }
+
+    /**
+     * Whether this group names content changes after the fact ({@link #CONTENT_MASK}): with directory
+     * records, whose children raise no permission event; and where opens are the only hook, for what
+     * no open precedes (a {@code truncate(2)} by path, a write through a descriptor the kernel holds).
+     */
+    static boolean namesContent(LinuxSourceOptions options) {
+        return options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY || options.opensOnly();
     }
 
     /**

@@ -46,8 +46,10 @@ import org.modtrack.posix.Statx;
  */
 final class PreContentListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PreContentListener.class.getName());
-    /** What the filesystem mark asks for: every content access, and opens (for O_TRUNC). */
+    /** What the filesystem mark asks for with pre-content events: every content access, and opens (for O_TRUNC). */
     static final long MASK = FAN_PRE_ACCESS | FAN_OPEN_PERM;
+    /** What it asks for where opens are the only hook ({@link LinuxSourceOptions.Hook#OPEN_PERM}). */
+    static final long OPENS_ONLY_MASK = FAN_OPEN_PERM;
     static final int INIT_FLAGS = Fanotify.FAN_CLASS_PRE_CONTENT | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
             | Fanotify.FAN_REPORT_TID | Fanotify.FAN_UNLIMITED_MARKS | Fanotify.FAN_UNLIMITED_QUEUE;
     static final int EVENT_F_FLAGS = Posix.O_RDONLY | Posix.O_LARGEFILE | Posix.O_CLOEXEC;
@@ -155,9 +157,18 @@ final class PreContentListener implements AutoCloseable {
         return l;
     }
 
+    /** The filesystem mark's events (and the ignore marks') for the options' resolved hook. */
+    static long mask(LinuxSourceOptions options) {
+        if (options.hook() == null) {
+            throw new IllegalArgumentException("the hook is resolved before the group is marked");
+        }
+        return options.opensOnly() ? OPENS_ONLY_MASK : MASK;
+    }
+
     /** Puts the filesystem mark: from now on every access on the file system waits for us. */
     void markFilesystem() throws PosixException {
-        Fanotify.mark(group, FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, MASK, Statx.AT_FDCWD, fs.mountPoint().toString());
+        Fanotify.mark(group, FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, mask(options), Statx.AT_FDCWD,
+                fs.mountPoint().toString());
     }
 
     /** Called on every tick of the deadline thread (about 8 per deadline): proof that answers can still be given. */
@@ -254,9 +265,13 @@ final class PreContentListener implements AutoCloseable {
         if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY && recordDirectory(p, st, epoch)) {
             return;
         }
-        if (open && access == Access.READ) {
+        if (open && access == Access.READ && !options.opensOnly()) {
             return; // a read-only or read-write open of a file on its own: its first access is classified
         }
+        // Opens only: a read-only open is recorded as a read, with its mark, as a pre-content read
+        // is: a later change in the period through an open that raised no event changes the file's
+        // stamp, which the result compares, and a descriptor open for writing at the checkpoint is
+        // carried (AlwaysWritable).
         recordFile(p.fd, st, access, epoch);
     }
 
@@ -276,7 +291,7 @@ final class PreContentListener implements AutoCloseable {
     }
 
     private Access classifyOpen(int tid) {
-        if (classifier.recordsOnOpen(tid)) {
+        if (classifier.recordsOnOpen(tid, options.opensOnly())) {
             counters.writingOpens.increment();
             return Access.WRITE;
         }
@@ -463,10 +478,22 @@ final class PreContentListener implements AutoCloseable {
         try {
             Fanotify.respond(group, p.fd, response);
         } catch (PosixException e) {
-            // ENOENT: the group is closing and the kernel already let the access go.
-            LOG.log(Level.FINE, "answering a pre-content event failed", e);
+            if (e.errno() == Errno.EINVAL && response != Fanotify.FAN_DENY && (response & 0xff) == Fanotify.FAN_DENY) {
+                denyWithoutErrno(p); // a kernel before 6.14 knows no FAN_DENY_ERRNO: the call fails with EPERM instead
+            } else {
+                // ENOENT: the group is closing and the kernel already let the access go.
+                LOG.log(Level.FINE, "answering a pre-content event failed", e);
+            }
         }
         return true;
+    }
+
+    private void denyWithoutErrno(Pending p) {
+        try {
+            Fanotify.respond(group, p.fd, Fanotify.FAN_DENY);
+        } catch (PosixException e) {
+            LOG.log(Level.FINE, "denying a permission event failed", e);
+        }
     }
 
     /** Closes the event's fd: only its handler (or the reader, if no handler got it) does, after every use. */

@@ -1,6 +1,8 @@
 /**
- * The Linux fanotify source (to come): a pre-content group whose {@code FAN_PRE_ACCESS} events are
- * answered only after the engine recorded the file, with the kernel behaviour it relies on probed
- * by {@code KernelBehaviourTest} (docs/kernel-facts.md).
+ * The Linux fanotify source: a permission group whose events ({@code FAN_PRE_ACCESS} and
+ * {@code FAN_OPEN_PERM}, or opens alone on kernels before 6.14) are answered only after the engine
+ * recorded the file or its directory, a notification group that names creations, deletions,
+ * renames and content changes after the fact, and the kernel behaviour both rely on, probed by
+ * {@code KernelBehaviourTest} (docs/kernel-facts.md, docs/linux-source.md).
  */
 package org.modtrack.source.linux;

@@ -69,6 +69,10 @@ class AccessClassifierTest {
     }
 
     private static boolean recordedOnOpen(String line) {
+        return recordedOnOpen(line, false);
+    }
+
+    private static boolean recordedOnOpen(String line, boolean opensOnly) {
         return new AccessClassifier(new AccessClassifier.ThreadView() {
             @Override
             public String syscall(int tid) {
@@ -84,7 +88,7 @@ class AccessClassifierTest {
             public int fdAccessMode(int tid, int fd) throws IOException {
                 throw new IOException("not asked");
             }
-        }).recordsOnOpen(100);
+        }).recordsOnOpen(100, opensOnly);
     }
 
     @Test
@@ -105,6 +109,19 @@ class AccessClassifierTest {
         assertFalse(recordedOnOpen(call(Syscalls.EXECVE, 0x1000, 0x2000, 0x3000)));
         assertTrue(recordedOnOpen("running"));
         assertTrue(recordedOnOpen("garbage"));
+    }
+
+    /** Where opens are the only hook, no later event comes before a read-write descriptor's writes. */
+    @Test
+    void withOpensOnlyEveryOpenThatCanWriteIsRecorded() {
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, 2 /* O_RDWR */, 0), true));
+        assertTrue(recordedOnOpen(call(Syscalls.OPEN, 0x1000, 2, 0), true));
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, 1 /* O_WRONLY */, 0), true));
+        assertFalse(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, 0 /* O_RDONLY */ | 0100 /* O_CREAT */, 0644), true),
+                "creating an empty file changes no content; the creation comes from the notification group");
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT, 3, 0x1000, 01000 /* O_RDONLY|O_TRUNC */, 0), true));
+        assertFalse(recordedOnOpen(call(Syscalls.EXECVE, 0x1000, 0x2000, 0x3000), true));
+        assertTrue(recordedOnOpen(call(Syscalls.OPENAT2, 3, 0x1000, 0x2000, 24), true));
     }
 
     private static String call(int nr, long... args) {

@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -57,15 +61,17 @@ class LinuxSourceTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"ext4, DIRECTORY", "xfs, DIRECTORY", "btrfs, DIRECTORY", "ext4, FILE"})
-    void reportsWritesCreationsRenamesAndDeletionsByCurrentPath(String fsType, LinuxSourceOptions.Granularity granularity)
-            throws Exception {
+    @CsvSource({"ext4, DIRECTORY, pre-content", "xfs, DIRECTORY, pre-content", "btrfs, DIRECTORY, pre-content",
+            "ext4, FILE, pre-content", "ext4, DIRECTORY, open-perm", "xfs, FILE, open-perm", "btrfs, DIRECTORY, open-perm"})
+    void reportsWritesCreationsRenamesAndDeletionsByCurrentPath(String fsType, LinuxSourceOptions.Granularity granularity,
+                                                                String hook) throws Exception {
         assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
         try (LoopMount m = LoopMount.create(fsType, fsType.equals("xfs") ? 300 * MIB : 128 * MIB)) {
             Path root = m.mountPoint();
             sh(root, "mkdir old; for f in kept read renamed gone old/inner; do echo seed > $f; done; sync");
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
-                    LinuxSourceOptions.defaults().withGranularity(granularity))) {
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), LinuxSourceOptions.defaults()
+                    .withGranularity(granularity).withHook(LinuxSourceOptions.Hook.fromCliNameOrNull(hook)))) {
+                assertEquals(hook, source.hook().cliName());
                 sh(root, "echo more >> kept; cat read > /dev/null; echo new > created;"
                         + " mv renamed moved; rm gone; mv old newdir; : > untouched-after-create");
                 LinuxResult r = source.query();
@@ -238,12 +244,16 @@ class LinuxSourceTest {
         }
     }
 
-    @Test
-    void truncatingOpensAndPathTruncationAreWrites() throws Exception {
+    @ParameterizedTest
+    @CsvSource({"pre-content, DIRECTORY", "open-perm, DIRECTORY", "open-perm, FILE"})
+    void truncatingOpensAndPathTruncationAreWrites(String hook, LinuxSourceOptions.Granularity granularity) throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
             sh(root, "echo seed > a; echo seed > b; echo seed > c; sync");
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+            // With opens as the only hook, truncate(2) by path raises no permission event: the
+            // notification group names it after the fact.
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), LinuxSourceOptions.defaults()
+                    .withHook(LinuxSourceOptions.Hook.fromCliNameOrNull(hook)).withGranularity(granularity))) {
                 sh(root, ": > a; truncate -s 1 b; fallocate -l 65536 c");
                 Map<String, PathChange> c = byPath(source.query(), root);
                 for (String f : new String[] {"a", "b", "c"}) {
@@ -534,6 +544,90 @@ class LinuxSourceTest {
         }
     }
 
+    /** Without a hook asked for, the source uses the best the kernel offers; pre-content events from Linux 6.14. */
+    @Test
+    void theDefaultHookIsTheBestTheKernelOffers() throws Exception {
+        LinuxSourceOptions.Hook best = LinuxSource.bestHook();
+        String[] release = System.getProperty("os.version").split("[.-]");
+        int major = Integer.parseInt(release[0]);
+        int minor = Integer.parseInt(release[1]);
+        if (major > 6 || major == 6 && minor >= 14) {
+            assertEquals(LinuxSourceOptions.Hook.PRE_CONTENT, best, "Linux " + System.getProperty("os.version"));
+        }
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
+             LinuxSource source = LinuxSource.open(m.mountPoint(), state, TrackerConfig.defaults())) {
+            assertEquals(best, source.hook());
+        }
+    }
+
+    @Test
+    void kernelsBefore61AreRefusedInOneSentence() {
+        UnsupportedSourceException e = assertThrows(UnsupportedSourceException.class,
+                () -> LinuxSource.requireKernel("5.15.0-91-generic"));
+        assertTrue(e.getMessage().startsWith("Linux 5.15.0-91-generic is too old for modtrack: it needs 6.1 or later"),
+                e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+        assertDoesNotThrow(() -> LinuxSource.requireKernel("6.1.0-28-amd64"));
+        assertDoesNotThrow(() -> LinuxSource.requireKernel("6.12.9"));
+        assertDoesNotThrow(() -> LinuxSource.requireKernel("not a release"));
+    }
+
+    /**
+     * With opens as the only hook, a write through a descriptor opened in an earlier period raises
+     * no event at all: the checkpoint carries every file open for writing, so the next result names
+     * it; a read-write open that only reads is named once, for its open, and not once it is closed.
+     */
+    @ParameterizedTest
+    @CsvSource({"FILE", "DIRECTORY"})
+    void withOpensOnlyAWriteThroughADescriptorOpenedBeforeTheCheckpointIsNamed(LinuxSourceOptions.Granularity granularity)
+            throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; echo seed > d/log; echo seed > d/other; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), LinuxSourceOptions.defaults()
+                    .withHook(LinuxSourceOptions.Hook.OPEN_PERM).withGranularity(granularity))) {
+                source.bless(source.query().snapshot());
+                Process writer = new ProcessBuilder("python3", "-c", """
+                        import os, sys
+                        fd = os.open("d/log", os.O_WRONLY | os.O_APPEND)
+                        print("opened", flush=True)
+                        for line in sys.stdin:
+                            os.write(fd, b"entry\\n")
+                            print("wrote", flush=True)
+                        """).directory(root.toFile()).start();
+                try (var out = new BufferedReader(new InputStreamReader(writer.getInputStream()));
+                     var in = new PrintStream(writer.getOutputStream(), true)) {
+                    assertEquals("opened", out.readLine());
+                    LinuxResult r1 = source.query();
+                    assertTrue(byPath(r1, root).containsKey("d/log"), "recorded at its open: " + r1);
+                    source.bless(r1.snapshot());
+                    in.println("write");
+                    assertEquals("wrote", out.readLine()); // through the open descriptor: no permission event
+                    LinuxResult r2 = source.query();
+                    assertEquals(PathChange.Kind.MODIFIED, byPath(r2, root).get("d/log").kind(), r2.toString());
+                    // Named after the fact too (FAN_MODIFY), but only the carry's record was durable
+                    // before the write: the one a crash or a power loss leaves.
+                    assertTrue(byPath(r2, root).get("d/log").carried(),
+                            "a file open for writing is carried into every period: " + r2);
+                    assertFalse(byPath(r2, root).containsKey("d/other"), r2.toString());
+                } finally {
+                    writer.getOutputStream().close();
+                    writer.waitFor(10, TimeUnit.SECONDS);
+                    writer.destroyForcibly();
+                }
+                source.bless(source.query().snapshot()); // carried once more: it was open at that checkpoint
+                sh(root, "python3 -c 'import os; os.close(os.open(\"d/other\", os.O_RDWR))'");
+                LinuxResult r3 = source.query();
+                assertTrue(granularity == LinuxSourceOptions.Granularity.DIRECTORY || byPath(r3, root).containsKey("d/other"),
+                        "a read-write open is recorded as a write with file records: " + r3);
+                assertFalse(byPath(r3, root).containsKey("d/log"), "closed before this period: not carried: " + r3);
+                source.bless(r3.snapshot());
+                LinuxResult r4 = source.query();
+                assertTrue(r4.changes().isEmpty(), "nothing open, nothing written: " + r4);
+            }
+        }
+    }
+
     @Test
     void storesThroughASharedMappingAreCarriedWhileMapped() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
@@ -549,8 +643,8 @@ class LinuxSourceTest {
                             mm[0:4] = b"abcd"
                             print("stored", flush=True)
                         """).directory(root.toFile()).start();
-                try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(mapper.getInputStream()));
-                     var in = new java.io.PrintStream(mapper.getOutputStream(), true)) {
+                try (var out = new BufferedReader(new InputStreamReader(mapper.getInputStream()));
+                     var in = new PrintStream(mapper.getOutputStream(), true)) {
                     assertEquals("mapped", out.readLine());
                     LinuxResult r1 = source.query();
                     assertTrue(byPath(r1, root).containsKey("mapped"), r1.toString());

@@ -34,6 +34,9 @@ final class TrackerProcess {
         if (args.length > 2) {
             options = options.withAnswerDeadline(Duration.ofMillis(Long.parseLong(args[2])));
         }
+        if (args.length > 3) {
+            options = options.withHook(LinuxSourceOptions.Hook.fromCliNameOrNull(args[3]));
+        }
         try (LinuxSource source = LinuxSource.open(Path.of(args[0]), Path.of(args[1]), TrackerConfig.defaults(), options)) {
             out.println("ready");
             out.flush();
@@ -73,6 +76,11 @@ final class TrackerProcess {
             this(watched, state, stderr, LinuxSourceOptions.defaults().answerDeadline());
         }
 
+        /** With {@code hook} (null: the best the kernel offers). */
+        Client(Path watched, Path state, Path stderr, LinuxSourceOptions.Hook hook) throws IOException, InterruptedException {
+            this(watched, state, stderr, LinuxSourceOptions.defaults().answerDeadline(), List.of(), hook);
+        }
+
         Client(Path watched, Path state, Path stderr, Duration deadline) throws IOException, InterruptedException {
             this(watched, state, stderr, deadline, List.of());
         }
@@ -80,12 +88,20 @@ final class TrackerProcess {
         /** With {@code jvmOptions} (system properties, say) for the tracker's JVM. */
         Client(Path watched, Path state, Path stderr, Duration deadline, List<String> jvmOptions)
                 throws IOException, InterruptedException {
+            this(watched, state, stderr, deadline, jvmOptions, null);
+        }
+
+        private Client(Path watched, Path state, Path stderr, Duration deadline, List<String> jvmOptions,
+                       LinuxSourceOptions.Hook hook) throws IOException, InterruptedException {
             String java = ProcessHandle.current().info().command().orElse(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString());
             List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
             command.addAll(jvmOptions);
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), TrackerProcess.class.getName(),
                     watched.toString(), state.toString(), Long.toString(deadline.toMillis())));
+            if (hook != null) {
+                command.add(hook.cliName());
+            }
             process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
             in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             Thread reader = new Thread(() -> {

@@ -75,6 +75,23 @@ class WorkloadTest {
                 LinuxSourceOptions.defaults().withDetail(LinuxSourceOptions.Detail.DIRECTORIES));
     }
 
+    /** Opens as the only hook (kernels 6.1 to 6.13), with directory records (the default). */
+    @Test
+    void crashFreeExt4WithOpenPermissionEvents(SplittableRandom random) throws Exception {
+        crashFree("ext4", 512 * MIB, 50_000, 20, random.nextLong(),
+                LinuxSourceOptions.defaults().withHook(LinuxSourceOptions.Hook.OPEN_PERM));
+    }
+
+    /**
+     * Opens as the only hook with file records: every write through a descriptor opened in an
+     * earlier period relies on the checkpoint carrying the files open for writing.
+     */
+    @Test
+    void crashFreeExt4WithOpenPermissionEventsAndFileRecords(SplittableRandom random) throws Exception {
+        crashFree("ext4", 512 * MIB, 50_000, 20, random.nextLong(), LinuxSourceOptions.defaults()
+                .withHook(LinuxSourceOptions.Hook.OPEN_PERM).withGranularity(LinuxSourceOptions.Granularity.FILE));
+    }
+
     @Test
     void crashFreeXfs(SplittableRandom random) throws Exception {
         assumeTrue(LoopMount.unavailableReason("xfs").isEmpty(), () -> "skipped: " + LoopMount.unavailableReason("xfs").get());
@@ -150,8 +167,9 @@ class WorkloadTest {
         }
         Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results,
                 List.of(new Span(Long.MIN_VALUE, Long.MAX_VALUE)));
-        System.out.printf("WorkloadTest %s crash-free (%s), seed %d: %d ops in %d ms, %d results; %s; readOnlyDropped %d,"
-                + " readOnlyReported %d%n", fsType, options.detail(), seed, report.changes() + report.reads(),
+        System.out.printf("WorkloadTest %s crash-free (%s, %s records, hook %s), seed %d: %d ops in %d ms, %d results; %s;"
+                + " readOnlyDropped %d, readOnlyReported %d%n", fsType, options.detail(), options.granularity(),
+                options.hook() == null ? "best" : options.hook().cliName(), seed, report.changes() + report.reads(),
                 TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
         report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
         System.out.printf("  a consumer applying each result in order: %d reads, %d of them of a file it had as it was"
@@ -190,7 +208,16 @@ class WorkloadTest {
 
     @Test
     void sigkilledTrackersLoseNothingTheyRecordedAndReportEveryGap(SplittableRandom random) throws Exception {
-        long seed = random.nextLong();
+        sigkilled(random.nextLong(), null);
+    }
+
+    @Test
+    void sigkilledTrackersWithOpenPermissionEventsLoseNothing(SplittableRandom random) throws Exception {
+        sigkilled(random.nextLong(), LinuxSourceOptions.Hook.OPEN_PERM);
+    }
+
+    /** Five SIGKILLs of a tracker in its own JVM ({@code hook} null: the best the kernel offers). */
+    private void sigkilled(long seed, LinuxSourceOptions.Hook hook) throws Exception {
         int restarts = 5;
         Path state = Files.createDirectory(scratch.resolve("state"));
         Path stderr = scratch.resolve("tracker.err");
@@ -203,7 +230,7 @@ class WorkloadTest {
         try (LoopMount m = LoopMount.create("ext4", 512 * MIB)) {
             Path root = m.mountPoint();
             prepare(root);
-            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr);
+            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr, hook);
             mirror[0] = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
             try (Writers writers = Writers.start(root, scratch, seed, 20_000, 4000)) {
                 began = System.nanoTime();
@@ -230,7 +257,7 @@ class WorkloadTest {
                     tracker.kill();
                     spans.add(new Span(tracker.ready(), killed));
                     Thread.sleep(300); // writes no tracker sees
-                    tracker = new TrackerProcess.Client(root, state, stderr);
+                    tracker = new TrackerProcess.Client(root, state, stderr, hook);
                 }
                 writers.awaitExit();
                 observe(tracker, results, true, mirror);
@@ -247,8 +274,8 @@ class WorkloadTest {
         }
         long took = System.nanoTime() - began;
         Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results, spans);
-        System.out.printf("WorkloadTest SIGKILL, seed %d: %d ops in %d ms, %d restarts, %d results; %s%n",
-                seed, report.changes() + report.reads(), TimeUnit.NANOSECONDS.toMillis(took), restarts, results.size(),
+        System.out.printf("WorkloadTest SIGKILL (hook %s), seed %d: %d ops in %d ms, %d restarts, %d results; %s%n",
+                hook == null ? "best" : hook.cliName(), seed, report.changes() + report.reads(), TimeUnit.NANOSECONDS.toMillis(took), restarts, results.size(),
                 report.summary());
         afterRestart.forEach(a -> System.out.println("  after a restart: recovered intact reason reconciled = " + a));
         System.out.printf("  a consumer applying each result in order: %d reads, %d of them of a file it had as it was%n",
