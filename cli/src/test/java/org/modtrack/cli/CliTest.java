@@ -11,10 +11,14 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.testing.LoopMount;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** The command line: exit codes, the simulator's last line, and the demo (which kills a real process). */
 class CliTest {
@@ -63,6 +67,36 @@ class CliTest {
         assertEquals(2, missing.exitCode());
         assertEquals("modtrack: Missing required parameters: 'SRC', 'DEST' (modtrack mirror --help lists the options).",
                 missing.err().strip());
+    }
+
+    /**
+     * Every command, given an option it does not know, and every numeric option of every command,
+     * given a value that is not a number: exit 2 and one line that names the command's --help.
+     */
+    @Test
+    void everyUsageErrorOfEveryCommandIsOneLine() {
+        CommandLine top = Main.commandLine();
+        List<List<String>> bad = new ArrayList<>();
+        bad.add(List.of("--no-such-option"));
+        for (Map.Entry<String, CommandLine> sub : top.getSubcommands().entrySet()) {
+            bad.add(List.of(sub.getKey(), "--no-such-option"));
+            for (OptionSpec o : sub.getValue().getCommandSpec().options()) {
+                Class<?> type = o.type();
+                if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
+                    bad.add(List.of(sub.getKey(), o.longestName(), "not-a-number"));
+                }
+            }
+        }
+        bad.add(List.of("daemon", "--watch", "/srv", "--source", "inotify"));
+        bad.add(List.of("daemon", "--watch", "/srv", "--durability", "eventually"));
+        bad.add(List.of("query", "/srv", "--json", "--print0"));
+        for (List<String> args : bad) {
+            Run r = run(args.toArray(String[]::new));
+            assertEquals(2, r.exitCode(), args + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), args + " answers in one line: " + r.err());
+            assertTrue(r.err().contains("--help lists the options"), args + ": " + r.err());
+        }
+        assertTrue(bad.size() > 20, "numeric options found: " + bad);
     }
 
     @Test
