@@ -265,13 +265,12 @@ final class PreContentListener implements AutoCloseable {
         if (options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY && recordDirectory(p, st, epoch)) {
             return;
         }
-        if (open && access == Access.READ && !options.opensOnly()) {
-            return; // a read-only or read-write open of a file on its own: its first access is classified
+        if (open && access == Access.READ) {
+            // A read-only or read-write open of a file on its own: with pre-content events its first
+            // access is classified. With opens alone it is read-only (a read-write open counts as a
+            // write), so nothing is recorded and no mark set: a later writer's open raises its own event.
+            return;
         }
-        // Opens only: a read-only open is recorded as a read, with its mark, as a pre-content read
-        // is: a later change in the period through an open that raised no event changes the file's
-        // stamp, which the result compares, and a descriptor open for writing at the checkpoint is
-        // carried (AlwaysWritable).
         recordFile(p.fd, st, access, epoch);
     }
 
