@@ -9,8 +9,8 @@ import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 
 /**
- * The {@code freeze} barrier: {@code FIFREEZE}, then {@code FITHAW}. The seed's "exclusive
- * sb_writers" baseline: always correct, because the freeze returns only once every write in
+ * The {@code freeze} barrier: {@code FIFREEZE}, then {@code FITHAW}. The design discussion's
+ * "exclusive sb_writers" baseline (docs/correctness.md): always correct, because the freeze returns only once every write in
  * progress on the file system has finished (and its dirty data is written), but every writer waits
  * meanwhile, for as long as the longest write in flight takes.
  *

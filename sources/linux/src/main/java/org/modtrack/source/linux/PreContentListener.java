@@ -30,7 +30,7 @@ import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
 
 /**
- * The seed's PRE_WRITE hook: a pre-content group whose events are answered {@code FAN_ALLOW} only
+ * The PRE_WRITE hook of the design (docs/correctness.md): a pre-content group whose events are answered {@code FAN_ALLOW} only
  * once the engine has recorded the file as durably as configured.
  *
  * <p>One thread reads the events in batches; a bounded pool answers them, so that one event waiting
