@@ -180,20 +180,30 @@ class WorkloadTest {
         assertEquals(0, mirror.repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
         if (difference != null) {
             String path = difference.substring(0, difference.indexOf(':'));
+            // The paths of every operation on it, so that the objects renamed to or from it are followed too.
+            List<String> related = new ArrayList<>(List.of(path));
             for (WorkloadChecker.Op op : WorkloadChecker.readLogs(Writers.logs(scratch))) {
                 if (path.equals(op.a()) || path.equals(op.b())) {
                     System.out.println("  operation on " + path + ": " + op);
+                    for (String p : new String[] {op.a(), op.b()}) {
+                        if (p != null && !related.contains(p)) {
+                            related.add(p);
+                        }
+                    }
                 }
             }
             String dir = path.substring(0, path.lastIndexOf('/'));
-            PathChange.Kind[] unused = {};
             List<PathChange> last = results.getLast().changes();
             last.stream().filter(c -> c.path().startsWith(dir + "/")).forEach(c -> System.out.println("  last result in " + dir + ": " + c));
             for (int j = 0; j < results.size(); j++) {
-                for (PathChange c : results.get(j).changes()) {
-                    if (ResultPlanner.isAtOrBelow(path, c.path()) || c.path().startsWith(path + "/") && c.kind() != PathChange.Kind.MODIFIED
-                            || (c.from() != null && ResultPlanner.isAtOrBelow(path, c.from()))) {
-                        System.out.println("  result " + j + " touching " + path + ": " + c);
+                Observation r = results.get(j);
+                for (PathChange c : r.changes()) {
+                    for (String p : related) {
+                        if (ResultPlanner.isAtOrBelow(p, c.path()) || c.path().startsWith(p + "/") && c.kind() != PathChange.Kind.MODIFIED
+                                || (c.from() != null && ResultPlanner.isAtOrBelow(p, c.from()))) {
+                            System.out.println("  result " + j + " [" + r.start() + ".." + r.returned() + "] touching " + p + ": " + c);
+                            break;
+                        }
                     }
                 }
             }
