@@ -471,12 +471,13 @@ public final class LinuxSource implements AutoCloseable {
         return new int[] {preContent.group(), namespace.group()};
     }
 
-    /** The oldest kernel with every fanotify feature both hooks rely on (FAN_MARK_IGNORE came in 6.0). */
-    static final int[] OLDEST_KERNEL = {6, 1};
+    /** The oldest kernel with every fanotify feature both hooks rely on (FAN_MARK_IGNORE came in 6.0): 6.1. */
+    private static final int OLDEST_MAJOR = 6;
+    private static final int OLDEST_MINOR = 1;
     private static final Pattern KERNEL_RELEASE = Pattern.compile("^(\\d+)\\.(\\d+)");
 
     /**
-     * Refuses kernels older than {@link #OLDEST_KERNEL} in one sentence, naming what they lack. A
+     * Refuses kernels older than 6.1 in one sentence, naming what they lack. A
      * release that cannot be parsed is let through: the first system call that needs a missing
      * feature then fails with its own message.
      */
@@ -487,7 +488,7 @@ public final class LinuxSource implements AutoCloseable {
         }
         int major = Integer.parseInt(m.group(1));
         int minor = Integer.parseInt(m.group(2));
-        if (major < OLDEST_KERNEL[0] || major == OLDEST_KERNEL[0] && minor < OLDEST_KERNEL[1]) {
+        if (major < OLDEST_MAJOR || major == OLDEST_MAJOR && minor < OLDEST_MINOR) {
             throw new UnsupportedSourceException("Linux " + release + " is too old for modtrack: it needs 6.1 or later"
                     + " (fanotify ignore marks, 6.0; evictable marks, 5.19; rename events with both names, 5.17).");
         }
@@ -534,13 +535,10 @@ public final class LinuxSource implements AutoCloseable {
                     Statx.AT_FDCWD, path.toString());
             throw new IllegalStateException("a new fanotify group had a mark to remove on " + path);
         } catch (PosixException e) {
-            if (e.errno() == Errno.ENOENT) {
-                return true;
-            }
-            if (e.errno() == Errno.EINVAL) {
-                return false;
-            }
-            throw e;
+            // The kernel checks the mask before the mark and the path: only EINVAL says the event is
+            // unknown. ENOENT (no such mark) says it is known, and so does any later refusal (EXDEV on
+            // a btrfs subvolume, say), which the real mark then reports in its own words.
+            return e.errno() != Errno.EINVAL;
         }
     }
 
