@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -245,7 +246,8 @@ final class ResultResolver {
         final Set<String> readAgain = new TreeSet<>();
         final Set<String> unsure = new HashSet<>();
         final Set<String> placedFromNow = new HashSet<>(); // objects whose view is where they are now, moves undone
-        final Set<String> occupied = new TreeSet<>(); // where a gone or moved object was, something stands now
+        /** Where a gone or moved object was and something stood when looked at: the removal it would have been. */
+        final Map<String, ResultPlanner.Removal> occupied = new TreeMap<>();
 
         /**
          * The paths to read again: an object of this result there is read again (as changed); where
@@ -262,7 +264,7 @@ final class ResultResolver {
                     named.add(it.now());
                 }
             }
-            for (String p : occupied) {
+            for (String p : occupied.keySet()) {
                 if (!named.contains(p)) {
                     readAgain.add(p);
                     unsure.add(p);
@@ -275,11 +277,21 @@ final class ResultResolver {
                             it.carried(), it.recovered(), it.links()));
                 }
             }
+            Set<String> removed = new HashSet<>();
+            for (ResultPlanner.Removal r : removals) {
+                removed.add(r.path());
+            }
             for (String path : readAgain) {
                 Namespace.Occupant there = namespace.at(path);
                 if (there != Namespace.Occupant.NOTHING && isWatched(path)) {
                     live.add(new ResultPlanner.Item(null, path, there == Namespace.Occupant.DIRECTORY, true, false, false,
                             false, recovered, 1));
+                } else if (there == Namespace.Occupant.NOTHING && occupied.containsKey(path) && isWatched(path)
+                        && removed.add(path)) {
+                    // What stood there went away while this result was made (found on btrfs by
+                    // WorkloadTest: a file renamed over a written one, then deleted): the consumer's
+                    // copy of the gone object goes, or nothing would name the path at all.
+                    removals.add(occupied.get(path));
                 }
             }
             readAgain.clear();
@@ -325,7 +337,7 @@ final class ResultResolver {
                     // Taken since by another object, or another name of this one (a hard link):
                     // see markReadAgain. Also below where a moved directory was: a directory made
                     // since at its old name may hold it, and no entry may name it there.
-                    occupied.add(p);
+                    occupied.putIfAbsent(p, new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
                 } else if (!moves.belowAMoveSource(p) || moves.belowAMoveTarget(p)) {
                     // Below where a moved directory was (and no other arrived), the consumer has
                     // nothing once it moved: what it had there is at the path followed forward, a
