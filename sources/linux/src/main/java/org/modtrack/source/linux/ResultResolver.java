@@ -279,21 +279,25 @@ final class ResultResolver {
                             it.carried(), it.recovered(), it.links()));
                 }
             }
-            Set<String> removed = new HashSet<>();
-            for (ResultPlanner.Removal r : removals) {
-                removed.add(r.path());
-            }
+            Set<String> removed = null; // the removals' paths, built only if an occupied path emptied (rare)
             for (String path : readAgain) {
                 Namespace.Occupant there = namespace.at(path);
                 if (there != Namespace.Occupant.NOTHING && isWatched(path)) {
                     live.add(new ResultPlanner.Item(null, path, there == Namespace.Occupant.DIRECTORY, true, false, false,
                             false, recovered, 1));
-                } else if (there == Namespace.Occupant.NOTHING && occupied.containsKey(path) && isWatched(path)
-                        && removed.add(path)) {
+                } else if (there == Namespace.Occupant.NOTHING && occupied.containsKey(path) && isWatched(path)) {
                     // What stood there went away while this result was made (found on btrfs by
                     // WorkloadTest: a file renamed over a written one, then deleted): the consumer's
                     // copy of the gone object goes, or nothing would name the path at all.
-                    removals.add(occupied.get(path));
+                    if (removed == null) {
+                        removed = new HashSet<>();
+                        for (ResultPlanner.Removal r : removals) {
+                            removed.add(r.path());
+                        }
+                    }
+                    if (removed.add(path)) {
+                        removals.add(occupied.get(path));
+                    }
                 }
             }
             readAgain.clear();
