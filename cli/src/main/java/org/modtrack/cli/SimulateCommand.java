@@ -5,6 +5,7 @@ import org.modtrack.engine.Mutant;
 import org.modtrack.simulation.LinuxMutant;
 import org.modtrack.simulation.Simulator;
 import org.modtrack.simulation.Variant;
+import org.modtrack.source.linux.LinuxSourceOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -108,12 +109,11 @@ final class SimulateCommand implements Callable<Integer> {
         if (source == null) {
             return otherwise;
         }
-        return switch (source) {
-            case "pre-content" -> false;
-            case "open-perm" -> true;
-            default -> throw new ParameterException(spec.commandLine(), "unknown source '" + source
-                    + "'; known: pre-content, open-perm.");
-        };
+        LinuxSourceOptions.Hook hook = LinuxSourceOptions.Hook.fromCliNameOrNull(source); // the daemon's names
+        if (hook == null) {
+            throw new ParameterException(spec.commandLine(), "unknown source '" + source + "'; known: pre-content, open-perm.");
+        }
+        return hook == LinuxSourceOptions.Hook.OPEN_PERM;
     }
 
     private Variant.Granularity granularity(Variant.Granularity otherwise) {

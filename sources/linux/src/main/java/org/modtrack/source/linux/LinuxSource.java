@@ -502,7 +502,7 @@ public final class LinuxSource implements AutoCloseable {
      */
     static LinuxSourceOptions.Hook resolveHook(LinuxSourceOptions.Hook asked, int group, TrackedFilesystem fs)
             throws IOException {
-        boolean preContent = knowsPreContentEvents(group, fs);
+        boolean preContent = knowsPreContentEvents(group, fs.mountPoint());
         if (asked == LinuxSourceOptions.Hook.PRE_CONTENT && !preContent) {
             throw new UnsupportedSourceException("this kernel (" + System.getProperty("os.version") + ") has no fanotify"
                     + " pre-content events (Linux 6.14+); track with open-permission events instead (--source open-perm).");
@@ -523,10 +523,6 @@ public final class LinuxSource implements AutoCloseable {
         } finally {
             Posix.close(group, "the probe's fanotify group");
         }
-    }
-
-    private static boolean knowsPreContentEvents(int group, TrackedFilesystem fs) throws IOException {
-        return knowsPreContentEvents(group, fs.mountPoint());
     }
 
     private static boolean knowsPreContentEvents(int group, Path path) throws IOException {
