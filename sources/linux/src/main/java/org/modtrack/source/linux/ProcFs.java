@@ -51,6 +51,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         throw new IOException("no flags in /proc/" + tid + "/fdinfo/" + fd);
     }
 
+    @Override
+    public boolean fdOpenForWriting(int tid, int fd) {
+        try {
+            return fdAccessMode(tid, fd) != Posix.O_RDONLY;
+        } catch (IOException | RuntimeException e) {
+            return false; // closed: no write goes through it any more
+        }
+    }
+
     /** The identity of the file {@code path} leads to (following links, as /proc/.../fd/N needs). */
     static FileKey keyOf(Path path) throws IOException {
         // One statx (following links) rather than two attribute lookups: on a read event's path.

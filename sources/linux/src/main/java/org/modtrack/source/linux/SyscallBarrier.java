@@ -52,6 +52,13 @@ final class SyscallBarrier implements WriteBarrier {
         /** The device of the file behind fd {@code fd} of {@code tid}, or -1 if it cannot be read. */
         long fdDevice(int tid, int fd);
 
+        /**
+         * Whether fd {@code fd} of {@code tid} is open for writing now (false if it is closed). A
+         * write call names its fd, but the number may be closed and reused by the time it is looked
+         * up (a file opened to be read): only an fd open for writing can be the one a write goes through.
+         */
+        boolean fdOpenForWriting(int tid, int fd);
+
         /** Fds of process {@code pid} open for writing on device {@code dev}. */
         List<Integer> writableFds(int pid, long dev);
 
@@ -234,7 +241,8 @@ final class SyscallBarrier implements WriteBarrier {
             undecided.addAll(stillStuck);
             stuckAtLastDeadline = Set.copyOf(undecided);
             for (Candidate c : undecided) {
-                List<Integer> fds = c.fd() >= 0 ? List.of(c.fd()) : system.writableFds(c.pid(), trackedDev);
+                List<Integer> fds = c.fd() < 0 ? system.writableFds(c.pid(), trackedDev)
+                        : system.fdOpenForWriting(c.tid(), c.fd()) ? List.of(c.fd()) : List.of();
                 for (int fd : fds) {
                     alwaysWritable.addIdentified(carry, java.nio.file.Path.of("/proc/" + c.tid() + "/fd/" + fd));
                 }

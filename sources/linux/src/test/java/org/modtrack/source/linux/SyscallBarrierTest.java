@@ -1,0 +1,86 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.WriteBarrier;
+
+/** The srcu barrier's decisions on a system it reads through a fake /proc. */
+class SyscallBarrierTest {
+    private static final long TRACKED_DEV = 7;
+    private static final int PID = 100;
+    private static final int FD = 5;
+    /** {@code /proc/<tid>/syscall} of a thread blocked in write(5, ...): number, six arguments, stack pointer, program counter. */
+    private static final String IN_WRITE = "1 0x5 0x7f0000001000 0x1000 0x0 0x0 0x0 0x7ffc00000000 0x7f0000002000";
+
+    /** One thread, inside {@link #IN_WRITE} while {@code inCall} says so; its fd 5 open for writing while {@code writable} says so. */
+    private static final class OneWriter implements SyscallBarrier.SystemView {
+        boolean inCall = true;
+        boolean writable = true;
+
+        @Override
+        public List<long[]> threads() {
+            return List.<long[]>of(new long[] {PID, PID});
+        }
+
+        @Override
+        public String syscall(int pid, int tid) {
+            return inCall ? IN_WRITE : "-1 0x7ffc00000000 0x7f0000002000";
+        }
+
+        @Override
+        public long writeCalls(int pid, int tid) {
+            return 3;
+        }
+
+        @Override
+        public long fdDevice(int tid, int fd) {
+            return TRACKED_DEV;
+        }
+
+        @Override
+        public boolean fdOpenForWriting(int tid, int fd) {
+            return writable;
+        }
+
+        @Override
+        public List<Integer> writableFds(int pid, long dev) {
+            return writable ? List.of(FD) : List.of();
+        }
+
+        @Override
+        public List<Path> writableSharedMappings(int pid, long dev) {
+            return List.of();
+        }
+
+        @Override
+        public boolean asyncIoUserOf(int pid, long dev) {
+            return false;
+        }
+    }
+
+    private static List<FileId> carriedAtTheDeadline(OneWriter system, boolean fdReopenedForReading) throws Exception {
+        SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, system, identifier, List::of, false);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system, alwaysWritable, null);
+        try (WriteBarrier.Wait wait = barrier.begin(1)) {
+            if (fdReopenedForReading) {
+                system.writable = false; // the write ended, fd 5 was closed, and its number now opens a file to be read
+            }
+            return wait.filesToCarry();
+        }
+    }
+
+    @Test
+    void aThreadStillInsideAWriteHasItsFileCarried() throws Exception {
+        assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/fd/" + FD)), carriedAtTheDeadline(new OneWriter(), false));
+    }
+
+    @Test
+    void anFdNumberReusedForReadingIsNotCarried() throws Exception {
+        assertEquals(List.of(), carriedAtTheDeadline(new OneWriter(), true));
+    }
+}
