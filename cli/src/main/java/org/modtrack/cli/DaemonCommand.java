@@ -50,6 +50,9 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--source", paramLabel = "pre-content|open-perm", description = "The permission events that record a write before it proceeds: pre-content (Linux 6.14+: every first access of a file in a period) or open-perm (Linux 6.1+: opens that can write; writes through descriptors opened earlier are carried across checkpoints). Default: the best the kernel offers, said in the log and in status.")
     String source;
 
+    @Option(names = "--keep-queue", paramLabel = "SECONDS", description = "How long a small keeper process holds each root's notification queue after the daemon is gone (killed, crashed, restarting), so the next start takes it over and its first result stays intact without a walk (default 300; 0: no keeper, a restart after an unclean stop walks the file system).")
+    Long keepQueueSeconds;
+
     @Option(names = "--group", paramLabel = "NAME", description = "Members of this group may use the socket (mode 0660); without it only root may (0600).")
     String group;
 
@@ -88,6 +91,8 @@ final class DaemonCommand implements Callable<Integer> {
                     .withDetail(detail == null ? LinuxSourceOptions.Detail.FILES : DaemonConfig.parseDetail(detail))
                     .withSiblingScopes(siblingScopes == null ? LinuxSourceOptions.DEFAULT_SIBLING_SCOPES : siblingScopes)
                     .withHook(source == null ? null : DaemonConfig.parseHook(source))
+                    .withKeepQueue(keepQueueSeconds == null ? DaemonConfig.DEFAULT_KEEP_QUEUE
+                            : Duration.ofSeconds(keepQueueSeconds))
                     .withGroup(group)
                     .withMetricsPort(metricsPort)
                     .withJournalLimit(journalLimit == null ? c.journalLimit() : DaemonConfig.parseSize(journalLimit))
@@ -127,6 +132,7 @@ final class DaemonCommand implements Callable<Integer> {
         detail = detail != null ? detail : file.detail;
         siblingScopes = siblingScopes != null ? siblingScopes : file.siblingScopes;
         source = source != null ? source : file.source;
+        keepQueueSeconds = keepQueueSeconds != null ? keepQueueSeconds : file.keepQueueSeconds;
         group = group != null ? group : file.group;
         metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
         journalLimit = journalLimit != null ? journalLimit : file.journalLimit;

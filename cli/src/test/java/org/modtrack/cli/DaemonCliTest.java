@@ -20,6 +20,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.daemon.Protocol;
 import org.modtrack.testing.Command;
 import org.modtrack.testing.LoopMount;
@@ -78,25 +80,39 @@ class DaemonCliTest {
      * restarted daemon reconciles (names-only listings of the directories whose names changed, an
      * entry of its own for every file changed), and the copy the example keeps equals the root.
      */
-    @Test
-    void theExampleMirrorAppliesAResultReconciledAfterASigkill() throws Exception {
+    @ParameterizedTest(name = "queue kept: {0}")
+    @ValueSource(booleans = {false, true})
+    void theExampleMirrorAppliesTheFirstResultAfterASigkill(boolean keeper) throws Exception {
+        String[] keep = keeper ? new String[0] : new String[] {"--keep-queue", "0"};
         Path script = Path.of(System.getProperty("user.dir")).getParent().resolve("examples/mirror.py");
         String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
         Path dest = dir.resolve("copy");
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
             Command.sh(root, "mkdir -p a/deep b; for i in 1 2 3 4; do echo $i > a/f$i; echo $i > b/g$i; done; echo d > a/deep/x");
-            Process daemon = daemon(root);
+            Process daemon = daemon(root, keep);
             try {
                 String first = Command.run(python, script.toString(), sock(), root.toString(), dest.toString());
                 assertTrue(first.contains("applied 0 entries"), "the first run copies everything: " + first);
                 Command.sh(root, "mv a/f1 b/moved; rm a/f2; echo more >> a/f3; mkdir a/new; echo n > a/new/n;"
                         + " mv a/deep c; ln -s f4 a/link; sync");
-                daemon.destroyForcibly().waitFor(); // SIGKILL: what its queue held dies with it
-                daemon = daemon(root);
+                daemon.destroyForcibly().waitFor(); // SIGKILL: its queue dies with it, unless the keeper holds it
+                daemon = daemon(root, keep);
                 JsonNode r = queryJson(root);
-                assertEquals("reconciled", r.path("continuity").asText(), r.toString());
-                assertTrue(r.path("changes").findValues("namesOnly").stream().anyMatch(JsonNode::asBoolean), r.toString());
+                assertTrue(r.path("recovered").asBoolean(), r.toString());
+                if (keeper) {
+                    // Every change came through the kept queue: named one by one, nothing to list or rescan.
+                    assertEquals("intact", r.path("continuity").asText(), r.toString());
+                    Map<String, String> said = changes(root, r);
+                    assertFalse(said.values().stream().anyMatch(k -> k.equals("list") || k.equals("rescan")), r.toString());
+                    assertEquals("deleted", said.get("a/f2"), r.toString());
+                    assertEquals("renamed from a/f1", said.get("b/moved"), r.toString());
+                    assertEquals("modified", said.get("a/f3"), r.toString());
+                    assertEquals("renamed from a/deep", said.get("c"), r.toString());
+                } else {
+                    assertEquals("reconciled", r.path("continuity").asText(), r.toString());
+                    assertTrue(r.path("changes").findValues("namesOnly").stream().anyMatch(JsonNode::asBoolean), r.toString());
+                }
                 String out = Command.run(python, script.toString(), sock(), root.toString(), dest.toString());
                 assertEquals(TrackingDemo.tree(root), TrackingDemo.tree(dest), "after a reconciled result: " + out);
                 assertEquals(0, cli("stop").exitCode());
@@ -236,17 +252,19 @@ class DaemonCliTest {
         }
     }
 
-    @Test
-    void sigtermStopsCleanlyAndSigkillIsReportedAsRecovered() throws Exception {
+    @ParameterizedTest(name = "queue kept: {0}")
+    @ValueSource(booleans = {false, true})
+    void sigtermStopsCleanlyAndSigkillIsReportedAsRecovered(boolean keeper) throws Exception {
+        String[] keep = keeper ? new String[0] : new String[] {"--keep-queue", "0"};
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
-            Process daemon = daemon(root);
+            Process daemon = daemon(root, keep);
             try {
                 Command.sh(root, "echo one > one");
                 daemon.destroy(); // SIGTERM
                 stopped(daemon, 143, dir.resolve("sock"));
 
-                daemon = daemon(root);
+                daemon = daemon(root, keep);
                 JsonNode afterTerm = queryJson(root);
                 assertFalse(afterTerm.path("recovered").asBoolean(), "a clean stop: " + afterTerm);
                 assertEquals("intact", afterTerm.path("continuity").asText(), "nothing was written while it was stopped");
@@ -255,16 +273,20 @@ class DaemonCliTest {
                 daemon.destroy();
                 stopped(daemon, 143, dir.resolve("sock"));
                 Command.sh(root, "echo unseen > unseen; sync");
-                daemon = daemon(root);
+                daemon = daemon(root, keep);
                 JsonNode afterGap = queryJson(root);
-                assertEquals("reconciled", afterGap.path("continuity").asText(), "written while stopped: a gap, walked " + afterGap);
+                // Without a keeper, written while stopped is a gap, walked; with one, the kept queue names it.
+                assertEquals(keeper ? "intact" : "reconciled", afterGap.path("continuity").asText(), afterGap.toString());
                 assertEquals("created", changes(root, afterGap).get("unseen"), "born while stopped: " + afterGap);
 
                 Command.sh(root, "echo two > two");
                 daemon.destroyForcibly().waitFor(); // SIGKILL: the socket file stays behind
-                daemon = daemon(root);
+                daemon = daemon(root, keep);
                 JsonNode afterKill = queryJson(root);
                 assertTrue(afterKill.path("recovered").asBoolean(), "an unclean stop: " + afterKill);
+                JsonNode status = Protocol.MAPPER.readTree(cli("status", root.toString(), "--json").out());
+                assertEquals(daemon.pid(), status.path("pid").asLong(), status.toString());
+                assertEquals(keeper, status.path("keeperPid").canConvertToLong(), status.toString());
                 assertTrue(covered(root, afterKill, "one") && covered(root, afterKill, "two"), afterKill.toString());
                 assertEquals(0, cli("stop").exitCode());
                 stopped(daemon, 0, dir.resolve("sock"));

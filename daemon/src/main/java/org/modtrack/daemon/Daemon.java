@@ -89,14 +89,16 @@ public final class Daemon implements AutoCloseable {
                 Path state = config.stateDirectory().resolve(DaemonConfig.stateName(p));
                 Root root = Root.open(p, state, config.barrier(), LinuxSourceOptions.defaults()
                         .withBarrier(config.barrier().sourceBarrier()).withDetail(config.detail())
-                        .withSiblingScopes(config.siblingScopes()).withHook(config.hook()), tracker);
+                        .withSiblingScopes(config.siblingScopes()).withHook(config.hook())
+                        .withKeepQueue(config.keepQueue()), tracker);
                 roots.put(root.path().toString(), root);
                 LOG.info(() -> "tracking root=" + root.path() + " mountPoint=" + root.source().mountPoint()
                         + " state=" + state + " source=" + root.source().hook().cliName()
                         + (config.hook() == null ? " (the best this kernel offers)" : "")
                         + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
                         + " detail=" + config.detail().name().toLowerCase(Locale.ROOT)
-                        + " siblingScopes=" + config.siblingScopes());
+                        + " siblingScopes=" + config.siblingScopes()
+                        + " keeper=" + root.source().keeperPid().stream().mapToObj(Integer::toString).findFirst().orElse("none"));
             }
             server = bind(config.socket(), access.group());
             Daemon d = new Daemon(config, roots, access, server);

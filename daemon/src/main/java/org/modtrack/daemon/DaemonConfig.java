@@ -36,14 +36,23 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  *     ({@link LinuxSourceOptions#siblingScopes()}; 0: none)
  * @param hook the permission events that record writes ({@link LinuxSourceOptions#hook()}); null:
  *     the best the kernel offers
+ * @param keepQueue how long each root's queue keeper holds the notification group after the daemon
+ *     is gone, for the next start to take over without a gap ({@link LinuxSourceOptions#keepQueue()};
+ *     zero: no keeper)
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
                            Duration idleTimeout, int maxClients, long journalLimit,
-                           LinuxSourceOptions.Detail detail, int siblingScopes, LinuxSourceOptions.Hook hook) {
+                           LinuxSourceOptions.Detail detail, int siblingScopes, LinuxSourceOptions.Hook hook,
+                           Duration keepQueue) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
+    /**
+     * Five minutes: a restart by systemd or by hand, an upgrade, fits; the kernel's queue bound
+     * (262,144 events) holds what a busy file system changes meanwhile, or the next start walks.
+     */
+    public static final Duration DEFAULT_KEEP_QUEUE = Duration.ofMinutes(5);
     /** Two new snapshots of the engine's default size: a checkpoint keeps the closing one and the open one. */
     public static final long MIN_JOURNAL_LIMIT = 2L << 20;
 
@@ -55,6 +64,11 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(detail, "detail");
+        Objects.requireNonNull(keepQueue, "keepQueue");
+        if (keepQueue.isNegative() || keepQueue.compareTo(LinuxSourceOptions.MAX_KEEP_QUEUE) > 0) {
+            throw new IllegalArgumentException("the queue is kept between 0 and " + LinuxSourceOptions.MAX_KEEP_QUEUE.toSeconds()
+                    + " seconds, not " + keepQueue.toSeconds() + ".");
+        }
         if (watches.isEmpty()) {
             throw new IllegalArgumentException("nothing to watch: give at least one --watch PATH.");
         }
@@ -76,35 +90,40 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
                 null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
                 TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES,
-                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null);
+                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null, DEFAULT_KEEP_QUEUE);
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withDetail(LinuxSourceOptions.Detail d) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withSiblingScopes(int most) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook, keepQueue);
     }
 
     public DaemonConfig withHook(LinuxSourceOptions.Hook h) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h, keepQueue);
+    }
+
+    /** @param keep how long a queue keeper holds each root's notification group for the next start; zero: no keeper */
+    public DaemonConfig withKeepQueue(Duration keep) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keep);
     }
 
     /** Parses {@code pre-content} or {@code open-perm}; anything else is refused in one sentence. */
@@ -126,15 +145,15 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     public DaemonConfig withJournalLimit(long bytes) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook, keepQueue);
     }
 
     /**
@@ -164,7 +183,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook, keepQueue);
     }
 
     /** Whether this process runs as root. */
@@ -210,7 +229,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
         for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "sibling-scopes", "group", "metrics-port",
-                "journal-limit", "source")) {
+                "journal-limit", "source", "keep-queue")) {
             known.put(o, 0);
         }
         int n = 0;

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.OptionalInt;
 import org.modtrack.engine.Continuity;
 import org.modtrack.engine.TrackerStats;
 import org.modtrack.source.linux.LinuxResult;
@@ -162,6 +163,13 @@ public final class Protocol {
         o.put("durability", s.durability().name().toLowerCase(Locale.ROOT));
         o.put("barrier", root.barrier().wireName());
         o.put("source", root.source().hook().cliName());
+        o.put("pid", ProcessHandle.current().pid());
+        OptionalInt keeper = root.source().keeperPid();
+        if (keeper.isPresent()) {
+            o.put("keeperPid", keeper.getAsInt());
+        } else {
+            o.putNull("keeperPid");
+        }
         putContinuity(o, s.continuity());
         ObjectNode ev = o.putObject("events");
         ev.put("preContent", e[0]);

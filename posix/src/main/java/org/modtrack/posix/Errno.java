@@ -31,6 +31,9 @@ public final class Errno {
     public static final int ESTALE = 116;
     public static final int EOVERFLOW = 75;
     public static final int EOPNOTSUPP = 95;
+    public static final int EMSGSIZE = 90;
+    public static final int ECONNABORTED = 103;
+    public static final int ECONNREFUSED = 111;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(EPERM, "EPERM (Operation not permitted)"),
@@ -59,7 +62,10 @@ public final class Errno {
             Map.entry(ELOOP, "ELOOP (Too many levels of symbolic links)"),
             Map.entry(ESTALE, "ESTALE (Stale file handle)"),
             Map.entry(EOVERFLOW, "EOVERFLOW (Value too large for defined data type)"),
-            Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"));
+            Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"),
+            Map.entry(EMSGSIZE, "EMSGSIZE (Message too long)"),
+            Map.entry(ECONNABORTED, "ECONNABORTED (Software caused connection abort)"),
+            Map.entry(ECONNREFUSED, "ECONNREFUSED (Connection refused)"));
 
     private Errno() {}
 

@@ -14,6 +14,7 @@ import static org.modtrack.posix.Fanotify.FANOTIFY_METADATA_VERSION;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.function.LongConsumer;
 
 /**
  * A cursor over the fanotify events that one {@code read(2)} of a group put into a buffer: no copy,
@@ -63,21 +64,52 @@ public final class FanotifyEvents {
 
     /** The size of an event's metadata: what {@code FIONREAD} counts per queued event. */
     public static final int METADATA_LENGTH = 24;
+    /** Where an event's {@code fd} field is, from the start of its metadata. */
+    private static final int FD_OFFSET = 16;
 
     /**
      * How many events the first {@code length} bytes of {@code buffer} hold, by their lengths alone
      * (stopping at the first malformed one, which {@link #next} would reject).
      */
     public static long count(MemorySegment buffer, long length) {
+        return walk(buffer, length, false, null)[0];
+    }
+
+    /**
+     * Walks the events at the start of {@code buffer} by their lengths (and, with {@code checkVersion},
+     * their metadata versions), calling {@code visit} with each one's offset, up to the first that
+     * is malformed or does not fit; returns how many and the bytes they take.
+     */
+    private static long[] walk(MemorySegment buffer, long length, boolean checkVersion, LongConsumer visit) {
         long events = 0;
-        for (long at = 0; length - at >= METADATA_LENGTH; events++) {
+        long at = 0;
+        while (length - at >= METADATA_LENGTH) {
             long eventLength = Integer.toUnsignedLong(buffer.get(U32, at));
-            if (eventLength < METADATA_LENGTH || eventLength > length - at) {
+            if (eventLength < METADATA_LENGTH || eventLength > length - at
+                    || checkVersion && Byte.toUnsignedInt(buffer.get(ValueLayout.JAVA_BYTE, at + 4)) != FANOTIFY_METADATA_VERSION) {
                 break;
             }
+            if (visit != null) {
+                visit.accept(at);
+            }
             at += eventLength;
+            events++;
         }
-        return events;
+        return new long[] {events, at};
+    }
+
+    /**
+     * How many bytes at the start of {@code buffer} (at most {@code length}) are whole events, by
+     * their lengths and metadata versions: where a zeroed buffer that one read may have filled
+     * ends. Stops at the first malformed or zero header.
+     */
+    public static long wholeEvents(MemorySegment buffer, long length) {
+        return walk(buffer, length, true, null)[1];
+    }
+
+    /** Sets every event's {@code fd} field in the first {@code length} bytes of {@code buffer} to {@code FAN_NOFD} (-1). */
+    public static void clearDescriptors(MemorySegment buffer, long length) {
+        walk(buffer, length, false, at -> buffer.set(U32, at + FD_OFFSET, -1));
     }
 
     /** Starts over on the first {@code length} bytes of {@code buffer}, as filled by one read. */
@@ -128,6 +160,12 @@ public final class FanotifyEvents {
         return true;
     }
 
+    /** Where the current event ends, in bytes from the start of the buffer. */
+    public long end() {
+        requireEvent();
+        return eventEnd;
+    }
+
     /** The current event's {@code event_len}: metadata and info records, in bytes. */
     public int eventLength() {
         requireEvent();
@@ -143,7 +181,7 @@ public final class FanotifyEvents {
     /** The event's open file descriptor (the caller must close it), or {@link Fanotify#FAN_NOFD}. */
     public int fd() {
         requireEvent();
-        return buffer.get(U32, event + 16);
+        return buffer.get(U32, event + FD_OFFSET);
     }
 
     /** The process id, or the thread id with {@link Fanotify#FAN_REPORT_TID}. */

@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -371,12 +372,22 @@ public final class Posix {
      * An EINTR restarts the wait for the time that is left.
      */
     public static short[] poll(int[] fds, short events, int timeoutMs) throws PosixException {
+        short[] each = new short[fds.length];
+        Arrays.fill(each, events);
+        return poll(fds, each, timeoutMs);
+    }
+
+    /** Like {@link #poll(int[], short, int)}, with each descriptor's own {@code events}. */
+    public static short[] poll(int[] fds, short[] events, int timeoutMs) throws PosixException {
+        if (events.length != fds.length) {
+            throw new IllegalArgumentException(fds.length + " descriptors but " + events.length + " event masks");
+        }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(timeoutMs, 0));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pollfds = arena.allocate(POLLFD_SIZE * fds.length, 8);
             for (int i = 0; i < fds.length; i++) {
                 pollfds.set(ValueLayout.JAVA_INT, i * POLLFD_SIZE, fds[i]);
-                pollfds.set(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + 4, events);
+                pollfds.set(ValueLayout.JAVA_SHORT, i * POLLFD_SIZE + 4, events[i]);
             }
             int wait = timeoutMs;
             while (true) {

@@ -26,6 +26,32 @@ class FanotifyEventsTest {
     private static final byte[] HANDLE = {1, 2, 3, 4, 5, 6, 7, 8};
     private final FanotifyEvents events = new FanotifyEvents();
 
+    /**
+     * A buffer zeroed before a read that a process died inside of: its whole events are what the
+     * read took, and a successor clears their descriptor numbers before handling them.
+     */
+    @Test
+    void wholeEventsEndAtTheFirstZeroHeaderAndDescriptorsAreCleared() {
+        EventBuffer b = new EventBuffer()
+                .event(Fanotify.FAN_MODIFY, 7, 1).fid(FAN_EVENT_INFO_TYPE_FID, 1, 1, HANDLE, null).end()
+                .event(Fanotify.FAN_CLOSE_WRITE, 8, 2).fid(FAN_EVENT_INFO_TYPE_FID, 1, 1, HANDLE, null).end();
+        int whole = b.length();
+        b.raw(0, 0, 64); // zeros after the events: the rest of the zeroed buffer
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = b.segment(arena);
+            assertEquals(whole, FanotifyEvents.wholeEvents(buffer, b.length()));
+            assertEquals(0, FanotifyEvents.wholeEvents(buffer.asSlice(whole), b.length() - whole), "nothing in zeros");
+            FanotifyEvents.clearDescriptors(buffer, whole);
+            events.reset(buffer, whole);
+            assertTrue(events.next());
+            assertEquals(Fanotify.FAN_NOFD, events.fd());
+            assertTrue(events.next());
+            assertEquals(Fanotify.FAN_NOFD, events.fd());
+            assertEquals(2, events.pid(), "only the descriptor changed");
+            assertFalse(events.next());
+        }
+    }
+
     @Test
     void readsMetadataRangeAndNamedFileIds() {
         EventBuffer b = new EventBuffer()

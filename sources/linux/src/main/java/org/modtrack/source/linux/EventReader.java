@@ -30,8 +30,41 @@ final class EventReader {
         void handle(FanotifyEvents event) throws IOException;
     }
 
+    /**
+     * Where the reader's batches are read to, and what it tells about its progress through each
+     * ({@link Handover} keeps both where a successor can find them).
+     */
+    interface Batches {
+        /** The buffer one read fills. */
+        MemorySegment buffer();
+
+        /** The byte range of the buffer read by a previous holder and not yet recorded: handled first. */
+        default long[] leftover() {
+            return new long[] {0, 0};
+        }
+
+        /** A read is about to be made. */
+        default void reading() {}
+
+        /** The read took {@code bytes}. */
+        default void read(long bytes) {}
+
+        /** Every event before byte {@code upTo} of the batch is recorded. */
+        default void recorded(long upTo) {}
+
+        /** The batch of {@code bytes} is over. */
+        default void done(long bytes) {}
+
+        /** A buffer of {@code bytes} in this process's memory: nothing outlives it. */
+        static Batches inMemory(Arena arena, int bytes) {
+            MemorySegment buffer = arena.allocate(bytes, 8);
+            return () -> buffer;
+        }
+    }
+
     private final int group;
     private final int bufferBytes;
+    private final Batches batches; // null: a buffer of bufferBytes in memory
     private final Handler handler;
     private final LossRecorder losses;
     private final String what;
@@ -47,12 +80,22 @@ final class EventReader {
     private final int nice;
 
     EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler) throws PosixException {
-        this(what, group, bufferBytes, losses, handler, 0);
+        this(what, group, bufferBytes, null, losses, handler, 0);
     }
 
     /** @param nice the reading thread's nice value (0: the process's); see {@link ThreadNice} */
     EventReader(String what, int group, int bufferBytes, LossRecorder losses, Handler handler, int nice)
             throws PosixException {
+        this(what, group, bufferBytes, null, losses, handler, nice);
+    }
+
+    /**
+     * @param batches where batches are read to (null: a buffer of {@code bufferBytes} in memory)
+     * @param nice the reading thread's nice value (0: the process's); see {@link ThreadNice}
+     */
+    EventReader(String what, int group, int bufferBytes, Batches batches, LossRecorder losses, Handler handler, int nice)
+            throws PosixException {
+        this.batches = batches;
         this.wake = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         this.nice = nice;
         this.what = what;
@@ -81,8 +124,10 @@ final class EventReader {
             ThreadNice.set(nice);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = arena.allocate(bufferBytes, 8);
+            Batches b = batches != null ? batches : Batches.inMemory(arena, bufferBytes);
+            MemorySegment buffer = b.buffer();
             FanotifyEvents cursor = new FanotifyEvents();
+            recordLeftover(b, cursor);
             int[] fds = {group, wake};
             while (running) {
                 try {
@@ -93,7 +138,9 @@ final class EventReader {
                     long n;
                     long events = 0;
                     synchronized (reading) {
+                        b.reading();
                         n = Posix.read(group, buffer);
+                        b.read(Math.max(n, 0));
                         if (n > 0) {
                             events = FanotifyEvents.count(buffer, n);
                             dequeued += events;
@@ -102,17 +149,7 @@ final class EventReader {
                     if (n <= 0) {
                         continue;
                     }
-                    long done = 0;
-                    cursor.reset(buffer, n);
-                    try {
-                        while (cursor.next()) {
-                            handler.handle(cursor);
-                            advance(1);
-                            done++;
-                        }
-                    } finally {
-                        advance(events - done); // after a failure (reported below): the rest of the batch is lost
-                    }
+                    handleBatch(b, cursor, buffer, 0, n, events);
                 } catch (IOException | RuntimeException e) {
                     if (running) {
                         losses.report("reading " + what + " events failed (" + e.getMessage() + ")", e);
@@ -126,6 +163,48 @@ final class EventReader {
                     }
                 }
             }
+        }
+    }
+
+    /** The events of {@code buffer}'s bytes {@code from} to {@code to}: handled, in order, each noted once recorded. */
+    private void handleBatch(Batches b, FanotifyEvents cursor, MemorySegment buffer, long from, long to, long events)
+            throws IOException {
+        long done = 0;
+        cursor.reset(buffer.asSlice(from), to - from);
+        try {
+            while (cursor.next()) {
+                handler.handle(cursor);
+                b.recorded(from + cursor.end());
+                advance(1);
+                done++;
+            }
+        } finally {
+            advance(events - done); // after a failure (reported by the caller): the rest of the batch is lost
+        }
+        b.done(to);
+    }
+
+    /**
+     * Records the events a previous holder of the group read and did not record (a kept group
+     * taken over: {@link Handover}). Their descriptor fields are cleared first: a number from the
+     * dead process means nothing here, and a handler must never close one of this process's.
+     */
+    private void recordLeftover(Batches b, FanotifyEvents cursor) {
+        long[] range = b.leftover();
+        if (range[1] <= range[0]) {
+            return;
+        }
+        MemorySegment buffer = b.buffer();
+        long events = FanotifyEvents.count(buffer.asSlice(range[0]), range[1] - range[0]);
+        FanotifyEvents.clearDescriptors(buffer.asSlice(range[0]), range[1] - range[0]);
+        synchronized (reading) {
+            dequeued += events;
+        }
+        LOG.info(() -> "recording " + events + " " + what + " events the previous holder of the group read and did not record");
+        try {
+            handleBatch(b, cursor, buffer, range[0], range[1], events);
+        } catch (IOException | RuntimeException e) {
+            losses.report("recording the " + what + " events a previous holder left failed (" + e.getMessage() + ")", e);
         }
     }
 

@@ -10,7 +10,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Properties;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -72,11 +74,13 @@ public final class LinuxSource implements AutoCloseable {
     private final CheckpointTimes checkpointTimes;
     private final Reconciler reconciler;
     private final LinuxSourceOptions.Hook hook;
+    private final NotificationGroup notification;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
                         WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
-                        boolean listsByName, LinuxSourceOptions.Hook hook) {
+                        boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification) {
+        this.notification = notification;
         this.watched = watched;
         this.hook = hook;
         this.state = state;
@@ -93,6 +97,9 @@ public final class LinuxSource implements AutoCloseable {
         this.reconciler = reconciler;
         if (reconciled) {
             results.reconciled();
+        }
+        if (notification.seamless()) {
+            results.queueTakenOver();
         }
     }
 
@@ -119,8 +126,9 @@ public final class LinuxSource implements AutoCloseable {
             Path state = prepareState(stateDirectory, fs);
             boolean restarted = Files.exists(state.resolve(MARKER));
             Properties previous = restarted ? requireSameFilesystem(state.resolve(MARKER), fs) : null;
-            int notificationGroup = NamespaceListener.createGroup();
-            opened.add(() -> Posix.close(notificationGroup, "the namespace group"));
+            NotificationGroup notification = notificationGroup(state, fs, requested, opened);
+            int notificationGroup = notification.fd();
+            opened.add(() -> Posix.close(notificationGroup, "the notification group"));
             int notificationSlot = opened.size() - 1;
             int group = numberedAbove(notificationGroup, createPreContentGroup());
             opened.add(() -> Posix.close(group, "the pre-content group"));
@@ -147,7 +155,7 @@ public final class LinuxSource implements AutoCloseable {
                     : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));
             ChangeTracker tracker = ChangeTracker.open(state, config.withBarrier(barrier));
             opened.add(tracker);
-            LossRecorder losses = new LossRecorder(tracker);
+            LossRecorder losses = new LossRecorder(tracker, notification.handover());
             opened.add(losses);
             PreContentListener pre = PreContentListener.start(group, preContentMarks, fs, tracker, new AccessClassifier(proc),
                     options, losses, HANDLER_THREADS);
@@ -162,9 +170,12 @@ public final class LinuxSource implements AutoCloseable {
                 pre.onHeartbeat(watchdog::beat);
             }
             CheckpointTimes times = CheckpointTimes.load(state);
-            Reconciler reconciler = new Reconciler(watched.toRealPath(), fs, tracker, times);
+            Reconciler reconciler = new Reconciler(watched.toRealPath(), fs, tracker, times, notification.handover());
+            if (notification.taken() && modifyMarks != null) {
+                modifyMarks.flush(); // the previous holder's: this process cannot vouch for them
+            }
             NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, reconciler, options,
-                    modifyMarks);
+                    modifyMarks, notification.handover());
             opened.set(notificationSlot, ns); // it owns the group now
             if (directoryRecords) {
                 ns.noteBusyDirectoriesWith(pre::noteBusyDirectory);
@@ -178,22 +189,100 @@ public final class LinuxSource implements AutoCloseable {
             for (Path link : preOpened[0].stillOpen()) {
                 recordPreOpened(tracker, fs, link);
             }
-            String gap = restarted ? gapSincePreviousRun(previous, tracker, fs) : null;
+            String gap = restarted && !notification.seamless() ? gapSincePreviousRun(previous, tracker, fs) : null;
+            if (restarted && notification.seamless()) {
+                LOG.info(() -> "took over the notification group the queue keeper (pid " + notification.kept().keeperPid()
+                        + ") held: every change since the previous run is in its queue");
+            }
+            // The gap's walk is work a successor must redo if this process dies before it ends: the
+            // handover counts it as a pending walk until its records (or the loss) are written.
+            long walkTicket = gap != null && notification.handover() != null ? notification.handover().walkAsked() : 0;
             boolean reconciled = gap != null && reconciler.afterGap(gap);
             if (gap != null && !reconciled) {
                 tracker.markContinuityLost("modtrack did not track " + fs + " between its previous run and "
                         + Instant.now() + " (" + gap + "); changes made meanwhile are not in this result: rescan " + watched);
+            }
+            if (walkTicket != 0) {
+                notification.handover().walked(walkTicket);
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
-                    options.hook());
+                    options.hook(), notification);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
         }
+    }
+
+    /**
+     * The notification group and how it came. {@code taken}: from a {@link QueueKeeper}, whose
+     * previous holder may have left ignore marks; {@code seamless}: and the handover shows that
+     * every event that group queued since the previous run began is either recorded or still
+     * queued or left in the handover buffer, so the time since then is no gap. {@code kept} and
+     * {@code handover} are null without a keeper.
+     */
+    private record NotificationGroup(int fd, boolean taken, boolean seamless, KeptQueue kept, Handover handover) {}
+
+    /**
+     * The notification group: the one the state directory's keeper holds, if it was kept for the
+     * same events and device; else a new one, given to the keeper. Without a keeper (not asked for,
+     * or it could not be reached), a new group that dies with this process.
+     */
+    private static NotificationGroup notificationGroup(Path state, TrackedFilesystem fs, LinuxSourceOptions options,
+                                                       List<AutoCloseable> opened) throws IOException {
+        if (!options.keepsQueue()) {
+            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null);
+        }
+        KeptQueue kept;
+        Optional<KeptQueue.Group> taken;
+        try {
+            kept = KeptQueue.attach(state, options.keepQueue());
+        } catch (IOException e) {
+            KeptQueue.warn("no queue keeper", e);
+            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null);
+        }
+        opened.add(kept);
+        Handover handover = Handover.open(state, NamespaceListener.BUFFER_BYTES);
+        opened.add(handover);
+        try {
+            taken = kept.take();
+        } catch (IOException e) {
+            KeptQueue.warn("the queue keeper did not hand over its group", e);
+            taken = Optional.empty();
+        }
+        long mask = NamespaceListener.markMask(options);
+        if (taken.isPresent()) {
+            KeptQueue.Group g = taken.get();
+            if (g.mask() == mask && g.device().equals(fs.majorMinor())) {
+                String why = handover.whyNotSeamless(g.id());
+                if (why != null) {
+                    LOG.warning("the kept notification group is taken over, but not seamlessly: " + why);
+                }
+                handover.begin(g.id(), why == null);
+                return new NotificationGroup(g.fd(), true, why == null, kept, handover);
+            }
+            LOG.info(() -> "the kept notification group (" + g.meta() + ") was kept for other events or another"
+                    + " device: a new one replaces it");
+            Posix.close(g.fd(), "a kept notification group");
+        }
+        int fd = NamespaceListener.createGroup();
+        long id = ThreadLocalRandom.current().nextLong() | 1; // never 0: "no group" in a fresh handover
+        handover.begin(id, false);
+        try {
+            kept.keep(new KeptQueue.Group(fd, id, mask, fs.majorMinor()));
+        } catch (IOException e) {
+            KeptQueue.warn("the queue keeper did not take the new group", e);
+        }
+        return new NotificationGroup(fd, false, false, kept, handover);
+    }
+
+    /** The queue keeper's process id, if one holds this source's notification group and still runs. */
+    public OptionalInt keeperPid() {
+        KeptQueue kept = notification.kept();
+        return kept != null && kept.keeperAlive() ? OptionalInt.of(kept.keeperPid()) : OptionalInt.empty();
     }
 
     /** The permission events that record writes before they proceed: the options' hook, or the best this kernel offers. */
@@ -331,7 +420,12 @@ public final class LinuxSource implements AutoCloseable {
             LOG.warning("interrupted while recording the queued notification events: no watermark at this stop");
             watermark = Optional.empty();
         }
-        for (AutoCloseable c : List.<AutoCloseable>of(preContent, namespace, losses, tracker)) {
+        List<AutoCloseable> parts = new ArrayList<>(List.of(preContent, namespace, losses, tracker));
+        if (notification.kept() != null) {
+            parts.add(notification.kept()); // the keeper holds the group for the next start
+            parts.add(notification.handover());
+        }
+        for (AutoCloseable c : parts) {
             try {
                 c.close();
             } catch (Exception e) {

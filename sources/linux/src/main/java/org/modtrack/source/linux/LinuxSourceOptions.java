@@ -16,9 +16,14 @@ import java.util.Objects;
  *     ahead once a second of them is recorded in a period (0: none; {@link SiblingScopes})
  * @param hook the permission events that record a write before it may proceed; null: the best this
  *     kernel offers ({@link LinuxSource#hook()} says which)
+ * @param keepQueue how long a {@link QueueKeeper} holds the notification group once the tracking
+ *     process is gone, for the next one to take over without a gap; zero: no keeper (a restart
+ *     after an unclean stop finds by a walk what changed). Only with directory records or opens
+ *     as the hook, whose notification group names content changes too.
  */
 public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline,
-                                 Granularity granularity, Detail detail, int siblingScopes, Hook hook) {
+                                 Granularity granularity, Detail detail, int siblingScopes, Hook hook,
+                                 Duration keepQueue) {
     /**
      * The permission events that hold an access until its record is durable (docs/linux-source.md,
      * "Hooks": what each sees before the fact, and which kernels offer it).
@@ -108,12 +113,20 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
     /** The longest deadline: a writer must never wait long for a tracker that cannot answer. */
     public static final Duration MAX_DEADLINE = Duration.ofMinutes(5);
 
+    /** The longest a keeper holds a group nobody reads: its queue is bounded, but a restart that late is no restart. */
+    public static final Duration MAX_KEEP_QUEUE = Duration.ofHours(1);
+
     public LinuxSourceOptions {
         Objects.requireNonNull(barrier, "barrier");
         Objects.requireNonNull(failurePolicy, "failurePolicy");
         Objects.requireNonNull(answerDeadline, "answerDeadline");
         Objects.requireNonNull(granularity, "granularity");
         Objects.requireNonNull(detail, "detail");
+        Objects.requireNonNull(keepQueue, "keepQueue");
+        if (keepQueue.isNegative() || keepQueue.compareTo(MAX_KEEP_QUEUE) > 0) {
+            throw new IllegalArgumentException("the queue is kept between 0 s and " + MAX_KEEP_QUEUE.toMinutes()
+                    + " minutes, not " + keepQueue + ".");
+        }
         if (detail == Detail.DIRECTORIES && granularity != Granularity.DIRECTORY) {
             throw new IllegalArgumentException("results that name directories need directory records (granularity DIRECTORY).");
         }
@@ -133,12 +146,12 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
      */
     public static LinuxSourceOptions defaults() {
         return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY,
-                Detail.FILES, DEFAULT_SIBLING_SCOPES, null);
+                Detail.FILES, DEFAULT_SIBLING_SCOPES, null, Duration.ZERO);
     }
 
     /** @param h the hook, or null for the best this kernel offers */
     public LinuxSourceOptions withHook(Hook h) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, h);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, h, keepQueue);
     }
 
     /** Whether opens are the only permission events: {@link Hook#OPEN_PERM} (only once the hook is resolved). */
@@ -147,26 +160,36 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
     }
 
     public LinuxSourceOptions withSiblingScopes(int most) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most, hook);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most, hook, keepQueue);
     }
 
     public LinuxSourceOptions withBarrier(Barrier b) {
-        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook);
+        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue);
     }
 
     public LinuxSourceOptions withFailurePolicy(FailurePolicy p) {
-        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes, hook);
+        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue);
     }
 
     public LinuxSourceOptions withAnswerDeadline(Duration d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes, hook);
+        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes, hook, keepQueue);
     }
 
     public LinuxSourceOptions withGranularity(Granularity g) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes, hook);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes, hook, keepQueue);
     }
 
     public LinuxSourceOptions withDetail(Detail d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes, hook);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes, hook, keepQueue);
+    }
+
+    /** @param keep how long a keeper holds the notification group for a successor; zero: no keeper */
+    public LinuxSourceOptions withKeepQueue(Duration keep) {
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keep);
+    }
+
+    /** Whether a keeper holds the notification group ({@link #keepQueue} is set and the group names content). */
+    boolean keepsQueue() {
+        return !keepQueue.isZero() && NamespaceListener.namesContent(this);
     }
 }

@@ -24,8 +24,16 @@ final class LossRecorder implements AutoCloseable {
     private long recorded;
     private boolean running = true;
 
+    private final Handover handover; // null without a kept notification group
+
     LossRecorder(ChangeTracker tracker) {
+        this(tracker, null);
+    }
+
+    /** @param handover where a successor learns of a loss reported and not yet written (null: nowhere) */
+    LossRecorder(ChangeTracker tracker, Handover handover) {
         this.tracker = tracker;
+        this.handover = handover;
         this.thread = Thread.ofPlatform().daemon().name("modtrack-loss-recorder").start(this::loop);
     }
 
@@ -39,6 +47,9 @@ final class LossRecorder implements AutoCloseable {
         LOG.log(Level.WARNING, "continuity lost: " + reason, cause);
         synchronized (this) {
             reported++;
+            if (handover != null) {
+                handover.lossReported();
+            }
             if (waiting == null) {
                 waiting = reason;
             }
@@ -89,6 +100,9 @@ final class LossRecorder implements AutoCloseable {
             }
             synchronized (this) {
                 recorded = upTo;
+                if (handover != null) {
+                    handover.lossesRecorded(upTo);
+                }
                 notifyAll();
             }
         }

@@ -60,7 +60,7 @@ final class NamespaceListener implements AutoCloseable {
             | FAN_ATTRIB | FAN_ONDIR | CONTENT_MASK;
     private static final int INIT_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
             | Fanotify.FAN_REPORT_DFID_NAME_TARGET;
-    private static final int BUFFER_BYTES = 256 * 1024;
+    static final int BUFFER_BYTES = 256 * 1024;
 
     private final int group;
     private final TrackedFilesystem fs;
@@ -88,7 +88,8 @@ final class NamespaceListener implements AutoCloseable {
     private final LongAdder overflows = new LongAdder();
 
     private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                              Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults) throws PosixException {
+                              Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults,
+                              EventReader.Batches batches) throws PosixException {
         this.reconciler = reconciler;
         this.group = group;
         this.modifyMarks = modifyMarks;
@@ -99,7 +100,8 @@ final class NamespaceListener implements AutoCloseable {
         // At the writers' priority: if it falls behind, the bounded kernel queue overflows and the
         // next query walks the whole tree. 8 writers creating 32,000 files overflowed it
         // at nice 0 (bench/run's 8-writer workload, docs/benchmarks.md).
-        this.reader = new EventReader("namespace", group, BUFFER_BYTES, losses, this::handle, ThreadNice.WRITERS_WAIT);
+        this.reader = new EventReader("notification", group, BUFFER_BYTES, batches, losses, this::handle,
+                ThreadNice.WRITERS_WAIT);
         this.losses = losses;
     }
 
@@ -181,20 +183,27 @@ final class NamespaceListener implements AutoCloseable {
      * Marks the file system for {@code group} (from {@link #createGroup}; the listener owns it once
      * this returns, the caller still does if this throws) and starts reading. {@code marks} are the group's ignore
      * marks where it names content ({@link #namesContent}; null otherwise): for {@link #ignoreMask} of {@code options}.
+     * {@code batches}: where it reads to ({@link Handover} for a kept group; null: memory of its own).
      */
     static NamespaceListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                                   Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks)
-            throws PosixException {
+                                   Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks,
+                                   EventReader.Batches batches) throws PosixException {
         boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
         if (namesContent(options) != (marks != null)) {
             throw new IllegalArgumentException("the notification group's ignore marks go with content events, and only with them");
         }
-        long mask = directoryResults ? DIRECTORY_RESULTS_MASK : namesContent(options) ? MASK | CONTENT_MASK : MASK;
-        Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, mask, Statx.AT_FDCWD,
+        Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, markMask(options), Statx.AT_FDCWD,
                 fs.mountPoint().toString());
-        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, reconciler, marks, directoryResults);
+        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, reconciler, marks, directoryResults,
+                batches);
         l.reader.start();
         return l;
+    }
+
+    /** The events the file system's mark asks for with {@code options}. */
+    static long markMask(LinuxSourceOptions options) {
+        return options.detail() == LinuxSourceOptions.Detail.DIRECTORIES ? DIRECTORY_RESULTS_MASK
+                : namesContent(options) ? MASK | CONTENT_MASK : MASK;
     }
 
     /**

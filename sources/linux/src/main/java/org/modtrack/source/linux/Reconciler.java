@@ -38,7 +38,16 @@ final class Reconciler {
     private volatile Reconciled latest;
     private volatile long reportedIn;
 
+    private final Handover handover; // null without a kept notification group
+    private long askedTicket; // guarded by this: the handover's count of walks asked, at the latest ask
+
     Reconciler(Path watched, TrackedFilesystem fs, ChangeTracker tracker, CheckpointTimes times) {
+        this(watched, fs, tracker, times, null);
+    }
+
+    /** @param handover where a successor learns of a walk asked for and not yet run (null: nowhere) */
+    Reconciler(Path watched, TrackedFilesystem fs, ChangeTracker tracker, CheckpointTimes times, Handover handover) {
+        this.handover = handover;
         this.watched = watched;
         this.fs = fs;
         this.tracker = tracker;
@@ -59,6 +68,9 @@ final class Reconciler {
         if (asked == null) {
             asked = reason;
         }
+        if (handover != null) {
+            askedTicket = handover.walkAsked();
+        }
     }
 
     /** Whether a walk was asked for and has not run yet. */
@@ -72,26 +84,39 @@ final class Reconciler {
      */
     void walkIfAsked() throws IOException {
         String reason;
+        long ticket;
         synchronized (this) {
             reason = asked;
+            ticket = askedTicket;
             asked = null;
         }
         if (reason != null && walk(reason) == null) {
             tracker.markContinuityLost(reason + "; rescan " + watched);
+        }
+        walked(reason, ticket);
+    }
+
+    /** Tells the handover that the walks asked up to {@code ticket} are done (run, or their loss recorded). */
+    private void walked(String reason, long ticket) {
+        if (reason != null && handover != null) {
+            handover.walked(ticket);
         }
     }
 
     /** Overflows kept coming while walking: reports the loss instead. */
     void giveUp() throws IOException {
         String reason;
+        long ticket;
         synchronized (this) {
             reason = asked;
+            ticket = askedTicket;
             asked = null;
         }
         if (reason != null) {
             tracker.markContinuityLost(reason + "; the queue kept overflowing during " + MAX_WALKS + " walks: rescan "
                     + watched);
         }
+        walked(reason, ticket);
     }
 
     /** {@code r} with the latest walk's figures if a result that holds its records was not blessed yet. */

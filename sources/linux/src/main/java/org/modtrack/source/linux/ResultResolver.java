@@ -71,6 +71,12 @@ final class ResultResolver {
      * directory whose entries changed (every such record was made after that checkpoint began).
      */
     private boolean reconciled;
+    /**
+     * Whether this run took over a kept notification queue seamlessly ({@link QueueKeeper}): every
+     * creation, removal, rename and content change since the records from before the stop is in
+     * that queue, as in a run that never stopped, so recovered records are trusted like live ones.
+     */
+    private boolean queueTakenOver;
     private final boolean listsByName;
 
     /**
@@ -86,6 +92,11 @@ final class ResultResolver {
     /** A walk has recorded what changed while no tracker watched: recovered directory scopes need no rescan. */
     void reconciled() {
         reconciled = true;
+    }
+
+    /** This run took a kept notification queue over with nothing lost: recovered records are as good as live ones. */
+    void queueTakenOver() {
+        queueTakenOver = true;
     }
 
     LinuxResult resolve(QueryResult r) throws IOException {
@@ -404,11 +415,12 @@ final class ResultResolver {
 
     /**
      * Whether every creation, removal and rename since {@code c}'s records is in this result: the
-     * notification events were all recorded (continuity intact and the record made in this run),
-     * or a reconciliation listed every directory whose entries changed since.
+     * notification events were all recorded (continuity intact, and the record made in this run or
+     * in one whose queue this run took over), or a reconciliation listed every directory whose
+     * entries changed since.
      */
     private boolean namespaceSeen(ChangedFile c, boolean intact) {
-        return intact && (!c.recovered() || reconciled);
+        return intact && (!c.recovered() || reconciled || queueTakenOver);
     }
 
     /** An object that no longer exists. */

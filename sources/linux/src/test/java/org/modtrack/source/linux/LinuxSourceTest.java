@@ -14,6 +14,7 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -340,6 +341,43 @@ class LinuxSourceTest {
                 assertTrue(source.query().reconciled() == null, "said until a result that named it is blessed");
             }
         }
+    }
+
+    /**
+     * With a queue keeper, the kernel's queue outlives the stop: the next start takes the group
+     * over and names exactly what changed meanwhile (no walk, no {@code list} entries), and the
+     * keeper closes the group and exits when its file system is unmounted.
+     */
+    @Test
+    void withAKeptQueueWhatWasWrittenWhileStoppedComesFromTheQueueWithoutAWalk() throws Exception {
+        LinuxSourceOptions keeping = LinuxSourceOptions.defaults().withKeepQueue(Duration.ofSeconds(60));
+        ProcessHandle keeper;
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d e; echo old > d/old; echo keep > e/keep; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), keeping)) {
+                keeper = ProcessHandle.of(source.keeperPid().orElseThrow()).orElseThrow();
+                sh(root, "echo one > one");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact());
+                source.bless(r.snapshot());
+            }
+            assertTrue(keeper.isAlive(), "the keeper holds the group once the tracker stopped");
+            sh(root, "echo unseen > d/unseen; echo more >> d/old; rm e/keep; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), keeping)) {
+                assertEquals(keeper.pid(), source.keeperPid().orElseThrow(), "the same keeper");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertEquals(null, r.reconciled(), "the queue held every change: no walk");
+                Map<String, PathChange> said = byPath(r, root);
+                assertEquals(Set.of("d/unseen", "d/old", "e/keep"), said.keySet(), r.toString());
+                assertEquals(PathChange.Kind.CREATED, said.get("d/unseen").kind());
+                assertEquals(PathChange.Kind.MODIFIED, said.get("d/old").kind());
+                assertEquals(PathChange.Kind.DELETED, said.get("e/keep").kind());
+                source.bless(r.snapshot());
+            }
+        }
+        keeper.onExit().get(30, TimeUnit.SECONDS); // unmounted: nothing left to keep
     }
 
     @Test

@@ -25,6 +25,9 @@ import org.modtrack.engine.TrackerConfig;
  * is the test's side.
  */
 final class TrackerProcess {
+    /** The system property (for the tracker's JVM) that sets {@link LinuxSourceOptions#keepQueue}, in seconds. */
+    static final String KEEP_QUEUE_SECONDS = "modtrack.test.keepQueueSeconds";
+
     private TrackerProcess() {}
 
     public static void main(String[] args) throws Exception {
@@ -37,6 +40,7 @@ final class TrackerProcess {
         if (args.length > 3) {
             options = options.withHook(LinuxSourceOptions.Hook.fromCliNameOrNull(args[3]));
         }
+        options = options.withKeepQueue(Duration.ofSeconds(Integer.getInteger(KEEP_QUEUE_SECONDS, 0)));
         try (LinuxSource source = LinuxSource.open(Path.of(args[0]), Path.of(args[1]), TrackerConfig.defaults(), options)) {
             out.println("ready");
             out.flush();
@@ -89,6 +93,12 @@ final class TrackerProcess {
         Client(Path watched, Path state, Path stderr, Duration deadline, List<String> jvmOptions)
                 throws IOException, InterruptedException {
             this(watched, state, stderr, deadline, jvmOptions, null);
+        }
+
+        /** With {@code hook} (null: the best the kernel offers) and {@code jvmOptions} for the tracker's JVM. */
+        Client(Path watched, Path state, Path stderr, LinuxSourceOptions.Hook hook, List<String> jvmOptions)
+                throws IOException, InterruptedException {
+            this(watched, state, stderr, LinuxSourceOptions.defaults().answerDeadline(), jvmOptions, hook);
         }
 
         private Client(Path watched, Path state, Path stderr, Duration deadline, List<String> jvmOptions,

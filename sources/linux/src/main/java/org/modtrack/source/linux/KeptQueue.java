@@ -1,0 +1,267 @@
+package org.modtrack.source.linux;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.modtrack.posix.Errno;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.UnixSockets;
+
+/**
+ * The tracker's side of a {@link QueueKeeper}: finds the keeper of its state directory (starting
+ * one if there is none), takes the notification group it keeps, or gives it the group to keep.
+ * The connection stays open while the tracker runs: its end, however the tracker ends, is how the
+ * keeper learns that the group is orphaned.
+ */
+final class KeptQueue implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(KeptQueue.class.getName());
+    static final String DIRECTORY = "keeper";
+    private static final String LOG_FILE = "keeper.log";
+    private static final long LOG_MAX_BYTES = 1 << 20;
+    /** How long a newly started keeper may take to listen (a JVM start: about 0.3 s here). */
+    private static final long START_MILLIS = 15_000;
+    private static final long RETRY_MILLIS = 20;
+    /** The keeper's JVM: small, and idle without waking (no perf-data sampling, one compiler thread, no tiers above C1). */
+    private static final List<String> KEEPER_JVM = List.of("-Xmx16m", "-Xms4m", "-Xss512k", "-XX:+UseSerialGC",
+            "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto",
+            "--enable-native-access=ALL-UNNAMED");
+
+    /** A kept group: this process's descriptor of it, and what it was kept with. */
+    record Group(int fd, long id, long mask, String device) {
+        String meta() {
+            return meta(id, mask, device);
+        }
+
+        static String meta(long id, long mask, String device) {
+            return "id=" + Long.toHexString(id) + " mask=" + mask + " dev=" + device;
+        }
+
+        static Group parse(int fd, String meta) {
+            long id = 0;
+            long mask = -1;
+            String device = "";
+            for (String field : meta.split(" ")) {
+                int eq = field.indexOf('=');
+                String key = eq < 0 ? field : field.substring(0, eq);
+                String value = eq < 0 ? "" : field.substring(eq + 1);
+                switch (key) {
+                    case "id" -> id = Long.parseUnsignedLong(value, 16);
+                    case "mask" -> mask = Long.parseLong(value);
+                    case "dev" -> device = value;
+                    default -> { } // a later version's field
+                }
+            }
+            return new Group(fd, id, mask, device);
+        }
+    }
+
+    private final int connection;
+    private final int keeperPid;
+
+    private KeptQueue(int connection, int keeperPid) {
+        this.connection = connection;
+        this.keeperPid = keeperPid;
+    }
+
+    /**
+     * Connects to the keeper of {@code stateDirectory}, starting one (which keeps an orphaned group
+     * for {@code keep}) if nobody listens.
+     */
+    static KeptQueue attach(Path stateDirectory, Duration keep) throws IOException {
+        Path directory = stateDirectory.resolve(DIRECTORY);
+        requirePrivateDirectory(directory);
+        Path socket = directory.resolve(QueueKeeper.SOCKET);
+        int c = tryConnect(socket);
+        if (c < 0) {
+            Process keeper = start(directory, keep);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_MILLIS);
+            while ((c = tryConnect(socket)) < 0) {
+                if (!keeper.isAlive()) {
+                    throw new IOException("the queue keeper exited at once (status " + keeper.exitValue() + "; see "
+                            + directory.resolve(LOG_FILE) + ")");
+                }
+                if (System.nanoTime() > deadline) {
+                    keeper.destroy();
+                    throw new IOException("the queue keeper did not listen on " + socket + " within " + START_MILLIS
+                            + " ms (see " + directory.resolve(LOG_FILE) + ")");
+                }
+                sleep(RETRY_MILLIS);
+            }
+        }
+        try {
+            return new KeptQueue(c, UnixSockets.peer(c).pid());
+        } catch (IOException | RuntimeException e) {
+            Posix.close(c, socket.toString());
+            throw e;
+        }
+    }
+
+    /**
+     * Tells the keeper of {@code stateDirectory}, if one runs and nobody holds its group, to close
+     * the group and exit; false if there was none to tell (or it refused: a tracker holds the group).
+     */
+    static boolean releaseIfRunning(Path stateDirectory) throws IOException {
+        int c = tryConnect(stateDirectory.resolve(DIRECTORY).resolve(QueueKeeper.SOCKET));
+        if (c < 0) {
+            return false;
+        }
+        KeptQueue k = new KeptQueue(c, UnixSockets.peer(c).pid());
+        try {
+            return k.ask("release").text().equals("released");
+        } finally {
+            k.close();
+        }
+    }
+
+    /** The group the keeper holds, this process's copy of it; empty if it holds none. */
+    Optional<Group> take() throws IOException {
+        UnixSockets.Message answer = ask("take");
+        String text = answer.text();
+        if (text.startsWith("group ") && answer.fds().length == 1) {
+            return Optional.of(Group.parse(answer.fds()[0], text.substring(6)));
+        }
+        UnixSockets.closeAll(answer.fds());
+        if (text.equals("empty")) {
+            return Optional.empty();
+        }
+        throw new IOException("the queue keeper (pid " + keeperPid + ") " + text);
+    }
+
+    /** Gives the keeper {@code group} to hold (it closes any other it held). */
+    void keep(Group group) throws IOException {
+        UnixSockets.Message answer = ask("keep " + group.meta(), group.fd());
+        if (!answer.text().startsWith("kept ")) {
+            throw new IOException("the queue keeper (pid " + keeperPid + ") " + answer.text());
+        }
+    }
+
+    /** The keeper's process id. */
+    int keeperPid() {
+        return keeperPid;
+    }
+
+    /** Whether the keeper still runs. */
+    boolean keeperAlive() {
+        return ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Tells the keeper to close the group and exit: nobody will take it over. */
+    void release() throws IOException {
+        try {
+            ask("release");
+        } finally {
+            close();
+        }
+    }
+
+    /** Ends this tracker's hold: the keeper keeps the group for its keep time, for a successor. */
+    @Override
+    public void close() throws PosixException {
+        Posix.close(connection, "the connection to the queue keeper");
+    }
+
+    private UnixSockets.Message ask(String request, int... fds) throws IOException {
+        UnixSockets.send(connection, request, fds);
+        if (Posix.poll(new int[] {connection}, Posix.POLLIN, (int) START_MILLIS)[0] == 0) {
+            throw new IOException("the queue keeper (pid " + keeperPid + ") did not answer '" + request + "'");
+        }
+        UnixSockets.Message answer = UnixSockets.receive(connection);
+        if (answer == null) {
+            throw new IOException("the queue keeper (pid " + keeperPid + ") closed the connection");
+        }
+        return answer;
+    }
+
+    private static int tryConnect(Path socket) throws PosixException {
+        try {
+            return UnixSockets.connect(socket);
+        } catch (PosixException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ECONNREFUSED) {
+                return -1;
+            }
+            throw e;
+        }
+    }
+
+    /** Starts a keeper in a session of its own (a terminal's Ctrl-C must not end it with the tracker). */
+    private static Process start(Path directory, Duration keep) throws IOException {
+        Path log = directory.resolve(LOG_FILE);
+        if (Files.exists(log) && Files.size(log) > LOG_MAX_BYTES) {
+            Files.move(log, directory.resolve(LOG_FILE + ".old"), StandardCopyOption.REPLACE_EXISTING);
+        }
+        List<String> command = new ArrayList<>();
+        Path setsid = Path.of("/usr/bin/setsid");
+        if (Files.isExecutable(setsid)) {
+            command.add(setsid.toString());
+        }
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(KEEPER_JVM);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(QueueKeeper.class.getName());
+        command.add(directory.toString());
+        command.add(Long.toString(Math.max(1, keep.toSeconds())));
+        LOG.fine(() -> "starting the queue keeper: " + command);
+        return new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    /**
+     * Makes {@code directory} (if needed) and checks that only its owner, this process's user, may
+     * enter it: whoever can reach the keeper's socket could otherwise ask for a descriptor that
+     * learns every file name of the file system. Returns the owner's uid.
+     */
+    static int requirePrivateDirectory(Path directory) throws IOException {
+        Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rwx------");
+        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(ownerOnly));
+            Files.setPosixFilePermissions(directory, ownerOnly); // the umask may have taken bits away, never added
+        }
+        int owner = ((Number) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue();
+        int me = effectiveUid();
+        Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS);
+        if (owner != me || !ownerOnly.containsAll(permissions)) {
+            throw new IOException("the queue keeper's directory " + directory + " must belong to uid " + me
+                    + " and be closed to everyone else (it is uid " + owner + ", "
+                    + PosixFilePermissions.toString(permissions) + "): fix or remove it");
+        }
+        return me;
+    }
+
+    private static int effectiveUid() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("Uid:")) {
+                return Integer.parseInt(line.substring(4).strip().split("\\s+")[1]);
+            }
+        }
+        throw new IOException("no Uid line in /proc/self/status");
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the queue keeper", e);
+        }
+    }
+
+    /** Logs and swallows a failure of an optional step: without a keeper, a restart is a gap, as before. */
+    static void warn(String what, Exception e) {
+        LOG.log(Level.WARNING, what + ": " + e.getMessage() + "; a restart will find by a walk what changed", e);
+    }
+}

@@ -1,0 +1,137 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.posix.Posix;
+
+/**
+ * The queue keeper as a real process: what it keeps comes back to the next holder, only to this
+ * user, and it never outlives its keep time or a release. An event counter stands in for a
+ * notification group: the keeper treats every descriptor alike.
+ */
+class KeptQueueTest {
+    @TempDir
+    Path state;
+
+    @AfterEach
+    void releaseTheKeeper() throws IOException {
+        KeptQueue.releaseIfRunning(state);
+    }
+
+    @Test
+    void aGroupKeptByOneHolderIsTheGroupTheNextTakes() throws Exception {
+        int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
+        int keeperPid;
+        try (KeptQueue first = KeptQueue.attach(state, Duration.ofSeconds(60))) {
+            keeperPid = first.keeperPid();
+            assertTrue(first.keeperAlive());
+            assertEquals(Optional.empty(), first.take(), "a new keeper holds nothing");
+            first.keep(new KeptQueue.Group(counter, 0x1234, 99, "7:3"));
+        }
+        Posix.signal(counter); // through this process's descriptor: the count the kept one must see
+        Posix.close(counter, "the test's event counter");
+        try (KeptQueue next = KeptQueue.attach(state, Duration.ofSeconds(60))) {
+            assertEquals(keeperPid, next.keeperPid(), "the same keeper answers");
+            KeptQueue.Group g = next.take().orElseThrow();
+            assertEquals(0x1234, g.id());
+            assertEquals(99, g.mask());
+            assertEquals("7:3", g.device());
+            assertEquals(1, readCount(g.fd()), "the descriptor taken is the one kept");
+            Posix.close(g.fd(), "the taken counter");
+            IOException busy = assertThrows(IOException.class, () -> {
+                try (KeptQueue third = KeptQueue.attach(state, Duration.ofSeconds(60))) {
+                    third.take();
+                }
+            });
+            assertTrue(busy.getMessage().contains("held by pid " + ProcessHandle.current().pid()), busy.getMessage());
+        }
+    }
+
+    @Test
+    void anOrphanedGroupIsClosedAfterTheKeepTimeAndTheKeeperExits() throws Exception {
+        int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
+        ProcessHandle keeper;
+        try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(1))) {
+            keeper = ProcessHandle.of(k.keeperPid()).orElseThrow();
+            k.keep(new KeptQueue.Group(counter, 1, 1, ""));
+        } finally {
+            Posix.close(counter, "the test's event counter");
+        }
+        keeper.onExit().get(30, TimeUnit.SECONDS); // once its keep time passed with nobody holding the group
+        assertFalse(keeper.isAlive());
+    }
+
+    @Test
+    void anotherUserIsRefusedEvenWhenItCanReachTheSocket() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && isRoot(), "needs root and setpriv");
+        int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
+        try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(60))) {
+            k.keep(new KeptQueue.Group(counter, 1, 1, ""));
+        } finally {
+            Posix.close(counter, "the test's event counter");
+        }
+        Path directory = state.resolve(KeptQueue.DIRECTORY);
+        Path socket = directory.resolve(QueueKeeper.SOCKET);
+        // Open the way on purpose: the directory's mode is the first wall, the peer check the second.
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
+        try {
+            Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    ChildScript.PYTHON, "-c", """
+                    import socket, sys
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                    s.connect(sys.argv[1])
+                    s.send(b"take")
+                    msg, fds, flags, addr = socket.recv_fds(s, 4096, 4)
+                    print(msg.decode(), len(fds))
+                    """, socket.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            assertEquals("refused uid 65534 may not hold this group 0", out);
+        } finally {
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    @Test
+    void aDirectoryOthersMayEnterIsRefusedInOneSentence() throws Exception {
+        Path directory = Files.createDirectory(state.resolve(KeptQueue.DIRECTORY),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+        IOException e = assertThrows(IOException.class, () -> KeptQueue.attach(state, Duration.ofSeconds(1)));
+        assertTrue(e.getMessage().contains("closed to everyone else"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    private static long readCount(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment eight = arena.allocate(ValueLayout.JAVA_LONG);
+            assertEquals(8, Posix.read(fd, eight));
+            return eight.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    private static boolean isRoot() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .anyMatch(l -> l.startsWith("Uid:") && l.substring(4).strip().split("\\s+")[1].equals("0"));
+    }
+}
