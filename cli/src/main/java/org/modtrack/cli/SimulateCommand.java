@@ -32,7 +32,7 @@ final class SimulateCommand implements Callable<Integer> {
                     + " with --model linux also a broken Linux source: mark-after-flush, no-carry-mappings, barrier-ignores-in-call"
                     + " (file records), no-drain, scopes-dropped-on-loss, stop-without-drain, dir-mark-after-flush (directory records),"
                     + " dir-mute-after-flush, mute-without-record, flush-keeps-mutes (directory results), no-carry-open-writers"
-                    + " (open-perm).")
+                    + " (open-perm), skip-handover, takeover-despite-pending-walk (a kept queue).")
     String mutant;
 
     @Option(names = "--granularity",
@@ -47,6 +47,11 @@ final class SimulateCommand implements Callable<Integer> {
                     + " first access of a file in a period) or open-perm (only when a descriptor is opened: kernels before 6.14;"
                     + " default: pre-content, or the one whose rule the --mutant breaks).")
     String source;
+
+    @Option(names = "--kept-queue", description = "With --model linux and directory records: a queue keeper holds the"
+            + " notification queue across the tracker's deaths and clean stops, and the next start takes it over"
+            + " (the daemon's default; default here: off, or on for a mutant that breaks a takeover).")
+    boolean keptQueue;
 
     @Option(names = "--model", defaultValue = "in-process",
             description = "What writes: in-process (writers call preWrite/postWrite) or linux (threads whose write calls raise"
@@ -73,7 +78,7 @@ final class SimulateCommand implements Callable<Integer> {
         } else {
             long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
             System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --granularity ", " granularity=")
-                    .replace(" --source ", " source=").replace(" --mutant ", " mutant="));
+                    .replace(" --source ", " source=").replace(" --kept-queue", " kept-queue").replace(" --mutant ", " mutant="));
             summary = Simulator.run(s, schedules, v, System.out);
         }
         System.out.println(summary.line());
@@ -89,7 +94,8 @@ final class SimulateCommand implements Callable<Integer> {
             if (!model.equals("linux")) {
                 throw new ParameterException(spec.commandLine(), "--mutant " + mutant + " breaks the Linux model: add --model linux.");
             }
-            return Variant.linux(Mutant.NONE, lm, granularity(lm.granularity()), opensOnly(lm.opensOnly()));
+            return Variant.linux(Mutant.NONE, lm, granularity(lm.granularity()), opensOnly(lm.opensOnly()))
+                    .withKeptQueue(keptQueue || lm.keptQueue());
         }
         Mutant m;
         try {
@@ -97,12 +103,12 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (!model.equals("linux") && (granularity != null || source != null)) {
-            throw new ParameterException(spec.commandLine(), (granularity != null ? "--granularity" : "--source")
-                    + " is for the Linux model: add --model linux.");
+        if (!model.equals("linux") && (granularity != null || source != null || keptQueue)) {
+            throw new ParameterException(spec.commandLine(), (granularity != null ? "--granularity" : source != null
+                    ? "--source" : "--kept-queue") + " is for the Linux model: add --model linux.");
         }
         return model.equals("linux") ? Variant.linux(m, LinuxMutant.NONE, granularity(Variant.Granularity.DIRECTORY),
-                opensOnly(false)) : Variant.inProcess(m);
+                opensOnly(false)).withKeptQueue(keptQueue) : Variant.inProcess(m);
     }
 
     private boolean opensOnly(boolean otherwise) {

@@ -387,17 +387,61 @@ final class LinuxKernel {
      * stops cleanly), then every access still waiting is let through and the unread notifications vanish.
      */
     void stop(TrackerCore core) {
+        finishHandlers(core);
+        releaseGroups();
+    }
+
+    private void finishHandlers(TrackerCore core) {
         for (WriterThread t : threads) {
             if (t.state == CallState.HANDLING) {
                 core.postWrite(t.token);
                 t.state = CallState.ALLOWED;
             }
         }
-        releaseGroups();
+    }
+
+    /**
+     * The tracker died while a queue keeper holds the notification group: the pre-content group
+     * goes (its marks vanish, waiting accesses are let through), while the notification queue and
+     * its mutes stay and go on filling.
+     */
+    void trackerDiedKeepingQueue() {
+        releasePreContent();
+    }
+
+    /** A clean stop while a queue keeper holds the notification group: as {@link #stop}, keeping the queue. */
+    void stopKeepingQueue(TrackerCore core) {
+        finishHandlers(core);
+        releasePreContent();
+    }
+
+    /** The keeper died while no tracker ran: the group it held, its queue and its mutes are gone. */
+    void keptQueueLost() {
+        queue = null;
+        java.util.Arrays.fill(muted, false);
+    }
+
+    /** Whether a notification queue outlives the tracker (a keeper holds it) for the next start to take over. */
+    boolean queueKept() {
+        return !groups && queue != null;
+    }
+
+    /** The tracker that takes a kept queue over removes the mutes it inherits (it cannot vouch for them). */
+    void flushInheritedMutes() {
+        epoch++;
+        java.util.Arrays.fill(muted, false);
     }
 
     private void releaseGroups() {
-        clearMarks(false);
+        releasePreContent();
+        java.util.Arrays.fill(muted, false);
+        queue = null;
+    }
+
+    private void releasePreContent() {
+        epoch++;
+        java.util.Arrays.fill(marked, false);
+        java.util.Arrays.fill(directoryMarked, false);
         readerDirectory = -1; // the reader is gone
         java.util.Arrays.fill(busy, false); // the listener that kept them is gone
         java.util.Arrays.fill(recordedAhead, false);
@@ -409,7 +453,6 @@ final class LinuxKernel {
             }
         }
         groups = false;
-        queue = null;
     }
 
     /**
@@ -418,8 +461,15 @@ final class LinuxKernel {
      * PreOpenedWriters} finds, returned for the tracker to record.
      */
     List<FileId> start() {
+        return start(false);
+    }
+
+    /** Like {@link #start()}; with {@code takeOverQueue}, the kept notification queue is this tracker's. */
+    List<FileId> start(boolean takeOverQueue) {
         groups = true;
-        queue = directories() ? new NotificationQueue(queueBound) : null;
+        if (!takeOverQueue || queue == null) {
+            queue = directories() ? new NotificationQueue(queueBound) : null;
+        }
         Set<Integer> open = new LinkedHashSet<>();
         for (WriterThread t : threads) {
             t.fdBeforeMark = t.fdFile >= 0;

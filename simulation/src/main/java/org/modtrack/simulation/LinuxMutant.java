@@ -76,20 +76,43 @@ public enum LinuxMutant {
      * open for writing into the new period, so a write through a descriptor opened in an earlier
      * period has no record made before it (its notification event, if any, comes after the fact).
      */
-    NO_CARRY_OPEN_WRITERS("no-carry-open-writers", Granularity.FILE, true);
+    NO_CARRY_OPEN_WRITERS("no-carry-open-writers", Granularity.FILE, true),
+    /**
+     * A kept queue: the tracker that takes the group over does not record the event its dead
+     * predecessor had taken off the queue and not recorded ({@code Handover}'s leftover), so a
+     * change the consumer has no other record of is named by nothing.
+     */
+    SKIP_HANDOVER("skip-handover", Granularity.DIRECTORY, false, true),
+    /**
+     * A kept queue: a tracker that takes the group over says no gap although its predecessor had
+     * taken an overflow off the queue and not yet walked ({@code Handover}'s pending walk), so what
+     * the dropped events would have named is never found.
+     */
+    TAKEOVER_DESPITE_PENDING_WALK("takeover-despite-pending-walk", Granularity.DIRECTORY, false, true);
 
     private final String cliName;
     private final Granularity granularity;
     private final boolean opensOnly;
+    private final boolean keptQueue;
 
     LinuxMutant(String cliName, Granularity granularity) {
         this(cliName, granularity, false);
     }
 
     LinuxMutant(String cliName, Granularity granularity, boolean opensOnly) {
+        this(cliName, granularity, opensOnly, false);
+    }
+
+    LinuxMutant(String cliName, Granularity granularity, boolean opensOnly, boolean keptQueue) {
         this.cliName = cliName;
         this.granularity = granularity;
         this.opensOnly = opensOnly;
+        this.keptQueue = keptQueue;
+    }
+
+    /** Whether the rule this mutant breaks is one of a kept queue's takeover (its default on the command line). */
+    public boolean keptQueue() {
+        return keptQueue;
     }
 
     /** Whether the rule this mutant breaks is one of opens as the only permission events (its default on the command line). */

@@ -32,6 +32,7 @@ import org.modtrack.engine.Mutant;
  *     issue) are two steps each, so that other steps run in between; the random search always
  *     splits them, an exhaustive search only where its space allows
  * @param opensOnly whether opens are the Linux model's only permission events ({@link Variant#opensOnly()})
+ * @param keptQueue whether a queue keeper holds the notification group ({@link Variant#keptQueue()})
  */
 record Scenario(
         Durability durability,
@@ -55,7 +56,19 @@ record Scenario(
         int queueBound,
         int maxStops,
         boolean splitSteps,
-        boolean opensOnly) {
+        boolean opensOnly,
+        boolean keptQueue) {
+
+    /** Without a queue keeper. */
+    Scenario(Durability durability, int writers, int files, boolean handleIdentities, long barrierTimeoutNanos, int steps,
+             int maxBeginsPerWriter, int maxQueries, int maxCrashes, int maxDies, boolean badBlesses,
+             boolean armedCrashes, Mutant mutant, boolean linux, LinuxMutant linuxMutant, int maxStores,
+             Variant.Granularity granularity, int directories, int queueBound, int maxStops, boolean splitSteps,
+             boolean opensOnly) {
+        this(durability, writers, files, handleIdentities, barrierTimeoutNanos, steps, maxBeginsPerWriter, maxQueries,
+                maxCrashes, maxDies, badBlesses, armedCrashes, mutant, linux, linuxMutant, maxStores, granularity,
+                directories, queueBound, maxStops, splitSteps, opensOnly, false);
+    }
 
     /** A random scenario: the random search's shape for one schedule. */
     static Scenario random(long seed, Mutant mutant) {
@@ -86,7 +99,8 @@ record Scenario(
                 3 + r.nextInt(4),
                 variant.linux() ? r.nextInt(3) : 0,
                 true,
-                variant.opensOnly());
+                variant.opensOnly(),
+                variant.keptQueue());
     }
 
     /** The bounded exhaustive search: 2 writers, 2 files, one query/bless cycle, one crash point. */
@@ -129,7 +143,7 @@ record Scenario(
     }
 
     Variant variant() {
-        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly);
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue);
     }
 
     String describe() {
@@ -137,7 +151,7 @@ record Scenario(
                 : granularity == Variant.Granularity.DIRECTORY_WALKS ? "directory records, sibling scopes"
                 : granularity.cliName() + " records")
                 + (granularity.directories() ? ", " + directories + " directories, queue bound " + queueBound : "")
-                + (opensOnly ? ", open-permission events only" : "") + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
+                + (opensOnly ? ", open-permission events only" : "") + (keptQueue ? ", a kept queue" : "") + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
                 + (handleIdentities ? "handle" : "path") + " identities), barrier timeout " + barrierTimeoutNanos
                 + (mutant == Mutant.NONE ? "" : ", mutant " + mutant.cliName())
                 + (linuxMutant == LinuxMutant.NONE ? "" : ", model mutant " + linuxMutant.cliName());

@@ -259,6 +259,7 @@ public final class Simulator {
             case Step.Walk x -> 8;
             case Step.Stop x -> 0.8;
             case Step.Start x -> 4;
+            case Step.KeeperDies x -> 0.5;
         };
     }
 }

@@ -249,6 +249,16 @@ sealed interface Step {
         }
     }
 
+    /**
+     * Linux model with a kept queue: the queue keeper dies (while the tracker runs, nothing changes
+     * until the tracker's next death or stop; while it is stopped, the kept queue is gone).
+     */
+    record KeeperDies() implements Step {
+        public String toString() {
+            return "queue keeper dies";
+        }
+    }
+
     /** Linux model: the stopped tracker starts again and compares the watermark. */
     record Start() implements Step {
         public String toString() {

@@ -16,8 +16,16 @@ import org.modtrack.engine.Mutant;
  * @param opensOnly whether opens are the only permission events ({@code LinuxSourceOptions.Hook.OPEN_PERM},
  *     kernels without pre-content events): a write through a descriptor already open raises nothing
  *     (only with {@code linux})
+ * @param keptQueue whether a queue keeper holds the notification group across the tracker's
+ *     deaths and clean stops ({@code QueueKeeper}; only with {@code linux} and directory records)
  */
-public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
+public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly,
+                      boolean keptQueue) {
+    /** Without a queue keeper. */
+    public Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
+        this(linux, mutant, linuxMutant, granularity, opensOnly, false);
+    }
+
     /** What a pre-content event records, as {@code LinuxSourceOptions.Granularity}. */
     public enum Granularity {
         /** The file itself, with an ignore mark on it. */
@@ -58,9 +66,18 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE, false);
     }
 
-    /** The Linux model with the granularity and hook the mutant breaks (without one: directory records, pre-content events). */
+    /**
+     * The Linux model with the granularity, hook and keeper the mutant breaks (without one:
+     * directory records, pre-content events, no keeper).
+     */
     public static Variant linux(Mutant mutant, LinuxMutant linuxMutant) {
-        return linux(mutant, linuxMutant, linuxMutant.granularity(), linuxMutant.opensOnly());
+        return linux(mutant, linuxMutant, linuxMutant.granularity(), linuxMutant.opensOnly())
+                .withKeptQueue(linuxMutant.keptQueue());
+    }
+
+    /** This variant with a queue keeper or without. */
+    public Variant withKeptQueue(boolean kept) {
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, kept);
     }
 
     /** The Linux model with pre-content events. */
@@ -77,7 +94,7 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
     public String options() {
         String m = linuxMutant != LinuxMutant.NONE ? linuxMutant.cliName() : mutant.cliName();
         return (linux ? " --model linux" + (granularity != Granularity.DIRECTORY ? " --granularity " + granularity.cliName() : "")
-                + (opensOnly ? " --source open-perm" : "") : "")
+                + (opensOnly ? " --source open-perm" : "") + (keptQueue ? " --kept-queue" : "") : "")
                 + (m.equals("none") ? "" : " --mutant " + m);
     }
 }

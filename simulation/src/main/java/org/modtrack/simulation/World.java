@@ -117,6 +117,17 @@ final class World {
     private long checkpointTime;
     private boolean walkAsked;
     private boolean reconciledRun;
+    // The Linux model's queue keeper (QueueKeeper, Handover): whether it runs; the event the reader
+    // took off the queue and has not recorded yet (a kept queue makes reading two steps, so that a
+    // crash can fall between them); whether this run took a kept queue over with nothing lost.
+    private boolean keeperAlive = true;
+    private int keeperDeaths;
+    private int taken = NOTHING_TAKEN;
+    private boolean walkUnfinished; // a walk was asked for and has not run to its end (the handover's pending walk)
+    private boolean takenOverRun;
+    private long keptUpTo; // the events queued when this run took the queue over (those gathered while no tracker ran)
+    private boolean lossBeyondScopes; // a notification loss while such events were unrecorded (see notificationsLost)
+    private static final int NOTHING_TAKEN = Integer.MIN_VALUE;
 
     World(Scenario scenario) {
         this.scenario = scenario;
@@ -189,11 +200,17 @@ final class World {
             writerSteps(steps, random);
         }
         if (stopped) {
-            steps.add(new Step.Start()); // meanwhile the writers go on, unseen
+            steps.add(new Step.Start()); // meanwhile the writers go on, unseen (or seen by a kept queue)
+            if (keeps() && keeperAlive && keeperDeaths < 1) {
+                steps.add(new Step.KeeperDies());
+            }
             return steps;
         }
         if (readPossible()) {
             steps.add(new Step.Read());
+        }
+        if (keeps() && keeperAlive && keeperDeaths < 1) {
+            steps.add(new Step.KeeperDies());
         }
         if (kernel != null && kernel.readerDirectory() >= 0) {
             steps.add(new Step.Mute()); // the second half of the event the reader took
@@ -356,6 +373,7 @@ final class World {
             case Step.SiblingRecord c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.SiblingMark c -> kernel != null && LinuxSteps.possible(c, kernel, core);
             case Step.Read r -> readPossible();
+            case Step.KeeperDies k -> keeps() && keeperAlive;
             case Step.Mute m -> kernel != null && kernel.readerDirectory() >= 0;
             case Step.MarkAhead m -> kernel != null && kernel.mayMarkAheadAgain(core);
             case Step.Drain d -> checkpointRunning && kernel != null && kernel.directories() && closedForResult == null
@@ -396,7 +414,13 @@ final class World {
      * it is not a loss while a result is built (ChangeTracker's control lock: it goes to the next result).
      */
     private boolean readPossible() {
-        return kernel != null && kernel.queue() != null && !kernel.queue().isEmpty() && kernel.readerDirectory() < 0
+        if (kernel == null || stopped || kernel.readerDirectory() >= 0) {
+            return false;
+        }
+        if (taken != NOTHING_TAKEN) {
+            return taken != NotificationQueue.OVERFLOW || closedForResult == null;
+        }
+        return kernel.queue() != null && !kernel.queue().isEmpty()
                 && (kernel.queue().head() != NotificationQueue.OVERFLOW || closedForResult == null);
     }
 
@@ -409,7 +433,7 @@ final class World {
         if (kernel == null || !kernel.directories()) {
             return true;
         }
-        long handled = kernel.queue().taken() - (kernel.readerDirectory() >= 0 ? 1 : 0);
+        long handled = kernel.queue().taken() - (kernel.readerDirectory() >= 0 ? 1 : 0) - (taken != NOTHING_TAKEN ? 1 : 0);
         return drainGaveUp || (drainTarget >= 0 && handled >= drainTarget);
     }
 
@@ -532,6 +556,7 @@ final class World {
             case Step.Store st -> kernel.store(st.file());
             case Step.Unmap u -> kernel.unmap(u.file());
             case Step.Read r -> readEvent();
+            case Step.KeeperDies k -> keeperDies();
             case Step.Mute m -> finishEvent();
             case Step.MarkAhead m -> kernel.markAheadAgain();
             case Step.SiblingRecord r -> kernel.siblingRecord(r.directory(), core);
@@ -544,12 +569,14 @@ final class World {
             }
             case Step.DrainTimeout d -> {
                 drainGaveUp = true;
-                CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_NOT_DRAINED);
+                notificationsLost(QUEUE_NOT_DRAINED);
                 yield "continuity lost";
             }
             case Step.Walk w -> {
                 walkAsked = false;
-                yield walk();
+                String walked = walk();
+                walkUnfinished = false; // the handover's count of walks done: only once it ran
+                yield walked;
             }
             case Step.Stop st -> stop(st.drainFails());
             case Step.Start st -> start();
@@ -558,13 +585,20 @@ final class World {
 
     /** The notification reader takes the next event: a content change recorded after the fact, or an overflow. */
     private String readEvent() throws IOException {
-        int event = kernel.queue().take();
+        if (keeps() && taken == NOTHING_TAKEN) {
+            taken = kernel.queue().take();
+            return (taken == NotificationQueue.OVERFLOW ? "overflow" : "f" + taken)
+                    + " taken, not yet recorded (the handover file holds it)";
+        }
+        int event = keeps() ? taken : kernel.queue().take();
+        taken = NOTHING_TAKEN;
         if (event == NotificationQueue.OVERFLOW) {
             if (walkFrom() >= 0) {
                 walkAsked = true;
+                walkUnfinished = true;
                 return "overflow: a walk is asked for";
             }
-            CheckpointSteps.markContinuityLost(core, DIRECT, QUEUE_OVERFLOWED);
+            notificationsLost(QUEUE_OVERFLOWED);
             return "overflow: continuity lost";
         }
         kernel.noteBusy(event);
@@ -633,7 +667,11 @@ final class World {
                 core.postWrite(core.preWrite(file).token());
             }
         }
-        kernel.stop(core);
+        if (keeps() && keeperAlive) {
+            kernel.stopKeepingQueue(core);
+        } else {
+            kernel.stop(core);
+        }
         closingCleanly = true;
         core.close();
         closingCleanly = false;
@@ -645,7 +683,8 @@ final class World {
 
     /** Takes every queued notification; false if there is none to take from (nothing to drain then either). */
     private boolean drainAll() throws IOException {
-        while (kernel.readerDirectory() >= 0 || (kernel.queue() != null && !kernel.queue().isEmpty())) {
+        while (kernel.readerDirectory() >= 0 || taken != NOTHING_TAKEN
+                || (kernel.queue() != null && !kernel.queue().isEmpty())) {
             if (kernel.readerDirectory() >= 0) {
                 finishEvent();
             } else {
@@ -663,6 +702,11 @@ final class World {
     private String start() throws IOException {
         core = TrackerCore.open(storage, config);
         stopped = false;
+        takenOverRun = false;
+        String takeover = takeOver();
+        if (takeover != null) {
+            return takeover;
+        }
         recordPreOpened();
         String gap = !core.wasClean() ? "the previous run did not stop cleanly"
                 : watermark == null ? "the previous run left no watermark"
@@ -671,8 +715,12 @@ final class World {
         walkAsked = false; // the new groups start empty; the walk below covers the old ones' losses
         reconciledRun = false;
         if (gap != null) {
-            return "a gap: " + gap + "; " + reconcileOrLose(gap);
+            walkUnfinished = true; // the handover counts the restart's walk as pending until it ends
+            String walked = "a gap: " + gap + "; " + reconcileOrLose(gap);
+            walkUnfinished = false;
+            return walked;
         }
+        walkUnfinished = false;
         return "no gap: nothing was written meanwhile";
     }
 
@@ -708,6 +756,57 @@ final class World {
         }
         CheckpointSteps.markContinuityLost(core, DIRECT, RESTART_GAP + gap);
         return "continuity lost";
+    }
+
+    /** Whether a queue keeper holds the notification group in this model (a kept queue needs directory records). */
+    private boolean keeps() {
+        return scenario.keptQueue() && kernel != null && kernel.directories();
+    }
+
+    /**
+     * A start that takes a kept queue over ({@code LinuxSource.notificationGroup}): if the keeper
+     * still holds the queue and its predecessor left no walk undone, there is no gap, whatever was
+     * written meanwhile; the event the predecessor took and did not record stays for the reader
+     * (the handover's leftover) and the inherited mutes are removed. Null if there is no kept queue
+     * to take (a new keeper starts; the caller handles the gap as without one).
+     */
+    private String takeOver() throws IOException {
+        if (!keeps()) {
+            return null;
+        }
+        boolean kept = keeperAlive && kernel.queueKept();
+        keeperAlive = true; // the start finds its keeper, or starts a new one
+        boolean pendingWalk = walkUnfinished && scenario.linuxMutant() != LinuxMutant.TAKEOVER_DESPITE_PENDING_WALK;
+        if (!kept || pendingWalk) {
+            taken = NOTHING_TAKEN; // a new group, or a handover that is no seamless one: its leftover is dropped
+            return null;
+        }
+        walkAsked = false;
+        walkUnfinished = false;
+        reconciledRun = false;
+        takenOverRun = true;
+        keptUpTo = kernel.queue().queued();
+        String leftover = taken == NOTHING_TAKEN ? "" : ", with the event its predecessor took and did not record";
+        if (scenario.linuxMutant() == LinuxMutant.SKIP_HANDOVER) {
+            taken = NOTHING_TAKEN;
+        }
+        kernel.flushInheritedMutes();
+        for (FileId file : kernel.start(true)) {
+            core.postWrite(core.preWrite(file).token());
+        }
+        return "took the kept queue over" + leftover + ": no gap";
+    }
+
+    /** The queue keeper dies; while no tracker runs, the queue it held dies with it. */
+    private String keeperDies() {
+        keeperAlive = false;
+        keeperDeaths++;
+        if (stopped) {
+            kernel.keptQueueLost();
+            taken = NOTHING_TAKEN;
+            return "the kept queue is gone";
+        }
+        return "the tracker still holds its group";
     }
 
     /** What {@code PreOpenedWriters} does at a start: records the files open for writing or mapped before the mark. */
@@ -869,7 +968,10 @@ final class World {
      */
     private boolean[] covered(QueryResult r) {
         boolean[] covered = new boolean[ids.length];
-        if (!r.continuity().intact() && !notificationLossOnly(r.continuity().reason())) {
+        if (r.continuity().intact()) {
+            lossBeyondScopes = false;
+        }
+        if (!r.continuity().intact() && (!notificationLossOnly(r.continuity().reason()) || lossBeyondScopes)) {
             Arrays.fill(covered, true);
             return covered;
         }
@@ -881,7 +983,7 @@ final class World {
             }
             // A scope whose handler was still in progress at the checkpoint is carried (a CARRIED record,
             // not a directory's): the result says 'modified' for the directory, which covers no child.
-            boolean rescan = (!r.continuity().intact() || (c.recovered() && !reconciledRun))
+            boolean rescan = (!r.continuity().intact() || (c.recovered() && !reconciledRun && !takenOverRun))
                     && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS;
             if (rescan || isListing(c)) {
                 for (int f = 0; f < ids.length; f++) {
@@ -905,6 +1007,20 @@ final class World {
      */
     private boolean isListing(ChangedFile c) {
         return kernel != null && kernel.directoryResults() && c.changes().contains(Change.WRITTEN) && c.directory();
+    }
+
+    /**
+     * Marks a loss of notification events. The model's consumer trusts the recorded directories to
+     * cover it (every child written under a directory's mark had its directory recorded first),
+     * except while events a kept queue gathered with no tracker running are still unrecorded: no
+     * pre-content handler recorded their directories, so such a loss is a rescan of everything,
+     * which the real source always answers with anyway.
+     */
+    private void notificationsLost(String reason) throws IOException {
+        if (takenOverRun && (taken != NOTHING_TAKEN || kernel.queue().taken() < keptUpTo)) {
+            lossBeyondScopes = true;
+        }
+        CheckpointSteps.markContinuityLost(core, DIRECT, reason);
     }
 
     private static boolean notificationLossOnly(String reason) {
@@ -968,6 +1084,7 @@ final class World {
         // A crash while the engine closes cleanly, or while a cleanly stopped one is still opening its
         // state, may find the clean marker in place: then nothing needs recovering (not checked).
         boolean trackerRan = !stopped && !closingCleanly;
+        boolean wasStopped = stopped;
         closingCleanly = false;
         storage.reboot(kind, seed);
         for (int i = 0; i < writers.length; i++) {
@@ -984,9 +1101,14 @@ final class World {
         if (kernel != null) {
             if (kind == CrashKind.POWER) {
                 boot++; // a reboot: the clock may have been set anywhere meanwhile
-                kernel.powerLost();
-            } else {
+                kernel.powerLost(); // the keeper too
+                keeperAlive = false;
+                taken = NOTHING_TAKEN;
+            } else if (keeps() && keeperAlive && !wasStopped) {
+                kernel.trackerDiedKeepingQueue();
+            } else if (!wasStopped) {
                 kernel.trackerDied();
+                taken = NOTHING_TAKEN;
             }
         }
         recover(seed, true);
@@ -998,11 +1120,19 @@ final class World {
             try {
                 core = TrackerCore.open(storage, config);
                 if (restart && kernel != null) {
+                    takenOverRun = false;
+                    String takeover = takeOver();
+                    if (takeover != null) {
+                        log.add("  restart: " + takeover);
+                        return;
+                    }
                     // The Linux source: a restart after a crash is a gap (nothing tracked meanwhile):
                     // a walk finds what changed, or the consumer rescans.
                     walkAsked = false;
                     reconciledRun = false;
+                    walkUnfinished = true; // the handover counts the restart's walk as pending until it ends
                     log.add("  restart: " + reconcileOrLose("restarted after a crash"));
+                    walkUnfinished = false;
                     recordPreOpened();
                 }
                 return;

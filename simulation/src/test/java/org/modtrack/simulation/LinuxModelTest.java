@@ -48,6 +48,18 @@ class LinuxModelTest {
                 + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
     }
 
+    /** A queue keeper holds the notification queue across the tracker's deaths and stops, with each directory granularity. */
+    @ParameterizedTest
+    @EnumSource(value = Variant.Granularity.class, names = "FILE", mode = EnumSource.Mode.EXCLUDE)
+    void randomSchedulesWithAKeptQueueFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
+        long seed = random.nextLong(1L << 32);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity).withKeptQueue(true);
+        Simulator.Summary s = Simulator.run(seed, 2_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 2000 --seed "
+                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+    }
+
     /**
      * From seed 1, as docs/simulation.md counts them. Not dir-mark-after-flush (masked: see its
      * Javadoc), nor stop-forgets-mappings or sibling-mark-after-flush (directed tests below).
