@@ -33,6 +33,7 @@ import java.util.logging.Logger;
 import jdk.net.UnixDomainPrincipal;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.source.linux.LinuxSourceOptions;
+import org.modtrack.source.linux.SystemdStore;
 
 /**
  * The modtrack daemon: one {@link Root} per watched path, behind a Unix domain socket that speaks
@@ -98,13 +99,18 @@ public final class Daemon implements AutoCloseable {
                         + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
                         + " detail=" + config.detail().name().toLowerCase(Locale.ROOT)
                         + " siblingScopes=" + config.siblingScopes()
-                        + " keeper=" + root.source().keeperPid().stream().mapToObj(Integer::toString).findFirst().orElse("none"));
+                        + " queueKeptBy=" + root.source().queueHolder()
+                        + root.source().keeperPid().stream().mapToObj(pid -> " (pid " + pid + ")").findFirst().orElse(""));
+            }
+            for (String name : SystemdStore.releaseUnclaimed()) {
+                LOG.info(() -> "dropped the stored descriptor " + name + ": no watched root claims it");
             }
             server = bind(config.socket(), access.group());
             Daemon d = new Daemon(config, roots, access, server);
             d.startThreads();
             LOG.info(() -> "listening socket=" + config.socket() + " group=" + config.group()
                     + (d.metrics == null ? "" : " metrics=127.0.0.1:" + d.metrics.port()));
+            notifyServiceManager("READY=1\nSTATUS=tracking " + roots.size() + " root(s)");
             return d;
         } catch (IOException | RuntimeException e) {
             if (server != null) {
@@ -305,6 +311,15 @@ public final class Daemon implements AutoCloseable {
      * finishes; then every source is closed (the kernel lets blocked writers go, and the engine
      * leaves its clean marker) and the socket file is removed.
      */
+    /** Tells systemd (Type=notify) how the daemon is doing, if it runs as its service; a failure is logged only. */
+    private static void notifyServiceManager(String state) {
+        try {
+            SystemdStore.notify(state);
+        } catch (IOException e) {
+            LOG.warning("could not tell the service manager " + state.replace('\n', ' ') + ": " + e.getMessage());
+        }
+    }
+
     @Override
     public void close() throws IOException {
         if (!stopping.compareAndSet(false, true)) {
@@ -316,6 +331,7 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         LOG.info("stopping");
+        notifyServiceManager("STOPPING=1");
         IOException failure = null;
         try {
             server.close();

@@ -164,6 +164,7 @@ public final class Protocol {
         o.put("barrier", root.barrier().wireName());
         o.put("source", root.source().hook().cliName());
         o.put("pid", ProcessHandle.current().pid());
+        o.put("queueKeptBy", root.source().queueHolder());
         OptionalInt keeper = root.source().keeperPid();
         if (keeper.isPresent()) {
             o.put("keeperPid", keeper.getAsInt());

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
@@ -27,7 +28,7 @@ import org.modtrack.posix.UnixSockets;
  * The connection stays open while the tracker runs: its end, however the tracker ends, is how the
  * keeper learns that the group is orphaned.
  */
-final class KeptQueue implements AutoCloseable {
+final class KeptQueue implements QueueHolder {
     private static final Logger LOG = Logger.getLogger(KeptQueue.class.getName());
     static final String DIRECTORY = "keeper";
     private static final String LOG_FILE = "keeper.log";
@@ -39,35 +40,6 @@ final class KeptQueue implements AutoCloseable {
     private static final List<String> KEEPER_JVM = List.of("-Xmx16m", "-Xms4m", "-Xss512k", "-XX:+UseSerialGC",
             "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto",
             "--enable-native-access=ALL-UNNAMED");
-
-    /** A kept group: this process's descriptor of it, and what it was kept with. */
-    record Group(int fd, long id, long mask, String device) {
-        String meta() {
-            return meta(id, mask, device);
-        }
-
-        static String meta(long id, long mask, String device) {
-            return "id=" + Long.toHexString(id) + " mask=" + mask + " dev=" + device;
-        }
-
-        static Group parse(int fd, String meta) {
-            long id = 0;
-            long mask = -1;
-            String device = "";
-            for (String field : meta.split(" ")) {
-                int eq = field.indexOf('=');
-                String key = eq < 0 ? field : field.substring(0, eq);
-                String value = eq < 0 ? "" : field.substring(eq + 1);
-                switch (key) {
-                    case "id" -> id = Long.parseUnsignedLong(value, 16);
-                    case "mask" -> mask = Long.parseLong(value);
-                    case "dev" -> device = value;
-                    default -> { } // a later version's field
-                }
-            }
-            return new Group(fd, id, mask, device);
-        }
-    }
 
     private final int connection;
     private final int keeperPid;
@@ -128,7 +100,8 @@ final class KeptQueue implements AutoCloseable {
     }
 
     /** The group the keeper holds, this process's copy of it; empty if it holds none. */
-    Optional<Group> take() throws IOException {
+    @Override
+    public Optional<Group> take() throws IOException {
         UnixSockets.Message answer = ask("take");
         String text = answer.text();
         if (text.startsWith("group ") && answer.fds().length == 1) {
@@ -142,7 +115,8 @@ final class KeptQueue implements AutoCloseable {
     }
 
     /** Gives the keeper {@code group} to hold (it closes any other it held). */
-    void keep(Group group) throws IOException {
+    @Override
+    public void keep(Group group) throws IOException {
         UnixSockets.Message answer = ask("keep " + group.meta(), group.fd());
         if (!answer.text().startsWith("kept ")) {
             throw new IOException("the queue keeper (pid " + keeperPid + ") " + answer.text());
@@ -157,6 +131,16 @@ final class KeptQueue implements AutoCloseable {
     /** Whether the keeper still runs. */
     boolean keeperAlive() {
         return ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    @Override
+    public String kind() {
+        return "keeper";
+    }
+
+    @Override
+    public OptionalInt pid() {
+        return keeperAlive() ? OptionalInt.of(keeperPid) : OptionalInt.empty();
     }
 
     /** Tells the keeper to close the group and exit: nobody will take it over. */

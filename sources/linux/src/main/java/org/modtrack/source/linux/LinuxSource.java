@@ -191,8 +191,8 @@ public final class LinuxSource implements AutoCloseable {
             }
             String gap = restarted && !notification.seamless() ? gapSincePreviousRun(previous, tracker, fs) : null;
             if (restarted && notification.seamless()) {
-                LOG.info(() -> "took over the notification group the queue keeper (pid " + notification.kept().keeperPid()
-                        + ") held: every change since the previous run is in its queue");
+                LOG.info(() -> "took over the notification group the " + notification.holder().kind()
+                        + " held: every change since the previous run is in its queue");
             }
             // The gap's walk is work a successor must redo if this process dies before it ends: the
             // handover counts it as a pending walk until its records (or the loss) are written.
@@ -221,13 +221,14 @@ public final class LinuxSource implements AutoCloseable {
      * The notification group and how it came. {@code taken}: from a {@link QueueKeeper}, whose
      * previous holder may have left ignore marks; {@code seamless}: and the handover shows that
      * every event that group queued since the previous run began is either recorded or still
-     * queued or left in the handover buffer, so the time since then is no gap. {@code kept} and
+     * queued or left in the handover buffer, so the time since then is no gap. {@code holder} and
      * {@code handover} are null without a keeper.
      */
-    private record NotificationGroup(int fd, boolean taken, boolean seamless, KeptQueue kept, Handover handover) {}
+    private record NotificationGroup(int fd, boolean taken, boolean seamless, QueueHolder holder, Handover handover) {}
 
     /**
-     * The notification group: the one the state directory's keeper holds, if it was kept for the
+     * The notification group: the one the state directory's holder (systemd's file descriptor
+     * store when this runs as a service that may store descriptors, else a keeper process) holds, if it was kept for the
      * same events and device; else a new one, given to the keeper. Without a keeper (not asked for,
      * or it could not be reached), a new group that dies with this process.
      */
@@ -236,10 +237,11 @@ public final class LinuxSource implements AutoCloseable {
         if (!options.keepsQueue()) {
             return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null);
         }
-        KeptQueue kept;
-        Optional<KeptQueue.Group> taken;
+        QueueHolder kept;
+        Optional<QueueHolder.Group> taken;
         try {
-            kept = KeptQueue.attach(state, options.keepQueue());
+            Optional<SystemdStore> systemd = SystemdStore.fromEnvironment(state, "notification-" + state.getFileName());
+            kept = systemd.isPresent() ? systemd.get() : KeptQueue.attach(state, options.keepQueue());
         } catch (IOException e) {
             KeptQueue.warn("no queue keeper", e);
             return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null);
@@ -250,12 +252,12 @@ public final class LinuxSource implements AutoCloseable {
         try {
             taken = kept.take();
         } catch (IOException e) {
-            KeptQueue.warn("the queue keeper did not hand over its group", e);
+            KeptQueue.warn("the " + kept.kind() + " did not hand over its group", e);
             taken = Optional.empty();
         }
         long mask = NamespaceListener.markMask(options);
         if (taken.isPresent()) {
-            KeptQueue.Group g = taken.get();
+            QueueHolder.Group g = taken.get();
             if (g.mask() == mask && g.device().equals(fs.majorMinor())) {
                 String why = handover.whyNotSeamless(g.id());
                 if (why != null) {
@@ -272,17 +274,23 @@ public final class LinuxSource implements AutoCloseable {
         long id = ThreadLocalRandom.current().nextLong() | 1; // never 0: "no group" in a fresh handover
         handover.begin(id, false);
         try {
-            kept.keep(new KeptQueue.Group(fd, id, mask, fs.majorMinor()));
+            kept.keep(new QueueHolder.Group(fd, id, mask, fs.majorMinor()));
         } catch (IOException e) {
-            KeptQueue.warn("the queue keeper did not take the new group", e);
+            KeptQueue.warn("the " + kept.kind() + " did not take the new group", e);
         }
         return new NotificationGroup(fd, false, false, kept, handover);
     }
 
     /** The queue keeper's process id, if one holds this source's notification group and still runs. */
     public OptionalInt keeperPid() {
-        KeptQueue kept = notification.kept();
-        return kept != null && kept.keeperAlive() ? OptionalInt.of(kept.keeperPid()) : OptionalInt.empty();
+        QueueHolder holder = notification.holder();
+        return holder != null ? holder.pid() : OptionalInt.empty();
+    }
+
+    /** Who holds this source's notification group across its restarts: {@code keeper}, {@code systemd}, or {@code none}. */
+    public String queueHolder() {
+        QueueHolder holder = notification.holder();
+        return holder != null ? holder.kind() : "none";
     }
 
     /** The permission events that record writes before they proceed: the options' hook, or the best this kernel offers. */
@@ -421,8 +429,8 @@ public final class LinuxSource implements AutoCloseable {
             watermark = Optional.empty();
         }
         List<AutoCloseable> parts = new ArrayList<>(List.of(preContent, namespace, losses, tracker));
-        if (notification.kept() != null) {
-            parts.add(notification.kept()); // the keeper holds the group for the next start
+        if (notification.holder() != null) {
+            parts.add(notification.holder()); // it holds the group for the next start
             parts.add(notification.handover());
         }
         for (AutoCloseable c : parts) {

@@ -120,7 +120,7 @@ public final class QueueKeeper {
      * mount table cannot be read.
      */
     static boolean mounted(String meta) {
-        String device = KeptQueue.Group.parse(-1, meta).device();
+        String device = QueueHolder.Group.parse(-1, meta).device();
         if (device.isEmpty()) {
             return true;
         }

@@ -44,13 +44,13 @@ class KeptQueueTest {
             keeperPid = first.keeperPid();
             assertTrue(first.keeperAlive());
             assertEquals(Optional.empty(), first.take(), "a new keeper holds nothing");
-            first.keep(new KeptQueue.Group(counter, 0x1234, 99, "7:3"));
+            first.keep(new QueueHolder.Group(counter, 0x1234, 99, "7:3"));
         }
         Posix.signal(counter); // through this process's descriptor: the count the kept one must see
         Posix.close(counter, "the test's event counter");
         try (KeptQueue next = KeptQueue.attach(state, Duration.ofSeconds(60))) {
             assertEquals(keeperPid, next.keeperPid(), "the same keeper answers");
-            KeptQueue.Group g = next.take().orElseThrow();
+            QueueHolder.Group g = next.take().orElseThrow();
             assertEquals(0x1234, g.id());
             assertEquals(99, g.mask());
             assertEquals("7:3", g.device());
@@ -71,7 +71,7 @@ class KeptQueueTest {
         ProcessHandle keeper;
         try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(1))) {
             keeper = ProcessHandle.of(k.keeperPid()).orElseThrow();
-            k.keep(new KeptQueue.Group(counter, 1, 1, ""));
+            k.keep(new QueueHolder.Group(counter, 1, 1, ""));
         } finally {
             Posix.close(counter, "the test's event counter");
         }
@@ -84,7 +84,7 @@ class KeptQueueTest {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && isRoot(), "needs root and setpriv");
         int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(60))) {
-            k.keep(new KeptQueue.Group(counter, 1, 1, ""));
+            k.keep(new QueueHolder.Group(counter, 1, 1, ""));
         } finally {
             Posix.close(counter, "the test's event counter");
         }

@@ -11,11 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import org.modtrack.engine.TrackerConfig;
+import org.modtrack.testing.OutputLines;
 
 /**
  * A {@link LinuxSource} in a JVM of its own, so a test can SIGKILL it: {@code main(watched, state)}
@@ -73,7 +72,7 @@ final class TrackerProcess {
         private static final long TIMEOUT_SECONDS = 60;
         private final Process process;
         private final Writer in;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        private final OutputLines lines;
         private final long ready;
 
         Client(Path watched, Path state, Path stderr) throws IOException, InterruptedException {
@@ -114,18 +113,7 @@ final class TrackerProcess {
             }
             process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile())).start();
             in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    // the process died: next() times out or sees EOF
-                }
-                lines.add("EOF");
-            }, "tracker-process-reader");
-            reader.setDaemon(true);
-            reader.start();
+            lines = new OutputLines(process, "tracker-process-reader");
             try {
                 expect("ready");
             } catch (IOException | RuntimeException | Error e) {
@@ -218,11 +206,11 @@ final class TrackerProcess {
         }
 
         private String next() throws IOException, InterruptedException {
-            String line = lines.poll(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            String line = lines.next(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             if (line == null) {
                 throw new IOException("the tracker process said nothing for " + TIMEOUT_SECONDS + " s");
             }
-            if (line.equals("EOF")) {
+            if (line.equals(OutputLines.END)) {
                 throw new IOException("the tracker process ended (exit " + (process.isAlive() ? "?" : process.exitValue())
                         + "; see its stderr)");
             }

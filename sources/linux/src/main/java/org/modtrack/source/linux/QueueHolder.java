@@ -1,0 +1,55 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Something outside the tracking process that holds its notification group open while no tracker
+ * runs, so the kernel goes on queueing, and hands the group to the next start: a {@link QueueKeeper}
+ * process ({@link KeptQueue}), or systemd's file descriptor store ({@link SystemdStore}).
+ * docs/linux-source.md, <i>Restarts without a gap</i>.
+ */
+interface QueueHolder extends AutoCloseable {
+    /** A kept group: this process's descriptor of it, and what it was kept with. */
+    record Group(int fd, long id, long mask, String device) {
+        String meta() {
+            return "id=" + Long.toHexString(id) + " mask=" + mask + " dev=" + device;
+        }
+
+        /** Parses {@link #meta}; fields it does not know (a later version's) are skipped. */
+        static Group parse(int fd, String meta) {
+            long id = 0;
+            long mask = -1;
+            String device = "";
+            for (String field : meta.strip().split(" ")) {
+                int eq = field.indexOf('=');
+                String key = eq < 0 ? field : field.substring(0, eq);
+                String value = eq < 0 ? "" : field.substring(eq + 1);
+                switch (key) {
+                    case "id" -> id = Long.parseUnsignedLong(value, 16);
+                    case "mask" -> mask = Long.parseLong(value);
+                    case "dev" -> device = value;
+                    default -> { }
+                }
+            }
+            return new Group(fd, id, mask, device);
+        }
+    }
+
+    /** The group held for this state directory, as a descriptor of this process's; empty if none is. */
+    Optional<Group> take() throws IOException;
+
+    /** Holds {@code group} from now on (instead of any other). */
+    void keep(Group group) throws IOException;
+
+    /** Who holds the group, for status and the log: {@code keeper} or {@code systemd}. */
+    String kind();
+
+    /** The holding process's id, if it is a process of modtrack's that still runs. */
+    OptionalInt pid();
+
+    /** Ends this tracker's use of the holder; the group stays held for a successor. */
+    @Override
+    void close() throws IOException;
+}
