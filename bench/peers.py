@@ -18,6 +18,7 @@ WORK/pids for bench/run's trap). Nothing here asserts a time: it measures and wr
 PNG plots (matplotlib, if the Debian package is there).
 """
 import argparse
+import glob
 import json
 import os
 import random
@@ -431,8 +432,23 @@ class Modtrack(Contender):
                     barrier_ms=r.get("barrierWaitMs"),
                     readOnlyDropped=r.get("readOnlyDropped"), readOnlyReported=r.get("readOnlyReported"))
 
+    def keeper_pid(self):
+        """The pid of the process that keeps the daemon's notification queue across its restarts, or None."""
+        return self.call({"cmd": "status", "root": A.mnt}).get("keeperPid")
+
     def stop(self):
+        """Stops the daemon (SIGTERM) and then its queue keeper, which would otherwise hold the queue
+        for the next start for 5 minutes, raising events that later contenders' writers would pay for."""
         kill(self.p, signal.SIGTERM)
+        for path in glob.glob(os.path.join(self.state, "*", "keeper", "keeper.socket")):
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+                    s.settimeout(10)
+                    s.connect(path)
+                    s.send(b"release")
+                    s.recv(4096)
+            except OSError:
+                pass  # no keeper listens there any more
 
 
 def contenders(tag, missing, freeze=True):
@@ -680,7 +696,9 @@ def crash(c, cfg, base, scenario):
     """One fault scenario for one contender: 'none' and 'kill-files' (8 paced writers create files
     and append to base files; SIGKILL once a third is done, restarted at once), 'kill-churn' (the
     directory workload, paced; the same kill), 'overrun' (the consumer is stopped with SIGSTOP during
-    a burst of renames larger than its queue, then continued). Returns the row."""
+    a burst of renames larger than its queue, then continued); modtrack only: 'kill-all-files' (as
+    'kill-files', and its queue keeper is killed too, as `systemctl kill` would) and 'restart-files'
+    (as 'kill-files', with a planned restart: SIGTERM, then start again). Returns the row."""
     d = os.path.join(A.mnt, "crash")
     os.makedirs(d, exist_ok=True)
     burst = A.inotify_queue * 5 // 2
@@ -715,7 +733,7 @@ def crash(c, cfg, base, scenario):
                     c.resume()
             restart_s = time.perf_counter() - t  # here: how long the consumer was stopped
             total_ops = burst
-        elif scenario in ("none", "kill-files"):
+        elif scenario in ("none", "kill-files", "kill-all-files", "restart-files"):
             n_mod = cfg["crash_mod"] // 8
             per = cfg["crash_new"] // 8
             total_ops = 8 * (per + n_mod)
@@ -742,15 +760,26 @@ def crash(c, cfg, base, scenario):
                     with open(l, "rb") as f:
                         n += f.read().count(b"\n")
             return n
-        if scenario.startswith("kill") and not isinstance(c, NoTracker):
+        first_answer_s = None
+        if scenario.startswith(("kill", "restart")) and not isinstance(c, NoTracker):
             while done() < total_ops // 3 and any(p.poll() is None for p in procs):
                 time.sleep(0.01)
+            keeper = c.keeper_pid() if scenario == "kill-all-files" else None
             at_kill = done()
             t = time.perf_counter()
-            c.kill9()
+            if scenario == "restart-files":
+                kill(c.p, signal.SIGTERM)
+                c.p.wait()
+            else:
+                c.kill9()
+            if keeper:
+                os.kill(keeper, signal.SIGKILL)
             c.start()
             restart_s = time.perf_counter() - t
             at_ready = done()
+            if isinstance(c, Modtrack):
+                c.call({"cmd": "query", "root": A.mnt})  # not blessed: the answer below holds it all again
+                first_answer_s = time.perf_counter() - t
         for p in procs:
             if p.wait() != 0:
                 raise RuntimeError("a workload process failed; see %s/logs/writers.err" % A.work)
@@ -764,7 +793,8 @@ def crash(c, cfg, base, scenario):
         truth = truth_of(logs)
         ev = evaluate(a, truth, known)
         return dict(name=c.name, cmd=c.cmd_doc, scenario=scenario, total_ops=total_ops, at_kill=at_kill,
-                    at_ready=at_ready, restart_s=restart_s, truth=len(truth), note=note_dead + a["note"],
+                    at_ready=at_ready, restart_s=restart_s, first_answer_s=first_answer_s, truth=len(truth),
+                    note=note_dead + a["note"],
                     unchanged=sum(1 for p in scan(A.mnt) if p not in truth), burst=burst, **ev)
     finally:
         c.stop()
@@ -1044,7 +1074,11 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
              "same, and the contender is killed with SIGKILL once a third of the operations are done and "
              "restarted at once (ops done at the kill / when it was ready again are shown); **SIGKILL, "
              "directories**: the directory workload (%d directories of %d files; %d µs pause per directory), "
-             "killed the same way; **overrun**: %d files renamed one by one as fast as one process can "
+             "killed the same way (modtrack's restarted daemon takes over the queue its keeper held meanwhile); "
+             "modtrack only: **SIGKILL of every modtrack process**: as SIGKILL, files, with its queue keeper "
+             "killed too, as `systemctl kill` would (the restart walks); **planned restart**: as SIGKILL, files, "
+             "with SIGTERM (a clean stop) and a start at once, as an upgrade would; for modtrack also the time "
+             "from the kill or SIGTERM until its first answer after the restart was complete; **overrun**: %d files renamed one by one as fast as one process can "
              "(`ops rename`), while the contender's process is stopped with SIGSTOP, then SIGCONT: more events "
              "than inotify's `max_queued_events` (%d here) and fanotify's default queue hold; modtrack's own queue "
              "(%d events) is not overrun by it, so in this scenario its daemon runs with the kernel's default "
@@ -1067,10 +1101,14 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
             scen = ("overrun: nothing runs to stop" if notr else
                     "overrun: stopped %.1f s during %d renames" % (r["restart_s"], r["total_ops"]))
         else:
-            what = "files" if r["scenario"] == "kill-files" else "directories"
-            scen = ("SIGKILL, %s: nothing runs to kill" % what if notr else
-                    "SIGKILL, %s, at %d/%d ops, ready again %.1f s later at %d" % (
-                        what, r["at_kill"], r["total_ops"], r["restart_s"], r["at_ready"]))
+            what = "directories" if r["scenario"] == "kill-churn" else "files"
+            how = {"kill-all-files": "SIGKILL of every modtrack process (its queue keeper too)",
+                   "restart-files": "planned restart (SIGTERM, start again)"}.get(r["scenario"], "SIGKILL")
+            scen = ("%s, %s: nothing runs to kill" % (how, what) if notr else
+                    "%s, %s, at %d/%d ops, ready again %.1f s later at %d%s" % (
+                        how, what, r["at_kill"], r["total_ops"], r["restart_s"], r["at_ready"],
+                        "" if r.get("first_answer_s") is None else
+                        ", its first answer complete %.1f s after the stop" % r["first_answer_s"]))
         L.append("| %s | %s | %d | %d | %d (of %d) | %d | %s | `%s` |" % (
             r["name"], scen, r["truth"], r["missed"], r["fp"], r["unchanged"], r["named_missed"], r["note"],
             r["cmd"]))
@@ -1213,7 +1251,8 @@ def main():
     def faults():
         rows = []
         for c in contenders("crash", missing):
-            for scenario in ("none", "kill-files", "kill-churn", "overrun"):
+            extra = ("kill-all-files", "restart-files") if isinstance(c, Modtrack) else ()
+            for scenario in ("none", "kill-files", "kill-churn", "overrun") + extra:
                 log("fault scenario %s: %s" % (scenario, c.name))
                 if isinstance(c, Modtrack):
                     rmtree(c.state)  # each scenario starts from an empty state directory
