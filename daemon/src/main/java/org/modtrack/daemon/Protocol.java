@@ -7,8 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Locale;
@@ -186,6 +189,34 @@ public final class Protocol {
         q.put("count", root.queries());
         q.put("totalMs", root.queryNanos() / 1_000_000);
         q.put("lastBarrierWaitMs", root.lastBarrierWaitNanos() / 1_000_000);
+        putMemory(o.putObject("memory"));
         return o;
+    }
+
+    /**
+     * The daemon's memory: its Java heap (used, committed, the most it may grow to), and its
+     * resident set ({@code VmRSS}, -1 if /proc cannot say), in bytes. The whole process's, not
+     * this root's: roots share one heap.
+     */
+    private static void putMemory(ObjectNode m) {
+        Runtime rt = Runtime.getRuntime();
+        m.put("heapUsed", rt.totalMemory() - rt.freeMemory());
+        m.put("heapCommitted", rt.totalMemory());
+        m.put("heapMax", rt.maxMemory());
+        m.put("resident", residentBytes());
+    }
+
+    private static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    String[] f = line.substring(6).strip().split("\\s+");
+                    return Long.parseLong(f[0]) * 1024; // kB
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // below: unknown
+        }
+        return -1;
     }
 }

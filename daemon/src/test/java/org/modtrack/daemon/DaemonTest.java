@@ -182,6 +182,17 @@ class DaemonTest {
     }
 
     @Test
+    void statusSaysHowMuchMemoryTheDaemonHolds() throws IOException {
+        try (DaemonClient c = client()) {
+            JsonNode m = c.status(r()).path("memory");
+            long used = m.path("heapUsed").asLong();
+            long committed = m.path("heapCommitted").asLong();
+            assertTrue(0 < used && used <= committed && committed <= m.path("heapMax").asLong(), m.toString());
+            assertTrue(m.path("resident").asLong() > committed / 8, "a resident set of some megabytes: " + m);
+        }
+    }
+
+    @Test
     void blessOfAnUnknownStaleOrFutureIdIsRefusedAndChangesNothing() throws IOException {
         settle();
         Command.sh(root, "echo x > kept-by-refused-blesses");

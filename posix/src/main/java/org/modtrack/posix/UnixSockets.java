@@ -75,8 +75,8 @@ public final class UnixSockets {
     /** A listening socket at {@code path} (which must not exist), with a backlog of {@code backlog}. */
     public static int listen(Path path, int backlog) throws PosixException {
         int fd = socket(SOCK_SEQPACKET, path);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = address(arena, path);
+        try (Arena arena = Arena.ofConfined(); Reachable at = Reachable.of(path)) {
+            MemorySegment address = address(arena, at.path());
             check((int) BIND.invokeExact(Posix.callState(), fd, address, (int) address.byteSize()), "bind of " + path);
             check((int) LISTEN.invokeExact(Posix.callState(), fd, backlog), "listen on " + path);
             return fd;
@@ -117,8 +117,8 @@ public final class UnixSockets {
      */
     public static int connect(Path path) throws PosixException {
         int fd = socket(SOCK_SEQPACKET, path);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = address(arena, path);
+        try (Arena arena = Arena.ofConfined(); Reachable at = Reachable.of(path)) {
+            MemorySegment address = address(arena, at.path());
             while (true) {
                 int rc = (int) CONNECT.invokeExact(Posix.callState(), fd, address, (int) address.byteSize());
                 if (rc == 0) {
@@ -320,6 +320,29 @@ public final class UnixSockets {
             throw e;
         } catch (Throwable t) {
             throw Posix.linkageFailure("socket", t);
+        }
+    }
+
+    /**
+     * A path to {@code path} short enough for {@code sun_path}: itself, or, when it is longer, the
+     * same file reached through its directory opened {@code O_PATH}, as
+     * {@code /proc/self/fd/N/NAME} (a state directory under a long root path easily passes 107
+     * bytes). Closing it closes that directory.
+     */
+    private record Reachable(Path path, int directory) implements AutoCloseable {
+        static Reachable of(Path path) throws PosixException {
+            if (path.toString().getBytes(StandardCharsets.UTF_8).length < SUN_PATH || path.getParent() == null) {
+                return new Reachable(path, -1);
+            }
+            int dir = Posix.open(path.getParent().toString(), Posix.O_PATH | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+            return new Reachable(Path.of("/proc/self/fd/" + dir).resolve(path.getFileName()), dir);
+        }
+
+        @Override
+        public void close() throws PosixException {
+            if (directory >= 0) {
+                Posix.close(directory, "a socket's directory");
+            }
         }
     }
 

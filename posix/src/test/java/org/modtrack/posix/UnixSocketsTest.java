@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,10 +61,29 @@ class UnixSocketsTest {
         assertEquals(Errno.ECONNREFUSED, refused.errno());
     }
 
+    /** A state directory under a long root path: the socket's path is longer than {@code sun_path} (107 bytes). */
     @Test
-    void aPathTooLongForSunPathIsRefusedInOneSentence() {
-        Path longPath = dir.resolve("x".repeat(120));
-        PosixException e = assertThrows(PosixException.class, () -> UnixSockets.listen(longPath, 1));
+    void aSocketDeeperThanSunPathAllowsIsReachedThroughItsDirectory() throws Exception {
+        Path deep = Files.createDirectories(dir.resolve("d".repeat(60)).resolve("e".repeat(60)));
+        Path socket = deep.resolve("keeper.socket");
+        int listening = UnixSockets.listen(socket, 1);
+        try {
+            assertTrue(Files.exists(socket), "the socket file is where it was asked for");
+            int client = UnixSockets.connect(socket);
+            int server = UnixSockets.accept(listening);
+            UnixSockets.send(client, "deep");
+            assertEquals("deep", UnixSockets.receive(server).text());
+            Posix.close(client, "the client");
+            Posix.close(server, "the server");
+        } finally {
+            Posix.close(listening, "the listening socket");
+        }
+    }
+
+    @Test
+    void aFileNameTooLongForSunPathIsRefusedInOneSentence() {
+        Path longName = dir.resolve("x".repeat(120));
+        PosixException e = assertThrows(PosixException.class, () -> UnixSockets.listen(longName, 1));
         assertEquals(Errno.ENAMETOOLONG, e.errno());
     }
 }

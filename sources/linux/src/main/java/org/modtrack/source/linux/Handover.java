@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -74,7 +75,14 @@ final class Handover implements EventReader.Batches, AutoCloseable {
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = HEADER + bufferBytes;
             if (channel.size() != size) {
-                channel.truncate(0); // another layout: nothing in it can be trusted
+                // Another layout: nothing in it can be trusted. Written out with zeros, not left
+                // sparse: a store through the mapping into a hole that the disk has no room for
+                // would kill the process (SIGBUS) instead of failing here, in one sentence.
+                channel.truncate(0);
+                ByteBuffer zeros = ByteBuffer.allocate((int) size);
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, zeros.position());
+                }
             }
             return new Handover(arena, channel.map(FileChannel.MapMode.READ_WRITE, 0, size, arena), bufferBytes);
         } catch (IOException | RuntimeException e) {

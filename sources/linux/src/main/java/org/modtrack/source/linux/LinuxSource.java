@@ -75,12 +75,17 @@ public final class LinuxSource implements AutoCloseable {
     private final Reconciler reconciler;
     private final LinuxSourceOptions.Hook hook;
     private final NotificationGroup notification;
+    private volatile QueueHolder holder; // the notification's holder, or the keeper that replaced a dead one
+    private final Duration keepQueue;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
                         WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
-                        boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification) {
+                        boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification,
+                        Duration keepQueue) {
         this.notification = notification;
+        this.holder = notification.holder();
+        this.keepQueue = keepQueue;
         this.watched = watched;
         this.hook = hook;
         this.state = state;
@@ -210,7 +215,7 @@ public final class LinuxSource implements AutoCloseable {
                     + preOpened[0].size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
-                    options.hook(), notification);
+                    options.hook(), notification, options.keepQueue());
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -224,7 +229,8 @@ public final class LinuxSource implements AutoCloseable {
      * queued or left in the handover buffer, so the time since then is no gap. {@code holder} and
      * {@code handover} are null without a keeper.
      */
-    private record NotificationGroup(int fd, boolean taken, boolean seamless, QueueHolder holder, Handover handover) {}
+    private record NotificationGroup(int fd, boolean taken, boolean seamless, QueueHolder holder, Handover handover,
+                                     QueueHolder.Group kept) {}
 
     /**
      * The notification group: the one the state directory's holder (systemd's file descriptor
@@ -235,7 +241,7 @@ public final class LinuxSource implements AutoCloseable {
     private static NotificationGroup notificationGroup(Path state, TrackedFilesystem fs, LinuxSourceOptions options,
                                                        List<AutoCloseable> opened) throws IOException {
         if (!options.keepsQueue()) {
-            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null);
+            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null, null);
         }
         QueueHolder kept;
         Optional<QueueHolder.Group> taken;
@@ -244,7 +250,7 @@ public final class LinuxSource implements AutoCloseable {
             kept = systemd.isPresent() ? systemd.get() : KeptQueue.attach(state, options.keepQueue());
         } catch (IOException e) {
             KeptQueue.warn("no queue keeper", e);
-            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null);
+            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null, null);
         }
         opened.add(kept);
         Handover handover = Handover.open(state, NamespaceListener.BUFFER_BYTES);
@@ -264,7 +270,7 @@ public final class LinuxSource implements AutoCloseable {
                     LOG.warning("the kept notification group is taken over, but not seamlessly: " + why);
                 }
                 handover.begin(g.id(), why == null);
-                return new NotificationGroup(g.fd(), true, why == null, kept, handover);
+                return new NotificationGroup(g.fd(), true, why == null, kept, handover, g);
             }
             LOG.info(() -> "the kept notification group (" + g.meta() + ") was kept for other events or another"
                     + " device: a new one replaces it");
@@ -273,24 +279,51 @@ public final class LinuxSource implements AutoCloseable {
         int fd = NamespaceListener.createGroup();
         long id = ThreadLocalRandom.current().nextLong() | 1; // never 0: "no group" in a fresh handover
         handover.begin(id, false);
+        QueueHolder.Group group = new QueueHolder.Group(fd, id, mask, fs.majorMinor());
         try {
-            kept.keep(new QueueHolder.Group(fd, id, mask, fs.majorMinor()));
+            kept.keep(group);
         } catch (IOException e) {
             KeptQueue.warn("the " + kept.kind() + " did not take the new group", e);
         }
-        return new NotificationGroup(fd, false, false, kept, handover);
+        return new NotificationGroup(fd, false, false, kept, handover, group);
     }
 
     /** The queue keeper's process id, if one holds this source's notification group and still runs. */
     public OptionalInt keeperPid() {
-        QueueHolder holder = notification.holder();
-        return holder != null ? holder.pid() : OptionalInt.empty();
+        QueueHolder h = holder;
+        return h != null ? h.pid() : OptionalInt.empty();
     }
 
     /** Who holds this source's notification group across its restarts: {@code keeper}, {@code systemd}, or {@code none}. */
     public String queueHolder() {
-        QueueHolder holder = notification.holder();
-        return holder != null ? holder.kind() : "none";
+        QueueHolder h = holder;
+        return h != null ? h.kind() : "none";
+    }
+
+    /**
+     * Replaces a keeper that died while this tracker runs (killed, out of memory) and gives the new
+     * one the group: otherwise this tracker's own death would leave no queue. At most a keeper's
+     * start (about 0.3 s) once, before a result.
+     */
+    private void keepHeld() {
+        if (!(holder instanceof KeptQueue dead) || dead.keeperAlive() || notification.kept() == null) {
+            return;
+        }
+        try {
+            KeptQueue fresh = KeptQueue.attach(state, keepQueue);
+            fresh.keep(notification.kept());
+            holder = fresh;
+            LOG.warning("the queue keeper (pid " + dead.keeperPid() + ") died; pid " + fresh.keeperPid()
+                    + " keeps the notification group now");
+        } catch (IOException e) {
+            KeptQueue.warn("the queue keeper died and no other could take the group", e);
+            return;
+        }
+        try {
+            dead.close();
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "closing the connection to a dead keeper failed", e);
+        }
     }
 
     /** The permission events that record writes before they proceed: the options' hook, or the best this kernel offers. */
@@ -309,6 +342,7 @@ public final class LinuxSource implements AutoCloseable {
         // back in the next result); and once the barrier's wait is over (DrainingBarrier), for the
         // few queued meanwhile, so that the result names every change made before the checkpoint
         // and by the writes it waited for.
+        keepHeld();
         try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
             CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
             recordQueuedEvents(namespace, losses, reconciler, tracker, fs, watched);
@@ -429,8 +463,8 @@ public final class LinuxSource implements AutoCloseable {
             watermark = Optional.empty();
         }
         List<AutoCloseable> parts = new ArrayList<>(List.of(preContent, namespace, losses, tracker));
-        if (notification.holder() != null) {
-            parts.add(notification.holder()); // it holds the group for the next start
+        if (holder != null) {
+            parts.add(holder); // it holds the group for the next start
             parts.add(notification.handover());
         }
         for (AutoCloseable c : parts) {

@@ -65,6 +65,26 @@ class KeptQueueTest {
         }
     }
 
+    /** The daemon's state directory of a root with a long path: the keeper's socket path passes sun_path's 107 bytes. */
+    @Test
+    void aStateDirectoryDeeperThanSunPathAllowsStillHasAKeeper() throws Exception {
+        Path deep = Files.createDirectories(state.resolve("tmp-modtrack%2dloop%2dbenchTX7Na3-mnt-" + "x".repeat(40)));
+        int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
+        try {
+            try (KeptQueue k = KeptQueue.attach(deep, Duration.ofSeconds(60))) {
+                k.keep(new QueueHolder.Group(counter, 3, 3, ""));
+            }
+            try (KeptQueue again = KeptQueue.attach(deep, Duration.ofSeconds(60))) {
+                QueueHolder.Group g = again.take().orElseThrow();
+                assertEquals(3, g.id());
+                Posix.close(g.fd(), "the taken counter");
+            }
+        } finally {
+            Posix.close(counter, "the test's event counter");
+            KeptQueue.releaseIfRunning(deep);
+        }
+    }
+
     @Test
     void anOrphanedGroupIsClosedAfterTheKeepTimeAndTheKeeperExits() throws Exception {
         int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);

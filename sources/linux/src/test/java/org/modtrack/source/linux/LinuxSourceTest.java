@@ -380,6 +380,35 @@ class LinuxSourceTest {
         keeper.onExit().get(30, TimeUnit.SECONDS); // unmounted: nothing left to keep
     }
 
+    /** A keeper killed while the tracker runs is replaced before the next result, so a later stop still loses nothing. */
+    @Test
+    void aKeeperThatDiesWhileTheTrackerRunsIsReplacedBeforeTheNextResult() throws Exception {
+        LinuxSourceOptions keeping = LinuxSourceOptions.defaults().withKeepQueue(Duration.ofSeconds(60));
+        ProcessHandle second;
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), keeping)) {
+                ProcessHandle first = ProcessHandle.of(source.keeperPid().orElseThrow()).orElseThrow();
+                first.destroyForcibly();
+                first.onExit().get(30, TimeUnit.SECONDS);
+                assertTrue(source.keeperPid().isEmpty(), "a dead keeper is not reported");
+                sh(root, "echo one > one");
+                LinuxResult r = source.query();
+                second = ProcessHandle.of(source.keeperPid().orElseThrow()).orElseThrow();
+                assertTrue(second.pid() != first.pid());
+                source.bless(r.snapshot());
+            }
+            sh(root, "echo two > two; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), keeping)) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertEquals(null, r.reconciled(), "the new keeper held the queue: no walk");
+                assertEquals(Set.of("two"), byPath(r, root).keySet(), r.toString());
+            }
+        }
+        second.onExit().get(30, TimeUnit.SECONDS); // unmounted
+    }
+
     @Test
     void beforeAnyBlessAWalkSinceTrackingBeganFindsWhatWasWrittenWhileStopped() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
