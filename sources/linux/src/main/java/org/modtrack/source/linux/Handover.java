@@ -42,13 +42,21 @@ final class Handover implements EventReader.Batches, AutoCloseable {
     private static final long LOSSES_RECORDED_AT = 40;
     private static final long WALKS_ASKED_AT = 48;
     private static final long WALKS_DONE_AT = 56;
+    /** Bytes of the saved orphans ({@link #saveOrphans}); {@link #ORPHANS_WRITING} while they are written, {@link #ORPHANS_TOO_MANY}. */
+    private static final long ORPHANS_AT = 64;
+    private static final long ORPHANS_WRITING = -1;
+    private static final long ORPHANS_TOO_MANY = -2;
+    /** Room for the orphaned deletions: about 10,000 of them with short names; more make a takeover a gap. */
+    static final int ORPHANS_BYTES = 1 << 20;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final Arena arena;
     private final MemorySegment file;
     private final MemorySegment buffer;
+    private final MemorySegment orphans;
     private final long previousGroup;
     private final boolean previousConsistent;
+    private byte[] previousOrphans;
     private long leftoverFrom;
     private long leftoverTo;
 
@@ -56,6 +64,7 @@ final class Handover implements EventReader.Batches, AutoCloseable {
         this.arena = arena;
         this.file = file;
         this.buffer = file.asSlice(HEADER, bufferBytes);
+        this.orphans = file.asSlice(HEADER + bufferBytes, ORPHANS_BYTES);
         boolean known = get(MAGIC_AT) == MAGIC;
         this.previousGroup = known ? get(GROUP_AT) : 0;
         long batch = known ? get(BATCH_AT) : 0;
@@ -66,6 +75,9 @@ final class Handover implements EventReader.Batches, AutoCloseable {
             leftoverFrom = recorded;
             leftoverTo = end;
         }
+        long orphanBytes = known ? get(ORPHANS_AT) : 0;
+        this.previousOrphans = orphanBytes > 0 && orphanBytes <= ORPHANS_BYTES
+                ? orphans.asSlice(0, orphanBytes).toArray(ValueLayout.JAVA_BYTE) : new byte[0];
     }
 
     /** Maps (creating it if needed) the state directory's handover file, with a buffer of {@code bufferBytes}. */
@@ -73,7 +85,7 @@ final class Handover implements EventReader.Batches, AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(stateDirectory.resolve(FILE), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            long size = HEADER + bufferBytes;
+            long size = HEADER + bufferBytes + ORPHANS_BYTES;
             if (channel.size() != size) {
                 // Another layout: nothing in it can be trusted. Written out with zeros, not left
                 // sparse: a store through the mapping into a hole that the disk has no room for
@@ -104,7 +116,39 @@ final class Handover implements EventReader.Batches, AutoCloseable {
             return "the previous holder read another notification group";
         }
         String pending = pendingWork();
-        return pending;
+        if (pending != null) {
+            return pending;
+        }
+        long orphanBytes = get(ORPHANS_AT);
+        if (orphanBytes == ORPHANS_WRITING || orphanBytes == ORPHANS_TOO_MANY || orphanBytes > ORPHANS_BYTES
+                || !new OrphanedDeletions().restore(previousOrphans)) {
+            return "the previous holder's deletions in directories already gone were not all saved";
+        }
+        return null;
+    }
+
+    /**
+     * The orphaned deletions the previous holder saved ({@link OrphanedDeletions}: entries whose
+     * directory was gone when their deletion was read, waiting for that directory's own deletion
+     * to name them); empty if none. Only after {@link #whyNotSeamless} found nothing wrong.
+     */
+    byte[] previousOrphans() {
+        return previousOrphans;
+    }
+
+    /**
+     * Saves {@code encoded} orphans (null: more than fit, which makes a takeover a gap). Called
+     * before the event that changed them counts as recorded, so a successor finds the orphans of
+     * every event it does not handle again.
+     */
+    void saveOrphans(byte[] encoded) {
+        if (encoded == null || encoded.length > ORPHANS_BYTES) {
+            set(ORPHANS_AT, ORPHANS_TOO_MANY);
+            return;
+        }
+        set(ORPHANS_AT, ORPHANS_WRITING);
+        MemorySegment.copy(encoded, 0, orphans, ValueLayout.JAVA_BYTE, 0, encoded.length);
+        set(ORPHANS_AT, encoded.length);
     }
 
     /** Work a dead reader had promised and not done, or null. */
@@ -135,6 +179,10 @@ final class Handover implements EventReader.Batches, AutoCloseable {
         set(LOSSES_RECORDED_AT, 0);
         set(WALKS_ASKED_AT, 0);
         set(WALKS_DONE_AT, 0);
+        if (!keepLeftover || previousGroup != groupId) {
+            set(ORPHANS_AT, 0); // a new group's reader starts with none; a seamless successor restores them first
+            previousOrphans = new byte[0];
+        }
         set(GROUP_AT, groupId);
         set(MAGIC_AT, MAGIC);
     }

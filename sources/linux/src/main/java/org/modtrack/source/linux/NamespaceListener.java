@@ -67,6 +67,8 @@ final class NamespaceListener implements AutoCloseable {
     private final ChangeTracker tracker;
     private final DirectoryPaths directories;
     private final OrphanedDeletions orphans = new OrphanedDeletions();
+    private final Handover handover; // null without a kept group: the orphans then die with this process
+    private long savedOrphans; // the orphans' version last saved to the handover (reader thread only)
     private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #recordDirectory
     private final boolean directoryResults;
     private final LongAdder mutedDirectories = new LongAdder();
@@ -100,6 +102,12 @@ final class NamespaceListener implements AutoCloseable {
         // At the writers' priority: if it falls behind, the bounded kernel queue overflows and the
         // next query walks the whole tree. 8 writers creating 32,000 files overflowed it
         // at nice 0 (bench/run's 8-writer workload, docs/benchmarks.md).
+        this.handover = batches instanceof Handover h ? h : null;
+        if (handover != null) {
+            boolean restored = orphans.restore(handover.previousOrphans());
+            assert restored : "the handover's orphans were checked (whyNotSeamless) and cannot be read back";
+        }
+        this.savedOrphans = orphans.version();
         this.reader = new EventReader("notification", group, BUFFER_BYTES, batches, losses, this::handle,
                 ThreadNice.WRITERS_WAIT);
         this.losses = losses;
@@ -253,6 +261,26 @@ final class NamespaceListener implements AutoCloseable {
     }
 
     private void handle(FanotifyEvents cursor) throws IOException {
+        try {
+            handleOne(cursor);
+        } finally {
+            saveOrphansIfChanged();
+        }
+    }
+
+    /**
+     * With a kept group, saves the orphaned deletions to the handover when an event changed them,
+     * before the event counts as recorded: a successor then resolves them as this reader would
+     * have (else their records keep no path, and a result can only rescan the whole tree).
+     */
+    private void saveOrphansIfChanged() {
+        if (handover != null && orphans.version() != savedOrphans) {
+            handover.saveOrphans(orphans.encode(Handover.ORPHANS_BYTES));
+            savedOrphans = orphans.version();
+        }
+    }
+
+    private void handleOne(FanotifyEvents cursor) throws IOException {
         events.increment();
         long mask = cursor.mask();
         if (cursor.fd() >= 0) {

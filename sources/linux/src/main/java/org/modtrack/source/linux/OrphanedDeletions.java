@@ -1,6 +1,11 @@
 package org.modtrack.source.linux;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -44,6 +49,7 @@ final class OrphanedDeletions {
         }
         byDirectory.computeIfAbsent(directory, d -> new ArrayList<>()).add(orphan);
         waiting++;
+        version++;
         return true;
     }
 
@@ -61,6 +67,7 @@ final class OrphanedDeletions {
                 continue;
             }
             waiting -= children.size();
+            version++;
             for (Orphan o : children) {
                 String childPath = dir.getValue().endsWith("/") ? dir.getValue() + o.name() : dir.getValue() + "/" + o.name();
                 recorder.deleted(o.child(), childPath, o.directory());
@@ -76,7 +83,95 @@ final class OrphanedDeletions {
     void clear() {
         byDirectory.clear();
         waiting = 0;
+        version++;
     }
+
+    private long version;
+
+    /** Changes with every add, resolution that found children, and clear: whether there is something new to save. */
+    long version() {
+        return version;
+    }
+
+    /**
+     * The orphans as bytes, for a successor to take over ({@link Handover#saveOrphans}); null if
+     * they take more than {@code maxBytes}.
+     */
+    byte[] encode(int maxBytes) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(byDirectory.size());
+            for (Map.Entry<FileId, List<Orphan>> e : byDirectory.entrySet()) {
+                writeHandle(out, e.getKey());
+                out.writeInt(e.getValue().size());
+                for (Orphan o : e.getValue()) {
+                    writeHandle(out, o.child());
+                    out.writeUTF(o.name());
+                    out.writeBoolean(o.directory());
+                }
+                if (bytes.size() > maxBytes) {
+                    return null;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return bytes.size() > maxBytes ? null : bytes.toByteArray();
+    }
+
+    /** Adds the orphans {@link #encode} wrote (a predecessor's); false, adding nothing, if they are malformed. */
+    boolean restore(byte[] encoded) {
+        if (encoded.length == 0) {
+            return true; // none were saved
+        }
+        Map<FileId, List<Orphan>> read = new HashMap<>();
+        int count = 0;
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
+            int directories = in.readInt();
+            for (int d = 0; d < directories; d++) {
+                FileId directory = readHandle(in);
+                int children = in.readInt();
+                if (children < 1 || count + children > CAPACITY) {
+                    return false;
+                }
+                List<Orphan> list = new ArrayList<>(children);
+                for (int c = 0; c < children; c++) {
+                    list.add(new Orphan(readHandle(in), in.readUTF(), in.readBoolean()));
+                }
+                read.put(directory, list);
+                count += children;
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        byDirectory.putAll(read);
+        waiting += count;
+        version++;
+        return true;
+    }
+
+    private static void writeHandle(DataOutputStream out, FileId id) throws IOException {
+        out.writeLong(id.fsid());
+        out.writeInt(id.handleType());
+        byte[] h = id.handle();
+        out.writeShort(h.length);
+        out.write(h);
+    }
+
+    private static FileId readHandle(DataInputStream in) throws IOException {
+        long fsid = in.readLong();
+        int type = in.readInt();
+        int length = in.readUnsignedShort();
+        if (length > MAX_HANDLE_BYTES) {
+            throw new IOException("a handle of " + length + " bytes");
+        }
+        byte[] h = new byte[length];
+        in.readFully(h);
+        return FileId.ofHandle(fsid, type, h, null, null);
+    }
+
+    /** MAX_HANDLE_SZ of the kernel's exportfs. */
+    private static final int MAX_HANDLE_BYTES = 128;
 
     int waiting() {
         return waiting;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import org.modtrack.engine.FileId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,30 @@ class HandoverTest {
             assertNull(next.whyNotSeamless(5));
             next.begin(5, true);
             assertArrayEquals(new long[] {0, 48}, next.leftover());
+        }
+    }
+
+    @Test
+    void savedOrphansComeBackToTheSameGroupsSeamlessSuccessorOnly() throws Exception {
+        OrphanedDeletions o = new OrphanedDeletions();
+        o.add(FileId.ofHandle(7, 1, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, null, null),
+                new OrphanedDeletions.Orphan(FileId.ofHandle(7, 1, new byte[] {9, 9, 9, 9, 9, 9, 9, 9},
+                        null, null), "f", false));
+        byte[] saved = o.encode(Handover.ORPHANS_BYTES);
+        try (Handover h = Handover.open(state, BYTES)) {
+            h.begin(11, false);
+            h.saveOrphans(saved);
+        }
+        try (Handover next = Handover.open(state, BYTES)) {
+            assertNull(next.whyNotSeamless(11));
+            next.begin(11, true);
+            assertArrayEquals(saved, next.previousOrphans());
+            next.saveOrphans(null); // more than fit
+        }
+        try (Handover third = Handover.open(state, BYTES)) {
+            assertTrue(third.whyNotSeamless(11).contains("not all saved"), third.whyNotSeamless(11));
+            third.begin(11, false);
+            assertArrayEquals(new byte[0], third.previousOrphans(), "a gap's reader starts without them");
         }
     }
 
