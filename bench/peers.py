@@ -441,14 +441,18 @@ class Modtrack(Contender):
         for the next start for 5 minutes, raising events that later contenders' writers would pay for."""
         kill(self.p, signal.SIGTERM)
         for path in glob.glob(os.path.join(self.state, "*", "keeper", "keeper.socket")):
+            # Through the directory's descriptor: the path is longer than a socket address may be.
+            d = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
                     s.settimeout(10)
-                    s.connect(path)
+                    s.connect("/proc/self/fd/%d/keeper.socket" % d)
                     s.send(b"release")
                     s.recv(4096)
-            except OSError:
-                pass  # no keeper listens there any more
+            except OSError as e:
+                log("could not release the queue keeper at %s: %s" % (path, e))
+            finally:
+                os.close(d)
 
 
 def contenders(tag, missing, freeze=True):

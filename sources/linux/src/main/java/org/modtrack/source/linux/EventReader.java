@@ -28,6 +28,9 @@ final class EventReader {
     /** Handles the event the cursor is on. */
     interface Handler {
         void handle(FanotifyEvents event) throws IOException;
+
+        /** Every event of a batch is handled (or the batch failed); before the batch counts as done. */
+        default void batchEnded() {}
     }
 
     /**
@@ -180,6 +183,7 @@ final class EventReader {
             }
         } finally {
             advance(events - done); // after a failure (reported by the caller): the rest of the batch is lost
+            handler.batchEnded();
         }
         b.done(to);
     }

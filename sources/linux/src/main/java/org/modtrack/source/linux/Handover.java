@@ -137,9 +137,16 @@ final class Handover implements EventReader.Batches, AutoCloseable {
     }
 
     /**
-     * Saves {@code encoded} orphans (null: more than fit, which makes a takeover a gap). Called
-     * before the event that changed them counts as recorded, so a successor finds the orphans of
-     * every event it does not handle again.
+     * The orphans changed and are saved later (at the end of the batch): until then a successor
+     * cannot trust the saved ones, so a death meanwhile makes the takeover a gap.
+     */
+    void orphansChanging() {
+        set(ORPHANS_AT, ORPHANS_WRITING);
+    }
+
+    /**
+     * Saves {@code encoded} orphans (null: more than fit, which makes a takeover a gap); after
+     * {@link #orphansChanging}, or before the events that changed them count as recorded.
      */
     void saveOrphans(byte[] encoded) {
         if (encoded == null || encoded.length > ORPHANS_BYTES) {

@@ -59,6 +59,8 @@ public final class LinuxSource implements AutoCloseable {
     private static final long LOSS_RECORD_MILLIS = 5_000;
     /** The longest a query waits for the namespace reader to catch up. */
     private static final long NAMESPACE_DRAIN_MILLIS = 2_000;
+    /** The longest a start waits for the events a kept queue gathered (a full queue takes a few seconds). */
+    private static final long BACKLOG_DRAIN_MILLIS = 120_000;
 
     private final Path watched;
     private final Path state;
@@ -199,6 +201,9 @@ public final class LinuxSource implements AutoCloseable {
                 LOG.info(() -> "took over the notification group the " + notification.holder().kind()
                         + " held: every change since the previous run is in its queue");
             }
+            if (notification.taken()) {
+                recordKeptBacklog(ns, tracker, fs, watched);
+            }
             // The gap's walk is work a successor must redo if this process dies before it ends: the
             // handover counts it as a pending walk until its records (or the loss) are written.
             long walkTicket = gap != null && notification.handover() != null ? notification.handover().walkAsked() : 0;
@@ -286,6 +291,29 @@ public final class LinuxSource implements AutoCloseable {
             KeptQueue.warn("the " + kept.kind() + " did not take the new group", e);
         }
         return new NotificationGroup(fd, false, false, kept, handover, group);
+    }
+
+    /**
+     * Records what the kept queue gathered while no tracker ran before this start answers anything:
+     * after a long stop under a busy file system that is up to a full queue (262,144 events, a few
+     * seconds), which a query's own drain ({@link #NAMESPACE_DRAIN_MILLIS}) would give up on and
+     * answer with a rescan of everything. Bounded: past {@link #BACKLOG_DRAIN_MILLIS}, continuity
+     * is lost instead.
+     */
+    private static void recordKeptBacklog(NamespaceListener ns, ChangeTracker tracker, TrackedFilesystem fs, Path watched)
+            throws IOException {
+        long began = System.nanoTime();
+        try {
+            if (!ns.awaitDrained(BACKLOG_DRAIN_MILLIS)) {
+                tracker.markContinuityLost("the events the kept queue of " + fs + " gathered were not all recorded within "
+                        + BACKLOG_DRAIN_MILLIS + " ms of the start; rescan " + watched);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while recording the kept queue's events", e);
+        }
+        LOG.info(() -> "recorded the kept queue's " + ns.events() + " events in "
+                + (System.nanoTime() - began) / 1_000_000 + " ms");
     }
 
     /** The queue keeper's process id, if one holds this source's notification group and still runs. */

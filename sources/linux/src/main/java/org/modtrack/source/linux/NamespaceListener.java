@@ -108,7 +108,18 @@ final class NamespaceListener implements AutoCloseable {
             assert restored : "the handover's orphans were checked (whyNotSeamless) and cannot be read back";
         }
         this.savedOrphans = orphans.version();
-        this.reader = new EventReader("notification", group, BUFFER_BYTES, batches, losses, this::handle,
+        EventReader.Handler handler = new EventReader.Handler() {
+            @Override
+            public void handle(FanotifyEvents event) throws IOException {
+                NamespaceListener.this.handle(event);
+            }
+
+            @Override
+            public void batchEnded() {
+                saveOrphansIfChanged();
+            }
+        };
+        this.reader = new EventReader("notification", group, BUFFER_BYTES, batches, losses, handler,
                 ThreadNice.WRITERS_WAIT);
         this.losses = losses;
     }
@@ -264,21 +275,31 @@ final class NamespaceListener implements AutoCloseable {
         try {
             handleOne(cursor);
         } finally {
-            saveOrphansIfChanged();
+            if (handover != null && orphans.version() != savedOrphans && !orphansUnsaved) {
+                handover.orphansChanging(); // before the event counts as recorded: a death now is a gap
+                orphansUnsaved = true;
+            }
         }
     }
 
     /**
-     * With a kept group, saves the orphaned deletions to the handover when an event changed them,
-     * before the event counts as recorded: a successor then resolves them as this reader would
-     * have (else their records keep no path, and a result can only rescan the whole tree).
+     * With a kept group, saves the orphaned deletions to the handover at the end of a batch in which
+     * they changed: a successor then resolves them as this reader would have (else their records
+     * keep no path, and a result can only rescan the whole tree). Once a batch, not once an event:
+     * a save copies every orphan, and a reader behind a recursive delete makes thousands of them.
+     * More than {@link #ORPHANS_SAVED} are not saved at all (a takeover is then a gap, walked).
      */
     private void saveOrphansIfChanged() {
         if (handover != null && orphans.version() != savedOrphans) {
-            handover.saveOrphans(orphans.encode(Handover.ORPHANS_BYTES));
+            handover.saveOrphans(orphans.waiting() > ORPHANS_SAVED ? null : orphans.encode(Handover.ORPHANS_BYTES));
             savedOrphans = orphans.version();
+            orphansUnsaved = false;
         }
     }
+
+    /** The most orphaned deletions saved for a successor: about 10,000 fit the handover's room with short names. */
+    static final int ORPHANS_SAVED = 10_000;
+    private boolean orphansUnsaved; // the handover says its orphans are being written (reader thread only)
 
     private void handleOne(FanotifyEvents cursor) throws IOException {
         events.increment();

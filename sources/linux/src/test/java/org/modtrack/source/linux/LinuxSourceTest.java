@@ -380,6 +380,46 @@ class LinuxSourceTest {
         keeper.onExit().get(30, TimeUnit.SECONDS); // unmounted: nothing left to keep
     }
 
+    /**
+     * A kept queue that gathered many events while no tracker ran, among them the deletions of
+     * whole trees (children read after their directory is gone: orphaned deletions), is recorded
+     * before the first answer, which names every change and rescans nothing.
+     */
+    @Test
+    void aBigBacklogInAKeptQueueIsRecordedBeforeTheFirstAnswer() throws Exception {
+        LinuxSourceOptions keeping = LinuxSourceOptions.defaults().withKeepQueue(Duration.ofSeconds(60));
+        try (LoopMount m = LoopMount.create("ext4", 256 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir old; for d in $(seq 50); do mkdir old/d$d; for f in $(seq 40); do : > old/d$d/f$f; done; done; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), keeping)) {
+                source.bless(source.query().snapshot());
+            }
+            ChildScript.command(root, ChildScript.PYTHON, "-c", """
+                    import os, shutil, sys
+                    root = sys.argv[1]
+                    for d in range(100):
+                        os.mkdir(os.path.join(root, "new%d" % d))
+                        for f in range(200):
+                            open(os.path.join(root, "new%d" % d, "f%d" % f), "w").close()
+                    shutil.rmtree(os.path.join(root, "old"))
+                    os.sync()
+                    """, root.toString());
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), keeping)) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertEquals(null, r.reconciled(), "the queue held every change: no walk");
+                Map<String, PathChange> said = byPath(r, root);
+                assertTrue(said.values().stream().noneMatch(c -> c.kind() == PathChange.Kind.RESCAN), "nothing to rescan");
+                assertEquals(PathChange.Kind.DELETED, said.get("old").kind(), "the removed tree, as one entry");
+                for (int d = 0; d < 100; d++) {
+                    for (int f = 0; f < 200; f++) {
+                        assertEquals(PathChange.Kind.CREATED, said.get("new" + d + "/f" + f).kind(), "new" + d + "/f" + f);
+                    }
+                }
+            }
+        }
+    }
+
     /** A keeper killed while the tracker runs is replaced before the next result, so a later stop still loses nothing. */
     @Test
     void aKeeperThatDiesWhileTheTrackerRunsIsReplacedBeforeTheNextResult() throws Exception {
