@@ -300,8 +300,13 @@ public final class TrackerCore {
         FileTable t = mutable();
         int e = forUpdate(file);
         SnapshotWriter period = periodOf(change);
-        if (e >= 0 && alreadyRecordedIn(period.id(), t, e, change, directory)) {
-            t.sighted(e, file, true, period.id()); // the newest hint; the journal already says what happened
+        // The journal already says what happened, so only the newest hint is kept; unless the
+        // records so far named the file nowhere and this one names it (a deletion read after its
+        // directory was gone, named once the directory's own deletion came): that name must
+        // survive a crash too, or a result after recovery has no path to remove the file at.
+        if (e >= 0 && alreadyRecordedIn(period.id(), t, e, change, directory)
+                && (file.path() == null || t.hint(e) != null)) {
+            t.sighted(e, file, true, period.id());
             return 0;
         }
         JournalRecord record = new JournalRecord(type, file, from, directory);

@@ -163,6 +163,26 @@ class ChangeTrackerTest {
         }
     }
 
+    /**
+     * A deletion first recorded with no path (read after its directory was gone), then named (once
+     * the directory's own deletion came): the name is in the journal, so a restart still has it.
+     */
+    @Test
+    void aNameGivenToAChangeRecordedWithoutOneSurvivesARestart() throws Exception {
+        FileId nameless = FileId.ofHandle(7, 1, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, null, null);
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            assertTrue(t.recordChange(nameless, Change.DELETED, null, false) > 0);
+            assertTrue(t.recordChange(nameless.withHint("/data/gone/f", null), Change.DELETED, null, false) > 0,
+                    "the name is journaled, though the deletion was already recorded");
+            assertEquals(0, t.recordChange(nameless.withHint("/data/gone/f", null), Change.DELETED, null, false),
+                    "a name already journaled is not written again");
+        }
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            ChangedFile entry = t.query().changes().stream().filter(c -> c.file().equals(nameless)).findFirst().orElseThrow();
+            assertEquals("/data/gone/f", entry.file().path(), entry.toString());
+        }
+    }
+
     @Test
     void aCheckpointWaitsForWritesInProgressOfTheClosingPeriod() throws Exception {
         try (ChangeTracker t = ChangeTracker.open(state, config().withBarrierTimeout(Duration.ofSeconds(30)))) {

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -250,6 +252,70 @@ class WorkloadTest {
     @Test
     void sigkilledTrackersWithAKeptQueueTakeOverWithoutAGap(SplittableRandom random) throws Exception {
         sigkilled(random.nextLong(), null, true);
+    }
+
+    /**
+     * A tracker SIGKILLed in the middle of a directory workload (half the directories renamed, the
+     * others emptied file by file and removed), with a kept queue: the next one names every
+     * directory exactly, and rescans nothing, though the reader read many deletions after their
+     * directory was gone (they are first recorded without a path, and named when the directory's
+     * own deletion comes: that name must be in the journal, or the restart has none).
+     */
+    @Test
+    void aTrackerKilledDuringADirectoryWorkloadIsTakenOverWithoutARescan() throws Exception {
+        Path state = scratch.resolve("state");
+        Path err = scratch.resolve("tracker.err");
+        List<String> keep = List.of("-D" + TrackerProcess.KEEP_QUEUE_SECONDS + "=60");
+        try (LoopMount m = LoopMount.create("ext4", 256 * MIB)) {
+            Path root = m.mountPoint();
+            ChildScript.command(root, ChildScript.PYTHON, "-c", """
+                    import os, sys
+                    r = sys.argv[1] + "/churn"
+                    os.mkdir(r)
+                    for d in range(100):
+                        os.mkdir("%s/d%d" % (r, d))
+                        for f in range(100):
+                            open("%s/d%d/f%d" % (r, d, f), "w").close()
+                    os.sync()
+                    """, root.toString());
+            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+            try {
+                tracker.bless(tracker.query().snapshot());
+                Process churn = new ProcessBuilder(ChildScript.PYTHON, "-c", """
+                        import os, sys, time
+                        r = sys.argv[1] + "/churn"
+                        for d in range(100):
+                            if d % 2 == 0:
+                                os.rename("%s/d%d" % (r, d), "%s/r%d" % (r, d))
+                            else:
+                                for f in range(100):
+                                    os.unlink("%s/d%d/f%d" % (r, d, f))
+                                os.rmdir("%s/d%d" % (r, d))
+                            time.sleep(0.03)
+                        """, root.toString()).redirectErrorStream(true).redirectOutput(scratch.resolve("churn.out").toFile())
+                        .start();
+                Thread.sleep(1_000);
+                tracker.kill();
+                tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+                assertTrue(churn.waitFor(60, TimeUnit.SECONDS) && churn.exitValue() == 0, "the directory workload ran");
+                TrackerProcess.Result r = tracker.query();
+                assertTrue(r.intact() && r.recovered() && r.reconciled() == null, r.reason() + " " + r.reconciled());
+                Map<String, String> said = new TreeMap<>();
+                for (PathChange c : r.changes()) {
+                    said.put(root.relativize(Path.of(c.path())).toString(), c.kind() + (c.from() == null ? ""
+                            : " from " + root.relativize(Path.of(c.from()))));
+                }
+                Map<String, String> expected = new TreeMap<>();
+                for (int d = 0; d < 100; d++) {
+                    expected.put(d % 2 == 0 ? "churn/r" + d : "churn/d" + d,
+                            d % 2 == 0 ? "RENAMED from churn/d" + d : "DELETED");
+                }
+                assertEquals(expected, said);
+            } finally {
+                tracker.close();
+                KeptQueue.releaseIfRunning(state);
+            }
+        }
     }
 
     /** Five SIGKILLs of a tracker in its own JVM ({@code hook} null: the best the kernel offers). */
