@@ -2,6 +2,7 @@ package org.modtrack.simulation;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -379,7 +380,7 @@ final class LinuxKernel {
             t.calls = threads[i].calls;
             threads[i] = t;
         }
-        java.util.Arrays.fill(mappings, 0);
+        Arrays.fill(mappings, 0);
     }
 
     /**
@@ -418,7 +419,7 @@ final class LinuxKernel {
     /** The keeper died while no tracker ran: the group it held, its queue and its mutes are gone. */
     void keptQueueLost() {
         queue = null;
-        java.util.Arrays.fill(muted, false);
+        Arrays.fill(muted, false);
     }
 
     /** Whether a notification queue outlives the tracker (a keeper holds it) for the next start to take over. */
@@ -429,24 +430,24 @@ final class LinuxKernel {
     /** The tracker that takes a kept queue over removes the mutes it inherits (it cannot vouch for them). */
     void flushInheritedMutes() {
         epoch++;
-        java.util.Arrays.fill(muted, false);
+        Arrays.fill(muted, false);
     }
 
     private void releaseGroups() {
         releasePreContent();
-        java.util.Arrays.fill(muted, false);
+        Arrays.fill(muted, false);
         queue = null;
     }
 
     private void releasePreContent() {
         epoch++;
-        java.util.Arrays.fill(marked, false);
-        java.util.Arrays.fill(directoryMarked, false);
+        Arrays.fill(marked, false);
+        Arrays.fill(directoryMarked, false);
         readerDirectory = -1; // the reader is gone
-        java.util.Arrays.fill(busy, false); // the listener that kept them is gone
-        java.util.Arrays.fill(recordedAhead, false);
-        java.util.Arrays.fill(siblingPending, false); // their listener is gone
-        java.util.Arrays.fill(siblingRecorded, false);
+        Arrays.fill(busy, false); // the listener that kept them is gone
+        Arrays.fill(recordedAhead, false);
+        Arrays.fill(siblingPending, false); // their listener is gone
+        Arrays.fill(siblingRecorded, false);
         for (WriterThread t : threads) {
             if (t.state == CallState.EVENT || t.state == CallState.HANDLING) {
                 t.state = CallState.ALLOWED; // the kernel answers FAN_ALLOW when the group is released
@@ -522,7 +523,7 @@ final class LinuxKernel {
 
     String recordAhead(TrackerCore core) throws IOException {
         StringBuilder out = new StringBuilder();
-        java.util.Arrays.fill(recordedAhead, false);
+        Arrays.fill(recordedAhead, false);
         recordedAheadLsn = 0;
         int room = AHEAD_BOUND;
         for (int d = 0; d < busy.length && room > 0; d++) {
@@ -535,7 +536,7 @@ final class LinuxKernel {
                 out.append(" d").append(d);
             }
         }
-        java.util.Arrays.fill(busy, false);
+        Arrays.fill(busy, false);
         recordedAheadEpoch = epoch + 1; // the flush that follows
         return out.isEmpty() ? "" : "; recorded ahead:" + out;
     }
@@ -625,10 +626,10 @@ final class LinuxKernel {
     /** Every mark goes: at a checkpoint's flush ({@code byFlush}), or with the groups. */
     private void clearMarks(boolean byFlush) {
         epoch++;
-        java.util.Arrays.fill(marked, false);
-        java.util.Arrays.fill(directoryMarked, false);
+        Arrays.fill(marked, false);
+        Arrays.fill(directoryMarked, false);
         if (!byFlush || mutant != LinuxMutant.FLUSH_KEEPS_MUTES) {
-            java.util.Arrays.fill(muted, false);
+            Arrays.fill(muted, false);
         }
     }
 
