@@ -393,9 +393,12 @@ class Modtrack(Contender):
             if "error" in header:
                 raise RuntimeError("modtrack query: %s" % header["error"])
             lines = 0
+            self.first_lines = []  # the first entries, kept for the report when a count looks wrong
             for line in f:
                 if line.startswith(b'{"type":"end"') or line.startswith(b'{"type": "end"'):
                     break
+                if lines < 3:
+                    self.first_lines.append(line.decode("utf-8", "replace").strip()[:300])
                 lines += 1
         return time.perf_counter() - t, header, lines
 
@@ -894,6 +897,8 @@ def sweep(cfg, missing):
                 rows["recovery"].append(dict(n=n, journal=st.get("journalBytes"), records=st.get("records"),
                                              listening=listening, first=first, lines=lines,
                                              continuity=hdr["continuity"], barrier_ms=hdr.get("barrierWaitMs")))
+                log("  recovery %d at %d: %d entries, header %s, first entries %s" % (
+                    rep + 1, n, lines, json.dumps(hdr)[:400], rec.first_lines))
             log("  rescan %.2f s, srcu %.2f s, freeze %.2f s, heap %.1f MB, recovery %.1f s" % (
                 lat["rescan"][0][0], lat["srcu"][0][0], lat["freeze"][0][0], used / 1e6, first))
     finally:
