@@ -476,7 +476,7 @@ final class FileTable {
 
     /**
      * Takes {@code newer} as the file's latest sighting in {@code snapshot}: its path hint replaces
-     * the kept one (unless it has none) and, with {@code baseline}, the oldest stamp stays (the
+     * the kept one (unless it has none, live or read back) and, with {@code baseline}, the oldest stamp stays (the
      * baseline a source compares with to tell that a file was only read: a file first recorded as
      * read, then written under an ignore mark, must keep the stamp from before that write; keeping
      * an older stamp than needed costs at most a false positive); without, the newest one wins (as
@@ -488,7 +488,11 @@ final class FileTable {
         }
         String path = newer.path();
         int ref = getInt(e, HINT);
-        boolean keep = path == null ? baseline : ref != NO_HINT && hintEquals(ref, path); // no allocation when unchanged
+        // A sighting without a name (an attribute change, a link count falling as the file is
+        // removed) says nothing about where the file was: the kept name stays, as records are read
+        // back too, so a restart keeps the name a live run had (records of one batch are journaled
+        // by kind, so a nameless one can come after the file's last named one).
+        boolean keep = path == null || ref != NO_HINT && hintEquals(ref, path); // no allocation when unchanged
         if (!keep) {
             if (path != null && ref != NO_HINT) {
                 rare(e).rememberName(hint(e), snapshot);

@@ -183,6 +183,29 @@ class ChangeTrackerTest {
         }
     }
 
+    /**
+     * A file created and removed, whose nameless record (its link count falling as it was removed)
+     * is journaled after its named ones: a restart keeps its name, as the live run did, so a result
+     * after recovery removes it where the consumer may have it instead of rescanning the root.
+     */
+    @Test
+    void aNamelessRecordAfterANamedOneKeepsTheNameThroughARestart() throws Exception {
+        FileId named = FileId.ofHandle(7, 1, new byte[] {8, 7, 6, 5, 4, 3, 2, 1}, "/data/.cookie-1", null);
+        FileId nameless = named.withHint(null, null);
+        String live;
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.recordChange(named, Change.CREATED, null, false);
+            t.recordChange(named, Change.DELETED, null, false);
+            assertTrue(t.recordChange(nameless, Change.ATTRIBUTES, null, false) > 0, "an attribute change is journaled");
+            live = t.query().changes().stream().filter(c -> c.file().equals(named)).findFirst().orElseThrow().file().path();
+        }
+        assertEquals("/data/.cookie-1", live, "the live run keeps the name");
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            ChangedFile entry = t.query().changes().stream().filter(c -> c.file().equals(named)).findFirst().orElseThrow();
+            assertEquals(live, entry.file().path(), entry.toString());
+        }
+    }
+
     @Test
     void aCheckpointWaitsForWritesInProgressOfTheClosingPeriod() throws Exception {
         try (ChangeTracker t = ChangeTracker.open(state, config().withBarrierTimeout(Duration.ofSeconds(30)))) {

@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -14,7 +15,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -311,6 +314,48 @@ class WorkloadTest {
                             d % 2 == 0 ? "RENAMED from churn/d" + d : "DELETED");
                 }
                 assertEquals(expected, said);
+            } finally {
+                tracker.close();
+                KeptQueue.releaseIfRunning(state);
+            }
+        }
+    }
+
+    /**
+     * Files made and removed at once (as watchman's cookies are) before a SIGKILL, with a kept
+     * queue, twice in a row: each restart names what changed and rescans nothing. The removal's
+     * nameless record (the link count falling) is journaled after the file's named ones, and a
+     * restart that let it erase the name had no path to remove the file at but the whole root.
+     */
+    @Test
+    void filesMadeAndRemovedBeforeASigkillAreNamedAfterEachTakeover() throws Exception {
+        Path state = scratch.resolve("state");
+        Path err = scratch.resolve("tracker.err");
+        List<String> keep = List.of("-D" + TrackerProcess.KEEP_QUEUE_SECONDS + "=60");
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+            try {
+                tracker.bless(tracker.query().snapshot());
+                for (int i = 0; i < 3; i++) {
+                    Path cookie = root.resolve(".cookie-" + i);
+                    Files.writeString(cookie, "x");
+                    Files.delete(cookie);
+                    Files.writeString(root.resolve("kept-" + i), "y");
+                }
+                tracker.query(); // not blessed: every result below holds the same changes
+                for (int kill = 1; kill <= 2; kill++) {
+                    tracker.kill();
+                    tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+                    TrackerProcess.Result r = tracker.query();
+                    Set<String> named = new TreeSet<>();
+                    for (PathChange c : r.changes()) {
+                        assertNotEquals(PathChange.Kind.RESCAN, c.kind(), "after kill " + kill + ": " + r.changes());
+                        named.add(root.relativize(Path.of(c.path())).toString());
+                    }
+                    assertTrue(r.intact() && r.recovered(), r.reason());
+                    assertTrue(named.containsAll(Set.of("kept-0", "kept-1", "kept-2")), "after kill " + kill + ": " + named);
+                }
             } finally {
                 tracker.close();
                 KeptQueue.releaseIfRunning(state);
