@@ -57,6 +57,7 @@ final class FileTable {
     static final int F_CARRIED = 1 << 26; // carried into the snapshot `highest`
     private static final int F_RARE = 1 << 27; // has an entry in `rare`
     static final int F_DIRECTORY = 1 << 28; // recorded as a directory
+    private static final int F_HINT_UNJOURNALED = 1 << 29; // the hint came from a sighting the journal does not hold
     private static final int FLAG_BITS = 0xFF << 24;
 
     private static final int ARENA_PAGE_BITS = 16;
@@ -481,13 +482,18 @@ final class FileTable {
      * read, then written under an ignore mark, must keep the stamp from before that write; keeping
      * an older stamp than needed costs at most a false positive); without, the newest one wins (as
      * records are read back). A path the file leaves is remembered as a former name.
+     * {@code journaled}: whether the journal holds this sighting's record, so that a restart knows
+     * its name too ({@link #nameJournaled}).
      */
-    void sighted(int e, FileId newer, boolean baseline, long snapshot) {
+    void sighted(int e, FileId newer, boolean baseline, long snapshot, boolean journaled) {
         if (!newer.hasHandle()) {
             return; // a path identity's path is its identity
         }
         String path = newer.path();
         int ref = getInt(e, HINT);
+        if (path != null && (journaled || ref == NO_HINT || !hintEquals(ref, path))) {
+            setFlag(e, F_HINT_UNJOURNALED, !journaled);
+        }
         // A sighting without a name (an attribute change, a link count falling as the file is
         // removed) says nothing about where the file was: the kept name stays, as records are read
         // back too, so a restart keeps the name a live run had (records of one batch are journaled
@@ -502,6 +508,12 @@ final class FileTable {
         if (!baseline || !flag(e, F_STAMP)) {
             setStamp(e, newer.stamp());
         }
+    }
+
+    /** Whether {@code path} is the kept hint and the journal holds a record that names it. */
+    boolean nameJournaled(int e, String path) {
+        int ref = getInt(e, HINT);
+        return ref != NO_HINT && hintEquals(ref, path) && !flag(e, F_HINT_UNJOURNALED);
     }
 
     private void replaceHint(int e, String path) {

@@ -96,7 +96,7 @@ public final class TrackerCore {
             // Records are read in snapshot order, so this is the lowest snapshot that holds one.
             live.setFlag(e, FileTable.F_RECOVERED, snapshot <= control.recoveredThrough());
         }
-        live.sighted(e, r.file(), false, snapshot); // records are read in order: the newest hint wins
+        live.sighted(e, r.file(), false, snapshot, true); // records are read in order: the newest hint wins
         raiseHighest(live, e, snapshot);
         apply(live, e, snapshot, r);
     }
@@ -237,7 +237,7 @@ public final class TrackerCore {
         if (recorded) {
             alreadyRecorded++;
             lsn = lsnOf(t, e);
-            t.sighted(e, file, true, open.id());
+            t.sighted(e, file, true, open.id(), false);
             if (access == Access.WRITE) {
                 t.setId(e, FileTable.WRITTEN_IN, open.id()); // the recorded read now stands for a write too (memory only)
             }
@@ -255,7 +255,7 @@ public final class TrackerCore {
             if (e < 0) {
                 e = t.add(file);
             } else {
-                t.sighted(e, file, true, open.id());
+                t.sighted(e, file, true, open.id(), true);
             }
             raiseHighest(t, e, open.id());
             if (alsoClosing) {
@@ -301,12 +301,15 @@ public final class TrackerCore {
         int e = forUpdate(file);
         SnapshotWriter period = periodOf(change);
         // The journal already says what happened, so only the newest hint is kept; unless the
-        // records so far named the file nowhere and this one names it (a deletion read after its
-        // directory was gone, named once the directory's own deletion came): that name must
-        // survive a crash too, or a result after recovery has no path to remove the file at.
+        // record names where the file was made or removed at a name no journaled record gave it: a
+        // deletion read after its directory was gone, named once the directory's own deletion
+        // came, or another name of a hard-linked file made or removed in the same period (the kept
+        // hint may come from a sighting the journal does not hold, a write through that name).
+        // Every such name must survive a crash, or a result after recovery has no path, or only one
+        // of two, to remove the file at.
         if (e >= 0 && alreadyRecordedIn(period.id(), t, e, change, directory)
-                && (file.path() == null || t.hint(e) != null)) {
-            t.sighted(e, file, true, period.id());
+                && (file.path() == null || t.hint(e) != null && (!namesAPlace(change) || t.nameJournaled(e, file.path())))) {
+            t.sighted(e, file, true, period.id(), false);
             return 0;
         }
         JournalRecord record = new JournalRecord(type, file, from, directory);
@@ -314,7 +317,7 @@ public final class TrackerCore {
         if (e < 0) {
             e = t.add(file);
         } else {
-            t.sighted(e, file, true, period.id());
+            t.sighted(e, file, true, period.id(), true);
         }
         raiseHighest(t, e, period.id());
         apply(t, e, period.id(), record);
@@ -340,6 +343,11 @@ public final class TrackerCore {
      * busy directory, and the journal should not grow with repeats. Renames are never repeats:
      * each has its own {@code from}.
      */
+    /** Whether a record of {@code change} says where the file was made or removed: its name is then journaled every time. */
+    private static boolean namesAPlace(Change change) {
+        return change == Change.CREATED || change == Change.DELETED;
+    }
+
     private boolean alreadyRecordedIn(long id, FileTable t, int e, Change change, boolean directory) {
         boolean saysDirectory = t.flag(e, FileTable.F_DIRECTORY);
         if (change == Change.WRITTEN) {

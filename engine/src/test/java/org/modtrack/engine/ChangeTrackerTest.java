@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -204,6 +205,39 @@ class ChangeTrackerTest {
             ChangedFile entry = t.query().changes().stream().filter(c -> c.file().equals(named)).findFirst().orElseThrow();
             assertEquals(live, entry.file().path(), entry.toString());
         }
+    }
+
+    /**
+     * A file with two names (a hard link), both removed in one period: both names are journaled,
+     * so a restart still removes it at each; only the first used to be, and the result after a
+     * SIGKILL left the second in the consumer's view.
+     */
+    @Test
+    void bothNamesOfAHardLinkedFileRemovedInOnePeriodSurviveARestart() throws Exception {
+        FileId first = FileId.ofHandle(7, 1, new byte[] {9, 9, 9, 9, 1, 1, 1, 1}, "/data/h403", null);
+        FileId second = first.withHint("/data/h438", null);
+        Set<String> live;
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            t.bless(t.query().snapshot());
+            assertTrue(t.recordChange(first, Change.DELETED, null, false) > 0);
+            assertTrue(t.recordChange(second, Change.DELETED, null, false) > 0, "the second name is journaled");
+            t.recordChange(second.withHint(null, null), Change.ATTRIBUTES, null, false);
+            live = names(t.query().changes().stream().filter(c -> c.file().equals(first)).findFirst().orElseThrow());
+        }
+        assertEquals(Set.of("/data/h403", "/data/h438"), live, "the live run knows both names");
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            ChangedFile entry = t.query().changes().stream().filter(c -> c.file().equals(first)).findFirst().orElseThrow();
+            assertEquals(live, names(entry), entry.toString());
+        }
+    }
+
+    /** The paths an entry says the file had: its hint and its former names. */
+    private static Set<String> names(ChangedFile c) {
+        Set<String> names = new TreeSet<>(c.formerNames());
+        if (c.file().path() != null) {
+            names.add(c.file().path());
+        }
+        return names;
     }
 
     @Test

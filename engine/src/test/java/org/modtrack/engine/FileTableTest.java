@@ -59,7 +59,7 @@ class FileTableTest {
                     t.setId(e, FileTable.HIGHEST, step);
                     model.put(f, new Model(f.path(), f.stamp(), step));
                 } else {
-                    t.sighted(e, f, true, step);
+                    t.sighted(e, f, true, step, true);
                     t.setId(e, FileTable.HIGHEST, step);
                     String hint = f.hasHandle() && f.path() == null ? m.hint() : f.path();
                     model.put(f, new Model(hint, m.stamp() != null ? m.stamp() : f.stamp(), step));
@@ -95,7 +95,7 @@ class FileTableTest {
         for (int round = 0; round < 2000; round++) {
             for (int i = 0; i < 10; i++) {
                 int e = t.find(files.get(i));
-                t.sighted(e, files.get(i).withHint("/b/" + longName + round, null), true, round);
+                t.sighted(e, files.get(i).withHint("/b/" + longName + round, null), true, round, true);
             }
         }
         // 20,000 hints of 3 KB were replaced: far beyond 1 MiB, so the arena was compacted on the way.

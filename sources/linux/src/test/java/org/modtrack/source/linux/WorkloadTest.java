@@ -183,36 +183,7 @@ class WorkloadTest {
                 report.firstMisses()));
         assertEquals(0, report.readFilesReported(), () -> "files that were only read were reported (seed " + seed + ")");
         assertEquals(0, mirror.repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
-        if (difference != null) {
-            String path = difference.substring(0, difference.indexOf(':'));
-            // The paths of every operation on it, so that the objects renamed to or from it are followed too.
-            List<String> related = new ArrayList<>(List.of(path));
-            for (WorkloadChecker.Op op : WorkloadChecker.readLogs(Writers.logs(scratch))) {
-                if (path.equals(op.a()) || path.equals(op.b())) {
-                    System.out.println("  operation on " + path + ": " + op);
-                    for (String p : new String[] {op.a(), op.b()}) {
-                        if (p != null && !related.contains(p)) {
-                            related.add(p);
-                        }
-                    }
-                }
-            }
-            String dir = path.substring(0, path.lastIndexOf('/'));
-            List<PathChange> last = results.getLast().changes();
-            last.stream().filter(c -> c.path().startsWith(dir + "/")).forEach(c -> System.out.println("  last result in " + dir + ": " + c));
-            for (int j = 0; j < results.size(); j++) {
-                Observation r = results.get(j);
-                for (PathChange c : r.changes()) {
-                    for (String p : related) {
-                        if (ResultPlanner.isAtOrBelow(p, c.path()) || c.path().startsWith(p + "/") && c.kind() != PathChange.Kind.MODIFIED
-                                || (c.from() != null && ResultPlanner.isAtOrBelow(p, c.from()))) {
-                            System.out.println("  result " + j + " [" + r.start() + ".." + r.returned() + "] touching " + p + ": " + c);
-                            break;
-                        }
-                    }
-                }
-            }
-        }
+        explainDifference(difference, results);
         assertEquals(null, difference, "the consumer's mirror after the last result (seed " + seed + ")");
     }
 
@@ -363,6 +334,44 @@ class WorkloadTest {
         }
     }
 
+    /**
+     * Prints what the results said about the path where the consumer's mirror differs from the file
+     * system, and about every path an operation on it renamed to or from.
+     */
+    private void explainDifference(String difference, List<Observation> results) throws IOException {
+        if (difference == null) {
+            return;
+        }
+            String path = difference.substring(0, difference.indexOf(':'));
+            // The paths of every operation on it, so that the objects renamed to or from it are followed too.
+            List<String> related = new ArrayList<>(List.of(path));
+            for (WorkloadChecker.Op op : WorkloadChecker.readLogs(Writers.logs(scratch))) {
+                if (path.equals(op.a()) || path.equals(op.b())) {
+                    System.out.println("  operation on " + path + ": " + op);
+                    for (String p : new String[] {op.a(), op.b()}) {
+                        if (p != null && !related.contains(p)) {
+                            related.add(p);
+                        }
+                    }
+                }
+            }
+            String dir = path.substring(0, path.lastIndexOf('/'));
+            List<PathChange> last = results.getLast().changes();
+            last.stream().filter(c -> c.path().startsWith(dir + "/")).forEach(c -> System.out.println("  last result in " + dir + ": " + c));
+            for (int j = 0; j < results.size(); j++) {
+                Observation r = results.get(j);
+                for (PathChange c : r.changes()) {
+                    for (String p : related) {
+                        if (ResultPlanner.isAtOrBelow(p, c.path()) || c.path().startsWith(p + "/") && c.kind() != PathChange.Kind.MODIFIED
+                                || (c.from() != null && ResultPlanner.isAtOrBelow(p, c.from()))) {
+                            System.out.println("  result " + j + " [" + r.start() + ".." + r.returned() + "] touching " + p + ": " + c);
+                            break;
+                        }
+                    }
+                }
+            }
+    }
+
     /** Five SIGKILLs of a tracker in its own JVM ({@code hook} null: the best the kernel offers). */
     private void sigkilled(long seed, LinuxSourceOptions.Hook hook) throws Exception {
         sigkilled(seed, hook, false);
@@ -443,6 +452,7 @@ class WorkloadTest {
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
         assertEquals(0, mirror[0].repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
+        explainDifference(difference, results);
         assertEquals(null, difference, "the consumer's mirror after the last result (seed " + seed + ")");
     }
 
