@@ -5,6 +5,8 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -134,6 +136,24 @@ public final class FileHandles {
     /** {@link #openByHandleAt(int, int, byte[], int)} for a handle from {@link #nameToHandleAt}. */
     public static int openByHandleAt(int mountFd, FileHandle handle, int flags) throws PosixException {
         return openByHandleAt(mountFd, handle.handleType(), handle.handle, flags);
+    }
+
+    /**
+     * The inode number a file handle encodes, for the handle types whose layout is known (the
+     * file system's export operations write it first, little-endian): ext2/3/4's and small xfs's
+     * {@code FILEID_INO32_GEN} (1, 2 with the parent), xfs's 64-bit inode numbers (0x81, 0x82) and
+     * btrfs's object id (0x4d, 0x4e, 0x4f). -1 for any other type: the handle then has to be
+     * opened to learn which file it names. A number matched by {@code statx} at a path proves the
+     * file is there, since no two live files of one file system share one; only a file removed and
+     * its number given to another could fool it.
+     */
+    public static long inodeNumber(int handleType, byte[] handle) {
+        ByteBuffer b = ByteBuffer.wrap(handle).order(ByteOrder.LITTLE_ENDIAN);
+        return switch (handleType) {
+            case 0x1, 0x2 -> handle.length >= 4 ? Integer.toUnsignedLong(b.getInt(0)) : -1;
+            case 0x81, 0x82, 0x4d, 0x4e, 0x4f -> handle.length >= 8 ? b.getLong(0) : -1;
+            default -> -1;
+        };
     }
 
     static String describe(int dirfd, String path) {

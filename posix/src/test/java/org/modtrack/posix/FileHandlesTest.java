@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.posix.FileHandles.FileHandle;
 import org.modtrack.testing.LoopMount;
@@ -33,6 +35,29 @@ class FileHandlesTest {
         assertTrue(byPath.handle().length > 0 && byPath.handle().length <= FileHandles.MAX_HANDLE_SZ);
         assertEquals(Statx.statx(Statx.AT_FDCWD, file.toString(), 0, Statx.STATX_MNT_ID).mountId(), byPath.mountId());
         assertNotEquals(byPath, FileHandles.nameToHandleAt(Statx.AT_FDCWD, tmp.toString(), 0), "a different file");
+    }
+
+    /**
+     * The inode number read out of a handle is the one {@code statx} gives, for a file, a directory
+     * and a symbolic link, on every file system whose mkfs is here; and a handle type of unknown
+     * layout gives none.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void theInodeNumberInAHandleIsStatxs(String fsType) throws Exception {
+        assumeTrue(LoopMount.isRoot(), "loop mounts need root");
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, 320L << 20)) {
+            Path dir = Files.createDirectory(m.mountPoint().resolve("d"));
+            Path file = Files.writeString(dir.resolve("f"), "x");
+            Path link = Files.createSymbolicLink(dir.resolve("l"), file);
+            for (Path p : new Path[] {dir, file, link}) {
+                FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, p.toString(), 0);
+                long ino = Statx.statx(Statx.AT_FDCWD, p.toString(), Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_INO).ino();
+                assertEquals(ino, FileHandles.inodeNumber(h.handleType(), h.handle()), fsType + " " + p + " " + h);
+            }
+        }
+        assertEquals(-1, FileHandles.inodeNumber(0xff, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
     }
 
     @Test

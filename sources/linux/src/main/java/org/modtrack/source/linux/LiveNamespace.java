@@ -4,14 +4,19 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.StatStamp;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
 
 /**
- * The tracked file system as the kernel shows it now: a recorded object is found by its file
- * handle ({@code open_by_handle_at} with {@code O_PATH}, then {@code readlink}), which opens no
- * content and so raises no event (docs/kernel-facts.md, 4); a path is looked at with {@code statx}.
+ * The tracked file system as the kernel shows it now: a recorded object is found at the name it was
+ * last seen at if a {@code statx} there finds its inode number, else by its file handle
+ * ({@code open_by_handle_at} with {@code O_PATH}, then {@code readlink}); neither opens content, so
+ * neither raises an event (docs/kernel-facts.md, 4). A path is looked at with {@code statx}.
  */
 final class LiveNamespace implements Namespace {
     /** How many entries of a directory are looked at for a live hard link (a bound on the query's work). */
@@ -32,6 +37,10 @@ final class LiveNamespace implements Namespace {
             return there == Occupant.NOTHING ? Where.GONE
                     : new Where(path, false, there == Occupant.DIRECTORY, 1, null);
         }
+        Where atHint = atHint(c);
+        if (atHint != null) {
+            return atHint;
+        }
         HandleResolver.Resolved now = handles.resolve(c.file().handleType(), c.file().handle());
         if (now.gone()) {
             return Where.GONE;
@@ -42,6 +51,43 @@ final class LiveNamespace implements Namespace {
         StatStamp stamp = st == null ? null : new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos());
         String path = liveName(c, now);
         return new Where(path, path == null, directory, links, stamp);
+    }
+
+    /**
+     * Where the file is if it is still at the name it was last seen at: one {@code statx} of that
+     * path, whose inode number must be the one the file's handle encodes. Opening the handle and
+     * reading the descriptor's path back costs about four times as much (7-8 us a file on this
+     * kind of machine, against 2 for the {@code statx}; bench/answer), and most recorded files
+     * are where they were seen. Null when the name leads elsewhere, or nowhere, or the handle's
+     * layout is unknown, or the file's records say it may be gone: then the handle is opened.
+     */
+    private Where atHint(ChangedFile c) {
+        String hint = c.file().path();
+        long ino = FileHandles.inodeNumber(c.file().handleType(), c.file().handle());
+        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || mayBeGone(c)) {
+            return null;
+        }
+        Statx st;
+        try {
+            st = Statx.statx(Statx.AT_FDCWD, hint, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS);
+        } catch (PosixException e) {
+            return null; // gone from there: the handle tells where it is now, if anywhere
+        }
+        if (st.ino() != ino || !fs.holds(st)) {
+            return null;
+        }
+        return new Where(hint, false, st.isDirectory(), st.nlink(),
+                new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos()));
+    }
+
+    /**
+     * Whether the records say the file was removed, renamed or lost a link: its inode number may
+     * then belong to a file made since at the same name (ext4 gives a freed number out again at
+     * once), which only the handle's generation tells apart.
+     */
+    private static boolean mayBeGone(ChangedFile c) {
+        Set<Change> changes = c.changes();
+        return changes.contains(Change.DELETED) || changes.contains(Change.RENAMED) || changes.contains(Change.ATTRIBUTES);
     }
 
     @Override

@@ -145,6 +145,11 @@ final class TrackedFilesystem implements AutoCloseable {
         return devMajor + ":" + devMinor;
     }
 
+    /** Whether {@code st} describes a file of this file system (its device, not one mounted below). */
+    boolean holds(Statx st) {
+        return st.devMajor() == devMajor && st.devMinor() == devMinor;
+    }
+
     int mountFd() {
         return mountFd;
     }
