@@ -4,7 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.FileId;
@@ -54,7 +56,7 @@ public final class QueryStall {
             AtomicBoolean stop = new AtomicBoolean();
             // The writer publishes each call's start and end; the main thread reads them around a query.
             long[] calls = new long[1 << 22]; // start, end pairs (ring)
-            java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
+            AtomicLong count = new AtomicLong();
             Thread writer = Thread.ofPlatform().name("writer").start(() -> {
                 int k = 0;
                 try {
@@ -105,7 +107,7 @@ public final class QueryStall {
                     n, queries, stalls[queries / 2] / 1e6, stalls[queries - 1] / 1e6, took[queries / 2] / 1e6);
         } finally {
             try (var files = Files.walk(state)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }

@@ -6,6 +6,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +40,7 @@ final class AccessPolicy {
         } else {
             try {
                 this.group = lookup.lookupPrincipalByGroupName(groupName);
-            } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
+            } catch (UserPrincipalNotFoundException e) {
                 throw new IllegalArgumentException("there is no group '" + groupName + "' on this system; create it"
                         + " (groupadd " + groupName + ") or name another with --group.", e);
             }

@@ -5,6 +5,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +30,7 @@ final class Connection {
     private static final Logger LOG = Logger.getLogger(Connection.class.getName());
     private static final int FLUSH_BYTES = 64 * 1024;
     /** How long a refused peer may take to send the request its refusal answers. */
-    private static final java.time.Duration REFUSED_WAIT = java.time.Duration.ofSeconds(2);
+    private static final Duration REFUSED_WAIT = Duration.ofSeconds(2);
 
     private final Daemon daemon;
     private final SocketChannel ch;
@@ -103,7 +105,7 @@ final class Connection {
     }
 
     /** Reads one request line within {@code wait}; null if the client closed or timed out. */
-    private byte[] awaitRequest(java.time.Duration wait) throws IOException {
+    private byte[] awaitRequest(Duration wait) throws IOException {
         readDeadline = deadline(wait);
         try {
             return readLine();
@@ -290,7 +292,7 @@ final class Connection {
                     line.write(in.array(), start, i - start);
                     in.position(i + 1);
                     byte[] out = line.toByteArray();
-                    return out.length > 0 && out[out.length - 1] == '\r' ? java.util.Arrays.copyOf(out, out.length - 1) : out;
+                    return out.length > 0 && out[out.length - 1] == '\r' ? Arrays.copyOf(out, out.length - 1) : out;
                 }
             }
             line.write(in.array(), start, in.limit() - start);
@@ -305,7 +307,7 @@ final class Connection {
         return deadline(daemon.config().idleTimeout());
     }
 
-    private static long deadline(java.time.Duration wait) {
+    private static long deadline(Duration wait) {
         long d = System.nanoTime() + wait.toNanos();
         return d == NONE ? 1 : d;
     }

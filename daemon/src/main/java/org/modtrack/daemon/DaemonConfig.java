@@ -30,7 +30,7 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * @param idleTimeout how long a client may take to send a complete request, or to accept a response
  * @param maxClients how many clients may be connected at once
  * @param journalLimit the most disk each root's unblessed snapshots may take
- *     ({@link org.modtrack.engine.TrackerConfig#maxJournalBytes()})
+ *     ({@link TrackerConfig#maxJournalBytes()})
  * @param detail what results name: every changed file, or the directories to list again
  * @param siblingScopes the most subdirectories of one parent recorded ahead of a walk through them
  *     ({@link LinuxSourceOptions#siblingScopes()}; 0: none)

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.engine.TrackerConfig;
 import org.modtrack.source.linux.LinuxSourceOptions;
 
 /** Configuration files, state names, barriers, and what the daemon refuses before it marks anything. */
@@ -44,7 +45,7 @@ class DaemonConfigTest {
         assertTrue(bad.getMessage().contains("4G"), bad.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseSize("-1K"));
         DaemonConfig c = DaemonConfig.defaults(List.of(dir));
-        assertEquals(org.modtrack.engine.TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, c.journalLimit());
+        assertEquals(TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, c.journalLimit());
         assertEquals(64L << 20, c.withJournalLimit(64L << 20).journalLimit());
         assertThrows(IllegalArgumentException.class, () -> c.withJournalLimit(1 << 20));
         Path f = dir.resolve("limit.conf");
@@ -80,8 +81,8 @@ class DaemonConfigTest {
 
     @Test
     void resultsNameFilesUnlessToldToNameDirectories() throws Exception {
-        assertEquals(org.modtrack.source.linux.LinuxSourceOptions.Detail.FILES, DaemonConfig.defaults(List.of(dir)).detail());
-        assertEquals(org.modtrack.source.linux.LinuxSourceOptions.Detail.DIRECTORIES, DaemonConfig.parseDetail("directories"));
+        assertEquals(LinuxSourceOptions.Detail.FILES, DaemonConfig.defaults(List.of(dir)).detail());
+        assertEquals(LinuxSourceOptions.Detail.DIRECTORIES, DaemonConfig.parseDetail("directories"));
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseDetail("dirs"));
         assertEquals("unknown detail 'dirs'; results name files or directories.", bad.getMessage());
         Path f = dir.resolve("detail.conf");

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
@@ -23,12 +25,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -236,7 +240,7 @@ class DaemonTest {
     void anOversizedRequestIsRefusedAndClosedWhileOthersAreServed() throws IOException {
         try (DaemonClient big = client(); DaemonClient other = client()) {
             byte[] line = new byte[DaemonConfig.DEFAULT_MAX_REQUEST_BYTES + 10];
-            java.util.Arrays.fill(line, (byte) 'x');
+            Arrays.fill(line, (byte) 'x');
             big.sendRaw(line);
             assertEquals(Protocol.REQUEST_TOO_LARGE, assertThrows(DaemonException.class, big::read).code());
             assertThrows(IOException.class, big::read, "closed after an oversized request");
@@ -406,7 +410,7 @@ class DaemonTest {
                 """, "nice-f").directory(root.toFile()).start();
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
-            assertEquals("open", new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine());
+            assertEquals("open", new BufferedReader(new InputStreamReader(writer.getInputStream())).readLine());
             Future<JsonNode> query;
             Command.sh(root, "fsfreeze -f .");
             try {
@@ -448,7 +452,7 @@ class DaemonTest {
     void watchStreamsNewChangesAndBlessesNothing() throws Exception {
         settle();
         try (DaemonClient w = client()) {
-            List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<JsonNode>();
+            List<JsonNode> seen = new CopyOnWriteArrayList<JsonNode>();
             Thread t = Thread.ofVirtual().start(() -> {
                 try {
                     w.watch(r(), 100, seen::add);
@@ -597,7 +601,7 @@ class DaemonTest {
                 if (RequestFuzzTest.harmful(line) || line.length > 4096) {
                     continue;
                 }
-                byte[] withNewline = java.util.Arrays.copyOf(line, line.length + 1);
+                byte[] withNewline = Arrays.copyOf(line, line.length + 1);
                 withNewline[line.length] = '\n';
                 String text = new String(line, StandardCharsets.ISO_8859_1);
                 if (text.indexOf('\n') >= 0 || text.replace("\r", "").isEmpty()) {

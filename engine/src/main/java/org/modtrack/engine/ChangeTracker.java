@@ -2,6 +2,7 @@ package org.modtrack.engine;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -79,7 +80,7 @@ public final class ChangeTracker implements AutoCloseable {
      * @throws IOException if a record could not be made or made durable; those made stay (a record
      *     too many is never wrong), and the accesses will record themselves
      */
-    public void preRecord(java.util.Collection<FileId> files, Access access) throws IOException {
+    public void preRecord(Collection<FileId> files, Access access) throws IOException {
         long highest = 0;
         lock.lock();
         try {

@@ -2,6 +2,7 @@ package org.modtrack.engine;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How a checkpoint waits for writes the tracker cannot see end.
@@ -38,7 +39,7 @@ public interface WriteBarrier {
     Wait begin(long closingSnapshot) throws IOException;
 
     /** How often a wait is re-checked when its barrier has not signalled progress. */
-    long POLL_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
+    long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     /** One checkpoint's wait. */
     interface Wait extends AutoCloseable {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
@@ -106,7 +107,7 @@ class GroupCommitStressTest {
         try (ChangeTracker tracker = ChangeTracker.open(storage, TrackerConfig.defaults().withSnapshotBytes(4096, 1 << 24));
              ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             AtomicInteger early = new AtomicInteger();
-            List<Future<?>> done = new java.util.ArrayList<>();
+            List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
                 long seed = random.nextLong();
@@ -144,7 +145,7 @@ class GroupCommitStressTest {
              ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             storage.failSyncNumber = storage.syncs.get() + 5 + random.nextInt(20);
             AtomicInteger failed = new AtomicInteger();
-            List<Future<?>> done = new java.util.ArrayList<>();
+            List<Future<?>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int id = t;
                 done.add(pool.submit(() -> {

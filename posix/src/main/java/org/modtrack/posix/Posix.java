@@ -264,8 +264,8 @@ public final class Posix {
         int fd = open(path, O_RDONLY | O_CLOEXEC, 0);
         try {
             long n = pread(fd, buffer, 0, path);
-            byte[] bytes = buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-            return new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+            byte[] bytes = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            return new String(bytes, StandardCharsets.ISO_8859_1);
         } finally {
             close(fd, path);
         }

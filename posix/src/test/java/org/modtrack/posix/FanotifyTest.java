@@ -17,6 +17,7 @@ import static org.modtrack.posix.Fanotify.FAN_NONBLOCK;
 import static org.modtrack.posix.Fanotify.FAN_PRE_ACCESS;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -176,7 +177,7 @@ class FanotifyTest {
         try {
             return Files.readString(file);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

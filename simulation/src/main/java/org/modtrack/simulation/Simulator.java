@@ -3,6 +3,7 @@ package org.modtrack.simulation;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.Mutant;
@@ -105,18 +106,18 @@ public final class Simulator {
      * The seed of the first of {@code schedules} random schedules from {@code seed} that fails, if
      * any: how the test suite proves a mutant is caught without running every schedule.
      */
-    public static java.util.OptionalLong firstFailure(long seed, long schedules, Mutant mutant) {
+    public static OptionalLong firstFailure(long seed, long schedules, Mutant mutant) {
         return firstFailure(seed, schedules, Variant.inProcess(mutant));
     }
 
     /** Like {@link #firstFailure(long, long, Mutant)}, for any model and mutant. */
-    public static java.util.OptionalLong firstFailure(long seed, long schedules, Variant variant) {
+    public static OptionalLong firstFailure(long seed, long schedules, Variant variant) {
         for (long i = 0; i < schedules; i++) {
             if (runRandom(seed + i, variant).failed()) {
-                return java.util.OptionalLong.of(seed + i);
+                return OptionalLong.of(seed + i);
             }
         }
-        return java.util.OptionalLong.empty();
+        return OptionalLong.empty();
     }
 
     /** Runs the random schedule of {@code scheduleSeed}. */

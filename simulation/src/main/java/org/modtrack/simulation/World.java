@@ -3,10 +3,12 @@ package org.modtrack.simulation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -442,7 +444,7 @@ final class World {
         try {
             return (core.ownWritesDone() && barrierWait.isDone()) || now >= core.deadlineNanos();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -663,7 +665,7 @@ final class World {
         boolean keepMark = scenario.linuxMutant() == LinuxMutant.STOP_WITHOUT_DRAIN || (!drainFails && drainAll() && !walkAsked);
         if (scenario.linuxMutant() != LinuxMutant.STOP_FORGETS_MAPPINGS) {
             // What LinuxSource.settleAfterWatermark records: what the barrier would carry now.
-            for (FileId file : kernel.alwaysWritable(new java.util.LinkedHashSet<>())) {
+            for (FileId file : kernel.alwaysWritable(new LinkedHashSet<>())) {
                 core.postWrite(core.preWrite(file).token());
             }
         }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -53,7 +54,7 @@ public final class Command {
     }
 
     /** Runs {@code script} with {@code sh -ec} in {@code directory}; returns its output, or throws if it failed. */
-    public static String sh(java.nio.file.Path directory, String script) throws IOException {
+    public static String sh(Path directory, String script) throws IOException {
         return run("sh", "-ec", "cd '" + directory.toString().replace("'", "'\\''") + "'\n" + script);
     }
 

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
 import org.modtrack.benchmarks.linux.BenchSupport.Child;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
@@ -64,7 +66,7 @@ public final class CheckpointStall {
 
     /** The acceptance's figure is with {@code power}; {@code -Dmodtrack.bench.durability=PROCESS} tells the sync's share. */
     private static final Durability DURABILITY =
-            Durability.valueOf(System.getProperty("modtrack.bench.durability", "POWER").toUpperCase(java.util.Locale.ROOT));
+            Durability.valueOf(System.getProperty("modtrack.bench.durability", "POWER").toUpperCase(Locale.ROOT));
 
     public static void main(String[] args) throws Exception {
         int trials = args.length > 0 ? Integer.parseInt(args[0]) : 5;
@@ -119,12 +121,12 @@ public final class CheckpointStall {
         System.out.println("per-trial rows: " + out.resolve("checkpoint.csv") + "; load average " + BenchSupport.loadAverage());
     }
 
-    private static List<Double> map(List<Trial> ts, java.util.function.ToDoubleFunction<Trial> f) {
+    private static List<Double> map(List<Trial> ts, ToDoubleFunction<Trial> f) {
         return ts.stream().map(t -> f.applyAsDouble(t)).toList();
     }
 
     private static Trial trial(LinuxSourceOptions.Barrier barrier, int round, Path out) throws Exception {
-        String name = barrier.name().toLowerCase(java.util.Locale.ROOT);
+        String name = barrier.name().toLowerCase(Locale.ROOT);
         Path log = out.resolve("small-" + name + "-" + round + ".bin");
         Path state = BenchSupport.newStateDir();
         try (LoopMount mount = LoopMount.create("ext4", IMAGE_BYTES)) {

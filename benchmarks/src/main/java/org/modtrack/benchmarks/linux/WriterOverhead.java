@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerStats;
@@ -242,7 +243,7 @@ public final class WriterOverhead {
                         .redirectError(ProcessBuilder.Redirect.INHERIT).start());
             }
             for (Process p : ps) {
-                if (!p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
                     throw new IOException(p.info().commandLine().orElse("a writer") + " failed or hung");
                 }
             }
@@ -250,7 +251,7 @@ public final class WriterOverhead {
             for (Process p : ps) {
                 if (p.isAlive()) {
                     p.destroyForcibly();
-                    p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+                    p.waitFor(30, TimeUnit.SECONDS);
                 }
             }
         }

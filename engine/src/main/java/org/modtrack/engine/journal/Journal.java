@@ -3,6 +3,7 @@ package org.modtrack.engine.journal;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -244,7 +245,7 @@ public final class Journal {
         List<byte[]> encoded = new ArrayList<>();
         for (JournalRecord r : records) {
             int n = codec.encode(r, 0, encodeBuffer);
-            encoded.add(encodeBuffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            encoded.add(encodeBuffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
             size += n;
         }
         ByteBuffer out = ByteBuffer.allocate(size);

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -72,7 +74,7 @@ class JournalRecoveryTest {
     }
 
     private static int recordsEnd(Path dir) throws IOException {
-        return SnapshotScan.of(java.nio.ByteBuffer.wrap(Files.readAllBytes(dir.resolve(NAME)))).validPrefixEnd();
+        return SnapshotScan.of(ByteBuffer.wrap(Files.readAllBytes(dir.resolve(NAME)))).validPrefixEnd();
     }
 
     @Test
@@ -129,7 +131,7 @@ class JournalRecoveryTest {
             Path dir = copyOf(pristine, "garbage-" + trial);
             byte[] garbage = new byte[1 + random.nextInt(5000)];
             random.nextBytes(garbage);
-            Files.write(dir.resolve(NAME), garbage, java.nio.file.StandardOpenOption.APPEND);
+            Files.write(dir.resolve(NAME), garbage, StandardOpenOption.APPEND);
             Reopened first = reopen(dir);
             assertEquals(files, first.files());
             assertTrue(first.lostReason().isEmpty(), first.lostReason());
@@ -163,7 +165,7 @@ class JournalRecoveryTest {
     }
 
     private static int[] recordEnds(Path dir) throws IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(dir.resolve(NAME)));
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(NAME)));
         RecordCodec codec = new RecordCodec();
         List<Integer> ends = new ArrayList<>();
         int at = SnapshotFormat.HEADER_BYTES;

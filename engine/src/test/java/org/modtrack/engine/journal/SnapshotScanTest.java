@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -66,7 +70,7 @@ class SnapshotScanTest {
     void everyTruncationKeepsEveryWholeRecordBeforeIt(SplittableRandom random) {
         SnapshotImages.Image image = SnapshotImages.image(random, 12, 64);
         for (int length = 0; length <= image.bytes().length; length++) {
-            byte[] cut = java.util.Arrays.copyOf(image.bytes(), length);
+            byte[] cut = Arrays.copyOf(image.bytes(), length);
             SnapshotScan scan = scanOrFail(cut, "truncation at " + length);
             assertPrefixKept(image, scan, length, "truncation at " + length);
             assertFalse(scan.acknowledgedDataLost() && length >= SnapshotFormat.HEADER_BYTES,
@@ -80,7 +84,7 @@ class SnapshotScanTest {
         for (int trial = 0; trial < 500; trial++) {
             byte[] garbage = new byte[1 + random.nextInt(300)];
             random.nextBytes(garbage);
-            byte[] withGarbage = java.util.Arrays.copyOf(image.bytes(), image.bytes().length + garbage.length);
+            byte[] withGarbage = Arrays.copyOf(image.bytes(), image.bytes().length + garbage.length);
             System.arraycopy(garbage, 0, withGarbage, image.bytes().length, garbage.length);
             SnapshotScan scan = scanOrFail(withGarbage, "garbage trial " + trial);
             assertEquals(image.files(), files(scan.records().subList(0, image.files().size())));
@@ -99,17 +103,17 @@ class SnapshotScanTest {
         var last = codec.decode(ByteBuffer.wrap(bytes), image.starts()[11]);
         assertTrue(last.watermark() > image.starts()[5], "fixture: watermarks cover earlier records");
         // Rewrite records 6..11 as if written with a watermark at record 6 (unsynced since then).
-        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(RecordCodec.MAX_RECORD);
+        MemorySegment seg = Arena.ofAuto().allocate(RecordCodec.MAX_RECORD);
         int at = image.starts()[6];
         for (int i = 6; i < 12; i++) {
             JournalRecord original = codec.decode(ByteBuffer.wrap(image.bytes()), image.starts()[i]).record();
             int n = codec.encode(original, image.starts()[6], seg); // same record, same length: only the watermark moves
             assertEquals(image.ends()[i] - image.starts()[i], n, "fixture: re-encoding keeps the record's length");
-            byte[] rec = seg.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            byte[] rec = seg.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
             System.arraycopy(rec, 0, bytes, at, n);
             at += n;
         }
-        java.util.Arrays.fill(bytes, image.starts()[6], image.ends()[7], (byte) 0); // records 6 and 7 never landed
+        Arrays.fill(bytes, image.starts()[6], image.ends()[7], (byte) 0); // records 6 and 7 never landed
         SnapshotScan scan = SnapshotScan.of(ByteBuffer.wrap(bytes));
         assertFalse(scan.acknowledgedDataLost());
         assertEquals(10, scan.records().size(), "records 8..11 are salvaged");

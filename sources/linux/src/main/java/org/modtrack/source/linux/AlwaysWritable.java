@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.modtrack.engine.FileId;
 
@@ -59,7 +61,7 @@ final class AlwaysWritable {
     /** Every process's always-writable files. */
     Map<String, FileId> all() throws IOException {
         Map<String, FileId> carry = new LinkedHashMap<>();
-        java.util.Set<Integer> pids = new java.util.LinkedHashSet<>();
+        Set<Integer> pids = new LinkedHashSet<>();
         for (long[] t : system.threads()) {
             pids.add((int) t[0]);
         }

@@ -1,10 +1,14 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -779,12 +783,12 @@ public final class LinuxSource implements AutoCloseable {
         p.setProperty("fsid", Long.toHexString(fs.fsid()));
         p.setProperty("mountPoint", fs.mountPoint().toString());
         p.setProperty("fsType", fs.fsType());
-        var text = new java.io.StringWriter();
+        var text = new StringWriter();
         p.store(text, "which file system this modtrack state tracks");
         Path tmp = marker.resolveSibling(MARKER + ".tmp");
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-            ch.write(java.nio.ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
+        try (var ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
         }
         Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -12,9 +12,14 @@ import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
 import static org.modtrack.posix.Fanotify.FAN_RENAME;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
@@ -73,16 +78,16 @@ final class NamespaceListener implements AutoCloseable {
     private final boolean directoryResults;
     private final LongAdder mutedDirectories = new LongAdder();
     /** Results that name directories: the directories muted lately, with the marks' epoch they were muted in. Reader thread only. */
-    private final java.util.Map<FileId, Long> mutedIn = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<FileId, Long> mutedIn = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(java.util.Map.Entry<FileId, Long> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<FileId, Long> eldest) {
             return size() > MUTED_REMEMBERED;
         }
     };
     private static final int MUTED_REMEMBERED = 4096;
     private final LongAdder muted = new LongAdder();
     /** Told the directory of every child changed (with directory records): see PreContentListener#noteBusyDirectory. */
-    private volatile java.util.function.Consumer<FileId> busyDirectories = directory -> { };
+    private volatile Consumer<FileId> busyDirectories = directory -> { };
     private final EventReader reader;
     private final LossRecorder losses;
     private final Reconciler reconciler;
@@ -181,8 +186,8 @@ final class NamespaceListener implements AutoCloseable {
      * the JDK's size-0 path expects), which once put the system's bound back to "1".
      */
     static String readSysctl() {
-        try (java.io.InputStream in = Files.newInputStream(MAX_QUEUED_EVENTS)) {
-            String value = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+        try (InputStream in = Files.newInputStream(MAX_QUEUED_EVENTS)) {
+            String value = new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip();
             return value.matches("[0-9]{1,10}") ? value : null;
         } catch (IOException | RuntimeException e) {
             return null;
@@ -419,7 +424,7 @@ final class NamespaceListener implements AutoCloseable {
         return mutedDirectories.sum();
     }
 
-    void noteBusyDirectoriesWith(java.util.function.Consumer<FileId> busy) {
+    void noteBusyDirectoriesWith(Consumer<FileId> busy) {
         this.busyDirectories = busy;
     }
 

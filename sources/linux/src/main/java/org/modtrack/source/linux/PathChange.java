@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -43,7 +44,7 @@ public record PathChange(String path, Kind kind, String from, boolean directory,
 
         /** The protocol's lower-case name. */
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -7,9 +7,11 @@ import static org.modtrack.posix.Fanotify.FAN_PRE_ACCESS;
 import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -104,9 +106,9 @@ final class PreContentListener implements AutoCloseable {
     /** A bound on {@link #busyDirectories}: the directories recorded ahead at a checkpoint are one sync's worth. */
     static final int MAX_BUSY_DIRECTORIES = 4096;
     /** The directories recorded by an event in the current period (at most {@link #MAX_BUSY_DIRECTORIES}). */
-    private volatile java.util.Set<FileId> busyDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile Set<FileId> busyDirectories = ConcurrentHashMap.newKeySet();
     /** The directories {@link #recordBusyDirectoriesAhead} recorded in the new period, to mark again after the flush. */
-    private volatile java.util.List<FileId> recordedAhead = java.util.List.of();
+    private volatile List<FileId> recordedAhead = List.of();
     private final LatencyHistogram answerLatency = new LatencyHistogram();
     private final long deadlineNanos;
     /**
@@ -342,7 +344,7 @@ final class PreContentListener implements AutoCloseable {
      * one of its children. Thread-safe; beyond {@link #MAX_BUSY_DIRECTORIES} it is not noted.
      */
     void noteBusyDirectory(FileId directory) {
-        java.util.Set<FileId> busy = busyDirectories;
+        Set<FileId> busy = busyDirectories;
         if (busy.size() < MAX_BUSY_DIRECTORIES) {
             busy.add(directory);
         }
@@ -361,18 +363,18 @@ final class PreContentListener implements AutoCloseable {
         // Never a list from an earlier checkpoint whose flush did not come (a failed freeze, say):
         // its directories are not recorded in the period now beginning, and the flush keeps the
         // marks of those listed here.
-        recordedAhead = java.util.List.of();
-        java.util.Set<FileId> closing = busyDirectories;
-        busyDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        recordedAhead = List.of();
+        Set<FileId> closing = busyDirectories;
+        busyDirectories = ConcurrentHashMap.newKeySet();
         if (closing.isEmpty()) {
             return;
         }
-        java.util.List<FileId> ahead = java.util.List.copyOf(closing);
+        List<FileId> ahead = List.copyOf(closing);
         try {
             tracker.preRecord(ahead, Access.SCOPE);
             recordedAhead = ahead;
         } catch (IOException | RuntimeException e) {
-            LOG.log(java.util.logging.Level.INFO, "checkpoint " + closingSnapshot + " could not record its "
+            LOG.log(Level.INFO, "checkpoint " + closingSnapshot + " could not record its "
                     + closing.size() + " busy directories ahead; their accesses will record them", e);
         }
     }
@@ -393,7 +395,7 @@ final class PreContentListener implements AutoCloseable {
      */
     void flushMarksKeepingRecordedAhead() throws PosixException {
         // At the query's own priority: removing thousands of marks must not take writers' CPU time.
-        java.util.Set<FileId> kept = marks.flushExcept(fs.mountFd(), java.util.Set.copyOf(recordedAhead));
+        Set<FileId> kept = marks.flushExcept(fs.mountFd(), Set.copyOf(recordedAhead));
         // A directory recorded ahead without its mark raises events until it is marked again: keep
         // that short, whatever the query thread's own priority.
         try (ThreadNice.Scope writersPriority = ThreadNice.at(ThreadNice.WRITERS_WAIT)) {
@@ -401,9 +403,9 @@ final class PreContentListener implements AutoCloseable {
         }
     }
 
-    void markRecordedAheadAgain(java.util.Set<FileId> alreadyMarked) {
-        java.util.List<FileId> ahead = recordedAhead;
-        recordedAhead = java.util.List.of();
+    void markRecordedAheadAgain(Set<FileId> alreadyMarked) {
+        List<FileId> ahead = recordedAhead;
+        recordedAhead = List.of();
         long epoch = marks.epoch();
         for (FileId dir : ahead) {
             if (alreadyMarked.contains(dir)) {
@@ -412,7 +414,7 @@ final class PreContentListener implements AutoCloseable {
             try {
                 marks.ignoreByHandle(fs.mountFd(), dir, true, epoch);
             } catch (PosixException e) {
-                LOG.log(java.util.logging.Level.FINE, "could not mark " + dir + " again", e);
+                LOG.log(Level.FINE, "could not mark " + dir + " again", e);
             }
             if (marks.epoch() != epoch) {
                 return; // another flush came: these records belong to a period that is closing too
@@ -527,12 +529,12 @@ final class PreContentListener implements AutoCloseable {
         }
     }
 
-    static java.util.concurrent.ThreadFactory daemonThreads(String name) {
+    static ThreadFactory daemonThreads(String name) {
         return Thread.ofPlatform().daemon().name(name + "-", 0).factory();
     }
 
-    private static java.util.concurrent.ThreadFactory niceDaemonThreads(String name, int nice) {
-        java.util.concurrent.ThreadFactory plain = daemonThreads(name);
+    private static ThreadFactory niceDaemonThreads(String name, int nice) {
+        ThreadFactory plain = daemonThreads(name);
         return task -> plain.newThread(() -> {
             ThreadNice.set(nice);
             task.run();

@@ -3,7 +3,9 @@ package org.modtrack.source.linux;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Files that other processes had open for writing (or mapped shared and writable) before the
@@ -24,7 +26,7 @@ final class PreOpenedWriters {
     /** Scans every other process for descriptors and mappings that may write to {@code dev}. */
     static PreOpenedWriters scan(SyscallBarrier.SystemView system, long dev) throws IOException {
         List<Opened> found = new ArrayList<>();
-        java.util.Set<Integer> pids = new java.util.LinkedHashSet<>();
+        Set<Integer> pids = new LinkedHashSet<>();
         for (long[] t : system.threads()) {
             pids.add((int) t[0]);
         }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.Statx;
 
@@ -18,7 +19,7 @@ import org.modtrack.posix.Statx;
 final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.SystemView {
     private static final Path PROC = Path.of("/proc");
     private static final long SELF = ProcessHandle.current().pid();
-    private static final java.util.regex.Pattern MAPPING_HEADER = java.util.regex.Pattern.compile("[0-9a-f]+-[0-9a-f]+ ");
+    private static final Pattern MAPPING_HEADER = Pattern.compile("[0-9a-f]+-[0-9a-f]+ ");
 
     // ---- AccessClassifier.ThreadView (the event's pid is a thread id, with FAN_REPORT_TID) ------
 

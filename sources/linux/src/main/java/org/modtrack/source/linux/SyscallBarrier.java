@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.WriteBarrier;
 
@@ -63,7 +65,7 @@ final class SyscallBarrier implements WriteBarrier {
         List<Integer> writableFds(int pid, long dev);
 
         /** Files of process {@code pid} mapped shared and possibly writable, on device {@code dev}. */
-        List<java.nio.file.Path> writableSharedMappings(int pid, long dev);
+        List<Path> writableSharedMappings(int pid, long dev);
 
         /**
          * Whether process {@code pid} has an io_uring instance or an AIO context and any file on
@@ -79,10 +81,10 @@ final class SyscallBarrier implements WriteBarrier {
 
     /** Turns a path under /proc (an fd or a mapped file) into the tracker's identity of its file. */
     interface Identifier {
-        FileId identify(java.nio.file.Path procLink) throws IOException;
+        FileId identify(Path procLink) throws IOException;
     }
 
-    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(SyscallBarrier.class.getName());
+    private static final Logger LOG = Logger.getLogger(SyscallBarrier.class.getName());
     /**
      * The grace period looks at the threads it waits for after 1 ms, then twice as long each time up
      * to 8 ms: most write calls end within the first, and a call that lasts (a 1 GiB write takes
@@ -244,7 +246,7 @@ final class SyscallBarrier implements WriteBarrier {
                 List<Integer> fds = c.fd() < 0 ? system.writableFds(c.pid(), trackedDev)
                         : system.fdOpenForWriting(c.tid(), c.fd()) ? List.of(c.fd()) : List.of();
                 for (int fd : fds) {
-                    alwaysWritable.addIdentified(carry, java.nio.file.Path.of("/proc/" + c.tid() + "/fd/" + fd));
+                    alwaysWritable.addIdentified(carry, Path.of("/proc/" + c.tid() + "/fd/" + fd));
                 }
             }
             alwaysWritable.addTo(carry, pids);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -87,7 +88,7 @@ final class Watchdog implements AutoCloseable {
             // it is gone already
         }
         try {
-            if (!process.waitFor(2, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!process.waitFor(2, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
             }
         } catch (InterruptedException e) {

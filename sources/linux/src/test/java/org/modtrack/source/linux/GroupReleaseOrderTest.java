@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -109,7 +110,7 @@ class GroupReleaseOrderTest {
                         return;
                     }
                 }
-            } catch (java.io.IOException gone) {
+            } catch (IOException gone) {
                 // not started yet, or a task ended meanwhile
             }
             Thread.sleep(20);

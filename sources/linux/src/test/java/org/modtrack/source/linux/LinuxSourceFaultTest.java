@@ -6,13 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -455,11 +464,11 @@ class LinuxSourceFaultTest {
 
     @Test
     void theSrcuBarrierWaitsForAWriteInsideItsCallAndDoesNotWaitTwiceForAStuckOne() throws Exception {
-        java.util.List<String> barrierLog = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(SyscallBarrier.class.getName());
-        java.util.logging.Handler handler = new java.util.logging.Handler() {
+        List<String> barrierLog = new CopyOnWriteArrayList<>();
+        Logger logger = Logger.getLogger(SyscallBarrier.class.getName());
+        Handler handler = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord r) {
+            public void publish(LogRecord r) {
                 barrierLog.add(r.getMessage());
             }
 
@@ -479,7 +488,7 @@ class LinuxSourceFaultTest {
                 // 1. Waited for: the query returns only after the write left its call.
                 Process writer = blockedAppender(root, "d/f");
                 try {
-                    assertEquals("open", new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine());
+                    assertEquals("open", new BufferedReader(new InputStreamReader(writer.getInputStream())).readLine());
                     assertEquals(0, sh(root, "fsfreeze -f .", 30).exit());
                     try {
                         writer.getOutputStream().write('\n');
@@ -519,10 +528,10 @@ class LinuxSourceFaultTest {
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 source.bless(source.query().snapshot());
                 Process writer = blockedAppender(root, "d/f");
-                java.util.concurrent.ExecutorService queries = java.util.concurrent.Executors.newSingleThreadExecutor();
+                ExecutorService queries = Executors.newSingleThreadExecutor();
                 try {
-                    assertEquals("open", new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream())).readLine());
-                    java.util.concurrent.Future<LinuxResult> query;
+                    assertEquals("open", new BufferedReader(new InputStreamReader(writer.getInputStream())).readLine());
+                    Future<LinuxResult> query;
                     assertEquals(0, sh(root, "fsfreeze -f .", 30).exit());
                     try {
                         writer.getOutputStream().write('\n');

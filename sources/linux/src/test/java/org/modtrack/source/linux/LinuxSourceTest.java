@@ -99,7 +99,7 @@ class LinuxSourceTest {
                 LinuxResult r2 = source.query();
                 Map<String, PathChange> c2 = byPath(r2, root);
                 assertEquals(r.snapshot(), r2.lastBlessed());
-                assertEquals(java.util.Set.of("moved"), c2.keySet(), "only what changed after the bless: " + c2);
+                assertEquals(Set.of("moved"), c2.keySet(), "only what changed after the bless: " + c2);
                 assertEquals(PathChange.Kind.MODIFIED, c2.get("moved").kind());
             }
         }
@@ -119,7 +119,7 @@ class LinuxSourceTest {
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact(), r.continuity().toString());
                 Map<String, PathChange> c = byPath(r, root);
-                assertEquals(java.util.Set.of("d/new0", "d/new1", "d/new2", "d/new3", "d/old1", "d/old2", "d/old3"),
+                assertEquals(Set.of("d/new0", "d/new1", "d/new2", "d/new3", "d/old1", "d/old2", "d/old3"),
                         c.keySet(), "every child by name, and no rescan of d: " + c);
                 source.bless(r.snapshot());
 
@@ -127,13 +127,13 @@ class LinuxSourceTest {
                 sh(root, "echo again >> d/old3");
                 assertEquals(before, source.eventCounts()[0], "no round trip after the checkpoint either");
                 LinuxResult r2 = source.query();
-                assertEquals(java.util.Set.of("d/old3"), byPath(r2, root).keySet());
+                assertEquals(Set.of("d/old3"), byPath(r2, root).keySet());
                 source.bless(r2.snapshot());
                 source.bless(source.query().snapshot()); // a whole period in which nothing in d changed
                 sh(root, "echo idle-no-more >> d/old2");
                 assertTrue(source.eventCounts()[0] > before,
                         "a directory idle for a whole period is not recorded ahead: its first access records it");
-                assertEquals(java.util.Set.of("d/old2"), byPath(source.query(), root).keySet());
+                assertEquals(Set.of("d/old2"), byPath(source.query(), root).keySet());
             }
         }
     }
@@ -154,7 +154,7 @@ class LinuxSourceTest {
                 assertEquals(before, source.eventCounts()[0], "c and d were recorded and marked ahead: no round trip");
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact(), r.continuity().toString());
-                assertEquals(java.util.Set.of("p/a/f", "p/b/f", "p/c/f", "p/d/g"), byPath(r, root).keySet(),
+                assertEquals(Set.of("p/a/f", "p/b/f", "p/c/f", "p/d/g"), byPath(r, root).keySet(),
                         "the result names what changed, not the scopes recorded ahead: " + r);
             }
         }
@@ -192,7 +192,7 @@ class LinuxSourceTest {
                 sh(root, "echo x >> d/g");
                 assertEquals(after[0], source.eventCounts()[0], "a write in d after the read: no round trip either");
                 LinuxResult r = source.query();
-                assertEquals(java.util.Set.of("d/g"), byPath(r, root).keySet(), r.toString());
+                assertEquals(Set.of("d/g"), byPath(r, root).keySet(), r.toString());
             }
         }
     }
@@ -505,7 +505,7 @@ class LinuxSourceTest {
                 assertTrue(r.continuity().intact(), "the watermark proves nothing was written: " + r.continuity());
                 assertFalse(r.recovered(), "a clean stop");
                 assertEquals(blessed, r.lastBlessed());
-                assertEquals(java.util.Set.of("two"), byPath(r, root).keySet());
+                assertEquals(Set.of("two"), byPath(r, root).keySet());
             }
         }
     }
@@ -529,14 +529,14 @@ class LinuxSourceTest {
                     assertTrue(source.eventCounts()[5] > eventsBefore, "the reader took the first write's event");
                     sh(root, "for i in $(seq 200); do echo line >> d/log; done");
                     LinuxResult r = source.query();
-                    assertEquals(java.util.Set.of("d/log"), byPath(r, root).keySet(), "round " + round + ": " + r);
+                    assertEquals(Set.of("d/log"), byPath(r, root).keySet(), "round " + round + ": " + r);
                     assertTrue(source.eventCounts()[7] > mutedBefore,
                             "round " + round + ": a repeated FAN_MODIFY mutes the file (the checkpoint's flush unmuted it)");
                     source.bless(r.snapshot());
                 }
                 sh(root, "echo once >> d/other");
                 LinuxResult r = source.query();
-                assertEquals(java.util.Set.of("d/other"), byPath(r, root).keySet(), "a muted file left alone is not named: " + r);
+                assertEquals(Set.of("d/other"), byPath(r, root).keySet(), "a muted file left alone is not named: " + r);
             }
         }
     }
@@ -599,7 +599,7 @@ class LinuxSourceTest {
                         print("stored", flush=True)
                         sys.stdin.readline()
                         """).directory(root.toFile()).start();
-                assertEquals("stored", new java.io.BufferedReader(new java.io.InputStreamReader(mapper.getInputStream()))
+                assertEquals("stored", new BufferedReader(new InputStreamReader(mapper.getInputStream()))
                         .readLine());
             } // the mapping is still alive at the stop: its store was flushed by the watermark's sync
             try {
@@ -631,8 +631,8 @@ class LinuxSourceTest {
                         os.pwrite(fd, line.encode(), 0)
                         print("wrote", flush=True)
                     """).directory(root.toFile()).start();
-            try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream()));
-                 var in = new java.io.PrintStream(writer.getOutputStream(), true)) {
+            try (var out = new BufferedReader(new InputStreamReader(writer.getInputStream()));
+                 var in = new PrintStream(writer.getOutputStream(), true)) {
                 assertEquals("open", out.readLine());
                 try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                     LinuxResult r1 = source.query();
@@ -641,7 +641,7 @@ class LinuxSourceTest {
                     in.println("after-bless");
                     assertEquals("wrote", out.readLine());
                     LinuxResult r2 = source.query();
-                    assertEquals(java.util.Set.of("early"), byPath(r2, root).keySet(),
+                    assertEquals(Set.of("early"), byPath(r2, root).keySet(),
                             "still open for writing, so carried again: " + r2);
                     assertTrue(r2.changes().get(0).carried());
                 }
@@ -790,7 +790,7 @@ class LinuxSourceTest {
                         sys.stdin.readline()
                         """).directory(root.toFile()).start();
                 try {
-                    assertEquals("unmapped", new java.io.BufferedReader(new java.io.InputStreamReader(mapper.getInputStream()))
+                    assertEquals("unmapped", new BufferedReader(new InputStreamReader(mapper.getInputStream()))
                             .readLine());
                     LinuxResult r = source.query(); // no mapping left, no close yet: no event names the store
                     assertTrue(byPath(r, root).containsKey("d/mapped"), r::toString);

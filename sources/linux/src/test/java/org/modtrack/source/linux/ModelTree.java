@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
@@ -62,7 +63,7 @@ final class ModelTree {
      * Fills {@code dir} with a random tree over {@code names}, {@code depth} levels of directories
      * deep; objects take ids from {@code nextId} on. Returns the next free id.
      */
-    int fill(String dir, java.util.SplittableRandom r, int depth, int nextId, String[] names) {
+    int fill(String dir, SplittableRandom r, int depth, int nextId, String[] names) {
         for (String name : names) {
             if (r.nextInt(3) == 0) {
                 continue;

@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A consumer that applies a result exactly as docs/protocol.md (*Applying a result*) tells a client
@@ -23,7 +24,7 @@ final class SequentialConsumer {
                         view.moveTree(c.from(), c.path());
                         // Then the quick check: what it moved may not be what stands there now (read later
                         // than the result was made, or changed since); a stat tells (here: identity and version).
-                        if (c.changed() || !java.util.Objects.equals(view.get(c.path()), fs.get(c.path()))) {
+                        if (c.changed() || !Objects.equals(view.get(c.path()), fs.get(c.path()))) {
                             view.readFrom(fs, c.path(), false);
                             reads++;
                         }

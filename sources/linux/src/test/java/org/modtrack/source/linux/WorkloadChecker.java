@@ -301,9 +301,9 @@ final class WorkloadChecker {
 
     private static List<String> nearby(Observation r, Set<String> paths) {
         Set<String> dirs = new HashSet<>();
-        paths.forEach(p -> dirs.add(java.nio.file.Path.of(p).getParent().toString()));
-        return r.changes().stream().filter(c -> dirs.contains(java.nio.file.Path.of(c.path()).getParent().toString()))
-                .map(c -> c.kind() + " " + java.nio.file.Path.of(c.path()).getFileName()
+        paths.forEach(p -> dirs.add(Path.of(p).getParent().toString()));
+        return r.changes().stream().filter(c -> dirs.contains(Path.of(c.path()).getParent().toString()))
+                .map(c -> c.kind() + " " + Path.of(c.path()).getFileName()
                         + (c.from() == null ? "" : " from " + c.from()) + (c.directory() ? "/" : ""))
                 .toList();
     }
