@@ -57,9 +57,10 @@ final class LiveNamespace implements Namespace {
      * Where the file is if it is still at the name it was last seen at: one {@code statx} of that
      * path, whose inode number must be the one the file's handle encodes. Opening the handle and
      * reading the descriptor's path back costs about four times as much (7-8 us a file on this
-     * kind of machine, against 2 for the {@code statx}; bench/answer), and most recorded files
-     * are where they were seen. Null when the name leads elsewhere, or nowhere, or the handle's
-     * layout is unknown, or the file's records say it may be gone: then the handle is opened.
+     * kind of machine, against 2 for the {@code statx}; benchmarks/peers/answer), and most
+     * recorded files are where they were seen. Null when the name leads elsewhere, or nowhere, or
+     * the handle's layout is unknown, or the file's records say it may be gone: then the handle is
+     * opened.
      */
     private Where atHint(ChangedFile c) {
         String hint = c.file().path();

@@ -106,7 +106,7 @@ final class NamespaceListener implements AutoCloseable {
         this.directories = new DirectoryPaths(new HandleResolver(fs));
         // At the writers' priority: if it falls behind, the bounded kernel queue overflows and the
         // next query walks the whole tree. 8 writers creating 32,000 files overflowed it
-        // at nice 0 (bench/run's 8-writer workload, docs/benchmarks.md).
+        // at nice 0 (benchmarks/peers/run's 8-writer workload, docs/benchmarks.md).
         this.handover = batches instanceof Handover h ? h : null;
         if (handover != null) {
             boolean restored = orphans.restore(handover.previousOrphans());
@@ -134,16 +134,17 @@ final class NamespaceListener implements AutoCloseable {
      * kernel memory for a full queue not measured (one small event object with its name per
      * event, merged while queued). Why: 8 processes creating 32,000 small files raise about
      * 100,000 events in 0.7 s, more than a reader in a JVM that has just started keeps up with
-     * (bench/run's 8-writer workload overflowed the default queue); an overflow costs a walk of the
-     * whole tree (or, when that cannot run, a rescan for the consumer).
+     * (benchmarks/peers/run's 8-writer workload overflowed the default queue); an overflow costs a
+     * walk of the whole tree (or, when that cannot run, a rescan for the consumer).
      */
     static final int QUEUE_EVENTS = queueEvents();
     private static final Path MAX_QUEUED_EVENTS = Path.of("/proc/sys/fs/fanotify/max_queued_events");
 
     /**
      * 262,144, or the system property {@code modtrack.notificationQueueEvents} (1,024 to 4,194,304):
-     * for benchmarks that must overrun the queue the way they overrun their peers' (bench/run's
-     * overrun scenario runs the daemon with the kernel's default, 16,384). Never lowers the system's.
+     * for benchmarks that must overrun the queue the way they overrun their peers'
+     * (benchmarks/peers/run's overrun scenario runs the daemon with the kernel's default, 16,384).
+     * Never lowers the system's.
      */
     private static int queueEvents() {
         int wanted = Integer.getInteger("modtrack.notificationQueueEvents", 262_144);

@@ -1,13 +1,13 @@
-"""Puts bench/peers.py's report into docs/benchmarks.md, between the two marker lines, with its
-headings one level down (its title becomes a section of the page). Everything else in the page is
-left as it is. Fails, changing nothing, if the markers are missing or out of order.
+"""Puts benchmarks/peers/peers.py's report into docs/benchmarks.md, between the two marker lines,
+with its headings one level down (its title becomes a section of the page). Everything else in the
+page is left as it is. Fails, changing nothing, if the markers are missing or out of order.
 
-Usage: python3 bench/splice.py REPORT.md docs/benchmarks.md
+Usage: python3 benchmarks/peers/splice.py REPORT.md docs/benchmarks.md
 """
 import sys
 
-BEGIN = "<!-- bench/run: begin (generated; do not edit by hand, rerun bench/run) -->"
-END = "<!-- bench/run: end -->"
+BEGIN = "<!-- benchmarks/peers/run: begin (generated; do not edit by hand, rerun benchmarks/peers/run) -->"
+END = "<!-- benchmarks/peers/run: end -->"
 
 
 def demoted(report):
@@ -27,7 +27,7 @@ def main(report_path, page_path):
         page = f.read()
     begin, end = page.find(BEGIN), page.find(END)
     if begin < 0 or end < begin:
-        sys.exit(f"bench/splice.py: {page_path} lacks the lines '{BEGIN}' and '{END}' (in this order); nothing written")
+        sys.exit(f"benchmarks/peers/splice.py: {page_path} lacks the lines '{BEGIN}' and '{END}' (in this order); nothing written")
     page = page[:begin + len(BEGIN)] + "\n\n" + demoted(report) + "\n" + page[end:]
     tmp = page_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:

@@ -1,4 +1,4 @@
-/* One benchmark writer process (bench/run compiles it into its work directory).
+/* One benchmark writer process (benchmarks/peers/run compiles it into its work directory).
  *
  * Usage: writer DIR COUNT SIZE LOG PACE_US [MODIFY_LIST]
  *   creates DIR, then COUNT files DIR/f000000.. of SIZE bytes each (open O_CREAT|O_WRONLY|O_TRUNC,

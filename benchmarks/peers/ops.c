@@ -1,4 +1,5 @@
-/* The benchmark's other workloads (bench/run compiles it into its work directory beside writer.c).
+/* The benchmark's other workloads (benchmarks/peers/run compiles it into its work directory beside
+ * writer.c).
  * Every changed path is appended to LOG (the ground truth), outside the mount.
  *
  *   ops mkfiles DIR FIRST NDIRS PERDIR SIZE LOG
@@ -273,6 +274,6 @@ int main(int argc, char **argv) {
             return cmds[i].fn(argv + 2);
         }
     }
-    fprintf(stderr, "usage: ops mkfiles|append|compile|link|churn|rename ... (see bench/ops.c)\n");
+    fprintf(stderr, "usage: ops mkfiles|append|compile|link|churn|rename ... (see benchmarks/peers/ops.c)\n");
     return 2;
 }
