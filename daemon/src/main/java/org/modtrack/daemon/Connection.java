@@ -1,5 +1,7 @@
 package org.modtrack.daemon;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -29,6 +31,9 @@ import org.modtrack.source.linux.PathChange;
 final class Connection {
     private static final Logger LOG = Logger.getLogger(Connection.class.getName());
     private static final int FLUSH_BYTES = 64 * 1024;
+    /** Writes results: Jackson's generator, without the space it puts between top-level values (lines end with a newline instead). */
+    private static final JsonFactory LINES = Protocol.MAPPER.getFactory().copy().setRootValueSeparator(null)
+            .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
     /** How long a refused peer may take to send the request its refusal answers. */
     private static final Duration REFUSED_WAIT = Duration.ofSeconds(2);
 
@@ -165,22 +170,50 @@ final class Connection {
     private void query(Root root, boolean stream) throws ProtocolException, IOException, InterruptedException {
         LinuxResult r = resultOf(root);
         ObjectNode head = Protocol.resultHead(root.path().toString(), r);
-        if (!stream) {
-            var changes = head.putArray("changes");
-            r.changes().forEach(c -> changes.add(Protocol.change(c, r)));
-            send(head);
-            return;
-        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(FLUSH_BYTES + 4096);
-        out.writeBytes(Protocol.line(Protocol.object().put("type", "header").setAll(head)));
-        for (PathChange c : r.changes()) {
-            out.writeBytes(Protocol.line(Protocol.object().put("type", "change").setAll(Protocol.change(c, r))));
-            if (out.size() >= FLUSH_BYTES) {
-                write(out.toByteArray());
-                out.reset();
+        // Written entry by entry, in pieces of FLUSH_BYTES, with no tree per entry: either one
+        // document with a "changes" array, or a line per entry between a header and an end line.
+        try (JsonGenerator g = LINES.createGenerator(out)) {
+            g.writeStartObject();
+            if (stream) {
+                g.writeStringField("type", "header");
             }
+            for (var field : head.properties()) {
+                g.writeFieldName(field.getKey());
+                g.writeTree(field.getValue());
+            }
+            if (stream) {
+                g.writeEndObject();
+                g.writeRaw('\n');
+            } else {
+                g.writeArrayFieldStart("changes");
+            }
+            for (PathChange c : r.changes()) {
+                g.writeStartObject();
+                if (stream) {
+                    g.writeStringField("type", "change");
+                }
+                Protocol.writeChangeFields(g, c, r);
+                g.writeEndObject();
+                if (stream) {
+                    g.writeRaw('\n');
+                }
+                if (out.size() + Math.max(0, g.getOutputBuffered()) >= FLUSH_BYTES) {
+                    g.flush();
+                    write(out.toByteArray());
+                    out.reset();
+                }
+            }
+            if (stream) {
+                g.writeStartObject();
+                g.writeStringField("type", "end");
+                g.writeNumberField("count", r.changes().size());
+            } else {
+                g.writeEndArray();
+            }
+            g.writeEndObject();
+            g.writeRaw('\n');
         }
-        out.writeBytes(Protocol.line(Protocol.object().put("type", "end").put("count", r.changes().size())));
         write(out.toByteArray());
     }
 
