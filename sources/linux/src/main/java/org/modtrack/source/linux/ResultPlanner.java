@@ -154,6 +154,12 @@ final class ResultPlanner {
     static final class View {
         private final TreeMap<String, Integer> byPath = new TreeMap<>(); // for subtrees
         private final Map<String, Integer> exact = new HashMap<>(); // the same, for lookups by path: paths share long prefixes, which every tree comparison walks
+        /**
+         * How many paths of {@link #byPath} are strictly below each directory path ("/" for the
+         * root): whether anything is below a path is asked for nearly every entry, and a tree
+         * lookup among a million long paths with long common prefixes was the plan's largest cost.
+         */
+        private final Map<String, int[]> belowCounts = new HashMap<>();
         private final String[] at;
 
         View(int objects) {
@@ -168,11 +174,41 @@ final class ResultPlanner {
             return exact.get(path);
         }
 
-        /** Whether any object is strictly below {@code path}: one lookup, no view of the subtree. */
+        /** Whether any object is strictly below {@code path}: one hash lookup, no view of the subtree. */
         boolean hasBelow(String path) {
+            String key = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            int[] n = belowCounts.get(key);
+            assert (n != null && n[0] > 0) == hasBelowInTree(path) : "below-counts out of step at " + path;
+            return n != null && n[0] > 0;
+        }
+
+        /** {@link #hasBelow} by a tree lookup: what the counts must agree with. */
+        private boolean hasBelowInTree(String path) {
             String prefix = path.endsWith("/") ? path : path + "/";
             String next = byPath.ceilingKey(prefix);
+            if (next != null && next.equals(path)) {
+                next = byPath.higherKey(next);
+            }
             return next != null && next.startsWith(prefix);
+        }
+
+        /** Adds {@code delta} to the count of every directory path strictly above {@code path}. */
+        private void countAbove(String path, int delta) {
+            if (path.length() > 1 && path.charAt(0) == '/') {
+                count("/", delta);
+            }
+            for (int slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) {
+                count(path.substring(0, slash), delta);
+            }
+        }
+
+        private void count(String directory, int delta) {
+            int[] n = belowCounts.computeIfAbsent(directory, d -> new int[1]);
+            n[0] += delta;
+            assert n[0] >= 0 : "a negative count below " + directory;
+            if (n[0] == 0) {
+                belowCounts.remove(directory);
+            }
         }
 
         /** The objects strictly below {@code path}. */
@@ -184,6 +220,9 @@ final class ResultPlanner {
         void place(int object, String path) {
             Integer before = byPath.put(path, object);
             exact.put(path, object);
+            if (before == null) {
+                countAbove(path, 1);
+            }
             if (before != null && before != object) {
                 at[before] = null;
             }
@@ -198,6 +237,7 @@ final class ResultPlanner {
             if (self != null) {
                 gone.add(self);
                 at[self] = null;
+                countAbove(path, -1);
             }
             if (!hasBelow(path)) {
                 return gone; // most entries are files: no subtree to walk
@@ -207,6 +247,7 @@ final class ResultPlanner {
                 gone.add(e.getValue());
                 at[e.getValue()] = null;
                 exact.remove(e.getKey());
+                countAbove(e.getKey(), -1);
             }
             sub.clear();
             return gone;
