@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Access;
@@ -99,6 +100,7 @@ final class PreContentListener implements AutoCloseable {
     private final ThreadPoolExecutor handlers;
     private final EventReader reader;
     private final Thread deadlineThread;
+    private volatile boolean deadlineIdle; // the deadline thread sleeps its long, idle tick: wake it for an event
     private final IgnoreMarks marks;
     private final LossRecorder losses;
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
@@ -198,6 +200,9 @@ final class PreContentListener implements AutoCloseable {
         }
         Pending p = new Pending(fd, System.nanoTime() + deadlineNanos);
         pending.add(p);
+        if (deadlineIdle) {
+            LockSupport.unpark(deadlineThread); // it sleeps long while nothing waits
+        }
         boolean queued = false;
         if (running) {
             try {
@@ -507,12 +512,26 @@ final class PreContentListener implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers at the deadline what waited too long, and beats the watchdog's heart. It looks every
+     * eighth of a deadline while an event waits; with none waiting it only needs to beat the heart
+     * (every quarter of the watchdog's timeout), and the reader wakes it when an event comes (an
+     * idle daemon's wake-ups are its CPU cost: docs/benchmarks.md, *Idle*).
+     */
     private void enforceDeadlines() {
         long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(2), deadlineNanos / 8);
+        long idleTick = Math.max(tick, LinuxSource.watchdogTimeout(options).toNanos() / 4);
         while (running) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(tick);
-            } catch (InterruptedException e) {
+            // Idle first, then look: an event added meanwhile is either seen here, or its reader
+            // sees the flag and unparks this thread.
+            deadlineIdle = true;
+            boolean idle = pending.isEmpty();
+            if (!idle) {
+                deadlineIdle = false;
+            }
+            LockSupport.parkNanos(idle ? idleTick : tick);
+            deadlineIdle = false;
+            if (Thread.currentThread().isInterrupted()) {
                 return;
             }
             long now = System.nanoTime();
