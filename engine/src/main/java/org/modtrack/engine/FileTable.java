@@ -477,13 +477,13 @@ final class FileTable {
 
     /**
      * Takes {@code newer} as the file's latest sighting in {@code snapshot}: its path hint replaces
-     * the kept one (unless it has none, live or read back) and, with {@code baseline}, the oldest stamp stays (the
-     * baseline a source compares with to tell that a file was only read: a file first recorded as
-     * read, then written under an ignore mark, must keep the stamp from before that write; keeping
-     * an older stamp than needed costs at most a false positive); without, the newest one wins (as
-     * records are read back). A path the file leaves is remembered as a former name.
-     * {@code journaled}: whether the journal holds this sighting's record, so that a restart knows
-     * its name too ({@link #nameJournaled}).
+     * the kept one (unless it has none, live or read back) and, with {@code baseline}, the oldest
+     * stamp stays (the baseline a source compares with to tell that a file was only read: a file
+     * first recorded as read, then written under an ignore mark, must keep the stamp from before
+     * that write; keeping an older stamp than needed costs at most a false positive); without, the
+     * newest one wins (as records are read back). A path the file leaves is remembered as a former
+     * name. {@code journaled}: whether the journal holds this sighting's record, so that a restart
+     * knows its name too ({@link #nameJournaled}).
      */
     void sighted(int e, FileId newer, boolean baseline, long snapshot, boolean journaled) {
         if (!newer.hasHandle()) {

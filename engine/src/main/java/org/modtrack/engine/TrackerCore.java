@@ -338,16 +338,19 @@ public final class TrackerCore {
     }
 
     /**
+     * Whether a record of {@code change} says where the file was made or removed: such a record is
+     * journaled again whenever the journal does not hold the name it gives.
+     */
+    private static boolean namesAPlace(Change change) {
+        return change == Change.CREATED || change == Change.DELETED;
+    }
+
+    /**
      * Whether {@code change} is already recorded for {@code e} in period {@code id}, so recording it
      * again would add nothing: a notification source reports every chmod and every creation in a
      * busy directory, and the journal should not grow with repeats. Renames are never repeats:
      * each has its own {@code from}.
      */
-    /** Whether a record of {@code change} says where the file was made or removed: its name is then journaled every time. */
-    private static boolean namesAPlace(Change change) {
-        return change == Change.CREATED || change == Change.DELETED;
-    }
-
     private boolean alreadyRecordedIn(long id, FileTable t, int e, Change change, boolean directory) {
         boolean saysDirectory = t.flag(e, FileTable.F_DIRECTORY);
         if (change == Change.WRITTEN) {
