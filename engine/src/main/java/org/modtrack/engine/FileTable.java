@@ -491,14 +491,15 @@ final class FileTable {
         }
         String path = newer.path();
         int ref = getInt(e, HINT);
-        if (path != null && (journaled || ref == NO_HINT || !hintEquals(ref, path))) {
+        boolean same = path != null && ref != NO_HINT && hintEquals(ref, path); // no allocation when unchanged
+        if (path != null && (journaled || !same)) {
             setFlag(e, F_HINT_UNJOURNALED, !journaled);
         }
         // A sighting without a name (an attribute change, a link count falling as the file is
         // removed) says nothing about where the file was: the kept name stays, as records are read
         // back too, so a restart keeps the name a live run had (records of one batch are journaled
         // by kind, so a nameless one can come after the file's last named one).
-        boolean keep = path == null || ref != NO_HINT && hintEquals(ref, path); // no allocation when unchanged
+        boolean keep = path == null || same;
         if (!keep) {
             if (path != null && ref != NO_HINT) {
                 rare(e).rememberName(hint(e), snapshot);

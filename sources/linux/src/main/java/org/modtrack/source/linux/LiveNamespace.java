@@ -56,9 +56,9 @@ final class LiveNamespace implements Namespace {
     /**
      * Where the file is if it is still at the name it was last seen at: one {@code statx} of that
      * path, whose inode number must be the one the file's handle encodes. Opening the handle and
-     * reading the descriptor's path back costs about four times as much (7-8 us a file on this
-     * kind of machine, against 2 for the {@code statx}; benchmarks/peers/answer), and most
-     * recorded files are where they were seen. Null when the name leads elsewhere, or nowhere, or
+     * reading the descriptor's path back costs about 8 us a file more on this kind of machine
+     * (benchmarks/peers/answer at 300,000 files: 4.9 s an answer without this, 2.4 s with it), and
+     * most recorded files are where they were seen. Null when the name leads elsewhere, or nowhere, or
      * the handle's layout is unknown, or the file's records say it may be gone: then the handle is
      * opened.
      */

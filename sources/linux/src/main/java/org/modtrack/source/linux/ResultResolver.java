@@ -39,8 +39,6 @@ final class ResultResolver {
     private static final Logger LOG = Logger.getLogger(ResultResolver.class.getName());
     private final Namespace namespace;
     private final Path watched;
-    private final String watchedName; // watched as a string, and with a slash after it: isWatched's prefixes
-    private final String watchedPrefix;
     // What the newest result resolved told the consumer, for the next result if the consumer blessed
     // it. A consumer reads the file system as it is when it gets to an entry, and a result is
     // resolved a little after its records were frozen: both can be ahead of the records.
@@ -88,8 +86,6 @@ final class ResultResolver {
     ResultResolver(Namespace namespace, Path watched, boolean listsByName) {
         this.namespace = namespace;
         this.watched = watched;
-        this.watchedName = watched.toString();
-        this.watchedPrefix = watchedName.endsWith("/") ? watchedName : watchedName + "/";
         this.listsByName = listsByName;
     }
 
@@ -735,7 +731,7 @@ final class ResultResolver {
         if (path == null) {
             return false;
         }
-        if (path.equals(watchedName) || path.startsWith(watchedPrefix)) {
+        if (ResultPlanner.isAtOrBelow(path, watched.toString())) {
             return true;
         }
         return (path.contains("//") || path.contains("/.")) && Path.of(path).startsWith(watched);

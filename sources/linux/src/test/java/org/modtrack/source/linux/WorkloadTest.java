@@ -237,9 +237,6 @@ class WorkloadTest {
      */
     @Test
     void aTrackerKilledDuringADirectoryWorkloadIsTakenOverWithoutARescan() throws Exception {
-        Path state = scratch.resolve("state");
-        Path err = scratch.resolve("tracker.err");
-        List<String> keep = List.of("-D" + TrackerProcess.KEEP_QUEUE_SECONDS + "=60");
         try (LoopMount m = LoopMount.create("ext4", 256 * MIB)) {
             Path root = m.mountPoint();
             ChildScript.command(root, ChildScript.PYTHON, "-c", """
@@ -252,7 +249,7 @@ class WorkloadTest {
                             open("%s/d%d/f%d" % (r, d, f), "w").close()
                     os.sync()
                     """, root.toString());
-            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+            TrackerProcess.Client tracker = keptQueueTracker(root);
             try {
                 tracker.bless(tracker.query().snapshot());
                 Process churn = new ProcessBuilder(ChildScript.PYTHON, "-c", """
@@ -270,7 +267,7 @@ class WorkloadTest {
                         .start();
                 Thread.sleep(1_000);
                 tracker.kill();
-                tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+                tracker = keptQueueTracker(root);
                 assertTrue(churn.waitFor(60, TimeUnit.SECONDS) && churn.exitValue() == 0, "the directory workload ran");
                 TrackerProcess.Result r = tracker.query();
                 assertTrue(r.intact() && r.recovered() && r.reconciled() == null, r.reason() + " " + r.reconciled());
@@ -287,9 +284,21 @@ class WorkloadTest {
                 assertEquals(expected, said);
             } finally {
                 tracker.close();
-                KeptQueue.releaseIfRunning(state);
+                KeptQueue.releaseIfRunning(scratch.resolve(KEPT_STATE));
             }
         }
+    }
+
+    /** The state directory of {@link #keptQueueTracker}'s trackers, in the scratch directory. */
+    private static final String KEPT_STATE = "state";
+
+    /**
+     * A tracker in its own JVM whose notification queue a keeper holds for 60 s after it dies, with
+     * its state and its stderr in the scratch directory: the next one takes the queue over.
+     */
+    private TrackerProcess.Client keptQueueTracker(Path root) throws IOException, InterruptedException {
+        return new TrackerProcess.Client(root, scratch.resolve(KEPT_STATE), scratch.resolve("tracker.err"),
+                (LinuxSourceOptions.Hook) null, List.of("-D" + TrackerProcess.KEEP_QUEUE_SECONDS + "=60"));
     }
 
     /**
@@ -300,12 +309,9 @@ class WorkloadTest {
      */
     @Test
     void filesMadeAndRemovedBeforeASigkillAreNamedAfterEachTakeover() throws Exception {
-        Path state = scratch.resolve("state");
-        Path err = scratch.resolve("tracker.err");
-        List<String> keep = List.of("-D" + TrackerProcess.KEEP_QUEUE_SECONDS + "=60");
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
-            TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+            TrackerProcess.Client tracker = keptQueueTracker(root);
             try {
                 tracker.bless(tracker.query().snapshot());
                 for (int i = 0; i < 3; i++) {
@@ -317,7 +323,7 @@ class WorkloadTest {
                 tracker.query(); // not blessed: every result below holds the same changes
                 for (int kill = 1; kill <= 2; kill++) {
                     tracker.kill();
-                    tracker = new TrackerProcess.Client(root, state, err, (LinuxSourceOptions.Hook) null, keep);
+                    tracker = keptQueueTracker(root);
                     TrackerProcess.Result r = tracker.query();
                     Set<String> named = new TreeSet<>();
                     for (PathChange c : r.changes()) {
@@ -329,7 +335,7 @@ class WorkloadTest {
                 }
             } finally {
                 tracker.close();
-                KeptQueue.releaseIfRunning(state);
+                KeptQueue.releaseIfRunning(scratch.resolve(KEPT_STATE));
             }
         }
     }
