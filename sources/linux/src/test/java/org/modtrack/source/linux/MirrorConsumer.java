@@ -116,6 +116,17 @@ final class MirrorConsumer {
         return unchangedReads;
     }
 
+    /**
+     * The unchanged reads no result could have spared: those of a path the result before named as
+     * carried, and those of a version written after the checkpoint of the result that read it
+     * (during or after its query). The consumer reads a file as it is when it gets to it, so it may
+     * read such a version early, and the next result rightly names the file again: it changed
+     * since that checkpoint.
+     */
+    long unchangedReadsInevitable() {
+        return unchangedAfterCarry + unchangedReadEarly + unchangedWrittenDuringQuery;
+    }
+
     /** Entries that named a path an earlier entry of the same result had named. */
     long repeatedPaths() {
         return repeatedPaths;
@@ -182,6 +193,7 @@ final class MirrorConsumer {
                 linked.add(c.path());
             }
         }
+        applying = "other name of a linked file";
         readOtherLinks(linked);
         lastCarried = carried;
     }
