@@ -25,18 +25,29 @@ public enum RecordType {
     /** The file's contents changed (recorded after the fact, for a child of a recorded {@link #SCOPE}). */
     MODIFIED(9);
 
+    /** Each type at its code: decoding looks one up per record, and values() copies its array per call. */
+    private static final RecordType[] BY_CODE;
+
+    static {
+        int highest = 0;
+        for (RecordType t : values()) {
+            highest = Math.max(highest, t.code);
+        }
+        BY_CODE = new RecordType[highest + 1];
+        for (RecordType t : values()) {
+            assert BY_CODE[t.code] == null : "two record types with code " + t.code;
+            BY_CODE[t.code] = t;
+        }
+    }
+
     final int code;
 
     RecordType(int code) {
         this.code = code;
     }
 
+    /** The type with {@code code}, or null if none has it (a damaged or foreign record). */
     static RecordType ofCode(int code) {
-        for (RecordType t : values()) {
-            if (t.code == code) {
-                return t;
-            }
-        }
-        return null;
+        return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : null;
     }
 }

@@ -1,12 +1,12 @@
 package org.modtrack.source.linux;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -152,15 +152,22 @@ final class ResultPlanner {
      * plan does not know about (unchanged ones) are not in it; they move with their directories.
      */
     static final class View {
-        private final TreeMap<String, Integer> byPath = new TreeMap<>(); // for subtrees
-        private final Map<String, Integer> exact = new HashMap<>(); // the same, for lookups by path: paths share long prefixes, which every tree comparison walks
+        private final Map<String, Integer> exact = new HashMap<>();
         /**
-         * How many paths of {@link #byPath} are strictly below each directory path ("/" for the
-         * root): whether anything is below a path is asked for nearly every entry, and a tree
-         * lookup among a million long paths with long common prefixes was the plan's largest cost.
+         * Each path with something of the view strictly below it ("/" for the root): how much, and
+         * the paths one level down that are in the view or have something below them. Whether
+         * anything is below a path is asked for nearly every entry, and a subtree is walked only
+         * where something is; a sorted map of a million long paths with long common prefixes (every
+         * comparison walks them) was most of a large plan's time.
          */
-        private final Map<String, int[]> belowCounts = new HashMap<>();
+        private final Map<String, Node> nodes = new HashMap<>();
         private final String[] at;
+
+        /** A path with something below it. */
+        private static final class Node {
+            int below;
+            final Set<String> children = new HashSet<>();
+        }
 
         View(int objects) {
             at = new String[objects];
@@ -174,94 +181,113 @@ final class ResultPlanner {
             return exact.get(path);
         }
 
-        /** Whether any object is strictly below {@code path}: one hash lookup, no view of the subtree. */
+        /** Whether any object is strictly below {@code path}: one hash lookup. */
         boolean hasBelow(String path) {
-            String key = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-            int[] n = belowCounts.get(key);
-            assert (n != null && n[0] > 0) == hasBelowInTree(path) : "below-counts out of step at " + path;
-            return n != null && n[0] > 0;
+            Node n = nodes.get(withoutTrailingSlash(path));
+            assert exact.size() > CHECKED_UP_TO || (n != null) == hasBelowByScan(path) : "the view's tree is out of step at " + path;
+            return n != null;
         }
 
-        /** {@link #hasBelow} by a tree lookup: what the counts must agree with. */
-        private boolean hasBelowInTree(String path) {
+        /** Views up to this size check {@link #hasBelow} against a scan of every path (with assertions on). */
+        private static final int CHECKED_UP_TO = 2_000;
+
+        private boolean hasBelowByScan(String path) {
             String prefix = path.endsWith("/") ? path : path + "/";
-            String next = byPath.ceilingKey(prefix);
-            if (next != null && next.equals(path)) {
-                next = byPath.higherKey(next);
-            }
-            return next != null && next.startsWith(prefix);
+            return exact.keySet().stream().anyMatch(p -> p.startsWith(prefix) && !p.equals(path));
         }
 
-        /** Adds {@code delta} to the count of every directory path strictly above {@code path}. */
-        private void countAbove(String path, int delta) {
-            if (path.length() > 1 && path.charAt(0) == '/') {
-                count("/", delta);
-            }
-            for (int slash = path.indexOf('/', 1); slash > 0; slash = path.indexOf('/', slash + 1)) {
-                count(path.substring(0, slash), delta);
-            }
+        private static String withoutTrailingSlash(String path) {
+            return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         }
 
-        private void count(String directory, int delta) {
-            int[] n = belowCounts.computeIfAbsent(directory, d -> new int[1]);
-            n[0] += delta;
-            assert n[0] >= 0 : "a negative count below " + directory;
-            if (n[0] == 0) {
-                belowCounts.remove(directory);
+        /** The path one level up ("/" above "/a"), or null above the root or a relative name. */
+        private static String up(String path) {
+            int slash = path.lastIndexOf('/');
+            return slash > 0 ? path.substring(0, slash) : slash == 0 && path.length() > 1 ? "/" : null;
+        }
+
+        /** A new path of the view: every path above it has one more below it. */
+        private void added(String path) {
+            for (String child = path, parent = up(path); parent != null; child = parent, parent = up(parent)) {
+                Node n = nodes.computeIfAbsent(parent, d -> new Node());
+                n.below++;
+                n.children.add(child);
             }
         }
 
-        /** The objects strictly below {@code path}. */
-        NavigableMap<String, Integer> below(String path) {
-            String prefix = path.endsWith("/") ? path : path + "/";
-            return byPath.subMap(prefix, true, prefix + Character.MAX_VALUE, false);
+        /** A path gone from the view: every path above it has one less below it. */
+        private void removed(String path) {
+            for (String child = path, parent = up(path); parent != null; child = parent, parent = up(parent)) {
+                Node n = nodes.get(parent);
+                assert n != null && n.below > 0 : "nothing counted below " + parent + " for " + path;
+                n.below--;
+                if (!exact.containsKey(child) && !nodes.containsKey(child)) {
+                    n.children.remove(child);
+                }
+                if (n.below == 0) {
+                    assert n.children.isEmpty() : "children left below " + parent + ": " + n.children;
+                    nodes.remove(parent);
+                }
+            }
+        }
+
+        /** The objects strictly below {@code path}, in no particular order (a copy). */
+        List<Map.Entry<String, Integer>> below(String path) {
+            List<Map.Entry<String, Integer>> out = new ArrayList<>();
+            Node top = nodes.get(withoutTrailingSlash(path));
+            if (top == null) {
+                return out;
+            }
+            ArrayDeque<Node> walk = new ArrayDeque<>();
+            walk.push(top);
+            while (!walk.isEmpty()) {
+                for (String child : walk.pop().children) {
+                    Integer o = exact.get(child);
+                    if (o != null) {
+                        out.add(Map.entry(child, o));
+                    }
+                    Node n = nodes.get(child);
+                    if (n != null) {
+                        walk.push(n);
+                    }
+                }
+            }
+            return out;
         }
 
         void place(int object, String path) {
-            Integer before = byPath.put(path, object);
-            exact.put(path, object);
+            Integer before = exact.put(path, object);
             if (before == null) {
-                countAbove(path, 1);
-            }
-            if (before != null && before != object) {
+                added(path);
+            } else if (before != object) {
                 at[before] = null;
             }
             at[object] = path;
         }
 
-        /** Forgets {@code path} and everything below it; returns the objects forgotten. */
-        List<Integer> forget(String path) {
-            List<Integer> gone = new ArrayList<>();
-            Integer self = byPath.remove(path);
-            exact.remove(path);
+        /** Forgets {@code path} and everything below it. */
+        void forget(String path) {
+            Integer self = exact.remove(path);
             if (self != null) {
-                gone.add(self);
                 at[self] = null;
-                countAbove(path, -1);
+                removed(path);
             }
             if (!hasBelow(path)) {
-                return gone; // most entries are files: no subtree to walk
+                return; // most entries are files: no subtree to walk
             }
-            NavigableMap<String, Integer> sub = below(path);
-            for (Map.Entry<String, Integer> e : sub.entrySet()) {
-                gone.add(e.getValue());
+            for (Map.Entry<String, Integer> e : below(path)) {
                 at[e.getValue()] = null;
                 exact.remove(e.getKey());
-                countAbove(e.getKey(), -1);
+                removed(e.getKey());
             }
-            sub.clear();
-            return gone;
         }
 
         /** Moves whatever is at {@code from} (and below) to {@code to}, replacing what was there. */
         void move(String from, String to) {
-            List<Map.Entry<String, Integer>> moving = new ArrayList<>();
+            List<Map.Entry<String, Integer>> moving = below(from);
             Integer self = exact.get(from);
             if (self != null) {
                 moving.add(Map.entry(from, self));
-            }
-            for (Map.Entry<String, Integer> e : below(from).entrySet()) {
-                moving.add(Map.entry(e.getKey(), e.getValue())); // a copy: the map reuses its entries as it removes
             }
             forget(from);
             forget(to);
@@ -424,7 +450,7 @@ final class ResultPlanner {
             if (!view.hasBelow(path)) {
                 return false;
             }
-            for (Map.Entry<String, Integer> e : view.below(path).entrySet()) {
+            for (Map.Entry<String, Integer> e : view.below(path)) {
                 boolean inOwnSubtree = own != null && isAtOrBelow(e.getKey(), own);
                 if (!inOwnSubtree && target(e.getValue()) != null) {
                     return true;
