@@ -152,7 +152,7 @@ final class ResultPlanner {
      * plan does not know about (unchanged ones) are not in it; they move with their directories.
      */
     static final class View {
-        private final Map<String, Integer> exact = new HashMap<>();
+        private final Map<String, Integer> exact;
         /**
          * Each path with something of the view strictly below it ("/" for the root): how much, and
          * the paths one level down that are in the view or have something below them. Whether
@@ -171,6 +171,7 @@ final class ResultPlanner {
 
         View(int objects) {
             at = new String[objects];
+            exact = HashMap.newHashMap(objects);
         }
 
         String at(int object) {
@@ -304,7 +305,7 @@ final class ResultPlanner {
         final List<String> rescans;
         final View view;
         final List<PathChange> out = new ArrayList<>();
-        final Set<String> named = new HashSet<>();
+        final Set<String> named;
         // Objects read again where they are now ("created", "rescan", or "renamed" with changed): no
         // "modified" for them afterwards.
         final boolean[] read;
@@ -313,9 +314,9 @@ final class ResultPlanner {
         final boolean[] detached;
         // Paths whose subtree the consumer forgot and read again ("created", "rescan"), with nothing
         // moved in below them since.
-        final Set<String> readWhole = new HashSet<>();
+        final Set<String> readWhole;
         // Every moving object's target, by path: a step below one not yet reached waits for it.
-        final Map<String, Integer> targets = new HashMap<>();
+        final Map<String, Integer> targets;
         // Each object's target, computed once (underRescan scans every rescan); null once detached.
         final String[] targetOf;
         // The objects with a target, shallow targets first, then by path: the order pending() keeps.
@@ -326,6 +327,11 @@ final class ResultPlanner {
             this.removals = removals;
             this.rescans = rescans;
             this.view = new View(items.size());
+            // Sized for every item at once: a million-entry plan otherwise spends a tenth of its time
+            // growing these.
+            this.named = HashSet.newHashSet(items.size() + removals.size() + rescans.size());
+            this.readWhole = HashSet.newHashSet(items.size());
+            this.targets = HashMap.newHashMap(items.size());
             this.read = new boolean[items.size()];
             this.detached = new boolean[items.size()];
             this.targetOf = new String[items.size()];

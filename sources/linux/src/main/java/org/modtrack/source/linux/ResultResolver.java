@@ -271,10 +271,10 @@ final class ResultResolver {
             // (it is moved there, created there, or stays there). One taken by an object no record
             // of this result names (it came after the checkpoint) is read now, and looked at again
             // next time: it may be gone by then without a result naming it.
-            Set<String> named = new HashSet<>();
-            for (ResultPlanner.Item it : live) {
-                if (it.now() != null) {
-                    named.add(it.now());
+            Set<String> named = occupied.isEmpty() ? Set.of() : HashSet.newHashSet(live.size());
+            for (int i = 0; i < live.size() && !occupied.isEmpty(); i++) {
+                if (live.get(i).now() != null) {
+                    named.add(live.get(i).now());
                 }
             }
             for (String p : occupied.keySet()) {
@@ -321,7 +321,7 @@ final class ResultResolver {
          */
         List<ResultPlanner.Item> all() {
             List<ResultPlanner.Item> out = new ArrayList<>(live.size());
-            Set<String> taken = new HashSet<>();
+            Set<String> taken = HashSet.newHashSet(live.size());
             List<String> top = ResultPlanner.topmost(rescans);
             for (ResultPlanner.Item it : live) {
                 if (it.now() != null && !taken.add(it.now())) {
