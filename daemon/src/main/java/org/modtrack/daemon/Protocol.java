@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.OptionalInt;
 import org.modtrack.engine.Continuity;
 import org.modtrack.engine.TrackerStats;
+import org.modtrack.source.linux.EventCounts;
 import org.modtrack.source.linux.LinuxResult;
 import org.modtrack.source.linux.PathChange;
 import org.modtrack.source.linux.Reconciled;
@@ -163,7 +164,7 @@ public final class Protocol {
     /** The status of a root from the engine's and the source's counters. */
     static ObjectNode status(Root root) {
         TrackerStats s = root.source().stats();
-        long[] e = root.source().eventCounts();
+        EventCounts e = root.source().eventCounts();
         ObjectNode o = object();
         o.put("root", root.path().toString());
         o.put("mountPoint", root.source().mountPoint().toString());
@@ -192,15 +193,19 @@ public final class Protocol {
         }
         putContinuity(o, s.continuity());
         ObjectNode ev = o.putObject("events");
-        ev.put("preContent", e[0]);
-        ev.put("reads", e[1]);
-        ev.put("writes", e[2]);
-        ev.put("alreadyRecorded", e[3]);
-        ev.put("failures", e[4]);
-        ev.put("namespace", e[5]);
-        ev.put("namespaceOverflows", e[6]);
-        ev.put("modifyMuted", e[7]);
-        ev.put("directoriesMuted", e[8]);
+        ev.put("preContent", e.preContent());
+        ev.put("reads", e.reads());
+        ev.put("writes", e.writes());
+        ev.put("alreadyRecorded", e.alreadyRecorded());
+        ev.put("failures", e.failures());
+        ev.put("namespace", e.notification());
+        ev.put("namespaceOverflows", e.notificationOverflows());
+        ev.put("modifyMuted", e.modifyMuted());
+        ev.put("directoriesMuted", e.directoriesMuted());
+        ev.put("directoryRecords", e.directoryRecords());
+        ev.put("answeredAtDeadline", e.answeredAtDeadline());
+        ev.put("denied", e.denied());
+        ev.put("siblingScopes", e.siblingScopes());
         ObjectNode q = o.putObject("queries");
         q.put("count", root.queries());
         q.put("totalMs", root.queryNanos() / 1_000_000);

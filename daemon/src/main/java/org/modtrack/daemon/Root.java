@@ -140,12 +140,7 @@ final class Root implements AutoCloseable {
 
     /** Records and events so far: when it has not moved, a watch need not query. */
     long activity() {
-        long[] e = source.eventCounts();
-        long sum = source.stats().records();
-        for (long x : e) {
-            sum += x;
-        }
-        return sum;
+        return source.stats().records() + source.eventCounts().total();
     }
 
     /** Waits for a query in progress, then closes the source (the kernel lets blocked writers go). */

@@ -165,6 +165,13 @@ class DaemonTest {
             assertEquals("srcu", status.path("barrier").asText());
             assertEquals(streamed, status.path("openSnapshot").asLong(), status.toString());
             assertTrue(status.path("records").asLong() > 0, status.toString());
+            JsonNode events = status.path("events");
+            for (String counter : List.of("preContent", "reads", "writes", "alreadyRecorded", "failures", "namespace",
+                    "namespaceOverflows", "modifyMuted", "directoriesMuted", "directoryRecords", "answeredAtDeadline",
+                    "denied", "siblingScopes")) {
+                assertTrue(events.path(counter).isIntegralNumber(), counter + " in " + events);
+            }
+            assertTrue(events.path("preContent").asLong() > 0 && events.path("namespace").asLong() > 0, events.toString());
 
             assertEquals(streamed, c.bless(r(), streamed).path("blessed").asLong());
             Command.sh(root, "echo later > a");

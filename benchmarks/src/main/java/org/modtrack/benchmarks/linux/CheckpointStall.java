@@ -146,12 +146,12 @@ public final class CheckpointStall {
                 Thread.sleep(500);
 
                 // (a) no large write in flight
-                long eventsA0 = source.eventCounts()[0];
+                long eventsA0 = source.eventCounts().preContent();
                 double answeredA0 = source.answerLatency().sumSeconds();
                 long a0 = System.nanoTime();
                 LinuxResult ra = source.query();
                 long a1 = System.nanoTime();
-                long eventsA = source.eventCounts()[0] - eventsA0;
+                long eventsA = source.eventCounts().preContent() - eventsA0;
                 double answeredA = (source.answerLatency().sumSeconds() - answeredA0) * 1e3;
                 source.bless(ra.snapshot());
                 Thread.sleep(500);
@@ -167,11 +167,11 @@ public final class CheckpointStall {
                 try (Child big = startBigWrite(mount.mountPoint().resolve("big"))) {
                     bigStartB = Long.parseLong(big.line().split(" ")[1]);
                     Thread.sleep(50);
-                    eventsB0 = source.eventCounts()[0];
+                    eventsB0 = source.eventCounts().preContent();
                     b0 = System.nanoTime();
                     rb = source.query();
                     b1 = System.nanoTime();
-                    eventsB = source.eventCounts()[0] - eventsB0;
+                    eventsB = source.eventCounts().preContent() - eventsB0;
                     source.bless(rb.snapshot());
                     String[] end = big.line().split(" ");
                     bigEndB = Long.parseLong(end[1]);

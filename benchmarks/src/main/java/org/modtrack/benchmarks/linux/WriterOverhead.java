@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerStats;
+import org.modtrack.source.linux.EventCounts;
 import org.modtrack.source.linux.LinuxSource;
 import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.testing.LoopMount;
@@ -164,7 +165,7 @@ public final class WriterOverhead {
                 }
                 prepare(root, config, source);
                 TrackerStats s0 = source == null ? null : source.stats();
-                long[] e0 = source == null ? null : source.eventCounts();
+                EventCounts e0 = source == null ? null : source.eventCounts();
                 double a0 = source == null ? 0 : source.answerLatency().sumSeconds();
                 long t0 = System.nanoTime();
                 workload(workload, root);
@@ -173,9 +174,10 @@ public final class WriterOverhead {
                     return new Run(workload, config, round, (t1 - t0) / 1e6, 0, 0, 0, 0, 0, 0, 0);
                 }
                 TrackerStats s1 = source.stats();
-                long[] e1 = source.eventCounts();
+                EventCounts e1 = source.eventCounts();
                 return new Run(workload, config, round, (t1 - t0) / 1e6, s1.syncs() - s0.syncs(), s1.records() - s0.records(),
-                        e1[0] - e0[0], e1[1] - e0[1], e1[2] - e0[2], e1[4] - e0[4],
+                        e1.preContent() - e0.preContent(), e1.reads() - e0.reads(), e1.writes() - e0.writes(),
+                        e1.failures() - e0.failures(),
                         (source.answerLatency().sumSeconds() - a0) * 1e3);
             } finally {
                 if (source != null) {

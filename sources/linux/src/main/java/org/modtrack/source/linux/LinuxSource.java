@@ -446,19 +446,13 @@ public final class LinuxSource implements AutoCloseable {
         return preContent.answerLatency().snapshot();
     }
 
-    /**
-     * Event counters: pre-content events, of which reads, writes (with directory records and
-     * process durability, an event whose directory is recorded is neither: it is not classified),
-     * already recorded, failures;
-     * notification events, queue overflows; files whose {@code FAN_MODIFY} was muted for the rest
-     * of a period; directories muted for the rest of a period (results that name directories);
-     * subdirectories recorded ahead of a walk through them ({@link LinuxSourceOptions#siblingScopes}).
-     */
-    public long[] eventCounts() {
+    /** The source's event counters since it started. */
+    public EventCounts eventCounts() {
         var c = preContent.counters();
-        return new long[] {c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(), c.failures.sum(),
+        return new EventCounts(c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(),
+                c.directoryRecords.sum(), c.failures.sum(), c.answeredAtDeadline.sum(), c.denied.sum(),
                 namespace.events(), namespace.overflows(), namespace.muted(), namespace.mutedDirectories(),
-                preContent.siblingScopes()};
+                preContent.siblingScopes());
     }
 
     /**

@@ -61,17 +61,13 @@ final class PreContentListener implements AutoCloseable {
     private static final int STAMP_MASK = Statx.STATX_INO | Statx.STATX_SIZE | Statx.STATX_MTIME | Statx.STATX_CTIME
             | Statx.STATX_TYPE;
 
-    /** Counters, for stats and the false-positive measurement. */
+    /** Counters, for stats and the false-positive measurement ({@link EventCounts}). */
     static final class Counters {
         final LongAdder events = new LongAdder();
-        final LongAdder opens = new LongAdder();
-        final LongAdder writingOpens = new LongAdder();
         final LongAdder reads = new LongAdder();
         final LongAdder writes = new LongAdder();
-        final LongAdder directories = new LongAdder();
+        final LongAdder directoryRecords = new LongAdder();
         final LongAdder alreadyRecorded = new LongAdder();
-        final LongAdder ignoreMarks = new LongAdder();
-        final LongAdder marksSkipped = new LongAdder();
         final LongAdder failures = new LongAdder();
         final LongAdder answeredAtDeadline = new LongAdder();
         final LongAdder denied = new LongAdder();
@@ -251,9 +247,6 @@ final class PreContentListener implements AutoCloseable {
     private void record(Pending p, long mask, int tid) throws IOException {
         long epoch = marks.epoch();
         boolean open = (mask & FAN_PRE_ACCESS) == 0;
-        if (open) {
-            counters.opens.increment();
-        }
         Statx st = Statx.statx(p.fd, "", Statx.AT_EMPTY_PATH, STAMP_MASK);
         if (!st.isRegularFile()) {
             return; // only regular files have contents that pre-content events guard
@@ -298,7 +291,6 @@ final class PreContentListener implements AutoCloseable {
 
     private Access classifyOpen(int tid) {
         if (classifier.recordsOnOpen(tid, options.opensOnly())) {
-            counters.writingOpens.increment();
             return Access.WRITE;
         }
         return Access.READ;
@@ -332,8 +324,9 @@ final class PreContentListener implements AutoCloseable {
             WriteTicket ticket = tracker.preWrite(dirId, Access.SCOPE);
             tracker.postWrite(ticket.token());
             noteBusyDirectory(dirId);
-            counters.directories.increment();
-            countMark(ticket, marks.ignoreChildren(dirFd, dirId, epoch));
+            counters.directoryRecords.increment();
+            marks.ignoreChildren(dirFd, dirId, epoch); // not marked: a checkpoint came, and the mark would outlive its period
+            countAlreadyRecorded(ticket);
             if (!ticket.alreadyRecorded()) {
                 p.parentToExpand = siblings.parentToExpand(directory, epoch);
             }
@@ -446,15 +439,14 @@ final class PreContentListener implements AutoCloseable {
         // The engine's own in-progress accounting adds nothing here: the barrier waits for the
         // writing thread to leave its system call, which it cannot do before we answer.
         tracker.postWrite(ticket.token());
-        countMark(ticket, marks.ignore(fd, file, epoch));
+        marks.ignore(fd, file, epoch); // not marked: a checkpoint came, and the mark would outlive its period
+        countAlreadyRecorded(ticket);
     }
 
-    private void countMark(WriteTicket ticket, boolean marked) {
+    private void countAlreadyRecorded(WriteTicket ticket) {
         if (ticket.alreadyRecorded()) {
             counters.alreadyRecorded.increment();
         }
-        // Not marked: a checkpoint started meanwhile, and the mark would outlive its period.
-        (marked ? counters.ignoreMarks : counters.marksSkipped).increment();
     }
 
     private FileId identify(int fd, Statx st) throws PosixException {

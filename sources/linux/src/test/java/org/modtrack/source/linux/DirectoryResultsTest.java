@@ -82,22 +82,22 @@ class DirectoryResultsTest {
             Path root = m.mountPoint();
             sh(root, "mkdir busy; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), DIRECTORIES)) {
-                long eventsBefore = source.eventCounts()[5];
-                long mutedBefore = source.eventCounts()[8];
+                long eventsBefore = source.eventCounts().notification();
+                long mutedBefore = source.eventCounts().directoriesMuted();
                 int files = 2_000;
                 sh(root, "i=0; while [ $i -lt " + files + " ]; do echo x > busy/n$i; i=$((i+1)); done");
                 LinuxResult r = source.query();
-                long events = source.eventCounts()[5] - eventsBefore;
+                long events = source.eventCounts().notification() - eventsBefore;
                 // Unmuted, each file raises three events (create, modify, close); muted, only those
                 // queued before the mark landed come.
                 assertTrue(events < files, events + " notification events for " + files + " files: the mute did not hold");
-                assertEquals(mutedBefore + 1, source.eventCounts()[8], "busy muted once");
+                assertEquals(mutedBefore + 1, source.eventCounts().directoriesMuted(), "busy muted once");
                 assertEquals(listed("busy"), kinds(r, root));
                 source.bless(r.snapshot());
 
                 sh(root, "echo again >> busy/n1");
                 assertEquals(listed("busy"), kinds(source.query(), root), "the checkpoint's flush unmuted it");
-                assertEquals(mutedBefore + 2, source.eventCounts()[8], "muted again in its new period");
+                assertEquals(mutedBefore + 2, source.eventCounts().directoriesMuted(), "muted again in its new period");
             }
         }
     }

@@ -112,10 +112,10 @@ class LinuxSourceTest {
             sh(root, "mkdir d e; for i in 1 2 3; do echo seed > d/old$i; done; echo seed > e/x; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 sh(root, "echo first > d/new0"); // the first access in d: one round trip records d
-                long before = source.eventCounts()[0];
+                long before = source.eventCounts().preContent();
                 sh(root, "for i in 1 2 3; do echo more >> d/old$i; echo new > d/new$i; done;"
                         + " truncate -s 1 d/old1; cat d/old2 > /dev/null");
-                assertEquals(before, source.eventCounts()[0], "no permission event for d's children once d is recorded");
+                assertEquals(before, source.eventCounts().preContent(), "no permission event for d's children once d is recorded");
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact(), r.continuity().toString());
                 Map<String, PathChange> c = byPath(r, root);
@@ -125,13 +125,13 @@ class LinuxSourceTest {
 
                 // d was busy: the checkpoint recorded it ahead in the new period and marked it again.
                 sh(root, "echo again >> d/old3");
-                assertEquals(before, source.eventCounts()[0], "no round trip after the checkpoint either");
+                assertEquals(before, source.eventCounts().preContent(), "no round trip after the checkpoint either");
                 LinuxResult r2 = source.query();
                 assertEquals(Set.of("d/old3"), byPath(r2, root).keySet());
                 source.bless(r2.snapshot());
                 source.bless(source.query().snapshot()); // a whole period in which nothing in d changed
                 sh(root, "echo idle-no-more >> d/old2");
-                assertTrue(source.eventCounts()[0] > before,
+                assertTrue(source.eventCounts().preContent() > before,
                         "a directory idle for a whole period is not recorded ahead: its first access records it");
                 assertEquals(Set.of("d/old2"), byPath(source.query(), root).keySet());
             }
@@ -145,13 +145,13 @@ class LinuxSourceTest {
             sh(root, "mkdir -p p/a p/b p/c p/d; for x in a b c d; do echo seed > p/$x/f; done; echo seed > p/file; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 sh(root, "echo 1 >> p/a/f; echo 2 >> p/b/f"); // a second directory under p: a walk
-                for (int i = 0; i < 500 && source.eventCounts()[9] < 4; i++) {
+                for (int i = 0; i < 500 && source.eventCounts().siblingScopes() < 4; i++) {
                     Thread.sleep(10); // recorded after the answer, by the handler: not a time limit
                 }
-                assertEquals(4, source.eventCounts()[9], "p's four subdirectories recorded ahead (not p/file)");
-                long before = source.eventCounts()[0];
+                assertEquals(4, source.eventCounts().siblingScopes(), "p's four subdirectories recorded ahead (not p/file)");
+                long before = source.eventCounts().preContent();
                 sh(root, "echo 3 >> p/c/f; cat p/d/f > /dev/null; echo new > p/d/g");
-                assertEquals(before, source.eventCounts()[0], "c and d were recorded and marked ahead: no round trip");
+                assertEquals(before, source.eventCounts().preContent(), "c and d were recorded and marked ahead: no round trip");
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact(), r.continuity().toString());
                 assertEquals(Set.of("p/a/f", "p/b/f", "p/c/f", "p/d/g"), byPath(r, root).keySet(),
@@ -168,10 +168,10 @@ class LinuxSourceTest {
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
                     LinuxSourceOptions.defaults().withSiblingScopes(0))) {
                 sh(root, "echo 1 >> p/a/f; echo 2 >> p/b/f");
-                long before = source.eventCounts()[0];
+                long before = source.eventCounts().preContent();
                 sh(root, "echo 3 >> p/c/f");
-                assertTrue(source.eventCounts()[0] > before, "c's first access records it");
-                assertEquals(0, source.eventCounts()[9]);
+                assertTrue(source.eventCounts().preContent() > before, "c's first access records it");
+                assertEquals(0, source.eventCounts().siblingScopes());
             }
         }
     }
@@ -183,14 +183,15 @@ class LinuxSourceTest {
             sh(root, "mkdir d; echo seed > d/f; echo seed > d/g; sync");
             TrackerConfig process = TrackerConfig.defaults().withDurability(Durability.PROCESS);
             try (LinuxSource source = LinuxSource.open(root, state, process)) {
-                long[] before = source.eventCounts();
+                EventCounts before = source.eventCounts();
                 sh(root, "cat d/f > /dev/null");
-                long[] after = source.eventCounts();
-                assertEquals(1, after[0] - before[0],
+                EventCounts after = source.eventCounts();
+                assertEquals(1, after.preContent() - before.preContent(),
                         "the open records d and marks it before its answer, so the read that follows raises no event");
-                assertEquals(0, (after[1] - before[1]) + (after[2] - before[2]), "and nobody asked /proc whether it reads");
+                assertEquals(0, (after.reads() - before.reads()) + (after.writes() - before.writes()),
+                        "and nobody asked /proc whether it reads");
                 sh(root, "echo x >> d/g");
-                assertEquals(after[0], source.eventCounts()[0], "a write in d after the read: no round trip either");
+                assertEquals(after.preContent(), source.eventCounts().preContent(), "a write in d after the read: no round trip either");
                 LinuxResult r = source.query();
                 assertEquals(Set.of("d/g"), byPath(r, root).keySet(), r.toString());
             }
@@ -203,9 +204,9 @@ class LinuxSourceTest {
             Path root = m.mountPoint();
             sh(root, "mkdir d; echo seed > d/f; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
-                long readsBefore = source.eventCounts()[1];
+                long readsBefore = source.eventCounts().reads();
                 sh(root, "cat d/f > /dev/null");
-                assertTrue(source.eventCounts()[1] > readsBefore, "told a read, so that it need not wait for an fdatasync");
+                assertTrue(source.eventCounts().reads() > readsBefore, "told a read, so that it need not wait for an fdatasync");
                 sh(root, "echo x >> d/f");
                 LinuxResult r = source.query();
                 assertEquals(PathChange.Kind.MODIFIED, byPath(r, root).get("d/f").kind(), r.toString());
@@ -518,19 +519,19 @@ class LinuxSourceTest {
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 source.bless(source.query().snapshot());
                 for (int round = 1; round <= 3; round++) {
-                    long mutedBefore = source.eventCounts()[7];
-                    long eventsBefore = source.eventCounts()[5];
+                    long mutedBefore = source.eventCounts().modifyMuted();
+                    long eventsBefore = source.eventCounts().notification();
                     sh(root, "echo first >> d/log");
                     // The queue merges unread events of one file: let the reader take the first one,
                     // so that the next writes raise a repeat however fast they come.
-                    for (int i = 0; i < 1000 && source.eventCounts()[5] == eventsBefore; i++) {
+                    for (int i = 0; i < 1000 && source.eventCounts().notification() == eventsBefore; i++) {
                         Thread.sleep(5);
                     }
-                    assertTrue(source.eventCounts()[5] > eventsBefore, "the reader took the first write's event");
+                    assertTrue(source.eventCounts().notification() > eventsBefore, "the reader took the first write's event");
                     sh(root, "for i in $(seq 200); do echo line >> d/log; done");
                     LinuxResult r = source.query();
                     assertEquals(Set.of("d/log"), byPath(r, root).keySet(), "round " + round + ": " + r);
-                    assertTrue(source.eventCounts()[7] > mutedBefore,
+                    assertTrue(source.eventCounts().modifyMuted() > mutedBefore,
                             "round " + round + ": a repeated FAN_MODIFY mutes the file (the checkpoint's flush unmuted it)");
                     source.bless(r.snapshot());
                 }
