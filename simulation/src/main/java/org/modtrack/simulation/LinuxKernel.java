@@ -84,7 +84,7 @@ final class LinuxKernel {
     private final Granularity granularity;
     private final FileId[] directoryIds;
     private final boolean[] directoryMarked;
-    /** Directories recorded or written in the current period (PreContentListener's busy directories). */
+    /** Directories recorded or written in the current period ({@code BusyDirectories}). */
     private final boolean[] busy;
     /** Directories recorded ahead at the last checkpoint, to mark again once durable; the epoch after its flush. */
     private final boolean[] recordedAhead;
@@ -510,7 +510,7 @@ final class LinuxKernel {
 
     /**
      * At a checkpoint, after the new period began and before the flush
-     * ({@code PreContentListener.recordBusyDirectoriesAhead}): records the busy directories as scopes
+     * ({@code BusyDirectories.recordAhead}): records the busy directories as scopes
      * of the new period. Their marks are set again ({@link #markAheadAgain}) once the records are
      * durable and if no later flush came.
      */
@@ -603,7 +603,7 @@ final class LinuxKernel {
         return any && core.journal().isAcknowledged(recordedAheadLsn) && recordedAheadEpoch == epoch;
     }
 
-    /** {@code PreContentListener.markRecordedAheadAgain}: the directories recorded ahead get their marks back. */
+    /** {@code BusyDirectories.markRecordedAheadAgain}: the directories recorded ahead get their marks back. */
     String markAheadAgain() {
         StringBuilder out = new StringBuilder("marked again:");
         for (int d = 0; d < recordedAhead.length; d++) {

@@ -8,7 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.modtrack.engine.FileId;
 
 /**
@@ -28,17 +27,28 @@ final class AlwaysWritable {
     private final long trackedDev;
     private final SyscallBarrier.SystemView system;
     private final SyscallBarrier.Identifier identifier;
-    private final Supplier<List<Path>> preOpened;
     private final boolean everyOpenWriter;
+    /**
+     * Found once the filesystem mark is in place (a file opened after it raises its own events), so
+     * after the barriers that use this exist; null until then.
+     */
+    private volatile PreOpenedWriters preOpened;
 
     /** @param everyOpenWriter whether every file open for writing is carried too (directory records) */
     AlwaysWritable(long trackedDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
-                   Supplier<List<Path>> preOpened, boolean everyOpenWriter) {
+                   boolean everyOpenWriter) {
         this.trackedDev = trackedDev;
         this.everyOpenWriter = everyOpenWriter;
         this.system = system;
         this.identifier = identifier;
-        this.preOpened = preOpened;
+    }
+
+    /** From now on, also carries {@code writers} for as long as they stay open; once only. */
+    void carryPreOpened(PreOpenedWriters writers) {
+        if (preOpened != null) {
+            throw new IllegalStateException("the files opened for writing before the mark are scanned once");
+        }
+        preOpened = writers;
     }
 
     /** Adds the always-writable files of processes {@code pids} (and every pre-opened file) to {@code carry}. */
@@ -53,7 +63,8 @@ final class AlwaysWritable {
                 }
             }
         }
-        for (Path link : preOpened.get()) {
+        PreOpenedWriters writers = preOpened;
+        for (Path link : writers == null ? List.<Path>of() : writers.stillOpen()) {
             addIdentified(carry, link);
         }
     }

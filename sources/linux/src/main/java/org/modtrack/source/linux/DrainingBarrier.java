@@ -35,18 +35,25 @@ final class DrainingBarrier implements WriteBarrier {
     }
 
     private final WriteBarrier inner;
-    private volatile AfterWait afterWait; // set once the notification reader exists, before any query
-    private volatile BeforeFlush beforeFlush = closing -> { };
+    // Both set once, after the tracker this barrier is given to exists, and before any query.
+    private volatile AfterWait afterWait; // once the notification reader exists
+    private volatile BeforeFlush beforeFlush; // with directory records; null: nothing to record ahead
 
     DrainingBarrier(WriteBarrier inner) {
         this.inner = inner;
     }
 
     void drainWith(AfterWait drain) {
+        if (afterWait != null) {
+            throw new IllegalStateException("the barrier's drain is set once");
+        }
         this.afterWait = drain;
     }
 
     void prepareWith(BeforeFlush prepare) {
+        if (beforeFlush != null) {
+            throw new IllegalStateException("what the barrier records ahead is set once");
+        }
         this.beforeFlush = prepare;
     }
 
@@ -57,7 +64,10 @@ final class DrainingBarrier implements WriteBarrier {
 
     @Override
     public Wait begin(long closingSnapshot) throws IOException {
-        beforeFlush.prepare(closingSnapshot);
+        BeforeFlush prepare = beforeFlush;
+        if (prepare != null) {
+            prepare.prepare(closingSnapshot);
+        }
         Wait wait = inner.begin(closingSnapshot);
         AfterWait drain = afterWait;
         if (drain == null) {

@@ -74,7 +74,6 @@ public final class LinuxSource implements AutoCloseable {
     private final NamespaceListener namespace;
     private final LossRecorder losses;
     private final Watchdog watchdog; // null without bash
-    private final PreOpenedWriters preOpened;
     private final ResultResolver results;
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
@@ -85,8 +84,7 @@ public final class LinuxSource implements AutoCloseable {
     private final Duration keepQueue;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
-                        NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, PreOpenedWriters preOpened,
-                        WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
+                        NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
                         boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification,
                         Duration keepQueue) {
         this.notification = notification;
@@ -101,7 +99,6 @@ public final class LinuxSource implements AutoCloseable {
         this.namespace = namespace;
         this.losses = losses;
         this.watchdog = watchdog;
-        this.preOpened = preOpened;
         this.results = new ResultResolver(new LiveNamespace(fs), watched, listsByName);
         this.barrier = barrier;
         this.checkpointTimes = checkpointTimes;
@@ -149,17 +146,17 @@ public final class LinuxSource implements AutoCloseable {
             boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
             IgnoreMarks modifyMarks = NamespaceListener.namesContent(options)
                     ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
-            SyscallBarrier.IgnoreMarks[] preContentFlush = {preContentMarks}; // the listener's, once it exists
-            SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentMarks : () -> {
-                preContentFlush[0].flush();
+            // With directory records a checkpoint's flush keeps the marks of the directories it recorded ahead.
+            BusyDirectories busy = directoryRecords ? new BusyDirectories(fs, preContentMarks) : null;
+            SyscallBarrier.IgnoreMarks preContentFlush = busy != null ? busy::flushMarksKeepingRecordedAhead : preContentMarks;
+            SyscallBarrier.IgnoreMarks marks = modifyMarks == null ? preContentFlush : () -> {
+                preContentFlush.flush();
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();
-            PreOpenedWriters[] preOpened = {null};
             // Every file open for writing is carried when no permission event comes before a child's
             // mmap (directory records) or before any write through an open descriptor (opens only).
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
-                    () -> preOpened[0] == null ? List.of() : preOpened[0].stillOpen(),
                     directoryRecords || options.opensOnly());
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
@@ -169,11 +166,10 @@ public final class LinuxSource implements AutoCloseable {
             LossRecorder losses = new LossRecorder(tracker, notification.handover());
             opened.add(losses);
             PreContentListener pre = PreContentListener.start(group, preContentMarks, fs, tracker, new AccessClassifier(proc),
-                    options, losses, HANDLER_THREADS);
+                    options, losses, busy, HANDLER_THREADS);
             opened.set(preContentSlot, pre); // it owns the group now
-            if (directoryRecords) {
-                barrier.prepareWith(pre::recordBusyDirectoriesAhead);
-                preContentFlush[0] = pre::flushMarksKeepingRecordedAhead;
+            if (busy != null) {
+                barrier.prepareWith(closing -> busy.recordAhead(tracker, closing));
             }
             Watchdog watchdog = Watchdog.start(watchdogTimeout(options));
             if (watchdog != null) {
@@ -186,18 +182,16 @@ public final class LinuxSource implements AutoCloseable {
                 modifyMarks.flush(); // the previous holder's: this process cannot vouch for them
             }
             NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, reconciler, options,
-                    modifyMarks, notification.handover());
+                    modifyMarks, notification.handover(), busy);
             opened.set(notificationSlot, ns); // it owns the group now
-            if (directoryRecords) {
-                ns.noteBusyDirectoriesWith(pre::noteBusyDirectory);
-            }
             barrier.drainWith(() -> recordQueuedEvents(ns, losses, reconciler, tracker, fs, watched));
             if (!restarted && !times.has(0)) {
                 times.record(0, CheckpointTimes.now(0)); // before the marks: the consumer's view before any bless
             }
             markFilesystem(pre, fs);
-            preOpened[0] = PreOpenedWriters.scan(proc, fs.dev());
-            for (Path link : preOpened[0].stillOpen()) {
+            PreOpenedWriters preOpened = PreOpenedWriters.scan(proc, fs.dev());
+            alwaysWritable.carryPreOpened(preOpened);
+            for (Path link : preOpened.stillOpen()) {
                 recordPreOpened(tracker, fs, link);
             }
             String gap = restarted && !notification.seamless() ? gapSincePreviousRun(previous, tracker, fs) : null;
@@ -221,9 +215,9 @@ public final class LinuxSource implements AutoCloseable {
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
-                    + preOpened[0].size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, preOpened[0],
-                    barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
+                    + preOpened.size() + " files were open for writing before the mark)");
+            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, barrier,
+                    times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
                     options.hook(), notification, options.keepQueue());
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);

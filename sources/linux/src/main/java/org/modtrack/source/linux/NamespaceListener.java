@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
@@ -86,8 +85,8 @@ final class NamespaceListener implements AutoCloseable {
     };
     private static final int MUTED_REMEMBERED = 4096;
     private final LongAdder muted = new LongAdder();
-    /** Told the directory of every child changed (with directory records): see PreContentListener#noteBusyDirectory. */
-    private volatile Consumer<FileId> busyDirectories = directory -> { };
+    /** With directory records, told the directory of every child changed; null with file records. */
+    private final BusyDirectories busy;
     private final EventReader reader;
     private final LossRecorder losses;
     private final Reconciler reconciler;
@@ -96,8 +95,9 @@ final class NamespaceListener implements AutoCloseable {
 
     private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
                               Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults,
-                              EventReader.Batches batches) throws PosixException {
+                              EventReader.Batches batches, BusyDirectories busy) throws PosixException {
         this.reconciler = reconciler;
+        this.busy = busy;
         this.group = group;
         this.modifyMarks = modifyMarks;
         this.directoryResults = directoryResults;
@@ -209,10 +209,11 @@ final class NamespaceListener implements AutoCloseable {
      * this returns, the caller still does if this throws) and starts reading. {@code marks} are the group's ignore
      * marks where it names content ({@link #namesContent}; null otherwise): for {@link #ignoreMask} of {@code options}.
      * {@code batches}: where it reads to ({@link Handover} for a kept group; null: memory of its own).
+     * {@code busy}: where the directories of changed children are noted (null with file records).
      */
     static NamespaceListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
                                    Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks,
-                                   EventReader.Batches batches) throws PosixException {
+                                   EventReader.Batches batches, BusyDirectories busy) throws PosixException {
         boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
         if (namesContent(options) != (marks != null)) {
             throw new IllegalArgumentException("the notification group's ignore marks go with content events, and only with them");
@@ -220,7 +221,7 @@ final class NamespaceListener implements AutoCloseable {
         Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, markMask(options), Statx.AT_FDCWD,
                 fs.mountPoint().toString());
         NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, reconciler, marks, directoryResults,
-                batches);
+                batches, busy);
         l.reader.start();
         return l;
     }
@@ -339,8 +340,8 @@ final class NamespaceListener implements AutoCloseable {
 
     private void record(long mask, Parsed p) throws IOException {
         boolean directory = (mask & FAN_ONDIR) != 0;
-        if (p.parent != null) {
-            busyDirectories.accept(p.parent);
+        if (p.parent != null && busy != null) {
+            busy.note(p.parent);
         }
         if (directoryResults) {
             recordDirectory(p);
@@ -423,10 +424,6 @@ final class NamespaceListener implements AutoCloseable {
     /** Directories muted for the rest of their period (results that name directories). */
     long mutedDirectories() {
         return mutedDirectories.sum();
-    }
-
-    void noteBusyDirectoriesWith(Consumer<FileId> busy) {
-        this.busyDirectories = busy;
     }
 
     /** Files whose FAN_MODIFY events were muted for the rest of their period. */

@@ -7,7 +7,6 @@ import static org.modtrack.posix.Fanotify.FAN_PRE_ACCESS;
 import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
 
 import java.io.IOException;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -101,12 +100,7 @@ final class PreContentListener implements AutoCloseable {
     private final LossRecorder losses;
     private final Set<Pending> pending = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
-    /** A bound on {@link #busyDirectories}: the directories recorded ahead at a checkpoint are one sync's worth. */
-    static final int MAX_BUSY_DIRECTORIES = 4096;
-    /** The directories recorded by an event in the current period (at most {@link #MAX_BUSY_DIRECTORIES}). */
-    private volatile Set<FileId> busyDirectories = ConcurrentHashMap.newKeySet();
-    /** The directories {@link #recordBusyDirectoriesAhead} recorded in the new period, to mark again after the flush. */
-    private volatile List<FileId> recordedAhead = List.of();
+    private final BusyDirectories busy; // null with file records
     private final LatencyHistogram answerLatency = new LatencyHistogram();
     private final long deadlineNanos;
     /**
@@ -120,7 +114,7 @@ final class PreContentListener implements AutoCloseable {
 
     private PreContentListener(int group, IgnoreMarks marks, TrackedFilesystem fs, ChangeTracker tracker,
                                AccessClassifier classifier, LinuxSourceOptions options, LossRecorder losses,
-                               int handlerThreads) throws PosixException {
+                               BusyDirectories busy, int handlerThreads) throws PosixException {
         // First: the only step that can fail, before the threads exist.
         this.reader = new EventReader("pre-content", group, BUFFER_BYTES, losses, this::dispatch, ThreadNice.WRITERS_WAIT);
         this.group = group;
@@ -130,6 +124,7 @@ final class PreContentListener implements AutoCloseable {
         this.classifier = classifier;
         this.options = options;
         this.losses = losses;
+        this.busy = busy;
         this.deadlineNanos = options.answerDeadline().toNanos();
         boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
         this.directoryRecordsWaitForNoSync = directoryRecords && tracker.config().durability() == Durability.PROCESS;
@@ -146,11 +141,14 @@ final class PreContentListener implements AutoCloseable {
         return Fanotify.init(INIT_FLAGS, EVENT_F_FLAGS);
     }
 
-    /** Starts answering the events of {@code group}, which the listener owns from now on. */
+    /**
+     * Starts answering the events of {@code group}, which the listener owns from now on. {@code busy}:
+     * where directory records note the directories they record (null with file records).
+     */
     static PreContentListener start(int group, IgnoreMarks marks, TrackedFilesystem fs, ChangeTracker tracker,
                                     AccessClassifier classifier, LinuxSourceOptions options, LossRecorder losses,
-                                    int handlerThreads) throws PosixException {
-        PreContentListener l = new PreContentListener(group, marks, fs, tracker, classifier, options, losses,
+                                    BusyDirectories busy, int handlerThreads) throws PosixException {
+        PreContentListener l = new PreContentListener(group, marks, fs, tracker, classifier, options, losses, busy,
                 handlerThreads);
         l.deadlineThread.start();
         l.reader.start();
@@ -323,7 +321,7 @@ final class PreContentListener implements AutoCloseable {
             FileId dirId = fs.identify(dirFd, directory, null);
             WriteTicket ticket = tracker.preWrite(dirId, Access.SCOPE);
             tracker.postWrite(ticket.token());
-            noteBusyDirectory(dirId);
+            busy.note(dirId);
             counters.directoryRecords.increment();
             marks.ignoreChildren(dirFd, dirId, epoch); // not marked: a checkpoint came, and the mark would outlive its period
             countAlreadyRecorded(ticket);
@@ -333,90 +331,6 @@ final class PreContentListener implements AutoCloseable {
             return true;
         } finally {
             Posix.close(dirFd, directory);
-        }
-    }
-
-    /**
-     * Notes a directory whose children are being accessed in the current period: by a permission
-     * event, or (a directory marked for the whole period raises none) by a notification event of
-     * one of its children. Thread-safe; beyond {@link #MAX_BUSY_DIRECTORIES} it is not noted.
-     */
-    void noteBusyDirectory(FileId directory) {
-        Set<FileId> busy = busyDirectories;
-        if (busy.size() < MAX_BUSY_DIRECTORIES) {
-            busy.add(directory);
-        }
-    }
-
-    /**
-     * At a checkpoint, after the new period began and before the marks are flushed: records the
-     * directories busy in the closing period as scopes of the new one, with one sync for all of
-     * them, so that the first access to each after the flush finds it recorded and answers without
-     * waiting for a sync (docs/benchmarks.md, "Checkpoint impact on other writers"). A directory
-     * whose children were not written, created or removed for a whole period is not recorded ahead
-     * again. Best effort: if it fails, the accesses
-     * record their directories themselves, as without it.
-     */
-    void recordBusyDirectoriesAhead(long closingSnapshot) {
-        // Never a list from an earlier checkpoint whose flush did not come (a failed freeze, say):
-        // its directories are not recorded in the period now beginning, and the flush keeps the
-        // marks of those listed here.
-        recordedAhead = List.of();
-        Set<FileId> closing = busyDirectories;
-        busyDirectories = ConcurrentHashMap.newKeySet();
-        if (closing.isEmpty()) {
-            return;
-        }
-        List<FileId> ahead = List.copyOf(closing);
-        try {
-            tracker.preRecord(ahead, Access.SCOPE);
-            recordedAhead = ahead;
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.INFO, "checkpoint " + closingSnapshot + " could not record its "
-                    + closing.size() + " busy directories ahead; their accesses will record them", e);
-        }
-    }
-
-    /**
-     * Right after the checkpoint's flush: marks again the directories recorded ahead (their scopes
-     * are durable in the new period, so their marks are as valid as a handler's), so that their
-     * children raise no permission event at all after the checkpoint. Under the same epoch rule as a
-     * handler's mark, with the epoch read after the flush. Best effort: an unmarked directory just
-     * raises one event, answered at once (already recorded).
-     */
-    /**
-     * The checkpoint's flush of this group's marks: every mark comes off except those of the
-     * directories recorded ahead, which keep theirs ({@link IgnoreMarks#flushExcept}), so that a
-     * busy directory's children raise no permission event at all across the checkpoint; any of them
-     * without its mark (not marked in the closing period, or a full flush was needed) is marked
-     * again right after.
-     */
-    void flushMarksKeepingRecordedAhead() throws PosixException {
-        // At the query's own priority: removing thousands of marks must not take writers' CPU time.
-        Set<FileId> kept = marks.flushExcept(fs.mountFd(), Set.copyOf(recordedAhead));
-        // A directory recorded ahead without its mark raises events until it is marked again: keep
-        // that short, whatever the query thread's own priority.
-        try (ThreadNice.Scope writersPriority = ThreadNice.at(ThreadNice.WRITERS_WAIT)) {
-            markRecordedAheadAgain(kept);
-        }
-    }
-
-    void markRecordedAheadAgain(Set<FileId> alreadyMarked) {
-        List<FileId> ahead = recordedAhead;
-        recordedAhead = List.of();
-        long epoch = marks.epoch();
-        for (FileId dir : ahead) {
-            if (alreadyMarked.contains(dir)) {
-                continue;
-            }
-            try {
-                marks.ignoreByHandle(fs.mountFd(), dir, true, epoch);
-            } catch (PosixException e) {
-                LOG.log(Level.FINE, "could not mark " + dir + " again", e);
-            }
-            if (marks.epoch() != epoch) {
-                return; // another flush came: these records belong to a period that is closing too
-            }
         }
     }
 

@@ -64,7 +64,7 @@ class SyscallBarrierTest {
 
     private static List<FileId> carriedAtTheDeadline(OneWriter system, boolean fdReopenedForReading) throws Exception {
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
-        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, system, identifier, List::of, false);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, system, identifier, false);
         SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system, alwaysWritable, null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             if (fdReopenedForReading) {
