@@ -233,7 +233,7 @@ final class LinuxKernel {
 
     /**
      * The handler reads the epoch and records the event's file (preWrite), or with directory records
-     * the file's directory as a scope ({@code PreContentListener.recordDirectory}).
+     * the file's directory as a scope ({@code AccessRecorder.recordDirectory}).
      */
     String handle(int w, TrackerCore core) throws IOException {
         WriterThread t = threads[w];

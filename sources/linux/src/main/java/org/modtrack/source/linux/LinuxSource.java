@@ -442,7 +442,7 @@ public final class LinuxSource implements AutoCloseable {
 
     /** The source's event counters since it started. */
     public EventCounts eventCounts() {
-        var c = preContent.counters();
+        PermissionCounters c = preContent.counters();
         return new EventCounts(c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(),
                 c.directoryRecords.sum(), c.failures.sum(), c.answeredAtDeadline.sum(), c.denied.sum(),
                 namespace.events(), namespace.overflows(), namespace.muted(), namespace.mutedDirectories(),

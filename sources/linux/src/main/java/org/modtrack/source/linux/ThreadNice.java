@@ -3,6 +3,7 @@ package org.modtrack.source.linux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.ThreadFactory;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.posix.Posix;
@@ -64,6 +65,15 @@ final class ThreadNice {
         int before = current();
         set(nice);
         return () -> set(before);
+    }
+
+    /** Daemon platform threads named {@code name-N} that run at nice {@code nice} (if allowed). */
+    static ThreadFactory daemonThreads(String name, int nice) {
+        ThreadFactory plain = Thread.ofPlatform().daemon().name(name + "-", 0).factory();
+        return task -> plain.newThread(() -> {
+            set(nice);
+            task.run();
+        });
     }
 
     /** Sets the calling thread's nice value, if allowed. */
