@@ -27,13 +27,13 @@ import org.modtrack.simulation.Variant.Granularity;
  * directory as a {@link Access#SCOPE} and marks the directory for all its children; the children's
  * content changes are named after the fact by the notification group: a write's data queues a
  * MODIFY event, a close or munmap a CLOSE_WRITE, in a bounded {@link NotificationQueue} that a
- * reader step takes from ({@code NamespaceListener}).
+ * reader step takes from ({@code NotificationListener}).
  *
  * <p>With {@link Granularity#DIRECTORY_RESULTS} (results that name directories) the reader records
  * the event's <em>directory</em> as written instead of the file, and when that record is new in the
  * open period it <em>mutes</em> the directory: an ignore mark in the notification group under the
  * epoch rule, after which the directory's children queue no MODIFY or CLOSE_WRITE until the
- * checkpoint's flush removes it ({@code NamespaceListener.recordDirectory}). The reader is one
+ * checkpoint's flush removes it ({@code NotificationListener.recordDirectory}). The reader is one
  * thread: between its record and its mute it takes no other event.
  *
  * <p>With opens as the only permission events ({@code LinuxSourceOptions.Hook.OPEN_PERM}), a call

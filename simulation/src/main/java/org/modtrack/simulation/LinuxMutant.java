@@ -7,7 +7,7 @@ import org.modtrack.simulation.Variant.Granularity;
  * Deliberate bugs in the simulator's model of the Linux source (not in the engine): each breaks one
  * rule the source must keep (docs/correctness.md, "What a source must guarantee"). They live here
  * because the rules live in the source's kernel-facing code ({@code IgnoreMarks}, {@code
- * SyscallBarrier}, {@code AlwaysWritable}, {@code NamespaceListener}, {@code ResultResolver},
+ * SyscallBarrier}, {@code AlwaysWritable}, {@code NotificationListener}, {@code ResultResolver},
  * {@code LinuxSource.close}), which the simulator models rather than runs. {@code bin/modtrack
  * simulate --model linux --mutant NAME} must report violations for each.
  */

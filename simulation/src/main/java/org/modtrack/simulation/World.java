@@ -612,7 +612,7 @@ final class World {
     }
 
     /**
-     * Results that name directories ({@code NamespaceListener.recordDirectory}): the reader reads the
+     * Results that name directories ({@code NotificationListener.recordDirectory}): the reader reads the
      * marks' epoch, records the event's directory as written (after the fact, not awaited), and if
      * that record is new in the open period, mutes the directory in its next step ({@link #finishEvent}).
      */

@@ -111,7 +111,7 @@ final class AccessRecorder {
     /**
      * Records the directory the event's file was reached through as a {@link Access#SCOPE} and puts
      * one ignore mark on it for all its children: their later accesses in the period raise no
-     * permission event, and their changes come from the notification group ({@link NamespaceListener}).
+     * permission event, and their changes come from the notification group ({@link NotificationListener}).
      * False, with nothing recorded, if that directory cannot be pinned down (the file was renamed or
      * removed meanwhile, or its directory is elsewhere): the caller then records the file itself.
      */

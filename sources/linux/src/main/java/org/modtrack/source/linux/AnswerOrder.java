@@ -50,7 +50,10 @@ enum AnswerOrder {
         return this == ANSWER_THEN_RECORD || this == ANSWER_THEN_RECORD_DIRECTORY;
     }
 
-    /** Whether the file is recorded on its own when its directory is not recorded (file records, or a directory that cannot be pinned down). */
+    /**
+     * Whether the file is recorded on its own when its directory is not (file records, or a
+     * directory that cannot be pinned down).
+     */
     boolean recordsTheFile() {
         return this == RECORD_THEN_ANSWER || this == ANSWER_THEN_RECORD;
     }

@@ -61,8 +61,8 @@ public final class LinuxSource implements AutoCloseable {
     private static final Duration WATCHDOG_FLOOR = Duration.ofSeconds(3);
     /** The longest a query waits for the losses reported before it to be written. */
     private static final long LOSS_RECORD_MILLIS = 5_000;
-    /** The longest a query waits for the namespace reader to catch up. */
-    private static final long NAMESPACE_DRAIN_MILLIS = 2_000;
+    /** The longest a query waits for the notification reader to catch up. */
+    private static final long NOTIFICATION_DRAIN_MILLIS = 2_000;
     /** The longest a start waits for the events a kept queue gathered (a full queue takes a few seconds). */
     private static final long BACKLOG_DRAIN_MILLIS = 120_000;
 
@@ -71,7 +71,7 @@ public final class LinuxSource implements AutoCloseable {
     private final TrackedFilesystem fs;
     private final ChangeTracker tracker;
     private final PreContentListener preContent;
-    private final NamespaceListener namespace;
+    private final NotificationListener notifications;
     private final LossRecorder losses;
     private final Watchdog watchdog; // null without bash
     private final ResultResolver results;
@@ -84,7 +84,8 @@ public final class LinuxSource implements AutoCloseable {
     private final Duration keepQueue;
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
-                        NamespaceListener namespace, LossRecorder losses, Watchdog watchdog, WriteBarrier barrier, CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
+                        NotificationListener notifications, LossRecorder losses, Watchdog watchdog, WriteBarrier barrier,
+                        CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
                         boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification,
                         Duration keepQueue) {
         this.notification = notification;
@@ -96,7 +97,7 @@ public final class LinuxSource implements AutoCloseable {
         this.fs = fs;
         this.tracker = tracker;
         this.preContent = preContent;
-        this.namespace = namespace;
+        this.notifications = notifications;
         this.losses = losses;
         this.watchdog = watchdog;
         this.results = new ResultResolver(new LiveNamespace(fs), watched, listsByName);
@@ -144,8 +145,8 @@ public final class LinuxSource implements AutoCloseable {
             LinuxSourceOptions options = requested.withHook(resolveHook(requested.hook(), group, fs));
             IgnoreMarks preContentMarks = new IgnoreMarks(group, fs.mountPoint(), PreContentListener.mask(options));
             boolean directoryRecords = options.granularity() == LinuxSourceOptions.Granularity.DIRECTORY;
-            IgnoreMarks modifyMarks = NamespaceListener.namesContent(options)
-                    ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NamespaceListener.ignoreMask(options)) : null;
+            IgnoreMarks modifyMarks = NotificationListener.namesContent(options)
+                    ? new IgnoreMarks(notificationGroup, fs.mountPoint(), NotificationListener.ignoreMask(options)) : null;
             // With directory records a checkpoint's flush keeps the marks of the directories it recorded ahead.
             BusyDirectories busy = directoryRecords ? new BusyDirectories(fs, preContentMarks) : null;
             SyscallBarrier.IgnoreMarks preContentFlush = busy != null ? busy::flushMarksKeepingRecordedAhead : preContentMarks;
@@ -181,10 +182,10 @@ public final class LinuxSource implements AutoCloseable {
             if (notification.taken() && modifyMarks != null) {
                 modifyMarks.flush(); // the previous holder's: this process cannot vouch for them
             }
-            NamespaceListener ns = NamespaceListener.start(notificationGroup, fs, tracker, losses, reconciler, options,
-                    modifyMarks, notification.handover(), busy);
-            opened.set(notificationSlot, ns); // it owns the group now
-            barrier.drainWith(() -> recordQueuedEvents(ns, losses, reconciler, tracker, fs, watched));
+            NotificationListener notifications = NotificationListener.start(notificationGroup, fs, tracker, losses,
+                    reconciler, options, modifyMarks, notification.handover(), busy);
+            opened.set(notificationSlot, notifications); // it owns the group now
+            barrier.drainWith(() -> recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched));
             if (!restarted && !times.has(0)) {
                 times.record(0, CheckpointTimes.now(0)); // before the marks: the consumer's view before any bless
             }
@@ -200,7 +201,7 @@ public final class LinuxSource implements AutoCloseable {
                         + " held: every change since the previous run is in its queue");
             }
             if (notification.taken()) {
-                recordKeptBacklog(ns, tracker, fs, watched);
+                recordKeptBacklog(notifications, tracker, fs, watched);
             }
             // The gap's walk is work a successor must redo if this process dies before it ends: the
             // handover counts it as a pending walk until its records (or the loss) are written.
@@ -216,8 +217,8 @@ public final class LinuxSource implements AutoCloseable {
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened.size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, ns, losses, watchdog, barrier,
-                    times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
+            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, notifications, losses, watchdog,
+                    barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
                     options.hook(), notification, options.keepQueue());
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
@@ -244,7 +245,7 @@ public final class LinuxSource implements AutoCloseable {
     private static NotificationGroup notificationGroup(Path state, TrackedFilesystem fs, LinuxSourceOptions options,
                                                        List<AutoCloseable> opened) throws IOException {
         if (!options.keepsQueue()) {
-            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null, null);
+            return new NotificationGroup(NotificationListener.createGroup(), false, false, null, null, null);
         }
         QueueHolder kept;
         Optional<QueueHolder.Group> taken;
@@ -253,10 +254,10 @@ public final class LinuxSource implements AutoCloseable {
             kept = systemd.isPresent() ? systemd.get() : KeptQueue.attach(state, options.keepQueue());
         } catch (IOException e) {
             KeptQueue.warn("no queue keeper", e);
-            return new NotificationGroup(NamespaceListener.createGroup(), false, false, null, null, null);
+            return new NotificationGroup(NotificationListener.createGroup(), false, false, null, null, null);
         }
         opened.add(kept);
-        Handover handover = Handover.open(state, NamespaceListener.BUFFER_BYTES);
+        Handover handover = Handover.open(state, NotificationListener.BUFFER_BYTES);
         opened.add(handover);
         try {
             taken = kept.take();
@@ -264,7 +265,7 @@ public final class LinuxSource implements AutoCloseable {
             KeptQueue.warn("the " + kept.kind() + " did not hand over its group", e);
             taken = Optional.empty();
         }
-        long mask = NamespaceListener.markMask(options);
+        long mask = NotificationListener.markMask(options);
         if (taken.isPresent()) {
             QueueHolder.Group g = taken.get();
             if (g.mask() == mask && g.device().equals(fs.majorMinor())) {
@@ -279,7 +280,7 @@ public final class LinuxSource implements AutoCloseable {
                     + " device: a new one replaces it");
             Posix.close(g.fd(), "a kept notification group");
         }
-        int fd = NamespaceListener.createGroup();
+        int fd = NotificationListener.createGroup();
         long id = ThreadLocalRandom.current().nextLong() | 1; // never 0: "no group" in a fresh handover
         handover.begin(id, false);
         QueueHolder.Group group = new QueueHolder.Group(fd, id, mask, fs.majorMinor());
@@ -294,15 +295,15 @@ public final class LinuxSource implements AutoCloseable {
     /**
      * Records what the kept queue gathered while no tracker ran before this start answers anything:
      * after a long stop under a busy file system that is up to a full queue (262,144 events, a few
-     * seconds), which a query's own drain ({@link #NAMESPACE_DRAIN_MILLIS}) would give up on and
+     * seconds), which a query's own drain ({@link #NOTIFICATION_DRAIN_MILLIS}) would give up on and
      * answer with a rescan of everything. Bounded: past {@link #BACKLOG_DRAIN_MILLIS}, continuity
      * is lost instead.
      */
-    private static void recordKeptBacklog(NamespaceListener ns, ChangeTracker tracker, TrackedFilesystem fs, Path watched)
-            throws IOException {
+    private static void recordKeptBacklog(NotificationListener notifications, ChangeTracker tracker, TrackedFilesystem fs,
+                                          Path watched) throws IOException {
         long began = System.nanoTime();
         try {
-            if (!ns.awaitDrained(BACKLOG_DRAIN_MILLIS)) {
+            if (!notifications.awaitDrained(BACKLOG_DRAIN_MILLIS)) {
                 tracker.markContinuityLost("the events the kept queue of " + fs + " gathered were not all recorded within "
                         + BACKLOG_DRAIN_MILLIS + " ms of the start; rescan " + watched);
             }
@@ -310,7 +311,7 @@ public final class LinuxSource implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while recording the kept queue's events", e);
         }
-        LOG.info(() -> "recorded the kept queue's " + ns.events() + " events in "
+        LOG.info(() -> "recorded the kept queue's " + notifications.events() + " events in "
                 + (System.nanoTime() - began) / 1_000_000 + " ms");
     }
 
@@ -371,7 +372,7 @@ public final class LinuxSource implements AutoCloseable {
         keepHeld();
         try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
             CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
-            recordQueuedEvents(namespace, losses, reconciler, tracker, fs, watched);
+            recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched);
             QueryResult q = tracker.query();
             checkpointTimes.record(q.snapshot(), before); // before the result can be blessed
             return reconciler.report(results.resolve(q));
@@ -384,10 +385,10 @@ public final class LinuxSource implements AutoCloseable {
      * recorded, and every continuity loss reported before it is written. Whatever could not be
      * recorded in time marks continuity lost: a result must never say "intact" without it.
      */
-    private static void recordQueuedEvents(NamespaceListener namespace, LossRecorder losses, Reconciler reconciler,
+    private static void recordQueuedEvents(NotificationListener notifications, LossRecorder losses, Reconciler reconciler,
                                            ChangeTracker tracker, TrackedFilesystem fs, Path watched)
             throws IOException, InterruptedException {
-        drain(namespace, tracker, fs, watched, "the checkpoint");
+        drain(notifications, tracker, fs, watched, "the checkpoint");
         // A queue overflow asked for a walk: it records what the dropped events would have, and the
         // events queued during it are recorded after it (another overflow meanwhile: another walk).
         for (int walks = 0; reconciler.asked(); walks++) {
@@ -396,7 +397,7 @@ public final class LinuxSource implements AutoCloseable {
                 break;
             }
             reconciler.walkIfAsked();
-            drain(namespace, tracker, fs, watched, "a walk");
+            drain(notifications, tracker, fs, watched, "a walk");
         }
         if (!losses.awaitRecorded(LOSS_RECORD_MILLIS)) {
             // Its disk is slow or stalled; the query needs that disk too, so this waits no longer than it would.
@@ -406,11 +407,11 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /** Waits for the notification reader to record what was queued before {@code what}; continuity is lost if it cannot. */
-    private static void drain(NamespaceListener namespace, ChangeTracker tracker, TrackedFilesystem fs, Path watched,
+    private static void drain(NotificationListener notifications, ChangeTracker tracker, TrackedFilesystem fs, Path watched,
                               String what) throws IOException, InterruptedException {
-        if (!namespace.awaitDrained(NAMESPACE_DRAIN_MILLIS)) {
+        if (!notifications.awaitDrained(NOTIFICATION_DRAIN_MILLIS)) {
             tracker.markContinuityLost("the notification events of " + fs + " were not all recorded within "
-                    + NAMESPACE_DRAIN_MILLIS + " ms of " + what + "; rescan " + watched);
+                    + NOTIFICATION_DRAIN_MILLIS + " ms of " + what + "; rescan " + watched);
         }
     }
 
@@ -445,7 +446,7 @@ public final class LinuxSource implements AutoCloseable {
         PermissionCounters c = preContent.counters();
         return new EventCounts(c.events.sum(), c.reads.sum(), c.writes.sum(), c.alreadyRecorded.sum(),
                 c.directoryRecords.sum(), c.failures.sum(), c.answeredAtDeadline.sum(), c.denied.sum(),
-                namespace.events(), namespace.overflows(), namespace.muted(), namespace.mutedDirectories(),
+                notifications.events(), notifications.overflows(), notifications.muted(), notifications.mutedDirectories(),
                 preContent.siblingScopes());
     }
 
@@ -482,7 +483,7 @@ public final class LinuxSource implements AutoCloseable {
             LOG.warning("interrupted while recording the queued notification events: no watermark at this stop");
             watermark = Optional.empty();
         }
-        List<AutoCloseable> parts = new ArrayList<>(List.of(preContent, namespace, losses, tracker));
+        List<AutoCloseable> parts = new ArrayList<>(List.of(preContent, notifications, losses, tracker));
         if (holder != null) {
             parts.add(holder); // it holds the group for the next start
             parts.add(notification.handover());
@@ -624,7 +625,7 @@ public final class LinuxSource implements AutoCloseable {
 
     /** The pre-content group's descriptor and the notification group's (for tests of their order). */
     int[] groupDescriptors() {
-        return new int[] {preContent.group(), namespace.group()};
+        return new int[] {preContent.group(), notifications.group()};
     }
 
     /** The oldest kernel with every fanotify feature both hooks rely on (FAN_MARK_IGNORE came in 6.0): 6.1. */

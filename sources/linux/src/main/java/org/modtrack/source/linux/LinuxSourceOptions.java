@@ -190,6 +190,6 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
 
     /** Whether a keeper holds the notification group ({@link #keepQueue} is set and the group names content). */
     boolean keepsQueue() {
-        return !keepQueue.isZero() && NamespaceListener.namesContent(this);
+        return !keepQueue.isZero() && NotificationListener.namesContent(this);
     }
 }

@@ -16,8 +16,8 @@ class NotificationQueueBoundTest {
     void theSystemsBoundIsReadWholeAndPutBackAfterTheGroupIsMade() throws Exception {
         assumeTrue(Files.isWritable(SYSCTL) && "root".equals(System.getProperty("user.name")), "needs root and fs.fanotify.max_queued_events");
         String before = NotificationQueueBoundTest.cat();
-        assertEquals(before, NamespaceListener.readSysctl(), "the whole value, not its first byte");
-        int group = NamespaceListener.createGroup();
+        assertEquals(before, NotificationQueueBound.read(), "the whole value, not its first byte");
+        int group = NotificationListener.createGroup();
         try {
             assertEquals(before, cat(), "the system's bound is back as it was");
         } finally {

@@ -12,10 +12,6 @@ import static org.modtrack.posix.Fanotify.FAN_Q_OVERFLOW;
 import static org.modtrack.posix.Fanotify.FAN_RENAME;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -43,14 +39,14 @@ import org.modtrack.posix.Statx;
  * named. A checkpoint's barrier waits for the writes in progress to leave their system call, after
  * which their {@code FAN_MODIFY} is queued, and a query drains this queue first.
  *
- * <p>The kernel's queue is bounded ({@link #QUEUE_EVENTS} events): if this reader falls behind, the kernel drops
+ * <p>The kernel's queue is bounded ({@link NotificationQueueBound}): if this reader falls behind, the kernel drops
  * events and queues {@code FAN_Q_OVERFLOW}, which costs a walk of the whole tree before the next
  * result ({@link Reconciler}), or a rescan when that cannot run. So the reader does little
  * per event: directory paths come from a small cache ({@link DirectoryPaths}), and a file already
  * recorded as written in the period costs the engine a lookup.
  */
-final class NamespaceListener implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(NamespaceListener.class.getName());
+final class NotificationListener implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(NotificationListener.class.getName());
     static final long MASK = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR;
     /** What a directory-granularity source also asks for: content changes of the recorded directories' children. */
     static final long CONTENT_MASK = Fanotify.FAN_MODIFY | Fanotify.FAN_CLOSE_WRITE;
@@ -93,7 +89,7 @@ final class NamespaceListener implements AutoCloseable {
     private final LongAdder events = new LongAdder();
     private final LongAdder overflows = new LongAdder();
 
-    private NamespaceListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
+    private NotificationListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
                               Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults,
                               EventReader.Batches batches, BusyDirectories busy) throws PosixException {
         this.reconciler = reconciler;
@@ -116,7 +112,7 @@ final class NamespaceListener implements AutoCloseable {
         EventReader.Handler handler = new EventReader.Handler() {
             @Override
             public void handle(FanotifyEvents event) throws IOException {
-                NamespaceListener.this.handle(event);
+                NotificationListener.this.handle(event);
             }
 
             @Override
@@ -130,78 +126,11 @@ final class NamespaceListener implements AutoCloseable {
     }
 
     /**
-     * The bound of this group's kernel queue, in events: 16 times the kernel's default (16,384),
-     * kernel memory for a full queue not measured (one small event object with its name per
-     * event, merged while queued). Why: 8 processes creating 32,000 small files raise about
-     * 100,000 events in 0.7 s, more than a reader in a JVM that has just started keeps up with
-     * (benchmarks/peers/run's 8-writer workload overflowed the default queue); an overflow costs a
-     * walk of the whole tree (or, when that cannot run, a rescan for the consumer).
-     */
-    static final int QUEUE_EVENTS = queueEvents();
-    private static final Path MAX_QUEUED_EVENTS = Path.of("/proc/sys/fs/fanotify/max_queued_events");
-
-    /**
-     * 262,144, or the system property {@code modtrack.notificationQueueEvents} (1,024 to 4,194,304):
-     * for benchmarks that must overrun the queue the way they overrun their peers'
-     * (benchmarks/peers/run's overrun scenario runs the daemon with the kernel's default, 16,384).
-     * Never lowers the system's.
-     */
-    private static int queueEvents() {
-        int wanted = Integer.getInteger("modtrack.notificationQueueEvents", 262_144);
-        if (wanted < 1_024 || wanted > 4_194_304) {
-            throw new IllegalArgumentException("modtrack.notificationQueueEvents must be between 1024 and 4194304, not "
-                    + wanted + ".");
-        }
-        return wanted;
-    }
-
-    /**
-     * The notification group, not yet marked: the checkpoint's barrier flushes its ignore marks.
-     * The kernel gives a new group the queue bound {@code fs.fanotify.max_queued_events} holds at
-     * that moment, and has no per-group setting; so, if that bound is below {@link #QUEUE_EVENTS}
-     * and the sysctl is writable, it is raised for the one {@code fanotify_init} and put back at
-     * once. Otherwise the group gets the system's bound (logged).
+     * The notification group, not yet marked: the checkpoint's barrier flushes its ignore marks. Its
+     * queue holds {@link NotificationQueueBound#EVENTS} events where the system lets it.
      */
     static int createGroup() throws PosixException {
-        String before = readSysctl();
-        boolean raised = false;
-        if (before != null && Long.parseLong(before) < QUEUE_EVENTS) {
-            raised = writeSysctl(Integer.toString(QUEUE_EVENTS));
-        }
-        try {
-            return Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC);
-        } finally {
-            if (raised && !writeSysctl(before)) {
-                LOG.warning("could not put fs.fanotify.max_queued_events back to " + before + " (it is " + QUEUE_EVENTS + ")");
-            }
-            if (!raised) {
-                LOG.info("the notification queue holds " + before + " events (fs.fanotify.max_queued_events); "
-                        + QUEUE_EVENTS + " were wanted: a burst of changes may overflow it and make results say rescan");
-            }
-        }
-    }
-
-    /**
-     * Through a stream on purpose: {@code Files.readString} of this file returns its first byte only
-     * (JDK 25, kernel 6.18: an integer sysctl does not answer a read at a non-zero offset the way
-     * the JDK's size-0 path expects), which once put the system's bound back to "1".
-     */
-    static String readSysctl() {
-        try (InputStream in = Files.newInputStream(MAX_QUEUED_EVENTS)) {
-            String value = new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip();
-            return value.matches("[0-9]{1,10}") ? value : null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static boolean writeSysctl(String value) {
-        try {
-            Files.writeString(MAX_QUEUED_EVENTS, value);
-            return true;
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
+        return NotificationQueueBound.whileRaised(() -> Fanotify.init(INIT_FLAGS, Posix.O_RDONLY | Posix.O_CLOEXEC));
     }
 
     /**
@@ -211,7 +140,7 @@ final class NamespaceListener implements AutoCloseable {
      * {@code batches}: where it reads to ({@link Handover} for a kept group; null: memory of its own).
      * {@code busy}: where the directories of changed children are noted (null with file records).
      */
-    static NamespaceListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
+    static NotificationListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
                                    Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks,
                                    EventReader.Batches batches, BusyDirectories busy) throws PosixException {
         boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
@@ -220,7 +149,7 @@ final class NamespaceListener implements AutoCloseable {
         }
         Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, markMask(options), Statx.AT_FDCWD,
                 fs.mountPoint().toString());
-        NamespaceListener l = new NamespaceListener(group, fs, tracker, losses, reconciler, marks, directoryResults,
+        NotificationListener l = new NotificationListener(group, fs, tracker, losses, reconciler, marks, directoryResults,
                 batches, busy);
         l.reader.start();
         return l;
@@ -242,7 +171,7 @@ final class NamespaceListener implements AutoCloseable {
     }
 
     /**
-     * Waits until the namespace events queued before this call are recorded, so that a result made
+     * Waits until the notification events queued before this call are recorded, so that a result made
      * after it names the creations, deletions and renames that happened before the query. False if
      * the reader could not catch up within {@code timeoutMillis} (they then come in the next result).
      */
@@ -501,6 +430,6 @@ final class NamespaceListener implements AutoCloseable {
     @Override
     public void close() throws IOException {
         reader.stop();
-        Posix.close(group, "the namespace group");
+        Posix.close(group, "the notification group");
     }
 }
