@@ -51,7 +51,7 @@ SIZES = {
 }
 WORKLOADS = [("w1", "1 writer"), ("w8", "8 writers"), ("append", "appends"), ("kbuild", "kbuild mix"),
              ("churn", "dir renames+deletes"), ("grep", "grep -r")]
-# modtrack's notification queue (NamespaceListener.QUEUE_EVENTS). Renaming 2.5 times this many files
+# modtrack's notification queue (NotificationQueueBound.EVENTS). Renaming 2.5 times this many files
 # would take longer than modtrack's watchdog lets a stopped tracker live (a kill, not an overrun), so
 # the overrun scenario runs modtrack with the kernel's default queue, as its peers have.
 MODTRACK_QUEUE = 262144
