@@ -39,10 +39,10 @@ import org.modtrack.posix.Statx;
  * named. A checkpoint's barrier waits for the writes in progress to leave their system call, after
  * which their {@code FAN_MODIFY} is queued, and a query drains this queue first.
  *
- * <p>The kernel's queue is bounded ({@link NotificationQueueBound}): if this reader falls behind, the kernel drops
- * events and queues {@code FAN_Q_OVERFLOW}, which costs a walk of the whole tree before the next
- * result ({@link Reconciler}), or a rescan when that cannot run. So the reader does little
- * per event: directory paths come from a small cache ({@link DirectoryPaths}), and a file already
+ * <p>The kernel's queue is bounded ({@link NotificationQueueBound}): if this reader falls behind,
+ * the kernel drops events and queues {@code FAN_Q_OVERFLOW}, which costs a walk of the whole tree
+ * before the next result ({@link Reconciler}), or a rescan when that cannot run. So the reader does
+ * little per event: directory paths come from a small cache ({@link DirectoryPaths}), and a file already
  * recorded as written in the period costs the engine a lookup.
  */
 final class NotificationListener implements AutoCloseable {
@@ -90,8 +90,8 @@ final class NotificationListener implements AutoCloseable {
     private final LongAdder overflows = new LongAdder();
 
     private NotificationListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                              Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults,
-                              EventReader.Batches batches, BusyDirectories busy) throws PosixException {
+                                 Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults,
+                                 EventReader.Batches batches, BusyDirectories busy) throws PosixException {
         this.reconciler = reconciler;
         this.busy = busy;
         this.group = group;
@@ -100,9 +100,6 @@ final class NotificationListener implements AutoCloseable {
         this.fs = fs;
         this.tracker = tracker;
         this.directories = new DirectoryPaths(new HandleResolver(fs));
-        // At the writers' priority: if it falls behind, the bounded kernel queue overflows and the
-        // next query walks the whole tree. 8 writers creating 32,000 files overflowed it
-        // at nice 0 (benchmarks/peers/run's 8-writer workload, docs/benchmarks.md).
         this.handover = batches instanceof Handover h ? h : null;
         if (handover != null) {
             boolean restored = orphans.restore(handover.previousOrphans());
@@ -120,6 +117,9 @@ final class NotificationListener implements AutoCloseable {
                 saveOrphansIfChanged();
             }
         };
+        // At the writers' priority: if it falls behind, the bounded kernel queue overflows and the
+        // next query walks the whole tree. 8 writers creating 32,000 files overflowed it
+        // at nice 0 (benchmarks/peers/run's 8-writer workload, docs/benchmarks.md).
         this.reader = new EventReader("notification", group, BUFFER_BYTES, batches, losses, handler,
                 ThreadNice.WRITERS_WAIT);
         this.losses = losses;
@@ -141,8 +141,8 @@ final class NotificationListener implements AutoCloseable {
      * {@code busy}: where the directories of changed children are noted (null with file records).
      */
     static NotificationListener start(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                                   Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks,
-                                   EventReader.Batches batches, BusyDirectories busy) throws PosixException {
+                                      Reconciler reconciler, LinuxSourceOptions options, IgnoreMarks marks,
+                                      EventReader.Batches batches, BusyDirectories busy) throws PosixException {
         boolean directoryResults = options.detail() == LinuxSourceOptions.Detail.DIRECTORIES;
         if (namesContent(options) != (marks != null)) {
             throw new IllegalArgumentException("the notification group's ignore marks go with content events, and only with them");
