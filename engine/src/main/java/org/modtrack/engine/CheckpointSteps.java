@@ -97,7 +97,7 @@ public final class CheckpointSteps {
         }
         Journal journal = core.journal();
         long carryLsn = finished.carryLsn();
-        if (carryLsn > 0 && core.config().mutant() != Mutant.ISSUE_BEFORE_CARRY_DURABLE) {
+        if (carryLsn > 0 && core.mutant() != Mutant.ISSUE_BEFORE_CARRY_DURABLE) {
             if (!locked.call(() -> journal.isAcknowledged(carryLsn))) {
                 durable.awaitDurable(carryLsn);
             }

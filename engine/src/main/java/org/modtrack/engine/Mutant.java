@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * Deliberate bugs, each breaking one rule the protocol depends on. They exist so that the simulator
  * can prove it would notice: {@code bin/modtrack simulate --mutant NAME} must report violations.
- * Never set one outside the simulator.
+ * Only the simulator sets one, through {@link TrackerCore#open(org.modtrack.engine.storage.Storage,
+ * TrackerConfig, Mutant)}; no {@link TrackerConfig} carries one.
  */
 public enum Mutant {
     /** No bug. */

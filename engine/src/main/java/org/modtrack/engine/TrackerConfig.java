@@ -19,7 +19,6 @@ import java.util.Objects;
  *     ({@link org.modtrack.engine.journal.JournalFullException}, "bless a result ...") and so is a
  *     query while a result newer than the last blessed one is waiting to be blessed
  * @param barrier waits for writes the tracker cannot see end (see {@link WriteBarrier})
- * @param mutant a deliberate bug, for the simulator only
  */
 public record TrackerConfig(
         Durability durability,
@@ -28,8 +27,7 @@ public record TrackerConfig(
         long initialSnapshotBytes,
         long maxSnapshotBytes,
         long maxJournalBytes,
-        WriteBarrier barrier,
-        Mutant mutant) {
+        WriteBarrier barrier) {
 
     /** 1 GiB: snapshot files are read whole at recovery. */
     public static final long MAX_SNAPSHOT_BYTES = 1L << 30;
@@ -41,7 +39,6 @@ public record TrackerConfig(
         Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(barrierTimeout, "barrierTimeout");
         Objects.requireNonNull(barrier, "barrier");
-        Objects.requireNonNull(mutant, "mutant");
         if (barrierTimeout.isNegative()) {
             throw new IllegalArgumentException("the barrier timeout must not be negative, not " + barrierTimeout + ".");
         }
@@ -64,35 +61,31 @@ public record TrackerConfig(
      */
     public static TrackerConfig defaults() {
         return new TrackerConfig(Durability.POWER, Duration.ofSeconds(10), 1 << 16, 1 << 20, MAX_SNAPSHOT_BYTES,
-                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE, Mutant.NONE);
+                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE);
     }
 
     public TrackerConfig withDurability(Durability d) {
-        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, mutant);
+        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier);
     }
 
     public TrackerConfig withBarrierTimeout(Duration t) {
-        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, mutant);
+        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier);
     }
 
     public TrackerConfig withMaxWritesInProgress(int n) {
-        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, mutant);
+        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier);
     }
 
     public TrackerConfig withSnapshotBytes(long initial, long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, mutant);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier);
     }
 
     /** The most disk all snapshots not yet discarded by a bless may take (see {@link #maxJournalBytes()}). */
     public TrackerConfig withMaxJournalBytes(long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, mutant);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier);
     }
 
     public TrackerConfig withBarrier(WriteBarrier b) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, mutant);
-    }
-
-    public TrackerConfig withMutant(Mutant m) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, m);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b);
     }
 }

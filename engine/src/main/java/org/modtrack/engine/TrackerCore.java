@@ -32,6 +32,7 @@ import org.modtrack.engine.storage.Storage;
  */
 public final class TrackerCore {
     private final TrackerConfig config;
+    private final Mutant mutant; // NONE outside the simulator
     private final Journal journal;
     // What the tracker knows about each file of the kept snapshots (FileTable: packed, no object per
     // file). A kind of change is present in a result when the snapshot it was last recorded in is
@@ -63,8 +64,9 @@ public final class TrackerCore {
      */
     public record Intent(long token, long lsn, boolean alreadyRecorded) {}
 
-    private TrackerCore(TrackerConfig config, Journal.Opened opened, SnapshotWriter first) {
+    private TrackerCore(TrackerConfig config, Mutant mutant, Journal.Opened opened, SnapshotWriter first) {
         this.config = config;
+        this.mutant = mutant;
         this.journal = opened.journal();
         this.control = opened.control();
         this.wasClean = opened.wasClean();
@@ -83,10 +85,20 @@ public final class TrackerCore {
      * open period. Does I/O; call before anything else can use the storage.
      */
     public static TrackerCore open(Storage storage, TrackerConfig config) throws IOException {
+        return open(storage, config, Mutant.NONE);
+    }
+
+    /**
+     * Like {@link #open(Storage, TrackerConfig)}, with a deliberate bug: for the simulator only,
+     * which must prove it notices each {@link Mutant}. Not part of {@link TrackerConfig}, so that no
+     * configuration a user builds can carry one.
+     */
+    public static TrackerCore open(Storage storage, TrackerConfig config, Mutant mutant) throws IOException {
+        Objects.requireNonNull(mutant, "mutant");
         Journal.Opened opened = Journal.open(storage, config.durability(), config.initialSnapshotBytes(),
                 config.maxSnapshotBytes(), config.maxJournalBytes());
         SnapshotWriter first = opened.journal().createSnapshot(opened.nextSnapshotId());
-        return new TrackerCore(config, opened, first);
+        return new TrackerCore(config, mutant, opened, first);
     }
 
     private void loadRecord(long snapshot, JournalRecord r) {
@@ -232,7 +244,7 @@ public final class TrackerCore {
         // children, so a file-level intent of the same entry must not make it look recorded.
         long intentIn = e < 0 ? 0 : access == Access.SCOPE ? scopeIn(t, e) : t.id(e, FileTable.INTENT_IN);
         boolean recorded = e >= 0 && (intentIn == open.id()
-                || (config.mutant() == Mutant.KEEP_IGNORE_MARKS && intentIn > 0));
+                || (mutant == Mutant.KEEP_IGNORE_MARKS && intentIn > 0));
         long lsn;
         if (recorded) {
             alreadyRecorded++;
@@ -265,7 +277,7 @@ public final class TrackerCore {
             setLsn(t, e, lsn);
         }
         long token = inProgress.add(file, open.id());
-        if (config.mutant() == Mutant.NO_SYNC) {
+        if (mutant == Mutant.NO_SYNC) {
             lsn = 0;
         }
         return new Intent(token, lsn, recorded);
@@ -454,7 +466,7 @@ public final class TrackerCore {
     /** True once every write the tracker knows of in the closing period has ended. */
     public boolean ownWritesDone() {
         requireCheckpoint();
-        return config.mutant() == Mutant.SKIP_BARRIER || inProgress.closingCount() == 0;
+        return mutant == Mutant.SKIP_BARRIER || inProgress.closingCount() == 0;
     }
 
     /** When the running checkpoint stops waiting and carries what is still in flight. */
@@ -498,7 +510,7 @@ public final class TrackerCore {
         requireCheckpoint();
         assert changedWhileBuilding == null : "the previous result's build ended";
         LinkedHashSet<FileId> toCarry = new LinkedHashSet<>(externalInFlight);
-        if (config.mutant() != Mutant.SKIP_BARRIER) {
+        if (mutant != Mutant.SKIP_BARRIER) {
             toCarry.addAll(inProgress.closingFiles());
         }
         long carryLsn = 0;
@@ -631,7 +643,7 @@ public final class TrackerCore {
         }
         endBuild();
         control = finished.control();
-        if (config.mutant() == Mutant.DISCARD_BEFORE_BLESS) {
+        if (mutant == Mutant.DISCARD_BEFORE_BLESS) {
             ControlState discarded = control.withLastBlessed(finished.snapshot());
             journal.writeControl(discarded);
             control = discarded;
@@ -791,6 +803,11 @@ public final class TrackerCore {
     /** The configuration. */
     public TrackerConfig config() {
         return config;
+    }
+
+    /** The deliberate bug this core was opened with ({@link Mutant#NONE} outside the simulator). */
+    Mutant mutant() {
+        return mutant;
     }
 
     /** Checks internal invariants in linear time; for tests and the simulator. */

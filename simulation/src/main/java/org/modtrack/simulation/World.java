@@ -138,8 +138,7 @@ final class World {
                 .withBarrierTimeout(Duration.ofNanos(scenario.barrierTimeoutNanos()))
                 .withSnapshotBytes(4096, 1 << 20)
                 .withMaxWritesInProgress(64)
-                .withBarrier(WriteBarrier.NONE)
-                .withMutant(scenario.mutant());
+                .withBarrier(WriteBarrier.NONE);
         this.ids = new FileId[scenario.files()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = scenario.handleIdentities()
@@ -702,7 +701,7 @@ final class World {
      * nothing was written meanwhile ({@code LinuxSource.gapSincePreviousRun}), continuity is lost.
      */
     private String start() throws IOException {
-        core = TrackerCore.open(storage, config);
+        core = TrackerCore.open(storage, config, scenario.mutant());
         stopped = false;
         takenOverRun = false;
         String takeover = takeOver();
@@ -1120,7 +1119,7 @@ final class World {
     private void recover(long seed, boolean restart) {
         for (int attempt = 0; ; attempt++) {
             try {
-                core = TrackerCore.open(storage, config);
+                core = TrackerCore.open(storage, config, scenario.mutant());
                 if (restart && kernel != null) {
                     takenOverRun = false;
                     String takeover = takeOver();
@@ -1233,7 +1232,7 @@ final class World {
             boolean writesLeft = core.stats().writesInProgress() > 0;
             boolean wasRecovered = lastResultRecovered;
             core.close();
-            core = TrackerCore.open(storage, config);
+            core = TrackerCore.open(storage, config, scenario.mutant());
             if (core.wasClean() == writesLeft) {
                 violation("a stop with " + (writesLeft ? "" : "no ") + "writes in progress was taken for a"
                         + (writesLeft ? " clean" : "n unclean") + " one.");
