@@ -56,7 +56,7 @@ public final class LinuxSource implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LinuxSource.class.getName());
     private static final String MARKER = "linux-source.properties";
     private static final int CAP_SYS_ADMIN = 21;
-    private static final int HANDLER_THREADS = 16;
+    static final int HANDLER_THREADS = 16;
     /** The shortest time without a heartbeat after which the watchdog kills the tracker (see {@link #watchdogTimeout}). */
     private static final Duration WATCHDOG_FLOOR = Duration.ofSeconds(3);
     /** The longest a query waits for the losses reported before it to be written. */

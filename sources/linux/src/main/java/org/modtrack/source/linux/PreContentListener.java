@@ -36,8 +36,8 @@ final class PreContentListener implements AutoCloseable {
     static final int INIT_FLAGS = Fanotify.FAN_CLASS_PRE_CONTENT | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
             | Fanotify.FAN_REPORT_TID | Fanotify.FAN_UNLIMITED_MARKS | Fanotify.FAN_UNLIMITED_QUEUE;
     static final int EVENT_F_FLAGS = Posix.O_RDONLY | Posix.O_LARGEFILE | Posix.O_CLOEXEC;
-    private static final int BUFFER_BYTES = 64 * 1024;
-    private static final int QUEUED_PER_THREAD = 64;
+    static final int BUFFER_BYTES = 64 * 1024;
+    static final int QUEUED_PER_THREAD = 64;
 
     private final int group;
     private final TrackedFilesystem fs;
