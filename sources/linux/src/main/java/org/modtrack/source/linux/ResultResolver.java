@@ -272,9 +272,11 @@ final class ResultResolver {
             // of this result names (it came after the checkpoint) is read now, and looked at again
             // next time: it may be gone by then without a result naming it.
             Set<String> named = occupied.isEmpty() ? Set.of() : HashSet.newHashSet(live.size());
-            for (int i = 0; i < live.size() && !occupied.isEmpty(); i++) {
-                if (live.get(i).now() != null) {
-                    named.add(live.get(i).now());
+            if (!occupied.isEmpty()) { // built only when needed: a million-entry result has a million names
+                for (ResultPlanner.Item it : live) {
+                    if (it.now() != null) {
+                        named.add(it.now());
+                    }
                 }
             }
             for (String p : occupied.keySet()) {

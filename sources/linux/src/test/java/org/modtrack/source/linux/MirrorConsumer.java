@@ -118,10 +118,10 @@ final class MirrorConsumer {
 
     /**
      * The unchanged reads no result could have spared: those of a path the result before named as
-     * carried, and those of a version written after the checkpoint of the result that read it
-     * (during or after its query). The consumer reads a file as it is when it gets to it, so it may
-     * read such a version early, and the next result rightly names the file again: it changed
-     * since that checkpoint.
+     * carried, and those of a version written once the query of the result that read it had begun
+     * (its checkpoint follows within milliseconds). The consumer reads a file as it is when it
+     * gets to it, so it may read such a version early, and the next result rightly names the file
+     * again: it changed since that checkpoint.
      */
     long unchangedReadsInevitable() {
         return unchangedAfterCarry + unchangedReadEarly + unchangedWrittenDuringQuery;
