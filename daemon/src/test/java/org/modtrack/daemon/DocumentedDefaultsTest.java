@@ -1,16 +1,10 @@
 package org.modtrack.daemon;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.modtrack.testing.DocumentedNumbers.expect;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.source.linux.LinuxSourceOptions;
@@ -21,8 +15,6 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * fails here until the documents say the new one.
  */
 class DocumentedDefaultsTest {
-    private static final Path REPOSITORY = Path.of(System.getProperty("user.dir")).getParent();
-
     @Test
     void theDaemonsDefaultsAreTheOnesTheDocumentsGive() throws IOException {
         DaemonConfig defaults = DaemonConfig.defaults(List.of(Path.of("/")));
@@ -42,19 +34,5 @@ class DocumentedDefaultsTest {
                 defaults.answerDeadline().toSeconds());
         expect("docs/linux-source.md", "`sibling-scopes = N`,\\s+default (\\d+), 0 for none",
                 LinuxSourceOptions.DEFAULT_SIBLING_SCOPES);
-    }
-
-    /** Every match of {@code phrase} in {@code document} (one at least) gives {@code value} as its first group. */
-    private static void expect(String document, String phrase, long value) throws IOException {
-        String text = Files.readString(REPOSITORY.resolve(document), StandardCharsets.UTF_8);
-        Matcher m = Pattern.compile(phrase).matcher(text);
-        List<Long> found = new ArrayList<>();
-        while (m.find()) {
-            found.add(Long.parseLong(m.group(1).replace(",", "")));
-        }
-        assertFalse(found.isEmpty(), () -> document + " no longer says \"" + phrase + "\": update this test with it");
-        for (long f : found) {
-            assertEquals(value, f, () -> document + " says " + f + " in \"" + phrase + "\"; the code's default is " + value);
-        }
     }
 }

@@ -271,8 +271,9 @@ final class ResultResolver {
             // (it is moved there, created there, or stays there). One taken by an object no record
             // of this result names (it came after the checkpoint) is read now, and looked at again
             // next time: it may be gone by then without a result naming it.
-            Set<String> named = occupied.isEmpty() ? Set.of() : HashSet.newHashSet(live.size());
+            Set<String> named = Set.of();
             if (!occupied.isEmpty()) { // built only when needed: a million-entry result has a million names
+                named = HashSet.newHashSet(live.size());
                 for (ResultPlanner.Item it : live) {
                     if (it.now() != null) {
                         named.add(it.now());
