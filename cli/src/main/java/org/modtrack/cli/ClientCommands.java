@@ -17,11 +17,13 @@ import org.modtrack.daemon.Protocol;
 import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.daemon.client.DaemonException;
 import org.modtrack.daemon.client.ResultApplier;
+import org.modtrack.engine.journal.ConsumerState;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -43,6 +45,19 @@ final class ClientCommands {
         }
     }
 
+    /** {@code --consumer NAME}: which of the root's consumers the command acts as. */
+    static final class ConsumerOption {
+        @Option(names = "--consumer", paramLabel = "NAME", defaultValue = ConsumerState.DEFAULT,
+                description = "The consumer to act as: each consumer of a root blesses on its own (default: ${DEFAULT-VALUE};"
+                        + " see modtrack consumers).")
+        String name;
+
+        /** {@code " --consumer NAME"}, or nothing for the default consumer: to repeat in a suggested command. */
+        String flag() {
+            return name.equals(ConsumerState.DEFAULT) ? "" : " --consumer " + name;
+        }
+    }
+
     /** The watched root as the daemon names it: absolute and normalized (the daemon also resolves links). */
     static String root(Path path) {
         return path.toAbsolutePath().normalize().toString();
@@ -57,7 +72,7 @@ final class ClientCommands {
     }
 
     @Command(name = "query", mixinStandardHelpOptions = true,
-            description = {"Checkpoints the root and prints every change since the last blessed result (nothing is blessed).",
+            description = {"Checkpoints the root and prints every change since the last result the consumer blessed (nothing is blessed).",
                     "--json: one JSON document; --jsonl: a header line, one line per change, an end line;",
                     "--print0: each change's path (and a rename's from) followed by a NUL byte, and nothing else,",
                     "for rsync --files-from=- --from0 or tar --null -T -; if continuity was lost, the root comes first",
@@ -65,6 +80,9 @@ final class ClientCommands {
     static final class Query implements Callable<Integer> {
         @Mixin
         SocketOption socket;
+
+        @Mixin
+        ConsumerOption consumer;
 
         @Parameters(paramLabel = "PATH", description = "A watched root.")
         Path path;
@@ -91,10 +109,10 @@ final class ClientCommands {
         public Integer call() throws IOException {
             try (DaemonClient c = socket.connect()) {
                 if (format.jsonl) {
-                    c.queryStream(root(path), ClientCommands::json);
+                    c.queryStream(root(path), consumer.name, ClientCommands::json);
                     return 0;
                 }
-                JsonNode r = c.query(root(path));
+                JsonNode r = c.query(root(path), consumer.name);
                 if (format.json) {
                     json(r);
                     return 0;
@@ -114,7 +132,8 @@ final class ClientCommands {
                 for (JsonNode ch : r.path("changes")) {
                     o.println("  " + describe(ch));
                 }
-                o.println("once acted on: modtrack bless " + r.path("root").asText() + " " + r.path("snapshot").asLong());
+                o.println("once acted on: modtrack bless " + r.path("root").asText() + " " + r.path("snapshot").asLong()
+                        + consumer.flag());
                 return 0;
             }
         }
@@ -169,12 +188,16 @@ final class ClientCommands {
     }
 
     @Command(name = "bless", mixinStandardHelpOptions = true,
-            description = "Tells the daemon you have acted on result ID of the root: its changes are not returned again.",
+            description = "Tells the daemon the consumer has acted on result ID of the root: its changes are not returned to it again.",
             exitCodeListHeading = "%nExit codes:%n",
-            exitCodeList = {"0:blessed", "1:the daemon refused the id (unknown, stale or future)", "2:bad usage", "3:an error"})
+            exitCodeList = {"0:blessed", "1:the daemon refused the id (unknown, stale, future, or not the consumer's)", "2:bad usage",
+                    "3:an error"})
     static final class Bless implements Callable<Integer> {
         @Mixin
         SocketOption socket;
+
+        @Mixin
+        ConsumerOption consumer;
 
         @Parameters(index = "0", paramLabel = "PATH", description = "A watched root.")
         Path path;
@@ -188,8 +211,9 @@ final class ClientCommands {
         @Override
         public Integer call() throws IOException {
             try (DaemonClient c = socket.connect()) {
-                JsonNode r = c.bless(root(path), id);
-                out().println("blessed result " + r.path("blessed").asLong() + " of " + r.path("root").asText());
+                JsonNode r = c.bless(root(path), consumer.name, id);
+                out().println("blessed result " + r.path("blessed").asLong() + " of " + r.path("root").asText()
+                        + (consumer.flag().isEmpty() ? "" : " for consumer " + consumer.name));
                 return 0;
             } catch (DaemonException e) {
                 if (Protocol.BLESS_REFUSED.equals(e.code())) {
@@ -245,6 +269,9 @@ final class ClientCommands {
         @Mixin
         SocketOption socket;
 
+        @Mixin
+        ConsumerOption consumer;
+
         @Parameters(paramLabel = "PATH", description = "A watched root.")
         Path path;
 
@@ -257,7 +284,7 @@ final class ClientCommands {
         @Override
         public Integer call() throws IOException {
             try (DaemonClient c = socket.connect()) {
-                JsonNode end = c.watch(root(path), intervalMs, line -> {
+                JsonNode end = c.watch(root(path), consumer.name, intervalMs, line -> {
                     if (json) {
                         json(line);
                     } else if ("change".equals(line.path("type").asText())) {
@@ -271,6 +298,109 @@ final class ClientCommands {
                 if (!json) {
                     out().println("watch ended: " + end.path("reason").asText());
                 }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "consumers", mixinStandardHelpOptions = true,
+            description = {"Lists a root's consumers, or adds or removes one. Each consumer (a backup, an indexer, a tiering",
+                    "policy) queries and blesses on its own: a change stays in its results until it blesses one that holds it,",
+                    "whatever the others bless. A new consumer starts from now: read what it tracks whole first.",
+                    "One that stops blessing is dropped (its next result says continuity was lost) after the daemon's",
+                    "--consumer-timeout, or when the journal reaches its limit while it holds the oldest snapshots."},
+            subcommands = {ConsumersList.class, ConsumersAdd.class, ConsumersRemove.class})
+    static final class Consumers implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            throw new ParameterException(spec.commandLine(), "say list, add or remove: modtrack consumers list PATH");
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists the root's consumers.")
+    static final class ConsumersList implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @Option(names = "--json", description = "Print the protocol's response.")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                JsonNode r = c.consumers(root(path));
+                if (json) {
+                    json(r);
+                    return 0;
+                }
+                PrintStream o = out();
+                o.println(String.format("%-20s %12s %10s %-10s %s", "consumer", "lastBlessed", "unblessed", "continuity", "owner"));
+                for (JsonNode k : r.path("consumers")) {
+                    JsonNode owner = k.path("owner");
+                    o.println(String.format("%-20s %12d %10d %-10s %s", k.path("name").asText(), k.path("lastBlessed").asLong(),
+                            k.path("unblessed").size(), k.path("continuity").asText(), owner.isNull() ? "-"
+                                    : (owner.has("uid") ? "uid " + owner.path("uid").asInt() : "")
+                                    + (owner.has("gid") ? (owner.has("uid") ? ", " : "") + "gid " + owner.path("gid").asInt() : "")));
+                }
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = {"Adds consumer NAME to the root, starting from now. Its first query returns what was recorded",
+                    "in the current period and after; read what it tracks whole before you rely on its results."})
+    static final class ConsumersAdd implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(index = "0", paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "1 to 64 letters, digits, '.', '_' or '-'.")
+        String name;
+
+        @Option(names = "--owner", paramLabel = "USER", description = "The user (name or uid) who may act as it besides root and"
+                + " the daemon's user (default: nobody else, when root adds it; yourself otherwise).")
+        String owner;
+
+        @Option(names = "--group", paramLabel = "GROUP", description = "A group (name or gid) whose members may act as it too.")
+        String group;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                JsonNode r = c.addConsumer(root(path), name, owner, group);
+                out().println("added consumer " + r.path("added").asText() + " to " + r.path("root").asText()
+                        + "; its results start from now: modtrack query " + r.path("root").asText() + " --consumer " + name);
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Removes consumer NAME of the root; the snapshots only it kept are discarded.")
+    static final class ConsumersRemove implements Callable<Integer> {
+        @Mixin
+        SocketOption socket;
+
+        @Parameters(index = "0", paramLabel = "PATH", description = "A watched root.")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "The consumer.")
+        String name;
+
+        @Override
+        public Integer call() throws IOException {
+            try (DaemonClient c = socket.connect()) {
+                JsonNode r = c.removeConsumer(root(path), name);
+                out().println("removed consumer " + r.path("removed").asText() + " of " + r.path("root").asText());
                 return 0;
             }
         }

@@ -62,6 +62,12 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--journal-limit", paramLabel = "SIZE", description = "The most disk each root's snapshots not yet blessed may take, e.g. 512M (default 4G). At it, accesses get the failure policy (fail-open: allowed, continuity lost) and queries are refused until a result is blessed.")
     String journalLimit;
 
+    @Option(names = "--consumer-timeout", paramLabel = "DURATION", description = "A consumer that has not blessed a result for"
+            + " longer, e.g. 30d, 12h or 90s, is dropped at the next query of any consumer: what only it kept is discarded and its"
+            + " next result says continuity was lost (default 30d; 0: never, though the journal limit still drops one that holds"
+            + " the oldest snapshots).")
+    String consumerTimeout;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Read options from FILE (see packaging/modtrack.conf.example).")
     Path config;
 
@@ -96,6 +102,7 @@ final class DaemonCommand implements Callable<Integer> {
                     .withGroup(group)
                     .withMetricsPort(metricsPort)
                     .withJournalLimit(journalLimit == null ? c.journalLimit() : DaemonConfig.parseSize(journalLimit))
+                    .withConsumerTimeout(consumerTimeout == null ? c.consumerTimeout() : DaemonConfig.parseDuration(consumerTimeout))
                     .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES,
                             idleTimeoutMs == null ? DaemonConfig.DEFAULT_IDLE_TIMEOUT : Duration.ofMillis(idleTimeoutMs),
                             maxClients == null ? DaemonConfig.DEFAULT_MAX_CLIENTS : maxClients);
@@ -136,6 +143,7 @@ final class DaemonCommand implements Callable<Integer> {
         group = group != null ? group : file.group;
         metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
         journalLimit = journalLimit != null ? journalLimit : file.journalLimit;
+        consumerTimeout = consumerTimeout != null ? consumerTimeout : file.consumerTimeout;
     }
 
     private static Durability parseDurability(String s) {

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
         description = "Tracks which files of a filesystem changed since the result you last blessed, without ever missing one.",
         subcommands = {DemoCommand.class, SimulateCommand.class, DemoCommand.Child.class, DaemonCommand.class,
                 ClientCommands.Query.class, ClientCommands.Bless.class, ClientCommands.Status.class,
-                ClientCommands.Watch.class, ClientCommands.Stop.class, MirrorCommand.class, ManPageCommand.class},
+                ClientCommands.Watch.class, ClientCommands.Consumers.class, ClientCommands.Stop.class, MirrorCommand.class, ManPageCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the command found a problem (violations, missed changes)", "2:bad usage",
                 "3:an error stopped the command"})

@@ -32,6 +32,9 @@ final class MirrorCommand implements Callable<Integer> {
     @Mixin
     ClientCommands.SocketOption socket;
 
+    @Mixin
+    ClientCommands.ConsumerOption consumer;
+
     @Parameters(index = "0", paramLabel = "SRC", description = "A watched root.")
     Path source;
 
@@ -69,7 +72,7 @@ final class MirrorCommand implements Callable<Integer> {
         }
         Mirror mirror;
         try {
-            mirror = new Mirror(socket::connect, src, dest, viaRsync, stateDir);
+            mirror = new Mirror(socket::connect, src, dest, viaRsync, stateDir, consumer.name);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

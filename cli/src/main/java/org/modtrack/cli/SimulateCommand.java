@@ -53,6 +53,11 @@ final class SimulateCommand implements Callable<Integer> {
             + " (the daemon's default; default here: off, or on for a mutant that breaks a takeover).")
     boolean keptQueue;
 
+    @Option(names = "--consumers", paramLabel = "N",
+            description = "Consumers that query and bless on their own, each with its own copy of the files (1 to "
+                    + Variant.MAX_CONSUMERS + "; default: 1, or 2 for a --mutant that needs two to show).")
+    Integer consumers;
+
     @Option(names = "--model", defaultValue = "in-process",
             description = "What writes: in-process (writers call preWrite/postWrite) or linux (threads whose write calls raise"
                     + " pre-content events, ignore marks, the srcu barrier, shared writable mappings; default: ${DEFAULT-VALUE}).")
@@ -72,13 +77,20 @@ final class SimulateCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--schedules must be at least 1, not " + schedules + ".");
         }
         Variant v = variant();
+        if (consumers != null) {
+            if (consumers < 1 || consumers > Variant.MAX_CONSUMERS) {
+                throw new ParameterException(spec.commandLine(), "--consumers must be 1 to " + Variant.MAX_CONSUMERS
+                        + ", not " + consumers + ".");
+            }
+            v = v.withConsumers(consumers);
+        }
         Simulator.Summary summary;
         if (exhaustive) {
             summary = Simulator.exhaustive(v, Long.MAX_VALUE, System.out);
         } else {
             long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
             System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --granularity ", " granularity=")
-                    .replace(" --source ", " source=").replace(" --kept-queue", " kept-queue").replace(" --mutant ", " mutant="));
+                    .replace(" --source ", " source=").replace(" --kept-queue", " kept-queue").replace(" --consumers ", " consumers=").replace(" --mutant ", " mutant="));
             summary = Simulator.run(s, schedules, v, System.out);
         }
         System.out.println(summary.line());

@@ -209,6 +209,48 @@ class DaemonCliTest {
     }
 
     @Test
+    void aNamedConsumerIsAddedUsedAndRemovedFromTheCommandLine() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            Process daemon = daemon(root);
+            try {
+                CliTest.Run added = cli("consumers", "add", root.toString(), "backup");
+                assertEquals(0, added.exitCode(), added.err());
+                assertTrue(added.out().contains("--consumer backup"), "it says how to query as it: " + added.out());
+                assertEquals(0, cli("bless", root.toString(), queryJson(root).path("snapshot").asText()).exitCode());
+                Command.sh(root, "echo one > one");
+
+                CliTest.Run asBackup = cli("query", root.toString(), "--consumer", "backup", "--json");
+                JsonNode backup = Protocol.MAPPER.readTree(asBackup.out());
+                assertEquals(Map.of("one", "created"), changes(root, backup), backup.toString());
+                assertEquals("backup", backup.path("consumer").asText());
+                assertEquals(1, cli("bless", root.toString(), backup.path("snapshot").asText()).exitCode(),
+                        "the default consumer may not bless the backup's result");
+                CliTest.Run blessed = cli("bless", root.toString(), backup.path("snapshot").asText(), "--consumer", "backup");
+                assertEquals(0, blessed.exitCode(), blessed.err());
+                assertEquals(Map.of("one", "created"), changes(root, queryJson(root)), "the default consumer still has it");
+
+                JsonNode list = Protocol.MAPPER.readTree(cli("consumers", "list", root.toString(), "--json").out());
+                assertEquals(List.of("default", "backup"), List.of(list.path("consumers").get(0).path("name").asText(),
+                        list.path("consumers").get(1).path("name").asText()), list.toString());
+                CliTest.Run table = cli("consumers", "list", root.toString());
+                assertTrue(table.out().lines().anyMatch(l -> l.startsWith("backup ")), table.out());
+                CliTest.Run badName = cli("consumers", "add", root.toString(), "no spaces");
+                assertEquals(3, badName.exitCode(), "a name with a space is refused: " + badName.err());
+                assertTrue(badName.err().contains("consumer's name"), badName.err());
+                assertEquals(0, cli("consumers", "remove", root.toString(), "backup").exitCode());
+                CliTest.Run gone = cli("query", root.toString(), "--consumer", "backup");
+                assertEquals(3, gone.exitCode());
+                assertTrue(gone.err().contains("has no consumer backup"), gone.err());
+                assertEquals(0, cli("stop").exitCode());
+                stopped(daemon, 0, dir.resolve("sock"));
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
     void queryPrint0NamesEveryPathAndFromNulSeparated() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();

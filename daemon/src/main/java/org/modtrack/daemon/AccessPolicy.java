@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import jdk.net.UnixDomainPrincipal;
+import org.modtrack.engine.journal.ConsumerState;
 
 /**
  * Who may use the socket: root, the daemon's own user, and members of the configured group (the
@@ -72,6 +73,65 @@ final class AccessPolicy {
     /** Root or the daemon's own user: may also stop the daemon. */
     boolean isPrivileged(UnixDomainPrincipal peer) {
         return root.equals(peer.user()) || self.equals(peer.user());
+    }
+
+    /**
+     * Whether the peer may query, bless or watch as consumer {@code c}, or remove it: root and the
+     * daemon's user may act as any; others as a consumer without an owner, or whose owner they are
+     * (its user, or a member of its group as {@link #allows} counts members).
+     */
+    boolean mayActAs(UnixDomainPrincipal peer, ConsumerState c) {
+        if (isPrivileged(peer) || c.ownerUid() < 0 && c.ownerGid() < 0) {
+            return true;
+        }
+        try {
+            if (c.ownerUid() >= 0 && lookup.lookupPrincipalByName(Integer.toString(c.ownerUid())).equals(peer.user())) {
+                return true;
+            }
+            if (c.ownerGid() >= 0) {
+                GroupPrincipal owners = lookup.lookupPrincipalByGroupName(Integer.toString(c.ownerGid()));
+                return owners.equals(peer.group()) || readMembers(owners.getName()).contains(peer.user().getName());
+            }
+        } catch (IOException e) {
+            return false; // an owner this system no longer knows: only root and the daemon's user
+        }
+        return false;
+    }
+
+    /** Why a peer may not act as consumer {@code c}, in one sentence. */
+    static String consumerRefusal(UnixDomainPrincipal peer, ConsumerState c) {
+        return "user " + peer.user().getName() + " may not act as consumer " + c.name() + ": only root, the daemon's user"
+                + (c.ownerUid() >= 0 ? ", uid " + c.ownerUid() : "") + (c.ownerGid() >= 0 ? ", members of gid " + c.ownerGid() : "")
+                + " may.";
+    }
+
+    /** The uid of user {@code name} (a name or a number), or -1 if this system has no such user. */
+    static int uidOf(String name) {
+        return idOf("passwd", name);
+    }
+
+    /** The gid of group {@code name} (a name or a number), or -1 if this system has no such group. */
+    static int gidOf(String name) {
+        return idOf("group", name);
+    }
+
+    /** The third field of {@code getent DATABASE KEY} (the id in passwd and group), or -1. */
+    private static int idOf(String database, String key) {
+        try {
+            Process p = new ProcessBuilder("getent", database, key).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                return -1;
+            }
+            String[] fields = out.lines().findFirst().orElse("").split(":", -1);
+            return fields.length < 3 ? -1 : Integer.parseInt(fields[2]);
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     /** Why a peer was refused, in one sentence. */

@@ -2,6 +2,7 @@ package org.modtrack.daemon;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,6 +19,8 @@ import java.util.logging.Logger;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.modtrack.engine.BlessException;
+import org.modtrack.engine.ConsumerException;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.source.linux.LinuxResult;
 import org.modtrack.source.linux.PathChange;
 
@@ -128,11 +131,12 @@ final class Connection {
             }
             switch (request) {
                 case Request.Hello h -> send(daemon.hello(peer));
-                case Request.Query q -> query(daemon.root(q.root()), q.stream());
-                case Request.Bless b -> bless(daemon.root(b.root()), b.snapshot());
+                case Request.Query q -> query(actingAs(daemon.root(q.root()), q.consumer(), peer), q.consumer(), q.stream());
+                case Request.Bless b -> bless(actingAs(daemon.root(b.root()), b.consumer(), peer), b.consumer(), b.snapshot());
+                case Request.Consumers c -> consumers(daemon.root(c.root()), c, peer);
                 case Request.Status s -> send(Protocol.status(daemon.root(s.root())));
                 case Request.Watch w -> {
-                    watch(daemon.root(w.root()), w.intervalMs());
+                    watch(actingAs(daemon.root(w.root()), w.consumer(), peer), w.consumer(), w.intervalMs());
                     return false;
                 }
                 case Request.Stop s -> {
@@ -157,18 +161,95 @@ final class Connection {
         return true;
     }
 
-    private LinuxResult resultOf(Root root) throws ProtocolException, InterruptedException {
-        try {
-            return root.query();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "query of " + root.path() + " failed: " + e.getMessage(), e);
-            throw new ProtocolException(Protocol.QUERY_FAILED, "the query of " + root.path() + " failed: "
-                    + RequestParser.printable(String.valueOf(e.getMessage())));
+    /** {@code root}, once the peer may act as its consumer {@code name}. */
+    private Root actingAs(Root root, String name, UnixDomainPrincipal peer) throws ProtocolException {
+        ConsumerState c = root.consumer(name).orElseThrow(() -> unknownConsumer(root, name));
+        if (!daemon.access().mayActAs(peer, c)) {
+            throw new ProtocolException(Protocol.FORBIDDEN, AccessPolicy.consumerRefusal(peer, c));
+        }
+        return root;
+    }
+
+    private static ProtocolException unknownConsumer(Root root, String name) {
+        return new ProtocolException(Protocol.UNKNOWN_CONSUMER, "root " + root.path() + " has no consumer " + name
+                + "; add it with: modtrack consumers add " + root.path() + " " + name);
+    }
+
+    /** {@code consumers}: lists a root's consumers, or adds or removes one. */
+    private void consumers(Root root, Request.Consumers request, UnixDomainPrincipal peer) throws ProtocolException, IOException {
+        String path = root.path().toString();
+        switch (request.action()) {
+            case LIST -> {
+                ObjectNode o = Protocol.object().put("root", path);
+                ArrayNode list = o.putArray("consumers");
+                root.source().consumers().forEach(c -> list.add(Protocol.consumer(c)));
+                send(o);
+            }
+            case ADD -> {
+                int uid = ownerId(request.owner(), true);
+                int gid = ownerId(request.group(), false);
+                if (!daemon.access().isPrivileged(peer)) {
+                    // Anyone else adds a consumer of their own: it may keep snapshots (up to the
+                    // journal limit) but not act for another user.
+                    int self = AccessPolicy.uidOf(peer.user().getName());
+                    if (self < 0) {
+                        throw new ProtocolException(Protocol.FORBIDDEN, "the daemon cannot tell user " + peer.user().getName()
+                                + "'s uid (getent passwd), so it cannot make the consumer theirs; ask root to add it.");
+                    }
+                    if (uid >= 0 && uid != self || gid >= 0) {
+                        throw new ProtocolException(Protocol.FORBIDDEN, "only root (or the daemon's own user) may add a consumer"
+                                + " owned by another user or by a group.");
+                    }
+                    uid = self;
+                }
+                try {
+                    root.source().addConsumer(request.name(), uid, gid);
+                } catch (ConsumerException e) {
+                    throw new ProtocolException(Protocol.CONSUMER_REFUSED, e.getMessage());
+                }
+                LOG.info(() -> "consumer added root=" + path + " name=" + request.name() + " by user=" + peer.user().getName());
+                send(Protocol.object().put("root", path).put("added", request.name()));
+            }
+            case REMOVE -> {
+                actingAs(root, request.name(), peer);
+                try {
+                    root.source().removeConsumer(request.name());
+                } catch (ConsumerException e) {
+                    throw unknownConsumer(root, request.name());
+                }
+                LOG.info(() -> "consumer removed root=" + path + " name=" + request.name() + " by user=" + peer.user().getName());
+                send(Protocol.object().put("root", path).put("removed", request.name()));
+            }
         }
     }
 
-    private void query(Root root, boolean stream) throws ProtocolException, IOException, InterruptedException {
-        LinuxResult r = resultOf(root);
+    /** The uid (or gid) {@code name} names, -1 for none; a name this system does not know is refused. */
+    private static int ownerId(String name, boolean user) throws ProtocolException {
+        if (name == null) {
+            return -1;
+        }
+        int id = user ? AccessPolicy.uidOf(name) : AccessPolicy.gidOf(name);
+        if (id < 0) {
+            throw new ProtocolException(Protocol.BAD_REQUEST, "there is no " + (user ? "user" : "group") + " '" + name
+                    + "' on this system.");
+        }
+        return id;
+    }
+
+    private LinuxResult resultOf(Root root, String consumer, boolean view) throws ProtocolException, InterruptedException {
+        try {
+            return root.query(consumer, view);
+        } catch (ConsumerException e) {
+            throw unknownConsumer(root, consumer); // removed meanwhile
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "query of " + root.path() + " failed: " + e.getMessage(), e);
+            throw new ProtocolException(Protocol.QUERY_FAILED, "the query of " + root.path() + " failed: "
+                    + RequestParser.printable(String.valueOf(e.getMessage()), RequestParser.MAX_EXPLANATION));
+        }
+    }
+
+    private void query(Root root, String consumer, boolean stream) throws ProtocolException, IOException, InterruptedException {
+        LinuxResult r = resultOf(root, consumer, false);
         ObjectNode head = Protocol.resultHead(root.path().toString(), r);
         ByteArrayOutputStream out = new ByteArrayOutputStream(FLUSH_BYTES + 4096);
         // Written entry by entry, in pieces of FLUSH_BYTES, with no tree per entry: either one
@@ -217,25 +298,29 @@ final class Connection {
         write(out.toByteArray());
     }
 
-    private void bless(Root root, long snapshot) throws ProtocolException, IOException {
+    private void bless(Root root, String consumer, long snapshot) throws ProtocolException, IOException {
         try {
-            root.bless(snapshot);
+            root.bless(consumer, snapshot);
         } catch (BlessException e) {
             throw new ProtocolException(Protocol.BLESS_REFUSED, e.getMessage());
         } catch (IOException e) {
             LOG.log(Level.WARNING, "bless of " + root.path() + " failed: " + e.getMessage(), e);
             throw new ProtocolException(Protocol.BLESS_REFUSED, "the bless of " + snapshot + " failed: "
-                    + RequestParser.printable(String.valueOf(e.getMessage())));
+                    + RequestParser.printable(String.valueOf(e.getMessage()), RequestParser.MAX_EXPLANATION));
         }
-        LOG.info(() -> "blessed root=" + root.path() + " snapshot=" + snapshot);
-        send(Protocol.object().put("root", root.path().toString()).put("blessed", snapshot));
+        LOG.info(() -> "blessed root=" + root.path() + " consumer=" + consumer + " snapshot=" + snapshot);
+        ObjectNode o = Protocol.object().put("root", root.path().toString());
+        if (!consumer.equals(ConsumerState.DEFAULT)) {
+            o.put("consumer", consumer);
+        }
+        send(o.put("blessed", snapshot));
     }
 
     /**
      * Polls the root: when its counters moved, queries (never blesses) and sends the changes not
      * in the previous poll's result. Ends when the client closes or sends anything, or the daemon stops.
      */
-    private void watch(Root root, long intervalMs) throws IOException, InterruptedException {
+    private void watch(Root root, String consumer, long intervalMs) throws IOException, InterruptedException {
         send(Protocol.object().put("type", "watching").put("root", root.path().toString()).put("intervalMs", intervalMs));
         AtomicBoolean gone = new AtomicBoolean();
         Thread reader = Thread.ofVirtual().start(() -> {
@@ -259,7 +344,7 @@ final class Connection {
                     seen = activity;
                     LinuxResult r;
                     try {
-                        r = resultOf(root);
+                        r = resultOf(root, consumer, true);
                     } catch (ProtocolException e) {
                         send(Protocol.error(e.code(), e.getMessage()));
                         return;

@@ -82,7 +82,8 @@ public final class Daemon implements AutoCloseable {
         List<Path> paths = distinctFilesystems(config.watches());
         AccessPolicy access = new AccessPolicy(config.group());
         TrackerConfig tracker = TrackerConfig.defaults().withDurability(config.durability())
-                .withMaxJournalBytes(config.journalLimit());
+                .withMaxJournalBytes(config.journalLimit())
+                .withConsumerTimeout(config.consumerTimeout());
         Map<String, Root> roots = new LinkedHashMap<>();
         ServerSocketChannel server = null;
         try {

@@ -39,12 +39,14 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * @param keepQueue how long each root's queue keeper holds the notification group after the daemon
  *     is gone, for the next start to take over without a gap ({@link LinuxSourceOptions#keepQueue()};
  *     zero: no keeper)
+ * @param consumerTimeout a consumer that has not blessed for longer is dropped
+ *     ({@link TrackerConfig#consumerTimeout()}; zero: never)
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
                            Duration idleTimeout, int maxClients, long journalLimit,
                            LinuxSourceOptions.Detail detail, int siblingScopes, LinuxSourceOptions.Hook hook,
-                           Duration keepQueue) {
+                           Duration keepQueue, Duration consumerTimeout) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
@@ -90,40 +92,40 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
                 null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
                 TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES,
-                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null, DEFAULT_KEEP_QUEUE);
+                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null, DEFAULT_KEEP_QUEUE, TrackerConfig.DEFAULT_CONSUMER_TIMEOUT);
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withDetail(LinuxSourceOptions.Detail d) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withSiblingScopes(int most) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withHook(LinuxSourceOptions.Hook h) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h, keepQueue, consumerTimeout);
     }
 
     /** @param keep how long a queue keeper holds each root's notification group for the next start; zero: no keeper */
     public DaemonConfig withKeepQueue(Duration keep) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keep);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keep, consumerTimeout);
     }
 
     /** Parses {@code pre-content} or {@code open-perm}; anything else is refused in one sentence. */
@@ -145,15 +147,21 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+    }
+
+    /** See {@link #consumerTimeout()}. */
+    public DaemonConfig withConsumerTimeout(Duration timeout) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout,
+                maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, timeout);
     }
 
     public DaemonConfig withJournalLimit(long bytes) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     /**
@@ -182,8 +190,30 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         }
     }
 
+    /** A duration such as {@code 30d}, {@code 12h}, {@code 45m} or {@code 90s} (a bare number is seconds). */
+    public static Duration parseDuration(String s) {
+        String t = s.strip().toLowerCase(Locale.ROOT);
+        long unit = t.isEmpty() ? 1 : switch (t.charAt(t.length() - 1)) {
+            case 'd' -> 86_400;
+            case 'h' -> 3_600;
+            case 'm' -> 60;
+            case 's' -> 1;
+            default -> 0;
+        };
+        String digits = unit == 0 ? t : t.substring(0, t.length() - 1);
+        try {
+            long n = Long.parseLong(digits);
+            if (n < 0 || n > Long.MAX_VALUE / 86_400 / 1_000) {
+                throw new NumberFormatException();
+            }
+            return Duration.ofSeconds(n * Math.max(1, unit));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a duration such as 30d, 12h, 45m or 90s, not '" + s + "'.");
+        }
+    }
+
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook, keepQueue);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
     }
 
     /** Whether this process runs as root. */
@@ -229,7 +259,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
         for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "sibling-scopes", "group", "metrics-port",
-                "journal-limit", "source", "keep-queue")) {
+                "journal-limit", "consumer-timeout", "source", "keep-queue")) {
             known.put(o, 0);
         }
         int n = 0;

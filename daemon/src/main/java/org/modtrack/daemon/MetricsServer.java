@@ -77,7 +77,9 @@ final class MetricsServer {
             new PerRoot("modtrack_journal_bytes", "gauge", "bytes of records in kept snapshots", r -> r.source().stats().journalBytes()),
             new PerRoot("modtrack_tracked_files", "gauge", "distinct files in kept snapshots", r -> r.source().stats().trackedFiles()),
             new PerRoot("modtrack_open_snapshot", "gauge", "the open period's snapshot id", r -> r.source().stats().openSnapshot()),
-            new PerRoot("modtrack_last_blessed", "gauge", "the last blessed snapshot id", r -> r.source().stats().lastBlessed()),
+            new PerRoot("modtrack_kept_from", "gauge", "the lowest snapshot a consumer keeps (below it everything is blessed by every consumer)",
+                    r -> r.source().stats().keptFrom()),
+            new PerRoot("modtrack_consumers", "gauge", "the root's consumers", r -> r.source().stats().consumers().size()),
             new PerRoot("modtrack_continuity_intact", "gauge", "1 when the next result will be complete, 0 when it will say continuity lost",
                     r -> r.source().stats().continuity().intact() ? 1 : 0));
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
@@ -20,6 +21,7 @@ import java.util.Locale;
 import java.util.OptionalInt;
 import org.modtrack.engine.Continuity;
 import org.modtrack.engine.TrackerStats;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.source.linux.EventCounts;
 import org.modtrack.source.linux.LinuxResult;
 import org.modtrack.source.linux.PathChange;
@@ -43,6 +45,8 @@ public final class Protocol {
     public static final String FORBIDDEN = "forbidden";
     public static final String UNKNOWN_ROOT = "unknown-root";
     public static final String BLESS_REFUSED = "bless-refused";
+    public static final String UNKNOWN_CONSUMER = "unknown-consumer";
+    public static final String CONSUMER_REFUSED = "consumer-refused";
     public static final String QUERY_FAILED = "query-failed";
     public static final String STOPPING = "stopping";
     public static final String INTERNAL = "internal";
@@ -113,6 +117,7 @@ public final class Protocol {
     static ObjectNode resultHead(String root, LinuxResult r) {
         ObjectNode o = object();
         o.put("root", root);
+        o.put("consumer", r.consumer());
         o.put("snapshot", r.snapshot());
         o.put("lastBlessed", r.lastBlessed());
         o.put("recovered", r.recovered());
@@ -169,7 +174,9 @@ public final class Protocol {
         o.put("root", root.path().toString());
         o.put("mountPoint", root.source().mountPoint().toString());
         o.put("openSnapshot", s.openSnapshot());
-        o.put("lastBlessed", s.lastBlessed());
+        o.put("lastBlessed", s.consumers().stream().filter(c -> c.name().equals(ConsumerState.DEFAULT)).findFirst()
+                .map(ConsumerState::lastBlessed).orElse(0L));
+        o.put("keptFrom", s.keptFrom());
         o.put("liveSnapshots", s.liveSnapshots());
         o.put("trackedFiles", s.trackedFiles());
         o.put("writesInProgress", s.writesInProgress());
@@ -192,6 +199,8 @@ public final class Protocol {
             o.putNull("keeperPid");
         }
         putContinuity(o, s.continuity());
+        ArrayNode consumers = o.putArray("consumers");
+        s.consumers().forEach(c -> consumers.add(consumer(c)));
         ObjectNode ev = o.putObject("events");
         ev.put("preContent", e.preContent());
         ev.put("reads", e.reads());
@@ -212,6 +221,36 @@ public final class Protocol {
         q.put("lastBarrierWaitMs", root.lastBarrierWaitNanos() / 1_000_000);
         putMemory(o.putObject("memory"));
         return o;
+    }
+
+    /** One consumer, as {@code status} and {@code consumers} list it. */
+    static ObjectNode consumer(ConsumerState c) {
+        ObjectNode o = object();
+        o.put("name", c.name());
+        o.put("lastBlessed", c.lastBlessed());
+        o.put("keptFrom", c.keptFrom());
+        ArrayNode issued = o.putArray("unblessed");
+        c.issued().forEach(issued::add);
+        o.put("continuity", c.continuityLost() ? "lost" : "intact");
+        o.put("continuityReason", c.lostReason());
+        putOwner(o, c);
+        o.put("activeAt", c.activeAtMillis() == 0 ? null : Instant.ofEpochMilli(c.activeAtMillis()).toString());
+        return o;
+    }
+
+    /** {@code owner}: the user and group, by number, that may act as the consumer besides root and the daemon's user (null: any). */
+    private static void putOwner(ObjectNode o, ConsumerState c) {
+        if (c.ownerUid() < 0 && c.ownerGid() < 0) {
+            o.putNull("owner");
+            return;
+        }
+        ObjectNode owner = o.putObject("owner");
+        if (c.ownerUid() >= 0) {
+            owner.put("uid", c.ownerUid());
+        }
+        if (c.ownerGid() >= 0) {
+            owner.put("gid", c.ownerGid());
+        }
     }
 
     /**

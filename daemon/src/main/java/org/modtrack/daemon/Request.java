@@ -2,6 +2,8 @@ package org.modtrack.daemon;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Locale;
+import org.modtrack.engine.journal.ConsumerState;
 
 /** One request line of the protocol (docs/protocol.md), parsed by {@link RequestParser}. */
 public sealed interface Request {
@@ -23,21 +25,54 @@ public sealed interface Request {
         }
     }
 
-    /** {@code query}: checkpoint a root and return every change since its last blessed result. */
-    record Query(String root, boolean stream) implements Request {
+    /** {@code query}: checkpoint a root and return every change since the last result {@code consumer} blessed. */
+    record Query(String root, String consumer, boolean stream) implements Request {
         @Override
         public ObjectNode toJson() {
-            ObjectNode o = command("query").put("root", root);
+            ObjectNode o = withConsumer(command("query").put("root", root), consumer);
             return stream ? o.put("stream", true) : o;
         }
     }
 
-    /** {@code bless}: the client has acted on result {@code snapshot} of a root. */
-    record Bless(String root, long snapshot) implements Request {
+    /** {@code bless}: {@code consumer} has acted on result {@code snapshot} of a root. */
+    record Bless(String root, String consumer, long snapshot) implements Request {
         @Override
         public ObjectNode toJson() {
-            return command("bless").put("root", root).put("snapshot", snapshot);
+            return withConsumer(command("bless").put("root", root), consumer).put("snapshot", snapshot);
         }
+    }
+
+    /** {@code consumers}: list a root's consumers, or add or remove one. */
+    record Consumers(String root, Action action, String name, String owner, String group) implements Request {
+        /** What a {@code consumers} request does. */
+        public enum Action {
+            LIST, ADD, REMOVE;
+
+            /** The word on the wire: {@code list}, {@code add}, {@code remove}. */
+            public String wireName() {
+                return name().toLowerCase(Locale.ROOT);
+            }
+        }
+
+        @Override
+        public ObjectNode toJson() {
+            ObjectNode o = command("consumers").put("root", root).put("action", action.wireName());
+            if (name != null) {
+                o.put("name", name);
+            }
+            if (owner != null) {
+                o.put("owner", owner);
+            }
+            if (group != null) {
+                o.put("group", group);
+            }
+            return o;
+        }
+    }
+
+    /** Adds {@code "consumer"} unless it is the default consumer, whom a request need not name. */
+    private static ObjectNode withConsumer(ObjectNode o, String consumer) {
+        return consumer.equals(ConsumerState.DEFAULT) ? o : o.put("consumer", consumer);
     }
 
     /** {@code status}: a root's counters and state; read-only. */
@@ -49,10 +84,10 @@ public sealed interface Request {
     }
 
     /** {@code watch}: stream a root's changes as they are recorded, polling every {@code intervalMs}; never blesses. */
-    record Watch(String root, long intervalMs) implements Request {
+    record Watch(String root, String consumer, long intervalMs) implements Request {
         @Override
         public ObjectNode toJson() {
-            return command("watch").put("root", root).put("intervalMs", intervalMs);
+            return withConsumer(command("watch").put("root", root), consumer).put("intervalMs", intervalMs);
         }
     }
 

@@ -3,6 +3,7 @@ package org.modtrack.daemon;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import org.modtrack.engine.journal.ConsumerState;
 
 /**
  * Parses one request line. Every input either gives a {@link Request} or a
@@ -15,6 +16,8 @@ public final class RequestParser {
     static final long MIN_INTERVAL_MS = 100;
     static final long MAX_INTERVAL_MS = 3_600_000;
     static final long DEFAULT_INTERVAL_MS = 1000;
+    /** The longest explanation of the daemon's own passed on in an error (a path and a sentence). */
+    static final int MAX_EXPLANATION = 1024;
 
     private RequestParser() {}
 
@@ -43,14 +46,68 @@ public final class RequestParser {
         }
         return switch (cmd.textValue()) {
             case "hello" -> new Request.Hello();
-            case "query" -> new Request.Query(root(n), bool(n, "stream"));
-            case "bless" -> new Request.Bless(root(n), snapshot(n));
+            case "query" -> new Request.Query(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), bool(n, "stream"));
+            case "bless" -> new Request.Bless(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), snapshot(n));
+            case "consumers" -> consumers(n);
             case "status" -> new Request.Status(root(n));
-            case "watch" -> new Request.Watch(root(n), interval(n));
+            case "watch" -> new Request.Watch(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), interval(n));
             case "stop" -> new Request.Stop();
             default -> throw new ProtocolException(Protocol.UNKNOWN_COMMAND, "unknown command '"
-                    + printable(cmd.textValue()) + "'; the commands are hello, query, bless, status, watch and stop.");
+                    + printable(cmd.textValue()) + "'; the commands are hello, query, bless, consumers, status, watch and stop.");
         };
+    }
+
+    private static Request.Consumers consumers(JsonNode n) throws ProtocolException {
+        String root = root(n);
+        JsonNode a = n.get("action");
+        Request.Consumers.Action action = a == null ? Request.Consumers.Action.LIST : null;
+        for (Request.Consumers.Action candidate : Request.Consumers.Action.values()) {
+            if (a != null && a.isTextual() && candidate.wireName().equals(a.textValue())) {
+                action = candidate;
+            }
+        }
+        if (action == null) {
+            throw new ProtocolException(Protocol.BAD_REQUEST, "\"action\" must be list, add or remove.");
+        }
+        if (action == Request.Consumers.Action.LIST) {
+            return new Request.Consumers(root, action, null, null, null);
+        }
+        String name = consumer(n, "name", null);
+        if (name == null) {
+            throw new ProtocolException(Protocol.BAD_REQUEST, action.wireName() + " needs \"name\": the consumer's name.");
+        }
+        if (action == Request.Consumers.Action.REMOVE) {
+            return new Request.Consumers(root, action, name, null, null);
+        }
+        return new Request.Consumers(root, action, name, principal(n, "owner"), principal(n, "group"));
+    }
+
+    /** A consumer's name from {@code field}, or {@code otherwise} if the request has none. */
+    private static String consumer(JsonNode n, String field, String otherwise) throws ProtocolException {
+        JsonNode c = n.get(field);
+        if (c == null) {
+            return otherwise;
+        }
+        String name = c.isTextual() ? c.textValue() : null;
+        try {
+            ConsumerState.checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(Protocol.BAD_REQUEST, "\"" + field + "\" must be a consumer's name: 1 to "
+                    + ConsumerState.MAX_NAME_BYTES + " letters, digits, '.', '_' or '-'.");
+        }
+        return name;
+    }
+
+    /** A user or group name (or number) from {@code field}, or null. */
+    private static String principal(JsonNode n, String field) throws ProtocolException {
+        JsonNode p = n.get(field);
+        if (p == null) {
+            return null;
+        }
+        if (!p.isTextual() || !p.textValue().matches("[A-Za-z0-9._][A-Za-z0-9._-]{0,31}")) {
+            throw new ProtocolException(Protocol.BAD_REQUEST, "\"" + field + "\" must be a user or group name or number.");
+        }
+        return p.textValue();
     }
 
     private static String root(JsonNode n) throws ProtocolException {
@@ -109,8 +166,16 @@ public final class RequestParser {
 
     /** At most 80 characters, control characters as '?': safe to echo in one sentence. */
     static String printable(String s) {
+        return printable(s, 80);
+    }
+
+    /**
+     * At most {@code max} characters, control characters as '?'. The daemon's own explanations (a
+     * query's failure says which result to bless) get room to finish their sentence.
+     */
+    static String printable(String s, int max) {
         StringBuilder b = new StringBuilder();
-        s.codePoints().limit(80).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        s.codePoints().limit(max).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
         return b.toString();
     }
 }

@@ -2,6 +2,7 @@ package org.modtrack.daemon;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -14,6 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.TrackerConfig;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.source.linux.LinuxResult;
 import org.modtrack.source.linux.LatencyHistogram;
 import org.modtrack.source.linux.LinuxSource;
@@ -72,12 +74,15 @@ final class Root implements AutoCloseable {
         return source;
     }
 
-    /** A checkpoint and its result; queries of this root run one at a time. */
-    LinuxResult query() throws IOException, InterruptedException {
+    /**
+     * A checkpoint and its result for {@code consumer}, or with {@code view} a result only to look
+     * at (a watch); queries of this root run one at a time.
+     */
+    LinuxResult query(String consumer, boolean view) throws IOException, InterruptedException {
         queryLock.lockInterruptibly();
         try {
             long t0 = System.nanoTime();
-            LinuxResult r = onCheckpointThread();
+            LinuxResult r = onCheckpointThread(consumer, view);
             queryNanos.addAndGet(System.nanoTime() - t0);
             queryDurations.record(System.nanoTime() - t0);
             queries.incrementAndGet();
@@ -88,9 +93,9 @@ final class Root implements AutoCloseable {
         }
     }
 
-    /** {@code source.query()} on {@link #checkpointThread}; the caller holds {@link #queryLock}. */
-    private LinuxResult onCheckpointThread() throws IOException, InterruptedException {
-        Future<LinuxResult> query = checkpointThread.submit(source::query);
+    /** {@code source.query(consumer)} (or {@code view}) on {@link #checkpointThread}; the caller holds {@link #queryLock}. */
+    private LinuxResult onCheckpointThread(String consumer, boolean view) throws IOException, InterruptedException {
+        Future<LinuxResult> query = checkpointThread.submit(() -> view ? source.view(consumer) : source.query(consumer));
         try {
             return query.get();
         } catch (InterruptedException e) {
@@ -118,8 +123,13 @@ final class Root implements AutoCloseable {
         }
     }
 
-    void bless(long snapshot) throws BlessException, IOException {
-        source.bless(snapshot);
+    void bless(String consumer, long snapshot) throws BlessException, IOException {
+        source.bless(consumer, snapshot);
+    }
+
+    /** Consumer {@code name}, if this root has one of that name. */
+    Optional<ConsumerState> consumer(String name) {
+        return source.consumers().stream().filter(c -> c.name().equals(name)).findFirst();
     }
 
     long queries() {

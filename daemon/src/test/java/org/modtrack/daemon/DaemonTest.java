@@ -22,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,11 +43,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.daemon.client.DaemonException;
-import org.modtrack.engine.Durability;
 import org.modtrack.source.linux.LinuxSource;
 import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.testing.Command;
-import org.modtrack.testing.LoopMount;
 import org.modtrack.testing.Seeded;
 
 /**
@@ -65,7 +62,7 @@ class DaemonTest {
 
     static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
-    static LoopMount mount;
+    static LoopDaemon running;
     static Path root;
     static Path dir;
     static Path socket;
@@ -82,29 +79,18 @@ class DaemonTest {
     /** Starts the daemon on a fresh loop-mounted ext4, with {@code withHook} (null: the best the kernel offers). */
     static void start(LinuxSourceOptions.Hook withHook) throws IOException {
         hook = withHook;
-        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
-                () -> "DaemonTest skipped: " + LoopMount.unavailableReason("ext4").get());
-        mount = LoopMount.create("ext4", 64 * MIB);
-        root = mount.mountPoint();
-        dir = Files.createTempDirectory("modtrack-daemon-test-");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // other users reach the socket
-        socket = dir.resolve("modtrack.sock");
-        daemon = Daemon.start(DaemonConfig.defaults(List.of(root)).withStateDirectory(dir.resolve("state"))
-                .withSocket(socket).withDurability(Durability.PROCESS).withGroup(GROUP).withMetricsPort(0)
+        running = LoopDaemon.start("DaemonTest", c -> c.withGroup(GROUP).withMetricsPort(0)
                 .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES, IDLE, MAX_CLIENTS).withHook(withHook));
+        root = running.root();
+        dir = running.dir();
+        socket = running.socket();
+        daemon = running.daemon();
     }
 
     @AfterAll
     static void stopDaemon() throws IOException {
-        try (LoopMount m = mount) {
-            if (daemon != null) {
-                daemon.close();
-                assertFalse(Files.exists(socket), "the socket is removed at stop");
-            }
-        } finally {
-            if (dir != null) {
-                Command.run("rm", "-rf", dir.toString());
-            }
+        if (running != null) {
+            running.close();
         }
     }
 
@@ -215,7 +201,7 @@ class DaemonTest {
             DaemonException stale = assertThrows(DaemonException.class, () -> c.bless(r(), blessed - 1));
             assertEquals(Protocol.BLESS_REFUSED, stale.code(), stale.getMessage());
             assertEquals(Protocol.BAD_REQUEST, assertThrows(DaemonException.class,
-                    () -> c.call(new Request.Bless(r(), -1))).code());
+                    () -> c.call(new Request.Bless(r(), "default", -1))).code());
             assertEquals(Protocol.UNKNOWN_ROOT, assertThrows(DaemonException.class, () -> c.bless("/nowhere", snap)).code());
             assertTrue(changes(c.query(r())).containsKey("kept-by-refused-blesses"), "a refused bless discards nothing");
         }
@@ -351,13 +337,13 @@ class DaemonTest {
         Command.sh(root, "mkdir many; cd many; seq 3000 | xargs touch");
         try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             raw.connect(UnixDomainSocketAddress.of(socket));
-            raw.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), false).toJson())));
+            raw.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false).toJson())));
             ByteBuffer some = ByteBuffer.allocate(100);
             raw.read(some); // the start of a result of some 400 KB, then gone
         }
         try (SocketChannel stalled = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             stalled.connect(UnixDomainSocketAddress.of(socket));
-            stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), false).toJson())));
+            stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false).toJson())));
             Thread.sleep(IDLE.toMillis() * 2); // takes none of its response: the daemon gives up on it
             try (DaemonClient other = client()) {
                 assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt(), "others are served meanwhile");
@@ -488,6 +474,11 @@ class DaemonTest {
      * (and closes) fails here every time with a broken pipe instead of once in a while.
      */
     static String asUser(String setprivIds, String requestJson) throws IOException {
+        return asUser(socket, setprivIds, requestJson);
+    }
+
+    /** Like {@link #asUser(String, String)}, on the daemon at {@code socket}. */
+    static String asUser(Path socket, String setprivIds, String requestJson) throws IOException {
         String py = "import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\n"
                 + "except OSError as e:\n print('CONNECT-FAILED', e.errno); sys.exit(0)\n"
                 + "time.sleep(0.2)\ns.sendall(sys.argv[2].encode()+b'\\n')\nprint(s.makefile().readline().strip())\n";

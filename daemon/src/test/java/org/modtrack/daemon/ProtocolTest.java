@@ -15,14 +15,14 @@ class ProtocolTest {
     void anEntryHasItsFieldsInTheDocumentedOrder() throws Exception {
         PathChange renamed = new PathChange("/m/b \"q\" é", PathChange.Kind.RENAMED, "/m/a", false, true, false, 1, false);
         PathChange listed = new PathChange("/m/d", PathChange.Kind.LIST, null, true, false, true, 2);
-        LinuxResult byName = new LinuxResult(3, 2, false, Continuity.INTACT, List.of(renamed, listed), "srcu",
+        LinuxResult byName = new LinuxResult("default", 3, 2, false, Continuity.INTACT, List.of(renamed, listed), "srcu",
                 Duration.ZERO, 0, 0, null, true);
         assertEquals("{\"path\":\"/m/b \\\"q\\\" é\",\"kind\":\"renamed\",\"from\":\"/m/a\",\"changed\":false,"
                 + "\"directory\":false,\"carried\":true,\"recovered\":false,\"links\":1}",
                 Protocol.MAPPER.writeValueAsString(Protocol.change(renamed, byName)));
         assertEquals("{\"path\":\"/m/d\",\"kind\":\"list\",\"namesOnly\":true,\"directory\":true,\"carried\":false,"
                 + "\"recovered\":true,\"links\":2}", Protocol.MAPPER.writeValueAsString(Protocol.change(listed, byName)));
-        LinuxResult byDirectory = new LinuxResult(3, 2, false, Continuity.INTACT, List.of(listed), "srcu",
+        LinuxResult byDirectory = new LinuxResult("default", 3, 2, false, Continuity.INTACT, List.of(listed), "srcu",
                 Duration.ZERO, 0, 0, null, false);
         assertEquals("{\"path\":\"/m/d\",\"kind\":\"list\",\"directory\":true,\"carried\":false,\"recovered\":true,"
                 + "\"links\":2}", Protocol.MAPPER.writeValueAsString(Protocol.change(listed, byDirectory)));

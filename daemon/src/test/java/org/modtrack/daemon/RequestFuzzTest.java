@@ -160,8 +160,13 @@ class RequestFuzzTest {
 
     @Test
     void validRequestsRoundTrip() throws Exception {
-        for (Request r : List.of(new Request.Hello(), new Request.Query("/a", false), new Request.Query("/a", true),
-                new Request.Bless("/a", 7), new Request.Status("/a"), new Request.Watch("/a", 250), new Request.Stop())) {
+        for (Request r : List.of(new Request.Hello(), new Request.Query("/a", "default", false), new Request.Query("/a", "default", true),
+                new Request.Query("/a", "backup-1", false), new Request.Bless("/a", "default", 7), new Request.Bless("/a", "idx.2", 7),
+                new Request.Consumers("/a", Request.Consumers.Action.LIST, null, null, null),
+                new Request.Consumers("/a", Request.Consumers.Action.ADD, "backup", "alice", "staff"),
+                new Request.Consumers("/a", Request.Consumers.Action.ADD, "backup", null, null),
+                new Request.Consumers("/a", Request.Consumers.Action.REMOVE, "backup", null, null),
+                new Request.Status("/a"), new Request.Watch("/a", "default", 250), new Request.Stop())) {
             assertEquals(r, RequestParser.parse(Protocol.text(Protocol.line(r.toJson())).getBytes(StandardCharsets.UTF_8)));
         }
     }

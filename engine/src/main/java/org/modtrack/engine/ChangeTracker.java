@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.engine.storage.DirectoryStorage;
 import org.modtrack.engine.storage.Storage;
 
@@ -15,7 +16,9 @@ import org.modtrack.engine.storage.Storage;
  *
  * <p>A writer calls {@link #preWrite} before it modifies a file and {@link #postWrite} after; a
  * consumer calls {@link #query()}, acts on the result, then {@link #bless}es it. Until blessed, a
- * result's changes are returned again by every query, including the first after a crash.
+ * result's changes are returned again by every query, including the first after a crash. Several
+ * consumers may follow one tracker ({@link #addConsumer}); each queries and blesses on its own, by
+ * name, and a snapshot is discarded once every consumer has blessed past it.
  *
  * <p>Thread-safe. Writes take one short lock and, in {@link Durability#POWER} mode, share an
  * fdatasync with concurrent writers (group commit). Queries and blesses are serialized with each
@@ -168,9 +171,42 @@ public final class ChangeTracker implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting; the checkpoint is completed first
      */
     public QueryResult query() throws IOException, InterruptedException {
+        return query(ConsumerState.DEFAULT);
+    }
+
+    /**
+     * Like {@link #query()}, for {@code consumer}: every file recorded since the last result it
+     * blessed. Consumers that stopped blessing are dropped first (see
+     * {@link TrackerConfig#consumerTimeout()} and {@link TrackerConfig#maxJournalBytes()}).
+     *
+     * @throws ConsumerException if there is no such consumer; nothing changed
+     */
+    public QueryResult query(String consumer) throws IOException, InterruptedException {
+        return query(consumer, false);
+    }
+
+    /**
+     * A result that shows what {@code consumer}'s next result would hold, which nobody may bless (a
+     * watch): it takes no place among the results the consumer may bless. It is a checkpoint all the same.
+     *
+     * @throws ConsumerException if there is no such consumer; nothing changed
+     */
+    public QueryResult view(String consumer) throws IOException, InterruptedException {
+        return query(consumer, true);
+    }
+
+    private QueryResult query(String consumer, boolean view) throws IOException, InterruptedException {
         queryLock.lock();
         try {
-            CheckpointSteps.Started started = CheckpointSteps.begin(core, this::locked, System.nanoTime());
+            controlLock.lock();
+            try {
+                CheckpointSteps.dropStale(core, this::locked, consumer, System.currentTimeMillis());
+            } finally {
+                controlLock.unlock();
+            }
+            CheckpointSteps.Started started = view
+                    ? CheckpointSteps.beginView(core, this::locked, consumer, System.nanoTime())
+                    : CheckpointSteps.begin(core, this::locked, consumer, System.nanoTime());
             return awaitAndFinish(started.closingSnapshot(), started.deadlineNanos());
         } finally {
             queryLock.unlock();
@@ -223,7 +259,7 @@ public final class ChangeTracker implements AutoCloseable {
         QueryResult result = finish(external);
         String used = wait.usedBarrier();
         if (used != null) {
-            result = new QueryResult(result.snapshot(), result.lastBlessed(), result.recovered(), result.continuity(),
+            result = new QueryResult(result.consumer(), result.snapshot(), result.lastBlessed(), result.recovered(), result.continuity(),
                     result.changes(), used, result.barrierWait());
         }
         if (interrupted != null) {
@@ -270,13 +306,74 @@ public final class ChangeTracker implements AutoCloseable {
      * @throws IOException if the bless could not be persisted; nothing changed
      */
     public void bless(long snapshot) throws BlessException, IOException {
+        bless(ConsumerState.DEFAULT, snapshot);
+    }
+
+    /**
+     * Like {@link #bless(long)}, for {@code consumer}: the snapshots every other consumer has
+     * blessed past too are discarded.
+     *
+     * @throws BlessException if there is no such consumer, or the id was not returned to it or is
+     *     older than its last blessed; nothing changed
+     */
+    public void bless(String consumer, long snapshot) throws BlessException, IOException {
         queryLock.lock();
         controlLock.lock();
         try {
-            CheckpointSteps.bless(core, this::locked, snapshot);
+            CheckpointSteps.bless(core, this::locked, consumer, snapshot, System.currentTimeMillis());
         } finally {
             controlLock.unlock();
             queryLock.unlock();
+        }
+    }
+
+    /**
+     * Adds consumer {@code name}, durably. Its first result names what was recorded in the open
+     * period and after: a consumer starts from now, and reads what it tracks whole first.
+     *
+     * @param ownerUid the one user besides root and the daemon's own that may act as it (-1: any the daemon admits)
+     * @param ownerGid or the members of this group (-1: none)
+     * @throws ConsumerException if it exists, its name is not allowed, or there are too many; nothing changed
+     */
+    public void addConsumer(String name, int ownerUid, int ownerGid) throws IOException {
+        try {
+            ConsumerState.checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw new ConsumerException(e.getMessage());
+        }
+        queryLock.lock();
+        controlLock.lock();
+        try {
+            CheckpointSteps.addConsumer(core, this::locked, name, ownerUid, ownerGid, System.currentTimeMillis());
+        } finally {
+            controlLock.unlock();
+            queryLock.unlock();
+        }
+    }
+
+    /**
+     * Removes consumer {@code name}, durably; the snapshots only it kept are discarded.
+     *
+     * @throws ConsumerException if there is no such consumer; nothing changed
+     */
+    public void removeConsumer(String name) throws IOException {
+        queryLock.lock();
+        controlLock.lock();
+        try {
+            CheckpointSteps.removeConsumer(core, this::locked, name);
+        } finally {
+            controlLock.unlock();
+            queryLock.unlock();
+        }
+    }
+
+    /** The consumers, as the control state has them now. */
+    public List<ConsumerState> consumers() {
+        lock.lock();
+        try {
+            return core.control().consumers();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -305,11 +402,11 @@ public final class ChangeTracker implements AutoCloseable {
         }
     }
 
-    /** The id of the last blessed result (0 if none). */
-    public long lastBlessed() {
+    /** The lowest snapshot a consumer keeps (0: nothing was discarded yet): the oldest any result may reach back to. */
+    public long keptFrom() {
         lock.lock();
         try {
-            return core.control().lastBlessed();
+            return core.control().keptFrom();
         } finally {
             lock.unlock();
         }

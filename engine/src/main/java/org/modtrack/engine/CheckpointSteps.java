@@ -52,13 +52,55 @@ public final class CheckpointSteps {
      * @throws org.modtrack.engine.journal.JournalFullException at the journal limit, with a result
      *     to bless first (see {@link TrackerCore#admitCheckpoint}); nothing changed
      */
-    public static Started begin(TrackerCore core, Locked locked, long nowNanos) throws IOException {
-        long id = locked.call(core::admitCheckpoint);
+    public static Started begin(TrackerCore core, Locked locked, String consumer, long nowNanos) throws IOException {
+        return begin(core, locked, consumer, false, nowNanos);
+    }
+
+    /**
+     * Like {@link #begin(TrackerCore, Locked, String, long)}, for a result that is only a view of
+     * what {@code consumer} would be told (a watch): nobody may bless it.
+     */
+    public static Started beginView(TrackerCore core, Locked locked, String consumer, long nowNanos) throws IOException {
+        return begin(core, locked, consumer, true, nowNanos);
+    }
+
+    private static Started begin(TrackerCore core, Locked locked, String consumer, boolean view, long nowNanos) throws IOException {
+        long id = locked.call(() -> core.admitCheckpoint(consumer));
         SnapshotWriter next = core.journal().createSnapshot(id);
         return locked.call(() -> {
-            core.beginCheckpoint(next, nowNanos);
+            core.beginCheckpoint(next, nowNanos, consumer, view);
             return new Started(core.closingSnapshotId(), core.deadlineNanos());
         });
+    }
+
+    /**
+     * Drops the consumers that stopped blessing ({@link TrackerCore#planDrops}) before
+     * {@code querying} (null: nobody) queries: persists the new control state, forgets what only
+     * they kept, deletes its files. Serialize with every other control change.
+     */
+    public static void dropStale(TrackerCore core, Locked locked, String querying, long nowMillis) throws IOException {
+        ControlState next = locked.call(() -> core.planDrops(querying, nowMillis));
+        if (next != null) {
+            persist(core, locked, next);
+        }
+    }
+
+    /** Adds consumer {@code name}, starting from the open period, durably. */
+    public static void addConsumer(TrackerCore core, Locked locked, String name, int ownerUid, int ownerGid, long nowMillis)
+            throws IOException {
+        persist(core, locked, locked.call(() -> core.planAddConsumer(name, ownerUid, ownerGid, nowMillis)));
+    }
+
+    /** Removes consumer {@code name} durably, then discards what only it kept. */
+    public static void removeConsumer(TrackerCore core, Locked locked, String name) throws IOException {
+        persist(core, locked, locked.call(() -> core.planRemoveConsumer(name)));
+    }
+
+    /** Makes {@code next} durable, adopts it, and deletes the snapshot files no consumer keeps any longer. */
+    private static void persist(TrackerCore core, Locked locked, ControlState next) throws IOException {
+        core.journal().writeControl(next);
+        List<String> discarded = locked.call(() -> core.commitControl(next));
+        core.journal().deleteFiles(discarded);
     }
 
     /**
@@ -113,13 +155,17 @@ public final class CheckpointSteps {
         return locked.call(() -> core.issue(finished, result));
     }
 
-    /** Blesses {@code id}: persists the new last-blessed id, forgets what it superseded, deletes its files. */
-    public static void bless(TrackerCore core, Locked locked, long id) throws BlessException, IOException {
+    /**
+     * {@code consumer} blesses {@code id}: persists its new last-blessed id, forgets what no
+     * consumer keeps any longer, deletes its files.
+     */
+    public static void bless(TrackerCore core, Locked locked, String consumer, long id, long nowMillis)
+            throws BlessException, IOException {
         ControlState next;
         try {
             next = locked.call(() -> {
                 try {
-                    return core.planBless(id);
+                    return core.planBless(consumer, id, nowMillis);
                 } catch (BlessException e) {
                     throw new WrappedBless(e);
                 }
@@ -130,9 +176,7 @@ public final class CheckpointSteps {
         if (next == null) {
             return;
         }
-        core.journal().writeControl(next);
-        List<String> discarded = locked.call(() -> core.commitBless(next));
-        core.journal().deleteFiles(discarded);
+        persist(core, locked, next);
     }
 
     /** Persists a continuity loss for {@code reason}, then adopts it. */

@@ -140,7 +140,31 @@ final class FileTable {
             }
         }
 
-        /** Forgets the names the file last had before snapshot {@code id}: the consumer knows them from a blessed result. */
+        /** The first rename recorded in snapshot {@code kept} or later, or null. */
+        Rename firstRenameFrom(long kept) {
+            for (Rename r : renames) {
+                if (r.snapshot() >= kept) {
+                    return r;
+                }
+            }
+            return null;
+        }
+
+        /** The other names the file had in snapshot {@code kept} or later. */
+        List<String> formerNamesFrom(long kept) {
+            if (formerNames == null) {
+                return List.of();
+            }
+            List<String> out = new ArrayList<>(formerNames.length);
+            for (int i = 0; i < formerNames.length; i++) {
+                if (formerNamesUntil[i] >= kept) {
+                    out.add(formerNames[i]);
+                }
+            }
+            return out;
+        }
+
+        /** Forgets the names the file last had before snapshot {@code id}: every consumer knows them from a blessed result. */
         void forgetBefore(long id) {
             renames.removeIf(r -> r.snapshot() < id);
             if (lostUntil < id) {

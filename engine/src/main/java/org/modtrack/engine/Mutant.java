@@ -23,12 +23,28 @@ public enum Mutant {
      * A query issues its result before the records that carry writes still in flight into the new
      * period are acknowledged, so a bless of it can discard a write's only durable record.
      */
-    ISSUE_BEFORE_CARRY_DURABLE("issue-before-carry-durable");
+    ISSUE_BEFORE_CARRY_DURABLE("issue-before-carry-durable"),
+    /**
+     * A consumer's result leaves out what it has not blessed but the consumer that blessed last
+     * has: one consumer's bless takes changes from the others.
+     */
+    RESULT_FROM_NEWEST_BLESS("result-from-newest-bless", 2);
 
     private final String cliName;
+    private final int consumersToShow;
 
     Mutant(String cliName) {
+        this(cliName, 1);
+    }
+
+    Mutant(String cliName, int consumersToShow) {
         this.cliName = cliName;
+        this.consumersToShow = consumersToShow;
+    }
+
+    /** How many consumers a simulation needs for this bug to show (1: any). */
+    public int consumersToShow() {
+        return consumersToShow;
     }
 
     /** The name used on the command line, for example {@code skip-barrier}. */

@@ -2,12 +2,14 @@ package org.modtrack.engine;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * The answer to {@link ChangeTracker#query()}: every file recorded since the last blessed result.
+ * The answer to {@link ChangeTracker#query()}: every file recorded since the last result its consumer blessed.
  *
+ * @param consumer the consumer it was made for
  * @param snapshot the id to {@link ChangeTracker#bless} once the consumer has acted on this result
- * @param lastBlessed the id of the last blessed result (0 if none)
+ * @param lastBlessed the id of the last result that consumer blessed (0 if none)
  * @param recovered true if the result holds records made before an unclean stop of the tracker
  * @param continuity whether the result may be trusted to be complete
  * @param changes the files, each once, in no particular order
@@ -15,6 +17,7 @@ import java.util.List;
  * @param barrierWait how long the checkpoint waited for writes in progress
  */
 public record QueryResult(
+        String consumer,
         long snapshot,
         long lastBlessed,
         boolean recovered,
@@ -24,6 +27,7 @@ public record QueryResult(
         Duration barrierWait) {
 
     public QueryResult {
+        Objects.requireNonNull(consumer, "consumer");
         changes = List.copyOf(changes);
     }
 

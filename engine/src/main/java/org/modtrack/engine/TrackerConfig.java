@@ -19,6 +19,9 @@ import java.util.Objects;
  *     ({@link org.modtrack.engine.journal.JournalFullException}, "bless a result ...") and so is a
  *     query while a result newer than the last blessed one is waiting to be blessed
  * @param barrier waits for writes the tracker cannot see end (see {@link WriteBarrier})
+ * @param consumerTimeout a consumer that has not blessed for longer (since it was added or last
+ *     blessed) is dropped at the next query or bless of any consumer: its next result says that
+ *     continuity was lost, and what only it kept is discarded; zero: never
  */
 public record TrackerConfig(
         Durability durability,
@@ -27,7 +30,8 @@ public record TrackerConfig(
         long initialSnapshotBytes,
         long maxSnapshotBytes,
         long maxJournalBytes,
-        WriteBarrier barrier) {
+        WriteBarrier barrier,
+        Duration consumerTimeout) {
 
     /** 1 GiB: snapshot files are read whole at recovery. */
     public static final long MAX_SNAPSHOT_BYTES = 1L << 30;
@@ -35,8 +39,15 @@ public record TrackerConfig(
     /** 4 GiB: the default bound on the snapshots a consumer that never blesses makes the tracker keep. */
     public static final long DEFAULT_MAX_JOURNAL_BYTES = 4L << 30;
 
+    /** 30 days: longer than any backup or sync schedule leaves between two blesses. */
+    public static final Duration DEFAULT_CONSUMER_TIMEOUT = Duration.ofDays(30);
+
     public TrackerConfig {
         Objects.requireNonNull(durability, "durability");
+        Objects.requireNonNull(consumerTimeout, "consumerTimeout");
+        if (consumerTimeout.isNegative()) {
+            throw new IllegalArgumentException("the consumer timeout must not be negative, not " + consumerTimeout + ".");
+        }
         Objects.requireNonNull(barrierTimeout, "barrierTimeout");
         Objects.requireNonNull(barrier, "barrier");
         if (barrierTimeout.isNegative()) {
@@ -57,35 +68,41 @@ public record TrackerConfig(
 
     /**
      * Power durability, a 10 s barrier timeout, 65,536 writes in progress, 1 MiB snapshots growing to
-     * 1 GiB, 4 GiB for all snapshots not yet blessed.
+     * 1 GiB, 4 GiB for all snapshots not yet blessed, consumers dropped after 30 days without a bless.
      */
     public static TrackerConfig defaults() {
         return new TrackerConfig(Durability.POWER, Duration.ofSeconds(10), 1 << 16, 1 << 20, MAX_SNAPSHOT_BYTES,
-                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE);
+                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE,
+                DEFAULT_CONSUMER_TIMEOUT);
     }
 
     public TrackerConfig withDurability(Durability d) {
-        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier);
+        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout);
     }
 
     public TrackerConfig withBarrierTimeout(Duration t) {
-        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier);
+        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout);
     }
 
     public TrackerConfig withMaxWritesInProgress(int n) {
-        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier);
+        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout);
     }
 
     public TrackerConfig withSnapshotBytes(long initial, long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, consumerTimeout);
     }
 
     /** The most disk all snapshots not yet discarded by a bless may take (see {@link #maxJournalBytes()}). */
     public TrackerConfig withMaxJournalBytes(long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, consumerTimeout);
     }
 
     public TrackerConfig withBarrier(WriteBarrier b) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, consumerTimeout);
+    }
+
+    /** See {@link #consumerTimeout()}; zero: never. */
+    public TrackerConfig withConsumerTimeout(Duration t) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, t);
     }
 }

@@ -2,7 +2,6 @@ package org.modtrack.engine;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -10,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.engine.journal.ControlState;
 import org.modtrack.engine.journal.Journal;
 import org.modtrack.engine.journal.JournalFullException;
@@ -42,6 +42,8 @@ public final class TrackerCore {
     // `live` is then frozen, and an entry that changes is copied here first (see forUpdate).
     // endBuild merges them back. Proportional to the files touched meanwhile, not to N.
     private FileTable changedWhileBuilding;
+    // When this run first saw each consumer whose activity time the control state does not know ({@link #planDrops}).
+    private final Map<String, Long> firstSeenMillis = new HashMap<>();
     private long openFirstLsn; // the open period's records have higher LSNs; entries keep theirs as an offset
     private final InProgressTable inProgress;
     private final boolean wasClean;
@@ -49,6 +51,8 @@ public final class TrackerCore {
     private SnapshotWriter open;
     private SnapshotWriter closing; // non-null during a checkpoint
     private long checkpointStartNanos;
+    private String checkpointFor; // the consumer whose result the running checkpoint makes
+    private boolean checkpointIsView; // whether that result is a view (watch): never blessed, so not the consumer's to bless
     private long preWrites;
     private long alreadyRecorded;
     private long checkpoints;
@@ -419,22 +423,66 @@ public final class TrackerCore {
     }
 
     /**
-     * Like {@link #nextSnapshotId()}, once a checkpoint may start. At the journal limit
-     * ({@link TrackerConfig#maxJournalBytes()}) a query adds a snapshot that nothing can discard until
-     * a result is blessed, so it is refused while a result newer than the last blessed one waits for
-     * its bless; with none waiting it is allowed (beyond the limit by one new snapshot), or a consumer
-     * at the limit could never get a result to bless.
+     * Like {@link #nextSnapshotId()}, once a checkpoint for {@code consumer} may start. At the
+     * journal limit ({@link TrackerConfig#maxJournalBytes()}) a query adds a snapshot that nothing
+     * can discard until a result is blessed, so it is refused while a result given to that consumer
+     * waits for its bless; with none waiting it is allowed (beyond the limit by one new snapshot), or
+     * a consumer at the limit could never get a result to bless. Consumers that keep older snapshots
+     * are dropped first ({@link #planDrops}).
      *
      * @throws JournalFullException at the limit, with a result to bless
+     * @throws ConsumerException if there is no such consumer
      */
-    public long admitCheckpoint() throws JournalFullException {
+    public long admitCheckpoint(String consumer) throws JournalFullException {
         requireOpen();
-        if (journal.wouldExceedLimit(journal.initialSnapshotBytes()) && control.highestIssued() > control.lastBlessed()) {
+        ConsumerState c = consumerOrThrow(consumer);
+        if (journal.wouldExceedLimit(journal.initialSnapshotBytes()) && !c.issued().isEmpty()) {
             throw new JournalFullException("the snapshots not yet blessed take " + journal.keptFileBytes()
-                    + " bytes, the journal limit of " + journal.maxJournalBytes() + "; bless result "
-                    + control.highestIssued() + " (the newest) so that older snapshots can be discarded, then query again.");
+                    + " bytes, the journal limit of " + journal.maxJournalBytes() + "; consumer " + consumer + " must bless result "
+                    + c.newestIssued() + " (its newest) so that older snapshots can be discarded, then query again.");
         }
         return nextSnapshotId();
+    }
+
+    private ConsumerState consumerOrThrow(String name) {
+        return control.consumer(name).orElseThrow(() -> new ConsumerException("there is no consumer " + name
+                + " (the consumers are " + control.consumers().stream().map(ConsumerState::name).toList() + ")."));
+    }
+
+    /**
+     * The control state after dropping the consumers that hold snapshots back, or null if none
+     * does; persist it, then {@link #commitControl}. A consumer is dropped when it has not blessed
+     * for longer than {@link TrackerConfig#consumerTimeout()} (counted from when it was added or
+     * last blessed), or, while the journal is at its limit and {@code querying} has no result
+     * waiting for its bless, when it keeps snapshots older than {@code querying} does: one
+     * consumer that stopped blessing must not fill the disk or stop the others. A dropped consumer
+     * stays, starting from the open period, and its next result says that continuity was lost.
+     *
+     * @param querying the consumer about to query, or null (a bless or a consumer change)
+     */
+    public ControlState planDrops(String querying, long nowMillis) {
+        requireOpen();
+        ControlState next = control;
+        long timeout = config.consumerTimeout().toMillis();
+        ConsumerState q = querying == null ? null : control.consumer(querying).orElse(null);
+        boolean full = q != null && q.issued().isEmpty() && journal.wouldExceedLimit(journal.initialSnapshotBytes());
+        for (ConsumerState c : next.consumers()) {
+            String why = null;
+            // A consumer whose activity time is not known (a journal from before consumers had one)
+            // counts from when this run first saw it: never sooner than it would otherwise.
+            long activeAt = c.activeAtMillis() != 0 ? c.activeAtMillis() : firstSeenMillis.computeIfAbsent(c.name(), n -> nowMillis);
+            if (timeout > 0 && nowMillis - activeAt > timeout) {
+                why = "it had not blessed a result for more than " + config.consumerTimeout().toSeconds() + " s";
+            } else if (full && c.keptFrom() < q.keptFrom()) {
+                why = "the journal reached its limit of " + journal.maxJournalBytes() + " bytes while it kept snapshots from "
+                        + c.keptFrom() + " on, older than consumer " + querying + "'s";
+            }
+            if (why != null) {
+                next = next.withDropped(c.name(), "consumer " + c.name() + " was dropped: " + why + ", so what changed"
+                        + " before snapshot " + open.id() + " is not known to it: rescan everything it tracks.", open.id(), nowMillis);
+            }
+        }
+        return next.equals(control) ? null : next;
     }
 
     /**
@@ -442,8 +490,9 @@ public final class TrackerCore {
      * recorded in both, and the "already recorded" state starts empty for T+1 (a kernel source clears
      * its ignore marks now). Writes in progress all belong to T from here on.
      */
-    public void beginCheckpoint(SnapshotWriter next, long nowNanos) {
+    public void beginCheckpoint(SnapshotWriter next, long nowNanos, String consumer, boolean view) {
         requireOpen();
+        consumerOrThrow(consumer);
         if (closing != null) {
             throw new IllegalStateException("a checkpoint is already running.");
         }
@@ -456,6 +505,8 @@ public final class TrackerCore {
         openFirstLsn = journal.appendedLsn();
         inProgress.beginCheckpoint(closing.id());
         checkpointStartNanos = nowNanos;
+        checkpointFor = consumer;
+        checkpointIsView = view;
     }
 
     /** True while a checkpoint runs. */
@@ -492,10 +543,11 @@ public final class TrackerCore {
      * @param carryLsn the record that must be acknowledged before issuing (0: none)
      * @param control the control state to persist before issuing
      * @param barrierWait how long the checkpoint waited
-     * @param previousIssued the newest result issued before this one (0 if none): a creation
-     *     recorded in its snapshot or later is in no earlier result
+     * @param consumer the consumer the result is for
+     * @param previousIssued the newest result given to that consumer before this one (0 if none): a
+     *     creation recorded in its snapshot or later is in no earlier result of its
      */
-    public record Finished(long snapshot, SnapshotWriter sealed, long carryLsn, ControlState control,
+    public record Finished(String consumer, long snapshot, SnapshotWriter sealed, long carryLsn, ControlState control,
                            Duration barrierWait, long previousIssued) {}
 
     /**
@@ -508,6 +560,9 @@ public final class TrackerCore {
      */
     public Finished finishCheckpoint(List<FileId> externalInFlight, long nowNanos) throws IOException {
         requireCheckpoint();
+        String consumer = checkpointFor;
+        ConsumerState before = control.consumer(consumer).orElseThrow(
+                () -> new IllegalStateException("consumer " + consumer + " went away during its checkpoint."));
         assert changedWhileBuilding == null : "the previous result's build ended";
         LinkedHashSet<FileId> toCarry = new LinkedHashSet<>(externalInFlight);
         if (mutant != Mutant.SKIP_BARRIER) {
@@ -534,13 +589,10 @@ public final class TrackerCore {
         checkpoints++;
 
         long id = open.id();
-        ControlState next = control.withHighestIssued(id);
-        if (next.continuityLost() && next.lostReportedIn() == 0) {
-            next = next.withLostReportedIn(id);
-        }
+        ControlState next = checkpointIsView ? control.withHighestIssued(id) : control.withIssued(consumer, id);
         changedWhileBuilding = new FileTable();
-        return new Finished(id, sealed, carryLsn, next, Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)),
-                control.highestIssued());
+        return new Finished(consumer, id, sealed, carryLsn, next, Duration.ofNanos(Math.max(0, nowNanos - checkpointStartNanos)),
+                before.newestIssued());
     }
 
     /**
@@ -554,8 +606,9 @@ public final class TrackerCore {
             throw new IllegalStateException("buildResult outside finishCheckpoint..endBuild.");
         }
         ControlState next = finished.control();
-        return new QueryResult(finished.snapshot(), next.lastBlessed(), recoveredIn(next), continuityOf(next),
-                changes(next, finished.snapshot(), finished.previousIssued()), config.barrier().name(), finished.barrierWait());
+        ConsumerState c = next.consumer(finished.consumer()).orElseThrow();
+        return new QueryResult(c.name(), finished.snapshot(), c.lastBlessed(), recoveredIn(next, c), continuityOf(c),
+                changes(next, c, finished.snapshot(), finished.previousIssued()), config.barrier().name(), finished.barrierWait());
     }
 
     /**
@@ -573,11 +626,21 @@ public final class TrackerCore {
         }
     }
 
-    private List<ChangedFile> changes(ControlState state, long resultId, long previousIssued) {
+    /**
+     * The entries with a record in a snapshot {@code consumer} keeps. The table keeps, per kind of
+     * change and per name, the newest snapshot that recorded it, so one pass with the consumer's
+     * lowest kept snapshot gives its view; snapshots that only other consumers keep add nothing.
+     */
+    private List<ChangedFile> changes(ControlState state, ConsumerState consumer, long resultId, long previousIssued) {
         List<ChangedFile> out = new ArrayList<>(live.size());
-        boolean anyRecovered = recoveredIn(state);
-        long kept = state.lastBlessed();
+        boolean anyRecovered = recoveredIn(state, consumer);
+        long kept = mutant == Mutant.RESULT_FROM_NEWEST_BLESS
+                ? state.consumers().stream().mapToLong(ConsumerState::keptFrom).max().orElseThrow()
+                : consumer.keptFrom();
         for (int e = 0; e < live.size(); e++) {
+            if (live.id(e, FileTable.HIGHEST) < kept) {
+                continue; // recorded only in snapshots this consumer has blessed away
+            }
             boolean recovered = anyRecovered && live.flag(e, FileTable.F_RECOVERED);
             EnumSet<Change> changes = EnumSet.noneOf(Change.class);
             long writtenIn = live.id(e, FileTable.WRITTEN_IN);
@@ -598,13 +661,15 @@ public final class TrackerCore {
             if (ns != null) {
                 addIfKept(changes, Change.DELETED, ns.deletedIn, kept);
                 addIfKept(changes, Change.ATTRIBUTES, ns.attributesIn, kept);
-                if (!ns.renames.isEmpty()) {
+                FileTable.Rename first = ns.firstRenameFrom(kept);
+                if (first != null) {
                     changes.add(Change.RENAMED);
-                    from = ns.renames.getFirst().from();
+                    from = first.from();
                 }
-                formerNames = ns.formerNames == null ? List.of() : List.of(ns.formerNames);
-                moreNames = ns.moreNames;
-                namesLostIn = ns.lostIn == null ? List.of() : List.of(ns.lostIn);
+                formerNames = ns.formerNamesFrom(kept);
+                boolean namesLost = ns.lostUntil >= kept;
+                moreNames = namesLost && ns.moreNames;
+                namesLostIn = namesLost && ns.lostIn != null ? List.of(ns.lostIn) : List.of();
             }
             FileId file = live.fileId(e);
             assert !changes.isEmpty() : "a kept entry has a kept record: " + file;
@@ -625,12 +690,18 @@ public final class TrackerCore {
         }
     }
 
-    private static boolean recoveredIn(ControlState state) {
-        return state.recoveredThrough() > 0 && state.recoveredThrough() >= state.lastBlessed();
+    private static boolean recoveredIn(ControlState state, ConsumerState consumer) {
+        return state.recoveredThrough() > 0 && state.recoveredThrough() >= consumer.keptFrom();
     }
 
+    private static Continuity continuityOf(ConsumerState consumer) {
+        return consumer.continuityLost() ? Continuity.lost(consumer.lostReason()) : Continuity.INTACT;
+    }
+
+    /** Lost if any consumer's next result says so (the first reason found). */
     private static Continuity continuityOf(ControlState state) {
-        return state.continuityLost() ? Continuity.lost(state.lostReason()) : Continuity.INTACT;
+        return state.consumers().stream().filter(ConsumerState::continuityLost).findFirst()
+                .map(TrackerCore::continuityOf).orElse(Continuity.INTACT);
     }
 
     /**
@@ -644,11 +715,9 @@ public final class TrackerCore {
         endBuild();
         control = finished.control();
         if (mutant == Mutant.DISCARD_BEFORE_BLESS) {
-            ControlState discarded = control.withLastBlessed(finished.snapshot());
+            ControlState discarded = control.withBlessed(finished.consumer(), finished.snapshot(), 0, open.id());
             journal.writeControl(discarded);
-            control = discarded;
-            discardBelow(finished.snapshot());
-            journal.deleteFiles(journal.forgetBelow(finished.snapshot()));
+            journal.deleteFiles(commitControl(discarded));
         }
         return result;
     }
@@ -656,51 +725,84 @@ public final class TrackerCore {
     // ---- bless -----------------------------------------------------------------------------------
 
     /**
-     * Checks a bless of {@code id} and returns the control state to persist, or null if there is
-     * nothing to do (the id is already the last blessed). Changes nothing.
+     * Checks a bless of {@code id} by {@code consumer} and returns the control state to persist, or
+     * null if there is nothing to do (the id is already its last blessed). Changes nothing.
      *
-     * @throws BlessException if {@code id} was never returned by a query, or is older than the last blessed
+     * @throws BlessException if {@code id} was not given to that consumer (never, or before a result
+     *     it blessed since, or too many results ago), or there is no such consumer
      */
-    public ControlState planBless(long id) throws BlessException {
+    public ControlState planBless(String consumer, long id, long nowMillis) throws BlessException {
         requireOpen();
-        long last = control.lastBlessed();
-        if (id == last) {
+        ConsumerState c = control.consumer(consumer).orElse(null);
+        if (c == null) {
+            throw new BlessException("there is no consumer " + consumer + "; nothing was changed.");
+        }
+        if (id == c.lastBlessed()) {
             return null;
         }
-        if (id < last) {
-            throw new BlessException("snapshot " + id + " is older than the last blessed snapshot " + last
+        if (id < c.lastBlessed() || id <= c.keptFrom() && !c.issued().contains(id)) {
+            throw new BlessException("snapshot " + id + " is older than consumer " + consumer + "'s last blessed snapshot "
+                    + c.lastBlessed() + (c.lastBlessed() < c.keptFrom() ? " or the snapshot it was added or dropped at, " + c.keptFrom() : "")
                     + "; nothing was changed.");
         }
-        if (id > control.highestIssued()) {
-            throw new BlessException("snapshot " + id + " was never returned by a query (the newest returned is "
-                    + control.highestIssued() + "); nothing was changed.");
+        if (!c.issued().contains(id)) {
+            throw new BlessException(id > control.highestIssued()
+                    ? "snapshot " + id + " was never returned by a query (the newest returned is " + control.highestIssued()
+                            + "); nothing was changed."
+                    : "snapshot " + id + " was not returned to consumer " + consumer + " (the results it may bless: "
+                            + c.issued() + "); nothing was changed.");
         }
-        ControlState next = control.withLastBlessed(id);
-        if (next.continuityLost() && next.lostReportedIn() > 0 && id >= next.lostReportedIn()) {
-            next = next.withContinuityRestored();
-        }
-        if (next.recoveredThrough() > 0 && next.recoveredThrough() < id) {
+        ControlState next = control.withBlessed(consumer, id, nowMillis, open.id());
+        if (next.recoveredThrough() > 0 && next.recoveredThrough() < next.keptFrom()) {
             next = next.withRecoveredThrough(0);
         }
         return next;
     }
 
+    /** The control state with consumer {@code name} added, starting from the open period; persist it, then {@link #commitControl}. */
+    public ControlState planAddConsumer(String name, int ownerUid, int ownerGid, long nowMillis) {
+        requireOpen();
+        if (control.consumer(name).isPresent()) {
+            throw new ConsumerException("consumer " + name + " exists already.");
+        }
+        if (control.consumers().size() >= ControlState.MAX_CONSUMERS) {
+            throw new ConsumerException("a root has at most " + ControlState.MAX_CONSUMERS + " consumers; remove one first.");
+        }
+        try {
+            return control.withConsumer(ConsumerState.added(name, open.id(), ownerUid, ownerGid, nowMillis), open.id());
+        } catch (IllegalArgumentException e) {
+            throw new ConsumerException(e.getMessage());
+        }
+    }
+
+    /** The control state without consumer {@code name} (what only it kept is discarded); persist it, then {@link #commitControl}. */
+    public ControlState planRemoveConsumer(String name) {
+        requireOpen();
+        consumerOrThrow(name);
+        ControlState next = control.withoutConsumer(name, open.id());
+        return next.recoveredThrough() > 0 && next.recoveredThrough() < next.keptFrom() ? next.withRecoveredThrough(0) : next;
+    }
+
     /**
-     * Applies a bless whose control state is durable: forgets everything recorded only in snapshots
-     * below the blessed id. Returns the snapshot files the caller must then delete with
-     * {@link Journal#deleteFiles}.
+     * Adopts a control state that is durable (a bless, a consumer added, removed or dropped):
+     * forgets everything recorded only in snapshots no consumer keeps any longer. Returns the
+     * snapshot files the caller must then delete with {@link Journal#deleteFiles}.
      */
-    public List<String> commitBless(ControlState persisted) throws IOException {
+    public List<String> commitControl(ControlState persisted) throws IOException {
         if (changedWhileBuilding != null) {
             throw new IllegalStateException("cannot discard snapshots while a result is built from them.");
         }
-        if (persisted.lastBlessed() <= control.lastBlessed()) {
-            throw new IllegalStateException("bless of " + persisted.lastBlessed() + " is not newer than "
-                    + control.lastBlessed() + ".");
+        if (persisted.keptFrom() < control.keptFrom()) {
+            throw new IllegalStateException("snapshots from " + persisted.keptFrom() + " on cannot be kept again: they were"
+                    + " discarded below " + control.keptFrom() + ".");
         }
+        boolean discards = persisted.keptFrom() > control.keptFrom();
         control = persisted;
-        discardBelow(persisted.lastBlessed());
-        return journal.forgetBelow(persisted.lastBlessed());
+        if (!discards) {
+            return List.of();
+        }
+        discardBelow(persisted.keptFrom());
+        return journal.forgetBelow(persisted.keptFrom());
     }
 
     private void discardBelow(long id) {
@@ -780,9 +882,9 @@ public final class TrackerCore {
 
     /** Counters and gauges. */
     public TrackerStats stats() {
-        return new TrackerStats(open.id(), control.lastBlessed(), journal.snapshotCount(), trackedFiles(),
+        return new TrackerStats(open.id(), control.keptFrom(), journal.snapshotCount(), trackedFiles(),
                 inProgress.size(), preWrites, alreadyRecorded, journal.records(), journal.syncs(), journal.bytes(),
-                checkpoints, carried, config.durability(), continuityOf(control));
+                checkpoints, carried, config.durability(), continuityOf(control), control.consumers());
     }
 
     private long trackedFiles() {
@@ -818,13 +920,13 @@ public final class TrackerCore {
         for (FileTable t : tables) {
             for (int e = 0; e < t.size(); e++) {
                 long highest = t.id(e, FileTable.HIGHEST);
-                if (highest < control.lastBlessed() || highest > open.id()) {
+                if (highest < control.keptFrom() || highest > open.id()) {
                     throw new AssertionError("entry " + t.fileId(e) + " was last recorded in snapshot " + highest
-                            + ", outside the kept range " + control.lastBlessed() + ".." + open.id());
+                            + ", outside the kept range " + control.keptFrom() + ".." + open.id());
                 }
             }
         }
-        if (control.highestIssued() > open.id() || control.lastBlessed() > control.highestIssued()) {
+        if (control.highestIssued() > open.id() || control.keptFrom() > open.id()) {
             throw new AssertionError("control ids out of order: " + control + " with open " + open.id());
         }
     }

@@ -1,11 +1,14 @@
 package org.modtrack.engine;
 
+import java.util.List;
+import org.modtrack.engine.journal.ConsumerState;
+
 /**
  * Counters and gauges of a tracker, read at one moment.
  *
  * @param openSnapshot the id of the open period's snapshot
- * @param lastBlessed the last blessed snapshot id
- * @param liveSnapshots how many snapshots are kept (from the last blessed to the open one)
+ * @param keptFrom the lowest snapshot a consumer keeps: snapshots below it are discarded
+ * @param liveSnapshots how many snapshots are kept (from keptFrom to the open one)
  * @param trackedFiles distinct files recorded in the kept snapshots
  * @param writesInProgress writes between preWrite and postWrite
  * @param preWrites preWrite calls
@@ -16,11 +19,12 @@ package org.modtrack.engine;
  * @param checkpoints checkpoints completed
  * @param carried files carried into a new period because a write outlived the barrier timeout
  * @param durability the configured durability
- * @param continuity whether the next result will be complete
+ * @param continuity whether every consumer's next result will be complete (else the first reason)
+ * @param consumers each consumer's state
  */
 public record TrackerStats(
         long openSnapshot,
-        long lastBlessed,
+        long keptFrom,
         int liveSnapshots,
         long trackedFiles,
         long writesInProgress,
@@ -32,7 +36,12 @@ public record TrackerStats(
         long checkpoints,
         long carried,
         Durability durability,
-        Continuity continuity) {
+        Continuity continuity,
+        List<ConsumerState> consumers) {
+
+    public TrackerStats {
+        consumers = List.copyOf(consumers);
+    }
 
     /** Records per fdatasync (0 when there was none): how well group commit batches. */
     public double recordsPerSync() {

@@ -104,8 +104,8 @@ class ChangeTrackerTest {
             t.bless(r2.snapshot());
             t.bless(r2.snapshot()); // twice is harmless
             BlessException older = assertThrows(BlessException.class, () -> t.bless(r1.snapshot()));
-            assertTrue(older.getMessage().contains("older than the last blessed"), older.getMessage());
-            assertEquals(r2.snapshot(), t.stats().lastBlessed());
+            assertTrue(older.getMessage().contains("older than consumer default's last blessed"), older.getMessage());
+            assertEquals(r2.snapshot(), t.stats().keptFrom());
         }
     }
 

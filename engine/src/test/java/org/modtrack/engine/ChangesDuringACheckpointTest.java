@@ -31,14 +31,14 @@ class ChangesDuringACheckpointTest {
         try (DirectoryStorage storage = DirectoryStorage.open(state)) {
             TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS));
             try {
-                CheckpointSteps.begin(core, DIRECT, 0);
+                CheckpointSteps.begin(core, DIRECT, "default", 0);
                 core.recordChange(A.withHint("/data/a2", null), Change.RENAMED, "/data/a", false);
                 core.recordChange(B, Change.WRITTEN, null, false);
                 QueryResult during = CheckpointSteps.finish(core, DIRECT, lsn -> { }, List.of(), 0);
                 assertEquals(2, during.changes().size(), during.toString());
                 assertTrue(during.changes().stream().anyMatch(c -> c.file().equals(A) && c.changes().equals(Set.of(Change.RENAMED))
                         && "/data/a".equals(c.renamedFrom())), during.toString());
-                CheckpointSteps.bless(core, DIRECT, during.snapshot());
+                CheckpointSteps.bless(core, DIRECT, "default", during.snapshot(), 0);
 
                 QueryResult after = query(core);
                 assertEquals(1, after.changes().size(), "only the content change comes again: " + after);

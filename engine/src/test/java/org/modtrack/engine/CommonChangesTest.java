@@ -74,7 +74,7 @@ class CommonChangesTest {
                 "/m/gone", "[DELETED]");
 
         // A result built while files change: the changes go to copies of their entries.
-        CheckpointSteps.begin(core, DIRECT, 0);
+        CheckpointSteps.begin(core, DIRECT, "default", 0);
         TrackerCore.Finished finished = CheckpointSteps.close(core, DIRECT, List.of(), 0);
         core.recordChange(NEW2, Change.WRITTEN, null, false); // a frozen entry, copied
         core.recordChange(DIR, Change.WRITTEN, null, true); // a frozen directory, copied
@@ -86,7 +86,7 @@ class CommonChangesTest {
         assertEquals(first, summary(r1), "as the checkpoint ended");
         assertEquals(1, core.rareEntries());
 
-        CheckpointSteps.bless(core, DIRECT, r1.snapshot());
+        CheckpointSteps.bless(core, DIRECT, "default", r1.snapshot(), 0);
         core.checkInvariants();
         assertEquals(0, core.rareEntries(), "the deletion was blessed");
         Map<String, String> second = Map.of(

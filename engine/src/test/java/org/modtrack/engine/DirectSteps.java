@@ -16,7 +16,7 @@ final class DirectSteps {
 
     /** A whole query: begins a checkpoint, ends it and issues its result. */
     static QueryResult query(TrackerCore core) throws IOException {
-        CheckpointSteps.begin(core, DIRECT, 0);
+        CheckpointSteps.begin(core, DIRECT, "default", 0);
         return CheckpointSteps.finish(core, DIRECT, lsn -> { }, List.of(), 0);
     }
 }

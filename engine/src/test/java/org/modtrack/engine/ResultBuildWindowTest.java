@@ -42,14 +42,14 @@ class ResultBuildWindowTest {
              }) {
             TrackerCore core = closer.core;
             write(core, A, Access.READ);
-            CheckpointSteps.begin(core, DIRECT, 0);
+            CheckpointSteps.begin(core, DIRECT, "default", 0);
             TrackerCore.Finished finished = CheckpointSteps.close(core, DIRECT, List.of(), 0);
 
             write(core, A, Access.WRITE); // changes A's frozen entry: a copy takes it
             write(core, B, Access.WRITE); // a new entry
             core.checkInvariants();
             assertEquals(2, core.stats().trackedFiles());
-            assertThrows(IllegalStateException.class, () -> core.commitBless(finished.control().withLastBlessed(2)),
+            assertThrows(IllegalStateException.class, () -> core.commitControl(finished.control().withBlessed("default", 2, 0, 2)),
                     "no bless discards what a result is built from");
 
             QueryResult r = CheckpointSteps.issue(core, DIRECT, lsn -> { }, finished);

@@ -33,6 +33,7 @@ import org.modtrack.engine.Mutant;
  *     splits them, an exhaustive search only where its space allows
  * @param opensOnly whether opens are the Linux model's only permission events ({@link Variant#opensOnly()})
  * @param keptQueue whether a queue keeper holds the notification group ({@link Variant#keptQueue()})
+ * @param consumers consumers that query and bless on their own ({@link Variant#consumers()})
  */
 record Scenario(
         Durability durability,
@@ -57,7 +58,19 @@ record Scenario(
         int maxStops,
         boolean splitSteps,
         boolean opensOnly,
-        boolean keptQueue) {
+        boolean keptQueue,
+        int consumers) {
+
+    /** One consumer. */
+    Scenario(Durability durability, int writers, int files, boolean handleIdentities, long barrierTimeoutNanos, int steps,
+             int maxBeginsPerWriter, int maxQueries, int maxCrashes, int maxDies, boolean badBlesses,
+             boolean armedCrashes, Mutant mutant, boolean linux, LinuxMutant linuxMutant, int maxStores,
+             Variant.Granularity granularity, int directories, int queueBound, int maxStops, boolean splitSteps,
+             boolean opensOnly, boolean keptQueue) {
+        this(durability, writers, files, handleIdentities, barrierTimeoutNanos, steps, maxBeginsPerWriter, maxQueries,
+                maxCrashes, maxDies, badBlesses, armedCrashes, mutant, linux, linuxMutant, maxStores, granularity,
+                directories, queueBound, maxStops, splitSteps, opensOnly, keptQueue, 1);
+    }
 
     /** Without a queue keeper. */
     Scenario(Durability durability, int writers, int files, boolean handleIdentities, long barrierTimeoutNanos, int steps,
@@ -100,7 +113,8 @@ record Scenario(
                 variant.linux() ? r.nextInt(3) : 0,
                 true,
                 variant.opensOnly(),
-                variant.keptQueue());
+                variant.keptQueue(),
+                variant.consumers());
     }
 
     /** The bounded exhaustive search: 2 writers, 2 files, one query/bless cycle, one crash point. */
@@ -143,7 +157,7 @@ record Scenario(
     }
 
     Variant variant() {
-        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue);
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, consumers);
     }
 
     String describe() {
@@ -154,6 +168,7 @@ record Scenario(
                 + (opensOnly ? ", open-permission events only" : "") + (keptQueue ? ", a kept queue" : "") + "), " : "") + durability.name().toLowerCase() + " durability, " + writers + " writers, " + files + " files ("
                 + (handleIdentities ? "handle" : "path") + " identities), barrier timeout " + barrierTimeoutNanos
                 + (mutant == Mutant.NONE ? "" : ", mutant " + mutant.cliName())
-                + (linuxMutant == LinuxMutant.NONE ? "" : ", model mutant " + linuxMutant.cliName());
+                + (linuxMutant == LinuxMutant.NONE ? "" : ", model mutant " + linuxMutant.cliName())
+                + (consumers == 1 ? "" : ", " + consumers + " consumers");
     }
 }

@@ -56,10 +56,10 @@ sealed interface Step {
         }
     }
 
-    /** The consumer starts a query (checkpoint). */
-    record QueryBegin() implements Step {
+    /** Consumer {@code consumer} starts a query (checkpoint). */
+    record QueryBegin(int consumer) implements Step {
         public String toString() {
-            return "query starts a checkpoint";
+            return World.consumerLabel(consumer) + "query starts a checkpoint";
         }
     }
 
@@ -83,17 +83,20 @@ sealed interface Step {
         }
     }
 
-    /** The consumer blesses the last result it acted on. */
-    record Bless() implements Step {
+    /** Consumer {@code consumer} blesses the last result it acted on. */
+    record Bless(int consumer) implements Step {
         public String toString() {
-            return "consumer blesses its last result";
+            return World.consumerLabel(consumer) + "consumer blesses its last result";
         }
     }
 
-    /** The consumer blesses an id it must not (never returned, or older than the last blessed). */
-    record BadBless(boolean tooNew) implements Step {
+    /**
+     * Consumer {@code consumer} blesses an id it must not: never returned, older than its last
+     * blessed, or (with two consumers) one returned only to the other.
+     */
+    record BadBless(int consumer, boolean tooNew) implements Step {
         public String toString() {
-            return tooNew ? "bless of an id never returned" : "bless of an id older than the last blessed";
+            return World.consumerLabel(consumer) + (tooNew ? "bless of an id never returned to it" : "bless of an id older than its last blessed");
         }
     }
 

@@ -18,10 +18,27 @@ import org.modtrack.engine.Mutant;
  *     (only with {@code linux})
  * @param keptQueue whether a queue keeper holds the notification group across the tracker's
  *     deaths and clean stops ({@code QueueKeeper}; only with {@code linux} and directory records)
+ * @param consumers how many consumers query and bless on their own (1 to {@value #MAX_CONSUMERS}):
+ *     each keeps its own copy of the files, checked against the truth
  */
 public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly,
-                      boolean keptQueue) {
-    /** Without a queue keeper. */
+                      boolean keptQueue, int consumers) {
+    /** The most consumers a model runs: enough for each to bless past what another keeps. */
+    public static final int MAX_CONSUMERS = 3;
+
+    public Variant {
+        if (consumers < 1 || consumers > MAX_CONSUMERS) {
+            throw new IllegalArgumentException("a model runs 1 to " + MAX_CONSUMERS + " consumers, not " + consumers + ".");
+        }
+    }
+
+    /** One consumer. */
+    public Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly,
+                   boolean keptQueue) {
+        this(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, 1);
+    }
+
+    /** Without a queue keeper, one consumer. */
     public Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
         this(linux, mutant, linuxMutant, granularity, opensOnly, false);
     }
@@ -61,9 +78,9 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         }
     }
 
-    /** The in-process model. */
+    /** The in-process model, with as many consumers as the mutant needs to show (one without one). */
     public static Variant inProcess(Mutant mutant) {
-        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE, false);
+        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE, false, false, mutant.consumersToShow());
     }
 
     /**
@@ -77,7 +94,12 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
 
     /** This variant with a queue keeper or without. */
     public Variant withKeptQueue(boolean kept) {
-        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, kept);
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, kept, consumers);
+    }
+
+    /** This variant with {@code n} consumers. */
+    public Variant withConsumers(int n) {
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, n);
     }
 
     /** The Linux model with pre-content events. */
@@ -95,6 +117,7 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         String m = linuxMutant != LinuxMutant.NONE ? linuxMutant.cliName() : mutant.cliName();
         return (linux ? " --model linux" + (granularity != Granularity.DIRECTORY ? " --granularity " + granularity.cliName() : "")
                 + (opensOnly ? " --source open-perm" : "") + (keptQueue ? " --kept-queue" : "") : "")
+                + (consumers == 1 ? "" : " --consumers " + consumers)
                 + (m.equals("none") ? "" : " --mutant " + m);
     }
 }

@@ -22,6 +22,7 @@ import org.modtrack.engine.QueryResult;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.WriteBarrier;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.engine.journal.ControlState;
 import org.modtrack.engine.journal.Journal;
 import org.modtrack.engine.journal.SyncPlan;
@@ -70,7 +71,8 @@ final class World {
     private final FileId[] ids;
     private final FileId[] directoryIds;
     private final int[] truth;
-    private final int[] mirror;
+    /** Each consumer's copy of the files: {@code mirrors[c][f]} is the version it last copied. */
+    private final int[][] mirrors;
     private final int[] completed;
     private int[] completedAtBegin;
     private final LinuxKernel kernel;
@@ -88,9 +90,10 @@ final class World {
     private TrackerCore.Finished closedForResult;
     // Whether the result being issued waited for a group commit that was already running.
     private boolean waitedForRunningSync;
-    private long pendingBless;
-    private boolean crashedSinceLastResult;
-    private boolean lastResultRecovered;
+    private final long[] pendingBless; // per consumer
+    private final boolean[] crashedSinceLastResult; // per consumer
+    private final boolean[] lastResultRecovered; // per consumer
+    private int querying; // the consumer whose checkpoint runs
     private long armedSeed;
     private int queries;
     private int filesUsed;
@@ -128,7 +131,7 @@ final class World {
     private boolean walkUnfinished; // a walk was asked for and has not run to its end (the handover's pending walk)
     private boolean takenOverRun;
     private long keptUpTo; // the events queued when this run took the queue over (those gathered while no tracker ran)
-    private boolean lossBeyondScopes; // a notification loss while such events were unrecorded (see notificationsLost)
+    private boolean[] lossBeyondScopes; // per consumer: a notification loss while such events were unrecorded (see notificationsLost)
     private static final int NOTHING_TAKEN = Integer.MIN_VALUE;
 
     World(Scenario scenario) {
@@ -138,7 +141,11 @@ final class World {
                 .withBarrierTimeout(Duration.ofNanos(scenario.barrierTimeoutNanos()))
                 .withSnapshotBytes(4096, 1 << 20)
                 .withMaxWritesInProgress(64)
-                .withBarrier(WriteBarrier.NONE);
+                .withBarrier(WriteBarrier.NONE)
+                // With two consumers, one that stops blessing is dropped within a few checkpoints
+                // (simulated nanoseconds stand for the milliseconds the engine counts in).
+                .withConsumerTimeout(scenario.consumers() > 1 ? Duration.ofMillis(8 * scenario.barrierTimeoutNanos())
+                        : TrackerConfig.DEFAULT_CONSUMER_TIMEOUT);
         this.ids = new FileId[scenario.files()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = scenario.handleIdentities()
@@ -152,7 +159,11 @@ final class World {
                     : FileId.ofPath("/sim/d" + k);
         }
         this.truth = new int[scenario.files()];
-        this.mirror = new int[scenario.files()];
+        this.mirrors = new int[scenario.consumers()][scenario.files()];
+        this.pendingBless = new long[scenario.consumers()];
+        this.crashedSinceLastResult = new boolean[scenario.consumers()];
+        this.lastResultRecovered = new boolean[scenario.consumers()];
+        this.lossBeyondScopes = new boolean[scenario.consumers()];
         this.completed = new int[scenario.files()];
         this.completedAtBegin = new int[scenario.files()];
         this.kernel = scenario.linux()
@@ -168,6 +179,24 @@ final class World {
             checkpointTimes.put(0L, new long[] {kernel.clock(), boot}); // before the first marks
         }
         recover(0, false);
+        for (int c = 1; c < scenario.consumers() && !broken; c++) {
+            try {
+                CheckpointSteps.addConsumer(core, DIRECT, consumerName(c), -1, -1, now);
+                log.add("consumer " + consumerName(c) + " added");
+            } catch (IOException | RuntimeException e) {
+                engineError(new Step.QueryBegin(c), e);
+            }
+        }
+    }
+
+    /** The engine's name of model consumer {@code c}: the default consumer, then c1, c2, ... */
+    static String consumerName(int c) {
+        return c == 0 ? ConsumerState.DEFAULT : "c" + c;
+    }
+
+    /** How a step of consumer {@code c} starts in the log: nothing for the default consumer (the only one in most schedules). */
+    static String consumerLabel(int c) {
+        return c == 0 ? "" : "c" + c + ": ";
     }
 
     List<String> violations() {
@@ -225,14 +254,16 @@ final class World {
             }
         }
         if (!checkpointRunning) {
-            if (scenario.maxQueries() < 0 || queries < scenario.maxQueries()) {
-                steps.add(new Step.QueryBegin());
-            }
-            if (pendingBless > 0) {
-                steps.add(new Step.Bless());
-            }
-            if (scenario.badBlesses()) {
-                steps.add(new Step.BadBless(random == null || random.nextBoolean()));
+            for (int c = 0; c < scenario.consumers(); c++) {
+                if (scenario.maxQueries() < 0 || queries < scenario.maxQueries()) {
+                    steps.add(new Step.QueryBegin(c));
+                }
+                if (pendingBless[c] > 0) {
+                    steps.add(new Step.Bless(c));
+                }
+                if (scenario.badBlesses()) {
+                    steps.add(new Step.BadBless(c, random == null || random.nextBoolean()));
+                }
             }
             if (kernel != null && syncing == null && stops < scenario.maxStops()) {
                 steps.add(new Step.Stop(random != null && random.nextInt(4) == 0));
@@ -355,11 +386,11 @@ final class World {
             case Step.SyncStart s -> scenario.durability() == Durability.POWER && syncing == null;
             case Step.SyncFinish s -> syncing != null;
             case Step.Sync s -> scenario.durability() == Durability.POWER && syncing == null;
-            case Step.QueryBegin q -> !checkpointRunning;
+            case Step.QueryBegin q -> !checkpointRunning && q.consumer() < scenario.consumers();
             case Step.QueryClose q -> checkpointRunning && closedForResult == null && checkpointMayFinish();
             case Step.QueryFinish q -> checkpointRunning && checkpointMayFinish();
-            case Step.Bless b -> !checkpointRunning && pendingBless > 0;
-            case Step.BadBless b -> !checkpointRunning;
+            case Step.Bless b -> !checkpointRunning && b.consumer() < scenario.consumers() && pendingBless[b.consumer()] > 0;
+            case Step.BadBless b -> !checkpointRunning && b.consumer() < scenario.consumers();
             case Step.Tick t -> true;
             case Step.Crash c -> true;
             case Step.ArmCrash a -> !storage.armed();
@@ -513,7 +544,9 @@ final class World {
             }
             case Step.QueryBegin q -> {
                 checkpointTime = kernel != null ? kernel.clock() : 0; // before the checkpoint begins
-                CheckpointSteps.begin(core, DIRECT, now);
+                querying = q.consumer();
+                CheckpointSteps.dropStale(core, DIRECT, consumerName(querying), now);
+                CheckpointSteps.begin(core, DIRECT, consumerName(querying), now);
                 checkpointRunning = true;
                 queries++;
                 completedAtBegin = completed.clone();
@@ -529,8 +562,8 @@ final class World {
                 yield "result " + closedForResult.snapshot() + " is built from records frozen now";
             }
             case Step.QueryFinish q -> finishQuery(q.consumerActs());
-            case Step.Bless b -> bless();
-            case Step.BadBless b -> badBless(b.tooNew());
+            case Step.Bless b -> bless(b.consumer());
+            case Step.BadBless b -> badBless(b.consumer(), b.tooNew());
             case Step.Tick t -> {
                 now += t.nanos();
                 yield "now " + now;
@@ -731,7 +764,7 @@ final class World {
      * -1 if there is none to trust.
      */
     private long walkFrom() {
-        long[] t = checkpointTimes.get(core.control().lastBlessed());
+        long[] t = checkpointTimes.get(core.control().keptFrom());
         return t != null && t[1] == boot ? t[0] : -1;
     }
 
@@ -912,15 +945,18 @@ final class World {
                 w.state = WriterState.READY;
             }
         }
-        if (crashedSinceLastResult && !r.recovered()) {
-            violation("the first result after a crash (snapshot " + r.snapshot() + ") says recovered=false.");
+        int c = querying;
+        // A dropped consumer's result says continuity was lost instead: it keeps nothing recovered.
+        if (crashedSinceLastResult[c] && !r.recovered() && !r.continuity().reason().contains(" was dropped: ")) {
+            violation("the first result for " + r.consumer() + " after a crash (snapshot " + r.snapshot() + ") says recovered=false.");
         }
-        crashedSinceLastResult = false;
-        lastResultRecovered = r.recovered();
+        crashedSinceLastResult[c] = false;
+        lastResultRecovered[c] = r.recovered();
         boolean[] covered = covered(r);
         checkCompletedWritesNamed(r, covered);
-        String summary = (waitedForRunningSync ? "after the running group commit completes, " : "")
-                + "result " + r.snapshot() + " [" + names(r) + "]" + (r.continuity().intact() ? "" : " continuity lost")
+        String summary = (waitedForRunningSync ? "after the running group commit completes, " : "") + consumerLabel(c)
+                + "result " + r.snapshot() + " [" + names(r) + "]" + (r.continuity().intact() ? ""
+                        : r.continuity().reason().contains(" was dropped: ") ? " continuity lost (dropped)" : " continuity lost")
                 + (r.recovered() ? " recovered" : "");
         waitedForRunningSync = false;
         if (!consumerActs) {
@@ -928,13 +964,13 @@ final class World {
         }
         for (int f = 0; f < ids.length; f++) {
             if (covered[f]) {
-                if (mirror[f] == truth[f]) {
+                if (mirrors[c][f] == truth[f]) {
                     falsePositives++;
                 }
-                mirror[f] = truth[f];
+                mirrors[c][f] = truth[f];
             }
         }
-        pendingBless = r.snapshot();
+        pendingBless[c] = r.snapshot();
         return summary + ", copied";
     }
 
@@ -970,9 +1006,9 @@ final class World {
     private boolean[] covered(QueryResult r) {
         boolean[] covered = new boolean[ids.length];
         if (r.continuity().intact()) {
-            lossBeyondScopes = false;
+            lossBeyondScopes[querying] = false;
         }
-        if (!r.continuity().intact() && (!notificationLossOnly(r.continuity().reason()) || lossBeyondScopes)) {
+        if (!r.continuity().intact() && (!notificationLossOnly(r.continuity().reason()) || lossBeyondScopes[querying])) {
             Arrays.fill(covered, true);
             return covered;
         }
@@ -1019,7 +1055,7 @@ final class World {
      */
     private void notificationsLost(String reason) throws IOException {
         if (takenOverRun && (taken != NOTHING_TAKEN || kernel.queue().taken() < keptUpTo)) {
-            lossBeyondScopes = true;
+            Arrays.fill(lossBeyondScopes, true);
         }
         CheckpointSteps.markContinuityLost(core, DIRECT, reason);
     }
@@ -1036,39 +1072,56 @@ final class World {
      */
     private void checkCompletedWritesNamed(QueryResult r, boolean[] covered) {
         for (int f = 0; f < ids.length; f++) {
-            if (!covered[f] && mirror[f] < completedAtBegin[f]) {
+            if (!covered[f] && mirrors[querying][f] < completedAtBegin[f]) {
                 violation("a write of f" + f + " (version " + completedAtBegin[f] + ") completed before the checkpoint of result "
                         + r.snapshot() + " began, but the result does not name f" + f + (kernel != null && kernel.directories()
-                        ? (kernel.directoryResults() ? " nor list or rescan d" : " nor rescan d") + kernel.directoryOf(f) : "") + " and the consumer's copy is version " + mirror[f] + ".");
+                        ? (kernel.directoryResults() ? " nor list or rescan d" : " nor rescan d") + kernel.directoryOf(f) : "")
+                        + " and " + r.consumer() + "'s copy is version " + mirrors[querying][f] + ".");
             }
         }
     }
 
-    private String bless() throws IOException {
-        long id = pendingBless;
-        pendingBless = 0;
+    private String bless(int c) throws IOException {
+        long id = pendingBless[c];
+        pendingBless[c] = 0;
+        String name = consumerName(c);
         try {
-            CheckpointSteps.bless(core, DIRECT, id);
-            return "snapshot " + id + " blessed";
+            CheckpointSteps.bless(core, DIRECT, name, id, now);
+            return consumerLabel(c) + "snapshot " + id + " blessed";
         } catch (BlessException e) {
-            if (id < core.control().lastBlessed()) {
+            ConsumerState state = core.control().consumer(name).orElseThrow();
+            if (id < state.lastBlessed()) {
                 return "refused as stale: " + e.getMessage();
             }
-            violation("a bless of the issued snapshot " + id + " was refused: " + e.getMessage());
+            if (state.lastBlessed() == 0 && state.keptFrom() >= id && state.lostReason().contains(" was dropped: ")) {
+                return "refused, as the consumer was dropped since: " + e.getMessage();
+            }
+            violation("a bless by " + name + " of the issued snapshot " + id + " was refused: " + e.getMessage());
             return "refused";
         }
     }
 
-    private String badBless(boolean tooNew) throws IOException {
+    /**
+     * A bless the engine must refuse without a change: of an id never returned, of one older than the
+     * consumer's last blessed, or of one returned only to another consumer (with two: the other's newest).
+     */
+    private String badBless(int c, boolean tooNew) throws IOException {
         ControlState before = core.control();
-        long id = tooNew ? before.highestIssued() + 1 : before.lastBlessed() - 1;
+        ConsumerState state = before.consumer(consumerName(c)).orElseThrow();
+        long id = tooNew ? before.highestIssued() + 1 : state.lastBlessed() - 1;
+        if (tooNew && scenario.consumers() > 1) {
+            ConsumerState other = before.consumer(consumerName((c + 1) % scenario.consumers())).orElseThrow();
+            if (!other.issued().isEmpty() && !state.issued().contains(other.newestIssued())) {
+                id = other.newestIssued();
+            }
+        }
         if (id < 1) {
             return "no such id to try";
         }
         try {
-            CheckpointSteps.bless(core, DIRECT, id);
-            violation("a bless of snapshot " + id + " was accepted (last blessed " + before.lastBlessed()
-                    + ", highest issued " + before.highestIssued() + ").");
+            CheckpointSteps.bless(core, DIRECT, consumerName(c), id, now);
+            violation("a bless by " + consumerName(c) + " of snapshot " + id + " was accepted (its last blessed "
+                    + state.lastBlessed() + ", its results " + state.issued() + ", highest issued " + before.highestIssued() + ").");
             return "accepted!";
         } catch (BlessException e) {
             if (!core.control().equals(before)) {
@@ -1113,7 +1166,9 @@ final class World {
             }
         }
         recover(seed, true);
-        crashedSinceLastResult |= trackerRan;
+        if (trackerRan) {
+            Arrays.fill(crashedSinceLastResult, true);
+        }
     }
 
     private void recover(long seed, boolean restart) {
@@ -1191,15 +1246,17 @@ final class World {
                     apply(new Step.End(w));
                 }
             }
-            apply(new Step.QueryBegin());
-            finishCheckpoint();
-            if (broken) {
-                return;
-            }
-            for (int f = 0; f < truth.length; f++) {
-                if (mirror[f] != truth[f]) {
-                    violation("f" + f + " reached version " + truth[f] + " but the consumer's last copy is version "
-                            + mirror[f] + ": no result named it after it changed.");
+            for (int c = 0; c < scenario.consumers(); c++) {
+                apply(new Step.QueryBegin(c));
+                finishCheckpoint();
+                if (broken) {
+                    return;
+                }
+                for (int f = 0; f < truth.length; f++) {
+                    if (mirrors[c][f] != truth[f]) {
+                        violation("f" + f + " reached version " + truth[f] + " but " + consumerName(c) + "'s last copy is version "
+                                + mirrors[c][f] + ": no result named it after it changed.");
+                    }
                 }
             }
             checkCleanRestart();
@@ -1230,21 +1287,21 @@ final class World {
     private void checkCleanRestart() {
         try {
             boolean writesLeft = core.stats().writesInProgress() > 0;
-            boolean wasRecovered = lastResultRecovered;
+            boolean wasRecovered = lastResultRecovered[0];
             core.close();
             core = TrackerCore.open(storage, config, scenario.mutant());
             if (core.wasClean() == writesLeft) {
                 violation("a stop with " + (writesLeft ? "" : "no ") + "writes in progress was taken for a"
                         + (writesLeft ? " clean" : "n unclean") + " one.");
             }
-            CheckpointSteps.begin(core, DIRECT, now);
+            CheckpointSteps.begin(core, DIRECT, ConsumerState.DEFAULT, now);
             now = Math.max(now, core.deadlineNanos());
             QueryResult r = CheckpointSteps.finish(core, DIRECT, this::queryAwaitsDurable, List.of(), now);
             if (!writesLeft && r.recovered() != wasRecovered) {
                 violation("a clean stop changed the result's recovered flag from " + wasRecovered + " to " + r.recovered() + ".");
             }
         } catch (Throwable t) {
-            engineError(new Step.QueryBegin(), t);
+            engineError(new Step.QueryBegin(0), t);
         }
     }
 

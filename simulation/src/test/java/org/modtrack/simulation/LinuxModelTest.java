@@ -165,11 +165,11 @@ class LinuxModelTest {
     void aSiblingIsMarkedOnlyIfNoFlushCameSinceItsRecord(LinuxMutant mutant) {
         World w = Simulator.replay(directoryWalks(mutant), List.of(
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.Answer(0), new Step.Leave(0), new Step.Close(0),
-                new Step.SiblingRecord(1), new Step.QueryBegin(), new Step.Drain(), new Step.Read(), new Step.QueryFinish(true),
-                new Step.Bless(), new Step.SiblingMark(1),
+                new Step.SiblingRecord(1), new Step.QueryBegin(0), new Step.Drain(), new Step.Read(), new Step.QueryFinish(true),
+                new Step.Bless(0), new Step.SiblingMark(1),
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
                 new Step.Call(0, 1, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
-                new Step.Close(0), new Step.QueryBegin(), new Step.Drain(), new Step.DrainTimeout(),
+                new Step.Close(0), new Step.QueryBegin(0), new Step.Drain(), new Step.DrainTimeout(),
                 new Step.QueryFinish(true)));
         assertEquals(mutant == LinuxMutant.NONE, w.violations().isEmpty(), String.join("\n", w.log()));
     }
@@ -191,11 +191,11 @@ class LinuxModelTest {
     void aDirectoryIsMutedOnlyIfNoFlushCameSinceItsRecord(LinuxMutant mutant) {
         World w = Simulator.replay(directoryResults(Durability.PROCESS, 1, 2, mutant), List.of(
                 new Step.Call(0, 0, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
-                new Step.Read(), new Step.QueryBegin(), new Step.Mute(), new Step.Drain(), new Step.QueryFinish(true),
-                new Step.Bless(),
+                new Step.Read(), new Step.QueryBegin(0), new Step.Mute(), new Step.Drain(), new Step.QueryFinish(true),
+                new Step.Bless(0),
                 new Step.Call(0, 1, false), new Step.Handle(0), new Step.Answer(0), new Step.Write(0), new Step.Leave(0),
                 new Step.Close(0), new Step.Read(), new Step.Mute(), new Step.Read(), new Step.Read(),
-                new Step.QueryBegin(), new Step.Drain(), new Step.QueryFinish(true)));
+                new Step.QueryBegin(0), new Step.Drain(), new Step.QueryFinish(true)));
         assertEquals(mutant == LinuxMutant.NONE, w.violations().isEmpty(), String.join("\n", w.log()));
     }
 
@@ -212,11 +212,11 @@ class LinuxModelTest {
     @Test
     void aDirectoryCarriedIntoAPeriodIsListedForItsChildrensChanges() {
         World w = Simulator.replay(directoryResults(Durability.POWER, 2, 2, LinuxMutant.NONE), List.of(
-                new Step.Call(0, 0, false), new Step.Handle(0), new Step.QueryBegin(), new Step.Tick(1_000), new Step.Drain(),
-                new Step.QueryFinish(true), new Step.Bless(), new Step.Answer(0), new Step.Leave(0),
+                new Step.Call(0, 0, false), new Step.Handle(0), new Step.QueryBegin(0), new Step.Tick(1_000), new Step.Drain(),
+                new Step.QueryFinish(true), new Step.Bless(0), new Step.Answer(0), new Step.Leave(0),
                 new Step.Call(1, 1, false), new Step.Handle(1), new Step.Answer(1), new Step.Write(1), new Step.Leave(1),
                 new Step.Read(), new Step.Close(1), new Step.Read(),
-                new Step.QueryBegin(), new Step.Drain(), new Step.QueryFinish(true)));
+                new Step.QueryBegin(0), new Step.Drain(), new Step.QueryFinish(true)));
         assertTrue(w.violations().isEmpty(), String.join("\n", w.log()));
     }
 }

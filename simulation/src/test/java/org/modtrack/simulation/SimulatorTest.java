@@ -34,6 +34,21 @@ class SimulatorTest {
     }
 
     @Test
+    void randomSchedulesWithThreeConsumersFindNoViolation() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Simulator.Summary s = Simulator.run(SEED, 3_000, Variant.inProcess(Mutant.NONE).withConsumers(3),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s.violations(), "seed " + SEED + " (reproduce: bin/modtrack simulate --schedules 3000 --consumers 3 --seed "
+                + SEED + ")\n" + out.toString(StandardCharsets.UTF_8));
+        long dropped = 0;
+        for (long seed = SEED; seed < SEED + 300; seed++) {
+            dropped += Simulator.runRandom(seed, Variant.inProcess(Mutant.NONE).withConsumers(3)).world().log().stream()
+                    .filter(line -> line.contains("continuity lost (dropped)")).count();
+        }
+        assertTrue(dropped > 0, "consumers that stop blessing are dropped in some of 300 schedules from seed " + SEED);
+    }
+
+    @Test
     void randomSchedulesFindNoViolation() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Simulator.Summary s = Simulator.run(SEED, 3_000, Mutant.NONE, new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -78,8 +93,10 @@ class SimulatorTest {
         assertTrue(r.schedules() > 100_000, "the search covered " + r.schedules() + " schedules");
     }
 
+    // The bounded search has one consumer; a bug that needs two to show is left to the random
+    // schedules (everyMutantIsCaughtWithinTenThousandSchedules runs it with two).
     @ParameterizedTest
-    @EnumSource(value = Mutant.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = Mutant.class, names = {"NONE", "RESULT_FROM_NEWEST_BLESS"}, mode = EnumSource.Mode.EXCLUDE)
     void theBoundedExhaustiveSearchCatchesEveryMutant(Mutant mutant) {
         // no-sync only matters where a sync is owed: power durability.
         ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustive(Durability.POWER, mutant), Long.MAX_VALUE, true);
@@ -105,25 +122,25 @@ class SimulatorTest {
         switch (which) {
             case 0 -> { // seed 523337149
                 scenario = powerScenario(2, 4, false, 98);
-                steps = List.of(new Step.Begin(1, 1), new Step.QueryBegin(), new Step.Tick(126), new Step.QueryClose(),
+                steps = List.of(new Step.Begin(1, 1), new Step.QueryBegin(0), new Step.Tick(126), new Step.QueryClose(),
                         new Step.SyncStart(), new Step.QueryFinish(true), new Step.Data(1),
-                        new Step.Crash(CrashKind.POWER, -4010685012716790769L), new Step.Bless());
+                        new Step.Crash(CrashKind.POWER, -4010685012716790769L), new Step.Bless(0));
             }
             case 1 -> { // seed 523319108: another writer's intent, taken by the same commit, was let through
                 scenario = powerScenario(3, 4, true, 216);
-                steps = List.of(new Step.Begin(2, 1), new Step.QueryBegin(), new Step.Tick(275), new Step.QueryClose(),
+                steps = List.of(new Step.Begin(2, 1), new Step.QueryBegin(0), new Step.Tick(275), new Step.QueryClose(),
                         new Step.Begin(1, 2), new Step.SyncStart(), new Step.QueryFinish(true), new Step.Data(1),
                         new Step.Crash(CrashKind.POWER, 4431896479432656164L));
             }
             case 2 -> { // seed 523319517: the power fails during the bless
                 scenario = powerScenario(2, 4, false, 79);
-                steps = List.of(new Step.Begin(1, 1), new Step.QueryBegin(), new Step.Tick(72), new Step.Tick(66),
+                steps = List.of(new Step.Begin(1, 1), new Step.QueryBegin(0), new Step.Tick(72), new Step.Tick(66),
                         new Step.ArmCrash(CrashKind.POWER, 9, -949000864230950713L), new Step.QueryClose(),
-                        new Step.SyncStart(), new Step.QueryFinish(true), new Step.Data(1), new Step.Bless());
+                        new Step.SyncStart(), new Step.QueryFinish(true), new Step.Data(1), new Step.Bless(0));
             }
             default -> { // seed 111611
                 scenario = powerScenario(4, 5, true, 34);
-                steps = List.of(new Step.Begin(0, 1), new Step.QueryBegin(), new Step.Tick(45), new Step.QueryClose(),
+                steps = List.of(new Step.Begin(0, 1), new Step.QueryBegin(0), new Step.Tick(45), new Step.QueryClose(),
                         new Step.Begin(3, 2), new Step.SyncStart(), new Step.QueryFinish(true), new Step.Data(3),
                         new Step.Crash(CrashKind.POWER, -2880970719570424944L));
             }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.modtrack.daemon.Protocol;
 import org.modtrack.daemon.Request;
+import org.modtrack.engine.journal.ConsumerState;
 
 /**
  * The reference client of the daemon's protocol (docs/protocol.md): one connection, one request at
@@ -52,22 +53,55 @@ public final class DaemonClient implements AutoCloseable {
         return call(new Request.Hello());
     }
 
-    /** The whole result of a query of {@code root}, with its {@code changes} array. */
+    /** The whole result of a query of {@code root} by the default consumer, with its {@code changes} array. */
     public JsonNode query(String root) throws IOException {
-        return call(new Request.Query(root, false));
+        return query(root, ConsumerState.DEFAULT);
+    }
+
+    /** The whole result of a query of {@code root} by {@code consumer}, with its {@code changes} array. */
+    public JsonNode query(String root, String consumer) throws IOException {
+        return call(new Request.Query(root, consumer, false));
     }
 
     /**
-     * A streamed query: {@code handler} gets the header line, each change line, and the end line,
-     * as they arrive; nothing is held in memory. Returns the end line.
+     * A streamed query by the default consumer: {@code handler} gets the header line, each change
+     * line, and the end line, as they arrive; nothing is held in memory. Returns the end line.
      */
     public JsonNode queryStream(String root, LineHandler handler) throws IOException {
-        send(new Request.Query(root, true));
+        return queryStream(root, ConsumerState.DEFAULT, handler);
+    }
+
+    /** Like {@link #queryStream(String, LineHandler)}, by {@code consumer}. */
+    public JsonNode queryStream(String root, String consumer, LineHandler handler) throws IOException {
+        send(new Request.Query(root, consumer, true));
         return readUntilEnd(handler);
     }
 
     public JsonNode bless(String root, long snapshot) throws IOException {
-        return call(new Request.Bless(root, snapshot));
+        return bless(root, ConsumerState.DEFAULT, snapshot);
+    }
+
+    /** {@code consumer} has acted on result {@code snapshot} of {@code root}. */
+    public JsonNode bless(String root, String consumer, long snapshot) throws IOException {
+        return call(new Request.Bless(root, consumer, snapshot));
+    }
+
+    /** The consumers of {@code root}: {@code {"root": ..., "consumers": [...]}}. */
+    public JsonNode consumers(String root) throws IOException {
+        return call(new Request.Consumers(root, Request.Consumers.Action.LIST, null, null, null));
+    }
+
+    /**
+     * Adds consumer {@code name} to {@code root}, starting from now; {@code owner} and {@code group}
+     * (a user and a group, by name or number; null: none) may act as it besides root and the daemon's user.
+     */
+    public JsonNode addConsumer(String root, String name, String owner, String group) throws IOException {
+        return call(new Request.Consumers(root, Request.Consumers.Action.ADD, name, owner, group));
+    }
+
+    /** Removes consumer {@code name} of {@code root}; what only it kept is discarded. */
+    public JsonNode removeConsumer(String root, String name) throws IOException {
+        return call(new Request.Consumers(root, Request.Consumers.Action.REMOVE, name, null, null));
     }
 
     public JsonNode status(String root) throws IOException {
@@ -76,7 +110,12 @@ public final class DaemonClient implements AutoCloseable {
 
     /** Watches {@code root} until the daemon ends the watch or the handler throws; returns the last line. */
     public JsonNode watch(String root, long intervalMs, LineHandler handler) throws IOException {
-        send(new Request.Watch(root, intervalMs));
+        return watch(root, ConsumerState.DEFAULT, intervalMs, handler);
+    }
+
+    /** Like {@link #watch(String, long, LineHandler)}, showing what {@code consumer}'s results hold. */
+    public JsonNode watch(String root, String consumer, long intervalMs, LineHandler handler) throws IOException {
+        send(new Request.Watch(root, consumer, intervalMs));
         return readUntilEnd(handler);
     }
 

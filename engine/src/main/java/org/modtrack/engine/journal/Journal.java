@@ -128,7 +128,7 @@ public final class Journal {
         List<Long> discarded = new ArrayList<>();
         for (var e : files.entrySet()) {
             long id = e.getKey();
-            if (id < control.lastBlessed()) {
+            if (id < control.keptFrom()) {
                 discarded.add(id);
                 continue;
             }
@@ -137,7 +137,7 @@ public final class Journal {
         long newestKept = kept.entrySet().stream().filter(e -> e.getValue() != null)
                 .mapToLong(e -> e.getKey()).max().orElse(0);
         long newest = Math.max(newestKept, control.highestIssued());
-        for (long id = Math.max(1, control.lastBlessed()); id <= newest; id++) {
+        for (long id = Math.max(1, control.keptFrom()); id <= newest; id++) {
             if (!files.containsKey(id)) {
                 reasons.add("snapshot " + id + " is missing from " + storage.describe() + ".");
             }
@@ -193,7 +193,7 @@ public final class Journal {
         // Without a trustworthy control file, keep every snapshot and accept a bless of any of them.
         long lowest = files.isEmpty() ? 0 : files.firstKey();
         long highest = files.isEmpty() ? 0 : files.lastKey();
-        return new ControlState(lowest, highest, highest, 0, false, Durability.PROCESS, "unknown", "");
+        return ControlState.replacement(lowest, highest);
     }
 
     @FunctionalInterface

@@ -61,7 +61,7 @@ class JournalRecoveryTest {
         try (DirectoryStorage storage = DirectoryStorage.open(dir)) {
             Journal.Opened opened = Journal.open(storage, Durability.POWER, 4096, 1 << 20);
             List<JournalRecord> records = opened.snapshots().getOrDefault(ID, List.of());
-            return new Reopened(records.stream().map(JournalRecord::file).toList(), opened.control().lostReason());
+            return new Reopened(records.stream().map(JournalRecord::file).toList(), opened.control().consumer("default").orElseThrow().lostReason());
         }
     }
 

@@ -48,15 +48,19 @@ public final class Mirror {
     private final String destination;
     private final boolean rsync;
     private final Path stateDirectory;
+    private final String consumer;
 
     /**
      * @param source the watched root, absolute
      * @param destination a local directory, or with {@code rsync} any rsync destination
      * @param rsync whether to apply results with rsync rather than step by step on a local directory
      * @param stateDirectory where the mirror keeps its state (not below the source)
+     * @param consumer the root's consumer the mirror queries and blesses as (one of its own, so that
+     *     other tools of the root bless on their own)
      */
-    public Mirror(Connector daemon, Path source, String destination, boolean rsync, Path stateDirectory) {
+    public Mirror(Connector daemon, Path source, String destination, boolean rsync, Path stateDirectory, String consumer) {
         this.daemon = daemon;
+        this.consumer = consumer;
         this.source = source;
         this.destination = destination;
         this.rsync = rsync;
@@ -100,7 +104,6 @@ public final class Mirror {
             } else {
                 stats.resumed = true;
             }
-            if (System.getenv("MIRROR_DEBUG") != null) { Files.createDirectories(Path.of(System.getenv("MIRROR_DEBUG"))); Files.copy(state.result, Path.of(System.getenv("MIRROR_DEBUG"), System.nanoTime() + "-" + state.applying + "-" + state.next + ".result")); }
             apply(state, stats);
             bless(state);
             stats.result = state.applying;
@@ -116,7 +119,7 @@ public final class Mirror {
     /** Blesses the result the state says was applied; a refused bless drops it, so the next cycle queries again. */
     private void bless(MirrorState state) throws IOException {
         try (DaemonClient c = daemon.connect()) {
-            c.bless(source.toString(), state.applying);
+            c.bless(source.toString(), consumer, state.applying);
         } catch (DaemonException e) {
             if (!"bless-refused".equals(e.code())) {
                 throw e;
@@ -167,7 +170,7 @@ public final class Mirror {
                 StandardOpenOption.TRUNCATE_EXISTING);
              OutputStream out = Channels.newOutputStream(channel);
              BufferedWriter w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16)) {
-            JsonNode end = c.queryStream(source.toString(), line -> {
+            JsonNode end = c.queryStream(source.toString(), consumer, line -> {
                 switch (line.path("type").asText()) {
                     case "header" -> header[0] = line;
                     case "change" -> changes[0]++;

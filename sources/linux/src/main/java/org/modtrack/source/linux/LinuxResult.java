@@ -8,8 +8,9 @@ import org.modtrack.engine.Continuity;
  * The answer to {@link LinuxSource#query()}: the engine's result, with every file named by its
  * current path.
  *
+ * @param consumer the consumer it was made for
  * @param snapshot the id to {@link LinuxSource#bless} once the consumer has acted on this result
- * @param lastBlessed the id of the last blessed result (0 if none)
+ * @param lastBlessed the id of the last result that consumer blessed (0 if none)
  * @param recovered true if the result holds records made before an unclean stop
  * @param continuity whether the result names every change; when lost, its reason says what to rescan
  * @param changes the changed paths, sorted by path
@@ -26,7 +27,7 @@ import org.modtrack.engine.Continuity;
  *     changed has an entry of its own (false with results that name directories, whose listings
  *     stand for their files' changes)
  */
-public record LinuxResult(long snapshot, long lastBlessed, boolean recovered, Continuity continuity,
+public record LinuxResult(String consumer, long snapshot, long lastBlessed, boolean recovered, Continuity continuity,
                           List<PathChange> changes, String barrier, Duration barrierWait, int readOnlyDropped,
                           int readOnlyReported, Reconciled reconciled, boolean listsByName) {
     public LinuxResult {
@@ -35,7 +36,7 @@ public record LinuxResult(long snapshot, long lastBlessed, boolean recovered, Co
 
     /** This result, saying how a walk found what changed while no tracker watched. */
     LinuxResult withReconciled(Reconciled how) {
-        return new LinuxResult(snapshot, lastBlessed, recovered, continuity, changes, barrier, barrierWait, readOnlyDropped,
+        return new LinuxResult(consumer, snapshot, lastBlessed, recovered, continuity, changes, barrier, barrierWait, readOnlyDropped,
                 readOnlyReported, how, listsByName);
     }
 }

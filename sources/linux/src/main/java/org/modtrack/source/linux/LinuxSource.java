@@ -13,9 +13,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -25,11 +27,13 @@ import org.modtrack.engine.Access;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangeTracker;
+import org.modtrack.engine.ConsumerException;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.QueryResult;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerStats;
 import org.modtrack.engine.WriteBarrier;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.Fanotify;
 import org.modtrack.posix.FileHandles;
@@ -74,7 +78,12 @@ public final class LinuxSource implements AutoCloseable {
     private final NotificationListener notifications;
     private final LossRecorder losses;
     private final Watchdog watchdog; // null without bash
-    private final ResultResolver results;
+    // Each consumer's resolver: what its last result told it decides its next one. Made at its first
+    // query (a restart forgets them: the next result of each is resolved as after a restart).
+    private final Map<String, ResultResolver> results = new ConcurrentHashMap<>();
+    private final Namespace namespace;
+    private final boolean listsByName;
+    private final boolean reconciledAtStart;
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
     private final Reconciler reconciler;
@@ -100,16 +109,26 @@ public final class LinuxSource implements AutoCloseable {
         this.notifications = notifications;
         this.losses = losses;
         this.watchdog = watchdog;
-        this.results = new ResultResolver(new LiveNamespace(fs), watched, listsByName);
+        this.namespace = new LiveNamespace(fs);
+        this.listsByName = listsByName;
+        this.reconciledAtStart = reconciled;
         this.barrier = barrier;
         this.checkpointTimes = checkpointTimes;
         this.reconciler = reconciler;
-        if (reconciled) {
-            results.reconciled();
-        }
-        if (notification.seamless()) {
-            results.queueTakenOver();
-        }
+    }
+
+    /** {@code consumer}'s resolver, made with what this run knows of the records from before it. */
+    private ResultResolver resolverOf(String consumer) {
+        return results.computeIfAbsent(consumer, c -> {
+            ResultResolver r = new ResultResolver(namespace, watched, listsByName);
+            if (reconciledAtStart) {
+                r.reconciled();
+            }
+            if (notification.seamless()) {
+                r.queueTakenOver();
+            }
+            return r;
+        });
     }
 
     /**
@@ -364,6 +383,30 @@ public final class LinuxSource implements AutoCloseable {
      * to yield to writers, which a virtual thread cannot do.
      */
     public LinuxResult query() throws IOException, InterruptedException {
+        return query(ConsumerState.DEFAULT);
+    }
+
+    /**
+     * Like {@link #query()}, for {@code consumer}: every change since the last result it blessed.
+     *
+     * @throws ConsumerException if there is no such consumer; nothing changed
+     */
+    public LinuxResult query(String consumer) throws IOException, InterruptedException {
+        return query(consumer, false);
+    }
+
+    /**
+     * What {@code consumer}'s next result would hold, as a result nobody may bless (a watch; see
+     * {@link ChangeTracker#view}). It is resolved by a resolver of its own, so it changes nothing
+     * the consumer's own next result depends on.
+     *
+     * @throws ConsumerException if there is no such consumer; nothing changed
+     */
+    public LinuxResult view(String consumer) throws IOException, InterruptedException {
+        return query(consumer, true);
+    }
+
+    private LinuxResult query(String consumer, boolean view) throws IOException, InterruptedException {
         // Twice: before the checkpoint, so that the events of the closing period are recorded in it
         // (recorded after the checkpoint began, they would land in the new period too, and come
         // back in the next result); and once the barrier's wait is over (DrainingBarrier), for the
@@ -373,9 +416,10 @@ public final class LinuxSource implements AutoCloseable {
         try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
             CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
             recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched);
-            QueryResult q = tracker.query();
+            QueryResult q = view ? tracker.view(consumer) : tracker.query(consumer);
             checkpointTimes.record(q.snapshot(), before); // before the result can be blessed
-            return reconciler.report(results.resolve(q));
+            LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer)).resolve(q);
+            return view ? r : reconciler.report(r);
         }
     }
 
@@ -415,10 +459,31 @@ public final class LinuxSource implements AutoCloseable {
         }
     }
 
-    /** The consumer has acted on result {@code snapshot}: its changes need not be returned again. */
+    /** The default consumer has acted on result {@code snapshot}: its changes need not be returned again. */
     public void bless(long snapshot) throws BlessException, IOException {
-        tracker.bless(snapshot);
-        reconciler.blessed(snapshot);
+        bless(ConsumerState.DEFAULT, snapshot);
+    }
+
+    /** {@code consumer} has acted on result {@code snapshot}: its changes need not be returned to it again. */
+    public void bless(String consumer, long snapshot) throws BlessException, IOException {
+        tracker.bless(consumer, snapshot);
+        reconciler.blessed(consumer, snapshot);
+    }
+
+    /** Adds consumer {@code name}, starting from now (see {@link ChangeTracker#addConsumer}). */
+    public void addConsumer(String name, int ownerUid, int ownerGid) throws IOException {
+        tracker.addConsumer(name, ownerUid, ownerGid);
+    }
+
+    /** Removes consumer {@code name} and what only it kept (see {@link ChangeTracker#removeConsumer}). */
+    public void removeConsumer(String name) throws IOException {
+        tracker.removeConsumer(name);
+        results.remove(name);
+    }
+
+    /** The consumers, as the engine's control state has them now. */
+    public List<ConsumerState> consumers() {
+        return tracker.consumers();
     }
 
     /** The engine's counters. */

@@ -2,7 +2,10 @@ package org.modtrack.source.linux;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 import org.modtrack.engine.ChangeTracker;
 
@@ -33,10 +36,12 @@ final class Reconciler {
     private final CheckpointTimes times;
     // Guarded by this: why a walk is wanted (the first reason since the last walk), null if none.
     private String asked;
-    // How the latest walk went, said by every result until one that holds its records is blessed
-    // (reportedIn: the first result that did; 0 while none was returned yet).
+    // How the latest walk went, said by every result of a consumer until it blesses one that holds
+    // its records (reportedIn: each consumer's first result that did; told: those that blessed one).
+    // Queries and blesses of a root run one at a time; the maps are concurrent for status readers.
     private volatile Reconciled latest;
-    private volatile long reportedIn;
+    private final Map<String, Long> reportedIn = new ConcurrentHashMap<>();
+    private final Set<String> told = ConcurrentHashMap.newKeySet();
 
     private final Handover handover; // null without a kept notification group
     private long askedTicket; // guarded by this: the handover's count of walks asked, at the latest ask
@@ -119,30 +124,27 @@ final class Reconciler {
         walked(reason, ticket);
     }
 
-    /** {@code r} with the latest walk's figures if a result that holds its records was not blessed yet. */
+    /** {@code r} with the latest walk's figures if its consumer has not blessed a result that holds its records. */
     LinuxResult report(LinuxResult r) {
         Reconciled how = latest;
-        if (how == null) {
+        if (how == null || told.contains(r.consumer())) {
             return r;
         }
-        if (reportedIn == 0) {
-            reportedIn = r.snapshot();
-        }
+        reportedIn.putIfAbsent(r.consumer(), r.snapshot());
         return r.withReconciled(how);
     }
 
-    /** Result {@code snapshot} was blessed. */
-    void blessed(long snapshot) {
-        long in = reportedIn;
-        if (in != 0 && snapshot >= in) {
-            latest = null;
-            reportedIn = 0;
+    /** {@code consumer} blessed result {@code snapshot}. */
+    void blessed(String consumer, long snapshot) {
+        Long in = reportedIn.get(consumer);
+        if (in != null && snapshot >= in) {
+            told.add(consumer);
         }
     }
 
     /** Walks from the last blessed result's checkpoint time; null, having logged why, if it cannot. */
     private Reconciled walk(String reason) {
-        long blessed = tracker.lastBlessed();
+        long blessed = tracker.keptFrom();
         StringBuilder whyNot = new StringBuilder();
         try {
             Optional<Long> since = times.since(blessed, Reconciliation.MARGIN_NANOS, whyNot);
@@ -152,7 +154,8 @@ final class Reconciler {
                         + r.listed() + " directories and " + r.files() + " files changed since "
                         + (blessed == 0 ? "tracking began" : "result " + blessed + "'s checkpoint"));
                 latest = r;
-                reportedIn = 0; // said until a result made after this walk is blessed
+                reportedIn.clear(); // said until each consumer blesses a result made after this walk
+                told.clear();
                 return r;
             }
         } catch (IOException | RuntimeException e) {

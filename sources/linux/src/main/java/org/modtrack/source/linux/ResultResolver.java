@@ -188,7 +188,7 @@ final class ResultResolver {
         lastReads = changes.stream().filter(c -> c.kind() != PathChange.Kind.DELETED).toList();
         lastPositions = items.positions;
         lastUnsure = items.unsure;
-        return new LinuxResult(r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
+        return new LinuxResult(r.consumer(), r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
                 r.barrierWait(), dropped, readOnlyReported, null, listsByName);
     }
 

@@ -537,7 +537,7 @@ class LinuxSourceFaultTest {
                         writer.getOutputStream().write('\n');
                         writer.getOutputStream().flush();
                         awaitInsideWrite(writer);
-                        query = queries.submit(source::query);
+                        query = queries.submit(() -> source.query());
                         Thread.sleep(500); // not a time limit: long enough for a barrier that does not wait to have returned
                         assertFalse(query.isDone(), "the checkpoint waits for the write inside its call");
                     } finally {

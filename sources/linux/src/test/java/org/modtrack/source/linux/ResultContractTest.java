@@ -159,7 +159,7 @@ class ResultContractTest {
                 throws IOException, BlessException {
             boolean quiet = !CONCURRENT || r.nextInt(3) > 0;
             ops(core, r.nextInt(6), "before");
-            CheckpointSteps.begin(core, DIRECT, 0);
+            CheckpointSteps.begin(core, DIRECT, "default", 0);
             if (!quiet) {
                 ops(core, r.nextInt(3), "during the checkpoint");
             }
@@ -198,12 +198,12 @@ class ResultContractTest {
             }
             int choice = r.nextInt(10);
             if (choice < 7) {
-                CheckpointSteps.bless(core, DIRECT, q.snapshot());
+                CheckpointSteps.bless(core, DIRECT, "default", q.snapshot(), 0);
                 blessedMirror = mirror.copy();
                 log.add("blessed " + q.snapshot());
             } else if (choice < 9) {
                 ops(core, CONCURRENT ? r.nextInt(3) : 0, "before the consumer blesses");
-                CheckpointSteps.bless(core, DIRECT, q.snapshot());
+                CheckpointSteps.bless(core, DIRECT, "default", q.snapshot(), 0);
                 blessedMirror = mirror.copy();
                 log.add("blessed " + q.snapshot() + " late");
             } else {
