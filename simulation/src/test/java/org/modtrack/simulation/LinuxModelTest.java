@@ -60,6 +60,19 @@ class LinuxModelTest {
                 + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
     }
 
+    /** Two consumers of the Linux source, each blessing on its own, with each granularity and a kept queue. */
+    @ParameterizedTest
+    @EnumSource(Variant.Granularity.class)
+    void randomSchedulesWithTwoConsumersFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
+        long seed = random.nextLong(1L << 32);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity).withKeptQueue(granularity.directories())
+                .withConsumers(2);
+        Simulator.Summary s = Simulator.run(seed, 1_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 1000 --seed "
+                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+    }
+
     /**
      * From seed 1, as docs/simulation.md counts them. Not dir-mark-after-flush (masked: see its
      * Javadoc), nor stop-forgets-mappings or sibling-mark-after-flush (directed tests below).
