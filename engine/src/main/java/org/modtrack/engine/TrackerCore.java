@@ -472,7 +472,7 @@ public final class TrackerCore {
             // counts from when this run first saw it: never sooner than it would otherwise.
             long activeAt = c.activeAtMillis() != 0 ? c.activeAtMillis() : firstSeenMillis.computeIfAbsent(c.name(), n -> nowMillis);
             if (timeout > 0 && nowMillis - activeAt > timeout) {
-                why = "it had not blessed a result for more than " + config.consumerTimeout().toSeconds() + " s";
+                why = "it had not blessed a result for more than " + describe(config.consumerTimeout());
             } else if (full && c.keptFrom() < q.keptFrom()) {
                 why = "the journal reached its limit of " + journal.maxJournalBytes() + " bytes while it kept snapshots from "
                         + c.keptFrom() + " on, older than consumer " + querying + "'s";
@@ -483,6 +483,18 @@ public final class TrackerCore {
             }
         }
         return next.equals(control) ? null : next;
+    }
+
+    /** {@code d} for a sentence, in the largest unit it is a whole number of: "30 days", "90 s", "250 ms". */
+    static String describe(Duration d) {
+        long ms = d.toMillis();
+        for (var unit : List.of(Map.entry(86_400_000L, " days"), Map.entry(3_600_000L, " h"), Map.entry(60_000L, " min"),
+                Map.entry(1_000L, " s"))) {
+            if (ms >= unit.getKey() && ms % unit.getKey() == 0) {
+                return ms / unit.getKey() + unit.getValue();
+            }
+        }
+        return ms + " ms";
     }
 
     /**
