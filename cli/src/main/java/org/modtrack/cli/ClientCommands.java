@@ -255,6 +255,14 @@ final class ClientCommands {
                 if (e.getValue().isObject()) {
                     out().println(indent + e.getKey() + ":");
                     print(e.getValue(), indent + "  ");
+                } else if (e.getValue().isArray() && !e.getValue().isEmpty() && e.getValue().get(0).isObject()) {
+                    out().println(indent + e.getKey() + ":"); // the consumers, one block each
+                    for (JsonNode element : e.getValue()) {
+                        print(element, indent + "  ");
+                        out().println();
+                    }
+                } else if (e.getValue().isArray() || e.getValue().isNull()) {
+                    out().printf("%s%-18s %s%n", indent, e.getKey(), e.getValue().isNull() ? "-" : e.getValue());
                 } else if (!e.getValue().asText().isEmpty()) {
                     out().printf("%s%-18s %s%n", indent, e.getKey(), e.getValue().asText());
                 }
