@@ -28,7 +28,13 @@ public enum Mutant {
      * A consumer's result leaves out what it has not blessed but the consumer that blessed last
      * has: one consumer's bless takes changes from the others.
      */
-    RESULT_FROM_NEWEST_BLESS("result-from-newest-bless", 2);
+    RESULT_FROM_NEWEST_BLESS("result-from-newest-bless", 2),
+    /**
+     * A consumer added later starts after the open period instead of with it, so a write recorded
+     * in that period before the add, whose data lands after the consumer read everything, is in
+     * none of its results.
+     */
+    CONSUMER_FROM_NEXT_PERIOD("consumer-from-next-period", 2);
 
     private final String cliName;
     private final int consumersToShow;

@@ -781,7 +781,8 @@ public final class TrackerCore {
             throw new ConsumerException("a root has at most " + ControlState.MAX_CONSUMERS + " consumers; remove one first.");
         }
         try {
-            return control.withConsumer(ConsumerState.added(name, open.id(), ownerUid, ownerGid, nowMillis), open.id());
+            long from = mutant == Mutant.CONSUMER_FROM_NEXT_PERIOD ? open.id() + 1 : open.id();
+            return control.withConsumer(ConsumerState.added(name, from, ownerUid, ownerGid, nowMillis), open.id());
         } catch (IllegalArgumentException e) {
             throw new ConsumerException(e.getMessage());
         }

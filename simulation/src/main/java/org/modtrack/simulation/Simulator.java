@@ -235,6 +235,7 @@ public final class Simulator {
             case Step.QueryFinish q -> q.consumerActs() ? 8 : 2;
             case Step.Bless x -> 6;
             case Step.BadBless x -> 0.7;
+            case Step.ConsumerChange x -> 0.3;
             // Time passes only during a checkpoint (nothing else reads the clock), and there it
             // decides whether the barrier times out and writes in flight are carried: at 3, a
             // carry followed by a crash before its sync was too rare to test (a mutant that

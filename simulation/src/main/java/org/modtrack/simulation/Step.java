@@ -100,6 +100,16 @@ sealed interface Step {
         }
     }
 
+    /**
+     * Consumer {@code consumer} (not the default one) is removed, or added back: an added consumer
+     * reads every file whole and then follows its results, which start from the open period.
+     */
+    record ConsumerChange(int consumer, boolean add) implements Step {
+        public String toString() {
+            return World.consumerLabel(consumer) + (add ? "is added; it reads every file whole" : "is removed");
+        }
+    }
+
     /** Time passes. */
     record Tick(long nanos) implements Step {
         public String toString() {

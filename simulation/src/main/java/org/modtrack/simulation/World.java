@@ -94,6 +94,8 @@ final class World {
     private final boolean[] crashedSinceLastResult; // per consumer
     private final boolean[] lastResultRecovered; // per consumer
     private int querying; // the consumer whose checkpoint runs
+    private final boolean[] present; // per consumer: whether the engine has it (the default consumer always)
+    private int consumerChanges;
     private long armedSeed;
     private int queries;
     private int filesUsed;
@@ -133,6 +135,8 @@ final class World {
     private long keptUpTo; // the events queued when this run took the queue over (those gathered while no tracker ran)
     private boolean[] lossBeyondScopes; // per consumer: a notification loss while such events were unrecorded (see notificationsLost)
     private static final int NOTHING_TAKEN = Integer.MIN_VALUE;
+    /** Removals and additions of consumers per schedule: a few, so that each consumer also lives long enough to bless. */
+    private static final int MAX_CONSUMER_CHANGES = 3;
 
     World(Scenario scenario) {
         this.scenario = scenario;
@@ -164,6 +168,8 @@ final class World {
         this.crashedSinceLastResult = new boolean[scenario.consumers()];
         this.lastResultRecovered = new boolean[scenario.consumers()];
         this.lossBeyondScopes = new boolean[scenario.consumers()];
+        this.present = new boolean[scenario.consumers()];
+        Arrays.fill(present, true);
         this.completed = new int[scenario.files()];
         this.completedAtBegin = new int[scenario.files()];
         this.kernel = scenario.linux()
@@ -255,6 +261,12 @@ final class World {
         }
         if (!checkpointRunning) {
             for (int c = 0; c < scenario.consumers(); c++) {
+                if (c > 0 && consumerChanges < MAX_CONSUMER_CHANGES && random != null) {
+                    steps.add(new Step.ConsumerChange(c, !present[c]));
+                }
+                if (!present[c]) {
+                    continue;
+                }
                 if (scenario.maxQueries() < 0 || queries < scenario.maxQueries()) {
                     steps.add(new Step.QueryBegin(c));
                 }
@@ -386,11 +398,14 @@ final class World {
             case Step.SyncStart s -> scenario.durability() == Durability.POWER && syncing == null;
             case Step.SyncFinish s -> syncing != null;
             case Step.Sync s -> scenario.durability() == Durability.POWER && syncing == null;
-            case Step.QueryBegin q -> !checkpointRunning && q.consumer() < scenario.consumers();
+            case Step.QueryBegin q -> !checkpointRunning && q.consumer() < scenario.consumers() && present[q.consumer()];
+            case Step.ConsumerChange c -> !checkpointRunning && c.consumer() > 0 && c.consumer() < scenario.consumers()
+                    && present[c.consumer()] != c.add();
             case Step.QueryClose q -> checkpointRunning && closedForResult == null && checkpointMayFinish();
             case Step.QueryFinish q -> checkpointRunning && checkpointMayFinish();
-            case Step.Bless b -> !checkpointRunning && b.consumer() < scenario.consumers() && pendingBless[b.consumer()] > 0;
-            case Step.BadBless b -> !checkpointRunning && b.consumer() < scenario.consumers();
+            case Step.Bless b -> !checkpointRunning && b.consumer() < scenario.consumers() && present[b.consumer()]
+                    && pendingBless[b.consumer()] > 0;
+            case Step.BadBless b -> !checkpointRunning && b.consumer() < scenario.consumers() && present[b.consumer()];
             case Step.Tick t -> true;
             case Step.Crash c -> true;
             case Step.ArmCrash a -> !storage.armed();
@@ -563,6 +578,7 @@ final class World {
             }
             case Step.QueryFinish q -> finishQuery(q.consumerActs());
             case Step.Bless b -> bless(b.consumer());
+            case Step.ConsumerChange c -> changeConsumer(c.consumer(), c.add());
             case Step.BadBless b -> badBless(b.consumer(), b.tooNew());
             case Step.Tick t -> {
                 now += t.nanos();
@@ -1102,6 +1118,35 @@ final class World {
     }
 
     /**
+     * Removes consumer {@code c}, or adds it back; an added consumer reads every file whole (its
+     * copy becomes the truth), after the add, as docs/protocol.md tells a new consumer to.
+     */
+    private String changeConsumer(int c, boolean add) throws IOException {
+        consumerChanges++;
+        if (add) {
+            CheckpointSteps.addConsumer(core, DIRECT, consumerName(c), -1, -1, now);
+        } else {
+            CheckpointSteps.removeConsumer(core, DIRECT, consumerName(c));
+        }
+        consumerPresence(c, add);
+        return add ? "from snapshot " + core.control().consumer(consumerName(c)).orElseThrow().keptFrom()
+                : "snapshots kept from " + core.control().keptFrom();
+    }
+
+    /** The model learns that consumer {@code c} exists or not; a consumer it learns of reads every file whole. */
+    private void consumerPresence(int c, boolean exists) {
+        if (exists && !present[c]) {
+            mirrors[c] = truth.clone();
+            crashedSinceLastResult[c] = false;
+            lossBeyondScopes[c] = false;
+        }
+        present[c] = exists;
+        if (!exists) {
+            pendingBless[c] = 0;
+        }
+    }
+
+    /**
      * A bless the engine must refuse without a change: of an id never returned, of one older than the
      * consumer's last blessed, or of one returned only to another consumer (with two: the other's newest).
      */
@@ -1110,8 +1155,8 @@ final class World {
         ConsumerState state = before.consumer(consumerName(c)).orElseThrow();
         long id = tooNew ? before.highestIssued() + 1 : state.lastBlessed() - 1;
         if (tooNew && scenario.consumers() > 1) {
-            ConsumerState other = before.consumer(consumerName((c + 1) % scenario.consumers())).orElseThrow();
-            if (!other.issued().isEmpty() && !state.issued().contains(other.newestIssued())) {
+            ConsumerState other = before.consumer(consumerName((c + 1) % scenario.consumers())).orElse(null); // removed, maybe
+            if (other != null && !other.issued().isEmpty() && !state.issued().contains(other.newestIssued())) {
                 id = other.newestIssued();
             }
         }
@@ -1168,6 +1213,12 @@ final class World {
         recover(seed, true);
         if (trackerRan) {
             Arrays.fill(crashedSinceLastResult, true);
+        }
+        if (core != null) {
+            // A crash during an add or a removal leaves it done or not: the consumer finds out which.
+            for (int c = 1; c < present.length; c++) {
+                consumerPresence(c, core.control().consumer(consumerName(c)).isPresent());
+            }
         }
     }
 
@@ -1247,6 +1298,9 @@ final class World {
                 }
             }
             for (int c = 0; c < scenario.consumers(); c++) {
+                if (!present[c]) {
+                    continue;
+                }
                 apply(new Step.QueryBegin(c));
                 finishCheckpoint();
                 if (broken) {

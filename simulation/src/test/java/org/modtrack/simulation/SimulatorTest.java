@@ -96,7 +96,8 @@ class SimulatorTest {
     // The bounded search has one consumer; a bug that needs two to show is left to the random
     // schedules (everyMutantIsCaughtWithinTenThousandSchedules runs it with two).
     @ParameterizedTest
-    @EnumSource(value = Mutant.class, names = {"NONE", "RESULT_FROM_NEWEST_BLESS"}, mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = Mutant.class, names = {"NONE", "RESULT_FROM_NEWEST_BLESS", "CONSUMER_FROM_NEXT_PERIOD"},
+            mode = EnumSource.Mode.EXCLUDE)
     void theBoundedExhaustiveSearchCatchesEveryMutant(Mutant mutant) {
         // no-sync only matters where a sync is owed: power durability.
         ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustive(Durability.POWER, mutant), Long.MAX_VALUE, true);
