@@ -1,7 +1,5 @@
 package org.modtrack.daemon;
 
-import java.io.IOException;
-import org.junit.jupiter.api.BeforeAll;
 import org.modtrack.source.linux.LinuxSourceOptions;
 
 /**
@@ -9,9 +7,8 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  * ({@code --source open-perm}), as it does on kernels without pre-content events.
  */
 class DaemonOpenPermissionTest extends DaemonTest {
-    /** Hides {@link DaemonTest#startDaemon()}, so that only this one runs for this class. */
-    @BeforeAll
-    static void startDaemon() throws IOException {
-        start(LinuxSourceOptions.Hook.OPEN_PERM);
+    @Override
+    LinuxSourceOptions.Hook hookUnderTest() {
+        return LinuxSourceOptions.Hook.OPEN_PERM;
     }
 }

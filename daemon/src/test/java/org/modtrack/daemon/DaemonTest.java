@@ -40,6 +40,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.daemon.client.DaemonException;
@@ -54,6 +55,7 @@ import org.modtrack.testing.Seeded;
  * starts by blessing whatever earlier tests left.
  */
 @ExtendWith(Seeded.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DaemonTest {
     private static final long MIB = 1 << 20;
     private static final String GROUP = "backup";
@@ -71,9 +73,16 @@ class DaemonTest {
     /** The hook the daemon was started with (null: the best the kernel offers). */
     static LinuxSourceOptions.Hook hook;
 
+    /** The permission events the daemon records writes with (null: the best the kernel offers); a subclass may say others. */
+    LinuxSourceOptions.Hook hookUnderTest() {
+        return null;
+    }
+
+    // Not static, so that a subclass changes the hook by overriding hookUnderTest: a static
+    // @BeforeAll of the subclass would run besides this one and start a second daemon.
     @BeforeAll
-    static void startDaemon() throws IOException {
-        start(null);
+    void startDaemon() throws IOException {
+        start(hookUnderTest());
     }
 
     /** Starts the daemon on a fresh loop-mounted ext4, with {@code withHook} (null: the best the kernel offers). */
@@ -88,7 +97,7 @@ class DaemonTest {
     }
 
     @AfterAll
-    static void stopDaemon() throws IOException {
+    void stopDaemon() throws IOException {
         if (running != null) {
             running.close();
         }
