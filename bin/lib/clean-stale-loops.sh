@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cleans what a killed test JVM left behind: every mount under /tmp/modtrack-loop-*, every loop
-# device whose backing file is there, and the directories themselves. Prints what it cleaned.
+# device whose backing file is there, the directories themselves, and the working directories of the
+# daemon and Kafka tests. Prints what it cleaned.
 # Why: LoopMount/TmpfsMount (modtrack-testing) clean up on close and in a shutdown hook, but a
 # SIGKILLed JVM runs neither. Only directories with that prefix are touched.
 # Usage: bin/lib/clean-stale-loops.sh   (as root; CI runs it before bin/test)
@@ -42,6 +43,13 @@ for dir in "$prefix"*; do
     continue
   fi
   # --one-file-system: never follow into a mount that appeared meanwhile.
+  rm -rf --one-file-system "$dir" && echo "clean-stale-loops: deleted $dir"
+done
+
+# The working directories of tests with daemons and brokers (sockets, state, a broker's log), which
+# a killed JVM cannot remove either; nothing is mounted in them.
+for dir in /tmp/modtrack-daemon-test-* /tmp/modtrack-kafka-test-*; do
+  [ -d "$dir" ] || continue
   rm -rf --one-file-system "$dir" && echo "clean-stale-loops: deleted $dir"
 done
 exit 0
