@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
 import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.engine.storage.DirectoryStorage;
 import org.modtrack.engine.storage.Storage;
@@ -26,6 +27,7 @@ import org.modtrack.engine.storage.Storage;
  * while waiting for writes in progress.
  */
 public final class ChangeTracker implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ChangeTracker.class.getName());
     private final Storage storage;
     private final TrackerCore core;
     private final TrackerConfig config;
@@ -200,7 +202,9 @@ public final class ChangeTracker implements AutoCloseable {
         try {
             controlLock.lock();
             try {
-                CheckpointSteps.dropStale(core, this::locked, consumer, System.currentTimeMillis());
+                for (String dropped : CheckpointSteps.dropStale(core, this::locked, consumer, System.currentTimeMillis())) {
+                    LOG.warning(dropped);
+                }
             } finally {
                 controlLock.unlock();
             }

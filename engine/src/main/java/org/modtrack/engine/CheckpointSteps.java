@@ -2,6 +2,7 @@ package org.modtrack.engine;
 
 import java.io.IOException;
 import java.util.List;
+import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.engine.journal.ControlState;
 import org.modtrack.engine.journal.Journal;
 import org.modtrack.engine.journal.SnapshotWriter;
@@ -76,13 +77,19 @@ public final class CheckpointSteps {
     /**
      * Drops the consumers that stopped blessing ({@link TrackerCore#planDrops}) before
      * {@code querying} (null: nobody) queries: persists the new control state, forgets what only
-     * they kept, deletes its files. Serialize with every other control change.
+     * they kept, deletes its files. Serialize with every other control change. Returns each
+     * dropped consumer's reason (the sentence its next result says).
      */
-    public static void dropStale(TrackerCore core, Locked locked, String querying, long nowMillis) throws IOException {
+    public static List<String> dropStale(TrackerCore core, Locked locked, String querying, long nowMillis) throws IOException {
+        ControlState before = locked.call(core::control);
         ControlState next = locked.call(() -> core.planDrops(querying, nowMillis));
-        if (next != null) {
-            persist(core, locked, next);
+        if (next == null) {
+            return List.of();
         }
+        persist(core, locked, next);
+        return next.consumers().stream()
+                .filter(c -> c.continuityLost() && !before.consumer(c.name()).map(b -> b.lostReason().equals(c.lostReason())).orElse(false))
+                .map(ConsumerState::lostReason).toList();
     }
 
     /** Adds consumer {@code name}, starting from the open period, durably. */

@@ -33,7 +33,8 @@ public final class ModtrackSourceTask extends SourceTask {
     private ModtrackSourceConfig config;
     private List<String> roots;
     private int nextRoot;
-    private SpooledResult current; // the result being sent or acknowledged, or null
+    // The result being sent or acknowledged, or null; volatile: commitRecord reads it on the producer's thread.
+    private volatile SpooledResult current;
     private long backoffMs;
 
     @Override
