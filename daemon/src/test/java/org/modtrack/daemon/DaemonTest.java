@@ -350,10 +350,15 @@ class DaemonTest {
             ByteBuffer some = ByteBuffer.allocate(100);
             raw.read(some); // the start of a result of some 400 KB, then gone
         }
+        long queriesBefore = queriesSoFar();
         try (SocketChannel stalled = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             stalled.connect(UnixDomainSocketAddress.of(socket));
             stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false).toJson())));
-            Thread.sleep(IDLE.toMillis() * 2); // takes none of its response: the daemon gives up on it
+            // Takes none of its response: once its checkpoint is done (the count moves) the daemon
+            // starts writing, blocks on the full socket, and gives up after the idle timeout. Waiting
+            // for the count first keeps a slow checkpoint from letting this reader drain it all.
+            waitUntil(() -> queriesSoFar() > queriesBefore);
+            Thread.sleep(IDLE.toMillis() * 2);
             try (DaemonClient other = client()) {
                 assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt(), "others are served meanwhile");
             }
@@ -369,6 +374,13 @@ class DaemonTest {
             assertEquals(3001, q.path("count").asInt(), "every file, and the directory, again: nothing was blessed");
             c.bless(r(), q.path("snapshot").asLong());
             Command.sh(root, "rm -r many");
+        }
+    }
+
+    /** The queries the daemon has completed on the root (their checkpoints; the results may still be being sent). */
+    static long queriesSoFar() throws IOException {
+        try (DaemonClient c = client()) {
+            return c.status(r()).path("queries").path("count").asLong();
         }
     }
 

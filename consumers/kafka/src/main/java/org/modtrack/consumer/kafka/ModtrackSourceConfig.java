@@ -21,6 +21,7 @@ public final class ModtrackSourceConfig extends AbstractConfig {
     public static final String TOPIC = "topic";
     public static final String POLL_INTERVAL_MS = "poll.interval.ms";
     public static final String SPOOL_DIRECTORY = "modtrack.spool.dir";
+    public static final String TIMEOUT_MS = "modtrack.timeout.ms";
 
     /** The consumer a connector acts as unless told otherwise. */
     public static final String DEFAULT_CONSUMER = "kafka";
@@ -41,7 +42,10 @@ public final class ModtrackSourceConfig extends AbstractConfig {
                     ConfigDef.Importance.MEDIUM, "How long a task waits after a result with no change before it queries again.")
             .define(SPOOL_DIRECTORY, ConfigDef.Type.STRING, System.getProperty("java.io.tmpdir"), ModtrackSourceConfig::absolutePath,
                     ConfigDef.Importance.LOW, "Where a task keeps the result it is sending (one file per task, removed once blessed),"
-                            + " so that a result of millions of changes does not have to fit in memory.");
+                            + " so that a result of millions of changes does not have to fit in memory.")
+            .define(TIMEOUT_MS, ConfigDef.Type.LONG, 120_000L, ConfigDef.Range.between(100, 86_400_000),
+                    ConfigDef.Importance.LOW, "How long the daemon may send nothing in answer to a query or a bless before the task"
+                            + " closes the connection and tries again (nothing is blessed, so nothing is lost).");
 
     public ModtrackSourceConfig(Map<String, String> settings) {
         super(DEFINITION, settings);
@@ -65,6 +69,10 @@ public final class ModtrackSourceConfig extends AbstractConfig {
 
     Duration pollInterval() {
         return Duration.ofMillis(getLong(POLL_INTERVAL_MS));
+    }
+
+    Duration timeout() {
+        return Duration.ofMillis(getLong(TIMEOUT_MS));
     }
 
     Path spoolDirectory() {

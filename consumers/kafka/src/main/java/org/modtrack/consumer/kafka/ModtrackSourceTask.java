@@ -105,8 +105,14 @@ public final class ModtrackSourceTask extends SourceTask {
 
     /** Blesses {@code r}; false if the daemon could not be reached (try again later); a refused bless is logged and passed. */
     private boolean bless(SpooledResult r) {
-        try (DaemonClient c = DaemonClient.connect(config.socket())) {
-            c.bless(r.root(), config.consumer(), r.snapshot());
+        try (DaemonClient c = DaemonClient.connect(config.socket()); StallGuard guard = new StallGuard(c::close, config.timeout())) {
+            try {
+                c.bless(r.root(), config.consumer(), r.snapshot());
+            } catch (DaemonException e) {
+                throw e;
+            } catch (IOException e) {
+                throw guard.explain(e);
+            }
             return true;
         } catch (DaemonException e) {
             if (!Protocol.BLESS_REFUSED.equals(e.code())) {

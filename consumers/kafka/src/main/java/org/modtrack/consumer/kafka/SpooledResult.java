@@ -63,13 +63,18 @@ final class SpooledResult implements AutoCloseable {
     static SpooledResult query(ModtrackSourceConfig config, String root) throws IOException {
         Path spool = Files.createTempFile(config.spoolDirectory(), "modtrack-kafka-", ".result");
         boolean done = false;
-        try (DaemonClient c = DaemonClient.connect(config.socket())) {
-            JsonNode header = stream(c, root, config.consumer(), spool);
-            if (header == null) {
-                c.addConsumer(root, config.consumer(), null, null);
-                LOG.info(() -> "modtrack: added consumer " + config.consumer() + " to " + root
-                        + "; its results, and so this topic, start from now");
-                header = stream(c, root, config.consumer(), spool);
+        try (DaemonClient c = DaemonClient.connect(config.socket()); StallGuard guard = new StallGuard(c::close, config.timeout())) {
+            JsonNode header;
+            try {
+                header = stream(c, guard, root, config.consumer(), spool);
+                if (header == null) {
+                    c.addConsumer(root, config.consumer(), null, null);
+                    LOG.info(() -> "modtrack: added consumer " + config.consumer() + " to " + root
+                            + "; its results, and so this topic, start from now");
+                    header = stream(c, guard, root, config.consumer(), spool);
+                }
+            } catch (IOException e) {
+                throw guard.explain(e);
             }
             if (header == null) {
                 throw new IOException("the daemon has no consumer " + config.consumer() + " of " + root + " even after adding it");
@@ -85,10 +90,11 @@ final class SpooledResult implements AutoCloseable {
     }
 
     /** The header of a streamed query written whole to {@code spool}; null if the root has no such consumer. */
-    private static JsonNode stream(DaemonClient c, String root, String consumer, Path spool) throws IOException {
+    private static JsonNode stream(DaemonClient c, StallGuard guard, String root, String consumer, Path spool) throws IOException {
         JsonNode[] header = new JsonNode[1];
         try (BufferedWriter w = Files.newBufferedWriter(spool, StandardCharsets.UTF_8)) {
             JsonNode end = c.queryStream(root, consumer, line -> {
+                guard.progress();
                 if ("header".equals(line.path("type").asText())) {
                     header[0] = line;
                 } else if ("change".equals(line.path("type").asText())) {
