@@ -41,7 +41,9 @@ import org.modtrack.testing.LoopMount;
  * Connect worker and the modtrack daemon (each a child JVM, killed with SIGKILL and restarted), a
  * loop-mounted ext4 with writers. Every path a consumer must hear of (what exists after the
  * writes, and what existed before them and is gone) reaches the topic in a result queried after the
- * writes began, and every result's records come in its order, its marker last.
+ * writes began, every result's records come in its order, its marker last, and the tree a reader
+ * rebuilds by applying the complete results (each to the state after the result it follows) is the
+ * file system's.
  */
 class KafkaConnectorTest {
     private static final long MIB = 1 << 20;
@@ -70,6 +72,7 @@ class KafkaConnectorTest {
                 children.startDaemon();
                 children.startWorker();
                 awaitConsumer(socket, root);
+                PathModel reader = new PathModel(root, PathModel.tree(root)); // what a reader of the topic starts from
 
                 Set<String> touched = new TreeSet<>();
                 long from = openSnapshot(socket, root);
@@ -109,6 +112,11 @@ class KafkaConnectorTest {
                 topic.awaitNamed(root, phase, from);
 
                 topic.checkResultsInOrder();
+                for (PathModel.Result r : topic.completeResults()) {
+                    reader.apply(r);
+                }
+                assertEquals(PathModel.tree(root), reader.last(), "the tree a reader rebuilds from the topic's complete results,"
+                        + " each applied to the state after the result it follows, is the file system's");
             } finally {
                 children.stopAll();
             }
@@ -347,6 +355,23 @@ class KafkaConnectorTest {
                 }
             }
             assertTrue(markers > 0, "results were completed: " + records.size() + " records");
+        }
+
+        /** The results that end with their marker, in the topic's order, for a reader to apply. */
+        List<PathModel.Result> completeResults() throws IOException {
+            Map<Long, List<JsonNode>> changes = new HashMap<>();
+            List<PathModel.Result> out = new ArrayList<>();
+            for (ConsumerRecord<String, String> r : records) {
+                JsonNode v = Protocol.MAPPER.readTree(r.value());
+                long snapshot = v.path("snapshot").asLong();
+                if ("end".equals(v.path("type").asText())) {
+                    out.add(new PathModel.Result(snapshot, v.path("lastBlessed").asLong(), v.path("continuity").asText(),
+                            changes.getOrDefault(snapshot, List.of())));
+                } else {
+                    changes.computeIfAbsent(snapshot, k -> new ArrayList<>()).add(v);
+                }
+            }
+            return out;
         }
 
         @Override
