@@ -26,6 +26,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -49,6 +51,12 @@ class KafkaConnectorTest {
     private static final long MIB = 1 << 20;
     private static final String TOPIC = "modtrack-changes";
     private static final long WAIT_SECONDS = 90;
+    /** The client id Connect gives the producer of task 0 of the connector named "modtrack". */
+    private static final String PRODUCER_CLIENT_ID = "connector-producer-modtrack-0";
+    /** Slow enough that a result of {@link #BURST_FILES} records takes seconds to send. */
+    private static final double BURST_BYTES_PER_SECOND = 2_000;
+    /** More changes than a task hands Connect in one poll. */
+    private static final int BURST_FILES = ModtrackSourceTask.BATCH + 300;
 
     @Test
     void everyChangeReachesTheTopicInOrderThroughSigkillsOfTheWorkerAndTheDaemon() throws Exception {
@@ -98,6 +106,27 @@ class KafkaConnectorTest {
                 }
                 touched.addAll(phase);
                 topic.awaitNamed(root, phase, from);
+
+                // The worker dies in the middle of one result, for certain: while it is down, more
+                // changes than a task hands Connect in one poll; the broker throttles its producer (a
+                // client quota) while it sends them, and it is killed once that result's first record
+                // is on the topic. The result is cut; its changes come again, whole, in a later one.
+                children.killWorker();
+                from = openSnapshot(socket, root);
+                Command.sh(root, "mkdir burst; for i in $(seq 1 " + BURST_FILES + "); do : > burst/f$i; done");
+                throttle(kafka, BURST_BYTES_PER_SECOND);
+                int seen = topic.size();
+                children.startWorker();
+                long cut = topic.awaitFirstRecordOfAResultAbove(from, seen);
+                children.killWorker();
+                throttle(kafka, null);
+                children.startWorker();
+                phase = new TreeSet<>();
+                for (int i = 1; i <= BURST_FILES; i++) {
+                    phase.add("burst/f" + i);
+                }
+                touched.addAll(phase);
+                topic.awaitNamed(root, phase, cut);
 
                 // The daemon dies (its queue keeper holds the kernel's queue), files change, it starts again.
                 from = openSnapshot(socket, root);
@@ -150,6 +179,16 @@ class KafkaConnectorTest {
         List<Map<String, String>> two = c.taskConfigs(2);
         assertEquals(List.of("/a,/c", "/b"), two.stream().map(t -> t.get(ModtrackSourceConfig.ROOTS)).toList());
         assertEquals(3, c.taskConfigs(8).size(), "one task per root at most");
+    }
+
+    /** Limits what the worker's producer may send per second (null: no limit). */
+    private static void throttle(KafkaClusterTestKit kafka, Double bytesPerSecond) throws Exception {
+        ClientQuotaEntity producer = new ClientQuotaEntity(Map.of(ClientQuotaEntity.CLIENT_ID, PRODUCER_CLIENT_ID));
+        try (var admin = kafka.admin()) {
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(producer,
+                    List.of(new ClientQuotaAlteration.Op("producer_byte_rate", bytesPerSecond))))).all()
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
     }
 
     /** The daemon's open period: a result with a higher id was queried after this call. */
@@ -331,18 +370,45 @@ class KafkaConnectorTest {
             }
         }
 
+        int size() {
+            return records.size();
+        }
+
+        /**
+         * Waits for the first record, from the {@code from}-th on, of a result whose id is above
+         * {@code after}; returns that result's id.
+         */
+        long awaitFirstRecordOfAResultAbove(long after, int from) throws IOException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(50)).forEach(records::add);
+                for (int i = from; i < records.size(); i++) {
+                    JsonNode v = Protocol.MAPPER.readTree(records.get(i).value());
+                    if (v.path("snapshot").asLong() > after) {
+                        return v.path("snapshot").asLong();
+                    }
+                }
+            }
+            throw new AssertionError("no result above " + after + " began within " + WAIT_SECONDS + " s");
+        }
+
         /**
          * Every result's records came in its order: indexes 0, 1, 2, ... and the marker last with
          * the count. A result cut by a killed worker has a prefix and no marker (its changes came
-         * again in a later result); nothing else is allowed.
+         * again in a later result); a record may come twice in a row (a producer's retry); nothing
+         * else is allowed.
          */
         void checkResultsInOrder() throws IOException {
             Map<Long, Long> nextIndex = new LinkedHashMap<>();
+            Map<Long, String> previous = new HashMap<>();
             Set<Long> ended = new TreeSet<>();
             int markers = 0;
             for (ConsumerRecord<String, String> r : records) {
                 JsonNode v = Protocol.MAPPER.readTree(r.value());
                 long snapshot = v.path("snapshot").asLong();
+                if (r.value().equals(previous.put(snapshot, r.value()))) {
+                    continue; // a batch the producer sent again (Connect's producers are not idempotent): same record, same place
+                }
                 assertTrue(!ended.contains(snapshot), "a record of result " + snapshot + " after its marker: " + r.value());
                 long expected = nextIndex.getOrDefault(snapshot, 0L);
                 if ("end".equals(v.path("type").asText())) {
@@ -355,6 +421,8 @@ class KafkaConnectorTest {
                 }
             }
             assertTrue(markers > 0, "results were completed: " + records.size() + " records");
+            assertTrue(nextIndex.keySet().stream().anyMatch(s -> !ended.contains(s)),
+                    "a result was cut by a killed worker (its records without a marker): " + nextIndex.keySet());
         }
 
         /** The results that end with their marker, in the topic's order, for a reader to apply. */
