@@ -17,6 +17,8 @@ import java.util.stream.Stream;
 final class TempMounts {
     /** Every fixture directory is {@code /tmp/modtrack-loop-*}, so bin/lib/clean-stale-loops.sh recognises leftovers. */
     static final String DIR_PREFIX = "modtrack-loop-";
+    /** The file in each directory naming the process that made it (its pid), which cleanup of stale mounts spares while it lives. */
+    static final String OWNER_FILE = "owner.pid";
     private static final Path TMP = Path.of("/tmp");
     private static final int UMOUNT_ATTEMPTS = 10;
     private static final long UMOUNT_RETRY_MILLIS = 200;
@@ -30,7 +32,10 @@ final class TempMounts {
 
     /** A fresh {@code /tmp/modtrack-loop-NNNN} directory. */
     static Path newDirectory() throws IOException {
-        return Files.createTempDirectory(TMP, DIR_PREFIX);
+        Path d = Files.createTempDirectory(TMP, DIR_PREFIX);
+        // bin/lib/clean-stale-loops.sh leaves alone what a living process owns: a test run in another checkout.
+        Files.writeString(d.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
+        return d;
     }
 
     /** Whether this process runs with effective uid 0 (from /proc, so it needs no native call). */
