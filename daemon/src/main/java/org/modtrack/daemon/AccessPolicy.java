@@ -117,19 +117,10 @@ final class AccessPolicy {
 
     /** The third field of {@code getent DATABASE KEY} (the id in passwd and group), or -1. */
     private static int idOf(String database, String key) {
+        String[] fields = getent(database, key);
         try {
-            Process p = new ProcessBuilder("getent", database, key).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                return -1;
-            }
-            String[] fields = out.lines().findFirst().orElse("").split(":", -1);
             return fields.length < 3 ? -1 : Integer.parseInt(fields[2]);
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        } catch (NumberFormatException e) {
             return -1;
         }
     }
@@ -142,23 +133,28 @@ final class AccessPolicy {
 
     /** The user names {@code getent group NAME} lists (empty if it cannot be run). */
     private static Set<String> readMembers(String groupName) {
+        String[] fields = getent("group", groupName);
+        if (fields.length < 4 || fields[3].isBlank()) {
+            return Set.of();
+        }
+        return List.of(fields[3].split(",")).stream().map(String::strip).collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** The ':'-separated fields of the first line {@code getent DATABASE KEY} prints; none if it cannot be run or finds nothing. */
+    private static String[] getent(String database, String key) {
         try {
-            Process p = new ProcessBuilder("getent", "group", groupName).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("getent", database, key).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();
-                return Set.of();
+                return new String[0];
             }
-            String[] fields = out.split(":", -1);
-            if (fields.length < 4 || fields[3].isBlank()) {
-                return Set.of();
-            }
-            return List.of(fields[3].split(",")).stream().map(String::strip).collect(Collectors.toUnmodifiableSet());
+            return out.lines().findFirst().orElse("").split(":", -1);
         } catch (IOException e) {
-            return Set.of();
+            return new String[0];
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Set.of();
+            return new String[0];
         }
     }
 }
