@@ -251,7 +251,7 @@ final class Connection {
     private void query(Root root, String consumer, boolean stream) throws ProtocolException, IOException, InterruptedException {
         LinuxResult r = resultOf(root, consumer, false);
         ObjectNode head = Protocol.resultHead(root.path().toString(), r);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(FLUSH_BYTES + 4096);
+        Chunk out = new Chunk(FLUSH_BYTES + 4096);
         // Written entry by entry, in pieces of FLUSH_BYTES, with no tree per entry: either one
         // document with a "changes" array, or a line per entry between a header and an end line.
         try (JsonGenerator g = LINES.createGenerator(out)) {
@@ -281,7 +281,7 @@ final class Connection {
                 }
                 if (out.size() + Math.max(0, g.getOutputBuffered()) >= FLUSH_BYTES) {
                     g.flush();
-                    write(out.toByteArray());
+                    write(out.contents());
                     out.reset();
                 }
             }
@@ -295,7 +295,18 @@ final class Connection {
             g.writeEndObject();
             g.writeRaw('\n');
         }
-        write(out.toByteArray());
+        write(out.contents());
+    }
+
+    /** A piece of a result being written: its bytes are sent from where they are, not copied out first. */
+    private static final class Chunk extends ByteArrayOutputStream {
+        Chunk(int size) {
+            super(size);
+        }
+
+        ByteBuffer contents() {
+            return ByteBuffer.wrap(buf, 0, count);
+        }
     }
 
     private void bless(Root root, String consumer, long snapshot) throws ProtocolException, IOException {
@@ -377,7 +388,10 @@ final class Connection {
     }
 
     private void write(byte[] bytes) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(bytes);
+        write(ByteBuffer.wrap(bytes));
+    }
+
+    private void write(ByteBuffer b) throws IOException {
         writeDeadline = deadline();
         try {
             while (b.hasRemaining()) {

@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -154,20 +155,16 @@ final class ResultPlanner {
     static final class View {
         private final Map<String, Integer> exact;
         /**
-         * Each path with something of the view strictly below it ("/" for the root): how much, and
-         * the paths one level down that are in the view or have something below them. Whether
+         * Each path with something of the view strictly below it ("/" for the root): the paths one
+         * level down that are in the view or have something below them (never empty). Whether
          * anything is below a path is asked for nearly every entry, and a subtree is walked only
          * where something is; a sorted map of a million long paths with long common prefixes (every
-         * comparison walks them) was most of a large plan's time.
+         * comparison walks them) was most of a large plan's time. Invariant: every path in
+         * {@link #exact} or in this map, other than the top, is a child of its parent's entry, so a
+         * path added below an existing entry links itself and stops there.
          */
-        private final Map<String, Node> nodes = new HashMap<>();
+        private final Map<String, Set<String>> nodes = new HashMap<>();
         private final String[] at;
-
-        /** A path with something below it. */
-        private static final class Node {
-            int below;
-            final Set<String> children = new HashSet<>();
-        }
 
         View(int objects) {
             at = new String[objects];
@@ -184,7 +181,7 @@ final class ResultPlanner {
 
         /** Whether any object is strictly below {@code path}: one hash lookup. */
         boolean hasBelow(String path) {
-            Node n = nodes.get(withoutTrailingSlash(path));
+            Set<String> n = nodes.get(withoutTrailingSlash(path));
             assert exact.size() > CHECKED_UP_TO || (n != null) == hasBelowByScan(path) : "the view's tree is out of step at " + path;
             return n != null;
         }
@@ -207,47 +204,58 @@ final class ResultPlanner {
             return slash > 0 ? path.substring(0, slash) : slash == 0 && path.length() > 1 ? "/" : null;
         }
 
-        /** A new path of the view: every path above it has one more below it. */
+        /**
+         * A new path of the view: it is linked to its parent's entry, and the parent to its own if
+         * the parent's entry is new; an entry that existed is linked above already.
+         */
         private void added(String path) {
             for (String child = path, parent = up(path); parent != null; child = parent, parent = up(parent)) {
-                Node n = nodes.computeIfAbsent(parent, d -> new Node());
-                n.below++;
-                n.children.add(child);
+                Set<String> children = nodes.get(parent);
+                if (children != null) {
+                    children.add(child);
+                    return;
+                }
+                children = new HashSet<>();
+                children.add(child);
+                nodes.put(parent, children);
             }
         }
 
-        /** A path gone from the view: every path above it has one less below it. */
+        /**
+         * A path gone from the view: unlinked from its parent's entry unless something is still at
+         * or below it, and the parent the same way if its entry is left empty.
+         */
         private void removed(String path) {
             for (String child = path, parent = up(path); parent != null; child = parent, parent = up(parent)) {
-                Node n = nodes.get(parent);
-                assert n != null && n.below > 0 : "nothing counted below " + parent + " for " + path;
-                n.below--;
-                if (!exact.containsKey(child) && !nodes.containsKey(child)) {
-                    n.children.remove(child);
+                if (exact.containsKey(child) || nodes.containsKey(child)) {
+                    return; // still in the view: its links above stay
                 }
-                if (n.below == 0) {
-                    assert n.children.isEmpty() : "children left below " + parent + ": " + n.children;
-                    nodes.remove(parent);
+                Set<String> children = nodes.get(parent);
+                assert children != null && children.contains(child) : "nothing linked below " + parent + " for " + path;
+                children.remove(child);
+                if (!children.isEmpty()) {
+                    return;
                 }
+                nodes.remove(parent);
             }
         }
 
         /** The objects strictly below {@code path}, in no particular order (a copy). */
         List<Map.Entry<String, Integer>> below(String path) {
             List<Map.Entry<String, Integer>> out = new ArrayList<>();
-            Node top = nodes.get(withoutTrailingSlash(path));
+            Set<String> top = nodes.get(withoutTrailingSlash(path));
             if (top == null) {
                 return out;
             }
-            ArrayDeque<Node> walk = new ArrayDeque<>();
+            ArrayDeque<Set<String>> walk = new ArrayDeque<>();
             walk.push(top);
             while (!walk.isEmpty()) {
-                for (String child : walk.pop().children) {
+                for (String child : walk.pop()) {
                     Integer o = exact.get(child);
                     if (o != null) {
                         out.add(Map.entry(child, o));
                     }
-                    Node n = nodes.get(child);
+                    Set<String> n = nodes.get(child);
                     if (n != null) {
                         walk.push(n);
                     }
@@ -298,6 +306,24 @@ final class ResultPlanner {
         }
     }
 
+    /** A growable list of ints, without a boxed Integer per element. */
+    private static final class IntList {
+        private int[] values = new int[16];
+        private int size;
+
+        void add(int value) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = value;
+        }
+
+        int get(int index) {
+            assert index < size : index + " of " + size;
+            return values[index];
+        }
+    }
+
     /** One plan in the making. */
     private static final class Planning {
         final List<Item> items;
@@ -321,6 +347,15 @@ final class ResultPlanner {
         final String[] targetOf;
         // The objects with a target, shallow targets first, then by path: the order pending() keeps.
         final int[] order;
+        // The directories above the targets, each once: its path (one String, so its hash is computed
+        // once), the directory above it (-1 above the top), and the object whose target it is (-1 if
+        // none; targets never change). ancestorsSettled walks them for every step of a plan, and a
+        // substring and two lookups per level and step were a fifth of a large plan's time.
+        final List<String> directoryPath = new ArrayList<>();
+        final IntList directoryParent = new IntList();
+        final IntList directoryArriving = new IntList();
+        // Each object's target's directory (-1: no target, or a target without a directory above).
+        final int[] targetDirectory;
 
         Planning(List<Item> items, List<Removal> removals, List<String> rescans) {
             this.items = items;
@@ -357,6 +392,31 @@ final class ResultPlanner {
             }
             moving.sort(Comparator.comparingInt((Integer o) -> depths[o]).thenComparing(this::target));
             this.order = moving.stream().mapToInt(Integer::intValue).toArray();
+            this.targetDirectory = new int[items.size()];
+            Map<String, Integer> directories = new HashMap<>();
+            for (int o = 0; o < items.size(); o++) {
+                String t = targetOf[o];
+                targetDirectory[o] = t == null ? -1 : directory(parent(t), directories);
+            }
+        }
+
+        /** The number of directory {@code path} (null: -1), numbering it and the directories above it if new. */
+        private int directory(String path, Map<String, Integer> directories) {
+            if (path == null) {
+                return -1;
+            }
+            Integer known = directories.get(path);
+            if (known != null) {
+                return known;
+            }
+            int above = directory(parent(path), directories); // depth-bounded: one level per call
+            int d = directoryPath.size();
+            directoryPath.add(path);
+            directoryParent.add(above);
+            Integer arriving = targets.get(path);
+            directoryArriving.add(arriving == null ? -1 : arriving);
+            directories.put(path, d);
+            return d;
         }
 
         /**
@@ -433,12 +493,13 @@ final class ResultPlanner {
          * view is still to leave (a move into it now would be dragged along).
          */
         boolean ancestorsSettled(int o) {
-            for (String a = parent(target(o)); a != null; a = parent(a)) {
-                Integer arriving = targets.get(a);
-                if (arriving != null && arriving != o && !placed(arriving)) {
+            assert target(o) != null : "no target to settle for " + items.get(o);
+            for (int d = targetDirectory[o]; d >= 0; d = directoryParent.get(d)) {
+                int arriving = directoryArriving.get(d);
+                if (arriving >= 0 && arriving != o && !placed(arriving)) {
                     return false;
                 }
-                Integer there = view.objectAt(a);
+                Integer there = view.objectAt(directoryPath.get(d));
                 if (there != null && there != o && !placed(there)) {
                     return false;
                 }
