@@ -37,6 +37,8 @@ import org.modtrack.engine.StatStamp;
  */
 final class ResultResolver {
     private static final Logger LOG = Logger.getLogger(ResultResolver.class.getName());
+    /** What a name's bytes that are not UTF-8 were decoded to: no path holding it can be trusted to exist. */
+    private static final char UNNAMABLE = '\uFFFD';
     private final Namespace namespace;
     private final Path watched;
     // What the newest result resolved told the consumer, for the next result if the consumer blessed
@@ -171,6 +173,7 @@ final class ResultResolver {
         }
         readAgainBelowMovedDirectories(blessedLast ? lastReads : List.of(), moves, items);
         items.markReadAgain(r.recovered());
+        items.rescanUnnamable();
 
         List<PathChange> changes;
         try {
@@ -315,6 +318,53 @@ final class ResultResolver {
                 }
             }
             readAgain.clear();
+        }
+
+        /**
+         * Paths that no entry can name: the kernel gives names as bytes, and one that is not UTF-8
+         * was decoded with U+FFFD, so no such path exists and a JSON result cannot carry the real
+         * one. The nearest directory above that can be named (at most the watched root) is read
+         * again whole instead, and an object the consumer has at such a path has no place there
+         * that an entry could name: it is read where it is now. A name that really holds U+FFFD
+         * costs the same rescan; nothing is missed either way.
+         */
+        void rescanUnnamable() {
+            for (int i = 0; i < live.size(); i++) {
+                ResultPlanner.Item it = live.get(i);
+                rescanIfUnnamable(it.now());
+                if (rescanIfUnnamable(it.view())) {
+                    live.set(i, new ResultPlanner.Item(null, it.now(), it.directory(), it.changed(), it.created(), it.listing(),
+                            it.carried(), it.recovered(), it.links()));
+                }
+            }
+            for (ResultPlanner.Removal removal : removals) {
+                rescanIfUnnamable(removal.path());
+            }
+            for (int i = 0; i < rescans.size(); i++) {
+                String nameable = nameableAbove(rescans.get(i));
+                if (nameable != null) {
+                    rescans.set(i, nameable);
+                }
+            }
+        }
+
+        private boolean rescanIfUnnamable(String path) {
+            String nameable = path == null ? null : nameableAbove(path);
+            if (nameable != null) {
+                rescans.add(nameable);
+            }
+            return nameable != null;
+        }
+
+        /** The nearest directory above a path holding U+FFFD that does not (at most the watched root); null if it holds none. */
+        private String nameableAbove(String path) {
+            int bad = path.indexOf(UNNAMABLE);
+            if (bad < 0) {
+                return null;
+            }
+            int slash = path.lastIndexOf('/', bad);
+            String above = slash <= 0 ? "/" : path.substring(0, slash);
+            return isWatched(above) ? above : watched.toString();
         }
 
         /**

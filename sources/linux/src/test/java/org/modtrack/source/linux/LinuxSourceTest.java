@@ -105,6 +105,35 @@ class LinuxSourceTest {
         }
     }
 
+    /**
+     * A name whose bytes are not UTF-8 cannot be written in a result (the kernel's bytes decode to
+     * U+FFFD, a path that does not exist): its directory is read again instead, whether the name is
+     * where the object is now or where the consumer has it, and no entry names a path that holds
+     * U+FFFD.
+     */
+    @Test
+    void aNameThatIsNotUtf8IsCoveredByARescanOfItsDirectoryAndNeverNamed() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir new old other; echo seed > old/\"$(printf 'was\\377')\"; echo seed > other/kept; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                sh(root, "echo x > new/\"$(printf 'bad\\377')\"; mv old/\"$(printf 'was\\377')\" other/fine; echo more >> other/kept");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                for (PathChange c : r.changes()) {
+                    assertFalse(c.path().contains("\uFFFD") || (c.from() != null && c.from().contains("\uFFFD")),
+                            "an entry names a path that is not the file's: " + r.changes());
+                }
+                Map<String, PathChange> c = byPath(r, root);
+                assertEquals(PathChange.Kind.RESCAN, c.get("new").kind(), "the new file's directory, read again: " + c);
+                assertEquals(PathChange.Kind.RESCAN, c.get("old").kind(), "where the consumer has the moved file: " + c);
+                assertEquals(PathChange.Kind.CREATED, c.get("other/fine").kind(), "read where it is now: " + c);
+                assertEquals(PathChange.Kind.MODIFIED, c.get("other/kept").kind(), "the rest as precise as ever: " + c);
+            }
+        }
+    }
+
     @Test
     void aRecordedDirectoryLetsItsChildrenGoWithoutARoundTripAndTheResultNamesEachOfThem() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
