@@ -13,15 +13,21 @@ import org.modtrack.engine.FileId;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.WriteBarrier;
 import org.modtrack.simulation.Variant.Granularity;
+import org.modtrack.source.linux.rules.AnswerOrder;
+import org.modtrack.source.linux.rules.EpochRule;
+import org.modtrack.source.linux.rules.SiblingRule;
 
 /**
  * The kernel side of the Linux source, modelled: writer threads (other processes than the tracker)
  * whose write-family calls raise a pre-content event unless their file has an ignore mark; the
- * handler that records the file, sets the mark by the epoch rule ({@code IgnoreMarks}) and answers
+ * handler that records the file, sets the mark by the epoch rule and answers
  * (then calls postWrite at once, as {@code PreContentListener} does); shared writable mappings
  * whose stores raise nothing; file descriptors opened before the tracker's mark (after a restart);
  * and the {@code srcu} barrier ({@code SyscallBarrier}, {@code AlwaysWritable}) as a real
- * {@link WriteBarrier} over these threads.
+ * {@link WriteBarrier} over these threads. Where the source decides something the model must decide
+ * the same way (when an event is answered, when a mark may be set, when a walk's siblings are
+ * recorded ahead), both call the same pure rule ({@link AnswerOrder}, {@link EpochRule},
+ * {@link SiblingRule}); the rest of the model follows the listeners' code by the class names given.
  *
  * <p>With {@link Granularity#DIRECTORY} (the real source's default) the handler records the file's
  * directory as a {@link Access#SCOPE} and marks the directory for all its children; the children's
@@ -64,6 +70,7 @@ final class LinuxKernel {
         long callSeq;
         int calls;
         int recorded = -1; // what the handler recorded: the file, or with directory records its directory
+        AnswerOrder order; // when the handler answers with respect to its record
     }
 
     private final WriterThread[] threads;
@@ -96,6 +103,10 @@ final class LinuxKernel {
      * before its record) and journal position.
      */
     private final boolean[] siblingPending;
+    /** The parent's children newly recorded in the period, and whether it was expanded in the period ({@code SiblingScopes}). */
+    private int newChildren;
+    private boolean expanded;
+    private long siblingPeriod = -1; // the epoch newChildren and expanded are counted in
     private final boolean[] siblingRecorded;
     private final long[] siblingEpoch;
     private final long[] siblingLsn;
@@ -238,6 +249,7 @@ final class LinuxKernel {
     String handle(int w, TrackerCore core) throws IOException {
         WriterThread t = threads[w];
         t.epoch = epoch;
+        t.order = AnswerOrder.of(Access.WRITE, opensOnly); // the model's calls are writes; with opens alone, each an open
         t.recorded = directories() ? directoryOf(t.fdFile) : t.fdFile;
         TrackerCore.Intent intent = directories() ? core.preWrite(directoryIds[t.recorded], Access.SCOPE)
                 : core.preWrite(ids[t.recorded]);
@@ -248,8 +260,21 @@ final class LinuxKernel {
         if (directories()) {
             busy[t.recorded] = true;
             if (!intent.alreadyRecorded() && granularity == Granularity.DIRECTORY_WALKS) {
-                for (int d = 0; d < directoryIds.length; d++) {
-                    siblingPending[d] |= d != t.recorded; // the model's directories are siblings
+                // The model's directories are siblings under one parent (SiblingScopes.parentToExpand),
+                // which has one more child outside the model, recorded first in every period: so the
+                // model's first new record may already reveal a walk, and the siblings it records
+                // ahead are not yet recorded by a handler of their own, the interleavings that matter.
+                if (siblingPeriod != t.epoch) {
+                    siblingPeriod = t.epoch;
+                    newChildren = 1;
+                    expanded = false;
+                }
+                newChildren++;
+                if (SiblingRule.expands(newChildren, expanded, 0, Integer.MAX_VALUE)) {
+                    expanded = true;
+                    for (int d = 0; d < directoryIds.length; d++) {
+                        siblingPending[d] |= d != t.recorded;
+                    }
                 }
             }
         }
@@ -257,10 +282,10 @@ final class LinuxKernel {
                 + (core.journal().isAcknowledged(intent.lsn()) ? "" : ", waits for a sync");
     }
 
-    /** Whether thread {@code w}'s handler may answer: its record is acknowledged. */
+    /** Whether thread {@code w}'s handler may answer: by its {@link AnswerOrder}, a write once its record is acknowledged. */
     boolean answerable(int w, TrackerCore core) {
         WriterThread t = threads[w];
-        return t.state == CallState.HANDLING && core.journal().isAcknowledged(t.lsn);
+        return t.state == CallState.HANDLING && (t.order.answersFirst() || core.journal().isAcknowledged(t.lsn));
     }
 
     /**
@@ -269,7 +294,7 @@ final class LinuxKernel {
      */
     String answer(int w, TrackerCore core) {
         WriterThread t = threads[w];
-        boolean mark = t.epoch == epoch || mutant == (directories() ? LinuxMutant.DIR_MARK_AFTER_FLUSH : LinuxMutant.MARK_AFTER_FLUSH);
+        boolean mark = EpochRule.mayMark(t.epoch, epoch) || mutant == (directories() ? LinuxMutant.DIR_MARK_AFTER_FLUSH : LinuxMutant.MARK_AFTER_FLUSH);
         (directories() ? directoryMarked : marked)[t.recorded] |= mark;
         core.postWrite(t.token);
         t.state = CallState.ALLOWED;
@@ -589,7 +614,7 @@ final class LinuxKernel {
     /** Marks {@code d} for its children, under the epoch rule. */
     String siblingMark(int d) {
         siblingRecorded[d] = false;
-        boolean mark = siblingEpoch[d] == epoch || mutant == LinuxMutant.SIBLING_MARK_AFTER_FLUSH;
+        boolean mark = EpochRule.mayMark(siblingEpoch[d], epoch) || mutant == LinuxMutant.SIBLING_MARK_AFTER_FLUSH;
         directoryMarked[d] |= mark;
         return mark ? "marked" : "not marked (a flush came since its record)";
     }
@@ -600,7 +625,7 @@ final class LinuxKernel {
         for (boolean d : recordedAhead) {
             any |= d;
         }
-        return any && core.journal().isAcknowledged(recordedAheadLsn) && recordedAheadEpoch == epoch;
+        return any && core.journal().isAcknowledged(recordedAheadLsn) && EpochRule.mayMark(recordedAheadEpoch, epoch);
     }
 
     /** {@code BusyDirectories.markRecordedAheadAgain}: the directories recorded ahead get their marks back. */

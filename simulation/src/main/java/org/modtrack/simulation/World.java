@@ -27,6 +27,7 @@ import org.modtrack.engine.journal.ControlState;
 import org.modtrack.engine.journal.Journal;
 import org.modtrack.engine.journal.SyncPlan;
 import org.modtrack.simulation.SimulatedStorage.CrashKind;
+import org.modtrack.source.linux.rules.EpochRule;
 
 /**
  * One simulated world: files with a true version each, writers, a consumer that keeps a mirror of
@@ -683,7 +684,7 @@ final class World {
     /** The second half of the reader's event: the mute, set only if no flush came since the epoch was read. */
     private String finishEvent() {
         int d = kernel.readerDirectory();
-        boolean noFlushSince = kernel.readerEpoch() == kernel.epoch();
+        boolean noFlushSince = EpochRule.mayMark(kernel.readerEpoch(), kernel.epoch());
         kernel.readerDone();
         if (noFlushSince || scenario.linuxMutant() == LinuxMutant.DIR_MUTE_AFTER_FLUSH) {
             kernel.mute(d);

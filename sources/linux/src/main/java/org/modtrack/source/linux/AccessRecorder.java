@@ -11,6 +11,7 @@ import org.modtrack.engine.WriteTicket;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.rules.AnswerOrder;
 
 /**
  * Records what a permission event's access needs recorded, and sets the ignore mark that spares the

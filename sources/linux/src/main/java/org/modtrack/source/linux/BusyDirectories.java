@@ -10,6 +10,7 @@ import org.modtrack.engine.Access;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
 import org.modtrack.posix.PosixException;
+import org.modtrack.source.linux.rules.EpochRule;
 
 /**
  * With directory records, the directories busy in the current period, carried across each
@@ -116,7 +117,7 @@ final class BusyDirectories {
             } catch (PosixException e) {
                 LOG.log(Level.FINE, "could not mark " + dir + " again", e);
             }
-            if (marks.epoch() != epoch) {
+            if (!EpochRule.mayMark(epoch, marks.epoch())) {
                 return; // another flush came: these records belong to a period that is closing too
             }
         }

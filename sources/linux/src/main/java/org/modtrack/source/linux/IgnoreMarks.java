@@ -19,6 +19,7 @@ import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.rules.EpochRule;
 
 /**
  * A group's ignore marks (the pre-content group's; with directory records also the notification
@@ -106,7 +107,7 @@ final class IgnoreMarks implements SyscallBarrier.IgnoreMarks {
             throws PosixException {
         lock.readLock().lock();
         try {
-            if (epoch != epochBeforeRecord) {
+            if (!EpochRule.mayMark(epochBeforeRecord, epoch)) {
                 return false;
             }
             Fanotify.mark(group, FLAGS, maskOf(children), fd, path);

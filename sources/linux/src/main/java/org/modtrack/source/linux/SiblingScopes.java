@@ -19,6 +19,8 @@ import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
+import org.modtrack.source.linux.rules.EpochRule;
+import org.modtrack.source.linux.rules.SiblingRule;
 
 /**
  * Records a walk's next directories before it reaches them. When a second directory under the
@@ -51,7 +53,6 @@ final class SiblingScopes {
      * checkpoint's kept-marks flush names at most 4,096 marks before it falls back to a full flush.
      */
     static final int MAX_PER_PERIOD = 16_384;
-    private static final int SECOND_CHILD = 2;
 
     /** A parent's children newly recorded in the period, and whether its subdirectories were recorded ahead. */
     private static final class Parent {
@@ -114,7 +115,7 @@ final class SiblingScopes {
         }
         Parent state = p.parents.computeIfAbsent(parent, k -> new Parent());
         int children = state.newChildren.incrementAndGet();
-        return children >= SECOND_CHILD && !state.expanded.get() && p.recordedAhead.get() < MAX_PER_PERIOD ? parent : null;
+        return SiblingRule.expands(children, state.expanded.get(), p.recordedAhead.get(), MAX_PER_PERIOD) ? parent : null;
     }
 
     private Period periodOf(long epoch) {
@@ -166,7 +167,7 @@ final class SiblingScopes {
         recorded.add(siblings.size());
         for (FileId sibling : siblings) {
             try {
-                if (!marks.ignoreByHandle(fs.mountFd(), sibling, true, epoch) && marks.epoch() != epoch) {
+                if (!marks.ignoreByHandle(fs.mountFd(), sibling, true, epoch) && !EpochRule.mayMark(epoch, marks.epoch())) {
                     return; // a checkpoint came: these records belong to a closing period
                 }
             } catch (PosixException e) {

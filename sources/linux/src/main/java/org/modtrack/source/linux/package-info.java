@@ -22,7 +22,7 @@
  *       {@link org.modtrack.source.linux.AccessRecorder}: it classifies the access from the blocked
  *       thread's system call ({@link org.modtrack.source.linux.AccessClassifier}, from
  *       {@code /proc/<tid>/syscall}), which fixes the
- *       {@link org.modtrack.source.linux.AnswerOrder} (a read is answered at once, a write after its
+ *       {@link org.modtrack.source.linux.rules.AnswerOrder} (a read is answered at once, a write after its
  *       record), and records through the engine's {@code preWrite}, which returns once the record is
  *       as durable as configured: the directory the file was reached through as a scope (directory
  *       records, the default; noted in {@link org.modtrack.source.linux.BusyDirectories}), or the

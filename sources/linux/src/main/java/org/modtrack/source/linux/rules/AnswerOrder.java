@@ -1,16 +1,17 @@
-package org.modtrack.source.linux;
+package org.modtrack.source.linux.rules;
 
 import org.modtrack.engine.Access;
 import org.modtrack.engine.Durability;
+import org.modtrack.source.linux.LinuxSourceOptions;
 
 /**
  * When a permission event is answered with respect to its record: the four orders
- * {@link AccessRecorder} chooses among. A write must not go on before its record is durable; a
+ * the pre-content handler ({@code AccessRecorder}) chooses among, and the simulator's model of it. A write must not go on before its record is durable; a
  * read may (it changes nothing), but its ignore mark must wait for the record, since the mark would
  * hide a later write, and until the mark is set every access raises an event again. Pure, so that
  * the choice can be read, and tested, apart from the system calls that carry it out.
  */
-enum AnswerOrder {
+public enum AnswerOrder {
     /**
      * Directory records with {@code process} durability: a directory's record costs no sync, so
      * every event whose directory can be recorded is answered only after the record and its mark,
@@ -33,12 +34,12 @@ enum AnswerOrder {
     ANSWER_THEN_RECORD_DIRECTORY;
 
     /** Whether events take {@link #RECORD_DIRECTORY_THEN_ANSWER} before any classification. */
-    static boolean recordsDirectoryBeforeClassifying(LinuxSourceOptions.Granularity granularity, Durability durability) {
+    public static boolean recordsDirectoryBeforeClassifying(LinuxSourceOptions.Granularity granularity, Durability durability) {
         return granularity == LinuxSourceOptions.Granularity.DIRECTORY && durability == Durability.PROCESS;
     }
 
     /** The order of a classified access: {@code access} as its system call says, {@code open} for an open event. */
-    static AnswerOrder of(Access access, boolean open) {
+    public static AnswerOrder of(Access access, boolean open) {
         if (access != Access.READ) {
             return RECORD_THEN_ANSWER;
         }
@@ -46,7 +47,7 @@ enum AnswerOrder {
     }
 
     /** Whether the event is answered before anything is recorded. */
-    boolean answersFirst() {
+    public boolean answersFirst() {
         return this == ANSWER_THEN_RECORD || this == ANSWER_THEN_RECORD_DIRECTORY;
     }
 
@@ -54,7 +55,7 @@ enum AnswerOrder {
      * Whether the file is recorded on its own when its directory is not (file records, or a
      * directory that cannot be pinned down).
      */
-    boolean recordsTheFile() {
+    public boolean recordsTheFile() {
         return this == RECORD_THEN_ANSWER || this == ANSWER_THEN_RECORD;
     }
 }

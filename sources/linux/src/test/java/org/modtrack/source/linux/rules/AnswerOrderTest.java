@@ -1,4 +1,4 @@
-package org.modtrack.source.linux;
+package org.modtrack.source.linux.rules;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.Durability;
+import org.modtrack.source.linux.LinuxSourceOptions;
 
 /** Which permission events wait for their record, and what is recorded when their directory is not. */
 class AnswerOrderTest {
