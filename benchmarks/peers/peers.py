@@ -555,7 +555,7 @@ def truth_of(logs):
 
 
 def writer_cmd(d, count, size, lg, pace=0, mods=None):
-    return [A.writer, d, str(count), str(size), lg, str(pace)] + ([mods] if mods else [])
+    return [A.ops, "write", d, str(count), str(size), lg, str(pace)] + ([mods] if mods else [])
 
 
 class Workloads:
@@ -567,8 +567,8 @@ class Workloads:
         c = cfg
         self.units = c["base"] // c["kb_per_unit"]
         self.cmd_doc = {
-            "w1": "writer RUN/w1 %d 4096 LOG 0  (1 process: create %d files of 4 KiB)" % (c["w1"], c["w1"]),
-            "w8": "8 x writer RUN/w8-i %d 4096 LOG 0  (8 processes at once, %d files in all)" % (
+            "w1": "ops write RUN/w1 %d 4096 LOG 0  (1 process: create %d files of 4 KiB)" % (c["w1"], c["w1"]),
+            "w8": "8 x ops write RUN/w8-i %d 4096 LOG 0  (8 processes at once, %d files in all)" % (
                 c["w8"] // 8, c["w8"]),
             "append": "%d x ops append BIG/bN %d 4096 1048576 LOG  (%d files of %d MiB, each appended %d MiB in "
                       "4 KiB writes, reopened every MiB)" % (c["big_files"], c["append_mb"] << 20, c["big_files"],
@@ -1022,7 +1022,7 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
     L.append("Setup: a fresh sparse %s MiB ext4 image (`mkfs.ext4 -i 4096`), loop-mounted under "
              "`/tmp/modtrack-loop-bench*/mnt` (made and removed by benchmarks/peers/run); a base tree of %d files of 4 KiB "
              "in directories of %d (`ops mkfiles`), and %d large files of %d MiB. Every workload is a separate "
-             "C process (`benchmarks/peers/writer.c`, `benchmarks/peers/ops.c`) that logs every path it changes outside the mount "
+             "C process (`benchmarks/workloads/ops.c`) that logs every path it changes outside the mount "
              "(the ground truth). Trackers' state, sockets and logs are outside the tracked mount.\n"
              % (A.image_mb, cfg["base"], cfg["per_dir"], cfg["big_files"], cfg["big_mb"]))
     if isinstance(pngs, str):
@@ -1236,7 +1236,7 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
 def main():
     global A, PIDS, RNG
     ap = argparse.ArgumentParser()
-    for k in ("work", "mnt", "repo", "writer", "ops", "javawatch", "out", "img", "env", "missing"):
+    for k in ("work", "mnt", "repo", "ops", "javawatch", "out", "img", "env", "missing"):
         ap.add_argument("--" + k, default="")
     ap.add_argument("--size", choices=sorted(SIZES), default="quick")
     ap.add_argument("--image-mb", type=int, default=0)

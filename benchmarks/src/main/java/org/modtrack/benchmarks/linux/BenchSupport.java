@@ -22,17 +22,21 @@ final class BenchSupport {
     private BenchSupport() {
     }
 
-    /** The compiled writer program {@code name}. */
-    static String program(String name) {
+    /** A command line of the workloads tool (benchmarks/workloads/ops.c, compiled by bin/bench-linux): {@code ops SUBCOMMAND ARGS}. */
+    static String[] ops(String subcommand, String... args) {
         String dir = System.getProperty("modtrack.bench.bin");
         if (dir == null) {
-            throw new IllegalStateException("run through bin/bench-linux, which compiles the writers and sets -Dmodtrack.bench.bin");
+            throw new IllegalStateException("run through bin/bench-linux, which compiles the workloads and sets -Dmodtrack.bench.bin");
         }
-        Path p = Path.of(dir, name);
+        Path p = Path.of(dir, "ops");
         if (!Files.isExecutable(p)) {
             throw new IllegalStateException(p + " is missing: bin/bench-linux compiles it");
         }
-        return p.toString();
+        String[] command = new String[args.length + 2];
+        command[0] = p.toString();
+        command[1] = subcommand;
+        System.arraycopy(args, 0, command, 2, args.length);
+        return command;
     }
 
     /** A child whose stdout is read line by line and whose stdin can be written to. */

@@ -29,8 +29,8 @@ import org.modtrack.testing.LoopMount;
  *
  * <p>One trial = a fresh 3 GiB sparse ext4 loop mount, a fresh state directory in /tmp, a
  * {@link LinuxSource} with the trial's barrier and power durability, and two children:
- * {@code smallwriter} (4 KiB pwrites round-robin over 16 files, one every 200 µs, each call's
- * start, end and wait for a CPU logged) and {@code bigwrite} (one 1 GiB write call). Sequence: a warm-up query +
+ * {@code ops pwrites} (4 KiB pwrites round-robin over 16 files, one every 200 µs, each call's
+ * start, end and wait for a CPU logged) and {@code ops bigwrite} (one 1 GiB write call). Sequence: a warm-up query +
  * bless; (a) query + bless; (b) start the big write, 50 ms later query + bless; (c) a second big
  * write with no checkpoint (the control: what the big write alone does to the small writer). The
  * stall of a window is the longest small write that overlaps it; its "blocked" part leaves out the
@@ -138,8 +138,8 @@ public final class CheckpointStall {
             TrackerConfig config = TrackerConfig.defaults().withDurability(DURABILITY);
             try (LinuxSource source = LinuxSource.open(mount.mountPoint(), state, config,
                     LinuxSourceOptions.defaults().withBarrier(barrier));
-                 Child writer = new Child(BenchSupport.program("smallwriter"), small.toString(),
-                         Integer.toString(SMALL_FILES), Integer.toString(SMALL_PERIOD_US), log.toString())) {
+                 Child writer = new Child(BenchSupport.ops("pwrites", small.toString(),
+                         Integer.toString(SMALL_FILES), Integer.toString(SMALL_PERIOD_US), log.toString()))) {
                 writer.expect("ready");
                 Thread.sleep(300);
                 source.bless(source.query().snapshot()); // warm-up: the small files are recorded; marks flushed
@@ -176,7 +176,7 @@ public final class CheckpointStall {
                     String[] end = big.line().split(" ");
                     bigEndB = Long.parseLong(end[1]);
                     if (big.waitFor(120) != 0) {
-                        throw new IOException("bigwrite failed: " + String.join(" ", end));
+                        throw new IOException("ops bigwrite failed: " + String.join(" ", end));
                     }
                 }
                 Thread.sleep(500);
@@ -188,7 +188,7 @@ public final class CheckpointStall {
                 Thread.sleep(300);
                 writer.process.destroy(); // SIGTERM: it writes its log and exits
                 if (writer.waitFor(60) != 0) {
-                    throw new IOException("smallwriter failed");
+                    throw new IOException("ops pwrites failed");
                 }
                 long[] calls = readLog(log);
                 Files.delete(log);
@@ -213,9 +213,9 @@ public final class CheckpointStall {
         }
     }
 
-    /** Starts a child {@code bigwrite} of {@link #BIG_WRITE_BYTES} into {@code file}: its next line is "start NS". */
+    /** Starts a child {@code ops bigwrite} of {@link #BIG_WRITE_BYTES} into {@code file}: its next line is "start NS". */
     private static Child startBigWrite(Path file) throws IOException {
-        Child big = new Child(BenchSupport.program("bigwrite"), file.toString(), Long.toString(BIG_WRITE_BYTES));
+        Child big = new Child(BenchSupport.ops("bigwrite", file.toString(), Long.toString(BIG_WRITE_BYTES)));
         try {
             big.expect("ready");
             big.send("go");
@@ -232,7 +232,7 @@ public final class CheckpointStall {
             long start = Long.parseLong(big.line().split(" ")[1]);
             long end = Long.parseLong(big.line().split(" ")[1]);
             if (big.waitFor(120) != 0) {
-                throw new IOException("bigwrite into " + file + " failed");
+                throw new IOException("ops bigwrite into " + file + " failed");
             }
             return new long[] {start, end};
         }
@@ -245,7 +245,7 @@ public final class CheckpointStall {
         return v;
     }
 
-    /** smallwriter logs each call as start, end, wait for a CPU (ns). */
+    /** ops pwrites logs each call as start, end, wait for a CPU (ns). */
     static final int CALL_LONGS = 3;
 
     /** The index of the longest call overlapping [from, to]; -1 if none. */

@@ -52,6 +52,10 @@ public final class WriterOverhead {
     private static final int HEADERS = 500;
     private static final int HEADERS_PER_UNIT = 12;
     private static final int COMPILERS = 2;
+    /** The kbuild tree's directories of sources and of objects (as in a kernel tree, not one flat directory). */
+    private static final int SPREAD = 100;
+    /** Where, in a run's state directory, the kbuild workload's lists of sources and headers are. */
+    private static final String KBUILD_LISTS = "kbuild-lists";
     private static final int WARM_UP_ROUNDS = Integer.getInteger("modtrack.bench.warmups", 1);
     private static final String ALL_CONFIGS = "untracked,process,power,process-dirs,power-dirs";
     /** Asked for by name only: the directory-results configurations in a warm period (see {@link #prepare}). */
@@ -150,8 +154,7 @@ public final class WriterOverhead {
         try (LoopMount mount = LoopMount.create("ext4", IMAGE_BYTES)) {
             Path root = mount.mountPoint();
             if (workload.equals("kbuild")) {
-                BenchSupport.run(BenchSupport.program("kbuild"), "populate", root.toString(), Integer.toString(UNITS),
-                        Integer.toString(HEADERS));
+                populateKbuild(root, state);
             }
             BenchSupport.run("sync", "-f", root.toString());
             LinuxSource source = null;
@@ -168,7 +171,7 @@ public final class WriterOverhead {
                 EventCounts e0 = source == null ? null : source.eventCounts();
                 double a0 = source == null ? 0 : source.answerLatency().sumSeconds();
                 long t0 = System.nanoTime();
-                workload(workload, root);
+                workload(workload, root, state);
                 long t1 = System.nanoTime();
                 if (source == null) {
                     return new Run(workload, config, round, (t1 - t0) / 1e6, 0, 0, 0, 0, 0, 0, 0);
@@ -210,27 +213,57 @@ public final class WriterOverhead {
         }
     }
 
-    private static void workload(String workload, Path root) throws IOException, InterruptedException {
+    /**
+     * The kbuild workload's tree, made before the tracker starts: {@link #UNITS} sources of 8 KiB in
+     * {@link #SPREAD} directories, {@link #HEADERS} headers of 4 KiB, the empty object directories,
+     * and (outside the mount, in the state directory) the lists {@code ops compile} reads them from.
+     */
+    private static void populateKbuild(Path root, Path state) throws IOException, InterruptedException {
+        BenchSupport.run(BenchSupport.ops("mkfiles", root.resolve("src").toString(), "0", Integer.toString(SPREAD),
+                Integer.toString(UNITS / SPREAD), "8192", "-"));
+        BenchSupport.run(BenchSupport.ops("mkfiles", root.resolve("include").toString(), "0", "1", Integer.toString(HEADERS),
+                "4096", "-"));
+        List<String> sources = new ArrayList<>(UNITS);
+        for (int u = 0; u < UNITS; u++) {
+            sources.add(root.resolve(String.format("src/d%05d/f%04d", u % SPREAD, u / SPREAD)).toString());
+        }
+        List<String> headers = new ArrayList<>(HEADERS);
+        for (int h = 0; h < HEADERS; h++) {
+            headers.add(root.resolve(String.format("include/d00000/f%04d", h)).toString());
+        }
+        for (int d = 0; d < SPREAD; d++) {
+            Files.createDirectories(root.resolve("out/d" + d));
+        }
+        Path lists = Files.createDirectories(state.resolve(KBUILD_LISTS));
+        Files.write(lists.resolve("sources"), sources);
+        Files.write(lists.resolve("headers"), headers);
+    }
+
+    private static void workload(String workload, Path root, Path state) throws IOException, InterruptedException {
         switch (workload) {
-            case "files1" -> parallel(List.of(List.of(BenchSupport.program("mkfiles"), root.resolve("w0").toString(),
-                    Integer.toString(FILES), Integer.toString(FILE_BYTES))));
+            case "files1" -> parallel(List.of(List.of(BenchSupport.ops("write", root.resolve("w0").toString(),
+                    Integer.toString(FILES), Integer.toString(FILE_BYTES), "-", "0"))));
             case "files8" -> {
                 List<List<String>> cmds = new ArrayList<>();
                 for (int w = 0; w < 8; w++) {
-                    cmds.add(List.of(BenchSupport.program("mkfiles"), root.resolve("w" + w).toString(),
-                            Integer.toString(FILES / 8), Integer.toString(FILE_BYTES)));
+                    cmds.add(List.of(BenchSupport.ops("write", root.resolve("w" + w).toString(),
+                            Integer.toString(FILES / 8), Integer.toString(FILE_BYTES), "-", "0")));
                 }
                 parallel(cmds);
             }
             case "kbuild" -> {
+                Path lists = state.resolve(KBUILD_LISTS);
+                String out = root.resolve("out").toString();
                 List<List<String>> cmds = new ArrayList<>();
                 for (int c = 0; c < COMPILERS; c++) {
-                    cmds.add(List.of(BenchSupport.program("kbuild"), "compile", root.toString(),
-                            Integer.toString(UNITS * c / COMPILERS), Integer.toString(UNITS * (c + 1) / COMPILERS),
-                            Integer.toString(HEADERS_PER_UNIT)));
+                    cmds.add(List.of(BenchSupport.ops("compile", lists.resolve("sources").toString(),
+                            Integer.toString(UNITS * c / COMPILERS), Integer.toString(UNITS * (c + 1) / COMPILERS), "1",
+                            lists.resolve("headers").toString(), Integer.toString(HEADERS), out, "-",
+                            Integer.toString(HEADERS_PER_UNIT), Integer.toString(SPREAD))));
                 }
                 parallel(cmds);
-                parallel(List.of(List.of(BenchSupport.program("kbuild"), "link", root.toString(), Integer.toString(UNITS))));
+                parallel(List.of(List.of(BenchSupport.ops("link", out, Integer.toString(UNITS),
+                        root.resolve("out/vmlinux").toString(), "-", Integer.toString(SPREAD)))));
             }
             default -> throw new IllegalArgumentException("workloads: files1, files8, kbuild; not " + workload);
         }
