@@ -73,7 +73,7 @@ public final class GroupCommitProbe {
         String dirArg = args.length > 2 ? args[2] : PreWriteBenchmark.TMPDIR;
         Durability durability = args.length > 3 ? Durability.valueOf(args[3]) : Durability.POWER;
         Path parent = Path.of(PreWriteBenchmark.TMPDIR.equals(dirArg) ? System.getProperty("java.io.tmpdir") : dirArg);
-        Path stateDir = Files.createTempDirectory(parent, "modtrack-probe-");
+        Path stateDir = Files.createTempDirectory(Files.createDirectories(parent), "modtrack-probe-");
         try {
             run(threads, seconds, durability, stateDir);
         } finally {
