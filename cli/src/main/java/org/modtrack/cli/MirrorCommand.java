@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
         description = {"Keeps DEST equal to the watched root SRC: one cycle (query, apply, make durable, bless), or with "
                 + "--follow one cycle every few seconds until SIGTERM. The first run copies the whole tree. DEST is a local "
                 + "directory, or with --rsync (implied by host:path and rsync://) any rsync destination. Stopped at any "
-                + "moment, the next run resumes where it was and blesses only what it applied. One mirror (one consumer of "
-                + "any kind) per root: the daemon keeps one bless per root."},
+                + "moment, the next run resumes where it was and blesses only what it applied. Each mirror of a root acts "
+                + "as a consumer of its own (--consumer): each consumer blesses on its own."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:DEST equals SRC as of the last cycle", "2:bad usage", "3:an error stopped it (nothing was blessed that was not applied)"})
 final class MirrorCommand implements Callable<Integer> {

@@ -47,11 +47,19 @@ final class LocalDestination implements ResultApplier.Copy {
 
     /** Where {@code path} (an absolute path under the source) goes in the destination. */
     private Path target(String path) {
-        Path p = Path.of(path);
+        return target(Path.of(path));
+    }
+
+    /**
+     * Where {@code p} goes in the destination. Paths, not strings, below here: a name the source
+     * lists whose bytes are not UTF-8 has no string that leads back to it, and only the path
+     * keeps its bytes.
+     */
+    private Path target(Path p) {
         if (!p.startsWith(source)) {
-            throw new IllegalArgumentException("a result named " + path + ", which is not under " + source + ".");
+            throw new IllegalArgumentException("a result named " + p + ", which is not under " + source + ".");
         }
-        return destination.resolve(source.relativize(p).toString());
+        return destination.resolve(source.relativize(p));
     }
 
     @Override
@@ -61,7 +69,11 @@ final class LocalDestination implements ResultApplier.Copy {
 
     @Override
     public void forget(String path) throws IOException {
-        Path t = target(path);
+        forget(Path.of(path));
+    }
+
+    private void forget(Path p) throws IOException {
+        Path t = target(p);
         if (t.equals(destination)) {
             clear(t);
             return;
@@ -101,11 +113,14 @@ final class LocalDestination implements ResultApplier.Copy {
         if (copiedByListing.contains(path) && current(path)) {
             return; // copied after the checkpoint by this result's listing: as new as the entry asks
         }
-        Path s = Path.of(path);
-        Path t = target(path);
+        read(Path.of(path));
+    }
+
+    private void read(Path s) throws IOException {
+        Path t = target(s);
         PosixFileAttributes a = attributes(s);
         if (a == null) {
-            forget(path); // gone by now: a later result says where it went
+            forget(s); // gone by now: a later result says where it went
             return;
         }
         if (a.isDirectory()) {
@@ -141,7 +156,7 @@ final class LocalDestination implements ResultApplier.Copy {
         } catch (NoSuchFileException e) {
             Files.deleteIfExists(temporary);
             if (!Files.exists(s, LinkOption.NOFOLLOW_LINKS)) {
-                forget(s.toString());
+                forget(s);
                 return;
             }
             throw e;
@@ -184,21 +199,24 @@ final class LocalDestination implements ResultApplier.Copy {
      * deep}; with {@code namesOnly}, of the entries the destination already has, none.
      */
     private void look(String path, boolean deep, boolean namesOnly) throws IOException {
-        Path s = Path.of(path);
-        Path t = target(path);
+        look(Path.of(path), deep, namesOnly);
+    }
+
+    private void look(Path s, boolean deep, boolean namesOnly) throws IOException {
+        Path t = target(s);
         PosixFileAttributes a = attributes(s);
         if (a == null) {
-            forget(path);
+            forget(s);
             return;
         }
         boolean had = Files.isDirectory(t, LinkOption.NOFOLLOW_LINKS);
-        read(path);
+        read(s);
         if (!a.isDirectory()) {
             return;
         }
         // The destination's entries that the source no longer has go; the source's are read, a
         // file only when a stat says it is not current (as rsync's quick check does).
-        Set<String> present = new HashSet<>();
+        Set<Path> present = new HashSet<>(); // names as paths: their bytes, whatever they decode to
         List<Path> children;
         try (Stream<Path> list = Files.list(s)) {
             children = list.toList();
@@ -206,13 +224,13 @@ final class LocalDestination implements ResultApplier.Copy {
             return; // gone or changing under the walk: a later result says what became of it
         }
         for (Path child : children) {
-            present.add(child.getFileName().toString());
+            present.add(child.getFileName());
         }
-        Set<String> kept = new HashSet<>();
+        Set<Path> kept = new HashSet<>();
         if (had) {
             try (Stream<Path> list = Files.list(t)) {
                 for (Path entry : list.toList()) {
-                    String name = entry.getFileName().toString();
+                    Path name = entry.getFileName();
                     if (present.contains(name)) {
                         kept.add(name);
                     } else {
@@ -224,7 +242,7 @@ final class LocalDestination implements ResultApplier.Copy {
             }
         }
         for (Path child : children) {
-            if (namesOnly && kept.contains(child.getFileName().toString())) {
+            if (namesOnly && kept.contains(child.getFileName())) {
                 continue; // kept: if it changed, an entry of its own says so
             }
             PosixFileAttributes c = attributes(child);
@@ -232,11 +250,11 @@ final class LocalDestination implements ResultApplier.Copy {
                 continue;
             }
             if (c.isDirectory()) {
-                if (deep || !Files.isDirectory(target(child.toString()), LinkOption.NOFOLLOW_LINKS)) {
-                    readTree(child.toString());
+                if (deep || !Files.isDirectory(target(child), LinkOption.NOFOLLOW_LINKS)) {
+                    look(child, true, false);
                 }
-            } else if (!current(child.toString())) {
-                read(child.toString());
+            } else if (!current(child)) {
+                read(child);
                 copiedByListing.add(child.toString());
             }
         }
@@ -244,8 +262,12 @@ final class LocalDestination implements ResultApplier.Copy {
 
     @Override
     public boolean current(String path) throws IOException {
-        PosixFileAttributes s = attributes(Path.of(path));
-        PosixFileAttributes t = attributes(target(path));
+        return current(Path.of(path));
+    }
+
+    private boolean current(Path p) throws IOException {
+        PosixFileAttributes s = attributes(p);
+        PosixFileAttributes t = attributes(target(p));
         if (s == null || t == null) {
             return s == null && t == null;
         }
@@ -272,7 +294,7 @@ final class LocalDestination implements ResultApplier.Copy {
     /** The whole source into the destination (a first copy, or continuity lost). */
     void copyAll() throws IOException {
         Files.createDirectories(destination);
-        readTree(source.toString());
+        look(source, true, false);
         changedDirectories.add(destination);
     }
 
