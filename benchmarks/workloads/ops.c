@@ -61,6 +61,18 @@ static void die(const char *what, const char *path) {
     exit(1);
 }
 
+/* A count, size or time argument: a non-negative decimal number, else a one-line error. */
+static long num(const char *arg) {
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != 0 || v < 0) {
+        fprintf(stderr, "ops: not a non-negative number: '%s'\n", arg);
+        exit(2);
+    }
+    return v;
+}
+
 static int openlog(const char *path) {
     if (strcmp(path, "-") == 0) return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -127,7 +139,7 @@ static char **readlist(const char *path, long *count) {
 
 static int write_files(char **a, int n) {
     const char *dir = a[0];
-    long count = atol(a[1]), size = atol(a[2]), pace = atol(a[4]);
+    long count = num(a[1]), size = num(a[2]), pace = num(a[4]);
     logfd = openlog(a[3]);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) die("mkdir", dir);
     char *buf = malloc((size_t)size + 1);
@@ -159,7 +171,7 @@ static int write_files(char **a, int n) {
 static int mkfiles(char **a, int nargs) {
     (void)nargs;
     const char *dir = a[0];
-    long first = atol(a[1]), ndirs = atol(a[2]), per = atol(a[3]), size = atol(a[4]);
+    long first = num(a[1]), ndirs = num(a[2]), per = num(a[3]), size = num(a[4]);
     logfd = openlog(a[5]);
     char *buf = calloc(1, (size_t)size + 1);
     memset(buf, 'y', (size_t)size);
@@ -181,7 +193,7 @@ static int mkfiles(char **a, int nargs) {
 static int append(char **a, int nargs) {
     (void)nargs;
     const char *file = a[0];
-    long total = atol(a[1]), chunk = atol(a[2]), reopen = atol(a[3]);
+    long total = num(a[1]), chunk = num(a[2]), reopen = num(a[3]);
     logfd = openlog(a[4]);
     char *buf = malloc((size_t)chunk);
     memset(buf, 'a', (size_t)chunk);
@@ -211,13 +223,13 @@ static void objpath(char *path, size_t cap, const char *objdir, long u, long spr
 static int compile(char **a, int n) {
     long nlist, nhot;
     char **list = readlist(a[0], &nlist);
-    long first = atol(a[1]), last = atol(a[2]), per = atol(a[3]);
+    long first = num(a[1]), last = num(a[2]), per = num(a[3]);
     char **hot = readlist(a[4], &nhot);
-    long usehot = atol(a[5]);
+    long usehot = num(a[5]);
     if (usehot > nhot) usehot = nhot;
     const char *objdir = a[6];
     logfd = openlog(a[7]);
-    long hotper = n > 8 ? atol(a[8]) : 4, spread = n > 9 ? atol(a[9]) : 0;
+    long hotper = n > 8 ? num(a[8]) : 4, spread = n > 9 ? num(a[9]) : 0;
     static char buf[1 << 16], obj[16384];
     char path[4096];
     if (mkdir(objdir, 0755) != 0 && errno != EEXIST) die("mkdir", objdir);
@@ -236,7 +248,7 @@ static int compile(char **a, int n) {
 
 static int link_objs(char **a, int nargs) {
     const char *objdir = a[0];
-    long n = atol(a[1]), spread = nargs > 4 ? atol(a[4]) : 0;
+    long n = num(a[1]), spread = nargs > 4 ? num(a[4]) : 0;
     const char *out = a[2];
     logfd = openlog(a[3]);
     static char buf[1 << 16];
@@ -292,9 +304,9 @@ static void rmtree(const char *dir) {
 static int churn(char **a, int nargs) {
     (void)nargs;
     const char *root = a[0];
-    long ndirs = atol(a[1]);
+    long ndirs = num(a[1]);
     logfd = openlog(a[2]);
-    long pace = atol(a[3]);
+    long pace = num(a[3]);
     char from[4096], to[4096];
     for (long d = 0; d < ndirs; d++) {
         snprintf(from, sizeof from, "%s/d%05ld", root, d);
@@ -315,7 +327,7 @@ static int churn(char **a, int nargs) {
 static int renames(char **a, int nargs) {
     (void)nargs;
     const char *dir = a[0];
-    long n = atol(a[1]);
+    long n = num(a[1]);
     logfd = openlog(a[2]);
     char from[4096], to[4096];
     for (long i = 0; i < n; i++) {
@@ -351,8 +363,8 @@ static int64_t now_ns(void) {
 
 static int pwrites(char **a, int nargs) {
     (void)nargs;
-    int n = atoi(a[1]);
-    int64_t period = atoll(a[2]) * 1000LL;
+    int n = (int)num(a[1]);
+    int64_t period = num(a[2]) * 1000LL;
     int *fds = calloc((size_t)n, sizeof(int));
     int64_t *times = malloc(sizeof(int64_t) * 3 * MAX_CALLS);
     int sched = open("/proc/thread-self/schedstat", O_RDONLY);
@@ -398,7 +410,7 @@ static int pwrites(char **a, int nargs) {
 
 static int bigwrite(char **a, int nargs) {
     (void)nargs;
-    size_t bytes = (size_t)atoll(a[1]);
+    size_t bytes = (size_t)num(a[1]);
     char *buf = malloc(bytes);
     if (!buf) die("malloc", a[1]);
     memset(buf, 'B', bytes); /* touch every page now, not inside the write */
