@@ -14,6 +14,7 @@ import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.WriteBarrier;
 import org.modtrack.simulation.Variant.Granularity;
 import org.modtrack.source.linux.rules.AnswerOrder;
+import org.modtrack.source.linux.rules.CarryRule;
 import org.modtrack.source.linux.rules.EpochRule;
 import org.modtrack.source.linux.rules.SiblingRule;
 
@@ -26,8 +27,9 @@ import org.modtrack.source.linux.rules.SiblingRule;
  * and the {@code srcu} barrier ({@code SyscallBarrier}, {@code AlwaysWritable}) as a real
  * {@link WriteBarrier} over these threads. Where the source decides something the model must decide
  * the same way (when an event is answered, when a mark may be set, when a walk's siblings are
- * recorded ahead), both call the same pure rule ({@link AnswerOrder}, {@link EpochRule},
- * {@link SiblingRule}); the rest of the model follows the listeners' code by the class names given.
+ * recorded ahead, which open files a checkpoint carries), both call the same pure rule
+ * ({@link AnswerOrder}, {@link EpochRule}, {@link SiblingRule}, {@link CarryRule}); the rest of the
+ * model follows the listeners' code by the class names given.
  *
  * <p>With {@link Granularity#DIRECTORY} (the real source's default) the handler records the file's
  * directory as a {@link Access#SCOPE} and marks the directory for all its children; the children's
@@ -513,9 +515,9 @@ final class LinuxKernel {
 
     /**
      * {@code carry} and what {@code AlwaysWritable} names: the files mapped shared and writable,
-     * and the files open on a descriptor opened before the mark, or, with directory records, on
-     * any descriptor (a store through a mapping removed since raises nothing until the
-     * descriptor's CLOSE_WRITE).
+     * and the files open on a descriptor opened before the mark, or on any descriptor where
+     * {@link CarryRule#everyOpenWriter} says so (the mutant {@link LinuxMutant#NO_CARRY_OPEN_WRITERS}
+     * takes opens alone out of its reasons).
      */
     List<FileId> alwaysWritable(Set<Integer> carry) {
         for (int f = 0; f < mappings.length; f++) {
@@ -523,8 +525,10 @@ final class LinuxKernel {
                 carry.add(f);
             }
         }
+        boolean everyOpenWriter = CarryRule.everyOpenWriter(granularity.source(),
+                opensOnly && mutant != LinuxMutant.NO_CARRY_OPEN_WRITERS);
         for (WriterThread t : threads) {
-            if (t.fdFile >= 0 && (t.fdBeforeMark || directories() || opensOnly && mutant != LinuxMutant.NO_CARRY_OPEN_WRITERS)) {
+            if (t.fdFile >= 0 && (t.fdBeforeMark || everyOpenWriter)) {
                 carry.add(t.fdFile);
             }
         }

@@ -2,6 +2,7 @@ package org.modtrack.simulation;
 
 import java.util.Arrays;
 import org.modtrack.engine.Mutant;
+import org.modtrack.source.linux.LinuxSourceOptions;
 
 /**
  * What a simulation runs: the in-process model (writers call preWrite and postWrite around their
@@ -69,7 +70,12 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
 
         /** Whether the pre-content handler records directories (and the notification queue names the children's changes). */
         public boolean directories() {
-            return this != FILE;
+            return source() == LinuxSourceOptions.Granularity.DIRECTORY;
+        }
+
+        /** The source's granularity this one models: what the source's rules are asked about. */
+        public LinuxSourceOptions.Granularity source() {
+            return this == FILE ? LinuxSourceOptions.Granularity.FILE : LinuxSourceOptions.Granularity.DIRECTORY;
         }
 
         /** The granularity named {@code name} on the command line, or null if none is. */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.modtrack.engine.FileId;
+import org.modtrack.source.linux.rules.CarryRule;
 
 /**
  * Files that stay writable without any system call a barrier could wait for, so every checkpoint
@@ -16,12 +17,14 @@ import org.modtrack.engine.FileId;
  * (stores through a mapping raise no event), and files opened for writing before the filesystem
  * mark ({@link PreOpenedWriters}).
  *
- * <p>With directory records, also every file open for writing. Why: a child of a recorded
- * directory raises no permission event, so nothing records its {@code mmap}; a store through a
- * mapping that is gone by the checkpoint while the descriptor stays open raises no event either
- * ({@code FAN_CLOSE_WRITE} comes only with the last close, maybe never). Found by the simulator's
- * directory-records model (docs/simulation.md). The price: a file held open for writing (a log, a
- * database) is named in every result, as a pre-opened one is.
+ * <p>With directory records or opens alone, also every file open for writing, as
+ * {@link CarryRule#everyOpenWriter} decides (for the source and the simulator's model alike). Why,
+ * with directory records: a child of a recorded directory raises no permission event, so nothing
+ * records its {@code mmap}; a store through a mapping that is gone by the checkpoint while the
+ * descriptor stays open raises no event either ({@code FAN_CLOSE_WRITE} comes only with the last
+ * close, maybe never). Found by the simulator's directory-records model (docs/simulation.md). The
+ * price: a file held open for writing (a log, a database) is named in every result, as a
+ * pre-opened one is.
  */
 final class AlwaysWritable {
     private final long trackedDev;
@@ -34,7 +37,7 @@ final class AlwaysWritable {
      */
     private volatile PreOpenedWriters preOpened;
 
-    /** @param everyOpenWriter whether every file open for writing is carried too (directory records) */
+    /** @param everyOpenWriter whether every file open for writing is carried too ({@link CarryRule#everyOpenWriter}) */
     AlwaysWritable(long trackedDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
                    boolean everyOpenWriter) {
         this.trackedDev = trackedDev;

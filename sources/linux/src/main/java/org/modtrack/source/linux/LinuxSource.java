@@ -40,6 +40,7 @@ import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.rules.CarryRule;
 
 /**
  * Tracks a whole Linux file system with fanotify: every write is recorded before it may happen
@@ -174,10 +175,8 @@ public final class LinuxSource implements AutoCloseable {
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();
-            // Every file open for writing is carried when no permission event comes before a child's
-            // mmap (directory records) or before any write through an open descriptor (opens only).
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
-                    directoryRecords || options.opensOnly());
+                    CarryRule.everyOpenWriter(options.granularity(), options.opensOnly()));
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
                     : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));
