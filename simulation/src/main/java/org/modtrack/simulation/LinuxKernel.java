@@ -246,12 +246,17 @@ final class LinuxKernel {
 
     /**
      * The handler reads the epoch and records the event's file (preWrite), or with directory records
-     * the file's directory as a scope ({@code AccessRecorder.recordDirectory}).
+     * the file's directory as a scope ({@code AccessRecorder.recordDirectory}). Its {@link AnswerOrder}
+     * is chosen as {@code AccessRecorder.record} chooses it: before any classification where the
+     * source records the directory first, else for a write (the model's calls are writes; with
+     * opens alone, each event is an open). The model's directories can always be pinned down (their
+     * files are never renamed or removed), so the source's fall-back to classifying never runs.
      */
     String handle(int w, TrackerCore core) throws IOException {
         WriterThread t = threads[w];
         t.epoch = epoch;
-        t.order = AnswerOrder.of(Access.WRITE, opensOnly); // the model's calls are writes; with opens alone, each an open
+        t.order = AnswerOrder.recordsDirectoryBeforeClassifying(granularity.source(), core.config().durability())
+                ? AnswerOrder.RECORD_DIRECTORY_THEN_ANSWER : AnswerOrder.of(Access.WRITE, opensOnly);
         t.recorded = directories() ? directoryOf(t.fdFile) : t.fdFile;
         TrackerCore.Intent intent = directories() ? core.preWrite(directoryIds[t.recorded], Access.SCOPE)
                 : core.preWrite(ids[t.recorded]);
