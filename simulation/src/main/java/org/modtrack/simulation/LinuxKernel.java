@@ -17,6 +17,7 @@ import org.modtrack.source.linux.rules.AnswerOrder;
 import org.modtrack.source.linux.rules.CarryRule;
 import org.modtrack.source.linux.rules.EpochRule;
 import org.modtrack.source.linux.rules.SiblingRule;
+import org.modtrack.source.linux.rules.WalkRule;
 
 /**
  * The kernel side of the Linux source, modelled: writer threads (other processes than the tracker)
@@ -27,9 +28,9 @@ import org.modtrack.source.linux.rules.SiblingRule;
  * and the {@code srcu} barrier ({@code SyscallBarrier}, {@code AlwaysWritable}) as a real
  * {@link WriteBarrier} over these threads. Where the source decides something the model must decide
  * the same way (when an event is answered, when a mark may be set, when a walk's siblings are
- * recorded ahead, which open files a checkpoint carries), both call the same pure rule
- * ({@link AnswerOrder}, {@link EpochRule}, {@link SiblingRule}, {@link CarryRule}); the rest of the
- * model follows the listeners' code by the class names given.
+ * recorded ahead, which open files a checkpoint carries, what a walk by ctime finds), both call the
+ * same pure rule ({@link AnswerOrder}, {@link EpochRule}, {@link SiblingRule}, {@link CarryRule},
+ * {@link WalkRule}); the rest of the model follows the listeners' code by the class names given.
  *
  * <p>With {@link Granularity#DIRECTORY} (the real source's default) the handler records the file's
  * directory as a {@link Access#SCOPE} and marks the directory for all its children; the children's
@@ -386,11 +387,14 @@ final class LinuxKernel {
         return clock;
     }
 
-    /** The files whose ctime is at or after {@code since}: what a walk by ctime finds. */
+    /**
+     * What a walk by ctime finds ({@link WalkRule#changedSince}): the files changed at or after
+     * {@code since}. A file never changed has no ctime on this clock.
+     */
     List<Integer> changedSince(long since) {
         List<Integer> files = new ArrayList<>();
         for (int f = 0; f < ctime.length; f++) {
-            if (ctime[f] >= since && ctime[f] > 0) {
+            if (ctime[f] > 0 && WalkRule.changedSince(ctime[f], since)) {
                 files.add(f);
             }
         }

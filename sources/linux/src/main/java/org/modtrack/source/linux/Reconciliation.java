@@ -16,18 +16,20 @@ import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.rules.WalkRule;
 
 /**
  * What changed while no tracker watched, found by one walk of the watched tree instead of "rescan
  * everything": after an unclean stop in the same boot, every change since the last blessed result's
  * checkpoint has a ctime at or after that checkpoint's wall-clock time less a margin (the
- * watermark, {@link CheckpointTimes}). A directory whose ctime is at or after it had entries made,
- * removed or renamed: it is recorded as written, and the result lists it ({@code list}: the consumer
- * compares its names). Anything else (a file, a symbolic link, a special file) whose ctime is at or
- * after it is recorded as written, or as created if it was born at or after the watermark (its birth
- * time, where the file system keeps one), so the listing's names are all the consumer compares. Nothing
- * else can have changed: a write changes its file's ctime (multigrain timestamps make it visible,
- * docs/kernel-facts.md, 5), a namespace change its directory's.
+ * watermark, {@link CheckpointTimes}; "at or after" is {@link WalkRule#changedSince}, which the
+ * simulator's model of this walk calls too). A directory whose ctime is at or after it had entries
+ * made, removed or renamed: it is recorded as written, and the result lists it ({@code list}: the
+ * consumer compares its names). Anything else (a file, a symbolic link, a special file) whose ctime
+ * is at or after it is recorded as written, or as created if it was born at or after the watermark
+ * (its birth time, where the file system keeps one), so the listing's names are all the consumer
+ * compares. Nothing else can have changed: a write changes its file's ctime (multigrain timestamps
+ * make it visible, docs/kernel-facts.md, 5), a namespace change its directory's.
  *
  * <p>The walk reads each directory's entries and stats every entry (one {@code statx} each; no
  * contents); it stays on the tracked file system, and it stops at {@link #MAX_ENTRIES}, after which
@@ -64,7 +66,7 @@ final class Reconciliation {
         long entries = 0;
         long listed = 0;
         long files = 0;
-        if (top.ctimeNanos() >= watermarkNanos) {
+        if (WalkRule.changedSince(top.ctimeNanos(), watermarkNanos)) {
             record(tracker, fs, watched.toString(), Change.WRITTEN, true);
             listed++;
         }
@@ -89,7 +91,7 @@ final class Reconciliation {
                     if (st.devMajor() != top.devMajor() || st.devMinor() != top.devMinor()) {
                         continue; // another file system mounted below: not tracked
                     }
-                    boolean changed = st.ctimeNanos() >= watermarkNanos;
+                    boolean changed = WalkRule.changedSince(st.ctimeNanos(), watermarkNanos);
                     if (st.isDirectory()) {
                         pending.push(path);
                         if (changed && record(tracker, fs, path, Change.WRITTEN, true)) {
@@ -116,7 +118,7 @@ final class Reconciliation {
      * a creation, not a change (false where the file system keeps no birth time).
      */
     private static boolean bornSince(Statx st, long watermarkNanos) {
-        return (st.mask() & Statx.STATX_BTIME) != 0 && st.btimeNanos() >= watermarkNanos;
+        return (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermarkNanos);
     }
 
     /** Records {@code path} as {@code change}; false if it went away before it could be named. */

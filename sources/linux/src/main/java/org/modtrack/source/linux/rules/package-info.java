@@ -3,8 +3,9 @@
  * pure functions (no system calls, no I/O, no threads) that both call: when a permission event is
  * answered with respect to its record ({@link org.modtrack.source.linux.rules.AnswerOrder}), when
  * an ignore mark may be set ({@link org.modtrack.source.linux.rules.EpochRule}), when a walk's
- * next directories are recorded ahead ({@link org.modtrack.source.linux.rules.SiblingRule}), and
- * which files open for writing a checkpoint carries ({@link org.modtrack.source.linux.rules.CarryRule}).
- * A change to one of them changes the product and its model together.
+ * next directories are recorded ahead ({@link org.modtrack.source.linux.rules.SiblingRule}),
+ * which files open for writing a checkpoint carries ({@link org.modtrack.source.linux.rules.CarryRule}),
+ * and what a walk by ctime counts as changed ({@link org.modtrack.source.linux.rules.WalkRule}). A
+ * change to one of them changes the product and its model together.
  */
 package org.modtrack.source.linux.rules;
