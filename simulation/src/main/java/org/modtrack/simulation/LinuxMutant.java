@@ -8,8 +8,11 @@ import org.modtrack.simulation.Variant.Granularity;
  * rule the source must keep (docs/correctness.md, "What a source must guarantee"). They live here
  * because the rules live in the source's kernel-facing code ({@code IgnoreMarks}, {@code
  * SyscallBarrier}, {@code AlwaysWritable}, {@code NotificationListener}, {@code ResultResolver},
- * {@code LinuxSource.close}), which the simulator models rather than runs. {@code bin/modtrack
- * simulate --model linux --mutant NAME} must report violations for each.
+ * {@code LinuxSource.close}), which the simulator models rather than runs. Where the rule is one of
+ * the source's pure decisions ({@code org.modtrack.source.linux.rules}), the model calls it and the
+ * mutant overrides its answer (the epoch rule's marks and mutes, the carry of open writers); the
+ * others break a step of the model. {@code bin/modtrack simulate --model linux --mutant NAME} must
+ * report violations for each.
  */
 public enum LinuxMutant {
     /** No bug. */
