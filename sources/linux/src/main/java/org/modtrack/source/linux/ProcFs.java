@@ -1,8 +1,11 @@
 package org.modtrack.source.linux;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,12 +47,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     @Override
     public int fdAccessMode(int tid, int fd) throws IOException {
-        for (String line : Files.readAllLines(PROC.resolve(tid + "/fdinfo/" + fd))) {
-            if (line.startsWith("flags:")) {
-                return Integer.parseInt(line.substring(6).strip(), 8) & 3;
-            }
+        // The flags line is the second of every fdinfo, well inside one small read; Posix.readSmall
+        // rather than Files.readAllLines, which costs tens of microseconds a call (see there).
+        String info = Posix.readSmall("/proc/" + tid + "/fdinfo/" + fd, SMALL_FILE.get());
+        int line = info.startsWith("flags:") ? 0 : info.indexOf("\nflags:") + 1;
+        if (line == 0 && !info.startsWith("flags:")) {
+            throw new IOException("no flags in /proc/" + tid + "/fdinfo/" + fd);
         }
-        throw new IOException("no flags in /proc/" + tid + "/fdinfo/" + fd);
+        int end = info.indexOf('\n', line);
+        return Integer.parseInt(info.substring(line + "flags:".length(), end < 0 ? info.length() : end).strip(), 8) & 3;
     }
 
     @Override
@@ -145,16 +151,26 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     @Override
     public List<Path> writableSharedMappings(int pid, long dev) {
         List<Path> out = new ArrayList<>();
-        List<String> maps;
+        String maps;
         try {
-            maps = Files.readAllLines(PROC.resolve(pid + "/maps"));
+            maps = readWhole("/proc/" + pid + "/maps");
         } catch (IOException e) {
             return out;
         }
         List<String> maybeWritable = null;
-        for (String line : maps) {
-            String[] f = line.split("\\s+", 6);
-            if (f.length < 6 || f[1].length() < 4 || f[1].charAt(3) != 's' || f[4].equals("0") || deviceOf(f[3]) != dev) {
+        for (int start = 0, end; start < maps.length(); start = end + 1) {
+            end = maps.indexOf('\n', start);
+            if (end < 0) {
+                end = maps.length();
+            }
+            // "range perms offset dev inode path": most mappings are private ('p' as the fourth
+            // permission), so only shared ones are split into fields.
+            int perms = maps.indexOf(' ', start) + 1;
+            if (perms == 0 || perms + 4 > end || maps.charAt(perms + 3) != 's') {
+                continue;
+            }
+            String[] f = maps.substring(start, end).split("\\s+", 6);
+            if (f.length < 6 || f[4].equals("0") || deviceOf(f[3]) != dev) {
                 continue;
             }
             boolean writable = f[1].charAt(1) == 'w';
@@ -173,8 +189,9 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     @Override
     public boolean asyncIoUserOf(int pid, long dev) {
-        boolean ring = false;
-        boolean fileOnDev = false;
+        // The ring first: almost no process has one, and then no file of it needs a statx.
+        List<Path> files = new ArrayList<>();
+        List<String> rings = new ArrayList<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(pid + "/fd"))) {
             for (Path p : fds) {
                 String target;
@@ -184,23 +201,32 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                     continue; // closed meanwhile
                 }
                 if (target.equals("anon_inode:[io_uring]")) {
-                    ring = true;
-                    fileOnDev |= registersFiles(pid, p.getFileName().toString());
-                } else if (target.startsWith("/") && !fileOnDev) {
-                    try {
-                        fileOnDev = keyOf(p).dev() == dev;
-                    } catch (IOException e) {
-                        // closed meanwhile
-                    }
+                    rings.add(p.getFileName().toString());
+                } else if (target.startsWith("/")) {
+                    files.add(p);
                 }
             }
         } catch (IOException e) {
             return false; // the process is gone
         }
-        if (!ring) {
-            ring = hasAioRing(pid);
+        if (rings.isEmpty() && !hasAioRing(pid)) {
+            return false;
         }
-        return ring && fileOnDev;
+        for (String ring : rings) {
+            if (registersFiles(pid, ring)) {
+                return true;
+            }
+        }
+        for (Path p : files) {
+            try {
+                if (keyOf(p).dev() == dev) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // closed meanwhile
+            }
+        }
+        return false;
     }
 
     /** Files registered with an io_uring ({@code UserFiles} in its fdinfo) may be on any file system. */
@@ -217,17 +243,58 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         return false;
     }
 
+    /**
+     * Whether {@code pid} has an AIO context (its ring is mapped as {@code [aio]}). While the system
+     * has none ({@code /proc/sys/fs/aio-nr} is 0), no process's mappings need reading.
+     */
     private static boolean hasAioRing(int pid) {
-        try {
-            for (String line : Files.readAllLines(PROC.resolve(pid + "/maps"))) {
-                if (line.endsWith("/[aio] (deleted)") || line.endsWith(" /[aio]")) {
-                    return true;
-                }
-            }
-        } catch (IOException e) {
+        if (!aioContextsMayExist()) {
             return false;
         }
-        return false;
+        try {
+            String maps = readWhole("/proc/" + pid + "/maps");
+            return maps.contains("/[aio] (deleted)\n") || maps.contains(" /[aio]\n");
+        } catch (IOException e) {
+            return false; // the process is gone
+        }
+    }
+
+    /** False only if the system has no AIO context at all: {@code aio-nr} counts them all, in every namespace. */
+    private static boolean aioContextsMayExist() {
+        try {
+            return Long.parseLong(Posix.readSmall("/proc/sys/fs/aio-nr", SMALL_FILE.get()).strip()) != 0;
+        } catch (IOException | RuntimeException e) {
+            return true; // cannot tell: read the mappings
+        }
+    }
+
+    /** Room for one read of a larger /proc file (maps, smaps); the file is read in as many as it takes. */
+    private static final int PROC_CHUNK_BYTES = 64 * 1024;
+    private static final ThreadLocal<MemorySegment> PROC_CHUNK =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(PROC_CHUNK_BYTES));
+    /** A bound on one /proc file: a process's maps are a line per mapping (the kernel allows 65,530 by default). */
+    private static final int PROC_FILE_MAX_BYTES = 64 * 1024 * 1024;
+
+    /**
+     * A whole /proc file, as Latin-1 (its numbers and keywords are ASCII; a path's other bytes are
+     * kept one char each). With Posix reads rather than Files.readAllLines, which decodes and splits
+     * line by line: a checkpoint reads every process's maps, and cold code pays for every call.
+     */
+    static String readWhole(String path) throws IOException {
+        MemorySegment chunk = PROC_CHUNK.get();
+        int fd = Posix.open(path, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (long n; (n = Posix.read(fd, chunk)) > 0; ) {
+                if (out.size() + n > PROC_FILE_MAX_BYTES) {
+                    throw new IOException(path + " is longer than " + PROC_FILE_MAX_BYTES + " bytes");
+                }
+                out.write(chunk.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE));
+            }
+            return out.toString(StandardCharsets.ISO_8859_1);
+        } finally {
+            Posix.close(fd, path);
+        }
     }
 
     /** Address ranges whose VmFlags include "mw" (may be made writable by mprotect). */

@@ -171,30 +171,29 @@ final class SyscallBarrier implements WriteBarrier {
     private record Candidate(int pid, int tid, long writeCalls, int fd, String call) {}
 
     private Candidate candidate(int pid, int tid) {
-        SyscallState s;
-        String line;
-        long writes;
         try {
-            line = system.syscall(pid, tid);
-            s = SyscallState.parse(line);
-            writes = system.writeCalls(pid, tid);
+            String line = system.syscall(pid, tid);
+            SyscallState s = SyscallState.parse(line);
+            boolean running = s.number() == SyscallState.RUNNING_NUMBER;
+            if (!running && (!s.inSyscall() || !Syscalls.mayWrite(s.number()))) {
+                return null; // most threads: their count of write calls is not read at all
+            }
+            // Read right after the call line, before anything slower: the count the wait compares with.
+            long writes = system.writeCalls(pid, tid);
+            if (running) {
+                return system.writableFds(pid, trackedDev).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
+            }
+            int fd = Syscalls.writtenFd(s);
+            if (fd >= 0) {
+                long dev = system.fdDevice(tid, fd);
+                if (dev >= 0 && dev != trackedDev) {
+                    return null; // writing to another file system (a pipe, a socket, another disk)
+                }
+            }
+            return new Candidate(pid, tid, writes, fd, line);
         } catch (IOException e) {
             return null; // the thread is gone
         }
-        if (s.number() == SyscallState.RUNNING_NUMBER) {
-            return system.writableFds(pid, trackedDev).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
-        }
-        if (!s.inSyscall() || !Syscalls.mayWrite(s.number())) {
-            return null;
-        }
-        int fd = Syscalls.writtenFd(s);
-        if (fd >= 0) {
-            long dev = system.fdDevice(tid, fd);
-            if (dev >= 0 && dev != trackedDev) {
-                return null; // writing to another file system (a pipe, a socket, another disk)
-            }
-        }
-        return new Candidate(pid, tid, writes, fd, line);
     }
 
     /** One checkpoint's grace period. */

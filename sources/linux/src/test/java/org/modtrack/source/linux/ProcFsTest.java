@@ -81,4 +81,45 @@ class ProcFsTest {
             assertTrue(!proc.asyncIoUserOf((int) probe.pid(), dev + 1), "no file on another device");
         }
     }
+
+    @Test
+    void filesOpenForWritingOfAnotherProcessAreFoundWithTheirAccessModes() throws Exception {
+        Path both = Files.writeString(tmp.resolve("read-write"), "x");
+        Path write = tmp.resolve("write-only");
+        Path read = Files.writeString(tmp.resolve("read-only"), "x");
+        long dev = ProcFs.keyOf(both).dev();
+        Process p = new ProcessBuilder("python3", "-c",
+                "import sys,time\nfs=[open(sys.argv[1],'r+b'),open(sys.argv[2],'wb'),open(sys.argv[3],'rb')]\n"
+                        + "print(' '.join(str(f.fileno()) for f in fs),flush=True)\ntime.sleep(30)",
+                both.toString(), write.toString(), read.toString()).start();
+        try {
+            String[] fds = p.inputReader().readLine().split(" ", -1);
+            int pid = (int) p.pid();
+            int bothFd = Integer.parseInt(fds[0]);
+            int writeFd = Integer.parseInt(fds[1]);
+            int readFd = Integer.parseInt(fds[2]);
+            ProcFs proc = new ProcFs();
+            assertEquals(2, proc.fdAccessMode(pid, bothFd), "O_RDWR");
+            assertEquals(1, proc.fdAccessMode(pid, writeFd), "O_WRONLY");
+            assertEquals(0, proc.fdAccessMode(pid, readFd), "O_RDONLY");
+            assertTrue(proc.fdOpenForWriting(pid, writeFd) && !proc.fdOpenForWriting(pid, readFd));
+            assertEquals(List.of(bothFd, writeFd), proc.writableFds(pid, dev).stream().sorted().toList());
+            assertEquals(List.of(), proc.writableFds(pid, dev + 1), "other devices are ignored");
+            assertTrue(!proc.asyncIoUserOf(pid, dev), "no io_uring, no AIO context");
+        } finally {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+    }
+
+    @Test
+    void aProcFileIsReadWholeAcrossManyReads() throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 300_000; i++) {
+            text.append("line ").append(i).append('\n');
+        }
+        Path big = Files.writeString(tmp.resolve("big"), text);
+        assertEquals(text.toString(), ProcFs.readWhole(big.toString()));
+        assertTrue(ProcFs.readWhole("/proc/self/maps").contains("\n"), "a /proc file of this process");
+    }
 }
