@@ -83,6 +83,17 @@ final class ResultPlanner {
      *     state it was made for (a bug: the caller reports the result as a rescan instead)
      */
     static List<PathChange> plan(List<Item> items, List<Removal> removals, List<String> rescans) {
+        List<PathChange> simple = removals.isEmpty() && rescans.isEmpty() ? planWithoutMoves(items) : null;
+        if (simple != null) {
+            assert items.size() > View.CHECKED_UP_TO || simple.equals(planByDoing(items, removals, rescans))
+                    : "the plan without moves differs from the general one for " + items;
+            return simple;
+        }
+        return planByDoing(items, removals, rescans);
+    }
+
+    /** The general plan: applies each entry to a view of the consumer's tree as it emits it (see the class). */
+    static List<PathChange> planByDoing(List<Item> items, List<Removal> removals, List<String> rescans) {
         List<String> topRescans = topmost(rescans);
         Planning p = new Planning(items, removals, topRescans);
         p.structure();
@@ -90,6 +101,111 @@ final class ResultPlanner {
         p.rescans();
         p.check();
         return p.out;
+    }
+
+    /**
+     * The plan when nothing moves, which is most large results (files created and written): every
+     * object is either new since the consumer's view ({@code created}, with no place in it) or stays
+     * where the consumer has it, no two at one path, nothing new above one that stays, nothing to
+     * remove or rescan. Then the general plan's moves are the creations alone, shallow ones first
+     * (then by path), and its contents are the changed objects that stay, by path: this builds those
+     * entries without the view of the consumer's tree, which was most of a large result's time
+     * (about half of a million-entry answer's checkpoint thread, docs/benchmarks.md). Null when the
+     * items are not that simple. Equal to the general plan's entries (checked under assertions up to
+     * {@link View#CHECKED_UP_TO} items, and by {@code ResultPlannerTest}).
+     */
+    static List<PathChange> planWithoutMoves(List<Item> items) {
+        int created = 0;
+        for (Item it : items) {
+            if (it.listing() || it.now() == null || (it.view() == null ? !it.created() : !it.view().equals(it.now()))) {
+                return null;
+            }
+            created += it.view() == null ? 1 : 0;
+        }
+        Integer[] creations = new Integer[created];
+        Integer[] stays = new Integer[items.size() - created];
+        int[] depths = new int[items.size()];
+        for (int o = 0, c = 0, k = 0; o < items.size(); o++) {
+            Item it = items.get(o);
+            if (it.view() == null) {
+                creations[c++] = o;
+                depths[o] = depth(it.now());
+            } else {
+                stays[k++] = o;
+            }
+        }
+        Arrays.sort(creations, Comparator.comparingInt((Integer o) -> depths[o]).thenComparing(o -> items.get(o).now()));
+        Arrays.sort(stays, Comparator.comparing(o -> items.get(o).now()));
+        // No two objects at one path: sorted, repeats are neighbours within each kind; across the
+        // kinds, and for an object that stays below a new one, a set of the smaller kind's paths
+        // (none at all when every object is new, as in a large creation).
+        if (repeats(items, creations) || repeats(items, stays) || (created > 0 && stays.length > 0 && (created <= stays.length
+                ? staysAtOrBelow(pathsOf(items, creations), items, stays) : createdAtStays(pathsOf(items, stays), items, creations)))) {
+            return null;
+        }
+        List<PathChange> out = new ArrayList<>(items.size());
+        for (int o : creations) {
+            Item it = items.get(o);
+            out.add(new PathChange(it.now(), PathChange.Kind.CREATED, null, it.directory(), it.carried(), it.recovered(),
+                    it.links()));
+        }
+        for (int o : stays) {
+            Item it = items.get(o);
+            if (it.changed() || it.carried() || it.recovered()) {
+                out.add(new PathChange(it.now(), PathChange.Kind.MODIFIED, null, it.directory(), it.carried(), it.recovered(),
+                        it.links()));
+            }
+        }
+        return out;
+    }
+
+    /** Whether two of {@code objects} (sorted so that equal paths are neighbours) are at one path. */
+    private static boolean repeats(List<Item> items, Integer[] objects) {
+        for (int i = 1; i < objects.length; i++) {
+            if (items.get(objects[i]).now().equals(items.get(objects[i - 1]).now())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Set<String> pathsOf(List<Item> items, Integer[] objects) {
+        Set<String> paths = HashSet.newHashSet(objects.length);
+        for (int o : objects) {
+            paths.add(items.get(o).now());
+        }
+        return paths;
+    }
+
+    /** Whether an object that stays is at or below one of {@code createdPaths}. */
+    private static boolean staysAtOrBelow(Set<String> createdPaths, List<Item> items, Integer[] stays) {
+        for (int o : stays) {
+            for (String a = items.get(o).now(); a != null; a = parent(a)) {
+                if (createdPaths.contains(a)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether a new object is at one of {@code stayPaths}, or above one: what {@link #staysAtOrBelow} asks, from the other side. */
+    private static boolean createdAtStays(Set<String> stayPaths, List<Item> items, Integer[] creations) {
+        Set<String> aboveStays = new HashSet<>();
+        for (String p : stayPaths) {
+            for (String a = parent(p); a != null; a = parent(a)) {
+                if (!aboveStays.add(a)) {
+                    break; // the directories above it are in already
+                }
+            }
+        }
+        for (int o : creations) {
+            String p = items.get(o).now();
+            if (stayPaths.contains(p) || aboveStays.contains(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The planner's input, the first {@value #DESCRIBED} of each kind, for a report of a failed plan. */
@@ -187,7 +303,7 @@ final class ResultPlanner {
         }
 
         /** Views up to this size check {@link #hasBelow} against a scan of every path (with assertions on). */
-        private static final int CHECKED_UP_TO = 2_000;
+        static final int CHECKED_UP_TO = 2_000;
 
         private boolean hasBelowByScan(String path) {
             String prefix = path.endsWith("/") ? path : path + "/";

@@ -109,6 +109,41 @@ class ResultPlannerTest {
         }
     }
 
+    @Test
+    void historiesThatMoveNothingArePlannedAsTheGeneralPlannerWouldWithoutItsView(SplittableRandom random) {
+        for (int i = 0; i < 20_000; i++) {
+            long seed = random.nextLong();
+            SplittableRandom r = new SplittableRandom(seed);
+            Histories.Case c = Histories.random(r, ROOT, false);
+            // Carried and recovered objects too: they are read whatever their own change.
+            List<ResultPlanner.Item> items = c.items().stream().map(it -> new ResultPlanner.Item(it.view(), it.now(),
+                    it.directory(), it.changed(), it.created(), false, r.nextInt(8) == 0, r.nextInt(8) == 0, it.links())).toList();
+            List<PathChange> plan = ResultPlanner.planWithoutMoves(items);
+            assertEquals(ResultPlanner.planByDoing(items, List.of(), List.of()), plan, () -> "history " + seed + ": " + c);
+            ModelTree consumer = c.view().copy();
+            SequentialConsumer.apply(consumer, plan, c.now());
+            assertNull(consumer.differenceFrom(c.now()), () -> "history " + seed + ": " + c + "\n  plan " + plan);
+        }
+    }
+
+    @Test
+    void aMoveOrARemovalTakesTheGeneralPlan() {
+        ResultPlanner.Item moved = new ResultPlanner.Item("/m/a", "/m/b", false, false, false, false, false, false, 1);
+        ResultPlanner.Item created = new ResultPlanner.Item(null, "/m/c", false, true, true, false, false, false, 1);
+        ResultPlanner.Item below = new ResultPlanner.Item("/m/c/x", "/m/c/x", false, true, false, false, false, false, 1);
+        assertNull(ResultPlanner.planWithoutMoves(List.of(moved)));
+        ResultPlanner.Item other = new ResultPlanner.Item(null, "/m/e", true, false, true, false, false, false, 2);
+        assertNull(ResultPlanner.planWithoutMoves(List.of(created, below)), "something stays below a new object");
+        assertNull(ResultPlanner.planWithoutMoves(List.of(created, other, below)), "the same, with more new objects");
+        assertNull(ResultPlanner.planWithoutMoves(List.of(created, created)), "two new objects at one path");
+        assertNull(ResultPlanner.planWithoutMoves(List.of(below, below)), "two objects that stay at one path");
+        ResultPlanner.Item stays = new ResultPlanner.Item("/m/c", "/m/c", false, true, false, false, false, false, 1);
+        assertNull(ResultPlanner.planWithoutMoves(List.of(created, stays)), "a new object where one stays");
+        assertNull(ResultPlanner.planWithoutMoves(List.of(created, other, stays)), "the same, with more new objects");
+        assertEquals(List.of(new PathChange("/m/c", PathChange.Kind.CREATED, null, false, false, false, 1)),
+                ResultPlanner.planWithoutMoves(List.of(created)));
+    }
+
     /** Random views and histories, and the items a tracker that knows exactly would hand the planner. */
     static final class Histories {
         record Case(ModelTree view, ModelTree now, List<ResultPlanner.Item> items, List<String> ops) {
@@ -121,6 +156,11 @@ class ResultPlannerTest {
         private static final String[] NAMES = {"a", "b", "c", "d"};
 
         static Case random(SplittableRandom r, String root) {
+            return random(r, root, true);
+        }
+
+        /** {@code removalsAndRenames} false: the history only creates files and directories and writes files. */
+        static Case random(SplittableRandom r, String root, boolean removalsAndRenames) {
             ModelTree view = new ModelTree();
             int[] nextId = {view.fill(root, r, 2, 1, NAMES)};
             ModelTree now = view.copy();
@@ -129,17 +169,17 @@ class ResultPlannerTest {
             List<String> ops = new ArrayList<>();
             int n = 1 + r.nextInt(Integer.getInteger("planner.ops", 8));
             for (int i = 0; i < n; i++) {
-                op(now, root, r, nextId, touched, written, ops);
+                op(now, root, r, nextId, touched, written, ops, removalsAndRenames ? 6 : 2);
             }
             return new Case(view, now, items(view, now, touched, written), ops);
         }
 
         private static void op(ModelTree t, String root, SplittableRandom r, int[] nextId, Set<Integer> touched,
-                               Set<Integer> written, List<String> ops) {
+                               Set<Integer> written, List<String> ops, int kinds) {
             List<String> all = t.paths(root, false);
             List<String> dirs = t.paths(root, true);
             String newPath = dirs.get(r.nextInt(dirs.size())) + "/" + NAMES[r.nextInt(NAMES.length)];
-            switch (r.nextInt(6)) {
+            switch (r.nextInt(kinds)) {
                 case 0 -> { // create a file or a directory at a free name
                     if (t.get(newPath) == null) {
                         ModelTree.Node n = new ModelTree.Node(nextId[0]++, r.nextBoolean(), 0);
