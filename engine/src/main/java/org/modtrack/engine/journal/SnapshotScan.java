@@ -71,7 +71,9 @@ record SnapshotScan(
             if (earliestGap < 0) {
                 earliestGap = at;
             }
-            at++;
+            // No record starts at a zero byte (its magic's first byte is 'M'): the preallocated tail,
+            // most of a young snapshot file, is passed eight bytes at a time, not looked at byte by byte.
+            at = file.get(at) == 0 ? afterZeros(file, at, limit) : at + 1;
         }
         if (prefixEnd < 0) {
             prefixEnd = Math.min(at, limit);
@@ -89,11 +91,18 @@ record SnapshotScan(
     }
 
     private static boolean allZero(ByteBuffer file, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (file.get(i) != 0) {
-                return false;
-            }
+        return afterZeros(file, from, to) >= to;
+    }
+
+    /** The first position at or after {@code from} (and before {@code to}) that is not zero, or {@code to}. */
+    static int afterZeros(ByteBuffer file, int from, int to) {
+        int i = from;
+        while (i + Long.BYTES <= to && file.getLong(i) == 0) {
+            i += Long.BYTES;
         }
-        return true;
+        while (i < to && file.get(i) == 0) {
+            i++;
+        }
+        return i;
     }
 }

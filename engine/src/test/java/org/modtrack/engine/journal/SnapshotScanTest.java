@@ -119,6 +119,17 @@ class SnapshotScanTest {
         assertEquals(10, scan.records().size(), "records 8..11 are salvaged");
     }
 
+    @Test
+    void zerosArePassedUpToTheFirstOtherByteAtEveryAlignment() {
+        for (int from = 0; from < 9; from++) {
+            for (int other = from; other <= 40; other++) {
+                byte[] bytes = new byte[48];
+                bytes[Math.min(other, 40)] = 7; // at 40: past the end the scan may look at
+                assertEquals(other, SnapshotScan.afterZeros(ByteBuffer.wrap(bytes), from, 40), "from " + from + ", other " + other);
+            }
+        }
+    }
+
     private static SnapshotScan scanOrFail(byte[] bytes, String what) {
         try {
             return SnapshotScan.of(ByteBuffer.wrap(bytes));
