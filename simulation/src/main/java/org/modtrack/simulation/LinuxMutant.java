@@ -91,7 +91,18 @@ public enum LinuxMutant {
      * taken an overflow off the queue and not yet walked ({@code Handover}'s pending walk), so what
      * the dropped events would have named is never found.
      */
-    TAKEOVER_DESPITE_PENDING_WALK("takeover-despite-pending-walk", Granularity.DIRECTORY, false, true);
+    TAKEOVER_DESPITE_PENDING_WALK("takeover-despite-pending-walk", Granularity.DIRECTORY, false, true),
+    /**
+     * A kept queue, results that name directories: the tracker that takes the group over keeps the
+     * mutes its dead predecessor set ({@code LinuxSource} flushes them). Masked in this model, so no
+     * test expects it caught: a mute still set was set in the predecessor's open period, after its
+     * record of the directory (the order {@code mute-without-record} breaks); that period is blessed
+     * by nobody, so every consumer's next result lists the directory, after a checkpoint whose
+     * flush ends the mute, and the listing shows what the mute silenced (no violation in 100,000
+     * schedules from seed 1, nor from seed 424242 with two consumers). The source flushes them all
+     * the same: it cannot vouch for marks it did not set.
+     */
+    TAKEOVER_KEEPS_MUTES("takeover-keeps-mutes", Granularity.DIRECTORY_RESULTS, false, true);
 
     private final String cliName;
     private final Granularity granularity;

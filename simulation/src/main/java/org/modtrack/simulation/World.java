@@ -841,7 +841,9 @@ final class World {
         if (scenario.linuxMutant() == LinuxMutant.SKIP_HANDOVER) {
             taken = NOTHING_TAKEN;
         }
-        kernel.flushInheritedMutes();
+        if (scenario.linuxMutant() != LinuxMutant.TAKEOVER_KEEPS_MUTES) {
+            kernel.flushInheritedMutes();
+        }
         for (FileId file : kernel.start(true)) {
             core.postWrite(core.preWrite(file).token());
         }
