@@ -50,7 +50,7 @@ final class ResultResolver {
      * to them either took along what it then found gone, or put what it read below the directory's
      * new path: when the next result moves that directory, it names them again where they are now.
      */
-    private List<PathChange> lastReads = List.of();
+    private ReadLog lastReads = ReadLog.EMPTY;
     /**
      * Where the result put objects that had moved since their last record (after the records were
      * frozen, before the result was resolved): the next result starts from there, not from the
@@ -58,8 +58,7 @@ final class ResultResolver {
      */
     private Map<FileId, String> lastPositions = Map.of();
     private Map<FileId, String> previousPositions = Map.of(); // lastPositions while the next result is resolved, if blessed
-    private List<PathChange> previousReads = List.of(); // lastReads the same way
-    private Set<String> previousReadPaths; // the paths of previousReads, built when first needed (null until then)
+    private ReadLog previousReads = ReadLog.EMPTY; // lastReads the same way
     /**
      * Paths where the result would have removed a gone object but found another object that no
      * record of it named (one that came after its records were frozen): the next result looks at
@@ -105,9 +104,7 @@ final class ResultResolver {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         previousPositions = blessedLast ? lastPositions : Map.of();
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
-        previousReads = blessedLast ? lastReads
-                : List.of(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, false, false, 0));
-        previousReadPaths = null; // built from previousReads when first needed
+        previousReads = blessedLast ? lastReads : ReadLog.rescanOf(watched.toString());
         List<ChangedFile> files = r.changes();
         List<Namespace.Where> now = new ArrayList<>(files.size());
         for (ChangedFile c : files) {
@@ -171,7 +168,7 @@ final class ResultResolver {
                 live(c, w, moves, items);
             }
         }
-        readAgainBelowMovedDirectories(blessedLast ? lastReads : List.of(), moves, items);
+        readAgainBelowMovedDirectories(blessedLast ? lastReads : ReadLog.EMPTY, moves, items);
         items.markReadAgain(r.recovered());
         items.rescanUnnamable();
 
@@ -188,7 +185,7 @@ final class ResultResolver {
             items.unsure.clear();
         }
         lastResolved = r.snapshot();
-        lastReads = changes.stream().filter(c -> c.kind() != PathChange.Kind.DELETED).toList();
+        lastReads = ReadLog.of(changes);
         lastPositions = items.positions;
         lastUnsure = items.unsure;
         return new LinuxResult(r.consumer(), r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
@@ -201,7 +198,7 @@ final class ResultResolver {
      * when it got to them, so what it has there may be another object than the one the result
      * meant, and they are read again.
      */
-    private static Set<String> readsDisturbed(List<PathChange> blessedReads, List<ChangedFile> files,
+    private static Set<String> readsDisturbed(ReadLog blessedReads, List<ChangedFile> files,
                                               List<Namespace.Where> now, Moves moves) {
         Set<String> names = new HashSet<>();
         for (int i = 0; i < files.size(); i++) {
@@ -215,7 +212,7 @@ final class ResultResolver {
             }
         }
         Set<String> disturbed = new HashSet<>();
-        for (PathChange read : blessedReads) {
+        for (ReadLog.Read read : blessedReads) {
             if (read.kind() != PathChange.Kind.RESCAN && (names.contains(read.path()) || moves.belowARenamedDirectory(read.path()))) {
                 disturbed.add(read.path());
             }
@@ -229,8 +226,8 @@ final class ResultResolver {
      * directory moved in between either took along what the consumer then found gone, or put what it
      * read below the directory's new path, which this result's move replaces.
      */
-    private void readAgainBelowMovedDirectories(List<PathChange> blessedReads, Moves moves, Items items) {
-        for (PathChange read : blessedReads) {
+    private void readAgainBelowMovedDirectories(ReadLog blessedReads, Moves moves, Items items) {
+        for (ReadLog.Read read : blessedReads) {
             String now = moves.forward(read.path());
             boolean tookAlong = !now.equals(read.path());
             if (!(tookAlong || moves.belowAMoveTarget(read.path())) || !isWatched(now)) {
@@ -522,14 +519,8 @@ final class ResultResolver {
      * this one (found by WorkloadTest: such a file, deleted next, was named by no result).
      */
     private boolean readByName(List<String> names) {
-        if (previousReadPaths == null) {
-            previousReadPaths = new HashSet<>();
-            for (PathChange read : previousReads) {
-                previousReadPaths.add(read.path());
-            }
-        }
         for (String name : names) {
-            if (previousReadPaths.contains(name)) {
+            if (previousReads.containsPath(name)) {
                 return true;
             }
         }
@@ -542,12 +533,10 @@ final class ResultResolver {
      * held an object no record of that result named.
      */
     private boolean readWhole(List<String> names) {
-        for (PathChange read : previousReads) {
-            if (read.kind() == PathChange.Kind.RESCAN || read.kind() == PathChange.Kind.LIST) {
-                for (String name : names) {
-                    if (ResultPlanner.isAtOrBelow(name, read.path())) {
-                        return true;
-                    }
+        for (ReadLog.Read read : previousReads.wholeReads()) {
+            for (String name : names) {
+                if (ResultPlanner.isAtOrBelow(name, read.path())) {
+                    return true;
                 }
             }
         }

@@ -1,0 +1,78 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.modtrack.testing.Seeded;
+
+@ExtendWith(Seeded.class)
+class ReadLogTest {
+    /** Names that share prefixes, and chars of one, two and three encoded bytes, surrogates alone included. */
+    private static final String[] NAMES = {"a", "ab", "b", "dir", "f1", "f10", "caf\u00e9", "\u4e2d", "\ud83d\ude00", "\ud800",
+            "x y", ""};
+
+    @Test
+    void everyReadComesBackAsItWentIn(SplittableRandom random) {
+        for (int round = 0; round < 200; round++) {
+            List<PathChange> entries = new ArrayList<>();
+            int n = random.nextInt(100);
+            for (int i = 0; i < n; i++) {
+                entries.add(entry(random));
+            }
+            List<PathChange> reads = entries.stream().filter(e -> e.kind() != PathChange.Kind.DELETED).toList();
+            ReadLog log = ReadLog.of(entries);
+            assertEquals(reads.size(), log.size());
+            List<ReadLog.Read> iterated = new ArrayList<>();
+            log.forEach(iterated::add);
+            for (int i = 0; i < reads.size(); i++) {
+                PathChange e = reads.get(i);
+                ReadLog.Read expected = new ReadLog.Read(e.path(), e.kind(), e.directory(), e.carried(), e.recovered(), e.links());
+                assertEquals(expected, iterated.get(i), "read " + i + " in order");
+                assertEquals(expected, log.get(i), "read " + i + " by its index");
+                assertTrue(log.containsPath(e.path()), e.path());
+            }
+            assertEquals(reads.stream().filter(e -> e.kind() == PathChange.Kind.RESCAN || e.kind() == PathChange.Kind.LIST)
+                    .map(PathChange::path).toList(), log.wholeReads().stream().map(ReadLog.Read::path).toList());
+            for (int i = 0; i < 20; i++) {
+                String other = path(random);
+                assertEquals(reads.stream().anyMatch(e -> e.path().equals(other)), log.containsPath(other), other);
+            }
+        }
+    }
+
+    @Test
+    void sortedPathsTakeAFewBytesEach() {
+        List<PathChange> entries = new ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            entries.add(new PathChange(String.format("/srv/modtrack-data/sweep/d%05d/f%d", i / 1000, i), PathChange.Kind.CREATED,
+                    null, false, false, false, 1));
+        }
+        ReadLog log = ReadLog.of(entries);
+        assertTrue(log.bytes() < 12 * entries.size(), log.bytes() + " bytes for " + entries.size() + " reads");
+        assertTrue(log.containsPath("/srv/modtrack-data/sweep/d00099/f99999"));
+        assertFalse(log.containsPath("/srv/modtrack-data/sweep/d00099/f100000"));
+        assertEquals(0, ReadLog.EMPTY.size());
+        assertFalse(ReadLog.EMPTY.containsPath("/"));
+    }
+
+    private static PathChange entry(SplittableRandom random) {
+        PathChange.Kind kind = PathChange.Kind.values()[random.nextInt(PathChange.Kind.values().length)];
+        String path = path(random);
+        return new PathChange(path, kind, kind == PathChange.Kind.RENAMED ? path(random) : null, random.nextBoolean(),
+                random.nextBoolean(), random.nextBoolean(), random.nextInt(4) == 0 ? random.nextInt(1 << 20) : 1);
+    }
+
+    private static String path(SplittableRandom random) {
+        StringBuilder b = new StringBuilder("/m");
+        for (int depth = random.nextInt(4); depth >= 0; depth--) {
+            b.append('/').append(NAMES[random.nextInt(NAMES.length)]);
+        }
+        return b.toString();
+    }
+}
