@@ -11,6 +11,7 @@ import org.modtrack.source.linux.LinuxSourceOptions;
 import org.modtrack.daemon.Daemon;
 import org.modtrack.daemon.DaemonConfig;
 import org.modtrack.daemon.LogFormat;
+import org.modtrack.daemon.PeriodicCollections;
 import org.modtrack.engine.Durability;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -110,6 +111,9 @@ final class DaemonCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         LogFormat.install();
+        // Before the start's first collection (it follows them all): an idle daemon stops
+        // collecting once that gives nothing back (docs/benchmarks.md, *Idle*). About 50 ms.
+        PeriodicCollections.install();
         Daemon daemon = Daemon.start(c);
         Thread hook = new Thread(() -> {
             try {

@@ -22,8 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,7 +51,9 @@ public final class Daemon implements AutoCloseable {
     private final ServerSocketChannel server;
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Semaphore slots;
-    private final ScheduledExecutorService reaper;
+    private final Thread reaper;
+    /** Notified when a client connects: the reaper waits on it while none is connected. */
+    private final Object clientArrived = new Object();
     private final MetricsServer metrics;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean stopping = new AtomicBoolean();
@@ -69,7 +69,7 @@ public final class Daemon implements AutoCloseable {
         this.access = access;
         this.server = server;
         this.slots = new Semaphore(config.maxClients());
-        this.reaper = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("modtrack-reaper").unstarted(r));
+        this.reaper = Thread.ofPlatform().daemon().name("modtrack-reaper").unstarted(this::reap);
         this.metrics = config.metricsPort() == null ? null : MetricsServer.start(config.metricsPort(), this);
     }
 
@@ -193,16 +193,42 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void startThreads() {
-        // An eighth of the idle timeout, at most 2 s: a client is cut off within 1/8 past its
-        // timeout, and an idle daemon wakes for this every 2 s at the default 60 s, not 4 times a second.
-        long tick = Math.max(10, Math.min(2_000, config.idleTimeout().toMillis() / 8));
-        reaper.scheduleWithFixedDelay(() -> {
-            long now = System.nanoTime();
-            for (Connection c : connections) {
-                c.enforceDeadlines(now);
-            }
-        }, tick, tick, TimeUnit.MILLISECONDS);
+        reaper.start();
         Thread.ofPlatform().name("modtrack-accept").daemon().start(this::acceptLoop);
+    }
+
+    /**
+     * Cuts off clients past their deadlines: it looks every eighth of the idle timeout, at most every
+     * 2 s, while a client is connected, so a client is cut off within 1/8 past its timeout.
+     */
+    private void reap() {
+        long tick = Math.max(10, Math.min(2_000, config.idleTimeout().toMillis() / 8));
+        // With no client connected there is no deadline to enforce, so the reaper waits for one
+        // instead of ticking: an idle daemon's wake-ups are its CPU cost (docs/benchmarks.md, *Idle*).
+        // The accept loop notifies after adding a client, and the check is under the same lock, so
+        // no arrival is missed; the wait is still bounded (by the idle timeout, once a minute at the
+        // default), as every wait here.
+        long idleWait = Math.max(tick, config.idleTimeout().toMillis());
+        try {
+            while (!stopping.get()) {
+                synchronized (clientArrived) {
+                    while (connections.isEmpty() && !stopping.get()) {
+                        clientArrived.wait(idleWait);
+                    }
+                }
+                Thread.sleep(tick);
+                long now = System.nanoTime();
+                for (Connection c : connections) {
+                    try {
+                        c.enforceDeadlines(now);
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "cutting off a client past its deadline failed", e);
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // stopping
+        }
     }
 
     private void acceptLoop() {
@@ -225,6 +251,9 @@ public final class Daemon implements AutoCloseable {
             clientsAccepted.incrementAndGet();
             Connection c = new Connection(this, ch);
             connections.add(c);
+            synchronized (clientArrived) {
+                clientArrived.notifyAll();
+            }
             Thread.ofVirtual().name("modtrack-client").start(() -> {
                 try {
                     c.run();
@@ -346,7 +375,7 @@ public final class Daemon implements AutoCloseable {
             for (Connection c : connections) {
                 c.closeQuietly();
             }
-            reaper.shutdownNow();
+            reaper.interrupt();
             if (metrics != null) {
                 metrics.stop();
             }

@@ -19,11 +19,15 @@ import org.modtrack.posix.PosixException;
 final class EventReader {
     private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
     /**
-     * The longest one wait for events lasts: stopping wakes it at once (an event counter in the same
-     * poll), so this only bounds a wait in case a wake-up were missed (below the 5 s {@link #stop}
-     * waits for the thread), and sets how often an idle reader wakes: every 4 s.
+     * The longest one wait for events lasts. Nothing needs the reader to wake on its own: events
+     * end the wait, and so does {@link #stop}, through an event counter in the same poll that it
+     * never reads, so the counter stays readable and a stop just before the poll still ends it.
+     * So this only bounds the wait, and sets how often an idle reader wakes, which is an idle
+     * daemon's CPU cost (docs/benchmarks.md, <i>Idle</i>): once a minute, instead of every 4 s.
      */
-    private static final int POLL_MILLIS = 4_000;
+    private static final int POLL_MILLIS = 60_000;
+    /** How long {@link #stop} waits for the thread once the event counter woke it. */
+    private static final long STOP_MILLIS = 5_000;
 
     /** Handles the event the cursor is on. */
     interface Handler {
@@ -250,16 +254,23 @@ final class EventReader {
         }
     }
 
-    /** Stops reading (waiting at most 5 s for the thread); the group stays open. */
+    /**
+     * Stops reading (waiting at most 5 s for the thread, or if it could not be woken, until its
+     * wait's bound has passed); the group stays open.
+     */
     void stop() {
         running = false;
+        long join = STOP_MILLIS;
         try {
             Posix.signal(wake);
         } catch (PosixException e) {
+            // Not woken, it sees the stop only at its wait's bound: wait that long for it, so that
+            // a stop still returns with the reader ended.
+            join = POLL_MILLIS + STOP_MILLIS;
             LOG.log(Level.WARNING, "could not wake the " + what + " reader; it sees the stop within " + POLL_MILLIS + " ms", e);
         }
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
+            thread.join(join);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -39,10 +39,16 @@ final class KeptQueue implements QueueHolder {
     /**
      * The keeper's JVM: small and quiet. It runs nothing hot, so the interpreter alone (no compiler
      * thread, no code cache: 43 MB resident instead of 51, 22 MB of it its own), a serial collector,
-     * no perf-data sampling. Idle, it used no CPU tick in 40 s (docs/linux-source.md).
+     * no perf-data sampling, and no monitor deflation checks four times a second
+     * (AsyncDeflationInterval=0), which were most of its wake-ups (docs/benchmarks.md, <i>Idle</i>):
+     * that check only paces deflation once the inflated monitors pass 90% of the JVM's estimate of
+     * 1,024 a thread, which one thread that never contends a lock cannot reach; JDK 25's deflation
+     * thread still wakes once a minute (GuaranteedAsyncDeflationInterval) and deflates what is idle.
+     * Idle, it used no CPU tick in 40 s (docs/linux-source.md).
      */
     private static final List<String> KEEPER_JVM = List.of("-Xmx16m", "-Xms4m", "-Xss512k", "-XX:+UseSerialGC",
-            "-XX:-UsePerfData", "-Xint", "-Xshare:auto", "--enable-native-access=ALL-UNNAMED");
+            "-XX:-UsePerfData", "-Xint", "-Xshare:auto", "-XX:+UnlockDiagnosticVMOptions",
+            "-XX:AsyncDeflationInterval=0", "--enable-native-access=ALL-UNNAMED");
 
     private final int connection;
     private final int keeperPid;
