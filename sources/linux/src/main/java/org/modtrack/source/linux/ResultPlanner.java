@@ -109,9 +109,10 @@ final class ResultPlanner {
      * where the consumer has it, no two at one path, nothing new above one that stays, nothing to
      * remove or rescan. Then the general plan's moves are the creations alone, shallow ones first
      * (then by path), and its contents are the changed objects that stay, by path: this builds those
-     * entries without the view of the consumer's tree, which was most of a large result's time
-     * (about half of a million-entry answer's checkpoint thread, docs/benchmarks.md). Null when the
-     * items are not that simple. Equal to the general plan's entries (checked under assertions up to
+     * entries without the view of the consumer's tree, which took about half of the checkpoint
+     * thread's samples in a profile of a million-entry answer (docs/benchmarks.md, <i>One daemon's
+     * answer, alone</i>, has the figures before and after). Null when the items are not that
+     * simple. Equal to the general plan's entries (checked under assertions up to
      * {@link View#CHECKED_UP_TO} items, and by {@code ResultPlannerTest}).
      */
     static List<PathChange> planWithoutMoves(List<Item> items) {
