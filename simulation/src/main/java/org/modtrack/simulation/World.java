@@ -634,15 +634,24 @@ final class World {
         };
     }
 
-    /** The notification reader takes the next event: a content change recorded after the fact, or an overflow. */
+    /**
+     * The notification reader takes the next event: a content change recorded after the fact, or an
+     * overflow. With a kept queue the handover holds a taken event until it is recorded: a crash
+     * while it is being recorded leaves it to the next tracker, as {@code EventReader.handleBatch}
+     * notes an event recorded ({@code Batches.recorded}) only once its handler has returned.
+     */
     private String readEvent() throws IOException {
         if (keeps() && taken == NOTHING_TAKEN) {
             taken = kernel.queue().take();
             return (taken == NotificationQueue.OVERFLOW ? "overflow" : "f" + taken)
                     + " taken, not yet recorded (the handover file holds it)";
         }
-        int event = keeps() ? taken : kernel.queue().take();
+        String done = handleEvent(keeps() ? taken : kernel.queue().take());
         taken = NOTHING_TAKEN;
+        return done;
+    }
+
+    private String handleEvent(int event) throws IOException {
         if (event == NotificationQueue.OVERFLOW) {
             if (walkFrom() >= 0) {
                 walkAsked = true;
