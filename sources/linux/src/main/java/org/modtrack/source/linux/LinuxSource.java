@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -84,6 +85,7 @@ public final class LinuxSource implements AutoCloseable {
     private final Map<String, ResultResolver> results = new ConcurrentHashMap<>();
     private final Namespace namespace;
     private final boolean listsByName;
+    private final boolean scans; // LinuxSourceOptions.Naming.SCAN: results scan the directories recorded for their children
     private final boolean reconciledAtStart;
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
@@ -97,7 +99,8 @@ public final class LinuxSource implements AutoCloseable {
                         NotificationListener notifications, LossRecorder losses, Watchdog watchdog, WriteBarrier barrier,
                         CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
                         boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification,
-                        Duration keepQueue) {
+                        Duration keepQueue, boolean scans) {
+        this.scans = scans;
         this.notification = notification;
         this.holder = notification.holder();
         this.keepQueue = keepQueue;
@@ -237,7 +240,7 @@ public final class LinuxSource implements AutoCloseable {
                     + preOpened.size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, notifications, losses, watchdog,
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
-                    options.hook(), notification, options.keepQueue());
+                    options.hook(), notification, options.keepQueue(), options.scansDirectories());
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -417,9 +420,21 @@ public final class LinuxSource implements AutoCloseable {
             recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched);
             QueryResult q = view ? tracker.view(consumer) : tracker.query(consumer);
             checkpointTimes.record(q.snapshot(), before); // before the result can be blessed
-            LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer)).resolve(q);
+            LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer))
+                    .resolve(q, scans ? scanFor(q, consumer) : null);
             return view ? r : reconciler.report(r);
         }
+    }
+
+    /**
+     * The scan that names the files below {@code q}'s recorded directories: from the checkpoint time
+     * of the last result {@code consumer} blessed, which every change in {@code q} followed.
+     */
+    private DirectoryScan scanFor(QueryResult q, String consumer) throws IOException {
+        StringBuilder whyNot = new StringBuilder();
+        Optional<Long> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.MARGIN_NANOS, whyNot);
+        return new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get()) : OptionalLong.empty(),
+                whyNot.toString(), reconciler.walkUnblessedBy(consumer));
     }
 
     /**

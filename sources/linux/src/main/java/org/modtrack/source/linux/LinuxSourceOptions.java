@@ -20,10 +20,12 @@ import java.util.Objects;
  *     process is gone, for the next one to take over without a gap; zero: no keeper (a restart
  *     after an unclean stop finds by a walk what changed). Only with directory records or opens
  *     as the hook, whose notification group names content changes too.
+ * @param naming with directory records and results that name files, how the files changed below a
+ *     recorded directory are named: by an event each, or by a scan of the directory at the result
  */
 public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, Duration answerDeadline,
                                  Granularity granularity, Detail detail, int siblingScopes, Hook hook,
-                                 Duration keepQueue) {
+                                 Duration keepQueue, Naming naming) {
     /**
      * The permission events that hold an access until its record is durable (docs/linux-source.md,
      * "Hooks": what each sees before the fact, and which kernels offer it).
@@ -105,6 +107,47 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         DIRECTORIES
     }
 
+    /**
+     * How a result names the files changed below a directory recorded for all its children (with
+     * {@link Granularity#DIRECTORY} and {@link Detail#FILES}; docs/linux-source.md, *Naming files*).
+     */
+    public enum Naming {
+        /**
+         * Every child's creation, first write, last close after writing and attribute change is an
+         * event of the notification group, recorded with the child's name.
+         */
+        EVENTS("events"),
+        /**
+         * After a directory's first such event in a period its children raise none (an ignore mark
+         * on the directory), and the result names the children whose ctime is at or after the last
+         * blessed result's checkpoint time ({@link DirectoryScan}). Deletions, renames and the
+         * directory's subdirectories stay events. A directory above {@link DirectoryScan#LINE_BYTES}
+         * keeps an event per child.
+         */
+        SCAN("scan");
+
+        private final String cliName;
+
+        Naming(String cliName) {
+            this.cliName = cliName;
+        }
+
+        /** The name on the command line and in the configuration: {@code events} or {@code scan}. */
+        public String cliName() {
+            return cliName;
+        }
+
+        /** The naming called {@code name}, or null if none is. */
+        public static Naming fromCliNameOrNull(String name) {
+            for (Naming n : values()) {
+                if (n.cliName.equals(name)) {
+                    return n;
+                }
+            }
+            return null;
+        }
+    }
+
     /** The most sibling scopes: one expansion must stay one sync's and a few milliseconds' worth. */
     public static final int MAX_SIBLING_SCOPES = 4096;
     /** The default sibling scopes: the subdirectories of a build tree's typical parent, and then some. */
@@ -123,6 +166,7 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
         Objects.requireNonNull(granularity, "granularity");
         Objects.requireNonNull(detail, "detail");
         Objects.requireNonNull(keepQueue, "keepQueue");
+        Objects.requireNonNull(naming, "naming");
         if (keepQueue.isNegative() || keepQueue.compareTo(MAX_KEEP_QUEUE) > 0) {
             throw new IllegalArgumentException("the queue is kept between 0 s and " + MAX_KEEP_QUEUE.toMinutes()
                     + " minutes, not " + keepQueue + ".");
@@ -146,12 +190,12 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
      */
     public static LinuxSourceOptions defaults() {
         return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY,
-                Detail.FILES, DEFAULT_SIBLING_SCOPES, null, Duration.ZERO);
+                Detail.FILES, DEFAULT_SIBLING_SCOPES, null, Duration.ZERO, Naming.EVENTS);
     }
 
     /** @param h the hook, or null for the best this kernel offers */
     public LinuxSourceOptions withHook(Hook h) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, h, keepQueue);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, h, keepQueue, naming);
     }
 
     /** Whether opens are the only permission events: {@link Hook#OPEN_PERM} (only once the hook is resolved). */
@@ -160,32 +204,42 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
     }
 
     public LinuxSourceOptions withSiblingScopes(int most) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most, hook, keepQueue);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, most, hook, keepQueue, naming);
     }
 
     public LinuxSourceOptions withBarrier(Barrier b) {
-        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue);
+        return new LinuxSourceOptions(b, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue, naming);
     }
 
     public LinuxSourceOptions withFailurePolicy(FailurePolicy p) {
-        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue);
+        return new LinuxSourceOptions(barrier, p, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue, naming);
     }
 
     public LinuxSourceOptions withAnswerDeadline(Duration d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes, hook, keepQueue);
+        return new LinuxSourceOptions(barrier, failurePolicy, d, granularity, detail, siblingScopes, hook, keepQueue, naming);
     }
 
     public LinuxSourceOptions withGranularity(Granularity g) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes, hook, keepQueue);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, g, detail, siblingScopes, hook, keepQueue, naming);
     }
 
     public LinuxSourceOptions withDetail(Detail d) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes, hook, keepQueue);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, d, siblingScopes, hook, keepQueue, naming);
     }
 
     /** @param keep how long a keeper holds the notification group for a successor; zero: no keeper */
     public LinuxSourceOptions withKeepQueue(Duration keep) {
-        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keep);
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keep, naming);
+    }
+
+    /** These options, with the files below a recorded directory named by {@code n}. */
+    public LinuxSourceOptions withNaming(Naming n) {
+        return new LinuxSourceOptions(barrier, failurePolicy, answerDeadline, granularity, detail, siblingScopes, hook, keepQueue, n);
+    }
+
+    /** Whether results name the files below recorded directories by a scan ({@link Naming#SCAN} where it applies). */
+    boolean scansDirectories() {
+        return naming == Naming.SCAN && granularity == Granularity.DIRECTORY && detail == Detail.FILES;
     }
 
     /** Whether a keeper holds the notification group ({@link #keepQueue} is set and the group names content). */

@@ -58,6 +58,14 @@ final class NotificationListener implements AutoCloseable {
      */
     static final long DIRECTORY_RESULTS_MASK = FAN_CREATE | FAN_DELETE | Fanotify.FAN_MOVED_FROM | Fanotify.FAN_MOVED_TO
             | FAN_ATTRIB | FAN_ONDIR | CONTENT_MASK;
+    /**
+     * With {@link LinuxSourceOptions.Naming#SCAN}, what a directory's ignore mark silences for the
+     * rest of its period once it is recorded: its children's creations, content changes and
+     * attribute changes, which the result names by a scan ({@link DirectoryScan}). Not
+     * {@code FAN_ONDIR}, so a subdirectory's creation and its own attribute changes stay events (the
+     * scan skips subdirectories); not deletions or renames, whose names a scan cannot see.
+     */
+    static final long SCANNED_MASK = FAN_CREATE | FAN_ATTRIB | CONTENT_MASK;
     private static final int INIT_FLAGS = Fanotify.FAN_CLASS_NOTIF | Fanotify.FAN_CLOEXEC | Fanotify.FAN_NONBLOCK
             | Fanotify.FAN_REPORT_DFID_NAME_TARGET;
     static final int BUFFER_BYTES = 256 * 1024;
@@ -71,6 +79,14 @@ final class NotificationListener implements AutoCloseable {
     private long savedOrphans; // the orphans' version last saved to the handover (reader thread only)
     private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #recordDirectory
     private final boolean directoryResults;
+    private final boolean scans; // Naming.SCAN: see #recordForScan
+    /** Directories above {@link DirectoryScan#LINE_BYTES} that keep an event per child, with the epoch that was decided in. Reader thread only. */
+    private final Map<FileId, Long> perChildIn = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<FileId, Long> eldest) {
+            return size() > MUTED_REMEMBERED;
+        }
+    };
     private final LongAdder mutedDirectories = new LongAdder();
     /** Results that name directories: the directories muted lately, with the marks' epoch they were muted in. Reader thread only. */
     private final Map<FileId, Long> mutedIn = new LinkedHashMap<>(256, 0.75f, true) {
@@ -90,8 +106,9 @@ final class NotificationListener implements AutoCloseable {
     private final LongAdder overflows = new LongAdder();
 
     private NotificationListener(int group, TrackedFilesystem fs, ChangeTracker tracker, LossRecorder losses,
-                                 Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults,
+                                 Reconciler reconciler, IgnoreMarks modifyMarks, boolean directoryResults, boolean scans,
                                  EventReader.Batches batches, BusyDirectories busy) throws PosixException {
+        this.scans = scans;
         this.reconciler = reconciler;
         this.busy = busy;
         this.group = group;
@@ -150,7 +167,7 @@ final class NotificationListener implements AutoCloseable {
         Fanotify.mark(group, Fanotify.FAN_MARK_ADD | Fanotify.FAN_MARK_FILESYSTEM, markMask(options), Statx.AT_FDCWD,
                 fs.mountPoint().toString());
         NotificationListener l = new NotificationListener(group, fs, tracker, losses, reconciler, marks, directoryResults,
-                batches, busy);
+                options.scansDirectories(), batches, busy);
         l.reader.start();
         return l;
     }
@@ -186,7 +203,8 @@ final class NotificationListener implements AutoCloseable {
      * parent), so it is the directory's own {@code list} entry that covers it, whether muted or not.
      */
     static long ignoreMask(LinuxSourceOptions options) {
-        return options.detail() == LinuxSourceOptions.Detail.DIRECTORIES ? DIRECTORY_RESULTS_MASK : Fanotify.FAN_MODIFY;
+        return options.detail() == LinuxSourceOptions.Detail.DIRECTORIES ? DIRECTORY_RESULTS_MASK
+                : options.scansDirectories() ? SCANNED_MASK : Fanotify.FAN_MODIFY;
     }
 
     long events() {
@@ -276,6 +294,9 @@ final class NotificationListener implements AutoCloseable {
             recordDirectory(p);
             return;
         }
+        if (scans && !directory && p.parent != null && (mask & SCANNED_MASK) != 0 && recordForScan(p.parent)) {
+            mask &= ~SCANNED_MASK; // the result's scan of the directory names the child
+        }
         if ((mask & FAN_RENAME) != 0 && p.child != null && p.oldName != null) {
             tracker.recordChange(withPath(p.child, p.newName), Change.RENAMED, p.oldName, directory);
         }
@@ -347,6 +368,52 @@ final class NotificationListener implements AutoCloseable {
         } catch (PosixException e) {
             // The record is made; without the mark the events keep coming, which costs time, not records.
             LOG.log(Level.FINE, "could not mute the directory " + path, e);
+        }
+    }
+
+    /**
+     * {@link LinuxSourceOptions.Naming#SCAN}: a child of {@code directory} was made, written or
+     * changed its attributes. The directory is recorded as written (the result scans it,
+     * {@link DirectoryScan}) and, the first time in the epoch, muted for {@link #SCANNED_MASK}, under
+     * the rule {@link #recordDirectory} follows. False, recording nothing, for a directory above
+     * {@link DirectoryScan#LINE_BYTES} (or one gone): the event names the child, as without a scan.
+     */
+    private boolean recordForScan(FileId directory) throws IOException {
+        long epoch = modifyMarks.epoch();
+        Long perChild = perChildIn.get(directory);
+        if (perChild != null && perChild == epoch) {
+            return false;
+        }
+        String path = directories.pathOf(directory);
+        Long muted = mutedIn.get(directory);
+        boolean mutedNow = muted != null && muted == epoch;
+        if (path == null || !mutedNow && aboveTheLine(path)) {
+            perChildIn.put(directory, epoch);
+            return false;
+        }
+        tracker.recordChange(withPath(directory, path), Change.WRITTEN, null, true);
+        if (mutedNow) {
+            return true;
+        }
+        try {
+            if (modifyMarks.ignoreByHandle(fs.mountFd(), directory, true, epoch)) {
+                mutedIn.put(directory, epoch);
+                mutedDirectories.increment();
+            }
+        } catch (PosixException e) {
+            // The record is made; without the mark the events keep coming, which costs time, not records.
+            LOG.log(Level.FINE, "could not mute the directory " + path, e);
+        }
+        return true;
+    }
+
+    /** Whether the directory at {@code path} is too large to scan for one changed child ({@link DirectoryScan#LINE_BYTES}). */
+    private static boolean aboveTheLine(String path) {
+        try {
+            return Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_SIZE).size()
+                    > DirectoryScan.LINE_BYTES;
+        } catch (PosixException e) {
+            return true; // gone or unreadable: the event names the child
         }
     }
 

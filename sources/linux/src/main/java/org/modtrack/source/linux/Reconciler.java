@@ -134,6 +134,14 @@ final class Reconciler {
         return r.withReconciled(how);
     }
 
+    /**
+     * Whether {@code consumer}'s next result holds the records of a walk it has not blessed: the
+     * directories the walk recorded must then stay {@code list} entries.
+     */
+    boolean walkUnblessedBy(String consumer) {
+        return latest != null && !told.contains(consumer);
+    }
+
     /** {@code consumer} blessed result {@code snapshot}. */
     void blessed(String consumer, long snapshot) {
         Long in = reportedIn.get(consumer);

@@ -101,6 +101,14 @@ final class ResultResolver {
     }
 
     LinuxResult resolve(QueryResult r) throws IOException {
+        return resolve(r, null);
+    }
+
+    /**
+     * Like {@link #resolve(QueryResult)}; {@code scan}, if not null, names the files below the
+     * directories recorded for their children ({@link DirectoryScan}).
+     */
+    LinuxResult resolve(QueryResult r, DirectoryScan scan) throws IOException {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         previousPositions = blessedLast ? lastPositions : Map.of();
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
@@ -110,8 +118,18 @@ final class ResultResolver {
         for (ChangedFile c : files) {
             now.add(namespace.locate(c));
         }
-        Moves moves = Moves.of(files, now);
         Items items = new Items();
+        if (scan != null) {
+            DirectoryScan.Expanded x = scan.expand(files, now);
+            files = x.files();
+            now = x.now();
+            for (String path : x.rescans()) {
+                if (isWatched(path)) {
+                    items.rescans.add(path);
+                }
+            }
+        }
+        Moves moves = Moves.of(files, now);
         if (blessedLast) {
             items.readAgain.addAll(readsDisturbed(lastReads, files, now, moves));
             for (String path : lastUnsure) {

@@ -1,0 +1,273 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.logging.Logger;
+import org.modtrack.engine.Change;
+import org.modtrack.engine.ChangedFile;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.StatStamp;
+import org.modtrack.posix.Errno;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.PosixException;
+import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.rules.WalkRule;
+
+/**
+ * Names the files changed below the directories that the notification reader recorded instead of
+ * them ({@link LinuxSourceOptions.Naming#SCAN}): when a result is made, each such directory's
+ * entries are listed and stat'ed, and every one that is not a directory and whose ctime is at or
+ * after the watermark (the consumer's last blessed result's checkpoint time less
+ * {@link Reconciliation#MARGIN_NANOS}, {@link CheckpointTimes}; "at or after" is
+ * {@link WalkRule#changedSince}) is named: as written, or as created if it was born at or after
+ * the watermark too.
+ *
+ * <p>Why that names every change the events would have: the reader records a directory (a durable
+ * record in the open period) before it mutes it, and only for the rest of that period (the epoch
+ * rule), so every child change the mute silenced happened in a period this result holds, after the
+ * consumer's last blessed checkpoint began; the kernel stamped that child's ctime then, from a
+ * clock at most a tick behind the one the watermark was read from (the reasoning of
+ * {@link Reconciliation}, within one boot and with the wall clock not set back, which
+ * {@link CheckpointTimes#since} checks). A write's ctime is set before it returns, and the result
+ * is made after the checkpoint's barrier waited for the writes in flight. Deletions, renames and
+ * subdirectories stay events (the mute leaves them, {@link NotificationListener#SCANNED_MASK}).
+ *
+ * <p>Without a watermark it can trust, each recorded directory is rescanned instead. A scan reads at
+ * most {@link #MAX_ENTRIES} entries per result; the directories past that are rescanned too.
+ */
+final class DirectoryScan {
+    private static final Logger LOG = Logger.getLogger(DirectoryScan.class.getName());
+    /**
+     * A directory larger than this (its {@code st_size}: about 8,000 to 16,000 entries on ext4, whose
+     * entries take 16 to 32 bytes) keeps an event per changed child instead of being muted and
+     * scanned: a scan of every entry of a directory in which one file changed would cost a result
+     * more than the events cost its writers.
+     */
+    static final long LINE_BYTES = 256 * 1024;
+    /** The most entries one result's scans read (a few seconds of {@code statx}); past it, rescans. */
+    static final long MAX_ENTRIES = 4_000_000;
+    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME
+            | Statx.STATX_NLINK | Statx.STATX_SIZE | Statx.STATX_MTIME;
+
+    private final TrackedFilesystem fs;
+    private final String watched;
+    private final OptionalLong watermarkNanos;
+    private final String whyNoWatermark;
+    private final boolean keepListings;
+
+    /**
+     * @param watermarkNanos the wall-clock time from which a change is named; empty if none can be
+     *     trusted ({@code whyNoWatermark} says why): every recorded directory is then rescanned
+     * @param keepListings whether a walk's records are in the result ({@link Reconciler}): a
+     *     directory it recorded must stay a {@code list} entry, since deletions it did not see are
+     *     found only by comparing names
+     */
+    DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, String whyNoWatermark,
+                  boolean keepListings) {
+        this.fs = fs;
+        this.watched = watched.toString();
+        this.watermarkNanos = watermarkNanos;
+        this.whyNoWatermark = whyNoWatermark;
+        this.keepListings = keepListings;
+    }
+
+    /** What a scan made of a result's records: the records, where each is now, and the directories to rescan. */
+    record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, long directories,
+                    long entries, long named) {}
+
+    /**
+     * Replaces each recorded directory of {@code files} ({@code now}: where each is, as
+     * {@link Namespace#locate} found it) by the files the scan names, merged into the records of
+     * the same files, and keeps the directory's own other changes.
+     */
+    Expanded expand(List<ChangedFile> files, List<Namespace.Where> now) throws IOException {
+        List<Integer> recorded = new ArrayList<>();
+        for (int i = 0; i < files.size(); i++) {
+            if (scannable(files.get(i), now.get(i))) {
+                recorded.add(i);
+            }
+        }
+        if (recorded.isEmpty()) {
+            return new Expanded(files, now, List.of(), 0, 0, 0);
+        }
+        List<ChangedFile> outFiles = new ArrayList<>(files);
+        List<Namespace.Where> outNow = new ArrayList<>(now);
+        List<String> rescans = new ArrayList<>();
+        Map<FileId, Integer> index = new HashMap<>(files.size() * 2);
+        for (int i = 0; i < files.size(); i++) {
+            index.putIfAbsent(files.get(i).file(), i);
+        }
+        boolean[] drop = new boolean[files.size()];
+        long directories = 0;
+        long entries = 0;
+        long named = 0;
+        if (watermarkNanos.isEmpty()) {
+            LOG.warning(() -> "the files changed below " + recorded.size() + " recorded directories of " + watched
+                    + " cannot be named by ctime (" + whyNoWatermark + "): each is rescanned");
+        }
+        for (int i : recorded) {
+            ChangedFile dir = files.get(i);
+            String path = now.get(i).path();
+            if (watermarkNanos.isEmpty() || entries >= MAX_ENTRIES) {
+                rescans.add(path);
+            } else {
+                Scanned s = scan(path, dir, watermarkNanos.getAsLong(), MAX_ENTRIES - entries);
+                if (s.vanished) {
+                    // Removed or moved since it was located: it stays a listing, which the consumer
+                    // finds gone (its removal or rename is the next result's event).
+                    continue;
+                }
+                directories++;
+                entries += s.entries;
+                if (s.cut) {
+                    rescans.add(path); // what it did name stays named; the rest is read whole
+                }
+                for (int k = 0; k < s.files.size(); k++) {
+                    ChangedFile f = s.files.get(k);
+                    Integer at = index.get(f.file());
+                    if (at == null) {
+                        index.put(f.file(), outFiles.size());
+                        outFiles.add(f);
+                        outNow.add(s.where.get(k));
+                        named++;
+                        continue;
+                    }
+                    // Recorded already (renamed, made, removed at another name), or another name of a
+                    // file this scan named: written too, and read again at this name as well, which
+                    // the consumer may have as the file's contents before the change.
+                    ChangedFile before = outFiles.get(at);
+                    Set<Change> changes = EnumSet.copyOf(before.changes());
+                    changes.add(Change.WRITTEN);
+                    outFiles.set(at, alsoNamed(before.withChanges(changes), f.file().path()));
+                    if (at < files.size()) {
+                        named++;
+                    }
+                }
+            }
+            if (!keepListings) {
+                Set<Change> rest = EnumSet.copyOf(dir.changes());
+                rest.remove(Change.WRITTEN);
+                if (rest.isEmpty()) {
+                    drop[i] = true;
+                } else {
+                    outFiles.set(i, outFiles.get(i).withChanges(rest));
+                }
+            }
+        }
+        List<ChangedFile> keptFiles = new ArrayList<>(outFiles.size());
+        List<Namespace.Where> keptNow = new ArrayList<>(outFiles.size());
+        for (int i = 0; i < outFiles.size(); i++) {
+            if (i >= files.size() || !drop[i]) {
+                keptFiles.add(outFiles.get(i));
+                keptNow.add(outNow.get(i));
+            }
+        }
+        return new Expanded(keptFiles, keptNow, rescans, directories, entries, named);
+    }
+
+    /**
+     * {@code c}, with {@code path} among its names if it is not one yet: as a former name while
+     * {@link ChangedFile#MAX_FORMER_NAMES} are not kept, then by its directory (the consumer
+     * rescans it), then as "more names" (the root is rescanned), as the engine keeps names.
+     */
+    static ChangedFile alsoNamed(ChangedFile c, String path) {
+        if (path == null || path.equals(c.file().path()) || path.equals(c.renamedFrom()) || c.formerNames().contains(path)) {
+            return c;
+        }
+        List<String> former = c.formerNames();
+        List<String> lostIn = c.namesLostIn();
+        boolean more = c.moreNames();
+        if (former.size() < ChangedFile.MAX_FORMER_NAMES) {
+            former = new ArrayList<>(former);
+            former.add(path);
+        } else {
+            String directory = path.substring(0, Math.max(1, path.lastIndexOf('/')));
+            if (lostIn.contains(directory)) {
+                return c;
+            }
+            if (lostIn.size() < ChangedFile.MAX_LOST_DIRECTORIES) {
+                lostIn = new ArrayList<>(lostIn);
+                lostIn.add(directory);
+            } else {
+                more = true;
+            }
+        }
+        return new ChangedFile(c.file(), c.changes(), c.renamedFrom(), c.directory(), c.carried(), c.recovered(), former,
+                more, lostIn, c.createdUnseen());
+    }
+
+    /** A directory the notification reader recorded for its children, alive and named below the watched one. */
+    private boolean scannable(ChangedFile c, Namespace.Where w) {
+        return c.directory() && c.changes().contains(Change.WRITTEN) && !w.gone() && !w.nameless() && w.directory()
+                && ResultPlanner.isAtOrBelow(w.path(), watched);
+    }
+
+    private static final class Scanned {
+        final List<ChangedFile> files = new ArrayList<>();
+        final List<Namespace.Where> where = new ArrayList<>();
+        long entries;
+        boolean cut;
+        boolean vanished;
+    }
+
+    /** The entries of {@code path} changed at or after {@code watermark}, reading at most {@code most}. */
+    private Scanned scan(String path, ChangedFile dir, long watermark, long most) throws IOException {
+        Scanned s = new Scanned();
+        String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
+        try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(path))) {
+            for (Path child : list) {
+                if (s.entries == most) {
+                    s.cut = true;
+                    break;
+                }
+                s.entries++;
+                String childPath = child.toString();
+                Statx st;
+                try {
+                    st = Statx.statx(Statx.AT_FDCWD, childPath, Statx.AT_SYMLINK_NOFOLLOW, MASK);
+                } catch (PosixException e) {
+                    if (e.errno() != Errno.ENOENT) {
+                        throw e;
+                    }
+                    continue; // removed since it was listed: its removal is an event
+                }
+                if (st.isDirectory() || !fs.holds(st) || !WalkRule.changedSince(st.ctimeNanos(), watermark)) {
+                    continue; // a subdirectory's own changes are events; another file system is not tracked
+                }
+                FileHandles.FileHandle h;
+                try {
+                    h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, childPath, 0);
+                } catch (PosixException e) {
+                    if (e.errno() != Errno.ENOENT) {
+                        throw e;
+                    }
+                    continue;
+                }
+                String name = child.getFileName().toString();
+                String hint = recordedAt == null ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
+                boolean born = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
+                Set<Change> changes = born ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
+                FileId id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
+                s.files.add(new ChangedFile(id, changes, null, false, false, dir.recovered()));
+                s.where.add(new Namespace.Where(childPath, false, false, st.nlink(),
+                        new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos())));
+            }
+        } catch (NoSuchFileException e) {
+            s.vanished = true;
+        } catch (DirectoryIteratorException e) {
+            throw e.getCause();
+        }
+        return s;
+    }
+}

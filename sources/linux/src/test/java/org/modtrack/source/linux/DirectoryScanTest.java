@@ -1,0 +1,162 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.modtrack.source.linux.LinuxSourceTest.sh;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.modtrack.engine.Change;
+import org.modtrack.engine.ChangedFile;
+import org.modtrack.engine.FileId;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.posix.FileHandles;
+import org.modtrack.posix.Statx;
+import org.modtrack.testing.LoopMount;
+
+/** Files named by a scan of their recorded directory ({@link LinuxSourceOptions.Naming#SCAN}) on real loop-mounted file systems. */
+class DirectoryScanTest {
+    private static final long MIB = 1 << 20;
+    private static final LinuxSourceOptions SCAN = LinuxSourceOptions.defaults().withNaming(LinuxSourceOptions.Naming.SCAN);
+
+    @TempDir
+    Path state;
+
+    @BeforeAll
+    static void requireLoopMounts() {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(),
+                () -> "DirectoryScanTest skipped: " + LoopMount.unavailableReason("ext4").get());
+    }
+
+    /** "kind path" (and " from X" for a rename), relative to the mount, in the result's order. */
+    private static List<String> entries(LinuxResult r, Path mount) {
+        return r.changes().stream().map(c -> c.kind().name().toLowerCase() + " " + rel(mount, c.path())
+                + (c.from() == null ? "" : " from " + rel(mount, c.from()))).sorted().toList();
+    }
+
+    private static String rel(Path mount, String path) {
+        String r = mount.relativize(Path.of(path)).toString();
+        return r.isEmpty() ? "." : r;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void namesEveryChangedFileAndNoUnchangedOne(String fsType) throws Exception {
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, fsType.equals("xfs") ? 300 * MIB : 128 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir written created deleted from to chmodded truncated read-only quiet linked;"
+                    + " for d in written deleted from chmodded truncated read-only quiet linked; do echo seed > $d/f; echo seed > $d/g; done; sync; sleep 0.3");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), SCAN)) {
+                source.bless(source.query().snapshot());
+                sh(root, "echo more >> written/f; echo new > created/n; rm deleted/f; mv from/f to/f;"
+                        + " chmod 600 chmodded/f; truncate -s 0 truncated/f; cat read-only/f > /dev/null;"
+                        + " mkdir made; echo z > made/z; ln -s f linked/s;"
+                        + " sleep 0.3"); // past the margin before the checkpoint, so the next result need not name them again
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertEquals(List.of("created linked/s", "created made", "created made/z", "created created/n",
+                        "deleted deleted/f", "modified chmodded/f", "modified truncated/f", "modified written/f",
+                        "renamed to/f from from/f").stream().sorted().toList(), entries(r, root),
+                        "each changed file by name (the rename's ctime makes it changed too), no sibling g, no read");
+                source.bless(r.snapshot());
+
+                sh(root, "echo again >> written/g");
+                assertEquals(List.of("modified written/g"), entries(source.query(), root), "only what changed after the bless");
+            }
+        }
+    }
+
+    @Test
+    void aDirectoryIsMutedAfterItsFirstChangeAndItsFilesAreStillNamed() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir busy; echo old > busy/untouched; sync; sleep 0.3");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), SCAN)) {
+                source.bless(source.query().snapshot());
+                long mutedBefore = source.eventCounts().directoriesMuted();
+                sh(root, "echo x > busy/n0");
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (source.eventCounts().directoriesMuted() == mutedBefore && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                long eventsBefore = source.eventCounts().notification();
+                int files = 2_000;
+                sh(root, "i=1; while [ $i -lt " + files + " ]; do echo x > busy/n$i; i=$((i+1)); done; rm busy/n7; mv busy/n8 busy/m8;"
+                        + " sleep 0.3");
+                LinuxResult r = source.query();
+                long events = source.eventCounts().notification() - eventsBefore;
+                // Unmuted, each file raises three events (create, modify, close); muted, only the removal and the rename.
+                assertTrue(events < files / 10, events + " notification events for " + files + " files: the mute did not hold");
+                assertEquals(mutedBefore + 1, source.eventCounts().directoriesMuted(), "busy muted once");
+                List<String> got = entries(r, root);
+                // A removal and a rename are events, named as such: n7 was made unseen, so its removal
+                // names a path the consumer may not have, which costs it nothing.
+                assertEquals(files, got.size(), got.size() + " entries: " + got.subList(0, Math.min(20, got.size())));
+                for (int i = 0; i < files; i++) {
+                    String expected = i == 7 ? "deleted busy/n7" : i == 8 ? "renamed busy/m8 from busy/n8" : "created busy/n" + i;
+                    assertTrue(got.contains(expected), expected + " is missing");
+                }
+                source.bless(r.snapshot());
+
+                sh(root, "echo again >> busy/n1");
+                assertEquals(List.of("modified busy/n1"), entries(source.query(), root), "the checkpoint's flush unmuted it");
+                assertEquals(mutedBefore + 2, source.eventCounts().directoriesMuted(), "muted again in its new period");
+            }
+        }
+    }
+
+    @Test
+    void aDirectoryAboveTheLineKeepsAnEventPerChild() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 256 * MIB)) {
+            Path root = m.mountPoint();
+            // 20,000 names of 20 bytes: an ext4 directory of about 600 KiB, above the line.
+            sh(root, "mkdir big; cd big && seq -f 'entry-%014.0f' 1 20000 | xargs touch; sync");
+            assertTrue(Statx.statx(Statx.AT_FDCWD, root.resolve("big").toString(), 0, Statx.STATX_SIZE).size()
+                    > DirectoryScan.LINE_BYTES, "the directory is not above the line");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), SCAN)) {
+                source.bless(source.query().snapshot());
+                long mutedBefore = source.eventCounts().directoriesMuted();
+                sh(root, "echo x >> big/entry-00000000000005; echo y > big/new");
+                LinuxResult r = source.query();
+                assertEquals(List.of("created big/new", "modified big/entry-00000000000005"), entries(r, root));
+                assertEquals(mutedBefore, source.eventCounts().directoriesMuted(), "a directory above the line is not muted");
+            }
+        }
+    }
+
+    @Test
+    void withoutAWatermarkItCanTrustEachRecordedDirectoryIsRescanned() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d e; echo x > d/f; sync");
+            FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, root.resolve("d").toString(), 0);
+            ChangedFile marker = new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(),
+                    root.resolve("d").toString(), null), Set.of(Change.WRITTEN), null, true, false, false);
+            Namespace.Where where = new Namespace.Where(root.resolve("d").toString(), false, true, 2, null);
+            DirectoryScan untrusted = new DirectoryScan(fs, root, OptionalLong.empty(), "the wall clock was set back", false);
+            DirectoryScan.Expanded x = untrusted.expand(List.of(marker), List.of(where));
+            assertEquals(List.of(root.resolve("d").toString()), x.rescans());
+            assertEquals(List.of(), x.files(), "the directory's record gives way to its rescan");
+
+            DirectoryScan trusted = new DirectoryScan(fs, root, OptionalLong.of(0), "", true);
+            DirectoryScan.Expanded y = trusted.expand(List.of(marker), List.of(where));
+            assertEquals(List.of(), y.rescans());
+            assertEquals(2, y.files().size(), "a walk's listing stays beside the file it names: " + y.files());
+            assertEquals(Map.of(root.resolve("d").toString(), true, root.resolve("d/f").toString(), false),
+                    new TreeMap<>(Map.of(y.now().get(0).path(), y.files().get(0).directory(), y.now().get(1).path(),
+                            y.files().get(1).directory())));
+        }
+    }
+}
