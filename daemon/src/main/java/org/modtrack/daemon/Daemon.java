@@ -92,13 +92,14 @@ public final class Daemon implements AutoCloseable {
                 Root root = Root.open(p, state, config.barrier(), LinuxSourceOptions.defaults()
                         .withBarrier(config.barrier().sourceBarrier()).withDetail(config.detail())
                         .withSiblingScopes(config.siblingScopes()).withHook(config.hook())
-                        .withKeepQueue(config.keepQueue()), tracker);
+                        .withKeepQueue(config.keepQueue()).withNaming(config.naming()), tracker);
                 roots.put(root.path().toString(), root);
                 LOG.info(() -> "tracking root=" + root.path() + " mountPoint=" + root.source().mountPoint()
                         + " state=" + state + " source=" + root.source().hook().cliName()
                         + (config.hook() == null ? " (the best this kernel offers)" : "")
                         + " durability=" + config.durability() + " barrier=" + config.barrier().wireName()
                         + " detail=" + config.detail().name().toLowerCase(Locale.ROOT)
+                        + " naming=" + config.naming().cliName()
                         + " siblingScopes=" + config.siblingScopes()
                         + " queueKeptBy=" + root.source().queueHolder()
                         + root.source().keeperPid().stream().mapToObj(pid -> " (pid " + pid + ")").findFirst().orElse(""));

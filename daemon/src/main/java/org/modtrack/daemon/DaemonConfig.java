@@ -41,12 +41,14 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  *     zero: no keeper)
  * @param consumerTimeout a consumer that has not blessed for longer is dropped
  *     ({@link TrackerConfig#consumerTimeout()}; zero: never)
+ * @param naming how results name the files below a directory recorded for all its children
+ *     ({@link LinuxSourceOptions#naming()})
  */
 public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket, Durability durability,
                            BarrierKind barrier, String group, Integer metricsPort, int maxRequestBytes,
                            Duration idleTimeout, int maxClients, long journalLimit,
                            LinuxSourceOptions.Detail detail, int siblingScopes, LinuxSourceOptions.Hook hook,
-                           Duration keepQueue, Duration consumerTimeout) {
+                           Duration keepQueue, Duration consumerTimeout, LinuxSourceOptions.Naming naming) {
     public static final int DEFAULT_MAX_REQUEST_BYTES = 64 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CLIENTS = 64;
@@ -67,6 +69,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(detail, "detail");
         Objects.requireNonNull(keepQueue, "keepQueue");
+        Objects.requireNonNull(naming, "naming");
         if (keepQueue.isNegative() || keepQueue.compareTo(LinuxSourceOptions.MAX_KEEP_QUEUE) > 0) {
             throw new IllegalArgumentException("the queue is kept between 0 and " + LinuxSourceOptions.MAX_KEEP_QUEUE.toSeconds()
                     + " seconds, not " + keepQueue.toSeconds() + ".");
@@ -92,40 +95,41 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         return new DaemonConfig(watches, defaultStateDirectory(), defaultSocket(), Durability.POWER, BarrierKind.SRCU,
                 null, null, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS,
                 TrackerConfig.DEFAULT_MAX_JOURNAL_BYTES, LinuxSourceOptions.Detail.FILES,
-                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null, DEFAULT_KEEP_QUEUE, TrackerConfig.DEFAULT_CONSUMER_TIMEOUT);
+                LinuxSourceOptions.DEFAULT_SIBLING_SCOPES, null, DEFAULT_KEEP_QUEUE, TrackerConfig.DEFAULT_CONSUMER_TIMEOUT,
+                LinuxSourceOptions.defaults().naming());
     }
 
     public DaemonConfig withStateDirectory(Path p) {
-        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, p, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withSocket(Path p) {
-        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, p, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withDurability(Durability d) {
-        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, d, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withBarrier(BarrierKind b) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, b, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withDetail(LinuxSourceOptions.Detail d) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, d, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withSiblingScopes(int most) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, most, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withHook(LinuxSourceOptions.Hook h) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, h, keepQueue, consumerTimeout, naming);
     }
 
     /** @param keep how long a queue keeper holds each root's notification group for the next start; zero: no keeper */
     public DaemonConfig withKeepQueue(Duration keep) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keep, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keep, consumerTimeout, naming);
     }
 
     /** Parses {@code pre-content} or {@code open-perm}; anything else is refused in one sentence. */
@@ -138,6 +142,19 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     /** Parses {@code files} or {@code directories}; anything else is refused in one sentence. */
+    public DaemonConfig withNaming(LinuxSourceOptions.Naming n) {
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, n);
+    }
+
+    /** {@code events} or {@code scan} ({@link LinuxSourceOptions.Naming}); a one-line error otherwise. */
+    public static LinuxSourceOptions.Naming parseNaming(String s) {
+        LinuxSourceOptions.Naming n = LinuxSourceOptions.Naming.fromCliNameOrNull(s.strip().toLowerCase(Locale.ROOT));
+        if (n == null) {
+            throw new IllegalArgumentException("unknown naming '" + s + "'; files are named by events or by a scan (scan).");
+        }
+        return n;
+    }
+
     public static LinuxSourceOptions.Detail parseDetail(String s) {
         return switch (s) {
             case "files" -> LinuxSourceOptions.Detail.FILES;
@@ -147,21 +164,21 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withGroup(String g) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, g, metricsPort, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     public DaemonConfig withMetricsPort(Integer port) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, port, maxRequestBytes, idleTimeout, maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     /** See {@link #consumerTimeout()}. */
     public DaemonConfig withConsumerTimeout(Duration timeout) {
         return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout,
-                maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, timeout);
+                maxClients, journalLimit, detail, siblingScopes, hook, keepQueue, timeout, naming);
     }
 
     public DaemonConfig withJournalLimit(long bytes) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequestBytes, idleTimeout, maxClients, bytes, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     /**
@@ -213,7 +230,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     }
 
     public DaemonConfig withLimits(int maxRequest, Duration idle, int clients) {
-        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout);
+        return new DaemonConfig(watches, stateDirectory, socket, durability, barrier, group, metricsPort, maxRequest, idle, clients, journalLimit, detail, siblingScopes, hook, keepQueue, consumerTimeout, naming);
     }
 
     /** Whether this process runs as root. */
@@ -259,7 +276,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
         for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "sibling-scopes", "group", "metrics-port",
-                "journal-limit", "consumer-timeout", "source", "keep-queue")) {
+                "journal-limit", "consumer-timeout", "source", "keep-queue", "naming")) {
             known.put(o, 0);
         }
         int n = 0;

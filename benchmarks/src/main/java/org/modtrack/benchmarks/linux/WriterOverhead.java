@@ -32,7 +32,9 @@ import org.modtrack.testing.LoopMount;
  * concatenation (about 105,000 file reads and writes). Configurations: {@code untracked},
  * {@code process} and {@code power} durability (srcu barrier, results that name files), and
  * {@code process-dirs} and {@code power-dirs} (results that name directories,
- * {@link LinuxSourceOptions.Detail#DIRECTORIES}), and on request {@code process-dirs-warm} and
+ * {@link LinuxSourceOptions.Detail#DIRECTORIES}), {@code process-scan} and {@code power-scan} (files named
+ * by a scan, {@link LinuxSourceOptions.Naming#SCAN}) and {@code process-events} and {@code power-events}
+ * (by an event each, {@link LinuxSourceOptions.Naming#EVENTS}), and on request {@code process-dirs-warm} and
  * {@code power-dirs-warm}, the same in a period that starts warm ({@link #prepare}). Every run gets a fresh 1 GiB ext4
  * loop mount (populated and flushed with {@code sync -f} before the timing, and before the tracker
  * opens) and a fresh state directory in /tmp; the order of the configurations rotates each round,
@@ -57,7 +59,7 @@ public final class WriterOverhead {
     /** Where, in a run's state directory, the kbuild workload's lists of sources and headers are. */
     private static final String KBUILD_LISTS = "kbuild-lists";
     private static final int WARM_UP_ROUNDS = Integer.getInteger("modtrack.bench.warmups", 1);
-    private static final String ALL_CONFIGS = "untracked,process,power,process-dirs,power-dirs";
+    private static final String ALL_CONFIGS = "untracked,process,power,process-dirs,power-dirs,process-scan,power-scan,process-events,power-events";
     /** Asked for by name only: the directory-results configurations in a warm period (see {@link #prepare}). */
     private static final String WARM_CONFIGS = "process-dirs-warm,power-dirs-warm";
 
@@ -163,8 +165,10 @@ public final class WriterOverhead {
                     Durability d = config.startsWith("power") ? Durability.POWER : Durability.PROCESS;
                     LinuxSourceOptions.Detail detail = config.contains("-dirs") ? LinuxSourceOptions.Detail.DIRECTORIES
                             : LinuxSourceOptions.Detail.FILES;
+                    LinuxSourceOptions.Naming naming = config.contains("-scan") ? LinuxSourceOptions.Naming.SCAN
+                            : config.contains("-events") ? LinuxSourceOptions.Naming.EVENTS : LinuxSourceOptions.defaults().naming();
                     source = LinuxSource.open(root, state, TrackerConfig.defaults().withDurability(d),
-                            LinuxSourceOptions.defaults().withDetail(detail));
+                            LinuxSourceOptions.defaults().withDetail(detail).withNaming(naming));
                 }
                 prepare(root, config, source);
                 TrackerStats s0 = source == null ? null : source.stats();

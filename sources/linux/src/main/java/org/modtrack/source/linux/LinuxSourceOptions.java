@@ -185,12 +185,12 @@ public record LinuxSourceOptions(Barrier barrier, FailurePolicy failurePolicy, D
     }
 
     /**
-     * srcu, fail-open, a 5-second deadline, directory records, results that name files, 256 sibling
-     * scopes, the best hook the kernel offers.
+     * srcu, fail-open, a 5-second deadline, directory records, results that name files (by a scan of
+     * their recorded directories), 256 sibling scopes, the best hook the kernel offers, no keeper.
      */
     public static LinuxSourceOptions defaults() {
         return new LinuxSourceOptions(Barrier.SRCU, FailurePolicy.FAIL_OPEN, Duration.ofSeconds(5), Granularity.DIRECTORY,
-                Detail.FILES, DEFAULT_SIBLING_SCOPES, null, Duration.ZERO, Naming.EVENTS);
+                Detail.FILES, DEFAULT_SIBLING_SCOPES, null, Duration.ZERO, Naming.SCAN);
     }
 
     /** @param h the hook, or null for the best this kernel offers */
