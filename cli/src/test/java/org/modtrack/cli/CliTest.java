@@ -89,6 +89,7 @@ class CliTest {
         }
         bad.add(List.of("daemon", "--watch", "/srv", "--source", "inotify"));
         bad.add(List.of("daemon", "--watch", "/srv", "--durability", "eventually"));
+        bad.add(List.of("daemon", "--watch", "/srv", "--naming", "ctime"));
         bad.add(List.of("query", "/srv", "--json", "--print0"));
         for (List<String> args : bad) {
             Run r = run(args.toArray(String[]::new));

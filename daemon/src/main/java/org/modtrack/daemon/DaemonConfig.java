@@ -150,7 +150,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
     public static LinuxSourceOptions.Naming parseNaming(String s) {
         LinuxSourceOptions.Naming n = LinuxSourceOptions.Naming.fromCliNameOrNull(s.strip().toLowerCase(Locale.ROOT));
         if (n == null) {
-            throw new IllegalArgumentException("unknown naming '" + s + "'; files are named by events or by a scan (scan).");
+            throw new IllegalArgumentException("unknown naming '" + s + "'; files are named by a scan (scan) or by an event each (events).");
         }
         return n;
     }

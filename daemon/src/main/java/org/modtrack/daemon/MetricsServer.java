@@ -63,7 +63,7 @@ final class MetricsServer {
             new PerRoot("modtrack_namespace_events_total", "counter", "notification events: creations, deletions, renames, attribute changes (and writes, where the group names content)", r -> r.source().eventCounts().notification()),
             new PerRoot("modtrack_namespace_overflows_total", "counter", "notification queue overflows", r -> r.source().eventCounts().notificationOverflows()),
             new PerRoot("modtrack_modify_muted_total", "counter", "files whose FAN_MODIFY events were muted for the rest of a period", r -> r.source().eventCounts().modifyMuted()),
-            new PerRoot("modtrack_directories_muted_total", "counter", "directories whose events were muted for the rest of a period (results that name directories)", r -> r.source().eventCounts().directoriesMuted()),
+            new PerRoot("modtrack_directories_muted_total", "counter", "directories whose events were muted for the rest of a period (results that name directories, or files named by a scan)", r -> r.source().eventCounts().directoriesMuted()),
             new PerRoot("modtrack_sibling_scopes_total", "counter", "subdirectories recorded ahead of a walk through them", r -> r.source().eventCounts().siblingScopes()),
             new PerRoot("modtrack_records_total", "counter", "records appended to the journal", r -> r.source().stats().records()),
             new PerRoot("modtrack_syncs_total", "counter", "fdatasyncs made for records", r -> r.source().stats().syncs()),

@@ -91,6 +91,18 @@ class DaemonConfigTest {
     }
 
     @Test
+    void filesAreNamedByAScanUnlessToldToNameThemByTheirEvents() throws Exception {
+        assertEquals(LinuxSourceOptions.Naming.SCAN, DaemonConfig.defaults(List.of(dir)).naming());
+        assertEquals(LinuxSourceOptions.Naming.EVENTS, DaemonConfig.parseNaming("events"));
+        assertEquals(LinuxSourceOptions.Naming.SCAN, DaemonConfig.parseNaming(" Scan "));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.parseNaming("ctime"));
+        assertEquals("unknown naming 'ctime'; files are named by a scan (scan) or by an event each (events).", bad.getMessage());
+        Path f = dir.resolve("naming.conf");
+        Files.writeString(f, "watch = /srv/a\nnaming = events\n");
+        assertEquals(List.of("--watch", "/srv/a", "--naming", "events"), DaemonConfig.readFile(f));
+    }
+
+    @Test
     void siblingScopesDefaultTo256AndAreBounded() throws Exception {
         assertEquals(256, DaemonConfig.defaults(List.of(dir)).siblingScopes());
         assertEquals(0, DaemonConfig.defaults(List.of(dir)).withSiblingScopes(0).siblingScopes());

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -65,6 +66,7 @@ final class DirectoryScan {
     private final OptionalLong watermarkNanos;
     private final String whyNoWatermark;
     private final boolean keepListings;
+    private final long checkpointBeganNanos;
 
     /**
      * @param watermarkNanos the wall-clock time from which a change is named; empty if none can be
@@ -72,9 +74,12 @@ final class DirectoryScan {
      * @param keepListings whether a walk's records are in the result ({@link Reconciler}): a
      *     directory it recorded must stay a {@code list} entry, since deletions it did not see are
      *     found only by comparing names
+     * @param checkpointBeganNanos the wall-clock time read just before this result's checkpoint
+     *     began: a directory whose entries changed since (its ctime) stays a listing too
      */
     DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, String whyNoWatermark,
-                  boolean keepListings) {
+                  boolean keepListings, long checkpointBeganNanos) {
+        this.checkpointBeganNanos = checkpointBeganNanos;
         this.fs = fs;
         this.watched = watched.toString();
         this.watermarkNanos = watermarkNanos;
@@ -82,16 +87,31 @@ final class DirectoryScan {
         this.keepListings = keepListings;
     }
 
-    /** What a scan made of a result's records: the records, where each is now, and the directories to rescan. */
-    record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, long directories,
-                    long entries, long named) {}
+    /**
+     * What a scan made of a result's records: the records, where each is now, the directories to
+     * rescan, and the paths where a file changed in the result's periods is no more (removed or
+     * renamed away after the records were frozen).
+     */
+    record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, List<String> removals,
+                    long directories, long entries, long named) {}
+
+    /**
+     * Where the names that left each directory since the result's checkpoint began are asked for,
+     * once every scan has listed its directory: it records the notification events queued by then
+     * first, so that a name missing from a listing because it left is among them. Null if they
+     * cannot all be told (the events not recorded in time, or forgotten).
+     */
+    interface DepartureLog {
+        Map<FileId, List<String>> departedSinceCheckpoint() throws IOException, InterruptedException;
+    }
 
     /**
      * Replaces each recorded directory of {@code files} ({@code now}: where each is, as
      * {@link Namespace#locate} found it) by the files the scan names, merged into the records of
      * the same files, and keeps the directory's own other changes.
      */
-    Expanded expand(List<ChangedFile> files, List<Namespace.Where> now) throws IOException {
+    Expanded expand(List<ChangedFile> files, List<Namespace.Where> now, DepartureLog departures)
+            throws IOException, InterruptedException {
         List<Integer> recorded = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
             if (scannable(files.get(i), now.get(i))) {
@@ -99,40 +119,53 @@ final class DirectoryScan {
             }
         }
         if (recorded.isEmpty()) {
-            return new Expanded(files, now, List.of(), 0, 0, 0);
+            return new Expanded(files, now, List.of(), List.of(), 0, 0, 0);
         }
-        List<ChangedFile> outFiles = new ArrayList<>(files);
-        List<Namespace.Where> outNow = new ArrayList<>(now);
-        List<String> rescans = new ArrayList<>();
-        Map<FileId, Integer> index = new HashMap<>(files.size() * 2);
-        for (int i = 0; i < files.size(); i++) {
-            index.putIfAbsent(files.get(i).file(), i);
-        }
-        boolean[] drop = new boolean[files.size()];
-        long directories = 0;
-        long entries = 0;
-        long named = 0;
         if (watermarkNanos.isEmpty()) {
             LOG.warning(() -> "the files changed below " + recorded.size() + " recorded directories of " + watched
                     + " cannot be named by ctime (" + whyNoWatermark + "): each is rescanned");
         }
+        List<String> rescans = new ArrayList<>();
+        Scanned[] scanned = new Scanned[files.size()];
+        long directories = 0;
+        long entries = 0;
         for (int i : recorded) {
-            ChangedFile dir = files.get(i);
             String path = now.get(i).path();
             if (watermarkNanos.isEmpty() || entries >= MAX_ENTRIES) {
                 rescans.add(path);
-            } else {
-                Scanned s = scan(path, dir, watermarkNanos.getAsLong(), MAX_ENTRIES - entries);
-                if (s.vanished) {
-                    // Removed or moved since it was located: it stays a listing, which the consumer
-                    // finds gone (its removal or rename is the next result's event).
-                    continue;
-                }
+                continue;
+            }
+            Scanned s = scan(path, files.get(i), watermarkNanos.getAsLong(), MAX_ENTRIES - entries);
+            scanned[i] = s;
+            if (!s.vanished) {
                 directories++;
                 entries += s.entries;
                 if (s.cut) {
                     rescans.add(path); // what it did name stays named; the rest is read whole
                 }
+            }
+        }
+        Map<FileId, List<String>> departed = departures.departedSinceCheckpoint();
+
+        List<ChangedFile> outFiles = new ArrayList<>(files);
+        List<Namespace.Where> outNow = new ArrayList<>(now);
+        List<String> removals = new ArrayList<>();
+        Map<FileId, Integer> index = new HashMap<>(files.size() * 2);
+        for (int i = 0; i < files.size(); i++) {
+            index.putIfAbsent(files.get(i).file(), i);
+        }
+        boolean[] drop = new boolean[files.size()];
+        long named = 0;
+        for (int i : recorded) {
+            ChangedFile dir = files.get(i);
+            Scanned s = scanned[i];
+            if (s != null && s.vanished) {
+                // Removed or moved since it was located: it stays a listing, which the consumer finds
+                // gone (its removal or rename is the next result's event).
+                continue;
+            }
+            boolean listing = keepListings;
+            if (s != null) {
                 for (int k = 0; k < s.files.size(); k++) {
                     ChangedFile f = s.files.get(k);
                     Integer at = index.get(f.file());
@@ -144,8 +177,8 @@ final class DirectoryScan {
                         continue;
                     }
                     // Recorded already (renamed, made, removed at another name), or another name of a
-                    // file this scan named: written too, and read again at this name as well, which
-                    // the consumer may have as the file's contents before the change.
+                    // file this scan named: written too, and named at this name as well (it may be
+                    // new to the consumer: a link made since, which only its directory's event told).
                     ChangedFile before = outFiles.get(at);
                     Set<Change> changes = EnumSet.copyOf(before.changes());
                     changes.add(Change.WRITTEN);
@@ -154,8 +187,19 @@ final class DirectoryScan {
                         named++;
                     }
                 }
+                if (departed == null) {
+                    // Which names left since the checkpoint is not known: if any did (the directory's
+                    // ctime says so), the consumer compares its names.
+                    listing |= s.entriesChangedSinceCheckpoint;
+                } else {
+                    for (String name : departed.getOrDefault(dir.file(), List.of())) {
+                        if (!s.names.contains(name)) {
+                            removals.add(s.path.endsWith("/") ? s.path + name : s.path + "/" + name);
+                        }
+                    }
+                }
             }
-            if (!keepListings) {
+            if (!listing) {
                 Set<Change> rest = EnumSet.copyOf(dir.changes());
                 rest.remove(Change.WRITTEN);
                 if (rest.isEmpty()) {
@@ -173,7 +217,7 @@ final class DirectoryScan {
                 keptNow.add(outNow.get(i));
             }
         }
-        return new Expanded(keptFiles, keptNow, rescans, directories, entries, named);
+        return new Expanded(keptFiles, keptNow, rescans, removals, directories, entries, named);
     }
 
     /**
@@ -214,17 +258,40 @@ final class DirectoryScan {
     }
 
     private static final class Scanned {
+        final String path;
         final List<ChangedFile> files = new ArrayList<>();
+        /** The names the listing found (not only the changed ones): a departed name found again came back. */
+        final Set<String> names = new HashSet<>();
         final List<Namespace.Where> where = new ArrayList<>();
         long entries;
         boolean cut;
         boolean vanished;
+        boolean entriesChangedSinceCheckpoint;
+
+        Scanned(String path) {
+            this.path = path;
+        }
     }
 
     /** The entries of {@code path} changed at or after {@code watermark}, reading at most {@code most}. */
     private Scanned scan(String path, ChangedFile dir, long watermark, long most) throws IOException {
-        Scanned s = new Scanned();
+        Scanned s = new Scanned(path);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
+        try {
+            // An entry removed or renamed away after the checkpoint froze the result, but before this
+            // listing, is not here to be named, and its removal belongs to the next result: the
+            // consumer compares the directory's names instead. Read before the listing, so that
+            // every such change before the listing shows.
+            Statx self = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_CTIME);
+            s.entriesChangedSinceCheckpoint = WalkRule.changedSince(self.ctimeNanos(),
+                    checkpointBeganNanos - Reconciliation.MARGIN_NANOS);
+        } catch (PosixException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            s.vanished = true;
+            return s;
+        }
         try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(path))) {
             for (Path child : list) {
                 if (s.entries == most) {
@@ -233,6 +300,7 @@ final class DirectoryScan {
                 }
                 s.entries++;
                 String childPath = child.toString();
+                s.names.add(child.getFileName().toString());
                 Statx st;
                 try {
                     st = Statx.statx(Statx.AT_FDCWD, childPath, Statx.AT_SYMLINK_NOFOLLOW, MASK);

@@ -417,11 +417,12 @@ public final class LinuxSource implements AutoCloseable {
         keepHeld();
         try (ThreadNice.Scope yielding = ThreadNice.at(ThreadNice.CHECKPOINT)) { // its /proc scans and result building yield to writers
             CheckpointTimes.Entry before = CheckpointTimes.now(0); // before the checkpoint begins: every later change has a later ctime
+            long departuresBefore = notifications.departures().now();
             recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched);
             QueryResult q = view ? tracker.view(consumer) : tracker.query(consumer);
             checkpointTimes.record(q.snapshot(), before); // before the result can be blessed
             LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer))
-                    .resolve(q, scans ? scanFor(q, consumer) : null);
+                    .resolve(q, scans ? scanFor(q, consumer, before.wallNanos()) : null, () -> departedSince(departuresBefore));
             return view ? r : reconciler.report(r);
         }
     }
@@ -430,11 +431,20 @@ public final class LinuxSource implements AutoCloseable {
      * The scan that names the files below {@code q}'s recorded directories: from the checkpoint time
      * of the last result {@code consumer} blessed, which every change in {@code q} followed.
      */
-    private DirectoryScan scanFor(QueryResult q, String consumer) throws IOException {
+    private DirectoryScan scanFor(QueryResult q, String consumer, long checkpointBeganNanos) throws IOException {
         StringBuilder whyNot = new StringBuilder();
         Optional<Long> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.MARGIN_NANOS, whyNot);
         return new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get()) : OptionalLong.empty(),
-                whyNot.toString(), reconciler.walkUnblessedBy(consumer));
+                whyNot.toString(), reconciler.walkUnblessedBy(consumer), checkpointBeganNanos);
+    }
+
+    /**
+     * The names that left each directory since {@code point} ({@link Departures#now}), once the
+     * notification events queued before this call are recorded; null if they could not be in time
+     * or some are forgotten.
+     */
+    private Map<FileId, List<String>> departedSince(long point) throws InterruptedException {
+        return notifications.awaitDrained(NOTIFICATION_DRAIN_MILLIS) ? notifications.departures().since(point) : null;
     }
 
     /**

@@ -80,6 +80,8 @@ final class NotificationListener implements AutoCloseable {
     private final IgnoreMarks modifyMarks; // null unless directory records: see #muteModify, #recordDirectory
     private final boolean directoryResults;
     private final boolean scans; // Naming.SCAN: see #recordForScan
+    /** Naming.SCAN: the names that left their directories, for a scan that lists one after they left. */
+    private final Departures departures = new Departures();
     /** Directories above {@link DirectoryScan#LINE_BYTES} that keep an event per child, with the epoch that was decided in. Reader thread only. */
     private final Map<FileId, Long> perChildIn = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -222,6 +224,8 @@ final class NotificationListener implements AutoCloseable {
         FileId parent; // DFID_NAME: the directory's handle
         String name; // DFID_NAME: the name alone
         String oldName;
+        FileId oldParent; // OLD_DFID_NAME: the directory a renamed entry left
+        String oldEntry; // OLD_DFID_NAME: the name alone
         String newName;
     }
 
@@ -294,8 +298,16 @@ final class NotificationListener implements AutoCloseable {
             recordDirectory(p);
             return;
         }
-        if (scans && !directory && p.parent != null && (mask & SCANNED_MASK) != 0 && recordForScan(p.parent)) {
-            mask &= ~SCANNED_MASK; // the result's scan of the directory names the child
+        if (scans && !directory) {
+            if ((mask & FAN_DELETE) != 0) {
+                departures.left(p.parent, p.name);
+            }
+            if ((mask & FAN_RENAME) != 0) {
+                departures.left(p.oldParent, p.oldEntry);
+            }
+            if (p.parent != null && (mask & SCANNED_MASK) != 0 && recordForScan(p.parent)) {
+                mask &= ~SCANNED_MASK; // the result's scan of the directory names the child
+            }
         }
         if ((mask & FAN_RENAME) != 0 && p.child != null && p.oldName != null) {
             tracker.recordChange(withPath(p.child, p.newName), Change.RENAMED, p.oldName, directory);
@@ -417,6 +429,11 @@ final class NotificationListener implements AutoCloseable {
         }
     }
 
+    /** The names that left their directories (with files named by a scan; empty otherwise). */
+    Departures departures() {
+        return departures;
+    }
+
     /** Directories muted for the rest of their period (results that name directories). */
     long mutedDirectories() {
         return mutedDirectories.sum();
@@ -457,7 +474,11 @@ final class NotificationListener implements AutoCloseable {
                     }
                     p.dirName = pathOf(cursor, name);
                 }
-                case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME -> p.oldName = pathOf(cursor, cursor.name());
+                case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME -> {
+                    p.oldParent = handleOf(cursor);
+                    p.oldEntry = cursor.name();
+                    p.oldName = pathOf(cursor, p.oldEntry);
+                }
                 case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME -> p.newName = pathOf(cursor, cursor.name());
                 default -> { }
             }

@@ -101,14 +101,20 @@ final class ResultResolver {
     }
 
     LinuxResult resolve(QueryResult r) throws IOException {
-        return resolve(r, null);
+        try {
+            return resolve(r, null, null);
+        } catch (InterruptedException e) {
+            throw new AssertionError("nothing waits without a scan", e);
+        }
     }
 
     /**
      * Like {@link #resolve(QueryResult)}; {@code scan}, if not null, names the files below the
-     * directories recorded for their children ({@link DirectoryScan}).
+     * directories recorded for their children ({@link DirectoryScan}), with the names that left
+     * them meanwhile from {@code departures}.
      */
-    LinuxResult resolve(QueryResult r, DirectoryScan scan) throws IOException {
+    LinuxResult resolve(QueryResult r, DirectoryScan scan, DirectoryScan.DepartureLog departures)
+            throws IOException, InterruptedException {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         previousPositions = blessedLast ? lastPositions : Map.of();
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
@@ -120,12 +126,17 @@ final class ResultResolver {
         }
         Items items = new Items();
         if (scan != null) {
-            DirectoryScan.Expanded x = scan.expand(files, now);
+            DirectoryScan.Expanded x = scan.expand(files, now, departures);
             files = x.files();
             now = x.now();
             for (String path : x.rescans()) {
                 if (isWatched(path)) {
                     items.rescans.add(path);
+                }
+            }
+            for (String path : x.removals()) {
+                if (isWatched(path)) {
+                    items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
                 }
             }
         }

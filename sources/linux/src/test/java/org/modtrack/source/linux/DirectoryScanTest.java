@@ -145,13 +145,13 @@ class DirectoryScanTest {
             ChangedFile marker = new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(),
                     root.resolve("d").toString(), null), Set.of(Change.WRITTEN), null, true, false, false);
             Namespace.Where where = new Namespace.Where(root.resolve("d").toString(), false, true, 2, null);
-            DirectoryScan untrusted = new DirectoryScan(fs, root, OptionalLong.empty(), "the wall clock was set back", false);
-            DirectoryScan.Expanded x = untrusted.expand(List.of(marker), List.of(where));
+            DirectoryScan untrusted = new DirectoryScan(fs, root, OptionalLong.empty(), "the wall clock was set back", false, Long.MAX_VALUE);
+            DirectoryScan.Expanded x = untrusted.expand(List.of(marker), List.of(where), Map::of);
             assertEquals(List.of(root.resolve("d").toString()), x.rescans());
             assertEquals(List.of(), x.files(), "the directory's record gives way to its rescan");
 
-            DirectoryScan trusted = new DirectoryScan(fs, root, OptionalLong.of(0), "", true);
-            DirectoryScan.Expanded y = trusted.expand(List.of(marker), List.of(where));
+            DirectoryScan trusted = new DirectoryScan(fs, root, OptionalLong.of(0), "", true, Long.MAX_VALUE);
+            DirectoryScan.Expanded y = trusted.expand(List.of(marker), List.of(where), Map::of);
             assertEquals(List.of(), y.rescans());
             assertEquals(2, y.files().size(), "a walk's listing stays beside the file it names: " + y.files());
             assertEquals(Map.of(root.resolve("d").toString(), true, root.resolve("d/f").toString(), false),

@@ -98,7 +98,8 @@ class LinuxSourceFaultTest {
         TrackerConfig small = TrackerConfig.defaults().withSnapshotBytes(4096, 8192);
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
              LinuxSource source = LinuxSource.open(m.mountPoint(), state, small)) {
-            Run run = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > f$i; done", 60);
+            // A directory each: the files of one directory are one record (files named by a scan).
+            Run run = sh(m.mountPoint(), "for i in $(seq 1 300); do mkdir d$i; echo $i > d$i/f; done", 60);
             assertEquals(0, run.exit(), "fail-open: every write went through: " + run.output());
             LinuxResult r = source.query();
             assertFalse(r.continuity().intact(), "the writes the journal could not hold are not promised");
@@ -161,7 +162,9 @@ class LinuxSourceFaultTest {
             throws Exception {
         LinuxResult last = null;
         for (int round = 0; round < 200; round++) {
-            Run run = sh(dir, "for i in $(seq 1 20); do echo $i > r" + round + "f$i || exit 7; done", 60);
+            // A directory each: the files of one directory are one record (files named by a scan).
+            Run run = sh(dir, "for i in $(seq 1 20); do mkdir r" + round + "d$i && echo $i > r" + round + "d$i/f || exit 7; done",
+                    60);
             assertTrue(run.exit() >= 0, "a writer hung: " + run.output());
             if (run.exit() == 7 && failClosed) {
                 assertTrue(run.output().contains("Input/output error"), run.output());
@@ -184,7 +187,7 @@ class LinuxSourceFaultTest {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
              LinuxSource source = LinuxSource.open(m.mountPoint(), state, NEVER_BLESSED)) {
             LinuxResult last = queryWithoutBlessUntilTheLimit(source, m.mountPoint(), false);
-            Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > over$i; done", 60);
+            Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do mkdir over$i; echo $i > over$i/f; done", 60);
             assertEquals(0, over.exit(), "fail-open: every write over the limit went through: " + over.output());
             JournalFullException refused = assertThrows(JournalFullException.class, source::query);
             assertTrue(refused.getMessage().contains("bless result " + last.snapshot()), refused.getMessage());
@@ -211,7 +214,7 @@ class LinuxSourceFaultTest {
                      LinuxSourceOptions.defaults().withFailurePolicy(LinuxSourceOptions.FailurePolicy.FAIL_CLOSED)
                              .withGranularity(LinuxSourceOptions.Granularity.FILE))) {
             LinuxResult last = queryWithoutBlessUntilTheLimit(source, m.mountPoint(), true);
-            Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do echo $i > over$i || exit 7; done", 60);
+            Run over = sh(m.mountPoint(), "for i in $(seq 1 300); do mkdir over$i && echo $i > over$i/f || exit 7; done", 60);
             assertEquals(7, over.exit(), "fail-closed: a write over the limit was denied: " + over.output());
             assertTrue(over.output().contains("Input/output error"), over.output());
 
@@ -328,7 +331,8 @@ class LinuxSourceFaultTest {
             LinuxSource source = LinuxSource.open(m.mountPoint(), journalDisk.mountPoint().resolve("state"), growing,
                     LinuxSourceOptions.defaults().withAnswerDeadline(Duration.ofSeconds(2)));
             try {
-                Run run = sh(m.mountPoint(), "for i in $(seq 1 2000); do echo $i > f$i; done", 120);
+                // A directory each: the files of one directory are one record (files named by a scan).
+                Run run = sh(m.mountPoint(), "for i in $(seq 1 2000); do mkdir d$i; echo $i > d$i/f; done", 120);
                 assertEquals(0, run.exit(), "fail-open: every write went through: " + run.output());
                 try {
                     LinuxResult r = source.query();
