@@ -340,16 +340,18 @@ class Watchman(Contender):
 
 
 class Modtrack(Contender):
-    def __init__(self, tag, durability, barrier="srcu", detail="files", source=None):
-        """source: None for the best the kernel offers, or "open-perm" (what kernels 6.1-6.13 get)."""
+    def __init__(self, tag, durability, barrier="srcu", detail="files", source=None, naming=None):
+        """source: None for the best the kernel offers, or "open-perm" (what kernels 6.1-6.13 get);
+        naming: None for the daemon's default (a scan), or "events"."""
         self.tag, self.durability, self.barrier, self.detail, self.p, self.n = tag, durability, barrier, detail, None, 0
-        self.source = source
-        extra = ("" if detail == "files" else " --detail " + detail) + ("" if source is None else " --source " + source)
+        self.source, self.naming = source, naming
+        extra = (("" if detail == "files" else " --detail " + detail) + ("" if source is None else " --source " + source)
+                 + ("" if naming is None else " --naming " + naming))
         self.name = "modtrack --durability %s --barrier %s%s" % (durability, barrier, extra)
-        self.short = "modtrack %s/%s%s%s" % (durability, barrier, "" if detail == "files" else "/" + detail,
-                                             "" if source is None else "/" + source)
-        key = "%s-%s-%s%s%s" % (tag, durability, barrier, "" if detail == "files" else "-" + detail,
-                                "" if source is None else "-" + source)
+        self.short = "modtrack %s/%s%s%s%s" % (durability, barrier, "" if detail == "files" else "/" + detail,
+                                               "" if source is None else "/" + source, "" if naming is None else "/" + naming)
+        key = "%s-%s-%s%s%s%s" % (tag, durability, barrier, "" if detail == "files" else "-" + detail,
+                                  "" if source is None else "-" + source, "" if naming is None else "-" + naming)
         self.state = os.path.join(A.work, "state-" + key)
         self.sock = os.path.join(A.work, key + ".sock")
         self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s%s"
@@ -359,15 +361,17 @@ class Modtrack(Contender):
     def start(self):
         """Starts the daemon; returns the seconds until it logged "listening"."""
         self.n += 1
-        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%s%s-%d.log" % (
-            self.tag, self.durability, self.barrier, self.detail, "" if self.source is None else "-" + self.source, self.n))
+        self.logf = os.path.join(A.work, "logs", "%s-modtrack-%s-%s-%s%s%s-%d.log" % (
+            self.tag, self.durability, self.barrier, self.detail, "" if self.source is None else "-" + self.source,
+            "" if self.naming is None else "-" + self.naming, self.n))
         t = time.perf_counter()
         env = dict(os.environ)
         if self.queue_events:
             env["JAVA_TOOL_OPTIONS"] = "-Dmodtrack.notificationQueueEvents=%d" % self.queue_events
         self.p = start([os.path.join(A.repo, "bin", "modtrack"), "daemon", "--watch", A.mnt, "--state", self.state,
                         "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier,
-                        "--detail", self.detail] + ([] if self.source is None else ["--source", self.source]),
+                        "--detail", self.detail] + ([] if self.source is None else ["--source", self.source])
+                       + ([] if self.naming is None else ["--naming", self.naming]),
                        self.logf, env=env)
         wait_for_text(self.logf, "listening", self.p, timeout=900)
         return time.perf_counter() - t
@@ -465,7 +469,7 @@ def contenders(tag, missing, freeze=True):
     if "watchman" not in missing:
         cs.append(Watchman(tag))
     cs.append(JavaWatchService(tag))
-    cs += [Modtrack(tag, "process"), Modtrack(tag, "power")]
+    cs += [Modtrack(tag, "process"), Modtrack(tag, "power"), Modtrack(tag, "power", naming="events")]
     if freeze:
         cs.append(Modtrack(tag, "process", "freeze"))
     cs.append(Modtrack(tag, "process", "srcu", "directories"))
@@ -1241,12 +1245,15 @@ def main():
     ap.add_argument("--size", choices=sorted(SIZES), default="quick")
     ap.add_argument("--image-mb", type=int, default=0)
     ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=0, help="overhead rounds (0: the size's)")
     ap.add_argument("--started", type=float, default=0.0, help="epoch seconds when benchmarks/peers/run started")
     A = ap.parse_args()
     PIDS = os.path.join(A.work, "pids")
     os.makedirs(os.path.join(A.work, "logs"), exist_ok=True)
     RNG = random.Random(A.seed)
     cfg = dict(SIZES[A.size])
+    if A.rounds > 0:
+        cfg["rounds"] = A.rounds
     with open("/proc/sys/fs/inotify/max_queued_events") as f:
         A.inotify_queue = int(f.read())
     log("size %s, seed %d, inotify max_queued_events %d" % (A.size, A.seed, A.inotify_queue))

@@ -67,8 +67,9 @@ class ConsumersOverTheSocketTest {
         return out;
     }
 
-    /** Blesses whatever {@code consumer} has pending, so its next result holds only what the test does. */
+    /** Blesses whatever {@code consumer} has pending, so its next result holds only what the test does (see {@link DaemonTest#settle}). */
     static void settle(String consumer) throws IOException {
+        DaemonTest.pastTheScanMargin();
         try (DaemonClient c = client()) {
             c.bless(r(), consumer, c.query(r(), consumer).path("snapshot").asLong());
         }
@@ -91,6 +92,7 @@ class ConsumersOverTheSocketTest {
             settle("default");
             settle("indexer");
             Command.sh(root, "echo one > k1");
+            DaemonTest.pastTheScanMargin(); // so that k1 is not named again after the bless of the result that names it
             JsonNode mine;
             try (DaemonClient c = client()) {
                 mine = c.query(r());

@@ -89,11 +89,12 @@ final class DirectoryScan {
 
     /**
      * What a scan made of a result's records: the records, where each is now, the directories to
-     * rescan, and the paths where a file changed in the result's periods is no more (removed or
-     * renamed away after the records were frozen).
+     * rescan, the paths where a file changed in the result's periods is no more (removed or renamed
+     * away after the records were frozen), and the other names the scan found of a file it names
+     * (hard links), each to be read as it stands.
      */
     record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, List<String> removals,
-                    long directories, long entries, long named) {}
+                    List<Namespace.Where> otherNames, long directories, long entries, long named) {}
 
     /**
      * Where the names that left each directory since the result's checkpoint began are asked for,
@@ -119,7 +120,7 @@ final class DirectoryScan {
             }
         }
         if (recorded.isEmpty()) {
-            return new Expanded(files, now, List.of(), List.of(), 0, 0, 0);
+            return new Expanded(files, now, List.of(), List.of(), List.of(), 0, 0, 0);
         }
         if (watermarkNanos.isEmpty()) {
             LOG.warning(() -> "the files changed below " + recorded.size() + " recorded directories of " + watched
@@ -150,6 +151,7 @@ final class DirectoryScan {
         List<ChangedFile> outFiles = new ArrayList<>(files);
         List<Namespace.Where> outNow = new ArrayList<>(now);
         List<String> removals = new ArrayList<>();
+        List<Namespace.Where> otherNames = new ArrayList<>();
         Map<FileId, Integer> index = new HashMap<>(files.size() * 2);
         for (int i = 0; i < files.size(); i++) {
             index.putIfAbsent(files.get(i).file(), i);
@@ -177,12 +179,15 @@ final class DirectoryScan {
                         continue;
                     }
                     // Recorded already (renamed, made, removed at another name), or another name of a
-                    // file this scan named: written too, and named at this name as well (it may be
-                    // new to the consumer: a link made since, which only its directory's event told).
+                    // file this scan named: written too, and read at this name as well (it may be new
+                    // to the consumer: a link made since, which only its muted directory's event told).
                     ChangedFile before = outFiles.get(at);
                     Set<Change> changes = EnumSet.copyOf(before.changes());
                     changes.add(Change.WRITTEN);
-                    outFiles.set(at, alsoNamed(before.withChanges(changes), f.file().path()));
+                    outFiles.set(at, before.withChanges(changes));
+                    if (!s.where.get(k).path().equals(outNow.get(at).path())) {
+                        otherNames.add(s.where.get(k));
+                    }
                     if (at < files.size()) {
                         named++;
                     }
@@ -217,38 +222,7 @@ final class DirectoryScan {
                 keptNow.add(outNow.get(i));
             }
         }
-        return new Expanded(keptFiles, keptNow, rescans, removals, directories, entries, named);
-    }
-
-    /**
-     * {@code c}, with {@code path} among its names if it is not one yet: as a former name while
-     * {@link ChangedFile#MAX_FORMER_NAMES} are not kept, then by its directory (the consumer
-     * rescans it), then as "more names" (the root is rescanned), as the engine keeps names.
-     */
-    static ChangedFile alsoNamed(ChangedFile c, String path) {
-        if (path == null || path.equals(c.file().path()) || path.equals(c.renamedFrom()) || c.formerNames().contains(path)) {
-            return c;
-        }
-        List<String> former = c.formerNames();
-        List<String> lostIn = c.namesLostIn();
-        boolean more = c.moreNames();
-        if (former.size() < ChangedFile.MAX_FORMER_NAMES) {
-            former = new ArrayList<>(former);
-            former.add(path);
-        } else {
-            String directory = path.substring(0, Math.max(1, path.lastIndexOf('/')));
-            if (lostIn.contains(directory)) {
-                return c;
-            }
-            if (lostIn.size() < ChangedFile.MAX_LOST_DIRECTORIES) {
-                lostIn = new ArrayList<>(lostIn);
-                lostIn.add(directory);
-            } else {
-                more = true;
-            }
-        }
-        return new ChangedFile(c.file(), c.changes(), c.renamedFrom(), c.directory(), c.carried(), c.recovered(), former,
-                more, lostIn, c.createdUnseen());
+        return new Expanded(keptFiles, keptNow, rescans, removals, otherNames, directories, entries, named);
     }
 
     /** A directory the notification reader recorded for its children, alive and named below the watched one. */

@@ -125,6 +125,7 @@ final class ResultResolver {
             now.add(namespace.locate(c));
         }
         Items items = new Items();
+        List<Namespace.Where> otherNames = List.of();
         if (scan != null) {
             DirectoryScan.Expanded x = scan.expand(files, now, departures);
             files = x.files();
@@ -139,6 +140,7 @@ final class ResultResolver {
                     items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
                 }
             }
+            otherNames = x.otherNames();
         }
         Moves moves = Moves.of(files, now);
         if (blessedLast) {
@@ -198,6 +200,7 @@ final class ResultResolver {
             }
         }
         readAgainBelowMovedDirectories(blessedLast ? lastReads : ReadLog.EMPTY, moves, items);
+        items.readOtherNames(otherNames, r.recovered());
         items.markReadAgain(r.recovered());
         items.rescanUnnamable();
 
@@ -295,6 +298,28 @@ final class ResultResolver {
          * The paths to read again: an object of this result there is read again (as changed); where
          * no object of this result stands, what stands there is read as new.
          */
+        /**
+         * The other names a scan found of a file it named (hard links): each is read where it stands,
+         * unless an entry of this result stands there already. Not looked at again next time, as a
+         * name taken by an unknown object is: its object is this result's, and its removal is an event.
+         */
+        void readOtherNames(List<Namespace.Where> names, boolean recovered) {
+            if (names.isEmpty()) {
+                return;
+            }
+            Set<String> named = HashSet.newHashSet(live.size());
+            for (ResultPlanner.Item it : live) {
+                if (it.now() != null) {
+                    named.add(it.now());
+                }
+            }
+            for (Namespace.Where w : names) {
+                if (isWatched(w.path()) && named.add(w.path())) {
+                    live.add(new ResultPlanner.Item(null, w.path(), false, true, false, false, false, recovered, w.links()));
+                }
+            }
+        }
+
         void markReadAgain(boolean recovered) {
             // A name another object of this result stands at now is that object's entry's business
             // (it is moved there, created there, or stays there). One taken by an object no record

@@ -159,4 +159,29 @@ class DirectoryScanTest {
                             y.files().get(1).directory())));
         }
     }
+
+    @Test
+    void aConsumerThatBlessesEachResultFindsNothingLeftOnceNothingChanges() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            LinuxSourceTest.shPastTheMargin(root, "mkdir -p em/d em/e; for i in 1 2 3 4 5; do echo $i > em/f$i; done; echo x > em/d/x; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), SCAN)) {
+                source.bless(source.query().snapshot());
+                String[] rounds = {
+                    "cd em; mv f1 f2; mv f3 f4; mv f5 f3; mv f2 t; mv f4 f2; mv t f4; echo new > f1; echo more >> f3",
+                    "cd em; mv d d2; echo y >> d2/x; rm -r e; mkdir e; echo z > e/z; ln f1 e/f1-link; ln -s f3 s; echo tmp > gone; rm gone",
+                    "cd em; mv d2 t; mv e d2; mv t e; : > f3; rm s; ln -s f2 s",
+                    "cd em; ln f4 f4-link; sync",
+                    "cd em; echo w >> f4-link",
+                };
+                for (String round : rounds) {
+                    LinuxSourceTest.sh(root, round);
+                    LinuxResult r = source.query();
+                    source.bless(r.snapshot());
+                }
+                LinuxResult last = source.query();
+                assertEquals(List.of(), entries(last, root), "nothing changed since the last bless");
+            }
+        }
+    }
 }
