@@ -469,6 +469,10 @@ class WorkloadTest {
         afterRestart.forEach(a -> System.out.println("  after a restart: recovered intact reason reconciled = " + a));
         System.out.printf("  a consumer applying each result in order: %d reads, %d of them of a file it had as it was%n",
                 mirror[0].reads(), mirror[0].unchangedReads());
+        if (report.missed() > 0) {
+            spans.forEach(span -> System.out.println("  a tracker ran from " + span.from() + " to " + span.to()));
+            printEntriesTouchingMisses(report, results);
+        }
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
         assertEquals(0, mirror[0].repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
