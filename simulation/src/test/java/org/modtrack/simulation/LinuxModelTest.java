@@ -123,11 +123,15 @@ class LinuxModelTest {
         assertTrue(r.schedules() > 10_000, "the search covered " + r.schedules() + " schedules");
     }
 
-    /** Its first 10,000 schedules, with results that name directories (the reader's record and mute are two steps). */
-    @Test
-    void theDirectoryResultsSearchsFirstSchedulesFindNoViolation() {
+    /**
+     * Its first 10,000 schedules, with results that name directories and with files named by a scan
+     * (the reader's record and mute are two steps).
+     */
+    @ParameterizedTest
+    @EnumSource(value = Variant.Granularity.class, names = {"DIRECTORY_RESULTS", "DIRECTORY_SCAN"})
+    void theMutingSearchsFirstSchedulesFindNoViolation(Variant.Granularity granularity) {
         ExhaustiveSearch.Result r = ExhaustiveSearch.run(Scenario.exhaustiveLinux(Durability.POWER, Mutant.NONE, LinuxMutant.NONE,
-                Variant.Granularity.DIRECTORY_RESULTS, false), 10_000);
+                granularity, false), 10_000);
         assertEquals(0, r.violations(), String.join("\n", r.firstFailure()));
     }
 
