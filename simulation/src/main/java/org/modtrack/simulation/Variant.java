@@ -132,9 +132,9 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         return linux(mutant, linuxMutant, granularity, false);
     }
 
-    /** The Linux model. */
+    /** The Linux model, with as many consumers as the model mutant needs to show (one without one). */
     public static Variant linux(Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
-        return new Variant(true, mutant, linuxMutant, granularity, opensOnly);
+        return new Variant(true, mutant, linuxMutant, granularity, opensOnly, false, linuxMutant.consumersToShow());
     }
 
     /** The command-line options that select this variant, for example {@code --model linux --mutant mark-after-flush}. */

@@ -116,8 +116,9 @@ final class World {
     private boolean closingCleanly;
     private int stops;
     // The Linux model's reconciliation (Reconciler, CheckpointTimes): each issued result's
-    // checkpoint time on the kernel's ctime clock and the boot it was taken in (result 0: the time
-    // tracking began), kept through crashes of the tracker (the page cache); whether an overflow
+    // checkpoint time on the kernel's ctime clock, the boot it was taken in, and the clock when the
+    // result was returned (for the mutant scan-late-watermark) (result 0: the time tracking began),
+    // kept through crashes of the tracker (the page cache); whether an overflow
     // asked for a walk; whether this run's restart was reconciled (ResultResolver then needs no
     // rescan of recovered scopes).
     private final Map<Long, long[]> checkpointTimes = new HashMap<>();
@@ -183,7 +184,7 @@ final class World {
             writers[i] = new Writer();
         }
         if (kernel != null) {
-            checkpointTimes.put(0L, new long[] {kernel.clock(), boot}); // before the first marks
+            checkpointTimes.put(0L, new long[] {kernel.clock(), boot, kernel.clock()}); // before the first marks
         }
         recover(0, false);
         for (int c = 1; c < scenario.consumers() && !broken; c++) {
@@ -965,7 +966,7 @@ final class World {
             // CheckpointTimes.record: before the result is returned (a power loss makes a new
             // boot, in which no time is trusted).
             long time = scenario.linuxMutant() == LinuxMutant.LATE_WATERMARK ? kernel.clock() : checkpointTime;
-            checkpointTimes.put(r.snapshot(), new long[] {time, boot});
+            checkpointTimes.put(r.snapshot(), new long[] {time, boot, kernel.clock()});
         }
         closedForResult = null;
         checkpointRunning = false;
@@ -1079,11 +1080,24 @@ final class World {
      * names a file ({@code LinuxSource.scanFor}: {@code CheckpointTimes.since(q.lastBlessed())}):
      * the checkpoint time of the querying consumer's last blessed result (before any bless, the
      * time tracking began), if kept and taken in this boot; -1 if there is none to trust (each
-     * recorded directory is then a rescan).
+     * recorded directory is then a rescan). The mutants take it late (the time the blessed result
+     * was returned) or from another consumer (the newest of every consumer's last blessed).
      */
     private long scanFrom(QueryResult r) {
-        long[] t = checkpointTimes.get(r.lastBlessed());
-        return t != null && t[1] == boot ? t[0] : -1;
+        if (scenario.linuxMutant() == LinuxMutant.SCAN_ANOTHER_CONSUMERS_WATERMARK) {
+            long newest = -1;
+            for (ConsumerState c : core.control().consumers()) {
+                newest = Math.max(newest, checkpointTimeInThisBoot(c.lastBlessed(), 0));
+            }
+            return newest;
+        }
+        return checkpointTimeInThisBoot(r.lastBlessed(), scenario.linuxMutant() == LinuxMutant.SCAN_LATE_WATERMARK ? 2 : 0);
+    }
+
+    /** {@code checkpointTimes}' time {@code which} of result {@code snapshot}, if kept and taken in this boot; else -1. */
+    private long checkpointTimeInThisBoot(long snapshot, int which) {
+        long[] t = checkpointTimes.get(snapshot);
+        return t != null && t[1] == boot ? t[which] : -1;
     }
 
     /**
