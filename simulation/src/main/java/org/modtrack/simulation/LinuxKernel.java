@@ -43,7 +43,10 @@ import org.modtrack.source.linux.rules.WalkRule;
  * open period it <em>mutes</em> the directory: an ignore mark in the notification group under the
  * epoch rule, after which the directory's children queue no MODIFY or CLOSE_WRITE until the
  * checkpoint's flush removes it ({@code NotificationListener.recordDirectory}). The reader is one
- * thread: between its record and its mute it takes no other event.
+ * thread: between its record and its mute it takes no other event. With {@link
+ * Granularity#DIRECTORY_SCAN} the reader records and mutes the same way ({@code
+ * NotificationListener.recordForScan}); the result then names the files of a recorded directory
+ * whose ctime is at or after a watermark ({@link #changedSince(int, long)}).
  *
  * <p>With opens as the only permission events ({@code LinuxSourceOptions.Hook.OPEN_PERM}), a call
  * raises an event only when it opens its descriptor (a call on another file than the thread's open
@@ -164,9 +167,17 @@ final class LinuxKernel {
         return granularity.directories();
     }
 
-    /** Whether results name directories: the notification reader records and mutes directories. */
-    boolean directoryResults() {
-        return granularity == Granularity.DIRECTORY_RESULTS;
+    /**
+     * Whether the notification reader records and mutes directories: results name directories, or
+     * name the files below a recorded directory by a scan.
+     */
+    boolean mutesDirectories() {
+        return granularity.mutesDirectories();
+    }
+
+    /** Whether results name the files below a recorded directory by a scan of their ctimes ({@code DirectoryScan}). */
+    boolean scansDirectories() {
+        return granularity == Granularity.DIRECTORY_SCAN;
     }
 
     /** The directory file {@code file} lives in. */
@@ -395,6 +406,20 @@ final class LinuxKernel {
         List<Integer> files = new ArrayList<>();
         for (int f = 0; f < ctime.length; f++) {
             if (ctime[f] > 0 && WalkRule.changedSince(ctime[f], since)) {
+                files.add(f);
+            }
+        }
+        return files;
+    }
+
+    /**
+     * What a scan of directory {@code directory} names ({@code DirectoryScan}, by the same {@link
+     * WalkRule#changedSince}): its files changed at or after {@code since}.
+     */
+    List<Integer> changedSince(int directory, long since) {
+        List<Integer> files = new ArrayList<>();
+        for (int f : changedSince(since)) {
+            if (directoryOf(f) == directory) {
                 files.add(f);
             }
         }

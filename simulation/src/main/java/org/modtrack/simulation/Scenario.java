@@ -162,6 +162,7 @@ record Scenario(
 
     String describe() {
         return (linux ? "linux model (" + (granularity == Variant.Granularity.DIRECTORY_RESULTS ? "directory records, directory results"
+                : granularity == Variant.Granularity.DIRECTORY_SCAN ? "directory records, files named by a scan"
                 : granularity == Variant.Granularity.DIRECTORY_WALKS ? "directory records, sibling scopes"
                 : granularity.cliName() + " records")
                 + (granularity.directories() ? ", " + directories + " directories, queue bound " + queueBound : "")

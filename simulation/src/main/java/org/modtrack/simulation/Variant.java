@@ -61,9 +61,20 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
          * handler's new record of a directory, the other directories may be recorded ahead of a walk,
          * as scopes, and marked once durable, under the epoch rule.
          */
-        DIRECTORY_WALKS;
+        DIRECTORY_WALKS,
+        /**
+         * Directory records whose results name the files below a recorded directory by a scan
+         * ({@code LinuxSourceOptions.Naming.SCAN}): the notification reader records and mutes
+         * directories as with {@link #DIRECTORY_RESULTS}, and the result names each file of a
+         * recorded directory whose ctime is at or after the querying consumer's last blessed
+         * checkpoint time ({@code DirectoryScan}), or every file of it when no such time can be trusted.
+         */
+        DIRECTORY_SCAN;
 
-        /** The name used on the command line: {@code file}, {@code directory}, {@code directory-results} or {@code directory-walks}. */
+        /**
+         * The name used on the command line: {@code file}, {@code directory}, {@code directory-results},
+         * {@code directory-walks} or {@code directory-scan}.
+         */
         public String cliName() {
             return name().toLowerCase().replace('_', '-');
         }
@@ -71,6 +82,14 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         /** Whether the pre-content handler records directories (and the notification queue names the children's changes). */
         public boolean directories() {
             return source() == LinuxSourceOptions.Granularity.DIRECTORY;
+        }
+
+        /**
+         * Whether the notification reader records the directory of each child's change, not the
+         * child, and mutes it for the rest of its period ({@link #DIRECTORY_RESULTS}, {@link #DIRECTORY_SCAN}).
+         */
+        public boolean mutesDirectories() {
+            return this == DIRECTORY_RESULTS || this == DIRECTORY_SCAN;
         }
 
         /** The source's granularity this one models: what the source's rules are asked about. */
@@ -113,9 +132,9 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         return linux(mutant, linuxMutant, granularity, false);
     }
 
-    /** The Linux model. */
+    /** The Linux model, with as many consumers as the model mutant needs to show (one without one). */
     public static Variant linux(Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly) {
-        return new Variant(true, mutant, linuxMutant, granularity, opensOnly);
+        return new Variant(true, mutant, linuxMutant, granularity, opensOnly, false, linuxMutant.consumersToShow());
     }
 
     /** The command-line options that select this variant, for example {@code --model linux --mutant mark-after-flush}. */

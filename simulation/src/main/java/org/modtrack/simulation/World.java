@@ -116,8 +116,9 @@ final class World {
     private boolean closingCleanly;
     private int stops;
     // The Linux model's reconciliation (Reconciler, CheckpointTimes): each issued result's
-    // checkpoint time on the kernel's ctime clock and the boot it was taken in (result 0: the time
-    // tracking began), kept through crashes of the tracker (the page cache); whether an overflow
+    // checkpoint time on the kernel's ctime clock, the boot it was taken in, and the clock when the
+    // result was returned (for the mutant scan-late-watermark) (result 0: the time tracking began),
+    // kept through crashes of the tracker (the page cache); whether an overflow
     // asked for a walk; whether this run's restart was reconciled (ResultResolver then needs no
     // rescan of recovered scopes).
     private final Map<Long, long[]> checkpointTimes = new HashMap<>();
@@ -183,7 +184,7 @@ final class World {
             writers[i] = new Writer();
         }
         if (kernel != null) {
-            checkpointTimes.put(0L, new long[] {kernel.clock(), boot}); // before the first marks
+            checkpointTimes.put(0L, new long[] {kernel.clock(), boot, kernel.clock()}); // before the first marks
         }
         recover(0, false);
         for (int c = 1; c < scenario.consumers() && !broken; c++) {
@@ -662,7 +663,7 @@ final class World {
             return "overflow: continuity lost";
         }
         kernel.noteBusy(event);
-        if (kernel.directoryResults()) {
+        if (kernel.mutesDirectories()) {
             return readForDirectoryResults(event);
         }
         long lsn = core.recordChange(ids[event], Change.WRITTEN, null, false);
@@ -670,9 +671,10 @@ final class World {
     }
 
     /**
-     * Results that name directories ({@code NotificationListener.recordDirectory}): the reader reads the
-     * marks' epoch, records the event's directory as written (after the fact, not awaited), and if
-     * that record is new in the open period, mutes the directory in its next step ({@link #finishEvent}).
+     * Results that name directories ({@code NotificationListener.recordDirectory}), or files named by
+     * a scan ({@code NotificationListener.recordForScan}): the reader reads the marks' epoch, records
+     * the event's directory as written (after the fact, not awaited), and if that record is new in
+     * the open period, mutes the directory in its next step ({@link #finishEvent}).
      */
     private String readForDirectoryResults(int file) throws IOException {
         int d = kernel.directoryOf(file);
@@ -964,7 +966,7 @@ final class World {
             // CheckpointTimes.record: before the result is returned (a power loss makes a new
             // boot, in which no time is trusted).
             long time = scenario.linuxMutant() == LinuxMutant.LATE_WATERMARK ? kernel.clock() : checkpointTime;
-            checkpointTimes.put(r.snapshot(), new long[] {time, boot});
+            checkpointTimes.put(r.snapshot(), new long[] {time, boot, kernel.clock()});
         }
         closedForResult = null;
         checkpointRunning = false;
@@ -980,10 +982,11 @@ final class World {
         }
         crashedSinceLastResult[c] = false;
         lastResultRecovered[c] = r.recovered();
-        boolean[] covered = covered(r);
+        long scanFrom = kernel != null && kernel.scansDirectories() ? scanFrom(r) : -1;
+        boolean[] covered = covered(r, scanFrom);
         checkCompletedWritesNamed(r, covered);
         String summary = (waitedForRunningSync ? "after the running group commit completes, " : "") + consumerLabel(c)
-                + "result " + r.snapshot() + " [" + names(r) + "]" + (r.continuity().intact() ? ""
+                + "result " + r.snapshot() + " [" + names(r, scanFrom) + "]" + (r.continuity().intact() ? ""
                         : r.continuity().reason().contains(" was dropped: ") ? " continuity lost (dropped)" : " continuity lost")
                 + (r.recovered() ? " recovered" : "");
         waitedForRunningSync = false;
@@ -1002,8 +1005,12 @@ final class World {
         return summary + ", copied";
     }
 
-    /** The result's entries: files by index, recorded directories as {@code d0(scope)}. */
-    private String names(QueryResult r) {
+    /**
+     * The result's entries: files by index, recorded directories as {@code d0(scope)}; with files
+     * named by a scan, a directory recorded for its children as {@code d0(scan from 4: f0 f2)} (the
+     * files the scan names: changed at or after time 4) or {@code d0(scan: no time, rescan)}.
+     */
+    private String names(QueryResult r, long scanFrom) {
         StringBuilder names = new StringBuilder();
         for (ChangedFile c : r.changes()) {
             int d = directoryIndex(c.file());
@@ -1012,7 +1019,10 @@ final class World {
                 kinds.add("scope");
             }
             if (c.changes().contains(Change.WRITTEN)) {
-                kinds.add(isListing(c) ? "list" : "modified");
+                kinds.add(!isMarker(c) ? "modified" : !kernel.scansDirectories() ? "list"
+                        : scanFrom < 0 ? "scan: no time, rescan"
+                        : "scan from " + scanFrom + ": " + String.join(" ",
+                                kernel.changedSince(d, scanFrom).stream().map(f -> "f" + f).toList()));
             }
             names.append(names.isEmpty() ? "" : ",").append(d >= 0 ? "d" + d + "(" + String.join(",", kinds) + ")" : fileIndex(c.file()))
                     .append(c.carried() ? "(carried)" : "");
@@ -1024,14 +1034,16 @@ final class World {
      * The files the consumer copies for {@code r}: every file it names; every file of a recorded
      * directory it reports as a rescan ({@code ResultResolver}: a scope is a rescan when continuity
      * is lost or the entry was recovered, and is left out otherwise); every file of a directory the
-     * result says to list (results that name directories); and every file when continuity
+     * result says to list (results that name directories); with files named by a scan, the files of
+     * a directory recorded for its children that changed at or after {@code scanFrom} (every file of
+     * it if {@code scanFrom} is -1: no time to trust, a rescan); and every file when continuity
      * was lost for a reason the directories do not cover (a restart). Losses of the notification
      * queue are covered by the directories: every child written under a directory's mark had its
      * directory recorded first. (The real source's reasons all say "rescan the file system", as
      * namespace events may be lost too; the model has none, so its consumer trusts the rescans alone,
      * which is what lets the simulator check them.)
      */
-    private boolean[] covered(QueryResult r) {
+    private boolean[] covered(QueryResult r, long scanFrom) {
         boolean[] covered = new boolean[ids.length];
         if (r.continuity().intact()) {
             lossBeyondScopes[querying] = false;
@@ -1050,9 +1062,13 @@ final class World {
             // not a directory's): the result says 'modified' for the directory, which covers no child.
             boolean rescan = (!r.continuity().intact() || (c.recovered() && !reconciledRun && !takenOverRun))
                     && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS;
-            if (rescan || isListing(c)) {
+            if (rescan || isMarker(c) && (!kernel.scansDirectories() || scanFrom < 0)) {
                 for (int f = 0; f < ids.length; f++) {
                     covered[f] |= kernel.directoryOf(f) == d;
+                }
+            } else if (isMarker(c)) {
+                for (int f : kernel.changedSince(d, scanFrom)) {
+                    covered[f] = true;
                 }
             }
         }
@@ -1060,18 +1076,45 @@ final class World {
     }
 
     /**
-     * With results that name directories, a directory written in the result's periods: the result
-     * says {@code list}, and the consumer lists it again, which here means copying every file in it
-     * (the model's directories are flat).
+     * With files named by a scan, the time from which the scan of {@code r}'s recorded directories
+     * names a file ({@code LinuxSource.scanFor}: {@code CheckpointTimes.since(q.lastBlessed())}):
+     * the checkpoint time of the querying consumer's last blessed result (before any bless, the
+     * time tracking began), if kept and taken in this boot; -1 if there is none to trust (each
+     * recorded directory is then a rescan). The mutants take it late (the time the blessed result
+     * was returned) or from another consumer (the newest of every consumer's last blessed).
+     */
+    private long scanFrom(QueryResult r) {
+        if (scenario.linuxMutant() == LinuxMutant.SCAN_ANOTHER_CONSUMERS_WATERMARK) {
+            long newest = -1;
+            for (ConsumerState c : core.control().consumers()) {
+                newest = Math.max(newest, checkpointTimeInThisBoot(c.lastBlessed(), 0));
+            }
+            return newest;
+        }
+        return checkpointTimeInThisBoot(r.lastBlessed(), scenario.linuxMutant() == LinuxMutant.SCAN_LATE_WATERMARK ? 2 : 0);
+    }
+
+    /** {@code checkpointTimes}' time {@code which} of result {@code snapshot}, if kept and taken in this boot; else -1. */
+    private long checkpointTimeInThisBoot(long snapshot, int which) {
+        long[] t = checkpointTimes.get(snapshot);
+        return t != null && t[1] == boot ? t[which] : -1;
+    }
+
+    /**
+     * Whether {@code c} is a directory the notification reader recorded for its children's changes.
+     * With results that name directories the result says {@code list}, and the consumer lists it
+     * again, which here means copying every file in it (the model's directories are flat); with
+     * files named by a scan, the result names the files of it that the scan finds changed.
      *
-     * <p>The real rule ({@code ResultResolver.isListing}): a written entry whose record says it is a
+     * <p>The real rule ({@code ResultResolver.isListing}; with a scan, {@code DirectoryScan.scannable},
+     * whose directories are alive and named): a written entry whose record says it is a
      * directory. A directory whose scope was carried into a period (its handler still in progress
      * when a timed-out checkpoint ended) counts as written there; the engine records the reader's
      * {@code WRITTEN} of it anyway, since it does not yet say "directory" (this model found that
      * it did not: the directed schedule in {@code LinuxModelTest}).
      */
-    private boolean isListing(ChangedFile c) {
-        return kernel != null && kernel.directoryResults() && c.changes().contains(Change.WRITTEN) && c.directory();
+    private boolean isMarker(ChangedFile c) {
+        return kernel != null && kernel.mutesDirectories() && c.changes().contains(Change.WRITTEN) && c.directory();
     }
 
     /**
@@ -1103,7 +1146,8 @@ final class World {
             if (!covered[f] && mirrors[querying][f] < completedAtBegin[f]) {
                 violation("a write of f" + f + " (version " + completedAtBegin[f] + ") completed before the checkpoint of result "
                         + r.snapshot() + " began, but the result does not name f" + f + (kernel != null && kernel.directories()
-                        ? (kernel.directoryResults() ? " nor list or rescan d" : " nor rescan d") + kernel.directoryOf(f) : "")
+                        ? (kernel.scansDirectories() ? " nor scan or rescan d" : kernel.mutesDirectories() ? " nor list or rescan d"
+                        : " nor rescan d") + kernel.directoryOf(f) : "")
                         + " and " + r.consumer() + "'s copy is version " + mirrors[querying][f] + ".");
             }
         }
