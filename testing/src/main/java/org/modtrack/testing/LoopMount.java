@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -42,8 +43,14 @@ public final class LoopMount implements AutoCloseable {
      * {@code fsType} filesystem on it (ext4, xfs or btrfs) and mounts it. On failure, undoes what it did.
      */
     public static LoopMount create(String fsType, long bytes) throws IOException {
+        return create(fsType, bytes, List.of());
+    }
+
+    /** Like {@link #create(String, long)}, with {@code mkfsOptions} given to mkfs before the device (such as {@code -I 128}). */
+    public static LoopMount create(String fsType, long bytes, List<String> mkfsOptions) throws IOException {
         TempMounts.requireRoot("create a " + fsType + " loop mount");
-        List<String> mkfs = mkfsCommand(fsType);
+        List<String> mkfs = new ArrayList<>(mkfsCommand(fsType));
+        mkfs.addAll(mkfsOptions);
         LoopMount m = new LoopMount(fsType, TempMounts.newDirectory());
         TempMounts.register(m);
         try {

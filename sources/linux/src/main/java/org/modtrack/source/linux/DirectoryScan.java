@@ -258,7 +258,7 @@ final class DirectoryScan {
             // every such change before the listing shows.
             Statx self = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_CTIME);
             s.entriesChangedSinceCheckpoint = WalkRule.changedSince(self.ctimeNanos(),
-                    checkpointBeganNanos - Reconciliation.MARGIN_NANOS);
+                    checkpointBeganNanos - Reconciliation.marginNanos(fs));
         } catch (PosixException e) {
             if (e.errno() != Errno.ENOENT) {
                 throw e;

@@ -433,7 +433,7 @@ public final class LinuxSource implements AutoCloseable {
      */
     private DirectoryScan scanFor(QueryResult q, String consumer, long checkpointBeganNanos) throws IOException {
         StringBuilder whyNot = new StringBuilder();
-        Optional<Long> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.MARGIN_NANOS, whyNot);
+        Optional<Long> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.marginNanos(fs), whyNot);
         return new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get()) : OptionalLong.empty(),
                 whyNot.toString(), reconciler.walkUnblessedBy(consumer), checkpointBeganNanos);
     }

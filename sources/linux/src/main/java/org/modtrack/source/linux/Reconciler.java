@@ -155,7 +155,7 @@ final class Reconciler {
         long blessed = tracker.keptFrom();
         StringBuilder whyNot = new StringBuilder();
         try {
-            Optional<Long> since = times.since(blessed, Reconciliation.MARGIN_NANOS, whyNot);
+            Optional<Long> since = times.since(blessed, Reconciliation.marginNanos(fs), whyNot);
             if (since.isPresent()) {
                 Reconciled r = Reconciliation.run(reason, watched, fs, tracker, since.get());
                 LOG.info(() -> reason + ": a walk of " + r.entries() + " entries in " + r.took().toMillis() + " ms found "

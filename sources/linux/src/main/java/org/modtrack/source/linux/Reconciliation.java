@@ -46,6 +46,11 @@ final class Reconciliation {
      * files changed just before that checkpoint, named again.
      */
     static final long MARGIN_NANOS = 100_000_000L;
+
+    /** {@link #MARGIN_NANOS}, widened by how coarse the timestamps {@code fs} keeps on disk are. */
+    static long marginNanos(TrackedFilesystem fs) {
+        return MARGIN_NANOS + fs.timestampGranularityNanos() - 1;
+    }
     private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME;
 
     private Reconciliation() {}

@@ -1,8 +1,12 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.StatStamp;
@@ -124,6 +128,51 @@ final class TrackedFilesystem implements AutoCloseable {
 
     Path mountPoint() {
         return mountPoint;
+    }
+
+    /**
+     * How coarse the timestamps this file system keeps on disk may be, in nanoseconds: a ctime read
+     * back after its inode left memory is rounded down to it, so a walk or a scan by ctime widens its
+     * margin by as much. One nanosecond for xfs, btrfs, tmpfs and ext4 with inodes larger than 128
+     * bytes (read from its superblock); a second for everything else, which costs false positives,
+     * never a miss.
+     */
+    long timestampGranularityNanos() {
+        long g = timestampGranularity;
+        if (g == 0) {
+            g = switch (fsType) {
+                case "xfs", "btrfs", "tmpfs" -> 1;
+                case "ext4" -> ext4InodeBytes() > EXT4_OLD_INODE_BYTES ? 1 : 1_000_000_000L;
+                default -> 1_000_000_000L;
+            };
+            timestampGranularity = g; // the same every time: a race only reads the superblock twice
+        }
+        return g;
+    }
+
+    private volatile long timestampGranularity; // 0 until first asked
+
+    /** ext4's inodes of this size keep whole seconds: their nanoseconds live in the extra space of larger ones. */
+    private static final int EXT4_OLD_INODE_BYTES = 128;
+
+    /** The inode size ext4's superblock gives (offset 1024 on the device; magic at 0x38, size at 0x58), or 0 if unknown. */
+    private int ext4InodeBytes() {
+        try {
+            String uevent = Files.readString(Path.of("/sys/dev/block/" + devMajor + ":" + devMinor + "/uevent"));
+            String name = uevent.lines().filter(l -> l.startsWith("DEVNAME=")).map(l -> l.substring(8)).findFirst().orElse(null);
+            if (name == null) {
+                return 0;
+            }
+            ByteBuffer sb = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
+            try (FileChannel device = FileChannel.open(Path.of("/dev", name), StandardOpenOption.READ)) {
+                while (sb.hasRemaining() && device.read(sb, 1024 + sb.position()) > 0) {
+                    // a block device reads whole; the loop only guards a short read
+                }
+            }
+            return sb.hasRemaining() || (sb.getShort(0x38) & 0xFFFF) != 0xEF53 ? 0 : sb.getShort(0x58) & 0xFFFF;
+        } catch (IOException | RuntimeException e) {
+            return 0; // unknown: a second
+        }
     }
 
     String fsType() {

@@ -184,4 +184,27 @@ class DirectoryScanTest {
             }
         }
     }
+
+    /**
+     * ext4 with 128-byte inodes keeps whole seconds on disk, so a ctime read back after its inode
+     * left memory may be up to a second earlier than the one a scan would have seen: its margin
+     * grows by a second there, and only there.
+     */
+    @Test
+    void theMarginGrowsWhereTheDiskKeepsWholeSeconds() throws Exception {
+        try (LoopMount fine = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(fine.mountPoint())) {
+            assertEquals(1, fs.timestampGranularityNanos(), "ext4 with the default 256-byte inodes keeps nanoseconds");
+            assertEquals(Reconciliation.MARGIN_NANOS, Reconciliation.marginNanos(fs));
+        }
+        try (LoopMount coarse = LoopMount.create("ext4", 64 * MIB, List.of("-I", "128"));
+             TrackedFilesystem fs = TrackedFilesystem.holding(coarse.mountPoint())) {
+            assertEquals(1_000_000_000L, fs.timestampGranularityNanos(), "128-byte inodes keep seconds");
+            assertTrue(Reconciliation.marginNanos(fs) >= Reconciliation.MARGIN_NANOS + 999_999_999L);
+        }
+        if (LoopMount.unavailableReason("xfs").isEmpty()) {
+            try (LoopMount xfs = LoopMount.create("xfs", 300 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(xfs.mountPoint())) {
+                assertEquals(1, fs.timestampGranularityNanos());
+            }
+        }
+    }
 }

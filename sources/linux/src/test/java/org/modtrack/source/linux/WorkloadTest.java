@@ -202,7 +202,8 @@ class WorkloadTest {
     }
 
     /** For a miss: every entry of every result at or below the missed operation's paths, with each result's times. */
-    private static void printEntriesTouchingMisses(Report report, List<Observation> results) {
+    private void printEntriesTouchingMisses(Report report, List<Observation> results) throws IOException {
+        List<WorkloadChecker.Op> ops = WorkloadChecker.readLogs(Writers.logs(scratch));
         for (String miss : report.firstMisses()) {
             Matcher m = Pattern.compile("kind=(\\w+), a=([^,]+), b=([^\\]]+)\\]").matcher(miss);
             if (!m.find()) {
@@ -210,6 +211,11 @@ class WorkloadTest {
             }
             System.out.println("  missed " + m.group(1) + " " + m.group(2) + (m.group(3).equals("null") ? "" : " " + m.group(3))
                     + " at " + miss.substring(miss.indexOf("end=") + 4, miss.indexOf(", kind")));
+            for (WorkloadChecker.Op op : ops) {
+                if (m.group(2).equals(op.a()) || m.group(2).equals(op.b())) {
+                    System.out.println("    operation on it: " + op);
+                }
+            }
             for (int j = 0; j < results.size(); j++) {
                 Observation r = results.get(j);
                 for (PathChange c : r.changes()) {
