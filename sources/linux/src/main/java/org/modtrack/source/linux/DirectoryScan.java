@@ -274,7 +274,6 @@ final class DirectoryScan {
                 }
                 s.entries++;
                 String childPath = child.toString();
-                s.names.add(child.getFileName().toString());
                 Statx st;
                 try {
                     st = Statx.statx(Statx.AT_FDCWD, childPath, Statx.AT_SYMLINK_NOFOLLOW, MASK);
@@ -282,8 +281,11 @@ final class DirectoryScan {
                     if (e.errno() != Errno.ENOENT) {
                         throw e;
                     }
-                    continue; // removed since it was listed: its removal is an event
+                    continue; // removed since it was listed: a departure, named if it left since the checkpoint
                 }
+                // Only a name found standing is one that did not leave: one removed between the
+                // directory's read and its stat (found by WorkloadTest) must count as departed.
+                s.names.add(child.getFileName().toString());
                 if (st.isDirectory() || !fs.holds(st) || !WalkRule.changedSince(st.ctimeNanos(), watermark)) {
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
@@ -294,6 +296,7 @@ final class DirectoryScan {
                     if (e.errno() != Errno.ENOENT) {
                         throw e;
                     }
+                    s.names.remove(child.getFileName().toString()); // gone since its stat: departed
                     continue;
                 }
                 String name = child.getFileName().toString();
