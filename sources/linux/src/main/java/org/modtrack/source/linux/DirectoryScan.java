@@ -29,13 +29,13 @@ import org.modtrack.source.linux.rules.WalkRule;
  * Names the files changed below the directories that the notification reader recorded instead of
  * them ({@link LinuxSourceOptions.Naming#SCAN}): when a result is made, each such directory's
  * entries are listed and stat'ed, and every one that is not a directory and whose ctime is at or
- * after the watermark (the consumer's last blessed result's checkpoint time less
- * {@link Reconciliation#MARGIN_NANOS}, {@link CheckpointTimes}; "at or after" is
+ * after the watermark (the consumer's last blessed result's checkpoint time less a margin,
+ * {@link Reconciliation#marginNanos}, {@link CheckpointTimes}; "at or after" is
  * {@link WalkRule#changedSince}) is named: as written, or as created if it was born at or after
  * the watermark too.
  *
- * <p>Why that names every change the events would have: the reader records a directory (a durable
- * record in the open period) before it mutes it, and only for the rest of that period (the epoch
+ * <p>Why that names every change the events would have: the reader records a directory (a record
+ * in the open period) before it mutes it, and only for the rest of that period (the epoch
  * rule), so every child change the mute silenced happened in a period this result holds, after the
  * consumer's last blessed checkpoint began; the kernel stamped that child's ctime then, from a
  * clock at most a tick behind the one the watermark was read from (the reasoning of
@@ -75,7 +75,8 @@ final class DirectoryScan {
      *     directory it recorded must stay a {@code list} entry, since deletions it did not see are
      *     found only by comparing names
      * @param checkpointBeganNanos the wall-clock time read just before this result's checkpoint
-     *     began: a directory whose entries changed since (its ctime) stays a listing too
+     *     began: where the names that left a directory since cannot be told, a directory whose
+     *     entries changed since (its ctime) stays a listing too
      */
     DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, String whyNoWatermark,
                   boolean keepListings, long checkpointBeganNanos) {
@@ -94,7 +95,7 @@ final class DirectoryScan {
      * (hard links), each to be read as it stands.
      */
     record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, List<String> removals,
-                    List<Namespace.Where> otherNames, long directories, long entries, long named) {}
+                    List<Namespace.Where> otherNames) {}
 
     /**
      * Where the names that left each directory since the result's checkpoint began are asked for,
@@ -120,7 +121,7 @@ final class DirectoryScan {
             }
         }
         if (recorded.isEmpty()) {
-            return new Expanded(files, now, List.of(), List.of(), List.of(), 0, 0, 0);
+            return new Expanded(files, now, List.of(), List.of(), List.of());
         }
         if (watermarkNanos.isEmpty()) {
             LOG.warning(() -> "the files changed below " + recorded.size() + " recorded directories of " + watched
@@ -128,7 +129,6 @@ final class DirectoryScan {
         }
         List<String> rescans = new ArrayList<>();
         Scanned[] scanned = new Scanned[files.size()];
-        long directories = 0;
         long entries = 0;
         for (int i : recorded) {
             String path = now.get(i).path();
@@ -139,7 +139,6 @@ final class DirectoryScan {
             Scanned s = scan(path, files.get(i), watermarkNanos.getAsLong(), MAX_ENTRIES - entries);
             scanned[i] = s;
             if (!s.vanished) {
-                directories++;
                 entries += s.entries;
                 if (s.cut) {
                     rescans.add(path); // what it did name stays named; the rest is read whole
@@ -157,7 +156,6 @@ final class DirectoryScan {
             index.putIfAbsent(files.get(i).file(), i);
         }
         boolean[] drop = new boolean[files.size()];
-        long named = 0;
         for (int i : recorded) {
             ChangedFile dir = files.get(i);
             Scanned s = scanned[i];
@@ -175,7 +173,6 @@ final class DirectoryScan {
                         index.put(f.file(), outFiles.size());
                         outFiles.add(f);
                         outNow.add(s.where.get(k));
-                        named++;
                         continue;
                     }
                     // Recorded already (renamed, made, removed at another name), or another name of a
@@ -187,9 +184,6 @@ final class DirectoryScan {
                     outFiles.set(at, before.withChanges(changes));
                     if (!s.where.get(k).path().equals(outNow.get(at).path())) {
                         otherNames.add(s.where.get(k));
-                    }
-                    if (at < files.size()) {
-                        named++;
                     }
                 }
                 if (departed == null) {
@@ -222,7 +216,7 @@ final class DirectoryScan {
                 keptNow.add(outNow.get(i));
             }
         }
-        return new Expanded(keptFiles, keptNow, rescans, removals, otherNames, directories, entries, named);
+        return new Expanded(keptFiles, keptNow, rescans, removals, otherNames);
     }
 
     /** A directory the notification reader recorded for its children, alive and named below the watched one. */
@@ -251,21 +245,6 @@ final class DirectoryScan {
     private Scanned scan(String path, ChangedFile dir, long watermark, long most) throws IOException {
         Scanned s = new Scanned(path);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
-        try {
-            // An entry removed or renamed away after the checkpoint froze the result, but before this
-            // listing, is not here to be named, and its removal belongs to the next result: the
-            // consumer compares the directory's names instead. Read before the listing, so that
-            // every such change before the listing shows.
-            Statx self = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_CTIME);
-            s.entriesChangedSinceCheckpoint = WalkRule.changedSince(self.ctimeNanos(),
-                    checkpointBeganNanos - Reconciliation.marginNanos(fs));
-        } catch (PosixException e) {
-            if (e.errno() != Errno.ENOENT) {
-                throw e;
-            }
-            s.vanished = true;
-            return s;
-        }
         try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(path))) {
             for (Path child : list) {
                 if (s.entries == most) {
@@ -310,8 +289,21 @@ final class DirectoryScan {
             }
         } catch (NoSuchFileException e) {
             s.vanished = true;
+            return s;
         } catch (DirectoryIteratorException e) {
             throw e.getCause();
+        }
+        // Whether an entry left since the checkpoint began, for when the departures cannot tell
+        // which: read after the listing, so that every entry that left before it shows here.
+        try {
+            Statx self = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_CTIME);
+            s.entriesChangedSinceCheckpoint = WalkRule.changedSince(self.ctimeNanos(),
+                    checkpointBeganNanos - Reconciliation.marginNanos(fs));
+        } catch (PosixException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            s.vanished = true; // removed or moved since its listing: it stays a listing, found gone
         }
         return s;
     }
