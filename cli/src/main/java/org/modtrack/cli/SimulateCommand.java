@@ -1,5 +1,6 @@
 package org.modtrack.cli;
 
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import org.modtrack.engine.Mutant;
 import org.modtrack.simulation.LinuxMutant;
@@ -37,9 +38,11 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--granularity",
             description = "With --model linux: what a pre-content event records, file or directory,"
-                    + " directory-walks (directory records with sibling scopes: the real source's default),"
-                    + " or directory-results (directory records whose results name directories: --detail directories;"
-                    + " default: directory, or the granularity whose rule the --mutant breaks).")
+                    + " directory-walks (directory records with sibling scopes, as the source records by default),"
+                    + " directory-results (directory records whose results name directories: --detail directories),"
+                    + " or directory-scan (directory records whose results name the files of a recorded directory by a"
+                    + " scan: --naming scan, the source's default naming);"
+                    + " default: directory, or the granularity whose rule the --mutant breaks.")
     String granularity;
 
     @Option(names = "--source", paramLabel = "pre-content|open-perm",
@@ -140,8 +143,9 @@ final class SimulateCommand implements Callable<Integer> {
         }
         Variant.Granularity g = Variant.Granularity.fromCliNameOrNull(granularity);
         if (g == null) {
-            throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity
-                    + "'; known: file, directory, directory-results.");
+            throw new ParameterException(spec.commandLine(), "unknown granularity '" + granularity + "'; known: "
+                    + String.join(", ", Arrays.stream(Variant.Granularity.values()).map(Variant.Granularity::cliName).toList())
+                    + ".");
         }
         return g;
     }
