@@ -151,7 +151,12 @@ final class DirectoryScan {
         List<Namespace.Where> outNow = new ArrayList<>(now);
         List<String> removals = new ArrayList<>();
         List<Namespace.Where> otherNames = new ArrayList<>();
-        Map<FileId, Integer> index = new HashMap<>(files.size() * 2);
+        int scannedFiles = 0;
+        for (Scanned s : scanned) {
+            scannedFiles += s == null ? 0 : s.files.size();
+        }
+        // Sized for the scans' files too: a million-file result otherwise spends its time growing it.
+        Map<FileId, Integer> index = HashMap.newHashMap(files.size() + scannedFiles);
         for (int i = 0; i < files.size(); i++) {
             index.putIfAbsent(files.get(i).file(), i);
         }

@@ -366,10 +366,16 @@ final class NotificationListener implements AutoCloseable {
             throw new IOException("an event named neither a directory nor a file");
         }
         long epoch = modifyMarks.epoch();
-        String path = directories.pathOf(directory);
+        recordAndMute(directory, directories.pathOf(directory), epoch);
+    }
+
+    /**
+     * Records {@code directory} (at {@code path}) as written, then mutes it unless it was muted in
+     * {@code epoch} (read before the record) already: the rule {@link #recordDirectory} explains.
+     */
+    private void recordAndMute(FileId directory, String path, long epoch) throws IOException {
         tracker.recordChange(withPath(directory, path), Change.WRITTEN, null, true);
-        Long muted = mutedIn.get(directory);
-        if (muted != null && muted == epoch) {
+        if (mutedIn(directory, epoch)) {
             return;
         }
         try {
@@ -381,6 +387,12 @@ final class NotificationListener implements AutoCloseable {
             // The record is made; without the mark the events keep coming, which costs time, not records.
             LOG.log(Level.FINE, "could not mute the directory " + path, e);
         }
+    }
+
+    /** Whether {@code directory} was muted in {@code epoch}. */
+    private boolean mutedIn(FileId directory, long epoch) {
+        Long muted = mutedIn.get(directory);
+        return muted != null && muted == epoch;
     }
 
     /**
@@ -397,25 +409,11 @@ final class NotificationListener implements AutoCloseable {
             return false;
         }
         String path = directories.pathOf(directory);
-        Long muted = mutedIn.get(directory);
-        boolean mutedNow = muted != null && muted == epoch;
-        if (path == null || !mutedNow && aboveTheLine(path)) {
+        if (path == null || !mutedIn(directory, epoch) && aboveTheLine(path)) {
             perChildIn.put(directory, epoch);
             return false;
         }
-        tracker.recordChange(withPath(directory, path), Change.WRITTEN, null, true);
-        if (mutedNow) {
-            return true;
-        }
-        try {
-            if (modifyMarks.ignoreByHandle(fs.mountFd(), directory, true, epoch)) {
-                mutedIn.put(directory, epoch);
-                mutedDirectories.increment();
-            }
-        } catch (PosixException e) {
-            // The record is made; without the mark the events keep coming, which costs time, not records.
-            LOG.log(Level.FINE, "could not mute the directory " + path, e);
-        }
+        recordAndMute(directory, path, epoch);
         return true;
     }
 
