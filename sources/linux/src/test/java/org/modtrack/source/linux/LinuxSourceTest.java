@@ -666,7 +666,7 @@ class LinuxSourceTest {
     void aFileOpenedBeforeTheMarkIsReportedInEveryPeriodWhileItStaysOpen() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
-            sh(root, "echo seed > early; echo seed > other; sync");
+            shPastTheMargin(root, "echo seed > early; echo seed > other; sync");
             // A writer that opened 'early' before the tracker started: its writes raise no event at all.
             Process writer = new ProcessBuilder("python3", "-c", """
                     import os, sys
