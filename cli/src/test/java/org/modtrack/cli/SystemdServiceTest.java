@@ -50,18 +50,10 @@ class SystemdServiceTest {
     void aSigkilledServiceTakesItsStoredQueueOverAndNamesWhatChangedWhileItWasDown() throws Exception {
         Path socket = dir.resolve("sock");
         Path state = dir.resolve("state");
-        Path script = dir.resolve("fake_systemd.py");
-        try (InputStream in = SystemdServiceTest.class.getResourceAsStream("fake_systemd.py")) {
-            Files.copy(in, script);
-        }
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
             Command.sh(root, "mkdir d; echo keep > d/keep; echo gone > d/gone; echo old > d/old; sync");
-            List<String> command = new ArrayList<>(List.of(PYTHON, script.toString(), dir.resolve("notify").toString(), "--"));
-            command.addAll(TrackingDemo.command(List.of("daemon", "--watch", root.toString(), "--state", state.toString(),
-                    "--socket", socket.toString(), "--durability", "process")));
-            Process systemd = new ProcessBuilder(command).redirectError(dir.resolve("service.log").toFile()).start();
-            try (FakeSystemd s = new FakeSystemd(systemd)) {
+            try (FakeSystemd s = service(root, "--durability", "process")) {
                 s.send("start");
                 s.expect("started ");
                 String stored = s.expect("stored ");
@@ -93,6 +85,64 @@ class SystemdServiceTest {
                 s.expect("exited ");
             }
         }
+    }
+
+    /**
+     * With {@code power} durability the power lease (a reboot is then answered by a walk) is guarded
+     * by a keeper started for that alone, since the descriptor store keeps the notification group:
+     * when the main process is killed, the keeper removes the lease before the writers it held go
+     * on; the restart grants a new one, and a clean stop removes it.
+     */
+    @Test
+    void underSystemdAKeeperOfItsOwnGuardsThePowerLease() throws Exception {
+        Path socket = dir.resolve("sock");
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            Path lease = dir.resolve("state").resolve(DaemonConfig.stateName(root)).resolve("power-lease");
+            try (FakeSystemd s = service(root)) {
+                s.send("start");
+                s.expect("started ");
+                s.expect("ready");
+                assertEquals("systemd", json(cli("status", root.toString(), "--json", "--socket", socket.toString()))
+                        .path("queueKeptBy").asText());
+                assertTrue(Files.exists(lease), "a keeper guards the lease");
+
+                s.send("kill");
+                s.expect("exited -9");
+                awaitGone(lease);
+                s.send("start");
+                s.expect("started ");
+                s.expect("ready");
+                assertTrue(Files.exists(lease), "the restart's keeper guards a new lease");
+                s.send("term");
+                s.expect("exited ");
+                assertFalse(Files.exists(lease), "a clean stop removes it");
+            }
+        }
+    }
+
+    /** fake_systemd.py, ready to start the daemon watching {@code root} (state and socket in the test's directory). */
+    private FakeSystemd service(Path root, String... daemonOptions) throws IOException {
+        Path script = dir.resolve("fake_systemd.py");
+        if (!Files.exists(script)) {
+            try (InputStream in = SystemdServiceTest.class.getResourceAsStream("fake_systemd.py")) {
+                Files.copy(in, script);
+            }
+        }
+        List<String> daemon = new ArrayList<>(List.of("daemon", "--watch", root.toString(), "--state",
+                dir.resolve("state").toString(), "--socket", dir.resolve("sock").toString()));
+        daemon.addAll(List.of(daemonOptions));
+        List<String> command = new ArrayList<>(List.of(PYTHON, script.toString(), dir.resolve("notify").toString(), "--"));
+        command.addAll(TrackingDemo.command(daemon));
+        return new FakeSystemd(new ProcessBuilder(command).redirectError(dir.resolve("service.log").toFile()).start());
+    }
+
+    private static void awaitGone(Path file) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (Files.exists(file) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(Files.exists(file), file + " is removed");
     }
 
     private static String cli(String... args) {

@@ -148,6 +148,25 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     /**
+     * Returns once every record appended so far is durable (at once with {@code process}
+     * durability, where nothing is): for a source that must know its after-the-fact records (a
+     * walk's) are on disk before it promises anything about them.
+     */
+    public void awaitDurable() throws IOException {
+        long lsn;
+        lock.lock();
+        try {
+            lsn = core.journal().appendedLsn();
+            if (core.journal().isAcknowledged(lsn)) {
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        groupCommit.awaitDurable(lsn);
+    }
+
+    /**
      * Ends the write that {@link #preWrite} returned {@code token} for, whether it succeeded or
      * failed. Returns false if the token is unknown or was already ended.
      */

@@ -34,6 +34,7 @@ public final class Errno {
     public static final int EMSGSIZE = 90;
     public static final int ECONNABORTED = 103;
     public static final int ECONNREFUSED = 111;
+    public static final int ENOTCONN = 107;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(EPERM, "EPERM (Operation not permitted)"),
@@ -65,7 +66,8 @@ public final class Errno {
             Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"),
             Map.entry(EMSGSIZE, "EMSGSIZE (Message too long)"),
             Map.entry(ECONNABORTED, "ECONNABORTED (Software caused connection abort)"),
-            Map.entry(ECONNREFUSED, "ECONNREFUSED (Connection refused)"));
+            Map.entry(ECONNREFUSED, "ECONNREFUSED (Connection refused)"),
+            Map.entry(ENOTCONN, "ENOTCONN (Transport endpoint is not connected)"));
 
     private Errno() {}
 

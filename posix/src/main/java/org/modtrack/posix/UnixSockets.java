@@ -56,6 +56,9 @@ public final class UnixSockets {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle RECVMSG = Posix.downcall("recvmsg",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle SHUTDOWN = Posix.downcall("shutdown",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final int SHUT_RDWR = 2;
     private static final MethodHandle GETSOCKOPT = Posix.downcall("getsockopt",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                     ValueLayout.ADDRESS, ValueLayout.ADDRESS));
@@ -134,6 +137,23 @@ public final class UnixSockets {
         } catch (Throwable t) {
             Posix.close(fd, path.toString());
             throw Posix.linkageFailure("connect", t);
+        }
+    }
+
+    /**
+     * Ends connection {@code fd} in both directions, now: the peer sees its end, and a thread of
+     * this process polling it wakes (closing it would not: a poll holds its socket open).
+     */
+    public static void shutdown(int fd) throws PosixException {
+        try {
+            int rc = (int) SHUTDOWN.invokeExact(Posix.callState(), fd, SHUT_RDWR);
+            if (rc != 0 && Posix.lastErrno() != Errno.ENOTCONN) {
+                throw new PosixException("shutdown of fd " + fd, Posix.lastErrno());
+            }
+        } catch (PosixException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Posix.linkageFailure("shutdown", t);
         }
     }
 

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
+import org.modtrack.source.linux.rules.RebootRule;
 
 /**
  * When each recent result's checkpoint began, on the wall clock, kept in the state directory
@@ -24,9 +25,11 @@ import java.util.Optional;
  * <p>Each line: result id, wall-clock nanoseconds before its checkpoint began, the boot id, and the
  * wall clock less the monotonic clock then (milliseconds): the same boot and an offset that did not
  * go back prove the wall clock was not stepped back since, which would give later changes earlier
- * ctimes. The file holds the last {@link #KEPT} results and is replaced atomically. Result 0 is
- * the time this state began tracking (taken before the first marks were placed): the consumer's
- * view before any bless, and kept however many results follow.
+ * ctimes. The file holds the last {@link #KEPT} results and is replaced atomically, and with
+ * {@code power} durability synced before a result is returned: a reboot keeps it, and a time taken
+ * in another boot is trusted where a power lease stood at the reboot ({@link PowerLease},
+ * {@link RebootRule}). Result 0 is the time this state began tracking (taken before the first
+ * marks were placed): the consumer's view before any bless, and kept however many results follow.
  */
 final class CheckpointTimes {
     static final String FILE = "checkpoint-times";
@@ -40,28 +43,66 @@ final class CheckpointTimes {
     static final long STEP_TOLERANCE_MILLIS = 50;
 
     /** One result's checkpoint time. */
-    record Entry(long snapshot, long wallNanos, String bootId, long offsetMillis) {}
+    record Entry(long snapshot, long wallNanos, String bootId, long offsetMillis) {
+        /** The monotonic clock's reading then, in nanoseconds: comparable with another entry's of the same boot. */
+        long monotonicNanos() {
+            return wallNanos - offsetMillis * 1_000_000L;
+        }
 
-    private static volatile String bootId;
-    private final Path file;
-    private final Deque<Entry> entries = new ArrayDeque<>();
-
-    private CheckpointTimes(Path file) {
-        this.file = file;
+        /** Whether the wall clock was set back by more than the tolerance between this and {@code other} (one boot). */
+        boolean steppedBackBetween(Entry other) {
+            Entry first = monotonicNanos() <= other.monotonicNanos() ? this : other;
+            Entry last = first == this ? other : this;
+            return last.offsetMillis() < first.offsetMillis() - STEP_TOLERANCE_MILLIS;
+        }
     }
 
-    /** The times kept in {@code state}; none if the file is missing or unreadable (a rescan covers that). */
-    static CheckpointTimes load(Path state) throws IOException {
-        CheckpointTimes t = new CheckpointTimes(state.resolve(FILE));
+    /**
+     * Where a change since a checkpoint is found: the wall-clock time its ctime is at or after,
+     * and whether that time was taken in an earlier boot (a scan then reads recorded directories
+     * whole, {@link RebootRule#scanFiltersByCtime}).
+     */
+    record Since(long nanos, boolean acrossReboot) {}
+
+    /**
+     * A reboot across which times are trusted: the power lease that stood when boot
+     * {@code lease.bootId()} went down, read by a start in boot {@code into}. Kept with the times,
+     * so that later starts in the same boot (after a SIGKILL, once that lease is gone) still trust
+     * them.
+     */
+    record Trust(CheckpointTimes.Entry lease, String into) {}
+
+    /** Reboots kept: one is all a consumer that blesses once per boot needs. */
+    static final int TRUSTS_KEPT = 4;
+
+    private final Path file;
+    private final boolean durable;
+    private final Deque<Entry> entries = new ArrayDeque<>();
+    private final Deque<Trust> trusts = new ArrayDeque<>();
+
+    private CheckpointTimes(Path file, boolean durable) {
+        this.file = file;
+        this.durable = durable;
+    }
+
+    /**
+     * The times kept in {@code state}; none if the file is missing or unreadable (a rescan covers that).
+     *
+     * @param durable whether each update is synced before it counts ({@code power} durability)
+     */
+    static CheckpointTimes load(Path state, boolean durable) throws IOException {
+        CheckpointTimes t = new CheckpointTimes(state.resolve(FILE), durable);
         try {
             for (String line : Files.readAllLines(t.file, StandardCharsets.UTF_8)) {
                 String[] f = line.split(" ");
-                if (f.length == 4) {
-                    try {
+                try {
+                    if (f.length == 4) {
                         t.entries.addLast(new Entry(Long.parseLong(f[0]), Long.parseLong(f[1]), f[2], Long.parseLong(f[3])));
-                    } catch (NumberFormatException e) {
-                        // a torn line cannot be: the file is replaced whole; ignore it anyway
+                    } else if (f.length == 5 && f[0].equals("trust")) {
+                        t.trusts.addLast(new Trust(new Entry(-1, Long.parseLong(f[2]), f[1], Long.parseLong(f[3])), f[4]));
                     }
+                } catch (NumberFormatException e) {
+                    // a torn line cannot be: the file is replaced whole; ignore it anyway
                 }
             }
         } catch (NoSuchFileException e) {
@@ -74,8 +115,20 @@ final class CheckpointTimes {
     static Entry now(long snapshot) throws IOException {
         Instant wall = Instant.now();
         long monotonicMillis = System.nanoTime() / 1_000_000;
-        return new Entry(snapshot, wall.getEpochSecond() * 1_000_000_000L + wall.getNano(), bootId(),
+        return new Entry(snapshot, wall.getEpochSecond() * 1_000_000_000L + wall.getNano(), Boot.current().id(),
                 wall.toEpochMilli() - monotonicMillis);
+    }
+
+    /**
+     * Trusts, from now on, the times taken in the boot of {@code lease}, the power lease that stood
+     * when the machine went down, as far as {@link RebootRule#walkAcrossReboot} allows for each.
+     */
+    synchronized void trustAcrossReboot(PowerLease.Lease lease) throws IOException {
+        trusts.addLast(new Trust(lease.time(), Boot.current().id()));
+        while (trusts.size() > TRUSTS_KEPT) {
+            trusts.removeFirst();
+        }
+        store();
     }
 
     /** Whether a time is kept for result {@code snapshot}. */
@@ -85,9 +138,9 @@ final class CheckpointTimes {
 
     /**
      * Keeps {@code e} (for the result {@code snapshot}) before that result is returned. Replaced
-     * whole by a rename, so a crash leaves the old file or the new one; not synced: a time is only
-     * trusted in the boot it was taken in, and within a boot the page cache keeps what a killed
-     * process wrote (a query pays no fsync for it).
+     * whole by a rename, so a crash leaves the old file or the new one. Synced if durable (two
+     * fsyncs a query): a time lost to a power loss would make the next result rescan what a walk
+     * could have found; else only the page cache keeps it, which a killed process does not lose.
      */
     synchronized void record(long snapshot, Entry e) throws IOException {
         entries.addLast(new Entry(snapshot, e.wallNanos(), e.bootId(), e.offsetMillis()));
@@ -99,10 +152,18 @@ final class CheckpointTimes {
                 assert next.snapshot() != 0 : "one start";
             }
         }
+        store();
+    }
+
+    private void store() throws IOException {
         StringBuilder text = new StringBuilder();
         for (Entry x : entries) {
             text.append(x.snapshot()).append(' ').append(x.wallNanos()).append(' ').append(x.bootId()).append(' ')
                     .append(x.offsetMillis()).append('\n');
+        }
+        for (Trust t : trusts) {
+            text.append("trust ").append(t.lease().bootId()).append(' ').append(t.lease().wallNanos()).append(' ')
+                    .append(t.lease().offsetMillis()).append(' ').append(t.into()).append('\n');
         }
         Path tmp = file.resolveSibling(FILE + ".tmp");
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -111,29 +172,35 @@ final class CheckpointTimes {
             while (bytes.hasRemaining()) {
                 c.write(bytes);
             }
+            if (durable) {
+                c.force(false);
+            }
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (durable) {
+            PowerLease.syncDirectory(file.getParent());
+        }
     }
 
     /**
      * The wall-clock nanoseconds from which every change since result {@code snapshot}'s checkpoint
      * has a ctime at or after (its time less {@code marginNanos}), or why there is none: an unknown
-     * result, another boot, or a wall clock stepped back since.
+     * result, a wall clock set back since, or another boot where no power lease stood at the reboot
+     * ({@link RebootRule#walkAcrossReboot}).
      */
-    synchronized Optional<Long> since(long snapshot, long marginNanos, StringBuilder whyNot) throws IOException {
+    synchronized Optional<Since> since(long snapshot, long marginNanos, StringBuilder whyNot) throws IOException {
         for (Entry e : entries) {
             if (e.snapshot() == snapshot) {
                 Entry now = now(0);
                 if (!e.bootId().equals(now.bootId())) {
-                    whyNot.append("the machine rebooted since result ").append(snapshot);
-                    return Optional.empty();
+                    return acrossReboot(e, now.bootId(), marginNanos, whyNot);
                 }
                 if (now.offsetMillis() < e.offsetMillis() - STEP_TOLERANCE_MILLIS) {
                     whyNot.append("the wall clock was set back by ").append(e.offsetMillis() - now.offsetMillis())
                             .append(" ms since result ").append(snapshot);
                     return Optional.empty();
                 }
-                return Optional.of(e.wallNanos() - marginNanos);
+                return Optional.of(new Since(e.wallNanos() - marginNanos, false));
             }
         }
         whyNot.append(snapshot == 0 ? "nothing was blessed yet, and the time tracking began is not kept"
@@ -141,13 +208,31 @@ final class CheckpointTimes {
         return Optional.empty();
     }
 
-    /** This boot's id, read once: it cannot change while this process runs (every query asks). */
-    private static String bootId() throws IOException {
-        String id = bootId;
-        if (id == null) {
-            id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
-            bootId = id;
+    private Optional<Since> acrossReboot(Entry e, String currentBoot, long marginNanos, StringBuilder whyNot)
+            throws IOException {
+        Entry lease = null;
+        for (Trust t : trusts) {
+            if (t.into().equals(currentBoot) && t.lease().bootId().equals(e.bootId())) {
+                lease = t.lease();
+            }
         }
-        return id;
+        if (lease == null) {
+            whyNot.append("the machine rebooted since result ").append(e.snapshot())
+                    .append(", and no power lease of that boot stood when it went down");
+            return Optional.empty();
+        }
+        if (lease.steppedBackBetween(e)) {
+            whyNot.append("the wall clock was set back between result ").append(e.snapshot())
+                    .append("'s checkpoint and the power lease, in the boot before the last reboot");
+            return Optional.empty();
+        }
+        Boot boot = Boot.current();
+        if (!RebootRule.walkAcrossReboot(lease.bootId(), e.bootId(), e.wallNanos(), boot.startedWallNanos())) {
+            whyNot.append("this boot began at ").append(Instant.ofEpochSecond(0, boot.startedWallNanos()))
+                    .append(" by the wall clock, before result ").append(e.snapshot()).append("'s checkpoint at ")
+                    .append(Instant.ofEpochSecond(0, e.wallNanos())).append(": the clock cannot be trusted");
+            return Optional.empty();
+        }
+        return Optional.of(new Since(e.wallNanos() - marginNanos, true));
     }
 }

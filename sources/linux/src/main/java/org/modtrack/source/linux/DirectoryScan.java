@@ -23,6 +23,7 @@ import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.rules.RebootRule;
 import org.modtrack.source.linux.rules.WalkRule;
 
 /**
@@ -64,6 +65,7 @@ final class DirectoryScan {
     private final TrackedFilesystem fs;
     private final String watched;
     private final OptionalLong watermarkNanos;
+    private final boolean acrossReboot;
     private final String whyNoWatermark;
     private final boolean keepListings;
     private final long checkpointBeganNanos;
@@ -71,6 +73,10 @@ final class DirectoryScan {
     /**
      * @param watermarkNanos the wall-clock time from which a change is named; empty if none can be
      *     trusted ({@code whyNoWatermark} says why): every recorded directory is then rescanned
+     * @param acrossReboot whether the watermark was taken in an earlier boot: a directory scope
+     *     recorded before this run (a pre-content record, made before its children's writes went
+     *     on) is then scanned too, and names every entry, whatever its ctime
+     *     ({@link RebootRule#scanFiltersByCtime})
      * @param keepListings whether a walk's records are in the result ({@link Reconciler}): a
      *     directory it recorded must stay a {@code list} entry, since deletions it did not see are
      *     found only by comparing names
@@ -78,9 +84,10 @@ final class DirectoryScan {
      *     began: where the names that left a directory since cannot be told, a directory whose
      *     entries changed since (its ctime) stays a listing too
      */
-    DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, String whyNoWatermark,
-                  boolean keepListings, long checkpointBeganNanos) {
+    DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, boolean acrossReboot,
+                  String whyNoWatermark, boolean keepListings, long checkpointBeganNanos) {
         this.checkpointBeganNanos = checkpointBeganNanos;
+        this.acrossReboot = acrossReboot;
         this.fs = fs;
         this.watched = watched.toString();
         this.watermarkNanos = watermarkNanos;
@@ -224,10 +231,22 @@ final class DirectoryScan {
         return new Expanded(keptFiles, keptNow, rescans, removals, otherNames);
     }
 
-    /** A directory the notification reader recorded for its children, alive and named below the watched one. */
+    /**
+     * A directory the notification reader recorded for its children (or, across a reboot, a
+     * directory scope recorded before this run), alive and named below the watched one.
+     */
     private boolean scannable(ChangedFile c, Namespace.Where w) {
-        return c.directory() && c.changes().contains(Change.WRITTEN) && !w.gone() && !w.nameless() && w.directory()
-                && ResultPlanner.isAtOrBelow(w.path(), watched);
+        return c.directory() && (c.changes().contains(Change.WRITTEN) || readWhole(c)) && !w.gone() && !w.nameless()
+                && w.directory() && ResultPlanner.isAtOrBelow(w.path(), watched);
+    }
+
+    /**
+     * Whether every entry of {@code c} is named: a directory scope recorded before this run, its
+     * watermark from an earlier boot. Its children's writes went on after that durable record,
+     * and an overwrite in place may have reached the disk without its new ctime.
+     */
+    private boolean readWhole(ChangedFile c) {
+        return !RebootRule.scanFiltersByCtime(acrossReboot && c.recovered() && c.changes().contains(Change.SCOPE));
     }
 
     private static final class Scanned {
@@ -249,6 +268,7 @@ final class DirectoryScan {
     /** The entries of {@code path} changed at or after {@code watermark}, reading at most {@code most}. */
     private Scanned scan(String path, ChangedFile dir, long watermark, long most) throws IOException {
         Scanned s = new Scanned(path);
+        boolean whole = readWhole(dir);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
         try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(path))) {
             for (Path child : list) {
@@ -270,7 +290,7 @@ final class DirectoryScan {
                 // Only a name found standing is one that did not leave: one removed between the
                 // directory's read and its stat (found by WorkloadTest) must count as departed.
                 s.names.add(child.getFileName().toString());
-                if (st.isDirectory() || !fs.holds(st) || !WalkRule.changedSince(st.ctimeNanos(), watermark)) {
+                if (st.isDirectory() || !fs.holds(st) || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
                 FileHandles.FileHandle h;

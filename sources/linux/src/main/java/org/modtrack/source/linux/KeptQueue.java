@@ -132,6 +132,31 @@ final class KeptQueue implements QueueHolder {
         }
     }
 
+    /**
+     * Gives the keeper a copy of the pre-content group to hold while this process lives: when it
+     * dies, the keeper removes the power lease at {@code lease} before the group's writers go on
+     * ({@link PowerLease}).
+     */
+    void guard(int preContentGroup, Path lease) throws IOException {
+        UnixSockets.Message answer = ask("guard " + lease, preContentGroup);
+        if (!answer.text().equals("guarded")) {
+            throw new IOException("the queue keeper (pid " + keeperPid + ") " + answer.text());
+        }
+    }
+
+    /** Takes the copy back (a clean stop, which removed the lease itself). */
+    void unguard() throws IOException {
+        UnixSockets.Message answer = ask("unguard");
+        if (!answer.text().equals("unguarded")) {
+            throw new IOException("the queue keeper (pid " + keeperPid + ") " + answer.text());
+        }
+    }
+
+    /** The connection to the keeper: it hangs up when the keeper dies. */
+    int connection() {
+        return connection;
+    }
+
     /** The keeper's process id. */
     int keeperPid() {
         return keeperPid;
@@ -164,7 +189,11 @@ final class KeptQueue implements QueueHolder {
     /** Ends this tracker's hold: the keeper keeps the group for its keep time, for a successor. */
     @Override
     public void close() throws PosixException {
-        Posix.close(connection, "the connection to the queue keeper");
+        try {
+            UnixSockets.shutdown(connection); // the keeper sees the end now, though a watcher polls it
+        } finally {
+            Posix.close(connection, "the connection to the queue keeper");
+        }
     }
 
     private UnixSockets.Message ask(String request, int... fds) throws IOException {

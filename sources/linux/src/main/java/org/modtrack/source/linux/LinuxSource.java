@@ -29,6 +29,7 @@ import org.modtrack.engine.BlessException;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.ConsumerException;
+import org.modtrack.engine.Durability;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.QueryResult;
 import org.modtrack.engine.TrackerConfig;
@@ -94,13 +95,17 @@ public final class LinuxSource implements AutoCloseable {
     private final NotificationGroup notification;
     private volatile QueueHolder holder; // the notification's holder, or the keeper that replaced a dead one
     private final Duration keepQueue;
+    private final PowerLease powerLease;
+    private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NotificationListener notifications, LossRecorder losses, Watchdog watchdog, WriteBarrier barrier,
                         CheckpointTimes checkpointTimes, Reconciler reconciler, boolean reconciled,
                         boolean listsByName, LinuxSourceOptions.Hook hook, NotificationGroup notification,
-                        Duration keepQueue, boolean scans) {
+                        Duration keepQueue, boolean scans, PowerLease powerLease, boolean leased) {
         this.scans = scans;
+        this.powerLease = powerLease;
+        this.leased = leased;
         this.notification = notification;
         this.holder = notification.holder();
         this.keepQueue = keepQueue;
@@ -156,6 +161,7 @@ public final class LinuxSource implements AutoCloseable {
         opened.add(fs);
         try {
             Path state = prepareState(stateDirectory, fs);
+            Optional<PowerLease.Lease> leftLease = PowerLease.load(state); // before anything: what stood at the last stop
             boolean restarted = Files.exists(state.resolve(MARKER));
             Properties previous = restarted ? requireSameFilesystem(state.resolve(MARKER), fs) : null;
             NotificationGroup notification = notificationGroup(state, fs, requested, opened);
@@ -198,7 +204,16 @@ public final class LinuxSource implements AutoCloseable {
                 opened.add(watchdog);
                 pre.onHeartbeat(watchdog::beat);
             }
-            CheckpointTimes times = CheckpointTimes.load(state);
+            boolean power = config.durability() == Durability.POWER;
+            CheckpointTimes times = CheckpointTimes.load(state, power);
+            if (leftLease.isPresent() && !leftLease.get().bootId().equals(Boot.current().id())) {
+                // The machine went down with the lease standing: every write until then was recorded
+                // durably, so a walk since a checkpoint of that boot finds the rest (RebootRule).
+                times.trustAcrossReboot(leftLease.get());
+                LOG.info(() -> "the power lease stood when the machine went down: what changed across the reboot is"
+                        + " found by a walk");
+            }
+            PowerLease.clearAtStart(state);
             Reconciler reconciler = new Reconciler(watched.toRealPath(), fs, tracker, times, notification.handover());
             if (notification.taken() && modifyMarks != null) {
                 modifyMarks.flush(); // the previous holder's: this process cannot vouch for them
@@ -227,20 +242,32 @@ public final class LinuxSource implements AutoCloseable {
             // The gap's walk is work a successor must redo if this process dies before it ends: the
             // handover counts it as a pending walk until its records (or the loss) are written.
             long walkTicket = gap != null && notification.handover() != null ? notification.handover().walkAsked() : 0;
-            boolean reconciled = gap != null && reconciler.afterGap(gap);
-            if (gap != null && !reconciled) {
+            String unwalked = gap == null ? null : reconciler.afterGap(gap);
+            boolean reconciled = gap != null && unwalked == null;
+            if (unwalked != null) {
                 tracker.markContinuityLost("modtrack did not track " + fs + " between its previous run and "
-                        + Instant.now() + " (" + gap + "); changes made meanwhile are not in this result: rescan " + watched);
+                        + Instant.now() + " (" + gap + "), and a walk cannot find what changed (" + unwalked
+                        + "); changes made meanwhile are not in this result: rescan " + watched);
             }
             if (walkTicket != 0) {
                 notification.handover().walked(walkTicket);
             }
             writeMarker(state.resolve(MARKER), fs, Optional.empty()); // a watermark is only good for the clean stop that took it
+            PowerLease lease = new PowerLease(state, group);
+            opened.add(lease);
+            // Only pre-content holds every write until its record is durable: with open-perm, a write
+            // through a descriptor in no process's table is seen after the fact (Hooks). A keeper
+            // guards the lease: the notification group's, or one for the guard alone under systemd.
+            boolean leased = power && options.hook() == LinuxSourceOptions.Hook.PRE_CONTENT && notification.holder() != null;
+            if (leased) {
+                tracker.awaitDurable(); // the gap's walk, if any: on disk before the lease promises it
+                grantLease(lease, notification.holder(), state);
+            }
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened.size() + " files were open for writing before the mark)");
             return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, notifications, losses, watchdog,
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
-                    options.hook(), notification, options.keepQueue(), options.scansDirectories());
+                    options.hook(), notification, options.keepQueue(), options.scansDirectories(), lease, leased);
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -354,6 +381,9 @@ public final class LinuxSource implements AutoCloseable {
      * start (about 0.3 s) once, before a result.
      */
     private void keepHeld() {
+        if (leased && !(holder instanceof KeptQueue) && !powerLease.standing()) {
+            grantLease(powerLease, holder, state); // the guard's own keeper died: a new one guards
+        }
         if (!(holder instanceof KeptQueue dead) || dead.keeperAlive() || notification.kept() == null) {
             return;
         }
@@ -361,6 +391,9 @@ public final class LinuxSource implements AutoCloseable {
             KeptQueue fresh = KeptQueue.attach(state, keepQueue);
             fresh.keep(notification.kept());
             holder = fresh;
+            if (leased) {
+                powerLease.grant(fresh, false); // the dead one's watcher removed the lease it guarded
+            }
             LOG.warning("the queue keeper (pid " + dead.keeperPid() + ") died; pid " + fresh.keeperPid()
                     + " keeps the notification group now");
         } catch (IOException e) {
@@ -371,6 +404,23 @@ public final class LinuxSource implements AutoCloseable {
             dead.close();
         } catch (IOException e) {
             LOG.log(Level.FINE, "closing the connection to a dead keeper failed", e);
+        }
+    }
+
+    /**
+     * Grants {@code lease}, guarded by {@code holder} if it is a keeper, else (systemd's descriptor
+     * store) by a keeper started for the guard alone; without one, no lease stands (logged).
+     */
+    private static void grantLease(PowerLease lease, QueueHolder holder, Path state) {
+        try {
+            if (holder instanceof KeptQueue keeper) {
+                lease.grant(keeper, false);
+            } else {
+                lease.grant(KeptQueue.attach(state, Duration.ZERO), true);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "no keeper guards the pre-content group: no power lease, so a reboot will be"
+                    + " answered with a rescan", e);
         }
     }
 
@@ -421,21 +471,18 @@ public final class LinuxSource implements AutoCloseable {
             recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched);
             QueryResult q = view ? tracker.view(consumer) : tracker.query(consumer);
             checkpointTimes.record(q.snapshot(), before); // before the result can be blessed
+            StringBuilder whyNot = new StringBuilder();
+            Optional<CheckpointTimes.Since> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.marginNanos(fs), whyNot);
+            boolean acrossReboot = since.isPresent() && since.get().acrossReboot();
+            // Across a reboot the recorded directory scopes are read whole, whatever names the files otherwise.
+            DirectoryScan scan = scans || (acrossReboot && listsByName)
+                    ? new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get().nanos()) : OptionalLong.empty(),
+                            acrossReboot, whyNot.toString(), reconciler.walkUnblessedBy(consumer), before.wallNanos())
+                    : null;
             LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer))
-                    .resolve(q, scans ? scanFor(q, consumer, before.wallNanos()) : null, () -> departedSince(departuresBefore));
+                    .resolve(q, scan, () -> departedSince(departuresBefore), acrossReboot);
             return view ? r : reconciler.report(r);
         }
-    }
-
-    /**
-     * The scan that names the files below {@code q}'s recorded directories: from the checkpoint time
-     * of the last result {@code consumer} blessed, which every change in {@code q} followed.
-     */
-    private DirectoryScan scanFor(QueryResult q, String consumer, long checkpointBeganNanos) throws IOException {
-        StringBuilder whyNot = new StringBuilder();
-        Optional<Long> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.marginNanos(fs), whyNot);
-        return new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get()) : OptionalLong.empty(),
-                whyNot.toString(), reconciler.walkUnblessedBy(consumer), checkpointBeganNanos);
     }
 
     /**
@@ -551,6 +598,7 @@ public final class LinuxSource implements AutoCloseable {
         if (watchdog != null) {
             watchdog.close(); // first: the heartbeats stop while the groups close
         }
+        powerLease.close(); // before the groups close lets any write go on unrecorded
         Optional<Watermark> watermark = Optional.empty();
         IOException failure = null;
         try {

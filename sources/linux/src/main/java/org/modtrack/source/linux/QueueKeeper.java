@@ -23,6 +23,15 @@ import org.modtrack.posix.UnixSockets;
  *       is closed). Answer {@code kept PID}.</li>
  *   <li>{@code take}: answer {@code group META} with a copy of the descriptor, or {@code empty}.</li>
  *   <li>{@code release}: close the group and exit. Answer {@code released}.</li>
+ *   <li>{@code guard LEASE} with the holder's pre-content group (it makes its sender the holder, as
+ *       {@code keep} does; under systemd, whose descriptor store keeps the notification group, it
+ *       is all a tracker asks of its keeper): hold a copy
+ *       of it while the holder lives, and when the holder's connection ends (its process ended,
+ *       however), remove the power lease file LEASE durably before closing that copy, so that no
+ *       writer waiting on the group goes on unrecorded while the lease still stands
+ *       ({@link PowerLease}). Answer {@code guarded}.</li>
+ *   <li>{@code unguard}: close the copy (the holder removed the lease itself: a clean stop).
+ *       Answer {@code unguarded}.</li>
  * </ul>
  * The connection that sent {@code keep} or {@code take} is the holder's: while it is open, nobody
  * else may take or keep ({@code refused held by pid N}). When it closes (its process ended, however),
@@ -48,6 +57,8 @@ public final class QueueKeeper {
     private int holderPid;
     private int held = -1;
     private String heldMeta;
+    private int guard = -1; // a copy of the holder's pre-content group, while it lives
+    private volatile Path guardedLease; // read by the exit hook too
     private long orphanedAt = System.nanoTime();
 
     private QueueKeeper(Path socket, Duration keep, int uid) {
@@ -65,6 +76,9 @@ public final class QueueKeeper {
         Path directory = Path.of(args[0]);
         int uid = KeptQueue.requirePrivateDirectory(directory);
         QueueKeeper keeper = new QueueKeeper(directory.resolve(SOCKET), Duration.ofSeconds(Long.parseLong(args[1])), uid);
+        // Under systemd the service's processes are stopped together when the tracker dies: a
+        // SIGTERM may come before the connection's end is read, and the lease must go first anyway.
+        Runtime.getRuntime().addShutdownHook(new Thread(keeper::unguardAtExit, "keeper-exit"));
         keeper.serve();
     }
 
@@ -105,6 +119,7 @@ public final class QueueKeeper {
                 }
             }
         } finally {
+            unguard(true);
             closeQuietly(mounts);
             closeQuietly(held);
             closeQuietly(holder);
@@ -146,6 +161,7 @@ public final class QueueKeeper {
             m = null;
         }
         if (m == null) {
+            unguard(true); // first: the writers it held wait for this
             log("the holder (pid " + holderPid + ") is gone: keeping the group for "
                     + TimeUnit.NANOSECONDS.toSeconds(keepNanos) + " s");
             closeQuietly(holder);
@@ -181,7 +197,7 @@ public final class QueueKeeper {
                 return false;
             }
             String request = m.text();
-            boolean claims = request.equals("take") || request.startsWith("keep ");
+            boolean claims = request.equals("take") || request.startsWith("keep ") || request.startsWith("guard ");
             if ((claims || request.equals("release")) && holder >= 0) {
                 UnixSockets.closeAll(m.fds());
                 sendQuietly(c, "refused held by pid " + holderPid);
@@ -203,8 +219,59 @@ public final class QueueKeeper {
         }
     }
 
+    /** At a SIGTERM: the lease goes before the guard the process's end closes. */
+    private void unguardAtExit() {
+        Path lease = guardedLease;
+        if (lease != null) {
+            try {
+                if (PowerLease.remove(lease)) {
+                    log("removed the power lease " + lease + " (the keeper is stopping)");
+                }
+            } catch (IOException | RuntimeException e) {
+                log("COULD NOT REMOVE the power lease " + lease + " at exit (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    /**
+     * Closes the guard, if one is held, having removed its lease first when {@code holderGone}: the
+     * holder can no longer record, and the writers waiting on the group go on once it closes. The
+     * copy is closed even if the removal failed: writers must never wait on a dead tracker.
+     */
+    private void unguard(boolean holderGone) {
+        if (guard < 0) {
+            return;
+        }
+        if (holderGone) {
+            try {
+                if (PowerLease.remove(guardedLease)) {
+                    log("removed the power lease " + guardedLease + " (its tracker is gone)");
+                }
+            } catch (IOException | RuntimeException e) {
+                log("COULD NOT REMOVE the power lease " + guardedLease + " (" + e.getMessage() + "): after a power"
+                        + " loss the next start would trust a walk it must not; remove it by hand");
+            }
+        }
+        closeQuietly(guard);
+        guard = -1;
+        guardedLease = null;
+    }
+
     private boolean answer(int c, UnixSockets.Message m) throws PosixException {
         String request = m.text();
+        if (request.startsWith("guard ")) {
+            if (c != holder || m.fds().length != 1) {
+                UnixSockets.closeAll(m.fds());
+                sendQuietly(c, "refused only the holder guards, with one descriptor");
+                return false;
+            }
+            unguard(false);
+            guard = m.fds()[0];
+            guardedLease = Path.of(request.substring(6));
+            log("guarding the pre-content group of pid " + holderPid + " (lease " + guardedLease + ")");
+            UnixSockets.send(c, "guarded");
+            return false;
+        }
         if (request.startsWith("keep ") && m.fds().length == 1) {
             if (held >= 0) {
                 closeQuietly(held);
@@ -224,6 +291,11 @@ public final class QueueKeeper {
                 } else {
                     UnixSockets.send(c, "empty");
                 }
+                return false;
+            }
+            case "unguard" -> {
+                unguard(false);
+                sendQuietly(c, "unguarded");
                 return false;
             }
             case "release" -> {

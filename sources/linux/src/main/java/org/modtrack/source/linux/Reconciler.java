@@ -18,8 +18,8 @@ import org.modtrack.engine.ChangeTracker;
  *
  * <p>Every walk starts from the last blessed result's checkpoint time ({@link CheckpointTimes};
  * before any bless, the time this state began tracking). When there is none, or it cannot be
- * trusted (another boot, a clock set back), or the walk fails, continuity is marked lost as before:
- * the consumer rescans.
+ * trusted (another boot where no power lease stood, a clock set back: {@link CheckpointTimes#since}),
+ * or the walk fails, continuity is marked lost as before: the consumer rescans.
  */
 final class Reconciler {
     private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
@@ -60,11 +60,12 @@ final class Reconciler {
     }
 
     /**
-     * A start after a gap: walks now, before the first result. False (having logged why) if it
-     * could not; the caller marks continuity lost.
+     * A start after a gap: walks now, before the first result. Null if it did; else why it could
+     * not (logged too), for the caller to say as it marks continuity lost.
      */
-    boolean afterGap(String gap) {
-        return walk("modtrack did not track " + fs + " for a while (" + gap + ")") != null;
+    String afterGap(String gap) {
+        StringBuilder whyNot = new StringBuilder();
+        return walk("modtrack did not track " + fs + " for a while (" + gap + ")", whyNot) != null ? null : whyNot.toString();
     }
 
     /** Asks for a walk at the next recording of queued events (from the notification reader: returns at once). */
@@ -95,7 +96,7 @@ final class Reconciler {
             ticket = askedTicket;
             asked = null;
         }
-        if (reason != null && walk(reason) == null) {
+        if (reason != null && walk(reason, new StringBuilder()) == null) {
             tracker.markContinuityLost(reason + "; rescan " + watched);
         }
         walked(reason, ticket);
@@ -150,14 +151,14 @@ final class Reconciler {
         }
     }
 
-    /** Walks from the last blessed result's checkpoint time; null, having logged why, if it cannot. */
-    private Reconciled walk(String reason) {
+    /** Walks from the last blessed result's checkpoint time; null, having logged and told {@code whyNot} why, if it cannot. */
+    private Reconciled walk(String reason, StringBuilder whyNot) {
         long blessed = tracker.keptFrom();
-        StringBuilder whyNot = new StringBuilder();
         try {
-            Optional<Long> since = times.since(blessed, Reconciliation.marginNanos(fs), whyNot);
+            Optional<CheckpointTimes.Since> since = times.since(blessed, Reconciliation.marginNanos(fs), whyNot);
             if (since.isPresent()) {
-                Reconciled r = Reconciliation.run(reason, watched, fs, tracker, since.get());
+                Reconciled r = Reconciliation.run(since.get().acrossReboot() ? reason + "; the machine rebooted since" : reason,
+                        watched, fs, tracker, since.get().nanos());
                 LOG.info(() -> reason + ": a walk of " + r.entries() + " entries in " + r.took().toMillis() + " ms found "
                         + r.listed() + " directories and " + r.files() + " files changed since "
                         + (blessed == 0 ? "tracking began" : "result " + blessed + "'s checkpoint"));

@@ -102,7 +102,7 @@ final class ResultResolver {
 
     LinuxResult resolve(QueryResult r) throws IOException {
         try {
-            return resolve(r, null, null);
+            return resolve(r, null, null, false);
         } catch (InterruptedException e) {
             throw new AssertionError("nothing waits without a scan", e);
         }
@@ -111,9 +111,11 @@ final class ResultResolver {
     /**
      * Like {@link #resolve(QueryResult)}; {@code scan}, if not null, names the files below the
      * directories recorded for their children ({@link DirectoryScan}), with the names that left
-     * them meanwhile from {@code departures}.
+     * them meanwhile from {@code departures}. {@code acrossReboot}: the consumer's last blessed
+     * checkpoint was taken in an earlier boot, so a directory scope recorded before this run that
+     * no scan read whole is a rescan ({@link DirectoryScan}).
      */
-    LinuxResult resolve(QueryResult r, DirectoryScan scan, DirectoryScan.DepartureLog departures)
+    LinuxResult resolve(QueryResult r, DirectoryScan scan, DirectoryScan.DepartureLog departures, boolean acrossReboot)
             throws IOException, InterruptedException {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         previousPositions = blessedLast ? lastPositions : Map.of();
@@ -165,7 +167,11 @@ final class ResultResolver {
             ChangedFile c = files.get(i);
             Namespace.Where w = now.get(i);
             if (c.changes().contains(Change.SCOPE)) {
-                scope(c, w, intact, items);
+                if (acrossReboot && scan == null && c.recovered()) {
+                    scope(c, w, false, items); // its children's writes may have kept their old ctimes on disk
+                } else {
+                    scope(c, w, intact, items);
+                }
                 c = withoutScope(c);
                 if (c == null) {
                     continue;

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -145,12 +146,12 @@ class DirectoryScanTest {
             ChangedFile marker = new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(),
                     root.resolve("d").toString(), null), Set.of(Change.WRITTEN), null, true, false, false);
             Namespace.Where where = new Namespace.Where(root.resolve("d").toString(), false, true, 2, null);
-            DirectoryScan untrusted = new DirectoryScan(fs, root, OptionalLong.empty(), "the wall clock was set back", false, Long.MAX_VALUE);
+            DirectoryScan untrusted = new DirectoryScan(fs, root, OptionalLong.empty(), false, "the wall clock was set back", false, Long.MAX_VALUE);
             DirectoryScan.Expanded x = untrusted.expand(List.of(marker), List.of(where), Map::of);
             assertEquals(List.of(root.resolve("d").toString()), x.rescans());
             assertEquals(List.of(), x.files(), "the directory's record gives way to its rescan");
 
-            DirectoryScan trusted = new DirectoryScan(fs, root, OptionalLong.of(0), "", true, Long.MAX_VALUE);
+            DirectoryScan trusted = new DirectoryScan(fs, root, OptionalLong.of(0), false, "", true, Long.MAX_VALUE);
             DirectoryScan.Expanded y = trusted.expand(List.of(marker), List.of(where), Map::of);
             assertEquals(List.of(), y.rescans());
             assertEquals(2, y.files().size(), "a walk's listing stays beside the file it names: " + y.files());
@@ -183,6 +184,51 @@ class DirectoryScanTest {
                 assertEquals(List.of(), entries(last, root), "nothing changed since the last bless");
             }
         }
+    }
+
+    /**
+     * Across a reboot an overwrite in place may have reached the disk without its new ctime: a
+     * directory scope recorded before the reboot (a pre-content record, durable before its children
+     * were written) names every entry, and a marker of the notification reader, or a scope recorded
+     * in this run, keeps the ctime filter.
+     */
+    @Test
+    void acrossARebootADirectoryScopeRecordedBeforeItIsReadWhole() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir s w l; for d in s w l; do echo x > $d/old1; echo x > $d/old2; done; sync");
+            long watermark = System.currentTimeMillis() * 1_000_000L + 10_000_000_000L; // after every ctime here
+            ChangedFile scope = record(fs, root.resolve("s"), Set.of(Change.SCOPE), true);
+            ChangedFile marker = record(fs, root.resolve("w"), Set.of(Change.WRITTEN), true);
+            ChangedFile liveScope = record(fs, root.resolve("l"), Set.of(Change.SCOPE), false);
+            List<Namespace.Where> where = List.of(dirAt(root.resolve("s")), dirAt(root.resolve("w")), dirAt(root.resolve("l")));
+
+            DirectoryScan rebooted = new DirectoryScan(fs, root, OptionalLong.of(watermark), true, "", false, Long.MAX_VALUE);
+            DirectoryScan.Expanded x = rebooted.expand(List.of(scope, marker, liveScope), where, Map::of);
+            Set<String> named = new TreeSet<>();
+            for (int i = 0; i < x.files().size(); i++) {
+                if (!x.files().get(i).directory()) {
+                    named.add(root.relativize(Path.of(x.now().get(i).path())).toString());
+                    assertEquals(Set.of(Change.WRITTEN), x.files().get(i).changes(), "born before the watermark: not created");
+                }
+            }
+            assertEquals(Set.of("s/old1", "s/old2"), named, "only the scope recorded before the reboot is read whole");
+            assertTrue(x.files().contains(scope), "the scope's own record stays: " + x.files());
+
+            DirectoryScan sameBoot = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
+            DirectoryScan.Expanded y = sameBoot.expand(List.of(scope, marker, liveScope), where, Map::of);
+            assertTrue(y.files().stream().noneMatch(f -> !f.directory()), "within a boot the ctime filter holds: " + y.files());
+        }
+    }
+
+    private static ChangedFile record(TrackedFilesystem fs, Path dir, Set<Change> changes, boolean recovered) throws Exception {
+        FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, dir.toString(), 0);
+        return new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), dir.toString(), null), changes, null,
+                true, false, recovered);
+    }
+
+    private static Namespace.Where dirAt(Path dir) {
+        return new Namespace.Where(dir.toString(), false, true, 2, null);
     }
 
     /**

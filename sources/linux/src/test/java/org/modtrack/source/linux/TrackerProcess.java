@@ -20,7 +20,8 @@ import org.modtrack.testing.OutputLines;
  * A {@link LinuxSource} in a JVM of its own, so a test can SIGKILL it: {@code main(watched, state)}
  * prints {@code ready} once tracking, then serves lines on stdin: {@code query} answers
  * {@code R snapshot recovered intact reason reconciled listsByName}, one {@code C kind directory path from changed links} line per change
- * (fields separated by tabs) and {@code end}; {@code bless N} answers {@code blessed}. {@link Client}
+ * (fields separated by tabs) and {@code end}; {@code bless N} answers {@code blessed}; {@code keeper}
+ * answers the queue keeper's pid (-1 without one). {@link Client}
  * is the test's side.
  */
 final class TrackerProcess {
@@ -54,6 +55,8 @@ final class TrackerProcess {
                                 c.from() == null ? "" : c.from(), Boolean.toString(c.changed()), Integer.toString(c.links())));
                     }
                     out.println("end");
+                } else if (line.equals("keeper")) {
+                    out.println(source.keeperPid().orElse(-1));
                 } else if (line.startsWith("bless ")) {
                     source.bless(Long.parseLong(line.substring(6)));
                     out.println("blessed");
@@ -146,6 +149,12 @@ final class TrackerProcess {
             }
             return new Result(Long.parseLong(head[1]), Boolean.parseBoolean(head[2]), Boolean.parseBoolean(head[3]),
                     head[4], head[5].isEmpty() ? null : head[5], Boolean.parseBoolean(head[6]), changes);
+        }
+
+        /** The pid of the queue keeper holding the tracker's group, or -1 if none does. */
+        long keeperPid() throws IOException, InterruptedException {
+            send("keeper");
+            return Long.parseLong(next().strip());
         }
 
         void bless(long snapshot) throws IOException, InterruptedException {

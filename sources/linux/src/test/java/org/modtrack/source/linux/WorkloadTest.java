@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -257,6 +258,19 @@ class WorkloadTest {
      */
     @Test
     void aTrackerKilledDuringADirectoryWorkloadIsTakenOverWithoutARescan() throws Exception {
+        // A death while the reader saves its orphaned deletions (after each batch of events) makes
+        // the takeover a gap, walked instead, by design (docs/linux-source.md, Restarts without a
+        // gap): such a run says nothing about the seamless path, so it is run again, at most twice.
+        for (int attempt = 1; !takenOverWithoutARescan(attempt); attempt++) {
+            assertTrue(attempt < 3, "every kill landed while the orphaned deletions were being saved");
+            KeptQueue.releaseIfRunning(scratch.resolve(KEPT_STATE));
+            deleteTree(scratch.resolve(KEPT_STATE));
+            Files.deleteIfExists(scratch.resolve("tracker.err"));
+        }
+    }
+
+    /** One run of {@link #aTrackerKilledDuringADirectoryWorkloadIsTakenOverWithoutARescan}; false if the kill made a gap. */
+    private boolean takenOverWithoutARescan(int attempt) throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 256 * MIB)) {
             Path root = m.mountPoint();
             ChildScript.command(root, ChildScript.PYTHON, "-c", """
@@ -290,6 +304,10 @@ class WorkloadTest {
                 tracker = keptQueueTracker(root);
                 assertTrue(churn.waitFor(60, TimeUnit.SECONDS) && churn.exitValue() == 0, "the directory workload ran");
                 TrackerProcess.Result r = tracker.query();
+                if (r.reconciled() != null && Files.readString(scratch.resolve("tracker.err")).contains("were not all saved")) {
+                    System.err.println("attempt " + attempt + ": the kill landed while orphaned deletions were saved: a gap");
+                    return false;
+                }
                 assertTrue(r.intact() && r.recovered() && r.reconciled() == null, r.reason() + " " + r.reconciled());
                 Map<String, String> said = new TreeMap<>();
                 for (PathChange c : r.changes()) {
@@ -302,9 +320,21 @@ class WorkloadTest {
                             d % 2 == 0 ? "RENAMED from churn/d" + d : "DELETED");
                 }
                 assertEquals(expected, said);
+                return true;
             } finally {
                 tracker.close();
                 KeptQueue.releaseIfRunning(scratch.resolve(KEPT_STATE));
+            }
+        }
+    }
+
+    private static void deleteTree(Path top) throws IOException {
+        if (!Files.exists(top)) {
+            return;
+        }
+        try (var all = Files.walk(top)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
             }
         }
     }
