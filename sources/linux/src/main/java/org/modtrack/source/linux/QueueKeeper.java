@@ -48,6 +48,8 @@ public final class QueueKeeper {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     /** A request must arrive this soon after its connection, so that one silent peer cannot stall the keeper. */
     private static final int REQUEST_MILLIS = 2_000;
+    /** The longest the writers a dead tracker held wait for the removal of its power lease. */
+    private static final long LEASE_REMOVAL_MILLIS = 2_000;
 
     private final Path socket;
     private final long keepNanos;
@@ -243,13 +245,26 @@ public final class QueueKeeper {
             return;
         }
         if (holderGone) {
-            try {
-                if (PowerLease.remove(guardedLease)) {
-                    log("removed the power lease " + guardedLease + " (its tracker is gone)");
+            // On a thread, waited for a bounded time: the state directory's disk may be what stalled
+            // the tracker, and the writers waiting on the group must not wait on that disk forever.
+            Path lease = guardedLease;
+            Thread removal = Thread.ofPlatform().daemon().name("lease-removal").start(() -> {
+                try {
+                    if (PowerLease.remove(lease)) {
+                        log("removed the power lease " + lease + " (its tracker is gone)");
+                    }
+                } catch (IOException | RuntimeException e) {
+                    log("COULD NOT REMOVE the power lease " + lease + " (" + e.getMessage() + "): after a power"
+                            + " loss the next start would trust a walk it must not; remove it by hand");
                 }
-            } catch (IOException | RuntimeException e) {
-                log("COULD NOT REMOVE the power lease " + guardedLease + " (" + e.getMessage() + "): after a power"
-                        + " loss the next start would trust a walk it must not; remove it by hand");
+            });
+            try {
+                if (!removal.join(Duration.ofMillis(LEASE_REMOVAL_MILLIS))) {
+                    log("the power lease " + lease + " was not removed within " + LEASE_REMOVAL_MILLIS + " ms (its disk"
+                            + " stalls): letting the writers go on; until it is, a power loss would be walked unsoundly");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         closeQuietly(guard);
