@@ -357,6 +357,7 @@ class Modtrack(Contender):
         self.cmd_doc = ("bin/modtrack daemon --watch MNT --state DIR --socket SOCK --durability %s --barrier %s%s"
                         % (durability, barrier, extra))
         self.queue_events = None  # the overrun scenario: the kernel's default queue, as the peers have
+        self.simulated_boot = None  # the played power loss: the boot id the restarted daemon takes for its own
 
     def start(self):
         """Starts the daemon; returns the seconds until it logged "listening"."""
@@ -366,8 +367,13 @@ class Modtrack(Contender):
             "" if self.naming is None else "-" + self.naming, self.n))
         t = time.perf_counter()
         env = dict(os.environ)
+        tool_options = []
         if self.queue_events:
-            env["JAVA_TOOL_OPTIONS"] = "-Dmodtrack.notificationQueueEvents=%d" % self.queue_events
+            tool_options.append("-Dmodtrack.notificationQueueEvents=%d" % self.queue_events)
+        if self.simulated_boot:
+            tool_options.append("-Dmodtrack.simulatedBoot=%s" % self.simulated_boot)
+        if tool_options:
+            env["JAVA_TOOL_OPTIONS"] = " ".join(tool_options)
         self.p = start([os.path.join(A.repo, "bin", "modtrack"), "daemon", "--watch", A.mnt, "--state", self.state,
                         "--socket", self.sock, "--durability", self.durability, "--barrier", self.barrier,
                         "--detail", self.detail] + ([] if self.source is None else ["--source", self.source])
@@ -708,8 +714,11 @@ def crash(c, cfg, base, scenario):
     and append to base files; SIGKILL once a third is done, restarted at once), 'kill-churn' (the
     directory workload, paced; the same kill), 'overrun' (the consumer is stopped with SIGSTOP during
     a burst of renames larger than its queue, then continued); modtrack only: 'kill-all-files' (as
-    'kill-files', and its queue keeper is killed too, as `systemctl kill` would) and 'restart-files'
-    (as 'kill-files', with a planned restart: SIGTERM, then start again). Returns the row."""
+    'kill-files', and its queue keeper is killed too, as `systemctl kill` would), 'restart-files'
+    (as 'kill-files', with a planned restart: SIGTERM, then start again) and 'power-files' (a power
+    loss played: the daemon and its keeper are stopped, then killed, so nothing of theirs runs after
+    it, and the restarted daemon takes another boot id; the disks lose nothing, which the simulator
+    and the power-cut tests cover). Returns the row."""
     d = os.path.join(A.mnt, "crash")
     os.makedirs(d, exist_ok=True)
     burst = A.inotify_queue * 5 // 2
@@ -744,7 +753,7 @@ def crash(c, cfg, base, scenario):
                     c.resume()
             restart_s = time.perf_counter() - t  # here: how long the consumer was stopped
             total_ops = burst
-        elif scenario in ("none", "kill-files", "kill-all-files", "restart-files"):
+        elif scenario in ("none", "kill-files", "kill-all-files", "restart-files", "power-files"):
             n_mod = cfg["crash_mod"] // 8
             per = cfg["crash_new"] // 8
             total_ops = 8 * (per + n_mod)
@@ -775,12 +784,18 @@ def crash(c, cfg, base, scenario):
         if scenario.startswith(("kill", "restart")) and not isinstance(c, NoTracker):
             while done() < total_ops // 3 and any(p.poll() is None for p in procs):
                 time.sleep(0.01)
-            keeper = c.keeper_pid() if scenario == "kill-all-files" else None
+            keeper = c.keeper_pid() if scenario in ("kill-all-files", "power-files") else None
             at_kill = done()
             t = time.perf_counter()
             if scenario == "restart-files":
                 kill(c.p, signal.SIGTERM)
                 c.p.wait()
+            elif scenario == "power-files":
+                for pid in (keeper, c.p.pid):  # stopped first: neither runs another instruction
+                    if pid:
+                        os.kill(pid, signal.SIGSTOP)
+                c.kill9()
+                c.simulated_boot = "bench-power-loss-%d:%d" % (os.getpid(), time.time_ns())
             else:
                 c.kill9()
             if keeper:
@@ -803,6 +818,8 @@ def crash(c, cfg, base, scenario):
         a = c.answer()
         truth = truth_of(logs)
         ev = evaluate(a, truth, known)
+        if isinstance(c, Modtrack):
+            c.simulated_boot = None
         return dict(name=c.name, cmd=c.cmd_doc, scenario=scenario, total_ops=total_ops, at_kill=at_kill,
                     at_ready=at_ready, restart_s=restart_s, first_answer_s=first_answer_s, truth=len(truth),
                     note=note_dead + a["note"],
@@ -1096,7 +1113,11 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
              "killed the same way (modtrack's restarted daemon takes over the queue its keeper held meanwhile); "
              "modtrack only: **SIGKILL of every modtrack process**: as SIGKILL, files, with its queue keeper "
              "killed too, as `systemctl kill` would (the restart walks); **planned restart**: as SIGKILL, files, "
-             "with SIGTERM (a clean stop) and a start at once, as an upgrade would; for modtrack also the time "
+             "with SIGTERM (a clean stop) and a start at once, as an upgrade would; **power loss played**: as "
+             "SIGKILL of every modtrack process, with both stopped (SIGSTOP) before the kill so that neither "
+             "runs after it, and the restarted daemon taking another boot id (`-Dmodtrack.simulatedBoot`): "
+             "its answer is the reconciliation across a reboot, with every directory recorded before the loss "
+             "read whole (the disks lose nothing here); for modtrack also the time "
              "from the kill or SIGTERM until its first answer after the restart was complete; **overrun**: %d files renamed one by one as fast as one process can "
              "(`ops rename`), while the contender's process is stopped with SIGSTOP, then SIGCONT: more events "
              "than inotify's `max_queued_events` (%d here) and fanotify's default queue hold; modtrack's own queue "
@@ -1122,7 +1143,9 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
         else:
             what = "directories" if r["scenario"] == "kill-churn" else "files"
             how = {"kill-all-files": "SIGKILL of every modtrack process (its queue keeper too)",
-                   "restart-files": "planned restart (SIGTERM, start again)"}.get(r["scenario"], "SIGKILL")
+                   "restart-files": "planned restart (SIGTERM, start again)",
+                   "power-files": "power loss played (every modtrack process stopped, killed; a new boot id)"}.get(
+                r["scenario"], "SIGKILL")
             scen = ("%s, %s: nothing runs to kill" % (how, what) if notr else
                     "%s, %s, at %d/%d ops, ready again %.1f s later at %d%s" % (
                         how, what, r["at_kill"], r["total_ops"], r["restart_s"], r["at_ready"],
@@ -1277,7 +1300,7 @@ def main():
     def faults():
         rows = []
         for c in contenders("crash", missing):
-            extra = ("kill-all-files", "restart-files") if isinstance(c, Modtrack) else ()
+            extra = ("kill-all-files", "restart-files", "power-files") if isinstance(c, Modtrack) else ()
             for scenario in ("none", "kill-files", "kill-churn", "overrun") + extra:
                 log("fault scenario %s: %s" % (scenario, c.name))
                 if isinstance(c, Modtrack):

@@ -11,8 +11,8 @@ import java.time.Instant;
  * taken in another boot is trusted only as {@link org.modtrack.source.linux.rules.RebootRule} allows.
  *
  * <p>No test machine can reboot or lose power, so tests that play a reboot set the system property
- * {@value #SIMULATED} to {@code ID STARTED_WALL_NANOS}: this process then takes that for its boot.
- * Nothing else reads it.
+ * {@value #SIMULATED} to {@code ID:STARTED_WALL_NANOS} (or with a space for the colon): this process
+ * then takes that for its boot. Nothing else reads it.
  *
  * @param id the kernel's boot id
  * @param startedWallNanos a lower bound of the wall-clock time the boot began at, as the wall clock
@@ -31,9 +31,9 @@ record Boot(String id, long startedWallNanos) {
     static Boot current() throws IOException {
         String simulated = System.getProperty(SIMULATED);
         if (simulated != null) {
-            String[] f = simulated.strip().split(" ");
+            String[] f = simulated.strip().split("[: ]");
             if (f.length != 2) {
-                throw new IOException(SIMULATED + " must be 'ID STARTED_WALL_NANOS', not '" + simulated + "'");
+                throw new IOException(SIMULATED + " must be 'ID:STARTED_WALL_NANOS', not '" + simulated + "'");
             }
             return new Boot(f[0], Long.parseLong(f[1]));
         }

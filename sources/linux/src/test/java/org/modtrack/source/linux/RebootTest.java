@@ -167,7 +167,7 @@ class RebootTest {
     /** Opens the source as the first start of a new boot, which began now, and returns its first result. */
     private LinuxResult afterReboot(Path root, Path state) throws Exception {
         long now = Instant.now().getEpochSecond() * 1_000_000_000L + Instant.now().getNano();
-        System.setProperty(Boot.SIMULATED, "simulated-boot-" + now + " " + now);
+        System.setProperty(Boot.SIMULATED, "simulated-boot-" + now + ":" + now);
         try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), KEEPING)) {
             return source.query();
         } finally {
