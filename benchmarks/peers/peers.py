@@ -781,7 +781,7 @@ def crash(c, cfg, base, scenario):
                         n += f.read().count(b"\n")
             return n
         first_answer_s = None
-        if scenario.startswith(("kill", "restart")) and not isinstance(c, NoTracker):
+        if scenario.startswith(("kill", "restart", "power")) and not isinstance(c, NoTracker):
             while done() < total_ops // 3 and any(p.poll() is None for p in procs):
                 time.sleep(0.01)
             keeper = c.keeper_pid() if scenario in ("kill-all-files", "power-files") else None
