@@ -62,6 +62,7 @@ class SystemdServiceTest {
                 JsonNode status = json(cli("status", root.toString(), "--json", "--socket", socket.toString()));
                 assertEquals("systemd", status.path("queueKeptBy").asText(), status.toString());
                 assertTrue(status.path("keeperPid").isNull(), "no keeper process under systemd: " + status);
+                assertFalse(status.path("powerLease").asBoolean(true), "no lease with process durability: " + status);
                 assertFalse(Files.exists(state.resolve(DaemonConfig.stateName(root)).resolve("keeper")),
                         "no keeper was started");
                 JsonNode first = json(cli("query", root.toString(), "--json", "--socket", socket.toString()));
@@ -103,8 +104,9 @@ class SystemdServiceTest {
                 s.send("start");
                 s.expect("started ");
                 s.expect("ready");
-                assertEquals("systemd", json(cli("status", root.toString(), "--json", "--socket", socket.toString()))
-                        .path("queueKeptBy").asText());
+                JsonNode status = json(cli("status", root.toString(), "--json", "--socket", socket.toString()));
+                assertEquals("systemd", status.path("queueKeptBy").asText());
+                assertTrue(status.path("powerLease").asBoolean(), status.toString());
                 assertTrue(Files.exists(lease), "a keeper guards the lease");
 
                 s.send("kill");

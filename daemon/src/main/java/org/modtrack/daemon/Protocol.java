@@ -198,6 +198,7 @@ public final class Protocol {
         } else {
             o.putNull("keeperPid");
         }
+        o.put("powerLease", root.source().powerLeaseStanding());
         putContinuity(o, s.continuity());
         ArrayNode consumers = o.putArray("consumers");
         s.consumers().forEach(c -> consumers.add(consumer(c)));

@@ -369,6 +369,14 @@ public final class LinuxSource implements AutoCloseable {
         return h != null ? h.pid() : OptionalInt.empty();
     }
 
+    /**
+     * Whether the power lease stands: a power loss now would be answered by a walk, not a rescan
+     * (docs/linux-source.md, <i>Reboots and power losses</i>).
+     */
+    public boolean powerLeaseStanding() {
+        return powerLease.standing();
+    }
+
     /** Who holds this source's notification group across its restarts: {@code keeper}, {@code systemd}, or {@code none}. */
     public String queueHolder() {
         QueueHolder h = holder;
