@@ -27,6 +27,21 @@ record Boot(String id, long startedWallNanos) {
     private static final long UPTIME_RESOLUTION_NANOS = 10_000_000L;
     private static volatile String realId;
 
+    /** The current boot's id alone (no file read after the first). */
+    static String currentId() throws IOException {
+        String simulated = System.getProperty(SIMULATED);
+        return simulated != null ? current().id() : realId();
+    }
+
+    private static String realId() throws IOException {
+        String id = realId;
+        if (id == null) {
+            id = Files.readString(BOOT_ID).strip(); // it cannot change while this process runs
+            realId = id;
+        }
+        return id;
+    }
+
     /** The current boot (read each time: its start moves when the wall clock is set). */
     static Boot current() throws IOException {
         String simulated = System.getProperty(SIMULATED);
@@ -37,11 +52,7 @@ record Boot(String id, long startedWallNanos) {
             }
             return new Boot(f[0], Long.parseLong(f[1]));
         }
-        String id = realId;
-        if (id == null) {
-            id = Files.readString(BOOT_ID).strip(); // it cannot change while this process runs
-            realId = id;
-        }
+        String id = realId();
         Instant now = Instant.now();
         String uptime = Files.readString(UPTIME).strip();
         long sinceBootNanos = parseSeconds(uptime.substring(0, uptime.indexOf(' ')));

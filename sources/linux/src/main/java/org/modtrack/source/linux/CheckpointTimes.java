@@ -115,7 +115,7 @@ final class CheckpointTimes {
     static Entry now(long snapshot) throws IOException {
         Instant wall = Instant.now();
         long monotonicMillis = System.nanoTime() / 1_000_000;
-        return new Entry(snapshot, wall.getEpochSecond() * 1_000_000_000L + wall.getNano(), Boot.current().id(),
+        return new Entry(snapshot, wall.getEpochSecond() * 1_000_000_000L + wall.getNano(), Boot.currentId(),
                 wall.toEpochMilli() - monotonicMillis);
     }
 
@@ -124,7 +124,7 @@ final class CheckpointTimes {
      * when the machine went down, as far as {@link RebootRule#walkAcrossReboot} allows for each.
      */
     synchronized void trustAcrossReboot(PowerLease.Lease lease) throws IOException {
-        trusts.addLast(new Trust(lease.time(), Boot.current().id()));
+        trusts.addLast(new Trust(lease.time(), Boot.currentId()));
         while (trusts.size() > TRUSTS_KEPT) {
             trusts.removeFirst();
         }

@@ -20,6 +20,7 @@ import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -97,6 +98,9 @@ public final class LinuxSource implements AutoCloseable {
     private final Duration keepQueue;
     private final PowerLease powerLease;
     private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
+    /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
+    private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    private long lastGuardAttemptNanos = System.nanoTime(); // queries run one at a time
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
                         NotificationListener notifications, LossRecorder losses, Watchdog watchdog, WriteBarrier barrier,
@@ -206,7 +210,7 @@ public final class LinuxSource implements AutoCloseable {
             }
             boolean power = config.durability() == Durability.POWER;
             CheckpointTimes times = CheckpointTimes.load(state, power);
-            if (leftLease.isPresent() && !leftLease.get().bootId().equals(Boot.current().id())) {
+            if (leftLease.isPresent() && !leftLease.get().bootId().equals(Boot.currentId())) {
                 // The machine went down with the lease standing: every write until then was recorded
                 // durably, so a walk since a checkpoint of that boot finds the rest (RebootRule).
                 times.trustAcrossReboot(leftLease.get());
@@ -389,7 +393,9 @@ public final class LinuxSource implements AutoCloseable {
      * start (about 0.3 s) once, before a result.
      */
     private void keepHeld() {
-        if (leased && !(holder instanceof KeptQueue) && !powerLease.standing()) {
+        if (leased && !(holder instanceof KeptQueue) && !powerLease.standing()
+                && System.nanoTime() - lastGuardAttemptNanos > GUARD_RETRY_NANOS) {
+            lastGuardAttemptNanos = System.nanoTime(); // a keeper that cannot start must not slow every result
             grantLease(powerLease, holder, state); // the guard's own keeper died: a new one guards
         }
         if (!(holder instanceof KeptQueue dead) || dead.keeperAlive() || notification.kept() == null) {
