@@ -187,7 +187,7 @@ public final class LoopMount implements AutoCloseable {
         throw last;
     }
 
-    private static List<String> mkfsCommand(String fsType) throws IOException {
+    static List<String> mkfsCommand(String fsType) throws IOException {
         List<String> command = switch (fsType) {
             // No lazy initialisation: a kernel thread zeroing inode tables after the mount would write
             // to the device for a while, and tests that compare its write counters need it quiet.

@@ -9,7 +9,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotLinkException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HashMap;
@@ -41,6 +42,7 @@ final class MirrorConsumer {
     private final TreeMap<String, Copy> view = new TreeMap<>();
     private long reads;
     private long unchangedReads;
+    private long unchangedFileReads;
     private long unchangedAfterCarry; // of those, reads of a path the result before named as carried
     private Set<String> lastCarried = Set.of();
     private Set<String> carriedBefore = Set.of();
@@ -73,6 +75,17 @@ final class MirrorConsumer {
     MirrorConsumer copy() {
         MirrorConsumer c = new MirrorConsumer(root);
         c.view.putAll(view);
+        return c;
+    }
+
+    /**
+     * This mirror as a copy of the same file system mounted at {@code newRoot} (a power-cut test
+     * mounts the crashed image elsewhere). Its counters start from zero.
+     */
+    MirrorConsumer rebased(Path newRoot) {
+        MirrorConsumer c = new MirrorConsumer(newRoot);
+        String from = root.toString();
+        view.forEach((p, copy) -> c.view.put(newRoot + p.substring(from.length()), copy));
         return c;
     }
 
@@ -114,6 +127,11 @@ final class MirrorConsumer {
 
     long unchangedReads() {
         return unchangedReads;
+    }
+
+    /** Of the unchanged reads, those of files (and symbolic links), not directories. */
+    long unchangedFileReads() {
+        return unchangedFileReads;
     }
 
     /**
@@ -288,6 +306,9 @@ final class MirrorConsumer {
         reads++;
         if (now.equals(before)) {
             unchangedReads++;
+            if (!now.directory()) {
+                unchangedFileReads++;
+            }
             unchangedByEntry.merge(applying + (now.directory() ? " (a directory)" : ""), 1L, Long::sum);
             if (carriedBefore.contains(path)) {
                 unchangedAfterCarry++;
@@ -363,9 +384,14 @@ final class MirrorConsumer {
 
     private static Copy stat(String path) throws IOException {
         try {
-            BasicFileAttributes a = Files.readAttributes(Path.of(path), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            return new Copy(a.isDirectory(), a.fileKey(), a.isDirectory() ? 0 : a.size(),
-                    a.lastModifiedTime().toInstant().getEpochSecond() * 1_000_000_000L + a.lastModifiedTime().toInstant().getNano(), 0);
+            // The inode number, not the file key (which holds the device too): a copy of the same file
+            // system mounted elsewhere keeps its inodes (MirrorConsumer.rebased).
+            Map<String, Object> a = Files.readAttributes(Path.of(path), "unix:ino,isDirectory,size,lastModifiedTime",
+                    LinkOption.NOFOLLOW_LINKS);
+            boolean directory = (Boolean) a.get("isDirectory");
+            Instant mtime = ((FileTime) a.get("lastModifiedTime")).toInstant();
+            return new Copy(directory, a.get("ino"), directory ? 0 : (Long) a.get("size"),
+                    mtime.getEpochSecond() * 1_000_000_000L + mtime.getNano(), 0);
         } catch (NoSuchFileException e) {
             return null;
         }
