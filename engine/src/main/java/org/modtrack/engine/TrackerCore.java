@@ -201,8 +201,17 @@ public final class TrackerCore {
     }
 
     /** The LSN of entry {@code e}'s intent record in the open period (0 if it has none there: nothing to wait for). */
-    private long lsnOf(FileTable t, int e) {
-        return t.id(e, FileTable.INTENT_IN) == open.id() ? openFirstLsn + t.getInt(e, FileTable.LSN) : 0;
+    /**
+     * The record an access of entry {@code e} already recorded in the open period must wait for:
+     * the newest intent, read intent or scope appended for it in that period ({@link #setLsn} keeps
+     * it), or 0 if {@code recordedIn} (the period of the record that makes the access recorded:
+     * its scope's for a scope, else its intent's) is not the open one. A scope's own period, not the
+     * file-level intent's, decides for a scope: a directory recorded as a scope alone has no
+     * intent, and taking 0 for it let a second child's access go on, under the directory's new
+     * ignore mark, before the scope's record was durable (found by the simulator's power-loss model).
+     */
+    private long lsnOf(FileTable t, int e, long recordedIn) {
+        return recordedIn == open.id() ? openFirstLsn + t.getInt(e, FileTable.LSN) : 0;
     }
 
     private void setLsn(FileTable t, int e, long lsn) {
@@ -252,7 +261,7 @@ public final class TrackerCore {
         long lsn;
         if (recorded) {
             alreadyRecorded++;
-            lsn = lsnOf(t, e);
+            lsn = lsnOf(t, e, intentIn);
             t.sighted(e, file, true, open.id(), false);
             if (access == Access.WRITE) {
                 t.setId(e, FileTable.WRITTEN_IN, open.id()); // the recorded read now stands for a write too (memory only)

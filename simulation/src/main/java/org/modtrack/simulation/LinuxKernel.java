@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.TrackerCore;
@@ -87,6 +88,13 @@ final class LinuxKernel {
      * so the barrier carries it into every period). What {@code Reconciliation} compares.
      */
     private final long[] ctime;
+    /**
+     * Each file's ctime as the disk has it: a write's new ctime joins the file system's journal,
+     * which this model commits only when the tracked file system is synced (a bless, where a power
+     * lease may stand); a power loss may keep a write's data and lose its ctime
+     * ({@link #loseUncommittedCtimes}).
+     */
+    private final long[] committedCtime;
     private long clock;
     private final FileId[] ids;
     private final int[] truth;
@@ -144,6 +152,7 @@ final class LinuxKernel {
         this.ids = ids;
         this.truth = truth;
         this.ctime = new long[truth.length];
+        this.committedCtime = new long[truth.length];
         this.completed = completed;
         this.marked = new boolean[ids.length];
         this.mappings = new int[ids.length];
@@ -391,6 +400,39 @@ final class LinuxKernel {
     String unmap(int file) {
         mappings[file]--;
         return lastReferenceGone(file);
+    }
+
+    /** Whether a writer thread is inside a call: its write may still come, and its event after it. */
+    boolean callsInFlight() {
+        for (WriterThread t : threads) {
+            if (t.state != CallState.IDLE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code syncfs} of the tracked file system: every ctime is on disk. */
+    void syncFs() {
+        System.arraycopy(ctime, 0, committedCtime, 0, ctime.length);
+    }
+
+    /**
+     * A power loss's effect on ctimes: a file written since its ctime was last committed may keep
+     * the new data and lose the new ctime (an {@code fdatasync} writes data and skips a
+     * timestamp-only inode update), at random. The data stays: the model's truth is what the disk
+     * holds. Returns the files whose ctime went back.
+     */
+    List<Integer> loseUncommittedCtimes(long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Integer> lost = new ArrayList<>();
+        for (int f = 0; f < ctime.length; f++) {
+            if (ctime[f] != committedCtime[f] && random.nextBoolean()) {
+                ctime[f] = committedCtime[f];
+                lost.add(f);
+            }
+        }
+        return lost;
     }
 
     /** The logical clock now: every content change from here on gets a later ctime. */

@@ -122,7 +122,26 @@ public enum LinuxMutant {
      * periods between, and the scan leaves out the children written in those periods (2 violations
      * in 10,000 schedules from seed 1, the first at seed 3,784).
      */
-    SCAN_ANOTHER_CONSUMERS_WATERMARK("scan-another-consumers-watermark", Granularity.DIRECTORY_SCAN, false, false, 2);
+    SCAN_ANOTHER_CONSUMERS_WATERMARK("scan-another-consumers-watermark", Granularity.DIRECTORY_SCAN, false, false, 2),
+    /**
+     * After a reboot the power lease made trusted, a directory scope recorded before it is scanned
+     * by ctime like any other ({@code RebootRule.scanFiltersByCtime} answers true): a child written
+     * under the scope's mark whose new ctime the power loss did not keep is named by nothing.
+     */
+    REBOOT_SCAN_BY_CTIME("reboot-scan-by-ctime", Granularity.DIRECTORY_SCAN, false, true),
+    /**
+     * A clean stop leaves the power lease standing: the writes made while no tracker runs have only
+     * their ctimes, which a power loss may undo, and the lease makes the start after it trust a
+     * walk. (The model restarts a crashed tracker at once, so the same rule at a crash, the keeper's
+     * removal, has no window here to break.)
+     */
+    LEASE_KEPT_AT_STOP("lease-kept-at-stop", Granularity.DIRECTORY_SCAN, false, true),
+    /**
+     * The power lease is written before the start's walk and without waiting for its records to be
+     * durable: a power loss before they are loses what the walk found, and the next start trusts a
+     * walk that the loss may have undone (ctimes not committed).
+     */
+    LEASE_BEFORE_WALK("lease-before-walk", Granularity.DIRECTORY_SCAN, false, true);
 
     private final String cliName;
     private final Granularity granularity;

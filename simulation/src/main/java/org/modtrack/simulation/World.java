@@ -28,6 +28,7 @@ import org.modtrack.engine.journal.Journal;
 import org.modtrack.engine.journal.SyncPlan;
 import org.modtrack.simulation.SimulatedStorage.CrashKind;
 import org.modtrack.source.linux.rules.EpochRule;
+import org.modtrack.source.linux.rules.RebootRule;
 
 /**
  * One simulated world: files with a true version each, writers, a consumer that keeps a mirror of
@@ -123,6 +124,13 @@ final class World {
     // rescan of recovered scopes).
     private final Map<Long, long[]> checkpointTimes = new HashMap<>();
     private long boot;
+    // The power lease (PowerLease): the boot it was written in, -1 while none stands; a boot whose
+    // checkpoint times this boot trusts because the lease stood when it went down (-1: none), and
+    // the clock when this boot began (RebootRule.walkAcrossReboot's check).
+    private long leaseBoot = -1;
+    private boolean leasePending; // the start found writes in flight: the next result grants the lease
+    private long trustedBoot = -1;
+    private long bootStartedAt;
     private long checkpointTime;
     private boolean walkAsked;
     private boolean reconciledRun;
@@ -729,6 +737,10 @@ final class World {
                 core.postWrite(core.preWrite(file).token());
             }
         }
+        leasePending = false;
+        if (scenario.linuxMutant() != LinuxMutant.LEASE_KEPT_AT_STOP) {
+            leaseBoot = -1; // PowerLease.close: removed before the groups close
+        }
         if (keeps() && keeperAlive) {
             kernel.stopKeepingQueue(core);
         } else {
@@ -764,6 +776,13 @@ final class World {
     private String start() throws IOException {
         core = TrackerCore.open(storage, config, scenario.mutant());
         stopped = false;
+        leaseBoot = -1; // PowerLease.clearAtStart: one of this boot's was left by a tracker that did not remove it
+        String how = startAfterStop();
+        grantLease();
+        return how;
+    }
+
+    private String startAfterStop() throws IOException {
         takenOverRun = false;
         String takeover = takeOver();
         if (takeover != null) {
@@ -793,7 +812,54 @@ final class World {
      */
     private long walkFrom() {
         long[] t = checkpointTimes.get(core.control().keptFrom());
-        return t != null && t[1] == boot ? t[0] : -1;
+        return t != null && trusted(t) ? t[0] : -1;
+    }
+
+    /**
+     * Whether a checkpoint time can be walked from ({@code CheckpointTimes.since}): taken in this
+     * boot, or in the boot whose power lease stood when it went down ({@link RebootRule#walkAcrossReboot}).
+     */
+    private boolean trusted(long[] t) {
+        return t[1] == boot || t[1] == trustedBoot
+                && RebootRule.walkAcrossReboot(Long.toString(trustedBoot), Long.toString(t[1]), t[0], bootStartedAt);
+    }
+
+    /** Whether consumer's last blessed result {@code snapshot}'s time is trusted only across a reboot. */
+    private boolean acrossReboot(long snapshot) {
+        long[] t = checkpointTimes.get(snapshot);
+        return t != null && t[1] != boot && trusted(t);
+    }
+
+    /** Whether a power lease may stand in this model: {@code power} durability, pre-content events, a keeper. */
+    private boolean leased() {
+        return scenario.durability() == Durability.POWER && keeps() && !scenario.opensOnly();
+    }
+
+    /**
+     * A start writes the power lease ({@code LinuxSource.startLease}) once everything written before
+     * its marks is recorded durably: the kept queue's backlog recorded, the writes in flight ended
+     * (else the next result's checkpoint waits for them, and grants it), the walk's records and
+     * every other one synced ({@code ChangeTracker.awaitDurable}), a keeper guarding it.
+     */
+    private void grantLease() throws IOException {
+        leasePending = false;
+        if (!leased() || !keeperAlive) {
+            return;
+        }
+        if (scenario.linuxMutant() == LinuxMutant.LEASE_BEFORE_WALK) {
+            leaseBoot = boot;
+            return;
+        }
+        // The source records the kept queue's backlog and settles the writes in flight before it
+        // grants; the model leaves them to the next result's drain and barrier (more interleavings),
+        // and grants once that result is made.
+        if (kernel.callsInFlight() || taken != NOTHING_TAKEN || kernel.readerDirectory() >= 0
+                || (kernel.queue() != null && !kernel.queue().isEmpty())) {
+            leasePending = true;
+            return;
+        }
+        syncEverything();
+        leaseBoot = boot;
     }
 
     /** {@code Reconciliation.run}: records as written every file whose ctime is at or after the watermark. */
@@ -865,6 +931,10 @@ final class World {
     private String keeperDies() {
         keeperAlive = false;
         keeperDeaths++;
+        if (!stopped) {
+            leaseBoot = -1; // the tracker's watch of its keeper's connection removes the lease it guarded
+            leasePending = false;
+        }
         if (stopped) {
             kernel.keptQueueLost();
             taken = NOTHING_TAKEN;
@@ -975,6 +1045,11 @@ final class World {
                 w.state = WriterState.READY;
             }
         }
+        if (leasePending && keeperAlive) {
+            syncEverything(); // LinuxSource.query: this checkpoint waited for the start's writes in flight
+            leaseBoot = boot;
+            leasePending = false;
+        }
         int c = querying;
         // A dropped consumer's result says continuity was lost instead: it keeps nothing recovered.
         if (crashedSinceLastResult[c] && !r.recovered() && !r.continuity().reason().contains(" was dropped: ")) {
@@ -1062,6 +1137,10 @@ final class World {
             // not a directory's): the result says 'modified' for the directory, which covers no child.
             boolean rescan = (!r.continuity().intact() || (c.recovered() && !reconciledRun && !takenOverRun))
                     && scenario.linuxMutant() != LinuxMutant.SCOPES_DROPPED_ON_LOSS;
+            // Across a reboot a scope recorded before it is read whole (DirectoryScan): its children's
+            // writes went on under its mark, and the loss may have kept their data without their ctimes.
+            boolean wholeAcrossReboot = acrossReboot(r.lastBlessed()) && c.recovered() && c.changes().contains(Change.SCOPE);
+            rescan |= !RebootRule.scanFiltersByCtime(wholeAcrossReboot && scenario.linuxMutant() != LinuxMutant.REBOOT_SCAN_BY_CTIME);
             if (rescan || isMarker(c) && (!kernel.scansDirectories() || scanFrom < 0)) {
                 for (int f = 0; f < ids.length; f++) {
                     covered[f] |= kernel.directoryOf(f) == d;
@@ -1097,7 +1176,7 @@ final class World {
     /** {@code checkpointTimes}' time {@code which} of result {@code snapshot}, if kept and taken in this boot; else -1. */
     private long checkpointTimeInThisBoot(long snapshot, int which) {
         long[] t = checkpointTimes.get(snapshot);
-        return t != null && t[1] == boot ? t[which] : -1;
+        return t != null && trusted(t) ? t[which] : -1;
     }
 
     /**
@@ -1158,6 +1237,9 @@ final class World {
         pendingBless[c] = 0;
         String name = consumerName(c);
         try {
+            if (leased()) {
+                kernel.syncFs(); // LinuxSource.bless: what the consumer acted on stays made
+            }
             CheckpointSteps.bless(core, DIRECT, name, id, now);
             return consumerLabel(c) + "snapshot " + id + " blessed";
         } catch (BlessException e) {
@@ -1242,6 +1324,7 @@ final class World {
         boolean wasStopped = stopped;
         closingCleanly = false;
         storage.reboot(kind, seed);
+        leasePending = false;
         for (int i = 0; i < writers.length; i++) {
             writers[i] = replacement(writers[i]); // in-process writers die with the tracker
         }
@@ -1257,9 +1340,18 @@ final class World {
             if (kind == CrashKind.POWER) {
                 boot++; // a reboot: the clock may have been set anywhere meanwhile
                 kernel.powerLost(); // the keeper too
+                List<Integer> undone = kernel.loseUncommittedCtimes(seed);
+                if (!undone.isEmpty()) {
+                    log.add("  the power loss kept the data but not the new ctime of " + undone.stream().map(f -> "f" + f).toList());
+                }
                 keeperAlive = false;
                 taken = NOTHING_TAKEN;
+                // The next start reads the lease that stood and trusts that boot's times (CheckpointTimes.trustAcrossReboot).
+                trustedBoot = leaseBoot >= 0 && leaseBoot == boot - 1 ? leaseBoot : -1;
+                bootStartedAt = kernel.clock();
+                leaseBoot = -1; // PowerLease.clearAtStart, once its trust is kept
             } else if (keeps() && keeperAlive && !wasStopped) {
+                leaseBoot = -1; // the keeper removes it before the writers it held go on
                 kernel.trackerDiedKeepingQueue();
             } else if (!wasStopped) {
                 kernel.trackerDied();
@@ -1283,20 +1375,27 @@ final class World {
             try {
                 core = TrackerCore.open(storage, config, scenario.mutant());
                 if (restart && kernel != null) {
+                    leaseBoot = -1; // PowerLease.clearAtStart (after a power loss, its trust is kept already)
                     takenOverRun = false;
                     String takeover = takeOver();
                     if (takeover != null) {
                         log.add("  restart: " + takeover);
-                        return;
+                    } else {
+                        // The Linux source: a restart after a crash is a gap (nothing tracked meanwhile):
+                        // a walk finds what changed, or the consumer rescans.
+                        walkAsked = false;
+                        reconciledRun = false;
+                        walkUnfinished = true; // the handover counts the restart's walk as pending until it ends
+                        if (scenario.linuxMutant() == LinuxMutant.LEASE_BEFORE_WALK) {
+                            grantLease();
+                        }
+                        log.add("  restart: " + reconcileOrLose("restarted after a crash"));
+                        walkUnfinished = false;
+                        recordPreOpened();
                     }
-                    // The Linux source: a restart after a crash is a gap (nothing tracked meanwhile):
-                    // a walk finds what changed, or the consumer rescans.
-                    walkAsked = false;
-                    reconciledRun = false;
-                    walkUnfinished = true; // the handover counts the restart's walk as pending until it ends
-                    log.add("  restart: " + reconcileOrLose("restarted after a crash"));
-                    walkUnfinished = false;
-                    recordPreOpened();
+                }
+                if (kernel != null) {
+                    grantLease();
                 }
                 return;
             } catch (SimulatedStorage.Crash again) {

@@ -98,6 +98,7 @@ public final class LinuxSource implements AutoCloseable {
     private final Duration keepQueue;
     private final PowerLease powerLease;
     private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
+    private boolean leasePending; // the start could not settle its writes in flight: the first result grants the lease
     /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
     private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
     private long lastGuardAttemptNanos = System.nanoTime(); // queries run one at a time
@@ -263,15 +264,13 @@ public final class LinuxSource implements AutoCloseable {
             // through a descriptor in no process's table is seen after the fact (Hooks). A keeper
             // guards the lease: the notification group's, or one for the guard alone under systemd.
             boolean leased = power && options.hook() == LinuxSourceOptions.Hook.PRE_CONTENT && notification.holder() != null;
-            if (leased) {
-                tracker.awaitDurable(); // the gap's walk, if any: on disk before the lease promises it
-                grantLease(lease, notification.holder(), state);
-            }
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened.size() + " files were open for writing before the mark)");
-            return new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, notifications, losses, watchdog,
+            LinuxSource source = new LinuxSource(watched.toRealPath(), state, fs, tracker, pre, notifications, losses, watchdog,
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
                     options.hook(), notification, options.keepQueue(), options.scansDirectories(), lease, leased);
+            source.startLease();
+            return source;
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
             throw e;
@@ -422,6 +421,30 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /**
+     * Grants the power lease at the start, once everything written before the marks is recorded
+     * durably: the writes still in flight (let go by the previous groups' release before the new
+     * marks) have ended and their events are recorded ({@link #settleWritesInFlight}), as have the
+     * kept queue's backlog and the gap's walk, and every record is synced. If the writes do not end
+     * within the barrier timeout, the first result's checkpoint waits for them, and the lease
+     * follows it.
+     */
+    private void startLease() throws IOException {
+        if (!leased) {
+            return;
+        }
+        try {
+            if (settleWritesInFlight()) {
+                tracker.awaitDurable();
+                grantLease(powerLease, holder, state);
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        leasePending = true;
+    }
+
+    /**
      * Grants {@code lease}, guarded by {@code holder} if it is a keeper, else (systemd's descriptor
      * store) by a keeper started for the guard alone; without one, no lease stands (logged).
      */
@@ -495,6 +518,12 @@ public final class LinuxSource implements AutoCloseable {
                     : null;
             LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer))
                     .resolve(q, scan, () -> departedSince(departuresBefore), acrossReboot);
+            if (leasePending && !view) {
+                // This checkpoint waited for every write in flight since the start and recorded its event.
+                tracker.awaitDurable();
+                grantLease(powerLease, holder, state);
+                leasePending = false;
+            }
             return view ? r : reconciler.report(r);
         }
     }
@@ -627,7 +656,7 @@ public final class LinuxSource implements AutoCloseable {
         IOException failure = null;
         try {
             watermark = Watermark.take(fs);
-            if (!settleAfterWatermark()) {
+            if (!settleWritesInFlight()) {
                 LOG.warning("the writes in flight at this stop did not end within the barrier timeout: no watermark,"
                         + " the next start will report a gap");
                 watermark = Optional.empty();
@@ -674,13 +703,14 @@ public final class LinuxSource implements AutoCloseable {
     }
 
     /**
-     * Makes everything changed before the watermark a record, as a checkpoint would: waits (like the
-     * barrier) for the writes in flight, whose data the watermark may already count but whose
-     * notification events are queued only when they leave their call; records the queued events
-     * (unread ones vanish with the group); and records the files mapped shared and writable, whose
-     * stores raise no event at all. False if the writes did not end within the barrier timeout.
+     * Makes everything changed until now a record, as a checkpoint would: waits (like the barrier)
+     * for the writes in flight, whose notification events are queued only when they leave their
+     * call; records the queued events (unread ones vanish with the group); and records the files
+     * mapped shared and writable, whose stores raise no event at all. At a clean stop, so that the
+     * watermark counts nothing unrecorded; at a start, before the power lease. False if the writes
+     * did not end within the barrier timeout.
      */
-    private boolean settleAfterWatermark() throws IOException, InterruptedException {
+    private boolean settleWritesInFlight() throws IOException, InterruptedException {
         long deadline = System.nanoTime() + tracker.config().barrierTimeout().toNanos();
         try (WriteBarrier.Wait wait = barrier.begin(0)) {
             if (!wait.awaitDone(deadline)) {
