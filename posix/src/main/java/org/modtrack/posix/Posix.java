@@ -281,6 +281,16 @@ public final class Posix {
         intCall(FSYNC, fd, "fsync of " + path);
     }
 
+    /** Opens directory {@code path} and fsyncs it: a rename or removal in it then survives a power loss. */
+    public static void fsyncDirectory(String path) throws PosixException {
+        int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        try {
+            fsync(dir, path);
+        } finally {
+            close(dir, path);
+        }
+    }
+
     /** {@code syncfs}: writes out every dirty page and inode of the file system {@code fd} is on. */
     public static void syncfs(int fd, String path) throws PosixException {
         intCall(SYNCFS, fd, "syncfs of the file system holding " + path);

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
+import org.modtrack.posix.Posix;
 import org.modtrack.source.linux.rules.RebootRule;
 
 /**
@@ -178,7 +179,7 @@ final class CheckpointTimes {
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         if (durable) {
-            PowerLease.syncDirectory(file.getParent());
+            Posix.fsyncDirectory(file.getParent().toString());
         }
     }
 

@@ -972,12 +972,7 @@ public final class LinuxSource implements AutoCloseable {
             ch.force(true);
         }
         Files.move(tmp, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        int dir = Posix.open(marker.getParent().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
-        try {
-            Posix.fsync(dir, marker.getParent().toString());
-        } finally {
-            Posix.close(dir, marker.getParent().toString());
-        }
+        Posix.fsyncDirectory(marker.getParent().toString());
     }
 
     private static void closeAll(List<AutoCloseable> opened, Exception failure) {

@@ -28,7 +28,7 @@ import org.modtrack.source.linux.rules.RebootRule;
  * process dies (the keeper's copy keeps the group, and with it every writer's pending permission
  * event, until the removal is on disk), and by the tracker when its keeper dies. What it cannot
  * cover: every modtrack process killed at once (nobody removes it) followed by a power loss before
- * the next start; docs/linux-source.md, <i>Reboots</i>.
+ * the next start; docs/linux-source.md, <i>Reboots and power losses</i>.
  *
  * <p>One line: the boot id, the wall-clock nanoseconds and the wall clock less the monotonic one
  * (milliseconds) when it was written, as {@link CheckpointTimes} keeps them, so that a clock set
@@ -234,7 +234,7 @@ final class PowerLease implements AutoCloseable {
             c.force(false);
         }
         Files.move(tmp, state.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        syncDirectory(state);
+        Posix.fsyncDirectory(state.toString());
     }
 
     /**
@@ -244,18 +244,8 @@ final class PowerLease implements AutoCloseable {
     static boolean remove(Path file) throws IOException {
         boolean stood = Files.deleteIfExists(file);
         if (stood) {
-            syncDirectory(file.getParent());
+            Posix.fsyncDirectory(file.getParent().toString());
         }
         return stood;
-    }
-
-    /** fsyncs a directory, so that a rename or removal in it survives a power loss. */
-    static void syncDirectory(Path directory) throws IOException {
-        int dir = Posix.open(directory.toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
-        try {
-            Posix.fsync(dir, directory.toString());
-        } finally {
-            Posix.close(dir, directory.toString());
-        }
     }
 }
