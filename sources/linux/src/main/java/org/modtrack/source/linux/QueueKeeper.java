@@ -309,6 +309,10 @@ public final class QueueKeeper {
                 return false;
             }
             case "unguard" -> {
+                if (c != holder) {
+                    sendQuietly(c, "refused only the holder takes its guard back");
+                    return false;
+                }
                 unguard(false);
                 sendQuietly(c, "unguarded");
                 return false;
