@@ -79,23 +79,36 @@ public final class FileHandles {
      */
     public static FileHandle nameToHandleAt(int dirfd, String path, int flags) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = arena.allocateFrom(path);
-            MemorySegment handle = arena.allocate(HEADER + MAX_HANDLE_SZ, 4);
-            MemorySegment mountId = arena.allocate(ValueLayout.JAVA_INT);
-            handle.set(ValueLayout.JAVA_INT, 0, MAX_HANDLE_SZ);
-            int rc;
-            try {
-                rc = (int) NAME_TO_HANDLE_AT.invokeExact(Posix.callState(), dirfd, cPath, handle, mountId, flags);
-            } catch (Throwable t) {
-                throw Posix.linkageFailure("name_to_handle_at", t);
-            }
-            if (rc != 0) {
-                throw new PosixException("name_to_handle_at of " + describe(dirfd, path), Posix.lastErrno());
-            }
-            int length = handle.get(ValueLayout.JAVA_INT, 0);
-            byte[] bytes = handle.asSlice(HEADER, length).toArray(ValueLayout.JAVA_BYTE);
-            return new FileHandle(handle.get(ValueLayout.JAVA_INT, 4), bytes, mountId.get(ValueLayout.JAVA_INT, 0));
+            return nameToHandleAt(dirfd, arena.allocateFrom(path), flags, arena.allocate(bufferSize(), 4),
+                    arena.allocate(ValueLayout.JAVA_INT), path);
         }
+    }
+
+    /** The bytes of the buffer {@link #nameToHandleAt(int, MemorySegment, int, MemorySegment, MemorySegment, String)} needs. */
+    static long bufferSize() {
+        return HEADER + MAX_HANDLE_SZ;
+    }
+
+    /**
+     * {@code name_to_handle_at} of the NUL-terminated {@code cPath}, into caller-kept buffers
+     * ({@code handle}: {@link #bufferSize()} bytes; {@code mountId}: an int), for callers that ask
+     * for many handles without allocating per call; {@code path} names it in an error.
+     */
+    static FileHandle nameToHandleAt(int dirfd, MemorySegment cPath, int flags, MemorySegment handle, MemorySegment mountId,
+                                     String path) throws PosixException {
+        handle.set(ValueLayout.JAVA_INT, 0, MAX_HANDLE_SZ);
+        int rc;
+        try {
+            rc = (int) NAME_TO_HANDLE_AT.invokeExact(Posix.callState(), dirfd, cPath, handle, mountId, flags);
+        } catch (Throwable t) {
+            throw Posix.linkageFailure("name_to_handle_at", t);
+        }
+        if (rc != 0) {
+            throw new PosixException("name_to_handle_at of " + describe(dirfd, path), Posix.lastErrno());
+        }
+        int length = handle.get(ValueLayout.JAVA_INT, 0);
+        byte[] bytes = handle.asSlice(HEADER, length).toArray(ValueLayout.JAVA_BYTE);
+        return new FileHandle(handle.get(ValueLayout.JAVA_INT, 4), bytes, mountId.get(ValueLayout.JAVA_INT, 0));
     }
 
     /**

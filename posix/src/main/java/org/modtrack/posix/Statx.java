@@ -70,21 +70,34 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
      */
     public static Statx statx(int dirfd, String path, int flags, int mask) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = arena.allocateFrom(path);
-            MemorySegment buf = arena.allocate(STRUCT_SIZE, 8);
-            while (true) {
-                int rc;
-                try {
-                    rc = (int) STATX.invokeExact(Posix.callState(), dirfd, cPath, flags, mask, buf);
-                } catch (Throwable t) {
-                    throw Posix.linkageFailure("statx", t);
-                }
-                if (rc == 0) {
-                    return from(buf);
-                }
-                if (Posix.lastErrno() != Errno.EINTR) {
-                    throw new PosixException("statx of " + FileHandles.describe(dirfd, path), Posix.lastErrno());
-                }
+            return statx(dirfd, arena.allocateFrom(path), flags, mask, arena.allocate(STRUCT_SIZE, 8), path);
+        }
+    }
+
+    /** {@code sizeof(struct statx)}, for a caller that keeps its own buffer ({@link DirectoryReader}). */
+    static long structSize() {
+        return STRUCT_SIZE;
+    }
+
+    /**
+     * {@code statx} of the NUL-terminated {@code cPath} into {@code buf} ({@link #structSize()}
+     * bytes), for callers that stat many files without allocating per call; {@code path} names it
+     * in an error.
+     */
+    static Statx statx(int dirfd, MemorySegment cPath, int flags, int mask, MemorySegment buf, String path)
+            throws PosixException {
+        while (true) {
+            int rc;
+            try {
+                rc = (int) STATX.invokeExact(Posix.callState(), dirfd, cPath, flags, mask, buf);
+            } catch (Throwable t) {
+                throw Posix.linkageFailure("statx", t);
+            }
+            if (rc == 0) {
+                return from(buf);
+            }
+            if (Posix.lastErrno() != Errno.EINTR) {
+                throw new PosixException("statx of " + FileHandles.describe(dirfd, path), Posix.lastErrno());
             }
         }
     }

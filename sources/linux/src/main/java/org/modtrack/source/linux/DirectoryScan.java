@@ -1,10 +1,6 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
-import java.nio.file.DirectoryIteratorException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -14,11 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.StatStamp;
+import org.modtrack.posix.DirectoryReader;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.PosixException;
@@ -59,6 +60,9 @@ final class DirectoryScan {
     static final long LINE_BYTES = 256 * 1024;
     /** The most entries one result's scans read (a few seconds of {@code statx}); past it, rescans. */
     static final long MAX_ENTRIES = 4_000_000;
+    /** Threads that scan beside the query's own, when there are CPUs for them. */
+    private static final int SCAN_HELPERS = 1;
+    private static final ThreadFactory HELPERS = ThreadNice.daemonThreads("modtrack-scan", ThreadNice.CHECKPOINT);
     private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME
             | Statx.STATX_NLINK | Statx.STATX_SIZE | Statx.STATX_MTIME;
 
@@ -136,19 +140,16 @@ final class DirectoryScan {
         }
         List<String> rescans = new ArrayList<>();
         Scanned[] scanned = new Scanned[files.size()];
-        long entries = 0;
-        for (int i : recorded) {
-            String path = now.get(i).path();
-            if (watermarkNanos.isEmpty() || entries >= MAX_ENTRIES) {
-                rescans.add(path);
-                continue;
+        if (watermarkNanos.isEmpty()) {
+            for (int i : recorded) {
+                rescans.add(now.get(i).path());
             }
-            Scanned s = scan(path, files.get(i), watermarkNanos.getAsLong(), MAX_ENTRIES - entries);
-            scanned[i] = s;
-            if (!s.vanished) {
-                entries += s.entries;
-                if (s.cut) {
-                    rescans.add(path); // what it did name stays named; the rest is read whole
+        } else {
+            scanAll(recorded, files, now, watermarkNanos.getAsLong(), scanned);
+            for (int i : recorded) {
+                Scanned s = scanned[i];
+                if (!s.vanished && s.cut) {
+                    rescans.add(s.path); // what it did name stays named; the rest is read whole
                 }
             }
         }
@@ -255,7 +256,6 @@ final class DirectoryScan {
         /** The names the listing found (not only the changed ones): a departed name found again came back. */
         final Set<String> names = new HashSet<>();
         final List<Namespace.Where> where = new ArrayList<>();
-        long entries;
         boolean cut;
         boolean vanished;
         boolean entriesChangedSinceCheckpoint;
@@ -265,22 +265,105 @@ final class DirectoryScan {
         }
     }
 
-    /** The entries of {@code path} changed at or after {@code watermark}, reading at most {@code most}. */
-    private Scanned scan(String path, ChangedFile dir, long watermark, long most) throws IOException {
+    /**
+     * Scans the directories {@code recorded} indexes into {@code scanned}, on this thread and, where
+     * there is more than one and more than one CPU, on {@link #SCAN_HELPERS} more (at the caller's
+     * nice value, {@link ThreadNice#CHECKPOINT}): a scan's time is {@code statx} and
+     * {@code name_to_handle_at} per entry, which a second CPU halves. Every directory is scanned,
+     * whatever thread takes it; the first failure is thrown once every thread has stopped.
+     */
+    private void scanAll(List<Integer> recorded, List<ChangedFile> files, List<Namespace.Where> now, long watermark,
+                         Scanned[] scanned) throws IOException, InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        Budget budget = new Budget(MAX_ENTRIES);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Runnable work = () -> {
+            try {
+                for (int k = next.getAndIncrement(); k < recorded.size() && failed.get() == null; k = next.getAndIncrement()) {
+                    int i = recorded.get(k);
+                    scanned[i] = scan(now.get(i).path(), files.get(i), watermark, budget);
+                }
+            } catch (IOException | RuntimeException | Error e) {
+                failed.compareAndSet(null, e);
+            }
+        };
+        int helpers = recorded.size() > 1 ? Math.min(SCAN_HELPERS, Runtime.getRuntime().availableProcessors() - 1) : 0;
+        List<Thread> started = new ArrayList<>(helpers);
+        try {
+            for (int h = 0; h < helpers; h++) {
+                started.add(HELPERS.newThread(work));
+                started.getLast().start();
+            }
+            work.run();
+        } finally {
+            for (Thread t : started) {
+                t.join(); // each stops after the directory it is in: a scan is bounded by the budget
+            }
+        }
+        switch (failed.get()) {
+            case null -> { }
+            case IOException e -> throw e;
+            case RuntimeException e -> throw e;
+            case Error e -> throw e;
+            default -> throw new AssertionError(failed.get());
+        }
+    }
+
+    /** The entries all of a result's scans may still read ({@link #MAX_ENTRIES}), taken in blocks by the scanning threads. */
+    private static final class Budget {
+        private static final long BLOCK = 1024;
+        private final AtomicLong left;
+
+        Budget(long entries) {
+            left = new AtomicLong(entries);
+        }
+
+        /** Up to {@link #BLOCK} more entries for the caller; 0 when none are left. */
+        long take() {
+            while (true) {
+                long l = left.get();
+                long n = Math.min(BLOCK, l);
+                if (n == 0 || left.compareAndSet(l, l - n)) {
+                    return n;
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether a directory's open failed because nothing, or no directory, stands at its path any more
+     * (removed or moved since it was located; a symbolic link put there is not followed).
+     */
+    static boolean vanishedDirectory(int errno) {
+        return errno == Errno.ENOENT || errno == Errno.ENOTDIR || errno == Errno.ELOOP;
+    }
+
+    /** The entries of {@code path} changed at or after {@code watermark}, reading at most what {@code budget} allows. */
+    private Scanned scan(String path, ChangedFile dir, long watermark, Budget budget) throws IOException {
         Scanned s = new Scanned(path);
         boolean whole = readWhole(dir);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
-        try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(path))) {
-            for (Path child : list) {
-                if (s.entries == most) {
+        DirectoryReader opened;
+        try {
+            opened = DirectoryReader.open(path);
+        } catch (PosixException e) {
+            if (!vanishedDirectory(e.errno())) {
+                throw e;
+            }
+            s.vanished = true;
+            return s;
+        }
+        long allowed = 0;
+        try (DirectoryReader list = opened) {
+            while (list.next()) {
+                if (allowed == 0 && (allowed = budget.take()) == 0) {
                     s.cut = true;
                     break;
                 }
-                s.entries++;
-                String childPath = child.toString();
+                allowed--;
                 Statx st;
                 try {
-                    st = Statx.statx(Statx.AT_FDCWD, childPath, Statx.AT_SYMLINK_NOFOLLOW, MASK);
+                    st = list.statx(Statx.AT_SYMLINK_NOFOLLOW, MASK);
                 } catch (PosixException e) {
                     if (e.errno() != Errno.ENOENT) {
                         throw e;
@@ -289,21 +372,22 @@ final class DirectoryScan {
                 }
                 // Only a name found standing is one that did not leave: one removed between the
                 // directory's read and its stat (found by WorkloadTest) must count as departed.
-                s.names.add(child.getFileName().toString());
+                String name = list.name();
+                s.names.add(name);
                 if (st.isDirectory() || !fs.holds(st) || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
                 FileHandles.FileHandle h;
                 try {
-                    h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, childPath, 0);
+                    h = list.handle();
                 } catch (PosixException e) {
                     if (e.errno() != Errno.ENOENT) {
                         throw e;
                     }
-                    s.names.remove(child.getFileName().toString()); // gone since its stat: departed
+                    s.names.remove(name); // gone since its stat: departed
                     continue;
                 }
-                String name = child.getFileName().toString();
+                String childPath = list.childPath();
                 String hint = recordedAt == null ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
                 boolean born = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
                 Set<Change> changes = born ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
@@ -312,11 +396,6 @@ final class DirectoryScan {
                 s.where.add(new Namespace.Where(childPath, false, false, st.nlink(),
                         new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos())));
             }
-        } catch (NoSuchFileException e) {
-            s.vanished = true;
-            return s;
-        } catch (DirectoryIteratorException e) {
-            throw e.getCause();
         }
         // Whether an entry left since the checkpoint began, for when the departures cannot tell
         // which: read after the listing, so that every entry that left before it shows here.

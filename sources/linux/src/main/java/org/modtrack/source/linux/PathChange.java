@@ -42,9 +42,11 @@ public record PathChange(String path, Kind kind, String from, boolean directory,
          */
         LIST;
 
+        private final String wireName = name().toLowerCase(Locale.ROOT);
+
         /** The protocol's lower-case name. */
         public String wireName() {
-            return name().toLowerCase(Locale.ROOT);
+            return wireName;
         }
     }
 

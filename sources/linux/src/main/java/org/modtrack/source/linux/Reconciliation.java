@@ -1,10 +1,6 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
-import java.nio.file.DirectoryIteratorException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -12,6 +8,7 @@ import java.util.Deque;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
+import org.modtrack.posix.DirectoryReader;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.PosixException;
@@ -78,15 +75,23 @@ final class Reconciliation {
         while (!pending.isEmpty()) {
             String dir = pending.pop();
             directories++;
-            try (DirectoryStream<Path> list = Files.newDirectoryStream(Path.of(dir))) {
-                for (Path child : list) {
+            DirectoryReader opened;
+            try {
+                opened = DirectoryReader.open(dir);
+            } catch (PosixException e) {
+                if (!DirectoryScan.vanishedDirectory(e.errno())) {
+                    throw e;
+                }
+                continue; // removed or replaced since its parent was read: the parent's ctime moved, and the new groups saw it go
+            }
+            try (DirectoryReader list = opened) {
+                while (list.next()) {
                     if (++entries > MAX_ENTRIES) {
                         throw new IOException("more than " + MAX_ENTRIES + " entries below " + watched);
                     }
-                    String path = child.toString();
                     Statx st;
                     try {
-                        st = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, MASK);
+                        st = list.statx(Statx.AT_SYMLINK_NOFOLLOW, MASK);
                     } catch (PosixException e) {
                         if (e.errno() != Errno.ENOENT) {
                             throw e;
@@ -97,6 +102,7 @@ final class Reconciliation {
                         continue; // another file system mounted below: not tracked
                     }
                     boolean changed = WalkRule.changedSince(st.ctimeNanos(), watermarkNanos);
+                    String path = list.childPath();
                     if (st.isDirectory()) {
                         pending.push(path);
                         if (changed && record(tracker, fs, path, Change.WRITTEN, true)) {
@@ -109,10 +115,6 @@ final class Reconciliation {
                         files++;
                     }
                 }
-            } catch (NoSuchFileException e) {
-                // removed since its parent was read: the parent's ctime moved, and the new groups saw it go
-            } catch (DirectoryIteratorException e) {
-                throw e.getCause();
             }
         }
         return new Reconciled(reason, watermarkNanos, directories, entries, listed, files, Duration.ofNanos(System.nanoTime() - start));

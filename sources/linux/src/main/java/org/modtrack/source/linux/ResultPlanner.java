@@ -123,35 +123,35 @@ final class ResultPlanner {
             }
             created += it.view() == null ? 1 : 0;
         }
-        Integer[] creations = new Integer[created];
-        Integer[] stays = new Integer[items.size() - created];
-        int[] depths = new int[items.size()];
+        // Sorted as (depth, path, item) keys, so that a comparison reads no item. Not parallelSort:
+        // its pool's threads would not yield to writers as the query's thread does (ThreadNice).
+        Placed[] creations = new Placed[created];
+        Placed[] stays = new Placed[items.size() - created];
         for (int o = 0, c = 0, k = 0; o < items.size(); o++) {
             Item it = items.get(o);
             if (it.view() == null) {
-                creations[c++] = o;
-                depths[o] = depth(it.now());
+                creations[c++] = new Placed(depth(it.now()), it.now(), o);
             } else {
-                stays[k++] = o;
+                stays[k++] = new Placed(0, it.now(), o);
             }
         }
-        Arrays.sort(creations, Comparator.comparingInt((Integer o) -> depths[o]).thenComparing(o -> items.get(o).now()));
-        Arrays.sort(stays, Comparator.comparing(o -> items.get(o).now()));
+        Arrays.sort(creations, Placed.ORDER);
+        Arrays.sort(stays, Placed.ORDER);
         // No two objects at one path: sorted, repeats are neighbours within each kind; across the
         // kinds, and for an object that stays below a new one, a set of the smaller kind's paths
         // (none at all when every object is new, as in a large creation).
-        if (repeats(items, creations) || repeats(items, stays) || (created > 0 && stays.length > 0 && (created <= stays.length
-                ? staysAtOrBelow(pathsOf(items, creations), items, stays) : createdAtStays(pathsOf(items, stays), items, creations)))) {
+        if (repeats(creations) || repeats(stays) || (created > 0 && stays.length > 0 && (created <= stays.length
+                ? staysAtOrBelow(pathsOf(creations), stays) : createdAtStays(pathsOf(stays), creations)))) {
             return null;
         }
         List<PathChange> out = new ArrayList<>(items.size());
-        for (int o : creations) {
-            Item it = items.get(o);
+        for (Placed p : creations) {
+            Item it = items.get(p.item());
             out.add(new PathChange(it.now(), PathChange.Kind.CREATED, null, it.directory(), it.carried(), it.recovered(),
                     it.links()));
         }
-        for (int o : stays) {
-            Item it = items.get(o);
+        for (Placed p : stays) {
+            Item it = items.get(p.item());
             if (it.changed() || it.carried() || it.recovered()) {
                 out.add(new PathChange(it.now(), PathChange.Kind.MODIFIED, null, it.directory(), it.carried(), it.recovered(),
                         it.links()));
@@ -160,28 +160,33 @@ final class ResultPlanner {
         return out;
     }
 
+    /** An item of {@link #planWithoutMoves} with what it is sorted by: shallow ones first, then by path. */
+    private record Placed(int depth, String path, int item) {
+        static final Comparator<Placed> ORDER = (a, b) -> a.depth != b.depth ? Integer.compare(a.depth, b.depth) : a.path.compareTo(b.path);
+    }
+
     /** Whether two of {@code objects} (sorted so that equal paths are neighbours) are at one path. */
-    private static boolean repeats(List<Item> items, Integer[] objects) {
+    private static boolean repeats(Placed[] objects) {
         for (int i = 1; i < objects.length; i++) {
-            if (items.get(objects[i]).now().equals(items.get(objects[i - 1]).now())) {
+            if (objects[i].path().equals(objects[i - 1].path())) {
                 return true;
             }
         }
         return false;
     }
 
-    private static Set<String> pathsOf(List<Item> items, Integer[] objects) {
+    private static Set<String> pathsOf(Placed[] objects) {
         Set<String> paths = HashSet.newHashSet(objects.length);
-        for (int o : objects) {
-            paths.add(items.get(o).now());
+        for (Placed o : objects) {
+            paths.add(o.path());
         }
         return paths;
     }
 
     /** Whether an object that stays is at or below one of {@code createdPaths}. */
-    private static boolean staysAtOrBelow(Set<String> createdPaths, List<Item> items, Integer[] stays) {
-        for (int o : stays) {
-            for (String a = items.get(o).now(); a != null; a = parent(a)) {
+    private static boolean staysAtOrBelow(Set<String> createdPaths, Placed[] stays) {
+        for (Placed o : stays) {
+            for (String a = o.path(); a != null; a = parent(a)) {
                 if (createdPaths.contains(a)) {
                     return true;
                 }
@@ -191,7 +196,7 @@ final class ResultPlanner {
     }
 
     /** Whether a new object is at one of {@code stayPaths}, or above one: what {@link #staysAtOrBelow} asks, from the other side. */
-    private static boolean createdAtStays(Set<String> stayPaths, List<Item> items, Integer[] creations) {
+    private static boolean createdAtStays(Set<String> stayPaths, Placed[] creations) {
         Set<String> aboveStays = new HashSet<>();
         for (String p : stayPaths) {
             for (String a = parent(p); a != null; a = parent(a)) {
@@ -200,8 +205,8 @@ final class ResultPlanner {
                 }
             }
         }
-        for (int o : creations) {
-            String p = items.get(o).now();
+        for (Placed o : creations) {
+            String p = o.path();
             if (stayPaths.contains(p) || aboveStays.contains(p)) {
                 return true;
             }

@@ -437,7 +437,7 @@ final class ResultResolver {
                 if (it.now() != null && !taken.add(it.now())) {
                     continue;
                 }
-                boolean unknown = it.now() != null && placedFromNow.contains(it.now())
+                boolean unknown = !top.isEmpty() && it.now() != null && placedFromNow.contains(it.now())
                         && top.stream().anyMatch(r -> ResultPlanner.isAtOrBelow(it.now(), r));
                 out.add(unknown ? new ResultPlanner.Item(null, it.now(), it.directory(), it.changed(), it.created(), it.listing(),
                         it.carried(), it.recovered(), it.links()) : it);
@@ -779,6 +779,10 @@ final class ResultResolver {
 
         /** The names a recorded object had: former names, where it was before its first rename, its newest hint. */
         static List<String> names(ChangedFile c) {
+            if (c.formerNames().isEmpty() && c.renamedFrom() == null) { // most entries of a large result
+                String path = c.file().path();
+                return path == null ? List.of() : List.of(withoutDeleted(path));
+            }
             List<String> names = new ArrayList<>(c.formerNames());
             if (c.renamedFrom() != null) {
                 names.add(c.renamedFrom());
@@ -788,9 +792,13 @@ final class ResultResolver {
             }
             List<String> clean = new ArrayList<>(names.size());
             for (String name : names) {
-                clean.add(name.endsWith(" (deleted)") ? name.substring(0, name.length() - " (deleted)".length()) : name);
+                clean.add(withoutDeleted(name));
             }
             return clean;
+        }
+
+        private static String withoutDeleted(String name) {
+            return name.endsWith(" (deleted)") ? name.substring(0, name.length() - " (deleted)".length()) : name;
         }
 
         /** Where a path of the consumer's view is after the directory renames (nested ones too, a bounded number of steps). */
