@@ -3,6 +3,7 @@ package org.modtrack.daemon;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -151,20 +152,42 @@ public final class Protocol {
      * writing itself).
      */
     static void writeChangeFields(JsonGenerator g, PathChange c, LinuxResult r) throws IOException {
-        g.writeStringField("path", c.path());
-        g.writeStringField("kind", c.kind().wireName());
+        // Names and kinds encoded once (SerializedString): they are most of an entry's bytes.
+        g.writeFieldName(PATH);
+        g.writeString(c.path());
+        g.writeFieldName(KIND);
+        g.writeString(KINDS[c.kind().ordinal()]);
         if (c.from() != null) {
-            g.writeStringField("from", c.from());
-            g.writeBooleanField("changed", c.changed());
+            g.writeFieldName(FROM);
+            g.writeString(c.from());
+            g.writeFieldName(CHANGED);
+            g.writeBoolean(c.changed());
         }
         if (c.kind() == PathChange.Kind.LIST && r.listsByName()) {
-            g.writeBooleanField("namesOnly", true);
+            g.writeFieldName(NAMES_ONLY);
+            g.writeBoolean(true);
         }
-        g.writeBooleanField("directory", c.directory());
-        g.writeBooleanField("carried", c.carried());
-        g.writeBooleanField("recovered", c.recovered());
-        g.writeNumberField("links", c.links());
+        g.writeFieldName(DIRECTORY);
+        g.writeBoolean(c.directory());
+        g.writeFieldName(CARRIED);
+        g.writeBoolean(c.carried());
+        g.writeFieldName(RECOVERED);
+        g.writeBoolean(c.recovered());
+        g.writeFieldName(LINKS);
+        g.writeNumber(c.links());
     }
+
+    private static final SerializedString PATH = new SerializedString("path");
+    private static final SerializedString KIND = new SerializedString("kind");
+    private static final SerializedString FROM = new SerializedString("from");
+    private static final SerializedString CHANGED = new SerializedString("changed");
+    private static final SerializedString NAMES_ONLY = new SerializedString("namesOnly");
+    private static final SerializedString DIRECTORY = new SerializedString("directory");
+    private static final SerializedString CARRIED = new SerializedString("carried");
+    private static final SerializedString RECOVERED = new SerializedString("recovered");
+    private static final SerializedString LINKS = new SerializedString("links");
+    private static final SerializedString[] KINDS = Arrays.stream(PathChange.Kind.values())
+            .map(k -> new SerializedString(k.wireName())).toArray(SerializedString[]::new);
 
     /** The status of a root from the engine's and the source's counters. */
     static ObjectNode status(Root root) {

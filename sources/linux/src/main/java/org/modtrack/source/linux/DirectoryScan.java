@@ -18,7 +18,6 @@ import java.util.logging.Logger;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.FileId;
-import org.modtrack.engine.StatStamp;
 import org.modtrack.posix.DirectoryReader;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
@@ -63,8 +62,8 @@ final class DirectoryScan {
     /** Threads that scan beside the query's own, when there are CPUs for them. */
     private static final int SCAN_HELPERS = 1;
     private static final ThreadFactory HELPERS = ThreadNice.daemonThreads("modtrack-scan", ThreadNice.CHECKPOINT);
-    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME
-            | Statx.STATX_NLINK | Statx.STATX_SIZE | Statx.STATX_MTIME;
+    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_BTIME | Statx.STATX_NLINK
+            | Statx.STATX_INO;
 
     private final TrackedFilesystem fs;
     private final String watched;
@@ -125,6 +124,16 @@ final class DirectoryScan {
      */
     Expanded expand(List<ChangedFile> files, List<Namespace.Where> now, DepartureLog departures)
             throws IOException, InterruptedException {
+        return expand(files, now, departures, Set.of());
+    }
+
+    /**
+     * Like {@link #expand(List, List, DepartureLog)}; {@code alsoKnown}: objects the caller keeps
+     * something about besides {@code files} (where the last result put them), which a file the scan
+     * names must be recognized as.
+     */
+    Expanded expand(List<ChangedFile> files, List<Namespace.Where> now, DepartureLog departures, Set<FileId> alsoKnown)
+            throws IOException, InterruptedException {
         List<Integer> recorded = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
             if (scannable(files.get(i), now.get(i))) {
@@ -145,7 +154,7 @@ final class DirectoryScan {
                 rescans.add(now.get(i).path());
             }
         } else {
-            scanAll(recorded, files, now, watermarkNanos.getAsLong(), scanned);
+            scanAll(recorded, files, now, watermarkNanos.getAsLong(), Identities.of(files, alsoKnown), scanned);
             for (int i : recorded) {
                 Scanned s = scanned[i];
                 if (!s.vanished && s.cut) {
@@ -273,7 +282,7 @@ final class DirectoryScan {
      * whatever thread takes it; the first failure is thrown once every thread has stopped.
      */
     private void scanAll(List<Integer> recorded, List<ChangedFile> files, List<Namespace.Where> now, long watermark,
-                         Scanned[] scanned) throws IOException, InterruptedException {
+                         Identities known, Scanned[] scanned) throws IOException, InterruptedException {
         AtomicInteger next = new AtomicInteger();
         Budget budget = new Budget(MAX_ENTRIES);
         AtomicReference<Throwable> failed = new AtomicReference<>();
@@ -281,7 +290,7 @@ final class DirectoryScan {
             try {
                 for (int k = next.getAndIncrement(); k < recorded.size() && failed.get() == null; k = next.getAndIncrement()) {
                     int i = recorded.get(k);
-                    scanned[i] = scan(now.get(i).path(), files.get(i), watermark, budget);
+                    scanned[i] = scan(now.get(i).path(), files.get(i), watermark, known, budget);
                 }
             } catch (IOException | RuntimeException | Error e) {
                 failed.compareAndSet(null, e);
@@ -306,6 +315,45 @@ final class DirectoryScan {
             case RuntimeException e -> throw e;
             case Error e -> throw e;
             default -> throw new AssertionError(failed.get());
+        }
+    }
+
+    /**
+     * The inode numbers of the objects a scanned file may be (the result's records, and what the
+     * caller knows besides): a file whose number is none of them, with one link, named where its
+     * directory was recorded, is an object nothing else in the result or the resolver's memory
+     * names, so its path is identity enough ({@link FileId#ofPath}) and the scan asks for no handle
+     * (a {@code name_to_handle_at} per entry: about 1.2 µs of the kernel's 2.7 µs per entry,
+     * benchmarks/probes/scan-floor.c). A number may match an object that is gone (its number
+     * reused): the handle is then asked for, and tells them apart. When a record's handle does not
+     * say its inode number (an unknown layout, or no handle), every file gets its handle.
+     */
+    record Identities(Set<Long> inodes, boolean everyHandle) {
+        static Identities of(List<ChangedFile> files, Set<FileId> alsoKnown) {
+            Set<Long> inodes = HashSet.newHashSet(files.size() + alsoKnown.size());
+            boolean every = false;
+            for (ChangedFile c : files) {
+                every |= !add(c.file(), inodes);
+            }
+            for (FileId id : alsoKnown) {
+                every |= !add(id, inodes);
+            }
+            return new Identities(inodes, every);
+        }
+
+        /** Adds the inode number {@code id}'s handle encodes; false if it encodes none that can be read. */
+        private static boolean add(FileId id, Set<Long> inodes) {
+            long ino = id.hasHandle() ? FileHandles.inodeNumber(id.handleType(), id.handle()) : -1;
+            if (ino < 0) {
+                return false;
+            }
+            inodes.add(ino);
+            return true;
+        }
+
+        /** Whether a file found with these status fields needs its handle to be told from the known objects. */
+        boolean needHandle(Statx st) {
+            return everyHandle || st.nlink() != 1 || inodes.contains(st.ino());
         }
     }
 
@@ -339,7 +387,7 @@ final class DirectoryScan {
     }
 
     /** The entries of {@code path} changed at or after {@code watermark}, reading at most what {@code budget} allows. */
-    private Scanned scan(String path, ChangedFile dir, long watermark, Budget budget) throws IOException {
+    private Scanned scan(String path, ChangedFile dir, long watermark, Identities known, Budget budget) throws IOException {
         Scanned s = new Scanned(path);
         boolean whole = readWhole(dir);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
@@ -377,24 +425,31 @@ final class DirectoryScan {
                 if (st.isDirectory() || !fs.holds(st) || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
-                FileHandles.FileHandle h;
-                try {
-                    h = list.handle();
-                } catch (PosixException e) {
-                    if (e.errno() != Errno.ENOENT) {
-                        throw e;
-                    }
-                    s.names.remove(name); // gone since its stat: departed
-                    continue;
-                }
                 String childPath = list.childPath();
-                String hint = recordedAt == null ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
                 boolean born = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
                 Set<Change> changes = born ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
-                FileId id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
+                boolean atRecordedName = recordedAt == null || recordedAt.equals(path);
+                FileId id;
+                if (atRecordedName && !known.needHandle(st)) {
+                    id = FileId.ofPath(childPath);
+                } else {
+                    FileHandles.FileHandle h;
+                    try {
+                        h = list.handle();
+                    } catch (PosixException e) {
+                        if (e.errno() != Errno.ENOENT) {
+                            throw e;
+                        }
+                        s.names.remove(name); // gone since its stat: departed
+                        continue;
+                    }
+                    String hint = atRecordedName ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
+                    id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
+                }
                 s.files.add(new ChangedFile(id, changes, null, false, false, dir.recovered()));
-                s.where.add(new Namespace.Where(childPath, false, false, st.nlink(),
-                        new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos())));
+                // No stamp: only an object recorded as read alone is compared with one, and a scan
+                // names written ones (a million-entry result would keep a million of them).
+                s.where.add(new Namespace.Where(childPath, false, false, st.nlink(), null));
             }
         }
         // Whether an entry left since the checkpoint began, for when the departures cannot tell

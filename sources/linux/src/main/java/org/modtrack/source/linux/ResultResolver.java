@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -12,6 +13,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
@@ -39,6 +47,11 @@ final class ResultResolver {
     private static final Logger LOG = Logger.getLogger(ResultResolver.class.getName());
     /** What a name's bytes that are not UTF-8 were decoded to: no path holding it can be trusted to exist. */
     private static final char UNNAMABLE = '\uFFFD';
+    /** Results with fewer entries encode their reads on the query's thread: a hand-off would cost more. */
+    private static final int READ_LOG_INLINE = 10_000;
+    /** One thread, gone after 30 s without a large result, so an idle daemon keeps none. */
+    private static final ExecutorService READ_LOGS = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), ThreadNice.daemonThreads("modtrack-read-log", ThreadNice.CHECKPOINT));
     private final Namespace namespace;
     private final Path watched;
     // What the newest result resolved told the consumer, for the next result if the consumer blessed
@@ -50,7 +63,7 @@ final class ResultResolver {
      * to them either took along what it then found gone, or put what it read below the directory's
      * new path: when the next result moves that directory, it names them again where they are now.
      */
-    private ReadLog lastReads = ReadLog.EMPTY;
+    private Future<ReadLog> lastReads = CompletableFuture.completedFuture(ReadLog.EMPTY);
     /**
      * Where the result put objects that had moved since their last record (after the records were
      * frozen, before the result was resolved): the next result starts from there, not from the
@@ -104,7 +117,8 @@ final class ResultResolver {
         try {
             return resolve(r, null, null, false);
         } catch (InterruptedException e) {
-            throw new AssertionError("nothing waits without a scan", e);
+            Thread.currentThread().interrupt(); // interrupted waiting for the last result's reads
+            throw new InterruptedIOException("interrupted while the result was resolved");
         }
     }
 
@@ -119,8 +133,9 @@ final class ResultResolver {
             throws IOException, InterruptedException {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         previousPositions = blessedLast ? lastPositions : Map.of();
+        ReadLog blessedReads = blessedLast ? lastReads() : ReadLog.EMPTY;
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
-        previousReads = blessedLast ? lastReads : ReadLog.rescanOf(watched.toString());
+        previousReads = blessedLast ? blessedReads : ReadLog.rescanOf(watched.toString());
         List<ChangedFile> files = r.changes();
         List<Namespace.Where> now = new ArrayList<>(files.size());
         for (ChangedFile c : files) {
@@ -129,7 +144,7 @@ final class ResultResolver {
         Items items = new Items();
         List<Namespace.Where> otherNames = List.of();
         if (scan != null) {
-            DirectoryScan.Expanded x = scan.expand(files, now, departures);
+            DirectoryScan.Expanded x = scan.expand(files, now, departures, previousPositions.keySet());
             files = x.files();
             now = x.now();
             for (String path : x.rescans()) {
@@ -146,7 +161,7 @@ final class ResultResolver {
         }
         Moves moves = Moves.of(files, now);
         if (blessedLast) {
-            items.readAgain.addAll(readsDisturbed(lastReads, files, now, moves));
+            items.readAgain.addAll(readsDisturbed(blessedReads, files, now, moves));
             for (String path : lastUnsure) {
                 if (namespace.at(path) == Namespace.Occupant.NOTHING) {
                     items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
@@ -205,7 +220,7 @@ final class ResultResolver {
                 live(c, w, moves, items);
             }
         }
-        readAgainBelowMovedDirectories(blessedLast ? lastReads : ReadLog.EMPTY, moves, items);
+        readAgainBelowMovedDirectories(blessedReads, moves, items);
         items.readOtherNames(otherNames, r.recovered());
         items.markReadAgain(r.recovered());
         items.rescanUnnamable();
@@ -223,11 +238,33 @@ final class ResultResolver {
             items.unsure.clear();
         }
         lastResolved = r.snapshot();
-        lastReads = ReadLog.of(changes);
+        lastReads = readLogOf(changes);
         lastPositions = items.positions;
         lastUnsure = items.unsure;
         return new LinuxResult(r.consumer(), r.snapshot(), r.lastBlessed(), r.recovered(), r.continuity(), changes, r.barrier(),
                 r.barrierWait(), dropped, readOnlyReported, null, listsByName);
+    }
+
+    /**
+     * The reads of a result, encoded beside the writing of the result to its consumer when it is
+     * large (0.3 s of a million-entry answer otherwise: benchmarks/peers/answer), at the query's
+     * nice value; the next result waits for them.
+     */
+    private static Future<ReadLog> readLogOf(List<PathChange> changes) {
+        if (changes.size() < READ_LOG_INLINE) {
+            return CompletableFuture.completedFuture(ReadLog.of(changes));
+        }
+        return READ_LOGS.submit(() -> ReadLog.of(changes));
+    }
+
+    /** The last result's reads, once encoded. */
+    private ReadLog lastReads() throws InterruptedException {
+        try {
+            return lastReads.get();
+        } catch (ExecutionException e) {
+            // Only a log past 2 GiB fails (ReadLog.of), which the result holding it could not be either.
+            throw new IllegalStateException("the reads of the last result could not be kept", e.getCause());
+        }
     }
 
     /**

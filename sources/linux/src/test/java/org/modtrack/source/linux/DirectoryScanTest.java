@@ -221,6 +221,46 @@ class DirectoryScanTest {
         }
     }
 
+    /**
+     * A file nothing else in the result names is known by its path, without a handle; one that a
+     * record or the resolver's memory may name (its inode number matches), or with other links, gets
+     * its handle, and a recorded one is merged into its record.
+     */
+    @Test
+    void aFileOnlyTheScanNamesIsKnownByItsPathAndAnyOtherByItsHandle() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d e; for f in plain linked recorded known; do echo x > d/$f; done; ln d/linked e/other; sync");
+            ChangedFile dir = record(fs, root.resolve("d"), Set.of(Change.WRITTEN), false);
+            ChangedFile recorded = fileRecord(fs, root.resolve("d/recorded"), Set.of(Change.ATTRIBUTES));
+            FileId known = fileRecord(fs, root.resolve("d/known"), Set.of()).file();
+            Namespace.Where recordedWhere = new Namespace.Where(root.resolve("d/recorded").toString(), false, false, 1, null);
+            DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(0), false, "", false, Long.MAX_VALUE);
+
+            DirectoryScan.Expanded x = scan.expand(List.of(dir, recorded), List.of(dirAt(root.resolve("d")), recordedWhere),
+                    Map::of, Set.of(known));
+            Map<String, ChangedFile> byName = new TreeMap<>();
+            for (int i = 0; i < x.files().size(); i++) {
+                if (!x.files().get(i).directory()) {
+                    assertEquals(null, byName.put(root.relativize(Path.of(x.now().get(i).path())).toString(), x.files().get(i)),
+                            "one entry per file: " + x.files());
+                }
+            }
+            assertEquals(Set.of("d/plain", "d/linked", "d/recorded", "d/known"), byName.keySet());
+            assertEquals(FileId.ofPath(root.resolve("d/plain").toString()), byName.get("d/plain").file(), "no handle asked for");
+            assertTrue(byName.get("d/linked").file().hasHandle(), "another link: its handle tells its names apart");
+            assertEquals(known, byName.get("d/known").file(), "what the resolver remembers is recognized");
+            assertEquals(recorded.file(), byName.get("d/recorded").file());
+            assertEquals(Set.of(Change.ATTRIBUTES, Change.WRITTEN), byName.get("d/recorded").changes(), "merged into its record");
+        }
+    }
+
+    private static ChangedFile fileRecord(TrackedFilesystem fs, Path file, Set<Change> changes) throws Exception {
+        FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
+        return new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), file.toString(), null), changes, null,
+                false, false, false);
+    }
+
     private static ChangedFile record(TrackedFilesystem fs, Path dir, Set<Change> changes, boolean recovered) throws Exception {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, dir.toString(), 0);
         return new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), dir.toString(), null), changes, null,
