@@ -1,0 +1,189 @@
+// What the kernel alone costs a command when a tree is watched, with a trivial C reader and no
+// tracker logic: the floor under a tracker's writer overhead for that command (benchmarks/probes/
+// command-floor-run runs it for grep -r). No round trip is ever waited for in modes 1 and 2: every
+// directory is marked before the command starts, as in a period whose directories are recorded.
+//
+// Usage: command-floor MNT MODE COMMAND [ARGS...] (root). Marks the file system mounted at MNT,
+// runs COMMAND, prints "mode=M seconds=S perm_events=P notif_events=N marks=D". MODE:
+//   0 nothing watched;
+//   1 a pre-content group on the file system (FAN_PRE_ACCESS | FAN_OPEN_PERM, as modtrack's) and an
+//     ignore mark with FAN_EVENT_ON_CHILD on every directory below MNT (modtrack's mark on a
+//     recorded directory): the floor of a pre-content tracker;
+//   2 = 1 + a notification group with modtrack's mask (FAN_CREATE | FAN_DELETE | FAN_RENAME |
+//     FAN_ATTRIB | FAN_ONDIR | FAN_MODIFY | FAN_CLOSE_WRITE, names reported), every directory muted
+//     for its children's creations, attribute and content changes, as a scan-named directory is;
+//   3 inotify watches on every directory below MNT with inotifywait -m -r's events in
+//     benchmarks/peers/run (modify, attrib, close_write, moved_to, moved_from, create, delete): the
+//     floor of the cheapest peer.
+// Not a test; nothing asserts a time.
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef FAN_PRE_ACCESS
+#define FAN_PRE_ACCESS 0x00100000
+#endif
+#ifndef FAN_RENAME
+#define FAN_RENAME 0x10000000
+#endif
+#ifndef FAN_REPORT_TARGET_FID
+#define FAN_REPORT_TARGET_FID 0x00001000
+#endif
+#ifndef FAN_REPORT_DFID_NAME_TARGET
+#define FAN_REPORT_DFID_NAME_TARGET (FAN_REPORT_DFID_NAME | FAN_REPORT_FID | FAN_REPORT_TARGET_FID)
+#endif
+#ifndef FAN_MARK_IGNORE
+#define FAN_MARK_IGNORE 0x00000400
+#endif
+#ifndef FAN_MARK_EVICTABLE
+#define FAN_MARK_EVICTABLE 0x00000200
+#endif
+#define SCANNED_MASK (FAN_CREATE | FAN_ATTRIB | FAN_MODIFY | FAN_CLOSE_WRITE)
+
+static long perm_events, notif_events, marks;
+static int mode;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void fail(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+// A group or inotify descriptor and whether its events are permission events to answer.
+struct reader {
+    int fd;
+    int answers;
+};
+
+static void *read_loop(void *arg) {
+    struct reader *r = arg;
+    char buf[65536] __attribute__((aligned(8)));
+    for (;;) {
+        ssize_t n = read(r->fd, buf, sizeof buf);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            return NULL;
+        }
+        if (!r->answers) {
+            __atomic_add_fetch(&notif_events, 1, __ATOMIC_RELAXED); // reads, not events: enough to show it ran
+            continue;
+        }
+        for (struct fanotify_event_metadata *m = (void *) buf; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+            __atomic_add_fetch(&perm_events, 1, __ATOMIC_RELAXED);
+            struct fanotify_response response = {.fd = m->fd, .response = FAN_ALLOW};
+            if (write(r->fd, &response, sizeof response) != sizeof response) fail("answer");
+            close(m->fd);
+        }
+    }
+}
+
+// Calls mark(fd, path) for root and every directory below it on the same file system.
+static void each_directory(const char *root, dev_t dev, void (*mark)(int, const char *), int fd) {
+    mark(fd, root);
+    DIR *d = opendir(root);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) || st.st_dev != dev) continue;
+        each_directory(path, dev, mark, fd);
+    }
+    closedir(d);
+}
+
+static void ignore_children_pre_content(int fd, const char *dir) {
+    if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY,
+                      FAN_PRE_ACCESS | FAN_OPEN_PERM | FAN_EVENT_ON_CHILD, AT_FDCWD, dir)) fail("ignore mark");
+    marks++;
+}
+
+static void mute_children(int fd, const char *dir) {
+    if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY,
+                      SCANNED_MASK | FAN_EVENT_ON_CHILD, AT_FDCWD, dir)) fail("mute mark");
+}
+
+static void watch_inotify(int fd, const char *dir) {
+    if (inotify_add_watch(fd, dir, IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE
+                          | IN_DELETE) < 0) fail("inotify_add_watch");
+    marks++;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: command-floor MNT MODE COMMAND [ARGS...]\n");
+        return 2;
+    }
+    const char *mnt = argv[1];
+    mode = atoi(argv[2]);
+    if (mode < 0 || mode > 3) {
+        fprintf(stderr, "command-floor: MODE is 0 to 3, not %s\n", argv[2]);
+        return 2;
+    }
+    struct stat root;
+    if (stat(mnt, &root)) fail(mnt);
+    static struct reader pre = {-1, 1}, notif = {-1, 0}, inotify = {-1, 0};
+    int pre_fd = -1, notif_fd = -1, inotify_fd = -1;
+    pthread_t t;
+    if (mode == 1 || mode == 2) {
+        pre_fd = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_UNLIMITED_MARKS, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+        if (pre_fd < 0) fail("fanotify_init (pre-content)");
+        if (fanotify_mark(pre_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_PRE_ACCESS | FAN_OPEN_PERM, AT_FDCWD, mnt)) fail("mark");
+        each_directory(mnt, root.st_dev, ignore_children_pre_content, pre_fd);
+        pre.fd = pre_fd;
+        pthread_create(&t, NULL, read_loop, &pre);
+    }
+    if (mode == 2) {
+        notif_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_UNLIMITED_MARKS | FAN_REPORT_DFID_NAME_TARGET,
+                                 O_RDONLY);
+        if (notif_fd < 0) fail("fanotify_init (notification)");
+        if (fanotify_mark(notif_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                          FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR | FAN_MODIFY | FAN_CLOSE_WRITE, AT_FDCWD, mnt)) {
+            fail("mark (notification)");
+        }
+        each_directory(mnt, root.st_dev, mute_children, notif_fd);
+        notif.fd = notif_fd;
+        pthread_create(&t, NULL, read_loop, &notif);
+    }
+    if (mode == 3) {
+        inotify_fd = inotify_init1(IN_CLOEXEC);
+        if (inotify_fd < 0) fail("inotify_init1");
+        each_directory(mnt, root.st_dev, watch_inotify, inotify_fd);
+        inotify.fd = inotify_fd;
+        pthread_create(&t, NULL, read_loop, &inotify);
+    }
+    double start = now();
+    pid_t child = fork();
+    if (child == 0) {
+        execvp(argv[3], argv + 3);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(child, &status, 0) < 0) fail("waitpid");
+    double seconds = now() - start;
+    if (!WIFEXITED(status) || (WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 1)) { // grep -q finding nothing exits 1
+        fprintf(stderr, "command-floor: %s exited with status %d\n", argv[3], status);
+        return 1;
+    }
+    printf("mode=%d seconds=%.3f perm_events=%ld notif_events=%ld marks=%ld\n", mode, seconds, perm_events, notif_events, marks);
+    return 0;
+}
