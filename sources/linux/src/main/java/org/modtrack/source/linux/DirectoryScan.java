@@ -298,19 +298,25 @@ final class DirectoryScan {
         };
         int helpers = recorded.size() > 1 ? Math.min(SCAN_HELPERS, Runtime.getRuntime().availableProcessors() - 1) : 0;
         List<Thread> started = new ArrayList<>(helpers);
-        try {
-            for (int h = 0; h < helpers; h++) {
-                started.add(HELPERS.newThread(work));
-                started.getLast().start();
-            }
-            work.run();
-        } finally {
-            for (Thread t : started) {
-                t.join(); // each stops after the directory it is in: a scan is bounded by the budget
+        for (int h = 0; h < helpers; h++) {
+            Thread t = HELPERS.newThread(work);
+            t.start();
+            started.add(t);
+        }
+        work.run();
+        for (Thread t : started) {
+            while (true) {
+                try {
+                    t.join(); // it stops after the directory it is in: a scan is bounded by the budget
+                    break;
+                } catch (InterruptedException e) {
+                    failed.compareAndSet(null, e); // the helpers take no further directory
+                }
             }
         }
         switch (failed.get()) {
             case null -> { }
+            case InterruptedException e -> throw e;
             case IOException e -> throw e;
             case RuntimeException e -> throw e;
             case Error e -> throw e;
