@@ -168,12 +168,15 @@ final class DirectoryScan {
         List<Namespace.Where> outNow = new ArrayList<>(now);
         List<String> removals = new ArrayList<>();
         List<Namespace.Where> otherNames = new ArrayList<>();
-        int scannedFiles = 0;
+        int scannedByHandle = 0;
         for (Scanned s : scanned) {
-            scannedFiles += s == null ? 0 : s.files.size();
+            for (int k = 0; s != null && k < s.files.size(); k++) {
+                scannedByHandle += s.files.get(k).file().hasHandle() ? 1 : 0;
+            }
         }
-        // Sized for the scans' files too: a million-file result otherwise spends its time growing it.
-        Map<FileId, Integer> index = HashMap.newHashMap(files.size() + scannedFiles);
+        // Sized for the scans' files known by handle too: a million-file result otherwise spends its
+        // time growing it. A file known by its path (Identities) is no other object: it needs no place.
+        Map<FileId, Integer> index = HashMap.newHashMap(files.size() + scannedByHandle);
         for (int i = 0; i < files.size(); i++) {
             index.putIfAbsent(files.get(i).file(), i);
         }
@@ -190,9 +193,11 @@ final class DirectoryScan {
             if (s != null) {
                 for (int k = 0; k < s.files.size(); k++) {
                     ChangedFile f = s.files.get(k);
-                    Integer at = index.get(f.file());
+                    Integer at = f.file().hasHandle() ? index.get(f.file()) : null;
                     if (at == null) {
-                        index.put(f.file(), outFiles.size());
+                        if (f.file().hasHandle()) {
+                            index.put(f.file(), outFiles.size());
+                        }
                         outFiles.add(f);
                         outNow.add(s.where.get(k));
                         continue;
@@ -230,15 +235,18 @@ final class DirectoryScan {
                 }
             }
         }
-        List<ChangedFile> keptFiles = new ArrayList<>(outFiles.size());
-        List<Namespace.Where> keptNow = new ArrayList<>(outFiles.size());
+        // Compacted in place: a copy of a million-entry list for the few records dropped is garbage.
+        int kept = 0;
         for (int i = 0; i < outFiles.size(); i++) {
             if (i >= files.size() || !drop[i]) {
-                keptFiles.add(outFiles.get(i));
-                keptNow.add(outNow.get(i));
+                outFiles.set(kept, outFiles.get(i));
+                outNow.set(kept, outNow.get(i));
+                kept++;
             }
         }
-        return new Expanded(keptFiles, keptNow, rescans, removals, otherNames);
+        outFiles.subList(kept, outFiles.size()).clear();
+        outNow.subList(kept, outNow.size()).clear();
+        return new Expanded(outFiles, outNow, rescans, removals, otherNames);
     }
 
     /**
