@@ -3,6 +3,7 @@ package org.modtrack.source.linux;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -50,6 +51,8 @@ import org.modtrack.source.linux.rules.WalkRule;
  */
 final class DirectoryScan {
     private static final Logger LOG = Logger.getLogger(DirectoryScan.class.getName());
+    /** What a name's bytes that are not UTF-8 were decoded to ({@link DirectoryReader#name}). */
+    private static final char UNNAMABLE = '\uFFFD';
     /**
      * A directory larger than this (its {@code st_size}: about 8,000 to 16,000 entries on ext4, whose
      * entries take 16 to 32 bytes) keeps an event per changed child instead of being muted and
@@ -101,11 +104,23 @@ final class DirectoryScan {
     /**
      * What a scan made of a result's records: the records, where each is now, the directories to
      * rescan, the paths where a file changed in the result's periods is no more (removed or renamed
-     * away after the records were frozen), and the other names the scan found of a file it names
-     * (hard links), each to be read as it stands.
+     * away after the records were frozen), the other names the scan found of a file it names
+     * (hard links), each to be read as it stands, and the files it names that only their paths
+     * identify (not among {@code files}).
      */
     record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, List<String> removals,
-                    List<Namespace.Where> otherNames) {}
+                    List<Namespace.Where> otherNames, ScanNamedFiles scanNamed) {
+        /** The same, with the files only their paths identify among {@code files} as records. */
+        Expanded withScanNamedAsRecords() {
+            if (scanNamed.isEmpty()) {
+                return this;
+            }
+            List<ChangedFile> f = new ArrayList<>(files);
+            List<Namespace.Where> w = new ArrayList<>(now);
+            scanNamed.addTo(f, w);
+            return new Expanded(f, w, rescans, removals, otherNames, ScanNamedFiles.NONE);
+        }
+    }
 
     /**
      * Where the names that left each directory since the result's checkpoint began are asked for,
@@ -141,7 +156,7 @@ final class DirectoryScan {
             }
         }
         if (recorded.isEmpty()) {
-            return new Expanded(files, now, List.of(), List.of(), List.of());
+            return new Expanded(files, now, List.of(), List.of(), List.of(), ScanNamedFiles.NONE);
         }
         if (watermarkNanos.isEmpty()) {
             LOG.warning(() -> "the files changed below " + recorded.size() + " recorded directories of " + watched
@@ -168,6 +183,7 @@ final class DirectoryScan {
         List<Namespace.Where> outNow = new ArrayList<>(now);
         List<String> removals = new ArrayList<>();
         List<Namespace.Where> otherNames = new ArrayList<>();
+        List<ScanNamedFiles.Directory> scanNamed = new ArrayList<>();
         int scannedByHandle = 0;
         for (Scanned s : scanned) {
             for (int k = 0; s != null && k < s.files.size(); k++) {
@@ -213,13 +229,14 @@ final class DirectoryScan {
                         otherNames.add(s.where.get(k));
                     }
                 }
+                scanNamed.add(new ScanNamedFiles.Directory(s.path, dir.recovered(), s.born, s.written));
                 if (departed == null) {
                     // Which names left since the checkpoint is not known: if any did (the directory's
                     // ctime says so), the consumer compares its names.
                     listing |= s.entriesChangedSinceCheckpoint;
                 } else {
                     for (String name : departed.getOrDefault(dir.file(), List.of())) {
-                        if (!s.names.contains(name)) {
+                        if (!s.listed(name)) {
                             removals.add(s.path.endsWith("/") ? s.path + name : s.path + "/" + name);
                         }
                     }
@@ -246,7 +263,7 @@ final class DirectoryScan {
         }
         outFiles.subList(kept, outFiles.size()).clear();
         outNow.subList(kept, outNow.size()).clear();
-        return new Expanded(outFiles, outNow, rescans, removals, otherNames);
+        return new Expanded(outFiles, outNow, rescans, removals, otherNames, new ScanNamedFiles(scanNamed));
     }
 
     /**
@@ -269,10 +286,14 @@ final class DirectoryScan {
 
     private static final class Scanned {
         final String path;
+        /** The changed files it names that need a record: another object may be one of them. */
         final List<ChangedFile> files = new ArrayList<>();
-        /** The names the listing found (not only the changed ones): a departed name found again came back. */
-        final Set<String> names = new HashSet<>();
         final List<Namespace.Where> where = new ArrayList<>();
+        /** The changed files only their paths identify ({@link ScanNamedFiles}), born at or after the watermark or not; sorted once listed. */
+        String[] born = new String[0];
+        String[] written = new String[0];
+        /** Every other name the listing found: a departed name found again came back. Sorted once listed. */
+        String[] others = new String[0];
         boolean cut;
         boolean vanished;
         boolean entriesChangedSinceCheckpoint;
@@ -280,6 +301,28 @@ final class DirectoryScan {
         Scanned(String path) {
             this.path = path;
         }
+
+        /** Whether the listing found {@code name} (among the changed files or not). */
+        boolean listed(String name) {
+            return Arrays.binarySearch(born, name) >= 0 || Arrays.binarySearch(written, name) >= 0
+                    || Arrays.binarySearch(others, name) >= 0;
+        }
+    }
+
+    /**
+     * The names collected, sorted, each once, less those of {@code taken} (sorted): a directory
+     * changed while it is read may list a name twice, and two entries at one path would be one too many.
+     */
+    private static String[] sorted(List<String> names, String[] taken) {
+        String[] out = names.toArray(new String[0]);
+        Arrays.sort(out);
+        int n = 0;
+        for (String name : out) {
+            if ((n == 0 || !out[n - 1].equals(name)) && Arrays.binarySearch(taken, name) < 0) {
+                out[n++] = name;
+            }
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     /**
@@ -416,6 +459,12 @@ final class DirectoryScan {
             return s;
         }
         long allowed = 0;
+        List<String> born = new ArrayList<>();
+        List<String> written = new ArrayList<>();
+        List<String> others = new ArrayList<>();
+        // A path holding U+FFFD names no file (a name that is not UTF-8 was decoded to it): such files
+        // stay records, which the resolver has the consumer read from the nearest nameable directory.
+        boolean nameablePath = path.indexOf(UNNAMABLE) < 0;
         try (DirectoryReader list = opened) {
             while (list.next()) {
                 if (allowed == 0 && (allowed = budget.take()) == 0) {
@@ -435,14 +484,18 @@ final class DirectoryScan {
                 // Only a name found standing is one that did not leave: one removed between the
                 // directory's read and its stat (found by WorkloadTest) must count as departed.
                 String name = list.name();
-                s.names.add(name);
                 if (st.isDirectory() || !fs.holds(st) || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
+                    others.add(name);
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
-                String childPath = list.childPath();
-                boolean born = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
-                Set<Change> changes = born ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
+                boolean wasBorn = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
                 boolean atRecordedName = recordedAt == null || recordedAt.equals(path);
+                if (atRecordedName && !known.needHandle(st) && nameablePath && name.indexOf(UNNAMABLE) < 0) {
+                    (wasBorn ? born : written).add(name);
+                    continue;
+                }
+                String childPath = list.childPath();
+                Set<Change> changes = wasBorn ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
                 FileId id;
                 if (atRecordedName && !known.needHandle(st)) {
                     id = FileId.ofPath(childPath);
@@ -454,18 +507,21 @@ final class DirectoryScan {
                         if (e.errno() != Errno.ENOENT) {
                             throw e;
                         }
-                        s.names.remove(name); // gone since its stat: departed
-                        continue;
+                        continue; // gone since its stat: departed
                     }
                     String hint = atRecordedName ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
                     id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
                 }
+                others.add(name);
                 s.files.add(new ChangedFile(id, changes, null, false, false, dir.recovered()));
                 // No stamp: only an object recorded as read alone is compared with one, and a scan
                 // names written ones (a million-entry result would keep a million of them).
                 s.where.add(new Namespace.Where(childPath, false, false, st.nlink(), null));
             }
         }
+        s.born = sorted(born, s.born);
+        s.written = sorted(written, s.born);
+        s.others = sorted(others, s.others);
         // Whether an entry left since the checkpoint began, for when the departures cannot tell
         // which: read after the listing, so that every entry that left before it shows here.
         try {

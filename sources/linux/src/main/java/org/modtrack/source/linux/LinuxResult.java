@@ -31,7 +31,7 @@ public record LinuxResult(String consumer, long snapshot, long lastBlessed, bool
                           List<PathChange> changes, String barrier, Duration barrierWait, int readOnlyDropped,
                           int readOnlyReported, Reconciled reconciled, boolean listsByName) {
     public LinuxResult {
-        changes = List.copyOf(changes);
+        changes = changes instanceof ResultEntries ? changes : List.copyOf(changes); // unmodifiable, and made as read
     }
 
     /** This result, saying how a walk found what changed while no tracker watched. */

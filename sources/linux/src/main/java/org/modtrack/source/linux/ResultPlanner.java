@@ -92,6 +92,40 @@ final class ResultPlanner {
         return planByDoing(items, removals, rescans);
     }
 
+    /**
+     * {@link #plan(List, List, List)}, and an entry for each of {@code scanNamed}: those come once
+     * every move and creation of the others is done (a file only a scan names never moves, and no
+     * other entry waits for it), before the removals and the contents of the others.
+     */
+    static List<PathChange> plan(List<Item> items, List<Removal> removals, List<String> rescans, ScanNamedFiles scanNamed) {
+        if (scanNamed.isEmpty()) {
+            return plan(items, removals, rescans);
+        }
+        if (removals.isEmpty() && rescans.isEmpty()) {
+            List<PathChange> simple = planWithoutMoves(items);
+            if (simple != null) {
+                // Its creations come first; a new directory is read whole, what the consumer had below it forgotten.
+                int creations = 0;
+                Set<String> readWhole = new HashSet<>();
+                for (; creations < simple.size() && simple.get(creations).kind() == PathChange.Kind.CREATED; creations++) {
+                    if (simple.get(creations).directory()) {
+                        readWhole.add(simple.get(creations).path());
+                    }
+                }
+                return new ResultEntries(simple.subList(0, creations), scanNamed.ordered(List.of(), readWhole),
+                        simple.subList(creations, simple.size()));
+            }
+        }
+        Planning p = new Planning(items, removals, topmost(rescans));
+        p.structure();
+        int moved = p.out.size();
+        p.scanNamed = scanNamed.ordered(p.rescans, p.readWhole);
+        p.contents();
+        p.rescans();
+        p.check();
+        return new ResultEntries(p.out.subList(0, moved), p.scanNamed, p.out.subList(moved, p.out.size()));
+    }
+
     /** The general plan: applies each entry to a view of the consumer's tree as it emits it (see the class). */
     static List<PathChange> planByDoing(List<Item> items, List<Removal> removals, List<String> rescans) {
         List<String> topRescans = topmost(rescans);
@@ -255,7 +289,8 @@ final class ResultPlanner {
         return path.equals(top) || path.startsWith(top.endsWith("/") ? top : top + "/");
     }
 
-    private static int depth(String path) {
+    /** The number of slashes in {@code path}: its depth below the root. */
+    static int depth(String path) {
         int d = 0;
         for (int i = 0; i < path.length(); i++) {
             if (path.charAt(i) == '/') {
@@ -478,6 +513,8 @@ final class ResultPlanner {
         final IntList directoryArriving = new IntList();
         // Each object's target's directory (-1: no target, or a target without a directory above).
         final int[] targetDirectory;
+        // The entries of the files only scans name, once every move is done (null: none).
+        ScanNamedFiles.Ordered scanNamed;
 
         Planning(List<Item> items, List<Removal> removals, List<String> rescans) {
             this.items = items;
@@ -726,6 +763,13 @@ final class ResultPlanner {
                 if (atOrBelowAny(at, forgotten)) {
                     continue;
                 }
+                if (scanNamed != null && scanNamed.names(at)) {
+                    // A file only a scan names is there now, read by its own entry (as new, or as the
+                    // object the consumer has there): what the view had at and below the path is replaced.
+                    view.forget(at);
+                    forgotten.add(at);
+                    continue;
+                }
                 Integer there = view.objectAt(at);
                 if (named.contains(at) || (there != null && at.equals(target(there)))) {
                     // A move or a creation of this plan put an object there, or one stays there, that
@@ -740,7 +784,8 @@ final class ResultPlanner {
                     replaced |= isAtOrBelow(at, r);
                 }
                 for (String a = parent(at); a != null && !replaced; a = parent(a)) {
-                    replaced = readWhole.contains(a); // what was below a path read as new or whole is forgotten already
+                    // What was below a path read as new or whole is forgotten already.
+                    replaced = readWhole.contains(a) || (scanNamed != null && scanNamed.readAsNew(a));
                 }
                 if (!replaced) {
                     Removal r = leftovers.get(at);
@@ -783,7 +828,7 @@ final class ResultPlanner {
         }
 
         void emit(PathChange c) {
-            if (!named.add(c.path())) {
+            if (!named.add(c.path()) || (scanNamed != null && scanNamed.names(c.path()))) {
                 throw new IllegalStateException("a second entry for " + c.path() + ": " + c);
             }
             out.add(c);

@@ -141,23 +141,34 @@ final class ResultResolver {
         for (ChangedFile c : files) {
             now.add(namespace.locate(c));
         }
-        Items items = new Items();
         List<Namespace.Where> otherNames = List.of();
+        List<String> scanRescans = List.of();
+        List<String> scanRemovals = List.of();
+        ScanNamedFiles scanNamed = ScanNamedFiles.NONE;
         if (scan != null) {
             DirectoryScan.Expanded x = scan.expand(files, now, departures, previousPositions.keySet());
+            if (!x.scanNamed().isEmpty() && !Moves.of(x.files(), x.now()).none()) {
+                // Below a moved directory a file may be where the consumer has another object: each is
+                // worked out as a record (such a file is no directory: the moves stay the same).
+                x = x.withScanNamedAsRecords();
+            }
             files = x.files();
             now = x.now();
-            for (String path : x.rescans()) {
-                if (isWatched(path)) {
-                    items.rescans.add(path);
-                }
-            }
-            for (String path : x.removals()) {
-                if (isWatched(path)) {
-                    items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
-                }
-            }
+            scanRescans = x.rescans();
+            scanRemovals = x.removals();
             otherNames = x.otherNames();
+            scanNamed = x.scanNamed();
+        }
+        Items items = new Items(scanNamed);
+        for (String path : scanRescans) {
+            if (isWatched(path)) {
+                items.rescans.add(path);
+            }
+        }
+        for (String path : scanRemovals) {
+            if (isWatched(path)) {
+                items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
+            }
         }
         Moves moves = Moves.of(files, now);
         if (blessedLast) {
@@ -227,11 +238,12 @@ final class ResultResolver {
 
         List<PathChange> changes;
         try {
-            changes = ResultPlanner.plan(items.all(), items.removals, items.rescans);
+            changes = ResultPlanner.plan(items.all(), items.removals, items.rescans, scanNamed);
         } catch (IllegalStateException e) {
             // A bug in the planner must not cost a change: the consumer reads the whole root again.
             LOG.log(Level.WARNING, "could not order the result of snapshot " + r.snapshot() + "; it says rescan " + watched
-                    + ". The planner's input: " + ResultPlanner.describe(items.all(), items.removals, items.rescans), e);
+                    + ". The planner's input: " + ResultPlanner.describe(items.all(), items.removals, items.rescans)
+                    + ", " + scanNamed, e);
             changes = List.of(new PathChange(watched.toString(), PathChange.Kind.RESCAN, null, true, false, r.recovered(), 0));
             // The consumer reads everything where it stands: nothing is anywhere else, nothing is unsure.
             items.positions.clear();
@@ -327,6 +339,8 @@ final class ResultResolver {
 
     /** The planner's input in the making. */
     private final class Items {
+        /** The files only a scan names, each an entry of its own at a path no other object of the result has. */
+        final ScanNamedFiles scanNamed;
         final List<ResultPlanner.Item> live = new ArrayList<>();
         final List<ResultPlanner.Removal> removals = new ArrayList<>();
         final List<String> rescans = new ArrayList<>();
@@ -336,6 +350,10 @@ final class ResultResolver {
         final Set<String> placedFromNow = new HashSet<>(); // objects whose view is where they are now, moves undone
         /** Where a gone or moved object was and something stood when looked at: the removal it would have been. */
         final Map<String, ResultPlanner.Removal> occupied = new TreeMap<>();
+
+        Items(ScanNamedFiles scanNamed) {
+            this.scanNamed = scanNamed;
+        }
 
         /**
          * The paths to read again: an object of this result there is read again (as changed); where
@@ -357,7 +375,7 @@ final class ResultResolver {
                 }
             }
             for (Namespace.Where w : names) {
-                if (isWatched(w.path()) && named.add(w.path())) {
+                if (isWatched(w.path()) && !scanNamed.contains(w.path()) && named.add(w.path())) {
                     live.add(new ResultPlanner.Item(null, w.path(), false, true, false, false, false, recovered, w.links()));
                 }
             }
@@ -378,11 +396,13 @@ final class ResultResolver {
                 }
             }
             for (String p : occupied.keySet()) {
-                if (!named.contains(p)) {
+                if (!named.contains(p) && !scanNamed.contains(p)) {
                     readAgain.add(p);
                     unsure.add(p);
                 }
             }
+            // A file only a scan names is read (as new or changed) by its own entry already.
+            readAgain.removeIf(scanNamed::contains);
             for (int i = 0; i < live.size() && !readAgain.isEmpty(); i++) {
                 ResultPlanner.Item it = live.get(i);
                 if (it.now() != null && readAgain.remove(it.now())) {
@@ -474,6 +494,9 @@ final class ResultResolver {
                 if (it.now() != null && !taken.add(it.now())) {
                     continue;
                 }
+                // An object located at a path a scan then found another file at (it came after the
+                // records were looked up): the object's entry reads what stands there.
+                scanNamed.remove(it.now());
                 boolean unknown = !top.isEmpty() && it.now() != null && placedFromNow.contains(it.now())
                         && top.stream().anyMatch(r -> ResultPlanner.isAtOrBelow(it.now(), r));
                 out.add(unknown ? new ResultPlanner.Item(null, it.now(), it.directory(), it.changed(), it.created(), it.listing(),

@@ -152,7 +152,7 @@ class DirectoryScanTest {
             assertEquals(List.of(), x.files(), "the directory's record gives way to its rescan");
 
             DirectoryScan trusted = new DirectoryScan(fs, root, OptionalLong.of(0), false, "", true, Long.MAX_VALUE);
-            DirectoryScan.Expanded y = trusted.expand(List.of(marker), List.of(where), Map::of);
+            DirectoryScan.Expanded y = trusted.expand(List.of(marker), List.of(where), Map::of).withScanNamedAsRecords();
             assertEquals(List.of(), y.rescans());
             assertEquals(2, y.files().size(), "a walk's listing stays beside the file it names: " + y.files());
             assertEquals(Map.of(root.resolve("d").toString(), true, root.resolve("d/f").toString(), false),
@@ -204,7 +204,7 @@ class DirectoryScanTest {
             List<Namespace.Where> where = List.of(dirAt(root.resolve("s")), dirAt(root.resolve("w")), dirAt(root.resolve("l")));
 
             DirectoryScan rebooted = new DirectoryScan(fs, root, OptionalLong.of(watermark), true, "", false, Long.MAX_VALUE);
-            DirectoryScan.Expanded x = rebooted.expand(List.of(scope, marker, liveScope), where, Map::of);
+            DirectoryScan.Expanded x = rebooted.expand(List.of(scope, marker, liveScope), where, Map::of).withScanNamedAsRecords();
             Set<String> named = new TreeSet<>();
             for (int i = 0; i < x.files().size(); i++) {
                 if (!x.files().get(i).directory()) {
@@ -216,7 +216,7 @@ class DirectoryScanTest {
             assertTrue(x.files().contains(scope), "the scope's own record stays: " + x.files());
 
             DirectoryScan sameBoot = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
-            DirectoryScan.Expanded y = sameBoot.expand(List.of(scope, marker, liveScope), where, Map::of);
+            DirectoryScan.Expanded y = sameBoot.expand(List.of(scope, marker, liveScope), where, Map::of).withScanNamedAsRecords();
             assertTrue(y.files().stream().noneMatch(f -> !f.directory()), "within a boot the ctime filter holds: " + y.files());
         }
     }
@@ -237,8 +237,11 @@ class DirectoryScanTest {
             Namespace.Where recordedWhere = new Namespace.Where(root.resolve("d/recorded").toString(), false, false, 1, null);
             DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(0), false, "", false, Long.MAX_VALUE);
 
-            DirectoryScan.Expanded x = scan.expand(List.of(dir, recorded), List.of(dirAt(root.resolve("d")), recordedWhere),
+            DirectoryScan.Expanded scanned = scan.expand(List.of(dir, recorded), List.of(dirAt(root.resolve("d")), recordedWhere),
                     Map::of, Set.of(known));
+            assertEquals(1, scanned.scanNamed().size(), "only d/plain is known by its path: " + scanned.scanNamed());
+            assertTrue(scanned.scanNamed().contains(root.resolve("d/plain").toString()));
+            DirectoryScan.Expanded x = scanned.withScanNamedAsRecords();
             Map<String, ChangedFile> byName = new TreeMap<>();
             for (int i = 0; i < x.files().size(); i++) {
                 if (!x.files().get(i).directory()) {

@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.modtrack.testing.Seeded;
@@ -124,6 +127,96 @@ class ResultPlannerTest {
             SequentialConsumer.apply(consumer, plan, c.now());
             assertNull(consumer.differenceFrom(c.now()), () -> "history " + seed + ": " + c + "\n  plan " + plan);
         }
+    }
+
+    /**
+     * Files only a scan names (not directories, never moved, no other object at their paths) come
+     * as entries of their own after the others' moves and creations, in results in which no
+     * directory moved: whatever else the history did, the consumer ends with the file system's tree.
+     */
+    @Test
+    void filesOnlyAScanNamesApplyAfterTheOthersMoves(SplittableRandom random) {
+        int tried = 0;
+        for (int i = 0; i < 20_000; i++) {
+            long seed = random.nextLong();
+            SplittableRandom r = new SplittableRandom(seed);
+            Histories.Case c = Histories.random(r, ROOT);
+            if (c.items().stream().anyMatch(it -> it.directory() && it.view() != null && !it.view().equals(it.now()))) {
+                continue; // a directory moved: the resolver keeps every file as a record then
+            }
+            List<ResultPlanner.Item> items = new ArrayList<>();
+            Map<String, List<String>> born = new TreeMap<>();
+            Map<String, List<String>> written = new TreeMap<>();
+            for (ResultPlanner.Item it : c.items()) {
+                boolean candidate = !it.directory() && it.now() != null && it.changed() == (it.view() != null)
+                        && (it.view() == null ? it.created() : it.view().equals(it.now()));
+                if (candidate && r.nextBoolean()) {
+                    int slash = it.now().lastIndexOf('/');
+                    (it.view() == null ? born : written).computeIfAbsent(it.now().substring(0, slash), d -> new ArrayList<>())
+                            .add(it.now().substring(slash + 1));
+                } else {
+                    items.add(it);
+                }
+            }
+            List<ScanNamedFiles.Directory> dirs = new ArrayList<>();
+            Set<String> scannedDirs = new TreeSet<>(born.keySet());
+            scannedDirs.addAll(written.keySet());
+            for (String d : scannedDirs) {
+                dirs.add(new ScanNamedFiles.Directory(d, false, sortedNames(born.get(d)), sortedNames(written.get(d))));
+            }
+            List<String> directories = c.now().paths(ROOT, true).stream().filter(d -> !d.equals(ROOT)).toList();
+            List<String> rescans = !directories.isEmpty() && r.nextInt(4) == 0
+                    ? List.of(directories.get(r.nextInt(directories.size()))) : List.of();
+            ScanNamedFiles scanNamed = new ScanNamedFiles(dirs);
+            tried += scanNamed.isEmpty() ? 0 : 1;
+            List<PathChange> plan;
+            try {
+                plan = ResultPlanner.plan(items, List.of(), rescans, scanNamed);
+            } catch (RuntimeException e) {
+                throw new AssertionError("history " + seed + ": " + c + ", scan-named " + scanNamed + ": " + e, e);
+            }
+            ModelTree consumer = c.view().copy();
+            SequentialConsumer.apply(consumer, plan, c.now());
+            assertNull(consumer.differenceFrom(c.now()), () -> "history " + seed + ": " + c + ", rescans " + rescans
+                    + ", scan-named " + scanNamed + "\n  plan " + plan);
+            Set<String> paths = new HashSet<>();
+            for (PathChange p : plan) {
+                assertEquals(true, paths.add(p.path()), "two entries for " + p.path() + " in " + plan);
+            }
+        }
+        assertTrue(tried > 1_000, "histories with files only a scan names: " + tried);
+    }
+
+    @Test
+    void filesOnlyAScanNamesComeShallowFirstThenByPathAsTheirRecordsWould() {
+        ScanNamedFiles scanNamed = new ScanNamedFiles(List.of(
+                new ScanNamedFiles.Directory("/m/d", false, new String[] {"b", "c"}, new String[] {"x"}),
+                new ScanNamedFiles.Directory("/m", false, new String[] {"z"}, new String[] {"a", "e"}),
+                new ScanNamedFiles.Directory("/m/d/e", false, new String[0], new String[] {"f"})));
+        List<ResultPlanner.Item> items = List.of(
+                new ResultPlanner.Item(null, "/m/d/a", false, true, true, false, false, false, 1),
+                new ResultPlanner.Item("/m/d/y", "/m/d/y", false, true, false, false, false, false, 1));
+        List<String> plan = ResultPlanner.plan(items, List.of(), List.of(), scanNamed).stream()
+                .map(c -> c.kind().wireName() + " " + c.path()).toList();
+        assertEquals(List.of("created /m/d/a", "created /m/z", "created /m/d/b", "created /m/d/c",
+                "modified /m/a", "modified /m/d/e/f", "modified /m/d/x", "modified /m/e", "modified /m/d/y"), plan);
+        List<ResultPlanner.Item> asItems = new ArrayList<>(items);
+        asItems.add(new ResultPlanner.Item(null, "/m/z", false, true, true, false, false, false, 1));
+        for (String p : List.of("/m/d/b", "/m/d/c")) {
+            asItems.add(new ResultPlanner.Item(null, p, false, true, true, false, false, false, 1));
+        }
+        for (String p : List.of("/m/a", "/m/d/e/f", "/m/d/x", "/m/e")) {
+            asItems.add(new ResultPlanner.Item(p, p, false, true, false, false, false, false, 1));
+        }
+        assertEquals(Set.copyOf(ResultPlanner.plan(asItems, List.of())), Set.copyOf(ResultPlanner.plan(items, List.of(), List.of(),
+                scanNamed)), "the same entries as records would have");
+        assertTrue(scanNamed.remove("/m/d/x"));
+        assertEquals(false, scanNamed.contains("/m/d/x"), "taken out: another entry names it");
+        assertEquals(6, scanNamed.size());
+    }
+
+    private static String[] sortedNames(List<String> names) {
+        return names == null ? new String[0] : names.stream().sorted().toArray(String[]::new);
     }
 
     @Test
