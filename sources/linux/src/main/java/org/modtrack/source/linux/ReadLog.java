@@ -68,16 +68,17 @@ final class ReadLog implements Iterable<ReadLog.Read> {
                 restarts[n / RESTART] = w.length;
                 previous = "";
             }
-            w.ensure(1);
-            w.put(e.kind().ordinal() | (e.directory() ? DIRECTORY : 0) | (e.carried() ? CARRIED : 0)
-                    | (e.recovered() ? RECOVERED : 0));
-            w.varint(e.links());
             String path = e.path();
             int most = Math.min(previous.length(), path.length());
             int shared = 0;
             while (shared < most && previous.charAt(shared) == path.charAt(shared)) {
                 shared++;
             }
+            // Room for the whole entry at once: its flags, three ints and a char in at most 3 bytes each.
+            w.ensure(1 + 3 * 5 + 3L * (path.length() - shared));
+            w.put(e.kind().ordinal() | (e.directory() ? DIRECTORY : 0) | (e.carried() ? CARRIED : 0)
+                    | (e.recovered() ? RECOVERED : 0));
+            w.varint(e.links());
             w.varint(shared);
             w.varint(path.length() - shared);
             for (int i = shared; i < path.length(); i++) {
@@ -244,9 +245,8 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             bytes[length++] = (byte) b;
         }
 
-        /** A non-negative value, seven bits a byte (at most 5 bytes for an int, 3 for a char). */
+        /** A non-negative value, seven bits a byte (at most 5 bytes for an int, 3 for a char), in room {@link #ensure}d. */
         void varint(int value) {
-            ensure(5);
             while ((value & ~0x7f) != 0) {
                 put((value & 0x7f) | 0x80);
                 value >>>= 7;
