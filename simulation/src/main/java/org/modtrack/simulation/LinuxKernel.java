@@ -298,7 +298,8 @@ final class LinuxKernel {
                     expanded = false;
                 }
                 newChildren++;
-                if (SiblingRule.expands(newChildren, expanded, 0, Integer.MAX_VALUE)) {
+                // The model's expansion records every other directory: a walk never goes past it.
+                if (SiblingRule.expands(newChildren, expanded, false, 0, Integer.MAX_VALUE)) {
                     expanded = true;
                     for (int d = 0; d < directoryIds.length; d++) {
                         siblingPending[d] |= d != t.recorded;

@@ -1,10 +1,6 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
-import java.nio.file.DirectoryIteratorException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,6 +13,7 @@ import java.util.logging.Logger;
 import org.modtrack.engine.Access;
 import org.modtrack.engine.ChangeTracker;
 import org.modtrack.engine.FileId;
+import org.modtrack.posix.DirectoryReader;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.source.linux.rules.EpochRule;
@@ -25,10 +22,13 @@ import org.modtrack.source.linux.rules.SiblingRule;
 /**
  * Records a walk's next directories before it reaches them. When a second directory under the
  * same parent gets its first record in a period, the subdirectories of that parent (at most
- * {@code limit}, found among its first {@link #MAX_ENTRIES} entries) are recorded as scopes with one
+ * {@code limit}, found among its next {@link #MAX_ENTRIES} entries) are recorded as scopes with one
  * wait for durability, then marked: a walk through a tree, such as a build reading {@code src/*}
  * and writing {@code out/*}, then pays two round trips and about one sync per parent instead of
- * one of each per directory (docs/benchmarks.md, "Sibling scopes").
+ * one of each per directory (docs/benchmarks.md, "Sibling scopes"). A parent with more
+ * subdirectories than that is expanded again, from where its listing stopped, when the walk goes
+ * past what was recorded ahead ({@link SiblingRule}): a directory of it gets its first record by an
+ * event after the last expansion.
  *
  * <p>Why it cannot hide a change: a sibling is marked only after its scope is durable in the
  * period, under the epoch rule of every other mark ({@link IgnoreMarks}: no mark if a checkpoint's
@@ -39,12 +39,13 @@ import org.modtrack.source.linux.rules.SiblingRule;
  * <p>Runs on a pre-content handler's thread after it answered its event, so no access waits for
  * it; and on one such thread at a time, so that a walk through many parents cannot keep the
  * handlers from answering (a parent whose expansion found another running is expanded at its next
- * new child). Bounded: {@link #MAX_PARENTS} parents counted per period, one expansion per parent
- * per period, {@link #MAX_PER_PERIOD} subdirectories recorded ahead per period.
+ * new child). Bounded: {@link #MAX_PARENTS} parents counted per period, {@link #MAX_PER_PERIOD}
+ * subdirectories recorded ahead per period, and each expansion reads at most {@link #MAX_ENTRIES}
+ * entries beyond those the parent's earlier expansions read.
  */
 final class SiblingScopes {
     private static final Logger LOG = Logger.getLogger(SiblingScopes.class.getName());
-    /** Entries of a parent looked at for subdirectories: a huge directory of files is not listed whole. */
+    /** Entries of a parent one expansion looks at for subdirectories: a huge directory of files is not listed whole. */
     static final int MAX_ENTRIES = 4096;
     /** Parents whose new children are counted in one period; beyond it, no more expansions until the next. */
     static final int MAX_PARENTS = 4096;
@@ -54,10 +55,21 @@ final class SiblingScopes {
      */
     static final int MAX_PER_PERIOD = 16_384;
 
-    /** A parent's children newly recorded in the period, and whether its subdirectories were recorded ahead. */
+    /** A parent's children newly recorded in the period, and how far its subdirectories were recorded ahead. */
     private static final class Parent {
         final AtomicInteger newChildren = new AtomicInteger();
         final AtomicBoolean expanded = new AtomicBoolean();
+        /** Entries of its listing the expansions read so far; {@link #LISTED} once one read it to its end. */
+        volatile int resumeAt;
+        /** Its new children once the last expansion's marks were set: one more since is the walk going past them. */
+        volatile int childrenWhenExpanded = Integer.MAX_VALUE;
+
+        static final int LISTED = -1;
+
+        /** Whether the walk went past the last expansion ({@link SiblingRule#expands}'s {@code outran}). */
+        boolean outran(int children) {
+            return expanded.get() && resumeAt != LISTED && children > childrenWhenExpanded;
+        }
     }
 
     /** The parents seen in the period that {@code epoch} of the marks began, and its subdirectories recorded ahead. */
@@ -115,7 +127,8 @@ final class SiblingScopes {
         }
         Parent state = p.parents.computeIfAbsent(parent, k -> new Parent());
         int children = state.newChildren.incrementAndGet();
-        return SiblingRule.expands(children, state.expanded.get(), p.recordedAhead.get(), MAX_PER_PERIOD) ? parent : null;
+        return SiblingRule.expands(children, state.expanded.get(), state.outran(children), p.recordedAhead.get(), MAX_PER_PERIOD)
+                ? parent : null;
     }
 
     private Period periodOf(long epoch) {
@@ -132,8 +145,9 @@ final class SiblingScopes {
     }
 
     /**
-     * Records and marks the subdirectories of {@code parent}, unless another expansion is running or
-     * this one already ran in the period; best effort (a failure only costs round trips).
+     * Records and marks the subdirectories of {@code parent} (the next ones, if it was expanded in the
+     * period and the walk went past that), unless another expansion is running or the walk has not
+     * gone past this parent's last one; best effort (a failure only costs round trips).
      */
     void expand(String parent) {
         if (!expanding.tryAcquire()) {
@@ -143,17 +157,19 @@ final class SiblingScopes {
             long epoch = marks.epoch(); // before the records: their marks must not outlive this period
             Period p = periodOf(epoch);
             Parent state = p == null ? null : p.parents.get(parent);
-            if (state == null || !state.expanded.compareAndSet(false, true)) {
-                return; // a new period began (the parent is counted again there), or it ran already
+            if (state == null || !(state.expanded.compareAndSet(false, true) || state.outran(state.newChildren.get()))) {
+                return; // a new period began (the parent is counted again there), or the walk is within the last expansion
             }
-            recordAndMark(parent, epoch, p);
+            recordAndMark(parent, epoch, p, state);
+            // Children recorded while this expansion ran were reached before its marks: not past it.
+            state.childrenWhenExpanded = state.newChildren.get();
         } finally {
             expanding.release();
         }
     }
 
-    private void recordAndMark(String parent, long epoch, Period p) {
-        List<FileId> siblings = subdirectories(parent, Math.min(limit, MAX_PER_PERIOD - p.recordedAhead.get()));
+    private void recordAndMark(String parent, long epoch, Period p, Parent state) {
+        List<FileId> siblings = subdirectories(parent, state, Math.min(limit, MAX_PER_PERIOD - p.recordedAhead.get()));
         if (siblings.isEmpty()) {
             return;
         }
@@ -176,21 +192,39 @@ final class SiblingScopes {
         }
     }
 
-    /** The identities of at most {@code most} subdirectories of {@code parent} on the tracked file system. */
-    private List<FileId> subdirectories(String parent, int most) {
+    /**
+     * The identities of at most {@code most} subdirectories of {@code parent} on the tracked file
+     * system, from where its last expansion stopped reading its listing (which {@code state} keeps).
+     * An entry the listing says is not a directory is not opened.
+     */
+    private List<FileId> subdirectories(String parent, Parent state, int most) {
         List<FileId> out = new ArrayList<>();
-        int seen = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of(parent))) {
-            for (Path entry : entries) {
-                if (++seen > MAX_ENTRIES || out.size() >= most) {
-                    break;
+        int skip = state.resumeAt;
+        if (skip == Parent.LISTED) {
+            return out;
+        }
+        int read = 0;
+        try (DirectoryReader list = DirectoryReader.open(parent)) {
+            while (list.next()) {
+                read++;
+                if (read <= skip) {
+                    continue; // looked at by an earlier expansion of this period
                 }
-                FileId id = directoryId(entry.toString());
+                if (read > skip + MAX_ENTRIES || out.size() >= most) {
+                    state.resumeAt = read - 1;
+                    return out;
+                }
+                int type = list.type();
+                if (type != DirectoryReader.DT_DIR && type != DirectoryReader.DT_UNKNOWN) {
+                    continue;
+                }
+                FileId id = directoryId(list.childPath());
                 if (id != null) {
                     out.add(id);
                 }
             }
-        } catch (IOException | DirectoryIteratorException e) {
+            state.resumeAt = Parent.LISTED;
+        } catch (PosixException e) {
             LOG.log(Level.FINE, "could not list " + parent, e);
         }
         return out;

@@ -15,9 +15,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
+import org.modtrack.posix.DirectoryReader;
 import org.modtrack.testing.LoopMount;
 import org.modtrack.testing.TmpfsMount;
 
@@ -199,6 +203,54 @@ class LinuxSourceTest {
                 assertEquals(Set.of("p/a/f", "p/b/f", "p/c/f", "p/d/g"), byPath(r, root).keySet(),
                         "the result names what changed, not the scopes recorded ahead: " + r);
             }
+        }
+    }
+
+    /**
+     * A parent with more subdirectories than one expansion records: a walk that goes past them (a
+     * directory of the parent gets its first record by an event after the expansion) has the next
+     * ones recorded ahead, from where the listing stopped.
+     */
+    @Test
+    void aWalkPastTheDirectoriesRecordedAheadHasTheNextOnesRecorded() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, "mkdir p; for i in $(seq 1 12); do mkdir p/d$i; echo seed > p/d$i/f; done; sync");
+            List<String> walk = new ArrayList<>(); // the listing's order, which a walk such as grep -r follows
+            try (DirectoryReader list = DirectoryReader.open(root.resolve("p").toString())) {
+                while (list.next()) {
+                    if (list.name().startsWith("d")) {
+                        walk.add(list.name());
+                    }
+                }
+            }
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withSiblingScopes(4))) {
+                for (String d : walk) {
+                    sh(root, "echo more >> p/" + d + "/f");
+                    settleSiblingScopes(source); // an expansion runs after its event's answer
+                }
+                assertTrue(source.eventCounts().siblingScopes() > 4,
+                        "the walk went past the first four recorded ahead: " + source.eventCounts().siblingScopes());
+                assertTrue(source.eventCounts().preContent() < walk.size() - 4,
+                        "fewer round trips than one expansion alone leaves: " + source.eventCounts().preContent());
+                Set<String> expected = new TreeSet<>();
+                for (String d : walk) {
+                    expected.add("p/" + d + "/f");
+                }
+                assertEquals(expected, new TreeSet<>(byPath(source.query(), root).keySet()));
+            }
+        }
+    }
+
+    /** Waits until the directories recorded ahead stop growing for 100 ms (at most 5 s: not a time limit, a bound). */
+    private static void settleSiblingScopes(LinuxSource source) throws InterruptedException {
+        long last = -1;
+        for (int quiet = 0, i = 0; quiet < 10 && i < 500; i++) {
+            long now = source.eventCounts().siblingScopes();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+            Thread.sleep(10);
         }
     }
 
