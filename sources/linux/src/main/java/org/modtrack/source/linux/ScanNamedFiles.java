@@ -192,6 +192,13 @@ final class ScanNamedFiles {
      */
     Ordered ordered(List<String> rescans, Set<String> readWhole) {
         Set<String> topRescans = new HashSet<>(rescans);
+        Map<String, Set<String>> rescannedFiles = new HashMap<>(); // a rescan of a file's own path (rare), by directory
+        for (String r : rescans) {
+            int slash = r.lastIndexOf('/');
+            if (slash >= 0 && byPrefix.containsKey(r.substring(0, slash + 1))) {
+                rescannedFiles.computeIfAbsent(r.substring(0, slash + 1), k -> new HashSet<>()).add(r.substring(slash + 1));
+            }
+        }
         List<Run> creations = new ArrayList<>();
         List<Run> stays = new ArrayList<>();
         for (int d = 0; d < directories.size(); d++) {
@@ -199,13 +206,7 @@ final class ScanNamedFiles {
             if (atOrBelowAny(prefixes[d], topRescans)) {
                 continue;
             }
-            Set<String> rescanned = Set.of(); // a rescan of a file's own path (rare)
-            for (String r : rescans) {
-                if (r.startsWith(prefixes[d]) && r.indexOf('/', prefixes[d].length()) < 0) {
-                    rescanned = rescanned.isEmpty() ? new HashSet<>() : rescanned;
-                    rescanned.add(r.substring(prefixes[d].length()));
-                }
-            }
+            Set<String> rescanned = rescannedFiles.getOrDefault(prefixes[d], Set.of());
             boolean forgotten = !readWhole.isEmpty() && atOrBelowAny(prefixes[d], readWhole);
             Run born = new Run(d, 0, !dir.recovered() || forgotten ? PathChange.Kind.CREATED : PathChange.Kind.MODIFIED,
                     dir.born(), bornRemoved[d], rescanned);
