@@ -57,17 +57,28 @@ final class ScanNamedFiles {
 
     /**
      * @param scanned each directory's files; a directory given twice (two records located at one
-     *     path) keeps the names of its first
+     *     path) has the names of both, each once
      */
     ScanNamedFiles(List<Directory> scanned) {
         Map<String, Integer> seen = new HashMap<>();
         List<Directory> kept = new ArrayList<>(scanned.size());
         for (Directory d : scanned) {
             assert sorted(d.born()) && sorted(d.written()) : "unsorted names below " + d.path();
-            if (d.born().length + d.written().length > 0 && seen.putIfAbsent(d.prefix(), kept.size()) == null) {
-                kept.add(d);
-                size += d.born().length + d.written().length;
+            if (d.born().length + d.written().length == 0) {
+                continue;
             }
+            Integer at = seen.putIfAbsent(d.prefix(), kept.size());
+            if (at == null) {
+                kept.add(d);
+            } else {
+                Directory first = kept.get(at);
+                String[] born = union(first.born(), d.born(), new String[0]);
+                kept.set(at, new Directory(first.path(), first.recovered() || d.recovered(), born,
+                        union(first.written(), d.written(), born)));
+            }
+        }
+        for (Directory d : kept) {
+            size += d.born().length + d.written().length;
         }
         this.directories = kept;
         this.byPrefix = seen;
@@ -77,6 +88,19 @@ final class ScanNamedFiles {
         }
         this.bornRemoved = new BitSet[kept.size()];
         this.writtenRemoved = new BitSet[kept.size()];
+    }
+
+    /** The names of both sorted arrays, sorted, each once, less those of {@code taken} (sorted). */
+    private static String[] union(String[] a, String[] b, String[] taken) {
+        String[] out = new String[a.length + b.length];
+        int n = 0;
+        for (int i = 0, j = 0; i < a.length || j < b.length; ) {
+            String next = j >= b.length || (i < a.length && a[i].compareTo(b[j]) <= 0) ? a[i++] : b[j++];
+            if ((n == 0 || !out[n - 1].equals(next)) && Arrays.binarySearch(taken, next) < 0) {
+                out[n++] = next;
+            }
+        }
+        return Arrays.copyOf(out, n);
     }
 
     private static boolean sorted(String[] names) {

@@ -213,6 +213,13 @@ class ResultPlannerTest {
         assertTrue(scanNamed.remove("/m/d/x"));
         assertEquals(false, scanNamed.contains("/m/d/x"), "taken out: another entry names it");
         assertEquals(6, scanNamed.size());
+
+        ScanNamedFiles twice = new ScanNamedFiles(List.of(
+                new ScanNamedFiles.Directory("/m/d", false, new String[] {"b"}, new String[] {"x"}),
+                new ScanNamedFiles.Directory("/m/d/", false, new String[] {"c"}, new String[] {"b", "y"})));
+        assertEquals(List.of("created /m/d/b", "created /m/d/c", "modified /m/d/x", "modified /m/d/y"),
+                ResultPlanner.plan(List.of(), List.of(), List.of(), twice).stream().map(c -> c.kind().wireName() + " " + c.path())
+                        .toList(), "a directory scanned twice has the names of both, each once");
     }
 
     private static String[] sortedNames(List<String> names) {
