@@ -35,10 +35,12 @@ public final class DocumentedNumbers {
 
     /**
      * Every match of {@code phrase} in {@code document} (a path from the repository's root; one
-     * match at least) gives {@code value} as its first group, commas aside.
+     * match at least) gives {@code value} as its first group, commas aside. The document's runs of
+     * white space, line breaks among them, are read as one space, so reflowing a paragraph keeps
+     * its phrases.
      */
     public static void expect(String document, String phrase, long value) throws IOException {
-        String text = Files.readString(repository().resolve(document), StandardCharsets.UTF_8);
+        String text = Files.readString(repository().resolve(document), StandardCharsets.UTF_8).replaceAll("\\s+", " ");
         Matcher m = Pattern.compile(phrase).matcher(text);
         List<Long> found = new ArrayList<>();
         while (m.find()) {
