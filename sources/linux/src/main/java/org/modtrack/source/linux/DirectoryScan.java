@@ -51,8 +51,6 @@ import org.modtrack.source.linux.rules.WalkRule;
  */
 final class DirectoryScan {
     private static final Logger LOG = Logger.getLogger(DirectoryScan.class.getName());
-    /** What a name's bytes that are not UTF-8 were decoded to ({@link DirectoryReader#name}). */
-    private static final char UNNAMABLE = '\uFFFD';
     /**
      * A directory larger than this (its {@code st_size}: about 8,000 to 16,000 entries on ext4, whose
      * entries take 16 to 32 bytes) keeps an event per changed child instead of being muted and
@@ -316,13 +314,7 @@ final class DirectoryScan {
     private static String[] sorted(List<String> names, String[] taken) {
         String[] out = names.toArray(new String[0]);
         Arrays.sort(out);
-        int n = 0;
-        for (String name : out) {
-            if ((n == 0 || !out[n - 1].equals(name)) && Arrays.binarySearch(taken, name) < 0) {
-                out[n++] = name;
-            }
-        }
-        return n == out.length ? out : Arrays.copyOf(out, n);
+        return ScanNamedFiles.union(out, new String[0], taken);
     }
 
     /**
@@ -464,7 +456,7 @@ final class DirectoryScan {
         List<String> others = new ArrayList<>();
         // A path holding U+FFFD names no file (a name that is not UTF-8 was decoded to it): such files
         // stay records, which the resolver has the consumer read from the nearest nameable directory.
-        boolean nameablePath = path.indexOf(UNNAMABLE) < 0;
+        boolean nameablePath = path.indexOf(ResultResolver.UNNAMABLE) < 0;
         try (DirectoryReader list = opened) {
             while (list.next()) {
                 if (allowed == 0 && (allowed = budget.take()) == 0) {
@@ -490,14 +482,15 @@ final class DirectoryScan {
                 }
                 boolean wasBorn = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
                 boolean atRecordedName = recordedAt == null || recordedAt.equals(path);
-                if (atRecordedName && !known.needHandle(st) && nameablePath && name.indexOf(UNNAMABLE) < 0) {
+                boolean byPath = atRecordedName && !known.needHandle(st);
+                if (byPath && nameablePath && name.indexOf(ResultResolver.UNNAMABLE) < 0) {
                     (wasBorn ? born : written).add(name);
                     continue;
                 }
                 String childPath = list.childPath();
                 Set<Change> changes = wasBorn ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
                 FileId id;
-                if (atRecordedName && !known.needHandle(st)) {
+                if (byPath) {
                     id = FileId.ofPath(childPath);
                 } else {
                     FileHandles.FileHandle h;

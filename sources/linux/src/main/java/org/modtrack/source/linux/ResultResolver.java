@@ -46,7 +46,7 @@ import org.modtrack.engine.StatStamp;
 final class ResultResolver {
     private static final Logger LOG = Logger.getLogger(ResultResolver.class.getName());
     /** What a name's bytes that are not UTF-8 were decoded to: no path holding it can be trusted to exist. */
-    private static final char UNNAMABLE = '\uFFFD';
+    static final char UNNAMABLE = '\uFFFD';
     /** Results with fewer entries encode their reads on the query's thread: a hand-off would cost more. */
     private static final int READ_LOG_INLINE = 10_000;
     /** One thread, gone after 30 s without a large result, so an idle daemon keeps none. */
@@ -145,9 +145,11 @@ final class ResultResolver {
         List<String> scanRescans = List.of();
         List<String> scanRemovals = List.of();
         ScanNamedFiles scanNamed = ScanNamedFiles.NONE;
+        Moves moves = null;
         if (scan != null) {
             DirectoryScan.Expanded x = scan.expand(files, now, departures, previousPositions.keySet());
-            if (!x.scanNamed().isEmpty() && !Moves.of(x.files(), x.now()).none()) {
+            moves = Moves.of(x.files(), x.now());
+            if (!x.scanNamed().isEmpty() && !moves.none()) {
                 // Below a moved directory a file may be where the consumer has another object: each is
                 // worked out as a record (such a file is no directory: the moves stay the same).
                 x = x.withScanNamedAsRecords();
@@ -170,7 +172,9 @@ final class ResultResolver {
                 items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
             }
         }
-        Moves moves = Moves.of(files, now);
+        if (moves == null) {
+            moves = Moves.of(files, now);
+        }
         if (blessedLast) {
             items.readAgain.addAll(readsDisturbed(blessedReads, files, now, moves));
             for (String path : lastUnsure) {

@@ -91,7 +91,7 @@ final class ScanNamedFiles {
     }
 
     /** The names of both sorted arrays, sorted, each once, less those of {@code taken} (sorted). */
-    private static String[] union(String[] a, String[] b, String[] taken) {
+    static String[] union(String[] a, String[] b, String[] taken) {
         String[] out = new String[a.length + b.length];
         int n = 0;
         for (int i = 0, j = 0; i < a.length || j < b.length; ) {
@@ -227,11 +227,11 @@ final class ScanNamedFiles {
         List<Run> stays = new ArrayList<>();
         for (int d = 0; d < directories.size(); d++) {
             Directory dir = directories.get(d);
-            if (atOrBelowAny(prefixes[d], topRescans)) {
+            if (atOrBelowAny(d, topRescans)) {
                 continue;
             }
             Set<String> rescanned = rescannedFiles.getOrDefault(prefixes[d], Set.of());
-            boolean forgotten = !readWhole.isEmpty() && atOrBelowAny(prefixes[d], readWhole);
+            boolean forgotten = !readWhole.isEmpty() && atOrBelowAny(d, readWhole);
             Run born = new Run(d, 0, !dir.recovered() || forgotten ? PathChange.Kind.CREATED : PathChange.Kind.MODIFIED,
                     dir.born(), bornRemoved[d], rescanned);
             Run written = new Run(d, 1, forgotten ? PathChange.Kind.CREATED : PathChange.Kind.MODIFIED, dir.written(),
@@ -373,17 +373,10 @@ final class ScanNamedFiles {
         return la - lb;
     }
 
-    /**
-     * Whether the directory {@code prefix} names (with its trailing slash) or one above it, up to
-     * the root "/", is one of {@code tops}.
-     */
-    private static boolean atOrBelowAny(String prefix, Set<String> tops) {
-        for (int slash = prefix.length() - 1; slash >= 0; slash = prefix.lastIndexOf('/', slash - 1)) {
-            if (tops.contains(slash == 0 ? "/" : prefix.substring(0, slash)) || tops.contains(prefix.substring(0, slash + 1))) {
-                return true;
-            }
-        }
-        return false;
+    /** Whether directory {@code d} or one above it, up to the root "/", is one of {@code tops}. */
+    private boolean atOrBelowAny(int d, Set<String> tops) {
+        String prefix = prefixes[d];
+        return tops.contains("/") || ResultPlanner.atOrBelowAny(prefix.length() > 1 ? prefix.substring(0, prefix.length() - 1) : "/", tops);
     }
 
     /**
