@@ -33,13 +33,22 @@ public final class DirectoryReader implements AutoCloseable {
     private static final int BUFFER_BYTES = 64 * 1024;
     /** {@code struct linux_dirent64}: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, then the name. */
     private static final int NAME_OFFSET = 19;
+    /**
+     * Bytes read per {@code getdents64} by {@link #openSmall}: a directory of /proc (a process's
+     * threads, its open files) has tens of entries, and the buffer is zeroed at every open.
+     */
+    private static final int SMALL_BUFFER_BYTES = 4 * 1024;
     private static final MethodHandle GETDENTS64 = Posix.downcall("getdents64",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle READLINKAT = Posix.downcall("readlinkat",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG));
 
     private final String path;
     private final int fd;
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment entries = arena.allocate(BUFFER_BYTES, 8);
+    private final int bufferBytes;
+    private final MemorySegment entries;
     private final MemorySegment statBuffer = arena.allocate(Statx.structSize(), 8);
     private final MemorySegment handleBuffer = arena.allocate(FileHandles.bufferSize(), 4);
     private final MemorySegment mountId = arena.allocate(ValueLayout.JAVA_INT);
@@ -50,9 +59,11 @@ public final class DirectoryReader implements AutoCloseable {
     private String name;
     private boolean closed;
 
-    private DirectoryReader(String path, int fd) {
+    private DirectoryReader(String path, int fd, int bufferBytes) {
         this.path = path;
         this.fd = fd;
+        this.bufferBytes = bufferBytes;
+        this.entries = arena.allocate(bufferBytes, 8);
     }
 
     /**
@@ -60,8 +71,17 @@ public final class DirectoryReader implements AutoCloseable {
      * there fails with {@code ENOTDIR} or {@code ELOOP}, a file with {@code ENOTDIR}).
      */
     public static DirectoryReader open(String path) throws PosixException {
+        return open(path, BUFFER_BYTES);
+    }
+
+    /** Like {@link #open}, with a buffer for a directory of tens of entries (one of /proc's). */
+    public static DirectoryReader openSmall(String path) throws PosixException {
+        return open(path, SMALL_BUFFER_BYTES);
+    }
+
+    private static DirectoryReader open(String path, int bufferBytes) throws PosixException {
         int fd = Posix.open(path, Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
-        return new DirectoryReader(path, fd);
+        return new DirectoryReader(path, fd, bufferBytes);
     }
 
     /** The path the directory was opened at. */
@@ -107,7 +127,7 @@ public final class DirectoryReader implements AutoCloseable {
         while (true) {
             long n;
             try {
-                n = (long) GETDENTS64.invokeExact(Posix.callState(), fd, entries, (long) BUFFER_BYTES);
+                n = (long) GETDENTS64.invokeExact(Posix.callState(), fd, entries, (long) bufferBytes);
             } catch (Throwable t) {
                 throw Posix.linkageFailure("getdents64", t);
             }
@@ -141,6 +161,47 @@ public final class DirectoryReader implements AutoCloseable {
             name = new String(bytes, StandardCharsets.UTF_8);
         }
         return name;
+    }
+
+    /**
+     * The current entry's name read as a decimal number (a process or thread of /proc, an fd of
+     * {@code /proc/<pid>/fd}), or -1 if it is not one: without making a {@code String} of it.
+     */
+    public long number() {
+        requireEntry();
+        if (nameLength == 0 || nameLength > 18) {
+            return -1;
+        }
+        long value = 0;
+        for (int i = 0; i < nameLength; i++) {
+            int digit = entries.get(ValueLayout.JAVA_BYTE, current + NAME_OFFSET + i) - '0';
+            if (digit < 0 || digit > 9) {
+                return -1;
+            }
+            value = value * 10 + digit;
+        }
+        return value;
+    }
+
+    /**
+     * {@code readlinkat} of the current entry into {@code target}: the length of the target, as
+     * many of its bytes as fit (a length of {@code target.byteSize()} may have been cut).
+     *
+     * @throws PosixException if the entry is not a symbolic link ({@code EINVAL}) or is gone
+     */
+    public int readlink(MemorySegment target) throws PosixException {
+        requireEntry();
+        long n;
+        try {
+            n = (long) READLINKAT.invokeExact(Posix.callState(), fd, entries.asSlice(current + NAME_OFFSET), target,
+                    target.byteSize());
+        } catch (Throwable t) {
+            throw Posix.linkageFailure("readlinkat", t);
+        }
+        if (n < 0) {
+            throw new PosixException("readlink of " + childPath(), Posix.lastErrno());
+        }
+        return (int) n;
     }
 
     /** The current entry's path: the directory's path, a slash and its name. */

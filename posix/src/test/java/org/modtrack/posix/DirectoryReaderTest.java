@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -93,5 +97,44 @@ class DirectoryReaderTest {
         empty.close();
         empty.close();
         assertThrows(IllegalStateException.class, empty::next);
+    }
+
+    @Test
+    void namesReadAsNumbersAndLinkTargetsReadWhereTheEntriesAre() throws Exception {
+        // Enough entries with long names that the small buffer takes many getdents64 calls.
+        Map<String, Long> numbers = new HashMap<>();
+        for (int i = 0; i < 200; i++) {
+            String pad = "0".repeat(12);
+            Files.writeString(tmp.resolve(pad + i), "");
+            numbers.put(pad + i, (long) i);
+            Files.writeString(tmp.resolve("not-a-number-" + "x".repeat(40) + i), "");
+            numbers.put("not-a-number-" + "x".repeat(40) + i, -1L);
+        }
+        Files.writeString(tmp.resolve("12a"), "");
+        numbers.put("12a", -1L);
+        Files.writeString(tmp.resolve("9".repeat(19)), ""); // past what a long holds as read here
+        numbers.put("9".repeat(19), -1L);
+        String target = "/" + "t".repeat(100);
+        Files.createSymbolicLink(tmp.resolve("7"), Path.of(target));
+        numbers.put("7", 7L);
+        Map<String, Long> read = new HashMap<>();
+        try (DirectoryReader list = DirectoryReader.openSmall(tmp.toString());
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment whole = arena.allocate(4096);
+            MemorySegment cut = arena.allocate(8);
+            while (list.next()) {
+                read.put(list.name(), list.number());
+                if (list.name().equals("7")) {
+                    int n = list.readlink(whole);
+                    assertEquals(target, new String(whole.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
+                    assertEquals(8, list.readlink(cut), "as much of the target as fits");
+                    assertEquals(target.substring(0, 8), new String(cut.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
+                } else if (list.name().equals("12a")) {
+                    assertEquals(Errno.EINVAL, assertThrows(PosixException.class, () -> list.readlink(whole)).errno(),
+                            "a file is not a link");
+                }
+            }
+        }
+        assertEquals(numbers, read);
     }
 }

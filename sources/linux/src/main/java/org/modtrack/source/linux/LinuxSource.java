@@ -98,6 +98,8 @@ public final class LinuxSource implements AutoCloseable {
     private final Duration keepQueue;
     private final PowerLease powerLease;
     private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
+    /** The srcu barrier's warm-up, while it may run; null with the freeze barrier. */
+    private CheckpointWarmUp warmUp;
     private boolean leasePending; // the start could not settle its writes in flight: the first result grants the lease
     /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
     private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -192,8 +194,9 @@ public final class LinuxSource implements AutoCloseable {
             AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
                     CarryRule.everyOpenWriter(options.granularity(), options.opensOnly()));
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
-            DrainingBarrier barrier = new DrainingBarrier(options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? freeze
-                    : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze));
+            SyscallBarrier srcu = options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? null
+                    : new SyscallBarrier(fs.dev(), marks, proc, alwaysWritable, freeze);
+            DrainingBarrier barrier = new DrainingBarrier(srcu == null ? freeze : srcu);
             ChangeTracker tracker = ChangeTracker.open(state, config.withBarrier(barrier));
             opened.add(tracker);
             LossRecorder losses = new LossRecorder(tracker, notification.handover());
@@ -270,6 +273,9 @@ public final class LinuxSource implements AutoCloseable {
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
                     options.hook(), notification, options.keepQueue(), options.scansDirectories(), lease, leased);
             source.startLease();
+            if (srcu != null) {
+                source.warmUp = CheckpointWarmUp.start(srcu);
+            }
             return source;
         } catch (IOException | RuntimeException e) {
             closeAll(opened, e);
@@ -648,6 +654,9 @@ public final class LinuxSource implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        if (warmUp != null) {
+            warmUp.close();
+        }
         if (watchdog != null) {
             watchdog.close(); // first: the heartbeats stop while the groups close
         }

@@ -6,13 +6,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.modtrack.posix.DirectoryReader;
 import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
 
 /**
@@ -71,35 +72,35 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     static FileKey keyOf(Path path) throws IOException {
         // One statx (following links) rather than two attribute lookups: on a read event's path.
         Statx st = Statx.statx(Statx.AT_FDCWD, path.toString(), 0, Statx.STATX_INO);
-        return new FileKey(TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor()), st.ino());
+        return new FileKey(deviceOf(st), st.ino());
     }
 
     // ---- SyscallBarrier.SystemView -----------------------------------------------------------------
 
     @Override
     public List<long[]> threads() throws IOException {
+        // Every checkpoint lists every thread of the machine: getdents64 and names read as numbers,
+        // not a Path per process and thread (measured: docs/benchmarks.md, "One daemon's answer, alone").
         List<long[]> out = new ArrayList<>();
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(PROC, ProcFs::isNumeric)) {
-            for (Path p : procs) {
-                long pid = Long.parseLong(p.getFileName().toString());
-                if (pid == SELF) {
-                    continue; // the tracker never writes the tracked file system itself
+        try (DirectoryReader procs = DirectoryReader.open("/proc")) {
+            while (procs.next()) {
+                long pid = procs.number();
+                if (pid < 0 || pid == SELF) {
+                    continue; // not a process; or the tracker, which never writes the tracked file system itself
                 }
-                try (DirectoryStream<Path> tasks = Files.newDirectoryStream(p.resolve("task"), ProcFs::isNumeric)) {
-                    for (Path t : tasks) {
-                        out.add(new long[] {pid, Long.parseLong(t.getFileName().toString())});
+                try (DirectoryReader tasks = DirectoryReader.openSmall("/proc/" + pid + "/task")) {
+                    while (tasks.next()) {
+                        long tid = tasks.number();
+                        if (tid >= 0) {
+                            out.add(new long[] {pid, tid});
+                        }
                     }
-                } catch (IOException e) {
+                } catch (PosixException e) {
                     // the process exited while we listed it
                 }
             }
         }
         return out;
-    }
-
-    private static boolean isNumeric(Path p) {
-        String n = p.getFileName().toString();
-        return !n.isEmpty() && n.chars().allMatch(Character::isDigit);
     }
 
     @Override
@@ -131,21 +132,26 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     @Override
     public List<Integer> writableFds(int pid, long dev) {
         List<Integer> out = new ArrayList<>();
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(pid + "/fd"))) {
-            for (Path p : fds) {
-                int fd = Integer.parseInt(p.getFileName().toString());
+        try (DirectoryReader fds = DirectoryReader.openSmall("/proc/" + pid + "/fd")) {
+            while (fds.next()) {
+                long fd = fds.number();
                 try {
-                    if (keyOf(p).dev() == dev && fdAccessMode(pid, fd) != 0) {
-                        out.add(fd);
+                    // statx of the link follows it (no AT_SYMLINK_NOFOLLOW): the open file's own device.
+                    if (fd >= 0 && deviceOf(fds.statx(0, Statx.STATX_INO)) == dev && fdAccessMode(pid, (int) fd) != 0) {
+                        out.add((int) fd);
                     }
                 } catch (IOException | RuntimeException e) {
                     // closed meanwhile, or not a file we can stat (a socket): not ours to carry
                 }
             }
-        } catch (IOException e) {
+        } catch (PosixException e) {
             // the process is gone
         }
         return out;
+    }
+
+    private static long deviceOf(Statx st) {
+        return TrackedFilesystem.deviceNumber(st.devMajor(), st.devMinor());
     }
 
     @Override
@@ -187,39 +193,49 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         return out;
     }
 
+    /** The target of an io_uring instance's fd. */
+    private static final byte[] IO_URING_TARGET = "anon_inode:[io_uring]".getBytes(StandardCharsets.US_ASCII);
+    /** Room for the start of an fd's link target: only whether it is an io_uring or a path is read. */
+    private static final ThreadLocal<MemorySegment> LINK_TARGET =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(IO_URING_TARGET.length + 1));
+
     @Override
     public boolean asyncIoUserOf(int pid, long dev) {
-        // The ring first: almost no process has one, and then no file of it needs a statx.
-        List<Path> files = new ArrayList<>();
-        List<String> rings = new ArrayList<>();
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(pid + "/fd"))) {
-            for (Path p : fds) {
-                String target;
+        // Every checkpoint reads the link of every fd of every process: readlinkat into one buffer
+        // rather than a Path and a String per fd. The ring first: almost no process has one, and
+        // then no file of it needs a statx.
+        MemorySegment target = LINK_TARGET.get();
+        List<Long> files = new ArrayList<>();
+        List<Long> rings = new ArrayList<>();
+        try (DirectoryReader fds = DirectoryReader.openSmall("/proc/" + pid + "/fd")) {
+            while (fds.next()) {
+                long fd = fds.number();
+                int length;
                 try {
-                    target = Files.readSymbolicLink(p).toString();
-                } catch (IOException e) {
+                    length = fd < 0 ? 0 : fds.readlink(target);
+                } catch (PosixException e) {
                     continue; // closed meanwhile
                 }
-                if (target.equals("anon_inode:[io_uring]")) {
-                    rings.add(p.getFileName().toString());
-                } else if (target.startsWith("/")) {
-                    files.add(p);
+                if (length == IO_URING_TARGET.length && startsWith(target, IO_URING_TARGET)) {
+                    rings.add(fd);
+                } else if (length > 0 && target.get(ValueLayout.JAVA_BYTE, 0) == '/') {
+                    files.add(fd);
                 }
             }
-        } catch (IOException e) {
+        } catch (PosixException e) {
             return false; // the process is gone
         }
         if (rings.isEmpty() && !hasAioRing(pid)) {
             return false;
         }
-        for (String ring : rings) {
-            if (registersFiles(pid, ring)) {
+        for (long ring : rings) {
+            if (registersFiles(pid, Long.toString(ring))) {
                 return true;
             }
         }
-        for (Path p : files) {
+        for (long fd : files) {
             try {
-                if (keyOf(p).dev() == dev) {
+                if (keyOf(PROC.resolve(pid + "/fd/" + fd)).dev() == dev) {
                     return true;
                 }
             } catch (IOException e) {
@@ -227,6 +243,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
             }
         }
         return false;
+    }
+
+    private static boolean startsWith(MemorySegment bytes, byte[] prefix) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (bytes.get(ValueLayout.JAVA_BYTE, i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Files registered with an io_uring ({@code UserFiles} in its fdinfo) may be on any file system. */

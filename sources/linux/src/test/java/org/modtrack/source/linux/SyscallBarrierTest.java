@@ -83,4 +83,22 @@ class SyscallBarrierTest {
     void anFdNumberReusedForReadingIsNotCarried() throws Exception {
         assertEquals(List.of(), carriedAtTheDeadline(new OneWriter(), true));
     }
+
+    @Test
+    void aWarmUpReadsWhatACheckpointReadsButFlushesNothingAndChangesNoCheckpoint() throws Exception {
+        OneWriter system = new OneWriter();
+        int[] flushes = {0};
+        SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, system, identifier, false);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> flushes[0]++, system, alwaysWritable, null);
+        for (int i = 0; i < CheckpointWarmUp.PASSES; i++) {
+            barrier.warmUp();
+        }
+        assertEquals(0, flushes[0], "a warm-up flushes no ignore mark");
+        try (WriteBarrier.Wait wait = barrier.begin(1)) {
+            assertEquals(1, flushes[0]);
+            assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/fd/" + FD)), wait.filesToCarry(),
+                    "the thread inside its write is waited for as without a warm-up");
+        }
+    }
 }
