@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.modtrack.posix.DirectoryReader;
+import org.modtrack.posix.Errno;
 import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
@@ -214,6 +215,9 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                 try {
                     length = fd < 0 ? 0 : fds.readlink(target);
                 } catch (PosixException e) {
+                    if (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM) {
+                        break; // the kernel denies us this process's links (its ptrace access check): every one of them
+                    }
                     continue; // closed meanwhile
                 }
                 if (length == IO_URING_TARGET.length && startsWith(target, IO_URING_TARGET)) {
