@@ -501,15 +501,25 @@ public final class Posix {
      * Linux a thread's own priority). A negative value needs CAP_SYS_NICE.
      */
     public static void setThisThreadNice(int nice) throws PosixException {
+        int tid;
+        try {
+            tid = (int) GETTID.invokeExact(callState());
+        } catch (Throwable t) {
+            throw linkageFailure("gettid", t);
+        }
+        setThreadNice(tid, nice);
+    }
+
+    /** Sets the nice value of thread {@code tid} ({@code setpriority(PRIO_PROCESS, tid, nice)}). */
+    public static void setThreadNice(int tid, int nice) throws PosixException {
         int rc;
         try {
-            int tid = (int) GETTID.invokeExact(callState());
             rc = (int) SETPRIORITY.invokeExact(callState(), 0 /* PRIO_PROCESS */, tid, nice);
         } catch (Throwable t) {
             throw linkageFailure("setpriority", t);
         }
         if (rc != 0) {
-            throw new PosixException("setpriority(nice " + nice + ") of this thread", lastErrno());
+            throw new PosixException("setpriority(nice " + nice + ") of thread " + tid, lastErrno());
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -97,6 +98,8 @@ public final class LinuxSource implements AutoCloseable {
     private volatile QueueHolder holder; // the notification's holder, or the keeper that replaced a dead one
     private final Duration keepQueue;
     private final PowerLease powerLease;
+    /** Whether this JVM's JIT compiler threads were given {@link ThreadNice#JIT_COMPILERS}: once per process. */
+    private static final AtomicBoolean COMPILERS_NICED = new AtomicBoolean();
     private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
     /** The srcu barrier's warm-up, while it may run; null with the freeze barrier. */
     private CheckpointWarmUp warmUp;
@@ -163,6 +166,10 @@ public final class LinuxSource implements AutoCloseable {
             throws IOException {
         requireCapSysAdmin();
         requireKernel(System.getProperty("os.version"));
+        if (COMPILERS_NICED.compareAndSet(false, true)) {
+            int compilers = ThreadNice.jitCompilers(ThreadNice.JIT_COMPILERS);
+            LOG.fine(() -> compilers + " JIT compiler thread(s) at nice " + ThreadNice.JIT_COMPILERS);
+        }
         TrackedFilesystem fs = TrackedFilesystem.holding(watched);
         List<AutoCloseable> opened = new ArrayList<>();
         opened.add(fs);
