@@ -420,10 +420,16 @@ final class ClientCommands {
         @Mixin
         SocketOption socket;
 
+        @Option(names = "--release-queue", description = "Also end each root's queue keeper, which otherwise holds the"
+                + " notification queue for the next start for its keep time (--keep-queue), while every event it queues"
+                + " costs writers: for a stop that is not a restart. The next start then walks the file system if"
+                + " anything was written meanwhile.")
+        boolean releaseQueue;
+
         @Override
         public Integer call() throws IOException {
             try (DaemonClient c = socket.connect()) {
-                c.stop();
+                c.stop(releaseQueue);
                 out().println("the modtrack daemon is stopping");
                 return 0;
             }

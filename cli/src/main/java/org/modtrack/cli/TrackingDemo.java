@@ -98,7 +98,7 @@ final class TrackingDemo {
         mirror.destroy(); // SIGTERM: the cycle under way finishes
         mirror.waitFor(STEP_SECONDS, TimeUnit.SECONDS);
         try (DaemonClient c = DaemonClient.connect(socket)) {
-            c.stop();
+            c.stop(true); // the demo ends here: no keeper stays behind
         }
         daemon.waitFor(STEP_SECONDS, TimeUnit.SECONDS);
         Map<String, String> source = tree(mount);

@@ -143,9 +143,10 @@ final class Connection {
                     if (!daemon.access().isPrivileged(peer)) {
                         throw new ProtocolException(Protocol.FORBIDDEN, "only root (or the daemon's own user) may stop the daemon.");
                     }
-                    LOG.info(() -> "stop requested by user=" + peer.user().getName());
+                    LOG.info(() -> "stop requested by user=" + peer.user().getName()
+                            + (s.releaseQueue() ? ", the queue keepers released" : ""));
                     send(Protocol.object().put("stopping", true));
-                    daemon.stopAsync();
+                    daemon.stopAsync(s.releaseQueue());
                     return false;
                 }
             }

@@ -326,8 +326,16 @@ public final class Daemon implements AutoCloseable {
         stopped.await();
     }
 
-    /** Stops on another thread (a client's {@code stop} must not wait for its own connection). */
-    void stopAsync() {
+    /**
+     * Stops on another thread (a client's {@code stop} must not wait for its own connection); with
+     * {@code releaseQueue}, each root's queue keeper lets its group go instead of keeping it.
+     */
+    void stopAsync(boolean releaseQueue) {
+        if (releaseQueue) {
+            for (Root r : roots.values()) {
+                r.source().releaseQueueAtClose();
+            }
+        }
         Thread.ofPlatform().name("modtrack-stop").start(() -> {
             try {
                 close();

@@ -91,11 +91,15 @@ public sealed interface Request {
         }
     }
 
-    /** {@code stop}: the daemon stops cleanly (root only). */
-    record Stop() implements Request {
+    /**
+     * {@code stop}: the daemon stops cleanly (root only); with {@code releaseQueue}, each root's
+     * queue keeper closes its group and exits instead of keeping it for a next start.
+     */
+    record Stop(boolean releaseQueue) implements Request {
         @Override
         public ObjectNode toJson() {
-            return command("stop");
+            ObjectNode o = command("stop");
+            return releaseQueue ? o.put("releaseQueue", true) : o;
         }
     }
 }

@@ -51,7 +51,7 @@ public final class RequestParser {
             case "consumers" -> consumers(n);
             case "status" -> new Request.Status(root(n));
             case "watch" -> new Request.Watch(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), interval(n));
-            case "stop" -> new Request.Stop();
+            case "stop" -> new Request.Stop(bool(n, "releaseQueue"));
             default -> throw new ProtocolException(Protocol.UNKNOWN_COMMAND, "unknown command '"
                     + printable(cmd.textValue()) + "'; the commands are hello, query, bless, consumers, status, watch and stop.");
         };

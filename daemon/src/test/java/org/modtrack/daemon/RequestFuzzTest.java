@@ -166,7 +166,7 @@ class RequestFuzzTest {
                 new Request.Consumers("/a", Request.Consumers.Action.ADD, "backup", "alice", "staff"),
                 new Request.Consumers("/a", Request.Consumers.Action.ADD, "backup", null, null),
                 new Request.Consumers("/a", Request.Consumers.Action.REMOVE, "backup", null, null),
-                new Request.Status("/a"), new Request.Watch("/a", "default", 250), new Request.Stop())) {
+                new Request.Status("/a"), new Request.Watch("/a", "default", 250), new Request.Stop(false), new Request.Stop(true))) {
             assertEquals(r, RequestParser.parse(Protocol.text(Protocol.line(r.toJson())).getBytes(StandardCharsets.UTF_8)));
         }
     }

@@ -129,8 +129,9 @@ public final class DaemonClient implements AutoCloseable {
         }
     }
 
-    public JsonNode stop() throws IOException {
-        return call(new Request.Stop());
+    /** Stops the daemon cleanly; with {@code releaseQueue}, its queue keepers let their groups go. */
+    public JsonNode stop(boolean releaseQueue) throws IOException {
+        return call(new Request.Stop(releaseQueue));
     }
 
     /** Sends a request and reads its one-line response. */

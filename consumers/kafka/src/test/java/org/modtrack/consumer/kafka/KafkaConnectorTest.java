@@ -311,7 +311,7 @@ class KafkaConnectorTest {
             }
             if (daemon != null && daemon.isAlive()) {
                 try (DaemonClient c = DaemonClient.connect(socket)) {
-                    c.stop();
+                    c.stop(true);
                 } catch (IOException e) {
                     daemon.destroy();
                 }

@@ -32,7 +32,7 @@ final class CheckpointWarmUp implements AutoCloseable {
 
     /** Starts {@link #PASSES} passes of {@code barrier}'s scans on a daemon thread. */
     static CheckpointWarmUp start(SyscallBarrier barrier) {
-        Thread t = Thread.ofPlatform().daemon().name("modtrack-checkpoint-warm-up").unstarted(() -> {
+        Thread t = Thread.ofPlatform().daemon().name("modtrack-warm-up").unstarted(() -> {
             ThreadNice.set(NICE);
             try {
                 for (int i = 0; i < PASSES && !Thread.currentThread().isInterrupted(); i++) {
