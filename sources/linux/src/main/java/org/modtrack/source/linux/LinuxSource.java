@@ -104,7 +104,7 @@ public final class LinuxSource implements AutoCloseable {
     private static final AtomicBoolean COMPILERS_NICED = new AtomicBoolean();
     private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
     /** The srcu barrier's warm-up, while it may run; null with the freeze barrier. */
-    private CheckpointWarmUp warmUp;
+    private volatile CheckpointWarmUp warmUp;
     private boolean leasePending; // the start could not settle its writes in flight: the first result grants the lease
     /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
     private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -666,6 +666,16 @@ public final class LinuxSource implements AutoCloseable {
         releaseQueue = true;
     }
 
+    /** Tells the keeper to let its group go; a keeper that does not answer keeps it for its keep time at most. */
+    private static void release(KeptQueue keeper) {
+        try {
+            keeper.release();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "the queue keeper did not confirm that it let the notification group go: it holds"
+                    + " it for its keep time at most", e);
+        }
+    }
+
     /**
      * Stops tracking cleanly: takes the watermark while every access is still recorded, records the
      * notification events queued before it (unread ones vanish with the group), closes the groups
@@ -707,7 +717,7 @@ public final class LinuxSource implements AutoCloseable {
         if (holder != null) {
             QueueHolder h = holder;
             // It holds the group for the next start, unless told that no start is coming soon.
-            parts.add(releaseQueue && h instanceof KeptQueue keeper ? keeper::release : h);
+            parts.add(releaseQueue && h instanceof KeptQueue keeper ? () -> release(keeper) : h);
             parts.add(notification.handover());
         }
         for (AutoCloseable c : parts) {
