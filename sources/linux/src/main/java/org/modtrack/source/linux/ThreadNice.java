@@ -46,9 +46,9 @@ final class ThreadNice {
      * writers and share the CPU with the checkpoint's scans. Why: a new daemon compiles the code of
      * each kind of event the first time a workload raises many of them, and at nice 0 its two
      * compiler threads took a CPU from the writers of a 2-CPU machine just then (the peers' dir
-     * churn, 100 directories renamed or deleted file by file under a daemon started for it: 0.297 s
-     * median against 0.161 s with them at nice 10, and 0.105 s untracked; docs/benchmarks.md,
-     * <i>Writer overhead, tracked vs untracked</i>).
+     * churn, 100 directories renamed or deleted file by file under a daemon started for it,
+     * {@code benchmarks/peers/walk --workload churn}: 0.159 s median at nice 0 against 0.131 s at
+     * nice 10, and 0.101 s untracked; docs/benchmarks.md, <i>Dir churn under a new daemon</i>).
      */
     static final int JIT_COMPILERS = CHECKPOINT;
 
