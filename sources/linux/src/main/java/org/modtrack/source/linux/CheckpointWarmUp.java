@@ -14,9 +14,10 @@ final class CheckpointWarmUp implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CheckpointWarmUp.class.getName());
     /**
      * Passes: HotSpot compiles a method after about 200 calls, and a pass calls the per-thread and
-     * per-process readers once per thread and process (about 100 of each here); measured with
-     * {@code benchmarks/peers/answer --files 1000}: after 5 passes the first answers' checkpoints
-     * were 20, 17, 13 ms against 33, 49, 35 without.
+     * per-process readers once per thread and process (about 100 of each here). Measured with
+     * {@code benchmarks/peers/answer --files 1000}, 8 new daemons each way: the first answer's
+     * checkpoint 26 ms median (16-40) against 79 (31-104) without (docs/benchmarks.md, <i>One
+     * daemon's answer, alone</i>).
      */
     static final int PASSES = 5;
     /** Nice value of the warm-up: it yields to everything else on the machine. */
