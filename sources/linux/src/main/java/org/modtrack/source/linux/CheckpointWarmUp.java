@@ -5,8 +5,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Runs the {@code srcu} barrier's scans of /proc a few times right after the source starts, on a
- * thread of the lowest priority, so that a new daemon's first checkpoints run compiled code (see
+ * Runs the {@code srcu} barrier's scans of /proc a few times right after the first source of the
+ * process starts, on a thread of the lowest priority, so that a new daemon's first checkpoints run
+ * compiled code (see
  * {@link SyscallBarrier#warmUp}). Reads /proc only: no mark, record or file of the tracked file
  * system is touched, and a checkpoint running meanwhile is unaffected.
  */

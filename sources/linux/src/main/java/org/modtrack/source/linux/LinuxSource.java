@@ -103,7 +103,9 @@ public final class LinuxSource implements AutoCloseable {
     /** Whether this JVM's JIT compiler threads were given {@link ThreadNice#JIT_COMPILERS}: once per process. */
     private static final AtomicBoolean COMPILERS_NICED = new AtomicBoolean();
     private final boolean leased; // a power lease may stand: power durability, the pre-content hook, a queue holder
-    /** The srcu barrier's warm-up, while it may run; null with the freeze barrier. */
+    /** Whether a source of this JVM has started the checkpoint warm-up ({@link CheckpointWarmUp}): once per process. */
+    private static final AtomicBoolean CHECKPOINTS_WARMED_UP = new AtomicBoolean();
+    /** The srcu barrier's warm-up, while it may run; null with the freeze barrier or if another source ran it. */
     private volatile CheckpointWarmUp warmUp;
     private boolean leasePending; // the start could not settle its writes in flight: the first result grants the lease
     /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
@@ -282,8 +284,8 @@ public final class LinuxSource implements AutoCloseable {
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
                     options.hook(), notification, options.keepQueue(), options.scansDirectories(), lease, leased);
             source.startLease();
-            if (srcu != null) {
-                source.warmUp = CheckpointWarmUp.start(srcu);
+            if (srcu != null && CHECKPOINTS_WARMED_UP.compareAndSet(false, true)) {
+                source.warmUp = CheckpointWarmUp.start(srcu); // once a process: the compiled code serves every source
             }
             return source;
         } catch (IOException | RuntimeException e) {
