@@ -81,6 +81,26 @@ def kill(p, sig=signal.SIGKILL):
             p.wait()
 
 
+def release_keepers(state):
+    """Tells the queue keepers of a stopped daemon (state directory STATE) to let their queues go;
+    returns the (socket path, OSError) of each that could not be told."""
+    failed = []
+    for path in glob.glob(os.path.join(state, "*", "keeper", "keeper.socket")):
+        # Through the directory's descriptor: the path is longer than a socket address may be.
+        d = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+                s.settimeout(10)
+                s.connect("/proc/self/fd/%d/keeper.socket" % d)
+                s.send(b"release")
+                s.recv(4096)
+        except OSError as e:
+            failed.append((path, e))
+        finally:
+            os.close(d)
+    return failed
+
+
 def wait_for_text(path, text, proc, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -453,19 +473,8 @@ class Modtrack(Contender):
         """Stops the daemon (SIGTERM) and then its queue keeper, which would otherwise hold the queue
         for the next start for 5 minutes, raising events that later contenders' writers would pay for."""
         kill(self.p, signal.SIGTERM)
-        for path in glob.glob(os.path.join(self.state, "*", "keeper", "keeper.socket")):
-            # Through the directory's descriptor: the path is longer than a socket address may be.
-            d = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY)
-            try:
-                with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-                    s.settimeout(10)
-                    s.connect("/proc/self/fd/%d/keeper.socket" % d)
-                    s.send(b"release")
-                    s.recv(4096)
-            except OSError as e:
-                log("could not release the queue keeper at %s: %s" % (path, e))
-            finally:
-                os.close(d)
+        for path, e in release_keepers(self.state):
+            log("could not release the queue keeper at %s: %s" % (path, e))
 
 
 def contenders(tag, missing, freeze=True):
