@@ -2,12 +2,14 @@
 // (DirectoryScan): each directory read with getdents64, each entry stat'ed relative to it (statx:
 // type, ctime, birth time, links, inode number), and each file with more than one link given its
 // file handle (name_to_handle_at; with "handles", every file that is not a directory, as a scan
-// that must tell every file by its handle would). No Java, no result: the floor under modtrack's
-// answer time for a result naming that many files, printed beside it by benchmarks/peers/answer.
+// that must tell every file by its handle would; with "names", only each subdirectory, as the scan
+// of a directory born since the watermark asks: its listing names the rest). No Java, no result: the
+// floor under modtrack's answer time for a result naming that many files, printed beside it by
+// benchmarks/peers/answer.
 //
-// Usage: scan-floor ROOT [threads (1)] [handles]: walks ROOT's directories (not following symbolic
-// links), the directories shared out among the threads as DirectoryScan shares them. Prints
-// "entries=N seconds=S threads=T handles=every|linked". Not a test; nothing asserts a time.
+// Usage: scan-floor ROOT [threads (1)] [handles|names]: walks ROOT's directories (not following
+// symbolic links), the directories shared out among the threads as DirectoryScan shares them. Prints
+// "entries=N seconds=S threads=T mode=linked|handles|names". Not a test; nothing asserts a time.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +38,7 @@ static long next_dir;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long total_entries;
 static int every_handle;
+static int names_only;
 
 static double now(void) {
     struct timespec t;
@@ -90,6 +93,9 @@ static void find_dirs(const char *root) {
 static long name_entry(int fd, struct linux_dirent64 *e, void *unused) {
     (void) unused;
     struct statx st;
+    if (names_only && e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) {
+        return 1;
+    }
     if (statx(fd, e->d_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_CTIME | STATX_BTIME | STATX_NLINK | STATX_INO, &st)) {
         return 0;
     }
@@ -120,7 +126,7 @@ static void *scan(void *unused) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: scan-floor ROOT [threads] [handles]\n");
+        fprintf(stderr, "usage: scan-floor ROOT [threads] [handles|names]\n");
         return 2;
     }
     int threads = argc > 2 ? atoi(argv[2]) : 1;
@@ -129,13 +135,18 @@ int main(int argc, char **argv) {
         return 2;
     }
     every_handle = argc > 3 && !strcmp(argv[3], "handles");
+    names_only = argc > 3 && !strcmp(argv[3], "names");
+    if (argc > 3 && !every_handle && !names_only) {
+        fprintf(stderr, "scan-floor: the mode is handles or names, not %s\n", argv[3]);
+        return 2;
+    }
     dirs = malloc(sizeof(char *) * MAX_DIRS);
     find_dirs(argv[1]);
     pthread_t t[64];
     double start = now();
     for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, scan, NULL);
     for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
-    printf("entries=%ld seconds=%.3f threads=%d handles=%s\n", total_entries, now() - start, threads,
-           every_handle ? "every" : "linked");
+    printf("entries=%ld seconds=%.3f threads=%d mode=%s\n", total_entries, now() - start, threads,
+           every_handle ? "handles" : names_only ? "names" : "linked");
     return 0;
 }

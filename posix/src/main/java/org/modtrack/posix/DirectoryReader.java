@@ -44,6 +44,9 @@ public final class DirectoryReader implements AutoCloseable {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                     ValueLayout.JAVA_LONG));
 
+    /** The empty C string that, with {@code AT_EMPTY_PATH}, makes a call about the descriptor itself. */
+    private static final MemorySegment EMPTY_PATH = Arena.global().allocateFrom("");
+
     private final String path;
     private final int fd;
     private final Arena arena = Arena.ofConfined();
@@ -229,6 +232,14 @@ public final class DirectoryReader implements AutoCloseable {
         } catch (PosixException e) {
             throw new PosixException("statx of " + childPath(), e.errno());
         }
+    }
+
+    /** {@code statx} of the directory itself, through the descriptor it was read with. */
+    public Statx statxDirectory(int mask) throws PosixException {
+        if (closed) {
+            throw new IllegalStateException("statx after close: " + path);
+        }
+        return Statx.statx(fd, EMPTY_PATH, Statx.AT_EMPTY_PATH, mask, statBuffer, path);
     }
 
     /** {@code name_to_handle_at} of the current entry in this directory, not following a symbolic link. */

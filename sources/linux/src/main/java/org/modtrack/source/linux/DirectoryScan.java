@@ -104,10 +104,11 @@ final class DirectoryScan {
      * rescan, the paths where a file changed in the result's periods is no more (removed or renamed
      * away after the records were frozen), the other names the scan found of a file it names
      * (hard links), each to be read as it stands, and the files it names that only their paths
-     * identify (not among {@code files}).
+     * identify (not among {@code files}), and how many entries the scans stat'ed (an entry of a
+     * directory born since the watermark needs no stat of its own).
      */
     record Expanded(List<ChangedFile> files, List<Namespace.Where> now, List<String> rescans, List<String> removals,
-                    List<Namespace.Where> otherNames, ScanNamedFiles scanNamed) {
+                    List<Namespace.Where> otherNames, ScanNamedFiles scanNamed, long entriesStatted) {
         /** The same, with the files only their paths identify among {@code files} as records. */
         Expanded withScanNamedAsRecords() {
             if (scanNamed.isEmpty()) {
@@ -116,7 +117,7 @@ final class DirectoryScan {
             List<ChangedFile> f = new ArrayList<>(files);
             List<Namespace.Where> w = new ArrayList<>(now);
             scanNamed.addTo(f, w);
-            return new Expanded(f, w, rescans, removals, otherNames, ScanNamedFiles.NONE);
+            return new Expanded(f, w, rescans, removals, otherNames, ScanNamedFiles.NONE, entriesStatted);
         }
     }
 
@@ -154,7 +155,7 @@ final class DirectoryScan {
             }
         }
         if (recorded.isEmpty()) {
-            return new Expanded(files, now, List.of(), List.of(), List.of(), ScanNamedFiles.NONE);
+            return new Expanded(files, now, List.of(), List.of(), List.of(), ScanNamedFiles.NONE, 0);
         }
         if (watermarkNanos.isEmpty()) {
             LOG.warning(() -> "the files changed below " + recorded.size() + " recorded directories of " + watched
@@ -183,7 +184,9 @@ final class DirectoryScan {
         List<Namespace.Where> otherNames = new ArrayList<>();
         List<ScanNamedFiles.Directory> scanNamed = new ArrayList<>();
         int scannedByHandle = 0;
+        long statted = 0;
         for (Scanned s : scanned) {
+            statted += s == null ? 0 : s.statted;
             for (int k = 0; s != null && k < s.files.size(); k++) {
                 scannedByHandle += s.files.get(k).file().hasHandle() ? 1 : 0;
             }
@@ -261,7 +264,7 @@ final class DirectoryScan {
         }
         outFiles.subList(kept, outFiles.size()).clear();
         outNow.subList(kept, outNow.size()).clear();
-        return new Expanded(outFiles, outNow, rescans, removals, otherNames, new ScanNamedFiles(scanNamed));
+        return new Expanded(outFiles, outNow, rescans, removals, otherNames, new ScanNamedFiles(scanNamed), statted);
     }
 
     /**
@@ -294,6 +297,7 @@ final class DirectoryScan {
         String[] others = new String[0];
         boolean cut;
         boolean vanished;
+        long statted;
         boolean entriesChangedSinceCheckpoint;
 
         Scanned(String path) {
@@ -458,13 +462,38 @@ final class DirectoryScan {
         // stay records, which the resolver has the consumer read from the nearest nameable directory.
         boolean nameablePath = path.indexOf(ResultResolver.UNNAMABLE) < 0;
         try (DirectoryReader list = opened) {
+            boolean atRecordedName = recordedAt == null || recordedAt.equals(path);
+            // A directory born at or after the watermark holds nothing the consumer has: each entry was
+            // made, linked or moved there since, which set its ctime then, so the stat would name every
+            // one that is not a directory. getdents64's type and inode number tell what else the stat
+            // was for (a directory; an object the result knows), and the entry is named as made without
+            // it: the directories of an unpack or a build cost their listing only, not a statx each
+            // (most of a million-file answer's time, benchmarks/peers/answer). An entry removed since it
+            // was listed is then named too, and found gone by the consumer (docs/protocol.md).
+            boolean bornSince = false;
+            if (!whole && atRecordedName && nameablePath && !known.everyHandle()) {
+                Statx self = list.statxDirectory(Statx.STATX_BTIME);
+                bornSince = (self.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(self.btimeNanos(), watermark);
+            }
             while (list.next()) {
                 if (allowed == 0 && (allowed = budget.take()) == 0) {
                     s.cut = true;
                     break;
                 }
                 allowed--;
+                if (bornSince) {
+                    int type = list.type();
+                    if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR
+                            && !known.inodes().contains(list.inode())) {
+                        String name = list.name();
+                        if (name.indexOf(ResultResolver.UNNAMABLE) < 0) {
+                            born.add(name);
+                            continue;
+                        }
+                    }
+                }
                 Statx st;
+                s.statted++;
                 try {
                     st = list.statx(Statx.AT_SYMLINK_NOFOLLOW, MASK);
                 } catch (PosixException e) {
@@ -481,7 +510,6 @@ final class DirectoryScan {
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
                 boolean wasBorn = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
-                boolean atRecordedName = recordedAt == null || recordedAt.equals(path);
                 boolean byPath = atRecordedName && !known.needHandle(st);
                 if (byPath && nameablePath && name.indexOf(ResultResolver.UNNAMABLE) < 0) {
                     (wasBorn ? born : written).add(name);

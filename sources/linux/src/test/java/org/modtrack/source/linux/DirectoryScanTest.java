@@ -230,12 +230,15 @@ class DirectoryScanTest {
     void aFileOnlyTheScanNamesIsKnownByItsPathAndAnyOtherByItsHandle() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
             Path root = m.mountPoint();
-            sh(root, "mkdir d e; for f in plain linked recorded known; do echo x > d/$f; done; ln d/linked e/other; sync");
+            // d was born before the watermark (one born since names its entries without a stat each,
+            // aDirectoryBornSinceTheWatermarkNamesEveryEntryAsMade), its files after it.
+            long watermark = watermarkAfter(root, "mkdir d e");
+            sh(root, "for f in plain linked recorded known; do echo x > d/$f; done; ln d/linked e/other; sync");
             ChangedFile dir = record(fs, root.resolve("d"), Set.of(Change.WRITTEN), false);
             ChangedFile recorded = fileRecord(fs, root.resolve("d/recorded"), Set.of(Change.ATTRIBUTES));
             FileId known = fileRecord(fs, root.resolve("d/known"), Set.of()).file();
             Namespace.Where recordedWhere = new Namespace.Where(root.resolve("d/recorded").toString(), false, false, 1, null);
-            DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(0), false, "", false, Long.MAX_VALUE);
+            DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
 
             DirectoryScan.Expanded scanned = scan.expand(List.of(dir, recorded), List.of(dirAt(root.resolve("d")), recordedWhere),
                     Map::of, Set.of(known));
@@ -256,6 +259,77 @@ class DirectoryScanTest {
             assertEquals(recorded.file(), byName.get("d/recorded").file());
             assertEquals(Set.of(Change.ATTRIBUTES, Change.WRITTEN), byName.get("d/recorded").changes(), "merged into its record");
         }
+    }
+
+    /**
+     * A directory born at or after the watermark holds nothing the consumer has: every entry that is
+     * not a directory is named as made without a stat of its own, while an object the result knows
+     * keeps its handle and record: one moved in (its rename's record), and a name linked in (the
+     * link count's attribute change, which the reader records by handle, names the object), and a
+     * directory born before keeps the ctime filter.
+     */
+    @Test
+    void aDirectoryBornSinceTheWatermarkNamesEveryEntryAsMade() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            Path root = m.mountPoint();
+            long watermark = watermarkAfter(root, "mkdir old; echo x > old/quiet; echo x > old/linked; echo x > old/moved");
+            sh(root, "mkdir new new/sub; echo y > new/a; : > new/b; ln old/linked new/link; ln -s a new/s; mkfifo new/p;"
+                    + " mv old/moved new/moved; echo z > new/sub/f");
+            ChangedFile moved = fileRecord(fs, root.resolve("new/moved"), Set.of(Change.RENAMED));
+            ChangedFile linked = fileRecord(fs, root.resolve("old/linked"), Set.of(Change.ATTRIBUTES));
+            DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
+            DirectoryScan.Expanded x = scan.expand(
+                    List.of(record(fs, root.resolve("new"), Set.of(Change.WRITTEN), false),
+                            record(fs, root.resolve("old"), Set.of(Change.WRITTEN), false), moved, linked),
+                    List.of(dirAt(root.resolve("new")), dirAt(root.resolve("old")), fileAt(root.resolve("new/moved")),
+                            fileAt(root.resolve("old/linked"))), Map::of);
+            assertEquals(Set.of(root.resolve("new/a").toString(), root.resolve("new/b").toString(),
+                    root.resolve("new/s").toString(), root.resolve("new/p").toString()), scanNamed(x.scanNamed(), root),
+                    "every entry of new that is not a directory and that the result does not know, by its path");
+            assertEquals(5, x.entriesStatted(), "only new/sub, new/link and new/moved of new, and old's two entries, stat'ed");
+            x = x.withScanNamedAsRecords();
+            Map<String, ChangedFile> byName = new TreeMap<>();
+            for (int i = 0; i < x.files().size(); i++) {
+                if (!x.files().get(i).directory()) {
+                    assertEquals(null, byName.put(root.relativize(Path.of(x.now().get(i).path())).toString(), x.files().get(i)),
+                            "one entry per file: " + x.files());
+                }
+            }
+            assertEquals(Set.of("new/a", "new/b", "new/s", "new/p", "new/moved", "old/linked"), byName.keySet(),
+                    "no subdirectory, and of old only the file whose link count changed");
+            for (String made : List.of("new/a", "new/b", "new/s", "new/p")) {
+                assertEquals(Set.of(Change.CREATED, Change.WRITTEN), byName.get(made).changes(), made);
+            }
+            assertEquals(moved.file(), byName.get("new/moved").file(), "an object the result knows keeps its record");
+            assertEquals(Set.of(Change.RENAMED, Change.WRITTEN), byName.get("new/moved").changes());
+            assertEquals(linked.file(), byName.get("old/linked").file());
+            assertEquals(Set.of(Change.ATTRIBUTES, Change.WRITTEN), byName.get("old/linked").changes(), "born before the watermark");
+            assertEquals(List.of(root.resolve("new/link").toString()), x.otherNames().stream().map(Namespace.Where::path).toList(),
+                    "the name linked in is the linked object's other name");
+        }
+    }
+
+    /**
+     * Runs {@code commands} in {@code root}, then returns a watermark after every ctime they set and
+     * before every later one: a file's ctime, 50 ms (several clock ticks) after them and before what follows.
+     */
+    private static long watermarkAfter(Path root, String commands) throws Exception {
+        sh(root, commands + "; sync; sleep 0.05; touch mark; sleep 0.05");
+        return Statx.statx(Statx.AT_FDCWD, root.resolve("mark").toString(), 0, Statx.STATX_CTIME).ctimeNanos();
+    }
+
+    private static Set<String> scanNamed(ScanNamedFiles named, Path root) {
+        Set<String> paths = new TreeSet<>();
+        for (String p : List.of("new/a", "new/b", "new/s", "new/p", "new/link", "new/moved", "new/sub", "old/quiet", "old/linked")) {
+            if (named.contains(root.resolve(p).toString())) {
+                paths.add(root.resolve(p).toString());
+            }
+        }
+        return paths;
+    }
+
+    private static Namespace.Where fileAt(Path file) {
+        return new Namespace.Where(file.toString(), false, false, 1, null);
     }
 
     private static ChangedFile fileRecord(TrackedFilesystem fs, Path file, Set<Change> changes) throws Exception {
