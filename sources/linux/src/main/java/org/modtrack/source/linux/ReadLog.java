@@ -55,43 +55,98 @@ final class ReadLog implements Iterable<ReadLog.Read> {
      *     of a usual length: more than a journal at its limit holds)
      */
     static ReadLog of(List<PathChange> entries) {
-        Writer w = new Writer();
-        List<Read> whole = new ArrayList<>();
-        int[] restarts = new int[entries.size() / RESTART + 1];
-        int n = 0;
-        String previous = "";
-        for (PathChange e : entries) {
-            if (e.kind() == PathChange.Kind.DELETED) {
-                continue;
+        Encoder e = new Encoder(entries.size());
+        for (List<PathChange> part : entries instanceof ResultEntries r ? r.parts() : List.of(entries)) {
+            if (part instanceof ScanNamedFiles.Ordered files) {
+                // Each file's directory and name as they are kept: a million of them would otherwise
+                // each be made a path again, and compared with the one before from its first char.
+                for (int i = 0; i < files.size(); i++) {
+                    e.add(files.prefix(i), files.name(i), files.kind(i), false, false, files.recovered(i), 1);
+                }
+            } else {
+                for (PathChange c : part) {
+                    if (c.kind() != PathChange.Kind.DELETED) {
+                        e.add("", c.path(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
+                    }
+                }
             }
+        }
+        return e.log();
+    }
+
+    /** Builds a log entry by entry, each path given as a prefix and the rest. */
+    private static final class Encoder {
+        private final Writer w = new Writer();
+        private final List<Read> whole = new ArrayList<>();
+        private final int[] restarts;
+        private int n;
+        private String previousPrefix = "";
+        private String previousName = "";
+
+        Encoder(int most) {
+            restarts = new int[most / RESTART + 1];
+        }
+
+        void add(String prefix, String name, PathChange.Kind kind, boolean directory, boolean carried, boolean recovered,
+                 int links) {
             if (n % RESTART == 0) {
                 restarts[n / RESTART] = w.length;
-                previous = "";
+                previousPrefix = "";
+                previousName = "";
             }
-            String path = e.path();
-            int most = Math.min(previous.length(), path.length());
-            int shared = 0;
-            while (shared < most && previous.charAt(shared) == path.charAt(shared)) {
-                shared++;
-            }
+            int length = prefix.length() + name.length();
+            int shared = prefix.equals(previousPrefix)
+                    ? prefix.length() + shared(previousName, 0, name, 0)
+                    : sharedOfJoined(previousPrefix, previousName, prefix, name);
             // Room for the whole entry at once: its flags, three ints and a char in at most 3 bytes each.
-            w.ensure(1 + 3 * 5 + 3L * (path.length() - shared));
-            w.put(e.kind().ordinal() | (e.directory() ? DIRECTORY : 0) | (e.carried() ? CARRIED : 0)
-                    | (e.recovered() ? RECOVERED : 0));
-            w.varint(e.links());
+            w.ensure(1 + 3 * 5 + 3L * (length - shared));
+            w.put(kind.ordinal() | (directory ? DIRECTORY : 0) | (carried ? CARRIED : 0) | (recovered ? RECOVERED : 0));
+            w.varint(links);
             w.varint(shared);
-            w.varint(path.length() - shared);
-            for (int i = shared; i < path.length(); i++) {
-                w.varint(path.charAt(i));
+            w.varint(length - shared);
+            for (int i = shared; i < prefix.length(); i++) {
+                w.varint(prefix.charAt(i));
             }
-            if (e.kind() == PathChange.Kind.RESCAN || e.kind() == PathChange.Kind.LIST) {
-                whole.add(new Read(path, e.kind(), e.directory(), e.carried(), e.recovered(), e.links()));
+            for (int i = Math.max(0, shared - prefix.length()); i < name.length(); i++) {
+                w.varint(name.charAt(i));
             }
-            previous = path;
+            if (kind == PathChange.Kind.RESCAN || kind == PathChange.Kind.LIST) {
+                whole.add(new Read(prefix + name, kind, directory, carried, recovered, links));
+            }
+            previousPrefix = prefix;
+            previousName = name;
             n++;
         }
-        return new ReadLog(Arrays.copyOf(w.bytes, w.length), Arrays.copyOf(restarts, (n + RESTART - 1) / RESTART), n,
-                List.copyOf(whole));
+
+        /** The length of the longest common prefix of {@code a} from {@code i} and {@code b} from {@code j}. */
+        private static int shared(String a, int i, String b, int j) {
+            int most = Math.min(a.length() - i, b.length() - j);
+            int k = 0;
+            while (k < most && a.charAt(i + k) == b.charAt(j + k)) {
+                k++;
+            }
+            return k;
+        }
+
+        /** The length of the longest common prefix of {@code pa + na} and {@code pb + nb}, without making either. */
+        private static int sharedOfJoined(String pa, String na, String pb, String nb) {
+            int la = pa.length() + na.length();
+            int lb = pb.length() + nb.length();
+            int k = 0;
+            for (int most = Math.min(la, lb); k < most; k++) {
+                char a = k < pa.length() ? pa.charAt(k) : na.charAt(k - pa.length());
+                char b = k < pb.length() ? pb.charAt(k) : nb.charAt(k - pb.length());
+                if (a != b) {
+                    break;
+                }
+            }
+            return k;
+        }
+
+        ReadLog log() {
+            return new ReadLog(Arrays.copyOf(w.bytes, w.length), Arrays.copyOf(restarts, (n + RESTART - 1) / RESTART), n,
+                    List.copyOf(whole));
+        }
     }
 
     /** A log of one read: everything below {@code path}, read whole. */

@@ -28,6 +28,11 @@ final class ResultEntries extends AbstractList<PathChange> implements RandomAcce
         return index < scanNamed.size() ? scanNamed.get(index) : after.get(index - scanNamed.size());
     }
 
+    /** The three parts, in order: the planner's entries before the scanned files', those, and the rest. */
+    List<List<PathChange>> parts() {
+        return List.of(before, scanNamed, after);
+    }
+
     @Override
     public int size() {
         return before.size() + scanNamed.size() + after.size();

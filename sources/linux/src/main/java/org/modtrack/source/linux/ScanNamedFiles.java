@@ -401,10 +401,30 @@ final class ScanNamedFiles {
 
         @Override
         public PathChange get(int index) {
-            long o = order[index];
-            Run run = runs.get((int) (o >>> 32));
-            String name = run.names[run.index((int) o)];
-            return new PathChange(run.prefix + name, run.kind, null, false, false, run.recovered(), 1);
+            return new PathChange(prefix(index) + name(index), kind(index), null, false, false, recovered(index), 1);
+        }
+
+        /** Entry {@code index}'s directory, as a path ending in a slash: its path is that and its {@link #name}. */
+        String prefix(int index) {
+            return runOf(index).prefix;
+        }
+
+        /** Entry {@code index}'s name in its directory. */
+        String name(int index) {
+            Run run = runOf(index);
+            return run.names[run.index((int) order[index])];
+        }
+
+        PathChange.Kind kind(int index) {
+            return runOf(index).kind;
+        }
+
+        boolean recovered(int index) {
+            return runOf(index).recovered();
+        }
+
+        private Run runOf(int index) {
+            return runs.get((int) (order[index] >>> 32));
         }
 
         @Override

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.modtrack.testing.Seeded;
@@ -42,6 +44,47 @@ class ReadLogTest {
             for (int i = 0; i < 20; i++) {
                 String other = path(random);
                 assertEquals(reads.stream().anyMatch(e -> e.path().equals(other)), log.containsPath(other), other);
+            }
+        }
+    }
+
+    /**
+     * A result's files that only scans name are encoded from their directories and names as kept,
+     * not made into paths: the log holds the reads their paths would make, in as many bytes.
+     */
+    @Test
+    void scanNamedFilesAreLoggedAsTheirPathsWouldBe(SplittableRandom random) {
+        for (int round = 0; round < 100; round++) {
+            List<ScanNamedFiles.Directory> dirs = new ArrayList<>();
+            Set<String> paths = new TreeSet<>();
+            for (int d = random.nextInt(6); d > 0; d--) {
+                paths.add(path(random));
+            }
+            for (String dir : paths) {
+                Set<String> born = new TreeSet<>();
+                Set<String> written = new TreeSet<>();
+                for (int f = random.nextInt(40); f > 0; f--) {
+                    String name = NAMES[random.nextInt(NAMES.length)] + random.nextInt(30);
+                    if (!born.contains(name)) {
+                        (random.nextBoolean() ? born : written).add(name);
+                    }
+                }
+                written.removeAll(born);
+                dirs.add(new ScanNamedFiles.Directory(dir, random.nextBoolean(), born.toArray(new String[0]),
+                        written.toArray(new String[0])));
+            }
+            List<PathChange> before = new ArrayList<>();
+            List<PathChange> after = new ArrayList<>();
+            for (int i = random.nextInt(20); i > 0; i--) {
+                (random.nextBoolean() ? before : after).add(entry(random));
+            }
+            ResultEntries entries = new ResultEntries(before, new ScanNamedFiles(dirs).ordered(List.of(), Set.of()), after);
+            ReadLog kept = ReadLog.of(entries);
+            ReadLog ofPaths = ReadLog.of(new ArrayList<>(entries));
+            assertEquals(ofPaths.size(), kept.size());
+            assertEquals(ofPaths.bytes(), kept.bytes());
+            for (int i = 0; i < kept.size(); i++) {
+                assertEquals(ofPaths.get(i), kept.get(i), "read " + i);
             }
         }
     }
