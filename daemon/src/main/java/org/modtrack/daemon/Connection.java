@@ -270,22 +270,14 @@ final class Connection {
             } else {
                 g.writeArrayFieldStart("changes");
             }
-            for (PathChange c : r.changes()) {
-                g.writeStartObject();
-                if (stream) {
-                    g.writeStringField("type", "change");
-                }
-                Protocol.writeChangeFields(g, c, r);
-                g.writeEndObject();
-                if (stream) {
-                    g.writeRaw('\n');
-                }
-                if (out.size() + Math.max(0, g.getOutputBuffered()) >= FLUSH_BYTES) {
-                    g.flush();
-                    write(out.contents());
-                    out.reset();
-                }
-            }
+            g.flush();
+            write(out.contents());
+            out.reset();
+            // The entries in the generator's bytes, written without it (ChangeLines says why); the
+            // generator, which sees none of them, closes the array or writes the end line after.
+            ChangeLines lines = new ChangeLines(stream, r.listsByName(), FLUSH_BYTES, this::write);
+            r.forEachEntry(lines);
+            lines.flush();
             if (stream) {
                 g.writeStartObject();
                 g.writeStringField("type", "end");

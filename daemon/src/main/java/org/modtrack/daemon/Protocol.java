@@ -147,9 +147,8 @@ public final class Protocol {
     }
 
     /**
-     * The fields of {@link #change} written straight to {@code g}, inside an object it started: a
-     * result of a million entries is written without a tree per entry (which cost more than the
-     * writing itself).
+     * The fields of {@link #change} written straight to {@code g}, inside an object it started.
+     * A result's entries are written by {@link ChangeLines}, as the same bytes.
      */
     static void writeChangeFields(JsonGenerator g, PathChange c, LinuxResult r) throws IOException {
         // Names and kinds encoded once (SerializedString): they are most of an entry's bytes.

@@ -317,7 +317,7 @@ final class DirectoryScan {
      */
     private static String[] sorted(List<String> names, String[] taken) {
         String[] out = names.toArray(new String[0]);
-        Arrays.sort(out);
+        NameSort.sort(out);
         return ScanNamedFiles.union(out, new String[0], taken);
     }
 

@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import org.modtrack.engine.Continuity;
@@ -32,6 +33,11 @@ public record LinuxResult(String consumer, long snapshot, long lastBlessed, bool
                           int readOnlyReported, Reconciled reconciled, boolean listsByName) {
     public LinuxResult {
         changes = changes instanceof ResultEntries ? changes : List.copyOf(changes); // unmodifiable, and made as read
+    }
+
+    /** Gives {@code sink} every entry of {@link #changes}, in order, as the result keeps it. */
+    public void forEachEntry(EntrySink sink) throws IOException {
+        ResultEntries.forEach(changes, sink);
     }
 
     /** This result, saying how a walk found what changed while no tracker watched. */

@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -56,26 +57,20 @@ final class ReadLog implements Iterable<ReadLog.Read> {
      */
     static ReadLog of(List<PathChange> entries) {
         Encoder e = new Encoder(entries.size());
-        for (List<PathChange> part : entries instanceof ResultEntries r ? r.parts() : List.of(entries)) {
-            if (part instanceof ScanNamedFiles.Ordered files) {
-                // Each file's directory and name as they are kept: a million of them would otherwise
-                // each be made a path again, and compared with the one before from its first char.
-                for (int i = 0; i < files.size(); i++) {
-                    e.add(files.prefix(i), files.name(i), files.kind(i), false, false, files.recovered(i), 1);
-                }
-            } else {
-                for (PathChange c : part) {
-                    if (c.kind() != PathChange.Kind.DELETED) {
-                        e.add("", c.path(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
-                    }
-                }
-            }
+        try {
+            ResultEntries.forEach(entries, e);
+        } catch (IOException impossible) {
+            throw new AssertionError("an encoder in memory does no I/O", impossible);
         }
         return e.log();
     }
 
-    /** Builds a log entry by entry, each path given as a prefix and the rest. */
-    private static final class Encoder {
+    /**
+     * Builds a log entry by entry, each path given as a prefix and the rest: a scanned file's as its
+     * directory and name as they are kept, since a million of them would otherwise each be made a
+     * path again, and compared with the one before from its first char.
+     */
+    private static final class Encoder implements EntrySink {
         private final Writer w = new Writer();
         private final List<Read> whole = new ArrayList<>();
         private final int[] restarts;
@@ -87,7 +82,19 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             restarts = new int[most / RESTART + 1];
         }
 
-        void add(String prefix, String name, PathChange.Kind kind, boolean directory, boolean carried, boolean recovered,
+        @Override
+        public void change(PathChange c) {
+            if (c.kind() != PathChange.Kind.DELETED) {
+                add("", c.path(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
+            }
+        }
+
+        @Override
+        public void scannedFile(String directory, String name, PathChange.Kind kind, boolean recovered) {
+            add(directory, name, kind, false, false, recovered, 1);
+        }
+
+        private void add(String prefix, String name, PathChange.Kind kind, boolean directory, boolean carried, boolean recovered,
                  int links) {
             if (n % RESTART == 0) {
                 restarts[n / RESTART] = w.length;

@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import java.io.IOException;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.RandomAccess;
@@ -28,9 +29,24 @@ final class ResultEntries extends AbstractList<PathChange> implements RandomAcce
         return index < scanNamed.size() ? scanNamed.get(index) : after.get(index - scanNamed.size());
     }
 
-    /** The three parts, in order: the planner's entries before the scanned files', those, and the rest. */
-    List<List<PathChange>> parts() {
-        return List.of(before, scanNamed, after);
+    /**
+     * Gives {@code sink} the entries of {@code changes} (these or any list) in order, the files only
+     * a scan names ({@link ScanNamedFiles.Ordered}) as their directories and names.
+     */
+    static void forEach(List<PathChange> changes, EntrySink sink) throws IOException {
+        List<List<PathChange>> parts = changes instanceof ResultEntries r ? List.of(r.before, r.scanNamed, r.after)
+                : List.of(changes);
+        for (List<PathChange> part : parts) {
+            if (part instanceof ScanNamedFiles.Ordered files) {
+                for (int i = 0; i < files.size(); i++) {
+                    sink.scannedFile(files.prefix(i), files.name(i), files.kind(i), files.recovered(i));
+                }
+            } else {
+                for (PathChange c : part) {
+                    sink.change(c);
+                }
+            }
+        }
     }
 
     @Override
