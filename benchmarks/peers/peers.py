@@ -970,8 +970,8 @@ def sweep(cfg, missing):
                   "comparison with the previous list is not timed)",
         "watchman": '["query", MNT, {"since": CLOCK, "fields": ["name"]}] on its socket, until the whole '
                     'response line is read',
-        "srcu": lat_a.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, until the end line',
-        "freeze": lat_b.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, until the end line',
+        "srcu": lat_a.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
+        "freeze": lat_b.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
         "recovery": rec.cmd_doc + "; status; SIGKILL; start again; time to 'listening' and to the end of the "
                     "first streamed query",
         "memory": "jcmd PID GC.run; jcmd PID GC.heap_info (used, young + old); VmRSS from /proc/PID/status",
@@ -1286,7 +1286,10 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
     L.append("- `--durability power --barrier freeze`: the barrier only acts at a checkpoint, so its writer cost is "
              "the `power` row's and its checkpoint cost the process/freeze row's.\n"
              "- The latency sweep creates empty files (no data blocks, so 1,000,000 of them fit the image and the "
-             "hour); its modtrack daemons run `--durability process` only.\n"
+             "hour); its modtrack daemons run `--durability process` only. Its directories are all made after the "
+             "daemons started, so modtrack names their files from their listings (directories born since the "
+             "watermark, docs/linux-source.md); files changed in older directories take a `statx` each "
+             "(*One daemon's answer, alone*, `--workload modified`).\n"
              "- Recovery and memory for `power` durability and the freeze barrier (the sweep's third daemon and "
              "the memory are process/srcu).\n"
              "- The rescan's times are walks with a warm page cache; a cold walk (after a reboot) is slower.\n")
