@@ -59,6 +59,8 @@ public final class DirectoryReader implements AutoCloseable {
     private long at;
     private long current = -1; // offset of the current entry in entries
     private int nameLength;
+    /** Where a name is copied to be decoded: Linux's names have at most 255 bytes (NAME_MAX); grown for a longer one. */
+    private byte[] nameBytes = new byte[256];
     private String name;
     private boolean closed;
 
@@ -160,8 +162,12 @@ public final class DirectoryReader implements AutoCloseable {
     public String name() {
         requireEntry();
         if (name == null) {
-            byte[] bytes = entries.asSlice(current + NAME_OFFSET, nameLength).toArray(ValueLayout.JAVA_BYTE);
-            name = new String(bytes, StandardCharsets.UTF_8);
+            // Through one buffer: a scan decodes a million names, and a copy each was garbage.
+            if (nameLength > nameBytes.length) {
+                nameBytes = new byte[nameLength];
+            }
+            MemorySegment.copy(entries, ValueLayout.JAVA_BYTE, current + NAME_OFFSET, nameBytes, 0, nameLength);
+            name = new String(nameBytes, 0, nameLength, StandardCharsets.UTF_8);
         }
         return name;
     }
