@@ -406,7 +406,12 @@ final class DirectoryScan {
 
         /** Whether a file found with these status fields needs its handle to be told from the known objects. */
         boolean needHandle(Statx st) {
-            return everyHandle || st.nlink() != 1 || inodes.contains(st.ino());
+            return st.nlink() != 1 || mayBe(st.ino());
+        }
+
+        /** Whether the file with inode number {@code ino} may be one of the known objects. */
+        boolean mayBe(long ino) {
+            return everyHandle || inodes.contains(ino);
         }
     }
 
@@ -484,7 +489,7 @@ final class DirectoryScan {
                 if (bornSince) {
                     int type = list.type();
                     if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR
-                            && !known.inodes().contains(list.inode())) {
+                            && !known.mayBe(list.inode())) {
                         String name = list.name();
                         if (name.indexOf(ResultResolver.UNNAMABLE) < 0) {
                             born.add(name);

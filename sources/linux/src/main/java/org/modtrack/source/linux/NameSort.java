@@ -31,7 +31,7 @@ final class NameSort {
         }
         int common = names[0].length();
         for (int i = 1; i < n && common > 0; i++) {
-            common = Math.min(common, sharedLength(names[0], names[i], common));
+            common = Math.min(common, ScanNamedFiles.sharedLength(names[0], names[i]));
         }
         long[] keys = new long[n];
         for (int i = 0; i < n; i++) {
@@ -64,16 +64,5 @@ final class NameSort {
             i = j;
         }
         System.arraycopy(sorted, 0, names, 0, n);
-    }
-
-    /** How many of the first {@code most} chars {@code a} and {@code b} share. */
-    private static int sharedLength(String a, String b, int most) {
-        int m = Math.min(most, Math.min(a.length(), b.length()));
-        for (int k = 0; k < m; k++) {
-            if (a.charAt(k) != b.charAt(k)) {
-                return k;
-            }
-        }
-        return m;
     }
 }

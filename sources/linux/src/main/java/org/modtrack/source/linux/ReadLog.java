@@ -103,8 +103,8 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             }
             int length = prefix.length() + name.length();
             int shared = prefix.equals(previousPrefix)
-                    ? prefix.length() + shared(previousName, 0, name, 0)
-                    : sharedOfJoined(previousPrefix, previousName, prefix, name);
+                    ? prefix.length() + ScanNamedFiles.sharedLength(previousName, name)
+                    : ScanNamedFiles.sharedLength(previousPrefix, previousName, prefix, name);
             // Room for the whole entry at once: its flags, three ints and a char in at most 3 bytes each.
             w.ensure(1 + 3 * 5 + 3L * (length - shared));
             w.put(kind.ordinal() | (directory ? DIRECTORY : 0) | (carried ? CARRIED : 0) | (recovered ? RECOVERED : 0));
@@ -123,31 +123,6 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             previousPrefix = prefix;
             previousName = name;
             n++;
-        }
-
-        /** The length of the longest common prefix of {@code a} from {@code i} and {@code b} from {@code j}. */
-        private static int shared(String a, int i, String b, int j) {
-            int most = Math.min(a.length() - i, b.length() - j);
-            int k = 0;
-            while (k < most && a.charAt(i + k) == b.charAt(j + k)) {
-                k++;
-            }
-            return k;
-        }
-
-        /** The length of the longest common prefix of {@code pa + na} and {@code pb + nb}, without making either. */
-        private static int sharedOfJoined(String pa, String na, String pb, String nb) {
-            int la = pa.length() + na.length();
-            int lb = pb.length() + nb.length();
-            int k = 0;
-            for (int most = Math.min(la, lb); k < most; k++) {
-                char a = k < pa.length() ? pa.charAt(k) : na.charAt(k - pa.length());
-                char b = k < pb.length() ? pb.charAt(k) : nb.charAt(k - pb.length());
-                if (a != b) {
-                    break;
-                }
-            }
-            return k;
         }
 
         ReadLog log() {

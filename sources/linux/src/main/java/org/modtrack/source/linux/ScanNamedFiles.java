@@ -361,16 +361,34 @@ final class ScanNamedFiles {
         if (pa.equals(pb)) {
             return na.compareTo(nb);
         }
+        int k = sharedLength(pa, na, pb, nb);
         int la = pa.length() + na.length();
         int lb = pb.length() + nb.length();
-        for (int i = 0, n = Math.min(la, lb); i < n; i++) {
-            char a = i < pa.length() ? pa.charAt(i) : na.charAt(i - pa.length());
-            char b = i < pb.length() ? pb.charAt(i) : nb.charAt(i - pb.length());
-            if (a != b) {
-                return a - b;
-            }
+        return k == Math.min(la, lb) ? la - lb : charOfJoined(pa, na, k) - charOfJoined(pb, nb, k);
+    }
+
+    /** The length of the longest common prefix of {@code pa + na} and {@code pb + nb}, without making either. */
+    static int sharedLength(String pa, String na, String pb, String nb) {
+        int most = Math.min(pa.length() + na.length(), pb.length() + nb.length());
+        int k = 0;
+        while (k < most && charOfJoined(pa, na, k) == charOfJoined(pb, nb, k)) {
+            k++;
         }
-        return la - lb;
+        return k;
+    }
+
+    /** The length of the longest common prefix of {@code a} and {@code b}. */
+    static int sharedLength(String a, String b) {
+        int most = Math.min(a.length(), b.length());
+        int k = 0;
+        while (k < most && a.charAt(k) == b.charAt(k)) {
+            k++;
+        }
+        return k;
+    }
+
+    private static char charOfJoined(String prefix, String name, int i) {
+        return i < prefix.length() ? prefix.charAt(i) : name.charAt(i - prefix.length());
     }
 
     /** Whether directory {@code d} or one above it, up to the root "/", is one of {@code tops}. */
@@ -401,7 +419,9 @@ final class ScanNamedFiles {
 
         @Override
         public PathChange get(int index) {
-            return new PathChange(prefix(index) + name(index), kind(index), null, false, false, recovered(index), 1);
+            Run run = runOf(index);
+            return new PathChange(run.prefix + run.names[run.index((int) order[index])], run.kind, null, false, false,
+                    run.recovered(), 1);
         }
 
         /** Entry {@code index}'s directory, as a path ending in a slash: its path is that and its {@link #name}. */
