@@ -75,6 +75,26 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
     }
 
     /** {@code sizeof(struct statx)}, for a caller that keeps its own buffer ({@link DirectoryReader}). */
+    /**
+     * {@link #statx(int, String, int, int)}, or null where nothing is at the path ({@code ENOENT},
+     * or {@code ENOTDIR}: a component of it is no directory). Nothing there is an answer here, not
+     * an error: an exception made for each of a large deletion's paths (its stack trace filled in)
+     * cost more than the call.
+     */
+    public static Statx statxIfExists(int dirfd, String path, int flags, int mask) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(STRUCT_SIZE, 8);
+            int errno = statxOrErrno(dirfd, arena.allocateFrom(path), flags, mask, buf);
+            if (errno == Errno.ENOENT || errno == Errno.ENOTDIR) {
+                return null;
+            }
+            if (errno != 0) {
+                throw new PosixException("statx of " + FileHandles.describe(dirfd, path), errno);
+            }
+            return from(buf);
+        }
+    }
+
     static long structSize() {
         return STRUCT_SIZE;
     }
@@ -86,6 +106,15 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
      */
     static Statx statx(int dirfd, MemorySegment cPath, int flags, int mask, MemorySegment buf, String path)
             throws PosixException {
+        int errno = statxOrErrno(dirfd, cPath, flags, mask, buf);
+        if (errno != 0) {
+            throw new PosixException("statx of " + FileHandles.describe(dirfd, path), errno);
+        }
+        return from(buf);
+    }
+
+    /** 0 with {@code buf} filled in, or the errno (EINTR retried). */
+    private static int statxOrErrno(int dirfd, MemorySegment cPath, int flags, int mask, MemorySegment buf) {
         while (true) {
             int rc;
             try {
@@ -94,15 +123,14 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
                 throw Posix.linkageFailure("statx", t);
             }
             if (rc == 0) {
-                return from(buf);
+                return 0;
             }
             if (Posix.lastErrno() != Errno.EINTR) {
-                throw new PosixException("statx of " + FileHandles.describe(dirfd, path), Posix.lastErrno());
+                return Posix.lastErrno();
             }
         }
     }
 
-    /** Reads {@code struct statx} (linux/stat.h); each timestamp is s64 seconds, u32 nanoseconds, s32 padding. */
     private static Statx from(MemorySegment b) {
         return new Statx(b.get(ValueLayout.JAVA_INT, 0), Short.toUnsignedInt(b.get(ValueLayout.JAVA_SHORT, 28)),
                 b.get(ValueLayout.JAVA_INT, 16), b.get(ValueLayout.JAVA_INT, 20), b.get(ValueLayout.JAVA_INT, 24),

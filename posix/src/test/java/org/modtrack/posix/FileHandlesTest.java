@@ -74,7 +74,13 @@ class FileHandlesTest {
             } finally {
                 Posix.close(fd, renamed.toString());
             }
+            int again = FileHandles.openByHandleAtIfExists(mountFd, handle.handleType(), handle.handle(),
+                    Posix.O_PATH | Posix.O_CLOEXEC);
+            assertTrue(again >= 0, "a live file opens either way");
+            Posix.close(again, renamed.toString());
             Files.delete(renamed);
+            assertEquals(-1, FileHandles.openByHandleAtIfExists(mountFd, handle.handleType(), handle.handle(),
+                    Posix.O_PATH | Posix.O_CLOEXEC), "a gone file is an answer, not an error");
             PosixException gone = assertThrows(PosixException.class,
                     () -> FileHandles.openByHandleAt(mountFd, handle, Posix.O_PATH | Posix.O_CLOEXEC));
             assertEquals(Errno.ESTALE, gone.errno());
@@ -97,6 +103,9 @@ class FileHandlesTest {
             PosixException e = assertThrows(PosixException.class,
                     () -> FileHandles.openByHandleAt(pathFd, handle, Posix.O_PATH | Posix.O_CLOEXEC));
             assertEquals(Errno.EBADF, e.errno(), "the kernel looks the mount descriptor up without O_PATH files");
+            PosixException ifExists = assertThrows(PosixException.class, () -> FileHandles.openByHandleAtIfExists(pathFd,
+                    handle.handleType(), handle.handle(), Posix.O_PATH | Posix.O_CLOEXEC));
+            assertEquals(Errno.EBADF, ifExists.errno(), "any other error still fails");
         } finally {
             Posix.close(pathFd, tmp.toString());
         }

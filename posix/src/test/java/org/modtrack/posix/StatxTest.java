@@ -1,6 +1,7 @@
 package org.modtrack.posix;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,6 +64,17 @@ class StatxTest {
         Statx st = Statx.statx(Statx.AT_FDCWD, link.toString(), Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_TYPE | Statx.STATX_INO);
         assertEquals(((Number) Files.getAttribute(link, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue(), st.ino());
         assertEquals(0120000, st.mode() & 0170000);
+    }
+
+    @Test
+    void nothingAtAPathIsAnAnswerWhenAskedIfItExists() throws Exception {
+        Path file = Files.writeString(tmp.resolve("f"), "12345");
+        assertEquals(5, Statx.statxIfExists(Statx.AT_FDCWD, file.toString(), 0, Statx.STATX_SIZE).size());
+        assertNull(Statx.statxIfExists(Statx.AT_FDCWD, tmp.resolve("missing").toString(), 0, Statx.STATX_TYPE));
+        assertNull(Statx.statxIfExists(Statx.AT_FDCWD, file.resolve("below-a-file").toString(), 0, Statx.STATX_TYPE),
+                "ENOTDIR: nothing can be there either");
+        PosixException badFd = assertThrows(PosixException.class, () -> Statx.statxIfExists(12345, "", Statx.AT_EMPTY_PATH, 0));
+        assertEquals(Errno.EBADF, badFd.errno(), "any other error still fails");
     }
 
     @Test

@@ -11,10 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
@@ -60,9 +57,6 @@ final class DirectoryScan {
     static final long LINE_BYTES = 256 * 1024;
     /** The most entries one result's scans read (a few seconds of {@code statx}); past it, rescans. */
     static final long MAX_ENTRIES = 4_000_000;
-    /** Threads that scan beside the query's own, when there are CPUs for them. */
-    private static final int SCAN_HELPERS = 1;
-    private static final ThreadFactory HELPERS = ThreadNice.daemonThreads("modtrack-scan", ThreadNice.CHECKPOINT);
     private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_BTIME | Statx.STATX_NLINK
             | Statx.STATX_INO;
 
@@ -322,53 +316,17 @@ final class DirectoryScan {
     }
 
     /**
-     * Scans the directories {@code recorded} indexes into {@code scanned}, on this thread and, where
-     * there is more than one and more than one CPU, on {@link #SCAN_HELPERS} more (at the caller's
-     * nice value, {@link ThreadNice#CHECKPOINT}): a scan's time is {@code statx} and
-     * {@code name_to_handle_at} per entry, which a second CPU halves. Every directory is scanned,
-     * whatever thread takes it; the first failure is thrown once every thread has stopped.
+     * Scans the directories {@code recorded} indexes into {@code scanned}, shared between this
+     * thread and another where there are CPUs for it ({@link SharedWork}): a scan's time is
+     * {@code statx} and {@code name_to_handle_at} per entry, which a second CPU halves.
      */
     private void scanAll(List<Integer> recorded, List<ChangedFile> files, List<Namespace.Where> now, long watermark,
                          Identities known, Scanned[] scanned) throws IOException, InterruptedException {
-        AtomicInteger next = new AtomicInteger();
         Budget budget = new Budget(MAX_ENTRIES);
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        Runnable work = () -> {
-            try {
-                for (int k = next.getAndIncrement(); k < recorded.size() && failed.get() == null; k = next.getAndIncrement()) {
-                    int i = recorded.get(k);
-                    scanned[i] = scan(now.get(i).path(), files.get(i), watermark, known, budget);
-                }
-            } catch (IOException | RuntimeException | Error e) {
-                failed.compareAndSet(null, e);
-            }
-        };
-        int helpers = recorded.size() > 1 ? Math.min(SCAN_HELPERS, Runtime.getRuntime().availableProcessors() - 1) : 0;
-        List<Thread> started = new ArrayList<>(helpers);
-        for (int h = 0; h < helpers; h++) {
-            Thread t = HELPERS.newThread(work);
-            t.start();
-            started.add(t);
-        }
-        work.run();
-        for (Thread t : started) {
-            while (true) {
-                try {
-                    t.join(); // it stops after the directory it is in: a scan is bounded by the budget
-                    break;
-                } catch (InterruptedException e) {
-                    failed.compareAndSet(null, e); // the helpers take no further directory
-                }
-            }
-        }
-        switch (failed.get()) {
-            case null -> { }
-            case InterruptedException e -> throw e;
-            case IOException e -> throw e;
-            case RuntimeException e -> throw e;
-            case Error e -> throw e;
-            default -> throw new AssertionError(failed.get());
-        }
+        SharedWork.run(recorded.size(), 1, k -> {
+            int i = recorded.get(k);
+            scanned[i] = scan(now.get(i).path(), files.get(i), watermark, known, budget);
+        });
     }
 
     /**

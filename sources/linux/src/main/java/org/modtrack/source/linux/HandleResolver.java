@@ -24,7 +24,7 @@ final class HandleResolver {
         }
     }
 
-    /** Opens a handle with O_PATH; a seam for tests. */
+    /** Opens a handle with O_PATH, -1 where its file is gone (ESTALE, ENOENT); a seam for tests. */
     interface Opener {
         int open(int handleType, byte[] handle) throws PosixException;
     }
@@ -35,7 +35,7 @@ final class HandleResolver {
     private final Opener opener;
 
     HandleResolver(TrackedFilesystem fs) {
-        this((type, handle) -> FileHandles.openByHandleAt(fs.mountFd(), type, handle, Posix.O_PATH | Posix.O_CLOEXEC));
+        this((type, handle) -> FileHandles.openByHandleAtIfExists(fs.mountFd(), type, handle, Posix.O_PATH | Posix.O_CLOEXEC));
     }
 
     HandleResolver(Opener opener) {
@@ -56,6 +56,9 @@ final class HandleResolver {
         for (int attempt = 1; ; attempt++) {
             try {
                 fd = opener.open(handleType, handle);
+                if (fd < 0) {
+                    return GONE;
+                }
                 break;
             } catch (PosixException e) {
                 if (e.errno() == Errno.ESTALE || e.errno() == Errno.ENOENT) {

@@ -1,6 +1,8 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.StatStamp;
 
@@ -33,6 +35,15 @@ interface Namespace {
 
     /** Where the object of {@code c} is now. */
     Where locate(ChangedFile c) throws IOException;
+
+    /** Where each object of {@code files} is now, in their order. */
+    default List<Where> locateAll(List<ChangedFile> files) throws IOException, InterruptedException {
+        List<Where> out = new ArrayList<>(files.size());
+        for (ChangedFile c : files) {
+            out.add(locate(c));
+        }
+        return out;
+    }
 
     /** What is at {@code path} now (without following a last symbolic link). */
     Occupant at(String path);

@@ -741,26 +741,46 @@ final class ResultPlanner {
          * read) and changed, and the directories to list.
          */
         void contents() {
-            List<String> readPaths = new ArrayList<>();
+            Set<String> readPaths = new HashSet<>();
             for (int o = 0; o < items.size(); o++) {
                 if (detached[o] && !underRescan(items.get(o).now())) {
                     readPaths.add(items.get(o).now());
                 }
             }
-            TreeMap<String, Removal> leftovers = new TreeMap<>();
+            // Sorted once (a directory before its entries), an object's own place before a removal at
+            // the same path (a stable sort): a sorted map of a million long paths, and a walk up every
+            // path's directories, were most of a large deletion's plan.
+            List<Removal> leftovers = new ArrayList<>();
             for (int o = 0; o < items.size(); o++) {
                 String at = view.at(o);
                 if (at != null && target(o) == null && !items.get(o).listing()) {
                     Item it = items.get(o);
-                    leftovers.put(at, new Removal(at, it.directory(), it.carried(), it.recovered()));
+                    leftovers.add(new Removal(at, it.directory(), it.carried(), it.recovered()));
                 }
             }
-            for (Removal r : removals) {
-                leftovers.putIfAbsent(r.path(), r);
-            }
+            leftovers.addAll(removals);
+            leftovers.sort(Comparator.comparing(Removal::path));
             Set<String> forgotten = new HashSet<>();
-            for (String at : leftovers.keySet()) { // sorted: a directory before its entries
-                if (atOrBelowAny(at, forgotten)) {
+            // Whether a directory above the path is forgotten, or read as new or whole, worked out once
+            // per directory: the paths come sorted, so a directory's entries that share it follow one
+            // another, and nothing at or above that directory is forgotten between them (it sorts first).
+            String directory = null;
+            boolean directoryForgotten = false;
+            boolean directoryReplaced = false;
+            String previous = null;
+            for (Removal r : leftovers) {
+                String at = r.path();
+                if (at.equals(previous)) {
+                    continue; // one entry for a path
+                }
+                previous = at;
+                int slash = at.lastIndexOf('/');
+                if (directory == null || slash != directory.length() || !at.startsWith(directory)) {
+                    directory = parent(at);
+                    directoryForgotten = directory != null && atOrBelowAny(directory, forgotten);
+                    directoryReplaced = directory != null && replacedAtOrBelow(directory, readPaths);
+                }
+                if (directoryForgotten || forgotten.contains(at)) {
                     continue;
                 }
                 if (scanNamed != null && scanNamed.names(at)) {
@@ -779,16 +799,9 @@ final class ResultPlanner {
                     // the checkpoint, and the next result says so.
                     continue;
                 }
-                boolean replaced = underRescan(at);
-                for (String r : readPaths) {
-                    replaced |= isAtOrBelow(at, r);
-                }
-                for (String a = parent(at); a != null && !replaced; a = parent(a)) {
-                    // What was below a path read as new or whole is forgotten already.
-                    replaced = readWhole.contains(a) || (scanNamed != null && scanNamed.readAsNew(a));
-                }
+                // What was below a path read as new or whole, or read again where it is, is forgotten already.
+                boolean replaced = directoryReplaced || underRescan(at) || readPaths.contains(at) || readPaths.contains("/");
                 if (!replaced) {
-                    Removal r = leftovers.get(at);
                     emit(new PathChange(at, PathChange.Kind.DELETED, null, r.directory(), r.carried(), r.recovered(), 0));
                 }
                 view.forget(at);
@@ -818,6 +831,16 @@ final class ResultPlanner {
                 }
                 read[o] = true;
             }
+        }
+
+        /** Whether {@code path} or a directory above it is read as new or whole, or read again where it is. */
+        private boolean replacedAtOrBelow(String path, Set<String> readPaths) {
+            for (String a = path; a != null; a = parent(a)) {
+                if (readWhole.contains(a) || readPaths.contains(a) || (scanNamed != null && scanNamed.readAsNew(a))) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         void rescans() {

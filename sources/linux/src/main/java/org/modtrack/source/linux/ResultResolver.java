@@ -137,10 +137,7 @@ final class ResultResolver {
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
         previousReads = blessedLast ? blessedReads : ReadLog.rescanOf(watched.toString());
         List<ChangedFile> files = r.changes();
-        List<Namespace.Where> now = new ArrayList<>(files.size());
-        for (ChangedFile c : files) {
-            now.add(namespace.locate(c));
-        }
+        List<Namespace.Where> now = namespace.locateAll(files);
         List<Namespace.Where> otherNames = List.of();
         List<String> scanRescans = List.of();
         List<String> scanRemovals = List.of();

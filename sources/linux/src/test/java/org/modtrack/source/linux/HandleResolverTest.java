@@ -22,6 +22,11 @@ class HandleResolverTest {
     }
 
     @Test
+    void aHandleWhoseFileIsGoneResolvesToGoneWithoutAnError() throws Exception {
+        assertTrue(new HandleResolver((type, handle) -> -1).resolve(1, new byte[8]).gone());
+    }
+
+    @Test
     void aLastingEnomemStillFails() {
         AtomicInteger calls = new AtomicInteger();
         HandleResolver r = new HandleResolver((type, handle) -> {
