@@ -149,24 +149,23 @@ public final class FileHandles {
             throw new PosixException("open_by_handle_at of a " + handle.length + "-byte handle (longer than MAX_HANDLE_SZ "
                     + MAX_HANDLE_SZ + ")", Errno.EINVAL);
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment fileHandle = arena.allocate(HEADER + handle.length, 4);
-            fileHandle.set(ValueLayout.JAVA_INT, 0, handle.length);
-            fileHandle.set(ValueLayout.JAVA_INT, 4, handleType);
-            MemorySegment.copy(handle, 0, fileHandle, ValueLayout.JAVA_BYTE, HEADER, handle.length);
-            while (true) {
-                int fd;
-                try {
-                    fd = (int) OPEN_BY_HANDLE_AT.invokeExact(Posix.callState(), mountFd, fileHandle, flags);
-                } catch (Throwable t) {
-                    throw Posix.linkageFailure("open_by_handle_at", t);
-                }
-                if (fd >= 0) {
-                    return fd;
-                }
-                if (Posix.lastErrno() != Errno.EINTR) {
-                    return -Posix.lastErrno();
-                }
+        // A struct file_handle of at most 8 + 128 bytes, in this thread's buffer (used by nothing else meanwhile).
+        MemorySegment fileHandle = CallScratch.get().asSlice(0, HEADER + handle.length);
+        fileHandle.set(ValueLayout.JAVA_INT, 0, handle.length);
+        fileHandle.set(ValueLayout.JAVA_INT, 4, handleType);
+        MemorySegment.copy(handle, 0, fileHandle, ValueLayout.JAVA_BYTE, HEADER, handle.length);
+        while (true) {
+            int fd;
+            try {
+                fd = (int) OPEN_BY_HANDLE_AT.invokeExact(Posix.callState(), mountFd, fileHandle, flags);
+            } catch (Throwable t) {
+                throw Posix.linkageFailure("open_by_handle_at", t);
+            }
+            if (fd >= 0) {
+                return fd;
+            }
+            if (Posix.lastErrno() != Errno.EINTR) {
+                return -Posix.lastErrno();
             }
         }
     }

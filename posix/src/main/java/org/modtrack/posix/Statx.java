@@ -69,12 +69,11 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
      * {@link #AT_EMPTY_PATH}.
      */
     public static Statx statx(int dirfd, String path, int flags, int mask) throws PosixException {
-        try (Arena arena = Arena.ofConfined()) {
-            return statx(dirfd, arena.allocateFrom(path), flags, mask, arena.allocate(STRUCT_SIZE, 8), path);
-        }
+        Statx st = statxIfExists(dirfd, path, flags, mask, false);
+        assert st != null;
+        return st;
     }
 
-    /** {@code sizeof(struct statx)}, for a caller that keeps its own buffer ({@link DirectoryReader}). */
     /**
      * {@link #statx(int, String, int, int)}, or null where nothing is at the path ({@code ENOENT},
      * or {@code ENOTDIR}: a component of it is no directory). Nothing there is an answer here, not
@@ -82,19 +81,37 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
      * cost more than the call.
      */
     public static Statx statxIfExists(int dirfd, String path, int flags, int mask) throws PosixException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(STRUCT_SIZE, 8);
-            int errno = statxOrErrno(dirfd, arena.allocateFrom(path), flags, mask, buf);
-            if (errno == Errno.ENOENT || errno == Errno.ENOTDIR) {
-                return null;
-            }
-            if (errno != 0) {
-                throw new PosixException("statx of " + FileHandles.describe(dirfd, path), errno);
-            }
-            return from(buf);
-        }
+        return statxIfExists(dirfd, path, flags, mask, true);
     }
 
+    private static Statx statxIfExists(int dirfd, String path, int flags, int mask, boolean nothingIsAnAnswer)
+            throws PosixException {
+        if (path.length() > CallScratch.MAX_PATH_CHARS) {
+            try (Arena arena = Arena.ofConfined()) { // longer than PATH_MAX: the kernel's ENAMETOOLONG, said as usual
+                MemorySegment buf = arena.allocate(STRUCT_SIZE, 8);
+                return answer(dirfd, path, statxOrErrno(dirfd, arena.allocateFrom(path), flags, mask, buf), buf,
+                        nothingIsAnAnswer);
+            }
+        }
+        MemorySegment scratch = CallScratch.get();
+        MemorySegment buf = scratch.asSlice(0, STRUCT_SIZE);
+        MemorySegment cPath = scratch.asSlice(STRUCT_SIZE);
+        cPath.setString(0, path);
+        return answer(dirfd, path, statxOrErrno(dirfd, cPath, flags, mask, buf), buf, nothingIsAnAnswer);
+    }
+
+    private static Statx answer(int dirfd, String path, int errno, MemorySegment buf, boolean nothingIsAnAnswer)
+            throws PosixException {
+        if (nothingIsAnAnswer && (errno == Errno.ENOENT || errno == Errno.ENOTDIR)) {
+            return null;
+        }
+        if (errno != 0) {
+            throw new PosixException("statx of " + FileHandles.describe(dirfd, path), errno);
+        }
+        return from(buf);
+    }
+
+    /** {@code sizeof(struct statx)}, for a caller that keeps its own buffer ({@link DirectoryReader}). */
     static long structSize() {
         return STRUCT_SIZE;
     }
@@ -106,11 +123,7 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
      */
     static Statx statx(int dirfd, MemorySegment cPath, int flags, int mask, MemorySegment buf, String path)
             throws PosixException {
-        int errno = statxOrErrno(dirfd, cPath, flags, mask, buf);
-        if (errno != 0) {
-            throw new PosixException("statx of " + FileHandles.describe(dirfd, path), errno);
-        }
-        return from(buf);
+        return answer(dirfd, path, statxOrErrno(dirfd, cPath, flags, mask, buf), buf, false);
     }
 
     /** 0 with {@code buf} filled in, or the errno (EINTR retried). */

@@ -284,9 +284,11 @@ final class ResultPlanner {
         return false;
     }
 
-    /** Whether {@code path} is {@code top} or below it. */
+    /** Whether {@code path} is {@code top} or below it (never a null {@code top}). */
     static boolean isAtOrBelow(String path, String top) {
-        return path.equals(top) || path.startsWith(top.endsWith("/") ? top : top + "/");
+        // No "top/" made for the test: it is asked once per gone object and whole read of a result.
+        return top != null && path.startsWith(top)
+                && (path.length() == top.length() || top.endsWith("/") || path.charAt(top.length()) == '/');
     }
 
     /** The number of slashes in {@code path}: its depth below the root. */

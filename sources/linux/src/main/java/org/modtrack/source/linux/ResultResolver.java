@@ -615,7 +615,7 @@ final class ResultResolver {
         }
         // A hard link is recorded as a creation too (FAN_CREATE names the existing inode), so an
         // object that had more than one name may have been in the view under another.
-        boolean oneName = new HashSet<>(names).size() <= 1;
+        boolean oneName = names.isEmpty() || names.stream().allMatch(names.getFirst()::equals);
         boolean newSinceView = c.changes().contains(Change.CREATED) && c.createdUnseen() && oneName && !c.recovered()
                 && intact && !readWhole(names) && !readByName(names);
         if (newSinceView) {
