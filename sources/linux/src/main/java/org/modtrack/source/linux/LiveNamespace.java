@@ -23,7 +23,7 @@ import org.modtrack.posix.Statx;
 final class LiveNamespace implements Namespace {
     /** How many entries of a directory are looked at for a live hard link (a bound on the query's work). */
     private static final int MAX_SIBLINGS_SCANNED = 10_000;
-    /** How many objects a thread locates before it takes more: a helper starts only past this many. */
+    /** How many objects (or paths) a thread looks at before it takes more: a helper starts only past this many. */
     private static final int LOCATED_AT_ONCE = 1_024;
     private final TrackedFilesystem fs;
     private final HandleResolver handles;
@@ -67,6 +67,14 @@ final class LiveNamespace implements Namespace {
     public List<Where> locateAll(List<ChangedFile> files) throws IOException, InterruptedException {
         Where[] out = new Where[files.size()];
         SharedWork.run(files.size(), LOCATED_AT_ONCE, i -> out[i] = locate(files.get(i)));
+        return Arrays.asList(out);
+    }
+
+    /** {@inheritDoc} Shared with another thread where there are CPUs for it ({@link SharedWork}): a {@code statx} each. */
+    @Override
+    public List<Occupant> atAll(List<String> paths) throws IOException, InterruptedException {
+        Occupant[] out = new Occupant[paths.size()];
+        SharedWork.run(paths.size(), LOCATED_AT_ONCE, i -> out[i] = at(paths.get(i)));
         return Arrays.asList(out);
     }
 

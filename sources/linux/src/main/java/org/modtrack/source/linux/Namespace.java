@@ -48,6 +48,15 @@ interface Namespace {
     /** What is at {@code path} now (without following a last symbolic link). */
     Occupant at(String path);
 
+    /** What is at each of {@code paths} now, in their order. */
+    default List<Occupant> atAll(List<String> paths) throws IOException, InterruptedException {
+        List<Occupant> out = new ArrayList<>(paths.size());
+        for (String path : paths) {
+            out.add(at(path));
+        }
+        return out;
+    }
+
     /** The mount point: what to rescan when nothing better can be named. */
     String mountPoint();
 }

@@ -172,6 +172,7 @@ final class ResultResolver {
         if (moves == null) {
             moves = Moves.of(files, now);
         }
+        items.lookAtGoneNames(files, now, moves);
         if (blessedLast) {
             items.readAgain.addAll(readsDisturbed(blessedReads, files, now, moves));
             for (String path : lastUnsure) {
@@ -339,6 +340,9 @@ final class ResultResolver {
     }
 
     /** The planner's input in the making. */
+    /** Fewer gone names than this are looked at one by one, as they are removed: no helper thread for them. */
+    private static final int LOOKED_AT_AHEAD = 2_048;
+
     private final class Items {
         /** The files only a scan names, each an entry of its own at a path no other object of the result has. */
         final ScanNamedFiles scanNamed;
@@ -351,15 +355,13 @@ final class ResultResolver {
         final Set<String> placedFromNow = new HashSet<>(); // objects whose view is where they are now, moves undone
         /** Where a gone or moved object was and something stood when looked at: the removal it would have been. */
         final Map<String, ResultPlanner.Removal> occupied = new TreeMap<>();
+        /** What stood at the names of gone objects, looked at ahead ({@link #lookAtGoneNames}); each taken once. */
+        private Map<String, Namespace.Occupant> lookedAt = Map.of();
 
         Items(ScanNamedFiles scanNamed) {
             this.scanNamed = scanNamed;
         }
 
-        /**
-         * The paths to read again: an object of this result there is read again (as changed); where
-         * no object of this result stands, what stands there is read as new.
-         */
         /**
          * The other names a scan found of a file it named (hard links): each is read where it stands,
          * unless an entry of this result stands there already. Not looked at again next time, as a
@@ -382,6 +384,10 @@ final class ResultResolver {
             }
         }
 
+        /**
+         * The paths to read again: an object of this result there is read again (as changed); where
+         * no object of this result stands, what stands there is read as new.
+         */
         void markReadAgain(boolean recovered) {
             // A name another object of this result stands at now is that object's entry's business
             // (it is moved there, created there, or stays there). One taken by an object no record
@@ -512,6 +518,44 @@ final class ResultResolver {
          * the file system has nothing now; {@code self}, where the object itself is now (or null),
          * is left alone.
          */
+        /**
+         * Looks at the names of the gone objects of {@code files} ahead, all at once, where there are
+         * many and nothing moved (a name is then the only place to look): {@link Namespace#atAll}
+         * shares a large deletion's {@code statx} per name between two threads. An object made since
+         * the consumer's view is left out: its names are mostly not removed at all (see gone).
+         */
+        void lookAtGoneNames(List<ChangedFile> files, List<Namespace.Where> now, Moves moves)
+                throws IOException, InterruptedException {
+            if (!moves.none()) {
+                return;
+            }
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                ChangedFile c = files.get(i);
+                if (now.get(i).gone() && !c.changes().contains(Change.CREATED)) {
+                    for (String name : Moves.names(c)) {
+                        if (isWatched(name)) {
+                            names.add(name);
+                        }
+                    }
+                }
+            }
+            if (names.size() < LOOKED_AT_AHEAD) {
+                return;
+            }
+            List<Namespace.Occupant> there = namespace.atAll(names);
+            lookedAt = HashMap.newHashMap(names.size());
+            for (int k = 0; k < names.size(); k++) {
+                lookedAt.put(names.get(k), there.get(k));
+            }
+        }
+
+        /** What is at {@code path}: as looked at ahead, the first time it is asked; else looked at now. */
+        private Namespace.Occupant occupant(String path) {
+            Namespace.Occupant ahead = lookedAt.isEmpty() ? null : lookedAt.remove(path);
+            return ahead != null ? ahead : namespace.at(path);
+        }
+
         void removeAt(String name, Moves moves, boolean directory, ChangedFile c, String self) {
             if (moves.none()) {
                 // No directory moved: the name itself is the only candidate. Most objects of a large
@@ -531,7 +575,7 @@ final class ResultResolver {
                 if (!isWatched(p) || p.equals(self)) {
                     continue;
                 }
-                boolean nothingThere = namespace.at(p) == Namespace.Occupant.NOTHING;
+                boolean nothingThere = occupant(p) == Namespace.Occupant.NOTHING;
                 if (!nothingThere) {
                     // Taken since by another object, or another name of this one (a hard link):
                     // see markReadAgain. Also below where a moved directory was: a directory made

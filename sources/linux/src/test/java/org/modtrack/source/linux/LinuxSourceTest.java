@@ -919,6 +919,46 @@ class LinuxSourceTest {
     }
 
     /**
+     * A removal of thousands of files, past the counts at which a result locates its objects and
+     * looks at the gone ones' names on two threads: each file is one {@code deleted} entry, a name
+     * taken again by a new file is read instead, a file that keeps another name is not gone, and a
+     * consumer that applies the result ends with what the file system has.
+     */
+    @Test
+    void aLargeRemovalIsOneEntryPerFileAndANameTakenAgainIsRead() throws Exception {
+        int files = 3_000;
+        try (LoopMount m = LoopMount.create("ext4", 128 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, "mkdir a b; for i in $(seq " + files + "); do : > a/f$i; done;"
+                    + " echo keep > a/kept; ln a/kept b/kept; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
+                sh(root, "rm a/f* a/kept; echo back > a/f7");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                Map<String, PathChange> entries = byPath(r, root);
+                Set<String> deleted = new TreeSet<>();
+                entries.forEach((path, c) -> {
+                    if (c.kind() == PathChange.Kind.DELETED) {
+                        deleted.add(path);
+                    }
+                });
+                Set<String> expected = new TreeSet<>(Set.of("a/kept"));
+                for (int i = 1; i <= files; i++) {
+                    if (i != 7) {
+                        expected.add("a/f" + i);
+                    }
+                }
+                assertEquals(expected, deleted, "each removed file once, and nothing else removed");
+                assertEquals(PathChange.Kind.CREATED, entries.get("a/f7").kind(), "a new file at a removed name: " + entries.get("a/f7"));
+                mirror.apply(r.changes(), r.listsByName());
+                assertNull(mirror.differenceFromFileSystem(), "a consumer that applies the result as the protocol says");
+            }
+        }
+    }
+
+    /**
      * Named by its events, a file with two names is one entry, with its link count; named by a scan,
      * each name the scan finds in a changed directory is an entry (a name made since is new to the
      * consumer, which its inode cannot tell it).
