@@ -150,7 +150,7 @@ public final class FileHandles {
                     + MAX_HANDLE_SZ + ")", Errno.EINVAL);
         }
         // A struct file_handle of at most 8 + 128 bytes, in this thread's buffer (used by nothing else meanwhile).
-        MemorySegment fileHandle = CallScratch.get().asSlice(0, HEADER + handle.length);
+        MemorySegment fileHandle = CallScratch.get().head;
         fileHandle.set(ValueLayout.JAVA_INT, 0, handle.length);
         fileHandle.set(ValueLayout.JAVA_INT, 4, handleType);
         MemorySegment.copy(handle, 0, fileHandle, ValueLayout.JAVA_BYTE, HEADER, handle.length);

@@ -430,7 +430,24 @@ public final class Posix {
 
     /** The target of the symbolic link {@code path} (for example {@code /proc/self/fd/7}), as bytes decoded as UTF-8. */
     public static String readlink(String path) throws PosixException {
-        try (Arena arena = Arena.ofConfined()) {
+        if (path.length() <= CallScratch.MAX_PATH_CHARS) {
+            // Once per object a result opens by handle: this thread's buffers, no arena.
+            CallScratch scratch = CallScratch.get();
+            scratch.path.setString(0, path);
+            long n;
+            try {
+                n = (long) READLINK.invokeExact(callState(), scratch.path, scratch.link, scratch.link.byteSize());
+            } catch (Throwable t) {
+                throw linkageFailure("readlink", t);
+            }
+            if (n < 0) {
+                throw new PosixException("readlink of " + path, lastErrno());
+            }
+            if (n < scratch.link.byteSize()) {
+                return new String(scratch.link.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) { // a long path, or a target that may be longer than PATH_MAX
             MemorySegment cPath = arena.allocateFrom(path);
             for (int size = PATH_MAX; ; size *= 2) {
                 MemorySegment buffer = arena.allocate(size);

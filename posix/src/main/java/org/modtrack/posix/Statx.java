@@ -93,11 +93,10 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
                         nothingIsAnAnswer);
             }
         }
-        MemorySegment scratch = CallScratch.get();
-        MemorySegment buf = scratch.asSlice(0, STRUCT_SIZE);
-        MemorySegment cPath = scratch.asSlice(STRUCT_SIZE);
-        cPath.setString(0, path);
-        return answer(dirfd, path, statxOrErrno(dirfd, cPath, flags, mask, buf), buf, nothingIsAnAnswer);
+        CallScratch scratch = CallScratch.get();
+        scratch.path.setString(0, path);
+        return answer(dirfd, path, statxOrErrno(dirfd, scratch.path, flags, mask, scratch.head), scratch.head,
+                nothingIsAnAnswer);
     }
 
     private static Statx answer(int dirfd, String path, int errno, MemorySegment buf, boolean nothingIsAnAnswer)

@@ -715,8 +715,10 @@ final class ResultPlanner {
                         changed));
                 view.move(at, t);
                 read[o] = changed;
-                for (String a = t; a != null; a = parent(a)) {
-                    readWhole.remove(a); // what moved in brings its own subtree along, not yet forgotten
+                for (String a = t; a != null && !readWhole.isEmpty(); a = parent(a)) {
+                    // What moved in brings its own subtree along, not yet forgotten. (A walk up every
+                    // move's directories was a sixth of what a million renames' answer allocated.)
+                    readWhole.remove(a);
                 }
             } else {
                 emit(readEntry(o));
