@@ -845,6 +845,10 @@ def crash(c, cfg, base, scenario):
         alive = c.p is None or c.p.poll() is None
         if not alive:  # e.g. a daemon killed by its own watchdog while it was stopped
             note_dead = "%s exited (%s) while stopped; restarted. " % (c.short, c.p.returncode)
+            # The run's work directory goes at its end: the log's tail is the only evidence kept.
+            tail = open(c.logf, errors="replace").read().splitlines()[-20:] if os.path.exists(getattr(c, "logf", "")) else []
+            log("%s exited (%s) in scenario %s; the last lines of its log %s:\n  %s"
+                % (c.short, c.p.returncode, scenario, getattr(c, "logf", "(none)"), "\n  ".join(tail)))
             c.start()
         else:
             note_dead = ""

@@ -1,6 +1,5 @@
 package org.modtrack.cli;
 
-import org.modtrack.daemon.ClassesAhead;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,9 +31,6 @@ public final class Main implements Runnable {
     CommandSpec spec;
 
     public static void main(String[] args) {
-        if (args.length > 0 && args[0].equals("daemon")) {
-            ClassesAhead.start(); // beside the command line's model: a restart listens, and answers, sooner
-        }
         System.exit(commandLine().execute(args));
     }
 

@@ -87,13 +87,14 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
     private static Statx statxIfExists(int dirfd, String path, int flags, int mask, boolean nothingIsAnAnswer)
             throws PosixException {
         if (path.length() > CallScratch.MAX_PATH_CHARS) {
-            try (Arena arena = Arena.ofConfined()) { // longer than PATH_MAX: the kernel's ENAMETOOLONG, said as usual
+            try (Arena arena = Arena.ofConfined()) { // longer than this thread's buffer holds: an arena of its own
                 MemorySegment buf = arena.allocate(STRUCT_SIZE, 8);
                 return answer(dirfd, path, statxOrErrno(dirfd, arena.allocateFrom(path), flags, mask, buf), buf,
                         nothingIsAnAnswer);
             }
         }
         CallScratch scratch = CallScratch.get();
+        assert scratch.head.byteSize() >= STRUCT_SIZE;
         scratch.path.setString(0, path);
         return answer(dirfd, path, statxOrErrno(dirfd, scratch.path, flags, mask, scratch.head), scratch.head,
                 nothingIsAnAnswer);
@@ -143,6 +144,7 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
         }
     }
 
+    /** Reads {@code struct statx} (linux/stat.h); each timestamp is s64 seconds, u32 nanoseconds, s32 padding. */
     private static Statx from(MemorySegment b) {
         return new Statx(b.get(ValueLayout.JAVA_INT, 0), Short.toUnsignedInt(b.get(ValueLayout.JAVA_SHORT, 28)),
                 b.get(ValueLayout.JAVA_INT, 16), b.get(ValueLayout.JAVA_INT, 20), b.get(ValueLayout.JAVA_INT, 24),

@@ -339,10 +339,10 @@ final class ResultResolver {
         }
     }
 
-    /** The planner's input in the making. */
     /** Fewer gone names than this are looked at one by one, as they are removed: no helper thread for them. */
     private static final int LOOKED_AT_AHEAD = 2_048;
 
+    /** The planner's input in the making. */
     private final class Items {
         /** The files only a scan names, each an entry of its own at a path no other object of the result has. */
         final ScanNamedFiles scanNamed;
@@ -513,12 +513,6 @@ final class ResultResolver {
         }
 
         /**
-         * Removes, once every move is done, whatever the consumer may have at {@code name} and at
-         * the paths it may have become (followed through the directory renames either way), wherever
-         * the file system has nothing now; {@code self}, where the object itself is now (or null),
-         * is left alone.
-         */
-        /**
          * Looks at the names of the gone objects of {@code files} ahead, all at once, where there are
          * many and nothing moved (a name is then the only place to look): {@link Namespace#atAll}
          * shares a large deletion's {@code statx} per name between two threads. An object made since
@@ -556,6 +550,12 @@ final class ResultResolver {
             return ahead != null ? ahead : namespace.at(path);
         }
 
+        /**
+         * Removes, once every move is done, whatever the consumer may have at {@code name} and at
+         * the paths it may have become (followed through the directory renames either way), wherever
+         * the file system has nothing now; {@code self}, where the object itself is now (or null),
+         * is left alone.
+         */
         void removeAt(String name, Moves moves, boolean directory, ChangedFile c, String self) {
             if (moves.none()) {
                 // No directory moved: the name itself is the only candidate. Most objects of a large

@@ -20,16 +20,19 @@ import java.util.logging.Logger;
  * <p>The tracker's deadline thread writes a heartbeat byte to the watchdog's stdin several times per
  * deadline; the watchdog (a few lines of bash) kills its parent when none came for a whole timeout,
  * and exits when its stdin closes (the tracker stopped cleanly, or died). It only ever kills its own
- * parent, checked by pid before the kill, so pid reuse cannot make it kill a stranger.
+ * parent, checked by pid before the kill (the parent it has then, from {@code /proc}: bash's
+ * {@code $PPID} keeps the one it started with, even once that died and the watchdog was
+ * reparented), so pid reuse cannot make it kill a stranger.
  */
 final class Watchdog implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Watchdog.class.getName());
-    private static final String SCRIPT = """
+    static final String SCRIPT = """
             parent=$1 timeout=$2
             while :; do
               read -r -n 1 -t "$timeout"; status=$?
               if [ "$status" -gt 128 ]; then
-                if [ "$PPID" = "$parent" ]; then
+                read -r _ _ _ now _ < /proc/$$/stat
+                if [ "$now" = "$parent" ]; then
                   echo "modtrack watchdog: no heartbeat from tracker $parent for ${timeout}s; killing it so that writers are released" >&2
                   kill -KILL "$parent"
                 fi
