@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,17 +18,29 @@ import org.junit.jupiter.api.io.TempDir;
  * the parent to kill, its heartbeats read from a FIFO this test holds open and never writes.
  */
 class WatchdogTest {
-    private static final double TIMEOUT_SECONDS = 0.3;
+    /** Long beside a bash's exit, so that the reparented case is reparented before its timeout even on a loaded machine. */
+    private static final double TIMEOUT_SECONDS = 1.0;
 
     @TempDir
     Path tmp;
 
-    /** The stand-in tracker, which runs {@code thenScript} once the watchdog is started; prints the watchdog's pid. */
+    /**
+     * The stand-in tracker, which runs {@code thenScript} once the watchdog is started; prints the
+     * watchdog's pid. {@code heartbeats} must be a FIFO held open (or the watchdog's open waits).
+     */
     private Process tracker(Path heartbeats, Path errors, String thenScript) throws Exception {
-        assertEquals(0, new ProcessBuilder("mkfifo", heartbeats.toString()).start().waitFor());
         String script = "bash -c \"$0\" modtrack-watchdog $$ " + TIMEOUT_SECONDS + " < '" + heartbeats + "' 2> '" + errors
                 + "' & echo $!; " + thenScript;
         return new ProcessBuilder("/bin/bash", "-c", script, Watchdog.SCRIPT).redirectErrorStream(true).start();
+    }
+
+    /**
+     * A new FIFO, opened for reading and writing, which never waits for the other end (Linux): the
+     * watchdog's heartbeats, never written, never at their end while it is open.
+     */
+    private static FileChannel heldFifo(Path fifo) throws Exception {
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        return FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     private static long pidOf(Process tracker) throws Exception {
@@ -51,8 +64,9 @@ class WatchdogTest {
     void itKillsItsParentWhenTheHeartbeatsStop() throws Exception {
         Path heartbeats = tmp.resolve("heartbeats");
         Path errors = tmp.resolve("errors");
+        FileChannel held = heldFifo(heartbeats);
         Process tracker = tracker(heartbeats, errors, "sleep 30");
-        try (OutputStream held = Files.newOutputStream(heartbeats)) { // opened once the watchdog reads it
+        try {
             long watchdog = pidOf(tracker);
             assertTrue(tracker.waitFor(10, TimeUnit.SECONDS), "the tracker was killed within its timeout");
             assertEquals(128 + 9, tracker.exitValue(), "by SIGKILL");
@@ -60,6 +74,7 @@ class WatchdogTest {
             assertTrue(Files.readString(errors).contains("killing it"), Files.readString(errors));
         } finally {
             tracker.destroyForcibly();
+            held.close();
         }
     }
 
@@ -73,8 +88,9 @@ class WatchdogTest {
     void onceItsParentIsGoneItKillsNothing() throws Exception {
         Path heartbeats = tmp.resolve("heartbeats");
         Path errors = tmp.resolve("errors");
-        Process tracker = tracker(heartbeats, errors, "sleep " + TIMEOUT_SECONDS / 3 + "; exit 0");
-        try (OutputStream held = Files.newOutputStream(heartbeats)) {
+        FileChannel held = heldFifo(heartbeats);
+        Process tracker = tracker(heartbeats, errors, "sleep 0.2; exit 0"); // once the watchdog's bash has started, well before its timeout
+        try {
             long watchdog = pidOf(tracker);
             assertTrue(tracker.waitFor(10, TimeUnit.SECONDS));
             assertEquals(0, tracker.exitValue(), "the tracker ended on its own, before the timeout");
@@ -82,6 +98,7 @@ class WatchdogTest {
             assertEquals("", Files.readString(errors), "no kill attempted");
         } finally {
             tracker.destroyForcibly();
+            held.close();
         }
     }
 }
