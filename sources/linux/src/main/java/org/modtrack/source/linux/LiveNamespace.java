@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.modtrack.engine.Change;
@@ -65,17 +64,13 @@ final class LiveNamespace implements Namespace {
      */
     @Override
     public List<Where> locateAll(List<ChangedFile> files) throws IOException, InterruptedException {
-        Where[] out = new Where[files.size()];
-        SharedWork.run(files.size(), LOCATED_AT_ONCE, i -> out[i] = locate(files.get(i)));
-        return Arrays.asList(out);
+        return SharedWork.map(files, LOCATED_AT_ONCE, this::locate);
     }
 
     /** {@inheritDoc} Shared with another thread where there are CPUs for it ({@link SharedWork}): a {@code statx} each. */
     @Override
     public List<Occupant> atAll(List<String> paths) throws IOException, InterruptedException {
-        Occupant[] out = new Occupant[paths.size()];
-        SharedWork.run(paths.size(), LOCATED_AT_ONCE, i -> out[i] = at(paths.get(i)));
-        return Arrays.asList(out);
+        return SharedWork.map(paths, LOCATED_AT_ONCE, this::at);
     }
 
     /**

@@ -763,6 +763,7 @@ final class ResultPlanner {
             }
             leftovers.addAll(removals);
             leftovers.sort(Comparator.comparing(Removal::path));
+            boolean rootRead = readPaths.contains("/");
             Set<String> forgotten = new HashSet<>();
             // Whether a directory above the path is forgotten, or read as new or whole, worked out once
             // per directory: the paths come sorted, so a directory's entries that share it follow one
@@ -803,7 +804,7 @@ final class ResultPlanner {
                     continue;
                 }
                 // What was below a path read as new or whole, or read again where it is, is forgotten already.
-                boolean replaced = directoryReplaced || underRescan(at) || readPaths.contains(at) || readPaths.contains("/");
+                boolean replaced = directoryReplaced || underRescan(at) || readPaths.contains(at) || rootRead;
                 if (!replaced) {
                     emit(new PathChange(at, PathChange.Kind.DELETED, null, r.directory(), r.carried(), r.recovered(), 0));
                 }

@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,11 +21,25 @@ final class SharedWork {
         void run(int index) throws IOException;
     }
 
+    /** What one element of a list becomes. */
+    interface Mapping<A, B> {
+        B apply(A element) throws IOException;
+    }
+
     /** Threads beside the query's own: one, for a machine of two CPUs whose other work is the writers'. */
     static final int HELPERS = 1;
     private static final ThreadFactory THREADS = ThreadNice.daemonThreads("modtrack-result", ThreadNice.CHECKPOINT);
 
     private SharedWork() {}
+
+    /** {@code f} of each element of {@code in}, in their order, shared out as {@link #run} shares them. */
+    static <A, B> List<B> map(List<A> in, int batch, Mapping<A, B> f) throws IOException, InterruptedException {
+        Object[] out = new Object[in.size()];
+        run(in.size(), batch, i -> out[i] = f.apply(in.get(i)));
+        @SuppressWarnings("unchecked") // every element was put by f, a B
+        List<B> mapped = (List<B>) (List<?>) Arrays.asList(out);
+        return mapped;
+    }
 
     /**
      * Runs {@code piece} for each index below {@code count}, {@code batch} indices at a time (a
