@@ -29,7 +29,7 @@ import org.modtrack.engine.TrackerConfig;
  * the growth of the objects a class histogram ({@code jcmd PID GC.class_histogram}) counts, less
  * the collector's filler arrays: the bytes the objects take, the same in every run.
  *
- * <p>Two ways a file is recorded, each in its own tracker and its own JVM (measured one after the
+ * <p>Four ways a file is recorded, each in its own tracker and its own JVM (measured one after the
  * other in one JVM, the second case's figure moved by up to 5 bytes a file with where the first
  * left the collector's dead space):
  *
@@ -38,11 +38,15 @@ import org.modtrack.engine.TrackerConfig;
  *       pre-content group records a write to an existing file;
  *   <li>{@code created}: recorded after the fact as created, then written
  *       ({@code recordChange(file, CREATED)}, {@code recordChange(file, WRITTEN)}), as the
- *       notification group records a new file with the default directory records.
+ *       notification group records a new file with the default directory records;
+ *   <li>{@code deleted}: recorded as deleted ({@code recordChange(file, DELETED)}), as a removal's
+ *       event is with every naming;
+ *   <li>{@code renamed}: recorded as renamed in its directory ({@code recordChange(file, RENAMED,
+ *       from)}, the file's hint its new name), as a rename's event is with every naming.
  * </ul>
  *
- * <p>Usage: {@code java -cp ... org.modtrack.benchmarks.MemoryPerFile [files [modified|created|both]]}
- * (default 1,000,000, both).
+ * <p>Usage: {@code java -cp ... org.modtrack.benchmarks.MemoryPerFile [files
+ * [modified|created|deleted|renamed|all]]} (default 1,000,000, all).
  */
 public final class MemoryPerFile {
     private MemoryPerFile() {}
@@ -50,13 +54,15 @@ public final class MemoryPerFile {
     /** How each file is recorded. */
     private enum Case {
         MODIFIED,
-        CREATED
+        CREATED,
+        DELETED,
+        RENAMED
     }
 
     public static void main(String[] args) throws Exception {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-        String which = args.length > 1 ? args[1] : "both";
-        if (!which.equals("both")) {
+        String which = args.length > 1 ? args[1] : "all";
+        if (!which.equals("all")) {
             measure(Case.valueOf(which.toUpperCase()), n);
             return;
         }
@@ -101,7 +107,11 @@ public final class MemoryPerFile {
 
     private static FileId file(int i) {
         byte[] handle = ByteBuffer.allocate(8).putInt(i).putInt(i * 31).array();
-        return FileId.ofHandle(42, 1, handle, "/mnt/data/dir" + (i % 1000) + "/file-" + i, new StatStamp(i, 100, 1, 1));
+        return FileId.ofHandle(42, 1, handle, path(i), new StatStamp(i, 100, 1, 1));
+    }
+
+    private static String path(int i) {
+        return "/mnt/data/dir" + (i % 1000) + "/file-" + i;
     }
 
     private static void record(ChangeTracker t, Case c, FileId f) throws IOException {
@@ -110,6 +120,11 @@ public final class MemoryPerFile {
             case CREATED -> {
                 t.recordChange(f, Change.CREATED, null, false);
                 t.recordChange(f, Change.WRITTEN, null, false);
+            }
+            case DELETED -> t.recordChange(f, Change.DELETED, null, false);
+            case RENAMED -> {
+                String from = f.path(); // a string of its own, as an event's name is
+                t.recordChange(f.withHint(from.replace("/file-", "/renamed-"), f.stamp()), Change.RENAMED, from, false);
             }
         }
     }

@@ -1,7 +1,6 @@
 package org.modtrack.engine;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,8 +22,9 @@ import java.util.Map;
  *       {@link FileId}'s identity to its entry.
  *   <li>Path hints live in a byte arena as (directory number, UTF-8 file name); directories are
  *       interned. Handles longer than 8 bytes live there too. A path identity's path is its hint.
- *   <li>What few files have (deletions, attribute changes, scopes, renames, former names) is in a
- *       side map.
+ *   <li>What few files have is beside the pages: the snapshots a file was deleted in, had its
+ *       attributes changed in or was a scope in are side columns ({@link EntryInts}, an int per
+ *       entry that has one), and its renames and former names are {@link Names} objects.
  * </ul>
  *
  * <p>Snapshot ids are stored as ints (a bound: 2^31 periods). Not thread-safe: the owner's lock
@@ -45,20 +45,30 @@ final class FileTable {
     private static final int HINT = 6;
     static final int LSN = 7;
     private static final int INTS = 8;
+    // Side columns (snapshot ids few entries have), read and set through id and setId like the
+    // pages' id columns.
+    static final int DELETED_IN = INTS;
+    static final int ATTRIBUTES_IN = INTS + 1;
+    static final int SCOPE_IN = INTS + 2; // recorded as a directory scope (Access.SCOPE)
+    private static final int SIDE_COLUMNS = 3;
     private static final int HANDLE = 0;
     private static final int STAMP = 1;
     private static final int LONGS = 5;
 
-    // meta: bits 0-15 the (fsid, handle type) pair's number, 16-23 the handle's length (0: a path identity), 24-31 flags
-    private static final int KEY_MASK = 0xFFFF;
-    private static final int LENGTH_SHIFT = 16;
-    static final int F_STAMP = 1 << 24; // the stamp columns hold a stamp
-    static final int F_RECOVERED = 1 << 25; // first recorded in a snapshot up to the recovered one
-    static final int F_CARRIED = 1 << 26; // carried into the snapshot `highest`
-    private static final int F_RARE = 1 << 27; // has an entry in `rare`
-    static final int F_DIRECTORY = 1 << 28; // recorded as a directory
-    private static final int F_HINT_UNJOURNALED = 1 << 29; // the hint came from a sighting the journal does not hold
-    private static final int FLAG_BITS = 0xFF << 24;
+    // meta: bits 0-13 the (fsid, handle type) pair's number, 14-21 the handle's length (0: a path identity), 22-31 flags
+    private static final int KEY_MASK = 0x3FFF;
+    private static final int LENGTH_SHIFT = 14;
+    static final int F_STAMP = 1 << 22; // the stamp columns hold a stamp
+    static final int F_RECOVERED = 1 << 23; // first recorded in a snapshot up to the recovered one
+    static final int F_CARRIED = 1 << 24; // carried into the snapshot `highest`
+    private static final int F_NAMES = 1 << 25; // has an entry in `namesAt`
+    static final int F_DIRECTORY = 1 << 26; // recorded as a directory
+    private static final int F_HINT_UNJOURNALED = 1 << 27; // the hint came from a sighting the journal does not hold
+    // Has a value in side column k (DELETED_IN + k): a column an entry has not is not looked up, and
+    // one that it has is looked up alone (a lookup is a cache miss in a large table).
+    private static final int F_SIDE_FIRST = 1 << 28;
+    private static final int F_SIDE_ALL = 0b111 << 28;
+    private static final int FLAG_BITS = 0x3FF << 22;
 
     private static final int ARENA_PAGE_BITS = 16;
     private static final int ARENA_PAGE = 1 << ARENA_PAGE_BITS;
@@ -76,36 +86,47 @@ final class FileTable {
     private byte[][] arena = new byte[0][];
     private int arenaEnd; // page << ARENA_PAGE_BITS | offset of the next free byte
     private long arenaGarbage;
-    private final Map<Integer, Rare> rare = new HashMap<>();
+    private EntryInts[] side = newSideColumns();
+    private EntryInts namesAt = new EntryInts(); // entry -> its index in `names` + 1
+    private List<Names> names = new ArrayList<>();
 
     /**
-     * What few files have: deletions, attribute changes, scopes, renames, former names. (A creation
-     * and the directory flag are in the pages: created files are common, and a directory recorded
-     * as written, as results that name directories record them, is too.)
+     * The names a file left in the kept snapshots: its renames and former names, which few files
+     * have. (Deletions, attribute changes and scopes are side columns, {@link EntryInts}: a removed
+     * file costs an int there, not an object.)
      */
-    static final class Rare {
-        long deletedIn;
-        long attributesIn;
-        long scopeIn; // recorded as a directory scope (Access.SCOPE); 0: never
-        final ArrayDeque<Rename> renames = new ArrayDeque<>(1); // the first rename of each kept snapshot
+    static final class Names {
+        private Rename[] renames; // the first rename of each kept snapshot, oldest first; null: none
         String[] formerNames; // other paths seen in kept snapshots
         long[] formerNamesUntil; // the snapshot in which each former name was last the file's name
         boolean moreNames; // more former names were seen than are kept, in more directories than lostIn holds
         String[] lostIn; // directories of former names seen but not kept (at most MAX_LOST_DIRECTORIES)
         long lostUntil; // the newest snapshot in which a name was not kept
 
-        Rare copy() {
-            Rare c = new Rare();
-            c.deletedIn = deletedIn;
-            c.attributesIn = attributesIn;
-            c.scopeIn = scopeIn;
-            c.renames.addAll(renames); // Rename is immutable
+        Names copy() {
+            Names c = new Names();
+            c.renames = renames; // never changed in place, and Rename is immutable
             c.formerNames = formerNames == null ? null : formerNames.clone();
             c.formerNamesUntil = formerNamesUntil == null ? null : formerNamesUntil.clone();
             c.moreNames = moreNames;
             c.lostIn = lostIn == null ? null : lostIn.clone();
             c.lostUntil = lostUntil;
             return c;
+        }
+
+        /**
+         * A rename from {@code from} in {@code snapshot}: kept if it is the snapshot's first (the
+         * first one since the last bless is where the consumer has the file, and a file renamed a
+         * million times in a period costs no more than one renamed once).
+         */
+        void renamed(long snapshot, String from) {
+            if (renames == null) {
+                renames = new Rename[] {new Rename(snapshot, from)};
+            } else if (renames[renames.length - 1].snapshot() != snapshot) {
+                Rename[] more = Arrays.copyOf(renames, renames.length + 1);
+                more[renames.length] = new Rename(snapshot, from);
+                renames = more;
+            }
         }
 
         void rememberName(String name, long snapshot) {
@@ -142,9 +163,11 @@ final class FileTable {
 
         /** The first rename recorded in snapshot {@code kept} or later, or null. */
         Rename firstRenameFrom(long kept) {
-            for (Rename r : renames) {
-                if (r.snapshot() >= kept) {
-                    return r;
+            if (renames != null) {
+                for (Rename r : renames) {
+                    if (r.snapshot() >= kept) {
+                        return r;
+                    }
                 }
             }
             return null;
@@ -166,7 +189,10 @@ final class FileTable {
 
         /** Forgets the names the file last had before snapshot {@code id}: every consumer knows them from a blessed result. */
         void forgetBefore(long id) {
-            renames.removeIf(r -> r.snapshot() < id);
+            if (renames != null) {
+                Rename[] kept = Arrays.stream(renames).filter(r -> r.snapshot() >= id).toArray(Rename[]::new);
+                renames = kept.length == 0 ? null : kept.length == renames.length ? renames : kept;
+            }
             if (lostUntil < id) {
                 lostIn = null;
                 moreNames = false;
@@ -266,18 +292,23 @@ final class FileTable {
             replaceHint(c, f.path());
             setStamp(c, f.stamp());
         }
-        int flags = other.getInt(e, META) & FLAG_BITS & ~F_RARE; // F_RARE follows the side map, below
-        setInt(c, META, (getInt(c, META) & ~FLAG_BITS) | flags | (getInt(c, META) & F_RARE));
+        int beside = F_NAMES | F_SIDE_ALL; // these follow the side columns and names, below
+        int flags = other.getInt(e, META) & FLAG_BITS & ~beside;
+        setInt(c, META, (getInt(c, META) & ~FLAG_BITS) | flags | (getInt(c, META) & beside));
         for (int k = HIGHEST; k <= LAST_ID; k++) {
             setInt(c, k, other.getInt(e, k));
         }
         setInt(c, LSN, other.getInt(e, LSN));
-        Rare r = other.rareOrNull(e);
-        if (r != null) {
-            rare.put(c, r.copy());
-            setFlag(c, F_RARE, true);
-        } else if (rare.remove(c) != null) {
-            setFlag(c, F_RARE, false);
+        for (int k = DELETED_IN; k < DELETED_IN + SIDE_COLUMNS; k++) {
+            setId(c, k, other.id(e, k));
+        }
+        Names n = other.namesOrNull(e);
+        if (n != null) {
+            setNames(c, n.copy());
+        } else if (flag(c, F_NAMES)) {
+            names.set(namesAt.get(c) - 1, null);
+            namesAt.remove(c);
+            setFlag(c, F_NAMES, false);
         }
         return c;
     }
@@ -369,10 +400,12 @@ final class FileTable {
     // ---- columns ---------------------------------------------------------------------------------
 
     int getInt(int e, int column) {
+        assert column < INTS : "a side column is read through id: " + column;
         return ints[e >>> PAGE_BITS][(e & MASK) * INTS + column];
     }
 
     void setInt(int e, int column, int value) {
+        assert column < INTS : "a side column is set through setId: " + column;
         ints[e >>> PAGE_BITS][(e & MASK) * INTS + column] = value;
     }
 
@@ -384,14 +417,39 @@ final class FileTable {
         longs[e >>> PAGE_BITS][(e & MASK) * LONGS + column] = value;
     }
 
-    /** A snapshot id column as a long. */
+    /** A snapshot id column (of the pages, or a side column: 0 for an entry without a value) as a long. */
     long id(int e, int column) {
-        return getInt(e, column);
+        if (column < INTS) {
+            return getInt(e, column);
+        }
+        return flag(e, sideFlag(column)) ? side[column - DELETED_IN].get(e) : 0;
     }
 
-    /** Sets a snapshot id column. */
+    /** Sets a snapshot id column; 0 takes a side column's value away. */
     void setId(int e, int column, long id) {
-        setInt(e, column, toInt(id));
+        if (column < INTS) {
+            setInt(e, column, toInt(id));
+            return;
+        }
+        int value = toInt(id);
+        if (value == 0 && !flag(e, sideFlag(column))) {
+            return;
+        }
+        side[column - DELETED_IN].put(e, value);
+        setFlag(e, sideFlag(column), value != 0);
+    }
+
+    private static int sideFlag(int column) {
+        assert column >= DELETED_IN && column < DELETED_IN + SIDE_COLUMNS : column;
+        return F_SIDE_FIRST << (column - DELETED_IN);
+    }
+
+    private static EntryInts[] newSideColumns() {
+        EntryInts[] columns = new EntryInts[SIDE_COLUMNS];
+        for (int k = 0; k < SIDE_COLUMNS; k++) {
+            columns[k] = new EntryInts();
+        }
+        return columns;
     }
 
     /** A snapshot id as stored: at most 2^31 - 1 periods (a query a second for 68 years). */
@@ -411,25 +469,38 @@ final class FileTable {
         setInt(e, META, on ? meta | flag : meta & ~flag);
     }
 
-    /** The entry's rare fields, created if needed. */
-    Rare rare(int e) {
-        Rare r = rare.get(e);
-        if (r == null) {
-            r = new Rare();
-            rare.put(e, r);
-            setFlag(e, F_RARE, true);
+    /** The entry's names, made if needed. */
+    Names names(int e) {
+        Names n = namesOrNull(e);
+        if (n == null) {
+            n = new Names();
+            setNames(e, n);
         }
-        return r;
+        return n;
     }
 
-    /** The entry's rare fields, or null. */
-    Rare rareOrNull(int e) {
-        return flag(e, F_RARE) ? rare.get(e) : null;
+    /** The entry's names, or null. */
+    Names namesOrNull(int e) {
+        return flag(e, F_NAMES) ? names.get(namesAt.get(e) - 1) : null;
     }
 
-    /** How many entries have rare fields (tests: which changes cost a side-map entry). */
+    private void setNames(int e, Names n) {
+        if (flag(e, F_NAMES)) {
+            names.set(namesAt.get(e) - 1, n);
+            return;
+        }
+        names.add(n);
+        namesAt.put(e, names.size());
+        setFlag(e, F_NAMES, true);
+    }
+
+    /** How many entries have something beside the pages: a side column's value or names (tests: which changes cost more). */
     int rareEntries() {
-        return rare.size();
+        int n = 0;
+        for (int e = 0; e < size; e++) {
+            n += (getInt(e, META) & (F_SIDE_ALL | F_NAMES)) != 0 ? 1 : 0;
+        }
+        return n;
     }
 
     private void setStamp(int e, StatStamp s) {
@@ -526,7 +597,7 @@ final class FileTable {
         boolean keep = path == null || same;
         if (!keep) {
             if (path != null && ref != NO_HINT) {
-                rare(e).rememberName(hint(e), snapshot);
+                names(e).rememberName(hint(e), snapshot);
             }
             replaceHint(e, path);
         }
@@ -672,7 +743,9 @@ final class FileTable {
      */
     int retain(Keep keep) {
         int to = 0;
-        Map<Integer, Rare> movedRare = new HashMap<>();
+        EntryInts[] movedSide = newSideColumns();
+        EntryInts movedNamesAt = new EntryInts();
+        List<Names> movedNames = new ArrayList<>();
         for (int e = 0; e < size; e++) {
             if (!keep.keep(e)) {
                 int ref = getInt(e, HINT);
@@ -685,15 +758,22 @@ final class FileTable {
                 System.arraycopy(ints[e >>> PAGE_BITS], (e & MASK) * INTS, ints[to >>> PAGE_BITS], (to & MASK) * INTS, INTS);
                 System.arraycopy(longs[e >>> PAGE_BITS], (e & MASK) * LONGS, longs[to >>> PAGE_BITS], (to & MASK) * LONGS, LONGS);
             }
-            if (flag(to, F_RARE)) {
-                movedRare.put(to, rare.get(e));
+            for (int k = 0; k < SIDE_COLUMNS; k++) {
+                if (flag(to, F_SIDE_FIRST << k)) {
+                    movedSide[k].put(to, side[k].get(e));
+                }
+            }
+            if (flag(to, F_NAMES)) {
+                movedNames.add(names.get(namesAt.get(e) - 1));
+                movedNamesAt.put(to, movedNames.size());
             }
             to++;
         }
         int dropped = size - to;
         size = to;
-        rare.clear();
-        rare.putAll(movedRare);
+        side = movedSide;
+        namesAt = movedNamesAt;
+        names = movedNames;
         int pages = (size + MASK) >>> PAGE_BITS;
         ints = Arrays.copyOf(ints, pages); // frees the pages no entry uses now
         longs = Arrays.copyOf(longs, pages);
@@ -745,17 +825,37 @@ final class FileTable {
         if (indexed != size) {
             throw new AssertionError("the index holds " + indexed + " entries, the table " + size);
         }
+        int[] flagged = new int[SIDE_COLUMNS];
+        int named = 0;
+        for (int e = 0; e < size; e++) {
+            for (int k = 0; k < SIDE_COLUMNS; k++) {
+                flagged[k] += flag(e, F_SIDE_FIRST << k) ? 1 : 0;
+            }
+            named += flag(e, F_NAMES) ? 1 : 0;
+        }
+        for (int k = 0; k < SIDE_COLUMNS; k++) {
+            if (flagged[k] != side[k].size()) {
+                throw new AssertionError("side column " + k + " holds " + side[k].size() + " values, " + flagged[k] + " entries say they have one");
+            }
+        }
+        if (named != namesAt.size()) {
+            throw new AssertionError("names are kept for " + namesAt.size() + " entries, " + named + " say they have them");
+        }
         for (int e = 0; e < size; e++) {
             if (find(fileId(e)) != e) {
                 throw new AssertionError("entry " + e + " (" + fileId(e) + ") is not found by its identity");
             }
-            if (flag(e, F_RARE) != rare.containsKey(e)) {
-                throw new AssertionError("entry " + e + "'s rare flag disagrees with the side map");
+            for (int k = 0; k < SIDE_COLUMNS; k++) {
+                if (flag(e, F_SIDE_FIRST << k) != side[k].contains(e)) {
+                    throw new AssertionError("entry " + e + "'s flag for side column " + k + " disagrees with the column");
+                }
+            }
+            if (flag(e, F_NAMES) != namesAt.contains(e) || (flag(e, F_NAMES) && namesOrNull(e) == null)) {
+                throw new AssertionError("entry " + e + "'s names flag disagrees with its names");
             }
             // Only a record sets these, and a record raises `highest` first.
-            Rare r = rareOrNull(e);
             long recorded = Math.max(id(e, CREATED_IN),
-                    r == null ? 0 : Math.max(r.deletedIn, Math.max(r.attributesIn, r.scopeIn)));
+                    Math.max(id(e, DELETED_IN), Math.max(id(e, ATTRIBUTES_IN), id(e, SCOPE_IN))));
             if (recorded > id(e, HIGHEST)) {
                 throw new AssertionError("entry " + e + " (" + fileId(e) + ") has a namespace change or scope in snapshot "
                         + recorded + ", beyond its highest, " + id(e, HIGHEST));

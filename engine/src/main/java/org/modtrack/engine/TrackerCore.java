@@ -153,7 +153,7 @@ public final class TrackerCore {
                 markDirectory(t, e, r);
             }
             case SCOPE -> {
-                t.rare(e).scopeIn = Math.max(t.rare(e).scopeIn, snapshot);
+                t.setId(e, FileTable.SCOPE_IN, Math.max(t.id(e, FileTable.SCOPE_IN), snapshot));
                 markDirectory(t, e, r);
             }
             case MODIFIED -> {
@@ -164,33 +164,25 @@ public final class TrackerCore {
                 markDirectory(t, e, r);
                 t.setId(e, FileTable.CREATED_IN, snapshot); // in the pages: the common change costs no side entry
             }
-            case DELETED -> namespace(t, e, r).deletedIn = snapshot;
-            case ATTRIBUTES -> namespace(t, e, r).attributesIn = snapshot;
+            case DELETED -> {
+                markDirectory(t, e, r);
+                t.setId(e, FileTable.DELETED_IN, snapshot); // a side column: an int, no object
+            }
+            case ATTRIBUTES -> {
+                markDirectory(t, e, r);
+                t.setId(e, FileTable.ATTRIBUTES_IN, snapshot);
+            }
             case RENAMED -> {
                 // Every name it was renamed from is one the consumer may have it at (a file with
                 // several links can leave each of them): kept as a former name, bounded like them.
-                // Only the first rename of each snapshot is kept as such: the first one since the
-                // last bless is where the consumer has it, and a file renamed a million times in a
-                // period costs no more than one renamed once.
-                FileTable.Rare rare = namespace(t, e, r);
+                markDirectory(t, e, r);
+                FileTable.Names names = t.names(e);
                 if (r.from() != null) {
-                    rare.rememberName(r.from(), snapshot);
+                    names.rememberName(r.from(), snapshot);
                 }
-                if (rare.renames.isEmpty() || rare.renames.getLast().snapshot() != snapshot) {
-                    rare.renames.addLast(new FileTable.Rename(snapshot, r.from()));
-                }
+                names.renamed(snapshot, r.from());
             }
         }
-    }
-
-    private static long scopeIn(FileTable t, int e) {
-        FileTable.Rare r = t.rareOrNull(e);
-        return r == null ? 0 : r.scopeIn;
-    }
-
-    private static FileTable.Rare namespace(FileTable t, int e, JournalRecord r) {
-        markDirectory(t, e, r);
-        return t.rare(e);
     }
 
     /** A record of a directory makes its entry a directory's for good (a flag bit: no side entry). */
@@ -255,7 +247,7 @@ public final class TrackerCore {
         int e = forUpdate(file);
         // A scope is recorded apart from the file-level intents: it stands for the directory's
         // children, so a file-level intent of the same entry must not make it look recorded.
-        long intentIn = e < 0 ? 0 : access == Access.SCOPE ? scopeIn(t, e) : t.id(e, FileTable.INTENT_IN);
+        long intentIn = e < 0 ? 0 : access == Access.SCOPE ? t.id(e, FileTable.SCOPE_IN) : t.id(e, FileTable.INTENT_IN);
         boolean recorded = e >= 0 && (intentIn == open.id()
                 || (mutant == Mutant.KEEP_IGNORE_MARKS && intentIn > 0));
         long lsn;
@@ -388,13 +380,12 @@ public final class TrackerCore {
         if (saysDirectory != directory) {
             return false;
         }
-        FileTable.Rare ns = t.rareOrNull(e);
         long createdIn = t.id(e, FileTable.CREATED_IN);
-        long deletedIn = ns == null ? 0 : ns.deletedIn;
+        long deletedIn = t.id(e, FileTable.DELETED_IN);
         return switch (change) {
             case CREATED -> createdIn == id && deletedIn < id;
             case DELETED -> deletedIn == id && createdIn < id;
-            case ATTRIBUTES -> ns != null && ns.attributesIn == id;
+            case ATTRIBUTES -> t.id(e, FileTable.ATTRIBUTES_IN) == id;
             default -> false;
         };
     }
@@ -671,17 +662,17 @@ public final class TrackerCore {
             } else if (readIn >= kept && readIn > 0) {
                 changes.add(Change.READ);
             }
-            addIfKept(changes, Change.SCOPE, scopeIn(live, e), kept);
+            addIfKept(changes, Change.SCOPE, live.id(e, FileTable.SCOPE_IN), kept);
             addIfKept(changes, Change.CREATED, live.id(e, FileTable.CREATED_IN), kept);
             String from = null;
             boolean directory = live.flag(e, FileTable.F_DIRECTORY);
             List<String> formerNames = List.of();
             boolean moreNames = false;
             List<String> namesLostIn = List.of();
-            FileTable.Rare ns = live.rareOrNull(e);
+            addIfKept(changes, Change.DELETED, live.id(e, FileTable.DELETED_IN), kept);
+            addIfKept(changes, Change.ATTRIBUTES, live.id(e, FileTable.ATTRIBUTES_IN), kept);
+            FileTable.Names ns = live.namesOrNull(e);
             if (ns != null) {
-                addIfKept(changes, Change.DELETED, ns.deletedIn, kept);
-                addIfKept(changes, Change.ATTRIBUTES, ns.attributesIn, kept);
                 FileTable.Rename first = ns.firstRenameFrom(kept);
                 if (first != null) {
                     changes.add(Change.RENAMED);
@@ -836,7 +827,7 @@ public final class TrackerCore {
         }
         live.retain(e -> live.id(e, FileTable.HIGHEST) >= id);
         for (int e = 0; e < live.size(); e++) {
-            FileTable.Rare ns = live.rareOrNull(e);
+            FileTable.Names ns = live.namesOrNull(e);
             if (ns != null) {
                 // The consumer knows where a file was as of the blessed result: older renames and names no longer count.
                 ns.forgetBefore(id);
@@ -919,7 +910,7 @@ public final class TrackerCore {
         return n;
     }
 
-    /** How many entries have fields in the table's side map ({@link FileTable.Rare}); for tests. */
+    /** How many entries have something beside the table's pages (side columns, {@link FileTable.Names}); for tests. */
     int rareEntries() {
         return live.rareEntries() + (changedWhileBuilding == null ? 0 : changedWhileBuilding.rareEntries());
     }

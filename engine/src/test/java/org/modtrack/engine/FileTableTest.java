@@ -14,12 +14,29 @@ import org.modtrack.testing.Seeded;
 
 /**
  * The packed table against a plain map, over random identities (short and long handles, path
- * identities, non-ASCII names, two file systems), hint changes, removals and compactions.
+ * identities, non-ASCII names, two file systems), hint changes, side columns set and taken away,
+ * removals, compactions and copies.
  */
 @ExtendWith(Seeded.class)
 class FileTableTest {
-    /** What the table should hold for one identity. */
-    private record Model(String hint, StatStamp stamp, int highest) {}
+    /** What the table should hold for one identity: its side columns' values in {@link #SIDE}'s order. */
+    private record Model(String hint, StatStamp stamp, int highest, List<Integer> side) {}
+
+    private static final int[] SIDE = {FileTable.DELETED_IN, FileTable.ATTRIBUTES_IN, FileTable.SCOPE_IN};
+
+    /** Sets each side column of entry {@code e} to 0 or {@code step} at random, or leaves it; returns the values. */
+    private static List<Integer> setSide(FileTable t, int e, List<Integer> before, int step, SplittableRandom r) {
+        List<Integer> after = new ArrayList<>(before);
+        for (int k = 0; k < SIDE.length; k++) {
+            int choice = r.nextInt(8);
+            if (choice < 2) {
+                int value = choice == 0 ? 0 : step;
+                t.setId(e, SIDE[k], value);
+                after.set(k, value);
+            }
+        }
+        return after;
+    }
 
     private static FileId randomFile(SplittableRandom r, int n) {
         int i = r.nextInt(n);
@@ -57,12 +74,13 @@ class FileTableTest {
                 if (e < 0) {
                     e = t.add(f);
                     t.setId(e, FileTable.HIGHEST, step);
-                    model.put(f, new Model(f.path(), f.stamp(), step));
+                    model.put(f, new Model(f.path(), f.stamp(), step, setSide(t, e, List.of(0, 0, 0), step, r)));
                 } else {
                     t.sighted(e, f, true, step, true);
                     t.setId(e, FileTable.HIGHEST, step);
                     String hint = f.hasHandle() && f.path() == null ? m.hint() : f.path();
-                    model.put(f, new Model(hint, m.stamp() != null ? m.stamp() : f.stamp(), step));
+                    model.put(f, new Model(hint, m.stamp() != null ? m.stamp() : f.stamp(), step,
+                            setSide(t, e, m.side(), step, r)));
                 }
             } else if (op < 71) {
                 int cut = step - r.nextInt(2000);
@@ -70,16 +88,26 @@ class FileTableTest {
                 model.values().removeIf(m -> m.highest() < cut);
             }
         }
-        t.checkInvariants();
-        assertEquals(model.size(), t.size());
-        for (var m : model.entrySet()) {
-            int e = t.find(m.getKey());
-            assertTrue(e >= 0, "lost " + m.getKey());
-            FileId got = t.fileId(e);
-            assertEquals(m.getKey(), got);
-            assertEquals(m.getValue().hint(), got.path(), "hint of " + m.getKey());
-            assertEquals(m.getValue().stamp(), got.stamp(), "stamp of " + m.getKey());
-            assertEquals(m.getValue().highest(), t.id(e, FileTable.HIGHEST));
+        // A copy of every entry, as a result being built gives a changed entry, holds the same.
+        FileTable copy = new FileTable();
+        for (int e = 0; e < t.size(); e++) {
+            copy.copyFrom(t, e);
+        }
+        for (FileTable table : List.of(t, copy)) {
+            table.checkInvariants();
+            assertEquals(model.size(), table.size());
+            for (var m : model.entrySet()) {
+                int e = table.find(m.getKey());
+                assertTrue(e >= 0, "lost " + m.getKey());
+                FileId got = table.fileId(e);
+                assertEquals(m.getKey(), got);
+                assertEquals(m.getValue().hint(), got.path(), "hint of " + m.getKey());
+                assertEquals(m.getValue().stamp(), got.stamp(), "stamp of " + m.getKey());
+                assertEquals(m.getValue().highest(), table.id(e, FileTable.HIGHEST));
+                for (int k = 0; k < SIDE.length; k++) {
+                    assertEquals((long) m.getValue().side().get(k), table.id(e, SIDE[k]), "side column " + k + " of " + m.getKey());
+                }
+            }
         }
     }
 
@@ -102,6 +130,6 @@ class FileTableTest {
         assertTrue(!t.wantsCompaction(), "compacted");
         t.checkInvariants();
         assertEquals("/b/" + longName + 1999, t.hint(t.find(files.get(3))));
-        assertEquals(ChangedFile.MAX_FORMER_NAMES, t.rareOrNull(t.find(files.get(3))).formerNames.length);
+        assertEquals(ChangedFile.MAX_FORMER_NAMES, t.namesOrNull(t.find(files.get(3))).formerNames.length);
     }
 }
