@@ -3,6 +3,7 @@ package org.modtrack.source.linux;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -82,10 +83,10 @@ final class ResultPlanner {
      *     state it was made for (a bug: the caller reports the result as a rescan instead)
      */
     static List<PathChange> plan(List<Item> items, List<Removal> removals, List<String> rescans) {
-        List<PathChange> simple = removals.isEmpty() && rescans.isEmpty() ? planWithoutMoves(items) : null;
+        List<PathChange> simple = removals.isEmpty() && rescans.isEmpty() ? planWithoutView(items) : null;
         if (simple != null) {
             assert items.size() > View.CHECKED_UP_TO || simple.equals(planByDoing(items, removals, rescans))
-                    : "the plan without moves differs from the general one for " + items;
+                    : "the plan without the view differs from the general one for " + items;
             return simple;
         }
         return planByDoing(items, removals, rescans);
@@ -101,18 +102,19 @@ final class ResultPlanner {
             return plan(items, removals, rescans);
         }
         if (removals.isEmpty() && rescans.isEmpty()) {
-            List<PathChange> simple = planWithoutMoves(items);
+            List<PathChange> simple = planWithoutView(items);
             if (simple != null) {
-                // Its creations come first; a new directory is read whole, what the consumer had below it forgotten.
-                int creations = 0;
+                // Its creations and moves come first; a new directory is read whole, what the consumer
+                // had below it forgotten.
+                int arrivals = 0;
                 Set<String> readWhole = new HashSet<>();
-                for (; creations < simple.size() && simple.get(creations).kind() == PathChange.Kind.CREATED; creations++) {
-                    if (simple.get(creations).directory()) {
-                        readWhole.add(simple.get(creations).path());
+                for (; arrivals < simple.size() && simple.get(arrivals).kind() != PathChange.Kind.MODIFIED; arrivals++) {
+                    if (simple.get(arrivals).kind() == PathChange.Kind.CREATED && simple.get(arrivals).directory()) {
+                        readWhole.add(simple.get(arrivals).path());
                     }
                 }
-                return new ResultEntries(simple.subList(0, creations), scanNamed.ordered(List.of(), readWhole),
-                        simple.subList(creations, simple.size()));
+                return new ResultEntries(simple.subList(0, arrivals), scanNamed.ordered(List.of(), readWhole),
+                        simple.subList(arrivals, simple.size()));
             }
         }
         Planning p = new Planning(items, removals, topmost(rescans));
@@ -137,51 +139,72 @@ final class ResultPlanner {
     }
 
     /**
-     * The plan when nothing moves, which is most large results (files created and written): every
-     * object is either new since the consumer's view ({@code created}, with no place in it) or stays
-     * where the consumer has it, no two at one path, nothing new above one that stays, nothing to
-     * remove or rescan. Then the general plan's moves are the creations alone, shallow ones first
-     * (then by path), and its contents are the changed objects that stay, by path: this builds those
-     * entries without the view of the consumer's tree, which took about half of the checkpoint
-     * thread's samples in a profile of a million-entry answer (the daemon's CPU per answer went
-     * from 5.9-7.8 s to 3.9-5.7 s with it). Null when the items are not that
-     * simple. Equal to the general plan's entries (checked under assertions up to
+     * The plan when no entry waits for another, which is most large results (files created,
+     * written, or renamed): every object is new since the consumer's view ({@code created}, with no
+     * place in it), stays where the consumer has it, or is a file that moved to a name no other
+     * object is at or leaves; no two at one path, nothing new above one that stays or moves, nothing
+     * to remove or rescan. Then every step of the general plan is ready in its first round, so its
+     * moves are the creations and the moves in its order (shallow ones first, then by path), and its
+     * contents are the changed objects that stay, by path: this builds those entries without the
+     * view of the consumer's tree, which took about half of the checkpoint thread's samples in a
+     * profile of a million-entry answer (the daemon's CPU per answer went from 5.9-7.8 s to 3.9-5.7
+     * s with it), and a map entry per path and a step per move of a million renames (their answer
+     * went from 8.0 s to 6.4 s with it: benchmarks/peers/answer --workload renamed). Null when the
+     * items are not that simple. Equal to the general plan's entries (checked under assertions up to
      * {@link View#CHECKED_UP_TO} items, and by {@code ResultPlannerTest}).
      */
-    static List<PathChange> planWithoutMoves(List<Item> items) {
-        int created = 0;
+    static List<PathChange> planWithoutView(List<Item> items) {
+        int arriving = 0;
+        int moved = 0;
         for (Item it : items) {
-            if (it.listing() || it.now() == null || (it.view() == null ? !it.created() : !it.view().equals(it.now()))) {
+            if (it.listing() || it.now() == null || (it.view() == null && !it.created())) {
                 return null;
             }
-            created += it.view() == null ? 1 : 0;
+            boolean moves = it.view() != null && !it.view().equals(it.now());
+            if (moves && it.directory()) {
+                return null; // its subtree moves with it: the general plan
+            }
+            arriving += it.view() == null || moves ? 1 : 0;
+            moved += moves ? 1 : 0;
         }
         // Sorted as (depth, path, item) keys, so that a comparison reads no item. Not parallelSort:
         // its pool's threads would not yield to writers as the query's thread does (ThreadNice).
-        Placed[] creations = new Placed[created];
-        Placed[] stays = new Placed[items.size() - created];
-        for (int o = 0, c = 0, k = 0; o < items.size(); o++) {
+        Placed[] arrivals = new Placed[arriving];
+        Placed[] stays = new Placed[items.size() - arriving];
+        String[] left = new String[moved]; // the names the moved files leave
+        for (int o = 0, a = 0, k = 0, m = 0; o < items.size(); o++) {
             Item it = items.get(o);
             if (it.view() == null) {
-                creations[c++] = new Placed(depth(it.now()), it.now(), o);
+                arrivals[a++] = new Placed(depth(it.now()), it.now(), o);
+            } else if (!it.view().equals(it.now())) {
+                arrivals[a++] = new Placed(depth(it.now()), it.now(), o);
+                left[m++] = it.view();
             } else {
                 stays[k++] = new Placed(0, it.now(), o);
             }
         }
-        Arrays.sort(creations, Placed.ORDER);
+        Arrays.sort(arrivals, Placed.ORDER);
         Arrays.sort(stays, Placed.ORDER);
         // No two objects at one path: sorted, repeats are neighbours within each kind; across the
         // kinds, and for an object that stays below a new one, a set of the smaller kind's paths
         // (none at all when every object is new, as in a large creation).
-        if (repeats(creations) || repeats(stays) || (created > 0 && stays.length > 0 && (created <= stays.length
-                ? staysAtOrBelow(pathsOf(creations), stays) : createdAtStays(pathsOf(stays), creations)))) {
+        if (repeats(arrivals) || repeats(stays) || (arriving > 0 && stays.length > 0 && (arriving <= stays.length
+                ? staysAtOrBelow(pathsOf(arrivals), stays) : createdAtStays(pathsOf(stays), arrivals)))) {
+            return null;
+        }
+        if (moved > 0 && !movesCollideWithNothing(items, arrivals, stays, left)) {
             return null;
         }
         List<PathChange> out = new ArrayList<>(items.size());
-        for (Placed p : creations) {
+        for (Placed p : arrivals) {
             Item it = items.get(p.item());
-            out.add(new PathChange(it.now(), PathChange.Kind.CREATED, null, it.directory(), it.carried(), it.recovered(),
-                    it.links()));
+            if (it.view() == null) {
+                out.add(new PathChange(it.now(), PathChange.Kind.CREATED, null, it.directory(), it.carried(), it.recovered(),
+                        it.links()));
+            } else {
+                out.add(new PathChange(it.now(), PathChange.Kind.RENAMED, it.view(), it.directory(), it.carried(), it.recovered(),
+                        it.links(), it.changed() || it.carried() || it.recovered()));
+            }
         }
         for (Placed p : stays) {
             Item it = items.get(p.item());
@@ -193,7 +216,72 @@ final class ResultPlanner {
         return out;
     }
 
-    /** An item of {@link #planWithoutMoves} with what it is sorted by: shallow ones first, then by path. */
+    /**
+     * Whether the moved files of {@link #planWithoutView} (whose names they leave are {@code left})
+     * take no name another object is at or leaves, none moves into a new directory (which the
+     * general plan reads whole until something moves in), and the names they leave are below
+     * nothing new or arriving, and above nothing that arrives or stays (a file's name with
+     * something below it: file systems that changed between the plan's looks). Sets of paths and of
+     * the directories above them, each directory once.
+     */
+    private static boolean movesCollideWithNothing(List<Item> items, Placed[] arrivals, Placed[] stays, String[] left) {
+        Set<String> leftPaths = HashSet.newHashSet(left.length);
+        Collections.addAll(leftPaths, left);
+        if (leftPaths.size() < left.length) {
+            return false; // two objects where the consumer has one
+        }
+        Set<String> arrivalPaths = pathsOf(arrivals);
+        Set<String> created = new HashSet<>();
+        Set<String> aboveMoveTargets = new HashSet<>();
+        Set<String> aboveArrivalsAndStays = new HashSet<>();
+        for (Placed p : arrivals) {
+            if (leftPaths.contains(p.path())) {
+                return false; // a name a moved file leaves is taken: the move must come first (a chain, a swap)
+            }
+            Item it = items.get(p.item());
+            if (it.view() == null) {
+                created.add(p.path());
+            } else {
+                addDirectoriesAbove(p.path(), aboveMoveTargets);
+            }
+            addDirectoriesAbove(p.path(), aboveArrivalsAndStays);
+        }
+        for (Placed p : stays) {
+            if (leftPaths.contains(p.path())) {
+                return false;
+            }
+            addDirectoriesAbove(p.path(), aboveArrivalsAndStays); // what stays must not be below a name left either
+        }
+        for (String d : aboveMoveTargets) {
+            if (created.contains(d)) {
+                return false;
+            }
+        }
+        for (String d : aboveArrivalsAndStays) {
+            if (leftPaths.contains(d)) {
+                return false;
+            }
+        }
+        Set<String> aboveLeft = new HashSet<>();
+        for (String v : left) {
+            addDirectoriesAbove(v, aboveLeft);
+        }
+        for (String d : aboveLeft) {
+            if (arrivalPaths.contains(d)) {
+                return false; // created or moved in above what the consumer has there
+            }
+        }
+        return true;
+    }
+
+    /** Adds the directories above {@code path} (not the root) to {@code above}, stopping at one it holds already. */
+    private static void addDirectoriesAbove(String path, Set<String> above) {
+        for (String a = parent(path); a != null && above.add(a); a = parent(a)) {
+            // the directories above `a` are in already once `a` was
+        }
+    }
+
+    /** An item of {@link #planWithoutView} with what it is sorted by: shallow ones first, then by path. */
     private record Placed(int depth, String path, int item) {
         static final Comparator<Placed> ORDER = (a, b) -> a.depth != b.depth ? Integer.compare(a.depth, b.depth) : a.path.compareTo(b.path);
     }
