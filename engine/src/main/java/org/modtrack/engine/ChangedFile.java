@@ -77,8 +77,18 @@ public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, 
     private static Set<Change> canonical(Set<Change> changes) {
         int mask = 0;
         for (Change c : changes) {
-            mask |= 1 << c.ordinal();
+            mask |= bit(c);
         }
+        return CANONICAL.get(mask);
+    }
+
+    /** {@code change}'s bit in a mask of changes ({@link #changeSet}). */
+    static int bit(Change change) {
+        return 1 << change.ordinal();
+    }
+
+    /** The shared set of the changes whose {@link #bit}s are in {@code mask}: a result's entries make no set each. */
+    static Set<Change> changeSet(int mask) {
         return CANONICAL.get(mask);
     }
 

@@ -178,6 +178,9 @@ final class FileTable {
             if (formerNames == null) {
                 return List.of();
             }
+            if (formerNames.length == 1) { // most renamed files: no list to copy (an entry keeps an immutable one)
+                return formerNamesUntil[0] >= kept ? List.of(formerNames[0]) : List.of();
+            }
             List<String> out = new ArrayList<>(formerNames.length);
             for (int i = 0; i < formerNames.length; i++) {
                 if (formerNamesUntil[i] >= kept) {

@@ -3,7 +3,6 @@ package org.modtrack.engine;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -654,28 +653,29 @@ public final class TrackerCore {
                 continue; // recorded only in snapshots this consumer has blessed away
             }
             boolean recovered = anyRecovered && live.flag(e, FileTable.F_RECOVERED);
-            EnumSet<Change> changes = EnumSet.noneOf(Change.class);
+            // A mask, not a set per entry: the entry takes the one set shared by all with its changes.
+            int changes = 0;
             long writtenIn = live.id(e, FileTable.WRITTEN_IN);
             long readIn = live.id(e, FileTable.READ_IN);
             if (writtenIn >= kept && writtenIn > 0) {
-                changes.add(Change.WRITTEN);
+                changes |= ChangedFile.bit(Change.WRITTEN);
             } else if (readIn >= kept && readIn > 0) {
-                changes.add(Change.READ);
+                changes |= ChangedFile.bit(Change.READ);
             }
-            addIfKept(changes, Change.SCOPE, live.id(e, FileTable.SCOPE_IN), kept);
-            addIfKept(changes, Change.CREATED, live.id(e, FileTable.CREATED_IN), kept);
+            changes |= ifKept(Change.SCOPE, live.id(e, FileTable.SCOPE_IN), kept);
+            changes |= ifKept(Change.CREATED, live.id(e, FileTable.CREATED_IN), kept);
             String from = null;
             boolean directory = live.flag(e, FileTable.F_DIRECTORY);
             List<String> formerNames = List.of();
             boolean moreNames = false;
             List<String> namesLostIn = List.of();
-            addIfKept(changes, Change.DELETED, live.id(e, FileTable.DELETED_IN), kept);
-            addIfKept(changes, Change.ATTRIBUTES, live.id(e, FileTable.ATTRIBUTES_IN), kept);
+            changes |= ifKept(Change.DELETED, live.id(e, FileTable.DELETED_IN), kept);
+            changes |= ifKept(Change.ATTRIBUTES, live.id(e, FileTable.ATTRIBUTES_IN), kept);
             FileTable.Names ns = live.namesOrNull(e);
             if (ns != null) {
                 FileTable.Rename first = ns.firstRenameFrom(kept);
                 if (first != null) {
-                    changes.add(Change.RENAMED);
+                    changes |= ChangedFile.bit(Change.RENAMED);
                     from = first.from();
                 }
                 formerNames = ns.formerNamesFrom(kept);
@@ -684,22 +684,20 @@ public final class TrackerCore {
                 namesLostIn = namesLost && ns.lostIn != null ? List.of(ns.lostIn) : List.of();
             }
             FileId file = live.fileId(e);
-            assert !changes.isEmpty() : "a kept entry has a kept record: " + file;
+            assert changes != 0 : "a kept entry has a kept record: " + file;
             boolean carriedNow = live.flag(e, FileTable.F_CARRIED) && live.id(e, FileTable.HIGHEST) == resultId;
             // Records of a snapshot below the previous result were all in it (a creation during its
             // checkpoint went to the closing period); from its own snapshot on, none were.
             long createdIn = live.id(e, FileTable.CREATED_IN);
             boolean createdUnseen = createdIn > 0 && createdIn >= previousIssued;
-            out.add(new ChangedFile(file, changes, from, directory, carriedNow, recovered, formerNames, moreNames,
-                    namesLostIn, createdUnseen));
+            out.add(new ChangedFile(file, ChangedFile.changeSet(changes), from, directory, carriedNow, recovered, formerNames,
+                    moreNames, namesLostIn, createdUnseen));
         }
         return out;
     }
 
-    private static void addIfKept(EnumSet<Change> changes, Change change, long in, long kept) {
-        if (in > 0 && in >= kept) {
-            changes.add(change);
-        }
+    private static int ifKept(Change change, long in, long kept) {
+        return in > 0 && in >= kept ? ChangedFile.bit(change) : 0;
     }
 
     private static boolean recoveredIn(ControlState state, ConsumerState consumer) {

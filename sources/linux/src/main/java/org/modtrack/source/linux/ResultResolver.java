@@ -205,7 +205,7 @@ final class ResultResolver {
                     continue;
                 }
             }
-            boolean readOnly = c.changes().equals(Set.of(Change.READ));
+            boolean readOnly = c.changes().size() == 1 && c.changes().contains(Change.READ);
             if (readOnly) {
                 if (!c.recovered() && !c.carried() && !w.gone() && !w.nameless() && unchanged(c.file().stamp(), w.stamp())) {
                     dropped++;
@@ -659,7 +659,10 @@ final class ResultResolver {
         }
         // A hard link is recorded as a creation too (FAN_CREATE names the existing inode), so an
         // object that had more than one name may have been in the view under another.
-        boolean oneName = names.isEmpty() || names.stream().allMatch(names.getFirst()::equals);
+        boolean oneName = true; // a loop, not a stream: once per gone object of a large removal
+        for (String name : names) {
+            oneName &= name.equals(names.getFirst());
+        }
         boolean newSinceView = c.changes().contains(Change.CREATED) && c.createdUnseen() && oneName && !c.recovered()
                 && intact && !readWhole(names) && !readByName(names);
         if (newSinceView) {
