@@ -192,9 +192,15 @@ final class FileTable {
 
         /** Forgets the names the file last had before snapshot {@code id}: every consumer knows them from a blessed result. */
         void forgetBefore(long id) {
-            if (renames != null) {
-                Rename[] kept = Arrays.stream(renames).filter(r -> r.snapshot() >= id).toArray(Rename[]::new);
-                renames = kept.length == 0 ? null : kept.length == renames.length ? renames : kept;
+            if (renames != null) { // a loop, not a stream: once per renamed entry at every bless
+                Rename[] kept = new Rename[renames.length];
+                int n = 0;
+                for (Rename r : renames) {
+                    if (r.snapshot() >= id) {
+                        kept[n++] = r;
+                    }
+                }
+                renames = n == 0 ? null : n == renames.length ? renames : Arrays.copyOf(kept, n);
             }
             if (lostUntil < id) {
                 lostIn = null;
