@@ -28,7 +28,9 @@ import org.modtrack.testing.LoopMount;
  * bin/release's two artifacts, installed the way a user would and run with a bare environment (no
  * PATH, no JAVA_HOME, no JDK): the tarball unpacked, and the Debian package extracted with
  * {@code dpkg-deb -x}. Each runs {@code --version}, a usage error, and a daemon, query, bless,
- * query, stop cycle on a loop-mounted ext4 from where it was unpacked.
+ * query, stop cycle on a loop-mounted ext4 from where it was unpacked; the daemon, given a cache
+ * directory as systemd's {@code CacheDirectory=} gives one, writes the archive of its classes there
+ * as it stops, and its next start maps it.
  */
 class ReleaseTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -113,7 +115,9 @@ class ReleaseTest {
 
     /**
      * {@code modtrack --version}, a usage error, and daemon, query, bless, query, stop on a fresh
-     * loop ext4, every command run as {@code launcher} with an empty environment.
+     * loop ext4, every command run as {@code launcher} with an empty environment (the daemon's with
+     * {@code CACHE_DIRECTORY}, as under systemd); then the daemon once more, from the archive of its
+     * classes the first one wrote as it stopped.
      */
     private void cycle(Path launcher, String version, String label) throws Exception {
         Run v = run(List.of(launcher.toString(), "--version"), COMMAND_SECONDS, true);
@@ -126,12 +130,14 @@ class ReleaseTest {
 
         Path socket = dir.resolve(label + ".sock");
         Path log = dir.resolve(label + "-daemon.log");
+        Path cache = Files.createDirectories(dir.resolve(label + "-cache"));
         try (LoopMount fs = LoopMount.create("ext4", 64 * MIB)) {
             Path root = fs.mountPoint();
             ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "daemon", "--watch", root.toString(), "--state",
                     dir.resolve(label + "-state").toString(), "--socket", socket.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().clear();
+            pb.environment().put("CACHE_DIRECTORY", cache.toString());
             Process daemon = pb.start();
             try {
                 awaitStatus(launcher, root, socket, daemon, log);
@@ -149,6 +155,17 @@ class ReleaseTest {
                 assertEquals(0, stop.exit(), stop.err());
                 assertTrue(daemon.waitFor(DAEMON_START_SECONDS, TimeUnit.SECONDS), "the daemon stopped");
                 assertEquals(0, daemon.exitValue(), Files.readString(log));
+                Path archive = archiveIn(cache);
+                Files.writeString(cache.resolve("daemon-1-2.jsa"), "an archive of another jar");
+
+                daemon = pb.start();
+                awaitStatus(launcher, root, socket, daemon, log);
+                String maps = Files.readString(Path.of("/proc", Long.toString(daemon.pid()), "maps"));
+                assertTrue(maps.contains(archive.toString()), "the next daemon maps " + archive + ": " + maps);
+                assertEquals(List.of(archive), archives(cache), "an archive of another jar is removed");
+                assertEquals(0, client(launcher, socket, "stop").exit());
+                assertTrue(daemon.waitFor(DAEMON_START_SECONDS, TimeUnit.SECONDS), "the daemon stopped");
+                assertEquals(0, daemon.exitValue(), Files.readString(log));
             } finally {
                 if (daemon.isAlive()) {
                     daemon.destroy();
@@ -157,6 +174,20 @@ class ReleaseTest {
                     }
                 }
             }
+        }
+    }
+
+    /** The one archive of the daemon's classes in {@code cache}, which the daemon that stopped wrote. */
+    private static Path archiveIn(Path cache) throws IOException {
+        List<Path> archives = archives(cache);
+        assertEquals(1, archives.size(), "the stopped daemon wrote the archive of its classes in " + cache + ": " + archives);
+        assertTrue(Files.size(archives.getFirst()) > 0, archives.getFirst() + " is empty");
+        return archives.getFirst();
+    }
+
+    private static List<Path> archives(Path cache) throws IOException {
+        try (Stream<Path> files = Files.list(cache)) {
+            return files.filter(f -> f.getFileName().toString().matches("daemon-.*\\.jsa")).sorted().toList();
         }
     }
 
