@@ -278,7 +278,8 @@ final class ResultPlanner {
     /**
      * The directories above some paths (not the root), each once. A path in the directory of the
      * path before it costs no substring: paths come grouped by directory (sorted, or in record
-     * order), and a substring per path was a fifth of what a million renames' plan allocated.
+     * order), and a substring per path was most of what a renames' plan allocated (300,000 renames:
+     * 478 B an entry, 190 B without).
      */
     private static final class DirectoriesAbove {
         final Set<String> directories = new HashSet<>();
