@@ -19,6 +19,7 @@ package org.modtrack.engine;
  */
 final class EntryInts {
     private static final int MIN_SLOTS = 16;
+    private static final int MAX_SLOTS = 1 << 30; // ints in `slots`, two per slot: a bound on growth
     private static final int BLOCK_BITS = 3;
     private static final int BLOCK = 1 << BLOCK_BITS;
 
@@ -105,6 +106,10 @@ final class EntryInts {
 
     private void grow() {
         int[] old = slots;
+        if (old.length >= MAX_SLOTS) {
+            // 2^29 slots hold 402,653,184 values: the table's pages would exhaust the heap first.
+            throw new IllegalStateException("more than " + (MAX_SLOTS / 2 / 4 * 3) + " entries have a value in one side column.");
+        }
         slots = new int[old.length * 2];
         for (int i = 0; i < old.length; i += 2) {
             if (old[i] != 0) {
