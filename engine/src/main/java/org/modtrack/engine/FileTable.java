@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the tracker knows about each file of the kept snapshots, packed so that a tracked file costs
- * under 100 bytes (the memory goal; docs/benchmarks.md says where they go): no object per file.
+ * What the tracker knows about each file of the kept snapshots, packed so that a file written or
+ * created costs under 100 bytes (the memory goal), a removed one 115 (docs/benchmarks.md says where
+ * they go): no object per file but a renamed one's names.
  *
  * <ul>
  *   <li>Entries are numbered densely and stored in pages of primitive arrays: 8 ints (meta, with

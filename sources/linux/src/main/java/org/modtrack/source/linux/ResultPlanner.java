@@ -189,11 +189,16 @@ final class ResultPlanner {
         // No two objects at one path: sorted, repeats are neighbours within each kind; across the
         // kinds, and for an object that stays below a new one, a set of the smaller kind's paths
         // (none at all when every object is new, as in a large creation).
-        if (repeats(arrivals) || repeats(stays) || (arriving > 0 && stays.length > 0 && (arriving <= stays.length
-                ? staysAtOrBelow(pathsOf(arrivals), stays) : createdAtStays(pathsOf(stays), arrivals)))) {
+        if (repeats(arrivals) || repeats(stays)) {
             return null;
         }
-        if (moved > 0 && !movesCollideWithNothing(items, arrivals, stays, left)) {
+        Set<String> arrivalPaths = null; // made once, for whichever check needs it first
+        if (arriving > 0 && stays.length > 0 && (arriving <= stays.length
+                ? staysAtOrBelow(arrivalPaths = pathsOf(arrivals), stays) : createdAtStays(pathsOf(stays), arrivals))) {
+            return null;
+        }
+        if (moved > 0 && !movesCollideWithNothing(items, arrivals, stays, left,
+                arrivalPaths != null ? arrivalPaths : pathsOf(arrivals))) {
             return null;
         }
         List<PathChange> out = new ArrayList<>(items.size());
@@ -223,15 +228,15 @@ final class ResultPlanner {
      * general plan reads whole until something moves in), and the names they leave are below
      * nothing new or arriving, and above nothing that arrives or stays (a file's name with
      * something below it: file systems that changed between the plan's looks). Sets of paths and of
-     * the directories above them, each directory once.
+     * the directories above them, each directory once; {@code arrivalPaths} are the arrivals' paths.
      */
-    private static boolean movesCollideWithNothing(List<Item> items, Placed[] arrivals, Placed[] stays, String[] left) {
+    private static boolean movesCollideWithNothing(List<Item> items, Placed[] arrivals, Placed[] stays, String[] left,
+                                                   Set<String> arrivalPaths) {
         Set<String> leftPaths = HashSet.newHashSet(left.length);
         Collections.addAll(leftPaths, left);
         if (leftPaths.size() < left.length) {
             return false; // two objects where the consumer has one
         }
-        Set<String> arrivalPaths = pathsOf(arrivals);
         Set<String> created = new HashSet<>();
         DirectoriesAbove aboveMoveTargets = new DirectoriesAbove();
         DirectoriesAbove aboveArrivalsAndStays = new DirectoriesAbove();
