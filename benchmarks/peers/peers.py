@@ -27,6 +27,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
 
 A = None  # the parsed arguments
@@ -705,12 +706,12 @@ def rmtree(path):
 
 # ---------------------------------------------------------------- question 1: writer overhead
 
-def overhead(cs, cfg, wls):
+def overhead(cs, cfg, wls, workloads=WORKLOADS):
     """Every workload's wall time per contender, in rounds; the contenders' order is shuffled in
     each round (seeded). After each workload the contender answers, and the answer is checked."""
-    times = {c.name: {w: [] for w, _ in WORKLOADS} for c in cs}
-    checks = {c.name: {w: [] for w, _ in WORKLOADS} for c in cs}
-    answers = {c.name: {w: [] for w, _ in WORKLOADS} for c in cs}
+    times = {c.name: {w: [] for w, _ in workloads} for c in cs}
+    checks = {c.name: {w: [] for w, _ in workloads} for c in cs}
+    answers = {c.name: {w: [] for w, _ in workloads} for c in cs}
     for rnd in range(cfg["rounds"]):
         order = list(cs)
         RNG.shuffle(order)
@@ -720,7 +721,7 @@ def overhead(cs, cfg, wls):
             c.start()
             try:
                 os.makedirs(run, exist_ok=True)
-                for i, (wl, _) in enumerate(WORKLOADS):
+                for i, (wl, _) in enumerate(workloads):
                     if wls.prepare(wl, run) or i == 0:
                         c.mark()  # otherwise the previous workload's answer was the mark
                     sh(["sync"])
@@ -738,6 +739,36 @@ def overhead(cs, cfg, wls):
                 c.stop()
             rmtree(os.path.join(A.mnt, "runs"))
     return times, checks, answers
+
+
+def overhead_only(cs, cfg, wls):
+    """The overhead question alone, for the workloads and contenders named on the command line
+    (--workloads, --contenders), printed as a table: to tell a noisy row from a real cost with more
+    rounds than the full run affords. Writes nothing into the docs."""
+    keys = A.workloads.split(",")
+    unknown = set(keys) - {w for w, _ in WORKLOADS}
+    if unknown:
+        sys.exit("peers.py: unknown workload(s) %s; known: %s" % (", ".join(sorted(unknown)),
+                                                                 ",".join(w for w, _ in WORKLOADS)))
+    workloads = [(w, label) for w, label in WORKLOADS if w in keys]
+    if A.contenders:
+        wanted = A.contenders.split(",")
+        unknown = set(wanted) - {c.short for c in cs}
+        if unknown:
+            sys.exit("peers.py: unknown contender(s) %s; known: %s" % (", ".join(sorted(unknown)),
+                                                                      ",".join(c.short for c in cs)))
+        cs = [c for c in cs if isinstance(c, NoTracker) or c.short in wanted]
+    times, checks, _ = overhead(cs, cfg, wls, workloads)
+    base = next(c for c in cs if isinstance(c, NoTracker))
+    print("%d rounds; cell: ratio to the untracked median, median seconds (min-max), missed / false positives "
+          "at most" % cfg["rounds"])
+    for w, label in workloads:
+        print("%s (%s)" % (label, wls.cmd_doc[w]))
+        bmed = med(times[base.name][w])
+        for c in cs:
+            t, k = times[c.name][w], checks[c.name][w]
+            print("  %-40s %.2fx %s  %d / %d" % (c.short, med(t) / bmed, fmt_runs(t), max(e["missed"] for e in k),
+                                                max(e["fp"] for e in k)))
 
 
 # ---------------------------------------------------------------- question 2: faults
@@ -1310,6 +1341,11 @@ def main():
     ap.add_argument("--seed", type=int, default=6)
     ap.add_argument("--rounds", type=int, default=0, help="overhead rounds (0: the size's)")
     ap.add_argument("--started", type=float, default=0.0, help="epoch seconds when benchmarks/peers/run started")
+    ap.add_argument("--workloads", default="", help="comma-separated workload keys (%s): only the overhead "
+                    "question for these, its table printed, no report written" % ",".join(w for w, _ in WORKLOADS))
+    ap.add_argument("--contenders", default="", help="with --workloads: comma-separated short names "
+                    "(rescan, inotifywait, watchman, WatchService, modtrack power/srcu, ...); the untracked "
+                    "baseline is always run")
     A = ap.parse_args()
     PIDS = os.path.join(A.work, "pids")
     os.makedirs(os.path.join(A.work, "logs"), exist_ok=True)
@@ -1335,6 +1371,9 @@ def main():
     base, base_list, hot_list, big = phase("base tree", make_base, cfg)
     wls = Workloads(cfg, base_list, hot_list, big)
     cs = contenders("ovh", missing)
+    if A.workloads:
+        overhead_only(cs, cfg, wls)
+        return
     times, checks, answers = phase("overhead", overhead, cs, cfg, wls)
 
     def faults():
