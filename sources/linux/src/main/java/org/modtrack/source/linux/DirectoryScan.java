@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -312,7 +311,7 @@ final class DirectoryScan {
     private static String[] sorted(List<String> names, String[] taken) {
         String[] out = names.toArray(new String[0]);
         NameSort.sort(out);
-        return ScanNamedFiles.union(out, new String[0], taken);
+        return ScanNamedFiles.distinct(out, taken);
     }
 
     /**
@@ -338,10 +337,22 @@ final class DirectoryScan {
      * benchmarks/probes/scan-floor.c). A number may match an object that is gone (its number
      * reused): the handle is then asked for, and tells them apart. When a record's handle does not
      * say its inode number (an unknown layout, or no handle), every file gets its handle.
+     *
+     * <p>The numbers are kept in a table of primitive {@code long}s, not a {@code Set<Long>}: a scan
+     * asks about every entry it lists, and a million boxed numbers a result were a sixth of its
+     * garbage.
      */
-    record Identities(Set<Long> inodes, boolean everyHandle) {
+    static final class Identities {
+        private final InodeSet inodes;
+        private final boolean everyHandle;
+
+        private Identities(InodeSet inodes, boolean everyHandle) {
+            this.inodes = inodes;
+            this.everyHandle = everyHandle;
+        }
+
         static Identities of(List<ChangedFile> files, Set<FileId> alsoKnown) {
-            Set<Long> inodes = HashSet.newHashSet(files.size() + alsoKnown.size());
+            InodeSet inodes = new InodeSet(files.size() + alsoKnown.size());
             boolean every = false;
             for (ChangedFile c : files) {
                 every |= !add(c.file(), inodes);
@@ -353,13 +364,18 @@ final class DirectoryScan {
         }
 
         /** Adds the inode number {@code id}'s handle encodes; false if it encodes none that can be read. */
-        private static boolean add(FileId id, Set<Long> inodes) {
+        private static boolean add(FileId id, InodeSet inodes) {
             long ino = id.hasHandle() ? FileHandles.inodeNumber(id.handleType(), id.handle()) : -1;
             if (ino < 0) {
                 return false;
             }
             inodes.add(ino);
             return true;
+        }
+
+        /** Whether every file needs its handle: some record's handle says no inode number. */
+        boolean everyHandle() {
+            return everyHandle;
         }
 
         /** Whether a file found with these status fields needs its handle to be told from the known objects. */
@@ -370,6 +386,70 @@ final class DirectoryScan {
         /** Whether the file with inode number {@code ino} may be one of the known objects. */
         boolean mayBe(long ino) {
             return everyHandle || inodes.contains(ino);
+        }
+    }
+
+    /**
+     * A set of inode numbers (each at least 0), filled once and then only read, by any number of
+     * threads: open addressing with linear probing, at most half full, -1 marking a free slot.
+     */
+    static final class InodeSet {
+        private static final long FREE = -1;
+        private final long[] slots;
+        private final int mask;
+        private final int shift;
+        private final int most;
+        private int size;
+
+        /** Room for {@code expected} numbers; the table never grows, so more are refused. */
+        InodeSet(int expected) {
+            if (expected < 0 || expected > 1 << 28) {
+                throw new IllegalArgumentException("an inode set of " + expected + " numbers: at most 2^28");
+            }
+            int capacity = Integer.highestOneBit(Math.max(1, expected)) << 2; // a power of two, more than twice
+            slots = new long[capacity];
+            Arrays.fill(slots, FREE);
+            mask = capacity - 1;
+            shift = 64 - Integer.numberOfTrailingZeros(capacity);
+            most = expected;
+        }
+
+        /** @throws IllegalStateException past the numbers it was made for (its probes end at a free slot) */
+        void add(long ino) {
+            if (ino < 0) {
+                throw new IllegalArgumentException("inode number " + ino);
+            }
+            for (int i = home(ino); ; i = (i + 1) & mask) {
+                if (slots[i] == ino) {
+                    return;
+                }
+                if (slots[i] == FREE) {
+                    if (size == most) {
+                        throw new IllegalStateException("an inode set made for " + most + " numbers is full");
+                    }
+                    slots[i] = ino;
+                    size++;
+                    return;
+                }
+            }
+        }
+
+        boolean contains(long ino) {
+            for (int i = home(ino); ; i = (i + 1) & mask) {
+                long at = slots[i];
+                if (at == ino) {
+                    return true;
+                }
+                if (at == FREE) {
+                    return false; // at most half full: a free slot always ends the probe
+                }
+            }
+        }
+
+        private int home(long ino) {
+            // Fibonacci hashing: inode numbers come in runs (a directory's files), which the
+            // multiplication spreads over the table.
+            return (int) ((ino * 0x9E3779B97F4A7C15L) >>> shift);
         }
     }
 

@@ -90,6 +90,20 @@ final class ScanNamedFiles {
         this.writtenRemoved = new BitSet[kept.size()];
     }
 
+    /**
+     * The names of the sorted {@code names}, each once, less those of {@code taken} (sorted):
+     * {@code names} itself when it has neither a repeat nor a name taken, as a scan's listing nearly
+     * always has (no copy of a thousand names per directory).
+     */
+    static String[] distinct(String[] names, String[] taken) {
+        for (int i = 0; i < names.length; i++) {
+            if ((i > 0 && names[i - 1].equals(names[i])) || (taken.length > 0 && Arrays.binarySearch(taken, names[i]) >= 0)) {
+                return union(names, new String[0], taken);
+            }
+        }
+        return names;
+    }
+
     /** The names of both sorted arrays, sorted, each once, less those of {@code taken} (sorted). */
     static String[] union(String[] a, String[] b, String[] taken) {
         String[] out = new String[a.length + b.length];
