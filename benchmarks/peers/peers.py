@@ -145,7 +145,14 @@ def wait_for_text(path, text, proc, timeout=60):
         except FileNotFoundError:
             pass
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError("%s exited (%s) before saying %r; see %s" % (proc.args[0], proc.returncode, text, path))
+            # The log's end in the message: the run's directory, logs and all, is removed on the way out.
+            try:
+                with open(path, "rb") as f:
+                    tail = f.read()[-3000:].decode("utf-8", "replace")
+            except OSError as e:
+                tail = "(no log: %s)" % e
+            raise RuntimeError("%s exited (%s) before saying %r; its log %s ends:\n%s"
+                               % (proc.args[0], proc.returncode, text, path, tail))
         time.sleep(0.01)
     raise RuntimeError("no %r in %s within %d s" % (text, path, timeout))
 

@@ -673,10 +673,9 @@ public final class TrackerCore {
             changes |= ifKept(Change.ATTRIBUTES, live.id(e, FileTable.ATTRIBUTES_IN), kept);
             FileTable.Names ns = live.namesOrNull(e);
             if (ns != null) {
-                FileTable.Rename first = ns.firstRenameFrom(kept);
-                if (first != null) {
+                if (ns.renamedSince(kept)) {
                     changes |= ChangedFile.bit(Change.RENAMED);
-                    from = first.from();
+                    from = ns.firstRenameFrom(kept);
                 }
                 formerNames = ns.formerNamesFrom(kept);
                 boolean namesLost = ns.lostUntil >= kept;

@@ -130,6 +130,6 @@ class FileTableTest {
         assertTrue(!t.wantsCompaction(), "compacted");
         t.checkInvariants();
         assertEquals("/b/" + longName + 1999, t.hint(t.find(files.get(3))));
-        assertEquals(ChangedFile.MAX_FORMER_NAMES, t.namesOrNull(t.find(files.get(3))).formerNames.length);
+        assertEquals(ChangedFile.MAX_FORMER_NAMES, t.namesOrNull(t.find(files.get(3))).formerNamesFrom(0).size());
     }
 }
