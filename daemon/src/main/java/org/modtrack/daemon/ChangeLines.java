@@ -108,18 +108,19 @@ final class ChangeLines implements EntrySink {
     }
 
     @Override
-    public void scannedFile(String directory, String name, PathChange.Kind kind, boolean recovered) throws IOException {
+    public void scannedFile(String directory, byte[] name, int offset, int length, PathChange.Kind kind, boolean recovered)
+            throws IOException {
         if (!directory.equals(this.directory)) {
-            int at = length;
+            int at = this.length;
             ensure((long) MAX_BYTES_PER_CHAR * directory.length());
             string(directory);
-            directoryBytes = Arrays.copyOfRange(bytes, at, length);
-            length = at;
+            directoryBytes = Arrays.copyOfRange(bytes, at, this.length);
+            this.length = at;
             this.directory = directory;
         }
-        start(directoryBytes.length + (long) MAX_BYTES_PER_CHAR * name.length());
+        start(directoryBytes.length + (long) MAX_BYTES_PER_CHAR * length);
         put(directoryBytes);
-        string(name);
+        utf8(name, offset, length);
         put(KIND);
         put(KINDS[kind.ordinal()]);
         put(SCANNED_FILE_FLAGS);
@@ -195,6 +196,42 @@ final class ChangeLines implements EntrySink {
                 bytes[length++] = (byte) (0xe0 | (c >> 12));
                 bytes[length++] = (byte) (0x80 | ((c >> 6) & 0x3f));
                 bytes[length++] = (byte) (0x80 | (c & 0x3f));
+            }
+        }
+    }
+
+    /**
+     * The UTF-8 {@code b[offset, offset + n)} escaped as {@link #string} escapes what it decodes to, in
+     * room {@link #ensure}d ({@link #MAX_BYTES_PER_CHAR} a byte is enough: a char past U+FFFF is four
+     * bytes and two escapes of six): a name's bytes are most often copied as they are.
+     */
+    private void utf8(byte[] b, int offset, int n) {
+        int end = offset + n;
+        int i = offset;
+        while (i < end) {
+            int from = i;
+            while (i < end && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\') { // ASCII that needs no escape; a byte past 0x7f is negative
+                i++;
+            }
+            System.arraycopy(b, from, bytes, length, i - from);
+            length += i - from;
+            if (i == end) {
+                return;
+            }
+            int u = b[i] & 0xff;
+            if (u < 0x80) {
+                escape((char) u);
+                i++;
+            } else if (u >= 0xf0) { // four bytes: a char past U+FFFF, which the generator writes as its surrogates' escapes
+                int cp = ((u & 0x07) << 18) | ((b[i + 1] & 0x3f) << 12) | ((b[i + 2] & 0x3f) << 6) | (b[i + 3] & 0x3f);
+                unicodeEscape(Character.highSurrogate(cp));
+                unicodeEscape(Character.lowSurrogate(cp));
+                i += 4;
+            } else { // two or three bytes: the generator writes the same UTF-8
+                int k = u >= 0xe0 ? 3 : 2;
+                System.arraycopy(b, i, bytes, length, k);
+                length += k;
+                i += k;
             }
         }
     }

@@ -41,7 +41,9 @@ class ChangeLinesTest {
                     String directory = path(random) + "/";
                     for (int f = random.nextInt(5); f >= 0; f--) {
                         PathChange.Kind kind = random.nextBoolean() ? PathChange.Kind.CREATED : PathChange.Kind.MODIFIED;
-                        changes.add(new PathChange(directory + name(random), kind, null, false, false, random.nextBoolean(), 1));
+                        // A listed name is valid UTF-8: no half of a surrogate pair alone.
+                        changes.add(new PathChange(directory + name(random, PIECES.length - 2), kind, null, false, false,
+                                random.nextBoolean(), 1));
                         asScanned.add(true);
                     }
                 }
@@ -78,7 +80,11 @@ class ChangeLinesTest {
                     PathChange c = changes.get(i);
                     if (asScanned.get(i)) {
                         int slash = c.path().lastIndexOf('/');
-                        lines.scannedFile(c.path().substring(0, slash + 1), c.path().substring(slash + 1), c.kind(), c.recovered());
+                        byte[] name = c.path().substring(slash + 1).getBytes(StandardCharsets.UTF_8);
+                        int offset = random.nextInt(3); // a name's bytes may be anywhere in the array the listing kept
+                        byte[] kept = new byte[offset + name.length + random.nextInt(3)];
+                        System.arraycopy(name, 0, kept, offset, name.length);
+                        lines.scannedFile(c.path().substring(0, slash + 1), kept, offset, name.length, c.kind(), c.recovered());
                     } else {
                         lines.change(c);
                     }
@@ -109,9 +115,14 @@ class ChangeLinesTest {
     }
 
     private static String name(SplittableRandom random) {
+        return name(random, PIECES.length);
+    }
+
+    /** A name of the first {@code pieces} of {@link #PIECES}. */
+    private static String name(SplittableRandom random, int pieces) {
         StringBuilder b = new StringBuilder();
         for (int i = random.nextInt(12); i >= 0; i--) {
-            b.append(PIECES[random.nextInt(PIECES.length)]);
+            b.append(PIECES[random.nextInt(pieces)]);
         }
         return b.toString();
     }

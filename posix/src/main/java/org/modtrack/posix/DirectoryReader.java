@@ -172,6 +172,21 @@ public final class DirectoryReader implements AutoCloseable {
         return name;
     }
 
+    /** How many bytes the current entry's name has. */
+    public int nameLength() {
+        requireEntry();
+        return nameLength;
+    }
+
+    /**
+     * Copies the current entry's name, as the kernel gave its bytes, into {@code dst} from
+     * {@code offset}: a scan keeps a million names without making a {@code String} of each.
+     */
+    public void copyName(byte[] dst, int offset) {
+        requireEntry();
+        MemorySegment.copy(entries, ValueLayout.JAVA_BYTE, current + NAME_OFFSET, dst, offset, nameLength);
+    }
+
     /**
      * The current entry's name read as a decimal number (a process or thread of /proc, an fd of
      * {@code /proc/<pid>/fd}), or -1 if it is not one: without making a {@code String} of it.

@@ -283,11 +283,11 @@ final class DirectoryScan {
         /** The changed files it names that need a record: another object may be one of them. */
         final List<ChangedFile> files = new ArrayList<>();
         final List<Namespace.Where> where = new ArrayList<>();
-        /** The changed files only their paths identify ({@link ScanNamedFiles}), born at or after the watermark or not; sorted once listed. */
-        String[] born = new String[0];
-        String[] written = new String[0];
-        /** Every other name the listing found: a departed name found again came back. Sorted once listed. */
-        String[] others = new String[0];
+        /** The changed files only their paths identify ({@link ScanNamedFiles}), born at or after the watermark or not. */
+        NameList born = NameList.EMPTY;
+        NameList written = NameList.EMPTY;
+        /** Every other name the listing found: a departed name found again came back. */
+        NameList others = NameList.EMPTY;
         boolean cut;
         boolean vanished;
         long statted;
@@ -299,19 +299,8 @@ final class DirectoryScan {
 
         /** Whether the listing found {@code name} (among the changed files or not). */
         boolean listed(String name) {
-            return Arrays.binarySearch(born, name) >= 0 || Arrays.binarySearch(written, name) >= 0
-                    || Arrays.binarySearch(others, name) >= 0;
+            return born.contains(name) || written.contains(name) || others.contains(name);
         }
-    }
-
-    /**
-     * The names collected, sorted, each once, less those of {@code taken} (sorted): a directory
-     * changed while it is read may list a name twice, and two entries at one path would be one too many.
-     */
-    private static String[] sorted(List<String> names, String[] taken) {
-        String[] out = names.toArray(new String[0]);
-        NameSort.sort(out);
-        return ScanNamedFiles.distinct(out, taken);
     }
 
     /**
@@ -340,7 +329,7 @@ final class DirectoryScan {
      *
      * <p>The numbers are kept in a table of primitive {@code long}s, not a {@code Set<Long>}: a scan
      * asks about every entry it lists, and each question boxed the entry's number. With this table
-     * (and a directory's names not copied when none repeats: {@link ScanNamedFiles#distinct}) a
+     * (and a directory's names not copied when none repeats) a
      * million created files were answered in 0.447-0.504 s against 0.556-0.616 s (medians of two
      * runs each of benchmarks/peers/answer --files 1000000, alternating; docs/benchmarks.md).
      */
@@ -500,9 +489,9 @@ final class DirectoryScan {
             return s;
         }
         long allowed = 0;
-        List<String> born = new ArrayList<>();
-        List<String> written = new ArrayList<>();
-        List<String> others = new ArrayList<>();
+        NameList.Builder born = new NameList.Builder();
+        NameList.Builder written = new NameList.Builder();
+        NameList.Builder others = new NameList.Builder();
         // A path holding U+FFFD names no file (a name that is not UTF-8 was decoded to it): such files
         // stay records, which the resolver has the consumer read from the nearest nameable directory.
         boolean nameablePath = path.indexOf(ResultResolver.UNNAMABLE) < 0;
@@ -528,13 +517,10 @@ final class DirectoryScan {
                 allowed--;
                 if (bornSince) {
                     int type = list.type();
+                    // A name that is not UTF-8 is refused: it goes on to be a record (below).
                     if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR
-                            && !known.mayBe(list.inode())) {
-                        String name = list.name();
-                        if (name.indexOf(ResultResolver.UNNAMABLE) < 0) {
-                            born.add(name);
-                            continue;
-                        }
+                            && !known.mayBe(list.inode()) && born.add(list, true)) {
+                        continue;
                     }
                 }
                 Statx st;
@@ -549,17 +535,16 @@ final class DirectoryScan {
                 }
                 // Only a name found standing is one that did not leave: one removed between the
                 // directory's read and its stat (found by WorkloadTest) must count as departed.
-                String name = list.name();
                 if (st.isDirectory() || !fs.holds(st) || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
-                    others.add(name);
+                    others.add(list, false);
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
                 boolean wasBorn = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
                 boolean byPath = atRecordedName && !known.needHandle(st);
-                if (byPath && nameablePath && name.indexOf(ResultResolver.UNNAMABLE) < 0) {
-                    (wasBorn ? born : written).add(name);
-                    continue;
+                if (byPath && nameablePath && (wasBorn ? born : written).add(list, true)) {
+                    continue; // a name that is not UTF-8 was refused: it goes on to be a record
                 }
+                String name = list.name();
                 String childPath = list.childPath();
                 Set<Change> changes = wasBorn ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
                 FileId id;
@@ -578,16 +563,18 @@ final class DirectoryScan {
                     String hint = atRecordedName ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
                     id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
                 }
-                others.add(name);
+                others.add(list, false);
                 s.files.add(new ChangedFile(id, changes, null, false, false, dir.recovered()));
                 // No stamp: only an object recorded as read alone is compared with one, and a scan
                 // names written ones (a million-entry result would keep a million of them).
                 s.where.add(new Namespace.Where(childPath, false, false, st.nlink(), null));
             }
         }
-        s.born = sorted(born, s.born);
-        s.written = sorted(written, s.born);
-        s.others = sorted(others, s.others);
+        // A directory changed while it is read may list a name twice, and two entries at one path
+        // would be one too many: each list has each name once, and a name born is not also written.
+        s.born = born.sorted(NameList.EMPTY);
+        s.written = written.sorted(s.born);
+        s.others = others.sorted(NameList.EMPTY);
         // Whether an entry left since the checkpoint began, for when the departures cannot tell
         // which: read after the listing, so that every entry that left before it shows here.
         try {

@@ -13,10 +13,14 @@ public interface EntrySink {
 
     /**
      * The next entry, a file only a scan names: {@code new PathChange(directory + name, kind, null,
-     * false, false, recovered, 1)}, a file (not a directory), not carried, with one link.
+     * false, false, recovered, 1)}, a file (not a directory), not carried, with one link; its name
+     * given as the bytes its directory's listing had.
      *
      * @param directory its directory's path, ending in a slash; the same {@code String} for every
      *     file of a directory, one after another
+     * @param name an array holding the name's bytes, valid UTF-8, at {@code [offset, offset + length)};
+     *     not to be modified or kept
      */
-    void scannedFile(String directory, String name, PathChange.Kind kind, boolean recovered) throws IOException;
+    void scannedFile(String directory, byte[] name, int offset, int length, PathChange.Kind kind, boolean recovered)
+            throws IOException;
 }

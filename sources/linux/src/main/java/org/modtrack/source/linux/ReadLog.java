@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -66,17 +67,22 @@ final class ReadLog implements Iterable<ReadLog.Read> {
     }
 
     /**
-     * Builds a log entry by entry, each path given as a prefix and the rest: a scanned file's as its
-     * directory and name as they are kept, since a million of them would otherwise each be made a
-     * path again, and compared with the one before from its first char.
+     * Builds a log entry by entry. A scanned file comes as its directory and its name's bytes
+     * ({@link EntrySink#scannedFile}): a million of them would otherwise each be made a path; the
+     * directory's chars are put in place once for all its files, and each path compared with the one
+     * before it by {@link Arrays#mismatch}.
      */
     private static final class Encoder implements EntrySink {
         private final Writer w = new Writer();
         private final List<Read> whole = new ArrayList<>();
         private final int[] restarts;
         private int n;
-        private String previousPrefix = "";
-        private String previousName = "";
+        /** The path being added, and the directory it begins with when a scanned file's (else null). */
+        private char[] path = new char[256];
+        private String pathPrefix;
+        /** The path added before, which the next is stored against. */
+        private char[] previous = new char[256];
+        private int previousLength;
 
         Encoder(int most) {
             restarts = new int[most / RESTART + 1];
@@ -84,44 +90,75 @@ final class ReadLog implements Iterable<ReadLog.Read> {
 
         @Override
         public void change(PathChange c) {
-            if (c.kind() != PathChange.Kind.DELETED) {
-                add("", c.path(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
+            if (c.kind() == PathChange.Kind.DELETED) {
+                return;
+            }
+            String p = c.path();
+            pathPrefix = null;
+            ensurePath(p.length());
+            p.getChars(0, p.length(), path, 0);
+            add(p.length(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
+            if (c.kind() == PathChange.Kind.RESCAN || c.kind() == PathChange.Kind.LIST) {
+                whole.add(new Read(p, c.kind(), c.directory(), c.carried(), c.recovered(), c.links()));
             }
         }
 
         @Override
-        public void scannedFile(String directory, String name, PathChange.Kind kind, boolean recovered) {
-            add(directory, name, kind, false, false, recovered, 1);
+        public void scannedFile(String directory, byte[] name, int offset, int length, PathChange.Kind kind, boolean recovered) {
+            int p = directory.length();
+            if (directory != pathPrefix) { // the same String for every file of a directory: its chars are in place
+                ensurePath(p);
+                directory.getChars(0, p, path, 0);
+                pathPrefix = directory;
+            }
+            int ascii = 0;
+            while (ascii < length && name[offset + ascii] >= 0) {
+                ascii++;
+            }
+            if (ascii == length) { // the usual name: its chars are its bytes
+                ensurePath(p + length);
+                for (int i = 0; i < length; i++) {
+                    path[p + i] = (char) name[offset + i];
+                }
+                add(p + length, kind, false, false, recovered, 1);
+            } else {
+                String decoded = new String(name, offset, length, StandardCharsets.UTF_8);
+                ensurePath(p + decoded.length());
+                decoded.getChars(0, decoded.length(), path, p);
+                add(p + decoded.length(), kind, false, false, recovered, 1);
+            }
         }
 
-        private void add(String prefix, String name, PathChange.Kind kind, boolean directory, boolean carried, boolean recovered,
-                 int links) {
+        private void ensurePath(int length) {
+            if (length > path.length) {
+                path = Arrays.copyOf(path, Math.max(length, 2 * path.length));
+            }
+        }
+
+        /** Adds the first {@code length} chars of {@link #path}. */
+        private void add(int length, PathChange.Kind kind, boolean directory, boolean carried, boolean recovered, int links) {
             if (n % RESTART == 0) {
                 restarts[n / RESTART] = w.length;
-                previousPrefix = "";
-                previousName = "";
+                previousLength = 0;
             }
-            int length = prefix.length() + name.length();
-            int shared = prefix.equals(previousPrefix)
-                    ? prefix.length() + ScanNamedFiles.sharedLength(previousName, name)
-                    : ScanNamedFiles.sharedLength(previousPrefix, previousName, prefix, name);
+            int shared = Arrays.mismatch(path, 0, length, previous, 0, previousLength);
+            if (shared < 0) {
+                shared = length; // the same path again
+            }
             // Room for the whole entry at once: its flags, three ints and a char in at most 3 bytes each.
             w.ensure(1 + 3 * 5 + 3L * (length - shared));
             w.put(kind.ordinal() | (directory ? DIRECTORY : 0) | (carried ? CARRIED : 0) | (recovered ? RECOVERED : 0));
             w.varint(links);
             w.varint(shared);
             w.varint(length - shared);
-            for (int i = shared; i < prefix.length(); i++) {
-                w.varint(prefix.charAt(i));
+            for (int i = shared; i < length; i++) {
+                w.varint(path[i]);
             }
-            for (int i = Math.max(0, shared - prefix.length()); i < name.length(); i++) {
-                w.varint(name.charAt(i));
+            if (length > previous.length) {
+                previous = Arrays.copyOf(previous, Math.max(length, 2 * previous.length));
             }
-            if (kind == PathChange.Kind.RESCAN || kind == PathChange.Kind.LIST) {
-                whole.add(new Read(prefix + name, kind, directory, carried, recovered, links));
-            }
-            previousPrefix = prefix;
-            previousName = name;
+            System.arraycopy(path, shared, previous, shared, length - shared);
+            previousLength = length;
             n++;
         }
 

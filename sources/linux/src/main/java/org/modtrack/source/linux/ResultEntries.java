@@ -39,7 +39,10 @@ final class ResultEntries extends AbstractList<PathChange> implements RandomAcce
         for (List<PathChange> part : parts) {
             if (part instanceof ScanNamedFiles.Ordered files) {
                 for (int i = 0; i < files.size(); i++) {
-                    sink.scannedFile(files.prefix(i), files.name(i), files.kind(i), files.recovered(i));
+                    NameList names = files.names(i);
+                    int k = files.nameIndex(i);
+                    sink.scannedFile(files.prefix(i), names.bytes(), names.start(k), names.end(k) - names.start(k), files.kind(i),
+                            files.recovered(i));
                 }
             } else {
                 for (PathChange c : part) {

@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import java.nio.charset.StandardCharsets;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +22,7 @@ import org.modtrack.engine.FileId;
  * The files a result's scans alone name and that nothing else in the result or the resolver's
  * memory can be ({@link DirectoryScan.Identities}: one link, an inode number no record has, found
  * where its directory was recorded), kept as each directory's sorted names instead of a record and
- * a location per file. Each such file gets exactly one entry: {@code created} if it was born at or
+ * a location per file ({@link NameList}). Each such file gets exactly one entry: {@code created} if it was born at or
  * after the watermark (and the record of its directory was made in this run), else
  * {@code modified}; it never moves, and no other entry can depend on it (it is a file, and no other
  * object is at its path).
@@ -39,8 +40,8 @@ import org.modtrack.engine.FileId;
 final class ScanNamedFiles {
     static final ScanNamedFiles NONE = new ScanNamedFiles(List.of());
 
-    /** One scanned directory's files, each array sorted ({@link String#compareTo}) and without repeats. */
-    record Directory(String path, boolean recovered, String[] born, String[] written) {
+    /** One scanned directory's files; none is in both lists. */
+    record Directory(String path, boolean recovered, NameList born, NameList written) {
         /** The directory's path with one trailing slash: a file's path is this and its name. */
         String prefix() {
             return path.endsWith("/") ? path : path + "/";
@@ -63,8 +64,7 @@ final class ScanNamedFiles {
         Map<String, Integer> seen = new HashMap<>();
         List<Directory> kept = new ArrayList<>(scanned.size());
         for (Directory d : scanned) {
-            assert sorted(d.born()) && sorted(d.written()) : "unsorted names below " + d.path();
-            if (d.born().length + d.written().length == 0) {
+            if (d.born().size() + d.written().size() == 0) {
                 continue;
             }
             Integer at = seen.putIfAbsent(d.prefix(), kept.size());
@@ -72,13 +72,13 @@ final class ScanNamedFiles {
                 kept.add(d);
             } else {
                 Directory first = kept.get(at);
-                String[] born = union(first.born(), d.born(), new String[0]);
+                NameList born = NameList.union(first.born(), d.born(), NameList.EMPTY);
                 kept.set(at, new Directory(first.path(), first.recovered() || d.recovered(), born,
-                        union(first.written(), d.written(), born)));
+                        NameList.union(first.written(), d.written(), born)));
             }
         }
         for (Directory d : kept) {
-            size += d.born().length + d.written().length;
+            size += d.born().size() + d.written().size();
         }
         this.directories = kept;
         this.byPrefix = seen;
@@ -88,42 +88,6 @@ final class ScanNamedFiles {
         }
         this.bornRemoved = new BitSet[kept.size()];
         this.writtenRemoved = new BitSet[kept.size()];
-    }
-
-    /**
-     * The names of the sorted {@code names}, each once, less those of {@code taken} (sorted):
-     * {@code names} itself when it has neither a repeat nor a name taken, as a scan's listing nearly
-     * always has (no copy of a thousand names per directory).
-     */
-    static String[] distinct(String[] names, String[] taken) {
-        for (int i = 0; i < names.length; i++) {
-            if ((i > 0 && names[i - 1].equals(names[i])) || (taken.length > 0 && Arrays.binarySearch(taken, names[i]) >= 0)) {
-                return union(names, new String[0], taken);
-            }
-        }
-        return names;
-    }
-
-    /** The names of both sorted arrays, sorted, each once, less those of {@code taken} (sorted). */
-    static String[] union(String[] a, String[] b, String[] taken) {
-        String[] out = new String[a.length + b.length];
-        int n = 0;
-        for (int i = 0, j = 0; i < a.length || j < b.length; ) {
-            String next = j >= b.length || (i < a.length && a[i].compareTo(b[j]) <= 0) ? a[i++] : b[j++];
-            if ((n == 0 || !out[n - 1].equals(next)) && Arrays.binarySearch(taken, next) < 0) {
-                out[n++] = next;
-            }
-        }
-        return Arrays.copyOf(out, n);
-    }
-
-    private static boolean sorted(String[] names) {
-        for (int i = 1; i < names.length; i++) {
-            if (names[i - 1].compareTo(names[i]) >= 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     boolean isEmpty() {
@@ -170,11 +134,11 @@ final class ScanNamedFiles {
         }
         String name = path.substring(slash + 1);
         Directory dir = directories.get(d);
-        int i = Arrays.binarySearch(dir.born(), name);
+        int i = dir.born().indexOf(name);
         if (i >= 0 && !isSet(bornRemoved[d], i)) {
             return new int[] {d, 0, i};
         }
-        i = Arrays.binarySearch(dir.written(), name);
+        i = dir.written().indexOf(name);
         if (i >= 0 && !isSet(writtenRemoved[d], i)) {
             return new int[] {d, 1, i};
         }
@@ -197,12 +161,12 @@ final class ScanNamedFiles {
         }
     }
 
-    private static void add(Directory dir, String[] names, BitSet removed, Set<Change> changes, List<ChangedFile> files,
+    private static void add(Directory dir, NameList names, BitSet removed, Set<Change> changes, List<ChangedFile> files,
                             List<Namespace.Where> now) {
         String prefix = dir.prefix();
-        for (int i = 0; i < names.length; i++) {
+        for (int i = 0; i < names.size(); i++) {
             if (!isSet(removed, i)) {
-                String path = prefix + names[i];
+                String path = prefix + names.name(i);
                 files.add(new ChangedFile(FileId.ofPath(path), changes, null, false, false, dir.recovered()));
                 now.add(new Namespace.Where(path, false, false, 1, null));
             }
@@ -215,7 +179,7 @@ final class ScanNamedFiles {
         List<String> first = new ArrayList<>();
         for (int d = 0; d < Math.min(5, directories.size()); d++) {
             Directory dir = directories.get(d);
-            first.add(dir.path() + " (" + dir.born().length + " born, " + dir.written().length + " written)");
+            first.add(dir.path() + " (" + dir.born().size() + " born, " + dir.written().size() + " written)");
         }
         return size + " files named by scans in " + directories.size() + " directories " + first;
     }
@@ -273,25 +237,28 @@ final class ScanNamedFiles {
         final int array;
         final PathChange.Kind kind;
         final String prefix;
+        /** {@link #prefix} as UTF-8, to compare paths with names as their bytes. */
+        final byte[] prefixBytes;
         final int depth;
-        final String[] names;
+        final NameList names;
         final int[] kept;
 
-        Run(int directory, int array, PathChange.Kind kind, String[] names, BitSet removed, Set<String> rescanned) {
+        Run(int directory, int array, PathChange.Kind kind, NameList names, BitSet removed, Set<String> rescanned) {
             this.directory = directory;
             this.array = array;
             this.kind = kind;
             this.prefix = prefixes[directory];
+            this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
             this.depth = ResultPlanner.depth(prefix);
             this.names = names;
-            int[] k = new int[names.length];
+            int[] k = new int[names.size()];
             int n = 0;
-            for (int i = 0; i < names.length; i++) {
-                if (!isSet(removed, i) && !rescanned.contains(names[i])) {
+            for (int i = 0; i < names.size(); i++) {
+                if (!isSet(removed, i) && (rescanned.isEmpty() || !rescanned.contains(names.name(i)))) {
                     k[n++] = i;
                 }
             }
-            this.kept = n == names.length ? null : Arrays.copyOf(k, n);
+            this.kept = n == names.size() ? null : Arrays.copyOf(k, n);
         }
 
         PathChange.Kind kind() {
@@ -299,7 +266,7 @@ final class ScanNamedFiles {
         }
 
         int length() {
-            return kept == null ? names.length : kept.length;
+            return kept == null ? names.size() : kept.length;
         }
 
         /** The index in {@link #names} of this run's {@code i}th file. */
@@ -322,10 +289,6 @@ final class ScanNamedFiles {
             this.run = run;
             this.id = id;
         }
-
-        String name() {
-            return run.names[run.index(next)];
-        }
     }
 
     /**
@@ -341,7 +304,7 @@ final class ScanNamedFiles {
             if (byDepth && a.run.depth != b.run.depth) {
                 return Integer.compare(a.run.depth, b.run.depth);
             }
-            return comparePaths(a.run.prefix, a.name(), b.run.prefix, b.name());
+            return comparePaths(a.run, a.run.index(a.next), b.run, b.run.index(b.next));
         };
         PriorityQueue<Cursor> queue = new PriorityQueue<>(Math.max(1, runs.size()), cmp);
         for (int i = 0; i < runs.size(); i++) {
@@ -363,46 +326,36 @@ final class ScanNamedFiles {
                 c.next++;
             } while (c.next < c.run.length() && (whole || cmp.compare(c, rival) < 0));
             if (c.next < c.run.length()) {
-                assert cmp.compare(c, rival) != 0 : "two files at " + c.run.prefix + c.name();
+                assert cmp.compare(c, rival) != 0 : "two files at " + c.run.prefix + c.run.names.name(c.run.index(c.next));
                 queue.add(c);
             }
         }
         return n;
     }
 
-    /** {@code pa + na} compared with {@code pb + nb} as {@link String#compareTo} would, without making either. */
-    static int comparePaths(String pa, String na, String pb, String nb) {
-        if (pa.equals(pb)) {
-            return na.compareTo(nb);
+    /**
+     * The path of run {@code a}'s name {@code i} compared with that of run {@code b}'s name {@code j}
+     * as {@link String#compareTo} compares them, without making either: their UTF-8 bytes
+     * ({@link NameList#compare}).
+     */
+    private static int comparePaths(Run a, int i, Run b, int j) {
+        NameList na = a.names;
+        NameList nb = b.names;
+        if (a.prefix.equals(b.prefix)) {
+            return NameList.compare(na.bytes(), na.start(i), na.end(i), nb.bytes(), nb.start(j), nb.end(j));
         }
-        int k = sharedLength(pa, na, pb, nb);
-        int la = pa.length() + na.length();
-        int lb = pb.length() + nb.length();
-        return k == Math.min(la, lb) ? la - lb : charOfJoined(pa, na, k) - charOfJoined(pb, nb, k);
-    }
-
-    /** The length of the longest common prefix of {@code pa + na} and {@code pb + nb}, without making either. */
-    static int sharedLength(String pa, String na, String pb, String nb) {
-        int most = Math.min(pa.length() + na.length(), pb.length() + nb.length());
-        int k = 0;
-        while (k < most && charOfJoined(pa, na, k) == charOfJoined(pb, nb, k)) {
-            k++;
+        byte[] pa = a.prefixBytes;
+        byte[] pb = b.prefixBytes;
+        int la = pa.length + na.end(i) - na.start(i);
+        int lb = pb.length + nb.end(j) - nb.start(j);
+        for (int k = 0; k < Math.min(la, lb); k++) {
+            byte x = k < pa.length ? pa[k] : na.bytes()[na.start(i) + k - pa.length];
+            byte y = k < pb.length ? pb[k] : nb.bytes()[nb.start(j) + k - pb.length];
+            if (x != y) {
+                return NameList.rank(x) - NameList.rank(y);
+            }
         }
-        return k;
-    }
-
-    /** The length of the longest common prefix of {@code a} and {@code b}. */
-    static int sharedLength(String a, String b) {
-        int most = Math.min(a.length(), b.length());
-        int k = 0;
-        while (k < most && a.charAt(k) == b.charAt(k)) {
-            k++;
-        }
-        return k;
-    }
-
-    private static char charOfJoined(String prefix, String name, int i) {
-        return i < prefix.length() ? prefix.charAt(i) : name.charAt(i - prefix.length());
+        return la - lb;
     }
 
     /** Whether directory {@code d} or one above it, up to the root "/", is one of {@code tops}. */
@@ -433,9 +386,7 @@ final class ScanNamedFiles {
 
         @Override
         public PathChange get(int index) {
-            Run run = runOf(index);
-            return new PathChange(run.prefix + run.names[run.index((int) order[index])], run.kind, null, false, false,
-                    run.recovered(), 1);
+            return new PathChange(prefix(index) + name(index), kind(index), null, false, false, recovered(index), 1);
         }
 
         /** Entry {@code index}'s directory, as a path ending in a slash: its path is that and its {@link #name}. */
@@ -446,7 +397,17 @@ final class ScanNamedFiles {
         /** Entry {@code index}'s name in its directory. */
         String name(int index) {
             Run run = runOf(index);
-            return run.names[run.index((int) order[index])];
+            return run.names.name(run.index((int) order[index]));
+        }
+
+        /** The names entry {@code index}'s name is one of ({@link #nameIndex}): to take its bytes as they are. */
+        NameList names(int index) {
+            return runOf(index).names;
+        }
+
+        /** Where entry {@code index}'s name is in its {@link #names}. */
+        int nameIndex(int index) {
+            return runOf(index).index((int) order[index]);
         }
 
         PathChange.Kind kind(int index) {

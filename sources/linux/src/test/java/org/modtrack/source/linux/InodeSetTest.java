@@ -1,11 +1,8 @@
 package org.modtrack.source.linux;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -53,27 +50,5 @@ class InodeSetTest {
         assertThrows(IllegalArgumentException.class, () -> new DirectoryScan.InodeSet(-1));
         DirectoryScan.InodeSet none = new DirectoryScan.InodeSet(0);
         assertEquals(false, none.contains(0));
-    }
-
-    @Test
-    void distinctNamesAreTheUnionsWithoutACopyWhenNothingRepeats(SplittableRandom random) {
-        for (int round = 0; round < 2_000; round++) {
-            String[] names = new String[random.nextInt(40)];
-            for (int i = 0; i < names.length; i++) {
-                names[i] = "f" + random.nextInt(names.length * 2 + 1);
-            }
-            Arrays.sort(names);
-            String[] taken = new String[random.nextInt(3) == 0 ? random.nextInt(5) : 0];
-            for (int i = 0; i < taken.length; i++) {
-                taken[i] = "f" + random.nextInt(names.length * 2 + 1);
-            }
-            Arrays.sort(taken);
-            String[] expected = ScanNamedFiles.union(names, new String[0], taken);
-            String[] got = ScanNamedFiles.distinct(names, taken);
-            assertArrayEquals(expected, got, "round " + round);
-            if (expected.length == names.length) {
-                assertSame(names, got, "round " + round + ": nothing repeats or is taken, so no copy");
-            }
-        }
     }
 }

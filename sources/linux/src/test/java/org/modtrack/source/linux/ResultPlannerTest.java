@@ -190,9 +190,9 @@ class ResultPlannerTest {
     @Test
     void filesOnlyAScanNamesComeShallowFirstThenByPathAsTheirRecordsWould() {
         ScanNamedFiles scanNamed = new ScanNamedFiles(List.of(
-                new ScanNamedFiles.Directory("/m/d", false, new String[] {"b", "c"}, new String[] {"x"}),
-                new ScanNamedFiles.Directory("/m", false, new String[] {"z"}, new String[] {"a", "e"}),
-                new ScanNamedFiles.Directory("/m/d/e", false, new String[0], new String[] {"f"})));
+                new ScanNamedFiles.Directory("/m/d", false, NameList.of("b", "c"), NameList.of("x")),
+                new ScanNamedFiles.Directory("/m", false, NameList.of("z"), NameList.of("a", "e")),
+                new ScanNamedFiles.Directory("/m/d/e", false, NameList.EMPTY, NameList.of("f"))));
         List<ResultPlanner.Item> items = List.of(
                 new ResultPlanner.Item(null, "/m/d/a", false, true, true, false, false, false, 1),
                 new ResultPlanner.Item("/m/d/y", "/m/d/y", false, true, false, false, false, false, 1));
@@ -215,15 +215,15 @@ class ResultPlannerTest {
         assertEquals(6, scanNamed.size());
 
         ScanNamedFiles twice = new ScanNamedFiles(List.of(
-                new ScanNamedFiles.Directory("/m/d", false, new String[] {"b"}, new String[] {"x"}),
-                new ScanNamedFiles.Directory("/m/d/", false, new String[] {"c"}, new String[] {"b", "y"})));
+                new ScanNamedFiles.Directory("/m/d", false, NameList.of("b"), NameList.of("x")),
+                new ScanNamedFiles.Directory("/m/d/", false, NameList.of("c"), NameList.of("b", "y"))));
         assertEquals(List.of("created /m/d/b", "created /m/d/c", "modified /m/d/x", "modified /m/d/y"),
                 ResultPlanner.plan(List.of(), List.of(), List.of(), twice).stream().map(c -> c.kind().wireName() + " " + c.path())
                         .toList(), "a directory scanned twice has the names of both, each once");
     }
 
-    private static String[] sortedNames(List<String> names) {
-        return names == null ? new String[0] : names.stream().sorted().toArray(String[]::new);
+    private static NameList sortedNames(List<String> names) {
+        return names == null ? NameList.EMPTY : NameList.of(names.toArray(new String[0]));
     }
 
     /**
