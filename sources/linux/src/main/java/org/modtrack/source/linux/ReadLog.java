@@ -1,7 +1,5 @@
 package org.modtrack.source.linux;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -21,6 +19,12 @@ import java.util.NoSuchElementException;
  * most share all but their last name. Every {@value #RESTART}th path is stored whole, so any entry
  * decodes from at most that many. Paths are kept as chars (one byte each below 128), so every
  * string comes back exactly as it went in.
+ *
+ * <p>The files only a scan names ({@link ScanNamedFiles.Ordered}) are not encoded: the log keeps the
+ * result's own lists of them (each directory's names as bytes, about 20 B a file with its place in
+ * the order), which are not changed once the result is made. Encoding a million of them was 0.05-0.14
+ * s of CPU an answer (benchmarks/peers/answer), on a machine whose two CPUs the answer's writing and
+ * its reader share.
  */
 final class ReadLog implements Iterable<ReadLog.Read> {
     /** One read: what the resolver needs of an entry. */
@@ -36,17 +40,25 @@ final class ReadLog implements Iterable<ReadLog.Read> {
     /** The largest array the JVM allocates safely; a log that would pass it is refused (see {@link Writer#ensure}). */
     private static final int MAX_BYTES = Integer.MAX_VALUE - 16;
 
+    /** The encoded reads: those before the scanned files', then those after. */
     private final byte[] bytes;
     private final int[] restarts;
-    private final int size;
+    private final int encoded;
+    /** How many encoded reads come before the scanned files' ({@link #scanned}). */
+    private final int split;
+    /** The files only a scan names, read between the encoded ones; empty if none. */
+    private final List<PathChange> scanned;
     private final List<Read> wholeReads;
-    /** Open addressing by path hash, each slot an entry's index + 1; built at the first {@link #containsPath}. */
+    /** Open addressing by path hash, each slot an encoded read's index + 1; built at the first {@link #containsPath}. */
     private int[] index;
 
-    private ReadLog(byte[] bytes, int[] restarts, int size, List<Read> wholeReads) {
+    private ReadLog(byte[] bytes, int[] restarts, int encoded, int split, List<PathChange> scanned, List<Read> wholeReads) {
+        assert split <= encoded : split + " of " + encoded + " encoded reads before the scanned files";
         this.bytes = bytes;
         this.restarts = restarts;
-        this.size = size;
+        this.encoded = encoded;
+        this.split = split;
+        this.scanned = scanned;
         this.wholeReads = wholeReads;
     }
 
@@ -58,28 +70,26 @@ final class ReadLog implements Iterable<ReadLog.Read> {
      */
     static ReadLog of(List<PathChange> entries) {
         Encoder e = new Encoder(entries.size());
-        try {
-            ResultEntries.forEach(entries, e);
-        } catch (IOException impossible) {
-            throw new AssertionError("an encoder in memory does no I/O", impossible);
+        if (entries instanceof ResultEntries r && r.scanNamed() instanceof ScanNamedFiles.Ordered files) {
+            r.before().forEach(e::add);
+            int split = e.n;
+            r.after().forEach(e::add);
+            return e.log(split, files);
         }
-        return e.log();
+        entries.forEach(e::add);
+        return e.log(e.n, List.of());
     }
 
     /**
-     * Builds a log entry by entry. A scanned file comes as its directory and its name's bytes
-     * ({@link EntrySink#scannedFile}): a million of them would otherwise each be made a path; the
-     * directory's chars are put in place once for all its files, and each path compared with the one
-     * before it by {@link Arrays#mismatch}.
+     * Builds a log entry by entry, each path compared with the one before it by
+     * {@link Arrays#mismatch}.
      */
-    private static final class Encoder implements EntrySink {
+    private static final class Encoder {
         private final Writer w = new Writer();
         private final List<Read> whole = new ArrayList<>();
         private final int[] restarts;
         private int n;
-        /** The path being added, and the directory it begins with when a scanned file's (else null). */
         private char[] path = new char[256];
-        private String pathPrefix;
         /** The path added before, which the next is stored against. */
         private char[] previous = new char[256];
         private int previousLength;
@@ -88,55 +98,17 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             restarts = new int[most / RESTART + 1];
         }
 
-        @Override
-        public void change(PathChange c) {
+        void add(PathChange c) {
             if (c.kind() == PathChange.Kind.DELETED) {
                 return;
             }
             String p = c.path();
-            pathPrefix = null;
-            ensurePath(p.length());
-            p.getChars(0, p.length(), path, 0);
-            add(p.length(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
-            if (c.kind() == PathChange.Kind.RESCAN || c.kind() == PathChange.Kind.LIST) {
-                whole.add(new Read(p, c.kind(), c.directory(), c.carried(), c.recovered(), c.links()));
-            }
-        }
-
-        @Override
-        public void scannedFile(String directory, byte[] name, int offset, int length, PathChange.Kind kind, boolean recovered) {
-            int p = directory.length();
-            if (directory != pathPrefix) { // the same String for every file of a directory: its chars are in place
-                ensurePath(p);
-                directory.getChars(0, p, path, 0);
-                pathPrefix = directory;
-            }
-            int ascii = 0;
-            while (ascii < length && name[offset + ascii] >= 0) {
-                ascii++;
-            }
-            if (ascii == length) { // the usual name: its chars are its bytes
-                ensurePath(p + length);
-                for (int i = 0; i < length; i++) {
-                    path[p + i] = (char) name[offset + i];
-                }
-                add(p + length, kind, false, false, recovered, 1);
-            } else {
-                String decoded = new String(name, offset, length, StandardCharsets.UTF_8);
-                ensurePath(p + decoded.length());
-                decoded.getChars(0, decoded.length(), path, p);
-                add(p + decoded.length(), kind, false, false, recovered, 1);
-            }
-        }
-
-        private void ensurePath(int length) {
+            int length = p.length();
             if (length > path.length) {
-                path = Arrays.copyOf(path, Math.max(length, 2 * path.length));
+                path = new char[Math.max(length, 2 * path.length)];
+                previous = Arrays.copyOf(previous, path.length);
             }
-        }
-
-        /** Adds the first {@code length} chars of {@link #path}. */
-        private void add(int length, PathChange.Kind kind, boolean directory, boolean carried, boolean recovered, int links) {
+            p.getChars(0, length, path, 0);
             if (n % RESTART == 0) {
                 restarts[n / RESTART] = w.length;
                 previousLength = 0;
@@ -147,24 +119,25 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             }
             // Room for the whole entry at once: its flags, three ints and a char in at most 3 bytes each.
             w.ensure(1 + 3 * 5 + 3L * (length - shared));
-            w.put(kind.ordinal() | (directory ? DIRECTORY : 0) | (carried ? CARRIED : 0) | (recovered ? RECOVERED : 0));
-            w.varint(links);
+            w.put(c.kind().ordinal() | (c.directory() ? DIRECTORY : 0) | (c.carried() ? CARRIED : 0)
+                    | (c.recovered() ? RECOVERED : 0));
+            w.varint(c.links());
             w.varint(shared);
             w.varint(length - shared);
             for (int i = shared; i < length; i++) {
                 w.varint(path[i]);
             }
-            if (length > previous.length) {
-                previous = Arrays.copyOf(previous, Math.max(length, 2 * previous.length));
-            }
             System.arraycopy(path, shared, previous, shared, length - shared);
             previousLength = length;
+            if (c.kind() == PathChange.Kind.RESCAN || c.kind() == PathChange.Kind.LIST) {
+                whole.add(new Read(p, c.kind(), c.directory(), c.carried(), c.recovered(), c.links()));
+            }
             n++;
         }
 
-        ReadLog log() {
-            return new ReadLog(Arrays.copyOf(w.bytes, w.length), Arrays.copyOf(restarts, (n + RESTART - 1) / RESTART), n,
-                    List.copyOf(whole));
+        ReadLog log(int split, List<PathChange> scanned) {
+            return new ReadLog(Arrays.copyOf(w.bytes, w.length), Arrays.copyOf(restarts, (n + RESTART - 1) / RESTART), n, split,
+                    scanned, List.copyOf(whole));
         }
     }
 
@@ -174,10 +147,10 @@ final class ReadLog implements Iterable<ReadLog.Read> {
     }
 
     int size() {
-        return size;
+        return encoded + scanned.size();
     }
 
-    /** The bytes its reads take (the index of {@link #containsPath} aside). */
+    /** The bytes its encoded reads take (the index of {@link #containsPath} and the scanned files' lists aside). */
     int bytes() {
         return bytes.length + restarts.length * Integer.BYTES;
     }
@@ -193,35 +166,48 @@ final class ReadLog implements Iterable<ReadLog.Read> {
         return new Iterator<>() {
             private final Reader reader = new Reader(0);
             private int next;
+            private int nextEncoded;
 
             @Override
             public boolean hasNext() {
-                return next < size;
+                return next < size();
             }
 
             @Override
             public Read next() {
-                if (next >= size) {
+                if (next >= size()) {
                     throw new NoSuchElementException();
                 }
-                if (next % RESTART == 0) {
-                    reader.at = restarts[next / RESTART];
+                int e = next++;
+                if (e >= split && e < split + scanned.size()) {
+                    return scannedRead(e - split);
                 }
-                next++;
+                if (nextEncoded % RESTART == 0) {
+                    reader.at = restarts[nextEncoded / RESTART];
+                }
+                nextEncoded++;
                 return reader.read();
             }
         };
     }
 
+    private Read scannedRead(int i) {
+        PathChange c = scanned.get(i);
+        return new Read(c.path(), c.kind(), c.directory(), c.carried(), c.recovered(), c.links());
+    }
+
     /** Whether one of the reads is at {@code path}. */
     boolean containsPath(String path) {
-        if (size == 0) {
+        if (scanned instanceof ScanNamedFiles.Ordered files && files.names(path)) {
+            return true;
+        }
+        if (encoded == 0) {
             return false;
         }
         int[] table = index();
         int mask = table.length - 1;
         for (int slot = spread(path.hashCode()) & mask; table[slot] != 0; slot = (slot + 1) & mask) {
-            if (get(table[slot] - 1).path().equals(path)) {
+            if (encodedRead(table[slot] - 1).path().equals(path)) {
                 return true;
             }
         }
@@ -230,15 +216,18 @@ final class ReadLog implements Iterable<ReadLog.Read> {
 
     private int[] index() {
         if (index == null) {
-            int[] table = new int[Integer.highestOneBit(Math.max(1, size) * 2 - 1) << 1];
+            int[] table = new int[Integer.highestOneBit(Math.max(1, encoded) * 2 - 1) << 1];
             int mask = table.length - 1;
-            int e = 0;
-            for (Read r : this) {
-                int slot = spread(r.path().hashCode()) & mask;
+            Reader reader = new Reader(0);
+            for (int e = 0; e < encoded; e++) {
+                if (e % RESTART == 0) {
+                    reader.at = restarts[e / RESTART];
+                }
+                int slot = spread(reader.read().path().hashCode()) & mask;
                 while (table[slot] != 0) {
                     slot = (slot + 1) & mask;
                 }
-                table[slot] = ++e;
+                table[slot] = e + 1;
             }
             index = table;
         }
@@ -249,11 +238,19 @@ final class ReadLog implements Iterable<ReadLog.Read> {
         return hash ^ (hash >>> 16);
     }
 
-    /** Entry {@code e}: decoded from the whole path stored at or before it. */
+    /** Read {@code e}, in the result's order. */
     Read get(int e) {
-        if (e < 0 || e >= size) {
-            throw new IndexOutOfBoundsException(e + " of " + size);
+        if (e < 0 || e >= size()) {
+            throw new IndexOutOfBoundsException(e + " of " + size());
         }
+        if (e < split) {
+            return encodedRead(e);
+        }
+        return e < split + scanned.size() ? scannedRead(e - split) : encodedRead(e - scanned.size());
+    }
+
+    /** Encoded read {@code e}: decoded from the whole path stored at or before it. */
+    private Read encodedRead(int e) {
         Reader reader = new Reader(restarts[e / RESTART]);
         Read r = reader.read();
         for (int i = e - e % RESTART; i < e; i++) {

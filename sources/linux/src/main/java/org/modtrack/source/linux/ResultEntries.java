@@ -20,6 +20,21 @@ final class ResultEntries extends AbstractList<PathChange> implements RandomAcce
         this.after = List.copyOf(after);
     }
 
+    /** The planner's entries before the files only scans name. */
+    List<PathChange> before() {
+        return before;
+    }
+
+    /** The files only scans name ({@link ScanNamedFiles.Ordered} when the planner made them). */
+    List<PathChange> scanNamed() {
+        return scanNamed;
+    }
+
+    /** The planner's entries after the files only scans name. */
+    List<PathChange> after() {
+        return after;
+    }
+
     @Override
     public PathChange get(int index) {
         if (index < before.size()) {

@@ -49,8 +49,8 @@ class ReadLogTest {
     }
 
     /**
-     * A result's files that only scans name are encoded from their directories and names as kept,
-     * not made into paths: the log holds the reads their paths would make, in as many bytes.
+     * A result's files that only scans name are kept as the result's lists of their names, not
+     * encoded: the log gives the reads their paths would, in order, by index and by path.
      */
     @Test
     void scanNamedFilesAreLoggedAsTheirPathsWouldBe(SplittableRandom random) {
@@ -83,10 +83,23 @@ class ReadLogTest {
             ReadLog kept = ReadLog.of(entries);
             ReadLog ofPaths = ReadLog.of(new ArrayList<>(entries));
             assertEquals(ofPaths.size(), kept.size());
-            assertEquals(ofPaths.bytes(), kept.bytes());
+            List<ReadLog.Read> iterated = new ArrayList<>();
+            kept.forEach(iterated::add);
+            List<ReadLog.Read> expected = new ArrayList<>();
+            ofPaths.forEach(expected::add);
+            assertEquals(expected, iterated, "round " + round + ": in order");
             for (int i = 0; i < kept.size(); i++) {
                 assertEquals(ofPaths.get(i), kept.get(i), "read " + i);
+                assertTrue(kept.containsPath(expected.get(i).path()), expected.get(i).path());
             }
+            assertEquals(ofPaths.wholeReads(), kept.wholeReads());
+            for (int i = 0; i < 20; i++) {
+                String other = paths.isEmpty() || random.nextBoolean() ? path(random)
+                        : List.copyOf(paths).get(random.nextInt(paths.size())) + "/" + NAMES[random.nextInt(NAMES.length - 2)]
+                                + random.nextInt(30);
+                assertEquals(ofPaths.containsPath(other), kept.containsPath(other), other);
+            }
+            assertTrue(kept.bytes() <= ofPaths.bytes(), "the scanned files are not encoded");
         }
     }
 
