@@ -1,5 +1,6 @@
 package org.modtrack.posix;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,6 +44,9 @@ class DirectoryReaderTest {
                 String name = list.name();
                 assertFalse(name.equals(".") || name.equals(".."), "dot entries are skipped");
                 assertEquals(tmp + "/" + name, list.childPath());
+                byte[] copied = new byte[list.nameLength() + 3];
+                list.copyName(copied, 3);
+                assertEquals(name, new String(copied, 3, list.nameLength(), StandardCharsets.UTF_8));
                 Statx st = list.statx(Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS);
                 assertEquals(list.inode(), st.ino(), name);
                 assertEquals(name.equals("sub"), st.isDirectory(), name);
@@ -78,6 +82,9 @@ class DirectoryReaderTest {
         try (DirectoryReader list = DirectoryReader.open(tmp.toString())) {
             assertTrue(list.next());
             assertEquals("a\uFFFDb", list.name());
+            byte[] raw = new byte[list.nameLength()];
+            list.copyName(raw, 0);
+            assertArrayEquals(new byte[] {'a', (byte) 0xff, 'b'}, raw, "the name's own bytes");
             assertTrue(list.statx(Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_TYPE).isRegularFile());
             assertFalse(list.next());
         }
