@@ -30,6 +30,16 @@ final class NameList {
     private NameList(byte[] bytes, int[] ends) {
         this.bytes = bytes;
         this.ends = ends;
+        assert sortedAndDistinct() : "names out of order or repeated: " + this;
+    }
+
+    private boolean sortedAndDistinct() {
+        for (int i = 1; i < ends.length; i++) {
+            if (compare(bytes, start(i - 1), ends[i - 1], bytes, start(i), ends[i]) >= 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The names of {@code names}, sorted, each once (names that are not distinct or valid are for tests). */

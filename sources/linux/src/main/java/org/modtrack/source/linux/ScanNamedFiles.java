@@ -21,9 +21,10 @@ import org.modtrack.engine.FileId;
 /**
  * The files a result's scans alone name and that nothing else in the result or the resolver's
  * memory can be ({@link DirectoryScan.Identities}: one link, an inode number no record has, found
- * where its directory was recorded), kept as each directory's sorted names instead of a record and
- * a location per file ({@link NameList}). Each such file gets exactly one entry: {@code created} if it was born at or
- * after the watermark (and the record of its directory was made in this run), else
+ * where its directory was recorded), kept as each directory's sorted names ({@link NameList})
+ * instead of a record and a location per file. Each such file gets exactly one entry:
+ * {@code created} if it was born at or after the watermark (and the record of its directory was
+ * made in this run), else
  * {@code modified}; it never moves, and no other entry can depend on it (it is a file, and no other
  * object is at its path).
  *
