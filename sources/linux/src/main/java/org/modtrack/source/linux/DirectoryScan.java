@@ -329,9 +329,9 @@ final class DirectoryScan {
      *
      * <p>The numbers are kept in a table of primitive {@code long}s, not a {@code Set<Long>}: a scan
      * asks about every entry it lists, and each question boxed the entry's number. With this table
-     * (and a directory's names not copied when none repeats) a
-     * million created files were answered in 0.447-0.504 s against 0.556-0.616 s (medians of two
-     * runs each of benchmarks/peers/answer --files 1000000, alternating; docs/benchmarks.md).
+     * a million created files were answered in 0.447-0.504 s against 0.556-0.616 s (medians of two
+     * runs each of benchmarks/peers/answer --files 1000000, alternating, with a second change then
+     * made to the names' copies; docs/benchmarks.md).
      */
     static final class Identities {
         private final InodeSet inodes;
