@@ -102,19 +102,25 @@ def release_keepers(state):
     return failed
 
 
+STREAM_BYTES = 0  # the bytes the last read_stream read
+
+
 def read_stream(s, keep=3):
     """Reads a streamed result from socket S up to its end line as a client that only takes the bytes
     would: in blocks of 1 MiB, counting lines, as watchman's answer is read (one line, parsed after
     the clock stops). A loop over the lines in Python costs about 0.4 s a million, which would be the
     reader's time, not the daemon's. Returns (header, entry lines, the first KEEP entry lines); an
-    error's header alone, with no entries."""
+    error's header alone, with no entries. The bytes read are left in STREAM_BYTES."""
     head = bytearray()  # the header and the first entries, for the report
     tail = b""  # the last bytes read: where the end line is looked for
     newlines = 0
+    global STREAM_BYTES
+    STREAM_BYTES = 0
     buf = bytearray(1 << 20)  # read into one buffer: a new 1 MiB object per call costs its page faults
     view = memoryview(buf)
     while True:
         n = s.recv_into(view)
+        STREAM_BYTES += n
         if n == 0:
             raise RuntimeError("modtrack: the stream ended before its end line")
         if newlines == 0 and b"\n" in buf[:n]:
@@ -452,13 +458,16 @@ class Modtrack(Contender):
             raise RuntimeError("modtrack %s: %s" % (req["cmd"], r["error"]))
         return r
 
-    def stream_query(self):
-        """A streamed query, timed until its end line; nothing parsed but the header and the count.
-        Returns (seconds, header, lines)."""
+    def stream_query(self, compact=False):
+        """A streamed query (with COMPACT, its entries in the compact form), timed until its end line;
+        nothing parsed but the header and the count. Returns (seconds, header, lines)."""
         t = time.perf_counter()
+        q = {"v": 1, "cmd": "query", "root": A.mnt, "stream": True}
+        if compact:
+            q["compact"] = True
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(self.sock)
-            s.sendall((json.dumps({"v": 1, "cmd": "query", "root": A.mnt, "stream": True}) + "\n").encode())
+            s.sendall((json.dumps(q) + "\n").encode())
             header, lines, self.first_lines = read_stream(s)
             if "error" in header:
                 raise RuntimeError("modtrack query: %s" % header["error"])
@@ -778,6 +787,21 @@ def overhead_only(cs, cfg, wls):
                                                 max(e["fp"] for e in k)))
 
 
+def sweep_only(cfg, missing):
+    """The latency sweep alone (--sweep-only), printed: each contender's answers at each step, then the
+    recoveries and the memory. To look at the answer times with their peers beside them without the
+    hour the full run takes. Writes nothing into the docs."""
+    sw = sweep(cfg, missing)
+    for k, rows in sw["latency"].items():
+        for n, answers in zip(sw["steps"], rows):
+            print("%-8s %9d changed: %s  (%s)" % (k, n, fmt_runs([s for s, _ in answers]), answers[-1][1]))
+    for r in sw["recovery"]:
+        print("recovery %9d changed: listening %.2f s, first answer %.2f s, %d entries, continuity %s"
+              % (r["n"], r["listening"], r["first"], r["lines"], r["continuity"]))
+    for m in sw["memory"]:
+        print("memory   %9d changed: heap %.1f MB, resident %.1f MB" % (m["n"], m["heap"] / 1e6, m["rss"] / 1e6))
+
+
 # ---------------------------------------------------------------- question 2: faults
 
 def crash(c, cfg, base, scenario):
@@ -934,7 +958,7 @@ def sweep(cfg, missing):
     """Creates the changed files step by step (empty files, 1,000 per directory, in 2 processes) and
     at each step times the answers: a full rescan (find, walk + stat of the whole mount), watchman
     since the clock taken before the first step, modtrack srcu and freeze (streamed query, never
-    blessed, so each answer holds every file created so far). At each step modtrack srcu's heap
+    blessed, so each answer holds every file created so far), and srcu's with compact entries. At each step modtrack srcu's heap
     after a full GC, and a third daemon (process, srcu) is SIGKILLed and restarted: time to
     'listening' and to its first complete answer, with the journal it had."""
     sw = os.path.join(A.mnt, "sweep")
@@ -981,10 +1005,10 @@ def sweep(cfg, missing):
                     r = json.loads(data)
                     lat.setdefault("watchman", []).append((s, "%d files%s" % (
                         len(r.get("files", [])), ", fresh instance" if r.get("is_fresh_instance") else "")))
-                for key, m in (("srcu", lat_a), ("freeze", lat_b)):
-                    s, hdr, lines = m.stream_query()
-                    lat.setdefault(key, []).append((s, "%d changes, continuity %s, barrier wait %s ms" % (
-                        lines, hdr["continuity"], hdr.get("barrierWaitMs"))))
+                for key, m, compact in (("srcu", lat_a, False), ("srcu-compact", lat_a, True), ("freeze", lat_b, False)):
+                    s, hdr, lines = m.stream_query(compact)
+                    lat.setdefault(key, []).append((s, "%d changes, continuity %s, barrier wait %s ms, %.0f B an entry" % (
+                        lines, hdr["continuity"], hdr.get("barrierWaitMs"), STREAM_BYTES / max(lines, 1))))
             for k, v in lat.items():
                 rows["latency"].setdefault(k, []).append(v)
             used, rss = heap_used(lat_a.p.pid)
@@ -1013,6 +1037,8 @@ def sweep(cfg, missing):
         "watchman": '["query", MNT, {"since": CLOCK, "fields": ["name"]}] on its socket, until the whole '
                     'response line is read',
         "srcu": lat_a.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
+        "srcu-compact": 'the same daemon; {"cmd":"query","stream":true,"compact":true} on SOCK, read in blocks until the '
+                        'end line',
         "freeze": lat_b.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
         "recovery": rec.cmd_doc + "; status; SIGKILL; start again; time to 'listening' and to the end of the "
                     "first streamed query",
@@ -1070,7 +1096,7 @@ def plots(cs, times, sw, img):
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     labels = {"rescan": "full rescan (find)", "watchman": "watchman since", "srcu": "modtrack srcu",
-              "freeze": "modtrack freeze"}
+              "srcu-compact": "modtrack srcu, compact entries", "freeze": "modtrack freeze"}
     for k, series in sw["latency"].items():
         ys = [med([x[0] for x in reps]) for reps in series]
         ax1.plot(sw["steps"], ys, marker="o", label=labels.get(k, k))
@@ -1240,12 +1266,16 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
              "and three modtrack daemons (`--durability process`) run; at each step every contender answers %d "
              "times (median (min–max) seconds), nothing is blessed (each answer holds every file created so "
              "far). The mount also holds the base tree (%d files) and the large files: the rescan walks them "
-             "too, as a backup would. Creating the files took %s s per step.\n" % (
+             "too, as a backup would. Creating the files took %s s per step. modtrack srcu's daemon answers "
+             "twice each time: its entries in the full form, then in the compact form (docs/protocol.md, *Compact "
+             "entries*: the same information, paths relative to the root and defaults left out); watchman is "
+             "asked for names only, relative to its root.\n" % (
                  cfg["latency_reps"], cfg["base"], ", ".join("%.1f" % s for s in sw["create_s"])))
     L.append("| contender | " + " | ".join("%s changed" % f"{n:,}" for n in sw["steps"]) + " | command |")
     L.append("| --- " * (len(sw["steps"]) + 2) + "|")
     names = {"rescan": "full rescan (find, walk + stat)", "watchman": "watchman since a clock",
-             "srcu": "modtrack process/srcu", "freeze": "modtrack process/freeze"}
+             "srcu": "modtrack process/srcu", "srcu-compact": "modtrack process/srcu, compact entries",
+             "freeze": "modtrack process/freeze"}
     for k, series in sw["latency"].items():
         L.append("| %s | %s | `%s` |" % (names[k], " | ".join(
             "%s<br>%s" % (fmt_runs([x[0] for x in reps]), reps[-1][1]) for reps in series), sw["cmd"][k]))
@@ -1307,14 +1337,14 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
                 L.append("- %s, %s: %s false positives; fewer with 0 missed: %s." % (c.name, label, span(fps),
                                                                                      ", ".join(better)))
     for i, n in enumerate(sw["steps"]):
-        for k in ("srcu", "freeze"):
+        for k in ("srcu", "srcu-compact", "freeze"):
             mine = med([x[0] for x in sw["latency"][k][i]])
             faster = ["%s %.3f s" % (names[o], med([x[0] for x in sw["latency"][o][i]]))
                       for o in ("rescan", "watchman") if o in sw["latency"]
                       and max(x[0] for x in sw["latency"][o][i]) < min(x[0] for x in sw["latency"][k][i])]
             if faster:
-                L.append("- modtrack process/%s, answer with %s changed files: %.3f s; faster: %s." % (
-                    k, f"{n:,}", mine, ", ".join(faster)))
+                L.append("- %s, answer with %s changed files: %.3f s; faster: %s." % (
+                    names[k], f"{n:,}", mine, ", ".join(faster)))
     for r in crashes:
         if r["name"].startswith("modtrack") and r["scenario"] != "none":
             others = [o for o in crashes if o["scenario"] == r["scenario"] and not o["name"].startswith("modtrack")
@@ -1350,6 +1380,8 @@ def main():
     ap.add_argument("--started", type=float, default=0.0, help="epoch seconds when benchmarks/peers/run started")
     ap.add_argument("--workloads", default="", help="comma-separated workload keys (%s): only the overhead "
                     "question for these, its table printed, no report written" % ",".join(w for w, _ in WORKLOADS))
+    ap.add_argument("--sweep-only", action="store_true", help="only the latency sweep (with its recovery and memory), "
+                    "printed as a table; no report written")
     ap.add_argument("--contenders", default="", help="with --workloads: comma-separated short names "
                     "(rescan, inotifywait, watchman, WatchService, modtrack power/srcu, ...); the untracked "
                     "baseline is always run")
@@ -1380,6 +1412,9 @@ def main():
     cs = contenders("ovh", missing)
     if A.workloads:
         overhead_only(cs, cfg, wls)
+        return
+    if A.sweep_only:
+        sweep_only(cfg, missing)
         return
     times, checks, answers = phase("overhead", overhead, cs, cfg, wls)
 

@@ -21,6 +21,13 @@ import org.modtrack.source.linux.PathChange;
  * on two CPUs; and each entry was a {@code PathChange} and a path made for it alone.
  * {@code ChangeLinesTest} checks the bytes against the generator's.
  *
+ * <p>In the compact form (a {@code root} given) an entry's paths are relative to the root ({@code .}
+ * for the root itself; a path outside it, which a result never holds, would stay absolute) and only
+ * the fields that differ from their defaults are written, with no {@code "type"} on a line: about a
+ * third of the bytes of the full form for a file below a long root (docs/protocol.md, <i>Compact
+ * entries</i>). {@code ChangeLinesTest} checks that {@code CompactEntries} expands each into the
+ * full form's entry.
+ *
  * <p>Strings are escaped as the generator escapes them: a quote, a backslash and the control
  * characters (the short forms where JSON has them, else {@code \\u00XX}), and each half of a
  * surrogate pair (a char above U+FFFF) as its {@code \\uXXXX}; everything else is UTF-8.
@@ -49,12 +56,19 @@ final class ChangeLines implements EntrySink {
     private static final byte[] ONE_LINK = ascii(",\"links\":1");
     private static final byte[][] KINDS = Arrays.stream(PathChange.Kind.values()).map(k -> ascii(k.wireName()))
             .toArray(byte[][]::new);
+    private static final byte[] COMPACT_PATH = ascii("{\"path\":\"");
+    private static final byte[] COMPACT_CHANGED = ascii(",\"changed\":");
+    private static final byte[] IS_DIRECTORY = ascii(",\"directory\":true");
+    private static final byte[] IS_CARRIED = ascii(",\"carried\":true");
+    private static final byte[] IS_RECOVERED = ascii(",\"recovered\":true");
     /** More than the bytes of an entry's every field but its strings (about 170). */
     private static final int FIXED_BYTES = 256;
     /** The most bytes one char takes: a control character's {@code \\u00XX}. */
     private static final int MAX_BYTES_PER_CHAR = 6;
 
     private final boolean stream;
+    /** The root the compact form's paths are relative to; null: the full form. */
+    private final String root;
     private final boolean listsByName;
     private final int flushBytes;
     private final Output out;
@@ -67,11 +81,15 @@ final class ChangeLines implements EntrySink {
 
     /**
      * @param stream a line per entry ({@code "type":"change"}); else array elements
+     * @param root the compact form, with paths relative to this root (an absolute path without a
+     *     trailing slash, or "/"); null: the full form
      * @param listsByName whether the result's {@code list} entries compare names only ({@code namesOnly})
      * @param flushBytes how many bytes are kept before they are sent to {@code out}
      */
-    ChangeLines(boolean stream, boolean listsByName, int flushBytes, Output out) {
+    ChangeLines(boolean stream, String root, boolean listsByName, int flushBytes, Output out) {
+        assert root == null || root.equals("/") || root.startsWith("/") && !root.endsWith("/") : root;
         this.stream = stream;
+        this.root = root;
         this.listsByName = listsByName;
         this.flushBytes = flushBytes;
         this.out = out;
@@ -80,6 +98,10 @@ final class ChangeLines implements EntrySink {
 
     @Override
     public void change(PathChange c) throws IOException {
+        if (root != null) {
+            compactChange(c);
+            return;
+        }
         String from = c.from();
         start(MAX_BYTES_PER_CHAR * ((long) c.path().length() + (from == null ? 0 : from.length())));
         string(c.path());
@@ -107,13 +129,51 @@ final class ChangeLines implements EntrySink {
         end();
     }
 
+    /** {@link #change} in the compact form. */
+    private void compactChange(PathChange c) throws IOException {
+        String from = c.from();
+        start(MAX_BYTES_PER_CHAR * ((long) c.path().length() + (from == null ? 0 : from.length())));
+        relative(c.path());
+        put(KIND);
+        put(KINDS[c.kind().ordinal()]);
+        bytes[length++] = '"';
+        if (from != null) {
+            put(FROM, 1, FROM.length - 1); // without the quote that closes the kind
+            relative(from);
+            bytes[length++] = '"';
+            put(COMPACT_CHANGED);
+            put(c.changed() ? TRUE : FALSE);
+        }
+        if (c.kind() == PathChange.Kind.LIST && listsByName) {
+            put(NAMES_ONLY);
+        }
+        if (c.directory()) {
+            put(IS_DIRECTORY);
+        }
+        if (c.carried()) {
+            put(IS_CARRIED);
+        }
+        if (c.recovered()) {
+            put(IS_RECOVERED);
+        }
+        if (c.links() != 1) {
+            put(LINKS);
+            number(c.links());
+        }
+        end();
+    }
+
     @Override
     public void scannedFile(String directory, byte[] name, int offset, int length, PathChange.Kind kind, boolean recovered)
             throws IOException {
         if (!directory.equals(this.directory)) {
             int at = this.length;
             ensure((long) MAX_BYTES_PER_CHAR * directory.length());
-            string(directory);
+            if (root == null) {
+                string(directory);
+            } else {
+                relativeDirectory(directory);
+            }
             directoryBytes = Arrays.copyOfRange(bytes, at, this.length);
             this.length = at;
             this.directory = directory;
@@ -123,10 +183,73 @@ final class ChangeLines implements EntrySink {
         utf8(name, offset, length);
         put(KIND);
         put(KINDS[kind.ordinal()]);
-        put(SCANNED_FILE_FLAGS);
-        put(recovered ? TRUE : FALSE);
-        put(ONE_LINK);
+        if (root == null) {
+            put(SCANNED_FILE_FLAGS);
+            put(recovered ? TRUE : FALSE);
+            put(ONE_LINK);
+        } else {
+            bytes[this.length++] = '"'; // this.length: the parameter is the name's
+            if (recovered) {
+                put(IS_RECOVERED);
+            }
+        }
         end();
+    }
+
+    /** {@code path} relative to the root ("." for the root itself; absolute where it is not below it), in room {@link #ensure}d. */
+    private void relative(String path) {
+        int below = below(path);
+        if (below < 0) {
+            string(path, 0);
+        } else if (below == path.length()) {
+            bytes[length++] = '.';
+        } else {
+            string(path, below);
+        }
+    }
+
+    /** A scanned file's directory (ending in a slash) relative to the root: nothing for the root itself. */
+    private void relativeDirectory(String directory) {
+        assert directory.endsWith("/") : directory;
+        String path = directory.length() == 1 ? directory : directory.substring(0, directory.length() - 1);
+        int below = below(path);
+        if (below < 0) {
+            string(directory, 0);
+        } else if (below < path.length()) {
+            string(directory, below);
+        }
+    }
+
+    /**
+     * Where {@code path}'s part below the root begins: its length for the root itself, -1 for a path
+     * that is not the root or below it, or whose part below would not resolve back to it (empty, "."
+     * or beginning with a slash: no path a result names, but then it is written whole).
+     */
+    private int below(String path) {
+        int start;
+        if (root.equals("/")) {
+            if (!path.startsWith("/")) {
+                return -1;
+            }
+            if (path.length() == 1) {
+                return 1;
+            }
+            start = 1;
+        } else {
+            if (!path.startsWith(root)) {
+                return -1;
+            }
+            if (path.length() == root.length()) {
+                return path.length();
+            }
+            if (path.charAt(root.length()) != '/') {
+                return -1;
+            }
+            start = root.length() + 1;
+        }
+        boolean resolvesBack = start < path.length() && path.charAt(start) != '/'
+                && !(start == path.length() - 1 && path.charAt(start) == '.');
+        return resolvesBack ? start : -1;
     }
 
     /** Sends what is kept. */
@@ -140,15 +263,19 @@ final class ChangeLines implements EntrySink {
     /** Opens an entry whose strings take at most {@code stringBytes}, up to its path's opening quote. */
     private void start(long stringBytes) {
         ensure(FIXED_BYTES + stringBytes);
+        if (!stream && !first) {
+            bytes[length++] = ',';
+        }
+        first = false;
+        if (root != null) {
+            put(COMPACT_PATH);
+            return;
+        }
         if (stream) {
             put(TYPE);
         } else {
-            if (!first) {
-                bytes[length++] = ',';
-            }
             bytes[length++] = '{';
         }
-        first = false;
         put(PATH);
     }
 
@@ -172,14 +299,23 @@ final class ChangeLines implements EntrySink {
     }
 
     private void put(byte[] b) {
-        System.arraycopy(b, 0, bytes, length, b.length);
-        length += b.length;
+        put(b, 0, b.length);
+    }
+
+    private void put(byte[] b, int offset, int n) {
+        System.arraycopy(b, offset, bytes, length, n);
+        length += n;
     }
 
     /** {@code s}'s chars escaped, in room {@link #ensure}d. */
     private void string(String s) {
+        string(s, 0);
+    }
+
+    /** {@code s}'s chars from {@code begin} on, escaped, in room {@link #ensure}d. */
+    private void string(String s, int begin) {
         int n = s.length();
-        for (int i = 0; i < n; i++) {
+        for (int i = begin; i < n; i++) {
             char c = s.charAt(i);
             if (c < 0x80) {
                 if (c >= 0x20 && c != '"' && c != '\\') {

@@ -131,7 +131,7 @@ final class Connection {
             }
             switch (request) {
                 case Request.Hello h -> send(daemon.hello(peer));
-                case Request.Query q -> query(actingAs(daemon.root(q.root()), q.consumer(), peer), q.consumer(), q.stream());
+                case Request.Query q -> query(actingAs(daemon.root(q.root()), q.consumer(), peer), q.consumer(), q.stream(), q.compact());
                 case Request.Bless b -> bless(actingAs(daemon.root(b.root()), b.consumer(), peer), b.consumer(), b.snapshot());
                 case Request.Consumers c -> consumers(daemon.root(c.root()), c, peer);
                 case Request.Status s -> send(Protocol.status(daemon.root(s.root())));
@@ -249,9 +249,13 @@ final class Connection {
         }
     }
 
-    private void query(Root root, String consumer, boolean stream) throws ProtocolException, IOException, InterruptedException {
+    private void query(Root root, String consumer, boolean stream, boolean compact)
+            throws ProtocolException, IOException, InterruptedException {
         LinuxResult r = resultOf(root, consumer, false);
         ObjectNode head = Protocol.resultHead(root.path().toString(), r);
+        if (compact) {
+            head.put("compact", true);
+        }
         Chunk out = new Chunk(FLUSH_BYTES + 4096);
         // Written entry by entry, in pieces of FLUSH_BYTES, with no tree per entry: either one
         // document with a "changes" array, or a line per entry between a header and an end line.
@@ -275,7 +279,8 @@ final class Connection {
             out.reset();
             // The entries in the generator's bytes, written without it (ChangeLines says why); the
             // generator, which sees none of them, closes the array or writes the end line after.
-            ChangeLines lines = new ChangeLines(stream, r.listsByName(), FLUSH_BYTES, this::write);
+            ChangeLines lines = new ChangeLines(stream, compact ? root.path().toString() : null, r.listsByName(), FLUSH_BYTES,
+                    this::write);
             r.forEachEntry(lines);
             lines.flush();
             if (stream) {

@@ -25,12 +25,19 @@ public sealed interface Request {
         }
     }
 
-    /** {@code query}: checkpoint a root and return every change since the last result {@code consumer} blessed. */
-    record Query(String root, String consumer, boolean stream) implements Request {
+    /**
+     * {@code query}: checkpoint a root and return every change since the last result {@code consumer}
+     * blessed; with {@code stream}, as lines; with {@code compact}, each entry's paths relative to the
+     * root and only the fields that differ from their defaults (docs/protocol.md, <i>Compact entries</i>).
+     */
+    record Query(String root, String consumer, boolean stream, boolean compact) implements Request {
         @Override
         public ObjectNode toJson() {
             ObjectNode o = withConsumer(command("query").put("root", root), consumer);
-            return stream ? o.put("stream", true) : o;
+            if (stream) {
+                o.put("stream", true);
+            }
+            return compact ? o.put("compact", true) : o;
         }
     }
 

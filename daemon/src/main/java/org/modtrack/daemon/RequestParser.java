@@ -46,7 +46,8 @@ public final class RequestParser {
         }
         return switch (cmd.textValue()) {
             case "hello" -> new Request.Hello();
-            case "query" -> new Request.Query(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), bool(n, "stream"));
+            case "query" -> new Request.Query(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), bool(n, "stream"),
+                    bool(n, "compact"));
             case "bless" -> new Request.Bless(root(n), consumer(n, "consumer", ConsumerState.DEFAULT), snapshot(n));
             case "consumers" -> consumers(n);
             case "status" -> new Request.Status(root(n));

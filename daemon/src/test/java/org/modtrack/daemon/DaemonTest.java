@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -161,6 +162,17 @@ class DaemonTest {
             assertEquals(Map.of("a", "modified", "b2", "renamed from b", "d/c", "deleted", "n", "created"), changes(q), q.toString());
             assertEquals("intact", q.path("continuity").asText());
             assertEquals(4, q.path("count").asInt());
+
+            // The same changes in the compact form, expanded by the client, are the full form's entries.
+            List<JsonNode> compact = new ArrayList<>();
+            c.queryStreamCompact(r(), "default", compact::add);
+            assertTrue(compact.getFirst().path("compact").asBoolean(), compact.getFirst().toString());
+            assertEquals(6, compact.size(), "header, four changes, end: " + compact);
+            for (int i = 0; i < 4; i++) {
+                ObjectNode entry = ((ObjectNode) compact.get(i + 1)).deepCopy();
+                assertEquals("change", entry.remove("type").asText());
+                assertEquals(q.path("changes").get(i), entry);
+            }
 
             List<JsonNode> lines = new ArrayList<>();
             pastTheScanMargin(); // the result blessed below must be the last to name these files
@@ -362,14 +374,14 @@ class DaemonTest {
         Command.sh(root, "mkdir many; cd many; seq 3000 | xargs touch");
         try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             raw.connect(UnixDomainSocketAddress.of(socket));
-            raw.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false).toJson())));
+            raw.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false, false).toJson())));
             ByteBuffer some = ByteBuffer.allocate(100);
             raw.read(some); // the start of a result of some 400 KB, then gone
         }
         long queriesBefore = queriesSoFar();
         try (SocketChannel stalled = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             stalled.connect(UnixDomainSocketAddress.of(socket));
-            stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false).toJson())));
+            stalled.write(ByteBuffer.wrap(Protocol.line(new Request.Query(r(), "default", false, false).toJson())));
             // Takes none of its response: once its checkpoint is done (the count moves) the daemon
             // starts writing, blocks on the full socket, and gives up after the idle timeout. Waiting
             // for the count first keeps a slow checkpoint from letting this reader drain it all.

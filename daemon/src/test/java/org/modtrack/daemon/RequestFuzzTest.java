@@ -160,8 +160,8 @@ class RequestFuzzTest {
 
     @Test
     void validRequestsRoundTrip() throws Exception {
-        for (Request r : List.of(new Request.Hello(), new Request.Query("/a", "default", false), new Request.Query("/a", "default", true),
-                new Request.Query("/a", "backup-1", false), new Request.Bless("/a", "default", 7), new Request.Bless("/a", "idx.2", 7),
+        for (Request r : List.of(new Request.Hello(), new Request.Query("/a", "default", false, false), new Request.Query("/a", "default", true, false), new Request.Query("/a", "default", true, true),
+                new Request.Query("/a", "backup-1", false, true), new Request.Bless("/a", "default", 7), new Request.Bless("/a", "idx.2", 7),
                 new Request.Consumers("/a", Request.Consumers.Action.LIST, null, null, null),
                 new Request.Consumers("/a", Request.Consumers.Action.ADD, "backup", "alice", "staff"),
                 new Request.Consumers("/a", Request.Consumers.Action.ADD, "backup", null, null),
