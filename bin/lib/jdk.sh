@@ -2,9 +2,18 @@
 # Order: $JAVA_HOME if it is 25 or newer, then /usr/lib/jvm/*25* (Temurin first).
 # Why: the machine's default java is 17, and nothing should need exporting by hand.
 
+# The major version of the JDK in $1: from its release file where it has one (starting a JVM to ask
+# costs every command about 50 ms), else from the JVM.
 modtrack_java_major() {
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 \
-    | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+  local major=
+  if [ -r "$1/release" ]; then
+    major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
+  fi
+  if [ -z "$major" ]; then
+    major=$("$1/bin/java" -XshowSettings:properties -version 2>&1 \
+      | awk -F'= ' '/java.specification.version/ {print $2; exit}')
+  fi
+  printf '%s\n' "$major"
 }
 
 modtrack_find_jdk() {
