@@ -102,17 +102,24 @@ final class ClientCommands {
             boolean print0;
         }
 
+        @Option(names = "--compact", description = "With --json or --jsonl: each change's paths relative to the root and "
+                + "only its fields that differ from their defaults (docs/protocol.md, Compact entries).")
+        boolean compact;
+
         @Spec
         CommandSpec spec;
 
         @Override
         public Integer call() throws IOException {
+            if (compact && !format.json && !format.jsonl) {
+                throw new ParameterException(spec.commandLine(), "--compact goes with --json or --jsonl.");
+            }
             try (DaemonClient c = socket.connect()) {
                 if (format.jsonl) {
-                    c.queryStream(root(path), consumer.name, ClientCommands::json);
+                    c.queryStream(root(path), consumer.name, compact, ClientCommands::json);
                     return 0;
                 }
-                JsonNode r = c.query(root(path), consumer.name);
+                JsonNode r = c.query(root(path), consumer.name, compact);
                 if (format.json) {
                     json(r);
                     return 0;

@@ -254,7 +254,7 @@ class DaemonCliTest {
     }
 
     @Test
-    void queryPrint0NamesEveryPathAndFromNulSeparated() throws Exception {
+    void queryPrint0AndCompactEntriesNameEveryPathAndFrom() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
             Command.sh(root, "echo keep > keep; echo old > renamed; echo bye > gone; sync");
@@ -289,6 +289,23 @@ class DaemonCliTest {
                         names.stream().map(n -> root.relativize(Path.of(n)).toString()).collect(Collectors.toSet()));
 
                 assertEquals(2, cli("query", root.toString(), "--print0", "--json").exitCode(), "the formats are exclusive");
+
+                // The same changes as compact entries: relative paths, no type on an entry's line.
+                CliTest.Run compact = cli("query", root.toString(), "--jsonl", "--compact");
+                assertEquals(0, compact.exitCode(), compact.err());
+                List<String> lines = List.of(compact.out().split("\n"));
+                assertTrue(Protocol.MAPPER.readTree(lines.getFirst()).path("compact").asBoolean(), lines.getFirst());
+                Set<String> relative = new TreeSet<>();
+                for (String line : lines.subList(1, lines.size() - 1)) {
+                    JsonNode e = Protocol.MAPPER.readTree(line);
+                    assertFalse(e.has("type"), line);
+                    relative.add(e.path("path").asText());
+                    if (e.has("from")) {
+                        relative.add(e.path("from").asText());
+                    }
+                }
+                assertEquals(Set.of("keep", "moved", "renamed", "gone", "with space"), relative, compact.out());
+                assertEquals(2, cli("query", root.toString(), "--compact").exitCode(), "--compact needs --json or --jsonl");
                 assertEquals(0, cli("stop").exitCode());
                 stopped(daemon, 0, dir.resolve("sock"));
             } finally {

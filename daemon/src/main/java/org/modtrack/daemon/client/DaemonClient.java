@@ -60,7 +60,16 @@ public final class DaemonClient implements AutoCloseable {
 
     /** The whole result of a query of {@code root} by {@code consumer}, with its {@code changes} array. */
     public JsonNode query(String root, String consumer) throws IOException {
-        return call(new Request.Query(root, consumer, false, false));
+        return query(root, consumer, false);
+    }
+
+    /**
+     * Like {@link #query(String, String)}; with {@code compact}, its entries in the compact form, as
+     * the daemon sent them (docs/protocol.md, <i>Compact entries</i>; {@link CompactEntries#expand}
+     * gives the full form).
+     */
+    public JsonNode query(String root, String consumer, boolean compact) throws IOException {
+        return call(new Request.Query(root, consumer, false, compact));
     }
 
     /**
@@ -73,7 +82,16 @@ public final class DaemonClient implements AutoCloseable {
 
     /** Like {@link #queryStream(String, LineHandler)}, by {@code consumer}. */
     public JsonNode queryStream(String root, String consumer, LineHandler handler) throws IOException {
-        send(new Request.Query(root, consumer, true, false));
+        return queryStream(root, consumer, false, handler);
+    }
+
+    /**
+     * Like {@link #queryStream(String, String, LineHandler)}; with {@code compact}, {@code handler}
+     * gets the entries in the compact form, as the daemon sent them ({@link #queryStreamCompact}
+     * hands them on in the full form).
+     */
+    public JsonNode queryStream(String root, String consumer, boolean compact, LineHandler handler) throws IOException {
+        send(new Request.Query(root, consumer, true, compact));
         return readUntilEnd(handler);
     }
 
@@ -84,9 +102,8 @@ public final class DaemonClient implements AutoCloseable {
      * ({@link CompactEntries#expand}).
      */
     public JsonNode queryStreamCompact(String root, String consumer, LineHandler handler) throws IOException {
-        send(new Request.Query(root, consumer, true, true));
         String[] resultRoot = {null};
-        return readUntilEnd(line -> {
+        return queryStream(root, consumer, true, line -> {
             JsonNode type = line.get("type");
             if (type == null) {
                 if (resultRoot[0] == null) {
