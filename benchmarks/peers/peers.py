@@ -958,24 +958,27 @@ def rescan_cmd(out):
 def sweep(cfg, missing):
     """Creates the changed files step by step (empty files, 1,000 per directory, in 2 processes) and
     at each step times the answers: a full rescan (find, walk + stat of the whole mount), watchman
-    since the clock taken before the first step, modtrack srcu and freeze (streamed query, never
-    blessed, so each answer holds every file created so far), and srcu's with compact entries. At each step modtrack srcu's heap
-    after a full GC, and a third daemon (process, srcu) is SIGKILLed and restarted: time to
+    since the clock taken before the first step, modtrack process/srcu, process/freeze and the
+    defaults, power/srcu (streamed query, never blessed, so each answer holds every file created so
+    far), the srcu daemons' also with compact entries. At each step modtrack srcu's heap
+    after a full GC, and a fourth daemon (the defaults) is SIGKILLed and restarted: time to
     'listening' and to its first complete answer, with the journal it had."""
     sw = os.path.join(A.mnt, "sweep")
     os.makedirs(sw)
     wm = Watchman("sweep") if "watchman" not in missing else None
     lat_a = Modtrack("sweep", "process", "srcu")
     lat_b = Modtrack("sweep", "process", "freeze")
-    rec = Modtrack("sweep-rec", "process", "srcu")
+    lat_p = Modtrack("sweep", "power", "srcu")  # the daemon's default options
+    rec = Modtrack("sweep-rec", "power", "srcu")
     started = []
     rows = dict(steps=[], latency={}, memory=[], recovery=[], create_s=[])
     try:
-        for c in [x for x in (wm, lat_a, lat_b, rec) if x]:
+        for c in [x for x in (wm, lat_a, lat_b, lat_p, rec) if x]:
             c.start()
             started.append(c)
         lat_a.mark()
         lat_b.mark()
+        lat_p.mark()
         rec.mark()
         clock = wm.client(["clock", A.mnt, {"sync_timeout": 300000}])["clock"] if wm else None
         mem0 = heap_used(lat_a.p.pid)
@@ -992,7 +995,7 @@ def sweep(cfg, missing):
             made = n
             rows["create_s"].append(secs)
             sh(["sync"])
-            log("sweep: %d changed files (made in %.1f s under watchman and 3 modtrack daemons)" % (n, secs))
+            log("sweep: %d changed files (made in %.1f s under watchman and 4 modtrack daemons)" % (n, secs))
             rows["steps"].append(n)
             lat = {}
             for rep in range(cfg["latency_reps"]):
@@ -1006,7 +1009,8 @@ def sweep(cfg, missing):
                     r = json.loads(data)
                     lat.setdefault("watchman", []).append((s, "%d files%s" % (
                         len(r.get("files", [])), ", fresh instance" if r.get("is_fresh_instance") else "")))
-                for key, m, compact in (("srcu", lat_a, False), ("srcu-compact", lat_a, True), ("freeze", lat_b, False)):
+                for key, m, compact in (("srcu", lat_a, False), ("srcu-compact", lat_a, True), ("power", lat_p, False),
+                                        ("power-compact", lat_p, True), ("freeze", lat_b, False)):
                     s, hdr, lines = m.stream_query(compact)
                     lat.setdefault(key, []).append((s, "%d changes, continuity %s, barrier wait %s ms, %.0f B an entry" % (
                         lines, hdr["continuity"], hdr.get("barrierWaitMs"), STREAM_BYTES / max(lines, 1))))
@@ -1041,6 +1045,9 @@ def sweep(cfg, missing):
         "srcu": lat_a.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
         "srcu-compact": 'the same daemon; {"cmd":"query","stream":true,"compact":true} on SOCK, read in blocks until the '
                         'end line',
+        "power": lat_p.cmd_doc + ' (the defaults); {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
+        "power-compact": 'the same daemon; {"cmd":"query","stream":true,"compact":true} on SOCK, read in blocks until the '
+                         'end line',
         "freeze": lat_b.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
         "recovery": rec.cmd_doc + "; status; SIGKILL; start again; time to 'listening' and to the end of the "
                     "first streamed query",
@@ -1098,7 +1105,8 @@ def plots(cs, times, sw, img):
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     labels = {"rescan": "full rescan (find)", "watchman": "watchman since", "srcu": "modtrack srcu",
-              "srcu-compact": "modtrack srcu, compact entries", "freeze": "modtrack freeze"}
+              "srcu-compact": "modtrack srcu, compact entries", "power": "modtrack defaults (power/srcu)",
+              "power-compact": "modtrack defaults, compact entries", "freeze": "modtrack freeze"}
     for k, series in sw["latency"].items():
         ys = [med([x[0] for x in reps]) for reps in series]
         ax1.plot(sw["steps"], ys, marker="o", label=labels.get(k, k))
@@ -1265,10 +1273,11 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
 
     L.append("## How fast does it answer as the changed files grow?\n")
     L.append("Empty files created 1,000 per directory (`ops mkfiles MNT/sweep ... 0`, 2 processes) while watchman "
-             "and three modtrack daemons (`--durability process`) run; at each step every contender answers %d "
+             "and four modtrack daemons (process/srcu, process/freeze, the defaults power/srcu, and the one that "
+             "recovers below) run; at each step every contender answers %d "
              "times (median (min–max) seconds), nothing is blessed (each answer holds every file created so "
              "far). The mount also holds the base tree (%d files) and the large files: the rescan walks them "
-             "too, as a backup would. Creating the files took %s s per step. modtrack srcu's daemon answers "
+             "too, as a backup would. Creating the files took %s s per step. The srcu daemons answer "
              "twice each time: its entries in the full form, then in the compact form (docs/protocol.md, *Compact "
              "entries*: the same information, paths relative to the root and defaults left out); watchman is "
              "asked for names only, relative to its root.\n" % (
@@ -1277,6 +1286,7 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
     L.append("| --- " * (len(sw["steps"]) + 2) + "|")
     names = {"rescan": "full rescan (find, walk + stat)", "watchman": "watchman since a clock",
              "srcu": "modtrack process/srcu", "srcu-compact": "modtrack process/srcu, compact entries",
+             "power": "modtrack power/srcu (the defaults)", "power-compact": "modtrack power/srcu, compact entries",
              "freeze": "modtrack process/freeze"}
     for k, series in sw["latency"].items():
         L.append("| %s | %s | `%s` |" % (names[k], " | ".join(
@@ -1286,7 +1296,7 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
         L.append("![answer latency and memory as changed files grow](img/peers-latency.png)\n")
 
     L.append("## How long does modtrack take to recover after SIGKILL, as its journal grows?\n")
-    L.append("The third daemon of the sweep, SIGKILLed %d time(s) at each step with every record since the "
+    L.append("The sweep's fourth daemon (the defaults: power/srcu), SIGKILLed %d time(s) at each step with every record since the "
              "first step unblessed, and started again at once, then once more with its client asking for "
              "compact entries. Time from the start to `listening`, and to the end of its first streamed "
              "answer.\n" % cfg["recovery_reps"])
@@ -1343,7 +1353,7 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
                 L.append("- %s, %s: %s false positives; fewer with 0 missed: %s." % (c.name, label, span(fps),
                                                                                      ", ".join(better)))
     for i, n in enumerate(sw["steps"]):
-        for k in ("srcu", "srcu-compact", "freeze"):
+        for k in ("srcu", "srcu-compact", "power", "power-compact", "freeze"):
             mine = med([x[0] for x in sw["latency"][k][i]])
             faster = ["%s %.3f s" % (names[o], med([x[0] for x in sw["latency"][o][i]]))
                       for o in ("rescan", "watchman") if o in sw["latency"]
@@ -1364,12 +1374,12 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
     L.append("- `--durability power --barrier freeze`: the barrier only acts at a checkpoint, so its writer cost is "
              "the `power` row's and its checkpoint cost the process/freeze row's.\n"
              "- The latency sweep creates empty files (no data blocks, so 1,000,000 of them fit the image and the "
-             "hour); its modtrack daemons run `--durability process` only. Its directories are all made after the "
+             "hour). Its directories are all made after the "
              "daemons started, so modtrack names their files from their listings (directories born since the "
              "watermark, docs/linux-source.md); files changed in older directories take a `statx` each "
              "(*One daemon's answer, alone*, `--workload modified`).\n"
-             "- Recovery and memory for `power` durability and the freeze barrier (the sweep's third daemon and "
-             "the memory are process/srcu).\n"
+             "- Recovery for `process` durability and the freeze barrier (the sweep's recovering daemon runs "
+             "the defaults, power/srcu), and memory for power and freeze (the memory is process/srcu's).\n"
              "- The rescan's times are walks with a warm page cache; a cold walk (after a reboot) is slower.\n")
     return "\n".join(L)
 
