@@ -36,8 +36,8 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         // The daemon's command line alone: picocli reads every subcommand's annotations when it builds
-        // the whole tree, about 0.2 s of a new JVM's start that a daemon restarted after a crash waits
-        // for before it listens.
+        // the whole tree, 50-60 ms of a new JVM's start that a daemon restarted after a crash waits
+        // for before it listens (docs/benchmarks.md, *A restart*).
         boolean daemon = args.length > 0 && args[0].equals("daemon");
         System.exit(commandLine(daemon ? List.of(DaemonCommand.class) : SUBCOMMANDS).execute(args));
     }
