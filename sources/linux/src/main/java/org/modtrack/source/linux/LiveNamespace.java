@@ -4,11 +4,16 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.StatStamp;
+import org.modtrack.posix.DirectoryReader;
+import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.Statx;
@@ -24,6 +29,18 @@ final class LiveNamespace implements Namespace {
     private static final int MAX_SIBLINGS_SCANNED = 10_000;
     /** How many objects (or paths) a thread looks at before it takes more: a helper starts only past this many. */
     private static final int LOCATED_AT_ONCE = 1_024;
+    /**
+     * Fewer paths of one directory than this are each looked at with a {@code statx}: opening and
+     * listing the directory would cost about as much.
+     */
+    private static final int LISTED_FROM = 64;
+    /**
+     * A directory is listed for the paths looked at in it only if its size is at most this many
+     * bytes for each of them, so that its listing costs about what the {@code statx} calls it saves
+     * (an ext4 entry with a short name takes 16-24 bytes of a directory, which keeps its size when
+     * emptied; btrfs's size counts the names' bytes, xfs's its entries' blocks).
+     */
+    private static final long LISTED_BYTES_PER_NAME = 512;
     private final TrackedFilesystem fs;
     private final HandleResolver handles;
 
@@ -67,10 +84,118 @@ final class LiveNamespace implements Namespace {
         return SharedWork.map(files, LOCATED_AT_ONCE, this::locate);
     }
 
-    /** {@inheritDoc} Shared with another thread where there are CPUs for it ({@link SharedWork}): a {@code statx} each. */
+    /**
+     * {@inheritDoc} Paths that follow one another in one directory are looked at together where they
+     * are many: the directory is opened once, and if it is gone so is every path below it (a tree
+     * removed whole); else it is listed once, if its size says that costs about what a
+     * {@code statx} of each path would. Other paths get a {@code statx} each. Shared with another
+     * thread where there are CPUs for it ({@link SharedWork}). The answer for each path is what
+     * {@link #at} would say.
+     */
     @Override
     public List<Occupant> atAll(List<String> paths) throws IOException, InterruptedException {
-        return SharedWork.map(paths, LOCATED_AT_ONCE, this::at);
+        int[] runs = runsByDirectory(paths);
+        int count = runs.length - 1;
+        Occupant[] out = new Occupant[paths.size()];
+        // About LOCATED_AT_ONCE paths a batch, as locateAll takes them.
+        int batch = (int) Math.max(1, (long) LOCATED_AT_ONCE * count / Math.max(1, paths.size()));
+        SharedWork.run(count, batch, i -> lookInto(paths, runs[i], runs[i + 1], out));
+        return Arrays.asList(out);
+    }
+
+    /**
+     * Where each run of paths in one directory starts, and the end of the last: {@code runs[i]} to
+     * {@code runs[i + 1]} share a directory (a directory's paths that do not follow one another make
+     * runs of their own).
+     */
+    static int[] runsByDirectory(List<String> paths) {
+        int[] runs = new int[Math.min(paths.size(), 1024) + 1];
+        int count = 0;
+        String first = null;
+        int firstSlash = -1;
+        for (int i = 0; i < paths.size(); i++) {
+            String p = paths.get(i);
+            int slash = p.lastIndexOf('/');
+            if (first == null || slash != firstSlash || !p.regionMatches(0, first, 0, slash)) {
+                if (count + 1 == runs.length) {
+                    runs = Arrays.copyOf(runs, Math.min(paths.size(), runs.length * 2) + 1);
+                }
+                runs[count++] = i;
+                first = p;
+                firstSlash = slash;
+            }
+        }
+        runs[count] = paths.size();
+        return Arrays.copyOf(runs, count + 1);
+    }
+
+    /** What is at each path of {@code paths} from {@code from} to {@code to}, which share a directory. */
+    private void lookInto(List<String> paths, int from, int to, Occupant[] out) {
+        if (to - from < LISTED_FROM || !lookIntoListing(this, paths, from, to, out)) {
+            for (int i = from; i < to; i++) {
+                out[i] = at(paths.get(i));
+            }
+        }
+    }
+
+    /**
+     * Fills {@code out} from {@code from} to {@code to} from one look at the paths' directory; false,
+     * with nothing filled, where the directory is not to be listed: a symbolic link or a file there
+     * (which a {@code statx} of each path looks through or fails at), or a directory too large for
+     * the paths looked at in it. A path holding U+FFFD is looked at by {@code namespace} alone: a
+     * name that is not UTF-8 is listed as U+FFFD, which a {@code statx} of the path would not find.
+     */
+    static boolean lookIntoListing(Namespace namespace, List<String> paths, int from, int to, Occupant[] out) {
+        String first = paths.get(from);
+        int slash = first.lastIndexOf('/');
+        DirectoryReader reader;
+        try {
+            reader = DirectoryReader.open(slash == 0 ? "/" : first.substring(0, slash));
+        } catch (PosixException e) {
+            if (e.errno() == Errno.ENOENT) {
+                Arrays.fill(out, from, to, Occupant.NOTHING); // it, or a directory above it, is gone: so is every path below
+                return true;
+            }
+            return false;
+        }
+        try (reader) {
+            if (reader.statxDirectory(Statx.STATX_SIZE).size() > (to - from) * LISTED_BYTES_PER_NAME) {
+                return false;
+            }
+            Map<String, Occupant> present = new HashMap<>();
+            while (reader.next()) {
+                present.put(reader.name(), occupant(reader));
+            }
+            for (int i = from; i < to; i++) {
+                String p = paths.get(i);
+                if (p.indexOf(ResultResolver.UNNAMABLE) >= 0) {
+                    out[i] = namespace.at(p);
+                    continue;
+                }
+                // An emptied directory (a large removal) needs no name of its own.
+                Occupant there = present.isEmpty() ? null : present.get(p.substring(slash + 1));
+                out[i] = there == null ? Occupant.NOTHING : there;
+            }
+            return true;
+        } catch (PosixException e) {
+            return false; // the listing failed (or its close): each path is looked at on its own
+        }
+    }
+
+    /** What the reader's current entry is, as {@link #at} would say. */
+    private static Occupant occupant(DirectoryReader reader) {
+        int type = reader.type();
+        if (type == DirectoryReader.DT_DIR) {
+            return Occupant.DIRECTORY;
+        }
+        if (type != DirectoryReader.DT_UNKNOWN) {
+            return Occupant.FILE;
+        }
+        try {
+            return reader.statx(Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_TYPE).isDirectory() ? Occupant.DIRECTORY : Occupant.FILE;
+        } catch (PosixException e) {
+            return Occupant.NOTHING; // removed since it was listed
+        }
     }
 
     /**

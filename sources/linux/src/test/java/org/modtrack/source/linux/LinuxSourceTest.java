@@ -920,21 +920,22 @@ class LinuxSourceTest {
 
     /**
      * A removal of thousands of files, past the counts at which a result locates its objects and
-     * looks at the gone ones' names on two threads: each file is one {@code deleted} entry, a name
-     * taken again by a new file is read instead, a file that keeps another name is not gone, and a
-     * consumer that applies the result ends with what the file system has.
+     * looks at the gone ones' names on two threads, a directory at a time: each file is one
+     * {@code deleted} entry, a name taken again by a new file is read instead, a file that keeps
+     * another name is not gone, a tree removed whole is one entry, and a consumer that applies the
+     * result ends with what the file system has.
      */
     @Test
     void aLargeRemovalIsOneEntryPerFileAndANameTakenAgainIsRead() throws Exception {
         int files = 3_000;
         try (LoopMount m = LoopMount.create("ext4", 128 * MIB)) {
             Path root = m.mountPoint();
-            shPastTheMargin(root, "mkdir a b; for i in $(seq " + files + "); do : > a/f$i; done;"
-                    + " echo keep > a/kept; ln a/kept b/kept; sync");
+            shPastTheMargin(root, "mkdir a b t t/u; for i in $(seq " + files + "); do : > a/f$i; done;"
+                    + " for i in $(seq 1000); do : > t/g$i; : > t/u/h$i; done; echo keep > a/kept; ln a/kept b/kept; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 source.bless(source.query().snapshot());
                 MirrorConsumer mirror = MirrorConsumer.copyOf(root);
-                sh(root, "rm a/f* a/kept; echo back > a/f7");
+                sh(root, "rm a/f* a/kept; echo back > a/f7; rm -r t");
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact(), r.continuity().toString());
                 Map<String, PathChange> entries = byPath(r, root);
@@ -944,7 +945,7 @@ class LinuxSourceTest {
                         deleted.add(path);
                     }
                 });
-                Set<String> expected = new TreeSet<>(Set.of("a/kept"));
+                Set<String> expected = new TreeSet<>(Set.of("a/kept", "t")); // t's files and t/u with it
                 for (int i = 1; i <= files; i++) {
                     if (i != 7) {
                         expected.add("a/f" + i);

@@ -1,13 +1,22 @@
 package org.modtrack.source.linux;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.engine.Change;
@@ -16,11 +25,14 @@ import org.modtrack.engine.FileId;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Statx;
 import org.modtrack.testing.LoopMount;
+import org.modtrack.testing.Seeded;
 
 /**
  * Where a recorded file is now: at the name it was seen at when a {@code statx} there finds its
- * inode number, else wherever its handle leads, on every file system whose mkfs is here.
+ * inode number, else wherever its handle leads, on every file system whose mkfs is here; and what
+ * is at many paths at once, which must be what is at each.
  */
+@ExtendWith(Seeded.class)
 class LiveNamespaceTest {
     private static final long MIB = 1L << 20;
 
@@ -62,6 +74,147 @@ class LiveNamespaceTest {
             assertEquals(dir.toString(), d.path());
             assertTrue(d.directory());
         }
+    }
+
+    /**
+     * What {@code atAll} says of each path is what {@code at} says of it, whether its directory is
+     * listed once for many paths, gone with everything below it, too large to list for the few
+     * paths asked about in it, a symbolic link or a file, or holds a name that only a
+     * {@code statx} may look up: files, directories and symbolic links, present, removed, never made,
+     * asked about twice and out of their directory's order.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void whatIsAtManyPathsIsWhatIsAtEach(String fsType, SplittableRandom random) throws Exception {
+        assumeTrue(LoopMount.isRoot(), "loop mounts need root");
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
+             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            LiveNamespace namespace = new LiveNamespace(fs);
+            Path root = m.mountPoint();
+            List<String> paths = new ArrayList<>();
+            // Many names: files (about half removed again), directories, links to each and to nothing.
+            Path many = Files.createDirectory(root.resolve("many"));
+            for (int i = 0; i < 300; i++) {
+                Path f = Files.writeString(many.resolve("f" + i), "x");
+                if (random.nextBoolean()) {
+                    Files.delete(f);
+                }
+            }
+            for (int i = 0; i < 20; i++) {
+                Files.createDirectory(many.resolve("d" + i));
+            }
+            Files.createSymbolicLink(many.resolve("to-file"), many.resolve("f0"));
+            Files.createSymbolicLink(many.resolve("to-dir"), many.resolve("d0"));
+            Files.createSymbolicLink(many.resolve("to-nothing"), many.resolve("nothing"));
+            Files.writeString(many.resolve("\uFFFD"), "x"); // U+FFFD itself, in UTF-8
+            // A name that is not UTF-8 ("a", then byte 0xFF), which a listing decodes to "a\uFFFD":
+            // no path names it, and a statx of "a\uFFFD" finds nothing.
+            Process touch = new ProcessBuilder("sh", "-c", "touch \"$0\"/a\"$(printf '\\377')\"", many.toString())
+                    .inheritIO().start();
+            assertEquals(0, touch.waitFor());
+            List<String> manyNames = new ArrayList<>(List.of("to-file", "to-dir", "to-nothing", "\uFFFD", "a\uFFFD", "never"));
+            for (int i = 0; i < 300; i++) {
+                manyNames.add("f" + i);
+            }
+            for (int i = 0; i < 25; i++) {
+                manyNames.add("d" + i);
+            }
+            // A tree removed whole.
+            Path gone = Files.createDirectory(root.resolve("gone"));
+            List<String> goneNames = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                Files.writeString(gone.resolve("g" + i), "x");
+                goneNames.add("g" + i);
+            }
+            try (Stream<Path> below = Files.list(gone)) {
+                for (Path p : below.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(gone);
+            // A large directory with few of its names asked about, and an emptied one.
+            Path large = Files.createDirectory(root.resolve("large"));
+            for (int i = 0; i < 5_000; i++) {
+                Files.createFile(large.resolve("long-enough-name-" + i));
+            }
+            List<String> largeNames = new ArrayList<>();
+            for (int i = 0; i < 70; i++) {
+                largeNames.add("long-enough-name-" + random.nextInt(10_000));
+            }
+            Path emptied = Files.createDirectory(root.resolve("emptied"));
+            List<String> emptiedNames = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                Files.delete(Files.writeString(emptied.resolve("e" + i), "x"));
+                emptiedNames.add("e" + i);
+            }
+            // A link to a directory and a file where a directory would be: a statx looks through the first.
+            Files.createSymbolicLink(root.resolve("link"), many);
+            Files.writeString(root.resolve("file"), "x");
+            List<String> throughLink = manyNames.subList(0, 100);
+            List<String> belowFile = goneNames;
+
+            addAll(paths, many, shuffled(manyNames, random));
+            addAll(paths, gone, goneNames);
+            addAll(paths, large, largeNames);
+            addAll(paths, emptied, emptiedNames);
+            addAll(paths, root.resolve("link"), throughLink);
+            addAll(paths, root.resolve("file"), belowFile);
+            addAll(paths, many, manyNames.subList(0, 80)); // asked about again, after other directories
+            paths.add(root.resolve("many").toString());
+            paths.add(root.resolve("gone").toString());
+
+            List<Namespace.Occupant> each = new ArrayList<>();
+            for (String p : paths) {
+                each.add(namespace.at(p));
+            }
+            assertEquals(each, namespace.atAll(paths));
+            assertEquals(Namespace.Occupant.DIRECTORY, namespace.at(many.resolve("d3").toString()));
+            assertEquals(Namespace.Occupant.FILE, namespace.at(many.resolve("to-dir").toString()), "the link itself");
+            assertEquals(Namespace.Occupant.DIRECTORY, namespace.at(root.resolve("link").resolve("d3").toString()),
+                    "through a link above it");
+
+            // Which directories are listed once (or found gone), and which are not, with the same answers.
+            assertListed(true, namespace, gone, goneNames, "gone: nothing below it");
+            assertListed(true, namespace, emptied, emptiedNames, "emptied");
+            assertListed(true, namespace, many, manyNames, "many names");
+            assertListed(false, namespace, large, largeNames, "too large for 70 names");
+            assertListed(false, namespace, root.resolve("link"), throughLink, "a link, which a statx looks through");
+            assertListed(false, namespace, root.resolve("file"), belowFile, "a file");
+        }
+    }
+
+    @Test
+    void runsArePathsThatFollowOneAnotherInOneDirectory() {
+        assertArrayEquals(new int[] {0, 2, 3, 4, 5, 6}, LiveNamespace.runsByDirectory(
+                List.of("/a/x", "/a/y", "/b/x", "/a/z", "/x", "/ab/c")));
+        assertArrayEquals(new int[] {0}, LiveNamespace.runsByDirectory(List.of()));
+        assertArrayEquals(new int[] {0, 1, 2}, LiveNamespace.runsByDirectory(List.of("/a/b/c", "/a/bc")));
+    }
+
+    /** Whether {@code dir} is listed for {@code names}, and if it is, that each answer is {@code at}'s. */
+    private static void assertListed(boolean listed, LiveNamespace namespace, Path dir, List<String> names, String what) {
+        List<String> paths = new ArrayList<>();
+        addAll(paths, dir, names);
+        Namespace.Occupant[] out = new Namespace.Occupant[paths.size()];
+        assertEquals(listed, LiveNamespace.lookIntoListing(namespace, paths, 0, paths.size(), out), what);
+        for (int i = 0; listed && i < paths.size(); i++) {
+            assertEquals(namespace.at(paths.get(i)), out[i], paths.get(i));
+        }
+    }
+
+    private static void addAll(List<String> paths, Path dir, List<String> names) {
+        for (String name : names) {
+            paths.add(dir.resolve(name).toString());
+        }
+    }
+
+    private static List<String> shuffled(List<String> names, SplittableRandom random) {
+        List<String> out = new ArrayList<>(names);
+        for (int i = out.size() - 1; i > 0; i--) {
+            Collections.swap(out, i, random.nextInt(i + 1));
+        }
+        return out;
     }
 
     /** A record of a write to {@code p}, seen at its present name. */
