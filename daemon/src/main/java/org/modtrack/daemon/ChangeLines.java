@@ -57,10 +57,6 @@ final class ChangeLines implements EntrySink {
     private static final byte[][] KINDS = Arrays.stream(PathChange.Kind.values()).map(k -> ascii(k.wireName()))
             .toArray(byte[][]::new);
     private static final byte[] COMPACT_PATH = ascii("{\"path\":\"");
-    private static final byte[] COMPACT_CHANGED = ascii(",\"changed\":");
-    private static final byte[] IS_DIRECTORY = ascii(",\"directory\":true");
-    private static final byte[] IS_CARRIED = ascii(",\"carried\":true");
-    private static final byte[] IS_RECOVERED = ascii(",\"recovered\":true");
     /** More than the bytes of an entry's every field but its strings (about 170). */
     private static final int FIXED_BYTES = 256;
     /** The most bytes one char takes: a control character's {@code \\u00XX}. */
@@ -98,18 +94,14 @@ final class ChangeLines implements EntrySink {
 
     @Override
     public void change(PathChange c) throws IOException {
-        if (root != null) {
-            compactChange(c);
-            return;
-        }
         String from = c.from();
         start(MAX_BYTES_PER_CHAR * ((long) c.path().length() + (from == null ? 0 : from.length())));
-        string(c.path());
+        path(c.path());
         put(KIND);
         put(KINDS[c.kind().ordinal()]);
         if (from != null) {
             put(FROM);
-            string(from);
+            path(from);
             put(CHANGED);
             put(c.changed() ? TRUE : FALSE);
         } else {
@@ -118,49 +110,31 @@ final class ChangeLines implements EntrySink {
         if (c.kind() == PathChange.Kind.LIST && listsByName) {
             put(NAMES_ONLY);
         }
-        put(DIRECTORY);
-        put(c.directory() ? TRUE : FALSE);
-        put(CARRIED);
-        put(c.carried() ? TRUE : FALSE);
-        put(RECOVERED);
-        put(c.recovered() ? TRUE : FALSE);
-        put(LINKS);
-        number(c.links());
-        end();
-    }
-
-    /** {@link #change} in the compact form. */
-    private void compactChange(PathChange c) throws IOException {
-        String from = c.from();
-        start(MAX_BYTES_PER_CHAR * ((long) c.path().length() + (from == null ? 0 : from.length())));
-        relative(c.path());
-        put(KIND);
-        put(KINDS[c.kind().ordinal()]);
-        bytes[length++] = '"';
-        if (from != null) {
-            put(FROM, 1, FROM.length - 1); // without the quote that closes the kind
-            relative(from);
-            bytes[length++] = '"';
-            put(COMPACT_CHANGED);
-            put(c.changed() ? TRUE : FALSE);
-        }
-        if (c.kind() == PathChange.Kind.LIST && listsByName) {
-            put(NAMES_ONLY);
-        }
-        if (c.directory()) {
-            put(IS_DIRECTORY);
-        }
-        if (c.carried()) {
-            put(IS_CARRIED);
-        }
-        if (c.recovered()) {
-            put(IS_RECOVERED);
-        }
-        if (c.links() != 1) {
+        flag(DIRECTORY, c.directory());
+        flag(CARRIED, c.carried());
+        flag(RECOVERED, c.recovered());
+        if (root == null || c.links() != 1) {
             put(LINKS);
             number(c.links());
         }
         end();
+    }
+
+    /** A path as the form has it: whole, or relative to the root; in room {@link #ensure}d. */
+    private void path(String path) {
+        if (root == null) {
+            string(path);
+        } else {
+            relative(path);
+        }
+    }
+
+    /** A flag ({@code name} up to its colon): always in the full form, only where it is true in the compact one. */
+    private void flag(byte[] name, boolean value) {
+        if (root == null || value) {
+            put(name);
+            put(value ? TRUE : FALSE);
+        }
     }
 
     @Override
@@ -189,9 +163,7 @@ final class ChangeLines implements EntrySink {
             put(ONE_LINK);
         } else {
             bytes[this.length++] = '"'; // this.length: the parameter is the name's
-            if (recovered) {
-                put(IS_RECOVERED);
-            }
+            flag(RECOVERED, recovered);
         }
         end();
     }
@@ -299,12 +271,8 @@ final class ChangeLines implements EntrySink {
     }
 
     private void put(byte[] b) {
-        put(b, 0, b.length);
-    }
-
-    private void put(byte[] b, int offset, int n) {
-        System.arraycopy(b, offset, bytes, length, n);
-        length += n;
+        System.arraycopy(b, 0, bytes, length, b.length);
+        length += b.length;
     }
 
     /** {@code s}'s chars escaped, in room {@link #ensure}d. */
