@@ -66,6 +66,11 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--journal-limit", paramLabel = "SIZE", description = "The most disk each root's snapshots not yet blessed may take, e.g. 512M (default 4G). At it, accesses get the failure policy (fail-open: allowed, continuity lost) and queries are refused until a result is blessed.")
     String journalLimit;
 
+    @Option(names = "--heap", paramLabel = "SIZE", description = "The bound of the daemon's Java heap, e.g. 2G (at least 64M;"
+            + " default: a quarter of the machine's memory). bin/modtrack starts the JVM with it (-Xmx), from here or the config"
+            + " file; an -Xmx in MODTRACK_JAVA_OPTIONS wins over it. Size it for the largest answer (docs/install.md, Memory).")
+    String heap;
+
     @Option(names = "--consumer-timeout", paramLabel = "DURATION", description = "A consumer that has not blessed a result for"
             + " longer, e.g. 30d, 12h or 90s, is dropped at the next query of any consumer: what only it kept is discarded and its"
             + " next result says continuity was lost (default 30d; 0: never, though the journal limit still drops one that holds"
@@ -111,10 +116,16 @@ final class DaemonCommand implements Callable<Integer> {
                     .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES,
                             idleTimeoutMs == null ? DaemonConfig.DEFAULT_IDLE_TIMEOUT : Duration.ofMillis(idleTimeoutMs),
                             maxClients == null ? DaemonConfig.DEFAULT_MAX_CLIENTS : maxClients);
+            if (heap != null) {
+                HeapBound.check(heap);
+            }
         } catch (IllegalArgumentException | CommandLine.ParameterException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         LogFormat.install();
+        if (heap != null) {
+            HeapBound.warnIfNotApplied(heap, Runtime.getRuntime().maxMemory());
+        }
         // Before the start's first collection (it follows them all): an idle daemon stops
         // collecting once that gives nothing back (docs/benchmarks.md, *Idle*). About 50 ms.
         PeriodicCollections.install();
@@ -152,6 +163,7 @@ final class DaemonCommand implements Callable<Integer> {
         group = group != null ? group : file.group;
         metricsPort = metricsPort != null ? metricsPort : file.metricsPort;
         journalLimit = journalLimit != null ? journalLimit : file.journalLimit;
+        heap = heap != null ? heap : file.heap;
         consumerTimeout = consumerTimeout != null ? consumerTimeout : file.consumerTimeout;
     }
 

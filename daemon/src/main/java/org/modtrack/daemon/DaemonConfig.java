@@ -276,7 +276,7 @@ public record DaemonConfig(List<Path> watches, Path stateDirectory, Path socket,
         List<String> args = new ArrayList<>();
         Map<String, Integer> known = new LinkedHashMap<>();
         for (String o : List.of("watch", "state", "socket", "durability", "barrier", "detail", "sibling-scopes", "group", "metrics-port",
-                "journal-limit", "consumer-timeout", "source", "keep-queue", "naming")) {
+                "journal-limit", "consumer-timeout", "source", "keep-queue", "naming", "heap")) {
             known.put(o, 0);
         }
         int n = 0;

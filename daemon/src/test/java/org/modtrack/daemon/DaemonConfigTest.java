@@ -49,8 +49,8 @@ class DaemonConfigTest {
         assertEquals(64L << 20, c.withJournalLimit(64L << 20).journalLimit());
         assertThrows(IllegalArgumentException.class, () -> c.withJournalLimit(1 << 20));
         Path f = dir.resolve("limit.conf");
-        Files.writeString(f, "watch = /srv/a\njournal-limit = 2G\n");
-        assertEquals(List.of("--watch", "/srv/a", "--journal-limit", "2G"), DaemonConfig.readFile(f));
+        Files.writeString(f, "watch = /srv/a\njournal-limit = 2G\nheap = 1G\n");
+        assertEquals(List.of("--watch", "/srv/a", "--journal-limit", "2G", "--heap", "1G"), DaemonConfig.readFile(f));
     }
 
     @Test

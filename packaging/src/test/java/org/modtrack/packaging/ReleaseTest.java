@@ -133,14 +133,18 @@ class ReleaseTest {
         Path cache = Files.createDirectories(dir.resolve(label + "-cache"));
         try (LoopMount fs = LoopMount.create("ext4", 64 * MIB)) {
             Path root = fs.mountPoint();
+            // The heap's bound from the config file, then from the command line, which wins: the
+            // launcher starts the JVM with it.
+            Path config = Files.writeString(dir.resolve(label + ".conf"), "heap = 300M  # the daemon's Java heap\n");
             ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "daemon", "--watch", root.toString(), "--state",
-                    dir.resolve(label + "-state").toString(), "--socket", socket.toString())
+                    dir.resolve(label + "-state").toString(), "--socket", socket.toString(), "--config", config.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().clear();
             pb.environment().put("CACHE_DIRECTORY", cache.toString());
             Process daemon = pb.start();
             try {
                 awaitStatus(launcher, root, socket, daemon, log);
+                assertEquals(300L << 20, heapMax(launcher, root, socket), "heap = 300M in the config file");
                 Files.writeString(root.resolve("before"), "1");
                 JsonNode first = query(launcher, root, socket);
                 assertEquals("intact", first.path("continuity").asText(), first.toString());
@@ -158,8 +162,10 @@ class ReleaseTest {
                 Path archive = archiveIn(cache);
                 Files.writeString(cache.resolve("daemon-1-2.jsa"), "an archive of another jar");
 
+                pb.command().addAll(List.of("--heap", "200M"));
                 daemon = pb.start();
                 awaitStatus(launcher, root, socket, daemon, log);
+                assertEquals(200L << 20, heapMax(launcher, root, socket), "--heap 200M over the config file's 300M");
                 String maps = Files.readString(Path.of("/proc", Long.toString(daemon.pid()), "maps"));
                 assertTrue(maps.contains(archive.toString()), "the next daemon maps " + archive + ": " + maps);
                 assertEquals(List.of(archive), archives(cache), "an archive of another jar is removed");
@@ -202,6 +208,13 @@ class ReleaseTest {
             assertTrue(System.nanoTime() < deadline, () -> "the daemon did not answer: " + read(log));
             Thread.sleep(100);
         }
+    }
+
+    /** The bound of the daemon's heap, as its status says. */
+    private static long heapMax(Path launcher, Path root, Path socket) throws IOException, InterruptedException {
+        Run r = client(launcher, socket, "status", root.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        return JSON.readTree(r.out()).path("memory").path("heapMax").asLong();
     }
 
     private static JsonNode query(Path launcher, Path root, Path socket) throws IOException, InterruptedException {
