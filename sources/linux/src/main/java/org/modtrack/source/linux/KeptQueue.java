@@ -51,6 +51,7 @@ final class KeptQueue implements QueueHolder {
             "-XX:AsyncDeflationInterval=0", "--enable-native-access=ALL-UNNAMED");
 
     private final int connection;
+    private volatile boolean closed; // the connection is closed: this tracker's hold has ended
     private final int keeperPid;
 
     private KeptQueue(int connection, int keeperPid) {
@@ -164,7 +165,24 @@ final class KeptQueue implements QueueHolder {
 
     /** Whether the keeper still runs. */
     boolean keeperAlive() {
-        return ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
+        // The hang-up first: a keeper killed is alive to the JDK until this JVM's reaper has waited
+        // for it, and while it exits, though its connection hung up (and the power lease went with
+        // it) already. The next result must replace it then, not after the reap (found by
+        // RebootTest on a loaded machine).
+        return !hungUp() && ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Whether the keeper's end of the connection is closed (it died, or closed it): it keeps nothing for this tracker. */
+    private boolean hungUp() {
+        if (closed) {
+            return true; // the descriptor's number may be another file's by now
+        }
+        try {
+            short r = Posix.poll(new int[] {connection}, new short[] {0}, 0)[0];
+            return (r & (Posix.POLLHUP | Posix.POLLERR | Posix.POLLNVAL)) != 0;
+        } catch (PosixException e) {
+            return false; // the process is looked at instead
+        }
     }
 
     @Override
@@ -189,6 +207,7 @@ final class KeptQueue implements QueueHolder {
     /** Ends this tracker's hold: the keeper keeps the group for its keep time, for a successor. */
     @Override
     public void close() throws PosixException {
+        closed = true;
         try {
             UnixSockets.shutdown(connection); // the keeper sees the end now, though a watcher polls it
         } finally {
