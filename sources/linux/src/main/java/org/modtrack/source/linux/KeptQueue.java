@@ -172,6 +172,20 @@ final class KeptQueue implements QueueHolder {
         return !hungUp() && ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
     }
 
+    /**
+     * Waits, at most {@code millis}, until the keeper's process has ended (gone, or a zombie: every
+     * descriptor it had is closed, its listening socket too), so that a successor is not the dying
+     * keeper itself: a connection to its socket while it exits is reset (found by RebootTest). A
+     * keeper that hung up but lives on is waited for no longer than that.
+     */
+    void awaitEnded(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false) && !ProcFs.ended(keeperPid)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
     /** Whether the keeper's end of the connection is closed (it died, or closed it): it keeps nothing for this tracker. */
     private boolean hungUp() {
         if (closed) {

@@ -110,6 +110,8 @@ public final class LinuxSource implements AutoCloseable {
     private boolean leasePending; // the start could not settle its writes in flight: the first result grants the lease
     /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
     private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How long a result waits for a dead keeper's process to end before it starts the next (it exits in milliseconds). */
+    private static final long DEAD_KEEPER_EXIT_MILLIS = 1_000;
     private long lastGuardAttemptNanos = System.nanoTime(); // queries run one at a time
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
@@ -416,6 +418,12 @@ public final class LinuxSource implements AutoCloseable {
         }
         if (!(holder instanceof KeptQueue dead) || dead.keeperAlive() || notification.kept() == null) {
             return;
+        }
+        try {
+            dead.awaitEnded(DEAD_KEEPER_EXIT_MILLIS); // its socket closed: the successor is not the dying one
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // the next result replaces it
         }
         try {
             KeptQueue fresh = KeptQueue.attach(state, keepQueue);

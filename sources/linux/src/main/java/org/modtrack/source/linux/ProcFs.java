@@ -326,6 +326,26 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         }
     }
 
+    /**
+     * Whether process {@code pid} has ended but was not waited for yet (state Z or X in
+     * {@code /proc/PID/stat}): every descriptor it had is closed, though {@link ProcessHandle#isAlive}
+     * still says it is alive. False where it does not exist or its status cannot be read.
+     */
+    static boolean ended(long pid) {
+        String stat;
+        try {
+            stat = readWhole("/proc/" + pid + "/stat");
+        } catch (IOException e) {
+            return false;
+        }
+        int close = stat.lastIndexOf(')'); // the command name before it may hold anything
+        if (close < 0 || close + 2 >= stat.length()) {
+            return false;
+        }
+        char state = stat.charAt(close + 2);
+        return state == 'Z' || state == 'X';
+    }
+
     /** Address ranges whose VmFlags include "mw" (may be made writable by mprotect). */
     private static List<String> mayWriteRanges(int pid) {
         List<String> out = new ArrayList<>();

@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -121,5 +122,31 @@ class ProcFsTest {
         Path big = Files.writeString(tmp.resolve("big"), text);
         assertEquals(text.toString(), ProcFs.readWhole(big.toString()));
         assertTrue(ProcFs.readWhole("/proc/self/maps").contains("\n"), "a /proc file of this process");
+    }
+
+    /**
+     * A process that has exited but was not waited for (a zombie) has ended, though
+     * {@code ProcessHandle.isAlive} says it is alive: a queue keeper killed is one until this JVM's
+     * reaper waits for it, and its successor is started once it has ended.
+     */
+    @Test
+    void aProcessNotWaitedForHasEnded() throws Exception {
+        // sh starts a child that exits shortly, then becomes sleep, which never waits for it (sh
+        // itself may wait for a child that exits before its exec).
+        Process p = new ProcessBuilder("sh", "-c", "(sleep 0.2) & echo $!; exec sleep 30").start();
+        try {
+            long zombie = Long.parseLong(p.inputReader().readLine().strip());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!ProcFs.ended(zombie)) {
+                assertTrue(System.nanoTime() < deadline, "pid " + zombie + " never became a zombie");
+                Thread.sleep(10);
+            }
+            assertTrue(ProcessHandle.of(zombie).map(ProcessHandle::isAlive).orElse(false), "alive, as the JDK sees it");
+            assertFalse(ProcFs.ended(ProcessHandle.current().pid()), "this process runs");
+            assertFalse(ProcFs.ended(p.pid()), "sleep runs");
+        } finally {
+            p.destroyForcibly().waitFor();
+        }
+        assertFalse(ProcFs.ended(Long.MAX_VALUE), "no such process");
     }
 }
