@@ -92,6 +92,7 @@ final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DaemonConfig c;
+        long heapBytes;
         try {
             if (config != null) {
                 DaemonCommand file = new DaemonCommand();
@@ -116,15 +117,13 @@ final class DaemonCommand implements Callable<Integer> {
                     .withLimits(DaemonConfig.DEFAULT_MAX_REQUEST_BYTES,
                             idleTimeoutMs == null ? DaemonConfig.DEFAULT_IDLE_TIMEOUT : Duration.ofMillis(idleTimeoutMs),
                             maxClients == null ? DaemonConfig.DEFAULT_MAX_CLIENTS : maxClients);
-            if (heap != null) {
-                HeapBound.check(heap);
-            }
+            heapBytes = heap == null ? 0 : HeapBound.check(heap);
         } catch (IllegalArgumentException | CommandLine.ParameterException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         LogFormat.install();
         if (heap != null) {
-            HeapBound.warnIfNotApplied(heap, Runtime.getRuntime().maxMemory());
+            HeapBound.warnIfNotApplied(heap, heapBytes, Runtime.getRuntime().maxMemory());
         }
         // Before the start's first collection (it follows them all): an idle daemon stops
         // collecting once that gives nothing back (docs/benchmarks.md, *Idle*). About 50 ms.

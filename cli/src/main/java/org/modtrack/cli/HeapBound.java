@@ -33,9 +33,8 @@ final class HeapBound {
         return bytes;
     }
 
-    /** Logs a warning if {@code maxBytes}, the JVM's bound, is not about the one {@code size} asks for. */
-    static void warnIfNotApplied(String size, long maxBytes) {
-        long asked = check(size);
+    /** Logs a warning if {@code maxBytes}, the JVM's bound, is not about {@code asked}, the bytes {@code size} asks for. */
+    static void warnIfNotApplied(String size, long asked, long maxBytes) {
         if (Math.abs(maxBytes - asked) > Math.max(SLACK_BYTES, asked / 100)) {
             LOG.warning("the heap's bound is " + (maxBytes >> 20) + " MiB, not the " + (asked >> 20) + " MiB --heap " + size
                     + " asks for: bin/modtrack applies it (-Xmx), a JVM started otherwise needs -Xmx" + size.strip()

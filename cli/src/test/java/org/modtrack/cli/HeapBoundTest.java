@@ -47,10 +47,10 @@ class HeapBoundTest {
         };
         logger.addHandler(h);
         try {
-            HeapBound.warnIfNotApplied("2000000000", 2_000_683_008L); // G1's regions round it up
-            HeapBound.warnIfNotApplied("300M", 300L << 20);
+            HeapBound.warnIfNotApplied("2000000000", 2_000_000_000L, 2_000_683_008L); // G1's regions round it up
+            HeapBound.warnIfNotApplied("300M", 300L << 20, 300L << 20);
             assertEquals(List.of(), records.stream().map(LogRecord::getMessage).toList(), "applied");
-            HeapBound.warnIfNotApplied("300M", 6_320_816_128L); // the JVM's default: started without -Xmx
+            HeapBound.warnIfNotApplied("300M", 300L << 20, 6_320_816_128L); // the JVM's default: started without -Xmx
             assertEquals(1, records.size());
             assertTrue(records.getFirst().getMessage().contains("not the 300 MiB --heap 300M asks for"),
                     records.getFirst().getMessage());

@@ -169,7 +169,7 @@ final class KeptQueue implements QueueHolder {
         // for it, and while it exits, though its connection hung up (and the power lease went with
         // it) already. The next result must replace it then, not after the reap (found by
         // RebootTest on a loaded machine).
-        return !hungUp() && ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
+        return !hungUp() && processAlive();
     }
 
     /**
@@ -180,10 +180,14 @@ final class KeptQueue implements QueueHolder {
      */
     void awaitEnded(long millis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false) && !ProcFs.ended(keeperPid)
-                && System.nanoTime() < deadline) {
+        while (processAlive() && !ProcFs.ended(keeperPid) && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
+    }
+
+    /** Whether the keeper's process exists, as the JDK sees it (a zombie does). */
+    private boolean processAlive() {
+        return ProcessHandle.of(keeperPid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     /** Whether the keeper's end of the connection is closed (it died, or closed it): it keeps nothing for this tracker. */

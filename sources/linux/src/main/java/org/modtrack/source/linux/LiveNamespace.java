@@ -131,7 +131,7 @@ final class LiveNamespace implements Namespace {
 
     /** What is at each path of {@code paths} from {@code from} to {@code to}, which share a directory. */
     private void lookInto(List<String> paths, int from, int to, Occupant[] out) {
-        if (to - from < LISTED_FROM || !lookIntoListing(this, paths, from, to, out)) {
+        if (to - from < LISTED_FROM || !lookIntoListing(paths, from, to, out)) {
             for (int i = from; i < to; i++) {
                 out[i] = at(paths.get(i));
             }
@@ -142,10 +142,10 @@ final class LiveNamespace implements Namespace {
      * Fills {@code out} from {@code from} to {@code to} from one look at the paths' directory; false,
      * with nothing filled, where the directory is not to be listed: a symbolic link or a file there
      * (which a {@code statx} of each path looks through or fails at), or a directory too large for
-     * the paths looked at in it. A path holding U+FFFD is looked at by {@code namespace} alone: a
+     * the paths looked at in it. A path holding U+FFFD is looked at alone ({@link #at}): a
      * name that is not UTF-8 is listed as U+FFFD, which a {@code statx} of the path would not find.
      */
-    static boolean lookIntoListing(Namespace namespace, List<String> paths, int from, int to, Occupant[] out) {
+    boolean lookIntoListing(List<String> paths, int from, int to, Occupant[] out) {
         String first = paths.get(from);
         int slash = first.lastIndexOf('/');
         DirectoryReader reader;
@@ -169,7 +169,7 @@ final class LiveNamespace implements Namespace {
             for (int i = from; i < to; i++) {
                 String p = paths.get(i);
                 if (p.indexOf(ResultResolver.UNNAMABLE) >= 0) {
-                    out[i] = namespace.at(p);
+                    out[i] = at(p);
                     continue;
                 }
                 // An emptied directory (a large removal) needs no name of its own.

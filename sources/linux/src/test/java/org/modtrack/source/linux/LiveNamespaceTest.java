@@ -197,7 +197,7 @@ class LiveNamespaceTest {
         List<String> paths = new ArrayList<>();
         addAll(paths, dir, names);
         Namespace.Occupant[] out = new Namespace.Occupant[paths.size()];
-        assertEquals(listed, LiveNamespace.lookIntoListing(namespace, paths, 0, paths.size(), out), what);
+        assertEquals(listed, namespace.lookIntoListing(paths, 0, paths.size(), out), what);
         for (int i = 0; listed && i < paths.size(); i++) {
             assertEquals(namespace.at(paths.get(i)), out[i], paths.get(i));
         }
