@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         description = {
             "Runs random schedules of writers, queries, blesses and crashes (process and power loss) against the real"
                     + " engine over a simulated disk that loses unsynced bytes, and checks that no change is ever missed.",
-            "Ends with one line: schedules=N violations=V falsePositives=F; exits 1 if V > 0.",
+            "Ends with one line: schedules=N violations=V falsePositives=F refusedResults=R; exits 1 if V > 0.",
             "Schedule i uses seed S+i, so --schedules 1 --seed S+i replays it alone."})
 final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--schedules", defaultValue = "1000", description = "How many random schedules to run (default: ${DEFAULT-VALUE}).")
@@ -61,6 +61,11 @@ final class SimulateCommand implements Callable<Integer> {
                     + Variant.MAX_CONSUMERS + "; default: 1, or 2 for a --mutant that needs two to show).")
     Integer consumers;
 
+    @Option(names = "--bounded-results", description = "A quarter of the schedules bound the records a result may hold (1 to 3,"
+            + " as the daemon bounds them by its heap): such results are refused, and come once the tracker restarts with the"
+            + " bound raised (default: off, or on for a mutant that breaks a refusal).")
+    boolean boundedResults;
+
     @Option(names = "--model", defaultValue = "in-process",
             description = "What writes: in-process (writers call preWrite/postWrite) or linux (threads whose write calls raise"
                     + " pre-content events, ignore marks, the srcu barrier, shared writable mappings; default: ${DEFAULT-VALUE}).")
@@ -87,13 +92,15 @@ final class SimulateCommand implements Callable<Integer> {
             }
             v = v.withConsumers(consumers);
         }
+        v = v.withBoundedResults(boundedResults || v.mutant().boundedResultsToShow());
         Simulator.Summary summary;
         if (exhaustive) {
             summary = Simulator.exhaustive(v, Long.MAX_VALUE, System.out);
         } else {
             long s = seed != null ? seed : System.nanoTime() & 0xFFFF_FFFFL;
             System.out.println("seed=" + s + v.options().replace(" --model ", " model=").replace(" --granularity ", " granularity=")
-                    .replace(" --source ", " source=").replace(" --kept-queue", " kept-queue").replace(" --consumers ", " consumers=").replace(" --mutant ", " mutant="));
+                    .replace(" --source ", " source=").replace(" --kept-queue", " kept-queue").replace(" --consumers ", " consumers=").replace(" --bounded-results", " bounded-results")
+                    .replace(" --mutant ", " mutant="));
             summary = Simulator.run(s, schedules, v, System.out);
         }
         System.out.println(summary.line());

@@ -44,7 +44,7 @@ class CliTest {
         Run r = run("simulate", "--schedules", "200", "--seed", "7");
         assertEquals(0, r.exitCode(), r.out());
         String[] lines = r.out().strip().split("\n");
-        assertTrue(lines[lines.length - 1].matches("schedules=200 violations=0 falsePositives=\\d+"), lines[lines.length - 1]);
+        assertTrue(lines[lines.length - 1].matches("schedules=200 violations=0 falsePositives=\\d+ refusedResults=0"), lines[lines.length - 1]);
     }
 
     @Test
@@ -53,7 +53,7 @@ class CliTest {
         assertEquals(1, r.exitCode(), r.out());
         assertTrue(r.out().contains("shortest failing schedule found"), r.out());
         assertTrue(r.out().contains("--seed"), "the failure names the seed that replays it: " + r.out());
-        assertTrue(r.out().strip().lines().reduce((a, b) -> b).orElseThrow().matches("schedules=500 violations=[1-9]\\d* falsePositives=\\d+"));
+        assertTrue(r.out().strip().lines().reduce((a, b) -> b).orElseThrow().matches("schedules=500 violations=[1-9]\\d* falsePositives=\\d+ refusedResults=0"));
     }
 
     @Test

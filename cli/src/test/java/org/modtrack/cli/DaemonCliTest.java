@@ -211,6 +211,53 @@ class DaemonCliTest {
         assertEquals(3, CliTest.run("status", "/x", "--socket", sock()).exitCode(), "no daemon: an error in one sentence");
     }
 
+    /**
+     * A result of more records than the daemon's heap bound lets it make is refused in one line that
+     * says which bound would do; the daemon goes on serving, and once restarted with that bound it
+     * answers every file.
+     */
+    @Test
+    void aResultTooLargeForTheHeapIsRefusedAndNothingIsLost() throws Exception {
+        int files = 20_000; // each a record of its own (--naming events): above 64 MiB's bound, 17,476
+        try (LoopMount m = LoopMount.create("ext4", 128 * MIB)) { // 32,768 inodes
+            Path root = m.mountPoint();
+            Path log = dir.resolve("daemon.log");
+            Process small = ModtrackProcess.daemon(List.of("-Xmx64m"), root, dir.resolve("state"), dir.resolve("sock"), log,
+                    "--naming", "events");
+            try {
+                Command.sh(root, "i=0; while [ $i -lt " + files + " ]; do echo x > f$i; i=$((i+1)); done");
+                CliTest.Run refused = cli("query", root.toString(), "--json");
+                assertEquals(3, refused.exitCode(), refused.out());
+                assertTrue(refused.err().matches("(?s).*would hold \\d+ records.*raise `heap` to at least 128M and restart"
+                        + " the daemon.*nothing was lost.*"), refused.err());
+                assertEquals(1, refused.err().strip().lines().count(), "one line: " + refused.err());
+                assertEquals(0, cli("status", root.toString()).exitCode(), "the daemon goes on");
+                assertEquals(0, cli("stop").exitCode());
+                stopped(small, 0, dir.resolve("sock"));
+            } finally {
+                small.destroyForcibly().waitFor();
+            }
+            Process large = ModtrackProcess.daemon(List.of("-Xmx128m"), root, dir.resolve("state"), dir.resolve("sock"), log,
+                    "--naming", "events");
+            try {
+                JsonNode all = queryJson(root);
+                Set<String> expected = new TreeSet<>();
+                for (int i = 0; i < files; i++) {
+                    expected.add("f" + i);
+                }
+                Map<String, String> changes = changes(root, all);
+                assertEquals(expected, changes.keySet(), "every file, after the refusal");
+                assertEquals(Set.of("created"), Set.copyOf(changes.values()));
+                assertEquals("intact", all.path("continuity").asText());
+                assertEquals(0, cli("bless", root.toString(), all.path("snapshot").asText()).exitCode());
+                assertEquals(0, cli("stop").exitCode());
+                stopped(large, 0, dir.resolve("sock"));
+            } finally {
+                large.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     @Test
     void aNamedConsumerIsAddedUsedAndRemovedFromTheCommandLine() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {

@@ -14,7 +14,14 @@ final class ModtrackProcess {
 
     /** Starts {@code modtrack ARGS}, its output and errors appended to {@code log}. */
     static Process start(Path log, List<String> args) throws IOException {
-        return new ProcessBuilder(TrackingDemo.command(args)).redirectErrorStream(true)
+        return start(log, List.of(), args);
+    }
+
+    /** Like {@link #start(Path, List)}, the JVM started with {@code jvmOptions} too (e.g. -Xmx64m). */
+    static Process start(Path log, List<String> jvmOptions, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(TrackingDemo.command(args));
+        command.addAll(1, jvmOptions);
+        return new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
@@ -23,10 +30,16 @@ final class ModtrackProcess {
      * OPTIONS} and returns once it answers hello.
      */
     static Process daemon(Path root, Path state, Path socket, Path log, String... options) throws Exception {
+        return daemon(List.of(), root, state, socket, log, options);
+    }
+
+    /** Like {@link #daemon(Path, Path, Path, Path, String...)}, its JVM started with {@code jvmOptions} too. */
+    static Process daemon(List<String> jvmOptions, Path root, Path state, Path socket, Path log, String... options)
+            throws Exception {
         List<String> args = new ArrayList<>(List.of("daemon", "--watch", root.toString(), "--state", state.toString(),
                 "--socket", socket.toString(), "--durability", "process"));
         args.addAll(List.of(options));
-        Process p = start(log, args);
+        Process p = start(log, jvmOptions, args);
         try {
             return TrackingDemo.awaitHello(p, socket, DAEMON_START_SECONDS, "the daemon exited");
         } catch (IOException e) {

@@ -20,6 +20,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.modtrack.engine.BlessException;
 import org.modtrack.engine.ConsumerException;
+import org.modtrack.engine.ResultTooLargeException;
 import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.source.linux.LinuxResult;
 import org.modtrack.source.linux.PathChange;
@@ -242,6 +243,13 @@ final class Connection {
             return root.query(consumer, view);
         } catch (ConsumerException e) {
             throw unknownConsumer(root, consumer); // removed meanwhile
+        } catch (ResultTooLargeException e) {
+            String why = "the result of " + root.path() + " would hold " + e.records() + " records, and this daemon's heap bound ("
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) lets it make results of at most " + e.bound()
+                    + ": raise `heap` to at least " + ResultBound.heapMibFor(e.records())
+                    + "M and restart the daemon (docs/install.md, Memory); nothing was lost.";
+            LOG.warning(why);
+            throw new ProtocolException(Protocol.RESULT_TOO_LARGE, why);
         } catch (IOException e) {
             LOG.log(Level.WARNING, "query of " + root.path() + " failed: " + e.getMessage(), e);
             throw new ProtocolException(Protocol.QUERY_FAILED, "the query of " + root.path() + " failed: "

@@ -83,7 +83,8 @@ public final class Daemon implements AutoCloseable {
         AccessPolicy access = new AccessPolicy(config.group());
         TrackerConfig tracker = TrackerConfig.defaults().withDurability(config.durability())
                 .withMaxJournalBytes(config.journalLimit())
-                .withConsumerTimeout(config.consumerTimeout());
+                .withConsumerTimeout(config.consumerTimeout())
+                .withMaxResultRecords(ResultBound.records(Runtime.getRuntime().maxMemory()));
         Map<String, Root> roots = new LinkedHashMap<>();
         ServerSocketChannel server = null;
         try {

@@ -49,6 +49,7 @@ public final class Protocol {
     public static final String UNKNOWN_CONSUMER = "unknown-consumer";
     public static final String CONSUMER_REFUSED = "consumer-refused";
     public static final String QUERY_FAILED = "query-failed";
+    public static final String RESULT_TOO_LARGE = "result-too-large";
     public static final String STOPPING = "stopping";
     public static final String INTERNAL = "internal";
 

@@ -135,16 +135,25 @@ public final class CheckpointSteps {
      */
     public static QueryResult issue(TrackerCore core, Locked locked, DurableWait durable, TrackerCore.Finished finished)
             throws IOException {
+        Journal journal = core.journal();
         QueryResult result;
+        boolean refused = false;
         try {
             result = core.buildResult(finished);
+        } catch (ResultTooLargeException e) {
+            // Refused before anything was issued: the closing snapshot is closed as after any
+            // result, its records kept for the next one, which will hold them all.
+            refused = true;
+            journal.seal(finished.sealed());
+            throw e;
         } finally {
-            locked.call(() -> {
-                core.endBuild();
-                return null;
-            });
+            if (!refused || core.mutant() != Mutant.REFUSAL_KEEPS_FREEZE) {
+                locked.call(() -> {
+                    core.endBuild();
+                    return null;
+                });
+            }
         }
-        Journal journal = core.journal();
         long carryLsn = finished.carryLsn();
         if (carryLsn > 0 && core.mutant() != Mutant.ISSUE_BEFORE_CARRY_DURABLE) {
             if (!locked.call(() -> journal.isAcknowledged(carryLsn))) {

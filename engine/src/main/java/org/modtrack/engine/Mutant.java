@@ -34,23 +34,39 @@ public enum Mutant {
      * in that period before the add, whose data lands after the consumer read everything, is in
      * none of its results.
      */
-    CONSUMER_FROM_NEXT_PERIOD("consumer-from-next-period", 2);
+    CONSUMER_FROM_NEXT_PERIOD("consumer-from-next-period", 2),
+    /**
+     * A result refused as too large ({@link ResultTooLargeException}) does not end the freeze of the
+     * records it was to be made of, so what writers recorded meanwhile is lost from the table.
+     */
+    REFUSAL_KEEPS_FREEZE("refusal-keeps-freeze", 1, true);
 
     private final String cliName;
     private final int consumersToShow;
+    private final boolean boundedResultsToShow;
 
     Mutant(String cliName) {
         this(cliName, 1);
     }
 
     Mutant(String cliName, int consumersToShow) {
+        this(cliName, consumersToShow, false);
+    }
+
+    Mutant(String cliName, int consumersToShow, boolean boundedResultsToShow) {
         this.cliName = cliName;
         this.consumersToShow = consumersToShow;
+        this.boundedResultsToShow = boundedResultsToShow;
     }
 
     /** How many consumers a simulation needs for this bug to show (1: any). */
     public int consumersToShow() {
         return consumersToShow;
+    }
+
+    /** Whether this bug shows only where results are refused ({@link TrackerConfig#maxResultRecords()}). */
+    public boolean boundedResultsToShow() {
+        return boundedResultsToShow;
     }
 
     /** The name used on the command line, for example {@code skip-barrier}. */

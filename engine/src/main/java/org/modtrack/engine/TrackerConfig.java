@@ -22,6 +22,10 @@ import java.util.Objects;
  * @param consumerTimeout a consumer that has not blessed for longer (since it was added or last
  *     blessed) is dropped at the next query or bless of any consumer: its next result says that
  *     continuity was lost, and what only it kept is discarded; zero: never
+ * @param maxResultRecords the most records a result may be made of: a query whose result would hold
+ *     more is refused ({@link ResultTooLargeException}) before anything is issued, rather than run
+ *     out of memory while it is made (each record stands for a few hundred bytes until the result
+ *     is written; the daemon derives the bound from its heap's)
  */
 public record TrackerConfig(
         Durability durability,
@@ -31,7 +35,8 @@ public record TrackerConfig(
         long maxSnapshotBytes,
         long maxJournalBytes,
         WriteBarrier barrier,
-        Duration consumerTimeout) {
+        Duration consumerTimeout,
+        long maxResultRecords) {
 
     /** 1 GiB: snapshot files are read whole at recovery. */
     public static final long MAX_SNAPSHOT_BYTES = 1L << 30;
@@ -60,6 +65,9 @@ public record TrackerConfig(
             throw new IllegalArgumentException("snapshot sizes must satisfy 4096 <= initial (" + initialSnapshotBytes
                     + ") <= max (" + maxSnapshotBytes + ") <= " + MAX_SNAPSHOT_BYTES + ".");
         }
+        if (maxResultRecords < 1) {
+            throw new IllegalArgumentException("a result must be allowed at least one record, not " + maxResultRecords + ".");
+        }
         if (maxJournalBytes < 2 * initialSnapshotBytes) {
             throw new IllegalArgumentException("the journal limit (" + maxJournalBytes + " bytes) must hold at least two"
                     + " new snapshots (2 x " + initialSnapshotBytes + " bytes): a checkpoint keeps the closing and the open one.");
@@ -68,41 +76,46 @@ public record TrackerConfig(
 
     /**
      * Power durability, a 10 s barrier timeout, 65,536 writes in progress, 1 MiB snapshots growing to
-     * 1 GiB, 4 GiB for all snapshots not yet blessed, consumers dropped after 30 days without a bless.
+     * 1 GiB, 4 GiB for all snapshots not yet blessed, consumers dropped after 30 days without a bless,
+     * results of any number of records.
      */
     public static TrackerConfig defaults() {
         return new TrackerConfig(Durability.POWER, Duration.ofSeconds(10), 1 << 16, 1 << 20, MAX_SNAPSHOT_BYTES,
-                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE,
-                DEFAULT_CONSUMER_TIMEOUT);
+                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE, DEFAULT_CONSUMER_TIMEOUT, Long.MAX_VALUE);
     }
 
     public TrackerConfig withDurability(Durability d) {
-        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout);
+        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
     }
 
     public TrackerConfig withBarrierTimeout(Duration t) {
-        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout);
+        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
     }
 
     public TrackerConfig withMaxWritesInProgress(int n) {
-        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout);
+        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
     }
 
     public TrackerConfig withSnapshotBytes(long initial, long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, consumerTimeout);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
     }
 
     /** The most disk all snapshots not yet discarded by a bless may take (see {@link #maxJournalBytes()}). */
     public TrackerConfig withMaxJournalBytes(long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, consumerTimeout);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, consumerTimeout, maxResultRecords);
     }
 
     public TrackerConfig withBarrier(WriteBarrier b) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, consumerTimeout);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, consumerTimeout, maxResultRecords);
     }
 
     /** See {@link #consumerTimeout()}; zero: never. */
     public TrackerConfig withConsumerTimeout(Duration t) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, t);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, t, maxResultRecords);
+    }
+
+    /** See {@link #maxResultRecords()}. */
+    public TrackerConfig withMaxResultRecords(long max) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, max);
     }
 }

@@ -151,6 +151,36 @@ class ChangeTrackerTest {
      * restart, which knows entries from their records alone: results that name directories list it.
      */
     @Test
+    void aResultOfMoreRecordsThanTheBoundIsRefusedAndComesWholeOnceAllowed() throws Exception {
+        FileId d = FileId.ofPath("/data/d");
+        long blessed;
+        try (ChangeTracker t = ChangeTracker.open(state, config().withMaxResultRecords(2))) {
+            write(t, A);
+            write(t, B);
+            QueryResult first = t.query();
+            assertEquals(Set.of("/data/a", "/data/b"), paths(first), "at the bound: answered");
+            blessed = first.snapshot();
+            t.bless(blessed);
+            write(t, A);
+            write(t, B);
+            write(t, C);
+            ResultTooLargeException e = assertThrows(ResultTooLargeException.class, t::query);
+            assertEquals(3, e.records());
+            assertEquals(2, e.bound());
+            write(t, d); // after the refused checkpoint: kept with the rest
+            assertThrows(ResultTooLargeException.class, t::query, "still too large");
+            assertThrows(BlessException.class, () -> t.bless(blessed + 1), "a refused result's id was never issued");
+        }
+        try (ChangeTracker t = ChangeTracker.open(state, config().withMaxResultRecords(4))) {
+            QueryResult all = t.query();
+            assertEquals(Set.of("/data/a", "/data/b", "/data/c", "/data/d"), paths(all), "every record kept through the refusals");
+            assertEquals(blessed, all.lastBlessed());
+            assertTrue(all.continuity().intact());
+            assertFalse(all.recovered(), "a clean stop after refusals is clean");
+        }
+    }
+
+    @Test
     void aScopedDirectoryIsStillADirectoryAfterARestart() throws Exception {
         FileId dir = FileId.ofPath("/data/dir");
         try (ChangeTracker t = ChangeTracker.open(state, config())) {

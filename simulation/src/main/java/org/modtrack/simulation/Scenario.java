@@ -34,6 +34,9 @@ import org.modtrack.engine.Mutant;
  * @param opensOnly whether opens are the Linux model's only permission events ({@link Variant#opensOnly()})
  * @param keptQueue whether a queue keeper holds the notification group ({@link Variant#keptQueue()})
  * @param consumers consumers that query and bless on their own ({@link Variant#consumers()})
+ * @param resultBound the most records a result may hold ({@code TrackerConfig.maxResultRecords}; 0:
+ *     any number) until a result is refused; then, as its user would, the world raises the bound,
+ *     which the tracker takes at its next start ({@link Variant#boundedResults()})
  */
 record Scenario(
         Durability durability,
@@ -59,7 +62,19 @@ record Scenario(
         boolean splitSteps,
         boolean opensOnly,
         boolean keptQueue,
-        int consumers) {
+        int consumers,
+        int resultBound) {
+
+    /** Results of any size. */
+    Scenario(Durability durability, int writers, int files, boolean handleIdentities, long barrierTimeoutNanos, int steps,
+             int maxBeginsPerWriter, int maxQueries, int maxCrashes, int maxDies, boolean badBlesses,
+             boolean armedCrashes, Mutant mutant, boolean linux, LinuxMutant linuxMutant, int maxStores,
+             Variant.Granularity granularity, int directories, int queueBound, int maxStops, boolean splitSteps,
+             boolean opensOnly, boolean keptQueue, int consumers) {
+        this(durability, writers, files, handleIdentities, barrierTimeoutNanos, steps, maxBeginsPerWriter, maxQueries,
+                maxCrashes, maxDies, badBlesses, armedCrashes, mutant, linux, linuxMutant, maxStores, granularity,
+                directories, queueBound, maxStops, splitSteps, opensOnly, keptQueue, consumers, 0);
+    }
 
     /** One consumer. */
     Scenario(Durability durability, int writers, int files, boolean handleIdentities, long barrierTimeoutNanos, int steps,
@@ -114,7 +129,9 @@ record Scenario(
                 true,
                 variant.opensOnly(),
                 variant.keptQueue(),
-                variant.consumers());
+                variant.consumers(),
+                // Drawn last, so that a seed's other choices are the same with bounded results or without.
+                variant.boundedResults() && r.nextInt(4) == 0 ? 1 + r.nextInt(3) : 0);
     }
 
     /** The bounded exhaustive search: 2 writers, 2 files, one query/bless cycle, one crash point. */

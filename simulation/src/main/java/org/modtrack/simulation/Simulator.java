@@ -27,11 +27,14 @@ public final class Simulator {
      * @param schedules schedules run
      * @param violations schedules in which the invariant (or another check) failed
      * @param falsePositives files named by results that had not changed since the consumer's last copy
+     * @param refusedResults results refused as larger than the bound on a result's records
+     *     ({@link Scenario#resultBound()})
      */
-    public record Summary(long schedules, long violations, long falsePositives) {
+    public record Summary(long schedules, long violations, long falsePositives, long refusedResults) {
         /** The one line the command ends with. */
         public String line() {
-            return "schedules=" + schedules + " violations=" + violations + " falsePositives=" + falsePositives;
+            return "schedules=" + schedules + " violations=" + violations + " falsePositives=" + falsePositives
+                    + " refusedResults=" + refusedResults;
         }
     }
 
@@ -54,15 +57,17 @@ public final class Simulator {
     public static Summary run(long seed, long schedules, Variant variant, PrintStream out) {
         long violations = 0;
         long falsePositives = 0;
+        long refused = 0;
         for (long i = 0; i < schedules; i++) {
             Outcome o = runRandom(seed + i, variant);
             falsePositives += o.world().falsePositives();
+            refused += o.world().refusedResults();
             if (o.failed()) {
                 violations++;
                 report(o, variant, violations == 1, out);
             }
         }
-        return new Summary(schedules, violations, falsePositives);
+        return new Summary(schedules, violations, falsePositives, refused);
     }
 
     /**
@@ -99,7 +104,7 @@ public final class Simulator {
                 violations += r.violations();
             }
         }
-        return new Summary(schedules, violations, 0);
+        return new Summary(schedules, violations, 0, 0);
     }
 
     /**

@@ -21,9 +21,11 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  *     deaths and clean stops ({@code QueueKeeper}; only with {@code linux} and directory records)
  * @param consumers how many consumers query and bless on their own (1 to {@value #MAX_CONSUMERS}):
  *     each keeps its own copy of the files, checked against the truth
+ * @param boundedResults whether a quarter of the schedules bound a result's records
+ *     ({@link Scenario#resultBound()}), so that results are refused and their records come later
  */
 public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly,
-                      boolean keptQueue, int consumers) {
+                      boolean keptQueue, int consumers, boolean boundedResults) {
     /** The most consumers a model runs: enough for each to bless past what another keeps. */
     public static final int MAX_CONSUMERS = 3;
 
@@ -31,6 +33,12 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         if (consumers < 1 || consumers > MAX_CONSUMERS) {
             throw new IllegalArgumentException("a model runs 1 to " + MAX_CONSUMERS + " consumers, not " + consumers + ".");
         }
+    }
+
+    /** Results of any size. */
+    public Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Granularity granularity, boolean opensOnly,
+                   boolean keptQueue, int consumers) {
+        this(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, consumers, false);
     }
 
     /** One consumer. */
@@ -103,9 +111,13 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         }
     }
 
-    /** The in-process model, with as many consumers as the mutant needs to show (one without one). */
+    /**
+     * The in-process model, with as many consumers as the mutant needs to show (one without one),
+     * and bounded results if it needs them.
+     */
     public static Variant inProcess(Mutant mutant) {
-        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE, false, false, mutant.consumersToShow());
+        return new Variant(false, mutant, LinuxMutant.NONE, Granularity.FILE, false, false, mutant.consumersToShow(),
+                mutant.boundedResultsToShow());
     }
 
     /**
@@ -119,12 +131,17 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
 
     /** This variant with a queue keeper or without. */
     public Variant withKeptQueue(boolean kept) {
-        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, kept, consumers);
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, kept, consumers, boundedResults);
     }
 
     /** This variant with {@code n} consumers. */
     public Variant withConsumers(int n) {
-        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, n);
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, n, boundedResults);
+    }
+
+    /** This variant with bounded results ({@link #boundedResults()}) or without. */
+    public Variant withBoundedResults(boolean bounded) {
+        return new Variant(linux, mutant, linuxMutant, granularity, opensOnly, keptQueue, consumers, bounded);
     }
 
     /** The Linux model with pre-content events. */
@@ -143,6 +160,7 @@ public record Variant(boolean linux, Mutant mutant, LinuxMutant linuxMutant, Gra
         return (linux ? " --model linux" + (granularity != Granularity.DIRECTORY ? " --granularity " + granularity.cliName() : "")
                 + (opensOnly ? " --source open-perm" : "") + (keptQueue ? " --kept-queue" : "") : "")
                 + (consumers == 1 ? "" : " --consumers " + consumers)
+                + (boundedResults ? " --bounded-results" : "")
                 + (m.equals("none") ? "" : " --mutant " + m);
     }
 }

@@ -19,6 +19,7 @@ import org.modtrack.engine.CheckpointSteps;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.QueryResult;
+import org.modtrack.engine.ResultTooLargeException;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.WriteBarrier;
@@ -68,7 +69,9 @@ final class World {
     }
 
     private final Scenario scenario;
-    private final TrackerConfig config;
+    private TrackerConfig config; // its result bound is raised once a result is refused (Scenario.resultBound)
+    private boolean boundRaisedSinceOpen; // a refused result's bound is raised, and the engine has not started with it yet
+    private int refusals;
     private final SimulatedStorage storage = new SimulatedStorage();
     private final FileId[] ids;
     private final FileId[] directoryIds;
@@ -159,7 +162,8 @@ final class World {
                 // With two consumers, one that stops blessing is dropped within a few checkpoints
                 // (simulated nanoseconds stand for the milliseconds the engine counts in).
                 .withConsumerTimeout(scenario.consumers() > 1 ? Duration.ofMillis(8 * scenario.barrierTimeoutNanos())
-                        : TrackerConfig.DEFAULT_CONSUMER_TIMEOUT);
+                        : TrackerConfig.DEFAULT_CONSUMER_TIMEOUT)
+                .withMaxResultRecords(scenario.resultBound() > 0 ? scenario.resultBound() : Long.MAX_VALUE);
         this.ids = new FileId[scenario.files()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = scenario.handleIdentities()
@@ -225,6 +229,11 @@ final class World {
 
     long falsePositives() {
         return falsePositives;
+    }
+
+    /** Results refused as larger than the scenario's bound ({@link Scenario#resultBound()}). */
+    int refusedResults() {
+        return refusals;
     }
 
     /** True once a violation or an engine error ended this world's usefulness. */
@@ -774,7 +783,7 @@ final class World {
      * nothing was written meanwhile ({@code LinuxSource.gapSincePreviousRun}), continuity is lost.
      */
     private String start() throws IOException {
-        core = TrackerCore.open(storage, config, scenario.mutant());
+        openCore();
         stopped = false;
         leaseBoot = -1; // PowerLease.clearAtStart: one of this boot's was left by a tracker that did not remove it
         String how = startAfterStop();
@@ -1031,7 +1040,20 @@ final class World {
             closeQuery();
         }
         TrackerCore.Finished finished = closedForResult;
-        QueryResult r = CheckpointSteps.issue(core, DIRECT, this::queryAwaitsDurable, finished);
+        QueryResult r;
+        try {
+            r = CheckpointSteps.issue(core, DIRECT, this::queryAwaitsDurable, finished);
+        } catch (ResultTooLargeException e) {
+            // Nothing is issued: the consumer has no result to act on, and queries again later.
+            closedForResult = null;
+            checkpointRunning = false;
+            waitedForRunningSync = false;
+            refusals++;
+            config = config.withMaxResultRecords(Long.MAX_VALUE); // what the refusal tells its user to do
+            boundRaisedSinceOpen = true;
+            return consumerLabel(querying) + "result refused (" + e.records() + " records, at most " + e.bound()
+                    + "); the bound is raised for the next start";
+        }
         if (kernel != null) {
             // CheckpointTimes.record: before the result is returned (a power loss makes a new
             // boot, in which no time is trusted).
@@ -1316,6 +1338,12 @@ final class World {
 
     // ---- crashes ---------------------------------------------------------------------------------
 
+    /** Opens the engine on the storage with the current configuration. */
+    private void openCore() throws IOException {
+        core = TrackerCore.open(storage, config, scenario.mutant());
+        boundRaisedSinceOpen = false;
+    }
+
     private void crashed(CrashKind kind, long seed) {
         crashes++;
         // A crash while the engine closes cleanly, or while a cleanly stopped one is still opening its
@@ -1373,7 +1401,7 @@ final class World {
     private void recover(long seed, boolean restart) {
         for (int attempt = 0; ; attempt++) {
             try {
-                core = TrackerCore.open(storage, config, scenario.mutant());
+                openCore();
                 if (restart && kernel != null) {
                     leaseBoot = -1; // PowerLease.clearAtStart (after a power loss, its trust is kept already)
                     takenOverRun = false;
@@ -1427,51 +1455,80 @@ final class World {
         storage.disarm();
         log.add("  -- drain: no more crashes; writers finish; a last query the consumer acts on --");
         try {
-            if (stopped) {
-                apply(new Step.Start());
-            }
-            if (checkpointRunning) {
-                finishCheckpoint();
-            }
-            if (syncing != null) {
-                apply(new Step.SyncFinish());
-            }
-            if (kernel != null) {
-                LinuxSteps.drain(kernel, core, this::apply);
-            }
-            if (Arrays.stream(writers).anyMatch(w -> w.state == WriterState.PENDING)
-                    || (kernel != null && LinuxSteps.awaitingSync(kernel, core))) {
-                apply(new Step.SyncStart());
-                apply(new Step.SyncFinish());
-            }
-            if (kernel != null) {
-                LinuxSteps.drain(kernel, core, this::apply);
-            }
-            for (int w = 0; w < writers.length; w++) {
-                if (writers[w].state == WriterState.READY) {
-                    apply(new Step.End(w));
-                }
-            }
-            for (int c = 0; c < scenario.consumers(); c++) {
-                if (!present[c]) {
-                    continue;
-                }
-                apply(new Step.QueryBegin(c));
-                finishCheckpoint();
+            // A result refused as too large (Scenario.resultBound) is not refused again once the
+            // tracker has restarted with the bound its user raised: at most one more round.
+            for (int round = 0; !drainRound(); round++) {
                 if (broken) {
                     return;
                 }
-                for (int f = 0; f < truth.length; f++) {
-                    if (mirrors[c][f] != truth[f]) {
-                        violation("f" + f + " reached version " + truth[f] + " but " + consumerName(c) + "'s last copy is version "
-                                + mirrors[c][f] + ": no result named it after it changed.");
-                    }
+                if (round == 1) {
+                    violation("a result was refused after the tracker restarted with no bound on its records.");
+                    return;
                 }
+            }
+            if (broken) {
+                return;
             }
             checkCleanRestart();
         } catch (RuntimeException e) {
             engineError(new Step.QueryFinish(true), e);
         }
+    }
+
+    /**
+     * One round of the drain: the writers finish and every consumer's last result is checked against
+     * the truth. False if a result was refused: the tracker then restarts (abruptly, as a daemon
+     * that ran out of memory would, the harder case for recovery) to take the raised bound.
+     */
+    private boolean drainRound() {
+        if (boundRaisedSinceOpen) {
+            apply(new Step.Crash(CrashKind.PROCESS, 0));
+        }
+        if (stopped) {
+            apply(new Step.Start());
+        }
+        if (checkpointRunning) {
+            finishCheckpoint();
+        }
+        if (syncing != null) {
+            apply(new Step.SyncFinish());
+        }
+        if (kernel != null) {
+            LinuxSteps.drain(kernel, core, this::apply);
+        }
+        if (Arrays.stream(writers).anyMatch(w -> w.state == WriterState.PENDING)
+                || (kernel != null && LinuxSteps.awaitingSync(kernel, core))) {
+            apply(new Step.SyncStart());
+            apply(new Step.SyncFinish());
+        }
+        if (kernel != null) {
+            LinuxSteps.drain(kernel, core, this::apply);
+        }
+        for (int w = 0; w < writers.length; w++) {
+            if (writers[w].state == WriterState.READY) {
+                apply(new Step.End(w));
+            }
+        }
+        for (int c = 0; c < scenario.consumers(); c++) {
+            if (!present[c]) {
+                continue;
+            }
+            apply(new Step.QueryBegin(c));
+            finishCheckpoint();
+            if (broken) {
+                return true;
+            }
+            if (boundRaisedSinceOpen) {
+                return false;
+            }
+            for (int f = 0; f < truth.length; f++) {
+                if (mirrors[c][f] != truth[f]) {
+                    violation("f" + f + " reached version " + truth[f] + " but " + consumerName(c) + "'s last copy is version "
+                            + mirrors[c][f] + ": no result named it after it changed.");
+                }
+            }
+        }
+        return true;
     }
 
     /** Ends the running checkpoint: the barrier times out if it must, the query drains the notification queue, the result is issued. */
@@ -1498,7 +1555,7 @@ final class World {
             boolean writesLeft = core.stats().writesInProgress() > 0;
             boolean wasRecovered = lastResultRecovered[0];
             core.close();
-            core = TrackerCore.open(storage, config, scenario.mutant());
+            openCore();
             if (core.wasClean() == writesLeft) {
                 violation("a stop with " + (writesLeft ? "" : "no ") + "writes in progress was taken for a"
                         + (writesLeft ? " clean" : "n unclean") + " one.");

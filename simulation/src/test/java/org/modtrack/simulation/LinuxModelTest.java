@@ -26,52 +26,54 @@ import org.modtrack.testing.Seeded;
  */
 @ExtendWith(Seeded.class)
 class LinuxModelTest {
+    /** {@code schedules} random schedules of {@code v} from a new seed, which a failure prints; none may fail. */
+    private static Simulator.Summary runWithoutViolation(SplittableRandom random, int schedules, Variant v) {
+        long seed = random.nextLong(1L << 32);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Simulator.Summary s = Simulator.run(seed, schedules, v, new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules " + schedules
+                + " --seed " + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+        return s;
+    }
+
     @ParameterizedTest
     @EnumSource(Variant.Granularity.class)
     void randomSchedulesFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
-        long seed = random.nextLong(1L << 32);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity);
-        Simulator.Summary s = Simulator.run(seed, 2_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 2000 --seed "
-                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+        runWithoutViolation(random, 2_000, Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity));
     }
 
     /** Opens as the only permission events (kernels without pre-content events), with each granularity. */
     @ParameterizedTest
     @EnumSource(Variant.Granularity.class)
     void randomSchedulesWithOpensOnlyFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
-        long seed = random.nextLong(1L << 32);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity, true);
-        Simulator.Summary s = Simulator.run(seed, 2_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 2000 --seed "
-                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+        runWithoutViolation(random, 2_000, Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity, true));
     }
 
     /** A queue keeper holds the notification queue across the tracker's deaths and stops, with each directory granularity. */
     @ParameterizedTest
     @EnumSource(value = Variant.Granularity.class, names = "FILE", mode = EnumSource.Mode.EXCLUDE)
     void randomSchedulesWithAKeptQueueFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
-        long seed = random.nextLong(1L << 32);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity).withKeptQueue(true);
-        Simulator.Summary s = Simulator.run(seed, 2_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 2000 --seed "
-                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+        runWithoutViolation(random, 2_000, Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity).withKeptQueue(true));
     }
 
     /** Two consumers of the Linux source, each blessing on its own, with each granularity and a kept queue. */
     @ParameterizedTest
     @EnumSource(Variant.Granularity.class)
     void randomSchedulesWithTwoConsumersFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
-        long seed = random.nextLong(1L << 32);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Variant v = Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity).withKeptQueue(granularity.directories())
-                .withConsumers(2);
-        Simulator.Summary s = Simulator.run(seed, 1_000, v, new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals(0, s.violations(), "seed " + seed + " (reproduce: bin/modtrack simulate --schedules 1000 --seed "
-                + seed + v.options() + ")\n" + out.toString(StandardCharsets.UTF_8));
+        runWithoutViolation(random, 1_000, Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity)
+                .withKeptQueue(granularity.directories()).withConsumers(2));
+    }
+
+    /**
+     * Results bounded in records and refused, with each granularity, a kept queue and two consumers:
+     * the writes, events, stops and queries after a refusal, and the start that takes the raised bound.
+     */
+    @ParameterizedTest
+    @EnumSource(Variant.Granularity.class)
+    void randomSchedulesWithBoundedResultsFindNoViolation(Variant.Granularity granularity, SplittableRandom random) {
+        Simulator.Summary s = runWithoutViolation(random, 1_000, Variant.linux(Mutant.NONE, LinuxMutant.NONE, granularity)
+                .withKeptQueue(granularity.directories()).withConsumers(2).withBoundedResults(true));
+        assertTrue(s.refusedResults() > 0, "some results are refused in 1,000 schedules: " + s.line());
     }
 
     /**

@@ -56,6 +56,18 @@ class SimulatorTest {
                 + SEED + ")\n" + out.toString(StandardCharsets.UTF_8));
     }
 
+    @Test
+    void randomSchedulesWithBoundedResultsFindNoViolation() {
+        // A quarter of the scenarios bound a result's records: refused results, the writes and
+        // queries after them, and the tracker's restart with the raised bound are checked.
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Simulator.Summary s = Simulator.run(SEED, 3_000, Variant.inProcess(Mutant.NONE).withBoundedResults(true),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        assertEquals(0, s.violations(), "seed " + SEED + " (reproduce: bin/modtrack simulate --schedules 3000 --bounded-results"
+                + " --seed " + SEED + ")\n" + out.toString(StandardCharsets.UTF_8));
+        assertTrue(s.refusedResults() > 0, "some results are refused in 3,000 schedules from seed " + SEED);
+    }
+
     @ParameterizedTest
     @EnumSource(value = Mutant.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
     void everyMutantIsCaughtWithinTenThousandSchedules(Mutant mutant) {
@@ -93,10 +105,11 @@ class SimulatorTest {
         assertTrue(r.schedules() > 100_000, "the search covered " + r.schedules() + " schedules");
     }
 
-    // The bounded search has one consumer; a bug that needs two to show is left to the random
-    // schedules (everyMutantIsCaughtWithinTenThousandSchedules runs it with two).
+    // The bounded search has one consumer and results of any size; a bug that needs two consumers
+    // or a refused result to show is left to the random schedules
+    // (everyMutantIsCaughtWithinTenThousandSchedules runs it with the consumers it needs).
     @ParameterizedTest
-    @EnumSource(value = Mutant.class, names = {"NONE", "RESULT_FROM_NEWEST_BLESS", "CONSUMER_FROM_NEXT_PERIOD"},
+    @EnumSource(value = Mutant.class, names = {"NONE", "RESULT_FROM_NEWEST_BLESS", "CONSUMER_FROM_NEXT_PERIOD", "REFUSAL_KEEPS_FREEZE"},
             mode = EnumSource.Mode.EXCLUDE)
     void theBoundedExhaustiveSearchCatchesEveryMutant(Mutant mutant) {
         // no-sync only matters where a sync is owed: power durability.

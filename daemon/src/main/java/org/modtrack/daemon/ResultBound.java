@@ -1,0 +1,39 @@
+package org.modtrack.daemon;
+
+/**
+ * The most records a result may be made of in a daemon whose heap is bounded at a given size, and
+ * the heap a result of so many records needs: a result too large for the heap is refused with one
+ * line ({@code result-too-large}) instead of ending the daemon half way through it.
+ *
+ * <p>While a result is made, each record it is made of takes about 384 bytes more than the record
+ * itself (its file's handle, its path, its place in the plan and in the order), and the collector
+ * needs its reserve and the daemon's own objects besides (benchmarks/peers/answer --workload deleted
+ * --files N --jvm "... -XmxM": 300,000 removed files fail at 175 MiB and are answered at 200 MiB;
+ * 1,000,000 fail at 400 MiB and are answered at 500 MiB; each point agrees with the rule below).
+ * Near the bound an answer is slow (the collector runs all the time: 1,000,000 at 500 MiB took 9 s
+ * against 3.3 s with room to spare); a record that holds more (a renamed file's former name) may
+ * still run out, which ends the daemon ({@code -XX:+ExitOnOutOfMemoryError} in jvm.options).
+ */
+final class ResultBound {
+    /** What each record of a result takes while it is made, besides itself. */
+    static final long BYTES_PER_RECORD = 384;
+    /** The daemon's own objects. */
+    static final long RESERVED_BYTES = 48L << 20;
+    /** The share of the heap the collector lets the daemon fill (G1 keeps the rest in reserve). */
+    static final double USABLE_SHARE = 0.85;
+
+    private ResultBound() {}
+
+    /** The most records a result may hold with a heap bounded at {@code maxHeapBytes}: at least 1,000. */
+    static long records(long maxHeapBytes) {
+        long usable = (long) (maxHeapBytes * USABLE_SHARE) - RESERVED_BYTES;
+        return Math.max(1_000, usable / BYTES_PER_RECORD);
+    }
+
+    /** The heap bound, in MiB rounded up to a multiple of 64, under which {@code records} are allowed. */
+    static long heapMibFor(long records) {
+        double bytes = (records * (double) BYTES_PER_RECORD + RESERVED_BYTES) / USABLE_SHARE;
+        long mib = (long) Math.ceil(bytes / (1 << 20));
+        return (mib + 63) / 64 * 64;
+    }
+}
