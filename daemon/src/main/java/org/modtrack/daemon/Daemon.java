@@ -346,11 +346,6 @@ public final class Daemon implements AutoCloseable {
         });
     }
 
-    /**
-     * Stops cleanly: no new clients; waiting clients are told; watches end; a query in progress
-     * finishes; then every source is closed (the kernel lets blocked writers go, and the engine
-     * leaves its clean marker) and the socket file is removed.
-     */
     /** Tells systemd (Type=notify) how the daemon is doing, if it runs as its service; a failure is logged only. */
     private static void notifyServiceManager(String state) {
         try {
@@ -360,6 +355,11 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops cleanly: no new clients; waiting clients are told; watches end; a query in progress
+     * finishes; then every source is closed (the kernel lets blocked writers go, and the engine
+     * leaves its clean marker) and the socket file is removed.
+     */
     @Override
     public void close() throws IOException {
         if (!stopping.compareAndSet(false, true)) {
