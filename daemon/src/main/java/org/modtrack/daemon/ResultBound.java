@@ -9,10 +9,11 @@ package org.modtrack.daemon;
  * itself (its file's handle, its path, its place in the plan and in the order), and the collector
  * needs its reserve and the daemon's own objects besides (benchmarks/peers/answer --workload deleted
  * --files N --jvm "... -XmxM": 300,000 removed files fail at 175 MiB and are answered at 200 MiB;
- * 1,000,000 fail at 400 MiB and are answered at 500 MiB; each point agrees with the rule below).
+ * 1,000,000 fail at 400 MiB and are answered at 500 MiB; each point agrees with the rule below). A
+ * record with names counts twice (the engine's rule): 300,000 renamed files ran out at 200 MiB.
  * Near the bound an answer is slow (the collector runs all the time: 1,000,000 at 500 MiB took 9 s
- * against 3.3 s with room to spare); a record that holds more (a renamed file's former name) may
- * still run out, which ends the daemon ({@code -XX:+ExitOnOutOfMemoryError} in jvm.options).
+ * against 3.3 s with room to spare); a result that runs out all the same ends the daemon
+ * ({@code -XX:+ExitOnOutOfMemoryError} in jvm.options).
  */
 final class ResultBound {
     /** What each record of a result takes while it is made, besides itself. */
@@ -30,7 +31,7 @@ final class ResultBound {
         return Math.max(1_000, usable / BYTES_PER_RECORD);
     }
 
-    /** The heap bound, in MiB rounded up to a multiple of 64, under which {@code records} are allowed. */
+    /** The heap bound, in MiB rounded up to a multiple of 64, under which {@code records} (as the bound counts them) are allowed. */
     static long heapMibFor(long records) {
         double bytes = (records * (double) BYTES_PER_RECORD + RESERVED_BYTES) / USABLE_SHARE;
         long mib = (long) Math.ceil(bytes / (1 << 20));

@@ -9,18 +9,31 @@ import java.io.IOException;
  */
 public final class ResultTooLargeException extends IOException {
     private final long records;
+    private final long weight;
     private final long bound;
 
-    public ResultTooLargeException(long records, long bound) {
-        super("the result would hold " + records + " records, more than the " + bound
+    /**
+     * @param records the records the result would hold
+     * @param weight what they count for against the bound (see {@link TrackerConfig#maxResultRecords()})
+     * @param bound the bound
+     */
+    public ResultTooLargeException(long records, long weight, long bound) {
+        super("the result would hold " + records + " records" + (weight != records ? " (" + weight
+                + ", a record with names counting twice)" : "") + ", more than the " + bound
                 + " a result may hold; nothing was lost.");
         this.records = records;
+        this.weight = weight;
         this.bound = bound;
     }
 
     /** The records the refused result would have held. */
     public long records() {
         return records;
+    }
+
+    /** What they count for against the bound: a record with names (a renamed file's) counts twice. */
+    public long weight() {
+        return weight;
     }
 
     /** The most a result may hold ({@link TrackerConfig#maxResultRecords()}). */

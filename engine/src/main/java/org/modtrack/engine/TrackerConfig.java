@@ -22,10 +22,11 @@ import java.util.Objects;
  * @param consumerTimeout a consumer that has not blessed for longer (since it was added or last
  *     blessed) is dropped at the next query or bless of any consumer: its next result says that
  *     continuity was lost, and what only it kept is discarded; zero: never
- * @param maxResultRecords the most records a result may be made of: a query whose result would hold
- *     more is refused ({@link ResultTooLargeException}) before anything is issued, rather than run
- *     out of memory while it is made (each record stands for a few hundred bytes until the result
- *     is written; the daemon derives the bound from its heap's)
+ * @param maxResultRecords the most records a result may be made of, a record with names (a renamed
+ *     file's) counting twice: a query whose result would hold more is refused
+ *     ({@link ResultTooLargeException}) before anything is issued, rather than run out of memory
+ *     while it is made (each record stands for a few hundred bytes until the result is written; the
+ *     daemon derives the bound from its heap's)
  */
 public record TrackerConfig(
         Durability durability,

@@ -181,6 +181,19 @@ class ChangeTrackerTest {
     }
 
     @Test
+    void aRecordWithNamesCountsTwiceAgainstTheBound() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config().withMaxResultRecords(3))) {
+            t.recordChange(A, Change.RENAMED, "/data/a0", false);
+            write(t, B);
+            assertEquals(Set.of("/data/a", "/data/b"), paths(t.query()), "a renamed file and a written one: 3");
+            t.recordChange(C, Change.RENAMED, "/data/c0", false);
+            ResultTooLargeException e = assertThrows(ResultTooLargeException.class, t::query);
+            assertEquals(3, e.records());
+            assertEquals(5, e.weight());
+        }
+    }
+
+    @Test
     void aScopedDirectoryIsStillADirectoryAfterARestart() throws Exception {
         FileId dir = FileId.ofPath("/data/dir");
         try (ChangeTracker t = ChangeTracker.open(state, config())) {
