@@ -279,8 +279,9 @@ public final class Protocol {
 
     /**
      * The daemon's memory: its Java heap (used, committed, the most it may grow to), and its
-     * resident set ({@code VmRSS}, -1 if /proc cannot say), in bytes. The whole process's, not
-     * this root's: roots share one heap.
+     * resident set ({@code VmRSS}, -1 if /proc cannot say), in bytes; and the most records a result
+     * may hold with that heap ({@link ResultBound}). The whole process's, not this root's: roots
+     * share one heap.
      */
     private static void putMemory(ObjectNode m) {
         Runtime rt = Runtime.getRuntime();
@@ -288,6 +289,7 @@ public final class Protocol {
         m.put("heapCommitted", rt.totalMemory());
         m.put("heapMax", rt.maxMemory());
         m.put("resident", residentBytes());
+        m.put("maxResultRecords", ResultBound.records(rt.maxMemory()));
     }
 
     private static long residentBytes() {

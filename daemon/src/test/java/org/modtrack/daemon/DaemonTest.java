@@ -223,6 +223,7 @@ class DaemonTest {
             long committed = m.path("heapCommitted").asLong();
             assertTrue(0 < used && used <= committed && committed <= m.path("heapMax").asLong(), m.toString());
             assertTrue(m.path("resident").asLong() > committed / 8, "a resident set of some megabytes: " + m);
+            assertEquals(ResultBound.records(m.path("heapMax").asLong()), m.path("maxResultRecords").asLong(), m.toString());
         }
     }
 
