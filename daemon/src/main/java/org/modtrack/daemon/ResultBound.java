@@ -7,10 +7,12 @@ package org.modtrack.daemon;
  *
  * <p>While a result is made, each record it is made of takes about 384 bytes more than the record
  * itself (its file's handle, its path, its place in the plan and in the order), and the collector
- * needs its reserve and the daemon's own objects besides (benchmarks/peers/answer --workload deleted
- * --files N --jvm "... -XmxM": 300,000 removed files fail at 175 MiB and are answered at 200 MiB;
- * 1,000,000 fail at 400 MiB and are answered at 500 MiB; each point agrees with the rule below). A
- * record with names counts twice (the engine's rule): 300,000 renamed files ran out at 200 MiB.
+ * needs its reserve and the daemon's own objects besides (measured before there was a bound, as
+ * benchmarks/peers/answer --workload deleted --files N --jvm "... -XmxM" makes and removes the
+ * files: 300,000 removed files failed at 175 MiB and were answered at 200 MiB; 1,000,000 failed
+ * at 400 MiB and were answered at 500 MiB; each point agrees with the rule below). A record with
+ * names counts twice (the engine's rule): 300,000 renamed files ran out at 200 MiB, and were
+ * answered at 320 MiB, what {@link #heapMibFor} names for them.
  * Near the bound an answer is slow (the collector runs all the time: 1,000,000 at 500 MiB took 9 s
  * against 3.3 s with room to spare); a result that runs out all the same ends the daemon
  * ({@code -XX:+ExitOnOutOfMemoryError} in jvm.options).
