@@ -13,9 +13,9 @@ package org.modtrack.daemon;
  * at 400 MiB and were answered at 500 MiB; each point agrees with the rule below). A record with
  * names counts twice (the engine's rule): 300,000 renamed files ran out at 200 MiB, and were
  * answered at 320 MiB, what {@link #heapMibFor} names for them.
- * Near the bound an answer is slow (the collector runs all the time: 1,000,000 at 500 MiB took 9 s
- * against 3.3 s with room to spare); a result that runs out all the same ends the daemon
- * ({@code -XX:+ExitOnOutOfMemoryError} in jvm.options).
+ * Near the bound the collector runs more, within the noise of one query (1,000,000 removed files,
+ * one query of a new daemon: 9.5 s at 500 MiB, 8.8 s at 1 GiB, 10.1 s at 6 GiB). A result that
+ * runs out all the same ends the daemon ({@code -XX:+ExitOnOutOfMemoryError} in jvm.options).
  */
 final class ResultBound {
     /** What each record of a result takes while it is made, besides itself. */
