@@ -82,6 +82,15 @@ def kill(p, sig=signal.SIGKILL):
             p.wait()
 
 
+def set_class_archive_aside():
+    """Renames bin/modtrack's class data archive of the daemon (cli/target/modtrack-daemon-*.jsa) to
+    *.aside, so that a daemon started now runs as in its first life; returns the paths to rename back."""
+    paths = glob.glob(os.path.join(A.repo, "cli", "target", "modtrack-daemon-*.jsa"))
+    for path in paths:
+        os.rename(path, path + ".aside")
+    return paths
+
+
 def release_keepers(state):
     """Tells the queue keepers of a stopped daemon (state directory STATE) to let their queues go;
     returns the (socket path, OSError) of each that could not be told."""
@@ -796,8 +805,9 @@ def sweep_only(cfg, missing):
         for n, answers in zip(sw["steps"], rows):
             print("%-8s %9d changed: %s  (%s)" % (k, n, fmt_runs([s for s, _ in answers]), answers[-1][1]))
     for r in sw["recovery"]:
-        print("recovery %9d changed: listening %.2f s, first answer %.2f s%s, %d entries, continuity %s"
-              % (r["n"], r["listening"], r["first"], " (compact entries)" if r.get("compact") else "", r["lines"],
+        print("recovery %9d changed: listening %.2f s, first answer %.2f s%s%s, %d entries, continuity %s"
+              % (r["n"], r["listening"], r["first"], " (compact entries)" if r.get("compact") else "",
+                 " (no class data archive: a first life)" if not r.get("archive", True) else "", r["lines"],
                  r["continuity"]))
     for m in sw["memory"]:
         print("memory   %9d changed: heap %.1f MB, resident %.1f MB" % (m["n"], m["heap"] / 1e6, m["rss"] / 1e6))
@@ -962,7 +972,11 @@ def sweep(cfg, missing):
     defaults, power/srcu (streamed query, never blessed, so each answer holds every file created so
     far), the srcu daemons' also with compact entries. At each step modtrack srcu's heap
     after a full GC, and a fourth daemon (the defaults) is SIGKILLed and restarted: time to
-    'listening' and to its first complete answer, with the journal it had."""
+    'listening' and to its first complete answer, with the journal it had. That daemon is stopped
+    cleanly once before the first step, so that its restarts load their classes from the archive
+    the JVM writes at a clean stop (docs/install.md, *Restarts*), as any restart of an installed
+    daemon but those in its first life after an install or an upgrade does; at each step one more
+    restart runs with the archive set aside, as in that first life."""
     sw = os.path.join(A.mnt, "sweep")
     os.makedirs(sw)
     wm = Watchman("sweep") if "watchman" not in missing else None
@@ -976,6 +990,8 @@ def sweep(cfg, missing):
         for c in [x for x in (wm, lat_a, lat_b, lat_p, rec) if x]:
             c.start()
             started.append(c)
+        rec.stop()  # a clean stop: the JVM writes the class data archive
+        rec.start()
         lat_a.mark()
         lat_b.mark()
         lat_p.mark()
@@ -1018,17 +1034,24 @@ def sweep(cfg, missing):
                 rows["latency"].setdefault(k, []).append(v)
             used, rss = heap_used(lat_a.p.pid)
             rows["memory"].append(dict(n=n, heap=used, rss=rss))
-            for rep in range(cfg["recovery_reps"] + 1):
-                compact = rep == cfg["recovery_reps"]  # once more, its client asking for compact entries
+            for rep in range(cfg["recovery_reps"] + 2):
+                archive = rep > 0  # the first without the class data archive, as in a first life
+                compact = rep == cfg["recovery_reps"] + 1  # once more, its client asking for compact entries
                 st = rec.call({"cmd": "status", "root": A.mnt})
                 rec.kill9()
-                t = time.perf_counter()
-                listening = rec.start()
+                aside = [] if archive else set_class_archive_aside()
+                try:
+                    t = time.perf_counter()
+                    listening = rec.start()
+                finally:
+                    for path in aside:
+                        os.rename(path + ".aside", path)
                 s, hdr, lines = rec.stream_query(compact)
                 first = time.perf_counter() - t
                 rows["recovery"].append(dict(n=n, journal=st.get("journalBytes"), records=st.get("records"),
                                              listening=listening, first=first, lines=lines, compact=compact,
-                                             continuity=hdr["continuity"], barrier_ms=hdr.get("barrierWaitMs")))
+                                             archive=archive, continuity=hdr["continuity"],
+                                             barrier_ms=hdr.get("barrierWaitMs")))
                 log("  recovery %d at %d: %d entries, header %s, first entries %s" % (
                     rep + 1, n, lines, json.dumps(hdr)[:400], rec.first_lines))
             log("  rescan %.2f s, srcu %.2f s, freeze %.2f s, heap %.1f MB, recovery %.1f s" % (
@@ -1049,7 +1072,8 @@ def sweep(cfg, missing):
         "power-compact": 'the same daemon; {"cmd":"query","stream":true,"compact":true} on SOCK, read in blocks until the '
                          'end line',
         "freeze": lat_b.cmd_doc + '; {"cmd":"query","stream":true} on SOCK, read in blocks until the end line',
-        "recovery": rec.cmd_doc + "; status; SIGKILL; start again; time to 'listening' and to the end of the "
+        "recovery": rec.cmd_doc + " (stopped cleanly once: the class data archive); status; SIGKILL; start again "
+                    "(once with cli/target/modtrack-daemon-*.jsa set aside); time to 'listening' and to the end of the "
                     "first streamed query",
         "memory": "jcmd PID GC.run; jcmd PID GC.heap_info (used, young + old); VmRSS from /proc/PID/status",
     }
@@ -1112,7 +1136,8 @@ def plots(cs, times, sw, img):
         ax1.plot(sw["steps"], ys, marker="o", label=labels.get(k, k))
     rec = sw["recovery"]
     if rec:
-        ys = [med([r["first"] for r in rec if r["n"] == n and not r.get("compact")]) for n in sw["steps"]]
+        ys = [med([r["first"] for r in rec if r["n"] == n and not r.get("compact") and r.get("archive", True)])
+              for n in sw["steps"]]
         ax1.plot(sw["steps"], ys, marker="x", linestyle="--", label="modtrack restart after SIGKILL to first answer")
     ax1.set_xscale("log")
     ax1.set_yscale("log")
@@ -1296,21 +1321,26 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
         L.append("![answer latency and memory as changed files grow](img/peers-latency.png)\n")
 
     L.append("## How long does modtrack take to recover after SIGKILL, as its journal grows?\n")
-    L.append("The sweep's fourth daemon (the defaults: power/srcu), SIGKILLed %d time(s) at each step with every record since the "
-             "first step unblessed, and started again at once, then once more with its client asking for "
-             "compact entries. Time from the start to `listening`, and to the end of its first streamed "
-             "answer.\n" % cfg["recovery_reps"])
+    L.append("The sweep's fourth daemon (the defaults: power/srcu), stopped cleanly once before the first step "
+             "(so that the JVM wrote its class data archive, as any restart but those of a first life after an "
+             "install or an upgrade has it: docs/install.md, *Restarts*), then SIGKILLed at each step with every "
+             "record since the first step unblessed and started again at once: once with the archive set aside "
+             "(a first life), %d time(s) with it, and once more with it and its client asking for compact "
+             "entries. Time from the start to `listening`, and to the end of its first streamed answer.\n"
+             % cfg["recovery_reps"])
     L.append("| changed files | journal bytes at each kill | to listening s | to first answer s | to first answer, "
-             "compact entries, s | answer | command |")
-    L.append("| --- | --- | --- | --- | --- | --- | --- |")
+             "compact entries, s | to listening, first answer, no archive (a first life), s | answer | command |")
+    L.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n in sw["steps"]:
-        rs = [r for r in sw["recovery"] if r["n"] == n and not r.get("compact")]
+        rs = [r for r in sw["recovery"] if r["n"] == n and not r.get("compact") and r.get("archive", True)]
         rc = [r for r in sw["recovery"] if r["n"] == n and r.get("compact")]
-        L.append("| %s | %s | %s | %s | %s | %d changes, continuity %s, barrier wait %s ms | `%s` |" % (
+        rn = [r for r in sw["recovery"] if r["n"] == n and not r.get("archive", True)]
+        L.append("| %s | %s | %s | %s | %s | %s | %d changes, continuity %s, barrier wait %s ms | `%s` |" % (
             f"{n:,}", "/".join(f"{r['journal']:,}" for r in rs + rc),
             fmt_runs([r["listening"] for r in rs + rc], 2), fmt_runs([r["first"] for r in rs], 2),
-            " ".join("%.2f" % r["first"] for r in rc), rs[-1]["lines"],
-            rs[-1]["continuity"], "/".join(str(r["barrier_ms"]) for r in rs + rc), sw["cmd"]["recovery"]))
+            " ".join("%.2f" % r["first"] for r in rc), " ".join("%.2f, %.2f" % (r["listening"], r["first"]) for r in rn),
+            rs[-1]["lines"], rs[-1]["continuity"], "/".join(str(r["barrier_ms"]) for r in rn + rs + rc),
+            sw["cmd"]["recovery"]))
     L.append("")
 
     L.append("## How much memory per changed file?\n")
