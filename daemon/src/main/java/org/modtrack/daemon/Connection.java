@@ -245,7 +245,7 @@ final class Connection {
             throw unknownConsumer(root, consumer); // removed meanwhile
         } catch (ResultTooLargeException e) {
             String why = "the result of " + root.path() + " would hold " + e.records() + " records" + (e.weight() != e.records()
-                    ? " (" + e.weight() + ", a renamed file counting twice)" : "") + ", and this daemon's heap bound ("
+                    ? " (" + e.weight() + ", a file seen under other names, a renamed one, counting twice)" : "") + ", and this daemon's heap bound ("
                     + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) lets it make results of at most " + e.bound()
                     + ": raise `heap` to at least " + ResultBound.heapMibFor(e.weight())
                     + "M and restart the daemon (docs/install.md, Memory); nothing was lost.";
