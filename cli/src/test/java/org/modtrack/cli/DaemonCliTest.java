@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +22,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongPredicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -255,6 +262,89 @@ class DaemonCliTest {
             } finally {
                 large.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    /**
+     * Two consumers whose results each fit the daemon's heap, but not together: while one result is
+     * being sent (to a client that takes it slowly), the other waits for room, is refused in one
+     * line once it has waited longer than a client's idle timeout, and is answered whole once the
+     * first has let its memory go (here: its client went away half way); nothing is lost for either.
+     */
+    @Test
+    void resultsThatDoNotFitTheHeapTogetherAreMadeOneAfterTheOtherAndNothingIsLost() throws Exception {
+        int files = 10_000; // a record each (--naming events): two such results are above 64 MiB's bound, 17,476
+        try (LoopMount m = LoopMount.create("ext4", 128 * MIB)) {
+            Path root = m.mountPoint();
+            Process daemon = ModtrackProcess.daemon(List.of("-Xmx64m"), root, dir.resolve("state"), dir.resolve("sock"),
+                    dir.resolve("daemon.log"), "--naming", "events", "--idle-timeout-ms", "2000");
+            try {
+                assertEquals(0, cli("consumers", "add", root.toString(), "backup").exitCode());
+                assertEquals(0, cli("bless", root.toString(), queryJson(root).path("snapshot").asText()).exitCode());
+                Command.sh(root, "i=0; while [ $i -lt " + files + " ]; do echo x > f$i; i=$((i+1)); done");
+                Set<String> expected = new TreeSet<>();
+                for (int i = 0; i < files; i++) {
+                    expected.add("f" + i);
+                }
+                try (SocketChannel slow = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                    slow.connect(UnixDomainSocketAddress.of(dir.resolve("sock")));
+                    slow.write(ByteBuffer.wrap(("{\"v\": 1, \"cmd\": \"query\", \"root\": \"" + root + "\", \"stream\": true}\n")
+                            .getBytes(StandardCharsets.UTF_8)));
+                    // Takes its result slowly (16 KiB every 150 ms: each 64 KiB piece well within the idle timeout).
+                    AtomicBoolean stop = new AtomicBoolean();
+                    Thread reader = Thread.ofPlatform().start(() -> {
+                        ByteBuffer b = ByteBuffer.allocate(16 << 10);
+                        try {
+                            while (!stop.get() && slow.read(b.clear()) >= 0) {
+                                Thread.sleep(150);
+                            }
+                        } catch (IOException | InterruptedException e) {
+                            // closed by the test
+                        }
+                    });
+                    try {
+                        long held = awaitMemory(root, "resultRecordsHeld", n -> n >= files);
+                        assertTrue(held >= files, "the slow client's result holds its records: " + held);
+                        CliTest.Run busy = cli("query", root.toString(), "--consumer", "backup", "--json");
+                        assertEquals(3, busy.exitCode(), busy.out());
+                        assertTrue(busy.err().matches("(?s).*would hold \\d+ records, and the results other clients are being"
+                                + " sent hold " + held + " of the 17476 .*nothing was lost: query again.*"), busy.err());
+                        assertEquals(1, busy.err().strip().lines().count(), "one line: " + busy.err());
+                    } finally {
+                        stop.set(true);
+                        reader.interrupt();
+                        reader.join(TimeUnit.MINUTES.toMillis(1));
+                    }
+                } // the slow client goes away half way through its result
+                assertEquals(0, awaitMemory(root, "resultRecordsHeld", n -> n == 0), "a result whose client went away lets its memory go");
+                for (String consumer : List.of("backup", "default")) {
+                    CliTest.Run run = cli("query", root.toString(), "--consumer", consumer, "--json");
+                    assertEquals(0, run.exitCode(), run.err());
+                    JsonNode all = Protocol.MAPPER.readTree(run.out());
+                    assertEquals(expected, changes(root, all).keySet(), consumer + ": every file, after the refusal");
+                    assertEquals("intact", all.path("continuity").asText());
+                    assertEquals(0, cli("bless", root.toString(), all.path("snapshot").asText(), "--consumer", consumer).exitCode());
+                }
+                assertEquals(0, awaitMemory(root, "resultRecordsHeld", n -> n == 0), "every result sent lets its memory go");
+                assertEquals(0, cli("stop").exitCode());
+                stopped(daemon, 0, dir.resolve("sock"));
+            } finally {
+                daemon.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** The daemon's {@code memory.FIELD} once it is as {@code wanted}, or as it is after a minute. */
+    private long awaitMemory(Path root, String field, LongPredicate wanted) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (true) {
+            CliTest.Run status = cli("status", root.toString(), "--json");
+            assertEquals(0, status.exitCode(), status.err());
+            long now = Protocol.MAPPER.readTree(status.out()).path("memory").path(field).asLong(-1);
+            if (wanted.test(now) || System.nanoTime() > deadline) {
+                return now;
+            }
+            Thread.sleep(100);
         }
     }
 

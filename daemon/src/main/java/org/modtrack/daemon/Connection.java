@@ -238,12 +238,20 @@ final class Connection {
         return id;
     }
 
-    private LinuxResult resultOf(Root root, String consumer, boolean view) throws ProtocolException, InterruptedException {
+    private Root.Answer resultOf(Root root, String consumer, boolean view) throws ProtocolException, InterruptedException {
         try {
             return root.query(consumer, view);
         } catch (ConsumerException e) {
             throw unknownConsumer(root, consumer); // removed meanwhile
         } catch (ResultTooLargeException e) {
+            if (e.heldByOthers() > 0) {
+                String why = "the result of " + root.path() + " would hold " + e.records() + " records, and the results other"
+                        + " clients are being sent hold " + e.heldByOthers() + " of the " + e.bound() + " this daemon's heap ("
+                        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) lets results hold together, still after "
+                        + ResultMemory.waitFor(daemon.config().idleTimeout()).toMillis() + " ms; nothing was lost: query again.";
+                LOG.info(why);
+                throw new ProtocolException(Protocol.BUSY, why);
+            }
             String why = "the result of " + root.path() + " would hold " + e.records() + " records" + (e.weight() != e.records()
                     ? " (" + e.weight() + ", a file seen under other names, a renamed one, counting twice)" : "") + ", and this daemon's heap bound ("
                     + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) lets it make results of at most " + e.bound()
@@ -260,7 +268,12 @@ final class Connection {
 
     private void query(Root root, String consumer, boolean stream, boolean compact)
             throws ProtocolException, IOException, InterruptedException {
-        LinuxResult r = resultOf(root, consumer, false);
+        try (Root.Answer answer = resultOf(root, consumer, false)) { // its memory let go once it is sent, or failed to be
+            sendResult(answer.result(), root, stream, compact);
+        }
+    }
+
+    private void sendResult(LinuxResult r, Root root, boolean stream, boolean compact) throws IOException {
         ObjectNode head = Protocol.resultHead(root.path().toString(), r);
         if (compact) {
             head.put("compact", true);
@@ -360,22 +373,25 @@ final class Connection {
                 if (activity != seen) {
                     // read before the query: activity during it makes the next poll query again (never a miss)
                     seen = activity;
-                    LinuxResult r;
+                    Root.Answer answer;
                     try {
-                        r = resultOf(root, consumer, true);
+                        answer = resultOf(root, consumer, true);
                     } catch (ProtocolException e) {
                         send(Protocol.error(e.code(), e.getMessage()));
                         return;
                     }
-                    Set<String> current = new HashSet<>();
-                    for (PathChange c : r.changes()) {
-                        String key = c.kind() + "\0" + c.path() + "\0" + c.from();
-                        current.add(key);
-                        if (!previous.contains(key)) {
-                            send(Protocol.object().put("type", "change").put("snapshot", r.snapshot()).setAll(Protocol.change(c, r)));
+                    try (answer) {
+                        LinuxResult r = answer.result();
+                        Set<String> current = new HashSet<>();
+                        for (PathChange c : r.changes()) {
+                            String key = c.kind() + "\0" + c.path() + "\0" + c.from();
+                            current.add(key);
+                            if (!previous.contains(key)) {
+                                send(Protocol.object().put("type", "change").put("snapshot", r.snapshot()).setAll(Protocol.change(c, r)));
+                            }
                         }
+                        previous = current;
                     }
-                    previous = current;
                 }
                 long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(intervalMs);
                 while (!gone.get() && !daemon.stopping() && System.nanoTime() < until) {

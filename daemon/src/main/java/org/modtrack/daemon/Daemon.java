@@ -85,6 +85,8 @@ public final class Daemon implements AutoCloseable {
                 .withMaxJournalBytes(config.journalLimit())
                 .withConsumerTimeout(config.consumerTimeout())
                 .withMaxResultRecords(ResultBound.records(Runtime.getRuntime().maxMemory()));
+        // One heap for every root's results: what they hold at once is bounded together.
+        ResultMemory memory = new ResultMemory(tracker.maxResultRecords(), ResultMemory.waitFor(config.idleTimeout()));
         Map<String, Root> roots = new LinkedHashMap<>();
         ServerSocketChannel server = null;
         try {
@@ -93,7 +95,7 @@ public final class Daemon implements AutoCloseable {
                 Root root = Root.open(p, state, config.barrier(), LinuxSourceOptions.defaults()
                         .withBarrier(config.barrier().sourceBarrier()).withDetail(config.detail())
                         .withSiblingScopes(config.siblingScopes()).withHook(config.hook())
-                        .withKeepQueue(config.keepQueue()).withNaming(config.naming()), tracker);
+                        .withKeepQueue(config.keepQueue()).withNaming(config.naming()), tracker, memory);
                 roots.put(root.path().toString(), root);
                 LOG.info(() -> "tracking root=" + root.path() + " mountPoint=" + root.source().mountPoint()
                         + " state=" + state + " source=" + root.source().hook().cliName()

@@ -50,6 +50,7 @@ public final class Protocol {
     public static final String CONSUMER_REFUSED = "consumer-refused";
     public static final String QUERY_FAILED = "query-failed";
     public static final String RESULT_TOO_LARGE = "result-too-large";
+    public static final String BUSY = "busy";
     public static final String STOPPING = "stopping";
     public static final String INTERNAL = "internal";
 
@@ -243,7 +244,7 @@ public final class Protocol {
         q.put("count", root.queries());
         q.put("totalMs", root.queryNanos() / 1_000_000);
         q.put("lastBarrierWaitMs", root.lastBarrierWaitNanos() / 1_000_000);
-        putMemory(o.putObject("memory"));
+        putMemory(o.putObject("memory"), root.memory());
         return o;
     }
 
@@ -279,17 +280,20 @@ public final class Protocol {
 
     /**
      * The daemon's memory: its Java heap (used, committed, the most it may grow to), and its
-     * resident set ({@code VmRSS}, -1 if /proc cannot say), in bytes; and the most records a result
-     * may hold with that heap ({@link ResultBound}). The whole process's, not this root's: roots
+     * resident set ({@code VmRSS}, -1 if /proc cannot say), in bytes; the most records a result
+     * may hold with that heap ({@link ResultBound}), what the results being made or sent now hold
+     * of it together, and how many wait for room ({@link ResultMemory}). The whole process's, not this root's: roots
      * share one heap.
      */
-    private static void putMemory(ObjectNode m) {
+    private static void putMemory(ObjectNode m, ResultMemory results) {
         Runtime rt = Runtime.getRuntime();
         m.put("heapUsed", rt.totalMemory() - rt.freeMemory());
         m.put("heapCommitted", rt.totalMemory());
         m.put("heapMax", rt.maxMemory());
         m.put("resident", residentBytes());
-        m.put("maxResultRecords", ResultBound.records(rt.maxMemory()));
+        m.put("maxResultRecords", results.bound());
+        m.put("resultRecordsHeld", results.held());
+        m.put("resultsWaiting", results.waiting());
     }
 
     private static long residentBytes() {

@@ -46,20 +46,23 @@ final class Root implements AutoCloseable {
      * {@link #queryLock}.
      */
     private final ExecutorService checkpointThread;
+    /** The heap this root's results share with every other root's. */
+    private final ResultMemory memory;
 
-    private Root(Path path, BarrierKind barrier, LinuxSource source) {
+    private Root(Path path, BarrierKind barrier, LinuxSource source, ResultMemory memory) {
         this.path = path;
         this.barrier = barrier;
         this.source = source;
+        this.memory = memory;
         this.checkpointThread = Executors.newSingleThreadExecutor(
                 r -> Thread.ofPlatform().daemon().name("modtrack-checkpoint " + path).unstarted(r));
     }
 
-    /** Opens the source of {@code path} with its state in {@code state}. */
-    static Root open(Path path, Path state, BarrierKind barrier, LinuxSourceOptions options, TrackerConfig config)
-            throws IOException {
-        LinuxSource source = LinuxSource.open(path, state, config, options);
-        return new Root(source.watched(), barrier, source);
+    /** Opens the source of {@code path} with its state in {@code state}, its results admitted by {@code memory}. */
+    static Root open(Path path, Path state, BarrierKind barrier, LinuxSourceOptions options, TrackerConfig config,
+                     ResultMemory memory) throws IOException {
+        LinuxSource source = LinuxSource.open(path, state, config.withResultAdmission(memory), options);
+        return new Root(source.watched(), barrier, source, memory);
     }
 
     Path path() {
@@ -74,31 +77,50 @@ final class Root implements AutoCloseable {
         return source;
     }
 
+    /** The heap this root's results share with every other root's. */
+    ResultMemory memory() {
+        return memory;
+    }
+
+    /**
+     * A result and the memory it holds until it is sent: close it once the result is sent (or will
+     * not be).
+     */
+    record Answer(LinuxResult result, ResultMemory.Grant memory) implements AutoCloseable {
+        @Override
+        public void close() {
+            memory.close();
+        }
+    }
+
     /**
      * A checkpoint and its result for {@code consumer}, or with {@code view} a result only to look
-     * at (a watch); queries of this root run one at a time.
+     * at (a watch); queries of this root run one at a time. The caller closes the answer once it
+     * has sent the result.
      */
-    LinuxResult query(String consumer, boolean view) throws IOException, InterruptedException {
+    Answer query(String consumer, boolean view) throws IOException, InterruptedException {
         queryLock.lockInterruptibly();
         try {
             long t0 = System.nanoTime();
-            LinuxResult r = onCheckpointThread(consumer, view);
+            Answer a = onCheckpointThread(consumer, view);
             queryNanos.addAndGet(System.nanoTime() - t0);
             queryDurations.record(System.nanoTime() - t0);
             queries.incrementAndGet();
-            lastBarrierWaitNanos = r.barrierWait().toNanos();
-            return r;
+            lastBarrierWaitNanos = a.result().barrierWait().toNanos();
+            return a;
         } finally {
             queryLock.unlock();
         }
     }
 
     /** {@code source.query(consumer)} (or {@code view}) on {@link #checkpointThread}; the caller holds {@link #queryLock}. */
-    private LinuxResult onCheckpointThread(String consumer, boolean view) throws IOException, InterruptedException {
-        Future<LinuxResult> query = checkpointThread.submit(() -> view ? source.view(consumer) : source.query(consumer));
+    private Answer onCheckpointThread(String consumer, boolean view) throws IOException, InterruptedException {
+        Handoff handoff = new Handoff();
+        Future<Answer> query = checkpointThread.submit(() -> handoff.deliver(answer(consumer, view)));
         try {
             return query.get();
         } catch (InterruptedException e) {
+            handoff.abandon(); // a result made all the same lets its memory go
             query.cancel(true);
             awaitQueryEnd();
             throw e;
@@ -109,6 +131,45 @@ final class Root implements AutoCloseable {
                 case RuntimeException re -> throw re;
                 case Error err -> throw err;
                 default -> throw new IllegalStateException(e.getCause());
+            }
+        }
+    }
+
+    /** The query itself, on {@link #checkpointThread}, with the memory its result was admitted with. */
+    private Answer answer(String consumer, boolean view) throws IOException, InterruptedException {
+        memory.forgetAdmitted();
+        LinuxResult r;
+        try {
+            r = view ? source.view(consumer) : source.query(consumer);
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            memory.take().close(); // admitted, then failed while it was made
+            throw e;
+        }
+        return new Answer(r, memory.take());
+    }
+
+    /**
+     * Passes an answer from the checkpoint thread to the client's: once the client has stopped
+     * waiting for it (interrupted), an answer made all the same is closed, so that its memory is
+     * not held by a result nobody sends.
+     */
+    private static final class Handoff {
+        private Answer delivered;
+        private boolean abandoned;
+
+        synchronized Answer deliver(Answer a) {
+            if (abandoned) {
+                a.close();
+            } else {
+                delivered = a;
+            }
+            return a;
+        }
+
+        synchronized void abandon() {
+            abandoned = true;
+            if (delivered != null) {
+                delivered.close();
             }
         }
     }

@@ -224,6 +224,8 @@ class DaemonTest {
             assertTrue(0 < used && used <= committed && committed <= m.path("heapMax").asLong(), m.toString());
             assertTrue(m.path("resident").asLong() > committed / 8, "a resident set of some megabytes: " + m);
             assertEquals(ResultBound.records(m.path("heapMax").asLong()), m.path("maxResultRecords").asLong(), m.toString());
+            assertEquals(0, m.path("resultRecordsHeld").asLong(), "no result is being made or sent: " + m);
+            assertEquals(0, m.path("resultsWaiting").asLong(), m.toString());
         }
     }
 

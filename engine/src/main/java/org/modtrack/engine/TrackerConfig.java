@@ -27,6 +27,8 @@ import java.util.Objects;
  *     ({@link ResultTooLargeException}) before anything is issued, rather than run out of memory
  *     while it is made (each record stands for a few hundred bytes until the result is written; the
  *     daemon derives the bound from its heap's)
+ * @param resultAdmission admits each result within that bound, or refuses it, once its records are
+ *     counted: what lets trackers sharing one heap bound the results they make at once together
  */
 public record TrackerConfig(
         Durability durability,
@@ -37,7 +39,8 @@ public record TrackerConfig(
         long maxJournalBytes,
         WriteBarrier barrier,
         Duration consumerTimeout,
-        long maxResultRecords) {
+        long maxResultRecords,
+        ResultAdmission resultAdmission) {
 
     /** 1 GiB: snapshot files are read whole at recovery. */
     public static final long MAX_SNAPSHOT_BYTES = 1L << 30;
@@ -56,6 +59,7 @@ public record TrackerConfig(
         }
         Objects.requireNonNull(barrierTimeout, "barrierTimeout");
         Objects.requireNonNull(barrier, "barrier");
+        Objects.requireNonNull(resultAdmission, "resultAdmission");
         if (barrierTimeout.isNegative()) {
             throw new IllegalArgumentException("the barrier timeout must not be negative, not " + barrierTimeout + ".");
         }
@@ -78,45 +82,51 @@ public record TrackerConfig(
     /**
      * Power durability, a 10 s barrier timeout, 65,536 writes in progress, 1 MiB snapshots growing to
      * 1 GiB, 4 GiB for all snapshots not yet blessed, consumers dropped after 30 days without a bless,
-     * results of any number of records.
+     * results of any number of records, each admitted at once.
      */
     public static TrackerConfig defaults() {
         return new TrackerConfig(Durability.POWER, Duration.ofSeconds(10), 1 << 16, 1 << 20, MAX_SNAPSHOT_BYTES,
-                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE, DEFAULT_CONSUMER_TIMEOUT, Long.MAX_VALUE);
+                DEFAULT_MAX_JOURNAL_BYTES, WriteBarrier.NONE, DEFAULT_CONSUMER_TIMEOUT, Long.MAX_VALUE,
+                ResultAdmission.ALL);
     }
 
     public TrackerConfig withDurability(Durability d) {
-        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
+        return new TrackerConfig(d, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords, resultAdmission);
     }
 
     public TrackerConfig withBarrierTimeout(Duration t) {
-        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
+        return new TrackerConfig(durability, t, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords, resultAdmission);
     }
 
     public TrackerConfig withMaxWritesInProgress(int n) {
-        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
+        return new TrackerConfig(durability, barrierTimeout, n, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords, resultAdmission);
     }
 
     public TrackerConfig withSnapshotBytes(long initial, long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, consumerTimeout, maxResultRecords);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initial, max, maxJournalBytes, barrier, consumerTimeout, maxResultRecords, resultAdmission);
     }
 
     /** The most disk all snapshots not yet discarded by a bless may take (see {@link #maxJournalBytes()}). */
     public TrackerConfig withMaxJournalBytes(long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, consumerTimeout, maxResultRecords);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, max, barrier, consumerTimeout, maxResultRecords, resultAdmission);
     }
 
     public TrackerConfig withBarrier(WriteBarrier b) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, consumerTimeout, maxResultRecords);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, b, consumerTimeout, maxResultRecords, resultAdmission);
     }
 
     /** See {@link #consumerTimeout()}; zero: never. */
     public TrackerConfig withConsumerTimeout(Duration t) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, t, maxResultRecords);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, t, maxResultRecords, resultAdmission);
     }
 
     /** See {@link #maxResultRecords()}. */
     public TrackerConfig withMaxResultRecords(long max) {
-        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, max);
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, max, resultAdmission);
+    }
+
+    /** See {@link #resultAdmission()}. */
+    public TrackerConfig withResultAdmission(ResultAdmission admission) {
+        return new TrackerConfig(durability, barrierTimeout, maxWritesInProgress, initialSnapshotBytes, maxSnapshotBytes, maxJournalBytes, barrier, consumerTimeout, maxResultRecords, admission);
     }
 }

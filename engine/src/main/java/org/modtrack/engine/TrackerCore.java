@@ -663,6 +663,7 @@ public final class TrackerCore {
         if (weight > config.maxResultRecords()) {
             throw new ResultTooLargeException(records, weight, config.maxResultRecords());
         }
+        config.resultAdmission().admit(records, weight);
         List<ChangedFile> out = new ArrayList<>(records);
         for (int e = 0; e < live.size(); e++) {
             if (live.id(e, FileTable.HIGHEST) < kept) {

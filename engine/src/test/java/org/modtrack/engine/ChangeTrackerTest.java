@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -177,6 +179,37 @@ class ChangeTrackerTest {
             assertEquals(blessed, all.lastBlessed());
             assertTrue(all.continuity().intact());
             assertFalse(all.recovered(), "a clean stop after refusals is clean");
+        }
+    }
+
+    @Test
+    void aResultItsAdmissionRefusesIsRefusedAndComesWholeOnceAdmitted() throws Exception {
+        List<Long> asked = new ArrayList<>();
+        AtomicBoolean room = new AtomicBoolean(true);
+        ResultAdmission admission = (records, weight) -> {
+            asked.add(weight);
+            if (!room.get()) {
+                throw new ResultTooLargeException(records, weight, 10, 9);
+            }
+        };
+        try (ChangeTracker t = ChangeTracker.open(state, config().withMaxResultRecords(10).withResultAdmission(admission))) {
+            t.recordChange(A, Change.RENAMED, "/data/a0", false);
+            write(t, B);
+            long blessed = t.query().snapshot();
+            assertEquals(List.of(3L), asked, "asked once, with the weight the bound counts (a record with names twice)");
+            t.bless(blessed);
+            write(t, C);
+            room.set(false);
+            ResultTooLargeException e = assertThrows(ResultTooLargeException.class, t::query);
+            assertEquals(9, e.heldByOthers());
+            write(t, A); // after the refused checkpoint: kept with the rest
+            assertThrows(BlessException.class, () -> t.bless(blessed + 1), "a refused result's id was never issued");
+            room.set(true);
+            QueryResult all = t.query();
+            assertEquals(Set.of("/data/a", "/data/c"), paths(all), "every record kept through the refusal");
+            assertEquals(blessed, all.lastBlessed());
+            assertTrue(all.continuity().intact());
+            t.bless(all.snapshot());
         }
     }
 

@@ -1,0 +1,153 @@
+package org.modtrack.daemon;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.modtrack.engine.ResultAdmission;
+import org.modtrack.engine.ResultTooLargeException;
+
+/**
+ * The heap the daemon's results share: every root and every consumer makes its results in one heap,
+ * and a result holds its memory from the moment it is made until its last entry is sent. Each
+ * admitted result holds its weight (its records, a record with names counting twice) of one bound,
+ * {@link ResultBound#records}, the most one result may hold alone; a result that does not fit
+ * beside those already held waits, first come first served, for them to be sent, at most
+ * {@link #wait}, and is then refused ({@code busy}; nothing is lost, and a client queries again).
+ * Without it two consumers whose results each fit the heap alone could run it out together: the
+ * daemon ends (an OutOfMemoryError), restarts, and the same two queries end it again.
+ *
+ * <p>The tracker admits a result on the thread that queries; {@link Root} queries each root on a
+ * thread of its own and takes the result's {@link Grant} there once it is made ({@link #take}),
+ * and the connection lets it go once the result is sent.
+ */
+final class ResultMemory implements ResultAdmission {
+    private static final Logger LOG = Logger.getLogger(ResultMemory.class.getName());
+
+    private final long bound;
+    private final Duration wait;
+    /** What admitted results hold and have not let go; guarded by this. */
+    private long held;
+    /** The results waiting to be admitted, first come first served: at most one a root. */
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+    /** The grant of the result admitted on this thread and not yet taken. */
+    private final ThreadLocal<Grant> admitted = new ThreadLocal<>();
+
+    /**
+     * @param bound what the results made and sent at once may count for together
+     * @param wait how long a result that does not fit waits for others to be sent before it is
+     *     refused: a little more than a client's idle timeout, so that a client that stopped taking
+     *     its result is cut off (at most an eighth of its timeout late) and its memory let go before
+     *     a query that waits for it gives up
+     */
+    ResultMemory(long bound, Duration wait) {
+        if (bound < 1 || wait.isNegative()) {
+            throw new IllegalArgumentException("a bound of at least 1 and a wait not negative, not " + bound + " and " + wait + ".");
+        }
+        this.bound = bound;
+        this.wait = wait;
+    }
+
+    /** The wait for a daemon whose clients may take {@code idleTimeout} to take each piece of an answer. */
+    static Duration waitFor(Duration idleTimeout) {
+        return idleTimeout.plus(idleTimeout.dividedBy(4));
+    }
+
+    @Override
+    public void admit(long records, long weight) throws ResultTooLargeException {
+        forgetAdmitted();
+        if (weight > bound) {
+            throw new ResultTooLargeException(records, weight, bound);
+        }
+        Object turn = new Object();
+        long deadline = System.nanoTime() + wait.toNanos();
+        synchronized (this) {
+            waiting.addLast(turn);
+            try {
+                while (waiting.peekFirst() != turn || held + weight > bound) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new ResultTooLargeException(records, weight, bound, held);
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // the query is being cancelled: it ends as refused
+                        throw new ResultTooLargeException(records, weight, bound, Math.max(1, held));
+                    }
+                }
+                held += weight;
+                assert held <= bound : held + " held of " + bound;
+            } finally {
+                waiting.remove(turn);
+                notifyAll(); // the next in line may fit now
+            }
+        }
+        admitted.set(new Grant(weight));
+    }
+
+    /** The grant of the result admitted on this thread since the last call ({@link Grant#NONE} if none), which the caller now holds. */
+    Grant take() {
+        Grant g = admitted.get();
+        admitted.remove();
+        return g == null ? Grant.NONE : g;
+    }
+
+    /**
+     * Lets go a grant admitted on this thread that nobody took: none is expected (every query on a
+     * root's thread takes its own); one would otherwise hold its weight for good.
+     */
+    void forgetAdmitted() {
+        Grant stale = take();
+        if (stale != Grant.NONE) {
+            LOG.log(Level.SEVERE, "a result's memory (" + stale.weight + " records) was admitted on " + Thread.currentThread()
+                    + " and never taken; letting it go");
+            stale.close();
+        }
+    }
+
+    /** What admitted results not yet let go hold (for {@code status}). */
+    synchronized long held() {
+        return held;
+    }
+
+    long bound() {
+        return bound;
+    }
+
+    /** How many results wait to be admitted. */
+    synchronized int waiting() {
+        return waiting.size();
+    }
+
+    private synchronized void letGo(long weight) {
+        held -= weight;
+        assert held >= 0 : held + " held";
+        notifyAll();
+    }
+
+    /** What one admitted result holds, until it is closed (once; closing again does nothing). */
+    final class Grant implements AutoCloseable {
+        /** Holds nothing: a result that was not admitted (refused, or failed before it was counted). */
+        static final Grant NONE = new ResultMemory(1, Duration.ZERO).new Grant(0);
+
+        private long weight;
+
+        private Grant(long weight) {
+            this.weight = weight;
+        }
+
+        @Override
+        public void close() {
+            long w;
+            synchronized (ResultMemory.this) {
+                w = weight;
+                weight = 0;
+            }
+            if (w > 0) {
+                letGo(w);
+            }
+        }
+    }
+}
