@@ -10,13 +10,21 @@ import org.modtrack.engine.ResultTooLargeException;
 
 /**
  * The heap the daemon's results share: every root and every consumer makes its results in one heap,
- * and a result holds its memory from the moment it is made until its last entry is sent. Each
- * admitted result holds its weight (its records, a record with names counting twice) of one bound,
- * {@link ResultBound#records}, the most one result may hold alone; a result that does not fit
- * beside those already held waits, first come first served, for them to be sent, at most
- * {@link #wait}, and is then refused ({@code busy}; nothing is lost, and a client queries again).
- * Without it two consumers whose results each fit the heap alone could run it out together: the
- * daemon ends (an OutOfMemoryError), restarts, and the same two queries end it again.
+ * and a result holds memory from the moment it is made until its last entry is sent. While it is
+ * made, an admitted result holds its weight (its records, a record with names counting twice) of
+ * one bound, {@link ResultBound#records}, the most one result may hold alone; once it is made, and
+ * until it is sent, a third of it ({@link Grant#made}). A result that does not fit beside those
+ * already held waits, first come first served, for them to be made or sent, at most {@link #wait},
+ * and is then refused ({@code busy}; nothing is lost, and a client queries again). Without it,
+ * results that each fit the heap alone could run it out together (two roots' made at once, or
+ * several consumers' being sent while another is made): the daemon ends (an OutOfMemoryError),
+ * restarts, and the same queries end it again.
+ *
+ * <p>Why a third: the bound counts 384 bytes a unit of weight while a result is made (its handles,
+ * its plan, its order, and the collector's room); a made result keeps only its entries, measured
+ * with {@code jcmd GC.run} and {@code GC.heap_info} while a client took a result slowly and after
+ * it went away (300,000 removed files: 108 bytes an entry; two results of 160,000 renamed files:
+ * 120 bytes an entry, 60 a unit of weight).
  *
  * <p>The tracker admits a result on the thread that queries; {@link Root} queries each root on a
  * thread of its own and takes the result's {@link Grant} there once it is made ({@link #take}),
@@ -127,6 +135,11 @@ final class ResultMemory implements ResultAdmission {
         notifyAll();
     }
 
+    /** What a made result holds while it is sent, for one that held {@code weight} while it was made: a third, rounded up. */
+    static long sentWeight(long weight) {
+        return (weight + 2) / 3;
+    }
+
     /** What one admitted result holds, until it is closed (once; closing again does nothing). */
     final class Grant implements AutoCloseable {
         /** Holds nothing: a result that was not admitted (refused, or failed before it was counted). */
@@ -136,6 +149,26 @@ final class ResultMemory implements ResultAdmission {
 
         private Grant(long weight) {
             this.weight = weight;
+        }
+
+        /** The result is made: from now until it is sent it holds what a made result holds ({@link #sentWeight}). */
+        void made() {
+            long freed;
+            synchronized (ResultMemory.this) {
+                long sent = sentWeight(weight);
+                freed = weight - sent;
+                weight = sent;
+            }
+            if (freed > 0) {
+                letGo(freed);
+            }
+        }
+
+        /** What it holds now. */
+        long weight() {
+            synchronized (ResultMemory.this) {
+                return weight;
+            }
         }
 
         @Override

@@ -145,7 +145,9 @@ final class Root implements AutoCloseable {
             memory.take().close(); // admitted, then failed while it was made
             throw e;
         }
-        return new Answer(r, memory.take());
+        ResultMemory.Grant g = memory.take();
+        g.made();
+        return new Answer(r, g);
     }
 
     /**

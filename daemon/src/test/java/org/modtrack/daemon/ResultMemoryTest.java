@@ -47,6 +47,24 @@ class ResultMemoryTest {
     }
 
     @Test
+    void aMadeResultHoldsAThirdUntilItIsSentAndLetsAWaitingOneIn() throws Exception {
+        ResultMemory m = new ResultMemory(10, LONG);
+        ResultMemory.Grant sent = admitted(m, 9);
+        CompletableFuture<ResultMemory.Grant> waiter = admitLater(m, 7);
+        awaitWaiting(m, 1);
+        sent.made();
+        assertEquals(3, sent.weight(), "a third of 9");
+        ResultMemory.Grant g = waiter.get(1, TimeUnit.MINUTES);
+        assertEquals(10, m.held(), "the made one's third and the new one's whole");
+        g.made();
+        assertEquals(3 + 3, m.held(), "a third of 7, rounded up");
+        sent.close();
+        g.close();
+        assertEquals(0, m.held());
+        assertEquals(1, ResultMemory.sentWeight(1), "a made result of one record still holds one");
+    }
+
+    @Test
     void aResultStillWithoutRoomAfterTheWaitIsRefusedNamingWhatOthersHold() throws Exception {
         ResultMemory m = new ResultMemory(10, Duration.ofMillis(50));
         ResultMemory.Grant holder = admitted(m, 7);
