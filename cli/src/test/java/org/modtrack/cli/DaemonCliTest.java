@@ -312,7 +312,8 @@ class DaemonCliTest {
                         CliTest.Run busy = cli("query", root.toString(), "--consumer", "backup", "--json");
                         assertEquals(3, busy.exitCode(), busy.out());
                         Matcher refusal = Pattern.compile("would hold (\\d+) records, and the results other clients are being"
-                                + " sent hold (\\d+) of the 17476 .*nothing was lost: query again").matcher(busy.err());
+                                + " sent hold (\\d+) of the 17476 .*nothing was lost: query again \\(with `heap` at least 128M they would fit"
+                                + " together\\)").matcher(busy.err());
                         assertTrue(refusal.find(), busy.err());
                         assertTrue(Long.parseLong(refusal.group(1)) >= files, busy.err());
                         assertTrue(Long.parseLong(refusal.group(2)) >= files / 3, busy.err());

@@ -248,7 +248,8 @@ final class Connection {
                 String why = "the result of " + root.path() + " would hold " + e.records() + " records, and the results other"
                         + " clients are being sent hold " + e.heldByOthers() + " of the " + e.bound() + " this daemon's heap ("
                         + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) lets results hold together, still after "
-                        + ResultMemory.waitFor(daemon.config().idleTimeout()).toMillis() + " ms; nothing was lost: query again.";
+                        + ResultMemory.waitFor(daemon.config().idleTimeout()).toMillis() + " ms; nothing was lost: query again (with `heap` at"
+                        + " least " + ResultBound.heapMibFor(e.weight() + e.heldByOthers()) + "M they would fit together).";
                 LOG.info(why);
                 throw new ProtocolException(Protocol.BUSY, why);
             }

@@ -41,6 +41,8 @@ final class ResultMemory implements ResultAdmission {
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** The grant of the result admitted on this thread and not yet taken. */
     private final ThreadLocal<Grant> admitted = new ThreadLocal<>();
+    /** Until when ({@link System#nanoTime}) a query on this thread may wait for room, if its caller set it. */
+    private final ThreadLocal<Long> deadline = new ThreadLocal<>();
 
     /**
      * @param bound what the results made and sent at once may count for together
@@ -57,6 +59,20 @@ final class ResultMemory implements ResultAdmission {
         this.wait = wait;
     }
 
+    /**
+     * Until when the query about to run on this thread may wait for room: {@link #wait} from when
+     * its client asked, so that queries of one root, which run one after the other, do not each
+     * wait their own.
+     */
+    void admitUntil(long deadlineNanos) {
+        deadline.set(deadlineNanos);
+    }
+
+    /** The deadline {@link #admitUntil} sets for a query asked for now. */
+    long deadlineFromNow() {
+        return System.nanoTime() + wait.toNanos();
+    }
+
     /** The wait for a daemon whose clients may take {@code idleTimeout} to take each piece of an answer. */
     static Duration waitFor(Duration idleTimeout) {
         return idleTimeout.plus(idleTimeout.dividedBy(4));
@@ -69,7 +85,9 @@ final class ResultMemory implements ResultAdmission {
             throw new ResultTooLargeException(records, weight, bound);
         }
         Object turn = new Object();
-        long deadline = System.nanoTime() + wait.toNanos();
+        Long until = this.deadline.get();
+        this.deadline.remove();
+        long deadline = until != null ? until : deadlineFromNow();
         synchronized (this) {
             waiting.addLast(turn);
             try {

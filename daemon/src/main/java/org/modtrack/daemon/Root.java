@@ -99,10 +99,11 @@ final class Root implements AutoCloseable {
      * has sent the result.
      */
     Answer query(String consumer, boolean view) throws IOException, InterruptedException {
+        long admitBy = memory.deadlineFromNow(); // the wait for the heap counts from here, the wait for the lock included
         queryLock.lockInterruptibly();
         try {
             long t0 = System.nanoTime();
-            Answer a = onCheckpointThread(consumer, view);
+            Answer a = onCheckpointThread(consumer, view, admitBy);
             queryNanos.addAndGet(System.nanoTime() - t0);
             queryDurations.record(System.nanoTime() - t0);
             queries.incrementAndGet();
@@ -114,9 +115,9 @@ final class Root implements AutoCloseable {
     }
 
     /** {@code source.query(consumer)} (or {@code view}) on {@link #checkpointThread}; the caller holds {@link #queryLock}. */
-    private Answer onCheckpointThread(String consumer, boolean view) throws IOException, InterruptedException {
+    private Answer onCheckpointThread(String consumer, boolean view, long admitBy) throws IOException, InterruptedException {
         Handoff handoff = new Handoff();
-        Future<Answer> query = checkpointThread.submit(() -> handoff.deliver(answer(consumer, view)));
+        Future<Answer> query = checkpointThread.submit(() -> handoff.deliver(answer(consumer, view, admitBy)));
         try {
             return query.get();
         } catch (InterruptedException e) {
@@ -136,8 +137,9 @@ final class Root implements AutoCloseable {
     }
 
     /** The query itself, on {@link #checkpointThread}, with the memory its result was admitted with. */
-    private Answer answer(String consumer, boolean view) throws IOException, InterruptedException {
+    private Answer answer(String consumer, boolean view, long admitBy) throws IOException, InterruptedException {
         memory.forgetAdmitted();
+        memory.admitUntil(admitBy);
         LinuxResult r;
         try {
             r = view ? source.view(consumer) : source.query(consumer);

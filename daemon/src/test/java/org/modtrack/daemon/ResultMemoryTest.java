@@ -79,6 +79,19 @@ class ResultMemoryTest {
     }
 
     @Test
+    void aQueryWhoseWaitWasSpentBeforeItRanIsRefusedAtOnceIfThereIsNoRoomAndAdmittedIfThereIs() throws Exception {
+        ResultMemory m = new ResultMemory(10, LONG);
+        ResultMemory.Grant holder = admitted(m, 7);
+        m.admitUntil(System.nanoTime() - 1); // it waited its whole wait behind another query of its root
+        assertEquals(7, assertThrows(ResultTooLargeException.class, () -> m.admit(5, 5)).heldByOthers());
+        m.admitUntil(System.nanoTime() - 1);
+        ResultMemory.Grant fits = admitted(m, 3);
+        assertEquals(10, m.held(), "room needs no wait");
+        fits.close();
+        holder.close();
+    }
+
+    @Test
     void aResultLargerThanTheBoundAloneIsRefusedWithoutWaiting() {
         ResultMemory m = new ResultMemory(10, LONG);
         ResultTooLargeException e = assertThrows(ResultTooLargeException.class, () -> m.admit(11, 11));
