@@ -380,6 +380,9 @@ public final class Daemon implements AutoCloseable {
             for (Connection c : connections) {
                 c.endInput();
             }
+            for (Root r : roots.values()) {
+                r.memory().stop(); // one for all roots: a query waiting for the heap ends now, not after its wait
+            }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
             while (!connections.isEmpty() && System.nanoTime() < deadline) {
                 Thread.sleep(10);

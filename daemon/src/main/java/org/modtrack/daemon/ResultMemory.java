@@ -37,6 +37,8 @@ final class ResultMemory implements ResultAdmission {
     private final Duration wait;
     /** What admitted results hold and have not let go; guarded by this. */
     private long held;
+    /** Set once the daemon stops; guarded by this. */
+    private boolean stopping;
     /** The results waiting to be admitted, first come first served: at most one a root. */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** The grant of the result admitted on this thread and not yet taken. */
@@ -93,8 +95,8 @@ final class ResultMemory implements ResultAdmission {
             try {
                 while (waiting.peekFirst() != turn || held + weight > bound) {
                     long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        throw new ResultTooLargeException(records, weight, bound, held);
+                    if (left <= 0 || stopping) {
+                        throw new ResultTooLargeException(records, weight, bound, Math.max(1, held));
                     }
                     try {
                         TimeUnit.NANOSECONDS.timedWait(this, left);
@@ -131,6 +133,15 @@ final class ResultMemory implements ResultAdmission {
                     + " and never taken; letting it go");
             stale.close();
         }
+    }
+
+    /**
+     * The daemon is stopping: a result waiting for room is refused now, and so is any later one that
+     * would wait, so that no stop waits out a query's wait.
+     */
+    synchronized void stop() {
+        stopping = true;
+        notifyAll();
     }
 
     /** What admitted results not yet let go hold (for {@code status}). */

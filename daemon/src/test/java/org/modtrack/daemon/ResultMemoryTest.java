@@ -139,6 +139,21 @@ class ResultMemoryTest {
     }
 
     @Test
+    void aStopRefusesTheResultsWaitingAndThoseThatWouldWaitButNotThoseThatFit() throws Exception {
+        ResultMemory m = new ResultMemory(10, LONG);
+        ResultMemory.Grant holder = admitted(m, 8);
+        CompletableFuture<ResultMemory.Grant> waiter = admitLater(m, 5);
+        awaitWaiting(m, 1);
+        m.stop();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> waiter.get(1, TimeUnit.MINUTES));
+        assertTrue(e.getCause() instanceof ResultTooLargeException, e.toString());
+        assertThrows(ResultTooLargeException.class, () -> m.admit(3, 3), "it would wait: refused at once");
+        admitted(m, 2).close();
+        holder.close();
+        assertEquals(0, m.held());
+    }
+
+    @Test
     void aGrantAdmittedButNeverTakenIsLetGoByTheThreadsNextAdmission() throws Exception {
         ResultMemory m = new ResultMemory(10, Duration.ofMillis(50));
         m.admit(8, 8); // not taken: a caller that failed to take its grant
