@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongPredicate;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.daemon.Protocol;
+import org.modtrack.daemon.client.DaemonClient;
 import org.modtrack.testing.Command;
 import org.modtrack.testing.LoopMount;
 
@@ -269,9 +271,10 @@ class DaemonCliTest {
 
     /**
      * Two consumers whose results each fit the daemon's heap, but not together: while one result is
-     * being sent (to a client that takes it slowly), the other waits for room, is refused in one
-     * line once it has waited longer than a client's idle timeout, and is answered whole once the
-     * first has let its memory go (here: its client went away half way); nothing is lost for either.
+     * being sent (to a client that takes it slowly), the other's query waits for room and is
+     * answered whole once the first lets its memory go (its client goes away half way); when no room
+     * comes within its wait (a little more than the idle timeout) it is refused in one line; nothing
+     * is lost for either.
      */
     @Test
     void resultsThatDoNotFitTheHeapTogetherAreMadeOneAfterTheOtherAndNothingIsLost() throws Exception {
@@ -280,8 +283,9 @@ class DaemonCliTest {
         int files = 15_000;
         try (LoopMount m = LoopMount.create("ext4", 128 * MIB)) {
             Path root = m.mountPoint();
-            Process daemon = ModtrackProcess.daemon(List.of("-Xmx64m"), root, dir.resolve("state"), dir.resolve("sock"),
-                    dir.resolve("daemon.log"), "--naming", "events", "--idle-timeout-ms", "2000");
+            Path sock = dir.resolve("sock");
+            Process daemon = ModtrackProcess.daemon(List.of("-Xmx64m"), root, dir.resolve("state"), sock,
+                    dir.resolve("daemon.log"), "--naming", "events", "--idle-timeout-ms", "5000");
             try {
                 assertEquals(0, cli("consumers", "add", root.toString(), "backup").exitCode());
                 assertEquals(0, cli("bless", root.toString(), queryJson(root).path("snapshot").asText()).exitCode());
@@ -290,55 +294,85 @@ class DaemonCliTest {
                 for (int i = 0; i < files; i++) {
                     expected.add("f" + i);
                 }
-                try (SocketChannel slow = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                    slow.connect(UnixDomainSocketAddress.of(dir.resolve("sock")));
-                    slow.write(ByteBuffer.wrap(("{\"v\": 1, \"cmd\": \"query\", \"root\": \"" + root + "\", \"stream\": true}\n")
-                            .getBytes(StandardCharsets.UTF_8)));
-                    // Takes its result slowly (16 KiB every 150 ms: each 64 KiB piece well within the idle timeout).
-                    AtomicBoolean stop = new AtomicBoolean();
-                    Thread reader = Thread.ofPlatform().start(() -> {
-                        ByteBuffer b = ByteBuffer.allocate(16 << 10);
-                        try {
-                            while (!stop.get() && slow.read(b.clear()) >= 0) {
-                                Thread.sleep(150);
-                            }
-                        } catch (IOException | InterruptedException e) {
-                            // closed by the test
+                CompletableFuture<JsonNode> waited = new CompletableFuture<>();
+                try (SlowClient first = new SlowClient(sock, root)) {
+                    long held = awaitMemory(root, "resultRecordsHeld", n -> n >= files / 3);
+                    assertTrue(held >= files / 3, "the slow client's result holds a third of its records at least: " + held);
+                    Thread.ofPlatform().start(() -> {
+                        try (DaemonClient c = DaemonClient.connect(sock)) {
+                            waited.complete(c.query(root.toString(), "backup"));
+                        } catch (Throwable e) {
+                            waited.completeExceptionally(e);
                         }
                     });
-                    try {
-                        long held = awaitMemory(root, "resultRecordsHeld", n -> n >= files / 3);
-                        assertTrue(held >= files / 3, "the slow client's result holds a third of its records at least: " + held);
-                        CliTest.Run busy = cli("query", root.toString(), "--consumer", "backup", "--json");
-                        assertEquals(3, busy.exitCode(), busy.out());
-                        Matcher refusal = Pattern.compile("would hold (\\d+) records, and the results other clients are being"
-                                + " sent hold (\\d+) of the 17476 .*nothing was lost: query again \\(with `heap` at least 128M they would fit"
-                                + " together\\)").matcher(busy.err());
-                        assertTrue(refusal.find(), busy.err());
-                        assertTrue(Long.parseLong(refusal.group(1)) >= files, busy.err());
-                        assertTrue(Long.parseLong(refusal.group(2)) >= files / 3, busy.err());
-                        assertEquals(1, busy.err().strip().lines().count(), "one line: " + busy.err());
-                    } finally {
-                        stop.set(true);
-                        reader.interrupt();
-                        reader.join(TimeUnit.MINUTES.toMillis(1));
-                    }
-                } // the slow client goes away half way through its result
+                    assertEquals(1, awaitMemory(root, "resultsWaiting", n -> n == 1), "the second query waits for room");
+                } // the slow client goes away half way through its result, which lets its memory go
+                JsonNode backup = waited.get(1, TimeUnit.MINUTES);
+                assertEquals(expected, changes(root, backup).keySet(), "every file, once there was room");
+                assertEquals("intact", backup.path("continuity").asText());
+                // Not blessed: the backup's next result holds them all again.
+                try (SlowClient second = new SlowClient(sock, root)) {
+                    awaitMemory(root, "resultRecordsHeld", n -> n >= files / 3);
+                    CliTest.Run busy = cli("query", root.toString(), "--consumer", "backup", "--json");
+                    assertEquals(3, busy.exitCode(), busy.out());
+                    Matcher refusal = Pattern.compile("would hold (\\d+) records, and the results being made or sent for"
+                            + " other clients hold (\\d+) of the 17476 .* still after 6250 ms; nothing was lost: query again \\(with"
+                            + " `heap` at least 128M they would fit together\\)").matcher(busy.err());
+                    assertTrue(refusal.find(), busy.err());
+                    assertTrue(Long.parseLong(refusal.group(1)) >= files, busy.err());
+                    assertTrue(Long.parseLong(refusal.group(2)) >= files / 3, busy.err());
+                    assertEquals(1, busy.err().strip().lines().count(), "one line: " + busy.err());
+                }
                 assertEquals(0, awaitMemory(root, "resultRecordsHeld", n -> n == 0), "a result whose client went away lets its memory go");
                 for (String consumer : List.of("backup", "default")) {
                     CliTest.Run run = cli("query", root.toString(), "--consumer", consumer, "--json");
                     assertEquals(0, run.exitCode(), run.err());
                     JsonNode all = Protocol.MAPPER.readTree(run.out());
-                    assertEquals(expected, changes(root, all).keySet(), consumer + ": every file, after the refusal");
+                    assertEquals(expected, changes(root, all).keySet(), consumer + ": every file, after the refusals");
                     assertEquals("intact", all.path("continuity").asText());
                     assertEquals(0, cli("bless", root.toString(), all.path("snapshot").asText(), "--consumer", consumer).exitCode());
                 }
                 assertEquals(0, awaitMemory(root, "resultRecordsHeld", n -> n == 0), "every result sent lets its memory go");
                 assertEquals(0, cli("stop").exitCode());
-                stopped(daemon, 0, dir.resolve("sock"));
+                stopped(daemon, 0, sock);
             } finally {
                 daemon.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    /**
+     * A client that asks for the default consumer's result as a stream and takes it slowly (16 KiB
+     * every 150 ms: each 64 KiB piece well within the idle timeout), until it is closed half way.
+     */
+    private static final class SlowClient implements AutoCloseable {
+        private final SocketChannel channel;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final Thread reader;
+
+        SlowClient(Path socket, Path root) throws IOException {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            channel.write(ByteBuffer.wrap(("{\"v\": 1, \"cmd\": \"query\", \"root\": \"" + root + "\", \"stream\": true}\n")
+                    .getBytes(StandardCharsets.UTF_8)));
+            reader = Thread.ofPlatform().start(() -> {
+                ByteBuffer b = ByteBuffer.allocate(16 << 10);
+                try {
+                    while (!stop.get() && channel.read(b.clear()) >= 0) {
+                        Thread.sleep(150);
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // closed by the test
+                }
+            });
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            stop.set(true);
+            reader.interrupt();
+            reader.join(TimeUnit.MINUTES.toMillis(1));
+            channel.close();
         }
     }
 

@@ -245,8 +245,8 @@ final class Connection {
             throw unknownConsumer(root, consumer); // removed meanwhile
         } catch (ResultTooLargeException e) {
             if (e.heldByOthers() > 0) {
-                String why = "the result of " + root.path() + " would hold " + e.records() + " records, and the results other"
-                        + " clients are being sent hold " + e.heldByOthers() + " of the " + e.bound() + " this daemon's heap ("
+                String why = "the result of " + root.path() + " would hold " + e.records() + " records, and the results being made"
+                        + " or sent for other clients hold " + e.heldByOthers() + " of the " + e.bound() + " this daemon's heap ("
                         + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) lets results hold together, still after "
                         + ResultMemory.waitFor(daemon.config().idleTimeout()).toMillis() + " ms; nothing was lost: query again (with `heap` at"
                         + " least " + ResultBound.heapMibFor(e.weight() + e.heldByOthers()) + "M they would fit together).";

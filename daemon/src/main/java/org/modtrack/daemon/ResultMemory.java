@@ -14,8 +14,10 @@ import org.modtrack.engine.ResultTooLargeException;
  * made, an admitted result holds its weight (its records, a record with names counting twice) of
  * one bound, {@link ResultBound#records}, the most one result may hold alone; once it is made, and
  * until it is sent, a third of it ({@link Grant#made}). A result that does not fit beside those
- * already held waits, first come first served, for them to be made or sent, at most {@link #wait},
- * and is then refused ({@code busy}; nothing is lost, and a client queries again). Without it,
+ * already held is refused before anything of it is made or issued; its query then waits, first
+ * come first served and outside the tracker's locks ({@link #awaitRoom}), for them to be made or
+ * sent, and is asked again with the room it waited for, at most {@link #wait} after its client
+ * asked; past that the client is refused ({@code busy}; nothing is lost, and it queries again). Without it,
  * results that each fit the heap alone could run it out together (two roots' made at once, or
  * several consumers' being sent while another is made): the daemon ends (an OutOfMemoryError),
  * restarts, and the same queries end it again.
@@ -26,32 +28,33 @@ import org.modtrack.engine.ResultTooLargeException;
  * it went away (300,000 removed files: 108 bytes an entry; two results of 160,000 renamed files:
  * 120 bytes an entry, 60 a unit of weight).
  *
- * <p>The tracker admits a result on the thread that queries; {@link Root} queries each root on a
- * thread of its own and takes the result's {@link Grant} there once it is made ({@link #take}),
- * and the connection lets it go once the result is sent.
+ * <p>The tracker admits a result on the thread that queries, while it holds its control lock, so an
+ * admission never waits; {@link Root} queries each root on a thread of its own, waits for room
+ * there, and takes the result's {@link Grant} there once it is made ({@link #take}); the
+ * connection lets it go once the result is sent.
  */
 final class ResultMemory implements ResultAdmission {
     private static final Logger LOG = Logger.getLogger(ResultMemory.class.getName());
 
     private final long bound;
     private final Duration wait;
-    /** What admitted results hold and have not let go; guarded by this. */
+    /** What grants not yet let go hold, reservations included; guarded by this. */
     private long held;
     /** Set once the daemon stops; guarded by this. */
     private boolean stopping;
-    /** The results waiting to be admitted, first come first served: at most one a root. */
+    /** The queries waiting for room, first come first served: at most one a root; guarded by this. */
     private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     /** The grant of the result admitted on this thread and not yet taken. */
     private final ThreadLocal<Grant> admitted = new ThreadLocal<>();
-    /** Until when ({@link System#nanoTime}) a query on this thread may wait for room, if its caller set it. */
-    private final ThreadLocal<Long> deadline = new ThreadLocal<>();
+    /** Room this thread waited for ({@link #awaitRoom}), for its query's next admission. */
+    private final ThreadLocal<Grant> reserved = new ThreadLocal<>();
 
     /**
      * @param bound what the results made and sent at once may count for together
-     * @param wait how long a result that does not fit waits for others to be sent before it is
-     *     refused: a little more than a client's idle timeout, so that a client that stopped taking
-     *     its result is cut off (at most an eighth of its timeout late) and its memory let go before
-     *     a query that waits for it gives up
+     * @param wait how long a query whose result does not fit may wait for room, from when its client
+     *     asked: a little more than a client's idle timeout, so that a client that stopped taking its
+     *     result is cut off (at most an eighth of its timeout late) and its memory let go before a
+     *     query that waits for it gives up
      */
     ResultMemory(long bound, Duration wait) {
         if (bound < 1 || wait.isNegative()) {
@@ -61,48 +64,74 @@ final class ResultMemory implements ResultAdmission {
         this.wait = wait;
     }
 
-    /**
-     * Until when the query about to run on this thread may wait for room: {@link #wait} from when
-     * its client asked, so that queries of one root, which run one after the other, do not each
-     * wait their own.
-     */
-    void admitUntil(long deadlineNanos) {
-        deadline.set(deadlineNanos);
-    }
-
-    /** The deadline {@link #admitUntil} sets for a query asked for now. */
-    long deadlineFromNow() {
-        return System.nanoTime() + wait.toNanos();
-    }
-
     /** The wait for a daemon whose clients may take {@code idleTimeout} to take each piece of an answer. */
     static Duration waitFor(Duration idleTimeout) {
         return idleTimeout.plus(idleTimeout.dividedBy(4));
     }
 
+    /** Until when ({@link System#nanoTime}) a query asked for now may wait for room. */
+    long deadlineFromNow() {
+        return System.nanoTime() + wait.toNanos();
+    }
+
+    /**
+     * {@inheritDoc} It never waits: the tracker asks while it holds its control lock (a bless of
+     * another consumer of the root waits for it). The room this thread waited for
+     * ({@link #awaitRoom}) is used first; else a result is admitted only if it fits and no other
+     * query waits for room; else it is refused, and its caller waits for room and queries again.
+     */
     @Override
     public void admit(long records, long weight) throws ResultTooLargeException {
         forgetAdmitted();
+        Grant room = reserved.get();
+        reserved.remove();
         if (weight > bound) {
+            if (room != null) {
+                room.close();
+            }
             throw new ResultTooLargeException(records, weight, bound);
         }
+        Grant g = room != null ? room : new Grant(0);
+        synchronized (this) {
+            long more = weight - g.weight;
+            if (more > 0 && ((room == null && !waiting.isEmpty()) || held + more > bound)) {
+                long others = held - g.weight;
+                g.close();
+                throw new ResultTooLargeException(records, weight, bound, Math.max(1, others));
+            }
+            held += more; // less than 0: the query counted fewer records than it waited room for
+            g.weight = weight;
+            assert held <= bound && held >= 0 : held + " held of " + bound;
+            notifyAll();
+        }
+        admitted.set(g);
+    }
+
+    /**
+     * Waits, first come first served, until {@code weight} fits beside what others hold, and holds
+     * it for this thread's next admission (its query, asked again); false, holding nothing, if it
+     * does not fit by {@code deadlineNanos}, or the daemon stops, or the thread is interrupted (its
+     * interrupt kept). Called with no lock held.
+     */
+    boolean awaitRoom(long weight, long deadlineNanos) {
+        dropRoom();
+        if (weight > bound) {
+            return false;
+        }
         Object turn = new Object();
-        Long until = this.deadline.get();
-        this.deadline.remove();
-        long deadline = until != null ? until : deadlineFromNow();
         synchronized (this) {
             waiting.addLast(turn);
             try {
                 while (waiting.peekFirst() != turn || held + weight > bound) {
-                    long left = deadline - System.nanoTime();
+                    long left = deadlineNanos - System.nanoTime();
                     if (left <= 0 || stopping) {
-                        throw new ResultTooLargeException(records, weight, bound, Math.max(1, held));
+                        return false;
                     }
                     try {
                         TimeUnit.NANOSECONDS.timedWait(this, left);
                     } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt(); // the query is being cancelled: it ends as refused
-                        throw new ResultTooLargeException(records, weight, bound, Math.max(1, held));
+                        Thread.currentThread().interrupt(); // the query is being cancelled
+                        return false;
                     }
                 }
                 held += weight;
@@ -112,7 +141,17 @@ final class ResultMemory implements ResultAdmission {
                 notifyAll(); // the next in line may fit now
             }
         }
-        admitted.set(new Grant(weight));
+        reserved.set(new Grant(weight));
+        return true;
+    }
+
+    /** Lets go the room this thread waited for and did not use. */
+    void dropRoom() {
+        Grant room = reserved.get();
+        reserved.remove();
+        if (room != null) {
+            room.close();
+        }
     }
 
     /** The grant of the result admitted on this thread since the last call ({@link Grant#NONE} if none), which the caller now holds. */
@@ -136,8 +175,8 @@ final class ResultMemory implements ResultAdmission {
     }
 
     /**
-     * The daemon is stopping: a result waiting for room is refused now, and so is any later one that
-     * would wait, so that no stop waits out a query's wait.
+     * The daemon is stopping: a query waiting for room stops waiting now, and so does any later one
+     * that would wait, so that no stop waits out a query's wait.
      */
     synchronized void stop() {
         stopping = true;
@@ -153,7 +192,7 @@ final class ResultMemory implements ResultAdmission {
         return bound;
     }
 
-    /** How many results wait to be admitted. */
+    /** How many queries wait for room. */
     synchronized int waiting() {
         return waiting.size();
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.BlessException;
+import org.modtrack.engine.ResultTooLargeException;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.journal.ConsumerState;
 import org.modtrack.source.linux.LinuxResult;
@@ -136,20 +137,36 @@ final class Root implements AutoCloseable {
         }
     }
 
-    /** The query itself, on {@link #checkpointThread}, with the memory its result was admitted with. */
+    /**
+     * The query itself, on {@link #checkpointThread}, with the memory its result was admitted with.
+     * A result that does not fit beside the results being made or sent is refused before anything
+     * is issued; the query then waits for room outside the tracker's locks ({@link ResultMemory#awaitRoom},
+     * until {@code admitBy}) and is asked again: a new checkpoint, whose result holds every record
+     * the refused one would have, and any written since. Each round ends in an answer, a refusal
+     * or a wait that ends by {@code admitBy}, so the rounds are bounded by it.
+     */
     private Answer answer(String consumer, boolean view, long admitBy) throws IOException, InterruptedException {
         memory.forgetAdmitted();
-        memory.admitUntil(admitBy);
-        LinuxResult r;
-        try {
-            r = view ? source.view(consumer) : source.query(consumer);
-        } catch (IOException | InterruptedException | RuntimeException | Error e) {
-            memory.take().close(); // admitted, then failed while it was made
-            throw e;
+        while (true) {
+            LinuxResult r;
+            try {
+                r = view ? source.view(consumer) : source.query(consumer);
+            } catch (ResultTooLargeException e) {
+                if (e.heldByOthers() > 0 && memory.awaitRoom(e.weight(), admitBy)) {
+                    continue; // room held for it: ask again
+                }
+                memory.dropRoom();
+                throw e;
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                memory.take().close(); // admitted, then failed while it was made
+                memory.dropRoom();
+                throw e;
+            }
+            memory.dropRoom(); // none is left after an admission; a query that never asked leaves its room
+            ResultMemory.Grant g = memory.take();
+            g.made();
+            return new Answer(r, g);
         }
-        ResultMemory.Grant g = memory.take();
-        g.made();
-        return new Answer(r, g);
     }
 
     /**

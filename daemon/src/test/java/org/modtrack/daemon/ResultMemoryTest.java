@@ -1,21 +1,25 @@
 package org.modtrack.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.modtrack.engine.ResultTooLargeException;
 
-/** The heap the daemon's results share: what they hold together, who waits, in which order, and for how long. */
+/**
+ * The heap the daemon's results share: what they hold together, that an admission never waits,
+ * who waits for room, in which order, and for how long.
+ */
 class ResultMemoryTest {
-    /** Longer than any of these tests waits: a wait for others that only an interrupt or a grant let go ends. */
+    /** Longer than any of these tests waits: a wait that only room, an interrupt or a stop ends. */
     private static final Duration LONG = Duration.ofMinutes(5);
 
     @Test
@@ -33,40 +37,8 @@ class ResultMemoryTest {
     }
 
     @Test
-    void aResultThatDoesNotFitBesideOthersWaitsForThemAndIsThenAdmitted() throws Exception {
+    void aResultThatDoesNotFitIsRefusedAtOnceAndItsQueryIsAdmittedOnceItHasWaitedForRoom() throws Exception {
         ResultMemory m = new ResultMemory(10, LONG);
-        ResultMemory.Grant holder = admitted(m, 7);
-        CompletableFuture<ResultMemory.Grant> waiter = admitLater(m, 5);
-        awaitWaiting(m, 1);
-        assertEquals(7, m.held(), "not admitted while the holder holds its memory");
-        holder.close();
-        ResultMemory.Grant g = waiter.get(1, TimeUnit.MINUTES);
-        assertEquals(5, m.held());
-        g.close();
-        assertEquals(0, m.held());
-    }
-
-    @Test
-    void aMadeResultHoldsAThirdUntilItIsSentAndLetsAWaitingOneIn() throws Exception {
-        ResultMemory m = new ResultMemory(10, LONG);
-        ResultMemory.Grant sent = admitted(m, 9);
-        CompletableFuture<ResultMemory.Grant> waiter = admitLater(m, 7);
-        awaitWaiting(m, 1);
-        sent.made();
-        assertEquals(3, sent.weight(), "a third of 9");
-        ResultMemory.Grant g = waiter.get(1, TimeUnit.MINUTES);
-        assertEquals(10, m.held(), "the made one's third and the new one's whole");
-        g.made();
-        assertEquals(3 + 3, m.held(), "a third of 7, rounded up");
-        sent.close();
-        g.close();
-        assertEquals(0, m.held());
-        assertEquals(1, ResultMemory.sentWeight(1), "a made result of one record still holds one");
-    }
-
-    @Test
-    void aResultStillWithoutRoomAfterTheWaitIsRefusedNamingWhatOthersHold() throws Exception {
-        ResultMemory m = new ResultMemory(10, Duration.ofMillis(50));
         ResultMemory.Grant holder = admitted(m, 7);
         ResultTooLargeException e = assertThrows(ResultTooLargeException.class, () -> m.admit(5, 6));
         assertEquals(7, e.heldByOthers());
@@ -74,40 +46,50 @@ class ResultMemoryTest {
         assertEquals(6, e.weight());
         assertEquals(10, e.bound());
         assertEquals(7, m.held(), "a refused result holds nothing");
-        assertSame(ResultMemory.Grant.NONE, m.take());
+        CompletableFuture<ResultMemory.Grant> asked = askAgainOnceThereIsRoom(m, 6, m.deadlineFromNow());
+        awaitWaiting(m, 1);
+        assertEquals(7, m.held(), "no room while the holder holds its memory");
         holder.close();
-    }
-
-    @Test
-    void aQueryWhoseWaitWasSpentBeforeItRanIsRefusedAtOnceIfThereIsNoRoomAndAdmittedIfThereIs() throws Exception {
-        ResultMemory m = new ResultMemory(10, LONG);
-        ResultMemory.Grant holder = admitted(m, 7);
-        m.admitUntil(System.nanoTime() - 1); // it waited its whole wait behind another query of its root
-        assertEquals(7, assertThrows(ResultTooLargeException.class, () -> m.admit(5, 5)).heldByOthers());
-        m.admitUntil(System.nanoTime() - 1);
-        ResultMemory.Grant fits = admitted(m, 3);
-        assertEquals(10, m.held(), "room needs no wait");
-        fits.close();
-        holder.close();
-    }
-
-    @Test
-    void aResultLargerThanTheBoundAloneIsRefusedWithoutWaiting() {
-        ResultMemory m = new ResultMemory(10, LONG);
-        ResultTooLargeException e = assertThrows(ResultTooLargeException.class, () -> m.admit(11, 11));
-        assertEquals(0, e.heldByOthers(), "too large for the heap itself, not for what others hold");
+        ResultMemory.Grant g = asked.get(1, TimeUnit.MINUTES);
+        assertEquals(6, g.weight());
+        assertEquals(6, m.held());
+        g.close();
         assertEquals(0, m.held());
     }
 
     @Test
-    void waitingResultsAreAdmittedFirstComeFirstServedSoALargeOneIsNotPassedByEverySmallOne() throws Exception {
+    void aQueryStillWithoutRoomAtItsDeadlineStopsWaitingHoldingNothing() throws Exception {
+        ResultMemory m = new ResultMemory(10, LONG);
+        ResultMemory.Grant holder = admitted(m, 7);
+        assertFalse(m.awaitRoom(5, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)));
+        assertFalse(m.awaitRoom(5, System.nanoTime() - 1), "a deadline spent waiting for the root's other queries");
+        assertEquals(7, m.held());
+        assertEquals(0, m.waiting());
+        assertTrue(m.awaitRoom(3, System.nanoTime() - 1), "room needs no wait");
+        m.dropRoom();
+        assertEquals(7, m.held(), "room not used is let go");
+        holder.close();
+    }
+
+    @Test
+    void aResultLargerThanTheBoundAloneIsRefusedAndNotWaitedFor() {
+        ResultMemory m = new ResultMemory(10, LONG);
+        ResultTooLargeException e = assertThrows(ResultTooLargeException.class, () -> m.admit(11, 11));
+        assertEquals(0, e.heldByOthers(), "too large for the heap itself, not for what others hold");
+        assertFalse(m.awaitRoom(11, m.deadlineFromNow()));
+        assertEquals(0, m.held());
+    }
+
+    @Test
+    void roomIsGivenFirstComeFirstServedSoALargeResultIsNotPassedByEverySmallOne() throws Exception {
         ResultMemory m = new ResultMemory(10, LONG);
         ResultMemory.Grant holder = admitted(m, 8);
-        CompletableFuture<ResultMemory.Grant> large = admitLater(m, 10);
+        CompletableFuture<ResultMemory.Grant> large = askAgainOnceThereIsRoom(m, 10, m.deadlineFromNow());
         awaitWaiting(m, 1);
-        CompletableFuture<ResultMemory.Grant> small = admitLater(m, 1);
+        assertEquals(8, assertThrows(ResultTooLargeException.class, () -> m.admit(1, 1)).heldByOthers(),
+                "a small result would fit, but a large one waits for room before it");
+        CompletableFuture<ResultMemory.Grant> small = askAgainOnceThereIsRoom(m, 1, m.deadlineFromNow());
         awaitWaiting(m, 2);
-        assertEquals(8, m.held(), "the small one would fit, but the large one came first");
         holder.close();
         ResultMemory.Grant l = large.get(1, TimeUnit.MINUTES);
         assertEquals(10, m.held());
@@ -118,36 +100,69 @@ class ResultMemoryTest {
     }
 
     @Test
-    void aWaitingQueryThatIsInterruptedIsRefusedAndKeepsItsInterrupt() throws Exception {
+    void roomWaitedForIsWhatTheQueryUsesAndWhatItCountedSinceIsAdmittedIfThereIsRoomForIt() throws Exception {
+        ResultMemory m = new ResultMemory(10, LONG);
+        assertTrue(m.awaitRoom(6, m.deadlineFromNow()));
+        assertEquals(6, m.held(), "held for the query asked again");
+        m.admit(4, 4); // it counted fewer records than the refused one
+        assertEquals(4, m.held());
+        m.take().close();
+        assertTrue(m.awaitRoom(3, m.deadlineFromNow()));
+        m.admit(5, 5); // more records written since: there is room for them
+        assertEquals(5, m.held());
+        ResultMemory.Grant five = m.take();
+        assertTrue(m.awaitRoom(3, m.deadlineFromNow()));
+        assertEquals(8, m.held());
+        assertEquals(5, assertThrows(ResultTooLargeException.class, () -> m.admit(6, 6)).heldByOthers(),
+                "no room for what was written since: refused, and the room let go");
+        assertEquals(5, m.held());
+        five.close();
+    }
+
+    @Test
+    void aWaitingQueryThatIsInterruptedStopsWaitingAndKeepsItsInterrupt() throws Exception {
         ResultMemory m = new ResultMemory(10, LONG);
         ResultMemory.Grant holder = admitted(m, 10);
         CompletableFuture<Boolean> interruptedAfter = new CompletableFuture<>();
         Thread t = Thread.ofPlatform().start(() -> {
-            try {
-                m.admit(1, 1);
-                interruptedAfter.completeExceptionally(new AssertionError("admitted while the holder held all"));
-            } catch (ResultTooLargeException e) {
-                interruptedAfter.complete(Thread.currentThread().isInterrupted());
-            }
+            boolean room = m.awaitRoom(1, m.deadlineFromNow());
+            interruptedAfter.complete(!room && Thread.currentThread().isInterrupted());
         });
         awaitWaiting(m, 1);
         t.interrupt();
-        assertTrue(interruptedAfter.get(1, TimeUnit.MINUTES), "refused, the interrupt kept for the query's caller");
+        assertTrue(interruptedAfter.get(1, TimeUnit.MINUTES), "no room, the interrupt kept for the query's caller");
         assertEquals(0, m.waiting());
         holder.close();
         assertEquals(0, m.held());
     }
 
     @Test
-    void aStopRefusesTheResultsWaitingAndThoseThatWouldWaitButNotThoseThatFit() throws Exception {
+    void aMadeResultHoldsAThirdUntilItIsSentAndLetsAWaitingOneIn() throws Exception {
+        ResultMemory m = new ResultMemory(10, LONG);
+        ResultMemory.Grant sent = admitted(m, 9);
+        CompletableFuture<ResultMemory.Grant> asked = askAgainOnceThereIsRoom(m, 7, m.deadlineFromNow());
+        awaitWaiting(m, 1);
+        sent.made();
+        assertEquals(3, sent.weight(), "a third of 9");
+        ResultMemory.Grant g = asked.get(1, TimeUnit.MINUTES);
+        assertEquals(10, m.held(), "the made one's third and the new one's whole");
+        g.made();
+        assertEquals(3 + 3, m.held(), "a third of 7, rounded up");
+        sent.close();
+        g.close();
+        assertEquals(0, m.held());
+        assertEquals(1, ResultMemory.sentWeight(1), "a made result of one record still holds one");
+    }
+
+    @Test
+    void aStopEndsTheWaitsAndThoseThatWouldWaitButAdmitsWhatFits() throws Exception {
         ResultMemory m = new ResultMemory(10, LONG);
         ResultMemory.Grant holder = admitted(m, 8);
-        CompletableFuture<ResultMemory.Grant> waiter = admitLater(m, 5);
+        CompletableFuture<ResultMemory.Grant> asked = askAgainOnceThereIsRoom(m, 5, m.deadlineFromNow());
         awaitWaiting(m, 1);
         m.stop();
-        ExecutionException e = assertThrows(ExecutionException.class, () -> waiter.get(1, TimeUnit.MINUTES));
-        assertTrue(e.getCause() instanceof ResultTooLargeException, e.toString());
-        assertThrows(ResultTooLargeException.class, () -> m.admit(3, 3), "it would wait: refused at once");
+        assertNull(asked.get(1, TimeUnit.MINUTES), "no room: its wait ended by the stop");
+        assertFalse(m.awaitRoom(3, m.deadlineFromNow()), "it would wait: not after a stop");
         admitted(m, 2).close();
         holder.close();
         assertEquals(0, m.held());
@@ -155,7 +170,7 @@ class ResultMemoryTest {
 
     @Test
     void aGrantAdmittedButNeverTakenIsLetGoByTheThreadsNextAdmission() throws Exception {
-        ResultMemory m = new ResultMemory(10, Duration.ofMillis(50));
+        ResultMemory m = new ResultMemory(10, LONG);
         m.admit(8, 8); // not taken: a caller that failed to take its grant
         assertEquals(8, m.held());
         m.admit(9, 9);
@@ -169,11 +184,12 @@ class ResultMemoryTest {
         return m.take();
     }
 
-    private static CompletableFuture<ResultMemory.Grant> admitLater(ResultMemory m, long weight) {
+    /** As a root's query does once refused: waits for room on a thread of its own, then is admitted with it (null: no room). */
+    private static CompletableFuture<ResultMemory.Grant> askAgainOnceThereIsRoom(ResultMemory m, long weight, long deadline) {
         CompletableFuture<ResultMemory.Grant> f = new CompletableFuture<>();
         Thread.ofPlatform().start(() -> {
             try {
-                f.complete(admitted(m, weight));
+                f.complete(m.awaitRoom(weight, deadline) ? admitted(m, weight) : null);
             } catch (Throwable e) {
                 f.completeExceptionally(e);
             }
@@ -181,12 +197,12 @@ class ResultMemoryTest {
         return f;
     }
 
-    /** Until {@code n} results wait (bounded: a minute). */
-    private static void awaitWaiting(ResultMemory m, int n) throws InterruptedException, TimeoutException, ExecutionException {
+    /** Until {@code n} queries wait for room (bounded: a minute). */
+    private static void awaitWaiting(ResultMemory m, int n) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (m.waiting() < n) {
             if (System.nanoTime() > deadline) {
-                throw new TimeoutException(n + " waiting results expected, " + m.waiting() + " after a minute");
+                throw new TimeoutException(n + " waiting queries expected, " + m.waiting() + " after a minute");
             }
             Thread.sleep(5);
         }

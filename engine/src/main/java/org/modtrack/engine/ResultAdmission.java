@@ -7,7 +7,8 @@ package org.modtrack.engine;
  * not only each alone ({@link TrackerConfig#maxResultRecords()} bounds each alone).
  *
  * <p>The tracker calls it on the thread that queries, after the checkpoint closed and before
- * anything of the result is made or issued; a refusal ends the query as one too large for
+ * anything of the result is made or issued, with its control lock held (a bless waits for it: an
+ * admission should not wait long); a refusal ends the query as one too large for
  * {@link TrackerConfig#maxResultRecords()} does: nothing is lost, and the records come in the next
  * result. What the admission holds for an admitted result, and when it lets it go, is its
  * caller's business (the daemon holds it until the result is sent).
@@ -19,8 +20,7 @@ public interface ResultAdmission {
 
     /**
      * Admits a result of {@code records} records, which count for {@code weight} (a record with
-     * names counting twice, as for {@link TrackerConfig#maxResultRecords()}), or refuses it. May
-     * wait, for a bounded time, for other results to be let go.
+     * names counting twice, as for {@link TrackerConfig#maxResultRecords()}), or refuses it.
      *
      * @throws ResultTooLargeException to refuse it; nothing was lost
      */
