@@ -203,14 +203,18 @@ final class LiveNamespace implements Namespace {
      * path, whose inode number must be the one the file's handle encodes. Opening the handle and
      * reading the descriptor's path back costs about 8 us a file more on this kind of machine
      * (benchmarks/peers/answer at 300,000 files: 4.9 s an answer without this, 2.4 s with it), and
-     * most recorded files are where they were seen. Null when the name leads elsewhere, or nowhere, or
-     * the handle's layout is unknown, or the file's records say it may be gone: then the handle is
-     * opened.
+     * most recorded files are where they were seen. Where the records say the file was renamed or
+     * lost a link, its inode number may belong to a file made since at that name (ext4 gives a freed
+     * number out again at once): the name's handle, whose generation tells them apart, must then be
+     * the file's too ({@code name_to_handle_at}, a lookup of the name, where opening the handle
+     * costs an open, a {@code statx}, a {@code readlink} and a close). Null when the name leads
+     * elsewhere, or nowhere, or the handle's layout is unknown, or the file was removed (its name is
+     * most likely gone or another's): then the handle is opened.
      */
     private Where atHint(ChangedFile c) {
         String hint = c.file().path();
         long ino = FileHandles.inodeNumber(c.file().handleType(), c.file().handle());
-        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || mayBeGone(c)) {
+        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)) {
             return null;
         }
         Statx st;
@@ -219,7 +223,7 @@ final class LiveNamespace implements Namespace {
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere
         }
-        if (st.ino() != ino || !fs.holds(st)) {
+        if (st.ino() != ino || !fs.holds(st) || (mayBeAnother(c) && !handleAt(hint, c))) {
             return null;
         }
         return new Where(hint, false, st.isDirectory(), st.nlink(),
@@ -227,13 +231,22 @@ final class LiveNamespace implements Namespace {
     }
 
     /**
-     * Whether the records say the file was removed, renamed or lost a link: its inode number may
-     * then belong to a file made since at the same name (ext4 gives a freed number out again at
-     * once), which only the handle's generation tells apart.
+     * Whether the records say the file was renamed or lost a link: the inode number at its name may
+     * then be a file's made since (see {@link #atHint}).
      */
-    private static boolean mayBeGone(ChangedFile c) {
+    private static boolean mayBeAnother(ChangedFile c) {
         Set<Change> changes = c.changes();
-        return changes.contains(Change.DELETED) || changes.contains(Change.RENAMED) || changes.contains(Change.ATTRIBUTES);
+        return changes.contains(Change.RENAMED) || changes.contains(Change.ATTRIBUTES);
+    }
+
+    /** Whether {@code path} names the file {@code c}'s handle names (its type and bytes, the generation included). */
+    private static boolean handleAt(String path, ChangedFile c) {
+        try {
+            FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, path, 0);
+            return h.handleType() == c.file().handleType() && Arrays.equals(h.handle(), c.file().handle());
+        } catch (PosixException e) {
+            return false; // gone meanwhile, or no handle for it: the file's own handle says
+        }
     }
 
     @Override

@@ -77,6 +77,39 @@ class LiveNamespaceTest {
     }
 
     /**
+     * A renamed file is found at its new name without opening its handle, but only when the name's
+     * handle is its own: ext4 gives a freed inode number out again at once, so a file removed after
+     * its rename and a new one made at that name share the number, and only the handle's generation
+     * tells them apart.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void aRenamedFileIsItsNewNamesOnlyIfTheNamesHandleIsItsOwn(String fsType) throws Exception {
+        assumeTrue(LoopMount.isRoot(), "loop mounts and open_by_handle_at need root");
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
+             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            LiveNamespace namespace = new LiveNamespace(fs);
+            Path root = m.mountPoint();
+            Path kept = Files.move(Files.writeString(root.resolve("a"), "a"), root.resolve("b"));
+            ChangedFile keptRecord = renamed(fs, kept, "a");
+            Path replaced = Files.move(Files.writeString(root.resolve("c"), "c"), root.resolve("d"));
+            ChangedFile replacedRecord = renamed(fs, replaced, "c");
+            long number = Statx.statx(Statx.AT_FDCWD, replaced.toString(), 0, Statx.STATX_INO).ino();
+            Files.delete(replaced);
+            Files.writeString(replaced, "new"); // on ext4 most likely the same inode number, with another generation
+
+            Namespace.Where w = namespace.locate(keptRecord);
+            assertEquals(kept.toString(), w.path());
+            assertEquals(Statx.statx(Statx.AT_FDCWD, kept.toString(), 0, Statx.STATX_INO).ino(), w.stamp().inode());
+            Namespace.Where gone = namespace.locate(replacedRecord);
+            assertTrue(gone.gone(), "the name holds another file"
+                    + (number == Statx.statx(Statx.AT_FDCWD, replaced.toString(), 0, Statx.STATX_INO).ino()
+                    ? ", with the renamed file's inode number" : "") + ": " + gone);
+        }
+    }
+
+    /**
      * What {@code atAll} says of each path is what {@code at} says of it, whether its directory is
      * listed once for many paths, gone with everything below it, too large to list for the few
      * paths asked about in it, a symbolic link or a file, or holds a name that only a
@@ -218,6 +251,13 @@ class LiveNamespaceTest {
     }
 
     /** A record of a write to {@code p}, seen at its present name. */
+    /** The record of a file renamed to {@code p} from {@code from} in its directory, as the notification group makes it. */
+    private static ChangedFile renamed(TrackedFilesystem fs, Path p, String from) throws Exception {
+        FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, p.toString(), 0);
+        FileId id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), p.toString(), null);
+        return new ChangedFile(id, Set.of(Change.RENAMED), p.resolveSibling(from).toString(), false, false, false);
+    }
+
     private static ChangedFile written(TrackedFilesystem fs, Path p) throws Exception {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, p.toString(), 0);
         FileId id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), p.toString(), null);
