@@ -84,6 +84,44 @@ public final class FileHandles {
         }
     }
 
+    /**
+     * Whether {@code path} names the file whose handle is {@code handleType} and {@code handle} (the
+     * generation included): {@code name_to_handle_at} into this thread's buffer, compared where it
+     * lies, with nothing allocated; false if the name cannot be asked (gone meanwhile, say). For a
+     * look at many names, one per object of a result.
+     */
+    public static boolean namesHandle(int dirfd, String path, int flags, int handleType, byte[] handle) {
+        if (path.length() > CallScratch.MAX_PATH_CHARS) {
+            try {
+                FileHandle h = nameToHandleAt(dirfd, path, flags);
+                return h.handleType() == handleType && Arrays.equals(h.handle, handle);
+            } catch (PosixException e) {
+                return false;
+            }
+        }
+        CallScratch scratch = CallScratch.get();
+        MemorySegment buf = scratch.head;
+        assert buf.byteSize() >= HEADER + MAX_HANDLE_SZ;
+        scratch.path.setString(0, path);
+        buf.set(ValueLayout.JAVA_INT, 0, MAX_HANDLE_SZ);
+        int rc;
+        try {
+            // The mount id goes where readlink's target would: this call makes no readlink.
+            rc = (int) NAME_TO_HANDLE_AT.invokeExact(Posix.callState(), dirfd, scratch.path, buf, scratch.link, flags);
+        } catch (Throwable t) {
+            throw Posix.linkageFailure("name_to_handle_at", t);
+        }
+        if (rc != 0 || buf.get(ValueLayout.JAVA_INT, 0) != handle.length || buf.get(ValueLayout.JAVA_INT, 4) != handleType) {
+            return false;
+        }
+        for (int i = 0; i < handle.length; i++) {
+            if (buf.get(ValueLayout.JAVA_BYTE, HEADER + i) != handle[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The bytes of the buffer {@link #nameToHandleAt(int, MemorySegment, int, MemorySegment, MemorySegment, String)} needs. */
     static long bufferSize() {
         return HEADER + MAX_HANDLE_SZ;

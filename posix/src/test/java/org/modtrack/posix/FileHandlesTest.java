@@ -1,6 +1,7 @@
 package org.modtrack.posix;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,6 +37,25 @@ class FileHandlesTest {
         assertTrue(byPath.handle().length > 0 && byPath.handle().length <= FileHandles.MAX_HANDLE_SZ);
         assertEquals(Statx.statx(Statx.AT_FDCWD, file.toString(), 0, Statx.STATX_MNT_ID).mountId(), byPath.mountId());
         assertNotEquals(byPath, FileHandles.nameToHandleAt(Statx.AT_FDCWD, tmp.toString(), 0), "a different file");
+    }
+
+    /** A name names a handle's file when its own handle is that one: the same bytes and type; never when it is gone. */
+    @Test
+    void aNameNamesTheFileWhoseHandleItHasAndNoOther() throws Exception {
+        Path file = Files.writeString(tmp.resolve("f"), "x");
+        Path other = Files.writeString(tmp.resolve("g"), "y");
+        FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
+        assertTrue(FileHandles.namesHandle(Statx.AT_FDCWD, file.toString(), 0, h.handleType(), h.handle()));
+        assertFalse(FileHandles.namesHandle(Statx.AT_FDCWD, other.toString(), 0, h.handleType(), h.handle()), "another file");
+        assertFalse(FileHandles.namesHandle(Statx.AT_FDCWD, file.toString(), 0, h.handleType() + 1, h.handle()), "another type");
+        byte[] shorter = Arrays.copyOf(h.handle(), h.handle().length - 1);
+        assertFalse(FileHandles.namesHandle(Statx.AT_FDCWD, file.toString(), 0, h.handleType(), shorter), "another length");
+        Path renamed = Files.move(file, tmp.resolve("renamed"));
+        assertTrue(FileHandles.namesHandle(Statx.AT_FDCWD, renamed.toString(), 0, h.handleType(), h.handle()), "renamed: the same file");
+        assertFalse(FileHandles.namesHandle(Statx.AT_FDCWD, file.toString(), 0, h.handleType(), h.handle()), "nothing there");
+        String deep = tmp + "/" + "x".repeat(12_000);
+        assertFalse(FileHandles.namesHandle(Statx.AT_FDCWD, deep, 0, h.handleType(), h.handle()),
+                "a path longer than the thread's buffer: asked all the same, and nothing there");
     }
 
     /**

@@ -239,14 +239,12 @@ final class LiveNamespace implements Namespace {
         return changes.contains(Change.RENAMED) || changes.contains(Change.ATTRIBUTES);
     }
 
-    /** Whether {@code path} names the file {@code c}'s handle names (its type and bytes, the generation included). */
+    /**
+     * Whether {@code path} names the file {@code c}'s handle names (its type and bytes, the generation
+     * included); false if the name cannot say (gone meanwhile): the file's own handle then says.
+     */
     private static boolean handleAt(String path, ChangedFile c) {
-        try {
-            FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, path, 0);
-            return h.handleType() == c.file().handleType() && Arrays.equals(h.handle(), c.file().handle());
-        } catch (PosixException e) {
-            return false; // gone meanwhile, or no handle for it: the file's own handle says
-        }
+        return FileHandles.namesHandle(Statx.AT_FDCWD, path, 0, c.file().handleType(), c.file().handle());
     }
 
     @Override
