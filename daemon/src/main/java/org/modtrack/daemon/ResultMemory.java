@@ -13,7 +13,10 @@ import org.modtrack.engine.ResultTooLargeException;
  * and a result holds memory from the moment it is made until its last entry is sent. While it is
  * made, an admitted result holds its weight (its records, a record with names counting twice) of
  * one bound, {@link ResultBound#records}, the most one result may hold alone; once it is made, and
- * until it is sent, a third of it ({@link Grant#made}). A result that does not fit beside those
+ * until it is sent, what its entries hold ({@link #sentWeight}, {@link Grant#made}): the bound
+ * counts 384 bytes a unit of weight while a result is made (its handles, its plan, its order, and
+ * the collector's room), a made result keeps only its entries, 120 bytes each at most, and 60 for a
+ * file only a scan names, which the query does not count. A result that does not fit beside those
  * already held is refused before anything of it is made or issued; its query then waits, first
  * come first served and outside the tracker's locks ({@link #awaitRoom}), for them to be made or
  * sent, and is asked again with the room it waited for, at most {@link #wait} after its client
@@ -22,12 +25,6 @@ import org.modtrack.engine.ResultTooLargeException;
  * several consumers' being sent while another is made): the daemon ends (an OutOfMemoryError),
  * restarts, and the same queries end it again.
  *
- * <p>Why a third: the bound counts 384 bytes a unit of weight while a result is made (its handles,
- * its plan, its order, and the collector's room); a made result keeps only its entries, measured
- * with {@code jcmd GC.run} and {@code GC.heap_info} while a client took a result slowly and after
- * it went away (300,000 removed files: 108 bytes an entry; two results of 160,000 renamed files:
- * 120 bytes an entry, 60 a unit of weight).
- *
  * <p>The tracker admits a result on the thread that queries, while it holds its control lock, so an
  * admission never waits; {@link Root} queries each root on a thread of its own, waits for room
  * there, and takes the result's {@link Grant} there once it is made ({@link #take}); the
@@ -35,6 +32,15 @@ import org.modtrack.engine.ResultTooLargeException;
  */
 final class ResultMemory implements ResultAdmission {
     private static final Logger LOG = Logger.getLogger(ResultMemory.class.getName());
+
+    /**
+     * What a made result's entry holds until it is sent, measured with {@code jcmd GC.run} and
+     * {@code GC.heap_info} while a client took a result slowly and after it went away: 300,000
+     * removed files, 108 bytes an entry; two results of 160,000 renamed files, 120.
+     */
+    static final long BYTES_PER_ENTRY = 120;
+    /** What a file only a scan names holds until its result is sent: its name in its directory's sorted array. */
+    static final long BYTES_PER_SCANNED_FILE = 60;
 
     private final long bound;
     private final Duration wait;
@@ -101,7 +107,7 @@ final class ResultMemory implements ResultAdmission {
             }
             held += more; // less than 0: the query counted fewer records than it waited room for
             g.weight = weight;
-            assert held <= bound && held >= 0 : held + " held of " + bound;
+            assert held >= 0 : held + " held";
             notifyAll();
         }
         admitted.set(g);
@@ -135,7 +141,6 @@ final class ResultMemory implements ResultAdmission {
                     }
                 }
                 held += weight;
-                assert held <= bound : held + " held of " + bound;
             } finally {
                 waiting.remove(turn);
                 notifyAll(); // the next in line may fit now
@@ -203,9 +208,18 @@ final class ResultMemory implements ResultAdmission {
         notifyAll();
     }
 
-    /** What a made result holds while it is sent, for one that held {@code weight} while it was made: a third, rounded up. */
-    static long sentWeight(long weight) {
-        return (weight + 2) / 3;
+    /**
+     * What a made result of {@code entries} entries, {@code scanNamed} of them files only a scan
+     * names, holds until it is sent, in the bound's units ({@link ResultBound#BYTES_PER_RECORD} a
+     * unit), rounded up: {@link #BYTES_PER_ENTRY} an entry, {@link #BYTES_PER_SCANNED_FILE} a file
+     * only a scan names. At least 1 for a result of any entry.
+     */
+    static long sentWeight(long entries, long scanNamed) {
+        if (scanNamed < 0 || scanNamed > entries) {
+            throw new IllegalArgumentException(scanNamed + " files a scan names of " + entries + " entries.");
+        }
+        long bytes = (entries - scanNamed) * BYTES_PER_ENTRY + scanNamed * BYTES_PER_SCANNED_FILE;
+        return (bytes + ResultBound.BYTES_PER_RECORD - 1) / ResultBound.BYTES_PER_RECORD;
     }
 
     /** What one admitted result holds, until it is closed (once; closing again does nothing). */
@@ -219,16 +233,20 @@ final class ResultMemory implements ResultAdmission {
             this.weight = weight;
         }
 
-        /** The result is made: from now until it is sent it holds what a made result holds ({@link #sentWeight}). */
-        void made() {
-            long freed;
+        /**
+         * The result is made: from now until it is sent it holds {@code sent}, what its entries hold
+         * ({@link #sentWeight}). Less than what it held while it was made, as a rule; more where
+         * files a scan names, which its query did not count, are many: what others may hold then
+         * shrinks until it is sent.
+         */
+        void made(long sent) {
+            long before;
             synchronized (ResultMemory.this) {
-                long sent = sentWeight(weight);
-                freed = weight - sent;
+                before = weight;
                 weight = sent;
-            }
-            if (freed > 0) {
-                letGo(freed);
+                held += sent - before;
+                assert held >= 0 : held + " held";
+                ResultMemory.this.notifyAll();
             }
         }
 

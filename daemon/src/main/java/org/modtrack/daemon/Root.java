@@ -28,7 +28,13 @@ import org.modtrack.source.linux.LinuxSourceOptions;
  */
 final class Root implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Root.class.getName());
-    /** How long an interrupted query may take to end before its lock is released anyway (logged). */
+    /**
+     * The most checkpoints one query makes for one result: after a refusal it waits for room and
+     * asks again, and it is refused again only if more records were written meanwhile than the room
+     * it waited for holds and others took the rest.
+     */
+    private static final int MAX_ADMISSION_ROUNDS = 8;
+        /** How long an interrupted query may take to end before its lock is released anyway (logged). */
     private static final long INTERRUPTED_QUERY_END_SECONDS = 60;
     private final Path path;
     private final BarrierKind barrier;
@@ -143,16 +149,16 @@ final class Root implements AutoCloseable {
      * is issued; the query then waits for room outside the tracker's locks ({@link ResultMemory#awaitRoom},
      * until {@code admitBy}) and is asked again: a new checkpoint, whose result holds every record
      * the refused one would have, and any written since. Each round ends in an answer, a refusal
-     * or a wait that ends by {@code admitBy}, so the rounds are bounded by it.
+     * or a wait that ends by {@code admitBy}, and there are at most {@link #MAX_ADMISSION_ROUNDS}.
      */
     private Answer answer(String consumer, boolean view, long admitBy) throws IOException, InterruptedException {
         memory.forgetAdmitted();
-        while (true) {
+        for (int round = 1; ; round++) {
             LinuxResult r;
             try {
                 r = view ? source.view(consumer) : source.query(consumer);
             } catch (ResultTooLargeException e) {
-                if (e.heldByOthers() > 0 && memory.awaitRoom(e.weight(), admitBy)) {
+                if (e.heldByOthers() > 0 && round < MAX_ADMISSION_ROUNDS && memory.awaitRoom(e.weight(), admitBy)) {
                     continue; // room held for it: ask again
                 }
                 memory.dropRoom();
@@ -164,7 +170,7 @@ final class Root implements AutoCloseable {
             }
             memory.dropRoom(); // none is left after an admission; a query that never asked leaves its room
             ResultMemory.Grant g = memory.take();
-            g.made();
+            g.made(ResultMemory.sentWeight(r.changes().size(), r.scanNamedEntries()));
             return new Answer(r, g);
         }
     }

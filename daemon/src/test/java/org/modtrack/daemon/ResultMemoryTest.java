@@ -137,21 +137,34 @@ class ResultMemoryTest {
     }
 
     @Test
-    void aMadeResultHoldsAThirdUntilItIsSentAndLetsAWaitingOneIn() throws Exception {
+    void aMadeResultHoldsWhatItsEntriesHoldUntilItIsSentAndLetsAWaitingOneIn() throws Exception {
         ResultMemory m = new ResultMemory(10, LONG);
         ResultMemory.Grant sent = admitted(m, 9);
         CompletableFuture<ResultMemory.Grant> asked = askAgainOnceThereIsRoom(m, 7, m.deadlineFromNow());
         awaitWaiting(m, 1);
-        sent.made();
-        assertEquals(3, sent.weight(), "a third of 9");
+        sent.made(3);
+        assertEquals(3, sent.weight());
         ResultMemory.Grant g = asked.get(1, TimeUnit.MINUTES);
-        assertEquals(10, m.held(), "the made one's third and the new one's whole");
-        g.made();
-        assertEquals(3 + 3, m.held(), "a third of 7, rounded up");
+        assertEquals(10, m.held(), "the made one's entries and the new one's whole");
+        g.made(12); // many files a scan names, which its query did not count: more than the bound
+        assertEquals(15, m.held());
+        CompletableFuture<ResultMemory.Grant> next = askAgainOnceThereIsRoom(m, 1, m.deadlineFromNow());
+        awaitWaiting(m, 1);
         sent.close();
+        assertEquals(1, m.waiting(), "still above the bound: it waits");
         g.close();
+        next.get(1, TimeUnit.MINUTES).close();
         assertEquals(0, m.held());
-        assertEquals(1, ResultMemory.sentWeight(1), "a made result of one record still holds one");
+    }
+
+    @Test
+    void whatAMadeResultHoldsIsWhatItsEntriesTakeInTheBoundsUnits() {
+        assertEquals(0, ResultMemory.sentWeight(0, 0));
+        assertEquals(1, ResultMemory.sentWeight(1, 0), "an entry holds a unit at least: rounded up");
+        assertEquals(1, ResultMemory.sentWeight(1, 1));
+        assertEquals(312_500, ResultMemory.sentWeight(1_000_000, 0), "120 bytes an entry, 384 a unit");
+        assertEquals(156_250, ResultMemory.sentWeight(1_000_000, 1_000_000), "60 bytes a file a scan names");
+        assertThrows(IllegalArgumentException.class, () -> ResultMemory.sentWeight(1, 2));
     }
 
     @Test

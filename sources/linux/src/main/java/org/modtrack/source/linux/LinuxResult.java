@@ -40,7 +40,12 @@ public record LinuxResult(String consumer, long snapshot, long lastBlessed, bool
         ResultEntries.forEach(changes, sink);
     }
 
-    /** This result, saying how a walk found what changed while no tracker watched. */
+    /** How many of {@link #changes} are files only a scan names (kept as their names in their directories' arrays). */
+    public int scanNamedEntries() {
+        return changes instanceof ResultEntries r ? r.scanNamed().size() : 0;
+    }
+
+        /** This result, saying how a walk found what changed while no tracker watched. */
     LinuxResult withReconciled(Reconciled how) {
         return new LinuxResult(consumer, snapshot, lastBlessed, recovered, continuity, changes, barrier, barrierWait, readOnlyDropped,
                 readOnlyReported, how, listsByName);
