@@ -34,7 +34,7 @@ final class Root implements AutoCloseable {
      * it waited for holds and others took the rest.
      */
     private static final int MAX_ADMISSION_ROUNDS = 8;
-        /** How long an interrupted query may take to end before its lock is released anyway (logged). */
+    /** How long an interrupted query may take to end before its lock is released anyway (logged). */
     private static final long INTERRUPTED_QUERY_END_SECONDS = 60;
     private final Path path;
     private final BarrierKind barrier;

@@ -45,7 +45,7 @@ public record LinuxResult(String consumer, long snapshot, long lastBlessed, bool
         return changes instanceof ResultEntries r ? r.scanNamed().size() : 0;
     }
 
-        /** This result, saying how a walk found what changed while no tracker watched. */
+    /** This result, saying how a walk found what changed while no tracker watched. */
     LinuxResult withReconciled(Reconciled how) {
         return new LinuxResult(consumer, snapshot, lastBlessed, recovered, continuity, changes, barrier, barrierWait, readOnlyDropped,
                 readOnlyReported, how, listsByName);
