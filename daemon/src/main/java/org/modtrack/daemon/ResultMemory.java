@@ -41,6 +41,13 @@ final class ResultMemory implements ResultAdmission {
     static final long BYTES_PER_ENTRY = 120;
     /** What a file only a scan names holds until its result is sent: its name in its directory's sorted array. */
     static final long BYTES_PER_SCANNED_FILE = 60;
+    /**
+     * A result of at most this share of the bound that fits is admitted even while others wait for
+     * room: a query of a few changes does not wait for a large one to find room (a 64th of the
+     * bound is 4 MiB at 64 MiB, tens of thousands of records at 1 GiB), and such results are made
+     * and sent quickly, so a large one waiting is not held back for long.
+     */
+    static final long SMALL_SHARE = 64;
 
     private final long bound;
     private final Duration wait;
@@ -84,7 +91,8 @@ final class ResultMemory implements ResultAdmission {
      * {@inheritDoc} It never waits: the tracker asks while it holds its control lock (a bless of
      * another consumer of the root waits for it). The room this thread waited for
      * ({@link #awaitRoom}) is used first; else a result is admitted only if it fits and no other
-     * query waits for room; else it is refused, and its caller waits for room and queries again.
+     * query waits for room, or it is small ({@link #SMALL_SHARE}) and fits; else it is refused, and
+     * its caller waits for room and queries again.
      */
     @Override
     public void admit(long records, long weight) throws ResultTooLargeException {
@@ -100,7 +108,8 @@ final class ResultMemory implements ResultAdmission {
         Grant g = room != null ? room : new Grant(0);
         synchronized (this) {
             long more = weight - g.weight;
-            if (more > 0 && ((room == null && !waiting.isEmpty()) || held + more > bound)) {
+            boolean small = weight <= bound / SMALL_SHARE;
+            if (more > 0 && ((room == null && !small && !waiting.isEmpty()) || held + more > bound)) {
                 long others = held - g.weight;
                 g.close();
                 throw new ResultTooLargeException(records, weight, bound, Math.max(1, others));

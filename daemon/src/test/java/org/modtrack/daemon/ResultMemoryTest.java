@@ -100,6 +100,21 @@ class ResultMemoryTest {
     }
 
     @Test
+    void aSmallResultThatFitsIsAdmittedWhileALargeOneWaits() throws Exception {
+        ResultMemory m = new ResultMemory(640, LONG);
+        ResultMemory.Grant holder = admitted(m, 500);
+        CompletableFuture<ResultMemory.Grant> large = askAgainOnceThereIsRoom(m, 600, m.deadlineFromNow());
+        awaitWaiting(m, 1);
+        ResultMemory.Grant small = admitted(m, 640 / ResultMemory.SMALL_SHARE);
+        assertEquals(510, m.held(), "a 64th of the bound, beside the holder: no wait behind the large one");
+        assertThrows(ResultTooLargeException.class, () -> m.admit(11, 11), "larger than a 64th: it waits in line");
+        small.close();
+        holder.close();
+        large.get(1, TimeUnit.MINUTES).close();
+        assertEquals(0, m.held());
+    }
+
+    @Test
     void roomWaitedForIsWhatTheQueryUsesAndWhatItCountedSinceIsAdmittedIfThereIsRoomForIt() throws Exception {
         ResultMemory m = new ResultMemory(10, LONG);
         assertTrue(m.awaitRoom(6, m.deadlineFromNow()));
