@@ -44,8 +44,8 @@ final class ResultMemory implements ResultAdmission {
     /**
      * A result of at most this share of the bound that fits is admitted even while others wait for
      * room: a query of a few changes does not wait for a large one to find room (a 64th of the
-     * bound is 4 MiB at 64 MiB, tens of thousands of records at 1 GiB), and such results are made
-     * and sent quickly, so a large one waiting is not held back for long.
+     * bound is 273 records at 64 MiB, 34,000 at 1 GiB), and such results are made and sent
+     * quickly, so a large one waiting is not held back for long.
      */
     static final long SMALL_SHARE = 64;
 
@@ -249,6 +249,9 @@ final class ResultMemory implements ResultAdmission {
          * shrinks until it is sent.
          */
         void made(long sent) {
+            if (this == NONE) {
+                return; // not admitted: nothing to count against
+            }
             long before;
             synchronized (ResultMemory.this) {
                 before = weight;

@@ -34,6 +34,8 @@ class ResultMemoryTest {
         b.close();
         assertEquals(0, m.held());
         assertSame(ResultMemory.Grant.NONE, m.take(), "taken: nothing left on the thread");
+        ResultMemory.Grant.NONE.made(5);
+        assertEquals(0, ResultMemory.Grant.NONE.weight(), "a result never admitted counts nothing, made or not");
     }
 
     @Test
