@@ -179,7 +179,7 @@ final class ResultMemory implements ResultAdmission {
      * Lets go a grant admitted on this thread that nobody took: none is expected (every query on a
      * root's thread takes its own); one would otherwise hold its weight for good.
      */
-    void forgetAdmitted() {
+    private void forgetAdmitted() {
         Grant stale = take();
         if (stale != Grant.NONE) {
             LOG.log(Level.SEVERE, "a result's memory (" + stale.weight + " records) was admitted on " + Thread.currentThread()

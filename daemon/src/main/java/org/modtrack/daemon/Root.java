@@ -152,7 +152,6 @@ final class Root implements AutoCloseable {
      * or a wait that ends by {@code admitBy}, and there are at most {@link #MAX_ADMISSION_ROUNDS}.
      */
     private Answer answer(String consumer, boolean view, long admitBy) throws IOException, InterruptedException {
-        memory.forgetAdmitted();
         for (int round = 1; ; round++) {
             LinuxResult r;
             try {

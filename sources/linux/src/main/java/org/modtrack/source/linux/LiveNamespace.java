@@ -213,7 +213,8 @@ final class LiveNamespace implements Namespace {
      */
     private Where atHint(ChangedFile c) {
         String hint = c.file().path();
-        long ino = FileHandles.inodeNumber(c.file().handleType(), c.file().handle());
+        byte[] handle = c.file().handle(); // a copy: taken once for both looks at it
+        long ino = FileHandles.inodeNumber(c.file().handleType(), handle);
         if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)) {
             return null;
         }
@@ -223,7 +224,10 @@ final class LiveNamespace implements Namespace {
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere
         }
-        if (st.ino() != ino || !fs.holds(st) || (mayBeAnother(c) && !handleAt(hint, c))) {
+        // Where the number may be a file's made since, the name's handle must be this file's (false
+        // too if the name cannot say: the file's own handle then says).
+        if (st.ino() != ino || !fs.holds(st)
+                || (mayBeAnother(c) && !FileHandles.namesHandle(Statx.AT_FDCWD, hint, 0, c.file().handleType(), handle))) {
             return null;
         }
         return new Where(hint, false, st.isDirectory(), st.nlink(),
@@ -237,14 +241,6 @@ final class LiveNamespace implements Namespace {
     private static boolean mayBeAnother(ChangedFile c) {
         Set<Change> changes = c.changes();
         return changes.contains(Change.RENAMED) || changes.contains(Change.ATTRIBUTES);
-    }
-
-    /**
-     * Whether {@code path} names the file {@code c}'s handle names (its type and bytes, the generation
-     * included); false if the name cannot say (gone meanwhile): the file's own handle then says.
-     */
-    private static boolean handleAt(String path, ChangedFile c) {
-        return FileHandles.namesHandle(Statx.AT_FDCWD, path, 0, c.file().handleType(), c.file().handle());
     }
 
     @Override
