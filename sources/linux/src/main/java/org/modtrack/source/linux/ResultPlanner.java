@@ -192,13 +192,11 @@ final class ResultPlanner {
         if (repeats(arrivals) || repeats(stays)) {
             return null;
         }
-        Set<String> arrivalPaths = null; // made once, for whichever check needs it first
         if (arriving > 0 && stays.length > 0 && (arriving <= stays.length
-                ? staysAtOrBelow(arrivalPaths = pathsOf(arrivals), stays) : createdAtStays(pathsOf(stays), arrivals))) {
+                ? staysAtOrBelow(pathsOf(arrivals), stays) : createdAtStays(pathsOf(stays), arrivals))) {
             return null;
         }
-        if (moved > 0 && !movesCollideWithNothing(items, arrivals, stays, left,
-                arrivalPaths != null ? arrivalPaths : pathsOf(arrivals))) {
+        if (moved > 0 && !movesCollideWithNothing(items, arrivals, stays, left)) {
             return null;
         }
         List<PathChange> out = new ArrayList<>(items.size());
@@ -228,10 +226,11 @@ final class ResultPlanner {
      * general plan reads whole until something moves in), and the names they leave are below
      * nothing new or arriving, and above nothing that arrives or stays (a file's name with
      * something below it: file systems that changed between the plan's looks). Sets of paths and of
-     * the directories above them, each directory once; {@code arrivalPaths} are the arrivals' paths.
+     * the directories above them, each directory once; {@code arrivals} sorted ({@link Placed#ORDER}),
+     * so that the few directories above the names left are looked for in them, not in a set of a
+     * million paths made for that (a tenth of what a renames' plan allocated).
      */
-    private static boolean movesCollideWithNothing(List<Item> items, Placed[] arrivals, Placed[] stays, String[] left,
-                                                   Set<String> arrivalPaths) {
+    private static boolean movesCollideWithNothing(List<Item> items, Placed[] arrivals, Placed[] stays, String[] left) {
         Set<String> leftPaths = HashSet.newHashSet(left.length);
         Collections.addAll(leftPaths, left);
         if (leftPaths.size() < left.length) {
@@ -273,7 +272,7 @@ final class ResultPlanner {
             aboveLeft.addAbove(v);
         }
         for (String d : aboveLeft.directories) {
-            if (arrivalPaths.contains(d)) {
+            if (Arrays.binarySearch(arrivals, new Placed(depth(d), d, -1), Placed.ORDER) >= 0) {
                 return false; // created or moved in above what the consumer has there
             }
         }
@@ -402,10 +401,8 @@ final class ResultPlanner {
     /** The number of slashes in {@code path}: its depth below the root. */
     static int depth(String path) {
         int d = 0;
-        for (int i = 0; i < path.length(); i++) {
-            if (path.charAt(i) == '/') {
-                d++;
-            }
+        for (int i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) { // indexOf is vectorized; charAt by charAt was 2% of a renames' answer
+            d++;
         }
         return d;
     }

@@ -39,12 +39,7 @@ class LiveNamespaceTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
     void aFileIsFoundWhereItWasSeenOrWhereItWentSinceOrNowhere(String fsType) throws Exception {
-        assumeTrue(LoopMount.isRoot(), "loop mounts and open_by_handle_at need root");
-        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
-        try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
-             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
-            LiveNamespace namespace = new LiveNamespace(fs);
-            Path root = m.mountPoint();
+        onANewFilesystem(fsType, (fs, namespace, root) -> {
             Path stays = Files.writeString(root.resolve("stays"), "a");
             Path moves = Files.writeString(root.resolve("moves"), "b");
             Path replaced = Files.writeString(root.resolve("replaced"), "c");
@@ -73,7 +68,7 @@ class LiveNamespaceTest {
             Namespace.Where d = namespace.locate(dirRecord);
             assertEquals(dir.toString(), d.path());
             assertTrue(d.directory());
-        }
+        });
     }
 
     /**
@@ -85,12 +80,7 @@ class LiveNamespaceTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
     void aRenamedFileIsItsNewNamesOnlyIfTheNamesHandleIsItsOwn(String fsType) throws Exception {
-        assumeTrue(LoopMount.isRoot(), "loop mounts and open_by_handle_at need root");
-        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
-        try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
-             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
-            LiveNamespace namespace = new LiveNamespace(fs);
-            Path root = m.mountPoint();
+        onANewFilesystem(fsType, (fs, namespace, root) -> {
             Path kept = Files.move(Files.writeString(root.resolve("a"), "a"), root.resolve("b"));
             ChangedFile keptRecord = renamed(fs, kept, "a");
             Path replaced = Files.move(Files.writeString(root.resolve("c"), "c"), root.resolve("d"));
@@ -106,7 +96,74 @@ class LiveNamespaceTest {
             assertTrue(gone.gone(), "the name holds another file"
                     + (number == Statx.statx(Statx.AT_FDCWD, replaced.toString(), 0, Statx.STATX_INO).ino()
                     ? ", with the renamed file's inode number" : "") + ": " + gone);
-        }
+        });
+    }
+
+    /**
+     * Where {@code locateAll} finds each of many files is where {@code locate} finds it alone,
+     * though it looks names up in their directory opened once: files renamed in one directory, more
+     * than one thread takes at once, some renamed again since, removed, or removed with a new file
+     * made at the name; files of a directory renamed since whose path now holds another directory
+     * with files of the same names; of a directory replaced by a file, and by a symbolic link to a
+     * directory holding files of the same names.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void manyFilesAreEachFoundWhereEachAloneIsFound(String fsType, SplittableRandom random) throws Exception {
+        onANewFilesystem(fsType, (fs, namespace, root) -> {
+            List<ChangedFile> records = new ArrayList<>();
+            Path many = Files.createDirectory(root.resolve("many"));
+            for (int i = 0; i < 2_500; i++) { // more than a thread looks at before it takes more
+                records.add(renamed(fs, Files.move(Files.writeString(many.resolve("f" + i), "x"), many.resolve("r" + i)), "f" + i));
+            }
+            for (String name : List.of("moved", "file", "link")) {
+                Path d = Files.createDirectory(root.resolve(name));
+                for (int i = 0; i < 20; i++) {
+                    records.add(renamed(fs, Files.move(Files.writeString(d.resolve("f" + i), "x"), d.resolve("r" + i)), "f" + i));
+                }
+            }
+            for (int i = 0; i < 2_500; i++) {
+                Path r = many.resolve("r" + i);
+                switch (random.nextInt(8)) {
+                    case 0 -> Files.move(r, many.resolve("again" + i));
+                    case 1 -> Files.delete(r);
+                    case 2 -> {
+                        Files.delete(r);
+                        Files.writeString(r, "new"); // on ext4 most likely the same inode number
+                    }
+                    default -> { }
+                }
+            }
+            Files.move(root.resolve("moved"), root.resolve("elsewhere"));
+            Path other = Files.createDirectory(root.resolve("moved"));
+            Path target = Files.createDirectory(root.resolve("target"));
+            for (int i = 0; i < 20; i++) {
+                Files.writeString(other.resolve("r" + i), "other");
+                Files.writeString(target.resolve("r" + i), "other");
+            }
+            Files.move(root.resolve("file"), root.resolve("file-moved"));
+            Files.writeString(root.resolve("file"), "a file where the directory was");
+            Files.move(root.resolve("link"), root.resolve("link-moved"));
+            Files.createSymbolicLink(root.resolve("link"), target);
+
+            List<Namespace.Where> all = namespace.locateAll(records);
+            assertEquals(records.size(), all.size());
+            for (int i = 0; i < records.size(); i++) {
+                Namespace.Where alone = namespace.locate(records.get(i));
+                Namespace.Where w = all.get(i);
+                String what = records.get(i).file().path();
+                assertEquals(alone.path(), w.path(), what);
+                assertEquals(alone.gone(), w.gone(), what);
+                assertEquals(alone.directory(), w.directory(), what);
+                assertEquals(alone.links(), w.links(), what);
+                assertEquals(alone.stamp() == null ? null : alone.stamp().inode(), w.stamp() == null ? null : w.stamp().inode(), what);
+                if (what.contains("/moved/") || what.contains("/file/") || what.contains("/link/")) {
+                    assertFalse(w.gone(), what);
+                    assertFalse(w.path().startsWith(root.resolve("moved") + "/") || w.path().startsWith(root.resolve("link") + "/"),
+                            what + " is not the file of the same name in the directory now at its path: " + w.path());
+                }
+            }
+        });
     }
 
     /**
@@ -119,12 +176,7 @@ class LiveNamespaceTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
     void whatIsAtManyPathsIsWhatIsAtEach(String fsType, SplittableRandom random) throws Exception {
-        assumeTrue(LoopMount.isRoot(), "loop mounts need root");
-        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
-        try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
-             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
-            LiveNamespace namespace = new LiveNamespace(fs);
-            Path root = m.mountPoint();
+        onANewFilesystem(fsType, (fs, namespace, root) -> {
             List<String> paths = new ArrayList<>();
             // Many names: files (about half removed again), directories, links to each and to nothing.
             Path many = Files.createDirectory(root.resolve("many"));
@@ -214,7 +266,7 @@ class LiveNamespaceTest {
             assertListed(false, namespace, large, largeNames, "too large for 70 names");
             assertListed(false, namespace, root.resolve("link"), throughLink, "a link, which a statx looks through");
             assertListed(false, namespace, root.resolve("file"), belowFile, "a file");
-        }
+        });
     }
 
     @Test
@@ -252,6 +304,21 @@ class LiveNamespaceTest {
 
     /** A record of a write to {@code p}, seen at its present name. */
     /** The record of a file renamed to {@code p} from {@code from} in its directory, as the notification group makes it. */
+    /** Runs {@code test} on a new file system of {@code fsType}: skipped without root, or where that file system cannot be made. */
+    private static void onANewFilesystem(String fsType, FilesystemTest test) throws Exception {
+        assumeTrue(LoopMount.isRoot(), "loop mounts and open_by_handle_at need root");
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
+             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            test.run(fs, new LiveNamespace(fs), m.mountPoint());
+        }
+    }
+
+    /** A test's body on a file system of its own. */
+    private interface FilesystemTest {
+        void run(TrackedFilesystem fs, LiveNamespace namespace, Path root) throws Exception;
+    }
+
     private static ChangedFile renamed(TrackedFilesystem fs, Path p, String from) throws Exception {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, p.toString(), 0);
         FileId id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), p.toString(), null);
