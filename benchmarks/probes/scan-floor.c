@@ -3,13 +3,15 @@
 // type, ctime, birth time, links, inode number), and each file with more than one link given its
 // file handle (name_to_handle_at; with "handles", every file that is not a directory, as a scan
 // that must tell every file by its handle would; with "names", only each subdirectory, as the scan
-// of a directory born since the watermark asks: its listing names the rest). No Java, no result: the
+// of a directory born since the watermark asks: its listing names the rest; with "paths", as
+// "handles" but each entry looked up by its whole path rather than relative to its open directory,
+// as a lookup of each recorded file by its path would be). No Java, no result: the
 // floor under modtrack's answer time for a result naming that many files, printed beside it by
 // benchmarks/peers/answer.
 //
-// Usage: scan-floor ROOT [threads (1)] [linked (the default)|handles|names]: walks ROOT's directories (not following
-// symbolic links), the directories shared out among the threads as DirectoryScan shares them. Prints
-// "entries=N seconds=S threads=T mode=linked|handles|names". Not a test; nothing asserts a time.
+// Usage: scan-floor ROOT [threads (1)] [linked (the default)|handles|names|paths]: walks ROOT's directories (not
+// following symbolic links), the directories shared out among the threads as DirectoryScan shares them. Prints
+// "entries=N seconds=S threads=T mode=linked|handles|names|paths". Not a test; nothing asserts a time.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +41,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static long total_entries;
 static int every_handle;
 static int names_only;
+static int whole_paths;
 
 static double now(void) {
     struct timespec t;
@@ -89,21 +92,27 @@ static void find_dirs(const char *root) {
     for (long i = 0; i < ndirs; i++) for_each_entry(dirs[i], add_subdirectory, dirs[i]);
 }
 
-// What DirectoryScan asks of an entry; 1 if it was there to ask.
-static long name_entry(int fd, struct linux_dirent64 *e, void *unused) {
-    (void) unused;
+// What DirectoryScan asks of an entry (the directory at path, open as fd); 1 if it was there to ask.
+static long name_entry(int fd, struct linux_dirent64 *e, void *path) {
     struct statx st;
     if (names_only && e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) {
         return 1;
     }
-    if (statx(fd, e->d_name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_CTIME | STATX_BTIME | STATX_NLINK | STATX_INO, &st)) {
+    char whole[4096];
+    const char *name = e->d_name;
+    if (whole_paths) {
+        snprintf(whole, sizeof whole, "%s/%s", (const char *) path, e->d_name);
+        fd = AT_FDCWD;
+        name = whole;
+    }
+    if (statx(fd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_CTIME | STATX_BTIME | STATX_NLINK | STATX_INO, &st)) {
         return 0;
     }
     if (!S_ISDIR(st.stx_mode) && (every_handle || st.stx_nlink != 1)) {
         struct { unsigned int bytes; int type; unsigned char h[128]; } handle;
         int mount_id;
         handle.bytes = sizeof handle.h;
-        name_to_handle_at(fd, e->d_name, (struct file_handle *) &handle, &mount_id, 0);
+        name_to_handle_at(fd, name, (struct file_handle *) &handle, &mount_id, 0);
     }
     return 1;
 }
@@ -116,7 +125,7 @@ static void *scan(void *unused) {
         long i = next_dir < ndirs ? next_dir++ : -1;
         pthread_mutex_unlock(&lock);
         if (i < 0) break;
-        entries += for_each_entry(dirs[i], name_entry, NULL);
+        entries += for_each_entry(dirs[i], name_entry, dirs[i]);
     }
     pthread_mutex_lock(&lock);
     total_entries += entries;
@@ -126,7 +135,7 @@ static void *scan(void *unused) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: scan-floor ROOT [threads] [linked|handles|names]\n");
+        fprintf(stderr, "usage: scan-floor ROOT [threads] [linked|handles|names|paths]\n");
         return 2;
     }
     int threads = argc > 2 ? atoi(argv[2]) : 1;
@@ -134,10 +143,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "scan-floor: threads is 1 to 64, not %s\n", argv[2]);
         return 2;
     }
-    every_handle = argc > 3 && !strcmp(argv[3], "handles");
+    whole_paths = argc > 3 && !strcmp(argv[3], "paths");
+    every_handle = argc > 3 && (!strcmp(argv[3], "handles") || whole_paths);
     names_only = argc > 3 && !strcmp(argv[3], "names");
     if (argc > 3 && !every_handle && !names_only && strcmp(argv[3], "linked")) {
-        fprintf(stderr, "scan-floor: the mode is linked, handles or names, not %s\n", argv[3]);
+        fprintf(stderr, "scan-floor: the mode is linked, handles, names or paths, not %s\n", argv[3]);
         return 2;
     }
     dirs = malloc(sizeof(char *) * MAX_DIRS);
@@ -147,6 +157,6 @@ int main(int argc, char **argv) {
     for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, scan, NULL);
     for (int i = 0; i < threads; i++) pthread_join(t[i], NULL);
     printf("entries=%ld seconds=%.3f threads=%d mode=%s\n", total_entries, now() - start, threads,
-           every_handle ? "handles" : names_only ? "names" : "linked");
+           whole_paths ? "paths" : every_handle ? "handles" : names_only ? "names" : "linked");
     return 0;
 }

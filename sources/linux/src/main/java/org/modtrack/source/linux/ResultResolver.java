@@ -158,7 +158,7 @@ final class ResultResolver {
             otherNames = x.otherNames();
             scanNamed = x.scanNamed();
         }
-        Items items = new Items(scanNamed);
+        Items items = new Items(scanNamed, files.size());
         for (String path : scanRescans) {
             if (isWatched(path)) {
                 items.rescans.add(path);
@@ -346,7 +346,7 @@ final class ResultResolver {
     private final class Items {
         /** The files only a scan names, each an entry of its own at a path no other object of the result has. */
         final ScanNamedFiles scanNamed;
-        final List<ResultPlanner.Item> live = new ArrayList<>();
+        final List<ResultPlanner.Item> live;
         final List<ResultPlanner.Removal> removals = new ArrayList<>();
         final List<String> rescans = new ArrayList<>();
         final Map<FileId, String> positions = new HashMap<>();
@@ -358,8 +358,15 @@ final class ResultResolver {
         /** What stood at the names of gone objects, looked at ahead ({@link #lookAtGoneNames}); each taken once. */
         private Map<String, Namespace.Occupant> lookedAt = Map.of();
 
-        Items(ScanNamedFiles scanNamed) {
+        /**
+         * @param records the result's records: most become an item each, so that many arrays are
+         *     made once rather than grown through a copy of each size up to it (a million-entry
+         *     result's largest copies are arrays the collector handles one by one, each able to start
+         *     a marking cycle)
+         */
+        Items(ScanNamedFiles scanNamed, int records) {
             this.scanNamed = scanNamed;
+            this.live = new ArrayList<>(records);
         }
 
         /**
