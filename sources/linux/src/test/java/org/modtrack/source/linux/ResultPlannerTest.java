@@ -294,6 +294,45 @@ class ResultPlannerTest {
                 ResultPlanner.planWithoutView(List.of(created)));
     }
 
+    /**
+     * Removals apart from every other entry (a file made and removed beside a large rename) keep the
+     * plan without the view: after the moves, in path order, once for a path, as the general plan puts
+     * them; one at, above or below a path an item is at or was at, below another removal, or at or
+     * below a file a scan names, takes the general plan.
+     */
+    @Test
+    void removalsApartFromEveryOtherEntryComeAfterTheMovesAsTheGeneralPlanPutsThem() {
+        ResultPlanner.Item moved = new ResultPlanner.Item("/m/a", "/m/b", false, false, false, false, false, false, 1);
+        ResultPlanner.Item stays = new ResultPlanner.Item("/m/s/x", "/m/s/x", false, true, false, false, false, false, 1);
+        List<ResultPlanner.Item> items = List.of(moved, stays);
+        List<ResultPlanner.Removal> apart = List.of(new ResultPlanner.Removal("/m/gone2", false, false, false),
+                new ResultPlanner.Removal("/m/gone1", false, true, false), new ResultPlanner.Removal("/m/gone1", true, false, false),
+                new ResultPlanner.Removal("/m/t/old", true, false, true));
+        List<PathChange> expected = List.of(new PathChange("/m/b", PathChange.Kind.RENAMED, "/m/a", false, false, false, 1, false),
+                new PathChange("/m/gone1", PathChange.Kind.DELETED, null, false, true, false, 0),
+                new PathChange("/m/gone2", PathChange.Kind.DELETED, null, false, false, false, 0),
+                new PathChange("/m/t/old", PathChange.Kind.DELETED, null, true, false, true, 0),
+                new PathChange("/m/s/x", PathChange.Kind.MODIFIED, null, false, false, false, 1));
+        assertEquals(expected, ResultPlanner.withRemovalsApart(ResultPlanner.planWithoutView(items), items, apart, null));
+        assertEquals(expected, ResultPlanner.planByDoing(items, apart, List.of()), "the general plan");
+        assertEquals(expected, ResultPlanner.plan(items, apart, List.of()));
+        for (String at : List.of("/m/a", "/m/b", "/m/s/x", "/m/s", "/m/b/y", "/m/s/x/y")) {
+            List<ResultPlanner.Removal> touching = List.of(new ResultPlanner.Removal("/m/gone1", false, false, false),
+                    new ResultPlanner.Removal(at, false, false, false));
+            assertNull(ResultPlanner.withRemovalsApart(ResultPlanner.planWithoutView(items), items, touching, null), at);
+        }
+        List<ResultPlanner.Removal> nested = List.of(new ResultPlanner.Removal("/m/g", true, false, false),
+                new ResultPlanner.Removal("/m/g/h", false, false, false));
+        assertNull(ResultPlanner.withRemovalsApart(ResultPlanner.planWithoutView(items), items, nested, null), "one below another");
+        assertEquals(ResultPlanner.planByDoing(items, nested, List.of()), ResultPlanner.plan(items, nested, List.of()));
+        List<ResultPlanner.Removal> many = new ArrayList<>();
+        for (int i = 0; i <= ResultPlanner.MAX_REMOVALS_APART; i++) {
+            many.add(new ResultPlanner.Removal("/m/many/f" + i, false, false, false));
+        }
+        assertNull(ResultPlanner.withRemovalsApart(ResultPlanner.planWithoutView(items), items, many, null),
+                "a large deletion: the general plan");
+    }
+
     /** Random views and histories, and the items a tracker that knows exactly would hand the planner. */
     static final class Histories {
         record Case(ModelTree view, ModelTree now, List<ResultPlanner.Item> items, List<String> ops) {
