@@ -83,7 +83,8 @@ final class ResultPlanner {
      *     state it was made for (a bug: the caller reports the result as a rescan instead)
      */
     static List<PathChange> plan(List<Item> items, List<Removal> removals, List<String> rescans) {
-        List<PathChange> simple = rescans.isEmpty() ? withRemovalsApart(planWithoutView(items), items, removals, null) : null;
+        List<PathChange> simple = rescans.isEmpty() && removals.size() <= MAX_REMOVALS_APART
+                ? withRemovalsApart(planWithoutView(items), items, removals, null) : null;
         if (simple != null) {
             assert items.size() > View.CHECKED_UP_TO || simple.equals(planByDoing(items, removals, rescans))
                     : "the plan without the view differs from the general one for " + items;
@@ -101,7 +102,7 @@ final class ResultPlanner {
         if (scanNamed.isEmpty()) {
             return plan(items, removals, rescans);
         }
-        if (rescans.isEmpty()) {
+        if (rescans.isEmpty() && removals.size() <= MAX_REMOVALS_APART) {
             List<PathChange> simple = planWithoutView(items);
             if (simple != null) {
                 // Its creations and moves come first; a new directory is read whole, what the consumer
