@@ -117,10 +117,21 @@ final class ResultPlanner {
                 ScanNamedFiles.Ordered ordered = scanNamed.ordered(List.of(), readWhole);
                 simple = withRemovalsApart(simple, items, removals, ordered);
                 if (simple != null) {
-                    return new ResultEntries(simple.subList(0, arrivals), ordered, simple.subList(arrivals, simple.size()));
+                    List<PathChange> planned = new ResultEntries(simple.subList(0, arrivals), ordered,
+                            simple.subList(arrivals, simple.size()));
+                    assert items.size() + scanNamed.size() > View.CHECKED_UP_TO
+                            || planned.equals(planByDoing(items, removals, rescans, scanNamed))
+                            : "the plan without the view differs from the general one for " + items + " and " + scanNamed;
+                    return planned;
                 }
             }
         }
+        return planByDoing(items, removals, rescans, scanNamed);
+    }
+
+    /** The general plan of {@link #plan(List, List, List, ScanNamedFiles)}, files only a scan names included. */
+    private static List<PathChange> planByDoing(List<Item> items, List<Removal> removals, List<String> rescans,
+                                                ScanNamedFiles scanNamed) {
         Planning p = new Planning(items, removals, topmost(rescans));
         p.structure();
         int moved = p.out.size();
