@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
@@ -298,6 +299,52 @@ class DaemonTest {
             assertEquals(Protocol.IDLE_TIMEOUT, assertThrows(DaemonException.class, slow::read).code());
             assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
         }
+    }
+
+    @Test
+    void aClientThatTakesNoneOfItsAnswerIsCutOffAndItsPlaceFreed() throws Exception {
+        settle();
+        // About 900 KB of entries: more than the socket's buffers hold, so the daemon's write blocks.
+        Command.sh(root, "mkdir untaken && cd untaken && i=0; while [ $i -lt 6000 ]; do : > f$i; i=$((i + 1)); done");
+        pastTheScanMargin();
+        ExecutorService reading = Executors.newSingleThreadExecutor();
+        try (SocketChannel untaken = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            String query = Protocol.MAPPER.writeValueAsString(Protocol.object().put("v", 1).put("cmd", "query")
+                    .put("root", r()).put("stream", true)) + "\n";
+            untaken.write(ByteBuffer.wrap(query.getBytes(StandardCharsets.UTF_8)));
+            Thread.sleep(IDLE.toMillis() / 2);
+            try (DaemonClient other = client()) {
+                assertEquals(Protocol.VERSION, other.hello().path("protocol").asInt(), "others are served meanwhile");
+            }
+            Thread.sleep(2 * IDLE.toMillis()); // past the deadline of the write that found the buffers full
+            // What was sent before the daemon gave up can still be read; then the stream ends, without its end line.
+            Future<byte[]> got = reading.submit(() -> {
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                ByteBuffer b = ByteBuffer.allocate(1 << 16);
+                while (untaken.read(b) >= 0) {
+                    all.write(b.array(), 0, b.position());
+                    b.clear();
+                }
+                return all.toByteArray();
+            });
+            String sent = new String(got.get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8);
+            assertTrue(sent.startsWith("{\"type\":\"header\""), sent.substring(0, Math.min(200, sent.length())));
+            assertFalse(sent.contains("\"type\":\"end\""), "the whole answer was taken after all: " + sent.length() + " B");
+        } finally {
+            reading.shutdownNow();
+        }
+        List<DaemonClient> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CLIENTS; i++) {
+                held.add(servedClient()); // the cut-off client's place among them
+            }
+        } finally {
+            for (DaemonClient c : held) {
+                c.close();
+            }
+        }
+        Command.sh(root, "rm -r untaken");
+        settle();
     }
 
     @Test
