@@ -158,8 +158,8 @@ final class ChangeLines implements EntrySink {
      * Encodes the bytes of a scanned file's entry before its name (up to and with its directory's
      * path) and after it (to the end of the entry), as {@link #start}, {@link #path} and
      * {@link #end} write them, once for every file of a directory: a million-file answer is mostly
-     * such entries, and with three copies an entry instead of nine its writer's thread took 40-60 ms
-     * of CPU where it took 60-80 (benchmarks/peers/answer --files 1000000, three runs each way).
+     * such entries, and with three copies an entry instead of nine its writer's thread took a median
+     * 50 ms of CPU where it took 65 (benchmarks/peers/answer --files 1000000, three runs each way).
      */
     private void scannedHeadAndTail(String directory, PathChange.Kind kind, boolean recovered) {
         ensure(2L * FIXED_BYTES + (long) MAX_BYTES_PER_CHAR * directory.length());
