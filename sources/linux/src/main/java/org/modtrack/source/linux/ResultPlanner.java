@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * Orders a result so that a consumer may apply it entry after entry (docs/protocol.md, *Applying a
@@ -280,7 +281,7 @@ final class ResultPlanner {
         }
         for (String p : paths) {
             String above = parent(p);
-            if ((above != null && atOrBelowAny(above, paths)) || (scanNamed != null && atOrBelowNamed(p, scanNamed))) {
+            if ((above != null && atOrBelowAny(above, paths)) || (scanNamed != null && atOrBelowAny(p, scanNamed::names))) {
                 return null; // below another removal, or at or below a file a scan names
             }
         }
@@ -317,16 +318,6 @@ final class ResultPlanner {
         }
         out.addAll(simple.subList(arrivals, simple.size()));
         return out;
-    }
-
-    /** Whether a file only a scan names is at {@code path} or above it. */
-    private static boolean atOrBelowNamed(String path, ScanNamedFiles.Ordered scanNamed) {
-        for (String a = path; a != null; a = parent(a)) {
-            if (scanNamed.names(a)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -492,8 +483,13 @@ final class ResultPlanner {
 
     /** Whether {@code path} or a directory above it is one of {@code tops}. */
     static boolean atOrBelowAny(String path, Set<String> tops) {
+        return atOrBelowAny(path, (Predicate<String>) tops::contains);
+    }
+
+    /** Whether {@code path} or a directory above it is one {@code top} holds. */
+    static boolean atOrBelowAny(String path, Predicate<String> top) {
         for (String a = path; a != null; a = parent(a)) {
-            if (tops.contains(a)) {
+            if (top.test(a)) {
                 return true;
             }
         }
