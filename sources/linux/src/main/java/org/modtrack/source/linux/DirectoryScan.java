@@ -311,9 +311,9 @@ final class DirectoryScan {
     private void scanAll(List<Integer> recorded, List<ChangedFile> files, List<Namespace.Where> now, long watermark,
                          Identities known, Scanned[] scanned) throws IOException, InterruptedException {
         Budget budget = new Budget(MAX_ENTRIES);
-        SharedWork.run(recorded.size(), 1, k -> {
+        SharedWork.run(recorded.size(), 1, Lists::new, (lists, k) -> {
             int i = recorded.get(k);
-            scanned[i] = scan(now.get(i).path(), files.get(i), watermark, known, budget);
+            scanned[i] = scan(now.get(i).path(), files.get(i), watermark, known, budget, lists);
         });
     }
 
@@ -473,8 +473,27 @@ final class DirectoryScan {
         return errno == Errno.ENOENT || errno == Errno.ENOTDIR || errno == Errno.ELOOP;
     }
 
+    /**
+     * One scanning thread's lists of names, emptied for each directory it scans. Why kept: made anew
+     * for each directory, the lists and their sort's keys were most of what a million-file answer
+     * allocated (65 KB a directory of a thousand names, as each grew from its first size), which
+     * made the collector grow the heap while the answer was made.
+     */
+    private static final class Lists {
+        final NameList.Builder born = new NameList.Builder();
+        final NameList.Builder written = new NameList.Builder();
+        final NameList.Builder others = new NameList.Builder();
+
+        void clear() {
+            born.clear();
+            written.clear();
+            others.clear();
+        }
+    }
+
     /** The entries of {@code path} changed at or after {@code watermark}, reading at most what {@code budget} allows. */
-    private Scanned scan(String path, ChangedFile dir, long watermark, Identities known, Budget budget) throws IOException {
+    private Scanned scan(String path, ChangedFile dir, long watermark, Identities known, Budget budget, Lists lists)
+            throws IOException {
         Scanned s = new Scanned(path);
         boolean whole = readWhole(dir);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
@@ -489,9 +508,10 @@ final class DirectoryScan {
             return s;
         }
         long allowed = 0;
-        NameList.Builder born = new NameList.Builder();
-        NameList.Builder written = new NameList.Builder();
-        NameList.Builder others = new NameList.Builder();
+        lists.clear();
+        NameList.Builder born = lists.born;
+        NameList.Builder written = lists.written;
+        NameList.Builder others = lists.others;
         // A path holding U+FFFD names no file (a name that is not UTF-8 was decoded to it): such files
         // stay records, which the resolver has the consumer read from the nearest nameable directory.
         boolean nameablePath = path.indexOf(ResultResolver.UNNAMABLE) < 0;

@@ -218,6 +218,15 @@ final class NameList {
         private int length;
         private int[] ends = new int[16];
         private int size;
+        /** The sort's scratch, kept for the next directory's names with the arrays above ({@link #clear}). */
+        private long[] keys = new long[0];
+        private int[] order = new int[0];
+
+        /** Forgets the names added, keeping the arrays for the next ones. */
+        void clear() {
+            length = 0;
+            size = 0;
+        }
 
         /**
          * Adds the name of {@code reader}'s current entry, as its bytes are. One that is not UTF-8 (or
@@ -280,13 +289,14 @@ final class NameList {
 
         /** The names added, sorted, each once, less those of {@code taken}. */
         NameList sorted(NameList taken) {
-            int[] order = order();
+            sortOrder();
             byte[] out = new byte[length];
             int[] outEnds = new int[size];
             int outLength = 0;
             int n = 0;
             int lastStart = -1;
-            for (int k : order) {
+            for (int i = 0; i < size; i++) {
+                int k = order[i];
                 int s = k == 0 ? 0 : ends[k - 1];
                 int e = ends[k];
                 boolean repeat = lastStart >= 0 && compare(out, lastStart, outLength, bytes, s, e) == 0;
@@ -302,17 +312,19 @@ final class NameList {
         }
 
         /**
-         * The names' indices in sorted order, by primitive keys: each name's first {@link #KEY_BYTES}
-         * bytes past the prefix all of them share, {@link #rank}ed, with its index in one {@code long};
+         * Puts the names' indices in sorted order in {@code order[0, size)}, by primitive keys: each
+         * name's first {@link #KEY_BYTES} bytes past the prefix all of them share, {@link #rank}ed, with its index in one {@code long};
          * only names whose keys tie are compared whole. Why not a comparator over the indices: at a
          * million names in directories of a thousand, comparisons of whole names were most of the
          * sort's time (as they were for {@code String}s: 0.14 s of a scan's 0.3 s of Java CPU).
          */
-        private int[] order() {
-            int[] order = new int[size];
+        private void sortOrder() {
+            if (order.length < size) {
+                order = new int[Math.max(size, 2 * order.length)];
+            }
             if (size < FEW || size >= 1 << INDEX_BITS) {
                 sortRange(order, 0, size, true);
-                return order;
+                return;
             }
             int common = ends[0];
             for (int i = 1; i < size && common > 0; i++) {
@@ -321,7 +333,9 @@ final class NameList {
                     common = m;
                 }
             }
-            long[] keys = new long[size];
+            if (keys.length < size) {
+                keys = new long[Math.max(size, 2 * keys.length)];
+            }
             for (int i = 0; i < size; i++) {
                 int s = i == 0 ? 0 : ends[i - 1];
                 long key = 0;
@@ -330,7 +344,7 @@ final class NameList {
                 }
                 keys[i] = ((key << INDEX_BITS) | i) ^ Long.MIN_VALUE; // sign flipped: the signed sort orders bytes unsigned
             }
-            Arrays.sort(keys);
+            Arrays.sort(keys, 0, size);
             for (int i = 0; i < size; i++) {
                 order[i] = (int) (keys[i] & ((1 << INDEX_BITS) - 1));
             }
@@ -344,7 +358,6 @@ final class NameList {
                 }
                 i = j;
             }
-            return order;
         }
 
         /** Sorts {@code order[from, to)} by comparing whole names ({@code fill}: with the indices {@code from..to - 1} first). */

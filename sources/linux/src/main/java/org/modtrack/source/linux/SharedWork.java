@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * Numbered pieces of a result's work, done by the query's thread and, where there is more than one
@@ -19,6 +20,11 @@ final class SharedWork {
     /** One piece of the work. */
     interface Piece {
         void run(int index) throws IOException;
+    }
+
+    /** One piece of the work, given what the thread doing it keeps from one piece to the next. */
+    interface PieceWith<S> {
+        void run(S kept, int index) throws IOException;
     }
 
     /** What one element of a list becomes. */
@@ -47,14 +53,24 @@ final class SharedWork {
      * is more than one batch.
      */
     static void run(int count, int batch, Piece piece) throws IOException, InterruptedException {
+        run(count, batch, () -> null, (kept, i) -> piece.run(i));
+    }
+
+    /**
+     * As {@link #run(int, int, Piece)}, each thread first making its own {@code S} with
+     * {@code keep} and handing it to every piece it does: scratch space reused from one piece to
+     * the next rather than made for each, and dropped when the work is done.
+     */
+    static <S> void run(int count, int batch, Supplier<S> keep, PieceWith<S> piece) throws IOException, InterruptedException {
         assert batch > 0 : batch;
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failed = new AtomicReference<>();
         Runnable work = () -> {
             try {
+                S kept = keep.get();
                 for (int from = next.getAndAdd(batch); from < count && failed.get() == null; from = next.getAndAdd(batch)) {
                     for (int i = from, to = Math.min(count, from + batch); i < to; i++) {
-                        piece.run(i);
+                        piece.run(kept, i);
                     }
                 }
             } catch (IOException | RuntimeException | Error e) {

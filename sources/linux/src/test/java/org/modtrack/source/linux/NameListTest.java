@@ -25,6 +25,9 @@ class NameListTest {
 
     @Test
     void sortsAndFindsAsStringsCompare(SplittableRandom random) {
+        // One builder for every round as well, as a scanning thread keeps one from a directory to the
+        // next: a list of a few names after one of thousands leaves the scratch longer than the names.
+        NameList.Builder reused = new NameList.Builder();
         for (int round = 0; round < 2_000; round++) {
             int n = random.nextInt(3) == 0 ? random.nextInt(20) : random.nextInt(2_000);
             String shared = name(random, random.nextInt(3) == 0 ? 8 : 2, random.nextInt(4) == 0);
@@ -39,6 +42,11 @@ class NameListTest {
             List<String> expected = new ArrayList<>(new TreeSet<>(List.of(names)));
             NameList list = NameList.of(names);
             assertEquals(expected, names(list), "round " + round + ", " + n + " names");
+            reused.clear();
+            for (String name : names) {
+                reused.add(name);
+            }
+            assertEquals(expected, names(reused.sorted(NameList.EMPTY)), "round " + round + ", " + n + " names, a reused builder");
             for (int i = 0; i < expected.size(); i++) {
                 assertEquals(i, list.indexOf(expected.get(i)), "round " + round);
             }
