@@ -55,6 +55,23 @@ class NameListTest {
         }
     }
 
+    /** A builder emptied after a directory too large for its arrays to be kept sorts the next one as a new builder would. */
+    @Test
+    void aBuilderReusedAfterAVeryLargeDirectorySortsTheNextOne(SplittableRandom random) {
+        NameList.Builder reused = new NameList.Builder();
+        for (int n : new int[] {NameList.Builder.KEPT_NAMES + 1_000, 40, NameList.Builder.KEPT_NAMES + 1, 3}) {
+            String[] names = new String[n];
+            for (int i = 0; i < n; i++) {
+                names[i] = "f" + random.nextInt(4 * n) + name(random, random.nextInt(3), true);
+            }
+            reused.clear();
+            for (String name : names) {
+                reused.add(name);
+            }
+            assertEquals(new ArrayList<>(new TreeSet<>(List.of(names))), names(reused.sorted(NameList.EMPTY)), n + " names");
+        }
+    }
+
     @Test
     void comparesBytesAsStringsCompare(SplittableRandom random) {
         for (int round = 0; round < 100_000; round++) {
