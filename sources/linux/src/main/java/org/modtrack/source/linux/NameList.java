@@ -213,6 +213,13 @@ final class NameList {
         /** Bits of a sort key for the name's place; the other 40 hold {@link #KEY_BYTES} of its bytes. */
         private static final int INDEX_BITS = 24;
         private static final int KEY_BYTES = 5;
+        /**
+         * The most names, and bytes of names, whose arrays {@link #clear} keeps: a directory of
+         * thousands of names is common, and the next one reuses its arrays; one of millions is
+         * rare, and its arrays (about 30 B a name) are not held for the rest of the scan.
+         */
+        static final int KEPT_NAMES = 1 << 16;
+        static final int KEPT_BYTES = 1 << 20;
 
         private byte[] bytes = new byte[256];
         private int length;
@@ -221,13 +228,6 @@ final class NameList {
         /** The sort's scratch, kept for the next directory's names with the arrays above ({@link #clear}). */
         private long[] keys = new long[0];
         private int[] order = new int[0];
-        /**
-         * The most names, and bytes of names, whose arrays {@link #clear} keeps: a directory of
-         * thousands of names is common, and the next one reuses its arrays; one of millions is
-         * rare, and its arrays (about 30 B a name) are not held for the rest of the scan.
-         */
-        static final int KEPT_NAMES = 1 << 16;
-        static final int KEPT_BYTES = 1 << 20;
 
         /** Forgets the names added, keeping the arrays for the next ones up to {@link #KEPT_NAMES} and {@link #KEPT_BYTES}. */
         void clear() {
