@@ -45,11 +45,11 @@ final class Root implements AutoCloseable {
     private volatile long lastBarrierWaitNanos;
     private final LatencyHistogram queryDurations = new LatencyHistogram();
     /**
-     * The platform thread every query of this root checkpoints on. Clients are served on virtual
-     * threads, whose nice value cannot be changed (ThreadNice), so on a client's own thread a
-     * checkpoint's /proc scans and mark removals would run at the carrier's priority instead of
-     * yielding to writers as LinuxSource.query asks (docs/benchmarks.md, "Checkpoint impact").
-     * Its queue holds at most one query (and the no-op of {@link #awaitQueryEnd}): callers hold
+     * The platform thread every query of this root checkpoints on, at the nice value
+     * LinuxSource.query sets so that its /proc scans and mark removals yield to writers
+     * (docs/benchmarks.md, "Checkpoint impact"), while the client's own thread, which writes the
+     * answer, keeps its priority; and one thread, so the root's queries run one at a time. Its
+     * queue holds at most one query (and the no-op of {@link #awaitQueryEnd}): callers hold
      * {@link #queryLock}.
      */
     private final ExecutorService checkpointThread;

@@ -19,10 +19,9 @@ import org.modtrack.posix.PosixException;
  * {@link #WRITERS_WAIT}, a checkpoint's scans of /proc at {@link #CHECKPOINT}. Best effort: without
  * CAP_SYS_NICE a raise is refused and the thread keeps its priority (logged at FINE).
  *
- * <p>Only platform threads: a virtual thread shares its
- * carrier with others and may move to another carrier whenever it blocks, so changing "its" nice
- * value would change some other work's, and putting it back would hit the wrong carrier. On a
- * virtual thread both methods do nothing, and a query checkpoints at its carrier's priority; the
+ * <p>Only platform threads: a virtual thread shares its carrier with others and may move to another
+ * carrier whenever it blocks, so changing "its" nice value would change some other work's, and
+ * putting it back would hit the wrong carrier. On a virtual thread both methods do nothing, and a query checkpoints at its carrier's priority; the
  * daemon therefore runs each root's queries on a platform thread of its own (its {@code Root}).
  */
 final class ThreadNice {
