@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
@@ -836,8 +837,28 @@ class LinuxSourceTest {
         }
     }
 
-    @Test
-    void storesThroughASharedMappingAreCarriedWhileMapped() throws Exception {
+    /**
+     * The mapping's descriptor is closed, so only the mapping keeps the file writable. Also at an
+     * address below 0x10000000, where /proc/PID/maps pads the range with zeros that a name under
+     * map_files must not have.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void storesThroughASharedMappingAreCarriedWhileMapped(boolean lowAddress) throws Exception {
+        String map = lowAddress ? """
+                import ctypes
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.mmap.restype = ctypes.c_void_p
+                libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+                at = libc.mmap(0x1000000, 8192, 3, 1 | 0x100000, fd, 0) # PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED_NOREPLACE
+                assert at == 0x1000000, (at, ctypes.get_errno())
+                def store():
+                    ctypes.memmove(at, b"abcd", 4)
+                """ : """
+                mm = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+                def store():
+                    mm[0:4] = b"abcd"
+                """;
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
             shPastTheMargin(root, "head -c 8192 /dev/zero > mapped; sync");
@@ -845,10 +866,11 @@ class LinuxSourceTest {
                 Process mapper = new ProcessBuilder("python3", "-c", """
                         import mmap, os, sys
                         fd = os.open("mapped", os.O_RDWR)
-                        mm = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+                        """ + map + """
+                        os.close(fd) # the mapping alone keeps the file writable
                         print("mapped", flush=True)
                         for line in sys.stdin:
-                            mm[0:4] = b"abcd"
+                            store()
                             print("stored", flush=True)
                         """).directory(root.toFile()).start();
                 try (var out = new BufferedReader(new InputStreamReader(mapper.getInputStream()));

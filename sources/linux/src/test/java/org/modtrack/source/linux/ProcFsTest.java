@@ -3,7 +3,10 @@ package org.modtrack.source.linux;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -71,9 +74,75 @@ class ProcFsTest {
         }
     }
 
+    /**
+     * Shared mappings at low addresses, which maps prints with leading zeros and map_files names
+     * without (the kernel refuses a name with them): one writable, one read-only of a file open for
+     * writing (mprotect may make it writable), one read-only of a file open only for reading (it
+     * cannot be), one private and writable. Both ways of finding them, the kernel's query and the
+     * text of maps, name the same two files by links that lead to them.
+     */
+    @Test
+    void sharedMappingsAtLowAddressesAreFoundByLinksThatLeadToTheirFiles() throws Exception {
+        Path writable = Files.write(tmp.resolve("writable"), new byte[4096]);
+        Path mayWrite = Files.write(tmp.resolve("may-write"), new byte[4096]);
+        Path readOnly = Files.write(tmp.resolve("read-only"), new byte[4096]);
+        Path privateCopy = Files.write(tmp.resolve("private"), new byte[4096]);
+        long dev = ProcFs.keyOf(writable).dev();
+        // ctypes' mmap at fixed addresses below 0x10000000 (MAP_FIXED_NOREPLACE: never over another mapping).
+        Process p = new ProcessBuilder("python3", "-c", """
+                import ctypes, os, sys, time
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.mmap.restype = ctypes.c_void_p
+                libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+                R, W, SHARED, PRIVATE, NOREPLACE = 1, 2, 1, 2, 0x100000
+                def at(address, path, flags, prot, share):
+                    got = libc.mmap(address, 4096, prot, share | NOREPLACE, os.open(path, flags), 0)
+                    assert got == address, (hex(address), got, ctypes.get_errno())
+                at(0x1000000, sys.argv[1], os.O_RDWR, R | W, SHARED)
+                at(0x1100000, sys.argv[2], os.O_RDWR, R, SHARED)
+                at(0x1200000, sys.argv[3], os.O_RDONLY, R, SHARED)
+                at(0x1300000, sys.argv[4], os.O_RDWR, R | W, PRIVATE)
+                print('ok', flush=True)
+                time.sleep(30)
+                """, writable.toString(), mayWrite.toString(), readOnly.toString(), privateCopy.toString()).start();
+        try {
+            String started = p.inputReader().readLine();
+            assertEquals("ok", started, started == null ? new String(p.getErrorStream().readAllBytes()) : started);
+            ProcFs proc = new ProcFs();
+            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), dev);
+            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), dev);
+            for (List<Path> found : List.of(queried, fromText)) {
+                assertEquals(List.of(ProcFs.keyOf(writable), ProcFs.keyOf(mayWrite)),
+                        found.stream().map(ProcFsTest::keyOf).toList(), "found: " + found);
+            }
+            assertEquals(queried, fromText);
+            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), dev));
+            assertEquals(List.of(), proc.queriedSharedMappings((int) p.pid(), dev + 1), "other devices are ignored");
+        } finally {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+    }
+
+    /** A kernel thread has no address space: no mappings, and no error. */
+    @Test
+    void aKernelThreadHasNoSharedMappings() throws Exception {
+        // kthreadd is pid 2 where this runs as the machine's kernel sees it; in a pid namespace it is not there.
+        assumeTrue(Files.readString(Path.of("/proc/2/comm")).strip().equals("kthreadd"));
+        assertEquals(List.of(), new ProcFs().queriedSharedMappings(2, ProcFs.keyOf(tmp).dev()));
+    }
+
+    private static FileKey keyOf(Path link) {
+        try {
+            return ProcFs.keyOf(link);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Test
     void aProcessWithAnIoUringAndAFileOnTheDeviceIsAnAsyncIoUser() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(UringProbe.available(), "gcc builds the io_uring probe");
+        assumeTrue(UringProbe.available(), "gcc builds the io_uring probe");
         Path file = tmp.resolve("ring-file");
         try (UringProbe probe = UringProbe.start(tmp, file)) {
             long dev = ProcFs.keyOf(file).dev();
