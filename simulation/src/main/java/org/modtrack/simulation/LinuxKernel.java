@@ -597,8 +597,13 @@ final class LinuxKernel {
      * takes opens alone out of its reasons).
      */
     List<FileId> alwaysWritable(Set<Integer> carry) {
+        return alwaysWritable(carry, null);
+    }
+
+    /** {@link #alwaysWritable(Set)}, with the mapped files {@code mapped} instead of those mapped now (null: now). */
+    private List<FileId> alwaysWritable(Set<Integer> carry, Set<Integer> mapped) {
         for (int f = 0; f < mappings.length; f++) {
-            if (mappings[f] > 0 && mutant != LinuxMutant.NO_CARRY_MAPPINGS) {
+            if ((mapped != null ? mapped.contains(f) : mappings[f] > 0) && mutant != LinuxMutant.NO_CARRY_MAPPINGS) {
                 carry.add(f);
             }
         }
@@ -800,17 +805,32 @@ final class LinuxKernel {
                         inCall.put(i, threads[i].callSeq);
                     }
                 }
-                return new SrcuWait(inCall);
+                Set<Integer> mappedAtFlush = null;
+                if (mutant == LinuxMutant.MAPPINGS_AT_FLUSH) {
+                    mappedAtFlush = new LinkedHashSet<>();
+                    for (int f = 0; f < mappings.length; f++) {
+                        if (mappings[f] > 0) {
+                            mappedAtFlush.add(f);
+                        }
+                    }
+                }
+                return new SrcuWait(inCall, mappedAtFlush);
             }
         };
     }
 
-    /** One checkpoint's grace period: the threads inside a call at the flush, until each left it. */
+    /**
+     * One checkpoint's grace period: the threads inside a call at the flush, until each left it.
+     * What it carries besides them is looked at when it ends, as {@code SyscallBarrier} does.
+     */
     private final class SrcuWait implements WriteBarrier.Wait {
         private final Map<Integer, Long> pending;
+        /** The mutant {@link LinuxMutant#MAPPINGS_AT_FLUSH}'s mapped files; null: those mapped when the wait ends. */
+        private final Set<Integer> mappedAtFlush;
 
-        SrcuWait(Map<Integer, Long> pending) {
+        SrcuWait(Map<Integer, Long> pending, Set<Integer> mappedAtFlush) {
             this.pending = pending;
+            this.mappedAtFlush = mappedAtFlush;
         }
 
         @Override
@@ -831,7 +851,7 @@ final class LinuxKernel {
             isDone();
             Set<Integer> carry = new LinkedHashSet<>();
             pending.keySet().forEach(w -> carry.add(threads[w].fdFile));
-            return alwaysWritable(carry);
+            return alwaysWritable(carry, mappedAtFlush);
         }
     }
 }

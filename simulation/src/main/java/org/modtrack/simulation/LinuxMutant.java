@@ -21,6 +21,11 @@ public enum LinuxMutant {
     MARK_AFTER_FLUSH("mark-after-flush", Granularity.FILE),
     /** The barrier does not carry files mapped shared and writable into the new period. */
     NO_CARRY_MAPPINGS("no-carry-mappings", Granularity.FILE),
+    /**
+     * The barrier looks at the files mapped shared and writable when the checkpoint flushes the
+     * marks, not when its wait ends: the mapping an {@code mmap} it waits for makes is not carried.
+     */
+    MAPPINGS_AT_FLUSH("mappings-at-flush", Granularity.FILE),
     /** The barrier does not wait for threads that were inside a write-family call at the flush. */
     BARRIER_IGNORES_IN_CALL("barrier-ignores-in-call", Granularity.FILE),
     /** A query builds its result without draining the notification queue. */

@@ -20,6 +20,7 @@ class SyscallBarrierTest {
     private static final class OneWriter implements SyscallBarrier.SystemView {
         boolean inCall = true;
         boolean writable = true;
+        List<Path> mapped = List.of();
 
         @Override
         public List<long[]> threads() {
@@ -53,7 +54,7 @@ class SyscallBarrierTest {
 
         @Override
         public List<Path> writableSharedMappings(int pid, long dev) {
-            return List.of();
+            return mapped;
         }
 
         @Override
@@ -82,6 +83,44 @@ class SyscallBarrierTest {
     @Test
     void anFdNumberReusedForReadingIsNotCarried() throws Exception {
         assertEquals(List.of(), carriedAtTheDeadline(new OneWriter(), true));
+    }
+
+    /**
+     * With every open writer carried (directory records), the files open for writing are looked at
+     * when the wait ends. Taken at the flush, they missed a store in a schedule of the simulator's
+     * directory-walks model: a store through a mapping before the checkpoint, the file opened again
+     * during the wait, then the mapping removed; no CLOSE_WRITE came, and nothing named the store.
+     */
+    @Test
+    void aFileOpenedForWritingDuringTheWaitIsCarried() throws Exception {
+        SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
+        OneWriter system = new OneWriter();
+        system.inCall = false;
+        system.writable = false;
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
+                new AlwaysWritable(TRACKED_DEV, system, identifier, true), null);
+        try (WriteBarrier.Wait wait = barrier.begin(1)) {
+            system.writable = true;
+            assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/fd/" + FD)), wait.filesToCarry());
+        }
+    }
+
+    /**
+     * The mappings are looked at when the wait ends: a thread inside mmap at the start is waited
+     * for, and the mapping it makes lets stores change the file with no event (the simulator's
+     * schedule that found it: a mapping made during the wait, stored through after the result).
+     */
+    @Test
+    void aMappingMadeDuringTheWaitIsCarried() throws Exception {
+        SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
+        OneWriter system = new OneWriter();
+        system.inCall = false;
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
+                new AlwaysWritable(TRACKED_DEV, system, identifier, false), null);
+        try (WriteBarrier.Wait wait = barrier.begin(1)) {
+            system.mapped = List.of(Path.of("/proc/" + PID + "/map_files/1000000-1002000"));
+            assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/map_files/1000000-1002000")), wait.filesToCarry());
+        }
     }
 
     @Test
