@@ -28,6 +28,8 @@ import org.modtrack.source.linux.rules.CarryRule;
  */
 final class AlwaysWritable {
     private final long trackedDev;
+    /** The device /proc/PID/maps names the tracked files by ({@link SyscallBarrier.SystemView#writableSharedMappings}). */
+    private final long superblockDev;
     private final SyscallBarrier.SystemView system;
     private final SyscallBarrier.Identifier identifier;
     private final boolean everyOpenWriter;
@@ -38,9 +40,10 @@ final class AlwaysWritable {
     private volatile PreOpenedWriters preOpened;
 
     /** @param everyOpenWriter whether every file open for writing is carried too ({@link CarryRule#everyOpenWriter}) */
-    AlwaysWritable(long trackedDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
+    AlwaysWritable(long trackedDev, long superblockDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
                    boolean everyOpenWriter) {
         this.trackedDev = trackedDev;
+        this.superblockDev = superblockDev;
         this.everyOpenWriter = everyOpenWriter;
         this.system = system;
         this.identifier = identifier;
@@ -57,7 +60,7 @@ final class AlwaysWritable {
     /** Adds the always-writable files of processes {@code pids} (and every pre-opened file) to {@code carry}. */
     void addTo(Map<String, FileId> carry, Collection<Integer> pids) {
         for (int pid : pids) {
-            for (Path mapped : system.writableSharedMappings(pid, trackedDev)) {
+            for (Path mapped : system.writableSharedMappings(pid, trackedDev, superblockDev)) {
                 addIdentified(carry, mapped);
             }
             if (everyOpenWriter) {

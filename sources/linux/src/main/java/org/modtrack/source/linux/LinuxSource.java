@@ -204,7 +204,7 @@ public final class LinuxSource implements AutoCloseable {
                 modifyMarks.flush();
             };
             ProcFs proc = new ProcFs();
-            AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), proc, link -> identify(link, fs),
+            AlwaysWritable alwaysWritable = new AlwaysWritable(fs.dev(), fs.superblockDev(), proc, link -> identify(link, fs),
                     CarryRule.everyOpenWriter(options.granularity(), options.opensOnly()));
             FreezeBarrier freeze = new FreezeBarrier(fs, marks, alwaysWritable);
             SyscallBarrier srcu = options.barrier() == LinuxSourceOptions.Barrier.FREEZE ? null
@@ -247,7 +247,7 @@ public final class LinuxSource implements AutoCloseable {
                 times.record(0, CheckpointTimes.now(0)); // before the marks: the consumer's view before any bless
             }
             markFilesystem(pre, fs);
-            PreOpenedWriters preOpened = PreOpenedWriters.scan(proc, fs.dev());
+            PreOpenedWriters preOpened = PreOpenedWriters.scan(proc, fs.dev(), fs.superblockDev());
             alwaysWritable.carryPreOpened(preOpened);
             for (Path link : preOpened.stillOpen()) {
                 recordPreOpened(tracker, fs, link);

@@ -23,8 +23,11 @@ final class PreOpenedWriters {
         this.opened = opened;
     }
 
-    /** Scans every other process for descriptors and mappings that may write to {@code dev}. */
-    static PreOpenedWriters scan(SyscallBarrier.SystemView system, long dev) throws IOException {
+    /**
+     * Scans every other process for descriptors and mappings that may write to {@code dev}
+     * ({@code superblockDev}: as /proc/PID/maps names it, {@link SyscallBarrier.SystemView#writableSharedMappings}).
+     */
+    static PreOpenedWriters scan(SyscallBarrier.SystemView system, long dev, long superblockDev) throws IOException {
         List<Opened> found = new ArrayList<>();
         Set<Integer> pids = new LinkedHashSet<>();
         for (long[] t : system.threads()) {
@@ -34,7 +37,7 @@ final class PreOpenedWriters {
             for (int fd : system.writableFds(pid, dev)) {
                 add(found, Path.of("/proc/" + pid + "/fd/" + fd));
             }
-            for (Path mapping : system.writableSharedMappings(pid, dev)) {
+            for (Path mapping : system.writableSharedMappings(pid, dev, superblockDev)) {
                 add(found, mapping);
             }
         }

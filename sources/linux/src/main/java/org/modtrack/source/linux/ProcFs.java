@@ -165,15 +165,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
      * benchmarks/probes/proc-floor.c}). Where the kernel has no such query (before 6.11), the text.
      */
     @Override
-    public List<Path> writableSharedMappings(int pid, long dev) {
+    public List<Path> writableSharedMappings(int pid, long dev, long superblockDev) {
         if (mappingQuery) {
             try {
-                return queriedSharedMappings(pid, dev);
+                return queriedSharedMappings(pid, dev, superblockDev);
             } catch (MappingQueryUnsupportedException e) {
                 mappingQuery = false;
             }
         }
-        return sharedMappingsFromMaps(pid, dev);
+        return sharedMappingsFromMaps(pid, dev, superblockDev);
     }
 
     /** Whether the kernel answers {@code PROCMAP_QUERY}: until it first refuses it. */
@@ -193,7 +193,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     static final int MAX_MAPPINGS = 1 << 24;
 
     /** {@link #writableSharedMappings} through {@code PROCMAP_QUERY}. */
-    List<Path> queriedSharedMappings(int pid, long dev) throws MappingQueryUnsupportedException {
+    List<Path> queriedSharedMappings(int pid, long dev, long superblockDev) throws MappingQueryUnsupportedException {
         List<Path> out = new ArrayList<>();
         String maps = "/proc/" + pid + "/maps";
         int fd;
@@ -212,7 +212,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                 }
                 assert m.end() > from : m + " from " + from;
                 from = m.end();
-                if (TrackedFilesystem.deviceNumber(m.deviceMajor(), m.deviceMinor()) != dev) {
+                if (TrackedFilesystem.deviceNumber(m.deviceMajor(), m.deviceMinor()) != superblockDev) {
                     continue;
                 }
                 boolean writable = m.writable();
@@ -222,8 +222,9 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                     }
                     writable = mayWrite.contains(m.start());
                 }
-                if (writable) {
-                    out.add(PROC.resolve(pid + "/map_files/" + m.mapFilesName()));
+                Path link = PROC.resolve(pid + "/map_files/" + m.mapFilesName());
+                if (writable && onDevice(link, dev, superblockDev)) {
+                    out.add(link);
                 }
             }
             throw new IllegalStateException(maps + " has more than " + MAX_MAPPINGS + " shared mappings of files");
@@ -247,7 +248,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     }
 
     /** {@link #writableSharedMappings} from the text of {@code /proc/PID/maps}. */
-    List<Path> sharedMappingsFromMaps(int pid, long dev) {
+    List<Path> sharedMappingsFromMaps(int pid, long dev, long superblockDev) {
         List<Path> out = new ArrayList<>();
         String maps;
         try {
@@ -268,7 +269,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                 continue;
             }
             String[] f = maps.substring(start, end).split("\\s+", 6);
-            if (f.length < 6 || f[4].equals("0") || deviceOf(f[3]) != dev) {
+            if (f.length < 6 || f[4].equals("0") || deviceOf(f[3]) != superblockDev) {
                 continue;
             }
             long[] range = range(f[0]);
@@ -279,12 +280,29 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                 }
                 writable = mayWrite.contains(range[0]);
             }
-            if (writable) {
-                // maps pads addresses to 8 digits; map_files names have no leading zeros (the kernel refuses them).
-                out.add(PROC.resolve(pid + "/map_files/" + Long.toHexString(range[0]) + "-" + Long.toHexString(range[1])));
+            // maps pads addresses to 8 digits; map_files names have no leading zeros (the kernel refuses them).
+            Path link = PROC.resolve(pid + "/map_files/" + Long.toHexString(range[0]) + "-" + Long.toHexString(range[1]));
+            if (writable && onDevice(link, dev, superblockDev)) {
+                out.add(link);
             }
         }
         return out;
+    }
+
+    /**
+     * Whether the file mapped at {@code link}, on the superblock of {@code superblockDev}, has device
+     * {@code dev} in stat: always where the two are one; on btrfs, not for a file of another
+     * subvolume (nor for a mapping removed meanwhile).
+     */
+    private static boolean onDevice(Path link, long dev, long superblockDev) {
+        if (dev == superblockDev) {
+            return true;
+        }
+        try {
+            return keyOf(link).dev() == dev;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** A range "start-end" of maps or smaps (hexadecimal). */

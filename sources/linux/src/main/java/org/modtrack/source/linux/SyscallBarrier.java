@@ -64,8 +64,12 @@ final class SyscallBarrier implements WriteBarrier {
         /** Fds of process {@code pid} open for writing on device {@code dev}. */
         List<Integer> writableFds(int pid, long dev);
 
-        /** Files of process {@code pid} mapped shared and possibly writable, on device {@code dev}. */
-        List<Path> writableSharedMappings(int pid, long dev);
+        /**
+         * Files of process {@code pid} mapped shared and possibly writable, on device {@code dev}.
+         * {@code superblockDev} is the device /proc/PID/maps names them by, their superblock's: the
+         * same but on btrfs, whose stat gives a subvolume's files a device of their own.
+         */
+        List<Path> writableSharedMappings(int pid, long dev, long superblockDev);
 
         /**
          * Whether process {@code pid} has an io_uring instance or an AIO context and any file on

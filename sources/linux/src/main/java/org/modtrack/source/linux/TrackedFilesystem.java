@@ -27,12 +27,15 @@ final class TrackedFilesystem implements AutoCloseable {
     private final Path mountPoint;
     private final String fsType;
     private final long dev;
+    private final long superblockDev;
     private final long fsid;
     private final int mountFd;
     private final int devMajor;
     private final int devMinor;
 
-    private TrackedFilesystem(Path mountPoint, String fsType, long dev, long fsid, int mountFd, int devMajor, int devMinor) {
+    private TrackedFilesystem(Path mountPoint, String fsType, long dev, long superblockDev, long fsid, int mountFd, int devMajor,
+                              int devMinor) {
+        this.superblockDev = superblockDev;
         this.devMajor = devMajor;
         this.devMinor = devMinor;
         this.mountPoint = mountPoint;
@@ -57,15 +60,20 @@ final class TrackedFilesystem implements AutoCloseable {
             StatFs fs = Posix.fstatfs(fd);
             Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
             return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
-                    fs.fsid(), fd, root.devMajor(), root.devMinor());
+                    mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor());
         } catch (PosixException | RuntimeException e) {
             Posix.close(fd, mount.point().toString());
             throw e;
         }
     }
 
-    /** A line of /proc/self/mountinfo that matters here. */
-    record Mount(Path point, String type) {}
+    /**
+     * A line of /proc/self/mountinfo that matters here.
+     *
+     * @param superblockDev its "major:minor": the superblock's device, as /proc/PID/maps names its
+     *     files (stat gives a btrfs subvolume's files a device of their own)
+     */
+    record Mount(Path point, String type, long superblockDev) {}
 
     /** The mount whose mount point is the longest prefix of {@code real}; the last one wins when stacked. */
     static Mount mountOf(Path real, List<String> mountinfo) throws IOException {
@@ -78,7 +86,8 @@ final class TrackedFilesystem implements AutoCloseable {
             }
             Path point = Path.of(unescape(f[4]));
             if (real.startsWith(point) && (best == null || point.getNameCount() >= best.point().getNameCount())) {
-                best = new Mount(point, f[dash + 1]);
+                String[] majorMinor = f[2].split(":");
+                best = new Mount(point, f[dash + 1], deviceNumber(Long.parseLong(majorMinor[0]), Long.parseLong(majorMinor[1])));
             }
         }
         if (best == null) {
@@ -182,6 +191,14 @@ final class TrackedFilesystem implements AutoCloseable {
     /** The device number of the mount's root ({@code st_dev}). */
     long dev() {
         return dev;
+    }
+
+    /**
+     * The device of the mount's superblock (mountinfo's "major:minor"), by which /proc/PID/maps names
+     * its files: {@link #dev} but on btrfs, whose stat gives each subvolume's files a device of their own.
+     */
+    long superblockDev() {
+        return superblockDev;
     }
 
     /** The fsid fanotify reports in its info records ({@code statfs}'s {@code f_fsid}). */

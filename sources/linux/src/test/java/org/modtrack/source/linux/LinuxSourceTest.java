@@ -26,7 +26,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
@@ -838,41 +837,36 @@ class LinuxSourceTest {
     }
 
     /**
-     * The mapping's descriptor is closed, so only the mapping keeps the file writable. Also at an
-     * address below 0x10000000, where /proc/PID/maps pads the range with zeros that a name under
-     * map_files must not have.
+     * The mapping's descriptor is closed (libc's mmap: Python's mmap module would keep a duplicate
+     * of it open), so only the mapping keeps the file writable. Also at an address below
+     * 0x10000000 ({@code address} not 0), where /proc/PID/maps pads the range with zeros that a
+     * name under map_files must not have; and on btrfs, where maps gives a file the superblock's
+     * device and stat its subvolume's.
      */
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void storesThroughASharedMappingAreCarriedWhileMapped(boolean lowAddress) throws Exception {
-        String map = lowAddress ? """
-                import ctypes
-                libc = ctypes.CDLL(None, use_errno=True)
-                libc.mmap.restype = ctypes.c_void_p
-                libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
-                at = libc.mmap(0x1000000, 8192, 3, 1 | 0x100000, fd, 0) # PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED_NOREPLACE
-                assert at == 0x1000000, (at, ctypes.get_errno())
-                def store():
-                    ctypes.memmove(at, b"abcd", 4)
-                """ : """
-                mm = mmap.mmap(fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-                def store():
-                    mm[0:4] = b"abcd"
-                """;
-        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+    @CsvSource({"ext4, 0", "ext4, 0x1000000", "btrfs, 0"})
+    void storesThroughASharedMappingAreCarriedWhileMapped(String fsType, String address) throws Exception {
+        try (LoopMount m = LoopMount.create(fsType, (fsType.equals("btrfs") ? 256 : 64) * MIB)) {
             Path root = m.mountPoint();
             shPastTheMargin(root, "head -c 8192 /dev/zero > mapped; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 Process mapper = new ProcessBuilder("python3", "-c", """
-                        import mmap, os, sys
+                        import ctypes, os, sys
+                        libc = ctypes.CDLL(None, use_errno=True)
+                        libc.mmap.restype = ctypes.c_void_p
+                        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                              ctypes.c_long]
+                        want = int(sys.argv[1], 16)
                         fd = os.open("mapped", os.O_RDWR)
-                        """ + map + """
-                        os.close(fd) # the mapping alone keeps the file writable
+                        # PROT_READ | PROT_WRITE, MAP_SHARED, and MAP_FIXED_NOREPLACE at an address asked for
+                        at = libc.mmap(want or None, 8192, 3, 1 | (0x100000 if want else 0), fd, 0)
+                        assert at not in (None, 2**64 - 1) and at == (want or at), (at, ctypes.get_errno())
+                        os.close(fd)
                         print("mapped", flush=True)
                         for line in sys.stdin:
-                            store()
+                            ctypes.memmove(at, b"abcd", 4)
                             print("stored", flush=True)
-                        """).directory(root.toFile()).start();
+                        """, address).directory(root.toFile()).start();
                 try (var out = new BufferedReader(new InputStreamReader(mapper.getInputStream()));
                      var in = new PrintStream(mapper.getOutputStream(), true)) {
                     assertEquals("mapped", out.readLine());

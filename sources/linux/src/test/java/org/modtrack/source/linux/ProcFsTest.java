@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.testing.LoopMount;
 
 /** Reading /proc about a real child process (no fanotify involved). */
 class ProcFsTest {
@@ -64,10 +65,10 @@ class ProcFsTest {
                 data.toString()).start();
         try {
             assertEquals("ok", new String(p.getInputStream().readNBytes(2)));
-            List<Path> mapped = new ProcFs().writableSharedMappings((int) p.pid(), dev);
+            List<Path> mapped = new ProcFs().writableSharedMappings((int) p.pid(), dev, dev);
             assertEquals(1, mapped.size(), "one shared writable mapping: " + mapped);
             assertEquals(ProcFs.keyOf(data), ProcFs.keyOf(mapped.getFirst()));
-            assertEquals(List.of(), new ProcFs().writableSharedMappings((int) p.pid(), dev + 1), "other devices are ignored");
+            assertEquals(List.of(), new ProcFs().writableSharedMappings((int) p.pid(), dev + 1, dev + 1), "other devices are ignored");
         } finally {
             p.destroyForcibly();
             p.waitFor();
@@ -109,18 +110,56 @@ class ProcFsTest {
             String started = p.inputReader().readLine();
             assertEquals("ok", started, started == null ? new String(p.getErrorStream().readAllBytes()) : started);
             ProcFs proc = new ProcFs();
-            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), dev);
-            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), dev);
+            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), dev, dev);
+            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), dev, dev);
             for (List<Path> found : List.of(queried, fromText)) {
                 assertEquals(List.of(ProcFs.keyOf(writable), ProcFs.keyOf(mayWrite)),
                         found.stream().map(ProcFsTest::keyOf).toList(), "found: " + found);
             }
             assertEquals(queried, fromText);
-            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), dev));
-            assertEquals(List.of(), proc.queriedSharedMappings((int) p.pid(), dev + 1), "other devices are ignored");
+            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), dev, dev));
+            assertEquals(List.of(), proc.queriedSharedMappings((int) p.pid(), dev + 1, dev + 1), "other devices are ignored");
         } finally {
             p.destroyForcibly();
             p.waitFor();
+        }
+    }
+
+    /**
+     * On btrfs, /proc/PID/maps gives a mapped file the superblock's device, and stat its
+     * subvolume's: a mapping of a file of the tracked subvolume is found by the device stat gives
+     * it, and one of a file in a subvolume below it is not.
+     */
+    @Test
+    void sharedMappingsOnBtrfsAreFoundByTheDeviceStatGivesTheirFiles() throws Exception {
+        try (LoopMount m = LoopMount.create("btrfs", 256L << 20)) {
+            Path root = m.mountPoint();
+            Path top = Files.write(root.resolve("top"), new byte[4096]);
+            assertEquals(0, new ProcessBuilder("btrfs", "subvolume", "create", root.resolve("sub").toString())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
+            Path inner = Files.write(root.resolve("sub/inner"), new byte[4096]);
+            long dev = ProcFs.keyOf(root).dev();
+            assertTrue(dev != ProcFs.keyOf(inner).dev(), "a subvolume below has a device of its own");
+            Process p = new ProcessBuilder("python3", "-c", """
+                    import mmap, os, sys, time
+                    maps = [mmap.mmap(os.open(f, os.O_RDWR), 4096, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+                            for f in sys.argv[1:]]
+                    print('ok', flush=True)
+                    time.sleep(30)
+                    """, top.toString(), inner.toString()).start();
+            try {
+                assertEquals("ok", p.inputReader().readLine());
+                ProcFs proc = new ProcFs();
+                long superblockDev = superblockDevice(root);
+                assertTrue(superblockDev != dev, "btrfs: stat gives a subvolume's files a device of their own");
+                for (List<Path> found : List.of(proc.queriedSharedMappings((int) p.pid(), dev, superblockDev),
+                        proc.sharedMappingsFromMaps((int) p.pid(), dev, superblockDev))) {
+                    assertEquals(List.of(ProcFs.keyOf(top)), found.stream().map(ProcFsTest::keyOf).toList(), "found: " + found);
+                }
+            } finally {
+                p.destroyForcibly();
+                p.waitFor();
+            }
         }
     }
 
@@ -129,7 +168,14 @@ class ProcFsTest {
     void aKernelThreadHasNoSharedMappings() throws Exception {
         // kthreadd is pid 2 where this runs as the machine's kernel sees it; in a pid namespace it is not there.
         assumeTrue(Files.readString(Path.of("/proc/2/comm")).strip().equals("kthreadd"));
-        assertEquals(List.of(), new ProcFs().queriedSharedMappings(2, ProcFs.keyOf(tmp).dev()));
+        long dev = ProcFs.keyOf(tmp).dev();
+        assertEquals(List.of(), new ProcFs().queriedSharedMappings(2, dev, dev));
+    }
+
+    /** The device of the superblock of the file system mounted at {@code mountPoint}, as mountinfo gives it. */
+    private static long superblockDevice(Path mountPoint) throws IOException {
+        return TrackedFilesystem.mountOf(mountPoint.toRealPath(), Files.readAllLines(Path.of("/proc/self/mountinfo")))
+                .superblockDev();
     }
 
     private static FileKey keyOf(Path link) {

@@ -53,7 +53,7 @@ class SyscallBarrierTest {
         }
 
         @Override
-        public List<Path> writableSharedMappings(int pid, long dev) {
+        public List<Path> writableSharedMappings(int pid, long dev, long superblockDev) {
             return mapped;
         }
 
@@ -65,7 +65,7 @@ class SyscallBarrierTest {
 
     private static List<FileId> carriedAtTheDeadline(OneWriter system, boolean fdReopenedForReading) throws Exception {
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
-        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, system, identifier, false);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false);
         SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system, alwaysWritable, null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             if (fdReopenedForReading) {
@@ -98,7 +98,7 @@ class SyscallBarrierTest {
         system.inCall = false;
         system.writable = false;
         SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
-                new AlwaysWritable(TRACKED_DEV, system, identifier, true), null);
+                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, true), null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             system.writable = true;
             assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/fd/" + FD)), wait.filesToCarry());
@@ -116,7 +116,7 @@ class SyscallBarrierTest {
         OneWriter system = new OneWriter();
         system.inCall = false;
         SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
-                new AlwaysWritable(TRACKED_DEV, system, identifier, false), null);
+                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false), null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             system.mapped = List.of(Path.of("/proc/" + PID + "/map_files/1000000-1002000"));
             assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/map_files/1000000-1002000")), wait.filesToCarry());
@@ -128,7 +128,7 @@ class SyscallBarrierTest {
         OneWriter system = new OneWriter();
         int[] flushes = {0};
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
-        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, system, identifier, false);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false);
         SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> flushes[0]++, system, alwaysWritable, null);
         for (int i = 0; i < CheckpointWarmUp.PASSES; i++) {
             barrier.warmUp();
