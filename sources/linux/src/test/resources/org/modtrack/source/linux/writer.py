@@ -2,7 +2,7 @@
 # completed as "start end kind path [path]" (time.monotonic_ns(), the clock of Java's System.nanoTime()
 # on Linux). Names are never reused: every new name takes the next counter value.
 # Usage: writer.py <dir> <seed> <ops> <log> [pause-microseconds-between-operations]
-import mmap, os, random, sys, time
+import ctypes, mmap, os, random, sys, time
 
 d, seed, ops, log_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 pause = int(sys.argv[5]) / 1e6 if len(sys.argv) > 5 else 0
@@ -86,6 +86,32 @@ def mmap_store(p):
     logged("mmap", run, p)
 
 
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+MAPPED_BYTES = 4096
+mapped = None  # (path, address): a file of this writer mapped shared and writable until it exits
+
+
+def mapped_store():
+    # The first call makes a file and maps it with libc's mmap (Python's mmap module would keep a
+    # duplicate of its descriptor open), then closes its descriptor: from then on only the mapping
+    # writes it, across many checkpoints, with no event. The file is never renamed or removed.
+    global mapped
+    if mapped is None:
+        p = new_name("m")
+        logged("create", lambda: write_file(p, "wb", bytes(MAPPED_BYTES)), p)
+        fd = os.open(p, os.O_RDWR)
+        at = libc.mmap(None, MAPPED_BYTES, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0)
+        os.close(fd)
+        if at in (None, 2 ** 64 - 1):
+            raise OSError(ctypes.get_errno(), "mmap of " + p)
+        mapped = (p, at)
+    p, at = mapped
+    offset, value = rnd.randrange(MAPPED_BYTES), bytes([rnd.randrange(256)])
+    logged("mmap", lambda: ctypes.memmove(at + offset, value, 1), p)
+
+
 def rename(p):
     # Not over another name of the same file: rename() then does nothing, and both names stay.
     others = [q for q in live if q != p and not os.path.samefile(p, q)]
@@ -132,14 +158,14 @@ def read(p):
 
 
 OPS = [(create, 10), (append, 14), (overwrite, 10), (truncate, 5), (open_trunc, 5), (fallocate, 4),
-       (mmap_store, 5), (rename, 6), (link, 3), (dir_move, 2), (delete, 8), (read, 20)]
+       (mmap_store, 5), (mapped_store, 4), (rename, 6), (link, 3), (dir_move, 2), (delete, 8), (read, 20)]
 CHOICES = [op for op, w in OPS for _ in range(w)]
 
 while done < ops:
     if pause:
         time.sleep(pause)
     op = rnd.choice(CHOICES)
-    if op is create or op is dir_move:
+    if op is create or op is dir_move or op is mapped_store:
         op()
     elif op is read:
         read(rnd.choice(ro))
