@@ -223,6 +223,7 @@ public final class Protocol {
             o.putNull("keeperPid");
         }
         o.put("powerLease", root.source().powerLeaseStanding());
+        o.put("uninspectableProcesses", root.source().uninspectableProcesses());
         putContinuity(o, s.continuity());
         ArrayNode consumers = o.putArray("consumers");
         s.consumers().forEach(c -> consumers.add(consumer(c)));

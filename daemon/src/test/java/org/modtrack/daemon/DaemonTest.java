@@ -189,6 +189,8 @@ class DaemonTest {
             assertEquals("srcu", status.path("barrier").asText());
             assertEquals(streamed, status.path("openSnapshot").asLong(), status.toString());
             assertTrue(status.path("records").asLong() > 0, status.toString());
+            assertTrue(status.path("uninspectableProcesses").isInt() && status.path("uninspectableProcesses").asInt() >= 0,
+                    status.toString());
             JsonNode events = status.path("events");
             for (String counter : List.of("preContent", "reads", "writes", "alreadyRecorded", "failures", "namespace",
                     "namespaceOverflows", "modifyMuted", "directoriesMuted", "directoryRecords", "answeredAtDeadline",

@@ -107,6 +107,8 @@ public final class LinuxSource implements AutoCloseable {
     private static final AtomicBoolean CHECKPOINTS_WARMED_UP = new AtomicBoolean();
     /** The srcu barrier's warm-up, while it may run; null with the freeze barrier or if another source ran it. */
     private volatile CheckpointWarmUp warmUp;
+    /** The srcu barrier; null with the freeze barrier. */
+    private volatile SyscallBarrier srcu;
     private boolean leasePending; // the start could not settle its writes in flight: the first result grants the lease
     /** How often a result tries again to start a keeper for the lease's guard alone, once one died. */
     private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -286,6 +288,7 @@ public final class LinuxSource implements AutoCloseable {
                     barrier, times, reconciler, reconciled, options.detail() != LinuxSourceOptions.Detail.DIRECTORIES,
                     options.hook(), notification, options.keepQueue(), options.scansDirectories(), lease, leased);
             source.startLease();
+            source.srcu = srcu;
             if (srcu != null && CHECKPOINTS_WARMED_UP.compareAndSet(false, true)) {
                 source.warmUp = CheckpointWarmUp.start(srcu); // once a process: the compiled code serves every source
             }
@@ -653,6 +656,16 @@ public final class LinuxSource implements AutoCloseable {
     /** How long permission events waited for their answer (from when they were read), since the start. */
     public LatencyHistogram.Snapshot answerLatency() {
         return preContent.answerLatency().snapshot();
+    }
+
+    /**
+     * How many processes the last checkpoint's barrier was not allowed to look into (or its warm-up's,
+     * before the first): their writes in flight are not waited for and their mappings not carried
+     * ({@code srcu} barrier; 0 with {@code freeze}, whose checkpoints do not look).
+     */
+    public int uninspectableProcesses() {
+        SyscallBarrier b = srcu;
+        return b == null ? 0 : b.uninspectable().size();
     }
 
     /** The source's event counters since it started. */

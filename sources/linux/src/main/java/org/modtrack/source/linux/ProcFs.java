@@ -444,6 +444,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         }
     }
 
+    /** Process {@code pid}'s command name ({@code /proc/PID/comm}, which anyone may read), or "?" if it is gone. */
+    static String command(int pid) {
+        try {
+            return Posix.readSmall("/proc/" + pid + "/comm", SMALL_FILE.get()).strip();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+
     /**
      * Whether process {@code pid} has ended but was not waited for yet (state Z or X in
      * {@code /proc/PID/stat}): every descriptor it had is closed, though {@link ProcessHandle#isAlive}

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.WriteBarrier;
+import org.modtrack.posix.Errno;
+import org.modtrack.posix.PosixException;
 
 /**
  * The {@code srcu} barrier: a grace period in user space, in the spirit of Jan Kara's proposal.
@@ -112,6 +115,10 @@ final class SyscallBarrier implements WriteBarrier {
      * otherwise make every checkpoint wait the whole timeout. Only the query thread touches it.
      */
     private Set<Candidate> stuckAtLastDeadline = Set.of();
+    /** {@link #uninspectable}: set by each scan, read by the daemon's status. */
+    private volatile Set<Integer> uninspectable = Set.of();
+    /** The uninspectable processes already named in the log; guarded by this (the warm-up scans on a thread of its own). */
+    private final Set<Integer> warnedUninspectable = new HashSet<>();
 
     /** @param fallback used for a checkpoint at which some process does asynchronous I/O on the file system */
     SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, AlwaysWritable alwaysWritable,
@@ -173,16 +180,45 @@ final class SyscallBarrier implements WriteBarrier {
     private ThreadScan scanThreads() throws IOException {
         Map<Integer, Candidate> candidates = new LinkedHashMap<>();
         Set<Integer> pids = new LinkedHashSet<>();
+        Set<Integer> denied = new LinkedHashSet<>();
         for (long[] t : system.threads()) {
             int pid = (int) t[0];
             int tid = (int) t[1];
             pids.add(pid);
-            Candidate c = candidate(pid, tid);
+            Candidate c = candidate(pid, tid, denied);
             if (c != null) {
                 candidates.put(tid, c);
             }
         }
+        noteUninspectable(denied);
         return new ThreadScan(candidates, pids);
+    }
+
+    /**
+     * Keeps the processes the last scan could not look into, and says once for each, as it first
+     * appears, what that costs: nothing of what they do can be waited for or carried.
+     */
+    private synchronized void noteUninspectable(Set<Integer> denied) {
+        uninspectable = Set.copyOf(denied);
+        warnedUninspectable.retainAll(denied); // bounded by the processes denied now; one seen again later is named again
+        for (int pid : denied) {
+            if (warnedUninspectable.add(pid)) {
+                LOG.warning(() -> "the kernel does not let the tracker read what process " + pid + " (" + ProcFs.command(pid)
+                        + ") does (its system calls, descriptors and mappings under /proc: a ptrace access check, an LSM"
+                        + " or another user namespace): a write of it in flight at a checkpoint is not waited for, and"
+                        + " a file it maps shared and writable is not carried; run the daemon where it may read every"
+                        + " process, or with --barrier freeze for the writes in flight (docs/linux-source.md, Known limits)");
+            }
+        }
+    }
+
+    /**
+     * The processes whose threads the last scan was not allowed to look into (their
+     * {@code /proc/PID/task/TID/syscall} refused with EACCES or EPERM): what they write is unseen by
+     * this barrier.
+     */
+    Set<Integer> uninspectable() {
+        return uninspectable;
     }
 
     /** The first of {@code pids} whose writes may finish outside any system call of its threads, or null. */
@@ -205,7 +241,7 @@ final class SyscallBarrier implements WriteBarrier {
      */
     private record Candidate(int pid, int tid, long writeCalls, int fd, String call) {}
 
-    private Candidate candidate(int pid, int tid) {
+    private Candidate candidate(int pid, int tid, Set<Integer> denied) {
         try {
             String line = system.syscall(pid, tid);
             SyscallState s = SyscallState.parse(line);
@@ -226,6 +262,11 @@ final class SyscallBarrier implements WriteBarrier {
                 }
             }
             return new Candidate(pid, tid, writes, fd, line);
+        } catch (PosixException e) {
+            if (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM) {
+                denied.add(pid);
+            }
+            return null; // the thread is gone, or the kernel does not let us look into it
         } catch (IOException e) {
             return null; // the thread is gone
         }

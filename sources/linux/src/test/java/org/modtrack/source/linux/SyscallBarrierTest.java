@@ -2,11 +2,15 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.WriteBarrier;
+import org.modtrack.posix.Errno;
+import org.modtrack.posix.PosixException;
 
 /** The srcu barrier's decisions on a system it reads through a fake /proc. */
 class SyscallBarrierTest {
@@ -17,7 +21,7 @@ class SyscallBarrierTest {
     private static final String IN_WRITE = "1 0x5 0x7f0000001000 0x1000 0x0 0x0 0x0 0x7ffc00000000 0x7f0000002000";
 
     /** One thread, inside {@link #IN_WRITE} while {@code inCall} says so; its fd 5 open for writing while {@code writable} says so. */
-    private static final class OneWriter implements SyscallBarrier.SystemView {
+    private static class OneWriter implements SyscallBarrier.SystemView {
         boolean inCall = true;
         boolean writable = true;
         List<Path> mapped = List.of();
@@ -28,7 +32,7 @@ class SyscallBarrierTest {
         }
 
         @Override
-        public String syscall(int pid, int tid) {
+        public String syscall(int pid, int tid) throws IOException {
             return inCall ? IN_WRITE : "-1 0x7ffc00000000 0x7f0000002000";
         }
 
@@ -120,6 +124,42 @@ class SyscallBarrierTest {
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             system.mapped = List.of(Path.of("/proc/" + PID + "/map_files/1000000-1002000"));
             assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/map_files/1000000-1002000")), wait.filesToCarry());
+        }
+    }
+
+    /**
+     * A thread whose system call the kernel refuses to show (EACCES, EPERM: a ptrace access check)
+     * makes its process one the barrier could not look into; a thread gone meanwhile (ENOENT) does
+     * not.
+     */
+    @Test
+    void processesWhoseThreadsTheKernelWillNotShowAreUninspectable() throws Exception {
+        int denied = PID + 1;
+        int gone = PID + 2;
+        OneWriter system = new OneWriter() {
+            @Override
+            public List<long[]> threads() {
+                return List.of(new long[] {PID, PID}, new long[] {denied, denied}, new long[] {gone, gone});
+            }
+
+            @Override
+            public String syscall(int pid, int tid) throws IOException {
+                if (pid == denied) {
+                    throw new PosixException("open /proc/" + pid + "/task/" + tid + "/syscall", Errno.EPERM);
+                }
+                if (pid == gone) {
+                    throw new PosixException("open /proc/" + pid + "/task/" + tid + "/syscall", Errno.ENOENT);
+                }
+                return super.syscall(pid, tid);
+            }
+        };
+        system.inCall = false;
+        SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
+                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false), null);
+        assertEquals(Set.of(), barrier.uninspectable(), "before any scan");
+        try (WriteBarrier.Wait wait = barrier.begin(1)) {
+            assertEquals(Set.of(denied), barrier.uninspectable());
         }
     }
 
