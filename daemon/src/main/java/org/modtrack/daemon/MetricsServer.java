@@ -81,7 +81,10 @@ final class MetricsServer {
                     r -> r.source().stats().keptFrom()),
             new PerRoot("modtrack_consumers", "gauge", "the root's consumers", r -> r.source().stats().consumers().size()),
             new PerRoot("modtrack_continuity_intact", "gauge", "1 when the next result will be complete, 0 when it will say continuity lost",
-                    r -> r.source().stats().continuity().intact() ? 1 : 0));
+                    r -> r.source().stats().continuity().intact() ? 1 : 0),
+            new PerRoot("modtrack_uninspectable_processes", "gauge",
+                    "processes the last checkpoint could not look into: their writes in flight are not waited for",
+                    r -> r.source().uninspectableProcesses()));
 
     static String render(Daemon daemon) {
         StringBuilder b = new StringBuilder();
