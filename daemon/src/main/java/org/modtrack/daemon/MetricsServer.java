@@ -83,7 +83,7 @@ final class MetricsServer {
             new PerRoot("modtrack_continuity_intact", "gauge", "1 when the next result will be complete, 0 when it will say continuity lost",
                     r -> r.source().stats().continuity().intact() ? 1 : 0),
             new PerRoot("modtrack_uninspectable_processes", "gauge",
-                    "processes the last checkpoint could not look into: their writes in flight are not waited for",
+                    "processes the last checkpoint could not look into: their mappings are not carried, and one running makes a checkpoint freeze",
                     r -> r.source().uninspectableProcesses()));
 
     static String render(Daemon daemon) {

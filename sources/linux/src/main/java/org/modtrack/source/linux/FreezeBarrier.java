@@ -23,7 +23,7 @@ import org.modtrack.posix.PosixException;
  * <p>Hazard: a tracker killed between freeze and thaw leaves the file system frozen until someone
  * runs {@code fsfreeze -u}; the freeze lasts only while the checkpoint scans for mappings.
  */
-final class FreezeBarrier implements WriteBarrier {
+final class FreezeBarrier implements WriteBarrier, SyscallBarrier.Fallback {
     private final TrackedFilesystem fs;
     private final SyscallBarrier.IgnoreMarks marks;
     private final AlwaysWritable alwaysWritable;
@@ -47,7 +47,8 @@ final class FreezeBarrier implements WriteBarrier {
     }
 
     /** Freezes on behalf of another barrier that cannot wait for some writes, saying why in the result. */
-    Wait beginAsFallback(String why) throws IOException {
+    @Override
+    public Wait beginAsFallback(String why) throws IOException {
         Posix.ioctl(fs.mountFd(), Posix.FIFREEZE, 0);
         return new FrozenWait("freeze (fallback: " + why + ")");
     }

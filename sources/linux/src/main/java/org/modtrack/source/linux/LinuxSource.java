@@ -660,8 +660,8 @@ public final class LinuxSource implements AutoCloseable {
 
     /**
      * How many processes the last checkpoint's barrier was not allowed to look into (or its warm-up's,
-     * before the first): their writes in flight are not waited for and their mappings not carried
-     * ({@code srcu} barrier; 0 with {@code freeze}, whose checkpoints do not look).
+     * before the first): one of their threads running makes a checkpoint freeze, and their mappings
+     * are not carried ({@code srcu} barrier; 0 with {@code freeze}, whose checkpoints do not look).
      */
     public int uninspectableProcesses() {
         SyscallBarrier b = srcu;

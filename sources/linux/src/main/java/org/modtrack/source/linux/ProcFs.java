@@ -444,6 +444,21 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         }
     }
 
+    @Override
+    public char threadState(int pid, int tid) {
+        try {
+            return stateIn(Posix.readSmall("/proc/" + pid + "/task/" + tid + "/stat", SMALL_FILE.get()));
+        } catch (IOException e) {
+            return '?';
+        }
+    }
+
+    /** The state letter of a {@code stat} line of /proc; '?' if it has none. */
+    private static char stateIn(String stat) {
+        int close = stat.lastIndexOf(')'); // the command name before it may hold anything
+        return close >= 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+    }
+
     /** Process {@code pid}'s command name ({@code /proc/PID/comm}, which anyone may read), or "?" if it is gone. */
     static String command(int pid) {
         try {
@@ -465,11 +480,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
         } catch (IOException e) {
             return false;
         }
-        int close = stat.lastIndexOf(')'); // the command name before it may hold anything
-        if (close < 0 || close + 2 >= stat.length()) {
-            return false;
-        }
-        char state = stat.charAt(close + 2);
+        char state = stateIn(stat);
         return state == 'Z' || state == 'X';
     }
 

@@ -40,7 +40,11 @@ import org.modtrack.posix.PosixException;
  * file of the tracked file system open for writing, is not waited for (its window is a few
  * microseconds). io_uring and AIO writes, which finish outside the submitting call, are handled
  * conservatively: a checkpoint at which some process has an io_uring instance or an AIO context and
- * a file of the tracked file system open falls back to a freeze, and the result says so.
+ * a file of the tracked file system open falls back to a freeze, and the result says so. So does
+ * one at which a thread the kernel does not let us look into ({@link #uninspectable}) is running or
+ * waiting uninterruptibly (R, D in its {@code stat}, which anyone may read): it may be inside a
+ * write. One asleep otherwise (S) is taken to be outside every write: the write paths of ext4, xfs
+ * and btrfs wait uninterruptibly or killably (D).
  */
 final class SyscallBarrier implements WriteBarrier {
     /** What the barrier reads from the system; {@link ProcFs} reads it from /proc. */
@@ -75,10 +79,22 @@ final class SyscallBarrier implements WriteBarrier {
         List<Path> writableSharedMappings(int pid, long dev, long superblockDev);
 
         /**
+         * The state letter of thread {@code tid} ({@code /proc/<pid>/task/<tid>/stat}, the field
+         * after the command: R, S, D, T, Z...), which a thread we may not look into shows too; '?'
+         * if it cannot be read (gone).
+         */
+        char threadState(int pid, int tid);
+
+        /**
          * Whether process {@code pid} has an io_uring instance or an AIO context and any file on
          * device {@code dev} open: its writes may finish outside any system call of its threads.
          */
         boolean asyncIoUserOf(int pid, long dev);
+    }
+
+    /** A barrier for a checkpoint this one cannot answer for ({@link FreezeBarrier#beginAsFallback}), saying why in the result. */
+    interface Fallback {
+        Wait beginAsFallback(String why) throws IOException;
     }
 
     /** Clears every ignore mark of the source's group, excluding concurrent mark setting while it runs. */
@@ -105,7 +121,7 @@ final class SyscallBarrier implements WriteBarrier {
     private final IgnoreMarks marks;
     private final SystemView system;
     private final AlwaysWritable alwaysWritable;
-    private final FreezeBarrier fallback;
+    private final Fallback fallback;
     /**
      * The calls the last checkpoint gave up waiting for (their files were carried). A thread found
      * in the very same call at the next checkpoint (same call line, stack and program counter, same
@@ -120,9 +136,12 @@ final class SyscallBarrier implements WriteBarrier {
     /** The uninspectable processes already named in the log; guarded by this (the warm-up scans on a thread of its own). */
     private final Set<Integer> warnedUninspectable = new HashSet<>();
 
-    /** @param fallback used for a checkpoint at which some process does asynchronous I/O on the file system */
+    /**
+     * @param fallback used for a checkpoint at which some process does asynchronous I/O on the file
+     *     system, or a thread we may not look into may be inside a write
+     */
     SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, AlwaysWritable alwaysWritable,
-                   FreezeBarrier fallback) {
+                   Fallback fallback) {
         this.trackedDev = trackedDev;
         this.marks = marks;
         this.system = system;
@@ -158,6 +177,11 @@ final class SyscallBarrier implements WriteBarrier {
             LOG.warning(() -> "checkpoint " + closingSnapshot + " freezes the file system: " + why);
             return fallback.beginAsFallback(why);
         }
+        if (scan.maybeWriting() != null) {
+            String why = scan.maybeWriting();
+            LOG.info(() -> "checkpoint " + closingSnapshot + " freezes the file system: " + why);
+            return fallback.beginAsFallback(why);
+        }
         return new SyscallWait(candidates, scan.pids(), stillStuck);
     }
 
@@ -174,29 +198,42 @@ final class SyscallBarrier implements WriteBarrier {
         alwaysWritable.addTo(new LinkedHashMap<>(), scan.pids());
     }
 
-    /** One look at every thread of the machine: those that may be inside a write, and every process seen. */
-    private record ThreadScan(Map<Integer, Candidate> candidates, Set<Integer> pids) {}
+    /**
+     * One look at every thread of the machine: those that may be inside a write, every process seen,
+     * and why a thread we may not look into may be inside a write (null: none may).
+     */
+    private record ThreadScan(Map<Integer, Candidate> candidates, Set<Integer> pids, String maybeWriting) {}
 
     private ThreadScan scanThreads() throws IOException {
         Map<Integer, Candidate> candidates = new LinkedHashMap<>();
         Set<Integer> pids = new LinkedHashSet<>();
         Set<Integer> denied = new LinkedHashSet<>();
+        String maybeWriting = null;
         for (long[] t : system.threads()) {
             int pid = (int) t[0];
             int tid = (int) t[1];
             pids.add(pid);
+            boolean wasDenied = denied.contains(pid);
             Candidate c = candidate(pid, tid, denied);
             if (c != null) {
                 candidates.put(tid, c);
+            } else if (maybeWriting == null && (wasDenied || denied.contains(pid))) {
+                char state = system.threadState(pid, tid);
+                if (state == 'R' || state == 'D') {
+                    maybeWriting = "thread " + tid + " of process " + pid + " (" + ProcFs.command(pid) + ") is "
+                            + (state == 'R' ? "running" : "waiting uninterruptibly")
+                            + ", and the kernel does not let the tracker see whether it writes";
+                }
             }
         }
         noteUninspectable(denied);
-        return new ThreadScan(candidates, pids);
+        return new ThreadScan(candidates, pids, maybeWriting);
     }
 
     /**
      * Keeps the processes the last scan could not look into, and says once for each, as it first
-     * appears, what that costs: nothing of what they do can be waited for or carried.
+     * appears, what that costs: their writes are waited for only by a freeze, their mappings not
+     * carried.
      */
     private synchronized void noteUninspectable(Set<Integer> denied) {
         uninspectable = Set.copyOf(denied);
@@ -205,17 +242,16 @@ final class SyscallBarrier implements WriteBarrier {
             if (warnedUninspectable.add(pid)) {
                 LOG.warning(() -> "the kernel does not let the tracker read what process " + pid + " (" + ProcFs.command(pid)
                         + ") does (its system calls, descriptors and mappings under /proc: a ptrace access check, an LSM"
-                        + " or another user namespace): a write of it in flight at a checkpoint is not waited for, and"
-                        + " a file it maps shared and writable is not carried; run the daemon where it may read every"
-                        + " process, or with --barrier freeze for the writes in flight (docs/linux-source.md, Known limits)");
+                        + " or another user namespace): a checkpoint at which one of its threads runs freezes the file"
+                        + " system instead, and a file it maps shared and writable is not carried; run the daemon where"
+                        + " it may read every process (docs/linux-source.md, Known limits)");
             }
         }
     }
 
     /**
      * The processes whose threads the last scan was not allowed to look into (their
-     * {@code /proc/PID/task/TID/syscall} refused with EACCES or EPERM): what they write is unseen by
-     * this barrier.
+     * {@code /proc/PID/task/TID/syscall} refused with EACCES or EPERM).
      */
     Set<Integer> uninspectable() {
         return uninspectable;

@@ -46,6 +46,8 @@ class ProcFsTest {
             }
             SyscallState s = SyscallState.parse(proc.syscall(pid, pid));
             assertTrue(s.inSyscall(), "dd is blocked in a system call: " + s);
+            assertEquals('S', proc.threadState(pid, pid), "asleep in its read of the fifo");
+            assertEquals('?', proc.threadState(Integer.MAX_VALUE, Integer.MAX_VALUE), "no such thread");
             assertTrue(proc.writeCalls(pid, pid) >= 0);
             List<long[]> threads = proc.threads();
             assertTrue(threads.stream().anyMatch(t -> t[0] == pid), "dd is listed");

@@ -1,9 +1,11 @@
 package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -24,6 +26,7 @@ class SyscallBarrierTest {
     private static class OneWriter implements SyscallBarrier.SystemView {
         boolean inCall = true;
         boolean writable = true;
+        char state = 'S';
         List<Path> mapped = List.of();
 
         @Override
@@ -39,6 +42,11 @@ class SyscallBarrierTest {
         @Override
         public long writeCalls(int pid, int tid) {
             return 3;
+        }
+
+        @Override
+        public char threadState(int pid, int tid) {
+            return state;
         }
 
         @Override
@@ -130,7 +138,7 @@ class SyscallBarrierTest {
     /**
      * A thread whose system call the kernel refuses to show (EACCES, EPERM: a ptrace access check)
      * makes its process one the barrier could not look into; a thread gone meanwhile (ENOENT) does
-     * not.
+     * not. While such a thread runs or waits uninterruptibly (R, D), the checkpoint freezes.
      */
     @Test
     void processesWhoseThreadsTheKernelWillNotShowAreUninspectable() throws Exception {
@@ -155,11 +163,24 @@ class SyscallBarrierTest {
         };
         system.inCall = false;
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
+        List<String> freezes = new ArrayList<>();
         SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
-                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false), null);
+                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false), why -> {
+                    freezes.add(why);
+                    return WriteBarrier.Wait.DONE;
+                });
         assertEquals(Set.of(), barrier.uninspectable(), "before any scan");
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             assertEquals(Set.of(denied), barrier.uninspectable());
+            assertEquals(List.of(), freezes, "its thread sleeps (S): outside any write");
+        }
+        for (char state : new char[] {'R', 'D'}) {
+            system.state = state;
+            freezes.clear();
+            try (WriteBarrier.Wait wait = barrier.begin(2)) {
+                assertEquals(1, freezes.size(), "a thread of it " + state + " may be inside a write: " + freezes);
+                assertTrue(freezes.getFirst().startsWith("thread " + denied + " of process " + denied), freezes.getFirst());
+            }
         }
     }
 
