@@ -160,7 +160,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     /**
      * {@inheritDoc} Asked of the kernel with {@code PROCMAP_QUERY} ({@link SharedFileMapping}), which
-     * skips the private mappings unformatted: on a machine with 476 processes, 6 ms for all of them
+     * skips the private mappings unformatted: on a machine with 469 processes, 6 ms for all of them
      * against 16 ms to read their {@code maps} (1.6 MB of text), from C ({@code
      * benchmarks/probes/proc-floor.c}). Where the kernel has no such query (before 6.11), the text.
      */
@@ -187,8 +187,8 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     }
 
     /**
-     * More mappings than a process can have: the kernel's default {@code vm.max_map_count} is 65,530,
-     * and each step of the query moves past one mapping.
+     * A bound on one process's shared mappings of files, far above the kernel's default
+     * {@code vm.max_map_count} (65,530 mappings of any kind); each step of the query moves past one.
      */
     static final int MAX_MAPPINGS = 1 << 24;
 

@@ -213,11 +213,10 @@ final class SyscallBarrier implements WriteBarrier {
             int pid = (int) t[0];
             int tid = (int) t[1];
             pids.add(pid);
-            boolean wasDenied = denied.contains(pid);
             Candidate c = candidate(pid, tid, denied);
             if (c != null) {
                 candidates.put(tid, c);
-            } else if (maybeWriting == null && (wasDenied || denied.contains(pid))) {
+            } else if (maybeWriting == null && denied.contains(pid)) {
                 char state = system.threadState(pid, tid);
                 if (state == 'R' || state == 'D') {
                     maybeWriting = "thread " + tid + " of process " + pid + " (" + ProcFs.command(pid) + ") is "

@@ -86,14 +86,23 @@ final class TrackedFilesystem implements AutoCloseable {
             }
             Path point = Path.of(unescape(f[4]));
             if (real.startsWith(point) && (best == null || point.getNameCount() >= best.point().getNameCount())) {
-                String[] majorMinor = f[2].split(":");
-                best = new Mount(point, f[dash + 1], deviceNumber(Long.parseLong(majorMinor[0]), Long.parseLong(majorMinor[1])));
+                best = new Mount(point, f[dash + 1], majorMinor(f[2], line));
             }
         }
         if (best == null) {
             throw new IOException("no mount in /proc/self/mountinfo holds " + real + ".");
         }
         return best;
+    }
+
+    /** The device a mountinfo line's "major:minor" (decimal) names. */
+    private static long majorMinor(String field, String line) throws IOException {
+        int colon = field.indexOf(':');
+        try {
+            return deviceNumber(Long.parseLong(field.substring(0, colon)), Long.parseLong(field.substring(colon + 1)));
+        } catch (RuntimeException e) {
+            throw new IOException("no major:minor in this line of /proc/self/mountinfo: " + line, e);
+        }
     }
 
     /** mountinfo escapes space, tab, newline and backslash as octal. */
