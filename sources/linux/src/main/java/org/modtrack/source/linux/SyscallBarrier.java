@@ -43,8 +43,9 @@ import org.modtrack.posix.PosixException;
  * a file of the tracked file system open falls back to a freeze, and the result says so. So does
  * one at which a thread the kernel does not let us look into ({@link #uninspectable}) is running or
  * waiting uninterruptibly (R, D in its {@code stat}, which anyone may read): it may be inside a
- * write. One asleep otherwise (S) is taken to be outside every write: the write paths of ext4, xfs
- * and btrfs wait uninterruptibly or killably (D).
+ * write. One asleep otherwise (S) is taken to be outside every write: ext4's, xfs's and btrfs's own
+ * waits in a write are uninterruptible or killable (D); a write stalled in S on a fault of its user
+ * buffer (userfaultfd, a FUSE file's mapping) is the exception this misses.
  */
 final class SyscallBarrier implements WriteBarrier {
     /** What the barrier reads from the system; {@link ProcFs} reads it from /proc. */
