@@ -54,7 +54,9 @@ import org.modtrack.testing.TmpfsMount;
  *   <li>the listener's own process is not exempt; handles, statx and event-fd reads raise nothing;</li>
  *   <li>multigrain timestamps on ext4, xfs and btrfs;</li>
  *   <li>a notification group's name events and their handles;</li>
- *   <li>tmpfs refuses FAN_PRE_ACCESS marks.</li>
+ *   <li>tmpfs refuses FAN_PRE_ACCESS marks;</li>
+ *   <li>how /proc names a mapped file: map_files without maps' leading zeros, maps by the
+ *       superblock's device (a btrfs subvolume's files have another in stat).</li>
  * </ol>
  *
  * Skipped, saying why, when not root (loop devices and fanotify permission groups need it).
@@ -862,6 +864,66 @@ class KernelBehaviourTest {
                 }
             } finally {
                 Posix.close(group, "fanotify group");
+            }
+        }
+    }
+
+    // ---- probe 8: how /proc names a mapped file
+
+    /**
+     * A file mapped shared at an address below 0x10000000: maps pads the range to 8 hex digits, and
+     * map_files knows it only without the zeros. maps (and PROCMAP_QUERY) give the file the
+     * superblock's device, mountinfo's "major:minor"; stat gives the same on ext4 and xfs, and a
+     * btrfs subvolume's files a device of their own.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    @Order(9)
+    void procNamesAMappedFileByItsRangeWithoutZerosAndItsSuperblocksDevice(String fsType) throws Exception {
+        try (LoopMount m = LoopMount.create(fsType, (fsType.equals("ext4") ? 64 : 320) * MIB)) {
+            Path file = Files.write(m.mountPoint().resolve("mapped"), new byte[4096]);
+            Process mapper = new ProcessBuilder(ChildScript.PYTHON, "-c", """
+                    import ctypes, os, sys, time
+                    libc = ctypes.CDLL(None, use_errno=True)
+                    libc.mmap.restype = ctypes.c_void_p
+                    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+                    fd = os.open(sys.argv[1], os.O_RDWR)
+                    at = libc.mmap(0x1000000, 4096, 3, 1 | 0x100000, fd, 0)  # MAP_SHARED | MAP_FIXED_NOREPLACE
+                    assert at == 0x1000000, (at, ctypes.get_errno())
+                    os.close(fd)
+                    print("mapped", flush=True)
+                    time.sleep(30)
+                    """, file.toString()).start();
+            try {
+                assertEquals("mapped", mapper.inputReader().readLine());
+                Path proc = Path.of("/proc/" + mapper.pid());
+                String line = Files.readAllLines(proc.resolve("maps")).stream().filter(l -> l.endsWith(" " + file))
+                        .findFirst().orElseThrow();
+                String[] f = line.split("\\s+");
+                Statx viaStat = Statx.statx(Statx.AT_FDCWD, file.toString(), 0, Statx.STATX_INO);
+                String mountinfo = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                        .filter(l -> l.split(" ")[4].equals(m.mountPoint().toString())).findFirst().orElseThrow();
+                String[] superblock = mountinfo.split(" ")[2].split(":");
+                String[] mapped = f[3].split(":");
+                Report.section("8. /proc's names for a mapped file: " + fsType);
+                Report.line("- maps: `" + line + "`");
+                Report.line("- mountinfo's major:minor " + String.join(":", superblock) + "; stat's " + viaStat.devMajor()
+                        + ":" + viaStat.devMinor());
+                assertEquals("01000000-01001000", f[0], "maps pads the range to 8 hex digits");
+                assertThrows(PosixException.class,
+                        () -> Statx.statx(Statx.AT_FDCWD, proc.resolve("map_files/01000000-01001000").toString(), 0, Statx.STATX_INO),
+                        "map_files refuses a name with leading zeros");
+                Statx viaMapFiles = Statx.statx(Statx.AT_FDCWD, proc.resolve("map_files/1000000-1001000").toString(), 0,
+                        Statx.STATX_INO);
+                assertEquals(viaStat.ino(), viaMapFiles.ino(), "map_files knows the range without zeros");
+                Report.line("- map_files/01000000-01001000: refused; map_files/1000000-1001000: the file");
+                assertEquals(Long.parseLong(superblock[0]), Long.parseLong(mapped[0], 16), "maps' major is the superblock's");
+                assertEquals(Long.parseLong(superblock[1]), Long.parseLong(mapped[1], 16), "maps' minor is the superblock's");
+                boolean same = viaStat.devMajor() == Long.parseLong(superblock[0]) && viaStat.devMinor() == Long.parseLong(superblock[1]);
+                assertEquals(!fsType.equals("btrfs"), same, "stat's device is the superblock's but on btrfs");
+            } finally {
+                mapper.destroyForcibly();
+                mapper.waitFor();
             }
         }
     }
