@@ -67,7 +67,7 @@ class ProcFsTest {
                 data.toString()).start();
         try {
             assertEquals("ok", new String(p.getInputStream().readNBytes(2)));
-            List<Path> mapped = new ProcFs().writableSharedMappings((int) p.pid(), dev, dev);
+            List<Path> mapped = new ProcFs().writableSharedMappings((int) p.pid(), dev, superblockDevice(data));
             assertEquals(1, mapped.size(), "one shared writable mapping: " + mapped);
             assertEquals(ProcFs.keyOf(data), ProcFs.keyOf(mapped.getFirst()));
             assertEquals(List.of(), new ProcFs().writableSharedMappings((int) p.pid(), dev + 1, dev + 1), "other devices are ignored");
@@ -112,14 +112,15 @@ class ProcFsTest {
             String started = p.inputReader().readLine();
             assertEquals("ok", started, started == null ? new String(p.getErrorStream().readAllBytes()) : started);
             ProcFs proc = new ProcFs();
-            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), dev, dev);
-            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), dev, dev);
+            long superblockDev = superblockDevice(writable);
+            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), dev, superblockDev);
+            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), dev, superblockDev);
             for (List<Path> found : List.of(queried, fromText)) {
                 assertEquals(List.of(ProcFs.keyOf(writable), ProcFs.keyOf(mayWrite)),
                         found.stream().map(ProcFsTest::keyOf).toList(), "found: " + found);
             }
             assertEquals(queried, fromText);
-            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), dev, dev));
+            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), dev, superblockDev));
             assertEquals(List.of(), proc.queriedSharedMappings((int) p.pid(), dev + 1, dev + 1), "other devices are ignored");
         } finally {
             p.destroyForcibly();
@@ -174,9 +175,9 @@ class ProcFsTest {
         assertEquals(List.of(), new ProcFs().queriedSharedMappings(2, dev, dev));
     }
 
-    /** The device of the superblock of the file system mounted at {@code mountPoint}, as mountinfo gives it. */
-    private static long superblockDevice(Path mountPoint) throws IOException {
-        return TrackedFilesystem.mountOf(mountPoint.toRealPath(), Files.readAllLines(Path.of("/proc/self/mountinfo")))
+    /** The device of the superblock of the file system holding {@code path}, as mountinfo gives it. */
+    private static long superblockDevice(Path path) throws IOException {
+        return TrackedFilesystem.mountOf(path.toRealPath(), Files.readAllLines(Path.of("/proc/self/mountinfo")))
                 .superblockDev();
     }
 
