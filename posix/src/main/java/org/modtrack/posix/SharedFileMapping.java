@@ -69,8 +69,11 @@ public record SharedFileMapping(long start, long end, boolean writable, long dev
                 Integer.toUnsignedLong(q.get(ValueLayout.JAVA_INT, DEV_MINOR)), q.get(ValueLayout.JAVA_LONG, INODE));
     }
 
-    /** Its name under {@code /proc/PID/map_files}: the range in hexadecimal, without leading zeros (the kernel refuses them). */
-    public String mapFilesName() {
+    /**
+     * The name under {@code /proc/PID/map_files} of the mapping from {@code start} to {@code end}:
+     * the range in hexadecimal without leading zeros, which the kernel refuses (maps pads to 8 digits).
+     */
+    public static String mapFilesName(long start, long end) {
         return Long.toHexString(start) + "-" + Long.toHexString(end);
     }
 }

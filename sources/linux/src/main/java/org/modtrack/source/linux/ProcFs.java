@@ -194,37 +194,25 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     /** {@link #writableSharedMappings} through {@code PROCMAP_QUERY}. */
     List<Path> queriedSharedMappings(int pid, long dev, long superblockDev) throws MappingQueryUnsupportedException {
-        List<Path> out = new ArrayList<>();
+        KeptMappings kept = new KeptMappings(pid, dev, superblockDev);
         String maps = "/proc/" + pid + "/maps";
         int fd;
         try {
             fd = Posix.open(maps, Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
         } catch (PosixException e) {
-            return out; // the process is gone
+            return kept.links; // the process is gone
         }
         try {
-            Set<Long> mayWrite = null;
             long from = 0;
             for (int i = 0; i < MAX_MAPPINGS; i++) {
                 SharedFileMapping m = SharedFileMapping.next(fd, from);
                 if (m == null) {
-                    return out;
+                    return kept.links;
                 }
                 assert m.end() > from : m + " from " + from;
                 from = m.end();
-                if (TrackedFilesystem.deviceNumber(m.deviceMajor(), m.deviceMinor()) != superblockDev) {
-                    continue;
-                }
-                boolean writable = m.writable();
-                if (!writable) {
-                    if (mayWrite == null) {
-                        mayWrite = mayWriteStarts(pid);
-                    }
-                    writable = mayWrite.contains(m.start());
-                }
-                Path link = PROC.resolve(pid + "/map_files/" + m.mapFilesName());
-                if (writable && onDevice(link, dev, superblockDev)) {
-                    out.add(link);
+                if (TrackedFilesystem.deviceNumber(m.deviceMajor(), m.deviceMinor()) == superblockDev) {
+                    kept.offer(m.start(), m.end(), m.writable());
                 }
             }
             throw new IllegalStateException(maps + " has more than " + MAX_MAPPINGS + " shared mappings of files");
@@ -232,7 +220,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
             if (e.errno() == Errno.ENOTTY || e.errno() == Errno.EINVAL) {
                 throw new MappingQueryUnsupportedException(e);
             }
-            return out; // ESRCH: no address space (a kernel thread; or the process has exited)
+            return kept.links; // ESRCH: no address space (a kernel thread; or the process has exited)
         } finally {
             closeProcFile(fd, maps);
         }
@@ -249,14 +237,13 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     /** {@link #writableSharedMappings} from the text of {@code /proc/PID/maps}. */
     List<Path> sharedMappingsFromMaps(int pid, long dev, long superblockDev) {
-        List<Path> out = new ArrayList<>();
+        KeptMappings kept = new KeptMappings(pid, dev, superblockDev);
         String maps;
         try {
             maps = readWhole("/proc/" + pid + "/maps");
         } catch (IOException e) {
-            return out;
+            return kept.links;
         }
-        Set<Long> mayWrite = null;
         for (int start = 0, end; start < maps.length(); start = end + 1) {
             end = maps.indexOf('\n', start);
             if (end < 0) {
@@ -273,20 +260,45 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                 continue;
             }
             long[] range = range(f[0]);
-            boolean writable = f[1].charAt(1) == 'w';
+            kept.offer(range[0], range[1], f[1].charAt(1) == 'w');
+        }
+        return kept.links;
+    }
+
+    /**
+     * One process's shared mappings of files on the tracked superblock, kept as
+     * {@link #writableSharedMappings} keeps them: writable now, or able to be made so by mprotect
+     * ("mw" in smaps, read once a process if needed), and of a file that stat puts on the tracked
+     * device; each as its link under map_files.
+     */
+    private static final class KeptMappings {
+        final int pid;
+        final long dev;
+        final long superblockDev;
+        final List<Path> links = new ArrayList<>();
+        private Set<Long> mayWrite;
+
+        KeptMappings(int pid, long dev, long superblockDev) {
+            this.pid = pid;
+            this.dev = dev;
+            this.superblockDev = superblockDev;
+        }
+
+        /** A shared mapping of a file on the tracked superblock, from {@code start} to {@code end}. */
+        void offer(long start, long end, boolean writable) {
             if (!writable) {
                 if (mayWrite == null) {
                     mayWrite = mayWriteStarts(pid);
                 }
-                writable = mayWrite.contains(range[0]);
+                if (!mayWrite.contains(start)) {
+                    return;
+                }
             }
-            // maps pads addresses to 8 digits; map_files names have no leading zeros (the kernel refuses them).
-            Path link = PROC.resolve(pid + "/map_files/" + Long.toHexString(range[0]) + "-" + Long.toHexString(range[1]));
-            if (writable && onDevice(link, dev, superblockDev)) {
-                out.add(link);
+            Path link = PROC.resolve(pid + "/map_files/" + SharedFileMapping.mapFilesName(start, end));
+            if (onDevice(link, dev, superblockDev)) {
+                links.add(link);
             }
         }
-        return out;
     }
 
     /**
