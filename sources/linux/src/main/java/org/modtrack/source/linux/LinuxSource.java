@@ -810,14 +810,7 @@ public final class LinuxSource implements AutoCloseable {
         if (now.isEmpty()) {
             return "the device " + fs.majorMinor() + " keeps no write statistics to compare";
         }
-        if (!then.get().bootId().equals(now.get().bootId())) {
-            return "the machine rebooted";
-        }
-        if (!then.get().device().equals(now.get().device())) {
-            return "the file system is on another device now";
-        }
-        long written = now.get().sectorsWritten() - then.get().sectorsWritten();
-        return written == 0 ? null : written + " sectors were written to its device meanwhile";
+        return now.get().gapSince(then.get());
     }
 
     // ---- opening ---------------------------------------------------------------------------------
