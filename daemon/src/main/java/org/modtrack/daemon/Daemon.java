@@ -116,6 +116,9 @@ public final class Daemon implements AutoCloseable {
             LOG.info(() -> "listening socket=" + config.socket() + " group=" + config.group()
                     + (d.metrics == null ? "" : " metrics=127.0.0.1:" + d.metrics.port()));
             notifyServiceManager("READY=1\nSTATUS=tracking " + roots.size() + " root(s)");
+            // Once listening, so as not to delay it: a first client then finds the JSON mapper ready,
+            // or waits for what it would have done itself.
+            Thread.ofPlatform().daemon().name("modtrack-protocol-warm-up").start(Protocol::warmUp);
             return d;
         } catch (IOException | RuntimeException e) {
             if (server != null) {

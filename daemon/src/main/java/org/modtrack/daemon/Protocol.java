@@ -16,8 +16,10 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import org.modtrack.engine.Continuity;
@@ -60,6 +62,43 @@ public final class Protocol {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Protocol() {}
+
+    /**
+     * Parses a request of each kind a client sends first and writes a result in each form, then
+     * forgets them: the JSON mapper's classes and serializers (most of the 680 classes a daemon's
+     * first answer loaded; 0.16-0.20 s of a JVM without the class data archive) are then loaded and
+     * built before a client needs them, and they are in the archive that a build's first clean stop
+     * writes whatever that life was asked (docs/benchmarks.md, <i>A daemon's first answer</i>).
+     */
+    static void warmUp() {
+        try {
+            for (String request : List.of("{\"v\": 1, \"cmd\": \"query\", \"root\": \"/\", \"stream\": true}",
+                    "{\"v\": 1, \"cmd\": \"bless\", \"root\": \"/\", \"consumer\": \"c\", \"snapshot\": 1}",
+                    "{\"v\": 1, \"cmd\": \"status\", \"root\": \"/\"}")) {
+                RequestParser.parse(request.getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (ProtocolException e) {
+            throw new AssertionError("a well-formed request was refused", e);
+        }
+        PathChange modified = new PathChange("/a", PathChange.Kind.MODIFIED, null, false, false, false, 1, true);
+        LinuxResult r = new LinuxResult(ConsumerState.DEFAULT, 2, 1, false, Continuity.INTACT, List.of(modified), "srcu",
+                Duration.ZERO, 0, 0, null, false);
+        ObjectNode head = resultHead("/", r);
+        head.putArray("changes").add(change(modified, r));
+        line(head);
+        line(error(BUSY, "warming up"));
+        byte[] name = "b".getBytes(StandardCharsets.UTF_8);
+        for (String compactRoot : Arrays.asList(null, "/")) { // the full form, then the compact one
+            ChangeLines lines = new ChangeLines(true, compactRoot, false, 1 << 12, bytes -> { });
+            try {
+                lines.change(modified);
+                lines.scannedFile("/", name, 0, name.length, PathChange.Kind.CREATED, false);
+                lines.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // its output throws nothing
+            }
+        }
+    }
 
     static ObjectNode object() {
         return JsonNodeFactory.instance.objectNode();

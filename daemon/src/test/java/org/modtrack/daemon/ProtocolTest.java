@@ -1,5 +1,6 @@
 package org.modtrack.daemon;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
@@ -26,5 +27,11 @@ class ProtocolTest {
                 Duration.ZERO, 0, 0, null, false);
         assertEquals("{\"path\":\"/m/d\",\"kind\":\"list\",\"directory\":true,\"carried\":false,\"recovered\":true,"
                 + "\"links\":2}", Protocol.MAPPER.writeValueAsString(Protocol.change(listed, byDirectory)));
+    }
+
+    /** A daemon runs it on a thread of its own once listening: nothing of it may throw. */
+    @Test
+    void theWarmUpParsesAndWritesWithoutError() {
+        assertDoesNotThrow(Protocol::warmUp);
     }
 }
