@@ -25,14 +25,14 @@ public record BtrfsFsInfo(String fsid, long generation) {
     private static final int FSID_BYTES = 16;
     private static final long FLAGS = 48;
     private static final long GENERATION = 56;
-    /** {@code BTRFS_FS_INFO_FLAG_GENERATION}: asks for the generation; the kernel sets it back if it gave one (5.9+). */
+    /** {@code BTRFS_FS_INFO_FLAG_GENERATION}: asks for the generation; the kernel sets it back if it gave one. */
     private static final long FLAG_GENERATION = 1L << 1;
 
     /**
      * The fsid and generation of the btrfs file system {@code fd} is on.
      *
-     * @throws PosixException {@link Errno#ENOTTY} where {@code fd} is not on btrfs, {@link Errno#ENOSYS}
-     *     (made up here) where the kernel gives no generation
+     * @throws PosixException {@link Errno#ENOTTY} where {@code fd} is not on btrfs; {@link Errno#ENOSYS}
+     *     where the call succeeds but an older kernel leaves the generation out
      */
     public static BtrfsFsInfo of(int fd) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
