@@ -59,7 +59,7 @@ record Watermark(String bootId, String device, long written) {
         try {
             info = BtrfsFsInfo.of(fs.mountFd());
         } catch (PosixException e) {
-            return Optional.empty(); // a kernel before 5.9 gives no generation
+            return Optional.empty(); // an older kernel gives no generation
         }
         Optional<String> members = btrfsMembers(Path.of("/sys/fs/btrfs", info.fsid(), "devices"));
         return members.map(m -> new Watermark(boot, BTRFS + info.fsid() + " " + m, info.generation()));
