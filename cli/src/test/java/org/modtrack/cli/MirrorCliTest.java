@@ -125,6 +125,15 @@ class MirrorCliTest {
         }
     }
 
+    /** The daemon's log lines above INFO (why a restart was not seamless, for one). */
+    private static List<String> warnings(Path log) {
+        try (var lines = Files.lines(log)) {
+            return lines.filter(l -> l.contains("level=WARNING") || l.contains("level=SEVERE")).toList();
+        } catch (IOException e) {
+            return List.of("(the log could not be read: " + e.getMessage() + ")");
+        }
+    }
+
     private void mirrorThroughFaults(long seed, boolean rsync) throws Exception {
         SplittableRandom random = new SplittableRandom(seed);
         Path socket = dir.resolve("sock");
@@ -191,8 +200,9 @@ class MirrorCliTest {
                     if (fault.equals("daemon")) {
                         // A result was blessed before the kill: the restarted daemon names what changed,
                         // from the kept queue, or by a walk when the keeper died too.
+                        JsonNode restarted = cycle;
                         assertEquals(keeperKilled ? "reconciled" : "intact", cycle.path("continuity").asText(),
-                                cycle.toString());
+                                () -> restarted + "; the daemon's warnings: " + warnings(daemonLog));
                         assertFalse(cycle.path("fullCopy").asBoolean(), cycle.toString());
                     }
                     assertSame(root, destination, "after round " + round + " (" + fault + " killed): " + cycle, seed);
