@@ -241,8 +241,13 @@ public final class LinuxSource implements AutoCloseable {
             if (notification.taken() && modifyMarks != null) {
                 modifyMarks.flush(); // the previous holder's: this process cannot vouch for them
             }
-            NotificationListener notifications = NotificationListener.start(notificationGroup, fs, tracker, losses,
-                    reconciler, options, modifyMarks, notification.handover(), busy);
+            NotificationListener notifications;
+            try {
+                notifications = NotificationListener.start(notificationGroup, fs, tracker, losses, reconciler, options,
+                        modifyMarks, notification.handover(), busy);
+            } catch (PosixException e) {
+                throw e.errno() == Errno.EXDEV ? unmarkable(fs, e) : e;
+            }
             opened.set(notificationSlot, notifications); // it owns the group now
             barrier.drainWith(() -> recordQueuedEvents(notifications, losses, reconciler, tracker, fs, watched));
             if (!restarted && !times.has(0)) {
@@ -975,11 +980,22 @@ public final class LinuxSource implements AutoCloseable {
                         + " fanotify pre-content events; track an ext4, xfs or btrfs file system instead.", e);
             }
             if (e.errno() == Errno.EXDEV) {
-                throw new UnsupportedSourceException(fs + " cannot take a filesystem mark here (EXDEV: a subvolume or"
-                        + " an id-mapped mount); watch the file system's own mount point instead.", e);
+                throw unmarkable(fs, e);
             }
             throw e;
         }
+    }
+
+    /**
+     * The kernel refuses a filesystem mark through a mount whose root reports another fsid than the
+     * superblock's root (fanotify_mark(2), EXDEV): a btrfs subvolume mounted by itself
+     * ({@code subvol=}), or an id-mapped mount. Through a mount of btrfs's top-level subvolume the
+     * same files are tracked, below their path there.
+     */
+    private static UnsupportedSourceException unmarkable(TrackedFilesystem fs, PosixException e) {
+        return new UnsupportedSourceException(fs + " cannot take a filesystem mark here (EXDEV: the kernel refuses one"
+                + " through a btrfs subvolume mounted by itself, or an id-mapped mount); mount the file system's top-level"
+                + " subvolume (btrfs: subvolid=5) and watch this subvolume's directory below it instead.", e);
     }
 
     /** The tracker's identity of the file a /proc link (an fd or a mapped file) leads to. */

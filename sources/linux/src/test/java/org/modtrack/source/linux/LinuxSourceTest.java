@@ -401,6 +401,24 @@ class LinuxSourceTest {
         }
     }
 
+    /** The kernel refuses a filesystem mark there (fanotify_mark(2), EXDEV): one sentence that says what works. */
+    @Test
+    void aBtrfsSubvolumeMountedByItselfIsRefusedWithOneSentence(@TempDir Path mountPoint) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create("btrfs", 128 * MIB)) {
+            sh(m.mountPoint(), "btrfs subvolume create s > /dev/null");
+            sh(m.mountPoint(), "mount -o subvol=s " + m.device() + " " + mountPoint);
+            try {
+                UnsupportedSourceException e = assertThrows(UnsupportedSourceException.class,
+                        () -> LinuxSource.open(mountPoint, state, TrackerConfig.defaults()));
+                assertTrue(e.getMessage().contains("EXDEV") && e.getMessage().contains("subvolid=5"), e.getMessage());
+                assertEquals(1, e.getMessage().split("\\. ").length, "one sentence: " + e.getMessage());
+            } finally {
+                sh(m.mountPoint(), "umount " + mountPoint);
+            }
+        }
+    }
+
     @Test
     void aStateDirectoryOnTheTrackedFilesystemIsRefused() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
