@@ -419,6 +419,36 @@ class LinuxSourceTest {
         }
     }
 
+    /**
+     * What the refusal above advises: a directory of another subvolume, watched through a mount of
+     * the top-level one, is named by its events and the scan while tracked, and by the walk after
+     * writes while stopped.
+     */
+    @Test
+    void aNestedBtrfsSubvolumeIsTrackedThroughTheTopLevelMount() throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create("btrfs", 128 * MIB)) {
+            shPastTheMargin(m.mountPoint(), "btrfs subvolume create s > /dev/null; mkdir s/d;"
+                    + " for i in 1 2 3; do echo seed > s/d/f$i; done; sync");
+            Path watched = m.mountPoint().resolve("s");
+            try (LinuxSource source = LinuxSource.open(watched, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                shPastTheMargin(watched, "for i in 1 2 3; do echo more >> d/f$i; done; echo new > d/g");
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertEquals(Set.of("d/f1", "d/f2", "d/f3", "d/g"), byPath(r, watched).keySet(), r.toString());
+                source.bless(r.snapshot());
+            }
+            shPastTheMargin(watched, "echo unseen > d/unseen; echo again >> d/f1; sync");
+            try (LinuxSource source = LinuxSource.open(watched, state, TrackerConfig.defaults())) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertTrue(r.reconciled() != null, () -> "written while stopped: a walk, " + r);
+                assertTrue(byPath(r, watched).keySet().containsAll(Set.of("d/unseen", "d/f1")), r.toString());
+            }
+        }
+    }
+
     @Test
     void aStateDirectoryOnTheTrackedFilesystemIsRefused() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
