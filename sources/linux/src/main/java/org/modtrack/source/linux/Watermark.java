@@ -69,7 +69,7 @@ record Watermark(String bootId, String device, long written) {
      * The block devices of a btrfs file system, from its {@code devices} directory in sysfs (a link
      * to each), as "major:minor#diskseq" sorted; empty if a member's numbers cannot be read.
      */
-    static Optional<String> btrfsMembers(Path devices) throws IOException {
+    private static Optional<String> btrfsMembers(Path devices) throws IOException {
         List<String> members = new ArrayList<>();
         try (DirectoryStream<Path> links = Files.newDirectoryStream(devices)) {
             for (Path member : links) {
