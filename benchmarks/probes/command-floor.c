@@ -9,14 +9,15 @@
 //   1 a pre-content group on the file system (FAN_PRE_ACCESS | FAN_OPEN_PERM, as modtrack's) and an
 //     ignore mark with FAN_EVENT_ON_CHILD on every directory below MNT (modtrack's mark on a
 //     recorded directory): the floor of a pre-content tracker;
-//   2 = 1 + a notification group with modtrack's mask (FAN_CREATE | FAN_DELETE | FAN_RENAME |
-//     FAN_ATTRIB | FAN_ONDIR | FAN_MODIFY | FAN_CLOSE_WRITE, names reported), every directory muted
-//     for its children's creations, attribute and content changes, as a scan-named directory is;
+//   2 = 1 + a notification group with modtrack's mask but FAN_DELETE_SELF (FAN_CREATE | FAN_DELETE |
+//     FAN_RENAME | FAN_ATTRIB | FAN_ONDIR | FAN_MODIFY | FAN_CLOSE_WRITE, names reported), every
+//     directory muted for its children's creations, attribute and content changes, as a
+//     scan-named directory is; for grep -r and the kbuild mix, which remove nothing, the same as 4;
 //   3 inotify watches on every directory below MNT with inotifywait -m -r's events in
 //     benchmarks/peers/run (modify, attrib, close_write, moved_to, moved_from, create, delete): the
 //     floor of the cheapest peer;
-//   4 = 2 with FAN_DELETE_SELF too (an event as each removed inode is freed): what knowing a
-//     removed file gone from its events, instead of opening its handle at the answer, would cost.
+//   4 = 2 with FAN_DELETE_SELF too (an event as each removed inode is freed): modtrack's mask as
+//     the daemon asks for it, which knows a removed file gone from it instead of opening its handle.
 // Not a test; nothing asserts a time.
 #define _GNU_SOURCE
 #include <dirent.h>

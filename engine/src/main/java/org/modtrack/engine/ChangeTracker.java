@@ -148,6 +148,23 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     /**
+     * Notes that the file system freed {@code file} (its last name removed, the kernel's
+     * {@code FAN_DELETE_SELF}), if the tracker has a record of it: a result then needs not look for
+     * it ({@link ChangedFile#freed}). Kept in memory only: an object whose handle is freed gets no
+     * name again, so the note never goes stale, and after a restart its absence only costs a look.
+     *
+     * @return false if no record of {@code file} is kept (the note is then not made)
+     */
+    public boolean recordFreed(FileId file) {
+        lock.lock();
+        try {
+            return core.recordFreed(file);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Returns once every record appended so far is durable (at once with {@code process}
      * durability, where nothing is): for a source that must know its after-the-fact records (a
      * walk's) are on disk before it promises anything about them.

@@ -26,10 +26,13 @@ import java.util.Set;
  * @param createdUnseen true if it was created after every earlier result was made, so that no
  *     result named it before this one: a consumer cannot know it, even one that acted on a result it
  *     did not bless
+ * @param freed true if the file system freed it: no name of it remains, and none can be given to it
+ *     again, so whoever names the result needs not look for it ({@link ChangeTracker#recordFreed}).
+ *     False says nothing: look.
  */
 public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
                           boolean recovered, List<String> formerNames, boolean moreNames, List<String> namesLostIn,
-                          boolean createdUnseen) {
+                          boolean createdUnseen, boolean freed) {
     /** How many former names an entry keeps (a bound on memory for a file renamed again and again). */
     public static final int MAX_FORMER_NAMES = 8;
     /** How many directories of former names not kept an entry keeps, past which a result names the root. */
@@ -43,13 +46,13 @@ public record ChangedFile(FileId file, Set<Change> changes, String renamedFrom, 
 
     public ChangedFile(FileId file, Set<Change> changes, String renamedFrom, boolean directory, boolean carried,
                        boolean recovered) {
-        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false, List.of(), false);
+        this(file, changes, renamedFrom, directory, carried, recovered, List.of(), false, List.of(), false, false);
     }
 
     /** This entry with {@code changes} instead of its own. */
     public ChangedFile withChanges(Set<Change> changes) {
         return new ChangedFile(file, changes, renamedFrom, directory, carried, recovered, formerNames, moreNames,
-                namesLostIn, createdUnseen);
+                namesLostIn, createdUnseen, freed);
     }
 
     /**

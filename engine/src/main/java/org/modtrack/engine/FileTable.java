@@ -65,6 +65,7 @@ final class FileTable {
     private static final int F_NAMES = 1 << 25; // has an entry in `namesAt`
     static final int F_DIRECTORY = 1 << 26; // recorded as a directory
     private static final int F_HINT_UNJOURNALED = 1 << 27; // the hint came from a sighting the journal does not hold
+    static final int F_FREED = 1 << 31; // the file system freed it (ChangeTracker.recordFreed); never journaled
     // Has a value in side column k (DELETED_IN + k): a column an entry has not is not looked up, and
     // one that it has is looked up alone (a lookup is a cache miss in a large table).
     private static final int F_SIDE_FIRST = 1 << 28;

@@ -340,6 +340,17 @@ public final class TrackerCore {
         return lsn;
     }
 
+    /** {@link ChangeTracker#recordFreed}: the flag on the entry of {@code file}, if it has one. */
+    public boolean recordFreed(FileId file) {
+        requireOpen();
+        int e = forUpdate(file);
+        if (e < 0) {
+            return false;
+        }
+        mutable().setFlag(e, FileTable.F_FREED, true);
+        return true;
+    }
+
     /**
      * The period a change recorded after the fact belongs to. A creation, deletion, rename or
      * attribute change is complete when it is recorded, so during a checkpoint it goes to the closing
@@ -707,7 +718,7 @@ public final class TrackerCore {
             long createdIn = live.id(e, FileTable.CREATED_IN);
             boolean createdUnseen = createdIn > 0 && createdIn >= previousIssued;
             out.add(new ChangedFile(file, ChangedFile.changeSet(changes), from, directory, carriedNow, recovered, formerNames,
-                    moreNames, namesLostIn, createdUnseen));
+                    moreNames, namesLostIn, createdUnseen, live.flag(e, FileTable.F_FREED)));
         }
         assert out.size() == records : "counted " + records + " kept entries, made " + out.size();
         return out;

@@ -52,6 +52,29 @@ class ChangeTrackerTest {
         }
     }
 
+    private static Set<String> freed(QueryResult r) {
+        return r.changes().stream().filter(ChangedFile::freed).map(c -> c.file().path()).collect(Collectors.toSet());
+    }
+
+    @Test
+    void aFreedFileIsNotedOnItsRecordInMemoryOnly() throws Exception {
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            assertFalse(t.recordFreed(A), "no record of A: nothing to note it on");
+            t.recordChange(A, Change.DELETED, null, false);
+            t.recordChange(B, Change.DELETED, null, false);
+            assertTrue(t.recordFreed(A));
+            QueryResult first = t.query();
+            assertEquals(Set.of("/data/a", "/data/b"), paths(first));
+            assertEquals(Set.of("/data/a"), freed(first));
+            assertEquals(Set.of("/data/a"), freed(t.query()), "an unblessed record keeps its note");
+        }
+        try (ChangeTracker t = ChangeTracker.open(state, config())) {
+            QueryResult recovered = t.query();
+            assertEquals(Set.of("/data/a", "/data/b"), paths(recovered));
+            assertEquals(Set.of(), freed(recovered), "not journaled: after a restart, whoever names the result looks");
+        }
+    }
+
     @Test
     void queryReturnsTheChangesAndTheNewIdAndResetsAlreadyRecorded() throws Exception {
         try (ChangeTracker t = ChangeTracker.open(state, config())) {

@@ -1,6 +1,7 @@
 package org.modtrack.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.modtrack.engine.DirectSteps.DIRECT;
@@ -47,6 +48,7 @@ class ResultBuildWindowTest {
 
             write(core, A, Access.WRITE); // changes A's frozen entry: a copy takes it
             write(core, B, Access.WRITE); // a new entry
+            assertTrue(core.recordFreed(B)); // noted on the copy too
             core.checkInvariants();
             assertEquals(2, core.stats().trackedFiles());
             assertThrows(IllegalStateException.class, () -> core.commitControl(finished.control().withBlessed("default", 2, 0, 2)),
@@ -55,11 +57,14 @@ class ResultBuildWindowTest {
             QueryResult r = CheckpointSteps.issue(core, DIRECT, lsn -> { }, finished);
             assertEquals(1, r.changes().size(), r.toString());
             assertEquals(Set.of(Change.READ), r.changes().getFirst().changes(), "A as it was when the checkpoint ended");
+            assertFalse(r.changes().getFirst().freed());
             core.checkInvariants();
 
             QueryResult next = query(core);
             assertEquals(2, next.changes().size(), next.toString());
             assertTrue(next.changes().stream().allMatch(ChangedFile::written), next.toString());
+            assertEquals(List.of(B), next.changes().stream().filter(ChangedFile::freed).map(ChangedFile::file).toList(),
+                    "a note made while the result was built is merged back with its entry");
             assertEquals(2, core.stats().trackedFiles());
         }
     }

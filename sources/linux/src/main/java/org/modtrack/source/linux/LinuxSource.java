@@ -877,6 +877,11 @@ public final class LinuxSource implements AutoCloseable {
         }
     }
 
+    /** The engine, for tests that look at the records the listeners made. */
+    ChangeTracker tracker() {
+        return tracker;
+    }
+
     /** The pre-content group's descriptor and the notification group's (for tests of their order). */
     int[] groupDescriptors() {
         return new int[] {preContent.group(), notifications.group()};

@@ -3,6 +3,7 @@ package org.modtrack.source.linux;
 import static org.modtrack.posix.Fanotify.FAN_ATTRIB;
 import static org.modtrack.posix.Fanotify.FAN_CREATE;
 import static org.modtrack.posix.Fanotify.FAN_DELETE;
+import static org.modtrack.posix.Fanotify.FAN_DELETE_SELF;
 import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_DFID_NAME;
 import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_FID;
 import static org.modtrack.posix.Fanotify.FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
@@ -28,7 +29,8 @@ import org.modtrack.posix.Statx;
 
 /**
  * Records creations, deletions, renames and attribute changes, of files and directories, after the
- * fact: a notification group that reports file handles and names ({@code FAN_REPORT_DFID_NAME_TARGET}).
+ * fact: a notification group that reports file handles and names ({@code FAN_REPORT_DFID_NAME_TARGET}),
+ * and notes the records of objects the kernel freed ({@code FAN_DELETE_SELF}, {@link #freed}).
  * These records are not awaited (the change has already happened); docs/correctness.md says what an
  * unclean stop means for them.
  *
@@ -47,7 +49,12 @@ import org.modtrack.posix.Statx;
  */
 final class NotificationListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(NotificationListener.class.getName());
-    static final long MASK = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_ONDIR;
+    /**
+     * What files named by their records ask for. {@code FAN_DELETE_SELF} comes when an inode's last
+     * name goes: its record is then noted freed, and a result removes it without opening its handle
+     * ({@link #freed}).
+     */
+    static final long MASK = FAN_CREATE | FAN_DELETE | FAN_RENAME | FAN_ATTRIB | FAN_DELETE_SELF | FAN_ONDIR;
     /** What a directory-granularity source also asks for: content changes of the recorded directories' children. */
     static final long CONTENT_MASK = Fanotify.FAN_MODIFY | Fanotify.FAN_CLOSE_WRITE;
     /**
@@ -89,6 +96,22 @@ final class NotificationListener implements AutoCloseable {
             return size() > MUTED_REMEMBERED;
         }
     };
+    /**
+     * Objects freed before their deletion was recorded, for the deletion's record to take the note
+     * ({@link #freed}); the oldest are forgotten past {@link #FREED_WAITING}. Reader thread only.
+     */
+    private final Map<FileId, Boolean> freedBeforeRecorded = new LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<FileId, Boolean> eldest) {
+            return size() > FREED_WAITING;
+        }
+    };
+    /**
+     * How many freed objects wait for their deletion's record: an unlink queues its
+     * {@code FAN_DELETE_SELF} just before its {@code FAN_DELETE}, so one waits at a time unless
+     * other events come between; one forgotten only costs a look at its handle.
+     */
+    private static final int FREED_WAITING = 4096;
     private final LongAdder mutedDirectories = new LongAdder();
     /** Results that name directories: the directories muted lately, with the marks' epoch they were muted in. Reader thread only. */
     private final Map<FileId, Long> mutedIn = new LinkedHashMap<>(256, 0.75f, true) {
@@ -328,6 +351,21 @@ final class NotificationListener implements AutoCloseable {
                 muteModify(p.child, epoch);
             }
         }
+        if ((mask & FAN_DELETE_SELF) != 0 && p.child != null) {
+            freed(p.child);
+        }
+    }
+
+    /**
+     * The kernel freed {@code object}: {@code FAN_DELETE_SELF} comes once its link count is zero and
+     * its last dentry goes, and an inode with no link gets none again (only an {@code O_TMPFILE}
+     * one may be linked, and it is freed only after its last descriptor closed). Its record, now or
+     * when its deletion is recorded, is noted freed (docs/linux-source.md, *Results*).
+     */
+    private void freed(FileId object) {
+        if (!tracker.recordFreed(object)) {
+            freedBeforeRecorded.put(object, Boolean.TRUE); // an unlink's DELETE_SELF comes before its DELETE
+        }
     }
 
     /**
@@ -448,6 +486,10 @@ final class NotificationListener implements AutoCloseable {
      */
     private void recordDeleted(Parsed p, boolean directory) throws IOException {
         tracker.recordChange(withPath(p.child, p.dirName), Change.DELETED, null, directory);
+        if (freedBeforeRecorded.remove(p.child) != null) {
+            boolean noted = tracker.recordFreed(p.child);
+            assert noted : "a deletion was just recorded for " + p.child;
+        }
         if (p.dirName == null && p.parent != null && p.name != null) {
             orphans.add(p.parent, new OrphanedDeletions.Orphan(p.child, p.name, directory));
         } else if (directory && p.dirName != null) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -743,6 +744,16 @@ class KernelBehaviourTest {
                 phase(phases, "rename directory d1 to d3", group, mountFd, mnt, buffer, () -> Files.move(mnt.resolve("d1"), mnt.resolve("d3")));
                 phase(phases, "chmod d2/g", group, mountFd, mnt, buffer,
                         () -> Files.setPosixFilePermissions(mnt.resolve("d2/g"), PosixFilePermissions.fromString("rw-------")));
+                phase(phases, "ln d2/g d2/h, unlink d2/h", group, mountFd, mnt, buffer, () -> {
+                    Files.createLink(mnt.resolve("d2/h"), mnt.resolve("d2/g"));
+                    Files.delete(mnt.resolve("d2/h"));
+                });
+                SeekableByteChannel held = Files.newByteChannel(Files.writeString(mnt.resolve("d2/k"), "x"));
+                try {
+                    phase(phases, "create d2/k, open it, unlink it", group, mountFd, mnt, buffer, () -> Files.delete(mnt.resolve("d2/k")));
+                } finally {
+                    phase(phases, "close d2/k", group, mountFd, mnt, buffer, held::close);
+                }
                 phase(phases, "unlink d2/g", group, mountFd, mnt, buffer, () -> Files.delete(mnt.resolve("d2/g")));
                 phase(phases, "rmdir d3", group, mountFd, mnt, buffer, () -> Files.delete(mnt.resolve("d3")));
                 assertNameEvents(phases, fsid);
@@ -833,6 +844,19 @@ class KernelBehaviourTest {
         single(phases.get("chmod d2/g"), Fanotify.FAN_ATTRIB);
         NameEvent deleted = single(phases.get("unlink d2/g"), Fanotify.FAN_DELETE);
         assertEquals("g", deleted.of(Fanotify.FAN_EVENT_INFO_TYPE_DFID_NAME).name());
+        // FAN_DELETE_SELF: with the last link, before the unlink's DELETE; with the last close of a
+        // file unlinked while open; never while another link remains (NotificationListener.freed).
+        List<NameEvent> unlinked = phases.get("unlink d2/g");
+        assertTrue(unlinked.indexOf(single(unlinked, Fanotify.FAN_ATTRIB | Fanotify.FAN_DELETE_SELF)) < unlinked.indexOf(deleted),
+                "the last link's DELETE_SELF comes before its DELETE: " + unlinked);
+        assertTrue(phases.get("ln d2/g d2/h, unlink d2/h").stream().noneMatch(e -> (e.mask() & Fanotify.FAN_DELETE_SELF) != 0),
+                () -> "no DELETE_SELF while another link remains: " + phases.get("ln d2/g d2/h, unlink d2/h"));
+        assertEquals(1, phases.get("ln d2/g d2/h, unlink d2/h").stream().filter(e -> (e.mask() & Fanotify.FAN_DELETE) != 0).count(),
+                () -> "one DELETE (merged with the link's CREATE): " + phases.get("ln d2/g d2/h, unlink d2/h"));
+        assertTrue(phases.get("create d2/k, open it, unlink it").stream().noneMatch(e -> (e.mask() & Fanotify.FAN_DELETE_SELF) != 0),
+                () -> "no DELETE_SELF while it is open: " + phases.get("create d2/k, open it, unlink it"));
+        assertEquals(1, phases.get("close d2/k").stream().filter(e -> (e.mask() & Fanotify.FAN_DELETE_SELF) != 0).count(),
+                () -> "DELETE_SELF at the last close: " + phases.get("close d2/k"));
         assertTrue(phases.get("create and write d1/f").stream().anyMatch(e -> (e.mask() & Fanotify.FAN_CLOSE_WRITE) != 0));
     }
 

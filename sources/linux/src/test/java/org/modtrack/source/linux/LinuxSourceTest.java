@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
 import org.modtrack.posix.DirectoryReader;
@@ -387,6 +388,36 @@ class LinuxSourceTest {
                 Map<String, PathChange> c = byPath(r[0], root);
                 assertTrue(c.containsKey("f"), "the write to f is named by f: " + c);
                 assertTrue(c.keySet().stream().noneMatch(p -> p.contains("(deleted)")), c.toString());
+            }
+        }
+    }
+
+    /**
+     * A file whose last name went is freed, and its record says so (FAN_DELETE_SELF), so a result
+     * removes it without opening its handle: one removed at once (its DELETE_SELF comes before its
+     * DELETE), and one removed while open (freed when closed, after its DELETE). A file that keeps
+     * another name is not freed, and the result names that name.
+     */
+    @Test
+    void aFileWhoseLastNameWentIsNotedFreedAndOneWithAnotherNameIsNot() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            sh(root, "mkdir d; for f in one linked held; do echo x > d/$f; done; ln d/linked other; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                sh(root, "exec 3<d/held; rm d/one d/linked d/held; exec 3<&-");
+                Map<String, PathChange> c = byPath(source.query(), root);
+                assertEquals(PathChange.Kind.DELETED, c.get("d/one").kind(), c.toString());
+                assertEquals(PathChange.Kind.DELETED, c.get("d/linked").kind(), c.toString());
+                assertEquals(PathChange.Kind.DELETED, c.get("d/held").kind(), c.toString());
+                assertEquals(PathChange.Kind.MODIFIED, c.get("other").kind(), "its link count fell: " + c);
+                Map<String, Boolean> freed = new TreeMap<>();
+                for (ChangedFile f : source.tracker().view("default").changes()) {
+                    if (!f.directory()) {
+                        freed.put(root.relativize(Path.of(f.file().path())).toString(), f.freed());
+                    }
+                }
+                assertEquals(Map.of("d/one", true, "d/held", true, "d/linked", false), freed,
+                        "the records, by the name each had last, and whether each is noted freed");
             }
         }
     }

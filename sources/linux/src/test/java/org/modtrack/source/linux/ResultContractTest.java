@@ -29,7 +29,7 @@ import org.modtrack.testing.Seeded;
 /**
  * The result contract, end to end through the real engine and the real result resolver: random
  * histories of creations, writes, attribute changes, removals (of whole subtrees, entry by entry, as
- * {@code rm -r} does), renames over files and empty directories, swaps through a temporary name,
+ * {@code rm -r} does, most of the removed objects then noted freed), renames over files and empty directories, swaps through a temporary name,
  * chains and directory moves, over a small name space so that names are reused, recorded as the
  * notification listener records them; some while a checkpoint runs or its result is built; queries
  * whose results a consumer applies one entry after another ({@link SequentialConsumer}), sometimes
@@ -309,9 +309,21 @@ class ResultContractTest {
             for (Map.Entry<String, ModelTree.Node> e : entries) {
                 fs.removeTree(e.getKey());
                 core.recordChange(ModelNamespace.id(e.getValue().id(), e.getKey()), Change.DELETED, null, e.getValue().directory());
+                freed(core, e.getValue(), e.getKey());
                 ids.add(e.getValue().id());
             }
             log.add("rm -r " + path + " " + ids + " " + when);
+        }
+
+        /**
+         * The kernel freed {@code n} (this model has no hard links, so its last name went): noted on
+         * its record, as the notification listener does on {@code FAN_DELETE_SELF}, unless the note
+         * is lost (a queue overflow, a restart), which only costs a look.
+         */
+        void freed(TrackerCore core, ModelTree.Node n, String path) {
+            if (r.nextInt(4) > 0) {
+                core.recordFreed(ModelNamespace.id(n.id(), path));
+            }
         }
 
         /** rename(2): onto a free name, a file over a file, or a directory over an empty directory. */
@@ -326,6 +338,9 @@ class ResultContractTest {
             }
             fs.moveTree(from, to);
             core.recordChange(ModelNamespace.id(n.id(), to), Change.RENAMED, from, n.directory());
+            if (there != null) {
+                freed(core, there, to); // its last name was taken over: noted if it has a record
+            }
             log.add("mv " + from + " " + to + (there != null ? " (over " + there.id() + ")" : "") + " " + when);
             return true;
         }
