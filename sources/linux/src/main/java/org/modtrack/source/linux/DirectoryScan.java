@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -125,6 +126,21 @@ final class DirectoryScan {
     }
 
     /**
+     * Which objects of {@code files} are gone for good ({@code now}: where each is): their handles
+     * are freed (a path alone proves nothing). Asked once: each question reads a record a million
+     * others have pushed out of the caches.
+     */
+    private static BitSet goneByHandle(List<ChangedFile> files, List<Namespace.Where> now) {
+        BitSet gone = new BitSet(files.size());
+        for (int i = 0; i < files.size(); i++) {
+            if (now.get(i).gone() && files.get(i).file().hasHandle()) {
+                gone.set(i);
+            }
+        }
+        return gone;
+    }
+
+    /**
      * Replaces each recorded directory of {@code files} ({@code now}: where each is, as
      * {@link Namespace#locate} found it) by the files the scan names, merged into the records of
      * the same files, and keeps the directory's own other changes.
@@ -156,12 +172,13 @@ final class DirectoryScan {
         }
         List<String> rescans = new ArrayList<>();
         Scanned[] scanned = new Scanned[files.size()];
+        BitSet gone = goneByHandle(files, now);
         if (watermarkNanos.isEmpty()) {
             for (int i : recorded) {
                 rescans.add(now.get(i).path());
             }
         } else {
-            scanAll(recorded, files, now, watermarkNanos.getAsLong(), Identities.of(files, alsoKnown), scanned);
+            scanAll(recorded, files, now, watermarkNanos.getAsLong(), Identities.of(files, gone, alsoKnown), scanned);
             for (int i : recorded) {
                 Scanned s = scanned[i];
                 if (!s.vanished && s.cut) {
@@ -186,8 +203,9 @@ final class DirectoryScan {
         }
         // Sized for the scans' files known by handle too: a million-file result otherwise spends its
         // time growing it. A file known by its path (Identities) is no other object: it needs no place.
-        Map<FileId, Integer> index = HashMap.newHashMap(files.size() + scannedByHandle);
-        for (int i = 0; i < files.size(); i++) {
+        // Nor does a gone one: no listing holds it (a million removals made this map for nothing).
+        Map<FileId, Integer> index = HashMap.newHashMap(files.size() - gone.cardinality() + scannedByHandle);
+        for (int i = gone.nextClearBit(0); i < files.size(); i = gone.nextClearBit(i + 1)) {
             index.putIfAbsent(files.get(i).file(), i);
         }
         boolean[] drop = new boolean[files.size()];
@@ -342,11 +360,16 @@ final class DirectoryScan {
             this.everyHandle = everyHandle;
         }
 
-        static Identities of(List<ChangedFile> files, Set<FileId> alsoKnown) {
-            InodeSet inodes = new InodeSet(files.size() + alsoKnown.size());
+        /**
+         * The identities of {@code files} that may be listed and of {@code alsoKnown}. Not of a file
+         * {@code gone} by its handle: its inode is freed, so a listed entry with its number is another
+         * object, which the handle would have told apart anyway.
+         */
+        static Identities of(List<ChangedFile> files, BitSet gone, Set<FileId> alsoKnown) {
+            InodeSet inodes = new InodeSet(files.size() - gone.cardinality() + alsoKnown.size());
             boolean every = false;
-            for (ChangedFile c : files) {
-                every |= !add(c.file(), inodes);
+            for (int i = gone.nextClearBit(0); i < files.size(); i = gone.nextClearBit(i + 1)) {
+                every |= !add(files.get(i).file(), inodes);
             }
             for (FileId id : alsoKnown) {
                 every |= !add(id, inodes);

@@ -395,29 +395,56 @@ class LinuxSourceTest {
     /**
      * A file whose last name went is freed, and its record says so (FAN_DELETE_SELF), so a result
      * removes it without opening its handle: one removed at once (its DELETE_SELF comes before its
-     * DELETE), and one removed while open (freed when closed, after its DELETE). A file that keeps
-     * another name is not freed, and the result names that name.
+     * DELETE), one removed while open (freed when closed, after its DELETE), and a directory. A
+     * file that keeps another name is not freed, and the result names that name.
      */
     @Test
     void aFileWhoseLastNameWentIsNotedFreedAndOneWithAnotherNameIsNot() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint();
-            sh(root, "mkdir d; for f in one linked held; do echo x > d/$f; done; ln d/linked other; sync");
+            sh(root, "mkdir d e; for f in one linked held; do echo x > d/$f; done; ln d/linked other; sync");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
-                sh(root, "exec 3<d/held; rm d/one d/linked d/held; exec 3<&-");
+                sh(root, "exec 3<d/held; rm d/one d/linked d/held; exec 3<&-; rmdir e");
                 Map<String, PathChange> c = byPath(source.query(), root);
                 assertEquals(PathChange.Kind.DELETED, c.get("d/one").kind(), c.toString());
                 assertEquals(PathChange.Kind.DELETED, c.get("d/linked").kind(), c.toString());
                 assertEquals(PathChange.Kind.DELETED, c.get("d/held").kind(), c.toString());
                 assertEquals(PathChange.Kind.MODIFIED, c.get("other").kind(), "its link count fell: " + c);
+                assertEquals(PathChange.Kind.DELETED, c.get("e").kind(), c.toString());
                 Map<String, Boolean> freed = new TreeMap<>();
                 for (ChangedFile f : source.tracker().view("default").changes()) {
-                    if (!f.directory()) {
-                        freed.put(root.relativize(Path.of(f.file().path())).toString(), f.freed());
+                    String name = f.file().path() == null ? null : root.relativize(Path.of(f.file().path())).toString();
+                    if (name != null && Set.of("d/one", "d/linked", "d/held", "e").contains(name)) {
+                        freed.put(name, f.freed());
                     }
                 }
-                assertEquals(Map.of("d/one", true, "d/held", true, "d/linked", false), freed,
+                // A directory's DELETE_SELF comes alone, before its DELETE made a record to note it on.
+                assertEquals(Map.of("d/one", true, "d/held", true, "d/linked", false, "e", true), freed,
                         "the records, by the name each had last, and whether each is noted freed");
+            }
+        }
+    }
+
+    /**
+     * ext4 gives a freed inode number out again at once: a file made in a scanned directory right
+     * after another was removed there has the removed one's number, and is named once, as new,
+     * while the removed one is removed (a gone record's number is no identity a listing can match).
+     */
+    @Test
+    void aNewFileWithARemovedFilesInodeNumberIsNamedAsNew() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, "mkdir d; echo x > d/a; sync");
+            Object removedNumber = Files.getAttribute(root.resolve("d/a"), "unix:ino");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                sh(root, "rm d/a; echo y > d/b");
+                assumeTrue(removedNumber.equals(Files.getAttribute(root.resolve("d/b"), "unix:ino")),
+                        "the kernel gave d/b another inode number than the removed d/a's");
+                Map<String, PathChange> c = byPath(source.query(), root);
+                assertEquals(Set.of("d/a", "d/b"), c.keySet(), c.toString());
+                assertEquals(PathChange.Kind.DELETED, c.get("d/a").kind(), c.toString());
+                assertEquals(PathChange.Kind.CREATED, c.get("d/b").kind(), c.toString());
             }
         }
     }
