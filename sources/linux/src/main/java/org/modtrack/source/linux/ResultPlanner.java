@@ -973,6 +973,7 @@ final class ResultPlanner {
                 }
             }
             leftovers.addAll(removals);
+            leftovers = withoutThoseInForgottenDirectories(leftovers);
             leftovers.sort(Comparator.comparing(Removal::path));
             boolean rootRead = readPaths.contains("/");
             Set<String> forgotten = new HashSet<>();
@@ -1046,6 +1047,52 @@ final class ResultPlanner {
                 }
                 read[o] = true;
             }
+        }
+
+        /**
+         * {@code leftovers} less the removals in a directory that is itself removed and forgotten
+         * by the loop of {@link #contents}: that directory sorts before them, and once it (or a
+         * directory above it) is forgotten, the loop skips them. Dropped before the sort, they cost
+         * one look at their directory each instead of their place in it: a tree of a million files
+         * removed whole is a removal per file and per directory, and sorting them was most of its plan.
+         */
+        private List<Removal> withoutThoseInForgottenDirectories(List<Removal> leftovers) {
+            Set<String> forgottenDirectories = new HashSet<>();
+            for (Removal r : leftovers) {
+                if (r.directory() && forgottenWhenRemoved(r.path())) {
+                    forgottenDirectories.add(r.path());
+                }
+            }
+            if (forgottenDirectories.isEmpty()) {
+                return leftovers;
+            }
+            List<Removal> kept = new ArrayList<>();
+            String lastForgotten = null; // the last directory found among them: a tree's removals come a directory at a time
+            for (Removal r : leftovers) {
+                String at = r.path();
+                int slash = at.lastIndexOf('/');
+                if (lastForgotten != null && slash == lastForgotten.length() && at.startsWith(lastForgotten)) {
+                    continue;
+                }
+                String directory = slash <= 0 ? null : at.substring(0, slash);
+                if (directory != null && forgottenDirectories.contains(directory)) {
+                    lastForgotten = directory;
+                    continue;
+                }
+                kept.add(r);
+            }
+            return kept;
+        }
+
+        /**
+         * Whether the loop of {@link #contents} forgets what the view has at {@code at} when it
+         * comes to a removal there (it may skip it instead, below a directory it forgot: then that
+         * one covers it): unless an entry of this plan put an object there or one stays there.
+         * Neither depends on the removals before it, none of which is at or below {@code at}.
+         */
+        private boolean forgottenWhenRemoved(String at) {
+            Integer there = view.objectAt(at);
+            return !named.contains(at) && !(there != null && at.equals(target(there)));
         }
 
         /** Whether {@code path} or a directory above it is read as new or whole, or read again where it is. */

@@ -86,6 +86,27 @@ class ResultPlannerTest {
     }
 
     @Test
+    void aTreeRemovedWholeIsOneEntryHoweverManyRemovalsItsEntriesAre() {
+        // As a result removes a tree that rm -r took entry by entry: its files, deepest first, then
+        // each directory, each a removal of its own.
+        List<ResultPlanner.Removal> removals = new ArrayList<>();
+        for (int d = 0; d < 3; d++) {
+            for (int f = 0; f < 5; f++) {
+                removals.add(new ResultPlanner.Removal("/m/t/d" + d + "/f" + f, false, false, false));
+            }
+            removals.add(new ResultPlanner.Removal("/m/t/d" + d, true, false, false));
+        }
+        removals.add(new ResultPlanner.Removal("/m/t", true, false, false));
+        removals.add(new ResultPlanner.Removal("/m/t2", false, false, false));
+        List<ResultPlanner.Item> items = List.of(new ResultPlanner.Item("/m/a", "/m/a", false, true, false, false, false, false, 1));
+        assertEquals(List.of(
+                new PathChange("/m/t", PathChange.Kind.DELETED, null, true, false, false, 0),
+                new PathChange("/m/t2", PathChange.Kind.DELETED, null, false, false, false, 0),
+                new PathChange("/m/a", PathChange.Kind.MODIFIED, null, false, false, false, 1)),
+                ResultPlanner.plan(items, removals, List.of()));
+    }
+
+    @Test
     void aRescanOfADirectoryCoversItsEntriesWhateverTheirNamesSortAfter() {
         assertEquals(List.of("/m/d", "/m/d e"), ResultPlanner.topmost(List.of("/m/d/f", "/m/d e", "/m/d")));
     }
