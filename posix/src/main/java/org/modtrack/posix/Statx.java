@@ -27,9 +27,12 @@ import java.lang.invoke.MethodHandle;
  * @param devMajor   major number of the device the file is on
  * @param devMinor   minor number of that device
  * @param mountId    the mount's id, if {@link #STATX_MNT_ID} is in {@code mask}
+ * @param subvolume  the subvolume the file is in (btrfs: its tree's id), if {@link #STATX_SUBVOL} is in
+ *     {@code mask} (Linux 6.10+, file systems with subvolumes only)
  */
 public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, long size, long blocks,
-        long atimeNanos, long btimeNanos, long ctimeNanos, long mtimeNanos, int devMajor, int devMinor, long mountId) {
+        long atimeNanos, long btimeNanos, long ctimeNanos, long mtimeNanos, int devMajor, int devMinor, long mountId,
+        long subvolume) {
     public static final int STATX_TYPE = 0x1;
     public static final int STATX_MODE = 0x2;
     public static final int STATX_NLINK = 0x4;
@@ -45,6 +48,8 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
     public static final int STATX_BASIC_STATS = 0x7ff;
     public static final int STATX_BTIME = 0x800;
     public static final int STATX_MNT_ID = 0x1000;
+    /** The subvolume ({@link #subvolume()}), on file systems that have them; Linux 6.10+. */
+    public static final int STATX_SUBVOL = 0x8000;
 
     /** {@code dirfd} meaning the current directory. */
     public static final int AT_FDCWD = -100;
@@ -150,7 +155,8 @@ public record Statx(int mask, int mode, int nlink, int uid, int gid, long ino, l
                 b.get(ValueLayout.JAVA_INT, 16), b.get(ValueLayout.JAVA_INT, 20), b.get(ValueLayout.JAVA_INT, 24),
                 b.get(ValueLayout.JAVA_LONG, 32), b.get(ValueLayout.JAVA_LONG, 40), b.get(ValueLayout.JAVA_LONG, 48),
                 nanos(b, 64), nanos(b, 80), nanos(b, 96), nanos(b, 112),
-                b.get(ValueLayout.JAVA_INT, 136), b.get(ValueLayout.JAVA_INT, 140), b.get(ValueLayout.JAVA_LONG, 144));
+                b.get(ValueLayout.JAVA_INT, 136), b.get(ValueLayout.JAVA_INT, 140), b.get(ValueLayout.JAVA_LONG, 144),
+                b.get(ValueLayout.JAVA_LONG, 160));
     }
 
     private static long nanos(MemorySegment b, long offset) {

@@ -27,9 +27,7 @@ import org.modtrack.source.linux.rules.CarryRule;
  * pre-opened one is.
  */
 final class AlwaysWritable {
-    private final long trackedDev;
-    /** The device /proc/PID/maps names the tracked files by ({@link SyscallBarrier.SystemView#writableSharedMappings}). */
-    private final long superblockDev;
+    private final TrackedFiles tracked;
     private final SyscallBarrier.SystemView system;
     private final SyscallBarrier.Identifier identifier;
     private final boolean everyOpenWriter;
@@ -40,10 +38,9 @@ final class AlwaysWritable {
     private volatile PreOpenedWriters preOpened;
 
     /** @param everyOpenWriter whether every file open for writing is carried too ({@link CarryRule#everyOpenWriter}) */
-    AlwaysWritable(long trackedDev, long superblockDev, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
+    AlwaysWritable(TrackedFiles tracked, SyscallBarrier.SystemView system, SyscallBarrier.Identifier identifier,
                    boolean everyOpenWriter) {
-        this.trackedDev = trackedDev;
-        this.superblockDev = superblockDev;
+        this.tracked = tracked;
         this.everyOpenWriter = everyOpenWriter;
         this.system = system;
         this.identifier = identifier;
@@ -60,11 +57,11 @@ final class AlwaysWritable {
     /** Adds the always-writable files of processes {@code pids} (and every pre-opened file) to {@code carry}. */
     void addTo(Map<String, FileId> carry, Collection<Integer> pids) {
         for (int pid : pids) {
-            for (Path mapped : system.writableSharedMappings(pid, trackedDev, superblockDev)) {
+            for (Path mapped : system.writableSharedMappings(pid, tracked)) {
                 addIdentified(carry, mapped);
             }
             if (everyOpenWriter) {
-                for (int fd : system.writableFds(pid, trackedDev)) {
+                for (int fd : system.writableFds(pid, tracked)) {
                     addIdentified(carry, Path.of("/proc/" + pid + "/fd/" + fd));
                 }
             }

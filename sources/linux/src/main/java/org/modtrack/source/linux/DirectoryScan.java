@@ -58,7 +58,7 @@ final class DirectoryScan {
     /** The most entries one result's scans read (a few seconds of {@code statx}); past it, rescans. */
     static final long MAX_ENTRIES = 4_000_000;
     private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_BTIME | Statx.STATX_NLINK
-            | Statx.STATX_INO;
+            | Statx.STATX_INO | Statx.STATX_SUBVOL;
 
     private final TrackedFilesystem fs;
     private final String watched;
@@ -578,7 +578,9 @@ final class DirectoryScan {
                 }
                 // Only a name found standing is one that did not leave: one removed between the
                 // directory's read and its stat (found by WorkloadTest) must count as departed.
-                if (st.isDirectory() || !fs.holds(st) || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
+                // The path is made only for a device not known yet (a btrfs subvolume's first file).
+                if (st.isDirectory() || !fs.holds(st) && !fs.holds(Statx.AT_FDCWD, list.childPath(), st)
+                        || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
                     others.add(list, false);
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }

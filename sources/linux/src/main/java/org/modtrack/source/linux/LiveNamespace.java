@@ -298,14 +298,16 @@ final class LiveNamespace implements Namespace {
         dirfd = dirfd < 0 ? Statx.AT_FDCWD : dirfd;
         Statx st;
         try {
-            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS);
+            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL);
+            if (st.ino() != ino || !fs.holds(dirfd, name, st)) {
+                return null;
+            }
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere
         }
         // Where the number may be a file's made since, the name's handle must be this file's (false
         // too if the name cannot say: the file's own handle then says).
-        if (st.ino() != ino || !fs.holds(st)
-                || (mayBeAnother(c) && !FileHandles.namesHandle(dirfd, name, 0, c.file().handleType(), handle))) {
+        if (mayBeAnother(c) && !FileHandles.namesHandle(dirfd, name, 0, c.file().handleType(), handle)) {
             return null;
         }
         return new Where(hint, false, st.isDirectory(), st.nlink(),

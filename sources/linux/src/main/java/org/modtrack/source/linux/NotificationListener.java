@@ -529,8 +529,14 @@ final class NotificationListener implements AutoCloseable {
         return p;
     }
 
+    /**
+     * The identity of the event's object. Every event comes from a mark on the tracked file system,
+     * so its fsid is that file system's: a btrfs subvolume below the root reports one of its own,
+     * while the other paths that identify a file (the permission events, the scans, the carries) give
+     * the root's, and one file must have one identity.
+     */
     private FileId handleOf(FanotifyEvents cursor) {
-        return FileId.ofHandle(cursor.fsid(), cursor.handleType(), cursor.handleBytes(), null, null);
+        return FileId.ofHandle(fs.fsid(), cursor.handleType(), cursor.handleBytes(), null, null);
     }
 
     /** The directory's current path joined with {@code name}; null when the directory is gone. */

@@ -23,21 +23,18 @@ final class PreOpenedWriters {
         this.opened = opened;
     }
 
-    /**
-     * Scans every other process for descriptors and mappings that may write to {@code dev}
-     * ({@code superblockDev}: as /proc/PID/maps names it, {@link SyscallBarrier.SystemView#writableSharedMappings}).
-     */
-    static PreOpenedWriters scan(SyscallBarrier.SystemView system, long dev, long superblockDev) throws IOException {
+    /** Scans every other process for descriptors and mappings that may write to files of {@code tracked}. */
+    static PreOpenedWriters scan(SyscallBarrier.SystemView system, TrackedFiles tracked) throws IOException {
         List<Opened> found = new ArrayList<>();
         Set<Integer> pids = new LinkedHashSet<>();
         for (long[] t : system.threads()) {
             pids.add((int) t[0]);
         }
         for (int pid : pids) {
-            for (int fd : system.writableFds(pid, dev)) {
+            for (int fd : system.writableFds(pid, tracked)) {
                 add(found, Path.of("/proc/" + pid + "/fd/" + fd));
             }
-            for (Path mapping : system.writableSharedMappings(pid, dev, superblockDev)) {
+            for (Path mapping : system.writableSharedMappings(pid, tracked)) {
                 add(found, mapping);
             }
         }

@@ -125,23 +125,25 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     }
 
     @Override
-    public long fdDevice(int tid, int fd) {
+    public boolean fdMayBeOf(int tid, int fd, TrackedFiles tracked) {
+        String link = "/proc/" + tid + "/fd/" + fd;
         try {
-            return keyOf(PROC.resolve(tid + "/fd/" + fd)).dev();
-        } catch (IOException | RuntimeException e) {
-            return -1;
+            return tracked.holds(link, Statx.statx(Statx.AT_FDCWD, link, 0, Statx.STATX_INO | Statx.STATX_SUBVOL));
+        } catch (PosixException | RuntimeException e) {
+            return true; // closed meanwhile, or not to be looked at: it may be
         }
     }
 
     @Override
-    public List<Integer> writableFds(int pid, long dev) {
+    public List<Integer> writableFds(int pid, TrackedFiles tracked) {
         List<Integer> out = new ArrayList<>();
         try (DirectoryReader fds = DirectoryReader.openSmall("/proc/" + pid + "/fd")) {
             while (fds.next()) {
                 long fd = fds.number();
                 try {
                     // statx of the link follows it (no AT_SYMLINK_NOFOLLOW): the open file's own device.
-                    if (fd >= 0 && deviceOf(fds.statx(0, Statx.STATX_INO)) == dev && fdAccessMode(pid, (int) fd) != 0) {
+                    if (fd >= 0 && tracked.holds(fds.childPath(), fds.statx(0, Statx.STATX_INO | Statx.STATX_SUBVOL))
+                            && fdAccessMode(pid, (int) fd) != 0) {
                         out.add((int) fd);
                     }
                 } catch (IOException | RuntimeException e) {
@@ -165,15 +167,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
      * benchmarks/probes/proc-floor.c}). Where the kernel has no such query (before 6.11), the text.
      */
     @Override
-    public List<Path> writableSharedMappings(int pid, long dev, long superblockDev) {
+    public List<Path> writableSharedMappings(int pid, TrackedFiles tracked) {
         if (mappingQuery) {
             try {
-                return queriedSharedMappings(pid, dev, superblockDev);
+                return queriedSharedMappings(pid, tracked.superblockDev());
             } catch (MappingQueryUnsupportedException e) {
                 mappingQuery = false;
             }
         }
-        return sharedMappingsFromMaps(pid, dev, superblockDev);
+        return sharedMappingsFromMaps(pid, tracked.superblockDev());
     }
 
     /** Whether the kernel answers {@code PROCMAP_QUERY}: until it first refuses it. */
@@ -193,8 +195,8 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     static final int MAX_MAPPINGS = 1 << 24;
 
     /** {@link #writableSharedMappings} through {@code PROCMAP_QUERY}. */
-    List<Path> queriedSharedMappings(int pid, long dev, long superblockDev) throws MappingQueryUnsupportedException {
-        KeptMappings kept = new KeptMappings(pid, dev, superblockDev);
+    List<Path> queriedSharedMappings(int pid, long superblockDev) throws MappingQueryUnsupportedException {
+        KeptMappings kept = new KeptMappings(pid);
         String maps = "/proc/" + pid + "/maps";
         int fd;
         try {
@@ -236,8 +238,8 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     }
 
     /** {@link #writableSharedMappings} from the text of {@code /proc/PID/maps}. */
-    List<Path> sharedMappingsFromMaps(int pid, long dev, long superblockDev) {
-        KeptMappings kept = new KeptMappings(pid, dev, superblockDev);
+    List<Path> sharedMappingsFromMaps(int pid, long superblockDev) {
+        KeptMappings kept = new KeptMappings(pid);
         String maps;
         try {
             maps = readWhole("/proc/" + pid + "/maps");
@@ -268,20 +270,16 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     /**
      * One process's shared mappings of files on the tracked superblock, kept as
      * {@link #writableSharedMappings} keeps them: writable now, or able to be made so by mprotect
-     * ("mw" in smaps, read once a process if needed), and of a file that stat puts on the tracked
-     * device; each as its link under map_files.
+     * ("mw" in smaps, read once a process if needed); each as its link under map_files. A file on
+     * the superblock is the tracked file system's, of whichever btrfs subvolume.
      */
     private static final class KeptMappings {
         final int pid;
-        final long dev;
-        final long superblockDev;
         final List<Path> links = new ArrayList<>();
         private Set<Long> mayWrite;
 
-        KeptMappings(int pid, long dev, long superblockDev) {
+        KeptMappings(int pid) {
             this.pid = pid;
-            this.dev = dev;
-            this.superblockDev = superblockDev;
         }
 
         /** A shared mapping of a file on the tracked superblock, from {@code start} to {@code end}. */
@@ -294,26 +292,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                     return;
                 }
             }
-            Path link = PROC.resolve(pid + "/map_files/" + SharedFileMapping.mapFilesName(start, end));
-            if (onDevice(link, dev, superblockDev)) {
-                links.add(link);
-            }
-        }
-    }
-
-    /**
-     * Whether the file mapped at {@code link}, on the superblock of {@code superblockDev}, has device
-     * {@code dev} in stat: always where the two are one; on btrfs, not for a file of another
-     * subvolume (nor for a mapping removed meanwhile).
-     */
-    private static boolean onDevice(Path link, long dev, long superblockDev) {
-        if (dev == superblockDev) {
-            return true;
-        }
-        try {
-            return keyOf(link).dev() == dev;
-        } catch (IOException e) {
-            return false;
+            links.add(PROC.resolve(pid + "/map_files/" + SharedFileMapping.mapFilesName(start, end)));
         }
     }
 
@@ -331,7 +310,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(IO_URING_TARGET.length + 1));
 
     @Override
-    public boolean asyncIoUserOf(int pid, long dev) {
+    public boolean asyncIoUserOf(int pid, TrackedFiles tracked) {
         // Every checkpoint reads the link of every fd of every process: readlinkat into one buffer
         // rather than a Path and a String per fd. The ring first: almost no process has one, and
         // then no file of it needs a statx.
@@ -368,11 +347,12 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
             }
         }
         for (long fd : files) {
+            String link = "/proc/" + pid + "/fd/" + fd;
             try {
-                if (keyOf(PROC.resolve(pid + "/fd/" + fd)).dev() == dev) {
+                if (tracked.holds(link, Statx.statx(Statx.AT_FDCWD, link, 0, Statx.STATX_INO | Statx.STATX_SUBVOL))) {
                     return true;
                 }
-            } catch (IOException e) {
+            } catch (PosixException e) {
                 // closed meanwhile
             }
         }

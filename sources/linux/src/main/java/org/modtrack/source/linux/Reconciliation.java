@@ -48,7 +48,8 @@ final class Reconciliation {
     static long marginNanos(TrackedFilesystem fs) {
         return MARGIN_NANOS + fs.timestampGranularityNanos() - 1;
     }
-    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME;
+    private static final int MASK = Statx.STATX_TYPE | Statx.STATX_CTIME | Statx.STATX_INO | Statx.STATX_BTIME
+            | Statx.STATX_SUBVOL;
 
     private Reconciliation() {}
 
@@ -98,11 +99,11 @@ final class Reconciliation {
                         }
                         continue; // gone since it was listed: its directory's ctime moved, and the new groups saw it go
                     }
-                    if (st.devMajor() != top.devMajor() || st.devMinor() != top.devMinor()) {
-                        continue; // another file system mounted below: not tracked
+                    String path = list.childPath();
+                    if (!fs.holds(Statx.AT_FDCWD, path, st)) {
+                        continue; // another file system mounted below: not tracked (another btrfs subvolume of it is)
                     }
                     boolean changed = WalkRule.changedSince(st.ctimeNanos(), watermarkNanos);
-                    String path = list.childPath();
                     if (st.isDirectory()) {
                         pending.push(path);
                         if (changed && record(tracker, fs, path, Change.WRITTEN, true)) {

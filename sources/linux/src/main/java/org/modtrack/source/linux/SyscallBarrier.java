@@ -59,8 +59,8 @@ final class SyscallBarrier implements WriteBarrier {
         /** Completed write calls of the thread ({@code syscw} of {@code /proc/<pid>/task/<tid>/io}), or -1 if unknown. */
         long writeCalls(int pid, int tid) throws IOException;
 
-        /** The device of the file behind fd {@code fd} of {@code tid}, or -1 if it cannot be read. */
-        long fdDevice(int tid, int fd);
+        /** Whether the file behind fd {@code fd} of {@code tid} may be one of {@code tracked}: true if it cannot be told. */
+        boolean fdMayBeOf(int tid, int fd, TrackedFiles tracked);
 
         /**
          * Whether fd {@code fd} of {@code tid} is open for writing now (false if it is closed). A
@@ -69,15 +69,15 @@ final class SyscallBarrier implements WriteBarrier {
          */
         boolean fdOpenForWriting(int tid, int fd);
 
-        /** Fds of process {@code pid} open for writing on device {@code dev}. */
-        List<Integer> writableFds(int pid, long dev);
+        /** Fds of process {@code pid} open for writing on files of {@code tracked}. */
+        List<Integer> writableFds(int pid, TrackedFiles tracked);
 
         /**
-         * Files of process {@code pid} mapped shared and possibly writable, on device {@code dev}.
-         * {@code superblockDev} is the device /proc/PID/maps names them by, their superblock's: the
-         * same but on btrfs, whose stat gives a subvolume's files a device of their own.
+         * Files of process {@code pid} mapped shared and possibly writable, of {@code tracked}: those
+         * /proc/PID/maps names by its superblock's device (every btrfs subvolume's files among them,
+         * whose stat gives a device of their own).
          */
-        List<Path> writableSharedMappings(int pid, long dev, long superblockDev);
+        List<Path> writableSharedMappings(int pid, TrackedFiles tracked);
 
         /**
          * The state letter of thread {@code tid} ({@code /proc/<pid>/task/<tid>/stat}, the field
@@ -87,10 +87,10 @@ final class SyscallBarrier implements WriteBarrier {
         char threadState(int pid, int tid);
 
         /**
-         * Whether process {@code pid} has an io_uring instance or an AIO context and any file on
-         * device {@code dev} open: its writes may finish outside any system call of its threads.
+         * Whether process {@code pid} has an io_uring instance or an AIO context and any file of
+         * {@code tracked} open: its writes may finish outside any system call of its threads.
          */
-        boolean asyncIoUserOf(int pid, long dev);
+        boolean asyncIoUserOf(int pid, TrackedFiles tracked);
     }
 
     /** A barrier for a checkpoint this one cannot answer for ({@link FreezeBarrier#beginAsFallback}), saying why in the result. */
@@ -118,7 +118,7 @@ final class SyscallBarrier implements WriteBarrier {
     private static final long FIRST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long LONGEST_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(8);
 
-    private final long trackedDev;
+    private final TrackedFiles tracked;
     private final IgnoreMarks marks;
     private final SystemView system;
     private final AlwaysWritable alwaysWritable;
@@ -141,9 +141,9 @@ final class SyscallBarrier implements WriteBarrier {
      * @param fallback used for a checkpoint at which some process does asynchronous I/O on the file
      *     system, or a thread we may not look into may be inside a write
      */
-    SyscallBarrier(long trackedDev, IgnoreMarks marks, SystemView system, AlwaysWritable alwaysWritable,
+    SyscallBarrier(TrackedFiles tracked, IgnoreMarks marks, SystemView system, AlwaysWritable alwaysWritable,
                    Fallback fallback) {
-        this.trackedDev = trackedDev;
+        this.tracked = tracked;
         this.marks = marks;
         this.system = system;
         this.alwaysWritable = alwaysWritable;
@@ -260,7 +260,7 @@ final class SyscallBarrier implements WriteBarrier {
     /** The first of {@code pids} whose writes may finish outside any system call of its threads, or null. */
     private Integer asyncIoUser(Set<Integer> pids) {
         for (int pid : pids) {
-            if (system.asyncIoUserOf(pid, trackedDev)) {
+            if (system.asyncIoUserOf(pid, tracked)) {
                 return pid;
             }
         }
@@ -288,14 +288,11 @@ final class SyscallBarrier implements WriteBarrier {
             // Read right after the call line, before anything slower: the count the wait compares with.
             long writes = system.writeCalls(pid, tid);
             if (running) {
-                return system.writableFds(pid, trackedDev).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
+                return system.writableFds(pid, tracked).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
             }
             int fd = Syscalls.writtenFd(s);
-            if (fd >= 0) {
-                long dev = system.fdDevice(tid, fd);
-                if (dev >= 0 && dev != trackedDev) {
-                    return null; // writing to another file system (a pipe, a socket, another disk)
-                }
+            if (fd >= 0 && !system.fdMayBeOf(tid, fd, tracked)) {
+                return null; // writing to another file system (a pipe, a socket, another disk)
             }
             return new Candidate(pid, tid, writes, fd, line);
         } catch (PosixException e) {
@@ -354,7 +351,7 @@ final class SyscallBarrier implements WriteBarrier {
             undecided.addAll(stillStuck);
             stuckAtLastDeadline = Set.copyOf(undecided);
             for (Candidate c : undecided) {
-                List<Integer> fds = c.fd() < 0 ? system.writableFds(c.pid(), trackedDev)
+                List<Integer> fds = c.fd() < 0 ? system.writableFds(c.pid(), tracked)
                         : system.fdOpenForWriting(c.tid(), c.fd()) ? List.of(c.fd()) : List.of();
                 for (int fd : fds) {
                     alwaysWritable.addIdentified(carry, Path.of("/proc/" + c.tid() + "/fd/" + fd));

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.StatStamp;
 import org.modtrack.posix.FileHandles;
@@ -23,7 +25,7 @@ import org.modtrack.posix.Statx;
  * <p>The descriptor is {@code O_RDONLY | O_DIRECTORY} (an {@code O_PATH} one makes
  * {@code open_by_handle_at} fail with EBADF) and never reads the directory, so it raises no event.
  */
-final class TrackedFilesystem implements AutoCloseable {
+final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     private final Path mountPoint;
     private final String fsType;
     private final long dev;
@@ -32,9 +34,24 @@ final class TrackedFilesystem implements AutoCloseable {
     private final int mountFd;
     private final int devMajor;
     private final int devMinor;
+    /**
+     * btrfs: the file system's fsid with the subvolume mixed out ({@link #unmixedFsid}), the same for
+     * every subvolume of it; {@link #NO_SUBVOLUMES} elsewhere, or where statx names no subvolume
+     * (before Linux 6.10).
+     */
+    private final long subvolumeBase;
+    private final boolean learnsSubvolumes;
+    /** Devices of other subvolumes of this btrfs file system found so far, each with its subvolume; bounded. */
+    private final Map<Long, Long> subvolumeDevices = new ConcurrentHashMap<>();
+
+    /** How many subvolume devices are kept; past it, each further one is asked again every time. */
+    static final int MAX_SUBVOLUME_DEVICES = 1 << 16;
+    private static final long NO_SUBVOLUMES = 0;
 
     private TrackedFilesystem(Path mountPoint, String fsType, long dev, long superblockDev, long fsid, int mountFd, int devMajor,
-                              int devMinor) {
+                              int devMinor, boolean learnsSubvolumes, long subvolumeBase) {
+        this.learnsSubvolumes = learnsSubvolumes;
+        this.subvolumeBase = subvolumeBase;
         this.superblockDev = superblockDev;
         this.devMajor = devMajor;
         this.devMinor = devMinor;
@@ -58,9 +75,11 @@ final class TrackedFilesystem implements AutoCloseable {
         int fd = Posix.open(mount.point().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
         try {
             StatFs fs = Posix.fstatfs(fd);
-            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
+            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL);
+            boolean subvolumes = fs.type() == StatFs.BTRFS_SUPER_MAGIC && (root.mask() & Statx.STATX_SUBVOL) != 0;
             return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
-                    mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor());
+                    mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor(), subvolumes,
+                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES);
         } catch (PosixException | RuntimeException e) {
             Posix.close(fd, mount.point().toString());
             throw e;
@@ -132,12 +151,6 @@ final class TrackedFilesystem implements AutoCloseable {
      */
     static final int DIRECTORY_OPEN_FLAGS = Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC;
 
-    /** Whether the open file {@code fd} lives on this file system (not on one mounted inside it). */
-    boolean contains(int fd) throws PosixException {
-        Statx st = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO);
-        return deviceNumber(st.devMajor(), st.devMinor()) == dev;
-    }
-
     /** The identity of the open file {@code fd} of this file system: its handle, with {@code path} and {@code stamp} as they are now. */
     FileId identify(int fd, String path, StatStamp stamp) throws PosixException {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
@@ -206,7 +219,8 @@ final class TrackedFilesystem implements AutoCloseable {
      * The device of the mount's superblock (mountinfo's "major:minor"), by which /proc/PID/maps names
      * its files: {@link #dev} but on btrfs, whose stat gives each subvolume's files a device of their own.
      */
-    long superblockDev() {
+    @Override
+    public long superblockDev() {
         return superblockDev;
     }
 
@@ -220,9 +234,74 @@ final class TrackedFilesystem implements AutoCloseable {
         return devMajor + ":" + devMinor;
     }
 
-    /** Whether {@code st} describes a file of this file system (its device, not one mounted below). */
+    /**
+     * Whether {@code st} describes a file of this file system: its device is the mount root's, or
+     * that of another subvolume of this btrfs file system found before ({@link #holds(int, String,
+     * Statx)}); not one of a file system mounted below.
+     */
     boolean holds(Statx st) {
-        return st.devMajor() == devMajor && st.devMinor() == devMinor;
+        if (st.devMajor() == devMajor && st.devMinor() == devMinor) {
+            return true;
+        }
+        Long subvolume = learnsSubvolumes ? subvolumeDevices.get(deviceNumber(st.devMajor(), st.devMinor())) : null;
+        return subvolume != null && (st.mask() & Statx.STATX_SUBVOL) != 0 && subvolume == st.subvolume();
+    }
+
+    /**
+     * Whether the object {@code name} in directory {@code dirfd} ({@link Statx#AT_FDCWD}: an
+     * absolute path), whose status is {@code st} (asked with {@link Statx#STATX_SUBVOL}), is on
+     * this file system. On btrfs each subvolume gives its files a device and an {@code f_fsid} of
+     * their own: a directory or regular file with an unknown device is this file system's if its
+     * {@code f_fsid} with its subvolume's id mixed out is the root's ({@link #unmixedFsid}); its
+     * device is then known for {@link #holds(Statx)}. Any other object is this file system's only
+     * by a known device: it is reached through its directory, which is asked first.
+     */
+    boolean holds(int dirfd, String name, Statx st) throws PosixException {
+        if (holds(st)) {
+            return true;
+        }
+        if (!learnsSubvolumes || (st.mask() & Statx.STATX_SUBVOL) == 0 || !(st.isDirectory() || st.isRegularFile())) {
+            return false;
+        }
+        String path = dirfd == Statx.AT_FDCWD ? name : "/proc/self/fd/" + dirfd + "/" + name;
+        return learned(st, Posix.statfs(path)); // statfs follows a symbolic link: only a directory or a file gets here
+    }
+
+    /** Whether other btrfs subvolumes of this file system are known as its own ({@link #holds(int, String, Statx)}). */
+    boolean knowsSubvolumes() {
+        return learnsSubvolumes;
+    }
+
+    @Override
+    public boolean holds(String link, Statx st) throws PosixException {
+        return holds(Statx.AT_FDCWD, link, st);
+    }
+
+    /** Whether the open file {@code fd} is on this file system (not on one mounted inside it), as {@link #holds(int, String, Statx)}. */
+    boolean contains(int fd) throws PosixException {
+        Statx st = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL);
+        return holds(st) || learnsSubvolumes && (st.mask() & Statx.STATX_SUBVOL) != 0 && learned(st, Posix.fstatfs(fd));
+    }
+
+    /** Whether {@code fs}, the statfs of the object of {@code st}, is this btrfs file system's; if so, keeps its device. */
+    private boolean learned(Statx st, StatFs fs) {
+        if (fs.type() != StatFs.BTRFS_SUPER_MAGIC || unmixedFsid(fs.fsid(), st.subvolume()) != subvolumeBase) {
+            return false;
+        }
+        if (subvolumeDevices.size() < MAX_SUBVOLUME_DEVICES) {
+            subvolumeDevices.put(deviceNumber(st.devMajor(), st.devMinor()), st.subvolume());
+        }
+        return true;
+    }
+
+    /**
+     * A btrfs {@code f_fsid} (as {@link StatFs#fsid} reads it) with the id of the subvolume it was
+     * asked in mixed out: btrfs XORs the id's high half into the fsid's first word and its low half
+     * into the second (fs/btrfs/super.c, {@code btrfs_statfs}), so that each subvolume reports
+     * another; this is the file system's own, the same in all of them ({@code KernelBehaviourTest}).
+     */
+    static long unmixedFsid(long fsid, long subvolume) {
+        return fsid ^ Long.rotateLeft(subvolume, 32);
     }
 
     int mountFd() {

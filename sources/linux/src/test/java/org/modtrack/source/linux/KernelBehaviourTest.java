@@ -1,6 +1,8 @@
 package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -949,6 +951,44 @@ class KernelBehaviourTest {
                 mapper.destroyForcibly();
                 mapper.waitFor();
             }
+        }
+    }
+
+    // ---- probe 9: how a btrfs subvolume names its file system
+
+    /**
+     * Each btrfs subvolume gives its files a device and an {@code f_fsid} of their own; statx says
+     * which subvolume ({@code STATX_SUBVOL}, Linux 6.10+), and the fsid with that id mixed out
+     * ({@link TrackedFilesystem#unmixedFsid}) is the same in every subvolume of one file system and
+     * another for another btrfs: how the source knows a subvolume below its root as its own.
+     */
+    @Test
+    @Order(10)
+    void aBtrfsSubvolumesFsidWithItsIdMixedOutIsItsFileSystems() throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create("btrfs", 128 * MIB); LoopMount other = LoopMount.create("btrfs", 128 * MIB)) {
+            Path top = m.mountPoint();
+            LinuxSourceTest.sh(top, "btrfs subvolume create s > /dev/null; btrfs subvolume create s/inner > /dev/null;"
+                    + " echo a > f; echo b > s/f; echo c > s/inner/f");
+            int mask = Statx.STATX_INO | Statx.STATX_SUBVOL;
+            Statx atTop = Statx.statx(Statx.AT_FDCWD, top.resolve("f").toString(), 0, mask);
+            assumeTrue((atTop.mask() & Statx.STATX_SUBVOL) != 0, "statx names no subvolume before Linux 6.10");
+            long base = TrackedFilesystem.unmixedFsid(Posix.statfs(top.resolve("f").toString()).fsid(), atTop.subvolume());
+            Report.section("9. A btrfs subvolume's fsid");
+            for (String path : List.of("s/f", "s/inner/f", "s", "s/inner")) {
+                Statx st = Statx.statx(Statx.AT_FDCWD, top.resolve(path).toString(), 0, mask);
+                long fsid = Posix.statfs(top.resolve(path).toString()).fsid();
+                Report.line("- " + path + ": subvolume " + st.subvolume() + ", device " + st.devMajor() + ":" + st.devMinor()
+                        + ", f_fsid " + Long.toHexString(fsid));
+                assertNotEquals(atTop.subvolume(), st.subvolume(), path);
+                assertFalse(st.devMajor() == atTop.devMajor() && st.devMinor() == atTop.devMinor(), path + ": a device of its own");
+                assertNotEquals(Posix.statfs(top.resolve("f").toString()).fsid(), fsid, path + ": an f_fsid of its own");
+                assertEquals(base, TrackedFilesystem.unmixedFsid(fsid, st.subvolume()), path + ": the file system's, mixed out");
+            }
+            Path elsewhere = Files.writeString(other.mountPoint().resolve("f"), "d");
+            Statx there = Statx.statx(Statx.AT_FDCWD, elsewhere.toString(), 0, mask);
+            assertNotEquals(base, TrackedFilesystem.unmixedFsid(Posix.statfs(elsewhere.toString()).fsid(), there.subvolume()),
+                    "another btrfs file system");
         }
     }
 

@@ -829,38 +829,93 @@ class LinuxSourceTest {
         }
     }
 
-    @Test
-    void aFileOpenedBeforeTheMarkIsReportedInEveryPeriodWhileItStaysOpen() throws Exception {
-        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+    /**
+     * A file a writer opened before the mark, and one it mapped shared and writable, raise no
+     * event at all: both are named in every period while they stay open, also in a btrfs subvolume
+     * below the root, whose files have a device of their own.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "btrfs subvolume"})
+    void aFileOpenedBeforeTheMarkIsReportedInEveryPeriodWhileItStaysOpen(String where) throws Exception {
+        boolean subvolume = where.equals("btrfs subvolume");
+        assumeTrue(!subvolume || LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create(subvolume ? "btrfs" : "ext4", (subvolume ? 128 : 64) * MIB)) {
             Path root = m.mountPoint();
-            shPastTheMargin(root, "echo seed > early; echo seed > other; sync");
-            // A writer that opened 'early' before the tracker started: its writes raise no event at all.
+            String in = subvolume ? "s/" : "";
+            shPastTheMargin(root, (subvolume ? "btrfs subvolume create s > /dev/null; " : "")
+                    + "echo seed > IN/early; echo seed > IN/other; head -c 8192 /dev/zero > IN/mapped; sync".replace("IN/", in));
+            // A writer that opened 'early' and mapped 'mapped' before the tracker started: its writes raise no event at all.
             Process writer = new ProcessBuilder("python3", "-c", """
-                    import os, sys
-                    fd = os.open("early", os.O_WRONLY)
+                    import mmap, os, sys
+                    fd = os.open(sys.argv[1] + "early", os.O_WRONLY)
+                    mm = mmap.mmap(os.open(sys.argv[1] + "mapped", os.O_RDWR), 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
                     print("open", flush=True)
                     for line in sys.stdin:
                         os.pwrite(fd, line.encode(), 0)
+                        mm[0:4] = b"abcd"
                         print("wrote", flush=True)
-                    """).directory(root.toFile()).start();
+                    """, in).directory(root.toFile()).start();
             try (var out = new BufferedReader(new InputStreamReader(writer.getInputStream()));
-                 var in = new PrintStream(writer.getOutputStream(), true)) {
+                 var to = new PrintStream(writer.getOutputStream(), true)) {
                 assertEquals("open", out.readLine());
                 try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                     LinuxResult r1 = source.query();
-                    assertEquals(PathChange.Kind.MODIFIED, byPath(r1, root).get("early").kind(), r1.toString());
+                    assertEquals(Set.of(in + "early", in + "mapped"), byPath(r1, root).keySet(), r1.toString());
+                    assertEquals(PathChange.Kind.MODIFIED, byPath(r1, root).get(in + "early").kind(), r1.toString());
                     source.bless(r1.snapshot());
-                    in.println("after-bless");
+                    to.println("after-bless");
                     assertEquals("wrote", out.readLine());
                     LinuxResult r2 = source.query();
-                    assertEquals(Set.of("early"), byPath(r2, root).keySet(),
-                            "still open for writing, so carried again: " + r2);
-                    assertTrue(r2.changes().get(0).carried());
+                    assertEquals(Set.of(in + "early", in + "mapped"), byPath(r2, root).keySet(),
+                            "still open for writing and mapped, so carried again: " + r2);
+                    assertTrue(r2.changes().stream().allMatch(PathChange::carried), r2.toString());
                 }
             } finally {
                 writer.getOutputStream().close();
                 writer.waitFor(10, TimeUnit.SECONDS);
                 writer.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * A btrfs subvolume below the tracked root gives its files a device number and an fsid of their
+     * own, and its directories are scanned, walked and recorded as those of the root's own
+     * subvolume are: the same results, period after period and after writes while stopped, for a
+     * directory {@code t} and a subvolume {@code s} side by side.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"t", "s"})
+    void aBtrfsSubvolumeBelowTheRootIsTrackedAsADirectoryIs(String below) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create("btrfs", 128 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, ("btrfs subvolume create s > /dev/null; mkdir t; mkdir X/d; echo seed > X/d/a; echo seed > X/d/b;"
+                    + " echo seed > X/d/c; sync").replace("X", below));
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                shPastTheMargin(root, "echo more >> X/d/a; echo new > X/d/n; mv X/d/b X/d/b2; rm X/d/c".replace("X", below));
+                LinuxResult r1 = source.query();
+                Map<String, PathChange> said = byPath(r1, root);
+                assertEquals(Set.of(below + "/d/a", below + "/d/n", below + "/d/b2", below + "/d/c"), said.keySet(), r1.toString());
+                assertEquals(PathChange.Kind.CREATED, said.get(below + "/d/n").kind(), r1.toString());
+                assertEquals(PathChange.Kind.RENAMED, said.get(below + "/d/b2").kind(), r1.toString());
+                source.bless(r1.snapshot());
+                // Its directory is recorded ahead, with the mark that spares its files their events,
+                // so the next periods' appends are named by the scan of that directory.
+                for (int period = 2; period <= 3; period++) {
+                    shPastTheMargin(root, "echo more >> X/d/a".replace("X", below));
+                    LinuxResult r = source.query();
+                    assertEquals(Set.of(below + "/d/a"), byPath(r, root).keySet(), "period " + period + ": " + r);
+                    source.bless(r.snapshot());
+                }
+            }
+            shPastTheMargin(root, "echo unseen > X/d/unseen; echo again >> X/d/a; sync".replace("X", below));
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                LinuxResult r = source.query();
+                assertTrue(r.continuity().intact(), r.continuity().toString());
+                assertTrue(r.reconciled() != null, () -> "written while stopped: a walk, " + r);
+                assertTrue(byPath(r, root).keySet().containsAll(Set.of(below + "/d/unseen", below + "/d/a")), r.toString());
             }
         }
     }

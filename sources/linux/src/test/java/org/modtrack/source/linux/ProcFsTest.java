@@ -10,6 +10,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.testing.LoopMount;
@@ -67,10 +69,10 @@ class ProcFsTest {
                 data.toString()).start();
         try {
             assertEquals("ok", new String(p.getInputStream().readNBytes(2)));
-            List<Path> mapped = new ProcFs().writableSharedMappings((int) p.pid(), dev, superblockDevice(data));
+            List<Path> mapped = new ProcFs().writableSharedMappings((int) p.pid(), TrackedFiles.ofDevice(dev, superblockDevice(data)));
             assertEquals(1, mapped.size(), "one shared writable mapping: " + mapped);
             assertEquals(ProcFs.keyOf(data), ProcFs.keyOf(mapped.getFirst()));
-            assertEquals(List.of(), new ProcFs().writableSharedMappings((int) p.pid(), dev + 1, dev + 1), "other devices are ignored");
+            assertEquals(List.of(), new ProcFs().writableSharedMappings((int) p.pid(), TrackedFiles.ofDevice(dev + 1, dev + 1)), "other devices are ignored");
         } finally {
             p.destroyForcibly();
             p.waitFor();
@@ -113,15 +115,15 @@ class ProcFsTest {
             assertEquals("ok", started, started == null ? new String(p.getErrorStream().readAllBytes()) : started);
             ProcFs proc = new ProcFs();
             long superblockDev = superblockDevice(writable);
-            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), dev, superblockDev);
-            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), dev, superblockDev);
+            List<Path> queried = proc.queriedSharedMappings((int) p.pid(), superblockDev);
+            List<Path> fromText = proc.sharedMappingsFromMaps((int) p.pid(), superblockDev);
             for (List<Path> found : List.of(queried, fromText)) {
                 assertEquals(List.of(ProcFs.keyOf(writable), ProcFs.keyOf(mayWrite)),
                         found.stream().map(ProcFsTest::keyOf).toList(), "found: " + found);
             }
             assertEquals(queried, fromText);
-            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), dev, superblockDev));
-            assertEquals(List.of(), proc.queriedSharedMappings((int) p.pid(), dev + 1, dev + 1), "other devices are ignored");
+            assertEquals(queried, proc.writableSharedMappings((int) p.pid(), TrackedFiles.ofDevice(dev, superblockDev)));
+            assertEquals(List.of(), proc.queriedSharedMappings((int) p.pid(), dev + 1), "other devices are ignored");
         } finally {
             p.destroyForcibly();
             p.waitFor();
@@ -130,11 +132,11 @@ class ProcFsTest {
 
     /**
      * On btrfs, /proc/PID/maps gives a mapped file the superblock's device, and stat its
-     * subvolume's: a mapping of a file of the tracked subvolume is found by the device stat gives
-     * it, and one of a file in a subvolume below it is not.
+     * subvolume's: mappings of files of the root's subvolume and of a subvolume below it are both
+     * found by the superblock's device, both being files of the tracked file system.
      */
     @Test
-    void sharedMappingsOnBtrfsAreFoundByTheDeviceStatGivesTheirFiles() throws Exception {
+    void sharedMappingsOnBtrfsAreFoundByTheSuperblocksDeviceInEverySubvolume() throws Exception {
         try (LoopMount m = LoopMount.create("btrfs", 256L << 20)) {
             Path root = m.mountPoint();
             Path top = Files.write(root.resolve("top"), new byte[4096]);
@@ -155,9 +157,10 @@ class ProcFsTest {
                 ProcFs proc = new ProcFs();
                 long superblockDev = superblockDevice(root);
                 assertTrue(superblockDev != dev, "btrfs: stat gives a subvolume's files a device of their own");
-                for (List<Path> found : List.of(proc.queriedSharedMappings((int) p.pid(), dev, superblockDev),
-                        proc.sharedMappingsFromMaps((int) p.pid(), dev, superblockDev))) {
-                    assertEquals(List.of(ProcFs.keyOf(top)), found.stream().map(ProcFsTest::keyOf).toList(), "found: " + found);
+                for (List<Path> found : List.of(proc.queriedSharedMappings((int) p.pid(), superblockDev),
+                        proc.sharedMappingsFromMaps((int) p.pid(), superblockDev))) {
+                    assertEquals(Set.of(ProcFs.keyOf(top), ProcFs.keyOf(inner)),
+                            found.stream().map(ProcFsTest::keyOf).collect(Collectors.toSet()), "found: " + found);
                 }
             } finally {
                 p.destroyForcibly();
@@ -172,7 +175,7 @@ class ProcFsTest {
         // kthreadd is pid 2 where this runs as the machine's kernel sees it; in a pid namespace it is not there.
         assumeTrue(Files.readString(Path.of("/proc/2/comm")).strip().equals("kthreadd"));
         long dev = ProcFs.keyOf(tmp).dev();
-        assertEquals(List.of(), new ProcFs().queriedSharedMappings(2, dev, dev));
+        assertEquals(List.of(), new ProcFs().queriedSharedMappings(2, dev));
     }
 
     /** The device of the superblock of the file system holding {@code path}, as mountinfo gives it. */
@@ -196,8 +199,8 @@ class ProcFsTest {
         try (UringProbe probe = UringProbe.start(tmp, file)) {
             long dev = ProcFs.keyOf(file).dev();
             ProcFs proc = new ProcFs();
-            assertTrue(proc.asyncIoUserOf((int) probe.pid(), dev), "started: " + probe.started);
-            assertTrue(!proc.asyncIoUserOf((int) probe.pid(), dev + 1), "no file on another device");
+            assertTrue(proc.asyncIoUserOf((int) probe.pid(), TrackedFiles.ofDevice(dev, dev)), "started: " + probe.started);
+            assertTrue(!proc.asyncIoUserOf((int) probe.pid(), TrackedFiles.ofDevice(dev + 1, dev + 1)), "no file on another device");
         }
     }
 
@@ -222,12 +225,50 @@ class ProcFsTest {
             assertEquals(1, proc.fdAccessMode(pid, writeFd), "O_WRONLY");
             assertEquals(0, proc.fdAccessMode(pid, readFd), "O_RDONLY");
             assertTrue(proc.fdOpenForWriting(pid, writeFd) && !proc.fdOpenForWriting(pid, readFd));
-            assertEquals(List.of(bothFd, writeFd), proc.writableFds(pid, dev).stream().sorted().toList());
-            assertEquals(List.of(), proc.writableFds(pid, dev + 1), "other devices are ignored");
-            assertTrue(!proc.asyncIoUserOf(pid, dev), "no io_uring, no AIO context");
+            assertEquals(List.of(bothFd, writeFd), proc.writableFds(pid, TrackedFiles.ofDevice(dev, dev)).stream().sorted().toList());
+            assertEquals(List.of(), proc.writableFds(pid, TrackedFiles.ofDevice(dev + 1, dev + 1)), "other devices are ignored");
+            assertTrue(!proc.asyncIoUserOf(pid, TrackedFiles.ofDevice(dev, dev)), "no io_uring, no AIO context");
         } finally {
             p.destroyForcibly();
             p.waitFor();
+        }
+    }
+
+    /**
+     * A file of a btrfs subvolume below the tracked root, open for writing, is one of the tracked
+     * files (its device is not the root's); a pipe and a file of another btrfs are not.
+     */
+    @Test
+    void aDescriptorOfAFileInABtrfsSubvolumeBelowTheRootIsOfTheTrackedFiles() throws Exception {
+        try (LoopMount m = LoopMount.create("btrfs", 128L << 20); LoopMount other = LoopMount.create("btrfs", 128L << 20);
+             TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            Path root = m.mountPoint();
+            assertEquals(0, new ProcessBuilder("btrfs", "subvolume", "create", root.resolve("sub").toString())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
+            Path inner = root.resolve("sub/inner");
+            Path elsewhere = other.mountPoint().resolve("elsewhere");
+            Process p = new ProcessBuilder("python3", "-c",
+                    "import os,sys,time\nr,w=os.pipe()\nfs=[open(sys.argv[1],'wb'),open(sys.argv[2],'wb')]\n"
+                            + "print(' '.join(str(x) for x in [fs[0].fileno(),fs[1].fileno(),w]),flush=True)\ntime.sleep(30)",
+                    inner.toString(), elsewhere.toString()).start();
+            try {
+                String[] fds = p.inputReader().readLine().split(" ", -1);
+                int pid = (int) p.pid();
+                int innerFd = Integer.parseInt(fds[0]);
+                int elsewhereFd = Integer.parseInt(fds[1]);
+                int pipeFd = Integer.parseInt(fds[2]);
+                ProcFs proc = new ProcFs();
+                assertTrue(fs.dev() != ProcFs.keyOf(inner).dev(), "a subvolume below has a device of its own");
+                assertTrue(proc.fdMayBeOf(pid, innerFd, fs), "a file of a subvolume below the root");
+                assertTrue(!proc.fdMayBeOf(pid, elsewhereFd, fs), "a file of another btrfs");
+                assertTrue(!proc.fdMayBeOf(pid, pipeFd, fs), "a pipe");
+                assertEquals(List.of(innerFd), proc.writableFds(pid, fs));
+                assertEquals(List.of(), proc.writableFds(pid, TrackedFiles.ofDevice(fs.dev(), fs.superblockDev())),
+                        "by the root's device alone, it is not found");
+            } finally {
+                p.destroyForcibly();
+                p.waitFor();
+            }
         }
     }
 

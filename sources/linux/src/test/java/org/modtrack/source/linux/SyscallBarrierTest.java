@@ -16,7 +16,7 @@ import org.modtrack.posix.PosixException;
 
 /** The srcu barrier's decisions on a system it reads through a fake /proc. */
 class SyscallBarrierTest {
-    private static final long TRACKED_DEV = 7;
+    private static final TrackedFiles TRACKED = TrackedFiles.ofDevice(7, 7);
     private static final int PID = 100;
     private static final int FD = 5;
     /** {@code /proc/<tid>/syscall} of a thread blocked in write(5, ...): number, six arguments, stack pointer, program counter. */
@@ -50,8 +50,8 @@ class SyscallBarrierTest {
         }
 
         @Override
-        public long fdDevice(int tid, int fd) {
-            return TRACKED_DEV;
+        public boolean fdMayBeOf(int tid, int fd, TrackedFiles tracked) {
+            return true;
         }
 
         @Override
@@ -60,25 +60,25 @@ class SyscallBarrierTest {
         }
 
         @Override
-        public List<Integer> writableFds(int pid, long dev) {
+        public List<Integer> writableFds(int pid, TrackedFiles tracked) {
             return writable ? List.of(FD) : List.of();
         }
 
         @Override
-        public List<Path> writableSharedMappings(int pid, long dev, long superblockDev) {
+        public List<Path> writableSharedMappings(int pid, TrackedFiles tracked) {
             return mapped;
         }
 
         @Override
-        public boolean asyncIoUserOf(int pid, long dev) {
+        public boolean asyncIoUserOf(int pid, TrackedFiles tracked) {
             return false;
         }
     }
 
     private static List<FileId> carriedAtTheDeadline(OneWriter system, boolean fdReopenedForReading) throws Exception {
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
-        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false);
-        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system, alwaysWritable, null);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED, system, identifier, false);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED, () -> { }, system, alwaysWritable, null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             if (fdReopenedForReading) {
                 system.writable = false; // the write ended, fd 5 was closed, and its number now opens a file to be read
@@ -109,8 +109,8 @@ class SyscallBarrierTest {
         OneWriter system = new OneWriter();
         system.inCall = false;
         system.writable = false;
-        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
-                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, true), null);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED, () -> { }, system,
+                new AlwaysWritable(TRACKED, system, identifier, true), null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             system.writable = true;
             assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/fd/" + FD)), wait.filesToCarry());
@@ -127,8 +127,8 @@ class SyscallBarrierTest {
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
         OneWriter system = new OneWriter();
         system.inCall = false;
-        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
-                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false), null);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED, () -> { }, system,
+                new AlwaysWritable(TRACKED, system, identifier, false), null);
         try (WriteBarrier.Wait wait = barrier.begin(1)) {
             system.mapped = List.of(Path.of("/proc/" + PID + "/map_files/1000000-1002000"));
             assertEquals(List.of(FileId.ofPath("/mnt/proc/" + PID + "/map_files/1000000-1002000")), wait.filesToCarry());
@@ -164,8 +164,8 @@ class SyscallBarrierTest {
         system.inCall = false;
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
         List<String> freezes = new ArrayList<>();
-        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> { }, system,
-                new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false), why -> {
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED, () -> { }, system,
+                new AlwaysWritable(TRACKED, system, identifier, false), why -> {
                     freezes.add(why);
                     return WriteBarrier.Wait.DONE;
                 });
@@ -189,8 +189,8 @@ class SyscallBarrierTest {
         OneWriter system = new OneWriter();
         int[] flushes = {0};
         SyscallBarrier.Identifier identifier = link -> FileId.ofPath("/mnt" + link);
-        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED_DEV, TRACKED_DEV, system, identifier, false);
-        SyscallBarrier barrier = new SyscallBarrier(TRACKED_DEV, () -> flushes[0]++, system, alwaysWritable, null);
+        AlwaysWritable alwaysWritable = new AlwaysWritable(TRACKED, system, identifier, false);
+        SyscallBarrier barrier = new SyscallBarrier(TRACKED, () -> flushes[0]++, system, alwaysWritable, null);
         for (int i = 0; i < CheckpointWarmUp.PASSES; i++) {
             barrier.warmUp();
         }
