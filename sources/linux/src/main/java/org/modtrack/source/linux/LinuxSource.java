@@ -849,8 +849,11 @@ public final class LinuxSource implements AutoCloseable {
     private static Path prepareState(Path stateDirectory, TrackedFilesystem fs) throws IOException {
         Files.createDirectories(stateDirectory);
         Path state = stateDirectory.toRealPath();
-        long dev = ((Number) Files.getAttribute(state, "unix:dev")).longValue();
-        if (dev == fs.dev() || state.startsWith(fs.mountPoint()) && !fs.mountPoint().equals(Path.of("/"))) {
+        // Another mount of a btrfs subvolume of the tracked file system is the tracked file system too:
+        // the filesystem mark covers every subvolume of its superblock.
+        Statx st = Statx.statx(Statx.AT_FDCWD, state.toString(), 0, Statx.STATX_INO | Statx.STATX_SUBVOL);
+        boolean below = state.startsWith(fs.mountPoint()) && !fs.mountPoint().equals(Path.of("/"));
+        if (below || fs.holds(Statx.AT_FDCWD, state.toString(), st)) {
             throw new UnsupportedSourceException("the state directory " + state + " is on the tracked file system " + fs
                     + "; keep it on another file system (a write to it would wait for the tracker itself).");
         }

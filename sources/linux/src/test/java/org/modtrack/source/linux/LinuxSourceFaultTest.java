@@ -25,6 +25,8 @@ import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.TrackerConfig;
@@ -524,14 +526,20 @@ class LinuxSourceFaultTest {
         }
     }
 
-    @Test
-    void aQueryWaitsUntilAWriteInsideItsCallHasLeftIt() throws Exception {
-        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+    /** Also for a file of a btrfs subvolume below the root, whose device is not the root's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "btrfs subvolume"})
+    void aQueryWaitsUntilAWriteInsideItsCallHasLeftIt(String where) throws Exception {
+        boolean subvolume = where.equals("btrfs subvolume");
+        assumeTrue(!subvolume || LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create(subvolume ? "btrfs" : "ext4", (subvolume ? 128 : 64) * MIB)) {
             Path root = m.mountPoint();
-            assertEquals(0, sh(root, "mkdir d; echo old > d/f; sync", 30).exit());
+            String d = subvolume ? "s/d" : "d";
+            assertEquals(0, sh(root, (subvolume ? "btrfs subvolume create s > /dev/null; " : "") + "mkdir " + d + "; echo old > "
+                    + d + "/f; sync", 30).exit());
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 source.bless(source.query().snapshot());
-                Process writer = blockedAppender(root, "d/f");
+                Process writer = blockedAppender(root, d + "/f");
                 ExecutorService queries = Executors.newSingleThreadExecutor();
                 try {
                     assertEquals("open", new BufferedReader(new InputStreamReader(writer.getInputStream())).readLine());
@@ -549,7 +557,7 @@ class LinuxSourceFaultTest {
                     }
                     LinuxResult r = query.get(30, TimeUnit.SECONDS);
                     // Named; also carried, since the writer still holds it open for writing (AlwaysWritable).
-                    assertTrue(r.changes().stream().anyMatch(c -> c.path().endsWith("/d/f")), r::toString);
+                    assertTrue(r.changes().stream().anyMatch(c -> c.path().endsWith("/" + d + "/f")), r::toString);
                     assertTrue(writer.waitFor(30, TimeUnit.SECONDS));
                 } finally {
                     queries.shutdownNow();

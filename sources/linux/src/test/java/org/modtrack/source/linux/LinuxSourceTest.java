@@ -519,6 +519,26 @@ class LinuxSourceTest {
         }
     }
 
+    /**
+     * A state directory in a subvolume of the tracked btrfs, mounted by itself elsewhere, is on the
+     * tracked file system too (its journal's writes would wait for the tracker itself): refused.
+     */
+    @Test
+    void aStateDirectoryInAnotherMountOfASubvolumeOfTheTrackedBtrfsIsRefused(@TempDir Path elsewhere) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create("btrfs", 128 * MIB)) {
+            sh(m.mountPoint(), "btrfs subvolume create s > /dev/null; mkdir s/state");
+            sh(m.mountPoint(), "mount -o subvol=s " + m.device() + " " + elsewhere);
+            try {
+                UnsupportedSourceException e = assertThrows(UnsupportedSourceException.class,
+                        () -> LinuxSource.open(m.mountPoint(), elsewhere.resolve("state"), TrackerConfig.defaults()));
+                assertTrue(e.getMessage().contains("another file system"), e.getMessage());
+            } finally {
+                sh(m.mountPoint(), "umount " + elsewhere);
+            }
+        }
+    }
+
     @Test
     void whatWasWrittenWhileStoppedIsFoundByAWalkSinceTheLastBlessedCheckpoint() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
