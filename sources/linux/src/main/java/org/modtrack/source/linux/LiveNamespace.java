@@ -274,6 +274,18 @@ final class LiveNamespace implements Namespace {
     }
 
     /**
+     * Whether {@code path} is at or below the tracked mount point. A file written through another
+     * mount of the file system (a bind mount, a container's volume, a service's own mount namespace)
+     * is seen by its path there, outside the tracked tree even when the file is inside it: such a
+     * name is no place to look, and its handle, opened through the tracked mount, says where it is.
+     */
+    private boolean throughTheTrackedMount(String path) {
+        String mount = fs.mountPoint().toString();
+        return mount.equals("/")
+                || path.startsWith(mount) && (path.length() == mount.length() || path.charAt(mount.length()) == '/');
+    }
+
+    /**
      * Where the file is if it is still at the name it was last seen at: one {@code statx} of that
      * path, whose inode number must be the one the file's handle encodes. Opening the handle and
      * reading the descriptor's path back costs about 8 us a file more on this kind of machine
@@ -290,7 +302,8 @@ final class LiveNamespace implements Namespace {
         String hint = c.file().path();
         byte[] handle = c.file().handle(); // a copy: taken once for both looks at it
         long ino = FileHandles.inodeNumber(c.file().handleType(), handle);
-        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)) {
+        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)
+                || !throughTheTrackedMount(hint)) {
             return null;
         }
         int dirfd = directory == null ? -1 : directory.of(hint, next);

@@ -539,6 +539,31 @@ class LinuxSourceTest {
         }
     }
 
+    /**
+     * Files written through another mount of the tracked file system (a bind mount outside the
+     * tracked tree, as a container's volume is) are named at their paths in the tracked tree from
+     * the first period on: the path their events carry is outside it, and no place to look.
+     */
+    @Test
+    void filesWrittenThroughABindMountOutsideTheTreeAreNamedWhereTheyAreInIt(@TempDir Path elsewhere) throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, "mkdir -p d/e; echo seed > d/a; echo seed > d/e/b; sync");
+            sh(root, "mount --bind " + root.resolve("d") + " " + elsewhere);
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                for (int period = 1; period <= 3; period++) {
+                    shPastTheMargin(elsewhere, "echo more >> a; echo more >> e/b; echo new > n; mv n e/m" + period);
+                    LinuxResult r = source.query();
+                    assertEquals(Set.of("d/a", "d/e/b", "d/e/m" + period), byPath(r, root).keySet(), "period " + period + ": " + r);
+                    source.bless(r.snapshot());
+                }
+            } finally {
+                sh(root, "umount " + elsewhere);
+            }
+        }
+    }
+
     @Test
     void whatWasWrittenWhileStoppedIsFoundByAWalkSinceTheLastBlessedCheckpoint() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
