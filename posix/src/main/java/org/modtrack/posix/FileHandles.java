@@ -224,14 +224,27 @@ public final class FileHandles {
      * {@code FILEID_INO32_GEN} (1, 2 with the parent), xfs's 64-bit inode numbers (0x81, 0x82) and
      * btrfs's object id (0x4d, 0x4e, 0x4f). -1 for any other type: the handle then has to be
      * opened to learn which file it names. A number matched by {@code statx} at a path proves the
-     * file is there, since no two live files of one file system share one; only a file removed and
-     * its number given to another could fool it.
+     * file is there, since no two live files of one file system share one (on btrfs, of one
+     * subvolume: {@link #subvolume}); only a file removed and its number given to another could fool it.
      */
     public static long inodeNumber(int handleType, byte[] handle) {
         ByteBuffer b = ByteBuffer.wrap(handle).order(ByteOrder.LITTLE_ENDIAN);
         return switch (handleType) {
             case 0x1, 0x2 -> handle.length >= 4 ? Integer.toUnsignedLong(b.getInt(0)) : -1;
             case 0x81, 0x82, 0x4d, 0x4e, 0x4f -> handle.length >= 8 ? b.getLong(0) : -1;
+            default -> -1;
+        };
+    }
+
+    /**
+     * The btrfs subvolume a file handle names its file in (the root object id btrfs writes after
+     * the object id: {@code struct btrfs_fid}), as {@link Statx#subvolume()} gives it; -1 for a
+     * handle of another file system. Each subvolume numbers its objects on its own, so two live
+     * files of one btrfs may share an inode number, never this pair.
+     */
+    public static long subvolume(int handleType, byte[] handle) {
+        return switch (handleType) {
+            case 0x4d, 0x4e, 0x4f -> handle.length >= 16 ? ByteBuffer.wrap(handle).order(ByteOrder.LITTLE_ENDIAN).getLong(8) : -1;
             default -> -1;
         };
     }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -60,8 +62,9 @@ class FileHandlesTest {
 
     /**
      * The inode number read out of a handle is the one {@code statx} gives, for a file, a directory
-     * and a symbolic link, on every file system whose mkfs is here; and a handle type of unknown
-     * layout gives none.
+     * and a symbolic link, on every file system whose mkfs is here, and so is a btrfs handle's
+     * subvolume (in a subvolume below the top-level one too, whose numbers repeat the top-level's);
+     * a handle type of unknown layout gives neither.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
@@ -72,13 +75,23 @@ class FileHandlesTest {
             Path dir = Files.createDirectory(m.mountPoint().resolve("d"));
             Path file = Files.writeString(dir.resolve("f"), "x");
             Path link = Files.createSymbolicLink(dir.resolve("l"), file);
-            for (Path p : new Path[] {dir, file, link}) {
+            List<Path> paths = new ArrayList<>(List.of(dir, file, link));
+            if (fsType.equals("btrfs")) {
+                Path sub = m.mountPoint().resolve("sub");
+                assertEquals(0, new ProcessBuilder("btrfs", "subvolume", "create", sub.toString())
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor());
+                paths.add(Files.writeString(sub.resolve("f"), "y"));
+            }
+            for (Path p : paths) {
                 FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, p.toString(), 0);
-                long ino = Statx.statx(Statx.AT_FDCWD, p.toString(), Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_INO).ino();
-                assertEquals(ino, FileHandles.inodeNumber(h.handleType(), h.handle()), fsType + " " + p + " " + h);
+                Statx st = Statx.statx(Statx.AT_FDCWD, p.toString(), Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_INO | Statx.STATX_SUBVOL);
+                assertEquals(st.ino(), FileHandles.inodeNumber(h.handleType(), h.handle()), fsType + " " + p + " " + h);
+                long subvolume = (st.mask() & Statx.STATX_SUBVOL) != 0 ? st.subvolume() : -1;
+                assertEquals(subvolume, FileHandles.subvolume(h.handleType(), h.handle()), fsType + " " + p + " " + h);
             }
         }
         assertEquals(-1, FileHandles.inodeNumber(0xff, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}));
+        assertEquals(-1, FileHandles.subvolume(0xff, new byte[16]));
     }
 
     @Test

@@ -312,8 +312,10 @@ final class LiveNamespace implements Namespace {
         Statx st;
         try {
             st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL);
-            if (st.ino() != ino || !fs.holds(dirfd, name, st)) {
-                return null;
+            long subvolume = FileHandles.subvolume(c.file().handleType(), handle);
+            if (st.ino() != ino || !fs.holds(dirfd, name, st)
+                    || subvolume >= 0 && (st.mask() & Statx.STATX_SUBVOL) != 0 && st.subvolume() != subvolume) {
+                return null; // another file, or one with its number in another btrfs subvolume
             }
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere

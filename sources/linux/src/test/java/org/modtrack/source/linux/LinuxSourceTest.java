@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.Durability;
@@ -919,6 +920,34 @@ class LinuxSourceTest {
                 writer.getOutputStream().close();
                 writer.waitFor(10, TimeUnit.SECONDS);
                 writer.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * Inode numbers repeat across btrfs subvolumes (each numbers its objects from 256): a file
+     * recorded in a subvolume that is moved away, with a new subvolume made at its name holding a
+     * file of the same number at the same name, is named where it went, and the new one as new.
+     */
+    @ParameterizedTest
+    @EnumSource(LinuxSourceOptions.Naming.class)
+    void aFileOfASubvolumeMovedAwayIsNotTakenForTheSameNumberInANewSubvolumeAtItsName(LinuxSourceOptions.Naming naming)
+            throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(), () -> LoopMount.unavailableReason("btrfs").get());
+        try (LoopMount m = LoopMount.create("btrfs", 128 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, "btrfs subvolume create s > /dev/null; echo seed > s/a; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withNaming(naming))) {
+                source.bless(source.query().snapshot());
+                shPastTheMargin(root, "echo more >> s/a; mv s old; btrfs subvolume create s > /dev/null; echo new > s/a");
+                assertEquals(ProcFs.keyOf(root.resolve("old/a")).ino(), ProcFs.keyOf(root.resolve("s/a")).ino(),
+                        "the new subvolume's file has the old one's number");
+                LinuxResult r = source.query();
+                Map<String, PathChange> said = byPath(r, root);
+                assertEquals(PathChange.Kind.RENAMED, said.get("old").kind(), r.toString());
+                assertTrue(said.containsKey("old/a"), () -> "the file appended, moved with its subvolume: " + r);
+                assertEquals(PathChange.Kind.CREATED, said.get("s/a").kind(), r.toString());
             }
         }
     }
