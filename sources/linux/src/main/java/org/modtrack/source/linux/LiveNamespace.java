@@ -276,8 +276,10 @@ final class LiveNamespace implements Namespace {
     /**
      * Whether {@code path} is at or below the tracked mount point. A file written through another
      * mount of the file system (a bind mount, a container's volume, a service's own mount namespace)
-     * is seen by its path there, outside the tracked tree even when the file is inside it: such a
+     * is seen by its path there, outside the watched tree even when the file is inside it: such a
      * name is no place to look, and its handle, opened through the tracked mount, says where it is.
+     * (A bind mount stacked on a path below the mount point is told by the mount statx names,
+     * {@link TrackedFilesystem#throughTheMount}.)
      */
     private boolean throughTheTrackedMount(String path) {
         String mount = fs.mountPoint().toString();
@@ -311,11 +313,12 @@ final class LiveNamespace implements Namespace {
         dirfd = dirfd < 0 ? Statx.AT_FDCWD : dirfd;
         Statx st;
         try {
-            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL);
+            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW,
+                    Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL | Statx.STATX_MNT_ID);
             long subvolume = FileHandles.subvolume(c.file().handleType(), handle);
-            if (st.ino() != ino || !fs.holds(dirfd, name, st)
+            if (st.ino() != ino || !fs.holds(dirfd, name, st) || !fs.throughTheMount(st)
                     || subvolume >= 0 && (st.mask() & Statx.STATX_SUBVOL) != 0 && st.subvolume() != subvolume) {
-                return null; // another file, or one with its number in another btrfs subvolume
+                return null; // another file, one with its number in another btrfs subvolume, or reached through another mount
             }
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere

@@ -541,15 +541,19 @@ class LinuxSourceTest {
     }
 
     /**
-     * Files written through another mount of the tracked file system (a bind mount outside the
-     * tracked tree, as a container's volume is) are named at their paths in the tracked tree from
-     * the first period on: the path their events carry is outside it, and no place to look.
+     * Files written through another mount of the tracked file system, a bind mount outside the
+     * watched tree (as a container's volume is), elsewhere or within the same mount, are named at
+     * their paths in the watched tree from the first period on: the path their events carry is
+     * outside it, and no place to look.
      */
-    @Test
-    void filesWrittenThroughABindMountOutsideTheTreeAreNamedWhereTheyAreInIt(@TempDir Path elsewhere) throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void filesWrittenThroughABindMountOutsideTheTreeAreNamedWhereTheyAreInIt(boolean withinTheMount, @TempDir Path outside)
+            throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
-            Path root = m.mountPoint();
-            shPastTheMargin(root, "mkdir -p d/e; echo seed > d/a; echo seed > d/e/b; sync");
+            Path root = m.mountPoint().resolve("r");
+            Path elsewhere = withinTheMount ? m.mountPoint().resolve("other") : outside;
+            shPastTheMargin(m.mountPoint(), "mkdir -p r/d/e other; echo seed > r/d/a; echo seed > r/d/e/b; sync");
             sh(root, "mount --bind " + root.resolve("d") + " " + elsewhere);
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 source.bless(source.query().snapshot());
