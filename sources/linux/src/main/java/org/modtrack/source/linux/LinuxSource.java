@@ -136,7 +136,7 @@ public final class LinuxSource implements AutoCloseable {
         this.notifications = notifications;
         this.losses = losses;
         this.watchdog = watchdog;
-        this.namespace = new LiveNamespace(fs);
+        this.namespace = new LiveNamespace(fs, watched.toString());
         this.listsByName = listsByName;
         this.reconciledAtStart = reconciled;
         this.barrier = barrier;
@@ -289,6 +289,13 @@ public final class LinuxSource implements AutoCloseable {
             boolean leased = power && options.hook() == LinuxSourceOptions.Hook.PRE_CONTENT && notification.holder() != null;
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened.size() + " files were open for writing before the mark)");
+            List<Path> aliases = TrackedFilesystem.mountsOfItBelow(watched.toRealPath(), fs.superblockDev(),
+                    Files.readAllLines(Path.of("/proc/self/mountinfo")));
+            if (!aliases.isEmpty()) {
+                LOG.warning(() -> "the tracked file system is mounted again inside " + watched + " (at " + aliases
+                        + "): what such a mount shows of directories outside the watched tree is not all named"
+                        + " there; track those directories as roots of their own (docs/linux-source.md, Known limits)");
+            }
             if (fs.fsType().equals("btrfs") && !fs.knowsSubvolumes()) {
                 LOG.warning(() -> "this kernel's statx names no btrfs subvolume (Linux 6.10 does): files of a subvolume below "
                         + watched + " are taken for another file system's, and their changes are not all named"

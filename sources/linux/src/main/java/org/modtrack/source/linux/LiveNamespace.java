@@ -43,10 +43,13 @@ final class LiveNamespace implements Namespace {
      */
     private static final long LISTED_BYTES_PER_NAME = 512;
     private final TrackedFilesystem fs;
+    private final String watched;
     private final HandleResolver handles;
 
-    LiveNamespace(TrackedFilesystem fs) {
+    /** @param watched the watched tree's path: a name outside it is not where a file is looked for */
+    LiveNamespace(TrackedFilesystem fs, String watched) {
         this.fs = fs;
+        this.watched = watched;
         this.handles = new HandleResolver(fs);
     }
 
@@ -274,20 +277,6 @@ final class LiveNamespace implements Namespace {
     }
 
     /**
-     * Whether {@code path} is at or below the tracked mount point. A file written through another
-     * mount of the file system (a bind mount, a container's volume, a service's own mount namespace)
-     * is seen by its path there, outside the watched tree even when the file is inside it: such a
-     * name is no place to look, and its handle, opened through the tracked mount, says where it is.
-     * (A bind mount stacked on a path below the mount point is told by the mount statx names,
-     * {@link TrackedFilesystem#throughTheMount}.)
-     */
-    private boolean throughTheTrackedMount(String path) {
-        String mount = fs.mountPoint().toString();
-        return mount.equals("/")
-                || path.startsWith(mount) && (path.length() == mount.length() || path.charAt(mount.length()) == '/');
-    }
-
-    /**
      * Where the file is if it is still at the name it was last seen at: one {@code statx} of that
      * path, whose inode number must be the one the file's handle encodes. Opening the handle and
      * reading the descriptor's path back costs about 8 us a file more on this kind of machine
@@ -305,7 +294,11 @@ final class LiveNamespace implements Namespace {
         byte[] handle = c.file().handle(); // a copy: taken once for both looks at it
         long ino = FileHandles.inodeNumber(c.file().handleType(), handle);
         if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)
-                || !throughTheTrackedMount(hint)) {
+                || !ResultPlanner.isAtOrBelow(hint, watched)) {
+            // A name outside the watched tree is no place to look: a file written through another
+            // mount of the file system (a bind mount, a container's volume, a service's own mount
+            // namespace) is seen by its path there even when the file is inside the tree, and its
+            // handle, opened through the tracked mount, says where it is.
             return null;
         }
         int dirfd = directory == null ? -1 : directory.of(hint, next);
@@ -313,12 +306,11 @@ final class LiveNamespace implements Namespace {
         dirfd = dirfd < 0 ? Statx.AT_FDCWD : dirfd;
         Statx st;
         try {
-            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW,
-                    Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL | Statx.STATX_MNT_ID);
+            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL);
             long subvolume = FileHandles.subvolume(c.file().handleType(), handle);
-            if (st.ino() != ino || !fs.holds(dirfd, name, st) || !fs.throughTheMount(st)
+            if (st.ino() != ino || !fs.holds(dirfd, name, st)
                     || subvolume >= 0 && (st.mask() & Statx.STATX_SUBVOL) != 0 && st.subvolume() != subvolume) {
-                return null; // another file, one with its number in another btrfs subvolume, or reached through another mount
+                return null; // another file, or one with its number in another btrfs subvolume
             }
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere

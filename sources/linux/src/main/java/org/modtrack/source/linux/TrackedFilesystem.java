@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,8 +42,6 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
      */
     private final long subvolumeBase;
     private final boolean learnsSubvolumes;
-    /** The tracked mount's id ({@code STATX_MNT_ID}), or -1 where statx does not say. */
-    private final long mountId;
     /** Devices of other subvolumes of this btrfs file system found so far, each with its subvolume; bounded. */
     private final Map<Long, Long> subvolumeDevices = new ConcurrentHashMap<>();
 
@@ -51,9 +50,8 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     private static final long NO_SUBVOLUMES = 0;
 
     private TrackedFilesystem(Path mountPoint, String fsType, long dev, long superblockDev, long fsid, int mountFd, int devMajor,
-                              int devMinor, boolean learnsSubvolumes, long subvolumeBase, long mountId) {
+                              int devMinor, boolean learnsSubvolumes, long subvolumeBase) {
         this.learnsSubvolumes = learnsSubvolumes;
-        this.mountId = mountId;
         this.subvolumeBase = subvolumeBase;
         this.superblockDev = superblockDev;
         this.devMajor = devMajor;
@@ -78,12 +76,11 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         int fd = Posix.open(mount.point().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
         try {
             StatFs fs = Posix.fstatfs(fd);
-            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL | Statx.STATX_MNT_ID);
+            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL);
             boolean subvolumes = fs.type() == StatFs.BTRFS_SUPER_MAGIC && (root.mask() & Statx.STATX_SUBVOL) != 0;
             return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
                     mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor(), subvolumes,
-                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES,
-                    (root.mask() & Statx.STATX_MNT_ID) != 0 ? root.mountId() : -1);
+                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES);
         } catch (PosixException | RuntimeException e) {
             Posix.close(fd, mount.point().toString());
             throw e;
@@ -116,6 +113,25 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
             throw new IOException("no mount in /proc/self/mountinfo holds " + real + ".");
         }
         return best;
+    }
+
+    /**
+     * The mount points strictly below {@code watched} of mounts of the superblock {@code superblockDev}
+     * (bind mounts of the tracked file system inside the watched tree), from mountinfo's lines.
+     */
+    static List<Path> mountsOfItBelow(Path watched, long superblockDev, List<String> mountinfo) throws IOException {
+        List<Path> below = new ArrayList<>();
+        for (String line : mountinfo) {
+            String[] f = line.split(" ");
+            if (f.length < 5 || !f[2].contains(":")) {
+                continue;
+            }
+            Path point = Path.of(unescape(f[4]));
+            if (point.startsWith(watched) && !point.equals(watched) && majorMinor(f[2], line) == superblockDev) {
+                below.add(point);
+            }
+        }
+        return below;
     }
 
     /** The device a mountinfo line's "major:minor" (decimal) names. */
@@ -269,15 +285,6 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         }
         String path = dirfd == Statx.AT_FDCWD ? name : "/proc/self/fd/" + dirfd + "/" + name;
         return learned(st, Posix.statfs(path)); // statfs follows a symbolic link: only a directory or a file gets here
-    }
-
-    /**
-     * Whether {@code st} (asked with {@link Statx#STATX_MNT_ID}) was reached through the tracked
-     * mount, not through another mount of the file system (a bind mount) stacked on a path of it;
-     * true where statx does not say.
-     */
-    boolean throughTheMount(Statx st) {
-        return mountId < 0 || (st.mask() & Statx.STATX_MNT_ID) == 0 || st.mountId() == mountId;
     }
 
     /** Whether other btrfs subvolumes of this file system are known as its own ({@link #holds(int, String, Statx)}). */

@@ -310,7 +310,7 @@ class LiveNamespaceTest {
         assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
         try (LoopMount m = LoopMount.create(fsType, 320 * MIB);
              TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
-            test.run(fs, new LiveNamespace(fs), m.mountPoint());
+            test.run(fs, new LiveNamespace(fs, m.mountPoint().toString()), m.mountPoint());
         }
     }
 
