@@ -1024,7 +1024,7 @@ public final class LinuxSource implements AutoCloseable {
         // (the same file must get the same identity from both, or it would be two entries).
         String link = procLink.toString();
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, link, FileHandles.AT_SYMLINK_FOLLOW);
-        return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), Posix.readlink(link), null);
+        return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), TrackedFilesystem.nameable(Posix.readlink(link), h), null);
     }
 
     private static void recordPreOpened(ChangeTracker tracker, TrackedFilesystem fs, Path link) throws IOException {

@@ -174,7 +174,23 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     /** The identity of the open file {@code fd} of this file system: its handle, with {@code path} and {@code stamp} as they are now. */
     FileId identify(int fd, String path, StatStamp stamp) throws PosixException {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
-        return FileId.ofHandle(fsid, h.handleType(), h.handle(), path, stamp);
+        return FileId.ofHandle(fsid, h.handleType(), h.handle(), nameable(path, h), stamp);
+    }
+
+    /**
+     * {@code path} as a path hint for the file of handle {@code h}, or null where it is no name the
+     * file ever had: the kernel names a file made with {@code O_TMPFILE} {@code #} and its inode
+     * number, and /proc adds " (deleted)" while no directory holds it. Kept as a hint, a removal
+     * would be named there, where a file of that name may stand.
+     */
+    static String nameable(String path, FileHandles.FileHandle h) {
+        String suffix = " (deleted)";
+        if (path == null || !path.endsWith(suffix)) {
+            return path;
+        }
+        long ino = FileHandles.inodeNumber(h.handleType(), h.handle());
+        String tmpfileName = "/#" + ino + suffix;
+        return ino >= 0 && path.endsWith(tmpfileName) ? null : path;
     }
 
     Path mountPoint() {

@@ -569,6 +569,49 @@ class LinuxSourceTest {
         }
     }
 
+    /**
+     * A file made with {@code O_TMPFILE}, written, linked into the tree and written on through its
+     * descriptor is named at its name in every period it stays open (carried), and nothing is named
+     * at the name the kernel gives it meanwhile ({@code #} and its inode number), where a file of
+     * that name may stand.
+     */
+    @Test
+    void aFileMadeWithOTmpfileAndLinkedIsNamedAtItsNameAlone() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, "mkdir d; echo seed > d/other; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                Process writer = new ProcessBuilder("python3", "-c", """
+                        import ctypes, os, sys
+                        libc = ctypes.CDLL(None, use_errno=True)
+                        fd = os.open("d", os.O_TMPFILE | os.O_WRONLY, 0o644)
+                        os.write(fd, b"hidden")
+                        assert libc.linkat(fd, b"", -100, b"d/t", 0x1000) == 0, ctypes.get_errno()  # AT_FDCWD, AT_EMPTY_PATH
+                        print("linked", flush=True)
+                        for line in sys.stdin:
+                            os.write(fd, line.encode())
+                            print("wrote", flush=True)
+                        """).directory(root.toFile()).start();
+                try (var out = new BufferedReader(new InputStreamReader(writer.getInputStream()));
+                     var to = new PrintStream(writer.getOutputStream(), true)) {
+                    assertEquals("linked", out.readLine());
+                    for (int period = 1; period <= 3; period++) {
+                        LinuxResult r = source.query();
+                        assertEquals(Set.of("d/t"), byPath(r, root).keySet(), "period " + period + ": " + r);
+                        source.bless(r.snapshot());
+                        to.println("more");
+                        assertEquals("wrote", out.readLine());
+                    }
+                } finally {
+                    writer.getOutputStream().close();
+                    writer.waitFor(10, TimeUnit.SECONDS);
+                    writer.destroyForcibly();
+                }
+            }
+        }
+    }
+
     @Test
     void whatWasWrittenWhileStoppedIsFoundByAWalkSinceTheLastBlessedCheckpoint() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
