@@ -25,5 +25,6 @@ class DocumentedLimitsTest {
         expect(DOCUMENT, "at most ([0-9,]+) subdirectories recorded\\s+ahead per period", SiblingScopes.MAX_PER_PERIOD);
         expect(DOCUMENT, "More than ([0-9,]+) are not saved", NotificationListener.ORPHANS_SAVED);
         expect(DOCUMENT, "`notification-handover`, (\\d+) KiB", NotificationListener.BUFFER_BYTES / 1024);
+        expect(DOCUMENT, "and kept, up to ([0-9,]+) of them", TrackedFilesystem.MAX_SUBVOLUME_DEVICES);
     }
 }
