@@ -975,6 +975,8 @@ class KernelBehaviourTest {
             assumeTrue((atTop.mask() & Statx.STATX_SUBVOL) != 0, "statx names no subvolume before Linux 6.10");
             long base = TrackedFilesystem.unmixedFsid(Posix.statfs(top.resolve("f").toString()).fsid(), atTop.subvolume());
             Report.section("9. A btrfs subvolume's fsid");
+            Report.line("- f: subvolume " + atTop.subvolume() + ", device " + atTop.devMajor() + ":" + atTop.devMinor()
+                    + ", f_fsid " + Long.toHexString(Posix.statfs(top.resolve("f").toString()).fsid()));
             for (String path : List.of("s/f", "s/inner/f", "s", "s/inner")) {
                 Statx st = Statx.statx(Statx.AT_FDCWD, top.resolve(path).toString(), 0, mask);
                 long fsid = Posix.statfs(top.resolve(path).toString()).fsid();
