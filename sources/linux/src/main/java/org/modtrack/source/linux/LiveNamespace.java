@@ -293,24 +293,26 @@ final class LiveNamespace implements Namespace {
         String hint = c.file().path();
         byte[] handle = c.file().handle(); // a copy: taken once for both looks at it
         long ino = FileHandles.inodeNumber(c.file().handleType(), handle);
-        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)
-                || !ResultPlanner.isAtOrBelow(hint, watched)) {
-            // A name outside the watched tree is no place to look: a file written through another
-            // mount of the file system (a bind mount, a container's volume, a service's own mount
-            // namespace) is seen by its path there even when the file is inside the tree, and its
-            // handle, opened through the tracked mount, says where it is.
+        if (hint == null || ino < 0 || hint.endsWith(" (deleted)") || c.changes().contains(Change.DELETED)) {
             return null;
         }
+        // A name outside the watched tree counts only if it is reached through the tracked mount: a
+        // file written through another mount of the file system (a bind mount, a container's
+        // volume, a service's own mount namespace) is seen by its path there even when the file is
+        // inside the tree, and its handle, opened through the tracked mount, says where it is. (One
+        // inside the tree stands through any mount: a bind mount in the tree shows what it names.)
+        boolean outside = !ResultPlanner.isAtOrBelow(hint, watched);
         int dirfd = directory == null ? -1 : directory.of(hint, next);
         String name = dirfd < 0 ? hint : hint.substring(hint.lastIndexOf('/') + 1);
         dirfd = dirfd < 0 ? Statx.AT_FDCWD : dirfd;
         Statx st;
         try {
-            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL);
+            st = Statx.statx(dirfd, name, Statx.AT_SYMLINK_NOFOLLOW,
+                    Statx.STATX_BASIC_STATS | Statx.STATX_SUBVOL | (outside ? Statx.STATX_MNT_ID : 0));
             long subvolume = FileHandles.subvolume(c.file().handleType(), handle);
-            if (st.ino() != ino || !fs.holds(dirfd, name, st)
+            if (st.ino() != ino || !fs.holds(dirfd, name, st) || outside && !fs.throughTheMount(st)
                     || subvolume >= 0 && (st.mask() & Statx.STATX_SUBVOL) != 0 && st.subvolume() != subvolume) {
-                return null; // another file, or one with its number in another btrfs subvolume
+                return null; // another file, one with its number in another btrfs subvolume, or one seen through another mount
             }
         } catch (PosixException e) {
             return null; // gone from there: the handle tells where it is now, if anywhere

@@ -42,6 +42,8 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
      */
     private final long subvolumeBase;
     private final boolean learnsSubvolumes;
+    /** The tracked mount's id ({@code STATX_MNT_ID}), or -1 where statx does not say. */
+    private final long mountId;
     /** Devices of other subvolumes of this btrfs file system found so far, each with its subvolume; bounded. */
     private final Map<Long, Long> subvolumeDevices = new ConcurrentHashMap<>();
 
@@ -50,8 +52,9 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     private static final long NO_SUBVOLUMES = 0;
 
     private TrackedFilesystem(Path mountPoint, String fsType, long dev, long superblockDev, long fsid, int mountFd, int devMajor,
-                              int devMinor, boolean learnsSubvolumes, long subvolumeBase) {
+                              int devMinor, boolean learnsSubvolumes, long subvolumeBase, long mountId) {
         this.learnsSubvolumes = learnsSubvolumes;
+        this.mountId = mountId;
         this.subvolumeBase = subvolumeBase;
         this.superblockDev = superblockDev;
         this.devMajor = devMajor;
@@ -76,11 +79,12 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         int fd = Posix.open(mount.point().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
         try {
             StatFs fs = Posix.fstatfs(fd);
-            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL);
+            Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL | Statx.STATX_MNT_ID);
             boolean subvolumes = fs.type() == StatFs.BTRFS_SUPER_MAGIC && (root.mask() & Statx.STATX_SUBVOL) != 0;
             return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
                     mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor(), subvolumes,
-                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES);
+                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES,
+                    (root.mask() & Statx.STATX_MNT_ID) != 0 ? root.mountId() : -1);
         } catch (PosixException | RuntimeException e) {
             Posix.close(fd, mount.point().toString());
             throw e;
@@ -301,6 +305,14 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         }
         String path = dirfd == Statx.AT_FDCWD ? name : "/proc/self/fd/" + dirfd + "/" + name;
         return learned(st, Posix.statfs(path)); // statfs follows a symbolic link: only a directory or a file gets here
+    }
+
+    /**
+     * Whether {@code st} (asked with {@link Statx#STATX_MNT_ID}) was reached through the tracked
+     * mount, not through another mount of the file system (a bind mount); true where statx does not say.
+     */
+    boolean throughTheMount(Statx st) {
+        return mountId < 0 || (st.mask() & Statx.STATX_MNT_ID) == 0 || st.mountId() == mountId;
     }
 
     /** Whether other btrfs subvolumes of this file system are known as its own ({@link #holds(int, String, Statx)}). */
