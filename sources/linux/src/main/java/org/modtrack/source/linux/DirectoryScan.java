@@ -578,9 +578,17 @@ final class DirectoryScan {
                 }
                 // Only a name found standing is one that did not leave: one removed between the
                 // directory's read and its stat (found by WorkloadTest) must count as departed.
-                // The path is made only for a device not known yet (a btrfs subvolume's first file).
-                if (st.isDirectory() || !fs.holds(st) && !fs.holds(Statx.AT_FDCWD, list.childPath(), st)
-                        || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
+                boolean ours;
+                try {
+                    // The path is made only for a device not known yet (a btrfs subvolume's first file).
+                    ours = fs.holds(st) || !st.isDirectory() && fs.holds(Statx.AT_FDCWD, list.childPath(), st);
+                } catch (PosixException e) {
+                    if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) {
+                        throw e;
+                    }
+                    continue; // removed since its stat: a departure, as above
+                }
+                if (st.isDirectory() || !ours || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
                     others.add(list, false);
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }

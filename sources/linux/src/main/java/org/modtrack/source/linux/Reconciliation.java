@@ -100,8 +100,15 @@ final class Reconciliation {
                         continue; // gone since it was listed: its directory's ctime moved, and the new groups saw it go
                     }
                     String path = list.childPath();
-                    if (!fs.holds(Statx.AT_FDCWD, path, st)) {
-                        continue; // another file system mounted below: not tracked (another btrfs subvolume of it is)
+                    try {
+                        if (!fs.holds(Statx.AT_FDCWD, path, st)) {
+                            continue; // another file system mounted below: not tracked (another btrfs subvolume of it is)
+                        }
+                    } catch (PosixException e) {
+                        if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) {
+                            throw e;
+                        }
+                        continue; // gone since it was listed, as above
                     }
                     boolean changed = WalkRule.changedSince(st.ctimeNanos(), watermarkNanos);
                     if (st.isDirectory()) {
