@@ -56,12 +56,13 @@ final class AlwaysWritable {
 
     /** Adds the always-writable files of processes {@code pids} (and every pre-opened file) to {@code carry}. */
     void addTo(Map<String, FileId> carry, Collection<Integer> pids) {
+        TrackedFiles look = tracked.forOneLook();
         for (int pid : pids) {
-            for (Path mapped : system.writableSharedMappings(pid, tracked)) {
+            for (Path mapped : system.writableSharedMappings(pid, look)) {
                 addIdentified(carry, mapped);
             }
             if (everyOpenWriter) {
-                for (int fd : system.writableFds(pid, tracked)) {
+                for (int fd : system.writableFds(pid, look)) {
                     addIdentified(carry, Path.of("/proc/" + pid + "/fd/" + fd));
                 }
             }

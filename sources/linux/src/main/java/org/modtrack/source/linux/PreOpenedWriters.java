@@ -30,11 +30,12 @@ final class PreOpenedWriters {
         for (long[] t : system.threads()) {
             pids.add((int) t[0]);
         }
+        TrackedFiles look = tracked.forOneLook();
         for (int pid : pids) {
-            for (int fd : system.writableFds(pid, tracked)) {
+            for (int fd : system.writableFds(pid, look)) {
                 add(found, Path.of("/proc/" + pid + "/fd/" + fd));
             }
-            for (Path mapping : system.writableSharedMappings(pid, tracked)) {
+            for (Path mapping : system.writableSharedMappings(pid, look)) {
                 add(found, mapping);
             }
         }

@@ -210,11 +210,12 @@ final class SyscallBarrier implements WriteBarrier {
         Set<Integer> pids = new LinkedHashSet<>();
         Set<Integer> denied = new LinkedHashSet<>();
         String maybeWriting = null;
+        TrackedFiles look = tracked.forOneLook();
         for (long[] t : system.threads()) {
             int pid = (int) t[0];
             int tid = (int) t[1];
             pids.add(pid);
-            Candidate c = candidate(pid, tid, denied);
+            Candidate c = candidate(pid, tid, denied, look);
             if (c != null) {
                 candidates.put(tid, c);
             } else if (maybeWriting == null && denied.contains(pid)) {
@@ -259,8 +260,9 @@ final class SyscallBarrier implements WriteBarrier {
 
     /** The first of {@code pids} whose writes may finish outside any system call of its threads, or null. */
     private Integer asyncIoUser(Set<Integer> pids) {
+        TrackedFiles look = tracked.forOneLook();
         for (int pid : pids) {
-            if (system.asyncIoUserOf(pid, tracked)) {
+            if (system.asyncIoUserOf(pid, look)) {
                 return pid;
             }
         }
@@ -277,7 +279,7 @@ final class SyscallBarrier implements WriteBarrier {
      */
     private record Candidate(int pid, int tid, long writeCalls, int fd, String call) {}
 
-    private Candidate candidate(int pid, int tid, Set<Integer> denied) {
+    private Candidate candidate(int pid, int tid, Set<Integer> denied, TrackedFiles look) {
         try {
             String line = system.syscall(pid, tid);
             SyscallState s = SyscallState.parse(line);
@@ -288,10 +290,10 @@ final class SyscallBarrier implements WriteBarrier {
             // Read right after the call line, before anything slower: the count the wait compares with.
             long writes = system.writeCalls(pid, tid);
             if (running) {
-                return system.writableFds(pid, tracked).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
+                return system.writableFds(pid, look).isEmpty() ? null : new Candidate(pid, tid, writes, RUNNING_FD, line);
             }
             int fd = Syscalls.writtenFd(s);
-            if (fd >= 0 && !system.fdMayBeOf(tid, fd, tracked)) {
+            if (fd >= 0 && !system.fdMayBeOf(tid, fd, look)) {
                 return null; // writing to another file system (a pipe, a socket, another disk)
             }
             return new Candidate(pid, tid, writes, fd, line);

@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.modtrack.engine.FileId;
 import org.modtrack.engine.StatStamp;
@@ -323,6 +325,33 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     @Override
     public boolean holds(String link, Statx st) throws PosixException {
         return holds(Statx.AT_FDCWD, link, st);
+    }
+
+    @Override
+    public TrackedFiles forOneLook() {
+        if (!learnsSubvolumes) {
+            return this; // a device compared, nothing asked
+        }
+        Set<Long> others = new HashSet<>();
+        return new TrackedFiles() {
+            @Override
+            public boolean holds(String link, Statx st) throws PosixException {
+                long device = deviceNumber(st.devMajor(), st.devMinor());
+                if (others.contains(device)) {
+                    return false;
+                }
+                boolean ours = TrackedFilesystem.this.holds(link, st);
+                if (!ours && others.size() < MAX_SUBVOLUME_DEVICES) {
+                    others.add(device);
+                }
+                return ours;
+            }
+
+            @Override
+            public long superblockDev() {
+                return superblockDev;
+            }
+        };
     }
 
     /** Whether the open file {@code fd} is on this file system (not on one mounted inside it), as {@link #holds(int, String, Statx)}. */

@@ -263,6 +263,11 @@ class ProcFsTest {
                 assertTrue(!proc.fdMayBeOf(pid, elsewhereFd, fs), "a file of another btrfs");
                 assertTrue(!proc.fdMayBeOf(pid, pipeFd, fs), "a pipe");
                 assertEquals(List.of(innerFd), proc.writableFds(pid, fs));
+                TrackedFiles look = fs.forOneLook(); // a device found not ours is not asked again within it
+                for (int i = 0; i < 2; i++) {
+                    assertTrue(proc.fdMayBeOf(pid, innerFd, look) && !proc.fdMayBeOf(pid, elsewhereFd, look), "look " + i);
+                    assertEquals(List.of(innerFd), proc.writableFds(pid, look), "look " + i);
+                }
                 assertEquals(List.of(), proc.writableFds(pid, TrackedFiles.ofDevice(fs.dev(), fs.superblockDev())),
                         "by the root's device alone, it is not found");
             } finally {
