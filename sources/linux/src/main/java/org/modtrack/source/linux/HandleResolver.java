@@ -1,5 +1,6 @@
 package org.modtrack.source.linux;
 
+import java.util.function.UnaryOperator;
 import org.modtrack.posix.Errno;
 import org.modtrack.posix.FileHandles;
 import org.modtrack.posix.Posix;
@@ -8,7 +9,8 @@ import org.modtrack.posix.Statx;
 
 /**
  * Turns a file handle into the file's current path and status, through
- * {@code open_by_handle_at(O_PATH)} and {@code readlink} of {@code /proc/self/fd}. Opens no content,
+ * {@code open_by_handle_at(O_PATH)} and {@code readlink} of {@code /proc/self/fd}; a path outside
+ * the watched tree that a bind mount inside it shows is named there ({@link MountAliases}). Opens no content,
  * so it raises no event on the tracked file system (docs/kernel-facts.md, 4).
  */
 final class HandleResolver {
@@ -33,13 +35,22 @@ final class HandleResolver {
     static final int ENOMEM_ATTEMPTS = 20;
     private static final Resolved GONE = new Resolved(null, null);
     private final Opener opener;
+    private final UnaryOperator<String> inTree;
 
+    /** Opens handles through the tracked mount; a path it gives is named in the watched tree ({@link MountAliases}). */
     HandleResolver(TrackedFilesystem fs) {
-        this((type, handle) -> FileHandles.openByHandleAtIfExists(fs.mountFd(), type, handle, Posix.O_PATH | Posix.O_CLOEXEC));
+        this((type, handle) -> FileHandles.openByHandleAtIfExists(fs.mountFd(), type, handle, Posix.O_PATH | Posix.O_CLOEXEC),
+                fs::inTree);
     }
 
+    /** With {@code opener}, paths as the kernel gives them. */
     HandleResolver(Opener opener) {
+        this(opener, UnaryOperator.identity());
+    }
+
+    private HandleResolver(Opener opener, UnaryOperator<String> inTree) {
         this.opener = opener;
+        this.inTree = inTree;
     }
 
     /**
@@ -81,7 +92,7 @@ final class HandleResolver {
             if (st.nlink() == 0) { // unlinked, held open elsewhere: readlink would add " (deleted)"
                 return GONE;
             }
-            return new Resolved(path, st);
+            return new Resolved(inTree.apply(path), st);
         } finally {
             Posix.close(fd, "a file opened by handle");
         }

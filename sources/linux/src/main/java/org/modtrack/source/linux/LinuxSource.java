@@ -289,12 +289,11 @@ public final class LinuxSource implements AutoCloseable {
             boolean leased = power && options.hook() == LinuxSourceOptions.Hook.PRE_CONTENT && notification.holder() != null;
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened.size() + " files were open for writing before the mark)");
-            List<Path> aliases = TrackedFilesystem.mountsOfItBelow(watched.toRealPath(), fs.superblockDev(),
-                    Files.readAllLines(Path.of("/proc/self/mountinfo")));
+            List<MountAliases.Alias> aliases = fs.aliases();
             if (!aliases.isEmpty()) {
-                LOG.warning(() -> "the tracked file system is mounted again inside " + watched + " (at " + aliases
-                        + "): what such a mount shows of directories outside the watched tree is not all named"
-                        + " there; track those directories as roots of their own (docs/linux-source.md, Known limits)");
+                LOG.info(() -> "the tracked file system is mounted again inside " + watched + ": " + aliases
+                        + "; what each shows is named below it, and a change made inside the tree shows at the path it was"
+                        + " made through only (docs/linux-source.md, Known limits)");
             }
             if (fs.fsType().equals("btrfs") && !fs.knowsSubvolumes()) {
                 LOG.warning(() -> "this kernel's statx names no btrfs subvolume (Linux 6.10 does): files of a subvolume below "
@@ -1024,7 +1023,7 @@ public final class LinuxSource implements AutoCloseable {
         // (the same file must get the same identity from both, or it would be two entries).
         String link = procLink.toString();
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, link, FileHandles.AT_SYMLINK_FOLLOW);
-        return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), TrackedFilesystem.nameable(Posix.readlink(link), h), null);
+        return FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), fs.hint(Posix.readlink(link), h), null);
     }
 
     private static void recordPreOpened(ChangeTracker tracker, TrackedFilesystem fs, Path link) throws IOException {

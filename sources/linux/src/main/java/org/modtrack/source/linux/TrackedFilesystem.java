@@ -46,6 +46,8 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     private final boolean learnsSubvolumes;
     /** The tracked mount's id ({@code STATX_MNT_ID}), or -1 where statx does not say. */
     private final long mountId;
+    /** The names in the watched tree of directories outside it that bind mounts inside it show. */
+    private final MountAliases aliases;
     /** Devices of other subvolumes of this btrfs file system found so far, each with its subvolume; bounded. */
     private final Map<Long, Long> subvolumeDevices = new ConcurrentHashMap<>();
 
@@ -54,7 +56,8 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     private static final long NO_SUBVOLUMES = 0;
 
     private TrackedFilesystem(Path mountPoint, String fsType, long dev, long superblockDev, long fsid, int mountFd, int devMajor,
-                              int devMinor, boolean learnsSubvolumes, long subvolumeBase, long mountId) {
+                              int devMinor, boolean learnsSubvolumes, long subvolumeBase, long mountId, MountAliases aliases) {
+        this.aliases = aliases;
         this.learnsSubvolumes = learnsSubvolumes;
         this.mountId = mountId;
         this.subvolumeBase = subvolumeBase;
@@ -68,7 +71,7 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         this.mountFd = mountFd;
     }
 
-    /** The file system holding {@code watched} (which must exist). */
+    /** The file system holding {@code watched} (which must exist), tracked for the tree {@code watched}. */
     static TrackedFilesystem holding(Path watched) throws IOException {
         Path real;
         try {
@@ -83,11 +86,12 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
             StatFs fs = Posix.fstatfs(fd);
             Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL | Statx.STATX_MNT_ID);
             boolean subvolumes = fs.type() == StatFs.BTRFS_SUPER_MAGIC && (root.mask() & Statx.STATX_SUBVOL) != 0;
+            long mountId = (root.mask() & Statx.STATX_MNT_ID) != 0 ? root.mountId() : -1;
+            MountAliases aliases = MountAliases.open(real.toString(), mount.superblockDev(), mountId, mount.point());
             return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
                     mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor(), subvolumes,
-                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES,
-                    (root.mask() & Statx.STATX_MNT_ID) != 0 ? root.mountId() : -1);
-        } catch (PosixException | RuntimeException e) {
+                    subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES, mountId, aliases);
+        } catch (IOException | RuntimeException e) {
             Posix.close(fd, mount.point().toString());
             throw e;
         }
@@ -121,27 +125,8 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         return best;
     }
 
-    /**
-     * The mount points strictly below {@code watched} of mounts of the superblock {@code superblockDev}
-     * (bind mounts of the tracked file system inside the watched tree), from mountinfo's lines.
-     */
-    static List<Path> mountsOfItBelow(Path watched, long superblockDev, List<String> mountinfo) throws IOException {
-        List<Path> below = new ArrayList<>();
-        for (String line : mountinfo) {
-            String[] f = line.split(" ");
-            if (f.length < 5 || !f[2].contains(":")) {
-                continue;
-            }
-            Path point = Path.of(unescape(f[4]));
-            if (point.startsWith(watched) && !point.equals(watched) && majorMinor(f[2], line) == superblockDev) {
-                below.add(point);
-            }
-        }
-        return below;
-    }
-
     /** The device a mountinfo line's "major:minor" (decimal) names. */
-    private static long majorMinor(String field, String line) throws IOException {
+    static long majorMinor(String field, String line) throws IOException {
         int colon = field.indexOf(':');
         try {
             return deviceNumber(Long.parseLong(field.substring(0, colon)), Long.parseLong(field.substring(colon + 1)));
@@ -151,7 +136,7 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     }
 
     /** mountinfo escapes space, tab, newline and backslash as octal. */
-    private static String unescape(String field) {
+    static String unescape(String field) {
         StringBuilder out = new StringBuilder(field.length());
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);
@@ -180,7 +165,26 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
     /** The identity of the open file {@code fd} of this file system: its handle, with {@code path} and {@code stamp} as they are now. */
     FileId identify(int fd, String path, StatStamp stamp) throws PosixException {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(fd, "", Statx.AT_EMPTY_PATH);
-        return FileId.ofHandle(fsid, h.handleType(), h.handle(), nameable(path, h), stamp);
+        return FileId.ofHandle(fsid, h.handleType(), h.handle(), hint(path, h), stamp);
+    }
+
+    /**
+     * {@code path}, the kernel's name of the file of handle {@code h}, as a path hint: no name where
+     * it is none the file ever had ({@link #nameable}), its name in the watched tree where a bind
+     * mount inside the tree shows it ({@link MountAliases}).
+     */
+    String hint(String path, FileHandles.FileHandle h) {
+        return aliases.inTree(nameable(path, h));
+    }
+
+    /** {@code path} named in the watched tree where a bind mount inside the tree shows it ({@link MountAliases}). */
+    String inTree(String path) {
+        return aliases.inTree(path);
+    }
+
+    /** The bind mounts of this file system inside the watched tree, as the mount table has them now. */
+    List<MountAliases.Alias> aliases() {
+        return aliases.table().aliases();
     }
 
     /**
@@ -387,6 +391,7 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        aliases.close();
         Posix.close(mountFd, mountPoint.toString());
     }
 

@@ -570,6 +570,48 @@ class LinuxSourceTest {
     }
 
     /**
+     * A bind mount inside the watched tree of a directory outside it ({@code r/x} showing
+     * {@code other}, the tree {@code r}) is part of the tree: what is written there, through either
+     * path, is named at its path below the mount in every period, renames within it, into it and
+     * out of it included, and a consumer that applies each result ends with what the tree shows.
+     */
+    @ParameterizedTest
+    @EnumSource(LinuxSourceOptions.Naming.class)
+    void aBindMountInsideTheTreeOfADirectoryOutsideItIsNamedThroughTheMount(LinuxSourceOptions.Naming naming) throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint().resolve("r");
+            Path other = m.mountPoint().resolve("other");
+            shPastTheMargin(m.mountPoint(), "mkdir -p r/x r/d other/sub far; echo seed > other/a; echo seed > other/b;"
+                    + " echo seed > other/c; echo seed > other/sub/f; echo seed > r/d/y; echo seed > far/z; sync");
+            sh(root, "mount --bind " + other + " " + root.resolve("x"));
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withNaming(naming))) {
+                source.bless(source.query().snapshot());
+                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
+                String[][] periods = {
+                        {"r", "echo more >> x/a; echo new > x/n; mv x/n x/sub/m; rm x/c"},
+                        {"other", "echo more >> a; echo new > sub/f2; mv b b2; rm sub/m; echo more >> sub/f"},
+                        {"other", "echo more >> a; mv b2 ../r/d/b3; mv ../r/d/y y; mv sub/f2 ../far/f2; mv ../far/z sub/z"},
+                        {"r", "echo more >> x/a; echo more >> x/y; mkdir x/new; echo new > x/new/g; mv x/sub x/sub2"},
+                        {"other", "echo more >> a; echo more >> new/g; echo more >> sub2/z"},
+                };
+                for (int period = 0; period < periods.length; period++) {
+                    shPastTheMargin(periods[period][0].equals("r") ? root : other, periods[period][1]);
+                    LinuxResult r = source.query();
+                    String said = "period " + (period + 1) + " (" + periods[period][1] + "): " + byPath(r, root);
+                    assertTrue(r.continuity().intact(), said);
+                    mirror.apply(r.changes(), r.listsByName());
+                    assertNull(mirror.differenceFromFileSystem(), said);
+                    assertTrue(byPath(r, root).containsKey("x/a"), "x/a was appended to: " + said);
+                    source.bless(r.snapshot());
+                }
+            } finally {
+                sh(root, "umount " + root.resolve("x"));
+            }
+        }
+    }
+
+    /**
      * A file made with {@code O_TMPFILE}, written, linked into the tree and written on through its
      * descriptor is named at its name in every period it stays open (carried), and nothing is named
      * at the name the kernel gives it meanwhile ({@code #} and its inode number), where a file of

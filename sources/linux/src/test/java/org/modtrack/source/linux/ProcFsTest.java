@@ -277,21 +277,6 @@ class ProcFsTest {
         }
     }
 
-    /** The mounts of the tracked superblock strictly inside the watched tree, read from mountinfo, which escapes a space as backslash-040. */
-    @Test
-    void mountsOfTheTrackedFileSystemInsideTheTreeAreFoundInMountinfo() throws Exception {
-        List<String> mountinfo = List.of(
-                "36 25 7:0 / /srv rw,relatime shared:1 - ext4 /dev/loop0 rw",
-                "37 36 7:0 /other /srv/www rw,relatime shared:1 - ext4 /dev/loop0 rw",
-                "38 36 7:1 / /srv/disk rw,relatime shared:2 - ext4 /dev/loop1 rw",
-                "39 25 7:0 /srv /elsewhere rw,relatime shared:1 - ext4 /dev/loop0 rw",
-                "40 36 7:0 /a /srv/with\\040space rw,relatime shared:1 - ext4 /dev/loop0 rw");
-        long dev = TrackedFilesystem.deviceNumber(7, 0);
-        assertEquals(List.of(Path.of("/srv/www"), Path.of("/srv/with space")),
-                TrackedFilesystem.mountsOfItBelow(Path.of("/srv"), dev, mountinfo));
-        assertEquals(List.of(), TrackedFilesystem.mountsOfItBelow(Path.of("/srv/www"), dev, mountinfo));
-    }
-
     @Test
     void aProcFileIsReadWholeAcrossManyReads() throws Exception {
         StringBuilder text = new StringBuilder();

@@ -1,0 +1,192 @@
+package org.modtrack.source.linux;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.modtrack.posix.Posix;
+import org.modtrack.posix.PosixException;
+
+/**
+ * The names in the watched tree of what lies outside it: a bind mount inside the tree of a
+ * directory of the tracked file system outside it ({@code r/x} showing {@code other}, the tree
+ * {@code r}) makes that directory part of the tree, but the kernel names its files through the
+ * tracked mount ({@code open_by_handle_at} through it, and a writer that used {@code other})
+ * by their path outside the tree, which a result would drop. {@link #inTree} gives such a path its
+ * name below the mount instead.
+ *
+ * <p>The mounts are read from /proc/self/mountinfo, again whenever the kernel says the mount table
+ * changed ({@code poll} on the open file reports {@code POLLPRI} once after each change, proc(5)): a
+ * bind mount made or removed while the source runs is known from the next path asked about. Safe
+ * for any number of threads.
+ */
+final class MountAliases implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(MountAliases.class.getName());
+    /** A bound on the mounts kept: past it, the rest are not aliases (their files named as before: outside the tree). */
+    static final int MAX_ALIASES = 1_024;
+    private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
+
+    /**
+     * A mount of the tracked file system inside the watched tree.
+     *
+     * @param point where it is mounted, strictly below the watched directory
+     * @param root the directory of the file system it shows (mountinfo's root field)
+     */
+    record Alias(String point, String root) {}
+
+    /**
+     * The mount table as far as it matters here.
+     *
+     * @param trackedPoint the tracked mount's mount point, or null if mountinfo no longer has it
+     * @param trackedRoot the directory of the file system the tracked mount shows
+     * @param aliases the mounts of the tracked file system inside the watched tree, most specific root first
+     */
+    record Table(String trackedPoint, String trackedRoot, List<Alias> aliases) {
+        static final Table NONE = new Table(null, null, List.of());
+    }
+
+    private final String watched;
+    private final long superblockDev;
+    private final long trackedMountId;
+    private final Path trackedMountPoint;
+    private final int mountinfoFd;
+    private Table table;
+
+    private MountAliases(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint, int mountinfoFd) {
+        this.watched = watched;
+        this.superblockDev = superblockDev;
+        this.trackedMountId = trackedMountId;
+        this.trackedMountPoint = trackedMountPoint;
+        this.mountinfoFd = mountinfoFd;
+    }
+
+    /**
+     * The aliases of the file system of superblock {@code superblockDev}, tracked through the mount
+     * {@code trackedMountId} (-1 where statx does not say: then the mount at {@code trackedMountPoint}),
+     * inside the tree {@code watched} (a real path).
+     */
+    static MountAliases open(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint) throws IOException {
+        int fd = Posix.open(MOUNTINFO.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        MountAliases aliases = new MountAliases(watched, superblockDev, trackedMountId, trackedMountPoint, fd);
+        try {
+            aliases.pollChanged(); // the table is read now: the next change is the one to notice
+            aliases.table = aliases.read();
+        } catch (IOException | RuntimeException e) {
+            aliases.close();
+            throw e;
+        }
+        return aliases;
+    }
+
+    /**
+     * {@code path}'s name in the watched tree: the path itself if it is in the tree, or not on the
+     * tracked mount, or no bind mount inside the tree shows it; else its name below the mount that
+     * does (of several, the one showing the deepest directory, then the first in mountinfo).
+     */
+    String inTree(String path) {
+        if (path == null || ResultPlanner.isAtOrBelow(path, watched)) {
+            return path;
+        }
+        return translate(current(), path, watched);
+    }
+
+    /** The aliases as they are now. */
+    Table table() {
+        return current();
+    }
+
+    /** {@link #inTree} by {@code table}: pure, for tests. */
+    static String translate(Table table, String path, String watched) {
+        if (table.aliases().isEmpty() || table.trackedPoint() == null || !ResultPlanner.isAtOrBelow(path, table.trackedPoint())) {
+            return path;
+        }
+        String inFs = join(table.trackedRoot(), table.trackedPoint().equals("/") ? path : path.substring(table.trackedPoint().length()));
+        for (Alias a : table.aliases()) {
+            if (ResultPlanner.isAtOrBelow(inFs, a.root())) {
+                String named = join(a.point(), inFs.substring(a.root().equals("/") ? 0 : a.root().length()));
+                if (ResultPlanner.isAtOrBelow(named, watched)) {
+                    return named;
+                }
+            }
+        }
+        return path;
+    }
+
+    /** {@code base} followed by {@code rest} ("" or beginning with a slash; "/" alone is no name of its own). */
+    private static String join(String base, String rest) {
+        if (rest.isEmpty() || rest.equals("/")) {
+            return base;
+        }
+        return base.equals("/") ? rest : base + rest;
+    }
+
+    private synchronized Table current() {
+        try {
+            if (pollChanged()) {
+                table = read();
+            }
+        } catch (IOException e) {
+            // Kept as it was: a name this misses is dropped as outside the tree, as before any alias was known.
+            LOG.log(Level.WARNING, "could not read the mount table again; bind mounts inside " + watched
+                    + " are taken as they were", e);
+        }
+        return table;
+    }
+
+    /** Whether the mount table changed since the last look (and that look is now this one). */
+    private boolean pollChanged() throws PosixException {
+        short revents = Posix.poll(new int[] {mountinfoFd}, Posix.POLLPRI, 0)[0];
+        return (revents & (Posix.POLLPRI | Posix.POLLERR)) != 0;
+    }
+
+    private Table read() throws IOException {
+        return parse(Files.readAllLines(MOUNTINFO), watched, superblockDev, trackedMountId, trackedMountPoint);
+    }
+
+    /** The table {@code mountinfo}'s lines give: pure, for tests. */
+    static Table parse(List<String> mountinfo, String watched, long superblockDev, long trackedMountId, Path trackedMountPoint)
+            throws IOException {
+        String trackedPoint = null;
+        String trackedRoot = null;
+        List<Alias> aliases = new ArrayList<>();
+        for (String line : mountinfo) {
+            String[] f = line.split(" ");
+            if (f.length < 5 || !f[2].contains(":")) {
+                continue;
+            }
+            String root = TrackedFilesystem.unescape(f[3]);
+            String point = TrackedFilesystem.unescape(f[4]);
+            boolean tracked = trackedMountId >= 0 ? Long.parseLong(f[0]) == trackedMountId : Path.of(point).equals(trackedMountPoint);
+            if (tracked) {
+                trackedPoint = point; // the last wins, as the last mount at a point is the one seen there
+                trackedRoot = root;
+            } else if (TrackedFilesystem.majorMinor(f[2], line) == superblockDev && !root.endsWith("//deleted")
+                    && ResultPlanner.isAtOrBelow(point, watched) && !point.equals(watched) && aliases.size() < MAX_ALIASES) {
+                aliases.add(new Alias(point, root));
+            }
+        }
+        if (trackedPoint == null) {
+            return Table.NONE;
+        }
+        // The deepest root first: a path is named through the mount that shows the least above it.
+        aliases.sort((a, b) -> Integer.compare(depth(b.root()), depth(a.root())));
+        return new Table(trackedPoint, trackedRoot, List.copyOf(aliases));
+    }
+
+    /** How many names {@code root} has below the file system's root ("/" none). */
+    private static int depth(String root) {
+        return root.equals("/") ? 0 : ResultPlanner.depth(root);
+    }
+
+    @Override
+    public void close() {
+        try {
+            Posix.close(mountinfoFd, MOUNTINFO.toString());
+        } catch (PosixException e) {
+            // a read-only proc file: nothing to write back
+        }
+    }
+}
