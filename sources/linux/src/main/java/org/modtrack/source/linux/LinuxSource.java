@@ -289,12 +289,7 @@ public final class LinuxSource implements AutoCloseable {
             boolean leased = power && options.hook() == LinuxSourceOptions.Hook.PRE_CONTENT && notification.holder() != null;
             LOG.info(() -> "tracking " + fs + " with " + describe(options.hook(), requested.hook()) + " ("
                     + preOpened.size() + " files were open for writing before the mark)");
-            List<MountAliases.Alias> aliases = fs.aliases();
-            if (!aliases.isEmpty()) {
-                LOG.info(() -> "the tracked file system is mounted again inside " + watched + ": " + aliases
-                        + "; what each shows is named below it, and a change made inside the tree shows at the path it was"
-                        + " made through only (docs/linux-source.md, Known limits)");
-            }
+            logMountsInside(fs, watched);
             if (fs.fsType().equals("btrfs") && !fs.knowsSubvolumes()) {
                 LOG.warning(() -> "this kernel's statx names no btrfs subvolume (Linux 6.10 does): files of a subvolume below "
                         + watched + " are taken for another file system's, and their changes are not all named"
@@ -1011,6 +1006,22 @@ public final class LinuxSource implements AutoCloseable {
      * ({@code subvol=}), or an id-mapped mount. Through a mount of btrfs's top-level subvolume the
      * same files are tracked, below their path there.
      */
+    /** Names in the log what is mounted inside the tree: bind mounts of the tracked file system, and other file systems. */
+    private static void logMountsInside(TrackedFilesystem fs, Path watched) {
+        MountAliases.Table mounts = fs.mountsInside();
+        if (!mounts.aliases().isEmpty()) {
+            LOG.info(() -> "the tracked file system is mounted again inside " + watched + ": " + mounts.aliases()
+                    + "; what each shows is named below it, and a change made inside the tree shows at the path it was"
+                    + " made through only (docs/linux-source.md, Known limits)");
+        }
+        List<String> foreign = mounts.inside().stream().filter(MountAliases.Mount::foreign).map(MountAliases.Mount::point).toList();
+        if (!foreign.isEmpty()) {
+            LOG.warning(() -> "other file systems are mounted inside " + watched + " (at " + foreign + "): their changes are"
+                    + " not tracked, and every result says to rescan them; track each as a root of its own"
+                    + " (docs/linux-source.md, Known limits)");
+        }
+    }
+
     private static UnsupportedSourceException unmarkable(TrackedFilesystem fs, PosixException e) {
         return new UnsupportedSourceException(fs + " cannot take a filesystem mark here (EXDEV: the kernel refuses one"
                 + " through a btrfs subvolume mounted by itself, or an id-mapped mount); mount the file system's top-level"

@@ -350,6 +350,11 @@ final class LiveNamespace implements Namespace {
         return fs.mountPoint().toString();
     }
 
+    @Override
+    public MountAliases.Table mountsInside() {
+        return fs.mountsInside();
+    }
+
     /**
      * A path that leads to the file now. {@code open_by_handle_at} may return the dentry of a
      * removed hard link that some process still holds open ({@code readlink} then ends in

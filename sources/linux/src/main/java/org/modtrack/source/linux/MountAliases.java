@@ -18,6 +18,9 @@ import org.modtrack.posix.PosixException;
  * by their path outside the tree, which a result would drop. {@link #inTree} gives such a path its
  * name below the mount instead.
  *
+ * <p>It also lists every mount inside the tree, of any file system, for the results to rescan
+ * where a mount came, went or shows another file system ({@link ResultResolver}).
+ *
  * <p>The mounts are read from /proc/self/mountinfo, again whenever the kernel says the mount table
  * changed ({@code poll} on the open file reports {@code POLLPRI} once after each change, proc(5)): a
  * bind mount made or removed while the source runs is known from the next path asked about. Safe
@@ -25,8 +28,11 @@ import org.modtrack.posix.PosixException;
  */
 final class MountAliases implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MountAliases.class.getName());
-    /** A bound on the mounts kept: past it, the rest are not aliases (their files named as before: outside the tree). */
-    static final int MAX_ALIASES = 1_024;
+    /**
+     * A bound on the mounts inside the tree that are kept: past it, the rest are no aliases (their
+     * files are dropped as outside the tree), and a result rescans the whole tree.
+     */
+    static final int MAX_MOUNTS = 1_024;
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
     /**
@@ -38,14 +44,27 @@ final class MountAliases implements AutoCloseable {
     record Alias(String point, String root) {}
 
     /**
+     * A mount strictly inside the watched tree, of any file system.
+     *
+     * @param point where it is mounted
+     * @param id its mount id (mountinfo's first field): another mount at the same point has another
+     * @param foreign whether it shows another file system than the tracked one, whose changes the
+     *     source does not see
+     */
+    record Mount(String point, long id, boolean foreign) {}
+
+    /**
      * The mount table as far as it matters here.
      *
      * @param trackedPoint the tracked mount's mount point, or null if mountinfo no longer has it
      * @param trackedRoot the directory of the file system the tracked mount shows
      * @param aliases the mounts of the tracked file system inside the watched tree, most specific root first
+     * @param inside every mount strictly inside the watched tree, in mountinfo's order, if
+     *     {@code complete}
+     * @param complete false where there were more than {@link #MAX_MOUNTS}: the rest are missing
      */
-    record Table(String trackedPoint, String trackedRoot, List<Alias> aliases) {
-        static final Table NONE = new Table(null, null, List.of());
+    record Table(String trackedPoint, String trackedRoot, List<Alias> aliases, List<Mount> inside, boolean complete) {
+        static final Table NONE = new Table(null, null, List.of(), List.of(), true);
     }
 
     private final String watched;
@@ -152,20 +171,35 @@ final class MountAliases implements AutoCloseable {
         String trackedPoint = null;
         String trackedRoot = null;
         List<Alias> aliases = new ArrayList<>();
+        List<Mount> inside = new ArrayList<>();
+        boolean complete = true;
         for (String line : mountinfo) {
             String[] f = line.split(" ");
             if (f.length < 5 || !f[2].contains(":")) {
                 continue;
             }
+            long id;
+            try {
+                id = Long.parseLong(f[0]);
+            } catch (NumberFormatException e) {
+                throw new IOException("no mount id in this line of /proc/self/mountinfo: " + line, e);
+            }
             String root = TrackedFilesystem.unescape(f[3]);
             String point = TrackedFilesystem.unescape(f[4]);
-            boolean tracked = trackedMountId >= 0 ? Long.parseLong(f[0]) == trackedMountId : Path.of(point).equals(trackedMountPoint);
+            boolean ours = TrackedFilesystem.majorMinor(f[2], line) == superblockDev;
+            boolean tracked = trackedMountId >= 0 ? id == trackedMountId : Path.of(point).equals(trackedMountPoint);
             if (tracked) {
                 trackedPoint = point; // the last wins, as the last mount at a point is the one seen there
                 trackedRoot = root;
-            } else if (TrackedFilesystem.majorMinor(f[2], line) == superblockDev && !root.endsWith("//deleted")
-                    && ResultPlanner.isAtOrBelow(point, watched) && !point.equals(watched) && aliases.size() < MAX_ALIASES) {
-                aliases.add(new Alias(point, root));
+            } else if (ResultPlanner.isAtOrBelow(point, watched) && !point.equals(watched)) {
+                if (inside.size() == MAX_MOUNTS) {
+                    complete = false;
+                    continue;
+                }
+                inside.add(new Mount(point, id, !ours));
+                if (ours && !root.endsWith("//deleted")) {
+                    aliases.add(new Alias(point, root));
+                }
             }
         }
         if (trackedPoint == null) {
@@ -173,7 +207,7 @@ final class MountAliases implements AutoCloseable {
         }
         // The deepest root first: a path is named through the mount that shows the least above it.
         aliases.sort((a, b) -> Integer.compare(depth(b.root()), depth(a.root())));
-        return new Table(trackedPoint, trackedRoot, List.copyOf(aliases));
+        return new Table(trackedPoint, trackedRoot, List.copyOf(aliases), List.copyOf(inside), complete);
     }
 
     /** How many names {@code root} has below the file system's root ("/" none). */

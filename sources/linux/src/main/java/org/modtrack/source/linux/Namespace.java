@@ -59,4 +59,9 @@ interface Namespace {
 
     /** The mount point: what to rescan when nothing better can be named. */
     String mountPoint();
+
+    /** The mounts inside the watched tree now ({@link MountAliases}); none where nothing is mounted. */
+    default MountAliases.Table mountsInside() {
+        return MountAliases.Table.NONE;
+    }
 }

@@ -92,6 +92,13 @@ final class ResultResolver {
      * that queue, as in a run that never stopped, so recovered records are trusted like live ones.
      */
     private boolean queueTakenOver;
+    /** The mounts inside the tree when the newest result was resolved: the consumer's if it blessed that result. */
+    private Set<MountAliases.Mount> lastMounts = Set.of();
+    /**
+     * The mount points of every result resolved since the consumer last blessed the newest one
+     * (that one's included): the consumer may have any of them as a mount showed it then.
+     */
+    private final Set<String> mountPointsSinceBlessed = new HashSet<>();
     private final boolean listsByName;
 
     /**
@@ -170,6 +177,7 @@ final class ResultResolver {
                 items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
             }
         }
+        rescanMounts(namespace.mountsInside(), blessedLast, items);
         if (moves == null) {
             moves = Moves.of(files, now);
         }
@@ -596,6 +604,45 @@ final class ResultResolver {
                     removals.add(new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
                 }
             }
+        }
+    }
+
+    /**
+     * Rescans where a mount inside the tree makes the consumer's copy wrong without a change of any
+     * file: a mount that shows another file system (its changes are not tracked: every result
+     * rescans it), and a mount point whose mount came or went since the blessed result (it shows
+     * other files now). Where the consumer did not bless the newest result, every mount point of
+     * the results since the last it did is rescanned, and every one now; after a restart, every one
+     * now. Past the bound on mounts kept, the whole tree.
+     */
+    private void rescanMounts(MountAliases.Table mounts, boolean blessedLast, Items items) {
+        Set<MountAliases.Mount> now = new HashSet<>(mounts.inside());
+        Set<String> points = new TreeSet<>();
+        for (MountAliases.Mount m : now) {
+            if (m.foreign() || !blessedLast || !lastMounts.contains(m)) {
+                points.add(m.point());
+            }
+        }
+        if (blessedLast) {
+            for (MountAliases.Mount m : lastMounts) {
+                if (!now.contains(m)) {
+                    points.add(m.point()); // unmounted, or mounted over again: what shows there changed
+                }
+            }
+            mountPointsSinceBlessed.clear();
+            lastMounts.forEach(m -> mountPointsSinceBlessed.add(m.point()));
+        } else {
+            points.addAll(mountPointsSinceBlessed);
+        }
+        now.forEach(m -> mountPointsSinceBlessed.add(m.point()));
+        lastMounts = now;
+        for (String point : points) {
+            if (isWatched(point)) {
+                items.rescans.add(point);
+            }
+        }
+        if (!mounts.complete()) {
+            items.rescans.add(watched.toString());
         }
     }
 

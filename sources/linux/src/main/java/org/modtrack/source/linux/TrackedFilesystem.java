@@ -182,9 +182,9 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         return aliases.inTree(path);
     }
 
-    /** The bind mounts of this file system inside the watched tree, as the mount table has them now. */
-    List<MountAliases.Alias> aliases() {
-        return aliases.table().aliases();
+    /** The mounts inside the watched tree, of this file system and of others, as the mount table has them now. */
+    MountAliases.Table mountsInside() {
+        return aliases.table();
     }
 
     /**

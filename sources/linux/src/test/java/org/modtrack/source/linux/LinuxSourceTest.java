@@ -612,6 +612,51 @@ class LinuxSourceTest {
     }
 
     /**
+     * Another file system mounted inside the watched tree is not tracked: every result says to
+     * rescan it. A mount made or removed inside the tree (a bind mount here) changes what the tree
+     * shows without a change of any file: the next result rescans its mount point, and the one after
+     * does not. A consumer that applies each result ends with what the tree shows.
+     */
+    @Test
+    void mountsInsideTheTreeAreRescannedWhereTheyShowAnotherFileSystemOrCameOrWent() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); LoopMount inner = LoopMount.create("ext4", 64 * MIB)) {
+            Path root = m.mountPoint().resolve("r");
+            shPastTheMargin(m.mountPoint(), "mkdir -p r/m r/x r/d other; echo under > r/m/hidden; echo seed > r/d/a;"
+                    + " echo seed > other/o; sync");
+            sh(root, "mount --bind " + inner.mountPoint() + " m; echo seed > m/f");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                LinuxResult first = source.query();
+                assertEquals(PathChange.Kind.RESCAN, byPath(first, root).get("m").kind(), first.toString());
+                source.bless(first.snapshot());
+                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
+                String[][] periods = {
+                        {"echo more >> m/f; echo new > m/n; echo more >> d/a", "d/a m"},
+                        {"mount --bind " + m.mountPoint().resolve("other") + " x", "m x"},
+                        {"echo more >> x/o", "m x/o"},
+                        {"umount x", "m x"},
+                        {"echo more >> d/a", "d/a m"},
+                };
+                try {
+                    for (int period = 0; period < periods.length; period++) {
+                        shPastTheMargin(root, periods[period][0]);
+                        LinuxResult r = source.query();
+                        String said = "period " + (period + 1) + " (" + periods[period][0] + "): " + byPath(r, root);
+                        assertEquals(Set.of(periods[period][1].split(" ")), byPath(r, root).keySet(), said);
+                        assertEquals(PathChange.Kind.RESCAN, byPath(r, root).get("m").kind(), said);
+                        mirror.apply(r.changes(), r.listsByName());
+                        assertNull(mirror.differenceFromFileSystem(), said);
+                        source.bless(r.snapshot());
+                    }
+                } finally {
+                    sh(root, "umount x 2>/dev/null || true");
+                }
+            } finally {
+                sh(root, "umount m");
+            }
+        }
+    }
+
+    /**
      * A file made with {@code O_TMPFILE}, written, linked into the tree and written on through its
      * descriptor is named at its name in every period it stays open (carried), and nothing is named
      * at the name the kernel gives it meanwhile ({@code #} and its inode number), where a file of

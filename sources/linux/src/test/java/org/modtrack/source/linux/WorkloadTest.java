@@ -109,6 +109,17 @@ class WorkloadTest {
         crashFree("btrfs", 128 * MIB, 5_000, 3, random.nextLong());
     }
 
+    /**
+     * Each writer's directory a btrfs subvolume below the tracked root: its files have a device and
+     * an fsid of their own, and are still the tracked file system's.
+     */
+    @Test
+    void crashFreeBtrfsWithEachWriterInASubvolume(SplittableRandom random) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(),
+                () -> "skipped: " + LoopMount.unavailableReason("btrfs").get());
+        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), true);
+    }
+
     private static long wallNanos() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
@@ -121,6 +132,12 @@ class WorkloadTest {
 
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options)
             throws Exception {
+        crashFree(fsType, bytes, ops, cycles, seed, options, false);
+    }
+
+    /** {@code subvolumes}: each writer's directory is a btrfs subvolume. */
+    private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options,
+                           boolean subvolumes) throws Exception {
         Path state = Files.createDirectory(scratch.resolve("state"));
         List<Observation> results = new ArrayList<>();
         int dropped = 0;
@@ -133,7 +150,7 @@ class WorkloadTest {
         long quietUnchanged = 0;
         try (LoopMount m = LoopMount.create(fsType, bytes)) {
             Path root = m.mountPoint();
-            prepare(root);
+            prepare(root, subvolumes);
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options)) {
                 mirror = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
                 try (Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
@@ -172,7 +189,7 @@ class WorkloadTest {
         Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results,
                 List.of(new Span(Long.MIN_VALUE, Long.MAX_VALUE)));
         System.out.printf("WorkloadTest %s crash-free (%s, %s records, hook %s), seed %d: %d ops in %d ms, %d results; %s;"
-                + " readOnlyDropped %d, readOnlyReported %d%n", fsType, options.detail() + " named by " + options.naming(), options.granularity(),
+                + " readOnlyDropped %d, readOnlyReported %d%n", fsType + (subvolumes ? " (a subvolume each)" : ""), options.detail() + " named by " + options.naming(), options.granularity(),
                 options.hook() == null ? "best" : options.hook().cliName(), seed, report.changes() + report.reads(),
                 TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
         report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
@@ -446,7 +463,7 @@ class WorkloadTest {
         long began;
         try (LoopMount m = LoopMount.create("ext4", 512 * MIB)) {
             Path root = m.mountPoint();
-            prepare(root);
+            prepare(root, false);
             TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr, hook, jvm);
             mirror[0] = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
             try (Writers writers = Writers.start(root, scratch, seed, 20_000, 4000)) {
@@ -547,12 +564,16 @@ class WorkloadTest {
      * every file changed within that margin before the consumer's first copy, and these would count
      * as files only read that a result reported.
      */
-    private static void prepare(Path root) throws Exception {
+    /** The writers' directories with their read-only files; {@code subvolumes}: each a btrfs subvolume. */
+    private static void prepare(Path root, boolean subvolumes) throws Exception {
+        for (int w = 0; subvolumes && w < WRITERS; w++) {
+            ChildScript.command(root, "btrfs", "subvolume", "create", root.resolve("w" + w).toString());
+        }
         ChildScript.command(root, ChildScript.PYTHON, "-c", """
                 import os, sys
                 for w in range(%d):
                     d = os.path.join(sys.argv[1], "w%%d" %% w)
-                    os.mkdir(d)
+                    os.makedirs(d, exist_ok=True)
                     for i in range(%d):
                         with open(os.path.join(d, "ro_%%d" %% i), "w") as f:
                             f.write("read me %%d\\n" %% i * 100)
