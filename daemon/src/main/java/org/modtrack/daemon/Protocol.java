@@ -263,6 +263,8 @@ public final class Protocol {
         }
         o.put("powerLease", root.source().powerLeaseStanding());
         o.put("uninspectableProcesses", root.source().uninspectableProcesses());
+        ArrayNode untracked = o.putArray("untrackedMounts");
+        root.source().untrackedMounts().forEach(untracked::add);
         putContinuity(o, s.continuity());
         ArrayNode consumers = o.putArray("consumers");
         s.consumers().forEach(c -> consumers.add(consumer(c)));

@@ -191,6 +191,7 @@ class DaemonTest {
             assertTrue(status.path("records").asLong() > 0, status.toString());
             assertTrue(status.path("uninspectableProcesses").isInt() && status.path("uninspectableProcesses").asInt() >= 0,
                     status.toString());
+            assertTrue(status.path("untrackedMounts").isArray() && status.path("untrackedMounts").isEmpty(), status.toString());
             JsonNode events = status.path("events");
             for (String counter : List.of("preContent", "reads", "writes", "alreadyRecorded", "failures", "namespace",
                     "namespaceOverflows", "modifyMuted", "directoriesMuted", "directoryRecords", "answeredAtDeadline",

@@ -679,6 +679,14 @@ public final class LinuxSource implements AutoCloseable {
         return b == null ? 0 : b.uninspectable().size();
     }
 
+    /**
+     * The mount points inside the watched tree where another file system is mounted now: their
+     * changes are not tracked, and every result says to rescan them.
+     */
+    public List<String> untrackedMounts() {
+        return fs.mountsInside().foreignPoints();
+    }
+
     /** The source's event counters since it started. */
     public EventCounts eventCounts() {
         PermissionCounters c = preContent.counters();
@@ -1014,7 +1022,7 @@ public final class LinuxSource implements AutoCloseable {
                     + "; what each shows is named below it, and a change made inside the tree shows at the path it was"
                     + " made through only (docs/linux-source.md, Known limits)");
         }
-        List<String> foreign = mounts.inside().stream().filter(MountAliases.Mount::foreign).map(MountAliases.Mount::point).toList();
+        List<String> foreign = mounts.foreignPoints();
         if (!foreign.isEmpty()) {
             LOG.warning(() -> "other file systems are mounted inside " + watched + " (at " + foreign + "): their changes are"
                     + " not tracked, and every result says to rescan them; track each as a root of its own"

@@ -65,6 +65,11 @@ final class MountAliases implements AutoCloseable {
      */
     record Table(String trackedPoint, String trackedRoot, List<Alias> aliases, List<Mount> inside, boolean complete) {
         static final Table NONE = new Table(null, null, List.of(), List.of(), true);
+
+        /** The points of the mounts inside the tree that show another file system. */
+        List<String> foreignPoints() {
+            return inside.stream().filter(Mount::foreign).map(Mount::point).toList();
+        }
     }
 
     private final String watched;

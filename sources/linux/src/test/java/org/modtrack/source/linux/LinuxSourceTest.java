@@ -573,17 +573,22 @@ class LinuxSourceTest {
      * A bind mount inside the watched tree of a directory outside it ({@code r/x} showing
      * {@code other}, the tree {@code r}) is part of the tree: what is written there, through either
      * path, is named at its path below the mount in every period, renames within it, into it and
-     * out of it included, and a consumer that applies each result ends with what the tree shows.
+     * out of it included, and a consumer that applies each result ends with what the tree shows. On
+     * btrfs {@code other} is a subvolume mounted by itself ({@code subvol=}), as {@code @home} is.
      */
     @ParameterizedTest
-    @EnumSource(LinuxSourceOptions.Naming.class)
-    void aBindMountInsideTheTreeOfADirectoryOutsideItIsNamedThroughTheMount(LinuxSourceOptions.Naming naming) throws Exception {
-        try (LoopMount m = LoopMount.create("ext4", 64 * MIB)) {
+    @CsvSource({"ext4, EVENTS", "ext4, SCAN", "btrfs, SCAN"})
+    void aBindMountInsideTheTreeOfADirectoryOutsideItIsNamedThroughTheMount(String fsType, LinuxSourceOptions.Naming naming)
+            throws Exception {
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, 128 * MIB)) {
             Path root = m.mountPoint().resolve("r");
             Path other = m.mountPoint().resolve("other");
-            shPastTheMargin(m.mountPoint(), "mkdir -p r/x r/d other/sub far; echo seed > other/a; echo seed > other/b;"
+            boolean btrfs = fsType.equals("btrfs");
+            shPastTheMargin(m.mountPoint(), (btrfs ? "btrfs subvolume create other > /dev/null; mkdir other/sub;" : "")
+                    + "mkdir -p r/x r/d other/sub far; echo seed > other/a; echo seed > other/b;"
                     + " echo seed > other/c; echo seed > other/sub/f; echo seed > r/d/y; echo seed > far/z; sync");
-            sh(root, "mount --bind " + other + " " + root.resolve("x"));
+            sh(root, btrfs ? "mount -o subvol=other " + m.device() + " x" : "mount --bind " + other + " x");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
                     LinuxSourceOptions.defaults().withNaming(naming))) {
                 source.bless(source.query().snapshot());
@@ -625,6 +630,7 @@ class LinuxSourceTest {
                     + " echo seed > other/o; sync");
             sh(root, "mount --bind " + inner.mountPoint() + " m; echo seed > m/f");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                assertEquals(List.of(root.resolve("m").toString()), source.untrackedMounts());
                 LinuxResult first = source.query();
                 assertEquals(PathChange.Kind.RESCAN, byPath(first, root).get("m").kind(), first.toString());
                 source.bless(first.snapshot());
