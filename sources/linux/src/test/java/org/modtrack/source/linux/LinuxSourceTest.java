@@ -880,7 +880,10 @@ class LinuxSourceTest {
         }
     }
 
-    /** A btrfs subvolume's device keeps no write count: there the file system's generation is counted. */
+    /**
+     * A btrfs subvolume's device keeps no write count: there the file system's generation is counted.
+     * Run at any time, the xfs case found a gap once in many runs: the log's covering write.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
     void aCleanRestartWithNothingWrittenMeanwhileIsNotAGap(String fsType) throws Exception {
@@ -893,6 +896,11 @@ class LinuxSourceTest {
                 LinuxResult r = source.query();
                 source.bless(r.snapshot());
                 sh(root, "echo two > two"); // recorded, not blessed: it must come back after the restart
+                if (fsType.equals("xfs")) {
+                    // xfs covers its log some 30 s after the last change, a write of its own (about 67
+                    // sectors): covered now by a freeze, so that only the stop and start could write.
+                    sh(root, "sync -f .; fsfreeze -f " + root + " && fsfreeze -u " + root);
+                }
                 blessed = r.snapshot();
             }
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
