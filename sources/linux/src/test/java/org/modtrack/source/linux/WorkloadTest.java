@@ -117,7 +117,27 @@ class WorkloadTest {
     void crashFreeBtrfsWithEachWriterInASubvolume(SplittableRandom random) throws Exception {
         assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(),
                 () -> "skipped: " + LoopMount.unavailableReason("btrfs").get());
-        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), true);
+        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), Layout.SUBVOLUMES);
+    }
+
+    /**
+     * Each writer's directory a bind mount inside the tracked tree of a directory outside it: the
+     * kernel names what the writers change by its path outside the tree, and results must name it
+     * below the mounts.
+     */
+    @Test
+    void crashFreeExt4WithEachWriterInABindMountOfADirectoryOutsideTheTree(SplittableRandom random) throws Exception {
+        crashFree("ext4", 512 * MIB, 20_000, 8, random.nextLong(), LinuxSourceOptions.defaults(), Layout.BIND_MOUNTS);
+    }
+
+    /** Where the writers' directories are. */
+    private enum Layout {
+        /** Directories of the tracked root. */
+        DIRECTORIES,
+        /** btrfs subvolumes below the tracked root. */
+        SUBVOLUMES,
+        /** Directories outside the tracked tree ({@code other/wN}), each bind-mounted inside it ({@code r/wN}). */
+        BIND_MOUNTS
     }
 
     private static long wallNanos() {
@@ -132,12 +152,11 @@ class WorkloadTest {
 
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options)
             throws Exception {
-        crashFree(fsType, bytes, ops, cycles, seed, options, false);
+        crashFree(fsType, bytes, ops, cycles, seed, options, Layout.DIRECTORIES);
     }
 
-    /** {@code subvolumes}: each writer's directory is a btrfs subvolume. */
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options,
-                           boolean subvolumes) throws Exception {
+                           Layout layout) throws Exception {
         Path state = Files.createDirectory(scratch.resolve("state"));
         List<Observation> results = new ArrayList<>();
         int dropped = 0;
@@ -149,9 +168,9 @@ class WorkloadTest {
         long quietReads = 0;
         long quietUnchanged = 0;
         try (LoopMount m = LoopMount.create(fsType, bytes)) {
-            Path root = m.mountPoint();
-            prepare(root, subvolumes);
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options)) {
+            Path root = layout == Layout.BIND_MOUNTS ? m.mountPoint().resolve("r") : m.mountPoint();
+            try (AutoCloseable mounts = prepare(root, layout);
+                 LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options)) {
                 mirror = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
                 try (Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
                 began = System.nanoTime();
@@ -189,7 +208,7 @@ class WorkloadTest {
         Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results,
                 List.of(new Span(Long.MIN_VALUE, Long.MAX_VALUE)));
         System.out.printf("WorkloadTest %s crash-free (%s, %s records, hook %s), seed %d: %d ops in %d ms, %d results; %s;"
-                + " readOnlyDropped %d, readOnlyReported %d%n", fsType + (subvolumes ? " (a subvolume each)" : ""), options.detail() + " named by " + options.naming(), options.granularity(),
+                + " readOnlyDropped %d, readOnlyReported %d%n", fsType + (layout == Layout.DIRECTORIES ? "" : " (writers in " + layout + ")"), options.detail() + " named by " + options.naming(), options.granularity(),
                 options.hook() == null ? "best" : options.hook().cliName(), seed, report.changes() + report.reads(),
                 TimeUnit.NANOSECONDS.toMillis(ended - began), results.size(), report.summary(), dropped, readOnlyReported);
         report.firstFalsePositives().forEach(f -> System.out.println("  false positive: " + f));
@@ -210,7 +229,8 @@ class WorkloadTest {
         assertEquals(0, mirror.repeatedPaths(), "entries that repeated a path of their result (seed " + seed + ")");
         explainDifference(difference, results);
         assertEquals(null, difference, "the consumer's mirror after the last result (seed " + seed + ")");
-        if (fsType.equals("ext4") && options.withNaming(LinuxSourceOptions.defaults().naming()).equals(LinuxSourceOptions.defaults())) {
+        if (fsType.equals("ext4") && layout == Layout.DIRECTORIES
+                && options.withNaming(LinuxSourceOptions.defaults().naming()).equals(LinuxSourceOptions.defaults())) {
             // Precision with the defaults: of the files the consumer re-reads, at most 1% are ones it
             // had as they are, not counting the versions written after a checkpoint (inevitable).
             long avoidable = mirror.unchangedReads() - mirror.unchangedReadsInevitable();
@@ -463,7 +483,7 @@ class WorkloadTest {
         long began;
         try (LoopMount m = LoopMount.create("ext4", 512 * MIB)) {
             Path root = m.mountPoint();
-            prepare(root, false);
+            fill(root);
             TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr, hook, jvm);
             mirror[0] = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
             try (Writers writers = Writers.start(root, scratch, seed, 20_000, 4000)) {
@@ -564,11 +584,46 @@ class WorkloadTest {
      * every file changed within that margin before the consumer's first copy, and these would count
      * as files only read that a result reported.
      */
-    /** The writers' directories with their read-only files; {@code subvolumes}: each a btrfs subvolume. */
-    private static void prepare(Path root, boolean subvolumes) throws Exception {
-        for (int w = 0; subvolumes && w < WRITERS; w++) {
-            ChildScript.command(root, "btrfs", "subvolume", "create", root.resolve("w" + w).toString());
+    /**
+     * The writers' directories, laid out as {@code layout} says, with their read-only files; closing
+     * what it returns unmounts what it mounted.
+     */
+    private static AutoCloseable prepare(Path root, Layout layout) throws Exception {
+        Files.createDirectories(root);
+        List<Path> mounted = new ArrayList<>();
+        AutoCloseable unmount = () -> {
+            for (Path dir : mounted) {
+                ChildScript.command(root, "umount", dir.toString());
+            }
+        };
+        try {
+            for (int w = 0; w < WRITERS; w++) {
+                Path dir = root.resolve("w" + w);
+                switch (layout) {
+                    case DIRECTORIES -> { }
+                    case SUBVOLUMES -> ChildScript.command(root, "btrfs", "subvolume", "create", dir.toString());
+                    case BIND_MOUNTS -> {
+                        Path outside = Files.createDirectories(root.resolveSibling("other").resolve("w" + w));
+                        Files.createDirectory(dir);
+                        ChildScript.command(root, "mount", "--bind", outside.toString(), dir.toString());
+                        mounted.add(dir);
+                    }
+                }
+            }
+            fill(root);
+        } catch (Exception e) {
+            try {
+                unmount.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
+        return unmount;
+    }
+
+    /** Each writer's read-only files. */
+    private static void fill(Path root) throws Exception {
         ChildScript.command(root, ChildScript.PYTHON, "-c", """
                 import os, sys
                 for w in range(%d):
