@@ -177,10 +177,10 @@ final class ResultResolver {
                 items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
             }
         }
-        rescanMounts(namespace.mountsInside(), blessedLast, items);
         if (moves == null) {
             moves = Moves.of(files, now);
         }
+        Set<String> mountPoints = rescanMounts(namespace.mountsInside(), blessedLast, moves, items);
         items.lookAtGoneNames(files, now, moves);
         if (blessedLast) {
             items.readAgain.addAll(readsDisturbed(blessedReads, files, now, moves));
@@ -246,6 +246,7 @@ final class ResultResolver {
         items.readOtherNames(otherNames, r.recovered());
         items.markReadAgain(r.recovered());
         items.rescanUnnamable();
+        items.forgetViewsBelow(mountPoints);
 
         List<PathChange> changes;
         try {
@@ -396,6 +397,25 @@ final class ResultResolver {
             for (Namespace.Where w : names) {
                 if (isWatched(w.path()) && !scanNamed.contains(w.path()) && named.add(w.path())) {
                     live.add(new ResultPlanner.Item(null, w.path(), false, true, false, false, false, recovered, w.links()));
+                }
+            }
+        }
+
+        /**
+         * Where a mount came, went or shows another file system, what the consumer has below its
+         * point is not what the records saw there: an object the records place there for the
+         * consumer is new to it (read where it is now, not moved from there), and the point's rescan
+         * reads what is there now.
+         */
+        void forgetViewsBelow(Set<String> points) {
+            if (points.isEmpty()) {
+                return;
+            }
+            for (int i = 0; i < live.size(); i++) {
+                ResultPlanner.Item it = live.get(i);
+                if (it.view() != null && points.stream().anyMatch(p -> ResultPlanner.isAtOrBelow(it.view(), p))) {
+                    live.set(i, new ResultPlanner.Item(null, it.now(), it.directory(), true, it.created(), it.listing(),
+                            it.carried(), it.recovered(), it.links()));
                 }
             }
         }
@@ -613,9 +633,11 @@ final class ResultResolver {
      * rescans it), and a mount point whose mount came or went since the blessed result (it shows
      * other files now). Where the consumer did not bless the newest result, every mount point of
      * the results since the last it did is rescanned, and every one now; after a restart, every one
-     * now. Past the bound on mounts kept, the whole tree.
+     * now. Past the bound on mounts kept, the whole tree. A point where the consumer may have what a
+     * mount showed is also rescanned where the directory renames of this result take it. Returns
+     * the paths rescanned.
      */
-    private void rescanMounts(MountAliases.Table mounts, boolean blessedLast, Items items) {
+    private Set<String> rescanMounts(MountAliases.Table mounts, boolean blessedLast, Moves moves, Items items) {
         Set<MountAliases.Mount> now = new HashSet<>(mounts.inside());
         Set<String> points = new TreeSet<>();
         for (MountAliases.Mount m : now) {
@@ -636,6 +658,12 @@ final class ResultResolver {
         }
         now.forEach(m -> mountPointsSinceBlessed.add(m.point()));
         lastMounts = now;
+        if (!moves.none()) {
+            for (String point : List.copyOf(points)) {
+                points.add(moves.forward(point));
+                points.addAll(moves.toNow(point));
+            }
+        }
         for (String point : points) {
             if (isWatched(point)) {
                 items.rescans.add(point);
@@ -643,7 +671,9 @@ final class ResultResolver {
         }
         if (!mounts.complete()) {
             items.rescans.add(watched.toString());
+            points.add(watched.toString());
         }
+        return points;
     }
 
     /**

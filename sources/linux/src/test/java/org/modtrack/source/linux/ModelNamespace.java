@@ -1,6 +1,7 @@
 package org.modtrack.source.linux;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Map;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.FileId;
@@ -9,6 +10,7 @@ import org.modtrack.engine.FileId;
 final class ModelNamespace implements Namespace {
     private final ModelTree fs;
     private final String mount;
+    private MountAliases.Table mounts = MountAliases.Table.NONE;
 
     ModelNamespace(ModelTree fs, String mount) {
         this.fs = fs;
@@ -51,5 +53,15 @@ final class ModelNamespace implements Namespace {
     @Override
     public String mountPoint() {
         return mount;
+    }
+
+    /** Sets the mounts inside the tree that {@link #mountsInside} reports. */
+    void mounts(List<MountAliases.Mount> inside) {
+        mounts = new MountAliases.Table(mount, "/", List.of(), List.copyOf(inside), true);
+    }
+
+    @Override
+    public MountAliases.Table mountsInside() {
+        return mounts;
     }
 }

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,7 +35,9 @@ import org.modtrack.testing.Seeded;
  * notification listener records them; some while a checkpoint runs or its result is built; queries
  * whose results a consumer applies one entry after another ({@link SequentialConsumer}), sometimes
  * stopping in the middle and resuming from the entry it reached, and then blesses, at once or late;
- * or it loses what it applied and is back at its last blessed view, unblessed.
+ * or it loses what it applied and is back at its last blessed view, unblessed. Now and then another
+ * file system is mounted on a directory of the tree, changes there, or is unmounted, none of which
+ * makes a record (the results rescan such mount points).
  * After every result made with nothing changing meanwhile, the consumer's tree equals the file
  * system's; no result names a path twice.
  */
@@ -101,7 +104,8 @@ class ResultContractTest {
         int cycles = Integer.getInteger("contract.cycles", 100);
         Totals totals = new Totals();
         Long replay = Long.getLong("contract.seed");
-        for (int t = 0; t < (replay != null ? 1 : trackers); t++) {
+        int runs = replay != null ? 1 : trackers;
+        for (int t = 0; t < runs; t++) {
             long seed = replay != null ? replay : random.nextLong();
             Path dir = Files.createDirectories(state.resolve("t" + t));
             try {
@@ -115,7 +119,7 @@ class ResultContractTest {
             }
         }
         System.out.println("ResultContractTest: " + totals);
-        assertTrue(totals.checked > trackers * cycles / 4, totals.toString());
+        assertTrue(totals.checked > runs * cycles / 4, totals.toString());
     }
 
     /** One tracker's history: a file system, the engine, a consumer. */
@@ -124,6 +128,10 @@ class ResultContractTest {
         final Path dir;
         final Totals totals;
         final ModelTree fs = new ModelTree();
+        final ModelNamespace namespace = new ModelNamespace(fs, ROOT);
+        /** Other file systems mounted inside the tree, by mount point: their changes make no record. */
+        final Map<String, Mounted> mounts = new TreeMap<>();
+        long nextMountId = 100;
         ModelTree mirror;
         ModelTree blessedMirror;
         int nextId = 1;
@@ -145,7 +153,7 @@ class ResultContractTest {
                 TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
                         .withSnapshotBytes(4096, 1 << 20));
                 try {
-                    ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
+                    ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
                     for (int c = 0; c < cycles; c++) {
                         core = cycle(core, storage, resolver, c);
                     }
@@ -250,8 +258,18 @@ class ResultContractTest {
         void op(TrackerCore core, String when) throws IOException {
             List<String> all = fs.paths(ROOT, false);
             List<String> dirs = fs.paths(ROOT, true);
+            // What the tracked file system does never reaches into a mount, nor moves one (EBUSY, EXDEV).
+            all.removeIf(p -> holdsAMount(p) || mounted(p));
+            dirs.removeIf(this::mounted);
             String fresh = dirs.get(r.nextInt(dirs.size())) + "/" + NAMES[r.nextInt(NAMES.length)];
             String any = all.isEmpty() ? null : all.get(r.nextInt(all.size()));
+            if (mounted(fresh) || holdsAMount(fresh)) {
+                return;
+            }
+            if (r.nextInt(12) == 0) {
+                mountOp(dirs, when);
+                return;
+            }
             switch (r.nextInt(9)) {
                 case 0, 1 -> create(core, fresh, r.nextInt(3) == 0, when);
                 case 2, 3 -> write(core, any, when);
@@ -345,12 +363,84 @@ class ResultContractTest {
             return true;
         }
 
+        /** Whether {@code path} is at or below a mount point. */
+        boolean mounted(String path) {
+            for (String point : mounts.keySet()) {
+                if (ResultPlanner.isAtOrBelow(path, point)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Whether a mount point is at or below {@code path}. */
+        boolean holdsAMount(String path) {
+            for (String point : mounts.keySet()) {
+                if (ResultPlanner.isAtOrBelow(point, path)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Another file system mounted on a directory of the tree, hiding what it held; changes in one
+         * mounted; or one unmounted, showing again what it hid: none of it makes a record.
+         */
+        void mountOp(List<String> dirs, String when) {
+            int choice = mounts.isEmpty() ? 0 : r.nextInt(3);
+            if (choice == 0) {
+                dirs.removeIf(d -> d.equals(ROOT) || holdsAMount(d));
+                if (dirs.isEmpty()) {
+                    return;
+                }
+                String point = dirs.get(r.nextInt(dirs.size()));
+                Mounted m = new Mounted(nextMountId++, fs.get(point), new TreeMap<>(fs.below(point)));
+                fs.removeTree(point);
+                fs.put(point, new ModelTree.Node(nextId++, true, 0));
+                nextId = fs.fill(point, r, 1, nextId, NAMES);
+                mounts.put(point, m);
+                log.add("mount " + point + " (mount " + m.id() + ": " + fs.get(point).id() + ", hiding " + m.covered().id() + ") " + when);
+            } else {
+                List<String> points = new ArrayList<>(mounts.keySet());
+                String point = points.get(r.nextInt(points.size()));
+                if (choice == 1) {
+                    List<String> inside = new ArrayList<>(fs.below(point).keySet());
+                    String p = point + "/" + NAMES[r.nextInt(NAMES.length)];
+                    ModelTree.Node n = fs.get(p);
+                    if (n == null) {
+                        fs.put(p, new ModelTree.Node(nextId++, false, 0));
+                    } else if (r.nextBoolean() && !inside.isEmpty()) {
+                        String q = inside.get(r.nextInt(inside.size()));
+                        ModelTree.Node m = fs.get(q);
+                        fs.put(q, new ModelTree.Node(m.id(), m.directory(), m.version() + 1));
+                        p = q;
+                    } else {
+                        fs.removeTree(p);
+                    }
+                    log.add("change " + p + " on the mounted file system " + when);
+                } else {
+                    Mounted m = mounts.remove(point);
+                    fs.removeTree(point);
+                    fs.put(point, m.covered());
+                    m.hidden().forEach(fs::put);
+                    log.add("umount " + point + " " + when);
+                }
+            }
+            List<MountAliases.Mount> inside = new ArrayList<>();
+            mounts.forEach((point, m) -> inside.add(new MountAliases.Mount(point, m.id(), true)));
+            namespace.mounts(inside);
+        }
+
         /** Swaps {@code path} with a sibling of the same kind through a temporary name. */
         void swap(TrackerCore core, String path, String when) throws IOException {
             if (path == null) {
                 return;
             }
             String other = parentOf(path) + "/" + NAMES[r.nextInt(NAMES.length)];
+            if (mounted(other) || holdsAMount(other)) {
+                return;
+            }
             ModelTree.Node o = fs.get(other);
             if (o == null || other.equals(path) || o.directory() != fs.get(path).directory()) {
                 return;
@@ -363,6 +453,9 @@ class ResultContractTest {
             rename(core, other, path, when);
             rename(core, tmp, other, when);
         }
+
+        /** A mount inside the tree: its id, and the directory it covers with what that held. */
+        record Mounted(long id, ModelTree.Node covered, Map<String, ModelTree.Node> hidden) {}
 
         private static String parentOf(String path) {
             return path.substring(0, path.lastIndexOf('/'));
