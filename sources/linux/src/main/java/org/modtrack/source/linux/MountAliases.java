@@ -61,7 +61,8 @@ final class MountAliases implements AutoCloseable {
      * @param aliases the mounts of the tracked file system inside the watched tree, most specific root first
      * @param inside every mount strictly inside the watched tree, in mountinfo's order, if
      *     {@code complete}
-     * @param complete false where there were more than {@link #MAX_MOUNTS}: the rest are missing
+     * @param complete false where there were more than {@link #MAX_MOUNTS} (the rest are missing),
+     *     or the table could not be read again after a change
      */
     record Table(String trackedPoint, String trackedRoot, List<Alias> aliases, List<Mount> inside, boolean complete) {
         static final Table NONE = new Table(null, null, List.of(), List.of(), true);
@@ -77,9 +78,19 @@ final class MountAliases implements AutoCloseable {
     private final long trackedMountId;
     private final Path trackedMountPoint;
     private final int mountinfoFd;
+    private final MountTable lines;
     private Table table;
+    /** Whether the last read of the mount table failed (the change that asked for it is not asked again). */
+    private boolean unread;
 
-    private MountAliases(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint, int mountinfoFd) {
+    /** How the mount table's lines are read: /proc/self/mountinfo, or a test's. */
+    interface MountTable {
+        List<String> lines() throws IOException;
+    }
+
+    private MountAliases(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint, int mountinfoFd,
+                         MountTable lines) {
+        this.lines = lines;
         this.watched = watched;
         this.superblockDev = superblockDev;
         this.trackedMountId = trackedMountId;
@@ -93,8 +104,14 @@ final class MountAliases implements AutoCloseable {
      * inside the tree {@code watched} (a real path).
      */
     static MountAliases open(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint) throws IOException {
+        return open(watched, superblockDev, trackedMountId, trackedMountPoint, () -> Files.readAllLines(MOUNTINFO));
+    }
+
+    /** {@link #open(String, long, long, Path)}, reading the table's lines from {@code lines} (told of changes by the kernel's). */
+    static MountAliases open(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint, MountTable lines)
+            throws IOException {
         int fd = Posix.open(MOUNTINFO.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
-        MountAliases aliases = new MountAliases(watched, superblockDev, trackedMountId, trackedMountPoint, fd);
+        MountAliases aliases = new MountAliases(watched, superblockDev, trackedMountId, trackedMountPoint, fd, lines);
         try {
             aliases.pollChanged(); // the table is read now: the next change is the one to notice
             aliases.table = aliases.read();
@@ -149,13 +166,19 @@ final class MountAliases implements AutoCloseable {
 
     private synchronized Table current() {
         try {
-            if (pollChanged()) {
+            if (pollChanged() || unread) {
                 table = read();
+                unread = false;
             }
         } catch (IOException e) {
-            // Kept as it was: a name this misses is dropped as outside the tree, as before any alias was known.
-            LOG.log(Level.WARNING, "could not read the mount table again; bind mounts inside " + watched
-                    + " are taken as they were", e);
+            // The aliases stay as they were (a name they miss is dropped as outside the tree), but a
+            // mount inside the tree may have come or gone unseen: results rescan the tree until a read works.
+            if (!unread) {
+                LOG.log(Level.WARNING, "could not read the mount table again; results rescan " + watched
+                        + " until it can be read", e);
+            }
+            unread = true;
+            table = new Table(table.trackedPoint(), table.trackedRoot(), table.aliases(), table.inside(), false);
         }
         return table;
     }
@@ -167,7 +190,7 @@ final class MountAliases implements AutoCloseable {
     }
 
     private Table read() throws IOException {
-        return parse(Files.readAllLines(MOUNTINFO), watched, superblockDev, trackedMountId, trackedMountPoint);
+        return parse(lines.lines(), watched, superblockDev, trackedMountId, trackedMountPoint);
     }
 
     /** The table {@code mountinfo}'s lines give: pure, for tests. */

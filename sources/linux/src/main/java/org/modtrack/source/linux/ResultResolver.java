@@ -633,9 +633,9 @@ final class ResultResolver {
      * rescans it), and a mount point whose mount came or went since the blessed result (it shows
      * other files now). Where the consumer did not bless the newest result, every mount point of
      * the results since the last it did is rescanned, and every one now; after a restart, every one
-     * now. Past the bound on mounts kept, the whole tree. A point where the consumer may have what a
-     * mount showed is also rescanned where the directory renames of this result take it. Returns
-     * the paths rescanned.
+     * now. Past the bound on mounts kept, or with the mount table unread, the whole tree. A point
+     * where the consumer may have what a mount showed is also rescanned where the directory renames
+     * of this result take it. Returns the paths rescanned.
      */
     private Set<String> rescanMounts(MountAliases.Table mounts, boolean blessedLast, Moves moves, Items items) {
         Set<MountAliases.Mount> now = new HashSet<>(mounts.inside());

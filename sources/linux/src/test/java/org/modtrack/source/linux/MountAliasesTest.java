@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.modtrack.testing.TmpfsMount;
 
 class MountAliasesTest {
     private static final long DEV = TrackedFilesystem.deviceNumber(7, 0);
@@ -72,5 +74,37 @@ class MountAliasesTest {
         MountAliases.Table t = MountAliases.parse(mountinfo, "/srv", DEV, 36, Path.of("/srv"));
         assertEquals(MountAliases.MAX_MOUNTS, t.inside().size());
         assertFalse(t.complete());
+    }
+
+    /**
+     * A change of the mount table is noticed (a tmpfs mounted and unmounted here); where the table
+     * then cannot be read, it is not complete (results rescan the whole tree) until a read works.
+     */
+    @Test
+    void aMountTableThatCannotBeReadAfterAChangeIsNotComplete() throws Exception {
+        List<String> table = List.of("36 25 7:0 / /srv rw - ext4 /dev/loop0 rw", "37 36 7:0 /o /srv/r/x rw - ext4 /dev/loop0 rw");
+        boolean[] failing = {false};
+        int[] reads = {0};
+        try (MountAliases a = MountAliases.open("/srv/r", DEV, 36, Path.of("/srv"), () -> {
+            reads[0]++;
+            if (failing[0]) {
+                throw new IOException("unreadable");
+            }
+            return table;
+        })) {
+            assertTrue(a.table().complete());
+            assertEquals("/srv/r/x/f", a.inTree("/srv/o/f"));
+            int before = reads[0];
+            a.table();
+            assertEquals(before, reads[0], "no change: not read again");
+            failing[0] = true;
+            try (TmpfsMount changed = TmpfsMount.create(1 << 20)) {
+                assertFalse(a.table().complete(), "changed, and unreadable");
+                assertEquals("/srv/r/x/f", a.inTree("/srv/o/f"), "the aliases as they were");
+                assertFalse(a.table().complete(), "read again, and unreadable still");
+                failing[0] = false;
+                assertTrue(a.table().complete(), "read again once it works");
+            }
+        }
     }
 }
