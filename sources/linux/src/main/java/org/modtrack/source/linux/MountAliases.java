@@ -23,8 +23,9 @@ import org.modtrack.posix.PosixException;
  *
  * <p>The mounts are read from /proc/self/mountinfo, again whenever the kernel says the mount table
  * changed ({@code poll} on the open file reports {@code POLLPRI} once after each change, proc(5)): a
- * bind mount made or removed while the source runs is known from the next path asked about. Safe
- * for any number of threads.
+ * bind mount made or removed while the source runs is known from the next path asked about; and
+ * again after a directory was renamed ({@link #readAgain}), which moves what a mount shows or where
+ * it is without a change of the table. Safe for any number of threads.
  */
 final class MountAliases implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MountAliases.class.getName());
@@ -137,6 +138,15 @@ final class MountAliases implements AutoCloseable {
     /** The aliases as they are now. */
     Table table() {
         return current();
+    }
+
+    /**
+     * Reads the table again before the next use: a directory was renamed, and mountinfo's root field
+     * of a mount that shows it (or a directory below it) names it where it is now, without a change
+     * the kernel would report ({@code poll} says nothing of renames).
+     */
+    synchronized void readAgain() {
+        unread = true;
     }
 
     /** {@link #inTree} by {@code table}: pure, for tests. */

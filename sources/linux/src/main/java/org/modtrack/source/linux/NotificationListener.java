@@ -295,6 +295,7 @@ final class NotificationListener implements AutoCloseable {
                     + " and renames since the last result were not all seen");
             orphans.clear(); // the directory deletions that would name them may be among the dropped events
             directories.forget(); // a directory's rename may be among them: every cached path may be stale
+            fs.directoryRenamed();
             return;
         }
         Parsed p = parse(cursor);
@@ -302,6 +303,7 @@ final class NotificationListener implements AutoCloseable {
             record(mask, p);
             if ((mask & FAN_ONDIR) != 0 && (mask & (FAN_RENAME | Fanotify.FAN_MOVED_FROM)) != 0) {
                 directories.forget(); // every path below a moved directory changed
+                fs.directoryRenamed(); // and where a mount is, or what it shows
             } else if ((mask & FAN_ONDIR) != 0 && (mask & FAN_DELETE) != 0 && p.child != null) {
                 directories.forget(p.child); // a removed directory was empty: no other path changed
             }

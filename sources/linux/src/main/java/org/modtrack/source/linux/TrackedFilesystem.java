@@ -182,6 +182,11 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
         return aliases.inTree(path);
     }
 
+    /** A directory was renamed (or a rename may have been missed): the mounts are read again before their next use. */
+    void directoryRenamed() {
+        aliases.readAgain();
+    }
+
     /** The mounts inside the watched tree, of this file system and of others, as the mount table has them now. */
     MountAliases.Table mountsInside() {
         return aliases.table();
