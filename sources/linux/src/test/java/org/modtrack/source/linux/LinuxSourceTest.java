@@ -573,8 +573,9 @@ class LinuxSourceTest {
      * A bind mount inside the watched tree of a directory outside it ({@code r/x} showing
      * {@code other}, the tree {@code r}) is part of the tree: what is written there, through either
      * path, is named at its path below the mount in every period, renames within it, into it and
-     * out of it included, and a consumer that applies each result ends with what the tree shows. On
-     * btrfs {@code other} is a subvolume mounted by itself ({@code subvol=}), as {@code @home} is.
+     * out of it included, and the bound directory renamed outside the tree; a consumer that applies
+     * each result ends with what the tree shows. On btrfs {@code other} is a subvolume mounted by
+     * itself ({@code subvol=}), as {@code @home} is.
      */
     @ParameterizedTest
     @CsvSource({"ext4, EVENTS", "ext4, SCAN", "btrfs, SCAN"})
