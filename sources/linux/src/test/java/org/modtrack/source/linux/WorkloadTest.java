@@ -117,7 +117,8 @@ class WorkloadTest {
     void crashFreeBtrfsWithEachWriterInASubvolume(SplittableRandom random) throws Exception {
         assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(),
                 () -> "skipped: " + LoopMount.unavailableReason("btrfs").get());
-        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), Layout.SUBVOLUMES);
+        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), Layout.SUBVOLUMES,
+                SPREAD_PAUSE_MICROS);
     }
 
     /**
@@ -127,8 +128,16 @@ class WorkloadTest {
      */
     @Test
     void crashFreeExt4WithEachWriterInABindMountOfADirectoryOutsideTheTree(SplittableRandom random) throws Exception {
-        crashFree("ext4", 512 * MIB, 20_000, 8, random.nextLong(), LinuxSourceOptions.defaults(), Layout.BIND_MOUNTS);
+        crashFree("ext4", 512 * MIB, 20_000, 8, random.nextLong(), LinuxSourceOptions.defaults(), Layout.BIND_MOUNTS,
+                SPREAD_PAUSE_MICROS);
     }
+
+    /**
+     * A writer's pause between operations where its operations must spread over every result:
+     * unpaused, 8 writers finish 20,000 operations before a first result that reads their
+     * directories whole has been applied, and the later results have nothing left to name.
+     */
+    private static final int SPREAD_PAUSE_MICROS = 500;
 
     /** Where the writers' directories are. */
     private enum Layout {
@@ -152,11 +161,11 @@ class WorkloadTest {
 
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options)
             throws Exception {
-        crashFree(fsType, bytes, ops, cycles, seed, options, Layout.DIRECTORIES);
+        crashFree(fsType, bytes, ops, cycles, seed, options, Layout.DIRECTORIES, 0);
     }
 
     private void crashFree(String fsType, long bytes, int ops, int cycles, long seed, LinuxSourceOptions options,
-                           Layout layout) throws Exception {
+                           Layout layout, int pauseMicros) throws Exception {
         Path state = Files.createDirectory(scratch.resolve("state"));
         List<Observation> results = new ArrayList<>();
         int dropped = 0;
@@ -172,7 +181,7 @@ class WorkloadTest {
             try (AutoCloseable mounts = prepare(root, layout);
                  LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options)) {
                 mirror = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
-                try (Writers writers = Writers.start(root, scratch, seed, ops, 0)) {
+                try (Writers writers = Writers.start(root, scratch, seed, ops, pauseMicros)) {
                 began = System.nanoTime();
                 for (int cycle = 1; cycle <= cycles; cycle++) {
                     if (cycle < cycles) {
