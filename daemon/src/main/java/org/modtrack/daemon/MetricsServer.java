@@ -84,7 +84,10 @@ final class MetricsServer {
                     r -> r.source().stats().continuity().intact() ? 1 : 0),
             new PerRoot("modtrack_uninspectable_processes", "gauge",
                     "processes the last checkpoint could not look into: their mappings are not carried, and one running makes a checkpoint freeze",
-                    r -> r.source().uninspectableProcesses()));
+                    r -> r.source().uninspectableProcesses()),
+            new PerRoot("modtrack_untracked_mounts", "gauge",
+                    "other file systems mounted inside the root: not tracked, and rescanned in every result",
+                    r -> r.source().untrackedMounts().size()));
 
     static String render(Daemon daemon) {
         StringBuilder b = new StringBuilder();

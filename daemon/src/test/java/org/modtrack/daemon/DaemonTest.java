@@ -617,6 +617,7 @@ class DaemonTest {
         assertTrue(res.body().contains("# TYPE modtrack_records_total counter"), res.body());
         assertTrue(res.body().contains("modtrack_continuity_intact{root=\"" + r() + "\"}"), res.body());
         assertTrue(res.body().contains("modtrack_uninspectable_processes{root=\"" + r() + "\"}"), res.body());
+        assertTrue(res.body().contains("modtrack_untracked_mounts{root=\"" + r() + "\"} 0"), res.body());
         assertTrue(res.body().contains("# TYPE modtrack_permission_answer_seconds histogram"), res.body());
         assertTrue(res.body().contains("modtrack_permission_answer_seconds_bucket{root=\"" + r() + "\",le=\"+Inf\"}"), res.body());
         assertTrue(res.body().contains("modtrack_query_duration_seconds_count{root=\"" + r() + "\"}"), res.body());
