@@ -82,7 +82,7 @@ final class LiveNamespace implements Namespace {
         boolean directory = st != null && st.isDirectory();
         int links = st == null ? 0 : st.nlink();
         StatStamp stamp = st == null ? null : new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos());
-        String path = liveName(c, now);
+        String path = fs.inTree(liveName(c, now)); // it may give the hint, or a name beside it, as they are
         return new Where(path, path == null, directory, links, stamp);
     }
 
@@ -322,7 +322,9 @@ final class LiveNamespace implements Namespace {
         if (mayBeAnother(c) && !FileHandles.namesHandle(dirfd, name, 0, c.file().handleType(), handle)) {
             return null;
         }
-        return new Where(hint, false, st.isDirectory(), st.nlink(),
+        // A name outside the tree reached through the tracked mount may be one a bind mount inside
+        // the tree shows (a hint recorded before the mount, or before the table was read again).
+        return new Where(outside ? fs.inTree(hint) : hint, false, st.isDirectory(), st.nlink(),
                 new StatStamp(st.ino(), st.size(), st.mtimeNanos(), st.ctimeNanos()));
     }
 
