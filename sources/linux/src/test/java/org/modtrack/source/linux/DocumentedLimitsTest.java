@@ -26,5 +26,6 @@ class DocumentedLimitsTest {
         expect(DOCUMENT, "More than ([0-9,]+) are not saved", NotificationListener.ORPHANS_SAVED);
         expect(DOCUMENT, "`notification-handover`, (\\d+) KiB", NotificationListener.BUFFER_BYTES / 1024);
         expect(DOCUMENT, "and kept, up to ([0-9,]+) of them", TrackedFilesystem.MAX_SUBVOLUME_DEVICES);
+        expect(DOCUMENT, "With more than ([0-9,]+) mounts inside the tree", MountAliases.MAX_MOUNTS);
     }
 }
