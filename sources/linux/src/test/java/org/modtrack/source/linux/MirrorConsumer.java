@@ -54,6 +54,12 @@ final class MirrorConsumer {
     private final Map<String, Long> unchangedByEntry = new TreeMap<>(); // "kind file|directory": unchanged reads
     private String applying = "";
     private long unchangedWrittenDuringQuery; // written while the result that read it was made (checkpoint or after)
+    /**
+     * Of the other unchanged reads, those of a version written within the scan's watermark margin
+     * before the query of the result that read it ({@link Reconciliation#MARGIN_NANOS}): the next
+     * result's scan names such a file again by design.
+     */
+    private long unchangedWrittenInMargin;
     private final Map<String, long[]> readIn = new HashMap<>(); // path: {began, returned} of the query whose result read it
     private long beganWallNanos = Long.MAX_VALUE;
     private boolean listsByName; // the result being applied: its listings ask for names only
@@ -143,6 +149,11 @@ final class MirrorConsumer {
      */
     long unchangedReadsInevitable() {
         return unchangedAfterCarry + unchangedReadEarly + unchangedWrittenDuringQuery;
+    }
+
+    /** Of the unchanged reads not inevitable, those of a version written within the scan's watermark margin before its query. */
+    long unchangedWrittenInMargin() {
+        return unchangedWrittenInMargin;
     }
 
     /** Entries that named a path an earlier entry of the same result had named. */
@@ -318,6 +329,8 @@ final class MirrorConsumer {
                     unchangedReadEarly++;
                 } else if (before.mtimeNanos() > query[0]) {
                     unchangedWrittenDuringQuery++;
+                } else if (before.mtimeNanos() > query[0] - Reconciliation.MARGIN_NANOS) {
+                    unchangedWrittenInMargin++;
                 }
             }
         }

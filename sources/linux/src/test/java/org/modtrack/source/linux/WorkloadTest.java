@@ -89,6 +89,16 @@ class WorkloadTest {
                 LinuxSourceOptions.defaults().withNaming(LinuxSourceOptions.Naming.SCAN));
     }
 
+    /**
+     * The writers pace themselves, so that changes keep coming through all 20 results and their
+     * checkpoints, as on a busy server, rather than mostly before the first.
+     */
+    @Test
+    void crashFreeExt4UnderSteadyWriting(SplittableRandom random) throws Exception {
+        crashFree("ext4", 512 * MIB, 50_000, 20, random.nextLong(), LinuxSourceOptions.defaults(), Layout.DIRECTORIES,
+                SPREAD_PAUSE_MICROS);
+    }
+
     /** Opens as the only hook (kernels 6.1 to 6.13), with directory records (the default). */
     @Test
     void crashFreeExt4WithOpenPermissionEvents(SplittableRandom random) throws Exception {
@@ -228,7 +238,8 @@ class WorkloadTest {
                 100.0 * mirror.unchangedReads() / Math.max(1, mirror.reads()), mirror.unchangedAfterCarry(),
                 mirror.unchangedReadEarly(), mirror.unchangedWrittenDuringQuery(), quietReads, quietUnchanged);
         System.out.println("  unchanged reads by entry: " + mirror.unchangedByEntry() + "; avoidable: "
-                + (mirror.unchangedReads() - mirror.unchangedReadsInevitable()));
+                + (mirror.unchangedReads() - mirror.unchangedReadsInevitable()) + ", of them written in the scan's margin before"
+                + " their query: " + mirror.unchangedWrittenInMargin());
         if (report.missed() > 0) {
             printEntriesTouchingMisses(report, results);
         }
@@ -242,7 +253,11 @@ class WorkloadTest {
                 && options.withNaming(LinuxSourceOptions.defaults().naming()).equals(LinuxSourceOptions.defaults())) {
             // Precision with the defaults: of the files the consumer re-reads, at most 1% are ones it
             // had as they are, not counting the versions written after a checkpoint (inevitable).
-            long avoidable = mirror.unchangedReads() - mirror.unchangedReadsInevitable();
+            // Under steady writing, not counting either those written in the 100 ms before a
+            // checkpoint, which the next result's scan names again (the watermark's margin,
+            // Reconciliation.MARGIN_NANOS): 24-33 of about 2,400 reads in most runs, past 1% with the rest.
+            long avoidable = mirror.unchangedReads() - mirror.unchangedReadsInevitable()
+                    - (pauseMicros > 0 ? mirror.unchangedWrittenInMargin() : 0);
             assertTrue(avoidable * 100 <= mirror.reads(), () -> avoidable + " of " + mirror.reads()
                     + " reads were of a file the consumer had as it is (seed " + seed + "): more than 1%");
         }
