@@ -99,6 +99,10 @@ final class ResultResolver {
      * (that one's included): the consumer may have any of them as a mount showed it then.
      */
     private final Set<String> mountPointsSinceBlessed = new HashSet<>();
+    /** Whether {@link #mountPointsSinceBlessed} outgrew its bound: until the consumer blesses the newest result, the tree is rescanned. */
+    private boolean mountPointsForgotten;
+    /** A bound on {@link #mountPointsSinceBlessed}: mounts that come and go at new points while the consumer blesses nothing. */
+    static final int MAX_MOUNT_POINTS_SINCE_BLESSED = 4 * MountAliases.MAX_MOUNTS;
     private final boolean listsByName;
 
     /**
@@ -652,11 +656,19 @@ final class ResultResolver {
                 }
             }
             mountPointsSinceBlessed.clear();
+            mountPointsForgotten = false;
             lastMounts.forEach(m -> mountPointsSinceBlessed.add(m.point()));
         } else {
             points.addAll(mountPointsSinceBlessed);
+            if (mountPointsForgotten) {
+                points.add(watched.toString());
+            }
         }
         now.forEach(m -> mountPointsSinceBlessed.add(m.point()));
+        if (mountPointsSinceBlessed.size() > MAX_MOUNT_POINTS_SINCE_BLESSED) {
+            mountPointsSinceBlessed.clear();
+            mountPointsForgotten = true;
+        }
         lastMounts = now;
         if (!moves.none()) {
             for (String point : List.copyOf(points)) {

@@ -27,5 +27,6 @@ class DocumentedLimitsTest {
         expect(DOCUMENT, "`notification-handover`, (\\d+) KiB", NotificationListener.BUFFER_BYTES / 1024);
         expect(DOCUMENT, "and kept, up to ([0-9,]+) of them", TrackedFilesystem.MAX_SUBVOLUME_DEVICES);
         expect(DOCUMENT, "With more than ([0-9,]+) mounts inside the tree", MountAliases.MAX_MOUNTS);
+        expect(DOCUMENT, "once more than\\s+([0-9,]+) mount points have been seen", ResultResolver.MAX_MOUNT_POINTS_SINCE_BLESSED);
     }
 }

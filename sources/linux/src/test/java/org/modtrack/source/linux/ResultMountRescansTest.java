@@ -1,0 +1,98 @@
+package org.modtrack.source.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.engine.BlessException;
+import org.modtrack.engine.CheckpointSteps;
+import org.modtrack.engine.Durability;
+import org.modtrack.engine.QueryResult;
+import org.modtrack.engine.TrackerConfig;
+import org.modtrack.engine.TrackerCore;
+import org.modtrack.engine.storage.DirectoryStorage;
+
+/** The rescans a result holds for the mounts inside the tree, over results blessed and not. */
+class ResultMountRescansTest {
+    private static final String ROOT = "/m";
+    private static final CheckpointSteps.Locked DIRECT = new CheckpointSteps.Locked() {
+        @Override
+        public <T> T call(CheckpointSteps.IoCallable<T> body) throws IOException {
+            return body.call();
+        }
+    };
+
+    @TempDir(factory = ResultContractTest.InMemoryWhereAvailable.class)
+    Path state;
+
+    /**
+     * Mounts that keep coming at new points while the consumer blesses nothing are each rescanned
+     * until a blessed result; past the bound on the points remembered, the whole tree is, until the
+     * consumer blesses the newest result.
+     */
+    @Test
+    void mountPointsSinceTheBlessedResultAreRescannedUntilTheBoundThenTheTree() throws Exception {
+        ModelTree fs = new ModelTree();
+        fs.put(ROOT, new ModelTree.Node(1, true, 0));
+        ModelNamespace namespace = new ModelNamespace(fs, ROOT);
+        ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
+        try (DirectoryStorage storage = DirectoryStorage.open(state)) {
+            TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
+                    .withSnapshotBytes(4096, 1 << 20));
+            try {
+                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/a", 10, true)));
+                QueryResult first = query(core);
+                assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(first)), "another file system: rescanned");
+                bless(core, first);
+                assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(query(core))), "in every result");
+
+                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/b", 11, false)));
+                assertEquals(Set.of(ROOT + "/a", ROOT + "/b"), rescans(resolver.resolve(query(core))),
+                        "not blessed: the points of every result since the blessed one, and the new one");
+                int batch = 1_000;
+                for (int from = 0; from < ResultResolver.MAX_MOUNT_POINTS_SINCE_BLESSED; from += batch) {
+                    List<MountAliases.Mount> mounts = new ArrayList<>();
+                    for (int i = from; i < from + batch; i++) {
+                        mounts.add(new MountAliases.Mount(ROOT + "/c" + i, 100 + i, true));
+                    }
+                    namespace.mounts(mounts);
+                    resolver.resolve(query(core));
+                }
+                namespace.mounts(List.of());
+                QueryResult past = query(core);
+                assertEquals(Set.of(ROOT), rescans(resolver.resolve(past)), "past the bound: the whole tree");
+                bless(core, past);
+                QueryResult after = query(core);
+                assertEquals(Set.of(), rescans(resolver.resolve(after)), "the newest result blessed, nothing mounted");
+            } finally {
+                core.close();
+            }
+        }
+    }
+
+    private static QueryResult query(TrackerCore core) throws IOException {
+        CheckpointSteps.begin(core, DIRECT, "default", 0);
+        TrackerCore.Finished finished = CheckpointSteps.close(core, DIRECT, List.of(), 0);
+        return CheckpointSteps.issue(core, DIRECT, lsn -> { }, finished);
+    }
+
+    private static void bless(TrackerCore core, QueryResult r) throws IOException, BlessException {
+        CheckpointSteps.bless(core, DIRECT, "default", r.snapshot(), 0);
+    }
+
+    private static Set<String> rescans(LinuxResult r) {
+        Set<String> out = new TreeSet<>();
+        for (PathChange c : r.changes()) {
+            assertTrue(c.kind() == PathChange.Kind.RESCAN, c.toString());
+            out.add(c.path());
+        }
+        return out;
+    }
+}
