@@ -1008,12 +1008,6 @@ public final class LinuxSource implements AutoCloseable {
         }
     }
 
-    /**
-     * The kernel refuses a filesystem mark through a mount whose root reports another fsid than the
-     * superblock's root (fanotify_mark(2), EXDEV): a btrfs subvolume mounted by itself
-     * ({@code subvol=}), or an id-mapped mount. Through a mount of btrfs's top-level subvolume the
-     * same files are tracked, below their path there.
-     */
     /** Names in the log what is mounted inside the tree: bind mounts of the tracked file system, and other file systems. */
     private static void logMountsInside(TrackedFilesystem fs, Path watched) {
         MountAliases.Table mounts = fs.mountsInside();
@@ -1030,6 +1024,12 @@ public final class LinuxSource implements AutoCloseable {
         }
     }
 
+    /**
+     * The kernel refuses a filesystem mark through a mount whose root reports another fsid than the
+     * superblock's root (fanotify_mark(2), EXDEV): a btrfs subvolume mounted by itself
+     * ({@code subvol=}), or an id-mapped mount. Through a mount of btrfs's top-level subvolume the
+     * same files are tracked, below their path there.
+     */
     private static UnsupportedSourceException unmarkable(TrackedFilesystem fs, PosixException e) {
         return new UnsupportedSourceException(fs + " cannot take a filesystem mark here (EXDEV: the kernel refuses one"
                 + " through a btrfs subvolume mounted by itself, or an id-mapped mount); mount the file system's top-level"
