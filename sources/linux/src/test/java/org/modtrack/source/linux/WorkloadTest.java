@@ -127,8 +127,7 @@ class WorkloadTest {
     void crashFreeBtrfsWithEachWriterInASubvolume(SplittableRandom random) throws Exception {
         assumeTrue(LoopMount.unavailableReason("btrfs").isEmpty(),
                 () -> "skipped: " + LoopMount.unavailableReason("btrfs").get());
-        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), Layout.SUBVOLUMES,
-                SPREAD_PAUSE_MICROS);
+        crashFree("btrfs", 128 * MIB, 10_000, 6, random.nextLong(), LinuxSourceOptions.defaults(), Layout.SUBVOLUMES, 0);
     }
 
     /**
