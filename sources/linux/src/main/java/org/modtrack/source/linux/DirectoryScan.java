@@ -248,14 +248,8 @@ final class DirectoryScan {
                     listing |= s.entriesChangedSinceCheckpoint;
                 } else {
                     for (String name : departed.getOrDefault(dir.file(), List.of())) {
-                        String path = s.path.endsWith("/") ? s.path + name : s.path + "/" + name;
                         if (!s.listed(name)) {
-                            removals.add(path);
-                        } else if (s.others.contains(name)) {
-                            // Left since the checkpoint, and taken again (a rename over it): what
-                            // stands there is read, as the object that left it may have changed
-                            // in the result's periods, and the scan did not name what stands there now.
-                            otherNames.add(new Namespace.Where(path, false, false, 1, null));
+                            removals.add(s.path.endsWith("/") ? s.path + name : s.path + "/" + name);
                         }
                     }
                 }

@@ -250,8 +250,6 @@ final class NotificationListener implements AutoCloseable {
         FileId oldParent; // OLD_DFID_NAME: the directory a renamed entry left
         String oldEntry; // OLD_DFID_NAME: the name alone
         String newName;
-        FileId newParent; // NEW_DFID_NAME: the directory a renamed entry went to
-        String newEntry; // NEW_DFID_NAME: the name alone
     }
 
     private void handle(FanotifyEvents cursor) throws IOException {
@@ -331,9 +329,6 @@ final class NotificationListener implements AutoCloseable {
             }
             if ((mask & FAN_RENAME) != 0) {
                 departures.left(p.oldParent, p.oldEntry);
-                // A rename over an existing name takes that name from the file it held, with no
-                // event of that file's own: a scan that finds the name must read it again there.
-                departures.left(p.newParent, p.newEntry);
             }
             if (p.parent != null && (mask & SCANNED_MASK) != 0 && recordForScan(p.parent)) {
                 mask &= ~SCANNED_MASK; // the result's scan of the directory names the child
@@ -526,11 +521,7 @@ final class NotificationListener implements AutoCloseable {
                     p.oldEntry = cursor.name();
                     p.oldName = pathOf(cursor, p.oldEntry);
                 }
-                case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME -> {
-                    p.newParent = handleOf(cursor);
-                    p.newEntry = cursor.name();
-                    p.newName = pathOf(cursor, p.newEntry);
-                }
+                case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME -> p.newName = pathOf(cursor, cursor.name());
                 default -> { }
             }
         }

@@ -262,31 +262,6 @@ class DirectoryScanTest {
     }
 
     /**
-     * A name that left the directory since the checkpoint and is taken again (a rename over it) is
-     * read where it stands, though what stands there now was not changed since the watermark: the
-     * file that held it may have been, and no listing can show that file any more. A name that
-     * left and stayed free is a removal.
-     */
-    @Test
-    void aNameThatLeftAndWasTakenAgainIsReadWhereItStands() throws Exception {
-        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
-            Path root = m.mountPoint();
-            long watermark = watermarkAfter(root, "mkdir d; echo x > d/taken; echo y > d/kept");
-            ChangedFile dir = record(fs, root.resolve("d"), Set.of(Change.WRITTEN), false);
-            FileId d = dir.file();
-            DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
-
-            DirectoryScan.Expanded x = scan.expand(List.of(dir), List.of(dirAt(root.resolve("d"))),
-                    () -> Map.of(d, List.of("taken", "gone")));
-            assertEquals(List.of(root.resolve("d/taken").toString()), x.otherNames().stream().map(Namespace.Where::path).toList(),
-                    "taken again: read there");
-            assertEquals(List.of(root.resolve("d/gone").toString()), x.removals(), "left, and free: removed");
-            assertTrue(x.scanNamed().isEmpty() || !x.scanNamed().contains(root.resolve("d/kept").toString()),
-                    "unchanged, and never left: not named");
-        }
-    }
-
-    /**
      * A directory born at or after the watermark holds nothing the consumer has: every entry that is
      * not a directory is named as made without a stat of its own, while an object the result knows
      * keeps its handle and record: one moved in (its rename's record), and a name linked in (the
