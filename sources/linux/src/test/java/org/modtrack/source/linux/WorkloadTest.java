@@ -265,6 +265,11 @@ class WorkloadTest {
     /** For a miss: every entry of every result at or below the missed operation's paths, with each result's times. */
     private void printEntriesTouchingMisses(Report report, List<Observation> results) throws IOException {
         List<WorkloadChecker.Op> ops = WorkloadChecker.readLogs(Writers.logs(scratch));
+        // When each query ran, to place the operations of a miss between the checkpoints.
+        for (int j = 0; j < results.size(); j++) {
+            System.out.println("  result " + j + " [" + results.get(j).start() + ".." + results.get(j).returned() + "]: "
+                    + results.get(j).changes().size() + " entries");
+        }
         for (String miss : report.firstMisses()) {
             Matcher m = Pattern.compile("kind=(\\w+), a=([^,]+), b=([^\\]]+)\\]").matcher(miss);
             if (!m.find()) {
