@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.modtrack.engine.FileId;
+import org.modtrack.source.linux.SyscallBarrier.WritableFd;
 import org.modtrack.source.linux.rules.CarryRule;
 
 /**
@@ -62,8 +63,8 @@ final class AlwaysWritable {
                 addIdentified(carry, mapped);
             }
             if (everyOpenWriter) {
-                for (int fd : system.writableFds(pid, look)) {
-                    addIdentified(carry, Path.of("/proc/" + pid + "/fd/" + fd));
+                for (WritableFd fd : system.writableFds(pid, look)) {
+                    addWritable(carry, pid, fd);
                 }
             }
         }
@@ -84,7 +85,26 @@ final class AlwaysWritable {
         return carry;
     }
 
-    /** Adds the file behind {@code link} (an fd or mapping under /proc); one that vanished meanwhile needs no carrying. */
+    /**
+     * Adds the file behind {@code fd} of {@code tid} if the number still leads to the file it did
+     * when listed, open for writing, once it is identified. Why after: a writer that closes a
+     * written file and opens one to read gets the same number back, and the file read would be
+     * carried (and named as modified) in its place; the file listed was closed, so its write
+     * ended, and a file opened since raises events of its own.
+     */
+    void addWritable(Map<String, FileId> carry, int tid, WritableFd fd) {
+        FileId id;
+        try {
+            id = identifier.identify(Path.of("/proc/" + tid + "/fd/" + fd.fd()));
+        } catch (IOException e) {
+            return; // closed since: that write has ended
+        }
+        if (fd.equals(system.writableFd(tid, fd.fd()))) {
+            carry.putIfAbsent(id.toString(), id);
+        }
+    }
+
+    /** Adds the file behind {@code link} (a mapping under /proc); one that vanished meanwhile needs no carrying. */
     void addIdentified(Map<String, FileId> carry, Path link) {
         try {
             FileId id = identifier.identify(link);

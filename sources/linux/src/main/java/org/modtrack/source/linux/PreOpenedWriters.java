@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.modtrack.source.linux.SyscallBarrier.WritableFd;
 
 /**
  * Files that other processes had open for writing (or mapped shared and writable) before the
@@ -32,19 +33,23 @@ final class PreOpenedWriters {
         }
         TrackedFiles look = tracked.forOneLook();
         for (int pid : pids) {
-            for (int fd : system.writableFds(pid, look)) {
-                add(found, Path.of("/proc/" + pid + "/fd/" + fd));
+            for (WritableFd fd : system.writableFds(pid, look)) {
+                add(found, Path.of("/proc/" + pid + "/fd/" + fd.fd()), fd.ino());
             }
             for (Path mapping : system.writableSharedMappings(pid, look)) {
-                add(found, mapping);
+                add(found, mapping, -1);
             }
         }
         return new PreOpenedWriters(found);
     }
 
-    private static void add(List<Opened> found, Path link) {
+    /** @param ino the inode {@code link} led to when listed, -1 if not known: one reused since for another file is not kept */
+    private static void add(List<Opened> found, Path link, long ino) {
         try {
-            found.add(new Opened(link, ProcFs.keyOf(link)));
+            FileKey file = ProcFs.keyOf(link);
+            if (ino < 0 || file.ino() == ino) {
+                found.add(new Opened(link, file));
+            }
         } catch (IOException e) {
             // closed while we looked: nothing more can be written through it
         }

@@ -19,6 +19,7 @@ import org.modtrack.posix.Posix;
 import org.modtrack.posix.PosixException;
 import org.modtrack.posix.SharedFileMapping;
 import org.modtrack.posix.Statx;
+import org.modtrack.source.linux.SyscallBarrier.WritableFd;
 
 /**
  * Reads what the tracker needs about other threads from /proc. Never touches the tracked file
@@ -52,23 +53,43 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     @Override
     public int fdAccessMode(int tid, int fd) throws IOException {
-        // The flags line is the second of every fdinfo, well inside one small read; Posix.readSmall
-        // rather than Files.readAllLines, which costs tens of microseconds a call (see there).
-        String info = Posix.readSmall("/proc/" + tid + "/fdinfo/" + fd, SMALL_FILE.get());
-        int line = info.startsWith("flags:") ? 0 : info.indexOf("\nflags:") + 1;
-        if (line == 0 && !info.startsWith("flags:")) {
+        return fdInfo(tid, fd).accessMode();
+    }
+
+    /** What {@code /proc/<tid>/fdinfo/<fd>} says of a descriptor, read at once (one read of one small file). */
+    record FdInfo(int accessMode, long mountId, long ino) {}
+
+    static FdInfo fdInfo(int tid, int fd) throws IOException {
+        // Posix.readSmall rather than Files.readAllLines, which costs tens of microseconds a call (see there).
+        return parseFdInfo(Posix.readSmall("/proc/" + tid + "/fdinfo/" + fd, SMALL_FILE.get()), tid, fd);
+    }
+
+    /** {@code ino} is -1 where the kernel does not give it. */
+    static FdInfo parseFdInfo(String info, int tid, int fd) throws IOException {
+        long flags = field(info, "flags:", 8);
+        if (flags < 0) {
             throw new IOException("no flags in /proc/" + tid + "/fdinfo/" + fd);
         }
+        return new FdInfo((int) (flags & 3), field(info, "mnt_id:", 10), field(info, "ino:", 10));
+    }
+
+    /** The number on the line of {@code info} that starts with {@code name}, or -1 if there is none. */
+    private static long field(String info, String name, int radix) {
+        int line = info.startsWith(name) ? 0 : info.indexOf("\n" + name) + 1;
+        if (line == 0 && !info.startsWith(name)) {
+            return -1;
+        }
         int end = info.indexOf('\n', line);
-        return Integer.parseInt(info.substring(line + "flags:".length(), end < 0 ? info.length() : end).strip(), 8) & 3;
+        return Long.parseLong(info.substring(line + name.length(), end < 0 ? info.length() : end).strip(), radix);
     }
 
     @Override
-    public boolean fdOpenForWriting(int tid, int fd) {
+    public WritableFd writableFd(int tid, int fd) {
         try {
-            return fdAccessMode(tid, fd) != Posix.O_RDONLY;
+            FdInfo info = fdInfo(tid, fd);
+            return info.accessMode() == Posix.O_RDONLY ? null : new WritableFd(fd, info.mountId(), info.ino());
         } catch (IOException | RuntimeException e) {
-            return false; // closed: no write goes through it any more
+            return null; // closed: no write goes through it any more
         }
     }
 
@@ -135,16 +156,19 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
     }
 
     @Override
-    public List<Integer> writableFds(int pid, TrackedFiles tracked) {
-        List<Integer> out = new ArrayList<>();
+    public List<WritableFd> writableFds(int pid, TrackedFiles tracked) {
+        List<WritableFd> out = new ArrayList<>();
         try (DirectoryReader fds = DirectoryReader.openSmall("/proc/" + pid + "/fd")) {
             while (fds.next()) {
                 long fd = fds.number();
                 try {
                     // statx of the link follows it (no AT_SYMLINK_NOFOLLOW): the open file's own device.
-                    if (fd >= 0 && tracked.holds(fds.childPath(), fds.statx(0, Statx.STATX_INO | Statx.STATX_SUBVOL))
-                            && fdAccessMode(pid, (int) fd) != 0) {
-                        out.add((int) fd);
+                    Statx st = fd < 0 ? null : fds.statx(0, Statx.STATX_INO | Statx.STATX_SUBVOL);
+                    WritableFd w = st == null || !tracked.holds(fds.childPath(), st) ? null : writableFd(pid, (int) fd);
+                    // Another inode: the number was closed and opened again since the statx, after this
+                    // checkpoint began, and what it leads to now raises events of its own.
+                    if (w != null && (w.ino() < 0 || w.ino() == st.ino())) {
+                        out.add(w);
                     }
                 } catch (IOException | RuntimeException e) {
                     // closed meanwhile, or not a file we can stat (a socket): not ours to carry

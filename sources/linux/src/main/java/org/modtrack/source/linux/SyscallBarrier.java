@@ -63,14 +63,15 @@ final class SyscallBarrier implements WriteBarrier {
         boolean fdMayBeOf(int tid, int fd, TrackedFiles tracked);
 
         /**
-         * Whether fd {@code fd} of {@code tid} is open for writing now (false if it is closed). A
-         * write call names its fd, but the number may be closed and reused by the time it is looked
-         * up (a file opened to be read): only an fd open for writing can be the one a write goes through.
+         * Fd {@code fd} of {@code tid} if it is open for writing now, or null (closed, or open to be
+         * read). A write call names its fd, but the number may be closed and reused by the time it
+         * is looked up (a file opened to be read): only an fd open for writing can be the one a
+         * write goes through.
          */
-        boolean fdOpenForWriting(int tid, int fd);
+        WritableFd writableFd(int tid, int fd);
 
         /** Fds of process {@code pid} open for writing on files of {@code tracked}. */
-        List<Integer> writableFds(int pid, TrackedFiles tracked);
+        List<WritableFd> writableFds(int pid, TrackedFiles tracked);
 
         /**
          * Files of process {@code pid} mapped shared and possibly writable, of {@code tracked}: those
@@ -102,6 +103,13 @@ final class SyscallBarrier implements WriteBarrier {
     interface IgnoreMarks {
         void flush() throws IOException;
     }
+
+    /**
+     * A descriptor open for writing, and the mount and inode it led to when it was listed
+     * ({@code /proc/<tid>/fdinfo/<fd>}; {@code ino} -1 where the kernel does not give it): the same
+     * number leading to another file later is not this one.
+     */
+    record WritableFd(int fd, long mountId, long ino) {}
 
     /** Turns a path under /proc (an fd or a mapped file) into the tracker's identity of its file. */
     interface Identifier {
@@ -353,10 +361,11 @@ final class SyscallBarrier implements WriteBarrier {
             undecided.addAll(stillStuck);
             stuckAtLastDeadline = Set.copyOf(undecided);
             for (Candidate c : undecided) {
-                List<Integer> fds = c.fd() < 0 ? system.writableFds(c.pid(), tracked)
-                        : system.fdOpenForWriting(c.tid(), c.fd()) ? List.of(c.fd()) : List.of();
-                for (int fd : fds) {
-                    alwaysWritable.addIdentified(carry, Path.of("/proc/" + c.tid() + "/fd/" + fd));
+                WritableFd written = c.fd() < 0 ? null : system.writableFd(c.tid(), c.fd());
+                List<WritableFd> fds = c.fd() < 0 ? system.writableFds(c.pid(), tracked)
+                        : written == null ? List.of() : List.of(written);
+                for (WritableFd fd : fds) {
+                    alwaysWritable.addWritable(carry, c.tid(), fd);
                 }
             }
             alwaysWritable.addTo(carry, pids);

@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -9,11 +10,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.modtrack.source.linux.SyscallBarrier.WritableFd;
 import org.modtrack.testing.LoopMount;
 
 /** Reading /proc about a real child process (no fanotify involved). */
@@ -179,6 +182,20 @@ class ProcFsTest {
     }
 
     /** The device of the superblock of the file system holding {@code path}, as mountinfo gives it. */
+    private static List<Integer> fds(List<WritableFd> writable) {
+        return writable.stream().map(WritableFd::fd).toList();
+    }
+
+    @Test
+    void fdinfoGivesTheAccessModeMountAndInodeOfADescriptor() throws IOException {
+        assertEquals(new ProcFs.FdInfo(1, 31, 1234), ProcFs.parseFdInfo("pos:\t0\nflags:\t0100001\nmnt_id:\t31\nino:\t1234\n", 1, 3));
+        assertEquals(new ProcFs.FdInfo(2, 31, -1), ProcFs.parseFdInfo("pos:\t0\nflags:\t02\nmnt_id:\t31\n", 1, 3),
+                "a kernel that gives no inode");
+        assertEquals(0, ProcFs.parseFdInfo("flags:\t0100000\n", 1, 3).accessMode());
+        IOException e = assertThrows(IOException.class, () -> ProcFs.parseFdInfo("pos:\t0\n", 1, 3));
+        assertEquals("no flags in /proc/1/fdinfo/3", e.getMessage());
+    }
+
     private static long superblockDevice(Path path) throws IOException {
         return TrackedFilesystem.mountOf(path.toRealPath(), Files.readAllLines(Path.of("/proc/self/mountinfo")))
                 .superblockDev();
@@ -224,8 +241,13 @@ class ProcFsTest {
             assertEquals(2, proc.fdAccessMode(pid, bothFd), "O_RDWR");
             assertEquals(1, proc.fdAccessMode(pid, writeFd), "O_WRONLY");
             assertEquals(0, proc.fdAccessMode(pid, readFd), "O_RDONLY");
-            assertTrue(proc.fdOpenForWriting(pid, writeFd) && !proc.fdOpenForWriting(pid, readFd));
-            assertEquals(List.of(bothFd, writeFd), proc.writableFds(pid, TrackedFiles.ofDevice(dev, dev)).stream().sorted().toList());
+            assertEquals(ProcFs.keyOf(write).ino(), proc.writableFd(pid, writeFd).ino(), "the inode, from fdinfo");
+            assertEquals(null, proc.writableFd(pid, readFd));
+            List<WritableFd> writable = proc.writableFds(pid, TrackedFiles.ofDevice(dev, dev));
+            assertEquals(List.of(bothFd, writeFd), writable.stream().map(WritableFd::fd).sorted().toList());
+            assertEquals(List.of(ProcFs.keyOf(both).ino(), ProcFs.keyOf(write).ino()),
+                    writable.stream().sorted(Comparator.comparingInt(WritableFd::fd))
+                            .map(WritableFd::ino).toList());
             assertEquals(List.of(), proc.writableFds(pid, TrackedFiles.ofDevice(dev + 1, dev + 1)), "other devices are ignored");
             assertTrue(!proc.asyncIoUserOf(pid, TrackedFiles.ofDevice(dev, dev)), "no io_uring, no AIO context");
         } finally {
@@ -262,11 +284,11 @@ class ProcFsTest {
                 assertTrue(proc.fdMayBeOf(pid, innerFd, fs), "a file of a subvolume below the root");
                 assertTrue(!proc.fdMayBeOf(pid, elsewhereFd, fs), "a file of another btrfs");
                 assertTrue(!proc.fdMayBeOf(pid, pipeFd, fs), "a pipe");
-                assertEquals(List.of(innerFd), proc.writableFds(pid, fs));
+                assertEquals(List.of(innerFd), fds(proc.writableFds(pid, fs)));
                 TrackedFiles look = fs.forOneLook(); // a device found not ours is not asked again within it
                 for (int i = 0; i < 2; i++) {
                     assertTrue(proc.fdMayBeOf(pid, innerFd, look) && !proc.fdMayBeOf(pid, elsewhereFd, look), "look " + i);
-                    assertEquals(List.of(innerFd), proc.writableFds(pid, look), "look " + i);
+                    assertEquals(List.of(innerFd), fds(proc.writableFds(pid, look)), "look " + i);
                 }
                 assertEquals(List.of(), proc.writableFds(pid, TrackedFiles.ofDevice(fs.dev(), fs.superblockDev())),
                         "by the root's device alone, it is not found");
