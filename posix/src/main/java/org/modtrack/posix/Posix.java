@@ -86,6 +86,9 @@ public final class Posix {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle WRITE = downcall("write",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle CLOCK_GETTIME = downcall("clock_gettime",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final ThreadLocal<MemorySegment> TIMESPEC = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(16));
     private static final MethodHandle EVENTFD = downcall("eventfd",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle POLL = downcall("poll",
@@ -169,6 +172,30 @@ public final class Posix {
     }
 
     /** {@code eventfd(2)} flags: close on exec, non-blocking. */
+    /**
+     * The wall clock as of the kernel's last timekeeping update: what file timestamps are stamped
+     * from (or from the fine clock, never behind it), so a time read from it is at or before the
+     * ctime of every later change. It lags the fine clock by up to a tick, or more where the tick
+     * is late (docs/kernel-facts.md).
+     */
+    public static final int CLOCK_REALTIME_COARSE = 5;
+
+    /** {@code clock_gettime(clock)}, in nanoseconds since the epoch of that clock. */
+    public static long clockNanos(int clock) {
+        MemorySegment ts = TIMESPEC.get();
+        int rc;
+        try {
+            rc = (int) CLOCK_GETTIME.invokeExact(callState(), clock, ts);
+        } catch (Throwable t) {
+            throw linkageFailure("clock_gettime", t);
+        }
+        if (rc != 0) {
+            // Only an unknown clock fails, and the clocks asked for are constants every Linux has.
+            throw new IllegalStateException("clock_gettime(" + clock + ") failed: errno " + lastErrno());
+        }
+        return ts.get(ValueLayout.JAVA_LONG, 0) * 1_000_000_000L + ts.get(ValueLayout.JAVA_LONG, 8);
+    }
+
     public static final int EFD_CLOEXEC = 0x80000;
     public static final int EFD_NONBLOCK = 0x800;
 

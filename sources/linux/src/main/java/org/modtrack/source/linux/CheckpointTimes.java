@@ -23,10 +23,12 @@ import org.modtrack.source.linux.rules.RebootRule;
  * it, less the clock's granularity), so a walk can find those changes by ctime
  * ({@link Reconciliation}).
  *
- * <p>Each line: result id, wall-clock nanoseconds before its checkpoint began, the boot id, and the
- * wall clock less the monotonic clock then (milliseconds): the same boot and an offset that did not
- * go back prove the wall clock was not stepped back since, which would give later changes earlier
- * ctimes. The file holds the last {@link #KEPT} results and is replaced atomically, and with
+ * <p>Each line: result id, wall-clock nanoseconds before its checkpoint began, the boot id, the
+ * wall clock less the monotonic clock then (milliseconds), and {@code coarse}: the time was read
+ * from the coarse wall clock, which file timestamps are stamped from. The same boot and an offset
+ * that did not go back prove the wall clock was not stepped back since, which would give later
+ * changes earlier ctimes. A line without the last field holds a time read from the fine clock,
+ * which a change after it may be stamped earlier than ({@link #FINE_CLOCK_EXTRA_MARGIN_NANOS}). The file holds the last {@link #KEPT} results and is replaced atomically, and with
  * {@code power} durability synced before a result is returned: a reboot keeps it, and a time taken
  * in another boot is trusted where a power lease stood at the reboot ({@link PowerLease},
  * {@link RebootRule}). Result 0 is the time this state began tracking (taken before the first
@@ -36,15 +38,35 @@ final class CheckpointTimes {
     static final String FILE = "checkpoint-times";
     /** Results kept: more than a consumer leaves unblessed in practice; an older one falls back to a rescan. */
     static final int KEPT = 256;
+    /** The last field of a line whose time was read from the coarse clock. */
+    private static final String COARSE = "coarse";
     /**
      * How far back the wall clock may have been stepped since and still be trusted. The wall clock
      * less the monotonic one moves only when the wall clock is stepped (NTP's slewing adjusts both)
      * or the machine sleeps (the monotonic clock stops: the offset grows, which is safe).
      */
-    static final long STEP_TOLERANCE_MILLIS = 50;
+    static final long STEP_TOLERANCE_MILLIS = 5;
 
-    /** One result's checkpoint time. */
-    record Entry(long snapshot, long wallNanos, String bootId, long offsetMillis) {
+    /**
+     * Added to the margin for a time read from the fine wall clock: a change after it may be
+     * stamped from the coarse clock up to that clock's lag earlier, which a late tick stretches past
+     * the tick itself (up to 6.5 ms against a 4 ms tick here, docs/kernel-facts.md). The margin
+     * such times were taken with, less {@link Reconciliation#MARGIN_NANOS}.
+     */
+    static final long FINE_CLOCK_EXTRA_MARGIN_NANOS = 90_000_000L;
+
+    /**
+     * How close two readings of the monotonic clock around one of the wall clock must be for the
+     * offset to count ({@link #offsetMillis}), and how many tries it gets to be that close.
+     */
+    static final long OFFSET_READ_BOUND_NANOS = 100_000;
+    static final int OFFSET_READ_ATTEMPTS = 100;
+
+    /**
+     * One result's checkpoint time; {@code coarse}: {@code wallNanos} was read from the coarse
+     * clock ({@link Posix#CLOCK_REALTIME_COARSE}), else from the fine one.
+     */
+    record Entry(long snapshot, long wallNanos, String bootId, long offsetMillis, boolean coarse) {
         /** The monotonic clock's reading then, in nanoseconds: comparable with another entry's of the same boot. */
         long monotonicNanos() {
             return wallNanos - offsetMillis * 1_000_000L;
@@ -55,6 +77,11 @@ final class CheckpointTimes {
             Entry first = monotonicNanos() <= other.monotonicNanos() ? this : other;
             Entry last = first == this ? other : this;
             return last.offsetMillis() < first.offsetMillis() - STEP_TOLERANCE_MILLIS;
+        }
+
+        /** What is subtracted from {@link #wallNanos} to bound the ctimes of later changes, given {@code marginNanos} for a coarse time. */
+        long watermarkNanos(long marginNanos) {
+            return wallNanos - marginNanos - (coarse ? 0 : FINE_CLOCK_EXTRA_MARGIN_NANOS);
         }
     }
 
@@ -97,10 +124,11 @@ final class CheckpointTimes {
             for (String line : Files.readAllLines(t.file, StandardCharsets.UTF_8)) {
                 String[] f = line.split(" ");
                 try {
-                    if (f.length == 4) {
-                        t.entries.addLast(new Entry(Long.parseLong(f[0]), Long.parseLong(f[1]), f[2], Long.parseLong(f[3])));
-                    } else if (f.length == 5 && f[0].equals("trust")) {
-                        t.trusts.addLast(new Trust(new Entry(-1, Long.parseLong(f[2]), f[1], Long.parseLong(f[3])), f[4]));
+                    if (f.length == 5 && f[0].equals("trust")) {
+                        t.trusts.addLast(new Trust(new Entry(-1, Long.parseLong(f[2]), f[1], Long.parseLong(f[3]), false), f[4]));
+                    } else if (f.length == 4 || f.length == 5 && f[4].equals(COARSE)) {
+                        t.entries.addLast(new Entry(Long.parseLong(f[0]), Long.parseLong(f[1]), f[2], Long.parseLong(f[3]),
+                                f.length == 5));
                     }
                 } catch (NumberFormatException e) {
                     // a torn line cannot be: the file is replaced whole; ignore it anyway
@@ -112,12 +140,37 @@ final class CheckpointTimes {
         return t;
     }
 
-    /** What to note of a checkpoint about to begin, taken before it begins. */
+    /**
+     * What to note of a checkpoint about to begin, taken before it begins. The time is the coarse
+     * clock's: every change after this reading is stamped at or after it (ctimes come from that
+     * clock, or from the fine one, which is never behind it), however late the kernel's tick.
+     */
     static Entry now(long snapshot) throws IOException {
-        Instant wall = Instant.now();
-        long monotonicMillis = System.nanoTime() / 1_000_000;
-        return new Entry(snapshot, wall.getEpochSecond() * 1_000_000_000L + wall.getNano(), Boot.currentId(),
-                wall.toEpochMilli() - monotonicMillis);
+        long coarse = Posix.clockNanos(Posix.CLOCK_REALTIME_COARSE);
+        return new Entry(snapshot, coarse, Boot.currentId(), offsetMillis(), true);
+    }
+
+    /**
+     * The wall clock less the monotonic one, in milliseconds: it falls only when the wall clock is
+     * set back (NTP's slewing moves both). The wall clock is read between two readings of the
+     * monotonic one, until they are at most {@link #OFFSET_READ_BOUND_NANOS} apart (the closest
+     * pair after {@link #OFFSET_READ_ATTEMPTS}): a thread preempted between the two clocks would
+     * otherwise read an offset too high by as long as it waited, and a step back of that much more
+     * than {@link #STEP_TOLERANCE_MILLIS} would go unseen.
+     */
+    static long offsetMillis() {
+        long closest = Long.MAX_VALUE;
+        long offset = 0;
+        for (int attempt = 0; attempt < OFFSET_READ_ATTEMPTS && closest > OFFSET_READ_BOUND_NANOS; attempt++) {
+            long before = System.nanoTime();
+            long wall = System.currentTimeMillis();
+            long after = System.nanoTime();
+            if (after - before < closest) {
+                closest = after - before;
+                offset = wall - (before + (after - before) / 2) / 1_000_000L;
+            }
+        }
+        return offset;
     }
 
     /**
@@ -144,7 +197,7 @@ final class CheckpointTimes {
      * could have found; else only the page cache keeps it, which a killed process does not lose.
      */
     synchronized void record(long snapshot, Entry e) throws IOException {
-        entries.addLast(new Entry(snapshot, e.wallNanos(), e.bootId(), e.offsetMillis()));
+        entries.addLast(new Entry(snapshot, e.wallNanos(), e.bootId(), e.offsetMillis(), e.coarse()));
         while (entries.size() > KEPT) {
             Entry oldest = entries.removeFirst();
             if (oldest.snapshot() == 0) { // the start stays
@@ -160,7 +213,7 @@ final class CheckpointTimes {
         StringBuilder text = new StringBuilder();
         for (Entry x : entries) {
             text.append(x.snapshot()).append(' ').append(x.wallNanos()).append(' ').append(x.bootId()).append(' ')
-                    .append(x.offsetMillis()).append('\n');
+                    .append(x.offsetMillis()).append(x.coarse() ? " " + COARSE : "").append('\n');
         }
         for (Trust t : trusts) {
             text.append("trust ").append(t.lease().bootId()).append(' ').append(t.lease().wallNanos()).append(' ')
@@ -201,7 +254,7 @@ final class CheckpointTimes {
                             .append(" ms since result ").append(snapshot);
                     return Optional.empty();
                 }
-                return Optional.of(new Since(e.wallNanos() - marginNanos, false));
+                return Optional.of(new Since(e.watermarkNanos(marginNanos), false));
             }
         }
         whyNot.append(snapshot == 0 ? "nothing was blessed yet, and the time tracking began is not kept"
@@ -234,6 +287,6 @@ final class CheckpointTimes {
                     .append(Instant.ofEpochSecond(0, e.wallNanos())).append(": the clock cannot be trusted");
             return Optional.empty();
         }
-        return Optional.of(new Since(e.wallNanos() - marginNanos, true));
+        return Optional.of(new Since(e.watermarkNanos(marginNanos), true));
     }
 }

@@ -87,13 +87,8 @@ final class ClockWatch implements AutoCloseable {
         }
     }
 
-    /** The wall clock less the monotonic one, in milliseconds: it falls only when the wall clock is set back. */
-    static long offsetMillis() {
-        return System.currentTimeMillis() - System.nanoTime() / 1_000_000;
-    }
-
     private void run() {
-        long offset = offsetMillis();
+        long offset = CheckpointTimes.offsetMillis();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment count = arena.allocate(8);
             while (!closed) {
@@ -109,7 +104,7 @@ final class ClockWatch implements AutoCloseable {
                         throw e;
                     }
                 }
-                long now = offsetMillis();
+                long now = CheckpointTimes.offsetMillis();
                 if (now < offset - CheckpointTimes.STEP_TOLERANCE_MILLIS) {
                     long back = offset - now;
                     LOG.warning(() -> "the wall clock was set back by " + back + " ms");

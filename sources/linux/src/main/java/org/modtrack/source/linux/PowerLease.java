@@ -212,7 +212,7 @@ final class PowerLease implements AutoCloseable {
             if (f.length != 3) {
                 return Optional.empty();
             }
-            return Optional.of(new Lease(new CheckpointTimes.Entry(-1, Long.parseLong(f[1]), f[0], Long.parseLong(f[2]))));
+            return Optional.of(new Lease(new CheckpointTimes.Entry(-1, Long.parseLong(f[1]), f[0], Long.parseLong(f[2]), false)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (NumberFormatException e) {

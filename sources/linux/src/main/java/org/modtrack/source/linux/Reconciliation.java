@@ -37,12 +37,15 @@ final class Reconciliation {
     /** The most entries one walk stats before it gives up (about a minute at a few microseconds each). */
     static final long MAX_ENTRIES = 20_000_000;
     /**
-     * Subtracted from the checkpoint's time: ctimes come from the kernel's coarse clock (up to a tick,
-     * 10 ms at 100 Hz, behind the fine one), and the wall clock may have been set back by up to
-     * {@link CheckpointTimes#STEP_TOLERANCE_MILLIS} since. Too much only costs false positives:
-     * files changed just before that checkpoint, named again.
+     * Subtracted from the checkpoint's time, which is read from the coarse clock that ctimes are
+     * stamped from ({@link CheckpointTimes#now}): the wall clock may have been set back since by up
+     * to {@link CheckpointTimes#STEP_TOLERANCE_MILLIS} unseen, and each offset that would show it is
+     * read to the millisecond, within {@link CheckpointTimes#OFFSET_READ_BOUND_NANOS} (7.1 ms in
+     * all). Too much only costs false positives: files changed within it before that checkpoint
+     * are named again by the next result (about 1% of a consumer's reads under steady writing
+     * with 100 ms, docs/linux-source.md).
      */
-    static final long MARGIN_NANOS = 100_000_000L;
+    static final long MARGIN_NANOS = 10_000_000L;
 
     /** {@link #MARGIN_NANOS}, widened by how coarse the timestamps {@code fs} keeps on disk are. */
     static long marginNanos(TrackedFilesystem fs) {

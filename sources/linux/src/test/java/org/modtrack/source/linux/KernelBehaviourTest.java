@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -993,6 +994,60 @@ class KernelBehaviourTest {
                     "another btrfs file system");
         }
     }
+
+    // ---- probe 10: the clock file timestamps come from
+
+    private static final int CLOCK_ROUNDS = 1_000;
+
+    /**
+     * A write after a reading of the coarse wall clock ({@code CLOCK_REALTIME_COARSE}) is stamped at
+     * or after that reading: the checkpoint's time is read from it, so a scan's watermark needs no
+     * margin for the clock's lag ({@link CheckpointTimes#now}). Each file is written once, without a
+     * query of its timestamps since its creation, so the write is stamped from the coarse clock;
+     * every tenth round sleeps up to 20 ms first, so that some writes follow an idle tick. How far
+     * the coarse clock lags the fine one is reported, not asserted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    @Order(11)
+    void aWriteAfterAReadingOfTheCoarseClockIsStampedAtOrAfterIt(String fsType) throws Exception {
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> "skipped: " + LoopMount.unavailableReason(fsType).get());
+        try (LoopMount mount = LoopMount.create(fsType, 320 * MIB); Arena arena = Arena.ofConfined()) {
+            int[] fds = new int[CLOCK_ROUNDS];
+            for (int i = 0; i < CLOCK_ROUNDS; i++) {
+                fds[i] = Posix.open(mount.mountPoint().resolve("f" + i).toString(),
+                        Posix.O_RDWR | Posix.O_CREAT | Posix.O_CLOEXEC, 0644);
+            }
+            Thread.sleep(50); // every creation's stamp behind the coarse clock of the writes
+            MemorySegment oneByte = arena.allocate(1);
+            long[] coarse = new long[CLOCK_ROUNDS];
+            long[] fine = new long[CLOCK_ROUNDS];
+            SplittableRandom random = new SplittableRandom(CLOCK_ROUNDS);
+            for (int i = 0; i < CLOCK_ROUNDS; i++) {
+                if (i % 10 == 0) {
+                    Thread.sleep(random.nextInt(21));
+                }
+                coarse[i] = Posix.clockNanos(Posix.CLOCK_REALTIME_COARSE);
+                fine[i] = Posix.clockNanos(CLOCK_REALTIME);
+                Posix.pwriteFully(fds[i], oneByte, 0, "f" + i);
+            }
+            long before = 0;
+            long longestLag = 0;
+            for (int i = 0; i < CLOCK_ROUNDS; i++) {
+                long ctime = Statx.statx(fds[i], "", Statx.AT_EMPTY_PATH, Statx.STATX_CTIME).ctimeNanos();
+                Posix.close(fds[i], "f" + i);
+                before += ctime < coarse[i] ? 1 : 0;
+                longestLag = Math.max(longestLag, fine[i] - ctime);
+            }
+            Report.section("11. The clock file timestamps come from: " + fsType);
+            Report.line(CLOCK_ROUNDS + " files each written once after a reading of CLOCK_REALTIME_COARSE: " + before
+                    + " stamped before it; the fine clock read right after it was up to " + longestLag / 1_000
+                    + " µs ahead of the stamp.");
+            assertEquals(0, before, fsType + ": a write after a reading of the coarse clock is stamped before it");
+        }
+    }
+
+    private static final int CLOCK_REALTIME = 0;
 
     private static ProbeListener.Seen only(List<ProbeListener.Seen> seen) {
         assertEquals(1, seen.size(), () -> "expected exactly one event, saw " + seen);

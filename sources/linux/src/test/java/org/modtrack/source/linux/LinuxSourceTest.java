@@ -61,15 +61,22 @@ class LinuxSourceTest {
     }
 
     /**
+     * How long a test waits after a change for its ctime to be older than a scan's watermark: the
+     * margin ({@link Reconciliation#MARGIN_NANOS}) and the coarse clock's lag behind the fine one
+     * at the checkpoint (a tick, more where the tick is late: 100 ms leaves room for a loaded machine).
+     */
+    static final long PAST_THE_MARGIN_MILLIS = TimeUnit.NANOSECONDS.toMillis(Reconciliation.MARGIN_NANOS) + 100;
+
+    /**
      * Runs {@code script} (see {@link #sh}), then waits past the margin of a scan's watermark
-     * ({@link Reconciliation#MARGIN_NANOS}): a file changed within it before tracking began, or
+     * ({@link #PAST_THE_MARGIN_MILLIS}): a file changed within it before tracking began, or
      * before the checkpoint of the result the consumer blesses next, is named again by the next
      * result (docs/linux-source.md, *Naming files*), and a test's result should name only what the
      * test changed after it.
      */
     static void shPastTheMargin(Path dir, String script) throws IOException, InterruptedException {
         sh(dir, script);
-        Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(Reconciliation.MARGIN_NANOS));
+        Thread.sleep(PAST_THE_MARGIN_MILLIS);
     }
 
     private static Map<String, PathChange> byPath(LinuxResult r, Path mount) {
@@ -177,7 +184,7 @@ class LinuxSourceTest {
                 LinuxResult r2 = source.query();
                 assertEquals(Set.of("d/old3"), byPath(r2, root).keySet());
                 source.bless(r2.snapshot());
-                Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(Reconciliation.MARGIN_NANOS)); // d/old3's write past the margin
+                Thread.sleep(PAST_THE_MARGIN_MILLIS); // d/old3's write past the margin
                 source.bless(source.query().snapshot()); // a whole period in which nothing in d changed
                 sh(root, "echo idle-no-more >> d/old2");
                 assertTrue(source.eventCounts().preContent() > before,
@@ -1223,7 +1230,7 @@ class LinuxSourceTest {
                     writer.destroyForcibly();
                 }
                 // Past the margin after the last write to d/log, which a scan of d would name again.
-                Thread.sleep(2 * TimeUnit.NANOSECONDS.toMillis(Reconciliation.MARGIN_NANOS));
+                Thread.sleep(PAST_THE_MARGIN_MILLIS);
                 source.bless(source.query().snapshot()); // carried once more: it was open at that checkpoint
                 sh(root, "python3 -c 'import os; os.close(os.open(\"d/other\", os.O_RDWR))'");
                 LinuxResult r3 = source.query();
@@ -1399,6 +1406,48 @@ class LinuxSourceTest {
                 assertEquals(2, byPath(r, root).get("b").links(), "the consumer is told the file has another name: " + r);
                 mirror.apply(r.changes(), r.listsByName());
                 assertNull(mirror.differenceFromFileSystem(), "a consumer that reads the other names as the protocol says");
+            }
+        }
+    }
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"ext4, false", "btrfs, false", "btrfs, true"})
+    void probeDeparture(String fsType, boolean subvolume) throws Exception {
+        try (LoopMount m = LoopMount.create(fsType, 1536 * MIB)) {
+            Path root = m.mountPoint();
+            shPastTheMargin(root, (subvolume ? "btrfs subvolume create w3 > /dev/null" : "mkdir w3") + "; echo a > w3/f; echo b > w3/g; sync");
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
+                source.bless(source.query().snapshot());
+                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
+                for (int round = 0; round < 3; round++) {
+                    shPastTheMargin(root, "echo more >> w3/f; echo more >> w3/g");
+                    Process dd = new ProcessBuilder("dd", "if=/dev/zero", "of=" + root.resolve("big" + round), "bs=600M", "count=1")
+                            .redirectErrorStream(true).start();
+                    Thread.sleep(150); // inside its one write call
+                    java.util.concurrent.CompletableFuture<LinuxResult> q = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return source.query();
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    Thread.sleep(30);
+                    sh(root, "mv w3/g w3/f; echo x >> w3/f; truncate -s 0 w3/f; rm w3/f");
+                    LinuxResult r = q.get();
+                    dd.waitFor();
+                    String said = fsType + " subvolume " + subvolume + " round " + round + ": " + r.changes();
+                    System.out.println("PROBE " + said);
+                    mirror.apply(r.changes(), r.listsByName());
+                    String diff = mirror.differenceFromFileSystem();
+                    System.out.println("PROBE diff " + diff);
+                    source.bless(r.snapshot());
+                    sh(root, "rm big" + round + "; echo a > w3/f; echo b > w3/g; sync");
+                    Thread.sleep(300);
+                    LinuxResult r2 = source.query();
+                    mirror.apply(r2.changes(), r2.listsByName());
+                    source.bless(r2.snapshot());
+                    assertNull(mirror.differenceFromFileSystem());
+                    assertNull(diff, said);
+                }
             }
         }
     }

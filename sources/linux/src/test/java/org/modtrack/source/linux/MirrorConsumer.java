@@ -56,10 +56,13 @@ final class MirrorConsumer {
     private long unchangedWrittenDuringQuery; // written while the result that read it was made (checkpoint or after)
     /**
      * Of the other unchanged reads, those of a version written within the scan's watermark margin
-     * before the query of the result that read it ({@link Reconciliation#MARGIN_NANOS}): the next
+     * before the query of the result that read it ({@link Reconciliation#MARGIN_NANOS}, and the
+     * coarse clock's lag the checkpoint's time has: {@link #COARSE_CLOCK_LAG_NANOS}): the next
      * result's scan names such a file again by design.
      */
     private long unchangedWrittenInMargin;
+    /** The coarse clock's lag behind the fine one, as far as this machine shows it (6.5 ms against a 4 ms tick). */
+    private static final long COARSE_CLOCK_LAG_NANOS = 10_000_000L;
     private final Map<String, long[]> readIn = new HashMap<>(); // path: {began, returned} of the query whose result read it
     private long beganWallNanos = Long.MAX_VALUE;
     private boolean listsByName; // the result being applied: its listings ask for names only
@@ -329,7 +332,7 @@ final class MirrorConsumer {
                     unchangedReadEarly++;
                 } else if (before.mtimeNanos() > query[0]) {
                     unchangedWrittenDuringQuery++;
-                } else if (before.mtimeNanos() > query[0] - Reconciliation.MARGIN_NANOS) {
+                } else if (before.mtimeNanos() > query[0] - Reconciliation.MARGIN_NANOS - COARSE_CLOCK_LAG_NANOS) {
                     unchangedWrittenInMargin++;
                 }
             }
