@@ -34,7 +34,6 @@ final class MountAliases implements AutoCloseable {
      * files are dropped as outside the tree), and a result rescans the whole tree.
      */
     static final int MAX_MOUNTS = 1_024;
-    private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
     /**
      * A mount of the tracked file system inside the watched tree.
@@ -105,13 +104,13 @@ final class MountAliases implements AutoCloseable {
      * inside the tree {@code watched} (a real path).
      */
     static MountAliases open(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint) throws IOException {
-        return open(watched, superblockDev, trackedMountId, trackedMountPoint, () -> Files.readAllLines(MOUNTINFO));
+        return open(watched, superblockDev, trackedMountId, trackedMountPoint, () -> Files.readAllLines(MountInfo.FILE));
     }
 
     /** {@link #open(String, long, long, Path)}, reading the table's lines from {@code lines} (told of changes by the kernel's). */
     static MountAliases open(String watched, long superblockDev, long trackedMountId, Path trackedMountPoint, MountTable lines)
             throws IOException {
-        int fd = Posix.open(MOUNTINFO.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        int fd = Posix.open(MountInfo.FILE.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
         MountAliases aliases = new MountAliases(watched, superblockDev, trackedMountId, trackedMountPoint, fd, lines);
         try {
             aliases.pollChanged(); // the table is read now: the next change is the one to notice
@@ -211,20 +210,11 @@ final class MountAliases implements AutoCloseable {
         List<Alias> aliases = new ArrayList<>();
         List<Mount> inside = new ArrayList<>();
         boolean complete = true;
-        for (String line : mountinfo) {
-            String[] f = line.split(" ");
-            if (f.length < 5 || !f[2].contains(":")) {
-                continue;
-            }
-            long id;
-            try {
-                id = Long.parseLong(f[0]);
-            } catch (NumberFormatException e) {
-                throw new IOException("no mount id in this line of /proc/self/mountinfo: " + line, e);
-            }
-            String root = TrackedFilesystem.unescape(f[3]);
-            String point = TrackedFilesystem.unescape(f[4]);
-            boolean ours = TrackedFilesystem.majorMinor(f[2], line) == superblockDev;
+        for (MountInfo m : MountInfo.parseAll(mountinfo)) {
+            long id = m.id();
+            String root = m.root();
+            String point = m.point();
+            boolean ours = m.superblockDev() == superblockDev;
             boolean tracked = trackedMountId >= 0 ? id == trackedMountId : Path.of(point).equals(trackedMountPoint);
             if (tracked) {
                 trackedPoint = point; // the last wins, as the last mount at a point is the one seen there
@@ -256,7 +246,7 @@ final class MountAliases implements AutoCloseable {
     @Override
     public void close() {
         try {
-            Posix.close(mountinfoFd, MOUNTINFO.toString());
+            Posix.close(mountinfoFd, MountInfo.FILE.toString());
         } catch (PosixException e) {
             // a read-only proc file: nothing to write back
         }

@@ -45,7 +45,6 @@ import org.modtrack.posix.UnixSockets;
  */
 public final class QueueKeeper {
     static final String SOCKET = "keeper.socket";
-    private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     /** A request must arrive this soon after its connection, so that one silent peer cannot stall the keeper. */
     private static final int REQUEST_MILLIS = 2_000;
     /** The longest the writers a dead tracker held wait for the removal of its power lease. */
@@ -88,7 +87,7 @@ public final class QueueKeeper {
         Files.deleteIfExists(socket); // the caller found nobody listening on it
         listening = UnixSockets.listen(socket, 4);
         // POLLPRI (and POLLERR) once each time the mount table changes; POLLIN always, so not asked for.
-        int mounts = Posix.open(MOUNTINFO.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        int mounts = Posix.open(MountInfo.FILE.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
         log("keeping notification groups for " + socket.getParent() + " (pid " + ProcessHandle.current().pid() + ")");
         try {
             while (true) {
@@ -142,9 +141,9 @@ public final class QueueKeeper {
             return true;
         }
         try {
-            for (String line : Files.readAllLines(MOUNTINFO)) {
-                String[] fields = line.split(" ", 4);
-                if (fields.length > 2 && fields[2].equals(device)) {
+            long dev = MountInfo.device(device);
+            for (MountInfo m : MountInfo.parseAll(Files.readAllLines(MountInfo.FILE))) {
+                if (m.superblockDev() == dev) {
                     return true;
                 }
             }

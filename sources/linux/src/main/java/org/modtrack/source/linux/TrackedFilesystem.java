@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -80,74 +79,39 @@ final class TrackedFilesystem implements TrackedFiles, AutoCloseable {
             throw new UnsupportedSourceException("cannot track " + watched + ": it does not exist or cannot be reached ("
                     + e.getMessage() + ").", e);
         }
-        Mount mount = mountOf(real, Files.readAllLines(Path.of("/proc/self/mountinfo")));
-        int fd = Posix.open(mount.point().toString(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        MountInfo mount = mountOf(real, MountInfo.parseAll(Files.readAllLines(MountInfo.FILE)));
+        Path point = Path.of(mount.point());
+        int fd = Posix.open(mount.point(), Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
         try {
             StatFs fs = Posix.fstatfs(fd);
             Statx root = Statx.statx(fd, "", Statx.AT_EMPTY_PATH, Statx.STATX_INO | Statx.STATX_SUBVOL | Statx.STATX_MNT_ID);
             boolean subvolumes = fs.type() == StatFs.BTRFS_SUPER_MAGIC && (root.mask() & Statx.STATX_SUBVOL) != 0;
             long mountId = (root.mask() & Statx.STATX_MNT_ID) != 0 ? root.mountId() : -1;
-            MountAliases aliases = MountAliases.open(real.toString(), mount.superblockDev(), mountId, mount.point());
-            return new TrackedFilesystem(mount.point(), mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
+            MountAliases aliases = MountAliases.open(real.toString(), mount.superblockDev(), mountId, point);
+            return new TrackedFilesystem(point, mount.type(), deviceNumber(root.devMajor(), root.devMinor()),
                     mount.superblockDev(), fs.fsid(), fd, root.devMajor(), root.devMinor(), subvolumes,
                     subvolumes ? unmixedFsid(fs.fsid(), root.subvolume()) : NO_SUBVOLUMES, mountId, aliases);
         } catch (IOException | RuntimeException e) {
-            Posix.close(fd, mount.point().toString());
+            Posix.close(fd, mount.point());
             throw e;
         }
     }
 
-    /**
-     * A line of /proc/self/mountinfo that matters here.
-     *
-     * @param superblockDev its "major:minor": the superblock's device, as /proc/PID/maps names its
-     *     files (stat gives a btrfs subvolume's files a device of their own)
-     */
-    record Mount(Path point, String type, long superblockDev) {}
-
     /** The mount whose mount point is the longest prefix of {@code real}; the last one wins when stacked. */
-    static Mount mountOf(Path real, List<String> mountinfo) throws IOException {
-        Mount best = null;
-        for (String line : mountinfo) {
-            String[] f = line.split(" ");
-            int dash = List.of(f).indexOf("-");
-            if (f.length < 5 || dash < 0 || dash + 1 >= f.length) {
-                continue;
-            }
-            Path point = Path.of(unescape(f[4]));
-            if (real.startsWith(point) && (best == null || point.getNameCount() >= best.point().getNameCount())) {
-                best = new Mount(point, f[dash + 1], majorMinor(f[2], line));
+    static MountInfo mountOf(Path real, List<MountInfo> mounts) throws IOException {
+        MountInfo best = null;
+        int bestDepth = -1;
+        for (MountInfo m : mounts) {
+            Path point = Path.of(m.point());
+            if (real.startsWith(point) && point.getNameCount() >= bestDepth) {
+                best = m;
+                bestDepth = point.getNameCount();
             }
         }
         if (best == null) {
-            throw new IOException("no mount in /proc/self/mountinfo holds " + real + ".");
+            throw new IOException("no mount in " + MountInfo.FILE + " holds " + real + ".");
         }
         return best;
-    }
-
-    /** The device a mountinfo line's "major:minor" (decimal) names. */
-    static long majorMinor(String field, String line) throws IOException {
-        int colon = field.indexOf(':');
-        try {
-            return deviceNumber(Long.parseLong(field.substring(0, colon)), Long.parseLong(field.substring(colon + 1)));
-        } catch (RuntimeException e) {
-            throw new IOException("no major:minor in this line of /proc/self/mountinfo: " + line, e);
-        }
-    }
-
-    /** mountinfo escapes space, tab, newline and backslash as octal. */
-    static String unescape(String field) {
-        StringBuilder out = new StringBuilder(field.length());
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length()) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 
     /** glibc's makedev, as Java's {@code unix:dev} reports a device. */

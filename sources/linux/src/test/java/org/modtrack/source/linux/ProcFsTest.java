@@ -197,7 +197,7 @@ class ProcFsTest {
     }
 
     private static long superblockDevice(Path path) throws IOException {
-        return TrackedFilesystem.mountOf(path.toRealPath(), Files.readAllLines(Path.of("/proc/self/mountinfo")))
+        return TrackedFilesystem.mountOf(path.toRealPath(), MountInfo.parseAll(Files.readAllLines(MountInfo.FILE)))
                 .superblockDev();
     }
 
