@@ -113,10 +113,13 @@ class DaemonTest {
         return root.toString();
     }
 
-    /** Waits past the margin of a scan's watermark (100 ms, docs/linux-source.md, *Naming files*). */
+    /**
+     * Waits past the margin of a scan's watermark (10 ms, docs/linux-source.md, *Naming files*) and
+     * the coarse clock's lag at the checkpoint, with room for a loaded machine.
+     */
     static void pastTheScanMargin() {
         try {
-            Thread.sleep(200);
+            Thread.sleep(110);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);

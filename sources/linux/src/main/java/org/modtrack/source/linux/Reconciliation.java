@@ -43,7 +43,7 @@ final class Reconciliation {
      * read to the millisecond, within {@link CheckpointTimes#OFFSET_READ_BOUND_NANOS} (7.1 ms in
      * all). Too much only costs false positives: files changed within it before that checkpoint
      * are named again by the next result (about 1% of a consumer's reads under steady writing
-     * with 100 ms, docs/linux-source.md).
+     * with 100 ms: notes/decisions.md).
      */
     static final long MARGIN_NANOS = 10_000_000L;
 
