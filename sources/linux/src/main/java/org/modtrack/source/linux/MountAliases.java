@@ -44,14 +44,18 @@ final class MountAliases implements AutoCloseable {
     record Alias(String point, String root) {}
 
     /**
-     * A mount strictly inside the watched tree, of any file system.
+     * A mount strictly inside the watched tree, of any file system. Two are the same mount showing
+     * the same thing where every field is equal: a new mount at a point gets the id the one before
+     * it freed, the lowest free one (seen: a bind mount of one directory replaced by one of
+     * another, both id 45), so the id alone does not tell them apart.
      *
      * @param point where it is mounted
-     * @param id its mount id (mountinfo's first field): another mount at the same point has another
+     * @param id its mount id (mountinfo's first field)
+     * @param root the directory of its file system it shows (mountinfo's fourth field)
      * @param foreign whether it shows another file system than the tracked one, whose changes the
      *     source does not see
      */
-    record Mount(String point, long id, boolean foreign) {}
+    record Mount(String point, long id, String root, boolean foreign) {}
 
     /**
      * The mount table as far as it matters here.
@@ -224,7 +228,7 @@ final class MountAliases implements AutoCloseable {
                     complete = false;
                     continue;
                 }
-                inside.add(new Mount(point, id, !ours));
+                inside.add(new Mount(point, id, root, !ours));
                 if (ours && !root.endsWith("//deleted")) {
                     aliases.add(new Alias(point, root));
                 }

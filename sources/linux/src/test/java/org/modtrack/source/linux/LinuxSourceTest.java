@@ -642,8 +642,8 @@ class LinuxSourceTest {
     void mountsInsideTheTreeAreRescannedWhereTheyShowAnotherFileSystemOrCameOrWent() throws Exception {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB); LoopMount inner = LoopMount.create("ext4", 64 * MIB)) {
             Path root = m.mountPoint().resolve("r");
-            shPastTheMargin(m.mountPoint(), "mkdir -p r/m r/x r/d other; echo under > r/m/hidden; echo seed > r/d/a;"
-                    + " echo seed > other/o; sync");
+            shPastTheMargin(m.mountPoint(), "mkdir -p r/m r/x r/d other other2; echo under > r/m/hidden; echo seed > r/d/a;"
+                    + " echo seed > other/o; echo seed > other2/p; sync");
             sh(root, "mount --bind " + inner.mountPoint() + " m; echo seed > m/f");
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 assertEquals(List.of(root.resolve("m").toString()), source.untrackedMounts());
@@ -657,6 +657,11 @@ class LinuxSourceTest {
                         {"echo more >> x/o", "m x/o"},
                         {"umount x", "m x"},
                         {"echo more >> d/a", "d/a m"},
+                        {"mount --bind " + m.mountPoint().resolve("other") + " x", "m x"},
+                        // Another directory bound at the same point: the kernel gives the new mount
+                        // the id the old one freed (the lowest free), so only what it shows tells them apart.
+                        {"umount x; mount --bind " + m.mountPoint().resolve("other2") + " x", "m x"},
+                        {"echo more >> x/p", "m x/p"},
                 };
                 try {
                     for (int period = 0; period < periods.length; period++) {

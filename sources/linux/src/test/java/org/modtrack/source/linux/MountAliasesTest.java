@@ -33,8 +33,9 @@ class MountAliasesTest {
         assertEquals("/", t.trackedRoot());
         assertEquals(List.of(new MountAliases.Alias("/srv/r/with space", "/a/b"), new MountAliases.Alias("/srv/r/www", "/other")),
                 t.aliases(), "the deepest root first");
-        assertEquals(List.of(new MountAliases.Mount("/srv/r/www", 37, false), new MountAliases.Mount("/srv/r/disk", 38, true),
-                new MountAliases.Mount("/srv/r/with space", 40, false), new MountAliases.Mount("/srv/r/gone", 41, false)),
+        assertEquals(List.of(new MountAliases.Mount("/srv/r/www", 37, "/other", false), new MountAliases.Mount("/srv/r/disk", 38, "/", true),
+                new MountAliases.Mount("/srv/r/with space", 40, "/a/b", false),
+                new MountAliases.Mount("/srv/r/gone", 41, "/gone//deleted", false)),
                 t.inside(), "every mount inside the tree, another file system's too");
         assertTrue(t.complete());
         assertEquals(List.of(), MountAliases.parse(mountinfo, "/srv/r/www", DEV, 36, Path.of("/srv")).aliases());

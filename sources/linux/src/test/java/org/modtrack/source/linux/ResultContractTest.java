@@ -428,7 +428,7 @@ class ResultContractTest {
                 }
             }
             List<MountAliases.Mount> inside = new ArrayList<>();
-            mounts.forEach((point, m) -> inside.add(new MountAliases.Mount(point, m.id(), true)));
+            mounts.forEach((point, m) -> inside.add(new MountAliases.Mount(point, m.id(), "/", true)));
             namespace.mounts(inside);
         }
 

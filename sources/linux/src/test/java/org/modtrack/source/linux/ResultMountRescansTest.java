@@ -47,20 +47,20 @@ class ResultMountRescansTest {
             TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
                     .withSnapshotBytes(4096, 1 << 20));
             try {
-                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/a", 10, true)));
+                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/a", 10, "/", true)));
                 QueryResult first = query(core);
                 assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(first)), "another file system: rescanned");
                 bless(core, first);
                 assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(query(core))), "in every result");
 
-                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/b", 11, false)));
+                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/b", 11, "/", false)));
                 assertEquals(Set.of(ROOT + "/a", ROOT + "/b"), rescans(resolver.resolve(query(core))),
                         "not blessed: the points of every result since the blessed one, and the new one");
                 int batch = 1_000;
                 for (int from = 0; from < ResultResolver.MAX_MOUNT_POINTS_SINCE_BLESSED; from += batch) {
                     List<MountAliases.Mount> mounts = new ArrayList<>();
                     for (int i = from; i < from + batch; i++) {
-                        mounts.add(new MountAliases.Mount(ROOT + "/c" + i, 100 + i, true));
+                        mounts.add(new MountAliases.Mount(ROOT + "/c" + i, 100 + i, "/", true));
                     }
                     namespace.mounts(mounts);
                     resolver.resolve(query(core));
@@ -71,6 +71,36 @@ class ResultMountRescansTest {
                 bless(core, past);
                 QueryResult after = query(core);
                 assertEquals(Set.of(), rescans(resolver.resolve(after)), "the newest result blessed, nothing mounted");
+            } finally {
+                core.close();
+            }
+        }
+    }
+
+    /**
+     * A bind mount replaced by one of another directory at the same point gets the id the first one
+     * freed: the point is rescanned because what it shows differs, and a mount that shows the same
+     * as at the blessed result is not.
+     */
+    @Test
+    void aMountAtTheSamePointWithTheSameIdShowingAnotherDirectoryIsRescanned() throws Exception {
+        ModelTree fs = new ModelTree();
+        fs.put(ROOT, new ModelTree.Node(1, true, 0));
+        ModelNamespace namespace = new ModelNamespace(fs, ROOT);
+        ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
+        try (DirectoryStorage storage = DirectoryStorage.open(state)) {
+            TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
+                    .withSnapshotBytes(4096, 1 << 20));
+            try {
+                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/x", 45, "/other", false)));
+                QueryResult first = query(core);
+                assertEquals(Set.of(ROOT + "/x"), rescans(resolver.resolve(first)), "the first result after a start");
+                bless(core, first);
+                QueryResult same = query(core);
+                assertEquals(Set.of(), rescans(resolver.resolve(same)), "the same mount, showing the same directory");
+                bless(core, same);
+                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/x", 45, "/other2", false)));
+                assertEquals(Set.of(ROOT + "/x"), rescans(resolver.resolve(query(core))), "another directory, the same id");
             } finally {
                 core.close();
             }
