@@ -39,42 +39,32 @@ class ResultMountRescansTest {
      */
     @Test
     void mountPointsSinceTheBlessedResultAreRescannedUntilTheBoundThenTheTree() throws Exception {
-        ModelTree fs = new ModelTree();
-        fs.put(ROOT, new ModelTree.Node(1, true, 0));
-        ModelNamespace namespace = new ModelNamespace(fs, ROOT);
-        ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
-        try (DirectoryStorage storage = DirectoryStorage.open(state)) {
-            TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
-                    .withSnapshotBytes(4096, 1 << 20));
-            try {
-                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/a", 10, "/", true)));
-                QueryResult first = query(core);
-                assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(first)), "another file system: rescanned");
-                bless(core, first);
-                assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(query(core))), "in every result");
+        onAModelTree((namespace, resolver, core) -> {
+            namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/a", 10, "/", true)));
+            QueryResult first = query(core);
+            assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(first)), "another file system: rescanned");
+            bless(core, first);
+            assertEquals(Set.of(ROOT + "/a"), rescans(resolver.resolve(query(core))), "in every result");
 
-                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/b", 11, "/", false)));
-                assertEquals(Set.of(ROOT + "/a", ROOT + "/b"), rescans(resolver.resolve(query(core))),
-                        "not blessed: the points of every result since the blessed one, and the new one");
-                int batch = 1_000;
-                for (int from = 0; from < ResultResolver.MAX_MOUNT_POINTS_SINCE_BLESSED; from += batch) {
-                    List<MountAliases.Mount> mounts = new ArrayList<>();
-                    for (int i = from; i < from + batch; i++) {
-                        mounts.add(new MountAliases.Mount(ROOT + "/c" + i, 100 + i, "/", true));
-                    }
-                    namespace.mounts(mounts);
-                    resolver.resolve(query(core));
+            namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/b", 11, "/", false)));
+            assertEquals(Set.of(ROOT + "/a", ROOT + "/b"), rescans(resolver.resolve(query(core))),
+                    "not blessed: the points of every result since the blessed one, and the new one");
+            int batch = 1_000;
+            for (int from = 0; from < ResultResolver.MAX_MOUNT_POINTS_SINCE_BLESSED; from += batch) {
+                List<MountAliases.Mount> mounts = new ArrayList<>();
+                for (int i = from; i < from + batch; i++) {
+                    mounts.add(new MountAliases.Mount(ROOT + "/c" + i, 100 + i, "/", true));
                 }
-                namespace.mounts(List.of());
-                QueryResult past = query(core);
-                assertEquals(Set.of(ROOT), rescans(resolver.resolve(past)), "past the bound: the whole tree");
-                bless(core, past);
-                QueryResult after = query(core);
-                assertEquals(Set.of(), rescans(resolver.resolve(after)), "the newest result blessed, nothing mounted");
-            } finally {
-                core.close();
+                namespace.mounts(mounts);
+                resolver.resolve(query(core));
             }
-        }
+            namespace.mounts(List.of());
+            QueryResult past = query(core);
+            assertEquals(Set.of(ROOT), rescans(resolver.resolve(past)), "past the bound: the whole tree");
+            bless(core, past);
+            QueryResult after = query(core);
+            assertEquals(Set.of(), rescans(resolver.resolve(after)), "the newest result blessed, nothing mounted");
+        });
     }
 
     /**
@@ -84,6 +74,25 @@ class ResultMountRescansTest {
      */
     @Test
     void aMountAtTheSamePointWithTheSameIdShowingAnotherDirectoryIsRescanned() throws Exception {
+        onAModelTree((namespace, resolver, core) -> {
+            namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/x", 45, "/other", false)));
+            QueryResult first = query(core);
+            assertEquals(Set.of(ROOT + "/x"), rescans(resolver.resolve(first)), "the first result after a start");
+            bless(core, first);
+            QueryResult same = query(core);
+            assertEquals(Set.of(), rescans(resolver.resolve(same)), "the same mount, showing the same directory");
+            bless(core, same);
+            namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/x", 45, "/other2", false)));
+            assertEquals(Set.of(ROOT + "/x"), rescans(resolver.resolve(query(core))), "another directory, the same id");
+        });
+    }
+
+    /** What a test does with a resolver over a model tree of the root alone, and the engine it resolves results of. */
+    private interface Steps {
+        void run(ModelNamespace namespace, ResultResolver resolver, TrackerCore core) throws Exception;
+    }
+
+    private void onAModelTree(Steps steps) throws Exception {
         ModelTree fs = new ModelTree();
         fs.put(ROOT, new ModelTree.Node(1, true, 0));
         ModelNamespace namespace = new ModelNamespace(fs, ROOT);
@@ -92,15 +101,7 @@ class ResultMountRescansTest {
             TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
                     .withSnapshotBytes(4096, 1 << 20));
             try {
-                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/x", 45, "/other", false)));
-                QueryResult first = query(core);
-                assertEquals(Set.of(ROOT + "/x"), rescans(resolver.resolve(first)), "the first result after a start");
-                bless(core, first);
-                QueryResult same = query(core);
-                assertEquals(Set.of(), rescans(resolver.resolve(same)), "the same mount, showing the same directory");
-                bless(core, same);
-                namespace.mounts(List.of(new MountAliases.Mount(ROOT + "/x", 45, "/other2", false)));
-                assertEquals(Set.of(ROOT + "/x"), rescans(resolver.resolve(query(core))), "another directory, the same id");
+                steps.run(namespace, resolver, core);
             } finally {
                 core.close();
             }
