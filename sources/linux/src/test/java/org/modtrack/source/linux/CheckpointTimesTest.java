@@ -67,13 +67,16 @@ class CheckpointTimesTest {
                 "the margin covers a step the offsets cannot see: the tolerance, and each offset's rounding and reading");
     }
 
-    /** Two offsets read a moment apart, with no step between them, agree to the millisecond's rounding. */
+    /**
+     * Two offsets read a moment apart, with no step between them, agree to the rounding of their
+     * two clocks to the millisecond: within 2 ms, which the margin covers.
+     */
     @Test
     void offsetsReadAMomentApartAgree() {
         for (int i = 0; i < 1_000; i++) {
             long a = CheckpointTimes.offsetMillis();
             long b = CheckpointTimes.offsetMillis();
-            assertTrue(Math.abs(a - b) <= 1, a + " and " + b);
+            assertTrue(Math.abs(a - b) <= 2, a + " and " + b);
         }
     }
 
