@@ -367,7 +367,7 @@ public final class LinuxSource implements AutoCloseable {
         int fd = NotificationListener.createGroup();
         long id = ThreadLocalRandom.current().nextLong() | 1; // never 0: "no group" in a fresh handover
         handover.begin(id, false);
-        QueueHolder.Group group = new QueueHolder.Group(fd, id, mask, fs.majorMinor());
+        QueueHolder.Group group = new QueueHolder.Group(fd, id, mask, fs.majorMinor(), MountInfo.majorMinor(fs.superblockDev()));
         try {
             kept.keep(group);
         } catch (IOException e) {

@@ -58,6 +58,13 @@ record MountInfo(long id, long superblockDev, String root, String point, String 
                 Long.parseLong(majorMinor.substring(colon + 1)));
     }
 
+    /** {@code dev} as mountinfo writes it, "major:minor" in decimal: the inverse of {@link #device}. */
+    static String majorMinor(long dev) {
+        long major = ((dev >>> 8) & 0xfffL) | ((dev >>> 32) & 0xfffff000L);
+        long minor = (dev & 0xffL) | ((dev >>> 12) & 0xffffff00L);
+        return major + ":" + minor;
+    }
+
     /** mountinfo escapes space, tab, newline and backslash as octal. */
     static String unescape(String field) {
         StringBuilder out = new StringBuilder(field.length());

@@ -11,10 +11,16 @@ import java.util.OptionalInt;
  * docs/linux-source.md, <i>Restarts without a gap</i>.
  */
 interface QueueHolder extends AutoCloseable {
-    /** A kept group: this process's descriptor of it, and what it was kept with. */
-    record Group(int fd, long id, long mask, String device) {
+    /**
+     * A kept group: this process's descriptor of it, and what it was kept with: the device of the
+     * tracked file system's root as stat gives it ({@code device}, how the next start knows the
+     * group as its own), and its superblock's, as mountinfo names it ({@code superblock}: how the
+     * keeper knows it is still mounted; they differ on btrfs, whose subvolumes each have a device of
+     * their own; empty where the group was kept without it).
+     */
+    record Group(int fd, long id, long mask, String device, String superblock) {
         String meta() {
-            return "id=" + Long.toHexString(id) + " mask=" + mask + " dev=" + device;
+            return "id=" + Long.toHexString(id) + " mask=" + mask + " dev=" + device + " sb=" + superblock;
         }
 
         /** Parses {@link #meta}; fields it does not know (a later version's) are skipped. */
@@ -22,6 +28,7 @@ interface QueueHolder extends AutoCloseable {
             long id = 0;
             long mask = -1;
             String device = "";
+            String superblock = "";
             for (String field : meta.strip().split(" ")) {
                 int eq = field.indexOf('=');
                 String key = eq < 0 ? field : field.substring(0, eq);
@@ -30,10 +37,11 @@ interface QueueHolder extends AutoCloseable {
                     case "id" -> id = Long.parseUnsignedLong(value, 16);
                     case "mask" -> mask = Long.parseLong(value);
                     case "dev" -> device = value;
+                    case "sb" -> superblock = value;
                     default -> { }
                 }
             }
-            return new Group(fd, id, mask, device);
+            return new Group(fd, id, mask, device, superblock);
         }
     }
 

@@ -130,13 +130,15 @@ public final class QueueKeeper {
     }
 
     /**
-     * Whether the device the group's meta names ({@code dev=MAJOR:MINOR}) is mounted anywhere: a
+     * Whether the superblock the group's meta names ({@code sb=MAJOR:MINOR}; {@code dev=} for a group
+     * kept without it) is mounted anywhere: a
      * group whose file system is gone has nothing left to queue, and holding it would only keep the
      * keeper alive past a test's or an operator's unmount. True if the meta names no device, or the
      * mount table cannot be read.
      */
     static boolean mounted(String meta) {
-        String device = QueueHolder.Group.parse(-1, meta).device();
+        QueueHolder.Group group = QueueHolder.Group.parse(-1, meta);
+        String device = group.superblock().isEmpty() ? group.device() : group.superblock();
         if (device.isEmpty()) {
             return true;
         }

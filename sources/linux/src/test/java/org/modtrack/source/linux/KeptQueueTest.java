@@ -20,7 +20,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.modtrack.posix.Posix;
+import org.modtrack.testing.LoopMount;
+import org.modtrack.testing.TmpfsMount;
 
 /**
  * The queue keeper as a real process: what it keeps comes back to the next holder, only to this
@@ -44,7 +48,7 @@ class KeptQueueTest {
             keeperPid = first.keeperPid();
             assertTrue(first.keeperAlive());
             assertEquals(Optional.empty(), first.take(), "a new keeper holds nothing");
-            first.keep(new QueueHolder.Group(counter, 0x1234, 99, "7:3"));
+            first.keep(new QueueHolder.Group(counter, 0x1234, 99, "7:3", "7:2"));
         }
         Posix.signal(counter); // through this process's descriptor: the count the kept one must see
         Posix.close(counter, "the test's event counter");
@@ -54,6 +58,7 @@ class KeptQueueTest {
             assertEquals(0x1234, g.id());
             assertEquals(99, g.mask());
             assertEquals("7:3", g.device());
+            assertEquals("7:2", g.superblock());
             assertEquals(1, readCount(g.fd()), "the descriptor taken is the one kept");
             Posix.close(g.fd(), "the taken counter");
             IOException busy = assertThrows(IOException.class, () -> {
@@ -72,7 +77,7 @@ class KeptQueueTest {
         int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         try {
             try (KeptQueue k = KeptQueue.attach(deep, Duration.ofSeconds(60))) {
-                k.keep(new QueueHolder.Group(counter, 3, 3, ""));
+                k.keep(new QueueHolder.Group(counter, 3, 3, "", ""));
             }
             try (KeptQueue again = KeptQueue.attach(deep, Duration.ofSeconds(60))) {
                 QueueHolder.Group g = again.take().orElseThrow();
@@ -85,13 +90,52 @@ class KeptQueueTest {
         }
     }
 
+    /**
+     * The keeper closes a group once its file system is unmounted, and not before: a mount or an
+     * unmount elsewhere does not end it. On btrfs the root's device (stat) is not the superblock's
+     * (mountinfo), and a keeper that looked for the first in mountinfo closed the group at every
+     * change of the mount table, so a power lease came and went with other file systems' mounts.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "btrfs"})
+    void aGroupIsKeptThroughOtherMountsAndClosedOnceItsFileSystemIsUnmounted(String fsType) throws Exception {
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
+        int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
+        ProcessHandle keeper;
+        try (LoopMount m = LoopMount.create(fsType, 128L << 20)) {
+            QueueHolder.Group group;
+            try (TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+                group = new QueueHolder.Group(counter, 7, 7, fs.majorMinor(), MountInfo.majorMinor(fs.superblockDev()));
+            }
+            try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(60))) {
+                keeper = ProcessHandle.of(k.keeperPid()).orElseThrow();
+                k.keep(group);
+            } finally {
+                Posix.close(counter, "the test's event counter");
+            }
+            try (TmpfsMount elsewhere = TmpfsMount.create(1 << 20)) {
+                assertTrue(Files.isDirectory(elsewhere.mountPoint()));
+            }
+            // The keeper reads the mount table's change before the next connection.
+            try (KeptQueue again = KeptQueue.attach(state, Duration.ofSeconds(60))) {
+                QueueHolder.Group g = again.take().orElseThrow(() -> new AssertionError(
+                        "the group was closed when another file system was mounted and unmounted"));
+                assertEquals(group.superblock(), g.superblock());
+                again.keep(g);
+                Posix.close(g.fd(), "the taken counter");
+            }
+        }
+        keeper.onExit().get(30, TimeUnit.SECONDS); // its file system unmounted: nothing left to queue
+        assertFalse(keeper.isAlive());
+    }
+
     @Test
     void anOrphanedGroupIsClosedAfterTheKeepTimeAndTheKeeperExits() throws Exception {
         int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         ProcessHandle keeper;
         try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(1))) {
             keeper = ProcessHandle.of(k.keeperPid()).orElseThrow();
-            k.keep(new QueueHolder.Group(counter, 1, 1, ""));
+            k.keep(new QueueHolder.Group(counter, 1, 1, "", ""));
         } finally {
             Posix.close(counter, "the test's event counter");
         }
@@ -104,7 +148,7 @@ class KeptQueueTest {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && isRoot(), "needs root and setpriv");
         int counter = Posix.eventfd(Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         try (KeptQueue k = KeptQueue.attach(state, Duration.ofSeconds(60))) {
-            k.keep(new QueueHolder.Group(counter, 1, 1, ""));
+            k.keep(new QueueHolder.Group(counter, 1, 1, "", ""));
         } finally {
             Posix.close(counter, "the test's event counter");
         }

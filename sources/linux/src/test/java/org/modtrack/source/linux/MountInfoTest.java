@@ -17,6 +17,9 @@ class MountInfoTest {
         assertEquals(new MountInfo(40, TrackedFilesystem.deviceNumber(7, 0), "/a/b", "/srv/r/with space", "ext4"),
                 MountInfo.parse("40 36 7:0 /a/b /srv/r/with\\040space rw,relatime shared:1 master:2 - ext4 /dev/loop0 rw"));
         assertEquals(TrackedFilesystem.deviceNumber(259, 1048577), MountInfo.device("259:1048577"), "a large minor");
+        for (String majorMinor : List.of("0:40", "7:0", "259:1048577", "4095:255", "4096:256")) {
+            assertEquals(majorMinor, MountInfo.majorMinor(MountInfo.device(majorMinor)));
+        }
     }
 
     @Test
