@@ -28,8 +28,9 @@ import org.modtrack.source.linux.rules.RebootRule;
  * from the coarse wall clock, which file timestamps are stamped from. The same boot and an offset
  * that did not go back prove the wall clock was not stepped back since, which would give later
  * changes earlier ctimes. A line without the last field holds a time read from the fine clock,
- * which a change after it may be stamped earlier than ({@link #FINE_CLOCK_EXTRA_MARGIN_NANOS}). The file holds the last {@link #KEPT} results and is replaced atomically, and with
- * {@code power} durability synced before a result is returned: a reboot keeps it, and a time taken
+ * which a change after it may be stamped earlier than ({@link #FINE_CLOCK_EXTRA_MARGIN_NANOS}).
+ * The file holds the last {@link #KEPT} results and is replaced atomically, and with {@code power}
+ * durability synced before a result is returned: a reboot keeps it, and a time taken
  * in another boot is trusted where a power lease stood at the reboot ({@link PowerLease},
  * {@link RebootRule}). Result 0 is the time this state began tracking (taken before the first
  * marks were placed): the consumer's view before any bless, and kept however many results follow.
@@ -155,7 +156,7 @@ final class CheckpointTimes {
      * set back (NTP's slewing moves both). The wall clock is read between two readings of the
      * monotonic one, until they are at most {@link #OFFSET_READ_BOUND_NANOS} apart (the closest
      * pair after {@link #OFFSET_READ_ATTEMPTS}): a thread preempted between the two clocks would
-     * otherwise read an offset too high by as long as it waited, and a step back of that much more
+     * otherwise read an offset off by as long as it waited, and a step back of up to that much more
      * than {@link #STEP_TOLERANCE_MILLIS} would go unseen.
      */
     static long offsetMillis() {
