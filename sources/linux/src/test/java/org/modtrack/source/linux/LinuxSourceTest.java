@@ -1414,46 +1414,4 @@ class LinuxSourceTest {
             }
         }
     }
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"ext4, false", "btrfs, false", "btrfs, true"})
-    void probeDeparture(String fsType, boolean subvolume) throws Exception {
-        try (LoopMount m = LoopMount.create(fsType, 1536 * MIB)) {
-            Path root = m.mountPoint();
-            shPastTheMargin(root, (subvolume ? "btrfs subvolume create w3 > /dev/null" : "mkdir w3") + "; echo a > w3/f; echo b > w3/g; sync");
-            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
-                source.bless(source.query().snapshot());
-                MirrorConsumer mirror = MirrorConsumer.copyOf(root);
-                for (int round = 0; round < 3; round++) {
-                    shPastTheMargin(root, "echo more >> w3/f; echo more >> w3/g");
-                    Process dd = new ProcessBuilder("dd", "if=/dev/zero", "of=" + root.resolve("big" + round), "bs=600M", "count=1")
-                            .redirectErrorStream(true).start();
-                    Thread.sleep(150); // inside its one write call
-                    java.util.concurrent.CompletableFuture<LinuxResult> q = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return source.query();
-                        } catch (Exception e) {
-                            throw new RuntimeException(e);
-                        }
-                    });
-                    Thread.sleep(30);
-                    sh(root, "mv w3/g w3/f; echo x >> w3/f; truncate -s 0 w3/f; rm w3/f");
-                    LinuxResult r = q.get();
-                    dd.waitFor();
-                    String said = fsType + " subvolume " + subvolume + " round " + round + ": " + r.changes();
-                    System.out.println("PROBE " + said);
-                    mirror.apply(r.changes(), r.listsByName());
-                    String diff = mirror.differenceFromFileSystem();
-                    System.out.println("PROBE diff " + diff);
-                    source.bless(r.snapshot());
-                    sh(root, "rm big" + round + "; echo a > w3/f; echo b > w3/g; sync");
-                    Thread.sleep(300);
-                    LinuxResult r2 = source.query();
-                    mirror.apply(r2.changes(), r2.listsByName());
-                    source.bless(r2.snapshot());
-                    assertNull(mirror.differenceFromFileSystem());
-                    assertNull(diff, said);
-                }
-            }
-        }
-    }
 }
