@@ -22,14 +22,17 @@ import org.modtrack.posix.PosixException;
  * counts as a gap: the comparison can only err towards a walk.
  *
  * <p>The count is the block device's written sectors (field 7 of {@code /sys/dev/block/<device>/stat}),
- * except on btrfs, whose subvolumes have anonymous devices that keep none: there it is the file
+ * its device "major:minor" with its disk sequence number ({@code diskseq}, Linux 5.15+), which every
+ * attach renews: another image attached to the same loop device and mounted without a write (read
+ * only, no log recovery) counts the same sectors, and is another device all the same; except on btrfs, whose subvolumes have anonymous devices that keep none: there it is the file
  * system's generation, the number of its last committed transaction ({@link BtrfsFsInfo}), which
  * every synced change to any of its subvolumes moves and which is kept on disk; its device is the
  * fsid and its member devices, each with its disk sequence number (which a block device's every
  * attach renews), so that another device under the same fsid is a gap too.
  *
  * @param bootId the kernel's boot id (the sector counters restart at boot)
- * @param device what was counted: "major:minor" of the block device, or "btrfs FSID MEMBERS"
+ * @param device what was counted: "major:minor#diskseq" of the block device ("major:minor" where the
+ *     kernel gives no sequence number), or "btrfs FSID MEMBERS"
  * @param written the count: written sectors, or the btrfs generation
  */
 record Watermark(String bootId, String device, long written) {
@@ -52,8 +55,10 @@ record Watermark(String bootId, String device, long written) {
         String boot = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
         if (blockDevice) {
             String[] fields = Files.readString(stat).strip().split("\\s+");
-            return fields.length < 7 ? Optional.empty()
-                    : Optional.of(new Watermark(boot, fs.majorMinor(), Long.parseLong(fields[6])));
+            Path sequence = stat.resolveSibling("diskseq");
+            String device = Files.isReadable(sequence) ? fs.majorMinor() + "#" + Files.readString(sequence).strip()
+                    : fs.majorMinor();
+            return fields.length < 7 ? Optional.empty() : Optional.of(new Watermark(boot, device, Long.parseLong(fields[6])));
         }
         BtrfsFsInfo info;
         try {

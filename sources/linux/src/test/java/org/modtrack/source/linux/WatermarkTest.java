@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.testing.LoopMount;
 
 /** The count a clean stop leaves and the next start compares, on real file systems. */
@@ -21,7 +23,8 @@ class WatermarkTest {
         try (LoopMount m = LoopMount.create("ext4", 64 * MIB);
              TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
             Watermark before = Watermark.take(fs).orElseThrow();
-            assertEquals(fs.majorMinor(), before.device());
+            assertEquals(fs.majorMinor() + "#" + Files.readString(Path.of("/sys/dev/block/" + fs.majorMinor() + "/diskseq")).strip(),
+                    before.device(), "its device, and which attach of it");
             assertNull(Watermark.take(fs).orElseThrow().gapSince(before), "nothing written");
             Files.writeString(m.mountPoint().resolve("f"), "x");
             String gap = Watermark.take(fs).orElseThrow().gapSince(before);
@@ -59,6 +62,40 @@ class WatermarkTest {
             Properties stored = new Properties();
             written.storeIn(stored);
             assertEquals(written, Watermark.loadFrom(stored).orElseThrow());
+        }
+    }
+
+    /**
+     * The same loop device with another image attached counts the sectors of its own: mounted
+     * without a write (read only, no log recovery), it can count as many as the image before it
+     * did. Its disk sequence number tells them apart.
+     */
+    @Test
+    void anImageAttachedAgainIsAnotherDeviceEvenWithTheSameCount(@TempDir Path scratch) throws Exception {
+        assumeTrue(LoopMount.unavailableReason("ext4").isEmpty(), () -> LoopMount.unavailableReason("ext4").get());
+        Path image = scratch.resolve("image");
+        Path mnt = Files.createDirectory(scratch.resolve("mnt"));
+        LinuxSourceTest.sh(scratch, "truncate -s 64M image && mkfs.ext4 -q -F image");
+        Watermark first = readOnlyWatermark(image, mnt);
+        Watermark second = readOnlyWatermark(image, mnt);
+        assertEquals("the file system is on another device now", second.gapSince(first), first + " then " + second);
+    }
+
+    /** Attaches {@code image} to a free loop device, mounts it read only, takes its watermark, and undoes both. */
+    private static Watermark readOnlyWatermark(Path image, Path mnt) throws Exception {
+        Path dir = image.getParent();
+        Process losetup = new ProcessBuilder("losetup", "--find", "--show", image.toString()).start();
+        String device = new String(losetup.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, losetup.waitFor(), "losetup");
+        try {
+            LinuxSourceTest.sh(dir, "mount -o ro,noload " + device + " " + mnt);
+            try (TrackedFilesystem fs = TrackedFilesystem.holding(mnt)) {
+                return Watermark.take(fs).orElseThrow();
+            } finally {
+                LinuxSourceTest.sh(dir, "umount " + mnt);
+            }
+        } finally {
+            LinuxSourceTest.sh(dir, "losetup -d " + device);
         }
     }
 
