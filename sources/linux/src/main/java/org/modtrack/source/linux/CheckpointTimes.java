@@ -51,7 +51,7 @@ final class CheckpointTimes {
     /**
      * Added to the margin for a time read from the fine wall clock: a change after it may be
      * stamped from the coarse clock up to that clock's lag earlier, which a late tick stretches past
-     * the tick itself (up to 6.5 ms against a 4 ms tick here, docs/kernel-facts.md). The margin
+     * the tick itself (up to 6.6 ms against a 4 ms tick here, docs/kernel-facts.md). The margin
      * such times were taken with, less {@link Reconciliation#MARGIN_NANOS}.
      */
     static final long FINE_CLOCK_EXTRA_MARGIN_NANOS = 90_000_000L;

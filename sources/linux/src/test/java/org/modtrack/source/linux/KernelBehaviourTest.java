@@ -1001,11 +1001,12 @@ class KernelBehaviourTest {
 
     /**
      * A write after a reading of the coarse wall clock ({@code CLOCK_REALTIME_COARSE}) is stamped at
-     * or after that reading: the checkpoint's time is read from it, so a scan's watermark needs no
-     * margin for the clock's lag ({@link CheckpointTimes#now}). Each file is written once, without a
-     * query of its timestamps since its creation, so the write is stamped from the coarse clock;
-     * every tenth round sleeps up to 20 ms first, so that some writes follow an idle tick. How far
-     * the coarse clock lags the fine one is reported, not asserted.
+     * or after that reading, and so is a directory whose entries change: the checkpoint's time is
+     * read from it, so a scan's or a walk's watermark needs no margin for the clock's lag
+     * ({@link CheckpointTimes#now}). Each file is written once, and each directory gets one new
+     * entry, without a query of their timestamps since they were made, so both are stamped from the
+     * coarse clock; every tenth round sleeps up to 20 ms first, so that some follow an idle tick. How
+     * far the coarse clock lags the fine one is reported, not asserted.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
@@ -1017,6 +1018,7 @@ class KernelBehaviourTest {
             for (int i = 0; i < CLOCK_ROUNDS; i++) {
                 fds[i] = Posix.open(mount.mountPoint().resolve("f" + i).toString(),
                         Posix.O_RDWR | Posix.O_CREAT | Posix.O_CLOEXEC, 0644);
+                Files.createDirectory(mount.mountPoint().resolve("d" + i));
             }
             Thread.sleep(50); // every creation's stamp behind the coarse clock of the writes
             MemorySegment oneByte = arena.allocate(1);
@@ -1030,20 +1032,28 @@ class KernelBehaviourTest {
                 coarse[i] = Posix.clockNanos(Posix.CLOCK_REALTIME_COARSE);
                 fine[i] = Posix.clockNanos(CLOCK_REALTIME);
                 Posix.pwriteFully(fds[i], oneByte, 0, "f" + i);
+                Posix.close(Posix.open(mount.mountPoint().resolve("d" + i + "/new").toString(),
+                        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_CLOEXEC, 0644), "d" + i + "/new");
             }
             long before = 0;
+            long directoriesBefore = 0;
             long longestLag = 0;
             for (int i = 0; i < CLOCK_ROUNDS; i++) {
                 long ctime = Statx.statx(fds[i], "", Statx.AT_EMPTY_PATH, Statx.STATX_CTIME).ctimeNanos();
                 Posix.close(fds[i], "f" + i);
                 before += ctime < coarse[i] ? 1 : 0;
                 longestLag = Math.max(longestLag, fine[i] - ctime);
+                long directory = Statx.statx(Statx.AT_FDCWD, mount.mountPoint().resolve("d" + i).toString(), 0,
+                        Statx.STATX_CTIME).ctimeNanos();
+                directoriesBefore += directory < coarse[i] ? 1 : 0;
             }
             Report.section("11. The clock file timestamps come from: " + fsType);
-            Report.line(CLOCK_ROUNDS + " files each written once after a reading of CLOCK_REALTIME_COARSE: " + before
-                    + " stamped before it; the fine clock read right after it was up to " + longestLag / 1_000
-                    + " µs ahead of the stamp.");
+            Report.line(CLOCK_ROUNDS + " files each written once, and as many directories each given an entry, after a"
+                    + " reading of CLOCK_REALTIME_COARSE: " + before + " files and " + directoriesBefore
+                    + " directories stamped before it; the fine clock read right after it was up to " + longestLag / 1_000
+                    + " µs ahead of a file's stamp.");
             assertEquals(0, before, fsType + ": a write after a reading of the coarse clock is stamped before it");
+            assertEquals(0, directoriesBefore, fsType + ": a new entry after a reading of the coarse clock is stamped before it");
         }
     }
 

@@ -61,7 +61,7 @@ final class MirrorConsumer {
      * result's scan names such a file again by design.
      */
     private long unchangedWrittenInMargin;
-    /** The coarse clock's lag behind the fine one, as far as this machine shows it (6.5 ms against a 4 ms tick). */
+    /** The coarse clock's lag behind the fine one, as far as this machine shows it (up to 6.6 ms against a 4 ms tick). */
     private static final long COARSE_CLOCK_LAG_NANOS = 10_000_000L;
     private final Map<String, long[]> readIn = new HashMap<>(); // path: {began, returned} of the query whose result read it
     private long beganWallNanos = Long.MAX_VALUE;
