@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
@@ -253,6 +254,13 @@ final class DirectoryScan {
                         }
                     }
                 }
+                if (LOG.isLoggable(Level.FINE)) {
+                    // Where a test finds a change no result named: when the directory was read, and what it named.
+                    Scanned listed = s;
+                    LOG.fine(() -> "scanned " + listed.path + " [" + listed.listedFrom + ".." + listed.listedTo + "]: born "
+                            + listed.born.size() + ", written " + listed.written.size() + ", by record " + listed.files.size()
+                            + ", departed " + (departed == null ? "unknown" : departed.getOrDefault(dir.file(), List.of())));
+                }
             }
             if (!listing) {
                 Set<Change> rest = EnumSet.copyOf(dir.changes());
@@ -310,6 +318,9 @@ final class DirectoryScan {
         boolean vanished;
         long statted;
         boolean entriesChangedSinceCheckpoint;
+        /** When its listing began and ended ({@link System#nanoTime}), for the log at FINE. */
+        long listedFrom;
+        long listedTo;
 
         Scanned(String path) {
             this.path = path;
@@ -518,6 +529,7 @@ final class DirectoryScan {
     private Scanned scan(String path, ChangedFile dir, long watermark, Identities known, Budget budget, Lists lists)
             throws IOException {
         Scanned s = new Scanned(path);
+        s.listedFrom = System.nanoTime();
         boolean whole = readWhole(dir);
         String recordedAt = dir.file().path(); // the directory's path in its record: a file's hint would be below it
         DirectoryReader opened;
@@ -625,6 +637,7 @@ final class DirectoryScan {
         }
         // A directory changed while it is read may list a name twice, and two entries at one path
         // would be one too many: each list has each name once, and a name born is not also written.
+        s.listedTo = System.nanoTime();
         s.born = born.sorted(NameList.EMPTY);
         s.written = written.sorted(s.born);
         s.others = others.sorted(NameList.EMPTY);

@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,6 +24,10 @@ import java.util.TreeSet;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -185,7 +191,8 @@ class WorkloadTest {
         String difference;
         long quietReads = 0;
         long quietUnchanged = 0;
-        try (LoopMount m = LoopMount.create(fsType, bytes)) {
+        ScanLog scanLog = new ScanLog();
+        try (scanLog; LoopMount m = LoopMount.create(fsType, bytes)) {
             Path root = layout == Layout.BIND_MOUNTS ? m.mountPoint().resolve("r") : m.mountPoint();
             try (AutoCloseable mounts = prepare(root, layout);
                  LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(), options)) {
@@ -240,7 +247,7 @@ class WorkloadTest {
                 + (mirror.unchangedReads() - mirror.unchangedReadsInevitable()) + ", of them written in the scan's margin before"
                 + " their query: " + mirror.unchangedWrittenInMargin());
         if (report.missed() > 0) {
-            printEntriesTouchingMisses(report, results);
+            printEntriesTouchingMisses(report, results, scanLog);
         }
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
@@ -260,8 +267,12 @@ class WorkloadTest {
         }
     }
 
-    /** For a miss: every entry of every result at or below the missed operation's paths, with each result's times. */
-    private void printEntriesTouchingMisses(Report report, List<Observation> results) throws IOException {
+    /**
+     * For a miss: every entry of every result at or below the missed operation's paths, with each
+     * result's times, and every scan of their directories ({@code scans}: null where the tracker ran
+     * in another process).
+     */
+    private void printEntriesTouchingMisses(Report report, List<Observation> results, ScanLog scans) throws IOException {
         List<WorkloadChecker.Op> ops = WorkloadChecker.readLogs(Writers.logs(scratch));
         // When each query ran, to place the operations of a miss between the checkpoints.
         for (int j = 0; j < results.size(); j++) {
@@ -280,6 +291,12 @@ class WorkloadTest {
                     System.out.println("    operation on it: " + op);
                 }
             }
+            for (String path : List.of(m.group(2), m.group(3))) {
+                Path directory = path.equals("null") ? null : Path.of(path).getParent();
+                for (String line : scans == null || directory == null ? List.<String>of() : scans.of(directory.toString())) {
+                    System.out.println("    " + line);
+                }
+            }
             for (int j = 0; j < results.size(); j++) {
                 Observation r = results.get(j);
                 for (PathChange c : r.changes()) {
@@ -290,6 +307,50 @@ class WorkloadTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * What the result scans did, as {@link DirectoryScan} logs it at FINE (each directory, when it
+     * was listed, what it named, which names left it since the checkpoint), kept for a miss's
+     * report: when each scan read the missed file's directory. The last {@link #KEPT} lines.
+     */
+    private static final class ScanLog extends Handler implements AutoCloseable {
+        private static final int KEPT = 100_000;
+        private final Logger logger = Logger.getLogger(DirectoryScan.class.getName());
+        private final Level levelBefore = logger.getLevel();
+        private final Deque<String> lines = new ArrayDeque<>();
+
+        ScanLog() {
+            setLevel(Level.FINE);
+            logger.setLevel(Level.FINE);
+            logger.addHandler(this);
+        }
+
+        @Override
+        public synchronized void publish(LogRecord record) {
+            if (record.getLevel() == Level.FINE) {
+                lines.addLast(record.getMessage());
+                if (lines.size() > KEPT) {
+                    lines.removeFirst();
+                }
+            }
+        }
+
+        /** The lines about the scans of {@code directory}. */
+        synchronized List<String> of(String directory) {
+            String scanned = "scanned " + directory + " [";
+            return lines.stream().filter(line -> line.startsWith(scanned)).toList();
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+            logger.setLevel(levelBefore);
         }
     }
 
@@ -570,7 +631,7 @@ class WorkloadTest {
                 mirror[0].reads(), mirror[0].unchangedReads());
         if (report.missed() > 0) {
             spans.forEach(span -> System.out.println("  a tracker ran from " + span.from() + " to " + span.to()));
-            printEntriesTouchingMisses(report, results);
+            printEntriesTouchingMisses(report, results, null); // the tracker's scans ran in its own process
         }
         assertEquals(0, report.missed(), () -> "missed changes (seed " + seed + "):\n" + String.join("\n",
                 report.firstMisses()));
