@@ -24,7 +24,8 @@ import org.modtrack.posix.PosixException;
  * <p>The count is the block device's written sectors (field 7 of {@code /sys/dev/block/<device>/stat}),
  * its device "major:minor" with its disk sequence number ({@code diskseq}, Linux 5.15+), which every
  * attach renews: another image attached to the same loop device and mounted without a write (read
- * only, no log recovery) counts the same sectors, and is another device all the same; except on btrfs, whose subvolumes have anonymous devices that keep none: there it is the file
+ * only, no log recovery) counts the same sectors, and is another device all the same. On btrfs,
+ * whose subvolumes have anonymous devices that keep none, it is the file
  * system's generation, the number of its last committed transaction ({@link BtrfsFsInfo}), which
  * every synced change to any of its subvolumes moves and which is kept on disk; its device is the
  * fsid and its member devices, each with its disk sequence number (which a block device's every
