@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -188,6 +189,9 @@ final class DirectoryScan {
             }
         }
         Map<FileId, List<String>> departed = departures.departedSinceCheckpoint();
+        // A name a recorded rename took away is the record's to move or remove: the departures go back
+        // to before the closing period's last events were read, and its own rename is often among them.
+        Set<String> renamedAway = departed == null || departed.isEmpty() ? Set.of() : renamedAway(files);
 
         List<ChangedFile> outFiles = new ArrayList<>(files);
         List<Namespace.Where> outNow = new ArrayList<>(now);
@@ -249,8 +253,9 @@ final class DirectoryScan {
                     listing |= s.entriesChangedSinceCheckpoint;
                 } else {
                     for (String name : departed.getOrDefault(dir.file(), List.of())) {
-                        if (!s.listed(name)) {
-                            removals.add(s.path.endsWith("/") ? s.path + name : s.path + "/" + name);
+                        String path = s.path.endsWith("/") ? s.path + name : s.path + "/" + name;
+                        if (!s.listed(name) && !renamedAway.contains(path)) {
+                            removals.add(path);
                         }
                     }
                 }
@@ -284,6 +289,18 @@ final class DirectoryScan {
         outFiles.subList(kept, outFiles.size()).clear();
         outNow.subList(kept, outNow.size()).clear();
         return new Expanded(outFiles, outNow, rescans, removals, otherNames, new ScanNamedFiles(scanNamed), statted);
+    }
+
+    /** Every name the records of {@code files} were renamed away from: each record moves or removes it. */
+    private static Set<String> renamedAway(List<ChangedFile> files) {
+        Set<String> names = new HashSet<>();
+        for (ChangedFile c : files) {
+            if (c.renamedFrom() != null) {
+                names.add(c.renamedFrom());
+                names.addAll(c.formerNames());
+            }
+        }
+        return names;
     }
 
     /**

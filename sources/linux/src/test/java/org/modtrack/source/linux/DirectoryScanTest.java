@@ -332,6 +332,30 @@ class DirectoryScanTest {
         return new Namespace.Where(file.toString(), false, false, 1, null);
     }
 
+    /**
+     * A name that left a recorded directory since the checkpoint and is not listed is named
+     * removed, unless a record of the result was renamed away from it: that record moves or
+     * removes it. The departures go back to before the closing period's last events were read, so
+     * a rename the result records is often among them, and its old name came as a second entry.
+     */
+    @Test
+    void aDepartedNameIsRemovedUnlessARecordOfTheResultWasRenamedAwayFromIt() throws Exception {
+        try (LoopMount m = LoopMount.create("ext4", 64 * MIB); TrackedFilesystem fs = TrackedFilesystem.holding(m.mountPoint())) {
+            Path root = m.mountPoint();
+            long watermark = watermarkAfter(root, "mkdir d; echo x > d/renamed; echo x > d/gone");
+            sh(root, "mv d/renamed d/moved; rm d/gone");
+            ChangedFile dir = record(fs, root.resolve("d"), Set.of(Change.WRITTEN), false);
+            FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, root.resolve("d/moved").toString(), 0);
+            ChangedFile moved = new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(),
+                    root.resolve("d/moved").toString(), null), Set.of(Change.RENAMED), root.resolve("d/renamed").toString(),
+                    false, false, false);
+            DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
+            DirectoryScan.Expanded x = scan.expand(List.of(dir, moved), List.of(dirAt(root.resolve("d")), fileAt(root.resolve("d/moved"))),
+                    () -> Map.of(dir.file(), List.of("renamed", "gone")));
+            assertEquals(List.of(root.resolve("d/gone").toString()), x.removals(), "the rename's record takes d/renamed away");
+        }
+    }
+
     private static ChangedFile fileRecord(TrackedFilesystem fs, Path file, Set<Change> changes) throws Exception {
         FileHandles.FileHandle h = FileHandles.nameToHandleAt(Statx.AT_FDCWD, file.toString(), 0);
         return new ChangedFile(FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), file.toString(), null), changes, null,
