@@ -440,8 +440,7 @@ public final class LinuxSource implements AutoCloseable {
             return; // the next result replaces it
         }
         try {
-            KeptQueue fresh = KeptQueue.attach(state, keepQueue);
-            fresh.keep(notification.kept());
+            KeptQueue fresh = attachKeeping(notification.kept());
             holder = fresh;
             if (leased) {
                 powerLease.grant(fresh, false); // the dead one's watcher removed the lease it guarded
@@ -451,11 +450,44 @@ public final class LinuxSource implements AutoCloseable {
         } catch (IOException e) {
             KeptQueue.warn("the queue keeper died and no other could take the group", e);
             return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return; // the next result replaces it
         }
         try {
             dead.close();
         } catch (IOException e) {
             LOG.log(Level.FINE, "closing the connection to a dead keeper failed", e);
+        }
+    }
+
+    /** How many times a result tries to hand the group to a new keeper, once the last one died. */
+    private static final int KEEPER_ATTEMPTS = 3;
+    private static final long KEEPER_RETRY_MILLIS = 50;
+
+    /**
+     * A new keeper holding {@code group}, tried {@link #KEEPER_ATTEMPTS} times. Why again: a
+     * connection made while the dead keeper's listening socket was still being closed is reset (seen
+     * in CI: "recvmsg ... errno 104"); by the next attempt the socket is gone, and a new keeper starts.
+     */
+    private KeptQueue attachKeeping(QueueHolder.Group group) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            KeptQueue fresh = KeptQueue.attach(state, keepQueue);
+            try {
+                fresh.keep(group);
+                return fresh;
+            } catch (IOException e) {
+                try {
+                    fresh.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+                if (attempt == KEEPER_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.log(Level.FINE, "a new keeper did not take the group; trying again", e);
+            }
+            Thread.sleep(KEEPER_RETRY_MILLIS);
         }
     }
 
