@@ -114,6 +114,9 @@ public final class LinuxSource implements AutoCloseable {
     private static final long GUARD_RETRY_NANOS = TimeUnit.MINUTES.toNanos(1);
     /** How long a result waits for a dead keeper's process to end before it starts the next (it exits in milliseconds). */
     private static final long DEAD_KEEPER_EXIT_MILLIS = 1_000;
+    /** How many times a result tries to hand the group to a new keeper, once the last one died. */
+    private static final int KEEPER_ATTEMPTS = 3;
+    private static final long KEEPER_RETRY_MILLIS = 50;
     private long lastGuardAttemptNanos = System.nanoTime(); // queries run one at a time
 
     private LinuxSource(Path watched, Path state, TrackedFilesystem fs, ChangeTracker tracker, PreContentListener preContent,
@@ -460,10 +463,6 @@ public final class LinuxSource implements AutoCloseable {
             LOG.log(Level.FINE, "closing the connection to a dead keeper failed", e);
         }
     }
-
-    /** How many times a result tries to hand the group to a new keeper, once the last one died. */
-    private static final int KEEPER_ATTEMPTS = 3;
-    private static final long KEEPER_RETRY_MILLIS = 50;
 
     /**
      * A new keeper holding {@code group}, tried {@link #KEEPER_ATTEMPTS} times. Why again: a

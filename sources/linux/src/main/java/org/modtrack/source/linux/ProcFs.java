@@ -53,24 +53,33 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
 
     @Override
     public int fdAccessMode(int tid, int fd) throws IOException {
-        return fdInfo(tid, fd).accessMode();
+        // On the permission-event path (a mapping's classification): the flags alone are parsed.
+        return accessMode(readFdInfo(tid, fd), tid, fd);
     }
 
     /** What {@code /proc/<tid>/fdinfo/<fd>} says of a descriptor, read at once (one read of one small file). */
     record FdInfo(int accessMode, long mountId, long ino) {}
 
     static FdInfo fdInfo(int tid, int fd) throws IOException {
+        return parseFdInfo(readFdInfo(tid, fd), tid, fd);
+    }
+
+    private static String readFdInfo(int tid, int fd) throws IOException {
         // Posix.readSmall rather than Files.readAllLines, which costs tens of microseconds a call (see there).
-        return parseFdInfo(Posix.readSmall("/proc/" + tid + "/fdinfo/" + fd, SMALL_FILE.get()), tid, fd);
+        return Posix.readSmall("/proc/" + tid + "/fdinfo/" + fd, SMALL_FILE.get());
     }
 
     /** {@code ino} is -1 where the kernel does not give it. */
     static FdInfo parseFdInfo(String info, int tid, int fd) throws IOException {
+        return new FdInfo(accessMode(info, tid, fd), field(info, "mnt_id:", 10), field(info, "ino:", 10));
+    }
+
+    private static int accessMode(String info, int tid, int fd) throws IOException {
         long flags = field(info, "flags:", 8);
         if (flags < 0) {
             throw new IOException("no flags in /proc/" + tid + "/fdinfo/" + fd);
         }
-        return new FdInfo((int) (flags & 3), field(info, "mnt_id:", 10), field(info, "ino:", 10));
+        return (int) (flags & 3);
     }
 
     /** The number on the line of {@code info} that starts with {@code name}, or -1 if there is none. */
