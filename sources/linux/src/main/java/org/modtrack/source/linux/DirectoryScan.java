@@ -69,6 +69,7 @@ final class DirectoryScan {
     private final String whyNoWatermark;
     private final boolean keepListings;
     private final long checkpointBeganNanos;
+    private final BornListings.Round listings;
 
     /**
      * @param watermarkNanos the wall-clock time from which a change is named; empty if none can be
@@ -86,6 +87,19 @@ final class DirectoryScan {
      */
     DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, boolean acrossReboot,
                   String whyNoWatermark, boolean keepListings, long checkpointBeganNanos) {
+        this(fs, watched, watermarkNanos, acrossReboot, whyNoWatermark, keepListings, checkpointBeganNanos,
+                BornListings.Round.NONE);
+    }
+
+    /**
+     * Like the constructor above; {@code listings}: the listings of directories born since the
+     * watermark that the last result kept, which this one's scans take instead of listing such a
+     * directory again where none of its entries changed since, and keep for the next
+     * ({@link BornListings}).
+     */
+    DirectoryScan(TrackedFilesystem fs, Path watched, OptionalLong watermarkNanos, boolean acrossReboot,
+                  String whyNoWatermark, boolean keepListings, long checkpointBeganNanos, BornListings.Round listings) {
+        this.listings = listings;
         this.checkpointBeganNanos = checkpointBeganNanos;
         this.acrossReboot = acrossReboot;
         this.fs = fs;
@@ -262,7 +276,8 @@ final class DirectoryScan {
                 if (LOG.isLoggable(Level.FINE)) {
                     // Where a test finds a change no result named: when the directory was read, and what it named.
                     Scanned listed = s;
-                    LOG.fine(() -> "scanned " + listed.path + " [" + listed.listedFrom + ".." + listed.listedTo + "]: born "
+                    LOG.fine(() -> "scanned " + listed.path + " [" + listed.listedFrom + ".." + listed.listedTo + "]"
+                            + (listed.reused ? " (its listing kept from the last result)" : "") + ": born "
                             + listed.born.size() + ", written " + listed.written.size() + ", by record " + listed.files.size()
                             + ", departed " + (departed == null ? "unknown" : departed.getOrDefault(dir.file(), List.of())));
                 }
@@ -333,6 +348,8 @@ final class DirectoryScan {
         NameList others = NameList.EMPTY;
         boolean cut;
         boolean vanished;
+        /** Its names are a listing the last result kept ({@link BornListings}): it was not listed again. */
+        boolean reused;
         long statted;
         boolean entriesChangedSinceCheckpoint;
         /** When its listing began and ended ({@link System#nanoTime}), for the log at FINE. */
@@ -504,6 +521,19 @@ final class DirectoryScan {
             left = new AtomicLong(entries);
         }
 
+        /** Takes {@code n} entries if that many are left (all or none). */
+        boolean takeAll(long n) {
+            while (true) {
+                long l = left.get();
+                if (l < n) {
+                    return false;
+                }
+                if (left.compareAndSet(l, l - n)) {
+                    return true;
+                }
+            }
+        }
+
         /** Up to {@link #BLOCK} more entries for the caller; 0 when none are left. */
         long take() {
             while (true) {
@@ -534,11 +564,25 @@ final class DirectoryScan {
         final NameList.Builder born = new NameList.Builder();
         final NameList.Builder written = new NameList.Builder();
         final NameList.Builder others = new NameList.Builder();
+        /** The inode numbers of the names {@link #born} took from the listing, in the listing's order. */
+        long[] bornInodes = new long[256];
+        int bornInodeCount;
 
         void clear() {
             born.clear();
             written.clear();
             others.clear();
+            bornInodeCount = 0;
+            if (bornInodes.length > NameList.Builder.KEPT_NAMES) {
+                bornInodes = new long[256];
+            }
+        }
+
+        void addBornInode(long ino) {
+            if (bornInodeCount == bornInodes.length) {
+                bornInodes = Arrays.copyOf(bornInodes, bornInodeCount * 2);
+            }
+            bornInodes[bornInodeCount++] = ino;
         }
     }
 
@@ -560,6 +604,9 @@ final class DirectoryScan {
             return s;
         }
         long allowed = 0;
+        Statx self = null; // the directory's own status, where it may be born since the watermark
+        boolean bornSince = false;
+        BornListings.Listing kept = null;
         lists.clear();
         NameList.Builder born = lists.born;
         NameList.Builder written = lists.written;
@@ -576,12 +623,20 @@ final class DirectoryScan {
             // it: the directories of an unpack or a build cost their listing only, not a statx each
             // (most of a million-file answer's time, benchmarks/peers/answer). An entry removed since it
             // was listed is then named too, and found gone by the consumer (docs/protocol.md).
-            boolean bornSince = false;
             if (!whole && atRecordedName && nameablePath && !known.everyHandle()) {
-                Statx self = list.statxDirectory(Statx.STATX_BTIME);
+                self = list.statxDirectory(BornListings.MASK);
                 bornSince = (self.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(self.btimeNanos(), watermark);
             }
-            while (list.next()) {
+            if (bornSince) {
+                // Its names as the last result listed them, if none of its entries changed since
+                // (its ctime, read just now, says so) and none is an object this result knows.
+                kept = listings.current(self, CheckpointTimes.offsetMillis());
+                if (kept != null && (anyKnown(kept.inodes(), known) || !budget.takeAll(kept.names().size()))) {
+                    kept = null;
+                }
+                s.reused = kept != null;
+            }
+            while (!s.reused && list.next()) {
                 if (allowed == 0 && (allowed = budget.take()) == 0) {
                     s.cut = true;
                     break;
@@ -592,6 +647,7 @@ final class DirectoryScan {
                     // A name that is not UTF-8 is refused: it goes on to be a record (below).
                     if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR
                             && !known.mayBe(list.inode()) && born.add(list, true)) {
+                        lists.addBornInode(list.inode());
                         continue;
                     }
                 }
@@ -655,14 +711,18 @@ final class DirectoryScan {
         // A directory changed while it is read may list a name twice, and two entries at one path
         // would be one too many: each list has each name once, and a name born is not also written.
         s.listedTo = System.nanoTime();
-        s.born = born.sorted(NameList.EMPTY);
-        s.written = written.sorted(s.born);
-        s.others = others.sorted(NameList.EMPTY);
+        if (s.reused) {
+            s.born = kept.names();
+        } else {
+            s.born = born.sorted(NameList.EMPTY);
+            s.written = written.sorted(s.born);
+            s.others = others.sorted(NameList.EMPTY);
+        }
         // Whether an entry left since the checkpoint began, for when the departures cannot tell
         // which: read after the listing, so that every entry that left before it shows here.
         try {
-            Statx self = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_CTIME);
-            s.entriesChangedSinceCheckpoint = WalkRule.changedSince(self.ctimeNanos(),
+            Statx after = Statx.statx(Statx.AT_FDCWD, path, Statx.AT_SYMLINK_NOFOLLOW, Statx.STATX_CTIME);
+            s.entriesChangedSinceCheckpoint = WalkRule.changedSince(after.ctimeNanos(),
                     checkpointBeganNanos - Reconciliation.marginNanos(fs));
         } catch (PosixException e) {
             if (e.errno() != Errno.ENOENT) {
@@ -670,6 +730,34 @@ final class DirectoryScan {
             }
             s.vanished = true; // removed or moved since its listing: it stays a listing, found gone
         }
+        if (s.vanished) {
+            return s;
+        }
+        if (s.reused) {
+            listings.reuse(self, kept);
+        } else if (bornSince && wholeBornListing(s, lists)) {
+            listings.keep(self, s.born, Arrays.copyOf(lists.bornInodes, lists.bornInodeCount));
+        }
         return s;
+    }
+
+    /**
+     * Whether {@code s}, listed just now, named every entry of its directory as made, from the
+     * listing alone: its names are then all a later result needs of the directory while none of
+     * its entries changes ({@link BornListings}).
+     */
+    private static boolean wholeBornListing(Scanned s, Lists lists) {
+        return !s.cut && s.statted == 0 && s.files.isEmpty() && s.written.size() == 0 && s.others.size() == 0
+                && s.born.size() == lists.bornInodeCount; // fewer: a name listed twice, the directory changing meanwhile
+    }
+
+    /** Whether any of {@code inodes} may be an object of {@code known}: the directory must then be listed again. */
+    private static boolean anyKnown(long[] inodes, Identities known) {
+        for (long ino : inodes) {
+            if (known.mayBe(ino)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -92,6 +92,8 @@ public final class LinuxSource implements AutoCloseable {
     private final boolean reconciledAtStart;
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
+    /** The listings of directories born since the watermark that the last result named whole, for the next. */
+    private final BornListings bornListings = new BornListings();
     private final Reconciler reconciler;
     private final LinuxSourceOptions.Hook hook;
     private final NotificationGroup notification;
@@ -536,6 +538,11 @@ public final class LinuxSource implements AutoCloseable {
         return hook;
     }
 
+    /** The listings of directories born since the watermark that results keep for the next ({@link DirectoryScan}). */
+    BornListings bornListings() {
+        return bornListings;
+    }
+
     /**
      * Checkpoints, waits for the writes in progress, and returns every change since the last
      * blessed result. Call it on a platform thread: its work runs at nice {@link ThreadNice#CHECKPOINT}
@@ -582,12 +589,14 @@ public final class LinuxSource implements AutoCloseable {
             Optional<CheckpointTimes.Since> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.marginNanos(fs), whyNot);
             boolean acrossReboot = since.isPresent() && since.get().acrossReboot();
             // Across a reboot the recorded directory scopes are read whole, whatever names the files otherwise.
+            BornListings.Round listings = bornListings.round(before, Reconciliation.marginNanos(fs));
             DirectoryScan scan = scans || (acrossReboot && listsByName)
                     ? new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get().nanos()) : OptionalLong.empty(),
-                            acrossReboot, whyNot.toString(), reconciler.walkUnblessedBy(consumer), before.wallNanos())
+                            acrossReboot, whyNot.toString(), reconciler.walkUnblessedBy(consumer), before.wallNanos(), listings)
                     : null;
             LinuxResult r = (view ? new ResultResolver(namespace, watched, listsByName) : resolverOf(consumer))
                     .resolve(q, scan, () -> departedSince(departuresBefore), acrossReboot);
+            listings.end();
             if (leasePending && !view) {
                 // This checkpoint waited for every write in flight since the start and recorded its event.
                 tracker.awaitDurable();

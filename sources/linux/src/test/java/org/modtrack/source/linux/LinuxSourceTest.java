@@ -633,6 +633,53 @@ class LinuxSourceTest {
     }
 
     /**
+     * A consumer that asks again before it blesses gets each time the result a fresh listing of
+     * every directory would give, though the directories born since its watermark whose entries did
+     * not change since the last result are named from that result's listings: a file written, added,
+     * removed, renamed within such a directory or moved between two, a directory replaced by another
+     * of the same names, and a file of an unchanged directory linked elsewhere (an object a record
+     * names: a listing sends it to its {@code statx}). Each result, applied to the blessed view,
+     * leaves it equal to the tree.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ext4", "xfs", "btrfs"})
+    void resultsAskedAgainBeforeABlessNameWhatChangedInTheDirectoriesTheyDidNotListAgain(String fsType) throws Exception {
+        assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
+        try (LoopMount m = LoopMount.create(fsType, fsType.equals("xfs") ? 300 * MIB : 128 * MIB)) {
+            Path root = m.mountPoint();
+            try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults(),
+                    LinuxSourceOptions.defaults().withNaming(LinuxSourceOptions.Naming.SCAN))) {
+                source.bless(source.query().snapshot());
+                String[][] periods = {
+                        // each directory of more names than BornListings.MIN_NAMES, so that it is kept
+                        {"mkdir a b c d; for i in $(seq 1 40); do for d in a b c d; do echo $i > $d/f$i; done; done", "0"},
+                        {"echo more >> a/f1", "4"},
+                        {"echo new > b/n; rm c/f2; mv d/f3 d/g3", "1"}, // a; d/g3's rename is a record of an object d lists
+                        {"mv a/f4 b/f4m", "1"}, // c
+                        {"rm -r d; mkdir d; for i in $(seq 1 40); do echo $i > d/f$i; done", "2"}, // a, c
+                        {"echo more >> d/f5", "3"}, // a, c, d
+                        {"mkdir e; ln c/f7 e/x", "2"}, // a, d; c is unchanged, but its f7 is an object a record names now
+                };
+                List<MirrorConsumer> blessedViews = new ArrayList<>();
+                for (String[] ignored : periods) {
+                    blessedViews.add(MirrorConsumer.copyOf(root));
+                }
+                for (int period = 0; period < periods.length; period++) {
+                    shPastTheMargin(root, periods[period][0]);
+                    LinuxResult r = source.query();
+                    String said = "period " + (period + 1) + " (" + periods[period][0] + "), " + r.changes().size() + " entries";
+                    assertTrue(r.continuity().intact(), said);
+                    MirrorConsumer view = blessedViews.get(period);
+                    view.apply(r.changes(), r.listsByName());
+                    assertNull(view.differenceFromFileSystem(), said);
+                    assertEquals(Integer.parseInt(periods[period][1]), source.bornListings().lastReused(),
+                            "directories named from the last result's listings, " + said);
+                }
+            }
+        }
+    }
+
+    /**
      * Another file system mounted inside the watched tree is not tracked: every result says to
      * rescan it. A mount made or removed inside the tree (a bind mount here) changes what the tree
      * shows without a change of any file: the next result rescans its mount point, and the one after
