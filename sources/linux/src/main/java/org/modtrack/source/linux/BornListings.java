@@ -7,9 +7,10 @@ import org.modtrack.posix.Statx;
 import org.modtrack.source.linux.rules.WalkRule;
 
 /**
- * The listings of directories born since the watermark that the last result's scans named whole
- * ({@link DirectoryScan}), kept so that the next result names such a directory's entries from
- * memory, without listing it again, where none of its entries changed since.
+ * The listings of directories born since the watermark whose entries the last result's scans named
+ * from the listing alone, every one but a subdirectory as made ({@link DirectoryScan}), kept so that
+ * the next result names such a directory's entries from memory, without listing it again, where
+ * none of its entries changed since.
  *
  * <p>Why that is the listing the directory would give now: every link, removal and rename in a
  * directory sets its ctime, from the coarse clock or a finer one never behind it
@@ -17,7 +18,8 @@ import org.modtrack.source.linux.rules.WalkRule;
  * directory a ctime at or after that reading. A listing made after {@code listedAfter} was read is
  * therefore still the directory's if its ctime is before {@code listedAfter} less the margin
  * ({@link Reconciliation#marginNanos}; {@link WalkRule#changedSince}), with the wall clock not set
- * back since ({@link CheckpointTimes.Entry#steppedBackBetween}). A directory is known by its device,
+ * back since by more than {@link CheckpointTimes#STEP_TOLERANCE_MILLIS} (its offset from the
+ * monotonic clock, read after that ctime, says so). A directory is known by its device,
  * inode number and birth time: another directory at its path, or its inode number used again, is
  * another key. The entries' inode numbers are kept too: the next result's records may name one of
  * those objects, and then the directory is listed again, as a listing would have sent that entry
@@ -30,18 +32,18 @@ import org.modtrack.source.linux.rules.WalkRule;
  * directory.
  *
  * <p>Bounded: only one result's listings are kept (each result replaces them with those it used or
- * made), at most {@link #MAX_DIRECTORIES} of them, each of at least {@link #MIN_NAMES} names, and
+ * made), at most {@link #MAX_DIRECTORIES} of them, each of at least {@link #MIN_NAMES} entries, and
  * the result's scans read at most {@link DirectoryScan#MAX_ENTRIES} entries. The names are the
  * lists that result's own read log keeps anyway ({@link ReadLog}); what is kept besides is 8 bytes
  * an entry for its inode number.
  */
 final class BornListings {
     /**
-     * A directory of fewer names costs its listing about what a reuse costs anyway (its open and
-     * {@code statx}, about 3 µs): not worth its memory.
+     * A reuse still opens the directory and reads its status; a directory of fewer entries saves
+     * little more than that by not being listed, not worth keeping its listing.
      */
     static final int MIN_NAMES = 32;
-    /** The most directories kept: 65,536 of at least {@link #MIN_NAMES} names is two million names. */
+    /** The most directories kept: 65,536 of at least {@link #MIN_NAMES} entries is two million entries. */
     static final int MAX_DIRECTORIES = 1 << 16;
 
     /** A directory, as no other directory can be at the same time or later on the same file system. */
@@ -56,10 +58,11 @@ final class BornListings {
     static final int MASK = Statx.STATX_BTIME | Statx.STATX_CTIME | Statx.STATX_INO;
 
     /**
-     * A directory's names as it listed them (sorted, each once) and its entries' inode numbers,
-     * listed after {@code listedAfter} was read.
+     * A directory's entries as it listed them after {@code listedAfter} was read: the names of those
+     * that are not directories, each named as made, with their inode numbers in any order, and its
+     * subdirectories' names (sorted, each once).
      */
-    record Listing(CheckpointTimes.Entry listedAfter, NameList names, long[] inodes) {
+    record Listing(CheckpointTimes.Entry listedAfter, NameList names, NameList subdirectories, long[] inodes) {
         Listing {
             if (names.size() != inodes.length) {
                 throw new IllegalArgumentException(names.size() + " names and " + inodes.length + " inode numbers");
@@ -142,15 +145,15 @@ final class BornListings {
         }
 
         /** Keeps a listing made by this round's scan of {@code self}'s directory. */
-        void keep(Statx self, NameList names, long[] inodes) {
-            if (owner != null && names.size() >= MIN_NAMES) {
-                keep(self, new Listing(checkpointBegan, names, inodes));
+        void keep(Statx self, NameList names, NameList subdirectories, long[] inodes) {
+            if (owner != null && names.size() + subdirectories.size() >= MIN_NAMES) {
+                keep(self, new Listing(checkpointBegan, names, subdirectories, inodes));
             }
         }
 
         /** Keeps {@code l}, the listing of {@code self}'s directory, for the next result (if there is room). */
         private void keep(Statx self, Listing l) {
-            if (owner == null || l.names().size() < MIN_NAMES || (self.mask() & MASK) != MASK) {
+            if (owner == null || l.names().size() + l.subdirectories().size() < MIN_NAMES || (self.mask() & MASK) != MASK) {
                 return;
             }
             if (room.getAndDecrement() > 0) {

@@ -350,6 +350,8 @@ final class DirectoryScan {
         boolean vanished;
         /** Its names are a listing the last result kept ({@link BornListings}): it was not listed again. */
         boolean reused;
+        /** How many of {@link #others} are not directories. */
+        int otherFiles;
         long statted;
         boolean entriesChangedSinceCheckpoint;
         /** When its listing began and ended ({@link System#nanoTime}), for the log at FINE. */
@@ -674,6 +676,7 @@ final class DirectoryScan {
                     continue; // removed since its stat: a departure, as above
                 }
                 if (st.isDirectory() || !ours || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
+                    s.otherFiles += st.isDirectory() ? 0 : 1;
                     others.add(list, false);
                     continue; // a subdirectory's own changes are events; another file system is not tracked
                 }
@@ -713,6 +716,7 @@ final class DirectoryScan {
         s.listedTo = System.nanoTime();
         if (s.reused) {
             s.born = kept.names();
+            s.others = kept.subdirectories();
         } else {
             s.born = born.sorted(NameList.EMPTY);
             s.written = written.sorted(s.born);
@@ -736,18 +740,18 @@ final class DirectoryScan {
         if (s.reused) {
             listings.reuse(self, kept);
         } else if (bornSince && wholeBornListing(s, lists)) {
-            listings.keep(self, s.born, Arrays.copyOf(lists.bornInodes, lists.bornInodeCount));
+            listings.keep(self, s.born, s.others, Arrays.copyOf(lists.bornInodes, lists.bornInodeCount));
         }
         return s;
     }
 
     /**
-     * Whether {@code s}, listed just now, named every entry of its directory as made, from the
-     * listing alone: its names are then all a later result needs of the directory while none of
-     * its entries changes ({@link BornListings}).
+     * Whether {@code s}, listed just now, named every entry of its directory that is not a
+     * subdirectory as made, from the listing alone: its names and its subdirectories' are then all
+     * a later result needs of the directory while none of its entries changes ({@link BornListings}).
      */
     private static boolean wholeBornListing(Scanned s, Lists lists) {
-        return !s.cut && s.statted == 0 && s.files.isEmpty() && s.written.size() == 0 && s.others.size() == 0
+        return !s.cut && s.files.isEmpty() && s.written.size() == 0 && s.otherFiles == 0
                 && s.born.size() == lists.bornInodeCount; // fewer: a name listed twice, the directory changing meanwhile
     }
 

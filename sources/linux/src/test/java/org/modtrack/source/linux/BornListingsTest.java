@@ -31,7 +31,7 @@ class BornListingsTest {
     /** A round of the next result, after one that listed {@link #directory} at {@link #CHECKPOINT}. */
     private static BornListings.Round nextRound(BornListings listings) {
         BornListings.Round first = listings.round(CHECKPOINT, MARGIN);
-        first.keep(directory(LISTED_AFTER - 2 * MARGIN), NAMES, INODES);
+        first.keep(directory(LISTED_AFTER - 2 * MARGIN), NAMES, NameList.EMPTY, INODES);
         first.end();
         return listings.round(new CheckpointTimes.Entry(4, LISTED_AFTER + 1_000_000_000L, "boot", OFFSET, true), MARGIN);
     }
@@ -69,13 +69,14 @@ class BornListingsTest {
         assertEquals(0, listings.size(), "a result that neither used nor listed it forgets it");
 
         BornListings.Round small = listings.round(CHECKPOINT, MARGIN);
-        small.keep(directory(0), NameList.of("a", "b"), new long[] {1, 2});
+        small.keep(directory(0), NameList.of("a", "b"), NameList.of("s"), new long[] {1, 2});
         small.end();
-        assertEquals(0, listings.size(), "fewer than " + BornListings.MIN_NAMES + " names are listed again rather than kept");
+        assertEquals(0, listings.size(), "fewer than " + BornListings.MIN_NAMES + " entries are listed again rather than kept");
 
         BornListings.Round many = listings.round(CHECKPOINT, MARGIN);
         for (int i = 0; i <= BornListings.MAX_DIRECTORIES; i++) {
-            many.keep(new Statx(BornListings.MASK, 0040755, 2, 0, 0, i, 4096, 8, 0, 5, 0, 0, 7, 0, 0, 0), NAMES, INODES);
+            Statx another = new Statx(BornListings.MASK, 0040755, 2, 0, 0, i, 4096, 8, 0, 5, 0, 0, 7, 0, 0, 0);
+            many.keep(another, NAMES, NameList.EMPTY, INODES);
         }
         many.end();
         assertEquals(BornListings.MAX_DIRECTORIES, listings.size());
@@ -91,6 +92,6 @@ class BornListingsTest {
     @Test
     void aListingHasAnInodeNumberForEachName() {
         assertEquals(BornListings.MIN_NAMES + " names and 2 inode numbers", assertThrows(IllegalArgumentException.class,
-                () -> new BornListings.Listing(CHECKPOINT, NAMES, new long[] {1, 2})).getMessage());
+                () -> new BornListings.Listing(CHECKPOINT, NAMES, NameList.EMPTY, new long[] {1, 2})).getMessage());
     }
 }

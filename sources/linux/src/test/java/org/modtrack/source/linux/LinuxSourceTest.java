@@ -637,9 +637,9 @@ class LinuxSourceTest {
      * every directory would give, though the directories born since its watermark whose entries did
      * not change since the last result are named from that result's listings: a file written, added,
      * removed, renamed within such a directory or moved between two, a directory replaced by another
-     * of the same names, and a file of an unchanged directory linked elsewhere (an object a record
-     * names: a listing sends it to its {@code statx}). Each result, applied to the blessed view,
-     * leaves it equal to the tree.
+     * of the same names, a file of an unchanged directory linked elsewhere (an object a record
+     * names: a listing sends it to its {@code statx}), and a subdirectory removed. Each result,
+     * applied to the blessed view, leaves it equal to the tree.
      */
     @ParameterizedTest
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
@@ -652,13 +652,14 @@ class LinuxSourceTest {
                 source.bless(source.query().snapshot());
                 String[][] periods = {
                         // each directory of more names than BornListings.MIN_NAMES, so that it is kept
-                        {"mkdir a b c d; for i in $(seq 1 40); do for d in a b c d; do echo $i > $d/f$i; done; done", "0"},
+                        {"mkdir a b c d a/sub a/sub2; for i in $(seq 1 40); do for d in a b c d; do echo $i > $d/f$i; done; done", "0"},
                         {"echo more >> a/f1", "4"},
                         {"echo new > b/n; rm c/f2; mv d/f3 d/g3", "1"}, // a; d/g3's rename is a record of an object d lists
                         {"mv a/f4 b/f4m", "1"}, // c
                         {"rm -r d; mkdir d; for i in $(seq 1 40); do echo $i > d/f$i; done", "2"}, // a, c
                         {"echo more >> d/f5", "3"}, // a, c, d
                         {"mkdir e; ln c/f7 e/x", "2"}, // a, d; c is unchanged, but its f7 is an object a record names now
+                        {"rmdir a/sub2; echo more >> a/sub/new", "1"}, // d
                 };
                 List<MirrorConsumer> blessedViews = new ArrayList<>();
                 for (String[] ignored : periods) {
