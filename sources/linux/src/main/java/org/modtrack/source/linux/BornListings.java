@@ -3,6 +3,7 @@ package org.modtrack.source.linux;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.modtrack.posix.Statx;
 import org.modtrack.source.linux.rules.WalkRule;
 
@@ -119,10 +120,11 @@ final class BornListings {
          * The kept listing of the directory {@code self} describes (a {@code statx} with {@link #MASK}),
          * if none of its entries can have changed since it was listed; null otherwise.
          *
-         * @param offsetMillisNow {@link CheckpointTimes#offsetMillis()} read after {@code self}: a
-         *     wall clock set back before that stat could have stamped a later change before the listing
+         * @param offsetMillisNow reads {@link CheckpointTimes#offsetMillis()} after {@code self} (only
+         *     where a listing is kept): a wall clock set back before that stat could have stamped a
+         *     later change before the listing
          */
-        Listing current(Statx self, long offsetMillisNow) {
+        Listing current(Statx self, LongSupplier offsetMillisNow) {
             if (last.isEmpty() || (self.mask() & MASK) != MASK) {
                 return null;
             }
@@ -131,7 +133,7 @@ final class BornListings {
                 return null;
             }
             CheckpointTimes.Entry then = l.listedAfter();
-            boolean steppedBack = offsetMillisNow < then.offsetMillis() - CheckpointTimes.STEP_TOLERANCE_MILLIS;
+            boolean steppedBack = offsetMillisNow.getAsLong() < then.offsetMillis() - CheckpointTimes.STEP_TOLERANCE_MILLIS;
             if (steppedBack || WalkRule.changedSince(self.ctimeNanos(), then.watermarkNanos(marginNanos))) {
                 return null;
             }

@@ -632,7 +632,7 @@ final class DirectoryScan {
             if (bornSince) {
                 // Its names as the last result listed them, if none of its entries changed since
                 // (its ctime, read just now, says so) and none is an object this result knows.
-                kept = listings.current(self, CheckpointTimes.offsetMillis());
+                kept = listings.current(self, CheckpointTimes::offsetMillis);
                 if (kept != null && (anyKnown(kept.inodes(), known) || !budget.takeAll(kept.names().size()))) {
                     kept = null;
                 }
@@ -647,10 +647,12 @@ final class DirectoryScan {
                 if (bornSince) {
                     int type = list.type();
                     // A name that is not UTF-8 is refused: it goes on to be a record (below).
-                    if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR
-                            && !known.mayBe(list.inode()) && born.add(list, true)) {
-                        lists.addBornInode(list.inode());
-                        continue;
+                    if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR) {
+                        long ino = list.inode(); // read once: a read of the listing's buffer is slow until compiled
+                        if (!known.mayBe(ino) && born.add(list, true)) {
+                            lists.addBornInode(ino);
+                            continue;
+                        }
                     }
                 }
                 Statx st;

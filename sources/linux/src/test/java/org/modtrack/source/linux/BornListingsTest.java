@@ -39,11 +39,11 @@ class BornListingsTest {
     @Test
     void aListingStandsWhileTheDirectoryWasNotChangedSinceItsCheckpointLessTheMargin() {
         BornListings.Round next = nextRound(new BornListings());
-        BornListings.Listing kept = next.current(directory(LISTED_AFTER - MARGIN - 1), OFFSET);
+        BornListings.Listing kept = next.current(directory(LISTED_AFTER - MARGIN - 1), () -> OFFSET);
         assertSame(NAMES, kept.names());
         assertEquals(CHECKPOINT, kept.listedAfter(), "listed after the checkpoint of the result that listed it");
-        assertNull(next.current(directory(LISTED_AFTER - MARGIN), OFFSET), "an entry changed at the margin's edge: listed again");
-        assertNull(next.current(directory(LISTED_AFTER + 1), OFFSET), "changed since");
+        assertNull(next.current(directory(LISTED_AFTER - MARGIN), () -> OFFSET), "an entry changed at the margin's edge: listed again");
+        assertNull(next.current(directory(LISTED_AFTER + 1), () -> OFFSET), "changed since");
     }
 
     @Test
@@ -51,12 +51,12 @@ class BornListingsTest {
         BornListings.Round next = nextRound(new BornListings());
         long quiet = LISTED_AFTER - 2 * MARGIN;
         long tolerance = CheckpointTimes.STEP_TOLERANCE_MILLIS;
-        assertSame(NAMES, next.current(directory(quiet), OFFSET - tolerance).names(), "within the tolerance");
-        assertNull(next.current(directory(quiet), OFFSET - tolerance - 1),
+        assertSame(NAMES, next.current(directory(quiet), () -> OFFSET - tolerance).names(), "within the tolerance");
+        assertNull(next.current(directory(quiet), () -> OFFSET - tolerance - 1),
                 "set back further: a later change may have an earlier ctime");
-        assertNull(next.current(directory(BornListings.MASK | Statx.STATX_TYPE, 6, quiet), OFFSET),
+        assertNull(next.current(directory(BornListings.MASK | Statx.STATX_TYPE, 6, quiet), () -> OFFSET),
                 "another birth time: another directory with the inode number");
-        assertNull(next.current(directory(Statx.STATX_BTIME | Statx.STATX_INO | Statx.STATX_TYPE, 5, quiet), OFFSET),
+        assertNull(next.current(directory(Statx.STATX_BTIME | Statx.STATX_INO | Statx.STATX_TYPE, 5, quiet), () -> OFFSET),
                 "no ctime told");
     }
 
@@ -83,7 +83,7 @@ class BornListingsTest {
 
         BornListings.Round reusing = listings.round(CHECKPOINT, MARGIN);
         Statx quiet = new Statx(BornListings.MASK, 0040755, 2, 0, 0, 3, 4096, 8, 0, 5, LISTED_AFTER - 2 * MARGIN, 0, 7, 0, 0, 0);
-        reusing.reuse(quiet, reusing.current(quiet, OFFSET));
+        reusing.reuse(quiet, reusing.current(quiet, () -> OFFSET));
         reusing.end();
         assertEquals(1, reusing.reused());
         assertEquals(1, listings.size(), "the one it used, for the result after");
