@@ -633,7 +633,8 @@ final class DirectoryScan {
                 // Its names as the last result listed them, if none of its entries changed since
                 // (its ctime, read just now, says so) and none is an object this result knows.
                 kept = listings.current(self, CheckpointTimes::offsetMillis);
-                if (kept != null && (anyKnown(kept.inodes(), known) || !budget.takeAll(kept.names().size()))) {
+                if (kept != null && (anyKnown(kept.inodes(), known)
+                        || !budget.takeAll(kept.names().size() + kept.subdirectories().size()))) { // the entries a listing would read
                     kept = null;
                 }
                 s.reused = kept != null;
