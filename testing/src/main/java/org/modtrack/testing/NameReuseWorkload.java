@@ -14,10 +14,10 @@ import java.util.List;
 public final class NameReuseWorkload {
     private static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
-    /** Writes ROOT: OPS random operations over a small name space, then rewrites BULK files under bulk/. */
+    /** Writes ROOT: OPS random operations over NAMES file names a directory, then rewrites BULK files under bulk/. */
     private static final String SCRIPT = """
             import os, random, shutil, sys
-            root, seed, ops, bulk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+            root, seed, ops, bulk, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
             r = random.Random(seed)
             os.chdir(root)
             TOPS = ['d0', 'd1', 'd2', 'd3']
@@ -29,7 +29,7 @@ public final class NameReuseWorkload {
                         out.extend(os.path.join(d, e) for e in sorted(os.listdir(d)) if os.path.isdir(os.path.join(d, e)))
                 return out
             def name():
-                return os.path.join(r.choice(dirs()), 'f%d' % r.randrange(30))
+                return os.path.join(r.choice(dirs()), 'f%d' % r.randrange(names))
             def files():
                 return [os.path.join(d, e) for d in dirs() for e in sorted(os.listdir(d))
                         if os.path.isfile(os.path.join(d, e)) and not os.path.islink(os.path.join(d, e))]
@@ -88,8 +88,14 @@ public final class NameReuseWorkload {
     private NameReuseWorkload() {
     }
 
-    /** The command that runs {@code ops} operations, then rewrites {@code bulk} files, below {@code root}. */
+    /** The command that runs {@code ops} operations over 30 file names a directory, then rewrites {@code bulk} files, below {@code root}. */
     public static List<String> command(Path root, long seed, int ops, int bulk) {
-        return List.of(PYTHON, "-c", SCRIPT, root.toString(), Long.toString(seed), Integer.toString(ops), Integer.toString(bulk));
+        return command(root, seed, ops, bulk, 30);
+    }
+
+    /** Like {@link #command(Path, long, int, int)}, over {@code names} file names a directory. */
+    public static List<String> command(Path root, long seed, int ops, int bulk, int names) {
+        return List.of(PYTHON, "-c", SCRIPT, root.toString(), Long.toString(seed), Integer.toString(ops), Integer.toString(bulk),
+                Integer.toString(names));
     }
 }
