@@ -92,7 +92,7 @@ public final class LinuxSource implements AutoCloseable {
     private final boolean reconciledAtStart;
     private final WriteBarrier barrier;
     private final CheckpointTimes checkpointTimes;
-    /** The listings of directories born since the watermark that the last result named whole, for the next. */
+    /** The listings of directories born since the watermark that the last result named files from, for the next. */
     private final BornListings bornListings = new BornListings();
     private final Reconciler reconciler;
     private final LinuxSourceOptions.Hook hook;
@@ -588,8 +588,8 @@ public final class LinuxSource implements AutoCloseable {
             StringBuilder whyNot = new StringBuilder();
             Optional<CheckpointTimes.Since> since = checkpointTimes.since(q.lastBlessed(), Reconciliation.marginNanos(fs), whyNot);
             boolean acrossReboot = since.isPresent() && since.get().acrossReboot();
-            // Across a reboot the recorded directory scopes are read whole, whatever names the files otherwise.
             BornListings.Round listings = bornListings.round(before, Reconciliation.marginNanos(fs));
+            // Across a reboot the recorded directory scopes are read whole, whatever names the files otherwise.
             DirectoryScan scan = scans || (acrossReboot && listsByName)
                     ? new DirectoryScan(fs, watched, since.isPresent() ? OptionalLong.of(since.get().nanos()) : OptionalLong.empty(),
                             acrossReboot, whyNot.toString(), reconciler.walkUnblessedBy(consumer), before.wallNanos(), listings)
