@@ -133,8 +133,8 @@ final class BornListings {
                 return null;
             }
             CheckpointTimes.Entry then = l.listedAfter();
-            boolean steppedBack = offsetMillisNow.getAsLong() < then.offsetMillis() - CheckpointTimes.STEP_TOLERANCE_MILLIS;
-            if (steppedBack || WalkRule.changedSince(self.ctimeNanos(), then.watermarkNanos(marginNanos))) {
+            if (WalkRule.changedSince(self.ctimeNanos(), then.watermarkNanos(marginNanos))
+                    || CheckpointTimes.steppedBack(then.offsetMillis(), offsetMillisNow.getAsLong())) {
                 return null;
             }
             return l;

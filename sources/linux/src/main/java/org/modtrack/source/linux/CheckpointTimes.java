@@ -77,7 +77,7 @@ final class CheckpointTimes {
         boolean steppedBackBetween(Entry other) {
             Entry first = monotonicNanos() <= other.monotonicNanos() ? this : other;
             Entry last = first == this ? other : this;
-            return last.offsetMillis() < first.offsetMillis() - STEP_TOLERANCE_MILLIS;
+            return steppedBack(first.offsetMillis(), last.offsetMillis());
         }
 
         /** What is subtracted from {@link #wallNanos} to bound the ctimes of later changes, given {@code marginNanos} for a coarse time. */
@@ -149,6 +149,14 @@ final class CheckpointTimes {
     static Entry now(long snapshot) throws IOException {
         long coarse = Posix.clockNanos(Posix.CLOCK_REALTIME_COARSE);
         return new Entry(snapshot, coarse, Boot.currentId(), offsetMillis(), true);
+    }
+
+    /**
+     * Whether the wall clock was set back by more than {@link #STEP_TOLERANCE_MILLIS} between two
+     * readings of {@link #offsetMillis} in one boot, {@code before} the earlier.
+     */
+    static boolean steppedBack(long before, long after) {
+        return after < before - STEP_TOLERANCE_MILLIS;
     }
 
     /**
@@ -250,7 +258,7 @@ final class CheckpointTimes {
                 if (!e.bootId().equals(now.bootId())) {
                     return acrossReboot(e, now.bootId(), marginNanos, whyNot);
                 }
-                if (now.offsetMillis() < e.offsetMillis() - STEP_TOLERANCE_MILLIS) {
+                if (steppedBack(e.offsetMillis(), now.offsetMillis())) {
                     whyNot.append("the wall clock was set back by ").append(e.offsetMillis() - now.offsetMillis())
                             .append(" ms since result ").append(snapshot);
                     return Optional.empty();

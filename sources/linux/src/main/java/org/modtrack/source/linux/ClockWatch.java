@@ -105,7 +105,7 @@ final class ClockWatch implements AutoCloseable {
                     }
                 }
                 long now = CheckpointTimes.offsetMillis();
-                if (now < offset - CheckpointTimes.STEP_TOLERANCE_MILLIS) {
+                if (CheckpointTimes.steppedBack(offset, now)) {
                     long back = offset - now;
                     LOG.warning(() -> "the wall clock was set back by " + back + " ms");
                     setBack.accept(back);

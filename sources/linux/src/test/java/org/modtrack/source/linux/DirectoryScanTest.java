@@ -237,7 +237,7 @@ class DirectoryScanTest {
             ChangedFile dir = record(fs, root.resolve("d"), Set.of(Change.WRITTEN), false);
             ChangedFile recorded = fileRecord(fs, root.resolve("d/recorded"), Set.of(Change.ATTRIBUTES));
             FileId known = fileRecord(fs, root.resolve("d/known"), Set.of()).file();
-            Namespace.Where recordedWhere = new Namespace.Where(root.resolve("d/recorded").toString(), false, false, 1, null);
+            Namespace.Where recordedWhere = fileAt(root.resolve("d/recorded"));
             DirectoryScan scan = new DirectoryScan(fs, root, OptionalLong.of(watermark), false, "", false, Long.MAX_VALUE);
 
             DirectoryScan.Expanded scanned = scan.expand(List.of(dir, recorded), List.of(dirAt(root.resolve("d")), recordedWhere),

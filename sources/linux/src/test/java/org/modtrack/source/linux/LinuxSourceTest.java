@@ -661,16 +661,13 @@ class LinuxSourceTest {
                         {"mkdir e; ln c/f7 e/x", "2"}, // a, d; c is unchanged, but its f7 is an object a record names now
                         {"rmdir a/sub2; echo more >> a/sub/new", "1"}, // d
                 };
-                List<MirrorConsumer> blessedViews = new ArrayList<>();
-                for (String[] ignored : periods) {
-                    blessedViews.add(MirrorConsumer.copyOf(root));
-                }
+                MirrorConsumer blessed = MirrorConsumer.copyOf(root);
                 for (int period = 0; period < periods.length; period++) {
                     shPastTheMargin(root, periods[period][0]);
                     LinuxResult r = source.query();
                     String said = "period " + (period + 1) + " (" + periods[period][0] + "), " + r.changes().size() + " entries";
                     assertTrue(r.continuity().intact(), said);
-                    MirrorConsumer view = blessedViews.get(period);
+                    MirrorConsumer view = blessed.copy();
                     view.apply(r.changes(), r.listsByName());
                     assertNull(view.differenceFromFileSystem(), said);
                     assertEquals(Integer.parseInt(periods[period][1]), source.bornListings().lastReused(),
