@@ -247,6 +247,7 @@ final class ResultResolver {
             }
         }
         readAgainBelowMovedDirectories(blessedReads, moves, items);
+        items.settleSharedPaths(moves);
         items.readOtherNames(otherNames, r.recovered());
         items.markReadAgain(r.recovered());
         items.rescanUnnamable();
@@ -542,18 +543,54 @@ final class ResultResolver {
         }
 
         /**
-         * Objects at distinct paths (the first one recorded at a path wins it). One whose place in
-         * the consumer's view was only worked out from where it is now, below a directory read again
-         * whole, has no known place there: the rescan reads it, and nothing must be removed for it.
+         * Two objects found at one path: the records are looked up while the namespace changes (on
+         * two threads, in batches), so one of them was there only when it was looked up (an object
+         * renamed over it since, or it moved on). The path keeps the first one's entry
+         * ({@link #all}); the other's is dropped, so where the consumer has that other object must
+         * not stay as it is: it is removed where nothing stands now, or read again
+         * ({@link #removeAt}), as a name it left would be. The path itself is read as it is, and
+         * looked at again by the next result, which holds the change that came after the lookup.
          */
-        List<ResultPlanner.Item> all() {
-            List<ResultPlanner.Item> out = new ArrayList<>(live.size());
+        void settleSharedPaths(Moves moves) {
             Set<String> taken = HashSet.newHashSet(live.size());
-            List<String> top = ResultPlanner.topmost(rescans);
-            for (ResultPlanner.Item it : live) {
-                if (it.now() != null && !taken.add(it.now())) {
+            int kept = 0;
+            for (int i = 0; i < live.size(); i++) {
+                ResultPlanner.Item it = live.get(i);
+                if (it.now() == null || taken.add(it.now())) {
+                    live.set(kept++, it);
                     continue;
                 }
+                if (it.view() != null && !it.view().equals(it.now())) {
+                    removeAt(it.view(), moves, it.directory(), it.carried(), it.recovered(), it.now());
+                }
+                readAgain.add(it.now());
+                unsure.add(it.now());
+            }
+            live.subList(kept, live.size()).clear();
+        }
+
+        /** Whether no two items are at one path: what {@link #settleSharedPaths} leaves, and every later addition keeps. */
+        private boolean atDistinctPaths() {
+            Set<String> taken = HashSet.newHashSet(live.size());
+            for (ResultPlanner.Item it : live) {
+                if (it.now() != null && !taken.add(it.now())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /**
+         * The objects, each at a path of its own ({@link #settleSharedPaths} left one at each). One
+         * whose place in the consumer's view was only worked out from where it is now, below a
+         * directory read again whole, has no known place there: the rescan reads it, and nothing
+         * must be removed for it.
+         */
+        List<ResultPlanner.Item> all() {
+            assert atDistinctPaths() : "two objects at one path: " + live;
+            List<ResultPlanner.Item> out = new ArrayList<>(live.size());
+            List<String> top = ResultPlanner.topmost(rescans);
+            for (ResultPlanner.Item it : live) {
                 // An object located at a path a scan then found another file at (it came after the
                 // records were looked up): the object's entry reads what stands there.
                 scanNamed.remove(it.now());
@@ -610,20 +647,25 @@ final class ResultResolver {
          * is left alone.
          */
         void removeAt(String name, Moves moves, boolean directory, ChangedFile c, String self) {
+            removeAt(name, moves, directory, c.carried(), c.recovered(), self);
+        }
+
+        private void removeAt(String name, Moves moves, boolean directory, boolean carried, boolean recovered, String self) {
             if (moves.none()) {
                 // No directory moved: the name itself is the only candidate. Most objects of a large
                 // result are named where they are, and a set of candidates for each was a sixth of
                 // the answer's time.
-                removeAt(name, moves, directory, c, self, List.of(name));
+                removeAt(moves, directory, carried, recovered, self, List.of(name));
                 return;
             }
             String back = moves.backward(name, null);
             Set<String> candidates = new LinkedHashSet<>(List.of(name, back, moves.forward(name), moves.forward(back)));
             candidates.addAll(moves.toNow(name));
-            removeAt(name, moves, directory, c, self, candidates);
+            removeAt(moves, directory, carried, recovered, self, candidates);
         }
 
-        private void removeAt(String name, Moves moves, boolean directory, ChangedFile c, String self, Iterable<String> candidates) {
+        private void removeAt(Moves moves, boolean directory, boolean carried, boolean recovered, String self,
+                              Iterable<String> candidates) {
             for (String p : candidates) {
                 if (!isWatched(p) || p.equals(self)) {
                     continue;
@@ -633,12 +675,12 @@ final class ResultResolver {
                     // Taken since by another object, or another name of this one (a hard link):
                     // see markReadAgain. Also below where a moved directory was: a directory made
                     // since at its old name may hold it, and no entry may name it there.
-                    occupied.putIfAbsent(p, new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
+                    occupied.putIfAbsent(p, new ResultPlanner.Removal(p, directory, carried, recovered));
                 } else if (!moves.belowAMoveSource(p) || moves.belowAMoveTarget(p)) {
                     // Below where a moved directory was (and no other arrived), the consumer has
                     // nothing once it moved: what it had there is at the path followed forward, a
                     // candidate too.
-                    removals.add(new ResultPlanner.Removal(p, directory, c.carried(), c.recovered()));
+                    removals.add(new ResultPlanner.Removal(p, directory, carried, recovered));
                 }
             }
         }

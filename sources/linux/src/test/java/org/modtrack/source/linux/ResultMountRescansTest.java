@@ -2,8 +2,9 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.modtrack.source.linux.EngineSteps.bless;
+import static org.modtrack.source.linux.EngineSteps.query;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,8 +12,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.modtrack.engine.BlessException;
-import org.modtrack.engine.CheckpointSteps;
 import org.modtrack.engine.Durability;
 import org.modtrack.engine.QueryResult;
 import org.modtrack.engine.TrackerConfig;
@@ -22,13 +21,6 @@ import org.modtrack.engine.storage.DirectoryStorage;
 /** The rescans a result holds for the mounts inside the tree, over results blessed and not. */
 class ResultMountRescansTest {
     private static final String ROOT = "/m";
-    private static final CheckpointSteps.Locked DIRECT = new CheckpointSteps.Locked() {
-        @Override
-        public <T> T call(CheckpointSteps.IoCallable<T> body) throws IOException {
-            return body.call();
-        }
-    };
-
     @TempDir(factory = ResultContractTest.InMemoryWhereAvailable.class)
     Path state;
 
@@ -106,16 +98,6 @@ class ResultMountRescansTest {
                 core.close();
             }
         }
-    }
-
-    private static QueryResult query(TrackerCore core) throws IOException {
-        CheckpointSteps.begin(core, DIRECT, "default", 0);
-        TrackerCore.Finished finished = CheckpointSteps.close(core, DIRECT, List.of(), 0);
-        return CheckpointSteps.issue(core, DIRECT, lsn -> { }, finished);
-    }
-
-    private static void bless(TrackerCore core, QueryResult r) throws IOException, BlessException {
-        CheckpointSteps.bless(core, DIRECT, "default", r.snapshot(), 0);
     }
 
     private static Set<String> rescans(LinuxResult r) {
