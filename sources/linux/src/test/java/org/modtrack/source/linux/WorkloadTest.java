@@ -52,6 +52,8 @@ class WorkloadTest {
     private static final int WRITERS = 8;
     private static final int READ_ONLY_FILES = 5;
     private static final long WRITER_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(120);
+    /** How long writers asked to stop may take: one operation each, on a busy machine. */
+    private static final long STOP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(30);
     /** About how many bytes one log line takes: progress is read from the logs' sizes. */
     private static final int LOG_LINE_BYTES = 55;
 
@@ -573,7 +575,11 @@ class WorkloadTest {
             fill(root);
             TrackerProcess.Client tracker = new TrackerProcess.Client(root, state, stderr, hook, jvm);
             mirror[0] = MirrorConsumer.copyOf(root); // the consumer's first copy, once tracking has begun
-            try (Writers writers = Writers.start(root, scratch, seed, 20_000, 4000)) {
+            // Writers that would outlast any run of the test, stopped once the last tracker has
+            // answered twice: on a slow or busy machine each restart takes seconds (a new JVM), and
+            // a fixed number of operations ended before the later kills, which then found nothing
+            // written while the tracker was down.
+            try (Writers writers = Writers.start(root, scratch, seed, 8_000_000, 4000)) {
                 began = System.nanoTime();
                 for (int run = 0; ; run++) {
                     for (int cycle = 0; cycle < 2; cycle++) {
@@ -607,7 +613,7 @@ class WorkloadTest {
                     Thread.sleep(300); // writes no tracker sees
                     tracker = new TrackerProcess.Client(root, state, stderr, hook, jvm);
                 }
-                writers.awaitExit();
+                writers.stop();
                 observe(tracker, results, true, mirror);
                 spans.add(new Span(tracker.ready(), Long.MAX_VALUE));
                 difference = mirror[0].differenceFromFileSystem();
@@ -622,7 +628,15 @@ class WorkloadTest {
             throw e;
         }
         long took = System.nanoTime() - began;
-        Report report = WorkloadChecker.check(WorkloadChecker.readLogs(Writers.logs(scratch)), results, spans);
+        List<WorkloadChecker.Op> ops = WorkloadChecker.readLogs(Writers.logs(scratch));
+        for (int k = 0; k + 1 < spans.size(); k++) {
+            long down = spans.get(k).to();
+            long up = spans.get(k + 1).from();
+            // What the test is about: changes made while no tracker ran.
+            long unseen = ops.stream().filter(op -> op.start() > down && op.end() < up && !WorkloadChecker.READS.contains(op.kind())).count();
+            assertTrue(unseen > 0, "no writer changed anything while no tracker ran, after kill " + (k + 1) + " (seed " + seed + ")");
+        }
+        Report report = WorkloadChecker.check(ops, results, spans);
         System.out.printf("WorkloadTest SIGKILL (hook %s%s), seed %d: %d ops in %d ms, %d restarts, %d results; %s%n",
                 hook == null ? "best" : hook.cliName(), keeper ? ", kept queue" : "", seed, report.changes() + report.reads(), TimeUnit.NANOSECONDS.toMillis(took), restarts, results.size(),
                 report.summary());
@@ -786,9 +800,23 @@ class WorkloadTest {
             });
         }
 
+        /**
+         * Asks every writer to end after its operation in progress (SIGTERM), waits for them (each
+         * has one operation to finish, so the bound is {@link #STOP_TIMEOUT_NANOS} from now, not
+         * the writers' whole time), and fails if one failed.
+         */
+        void stop() throws Exception {
+            processes.forEach(Process::destroy);
+            awaitExit(System.nanoTime() + STOP_TIMEOUT_NANOS);
+        }
+
         /** Waits for every writer to exit, and fails if one failed. */
         void awaitExit() throws Exception {
-            await(() -> processes.stream().noneMatch(Process::isAlive));
+            awaitExit(deadline);
+        }
+
+        private void awaitExit(long until) throws Exception {
+            await(() -> processes.stream().noneMatch(Process::isAlive), until);
             for (int w = 0; w < processes.size(); w++) {
                 int code = processes.get(w).exitValue();
                 Path out = logs.get(w).resolveSibling("writer-" + w + ".out");
@@ -797,10 +825,13 @@ class WorkloadTest {
         }
 
         private void await(Supplier<Boolean> done) throws InterruptedException {
+            await(done, deadline);
+        }
+
+        private void await(Supplier<Boolean> done, long until) throws InterruptedException {
             while (!done.get()) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("the writers did not finish within "
-                            + TimeUnit.NANOSECONDS.toSeconds(WRITER_TIMEOUT_NANOS) + " s (a writer may be blocked)");
+                if (System.nanoTime() > until) {
+                    throw new AssertionError("the writers did not finish in time (a writer may be blocked)");
                 }
                 Thread.sleep(10);
             }

@@ -1,8 +1,10 @@
 # A writer for WorkloadTest: a random mix of file operations in one directory, each logged after it
 # completed as "start end kind path [path]" (time.monotonic_ns(), the clock of Java's System.nanoTime()
-# on Linux). Names are never reused: every new name takes the next counter value.
+# on Linux). Names are never reused: every new name takes the next counter value. SIGTERM ends it
+# after the operation in progress, logged: a test that restarts its tracker a given number of times
+# keeps the writers going until the last restart, however long the restarts take.
 # Usage: writer.py <dir> <seed> <ops> <log> [pause-microseconds-between-operations]
-import ctypes, mmap, os, random, sys, time
+import ctypes, mmap, os, random, signal, sys, time
 
 d, seed, ops, log_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 pause = int(sys.argv[5]) / 1e6 if len(sys.argv) > 5 else 0
@@ -12,6 +14,17 @@ ro = sorted(os.path.join(d, n) for n in os.listdir(d) if n.startswith("ro_"))
 live = []
 counter = 0
 done = 0
+stopping = False
+
+
+def stop(signum, frame):
+    # Python runs this between bytecodes, after the system call in progress returned: the operation
+    # it belongs to is still logged.
+    global stopping
+    stopping = True
+
+
+signal.signal(signal.SIGTERM, stop)
 
 
 def new_name(prefix, parent=d):
@@ -163,7 +176,7 @@ OPS = [(create, 10), (append, 14), (overwrite, 10), (truncate, 5), (open_trunc, 
        (mmap_store, 5), (mapped_store, 4), (rename, 6), (link, 3), (dir_move, 2), (delete, 8), (read, 20)]
 CHOICES = [op for op, w in OPS for _ in range(w)]
 
-while done < ops:
+while done < ops and not stopping:
     if pause:
         time.sleep(pause)
     op = rnd.choice(CHOICES)
