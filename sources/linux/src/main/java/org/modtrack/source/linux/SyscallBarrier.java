@@ -38,7 +38,9 @@ import org.modtrack.posix.PosixException;
  *
  * <p>Known limit: a thread on a CPU inside {@code truncate(path)} at the scan, in a process with no
  * file of the tracked file system open for writing, is not waited for (its window is a few
- * microseconds). io_uring and AIO writes, which finish outside the submitting call, are handled
+ * microseconds), nor one inside a call that changes names ({@code rename}, {@code unlink}, ...),
+ * which needs no open file: its event may come after the result's last reading of the queue and
+ * belong to the next result (docs/linux-source.md, Known limits). io_uring and AIO writes, which finish outside the submitting call, are handled
  * conservatively: a checkpoint at which some process has an io_uring instance or an AIO context and
  * a file of the tracked file system open falls back to a freeze, and the result says so. So does
  * one at which a thread the kernel does not let us look into ({@link #uninspectable}) is running or
