@@ -954,6 +954,27 @@ class LinuxSourceTest {
     @ValueSource(strings = {"ext4", "xfs", "btrfs"})
     void aCleanRestartWithNothingWrittenMeanwhileIsNotAGap(String fsType) throws Exception {
         assumeTrue(LoopMount.unavailableReason(fsType).isEmpty(), () -> LoopMount.unavailableReason(fsType).get());
+        // The file system may write to its device by itself between the stop and the start (xfs's
+        // log, 3 sectors, once in 40 runs; ext4 once, 8 sectors): the start then rightly walks, and
+        // the run says nothing about the stop and the start, so it is tried again, three times at
+        // most. A stop or a start that writes would write every time.
+        for (int attempt = 1; ; attempt++) {
+            String written = cleanRestart(fsType, Files.createDirectory(state.resolve("attempt-" + attempt)));
+            if (written == null) {
+                return;
+            }
+            assertTrue(attempt < 3, () -> "every attempt found its device written between the stop and the start: " + written);
+            System.out.println("aCleanRestartWithNothingWrittenMeanwhileIsNotAGap[" + fsType + "]: attempt " + attempt
+                    + " walked (" + written + "); again");
+        }
+    }
+
+    /**
+     * One clean stop and start with a write recorded and not blessed in between; null if the start
+     * found nothing written, else the reason its walk gives (the device was written meanwhile), after
+     * checking that the walk's result is as precise.
+     */
+    private static String cleanRestart(String fsType, Path state) throws Exception {
         try (LoopMount m = LoopMount.create(fsType, fsType.equals("xfs") ? 300 * MIB : 128 * MIB)) {
             Path root = m.mountPoint();
             long blessed;
@@ -972,10 +993,19 @@ class LinuxSourceTest {
             try (LinuxSource source = LinuxSource.open(root, state, TrackerConfig.defaults())) {
                 LinuxResult r = source.query();
                 assertTrue(r.continuity().intact(), "the watermark proves nothing was written: " + r.continuity());
-                assertNull(r.reconciled(), () -> "no walk: " + r.reconciled());
                 assertFalse(r.recovered(), "a clean stop");
                 assertEquals(blessed, r.lastBlessed());
-                assertEquals(Set.of("two"), byPath(r, root).keySet());
+                Map<String, PathChange> named = byPath(r, root);
+                if (r.reconciled() != null && r.reconciled().reason().contains("written to its device meanwhile")) {
+                    // The walk names the file and lists the root, whose entries changed: nothing else.
+                    PathChange rootEntry = named.remove("");
+                    assertTrue(rootEntry == null || rootEntry.kind() == PathChange.Kind.LIST, "the walk's result: " + r.changes());
+                    assertEquals(Set.of("two"), named.keySet(), "the walk's result: " + r.changes());
+                    return r.reconciled().reason();
+                }
+                assertNull(r.reconciled(), () -> "no walk: " + r.reconciled());
+                assertEquals(Set.of("two"), named.keySet());
+                return null;
             }
         }
     }
