@@ -2,6 +2,7 @@ package org.modtrack.source.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.modtrack.source.linux.EngineSteps.DIRECT;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,9 +22,7 @@ import org.modtrack.engine.BlessException;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
 import org.modtrack.engine.CheckpointSteps;
-import org.modtrack.engine.Durability;
 import org.modtrack.engine.QueryResult;
-import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.storage.DirectoryStorage;
 import org.modtrack.testing.Seeded;
@@ -57,7 +56,6 @@ class ResultContractTest {
     private static final boolean CONCURRENT = Boolean.getBoolean("contract.concurrent");
     private static final boolean COUNT_ONLY = Boolean.getBoolean("contract.countOnly");
     /** One thread drives the engine: no lock. */
-    private static final CheckpointSteps.Locked DIRECT = EngineSteps.DIRECT;
 
     // In memory where the machine has it: the journal's control file is fsynced at every query and
     // bless, which on a disk would make this test a measure of the disk.
@@ -178,8 +176,7 @@ class ResultContractTest {
             mirror = fs.copy(); // the consumer's first full copy, made before tracking starts
             blessedMirror = mirror.copy();
             try (DirectoryStorage storage = DirectoryStorage.open(dir)) {
-                TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
-                        .withSnapshotBytes(4096, 1 << 20));
+                TrackerCore core = EngineSteps.open(storage);
                 try {
                     ResultResolver resolver = new ResultResolver(lookups, Path.of(ROOT), true);
                     for (int c = 0; c < cycles; c++) {
@@ -241,12 +238,12 @@ class ResultContractTest {
             }
             int choice = r.nextInt(10);
             if (choice < 7) {
-                CheckpointSteps.bless(core, DIRECT, "default", q.snapshot(), 0);
+                EngineSteps.bless(core, q);
                 blessedMirror = mirror.copy();
                 log.add("blessed " + q.snapshot());
             } else if (choice < 9) {
                 ops(core, CONCURRENT ? r.nextInt(3) : 0, "before the consumer blesses");
-                CheckpointSteps.bless(core, DIRECT, "default", q.snapshot(), 0);
+                EngineSteps.bless(core, q);
                 blessedMirror = mirror.copy();
                 log.add("blessed " + q.snapshot() + " late");
             } else {
@@ -255,8 +252,7 @@ class ResultContractTest {
             }
             if (r.nextInt(20) == 0) { // a clean restart of the tracker: the records stay
                 core.close();
-                core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
-                        .withSnapshotBytes(4096, 1 << 20));
+                core = EngineSteps.open(storage);
                 log.add("restart");
             }
             return core;

@@ -12,9 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.modtrack.engine.Durability;
 import org.modtrack.engine.QueryResult;
-import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.storage.DirectoryStorage;
 
@@ -90,8 +88,7 @@ class ResultMountRescansTest {
         ModelNamespace namespace = new ModelNamespace(fs, ROOT);
         ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
         try (DirectoryStorage storage = DirectoryStorage.open(state)) {
-            TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
-                    .withSnapshotBytes(4096, 1 << 20));
+            TrackerCore core = EngineSteps.open(storage);
             try {
                 steps.run(namespace, resolver, core);
             } finally {

@@ -11,9 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.modtrack.engine.Change;
 import org.modtrack.engine.ChangedFile;
-import org.modtrack.engine.Durability;
 import org.modtrack.engine.QueryResult;
-import org.modtrack.engine.TrackerConfig;
 import org.modtrack.engine.TrackerCore;
 import org.modtrack.engine.storage.DirectoryStorage;
 
@@ -41,8 +39,7 @@ class ResultResolverTest {
         StaleLookups namespace = new StaleLookups(fs);
         ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
         try (DirectoryStorage storage = DirectoryStorage.open(state)) {
-            TrackerCore core = TrackerCore.open(storage, TrackerConfig.defaults().withDurability(Durability.PROCESS)
-                    .withSnapshotBytes(4096, 1 << 20));
+            TrackerCore core = EngineSteps.open(storage);
             try {
                 // X written, then B renamed to p: X is recorded first.
                 fs.put(ROOT + "/x", new ModelTree.Node(4, false, 1));
