@@ -2,9 +2,11 @@ package org.modtrack.source.linux;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
 
 /**
  * What a result told its consumer to read (every entry but a removal), kept until the next result
@@ -51,6 +53,8 @@ final class ReadLog implements Iterable<ReadLog.Read> {
     private final List<Read> wholeReads;
     /** Open addressing by path hash, each slot an encoded read's index + 1; built at the first {@link #containsPath}. */
     private int[] index;
+    /** The paths of {@link #wholeReads}, built at the first {@link #readWholeAtOrAbove}. */
+    private Set<String> wholePaths;
 
     private ReadLog(byte[] bytes, int[] restarts, int encoded, int split, List<PathChange> scanned, List<Read> wholeReads) {
         assert split <= encoded : split + " of " + encoded + " encoded reads before the scanned files";
@@ -129,7 +133,11 @@ final class ReadLog implements Iterable<ReadLog.Read> {
             }
             System.arraycopy(path, shared, previous, shared, length - shared);
             previousLength = length;
-            if (c.kind() == PathChange.Kind.RESCAN || c.kind() == PathChange.Kind.LIST) {
+            // A consumer that has nothing at a renamed directory's `from` (it applied the entry
+            // before, and applies it again after a stop) reads the directory whole
+            // (docs/protocol.md, *Applying a result*).
+            if (c.kind() == PathChange.Kind.RESCAN || c.kind() == PathChange.Kind.LIST
+                    || (c.kind() == PathChange.Kind.RENAMED && c.directory())) {
                 whole.add(new Read(p, c.kind(), c.directory(), c.carried(), c.recovered(), c.links()));
             }
             n++;
@@ -155,9 +163,40 @@ final class ReadLog implements Iterable<ReadLog.Read> {
         return bytes.length + restarts.length * Integer.BYTES;
     }
 
-    /** The {@code rescan} and {@code list} reads, in order: the consumer read what was below them then. */
+    /**
+     * The {@code rescan} and {@code list} reads and the renamed directories, in order: the consumer
+     * read what was below them then.
+     */
     List<Read> wholeReads() {
         return wholeReads;
+    }
+
+    /**
+     * Whether {@code path} or a directory above it is one of the {@link #wholeReads}: a look-up per
+     * level of the path, not a comparison per read (every object made and removed again in a
+     * period asks, and a result can rename thousands of directories).
+     */
+    boolean readWholeAtOrAbove(String path) {
+        if (wholeReads.isEmpty()) {
+            return false;
+        }
+        if (wholePaths == null) {
+            wholePaths = HashSet.newHashSet(wholeReads.size());
+            for (Read read : wholeReads) {
+                wholePaths.add(read.path());
+            }
+        }
+        if (wholePaths.contains(path)) {
+            return true;
+        }
+        // What ResultPlanner.isAtOrBelow accepts as above it: each prefix that ends before a slash
+        // of the path, or with one.
+        for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+            if (wholePaths.contains(path.substring(0, slash)) || wholePaths.contains(path.substring(0, slash + 1))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Every read, in the result's order. */

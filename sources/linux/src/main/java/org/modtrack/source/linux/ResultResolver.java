@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.modtrack.engine.Change;
@@ -157,7 +159,7 @@ final class ResultResolver {
         Moves moves = null;
         if (scan != null) {
             DirectoryScan.Expanded x = scan.expand(files, now, departures, previousPositions.keySet());
-            moves = Moves.of(x.files(), x.now());
+            moves = Moves.of(x.files(), x.now(), this::vacated);
             if (!x.scanNamed().isEmpty() && !moves.none()) {
                 // Below a moved directory a file may be where the consumer has another object: each is
                 // worked out as a record (such a file is no directory: the moves stay the same).
@@ -182,7 +184,7 @@ final class ResultResolver {
             }
         }
         if (moves == null) {
-            moves = Moves.of(files, now);
+            moves = Moves.of(files, now, this::vacated);
         }
         Set<String> mountPoints = rescanMounts(namespace.mountsInside(), blessedLast, moves, items);
         items.lookAtGoneNames(files, now, moves);
@@ -328,10 +330,21 @@ final class ResultResolver {
      * What the blessed result told the consumer to read below a directory this result moves is read
      * again where it is now. The consumer reads the file system as it is when it gets to an entry: a
      * directory moved in between either took along what the consumer then found gone, or put what it
-     * read below the directory's new path, which this result's move replaces.
+     * read below the directory's new path, which this result's move replaces. The same holds for a
+     * path the blessed result told the consumer to read whole that this result moves a directory
+     * from or to: the consumer read what stood there when it got to it (perhaps another directory
+     * that was moved there meanwhile), so the move would carry that along, or replace it with what
+     * the consumer has at the source; the move's target is read whole again.
      */
     private void readAgainBelowMovedDirectories(ReadLog blessedReads, Moves moves, Items items) {
         for (ReadLog.Read read : blessedReads) {
+            if (read.kind() == PathChange.Kind.RESCAN) {
+                for (String target : moves.targetsFromOrTo(read.path())) {
+                    if (isWatched(target) && namespace.at(target) != Namespace.Occupant.NOTHING) {
+                        items.rescans.add(target);
+                    }
+                }
+            }
             String now = moves.forward(read.path());
             boolean tookAlong = !now.equals(read.path());
             if (!(tookAlong || moves.belowAMoveTarget(read.path())) || !isWatched(now)) {
@@ -881,11 +894,9 @@ final class ResultResolver {
      * held an object no record of that result named.
      */
     private boolean readWhole(List<String> names) {
-        for (ReadLog.Read read : previousReads.wholeReads()) {
-            for (String name : names) {
-                if (ResultPlanner.isAtOrBelow(name, read.path())) {
-                    return true;
-                }
+        for (String name : names) {
+            if (previousReads.readWholeAtOrAbove(name)) {
+                return true;
             }
         }
         return false;
@@ -926,7 +937,12 @@ final class ResultResolver {
         if (told != null) {
             view = told; // where the blessed result put it, which the records do not say
         } else if (!created) {
-            if (!renamed) {
+            String late = renamed ? null : moves.lateSource(w.path());
+            if (late != null) {
+                // A directory moved after the records were frozen (its rename is the next result's):
+                // the consumer has it where its record puts it, and moves it, with what is below it.
+                view = late;
+            } else if (!renamed) {
                 view = moves.backward(w.path(), w.path());
                 items.placedFromNow.add(w.path());
             } else if (!moves.belowARenamedDirectory(c.renamedFrom())) {
@@ -970,8 +986,9 @@ final class ResultResolver {
      * paths are followed through them: forward (a path in the consumer's view, to where it is now)
      * and backward (a path recorded after its directory moved, to where the consumer has it).
      */
-    private record Moves(List<String[]> renamed, List<String> renamedNames, List<String> uncertain, List<String[]> everyName) {
-        static Moves of(List<ChangedFile> files, List<Namespace.Where> now) {
+    private record Moves(List<String[]> renamed, List<String> renamedNames, List<String> uncertain, List<String[]> everyName,
+                         List<String[]> late) {
+        static Moves of(List<ChangedFile> files, List<Namespace.Where> now, Predicate<String> vacated) {
             List<String> names = new ArrayList<>();
             List<ChangedFile> dirs = new ArrayList<>();
             List<String> dirNow = new ArrayList<>();
@@ -994,7 +1011,7 @@ final class ResultResolver {
                     }
                 }
             }
-            Moves all = new Moves(List.of(), names, List.of(), List.of());
+            Moves all = new Moves(List.of(), names, List.of(), List.of(), List.of());
             List<String[]> renamed = new ArrayList<>();
             List<String> uncertain = new ArrayList<>();
             for (int i = 0; i < dirs.size(); i++) {
@@ -1009,7 +1026,54 @@ final class ResultResolver {
                     renamed.add(new String[] {dirs.get(i).renamedFrom(), dirNow.get(i)});
                 }
             }
-            return new Moves(renamed, names, uncertain, everyName);
+            Moves recorded = new Moves(renamed, names, uncertain, everyName, List.of());
+            return recorded.withLateMoves(files, now, vacated);
+        }
+
+        /**
+         * These moves and those of the directories found elsewhere than their records (followed
+         * through these moves) put them, with no rename of their own recorded: each, or a directory
+         * above it, was renamed after the records were frozen, and the next result holds that
+         * rename. The consumer has such a directory where its record says, with what is below it.
+         * Only where nothing stands at that path now ({@code vacated}, in the watched tree): a name
+         * that still shows it (a bind mount's other path) is no move, and one another object took
+         * is left to the reads of that path. Shallowest first, so that one below another such
+         * directory, which moved along with it, adds nothing.
+         */
+        private Moves withLateMoves(List<ChangedFile> files, List<Namespace.Where> now, Predicate<String> vacated) {
+            List<String[]> late = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                ChangedFile c = files.get(i);
+                Namespace.Where d = now.get(i);
+                String recorded = c.file().path();
+                if ((c.directory() || d.directory()) && c.renamedFrom() == null && !c.changes().contains(Change.CREATED)
+                        && recorded != null && d.path() != null && !recorded.equals(d.path())
+                        && !recorded.endsWith(" (deleted)")) {
+                    late.add(new String[] {recorded, d.path()});
+                }
+            }
+            if (late.isEmpty()) {
+                return this;
+            }
+            late.sort(Comparator.comparingInt((String[] m) -> ResultPlanner.depth(m[0])).thenComparing(m -> m[0]));
+            Moves moves = this;
+            for (String[] m : late) {
+                String view = moves.backward(m[0], null);
+                if (view.equals(moves.backward(m[1], m[1])) || moves.belowARenamedDirectory(view) || !vacated.test(view)) {
+                    continue;
+                }
+                List<String[]> renamed = new ArrayList<>(moves.renamed);
+                renamed.add(new String[] {view, m[1]});
+                List<String> names = new ArrayList<>(moves.renamedNames);
+                names.add(view);
+                names.add(m[1]);
+                List<String[]> everyName = new ArrayList<>(moves.everyName);
+                everyName.add(new String[] {view, m[1]});
+                List<String[]> lateMoves = new ArrayList<>(moves.late);
+                lateMoves.add(new String[] {view, m[1]});
+                moves = new Moves(renamed, names, moves.uncertain, everyName, lateMoves);
+            }
+            return moves;
         }
 
         /** Whether no directory was renamed: every path is where the consumer has it. */
@@ -1039,6 +1103,30 @@ final class ResultResolver {
                 }
             }
             return false;
+        }
+
+        /** Where the consumer has the directory moved late ({@link #withLateMoves}) to {@code path}, or null. */
+        String lateSource(String path) {
+            for (String[] m : late) {
+                if (m[1].equals(path)) {
+                    return m[0];
+                }
+            }
+            return null;
+        }
+
+        /** Where the directories this result moves from or to {@code path} itself are now. */
+        List<String> targetsFromOrTo(String path) {
+            List<String> out = List.of();
+            for (String[] m : renamed) {
+                if (path.equals(m[0]) || path.equals(m[1])) {
+                    if (out.isEmpty()) {
+                        out = new ArrayList<>(2);
+                    }
+                    out.add(m[1]);
+                }
+            }
+            return out;
         }
 
         /** Whether {@code path} lies below where a directory this result moves is now. */
@@ -1141,6 +1229,11 @@ final class ResultResolver {
      * {@link Path} for each of a million entries cost 7% of an answer); a path a string prefix does
      * not settle (one with "//" or a "." component) is compared as a {@link Path}.
      */
+    /** Whether {@code path} is in the watched tree and nothing stands there now. */
+    private boolean vacated(String path) {
+        return isWatched(path) && namespace.at(path) == Namespace.Occupant.NOTHING;
+    }
+
     private boolean isWatched(String path) {
         if (path == null) {
             return false;

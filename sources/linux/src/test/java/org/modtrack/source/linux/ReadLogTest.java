@@ -39,11 +39,14 @@ class ReadLogTest {
                 assertEquals(expected, log.get(i), "read " + i + " by its index");
                 assertTrue(log.containsPath(e.path()), e.path());
             }
-            assertEquals(reads.stream().filter(e -> e.kind() == PathChange.Kind.RESCAN || e.kind() == PathChange.Kind.LIST)
-                    .map(PathChange::path).toList(), log.wholeReads().stream().map(ReadLog.Read::path).toList());
+            List<String> whole = reads.stream().filter(e -> e.kind() == PathChange.Kind.RESCAN || e.kind() == PathChange.Kind.LIST
+                    || (e.kind() == PathChange.Kind.RENAMED && e.directory())).map(PathChange::path).toList();
+            assertEquals(whole, log.wholeReads().stream().map(ReadLog.Read::path).toList());
             for (int i = 0; i < 20; i++) {
                 String other = path(random);
                 assertEquals(reads.stream().anyMatch(e -> e.path().equals(other)), log.containsPath(other), other);
+                assertEquals(whole.stream().anyMatch(w -> ResultPlanner.isAtOrBelow(other, w)), log.readWholeAtOrAbove(other),
+                        other + " at or below one of " + whole);
             }
         }
     }

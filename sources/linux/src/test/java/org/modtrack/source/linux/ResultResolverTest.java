@@ -30,42 +30,127 @@ class ResultResolverTest {
      */
     @Test
     void anObjectFoundWhereAnotherWasFoundLeavesNothingWhereTheConsumerHadIt() throws Exception {
-        ModelTree fs = new ModelTree();
-        fs.put(ROOT, new ModelTree.Node(1, true, 0));
-        fs.put(ROOT + "/d", new ModelTree.Node(2, true, 0));
-        fs.put(ROOT + "/d/b", new ModelTree.Node(3, false, 0));
-        fs.put(ROOT + "/x", new ModelTree.Node(4, false, 0));
+        ModelTree fs = tree("/d/", "/d/b", "/x");
         ModelTree consumer = fs.copy();
         StaleLookups namespace = new StaleLookups(fs);
         ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
+        withEngine(core -> {
+            // X written, then B renamed to p: X is recorded first.
+            fs.put(ROOT + "/x", new ModelTree.Node(4, false, 1));
+            core.recordChange(ModelNamespace.id(4, ROOT + "/x"), Change.WRITTEN, null, false);
+            fs.moveTree(ROOT + "/d/b", ROOT + "/p");
+            core.recordChange(ModelNamespace.id(3, ROOT + "/p"), Change.RENAMED, ROOT + "/d/b", false);
+            QueryResult first = query(core);
+            // B was looked up at p; then X is renamed over it (an event of the next period), and
+            // X's lookup, after that, finds it at p too.
+            namespace.stale.put(3, ROOT + "/p");
+            fs.moveTree(ROOT + "/x", ROOT + "/p");
+            core.recordChange(ModelNamespace.id(4, ROOT + "/p"), Change.RENAMED, ROOT + "/x", false);
+            core.recordFreed(ModelNamespace.id(3, ROOT + "/p"));
+            LinuxResult r1 = resolver.resolve(first);
+            SequentialConsumer.apply(consumer, r1.changes(), fs);
+            bless(core, first);
+            namespace.stale.clear();
+
+            LinuxResult r2 = resolver.resolve(query(core));
+            applyAndCompare(consumer, r2, fs, r1.changes() + " and ");
+        });
+    }
+
+    /**
+     * A directory recorded for its own change (a chmod) and renamed after the checkpoint, before
+     * the result is made: the consumer has it, with its files, where its record says. Read where it
+     * is now and removed where the consumer had it, it would lose its files (a directory's read is
+     * its own attributes), and no later result names them: the rename that follows only moves what
+     * the consumer was told is there.
+     */
+    @Test
+    void aDirectoryRenamedAfterTheCheckpointIsMovedWithItsFiles() throws Exception {
+        ModelTree fs = tree("/a/", "/a/b/", "/a/b/f", "/c/");
+        ModelTree consumer = fs.copy();
+        ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
+        withEngine(core -> {
+            fs.put(ROOT + "/a/b", new ModelTree.Node(3, true, 1));
+            core.recordChange(ModelNamespace.id(3, ROOT + "/a/b"), Change.ATTRIBUTES, null, true);
+            QueryResult first = query(core);
+            fs.moveTree(ROOT + "/a/b", ROOT + "/c/b"); // after the checkpoint: the next period's record
+            core.recordChange(ModelNamespace.id(3, ROOT + "/c/b"), Change.RENAMED, ROOT + "/a/b", true);
+            LinuxResult r1 = resolver.resolve(first);
+            applyAndCompare(consumer, r1, fs, "");
+            bless(core, first);
+
+            LinuxResult r2 = resolver.resolve(query(core));
+            applyAndCompare(consumer, r2, fs, r1.changes() + " and ");
+        });
+    }
+
+    /**
+     * A consumer that applies a renamed directory's entry again after a stop (it applied it before)
+     * has nothing at its {@code from}, so it reads the directory whole, and with it a directory made
+     * there after the checkpoint. When that one is removed again before the next result, its
+     * removal must be named: the consumer has it.
+     */
+    @Test
+    void anObjectMadeAndRemovedBelowADirectoryReadWholeByARenameAppliedTwiceIsRemoved() throws Exception {
+        ModelTree fs = tree("/c/", "/c/f");
+        ModelTree consumer = fs.copy();
+        ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
+        withEngine(core -> {
+            fs.moveTree(ROOT + "/c", ROOT + "/a");
+            core.recordChange(ModelNamespace.id(2, ROOT + "/a"), Change.RENAMED, ROOT + "/c", true);
+            QueryResult first = query(core);
+            LinuxResult r1 = resolver.resolve(first);
+            SequentialConsumer.apply(consumer, r1.changes(), fs);
+            fs.put(ROOT + "/a/b", new ModelTree.Node(4, true, 0)); // after the checkpoint
+            core.recordChange(ModelNamespace.id(4, ROOT + "/a/b"), Change.CREATED, null, true);
+            SequentialConsumer.apply(consumer, r1.changes(), fs); // applied again, after a stop
+            bless(core, first);
+            fs.removeTree(ROOT + "/a/b");
+            core.recordChange(ModelNamespace.id(4, ROOT + "/a/b"), Change.DELETED, null, true);
+            core.recordFreed(ModelNamespace.id(4, ROOT + "/a/b"));
+
+            LinuxResult r2 = resolver.resolve(query(core));
+            applyAndCompare(consumer, r2, fs, r1.changes() + " twice and ");
+        });
+    }
+
+    /**
+     * A tree of the root (number 1) and {@code paths} below it, numbered from 2 in order; a path
+     * that ends with a slash is a directory.
+     */
+    private static ModelTree tree(String... paths) {
+        ModelTree fs = new ModelTree();
+        fs.put(ROOT, new ModelTree.Node(1, true, 0));
+        int id = 2;
+        for (String p : paths) {
+            boolean directory = p.endsWith("/");
+            fs.put(ROOT + (directory ? p.substring(0, p.length() - 1) : p), new ModelTree.Node(id++, directory, 0));
+        }
+        return fs;
+    }
+
+    /** Runs {@code steps} on a new engine whose state is {@link #state}, and closes it. */
+    private void withEngine(Steps steps) throws Exception {
         try (DirectoryStorage storage = DirectoryStorage.open(state)) {
             TrackerCore core = EngineSteps.open(storage);
             try {
-                // X written, then B renamed to p: X is recorded first.
-                fs.put(ROOT + "/x", new ModelTree.Node(4, false, 1));
-                core.recordChange(ModelNamespace.id(4, ROOT + "/x"), Change.WRITTEN, null, false);
-                fs.moveTree(ROOT + "/d/b", ROOT + "/p");
-                core.recordChange(ModelNamespace.id(3, ROOT + "/p"), Change.RENAMED, ROOT + "/d/b", false);
-                QueryResult first = query(core);
-                // B was looked up at p; then X is renamed over it (an event of the next period), and
-                // X's lookup, after that, finds it at p too.
-                namespace.stale.put(3, ROOT + "/p");
-                fs.moveTree(ROOT + "/x", ROOT + "/p");
-                core.recordChange(ModelNamespace.id(4, ROOT + "/p"), Change.RENAMED, ROOT + "/x", false);
-                core.recordFreed(ModelNamespace.id(3, ROOT + "/p"));
-                LinuxResult r1 = resolver.resolve(first);
-                SequentialConsumer.apply(consumer, r1.changes(), fs);
-                bless(core, first);
-                namespace.stale.clear();
-
-                LinuxResult r2 = resolver.resolve(query(core));
-                SequentialConsumer.apply(consumer, r2.changes(), fs);
-                assertEquals(null, consumer.differenceFrom(fs), "after " + r1.changes() + " and " + r2.changes()
-                        + ": consumer " + consumer + ", file system " + fs);
+                steps.run(core);
             } finally {
                 core.close();
             }
         }
+    }
+
+    /** What a test does with the engine. */
+    private interface Steps {
+        void run(TrackerCore core) throws Exception;
+    }
+
+    /** Applies {@code r} as a consumer that follows docs/protocol.md does, and checks that it then has what the file system has. */
+    private static void applyAndCompare(ModelTree consumer, LinuxResult r, ModelTree fs, String before) {
+        SequentialConsumer.apply(consumer, r.changes(), fs);
+        assertEquals(null, consumer.differenceFrom(fs), "after " + before + r.changes() + ": consumer " + consumer
+                + ", file system " + fs);
     }
 
     /** A model namespace that finds the objects in {@link #stale} where they were when they were looked up. */
