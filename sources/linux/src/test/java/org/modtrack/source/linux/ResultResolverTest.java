@@ -6,6 +6,7 @@ import static org.modtrack.source.linux.EngineSteps.query;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,6 +116,59 @@ class ResultResolverTest {
     }
 
     /**
+     * A path the consumer is told to read whole (here a mount point whose mount went away) while two
+     * directories swap names: one of them was looked up before the swap (the lookups run while names
+     * change), its file after it, below the path read whole, which names it. The consumer reads the
+     * other directory's files there. The next result swaps the two back in the consumer's view; a
+     * move to that path would put over what it read what the consumer has of the other directory,
+     * and the file would be lost. Both targets of the swap are read whole again.
+     */
+    @Test
+    void aPathReadWholeDuringASwapIsReadAgainWhereTheSwapMovesTheNames() throws Exception {
+        ModelTree fs = tree("/a/", "/a/hidden");
+        StaleLookups namespace = new StaleLookups(fs);
+        // Another file system mounted on a, hiding what it holds: its root is number 10.
+        Map<String, ModelTree.Node> hidden = new HashMap<>(fs.below(ROOT + "/a"));
+        ModelTree.Node covered = fs.get(ROOT + "/a");
+        fs.removeTree(ROOT + "/a");
+        fs.put(ROOT + "/a", new ModelTree.Node(10, true, 0));
+        fs.put(ROOT + "/a/m", new ModelTree.Node(11, false, 0));
+        namespace.now.mounts(List.of(new MountAliases.Mount(ROOT + "/a", 100, "/", true)));
+        ModelTree consumer = fs.copy();
+        ResultResolver resolver = new ResultResolver(namespace, Path.of(ROOT), true);
+        withEngine(core -> {
+            QueryResult zero = query(core);
+            applyAndCompare(consumer, resolver.resolve(zero), fs, "");
+            bless(core, zero);
+
+            fs.put(ROOT + "/b", new ModelTree.Node(20, true, 0));
+            core.recordChange(ModelNamespace.id(20, ROOT + "/b"), Change.CREATED, null, true);
+            fs.put(ROOT + "/b/f", new ModelTree.Node(21, false, 0));
+            core.recordChange(ModelNamespace.id(21, ROOT + "/b/f"), Change.CREATED, null, false);
+            QueryResult first = query(core);
+            fs.removeTree(ROOT + "/a"); // unmounted: a shows what it hid again
+            fs.put(ROOT + "/a", covered);
+            hidden.forEach(fs::put);
+            namespace.now.mounts(List.of());
+            // b is looked up at b; then b and a swap names, and b's file is looked up at a/f.
+            namespace.stale.put(20, ROOT + "/b");
+            fs.moveTree(ROOT + "/b", ROOT + "/t");
+            core.recordChange(ModelNamespace.id(20, ROOT + "/t"), Change.RENAMED, ROOT + "/b", true);
+            fs.moveTree(ROOT + "/a", ROOT + "/b");
+            core.recordChange(ModelNamespace.id(covered.id(), ROOT + "/b"), Change.RENAMED, ROOT + "/a", true);
+            fs.moveTree(ROOT + "/t", ROOT + "/a");
+            core.recordChange(ModelNamespace.id(20, ROOT + "/a"), Change.RENAMED, ROOT + "/t", true);
+            LinuxResult r1 = resolver.resolve(first);
+            namespace.stale.clear();
+            SequentialConsumer.apply(consumer, r1.changes(), fs);
+            bless(core, first);
+
+            LinuxResult r2 = resolver.resolve(query(core));
+            applyAndCompare(consumer, r2, fs, r1.changes() + " and ");
+        });
+    }
+
+    /**
      * A tree of the root (number 1) and {@code paths} below it, numbered from 2 in order; a path
      * that ends with a slash is a directory.
      */
@@ -165,7 +219,7 @@ class ResultResolverTest {
         @Override
         public Where locate(ChangedFile c) {
             String then = stale.get(ModelNamespace.idOf(c.file()));
-            return then != null ? new Where(then, false, false, 1, null) : now.locate(c);
+            return then != null ? new Where(then, false, c.directory(), 1, null) : now.locate(c);
         }
 
         @Override
