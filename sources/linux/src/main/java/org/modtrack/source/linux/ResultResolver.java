@@ -82,6 +82,16 @@ final class ResultResolver {
      */
     private Set<String> lastUnsure = Set.of();
     /**
+     * The result resolved before the newest, with where it put objects and the paths it was unsure
+     * of: a consumer that did not bless the newest (it lost what it applied of it, or never applied
+     * it) has the view that one left, and the records of the objects it placed do not say where.
+     * Not its reads, which would double what a large result keeps between answers: without them
+     * the next result reads as if that one had rescanned the root.
+     */
+    private long olderResolved;
+    private Map<FileId, String> olderPositions = Map.of();
+    private Set<String> olderUnsure = Set.of();
+    /**
      * Whether a walk recorded every change since the last blessed result's checkpoint that the
      * records from before an unclean stop may miss ({@link Reconciliation}): their directory scopes
      * then need no rescan, and a removal or rename their records lost is in the listing of a
@@ -146,7 +156,8 @@ final class ResultResolver {
     LinuxResult resolve(QueryResult r, DirectoryScan scan, DirectoryScan.DepartureLog departures, boolean acrossReboot)
             throws IOException, InterruptedException {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
-        previousPositions = blessedLast ? lastPositions : Map.of();
+        boolean blessedOlder = !blessedLast && r.lastBlessed() == olderResolved && olderResolved > 0;
+        previousPositions = blessedLast ? lastPositions : blessedOlder ? olderPositions : Map.of();
         ReadLog blessedReads = blessedLast ? lastReads() : ReadLog.EMPTY;
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
         previousReads = blessedLast ? blessedReads : ReadLog.rescanOf(watched.toString());
@@ -190,7 +201,9 @@ final class ResultResolver {
         items.lookAtGoneNames(files, now, moves);
         if (blessedLast) {
             items.readAgain.addAll(readsDisturbed(blessedReads, files, now, moves));
-            for (String path : lastUnsure) {
+        }
+        if (blessedLast || blessedOlder) {
+            for (String path : blessedLast ? lastUnsure : olderUnsure) {
                 if (namespace.at(path) == Namespace.Occupant.NOTHING) {
                     items.removals.add(new ResultPlanner.Removal(path, false, false, r.recovered()));
                 } else {
@@ -268,6 +281,9 @@ final class ResultResolver {
             items.positions.clear();
             items.unsure.clear();
         }
+        olderResolved = lastResolved;
+        olderPositions = lastPositions;
+        olderUnsure = lastUnsure;
         lastResolved = r.snapshot();
         lastReads = readLogOf(changes);
         lastPositions = items.positions;

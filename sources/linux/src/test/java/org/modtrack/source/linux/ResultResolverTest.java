@@ -169,6 +169,35 @@ class ResultResolverTest {
     }
 
     /**
+     * A file renamed after the records were frozen is put where it is now, and the next result
+     * starts from there (its records still say its old name). A consumer that does not bless that
+     * next result, and is back at the view it blessed, must get the one after it from there too.
+     */
+    @Test
+    void aConsumerThatDidNotBlessTheNewestResultGetsTheNextFromWhereItsBlessedOnePutObjects() throws Exception {
+        ModelTree fs = tree("/b");
+        ModelTree consumer = fs.copy();
+        ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
+        withEngine(core -> {
+            fs.put(ROOT + "/b", new ModelTree.Node(2, false, 1));
+            core.recordChange(ModelNamespace.id(2, ROOT + "/b"), Change.ATTRIBUTES, null, false);
+            QueryResult first = query(core);
+            fs.moveTree(ROOT + "/b", ROOT + "/d"); // after the checkpoint: the next period's record
+            core.recordChange(ModelNamespace.id(2, ROOT + "/d"), Change.RENAMED, ROOT + "/b", false);
+            LinuxResult r1 = resolver.resolve(first);
+            applyAndCompare(consumer, r1, fs, "");
+            bless(core, first);
+
+            fs.moveTree(ROOT + "/d", ROOT + "/b");
+            core.recordChange(ModelNamespace.id(2, ROOT + "/b"), Change.RENAMED, ROOT + "/d", false);
+            LinuxResult r2 = resolver.resolve(query(core)); // neither applied nor blessed
+
+            LinuxResult r3 = resolver.resolve(query(core));
+            applyAndCompare(consumer, r3, fs, r1.changes() + ", " + r2.changes() + " not applied, and ");
+        });
+    }
+
+    /**
      * A tree of the root (number 1) and {@code paths} below it, numbered from 2 in order; a path
      * that ends with a slash is a directory.
      */
