@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.modtrack.source.linux.EngineSteps.bless;
 import static org.modtrack.source.linux.EngineSteps.query;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -39,14 +40,12 @@ class ResultResolverTest {
             // X written, then B renamed to p: X is recorded first.
             fs.put(ROOT + "/x", new ModelTree.Node(4, false, 1));
             core.recordChange(ModelNamespace.id(4, ROOT + "/x"), Change.WRITTEN, null, false);
-            fs.moveTree(ROOT + "/d/b", ROOT + "/p");
-            core.recordChange(ModelNamespace.id(3, ROOT + "/p"), Change.RENAMED, ROOT + "/d/b", false);
+            move(core, fs, 3, ROOT + "/d/b", ROOT + "/p", false);
             QueryResult first = query(core);
             // B was looked up at p; then X is renamed over it (an event of the next period), and
             // X's lookup, after that, finds it at p too.
             namespace.stale.put(3, ROOT + "/p");
-            fs.moveTree(ROOT + "/x", ROOT + "/p");
-            core.recordChange(ModelNamespace.id(4, ROOT + "/p"), Change.RENAMED, ROOT + "/x", false);
+            move(core, fs, 4, ROOT + "/x", ROOT + "/p", false);
             core.recordFreed(ModelNamespace.id(3, ROOT + "/p"));
             LinuxResult r1 = resolver.resolve(first);
             SequentialConsumer.apply(consumer, r1.changes(), fs);
@@ -74,8 +73,7 @@ class ResultResolverTest {
             fs.put(ROOT + "/a/b", new ModelTree.Node(3, true, 1));
             core.recordChange(ModelNamespace.id(3, ROOT + "/a/b"), Change.ATTRIBUTES, null, true);
             QueryResult first = query(core);
-            fs.moveTree(ROOT + "/a/b", ROOT + "/c/b"); // after the checkpoint: the next period's record
-            core.recordChange(ModelNamespace.id(3, ROOT + "/c/b"), Change.RENAMED, ROOT + "/a/b", true);
+            move(core, fs, 3, ROOT + "/a/b", ROOT + "/c/b", true); // after the checkpoint: the next period's record
             LinuxResult r1 = resolver.resolve(first);
             applyAndCompare(consumer, r1, fs, "");
             bless(core, first);
@@ -97,8 +95,7 @@ class ResultResolverTest {
         ModelTree consumer = fs.copy();
         ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
         withEngine(core -> {
-            fs.moveTree(ROOT + "/c", ROOT + "/a");
-            core.recordChange(ModelNamespace.id(2, ROOT + "/a"), Change.RENAMED, ROOT + "/c", true);
+            move(core, fs, 2, ROOT + "/c", ROOT + "/a", true);
             QueryResult first = query(core);
             LinuxResult r1 = resolver.resolve(first);
             SequentialConsumer.apply(consumer, r1.changes(), fs);
@@ -152,12 +149,9 @@ class ResultResolverTest {
             namespace.now.mounts(List.of());
             // b is looked up at b; then b and a swap names, and b's file is looked up at a/f.
             namespace.stale.put(20, ROOT + "/b");
-            fs.moveTree(ROOT + "/b", ROOT + "/t");
-            core.recordChange(ModelNamespace.id(20, ROOT + "/t"), Change.RENAMED, ROOT + "/b", true);
-            fs.moveTree(ROOT + "/a", ROOT + "/b");
-            core.recordChange(ModelNamespace.id(covered.id(), ROOT + "/b"), Change.RENAMED, ROOT + "/a", true);
-            fs.moveTree(ROOT + "/t", ROOT + "/a");
-            core.recordChange(ModelNamespace.id(20, ROOT + "/a"), Change.RENAMED, ROOT + "/t", true);
+            move(core, fs, 20, ROOT + "/b", ROOT + "/t", true);
+            move(core, fs, covered.id(), ROOT + "/a", ROOT + "/b", true);
+            move(core, fs, 20, ROOT + "/t", ROOT + "/a", true);
             LinuxResult r1 = resolver.resolve(first);
             namespace.stale.clear();
             SequentialConsumer.apply(consumer, r1.changes(), fs);
@@ -182,14 +176,12 @@ class ResultResolverTest {
             fs.put(ROOT + "/b", new ModelTree.Node(2, false, 1));
             core.recordChange(ModelNamespace.id(2, ROOT + "/b"), Change.ATTRIBUTES, null, false);
             QueryResult first = query(core);
-            fs.moveTree(ROOT + "/b", ROOT + "/d"); // after the checkpoint: the next period's record
-            core.recordChange(ModelNamespace.id(2, ROOT + "/d"), Change.RENAMED, ROOT + "/b", false);
+            move(core, fs, 2, ROOT + "/b", ROOT + "/d", false); // after the checkpoint: the next period's record
             LinuxResult r1 = resolver.resolve(first);
             applyAndCompare(consumer, r1, fs, "");
             bless(core, first);
 
-            fs.moveTree(ROOT + "/d", ROOT + "/b");
-            core.recordChange(ModelNamespace.id(2, ROOT + "/b"), Change.RENAMED, ROOT + "/d", false);
+            move(core, fs, 2, ROOT + "/d", ROOT + "/b", false);
             LinuxResult r2 = resolver.resolve(query(core)); // neither applied nor blessed
 
             LinuxResult r3 = resolver.resolve(query(core));
@@ -210,6 +202,12 @@ class ResultResolverTest {
             fs.put(ROOT + (directory ? p.substring(0, p.length() - 1) : p), new ModelTree.Node(id++, directory, 0));
         }
         return fs;
+    }
+
+    /** Renames {@code from} to {@code to} in {@code fs}, and records it as the notification group would. */
+    private static void move(TrackerCore core, ModelTree fs, int id, String from, String to, boolean directory) throws IOException {
+        fs.moveTree(from, to);
+        core.recordChange(ModelNamespace.id(id, to), Change.RENAMED, from, directory);
     }
 
     /** Runs {@code steps} on a new engine whose state is {@link #state}, and closes it. */
