@@ -1072,22 +1072,21 @@ final class ResultResolver {
                 return this;
             }
             late.sort(Comparator.comparingInt((String[] m) -> ResultPlanner.depth(m[0])).thenComparing(m -> m[0]));
-            Moves moves = this;
+            // One copy of each list, grown as each move is added: the checks of the next candidates
+            // see the moves added before them.
+            Moves moves = new Moves(new ArrayList<>(renamed), new ArrayList<>(renamedNames), uncertain,
+                    new ArrayList<>(everyName), new ArrayList<>());
             for (String[] m : late) {
                 String view = moves.backward(m[0], null);
                 if (view.equals(moves.backward(m[1], m[1])) || moves.belowARenamedDirectory(view) || !vacated.test(view)) {
                     continue;
                 }
-                List<String[]> renamed = new ArrayList<>(moves.renamed);
-                renamed.add(new String[] {view, m[1]});
-                List<String> names = new ArrayList<>(moves.renamedNames);
-                names.add(view);
-                names.add(m[1]);
-                List<String[]> everyName = new ArrayList<>(moves.everyName);
-                everyName.add(new String[] {view, m[1]});
-                List<String[]> lateMoves = new ArrayList<>(moves.late);
-                lateMoves.add(new String[] {view, m[1]});
-                moves = new Moves(renamed, names, moves.uncertain, everyName, lateMoves);
+                String[] move = {view, m[1]};
+                moves.renamed.add(move);
+                moves.renamedNames.add(view);
+                moves.renamedNames.add(m[1]);
+                moves.everyName.add(move);
+                moves.late.add(move);
             }
             return moves;
         }
