@@ -70,8 +70,7 @@ class ResultResolverTest {
         ModelTree consumer = fs.copy();
         ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
         withEngine(core -> {
-            fs.put(ROOT + "/a/b", new ModelTree.Node(3, true, 1));
-            core.recordChange(ModelNamespace.id(3, ROOT + "/a/b"), Change.ATTRIBUTES, null, true);
+            chmod(core, fs, ROOT + "/a/b");
             QueryResult first = query(core);
             move(core, fs, 3, ROOT + "/a/b", ROOT + "/c/b", true); // after the checkpoint: the next period's record
             LinuxResult r1 = resolver.resolve(first);
@@ -173,8 +172,7 @@ class ResultResolverTest {
         ModelTree consumer = fs.copy();
         ResultResolver resolver = new ResultResolver(new ModelNamespace(fs, ROOT), Path.of(ROOT), true);
         withEngine(core -> {
-            fs.put(ROOT + "/b", new ModelTree.Node(2, false, 1));
-            core.recordChange(ModelNamespace.id(2, ROOT + "/b"), Change.ATTRIBUTES, null, false);
+            chmod(core, fs, ROOT + "/b");
             QueryResult first = query(core);
             move(core, fs, 2, ROOT + "/b", ROOT + "/d", false); // after the checkpoint: the next period's record
             LinuxResult r1 = resolver.resolve(first);
@@ -202,6 +200,13 @@ class ResultResolverTest {
             fs.put(ROOT + (directory ? p.substring(0, p.length() - 1) : p), new ModelTree.Node(id++, directory, 0));
         }
         return fs;
+    }
+
+    /** Changes the attributes of what is at {@code path} in {@code fs}, and records it as the notification group would. */
+    private static void chmod(TrackerCore core, ModelTree fs, String path) throws IOException {
+        ModelTree.Node n = fs.get(path);
+        fs.put(path, new ModelTree.Node(n.id(), n.directory(), n.version() + 1));
+        core.recordChange(ModelNamespace.id(n.id(), path), Change.ATTRIBUTES, null, n.directory());
     }
 
     /** Renames {@code from} to {@code to} in {@code fs}, and records it as the notification group would. */
