@@ -79,7 +79,9 @@ final class ResultMemory implements ResultAdmission {
 
     /** The wait for a daemon whose clients may take {@code idleTimeout} to take each piece of an answer. */
     static Duration waitFor(Duration idleTimeout) {
-        return idleTimeout.plus(idleTimeout.dividedBy(4));
+        // Not Duration.dividedBy: it divides as a BigDecimal, whose class initialisation cost a
+        // restart about 20 ms before the daemon listened (Java Flight Recorder of a restart).
+        return idleTimeout.plusMillis(idleTimeout.toMillis() / 4);
     }
 
     /** Until when ({@link System#nanoTime}) a query asked for now may wait for room. */

@@ -605,14 +605,10 @@ final class DirectoryScan {
             s.vanished = true;
             return s;
         }
-        long allowed = 0;
         Statx self = null; // the directory's own status, where it may be born since the watermark
         boolean bornSince = false;
         BornListings.Listing kept = null;
         lists.clear();
-        NameList.Builder born = lists.born;
-        NameList.Builder written = lists.written;
-        NameList.Builder others = lists.others;
         // A path holding U+FFFD names no file (a name that is not UTF-8 was decoded to it): such files
         // stay records, which the resolver has the consumer read from the nearest nameable directory.
         boolean nameablePath = path.indexOf(ResultResolver.UNNAMABLE) < 0;
@@ -639,79 +635,9 @@ final class DirectoryScan {
                 }
                 s.reused = kept != null;
             }
-            while (!s.reused && list.next()) {
-                if (allowed == 0 && (allowed = budget.take()) == 0) {
-                    s.cut = true;
-                    break;
-                }
-                allowed--;
-                if (bornSince) {
-                    int type = list.type();
-                    // A name that is not UTF-8 is refused: it goes on to be a record (below).
-                    if (type != DirectoryReader.DT_UNKNOWN && type != DirectoryReader.DT_DIR) {
-                        long ino = list.inode(); // read once: a read of the listing's buffer is slow until compiled
-                        if (!known.mayBe(ino) && born.add(list, true)) {
-                            lists.addBornInode(ino);
-                            continue;
-                        }
-                    }
-                }
-                Statx st;
-                s.statted++;
-                try {
-                    st = list.statx(Statx.AT_SYMLINK_NOFOLLOW, MASK);
-                } catch (PosixException e) {
-                    if (e.errno() != Errno.ENOENT) {
-                        throw e;
-                    }
-                    continue; // removed since it was listed: a departure, named if it left since the checkpoint
-                }
-                // Only a name found standing is one that did not leave: one removed between the
-                // directory's read and its stat (found by WorkloadTest) must count as departed.
-                boolean ours;
-                try {
-                    // The path is made only for a device not known yet (a btrfs subvolume's first file).
-                    ours = fs.holds(st) || !st.isDirectory() && fs.holds(Statx.AT_FDCWD, list.childPath(), st);
-                } catch (PosixException e) {
-                    if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) {
-                        throw e;
-                    }
-                    continue; // removed since its stat: a departure, as above
-                }
-                if (st.isDirectory() || !ours || !(whole || WalkRule.changedSince(st.ctimeNanos(), watermark))) {
-                    s.otherFiles += st.isDirectory() ? 0 : 1;
-                    others.add(list, false);
-                    continue; // a subdirectory's own changes are events; another file system is not tracked
-                }
-                boolean wasBorn = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), watermark);
-                boolean byPath = atRecordedName && !known.needHandle(st);
-                if (byPath && nameablePath && (wasBorn ? born : written).add(list, true)) {
-                    continue; // a name that is not UTF-8 was refused: it goes on to be a record
-                }
-                String name = list.name();
-                String childPath = list.childPath();
-                Set<Change> changes = wasBorn ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
-                FileId id;
-                if (byPath) {
-                    id = FileId.ofPath(childPath);
-                } else {
-                    FileHandles.FileHandle h;
-                    try {
-                        h = list.handle();
-                    } catch (PosixException e) {
-                        if (e.errno() != Errno.ENOENT) {
-                            throw e;
-                        }
-                        continue; // gone since its stat: departed
-                    }
-                    String hint = atRecordedName ? childPath : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
-                    id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
-                }
-                others.add(list, false);
-                s.files.add(new ChangedFile(id, changes, null, false, false, dir.recovered()));
-                // No stamp: only an object recorded as read alone is compared with one, and a scan
-                // names written ones (a million-entry result would keep a million of them).
-                s.where.add(new Namespace.Where(childPath, false, false, st.nlink(), null));
+            if (!s.reused) {
+                readEntries(list, s, new EntryRules(dir, recordedAt, watermark, known, whole, atRecordedName, nameablePath,
+                        bornSince), budget, lists);
             }
         }
         // A directory changed while it is read may list a name twice, and two entries at one path
@@ -721,9 +647,9 @@ final class DirectoryScan {
             s.born = kept.names();
             s.others = kept.subdirectories();
         } else {
-            s.born = born.sorted(NameList.EMPTY);
-            s.written = written.sorted(s.born);
-            s.others = others.sorted(NameList.EMPTY);
+            s.born = lists.born.sorted(NameList.EMPTY);
+            s.written = lists.written.sorted(s.born);
+            s.others = lists.others.sorted(NameList.EMPTY);
         }
         // Whether an entry left since the checkpoint began, for when the departures cannot tell
         // which: read after the listing, so that every entry that left before it shows here.
@@ -746,6 +672,113 @@ final class DirectoryScan {
             listings.keep(self, s.born, s.others, Arrays.copyOf(lists.bornInodes, lists.bornInodeCount));
         }
         return s;
+    }
+
+    /** What reading one directory's entries needs to know of the directory and the result. */
+    private record EntryRules(ChangedFile dir, String recordedAt, long watermark, Identities known, boolean whole,
+                              boolean atRecordedName, boolean nameablePath, boolean bornSince) {
+    }
+
+    /**
+     * Reads the listing's entries into {@code s} and {@code lists}, as many as {@code budget}
+     * allows. A loop of its own, and an entry's stat a method of its own, so that the JIT compiles
+     * the loop small and soon: inside {@link #scan}, with everything inlined, the C2 compilations of
+     * that one method took 470 ms of CPU during a restarted daemon's first answer of a million files
+     * (Java Flight Recorder's compilations; docs/benchmarks.md, *A restart*).
+     */
+    private void readEntries(DirectoryReader list, Scanned s, EntryRules rules, Budget budget, Lists lists)
+            throws IOException {
+        long allowed = 0;
+        while (list.next()) {
+            if (allowed == 0 && (allowed = budget.take()) == 0) {
+                s.cut = true;
+                return;
+            }
+            allowed--;
+            if (!rules.bornSince() || !namedAsBorn(list, rules.known(), lists)) {
+                statEntry(list, s, rules, lists);
+            }
+        }
+    }
+
+    /**
+     * Whether the listing alone names the entry as made (its directory was born since the
+     * watermark): it is no directory, no object the result knows, and its name is UTF-8 (one that is
+     * not goes on to be a record).
+     */
+    private static boolean namedAsBorn(DirectoryReader list, Identities known, Lists lists) {
+        int type = list.type();
+        if (type == DirectoryReader.DT_UNKNOWN || type == DirectoryReader.DT_DIR) {
+            return false;
+        }
+        long ino = list.inode(); // read once: a read of the listing's buffer is slow until compiled
+        if (known.mayBe(ino) || !lists.born.add(list, true)) {
+            return false;
+        }
+        lists.addBornInode(ino);
+        return true;
+    }
+
+    /** An entry the listing alone does not name: its stat says whether it changed, and how it is named. */
+    private void statEntry(DirectoryReader list, Scanned s, EntryRules rules, Lists lists) throws IOException {
+        Statx st;
+        s.statted++;
+        try {
+            st = list.statx(Statx.AT_SYMLINK_NOFOLLOW, MASK);
+        } catch (PosixException e) {
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
+            return; // removed since it was listed: a departure, named if it left since the checkpoint
+        }
+        // Only a name found standing is one that did not leave: one removed between the
+        // directory's read and its stat (found by WorkloadTest) must count as departed.
+        boolean ours;
+        try {
+            // The path is made only for a device not known yet (a btrfs subvolume's first file).
+            ours = fs.holds(st) || !st.isDirectory() && fs.holds(Statx.AT_FDCWD, list.childPath(), st);
+        } catch (PosixException e) {
+            if (e.errno() != Errno.ENOENT && e.errno() != Errno.ENOTDIR) {
+                throw e;
+            }
+            return; // removed since its stat: a departure, as above
+        }
+        if (st.isDirectory() || !ours || !(rules.whole() || WalkRule.changedSince(st.ctimeNanos(), rules.watermark()))) {
+            s.otherFiles += st.isDirectory() ? 0 : 1;
+            lists.others.add(list, false);
+            return; // a subdirectory's own changes are events; another file system is not tracked
+        }
+        boolean wasBorn = (st.mask() & Statx.STATX_BTIME) != 0 && WalkRule.changedSince(st.btimeNanos(), rules.watermark());
+        boolean byPath = rules.atRecordedName() && !rules.known().needHandle(st);
+        if (byPath && rules.nameablePath() && (wasBorn ? lists.born : lists.written).add(list, true)) {
+            return; // a name that is not UTF-8 was refused: it goes on to be a record
+        }
+        String name = list.name();
+        String childPath = list.childPath();
+        Set<Change> changes = wasBorn ? EnumSet.of(Change.CREATED, Change.WRITTEN) : EnumSet.of(Change.WRITTEN);
+        FileId id;
+        if (byPath) {
+            id = FileId.ofPath(childPath);
+        } else {
+            FileHandles.FileHandle h;
+            try {
+                h = list.handle();
+            } catch (PosixException e) {
+                if (e.errno() != Errno.ENOENT) {
+                    throw e;
+                }
+                return; // gone since its stat: departed
+            }
+            String recordedAt = rules.recordedAt();
+            String hint = rules.atRecordedName() ? childPath
+                    : (recordedAt.endsWith("/") ? recordedAt + name : recordedAt + "/" + name);
+            id = FileId.ofHandle(fs.fsid(), h.handleType(), h.handle(), hint, null);
+        }
+        lists.others.add(list, false);
+        s.files.add(new ChangedFile(id, changes, null, false, false, rules.dir().recovered()));
+        // No stamp: only an object recorded as read alone is compared with one, and a scan
+        // names written ones (a million-entry result would keep a million of them).
+        s.where.add(new Namespace.Where(childPath, false, false, st.nlink(), null));
     }
 
     /**

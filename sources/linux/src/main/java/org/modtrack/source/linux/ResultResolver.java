@@ -1239,16 +1239,16 @@ final class ResultResolver {
                 && then.mtimeNanos() == now.mtimeNanos() && then.ctimeNanos() == now.ctimeNanos();
     }
 
-    /**
-     * Whether {@code path} is the watched directory or below it. Compared as strings first (a
-     * {@link Path} for each of a million entries cost 7% of an answer); a path a string prefix does
-     * not settle (one with "//" or a "." component) is compared as a {@link Path}.
-     */
     /** Whether {@code path} is in the watched tree and nothing stands there now. */
     private boolean vacated(String path) {
         return isWatched(path) && namespace.at(path) == Namespace.Occupant.NOTHING;
     }
 
+    /**
+     * Whether {@code path} is the watched directory or below it. Compared as strings first (a
+     * {@link Path} for each of a million entries cost 7% of an answer); a path a string prefix does
+     * not settle (one with "//" or a "." component) is compared as a {@link Path}.
+     */
     private boolean isWatched(String path) {
         if (path == null) {
             return false;
