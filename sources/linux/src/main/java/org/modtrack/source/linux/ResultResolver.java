@@ -262,6 +262,7 @@ final class ResultResolver {
             }
         }
         readAgainBelowMovedDirectories(blessedReads, moves, items);
+        readAgainWhatRemovalsTake(files, moves, items);
         items.settleSharedPaths(moves);
         items.readOtherNames(otherNames, r.recovered());
         items.markReadAgain(r.recovered());
@@ -374,13 +375,58 @@ final class ResultResolver {
                 }
                 continue;
             }
-            if (read.kind() == PathChange.Kind.RESCAN) {
+            if (read.kind() == PathChange.Kind.RESCAN || tookAlong && read.directory() && read.kind() != PathChange.Kind.LIST) {
+                // A directory read for itself alone that the consumer found gone, moved away above it,
+                // was forgotten with everything below it: read whole where it is now.
                 items.rescans.add(now);
             } else {
                 items.live.add(new ResultPlanner.Item(tookAlong ? read.path() : null, now, there == Namespace.Occupant.DIRECTORY,
                         true, false, read.kind() == PathChange.Kind.LIST, read.carried(), read.recovered(), read.links()));
             }
         }
+    }
+
+    /**
+     * Objects the blessed result put elsewhere than their records say ({@link #previousPositions})
+     * that this result records no more, below a path this result removes: the consumer's copy goes
+     * with the removal, and no record would name the object again (found by the contract model: a
+     * directory moved while a result was made, read whole where it stood then, removed there by the
+     * next result once it moved back). Each is read again where it is now.
+     */
+    private void readAgainWhatRemovalsTake(List<ChangedFile> files, Moves moves, Items items) throws IOException {
+        if (previousPositions.isEmpty() || items.removals.isEmpty()) {
+            return;
+        }
+        Set<FileId> recorded = HashSet.newHashSet(files.size());
+        for (ChangedFile c : files) {
+            recorded.add(c.file());
+        }
+        Set<String> removed = HashSet.newHashSet(items.removals.size());
+        for (ResultPlanner.Removal removal : items.removals) {
+            removed.add(removal.path());
+        }
+        for (Map.Entry<FileId, String> placed : previousPositions.entrySet()) {
+            if (recorded.contains(placed.getKey())
+                    || !atOrBelowAny(placed.getValue(), removed) && !atOrBelowAny(moves.forward(placed.getValue()), removed)) {
+                continue;
+            }
+            Namespace.Where w = namespace.locate(new ChangedFile(placed.getKey(), EnumSet.of(Change.WRITTEN), null, false,
+                    false, false));
+            if (w.path() != null && isWatched(w.path())) {
+                items.readAgain.add(w.path());
+                items.positions.put(placed.getKey(), w.path());
+            }
+        }
+    }
+
+    /** Whether {@code path} or a directory above it is one of {@code paths}. */
+    private static boolean atOrBelowAny(String path, Set<String> paths) {
+        for (String p = path; p != null && !p.isEmpty(); p = p.lastIndexOf('/') > 0 ? p.substring(0, p.lastIndexOf('/')) : null) {
+            if (paths.contains(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Fewer gone names than this are looked at one by one, as they are removed: no helper thread for them. */
