@@ -85,10 +85,13 @@ final class ResultResolver {
      * The result resolved before the newest, with where it put objects and the paths it was unsure
      * of: a consumer that did not bless the newest (it lost what it applied of it, or never applied
      * it) has the view that one left, and the records of the objects it placed do not say where.
-     * Not its reads, which would double what a large result keeps between answers: without them
-     * the next result reads as if that one had rescanned the root.
+     * Its reads only if it was small ({@link #READ_LOG_INLINE} entries): a large one's would double
+     * what a large result keeps between answers, and without them the next result reads as if
+     * that one had rescanned the root.
      */
     private long olderResolved;
+    private ReadLog olderReads; // null: not kept
+    private boolean lastResultSmall = true; // whether lastReads is a small result's, made at once
     private Map<FileId, String> olderPositions = Map.of();
     private Set<String> olderUnsure = Set.of();
     /**
@@ -158,9 +161,11 @@ final class ResultResolver {
         boolean blessedLast = r.lastBlessed() == lastResolved && lastResolved > 0;
         boolean blessedOlder = !blessedLast && r.lastBlessed() == olderResolved && olderResolved > 0;
         previousPositions = blessedLast ? lastPositions : blessedOlder ? olderPositions : Map.of();
-        ReadLog blessedReads = blessedLast ? lastReads() : ReadLog.EMPTY;
+        ReadLog olderKept = blessedOlder ? olderReads : null;
+        boolean readsKnown = blessedLast || olderKept != null;
+        ReadLog blessedReads = blessedLast ? lastReads() : olderKept != null ? olderKept : ReadLog.EMPTY;
         // Without the blessed result's reads (a restart), any could have been a rescan of the root.
-        previousReads = blessedLast ? blessedReads : ReadLog.rescanOf(watched.toString());
+        previousReads = readsKnown ? blessedReads : ReadLog.rescanOf(watched.toString());
         List<ChangedFile> files = r.changes();
         List<Namespace.Where> now = locateAll(files);
         List<Namespace.Where> otherNames = List.of();
@@ -199,7 +204,7 @@ final class ResultResolver {
         }
         Set<String> mountPoints = rescanMounts(namespace.mountsInside(), blessedLast, moves, items);
         items.lookAtGoneNames(files, now, moves);
-        if (blessedLast) {
+        if (readsKnown) {
             items.readAgain.addAll(readsDisturbed(blessedReads, files, now, moves));
         }
         if (blessedLast || blessedOlder) {
@@ -285,7 +290,9 @@ final class ResultResolver {
         olderResolved = lastResolved;
         olderPositions = lastPositions;
         olderUnsure = lastUnsure;
+        olderReads = lastResultSmall ? lastReads() : null; // a small result's reads were made at once
         lastResolved = r.snapshot();
+        lastResultSmall = changes.size() < READ_LOG_INLINE;
         lastReads = readLogOf(changes);
         lastPositions = items.positions;
         lastUnsure = items.unsure;

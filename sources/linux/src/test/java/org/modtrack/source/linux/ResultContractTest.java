@@ -50,7 +50,7 @@ class ResultContractTest {
      * lookups of its records (the daemon looks them up on two threads, in batches, while the file
      * system goes on) and while the consumer applies it ({@code -Dcontract.concurrent=true}, with {@code -Dcontract.countOnly=true}
      * to count the histories that diverge rather than stop at the first). Not in the suite: with
-     * directories swapped and moved while the consumer reads, some histories diverge (50 of 5,000
+     * directories swapped and moved while the consumer reads, some histories diverge (37 of 5,000
      * of 40 cycles), which docs/linux-source.md lists as a known limit.
      */
     private static final boolean CONCURRENT = Boolean.getBoolean("contract.concurrent");

@@ -131,6 +131,31 @@ class ResultResolverTest {
     }
 
     /**
+     * As {@link #aDirectoryReadForItselfAndMovedAwayBeforeTheConsumerGotToItIsReadWholeNextTime}, for
+     * a file, with the result after it neither applied nor blessed: the consumer goes back to the
+     * view the first left, without the file it found gone, and the result after that must still
+     * read it where the move put it. So a small result's reads are kept for the result after the
+     * next, as where it put objects is.
+     */
+    @Test
+    void aFileMovedAwayBeforeTheConsumerGotToItIsReadAgainWhenTheNextResultIsNotBlessed() throws Exception {
+        ModelTree fs = tree("/c/", "/c/a", "/d/");
+        ModelTree consumer = fs.copy();
+        ResultResolver resolver = resolverOf(fs);
+        withEngine(core -> {
+            chmod(core, fs, ROOT + "/c/a");
+            QueryResult first = query(core);
+            LinuxResult r1 = resolver.resolve(first);
+            move(core, fs, 2, ROOT + "/c", ROOT + "/d/b", true); // after the result, before the consumer reads c/a
+            SequentialConsumer.apply(consumer, r1.changes(), fs);
+            bless(core, first);
+            LinuxResult r2 = resolver.resolve(query(core)); // neither applied nor blessed
+
+            applyNext(resolver, core, consumer, fs, r1.changes() + ", " + r2.changes() + " not applied, and ");
+        });
+    }
+
+    /**
      * A consumer that applies a renamed directory's entry again after a stop (it applied it before)
      * has nothing at its {@code from}, so it reads the directory whole, and with it a directory made
      * there after the checkpoint. When that one is removed again before the next result, its
