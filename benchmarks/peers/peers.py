@@ -549,7 +549,7 @@ class Modtrack(Contender):
             why = " (%s)" % reason if reason else ""
         note = "continuity %s%s, recovered %s, %d named%s" % (
             r["continuity"], why, str(r["recovered"]).lower(), len(paths),
-            ", %d `rescan` entries (of %s)" % (len(rescan), ", ".join(sorted(set(rescan)))) if rescan else "")
+            ", %d `rescan` entries (of %s)" % (len(rescan), some_of(rescan)) if rescan else "")
         if lists or name_lists:
             note += ", %d `list` entries" % (len(lists) + len(name_lists))
         return dict(paths=paths, dirs=dirs, lists=lists, name_lists=name_lists, all=lost, note=note, seconds=secs,
@@ -1462,6 +1462,15 @@ def report(cfg, cs, wls, times, checks, answers, crashes, sw, pngs, env, phases)
              "the defaults, power/srcu), and memory for power and freeze (the memory is process/srcu's).\n"
              "- The rescan's times are walks with a warm page cache; a cold walk (after a reboot) is slower.\n")
     return "\n".join(L)
+
+
+def some_of(paths, at_most=3):
+    """`paths` sorted, at most `at_most` of them named and how many more: a power loss's answer
+    rescans hundreds of directories, which would fill a table's cell."""
+    p = sorted(set(paths))
+    if len(p) <= at_most + 1:
+        return ", ".join(p)
+    return "%s and %d more" % (", ".join(p[:at_most]), len(p) - at_most)
 
 
 def main():
