@@ -503,6 +503,19 @@ public final class Posix {
      * one ({@link #FIFREEZE}, {@link #FITHAW}: 0); returns the call's non-negative result.
      */
     public static int ioctl(int fd, long request, long arg) throws PosixException {
+        int rc = ioctlOrErrno(fd, request, arg);
+        if (rc < 0) {
+            throw new PosixException("ioctl 0x" + Long.toHexString(request) + " on fd " + fd, -rc);
+        }
+        return rc;
+    }
+
+    /**
+     * As {@link #ioctl}, with a failure returned as the negated {@code errno} rather than thrown: for
+     * a request whose failure is an answer ({@code PROCMAP_QUERY}'s {@code ENOENT} after a process's
+     * last mapping, asked of every process at every checkpoint).
+     */
+    public static int ioctlOrErrno(int fd, long request, long arg) {
         while (true) {
             int rc;
             try {
@@ -514,7 +527,7 @@ public final class Posix {
                 return rc;
             }
             if (lastErrno() != Errno.EINTR) {
-                throw new PosixException("ioctl 0x" + Long.toHexString(request) + " on fd " + fd, lastErrno());
+                return -lastErrno();
             }
         }
     }

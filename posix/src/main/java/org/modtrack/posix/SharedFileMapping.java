@@ -43,11 +43,12 @@ public record SharedFileMapping(long start, long end, boolean writable, long dev
 
     /**
      * The first shared mapping of a file that ends above address {@code from}, in the process whose
-     * {@code /proc/PID/maps} is open on {@code mapsFd}; null if there is none.
+     * {@code /proc/PID/maps} is open on {@code mapsFd}; null if there is none, or if the process has
+     * no address space (a kernel thread, or a process that has exited: {@link Errno#ESRCH}). Neither
+     * is thrown: every process's query ends so, at every checkpoint.
      *
      * @throws PosixException {@link Errno#ENOTTY} where the kernel has no {@code PROCMAP_QUERY}
-     *     (before 6.11); {@link Errno#ESRCH} where the process has no address space (a kernel
-     *     thread, or a process that has exited)
+     *     (before 6.11)
      */
     public static SharedFileMapping next(int mapsFd, long from) throws PosixException {
         MemorySegment q = CallScratch.get().head.asSlice(0, STRUCT_SIZE);
@@ -55,13 +56,12 @@ public record SharedFileMapping(long start, long end, boolean writable, long dev
         q.set(ValueLayout.JAVA_LONG, 0, STRUCT_SIZE);
         q.set(ValueLayout.JAVA_LONG, QUERY_FLAGS, VMA_SHARED | FILE_BACKED_VMA | COVERING_OR_NEXT_VMA);
         q.set(ValueLayout.JAVA_LONG, QUERY_ADDR, from);
-        try {
-            Posix.ioctl(mapsFd, PROCMAP_QUERY, q.address());
-        } catch (PosixException e) {
-            if (e.errno() == Errno.ENOENT) {
-                return null;
-            }
-            throw e;
+        int rc = Posix.ioctlOrErrno(mapsFd, PROCMAP_QUERY, q.address());
+        if (rc == -Errno.ENOENT || rc == -Errno.ESRCH) {
+            return null;
+        }
+        if (rc < 0) {
+            throw new PosixException("ioctl PROCMAP_QUERY on fd " + mapsFd, -rc);
         }
         return new SharedFileMapping(q.get(ValueLayout.JAVA_LONG, VMA_START), q.get(ValueLayout.JAVA_LONG, VMA_END),
                 (q.get(ValueLayout.JAVA_LONG, VMA_FLAGS) & VMA_WRITABLE) != 0,

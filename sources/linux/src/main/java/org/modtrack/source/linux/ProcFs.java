@@ -179,6 +179,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                     if (w != null && (w.ino() < 0 || w.ino() == st.ino())) {
                         out.add(w);
                     }
+                } catch (PosixException e) {
+                    if (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM) {
+                        // The kernel's ptrace access check refuses this process's descriptors, every
+                        // one alike: no need to be refused 296 times (pid 1 of a sandbox, two
+                        // exceptions each, at every checkpoint). Such a process is left to its
+                        // threads' states (docs/linux-source.md, *Processes the daemon may not look into*).
+                        break;
+                    }
+                    // closed meanwhile, or not a file we can stat (a socket): not ours to carry
                 } catch (IOException | RuntimeException e) {
                     // closed meanwhile, or not a file we can stat (a socket): not ours to carry
                 }
@@ -255,7 +264,7 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
             if (e.errno() == Errno.ENOTTY || e.errno() == Errno.EINVAL) {
                 throw new MappingQueryUnsupportedException(e);
             }
-            return kept.links; // ESRCH: no address space (a kernel thread; or the process has exited)
+            return kept.links; // the process exited while it was read
         } finally {
             closeProcFile(fd, maps);
         }
