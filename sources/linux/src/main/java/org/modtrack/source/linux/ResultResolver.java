@@ -419,7 +419,9 @@ final class ResultResolver {
             }
             Namespace.Where w = namespace.locate(new ChangedFile(placed.getKey(), EnumSet.of(Change.WRITTEN), null, false,
                     false, false));
-            if (w.path() != null && isWatched(w.path())) {
+            if (w.nameless()) {
+                items.rescans.add(watched.toString()); // alive, but the kernel names it only by a removed link
+            } else if (w.path() != null && isWatched(w.path())) {
                 items.readAgain.add(w.path());
                 items.positions.put(placed.getKey(), w.path());
             }
