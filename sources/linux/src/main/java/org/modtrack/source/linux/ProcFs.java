@@ -179,17 +179,15 @@ final class ProcFs implements AccessClassifier.ThreadView, SyscallBarrier.System
                     if (w != null && (w.ino() < 0 || w.ino() == st.ino())) {
                         out.add(w);
                     }
-                } catch (PosixException e) {
-                    if (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM) {
+                } catch (IOException | RuntimeException e) {
+                    if (e instanceof PosixException p && (p.errno() == Errno.EACCES || p.errno() == Errno.EPERM)) {
                         // The kernel's ptrace access check refuses this process's descriptors, every
                         // one alike: no need to be refused 296 times (pid 1 of a sandbox, two
                         // exceptions each, at every checkpoint). Such a process is left to its
                         // threads' states (docs/linux-source.md, *Processes the daemon may not look into*).
                         break;
                     }
-                    // closed meanwhile, or not a file we can stat (a socket): not ours to carry
-                } catch (IOException | RuntimeException e) {
-                    // closed meanwhile, or not a file we can stat (a socket): not ours to carry
+                    // else closed meanwhile, or not a file we can stat (a socket): not ours to carry
                 }
             }
         } catch (PosixException e) {

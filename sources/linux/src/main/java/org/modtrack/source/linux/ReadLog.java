@@ -172,9 +172,8 @@ final class ReadLog implements Iterable<ReadLog.Read> {
     }
 
     /**
-     * Whether {@code path} or a directory above it is one of the {@link #wholeReads}: a look-up per
-     * level of the path, not a comparison per read (every object made and removed again in a
-     * period asks, and a result can rename thousands of directories).
+     * Whether {@code path} or a directory above it is one of the {@link #wholeReads} (every object
+     * made and removed again in a period asks, and a result can rename thousands of directories).
      */
     boolean readWholeAtOrAbove(String path) {
         if (wholeReads.isEmpty()) {
@@ -186,17 +185,7 @@ final class ReadLog implements Iterable<ReadLog.Read> {
                 wholePaths.add(read.path());
             }
         }
-        if (wholePaths.contains(path)) {
-            return true;
-        }
-        // What ResultPlanner.isAtOrBelow accepts as above it: each prefix that ends before a slash
-        // of the path, or with one.
-        for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
-            if (wholePaths.contains(path.substring(0, slash)) || wholePaths.contains(path.substring(0, slash + 1))) {
-                return true;
-            }
-        }
-        return false;
+        return ResultPlanner.isAtOrBelowAny(path, wholePaths);
     }
 
     /** Every read, in the result's order. */

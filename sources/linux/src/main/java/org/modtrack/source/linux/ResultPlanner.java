@@ -503,6 +503,27 @@ final class ResultPlanner {
                 && (path.length() == top.length() || top.endsWith("/") || path.charAt(top.length()) == '/');
     }
 
+    /**
+     * Whether {@code path} is at or below one of {@code tops}, as {@link #isAtOrBelow} tells: a
+     * look-up per level of the path, not a comparison per top (a result can remove or read whole
+     * thousands of paths).
+     */
+    static boolean isAtOrBelowAny(String path, Set<String> tops) {
+        if (tops.isEmpty()) {
+            return false;
+        }
+        if (tops.contains(path)) {
+            return true;
+        }
+        // Each prefix that ends before a slash of the path, or with one.
+        for (int slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+            if (tops.contains(path.substring(0, slash)) || tops.contains(path.substring(0, slash + 1))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The number of slashes in {@code path}: its depth below the root. */
     static int depth(String path) {
         int d = 0;

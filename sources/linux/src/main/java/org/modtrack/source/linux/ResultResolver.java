@@ -414,7 +414,8 @@ final class ResultResolver {
         }
         for (Map.Entry<FileId, String> placed : previousPositions.entrySet()) {
             if (recorded.contains(placed.getKey())
-                    || !atOrBelowAny(placed.getValue(), removed) && !atOrBelowAny(moves.forward(placed.getValue()), removed)) {
+                    || !ResultPlanner.isAtOrBelowAny(placed.getValue(), removed)
+                    && !ResultPlanner.isAtOrBelowAny(moves.forward(placed.getValue()), removed)) {
                 continue;
             }
             Namespace.Where w = namespace.locate(new ChangedFile(placed.getKey(), EnumSet.of(Change.WRITTEN), null, false,
@@ -426,16 +427,6 @@ final class ResultResolver {
                 items.positions.put(placed.getKey(), w.path());
             }
         }
-    }
-
-    /** Whether {@code path} or a directory above it is one of {@code paths}. */
-    private static boolean atOrBelowAny(String path, Set<String> paths) {
-        for (String p = path; p != null && !p.isEmpty(); p = p.lastIndexOf('/') > 0 ? p.substring(0, p.lastIndexOf('/')) : null) {
-            if (paths.contains(p)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Fewer gone names than this are looked at one by one, as they are removed: no helper thread for them. */
